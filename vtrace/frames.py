@@ -1,0 +1,134 @@
+"""Real frames: Ethernet II / IPv4 / UDP bytes with correct checksums, and virtio_net_hdr.
+
+The guest application sends UDP datagrams; by the time the driver sees
+them they are complete Ethernet frames. In front of each, ``xmit_skb`` puts
+the 12-byte ``struct virtio_net_hdr_mrg_rxbuf`` that virtio 1.x uses.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+__all__ = [
+    "ETH_HEADER",
+    "IPV4_HEADER",
+    "MAX_FRAME",
+    "MIN_FRAME",
+    "UDP_HEADER",
+    "VNET_HDR_SIZE",
+    "Endpoints",
+    "FrameError",
+    "ParsedFrame",
+    "build_frame",
+    "internet_checksum",
+    "parse_frame",
+    "vnet_hdr",
+]
+
+ETH_HEADER = 14
+IPV4_HEADER = 20
+UDP_HEADER = 8
+MIN_FRAME = ETH_HEADER + IPV4_HEADER + UDP_HEADER  # an empty datagram
+MAX_FRAME = ETH_HEADER + 1500  # a standard MTU, no VLAN tag
+VNET_HDR_SIZE = 12  # flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers
+ETH_P_IP = 0x0800
+IPPROTO_UDP = 17
+VIRTIO_NET_HDR_GSO_NONE = 0
+
+
+class FrameError(ValueError):
+    """A frame could not be built or does not parse."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Who talks to whom: the guest's NIC and the host side of the tap."""
+
+    src_mac: bytes = bytes.fromhex("525400123456")  # QEMU's default guest MAC
+    dst_mac: bytes = bytes.fromhex("fe54001234ff")
+    src_ip: bytes = bytes((10, 0, 2, 15))
+    dst_ip: bytes = bytes((10, 0, 2, 2))
+    src_port: int = 40000
+    dst_port: int = 9  # the discard service
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFrame:
+    """What the host stack would read out of a frame."""
+
+    length: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    payload: bytes
+    ip_checksum_ok: bool
+    udp_checksum_ok: bool
+
+
+def internet_checksum(data: bytes) -> int:
+    """RFC 1071 one's-complement sum of 16-bit words."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _udp_checksum(src_ip: bytes, dst_ip: bytes, segment: bytes) -> int:
+    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, IPPROTO_UDP, len(segment))
+    checksum = internet_checksum(pseudo + segment)
+    return checksum or 0xFFFF  # zero means "no checksum" in UDP over IPv4
+
+
+def build_frame(index: int, size: int, endpoints: Endpoints = Endpoints()) -> bytes:
+    """Frame number ``index`` of ``size`` bytes (Ethernet header up to the end of UDP data)."""
+    if not MIN_FRAME <= size <= MAX_FRAME:
+        raise FrameError(f"frame size must be between {MIN_FRAME} and {MAX_FRAME} bytes")
+    payload_length = size - MIN_FRAME
+    stamp = f"vtrace frame {index} ".encode()
+    payload = (stamp * (payload_length // len(stamp) + 1))[:payload_length]
+    udp_length = UDP_HEADER + payload_length
+    udp_no_sum = struct.pack("!HHHH", endpoints.src_port, endpoints.dst_port, udp_length, 0)
+    udp_sum = _udp_checksum(endpoints.src_ip, endpoints.dst_ip, udp_no_sum + payload)
+    udp = struct.pack("!HHHH", endpoints.src_port, endpoints.dst_port, udp_length, udp_sum)
+    ip_fields = (
+        0x45, 0, IPV4_HEADER + udp_length, index & 0xFFFF, 0x4000, 64, IPPROTO_UDP, 0,
+        endpoints.src_ip, endpoints.dst_ip,
+    )
+    ip_no_sum = struct.pack("!BBHHHBBH4s4s", *ip_fields)
+    ip = ip_no_sum[:10] + struct.pack("!H", internet_checksum(ip_no_sum)) + ip_no_sum[12:]
+    ethernet = endpoints.dst_mac + endpoints.src_mac + struct.pack("!H", ETH_P_IP)
+    return ethernet + ip + udp + payload
+
+
+def vnet_hdr() -> bytes:
+    """The header ``xmit_skb`` puts in front of a frame whose checksum is already complete."""
+    return struct.pack("<BBHHHHH", 0, VIRTIO_NET_HDR_GSO_NONE, 0, 0, 0, 0, 0)
+
+
+def parse_frame(frame: bytes) -> ParsedFrame:
+    """Read an Ethernet/IPv4/UDP frame back, checking both checksums."""
+    if len(frame) < MIN_FRAME:
+        raise FrameError(f"frame of {len(frame)} bytes is shorter than {MIN_FRAME}")
+    (ethertype,) = struct.unpack_from("!H", frame, 12)
+    ip = frame[ETH_HEADER : ETH_HEADER + IPV4_HEADER]
+    if ethertype != ETH_P_IP or ip[0] != 0x45 or ip[9] != IPPROTO_UDP:
+        raise FrameError("not an IPv4/UDP frame without options")
+    src_ip, dst_ip = ip[12:16], ip[16:20]
+    udp_start = ETH_HEADER + IPV4_HEADER
+    src_port, dst_port, udp_length, _ = struct.unpack_from("!HHHH", frame, udp_start)
+    segment = frame[udp_start : udp_start + udp_length]
+    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, IPPROTO_UDP, udp_length)
+    return ParsedFrame(
+        length=len(frame),
+        src_ip=src_ip,
+        dst_ip=dst_ip,
+        src_port=src_port,
+        dst_port=dst_port,
+        payload=segment[UDP_HEADER:],
+        ip_checksum_ok=internet_checksum(ip) == 0,
+        udp_checksum_ok=internet_checksum(pseudo + segment) == 0,
+    )

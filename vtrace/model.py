@@ -1,0 +1,155 @@
+"""The event model: what vtrace says happened, as small immutable records.
+
+One stream carries everything, whether the engine replayed it or a tracer
+captured it on a real machine: a ``Header`` first, then ``Event`` records.
+Renderers consume that stream and never ask the engine for anything else.
+
+Fields of an ``Event``:
+
+``seq``       position in the stream, 0, 1, 2 ...
+``frame``     index of the frame the step works for, or ``None`` (set-up, batch work)
+``phase``     the stage of the path (see ``Phase``)
+``layer``     where the code runs (see ``Layer``)
+``actor``     the lifeline the step belongs to (see ``ACTORS``)
+``step``      the key of the step in the catalog
+``function``  the real function name
+``file``      path inside its project, or ``None`` for user programs
+``line``      first line of the definition in ``version``, or ``None`` when not pinned
+``project``   ``linux``, ``qemu`` or ``app``
+``version``   version of that project, e.g. ``"6.1"``
+``kind``      see ``Kind``
+``src``/``dst`` the actors of the message this step draws
+``t_ns``      modelled (replay) or measured (trace) time in nanoseconds
+``detail``    step-specific facts: ring indices, kick decisions, byte counts
+``thread``    the execution context: ``vcpu0``, ``qemu-main``, ...
+``source``    ``replay`` or ``trace``
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ACTORS",
+    "ACTOR_LAYER",
+    "SCHEMA_VERSION",
+    "Event",
+    "Header",
+    "Kind",
+    "Layer",
+    "Phase",
+    "Record",
+    "Source",
+]
+
+SCHEMA_VERSION = 1
+
+
+class Layer(str, enum.Enum):
+    """Where a piece of code runs, from the guest's user space down to the host kernel."""
+
+    GUEST_USER = "guest-user"
+    GUEST_KERNEL = "guest-kernel"
+    VRING = "vring"
+    KVM = "kvm"
+    QEMU = "qemu"
+    HOST_KERNEL = "host-kernel"
+
+
+class Kind(str, enum.Enum):
+    """What an event records."""
+
+    CALL = "call"  # control passes from src to dst, which runs ``function``
+    RETURN = "return"  # control comes back (a VM entry, an interrupt return)
+    STATE = "state"  # a write to shared memory that the other side will read
+    NOTE = "note"  # a fact worth pointing at: a kick suppressed, notifications off
+
+
+class Phase(str, enum.Enum):
+    """Stages of the send path, in the order a frame meets them."""
+
+    SETUP = "setup"
+    APP = "app"
+    XMIT = "xmit"
+    KICK = "kick"
+    EXIT = "vmexit"
+    DEVICE = "device"
+    BACKEND = "backend"
+    HOST = "host"
+    COMPLETE = "complete"
+    INTERRUPT = "interrupt"
+
+
+class Source(str, enum.Enum):
+    """Whether an event was replayed by the engine or captured from a real system."""
+
+    REPLAY = "replay"
+    TRACE = "trace"
+
+
+#: Lifelines, left to right as the diagrams draw them, with the layer each lives in.
+ACTOR_LAYER: Mapping[str, Layer] = {
+    "app": Layer.GUEST_USER,
+    "stack": Layer.GUEST_KERNEL,
+    "virtio_net": Layer.GUEST_KERNEL,
+    "vring": Layer.VRING,
+    "kvm": Layer.KVM,
+    "virtio-net": Layer.QEMU,
+    "net-queue": Layer.QEMU,
+    "tap": Layer.QEMU,
+    "tun": Layer.HOST_KERNEL,
+    "host-stack": Layer.HOST_KERNEL,
+}
+ACTORS: tuple[str, ...] = tuple(ACTOR_LAYER)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The first record of a stream: how it was made, enough to make it again.
+
+    ``vtrace_version``  version of the tool that wrote the stream
+    ``scenario``        ``send``, ``setup``, ... or ``trace``
+    ``params``          the scenario's parameters (frames, batch, queue size, era, ...)
+    ``seed``            the seed of the modelled timing
+    ``argv``            the command line, when a command made the stream
+    ``source``          ``replay`` or ``trace``
+    """
+
+    vtrace_version: str
+    scenario: str
+    params: Mapping[str, Any]
+    seed: int
+    argv: tuple[str, ...] = ()
+    source: Source = Source.REPLAY
+    v: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One step of the path; the module docstring lists the fields."""
+
+    seq: int
+    frame: int | None
+    phase: Phase
+    layer: Layer
+    actor: str
+    step: str
+    function: str
+    file: str | None
+    line: int | None
+    project: str
+    version: str
+    kind: Kind
+    src: str
+    dst: str
+    t_ns: int
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    thread: str = "vcpu0"
+    source: Source = Source.REPLAY
+    v: int = SCHEMA_VERSION
+
+
+Record = Header | Event

@@ -1,0 +1,423 @@
+"""The split virtqueue in guest memory, and the two sides that share it.
+
+The ring lives in a ``bytearray`` laid out as the virtio 1.x split virtqueue
+(spec, "Split Virtqueues"): a descriptor table of 16-byte entries, the
+available ring the driver writes, and the used ring the device writes, all
+little-endian. ``Driver`` mirrors Linux ``drivers/virtio/virtio_ring.c`` and
+``Device`` mirrors QEMU ``hw/virtio/virtio.c``. Each keeps its own shadow
+indices; they learn about each other only by reading the bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+__all__ = [
+    "DESC_SIZE",
+    "LEGACY_ALIGN",
+    "MODERN_ALIGN",
+    "VRING_AVAIL_F_NO_INTERRUPT",
+    "VRING_DESC_F_NEXT",
+    "VRING_DESC_F_WRITE",
+    "VRING_USED_F_NO_NOTIFY",
+    "Buffer",
+    "Device",
+    "Driver",
+    "Element",
+    "GuestMemory",
+    "KickDecision",
+    "NotifyDecision",
+    "RingError",
+    "RingLayout",
+    "vring_need_event",
+]
+
+DESC_SIZE = 16  # struct virtq_desc { le64 addr; le32 len; le16 flags; le16 next; }
+USED_ELEM_SIZE = 8  # struct virtq_used_elem { le32 id; le32 len; }
+
+VRING_DESC_F_NEXT = 1
+VRING_DESC_F_WRITE = 2
+VRING_USED_F_NO_NOTIFY = 1
+VRING_AVAIL_F_NO_INTERRUPT = 1
+
+#: Linux's modern virtio-pci transport lays the ring out with SMP_CACHE_BYTES alignment.
+MODERN_ALIGN = 64
+#: The legacy interface puts the used ring on the next 4096-byte boundary.
+LEGACY_ALIGN = 4096
+
+MAX_QUEUE_SIZE = 32768  # the spec's upper bound for a split queue
+
+
+class RingError(ValueError):
+    """A ring was asked for something the spec or the driver forbids."""
+
+
+def vring_need_event(event_idx: int, new_idx: int, old_idx: int) -> bool:
+    """True when ``event_idx`` lies in [old_idx, new_idx) counting modulo 2**16.
+
+    The spec's ``virtq_need_event`` and Linux's ``vring_need_event`` compute
+    ``(u16)(new - event - 1) < (u16)(new - old)``; the side that has just
+    published entries old..new-1 notifies only if the other side asked to be
+    told about one of them.
+    """
+    return (new_idx - event_idx - 1) & 0xFFFF < (new_idx - old_idx) & 0xFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class RingLayout:
+    """Byte offsets of every field of one split virtqueue of ``size`` entries."""
+
+    size: int
+    align: int = MODERN_ALIGN
+
+    def __post_init__(self) -> None:
+        if self.size < 1 or self.size > MAX_QUEUE_SIZE or self.size & (self.size - 1):
+            raise RingError(f"queue size must be a power of two up to {MAX_QUEUE_SIZE}")
+        if self.align < 4 or self.align & (self.align - 1):
+            raise RingError("ring alignment must be a power of two of at least 4")
+
+    @property
+    def desc(self) -> int:
+        return 0
+
+    @property
+    def avail(self) -> int:
+        return self.size * DESC_SIZE
+
+    @property
+    def avail_flags(self) -> int:
+        return self.avail
+
+    @property
+    def avail_idx(self) -> int:
+        return self.avail + 2
+
+    def avail_ring(self, slot: int) -> int:
+        return self.avail + 4 + 2 * slot
+
+    @property
+    def used_event(self) -> int:
+        """``avail->ring[size]``: where the driver asks for an interrupt."""
+        return self.avail_ring(self.size)
+
+    @property
+    def used(self) -> int:
+        end_of_avail = self.used_event + 2
+        return (end_of_avail + self.align - 1) & ~(self.align - 1)
+
+    @property
+    def used_flags(self) -> int:
+        return self.used
+
+    @property
+    def used_idx(self) -> int:
+        return self.used + 2
+
+    def used_ring(self, slot: int) -> int:
+        return self.used + 4 + USED_ELEM_SIZE * slot
+
+    @property
+    def avail_event(self) -> int:
+        """``used->ring[size]``: where the device asks for a kick."""
+        return self.used_ring(self.size)
+
+    @property
+    def total(self) -> int:
+        return self.avail_event + 2
+
+    def descriptor(self, index: int) -> int:
+        return self.desc + DESC_SIZE * index
+
+
+class GuestMemory:
+    """Guest-physical memory: the ring at address 0, then one buffer slot per descriptor."""
+
+    def __init__(self, layout: RingLayout, slot_size: int) -> None:
+        self.layout = layout
+        self.slot_size = slot_size
+        self.buffers_base = (layout.total + 4095) & ~4095
+        self.bytes = bytearray(self.buffers_base + slot_size * layout.size)
+
+    def u16(self, offset: int) -> int:
+        value: int = struct.unpack_from("<H", self.bytes, offset)[0]
+        return value
+
+    def put_u16(self, offset: int, value: int) -> None:
+        struct.pack_into("<H", self.bytes, offset, value & 0xFFFF)
+
+    def slot_address(self, index: int) -> int:
+        return self.buffers_base + self.slot_size * index
+
+    def read(self, address: int, length: int) -> bytes:
+        if address < self.buffers_base or address + length > len(self.bytes):
+            raise RingError(f"descriptor points outside guest memory: {address:#x}+{length}")
+        return bytes(self.bytes[address : address + length])
+
+    def write(self, address: int, data: bytes) -> None:
+        self.bytes[address : address + len(data)] = data
+
+
+@dataclass(frozen=True, slots=True)
+class Buffer:
+    """One scatter-gather entry: guest-physical address, length, device-writable or not."""
+
+    addr: int
+    length: int
+    writable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KickDecision:
+    """What ``virtqueue_kick_prepare`` decided and the values it looked at."""
+
+    kick: bool
+    old: int
+    new: int
+    avail_event: int | None  # None when EVENT_IDX is off
+    no_notify: bool  # VRING_USED_F_NO_NOTIFY as read, meaningful when EVENT_IDX is off
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyDecision:
+    """What ``virtio_should_notify`` decided and the values it looked at."""
+
+    interrupt: bool
+    old: int
+    new: int
+    used_event: int | None  # None when EVENT_IDX is off
+    no_interrupt: bool  # VRING_AVAIL_F_NO_INTERRUPT as read
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """A chain the device popped: its head index and the buffers it describes."""
+
+    head: int
+    buffers: tuple[Buffer, ...]
+
+
+class Driver:
+    """The guest side of one queue, as Linux's split ``vring_virtqueue`` keeps it."""
+
+    def __init__(self, memory: GuestMemory, *, event_idx: bool) -> None:
+        self.memory = memory
+        self.layout = memory.layout
+        self.event_idx = event_idx
+        size = self.layout.size
+        self.num_free = size
+        self.free_head = 0
+        self.next_free = [(index + 1) % size for index in range(size)]
+        self.avail_idx_shadow = 0
+        self.num_added = 0
+        self.last_used_idx = 0
+        self.avail_flags_shadow = 0
+        self.tokens: list[int | None] = [None] * size
+        self.chain_length = [0] * size
+
+    # -- adding buffers -------------------------------------------------------------
+
+    def add(self, buffers: list[Buffer], token: int) -> int:
+        """``virtqueue_add_split``: fill descriptors, publish the head; returns the head."""
+        if not buffers:
+            raise RingError("a chain needs at least one buffer")
+        if len(buffers) > self.num_free:
+            raise RingError("no room in the ring")
+        mem, layout = self.memory.bytes, self.layout
+        head = index = self.free_head
+        for position, buffer in enumerate(buffers):
+            flags = VRING_DESC_F_WRITE if buffer.writable else 0
+            last = position == len(buffers) - 1
+            following = self.next_free[index]
+            if not last:
+                flags |= VRING_DESC_F_NEXT
+            struct.pack_into(
+                "<QIHH", mem, layout.descriptor(index), buffer.addr, buffer.length, flags,
+                0 if last else following,
+            )
+            if not last:
+                index = following
+        self.free_head = self.next_free[index]
+        self.num_free -= len(buffers)
+        self.tokens[head] = token
+        self.chain_length[head] = len(buffers)
+        slot = self.avail_idx_shadow & (layout.size - 1)
+        self.memory.put_u16(layout.avail_ring(slot), head)
+        self.avail_idx_shadow = (self.avail_idx_shadow + 1) & 0xFFFF
+        self.memory.put_u16(layout.avail_idx, self.avail_idx_shadow)
+        self.num_added += 1
+        return head
+
+    # -- notifying the device -------------------------------------------------------
+
+    def kick_prepare(self) -> KickDecision:
+        """``virtqueue_kick_prepare_split``: must the device be notified?"""
+        new = self.avail_idx_shadow
+        old = (new - self.num_added) & 0xFFFF
+        self.num_added = 0
+        no_notify = bool(self.memory.u16(self.layout.used_flags) & VRING_USED_F_NO_NOTIFY)
+        if self.event_idx:
+            avail_event = self.memory.u16(self.layout.avail_event)
+            return KickDecision(vring_need_event(avail_event, new, old), old, new, avail_event,
+                                no_notify)
+        return KickDecision(not no_notify, old, new, None, no_notify)
+
+    # -- taking back used buffers ---------------------------------------------------
+
+    def used_idx(self) -> int:
+        return self.memory.u16(self.layout.used_idx)
+
+    def more_used(self) -> bool:
+        return self.used_idx() != self.last_used_idx
+
+    def get_buf(self) -> tuple[int, int, int] | None:
+        """``virtqueue_get_buf``: take one used chain back; (token, head, len) or None."""
+        if not self.more_used():
+            return None
+        slot = self.last_used_idx & (self.layout.size - 1)
+        head, written = struct.unpack_from("<II", self.memory.bytes, self.layout.used_ring(slot))
+        token = self.tokens[head]
+        if head >= self.layout.size or token is None:
+            raise RingError(f"device returned head {head}, which is not in use")
+        self._detach(head)
+        self.last_used_idx = (self.last_used_idx + 1) & 0xFFFF
+        if not self.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT:
+            self.memory.put_u16(self.layout.used_event, self.last_used_idx)
+        return token, head, written
+
+    def _detach(self, head: int) -> None:
+        """``detach_buf_split``: put the chain back on the free list."""
+        self.tokens[head] = None
+        length = self.chain_length[head]
+        tail = head
+        for _ in range(length - 1):
+            tail = self.next_free[tail]
+        self.next_free[tail] = self.free_head
+        self.free_head = head
+        self.num_free += length
+
+    # -- asking for, or declining, interrupts ---------------------------------------
+
+    def disable_cb(self) -> None:
+        """``virtqueue_disable_cb_split``: ask the device not to interrupt."""
+        if self.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT:
+            return
+        self.avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT
+        if self.event_idx:
+            # Linux writes 0 here; an index far behind the device rarely matches.
+            self.memory.put_u16(self.layout.used_event, 0)
+        else:
+            self.memory.put_u16(self.layout.avail_flags, self.avail_flags_shadow)
+
+    def _enable_flags(self) -> None:
+        if self.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT:
+            self.avail_flags_shadow &= ~VRING_AVAIL_F_NO_INTERRUPT
+            if not self.event_idx:
+                self.memory.put_u16(self.layout.avail_flags, self.avail_flags_shadow)
+
+    def enable_cb_prepare(self) -> int:
+        """``virtqueue_enable_cb_prepare_split``: interrupt on the next used entry."""
+        self._enable_flags()
+        self.memory.put_u16(self.layout.used_event, self.last_used_idx)
+        return self.last_used_idx
+
+    def enable_cb_delayed(self) -> bool:
+        """``virtqueue_enable_cb_delayed_split``: interrupt after 3/4 of what is in flight.
+
+        Returns False when that many entries are already used, so the caller
+        should reap them now instead of waiting.
+        """
+        self._enable_flags()
+        in_flight = (self.avail_idx_shadow - self.last_used_idx) & 0xFFFF
+        bufs = in_flight * 3 // 4
+        self.memory.put_u16(self.layout.used_event, self.last_used_idx + bufs)
+        return (self.used_idx() - self.last_used_idx) & 0xFFFF <= bufs
+
+
+class Device:
+    """The device side of one queue, as QEMU's ``VirtQueue`` keeps it."""
+
+    def __init__(self, memory: GuestMemory, *, event_idx: bool) -> None:
+        self.memory = memory
+        self.layout = memory.layout
+        self.event_idx = event_idx
+        self.last_avail_idx = 0
+        self.used_idx = 0
+        self.signalled_used = 0
+        self.signalled_used_valid = False
+        self.inuse = 0
+        self.notification = True
+
+    def avail_idx(self) -> int:
+        return self.memory.u16(self.layout.avail_idx)
+
+    def empty(self) -> bool:
+        """``virtio_queue_empty``."""
+        return self.avail_idx() == self.last_avail_idx
+
+    def _set_avail_event(self, value: int) -> None:
+        # QEMU's vring_set_avail_event() writes nothing while notifications are off.
+        if self.notification:
+            self.memory.put_u16(self.layout.avail_event, value)
+
+    def set_notification(self, enable: bool) -> None:
+        """``virtio_queue_set_notification``: allow or suppress guest kicks."""
+        self.notification = enable
+        if self.event_idx:
+            self._set_avail_event(self.avail_idx())
+            return
+        flags = self.memory.u16(self.layout.used_flags)
+        if enable:
+            flags &= ~VRING_USED_F_NO_NOTIFY
+        else:
+            flags |= VRING_USED_F_NO_NOTIFY
+        self.memory.put_u16(self.layout.used_flags, flags)
+
+    def pop(self) -> Element | None:
+        """``virtqueue_pop``: take the next available chain, or None when there is none."""
+        if self.empty():
+            return None
+        if self.inuse >= self.layout.size:
+            raise RingError("virtqueue size exceeded")
+        slot = self.last_avail_idx & (self.layout.size - 1)
+        head = self.memory.u16(self.layout.avail_ring(slot))
+        self.last_avail_idx = (self.last_avail_idx + 1) & 0xFFFF
+        if self.event_idx:
+            self._set_avail_event(self.last_avail_idx)
+        buffers: list[Buffer] = []
+        index = head
+        while True:
+            if index >= self.layout.size or len(buffers) >= self.layout.size:
+                raise RingError(f"bad descriptor chain at head {head}")
+            addr, length, flags, following = struct.unpack_from(
+                "<QIHH", self.memory.bytes, self.layout.descriptor(index)
+            )
+            buffers.append(Buffer(addr, length, bool(flags & VRING_DESC_F_WRITE)))
+            if not flags & VRING_DESC_F_NEXT:
+                break
+            index = following
+        self.inuse += 1
+        return Element(head, tuple(buffers))
+
+    def push(self, element: Element, written: int) -> None:
+        """``virtqueue_push``: ``virtqueue_fill`` the used entry, then ``virtqueue_flush``."""
+        slot = self.used_idx & (self.layout.size - 1)
+        struct.pack_into("<II", self.memory.bytes, self.layout.used_ring(slot), element.head,
+                         written)
+        self.used_idx = (self.used_idx + 1) & 0xFFFF
+        self.memory.put_u16(self.layout.used_idx, self.used_idx)
+        self.inuse -= 1
+
+    def should_notify(self) -> NotifyDecision:
+        """``virtio_split_should_notify``: must the guest be interrupted?"""
+        no_interrupt = bool(self.memory.u16(self.layout.avail_flags) & VRING_AVAIL_F_NO_INTERRUPT)
+        if not self.event_idx:
+            return NotifyDecision(not no_interrupt, self.signalled_used, self.used_idx, None,
+                                  no_interrupt)
+        valid = self.signalled_used_valid
+        self.signalled_used_valid = True
+        old, new = self.signalled_used, self.used_idx
+        self.signalled_used = new
+        used_event = self.memory.u16(self.layout.used_event)
+        interrupt = not valid or vring_need_event(used_event, new, old)
+        return NotifyDecision(interrupt, old, new, used_event, no_interrupt)
