@@ -73,7 +73,7 @@ class Step:
     function: str
     project: str  # linux, qemu or app
     file: str | None
-    sites: Mapping[str, Site]
+    sites: Mapping[str, Site]  # a version missing here lacks the function; the era skips it
     actor: str
     phase: Phase
     cost_ns: int  # modelled cost, not a measurement
@@ -303,10 +303,15 @@ _STEPS = [
 CATALOG: Mapping[str, Step] = {step.key: step for step in _STEPS}
 
 
-def site_of(step: Step, chosen: Era) -> tuple[str, str | None, int | None, str]:
-    """(function, file, line, version) of ``step`` in the era's version of its project."""
+def site_of(step: Step, chosen: Era) -> tuple[str, str | None, int | None, str] | None:
+    """(function, file, line, version) of ``step`` in the era's version of its project.
+
+    None when the function does not exist in that version, so the era skips the step.
+    """
     if step.project == "app":
         return step.function, step.file, None, ""
     version = chosen.linux if step.project == "linux" else chosen.qemu
-    site = step.sites.get(version, Site(None))
+    site = step.sites.get(version)
+    if site is None:
+        return None
     return site.function or step.function, site.file or step.file, site.line, version

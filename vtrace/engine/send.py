@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtrace.catalog import Era
-from vtrace.engine.sim import Action, Do, Scheduler, Signal, Wait
+from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
 from vtrace.frames import VNET_HDR_SIZE, Endpoints, build_frame, parse_frame, vnet_hdr
 from vtrace.model import Event, Kind
 from vtrace.ring import Buffer, Device, Driver, GuestMemory, RingLayout
@@ -44,6 +44,7 @@ class SendParams:
     queue_size: int = 256
     event_idx: bool = True
     ioeventfd: bool = True
+    interval_ns: int = 50_000  # the application's pause between batches
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -252,9 +253,11 @@ def _kick_reason(kick: bool, avail_event: int | None, no_notify: bool) -> str:
     return "avail_event_in_window" if kick else "avail_event_outside_window"
 
 
-def _guest(world: _World) -> Iterator[Action]:
+def _guest(world: _World, thread: Thread) -> Iterator[Action]:
     params = world.params
     for first in range(0, params.frames, params.batch):
+        if first:
+            yield from _pause(world, thread, thread.clock + params.interval_ns)
         last = min(first + params.batch, params.frames) - 1
         for frame in range(first, last + 1):
             while world.irq.pending or world.stopped:
@@ -265,6 +268,16 @@ def _guest(world: _World) -> Iterator[Action]:
     while True:
         yield Wait((world.irq,), IRQ_DELIVERY_NS)
         yield from _interrupt(world)
+
+
+def _pause(world: _World, thread: Thread, until: int) -> Iterator[Action]:
+    """The application thinks between batches; interrupts are still taken meanwhile."""
+    while True:
+        if world.irq.pending:
+            yield from _interrupt(world)
+        if thread.clock >= until:
+            return
+        yield Wait((world.irq,), IRQ_DELIVERY_NS, until)
 
 
 # -- QEMU -----------------------------------------------------------------------------------
@@ -365,5 +378,5 @@ def send(params: SendParams, era: Era, seed: int) -> Iterator[Event]:
 
 
 def _attach(scheduler: Scheduler, world: _World) -> None:
-    scheduler.spawn("vcpu0", lambda thread: _guest(world))
+    scheduler.spawn("vcpu0", lambda thread: _guest(world, thread))
     scheduler.spawn("qemu-main", lambda thread: _qemu_main(world))

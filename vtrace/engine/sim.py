@@ -54,10 +54,14 @@ class Do:
 
 @dataclass(frozen=True, slots=True)
 class Wait:
-    """Sleep until one of ``signals`` is pending; resume ``latency_ns`` after it was raised."""
+    """Sleep until one of ``signals`` is pending, or until the clock reaches ``until``.
+
+    A signal wakes the thread ``latency_ns`` after it was raised.
+    """
 
     signals: tuple[Signal, ...]
     latency_ns: int = 0
+    until: int | None = None
 
 
 Action = Do | Wait
@@ -102,9 +106,14 @@ class Scheduler:
             wait = thread.waiting
             if wait is not None:
                 ready = [s for s in wait.signals if s.pending]
-                if not ready:
+                if ready:
+                    woken = min(s.raised_at for s in ready) + wait.latency_ns
+                    if wait.until is not None:
+                        woken = min(woken, wait.until)
+                elif wait.until is not None:
+                    woken = wait.until
+                else:
                     continue
-                woken = min(s.raised_at for s in ready) + wait.latency_ns
                 thread.clock = max(thread.clock, woken)
                 thread.waiting = None
             if best is None or thread.clock < best.clock:
@@ -123,11 +132,16 @@ class Scheduler:
             if isinstance(action, Wait):
                 thread.waiting = action
                 continue
-            yield self._event(thread, action)
+            event = self._event(thread, action)
+            if event is not None:
+                yield event
 
-    def _event(self, thread: Thread, action: Do) -> Event:
+    def _event(self, thread: Thread, action: Do) -> Event | None:
         step = CATALOG[action.step]
-        function, file, line, version = site_of(step, self.era)
+        site = site_of(step, self.era)
+        if site is None:
+            return None
+        function, file, line, version = site
         event = Event(
             seq=self.seq,
             frame=action.frame,

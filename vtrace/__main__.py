@@ -1,0 +1,5 @@
+"""``python -m vtrace``."""
+
+from vtrace.cli import main
+
+main()

@@ -1,0 +1,26 @@
+"""The ``vtrace`` command group."""
+
+from __future__ import annotations
+
+import click
+
+from vtrace import __version__
+from vtrace.cli.send import send_command
+
+__all__ = ["cli"]
+
+EPILOG = """\b
+Examples:
+  vtrace send --frames 3                 watch three frames leave the guest
+  vtrace send --frames 1000 --batch 32 --events run.jsonl --view quiet
+  vtrace send --no-ioeventfd             the exit-to-QEMU path the 2019 lesson draws
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="vtrace")
+def cli() -> None:
+    """Trace and visualise how a packet leaves a QEMU/KVM guest through virtio-net."""
+
+
+cli.add_command(send_command)

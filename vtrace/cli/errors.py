@@ -1,0 +1,55 @@
+"""The one place that turns exceptions into messages and exit codes."""
+
+from __future__ import annotations
+
+import enum
+import sys
+
+import click
+
+from vtrace.catalog import UnknownEra
+from vtrace.codec import DecodeError
+from vtrace.frames import FrameError
+from vtrace.output import OutputError
+from vtrace.renderers.base import RenderError, UnknownRenderer
+from vtrace.ring import RingError
+
+__all__ = ["ExitStatus", "exit_status_for", "report"]
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0
+    ERROR = 1  # the environment cannot do it (a missing program, a failing write)
+    USAGE = 2  # the command line or an input file is wrong
+    INTERRUPTED = 130  # Ctrl-C
+
+
+_USAGE_ERRORS = (UnknownEra, DecodeError, FrameError, OutputError, UnknownRenderer, RingError)
+
+
+def exit_status_for(error: BaseException) -> ExitStatus:
+    if isinstance(error, KeyboardInterrupt):
+        return ExitStatus.INTERRUPTED
+    if isinstance(error, click.exceptions.Exit):
+        return ExitStatus(error.exit_code)
+    if isinstance(error, (click.UsageError, *_USAGE_ERRORS)):
+        return ExitStatus.USAGE
+    return ExitStatus.ERROR
+
+
+def report(error: BaseException) -> ExitStatus:
+    """Print a one-line message for ``error`` on stderr and return its exit status."""
+    status = exit_status_for(error)
+    if isinstance(error, click.UsageError):
+        error.show()
+    elif isinstance(error, click.ClickException):
+        error.show()
+    elif isinstance(error, UnknownEra):
+        click.echo(f"vtrace: error: no era named {error.args[0]!r}", err=True)
+    elif isinstance(error, OSError):
+        click.echo(f"vtrace: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+                   err=True)
+    elif not isinstance(error, (KeyboardInterrupt, click.exceptions.Exit)):
+        click.echo(f"vtrace: error: {error}", err=True)
+    sys.stderr.flush()
+    return status

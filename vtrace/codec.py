@@ -1,0 +1,139 @@
+"""JSON Lines encoding of the event stream, both ways, in one place.
+
+A stream is a header line (``"kind": "header"``) followed by one line per
+event. ``docs/events.md`` documents the format; ``SCHEMA_VERSION`` in
+``vtrace.model`` is its version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from vtrace.model import SCHEMA_VERSION, Event, Header, Kind, Layer, Phase, Record, Source
+
+__all__ = ["DecodeError", "decode", "decode_line", "encode", "read_stream"]
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class DecodeError(ValueError):
+    """A line is not a vtrace record this version understands."""
+
+
+def encode(record: Record) -> str:
+    """One JSON line (without the newline) for a header or an event."""
+    if isinstance(record, Header):
+        return _ENCODER.encode({
+            "v": record.v,
+            "kind": "header",
+            "vtrace": record.vtrace_version,
+            "scenario": record.scenario,
+            "params": dict(record.params),
+            "seed": record.seed,
+            "argv": list(record.argv),
+            "source": record.source.value,
+        })
+    return _ENCODER.encode({
+        "v": record.v,
+        "seq": record.seq,
+        "frame": record.frame,
+        "phase": record.phase.value,
+        "layer": record.layer.value,
+        "actor": record.actor,
+        "step": record.step,
+        "function": record.function,
+        "file": record.file,
+        "line": record.line,
+        "project": record.project,
+        "version": record.version,
+        "kind": record.kind.value,
+        "src": record.src,
+        "dst": record.dst,
+        "t_ns": record.t_ns,
+        "thread": record.thread,
+        "source": record.source.value,
+        "detail": record.detail,
+    })
+
+
+def decode(obj: dict[str, Any]) -> Record:
+    """The record a decoded JSON object stands for."""
+    try:
+        version = obj["v"]
+        if version != SCHEMA_VERSION:
+            raise DecodeError(f"schema version {version!r} is not {SCHEMA_VERSION}")
+        if obj["kind"] == "header":
+            return Header(
+                vtrace_version=str(obj["vtrace"]),
+                scenario=str(obj["scenario"]),
+                params=dict(obj["params"]),
+                seed=int(obj["seed"]),
+                argv=tuple(str(arg) for arg in obj.get("argv", ())),
+                source=Source(obj.get("source", "replay")),
+            )
+        return Event(
+            seq=int(obj["seq"]),
+            frame=None if obj["frame"] is None else int(obj["frame"]),
+            phase=Phase(obj["phase"]),
+            layer=Layer(obj["layer"]),
+            actor=str(obj["actor"]),
+            step=str(obj["step"]),
+            function=str(obj["function"]),
+            file=None if obj["file"] is None else str(obj["file"]),
+            line=None if obj["line"] is None else int(obj["line"]),
+            project=str(obj["project"]),
+            version=str(obj["version"]),
+            kind=Kind(obj["kind"]),
+            src=str(obj["src"]),
+            dst=str(obj["dst"]),
+            t_ns=int(obj["t_ns"]),
+            detail=dict(obj.get("detail") or {}),
+            thread=str(obj.get("thread", "")),
+            source=Source(obj.get("source", "replay")),
+        )
+    except DecodeError:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        raise DecodeError(f"not a vtrace record: {error}") from None
+
+
+def decode_line(line: str) -> Record:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise DecodeError(f"not JSON: {error.msg}") from None
+    if not isinstance(obj, dict):
+        raise DecodeError("not a JSON object")
+    return decode(obj)
+
+
+def read_stream(lines: Iterable[str]) -> tuple[Header, Iterator[Event]]:
+    """Split a JSON Lines stream into its header and a lazy iterator of its events."""
+    iterator = iter(enumerate(lines, start=1))
+    header: Record | None = None
+    for number, line in iterator:
+        if line.strip():
+            header = _decode_at(number, line)
+            break
+    if not isinstance(header, Header):
+        raise DecodeError("line 1: the stream does not start with a header record")
+
+    def events() -> Iterator[Event]:
+        for number, line in iterator:
+            if not line.strip():
+                continue
+            record = _decode_at(number, line)
+            if not isinstance(record, Event):
+                raise DecodeError(f"line {number}: a second header")
+            yield record
+
+    return header, events()
+
+
+def _decode_at(number: int, line: str) -> Record:
+    try:
+        return decode_line(line)
+    except DecodeError as error:
+        raise DecodeError(f"line {number}: {error}") from None

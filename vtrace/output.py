@@ -1,0 +1,77 @@
+"""Writing output files atomically: all of the file appears, or none of it.
+
+Data goes to a temporary file beside the target, which replaces the target
+only when the writer finishes. An error removes the temporary file; an
+interruption (Ctrl-C) keeps what was written so far when the caller asks for
+that, because every line of an event stream is complete on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["OutputError", "atomic_output", "check_writable"]
+
+
+class OutputError(Exception):
+    """An output path cannot be written."""
+
+
+def check_writable(path: str) -> None:
+    """Fail before any work if ``path`` (not ``-``) cannot be created."""
+    if path == "-":
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise OutputError(f"{path}: is a directory")
+    if not parent.is_dir():
+        raise OutputError(f"{path}: directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{path}: directory {str(parent)!r} is not writable")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise OutputError(f"{path}: file is not writable")
+
+
+@contextmanager
+def atomic_output(path: str, *, binary: bool = False,
+                  keep_on_interrupt: bool = False) -> Iterator[IO[Any]]:
+    """Open ``path`` for writing through a temporary file; ``-`` is standard output."""
+    if path == "-":
+        stream = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
+        return
+    check_writable(path)
+    target = Path(path)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                             dir=target.parent if str(target.parent) else ".")
+    mode = "wb" if binary else "w"
+    handle: IO[Any] = (os.fdopen(descriptor, mode) if binary
+                       else os.fdopen(descriptor, mode, encoding="utf-8", newline="\n"))
+    try:
+        with handle:
+            yield handle
+    except KeyboardInterrupt:
+        if keep_on_interrupt:
+            os.replace(temporary, target)
+        else:
+            os.unlink(temporary)
+        raise
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    os.chmod(temporary, 0o644 & ~_umask())
+    os.replace(temporary, target)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -1,0 +1,41 @@
+"""Renderers: every way vtrace shows an event stream, found by name or file extension.
+
+Importing this package registers the built-in renderers.
+"""
+
+from __future__ import annotations
+
+from vtrace.renderers import jsonl, plain, summary
+from vtrace.renderers.base import (
+    Renderer,
+    RenderError,
+    UnknownRenderer,
+    by_extension,
+    by_name,
+    names,
+    register,
+)
+
+__all__ = [
+    "RenderError",
+    "Renderer",
+    "UnknownRenderer",
+    "by_extension",
+    "by_name",
+    "make_view",
+    "names",
+    "register",
+]
+
+_ = (jsonl, plain, summary)
+
+
+def make_view(name: str, *, lang: str, interactive: bool, step: bool = False) -> Renderer:
+    """A terminal view for ``vtrace send`` (live is imported only when it is used)."""
+    if name == "live":
+        from vtrace.renderers.live import LiveRenderer
+        from vtrace.terminal import colour_allowed
+        import sys
+
+        return LiveRenderer(lang=lang, colour=colour_allowed(sys.stdout), keys_hint=step)
+    return by_name(name)(lang=lang)  # type: ignore[call-arg]

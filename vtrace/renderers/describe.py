@@ -1,0 +1,63 @@
+"""Words for one event, shared by the text views: where it is, what it decided, why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vtrace.catalog import CATALOG
+from vtrace.i18n import say, step_lesson, step_text
+from vtrace.model import Event, Kind
+
+__all__ = ["decision", "location", "ring_fields", "why", "lesson"]
+
+_PROJECT_NAMES = {"linux": "Linux", "qemu": "QEMU"}
+
+
+def location(event: Event, lang: str = "en") -> str:
+    """``file:line (Linux 6.1)``, or what is known of it."""
+    if event.file is None:
+        return "user space"
+    line = f":{event.line}" if event.line is not None else f" ({say('unverified', lang)})"
+    project = _PROJECT_NAMES.get(event.project, event.project)
+    return f"{event.file}{line} [{project} {event.version}]"
+
+
+def decision(event: Event, lang: str = "en") -> str:
+    """The sentence for a kick, interrupt, queue or VM-entry decision this event records."""
+    detail = event.detail
+    if event.kind is Kind.RETURN and detail.get("vm_entry"):
+        return say("vm_entry", lang)
+    if event.kind is Kind.STATE:
+        writes = ", ".join(f"{name}={value}" for name, value in detail.get("writes", {}).items())
+        return say("state.write", lang, writer=event.src, fields=writes)
+    if "why" in detail:
+        return say(f"why.{detail['why']}", lang, avail_event=detail.get("avail_event"),
+                   old=detail.get("old"), new=detail.get("new"))
+    if event.step == "virtio_notify" and "interrupt" in detail:
+        if detail.get("used_event") is None:
+            key = "irq.flag_yes" if detail["interrupt"] else "irq.flag_no"
+        else:
+            key = "irq.yes" if detail["interrupt"] else "irq.no"
+        return say(key, lang, used_event=detail.get("used_event"), old=detail.get("old"),
+                   new=detail.get("new"))
+    queue = detail.get("queue")
+    if queue in ("stopped", "woken"):
+        return say(f"queue.{queue}", lang, num_free=detail.get("num_free"))
+    return ""
+
+
+def ring_fields(detail: Mapping[str, Any]) -> str:
+    """The ring values an event changed, as ``name=value`` pairs."""
+    ring = detail.get("ring") or {}
+    return " ".join(f"{name}={value}" for name, value in ring.items())
+
+
+def why(event: Event, lang: str = "en") -> str:
+    step = CATALOG.get(event.step)
+    return step_text(step, lang) if step else ""
+
+
+def lesson(event: Event, lang: str = "en") -> str:
+    step = CATALOG.get(event.step)
+    return step_lesson(step, lang) if step else ""

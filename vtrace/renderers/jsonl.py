@@ -1,0 +1,25 @@
+"""JSON Lines: the header, then one line per event, as ``docs/events.md`` describes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Any
+
+from vtrace.codec import encode
+from vtrace.model import Event, Header
+from vtrace.renderers.base import Renderer, register
+
+__all__ = ["JsonLinesRenderer"]
+
+
+@register
+class JsonLinesRenderer(Renderer):
+    name = "jsonl"
+    extensions = (".jsonl",)
+    description = "one JSON object per line: a header, then every event"
+
+    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
+        write = out.write
+        write(encode(header) + "\n")
+        for event in events:
+            write(encode(event) + "\n")

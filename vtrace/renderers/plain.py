@@ -1,0 +1,39 @@
+"""Plain text: one line per step, no colour, for pipes, logs and screen readers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Any
+
+from vtrace.model import Event, Header, Kind
+from vtrace.renderers.base import Renderer, register
+from vtrace.renderers.describe import decision, location, ring_fields, why
+
+__all__ = ["PlainRenderer", "format_event"]
+
+
+def format_event(event: Event, lang: str = "en") -> str:
+    """``   2.420 µs  #0  guest-kernel  virtqueue_add_split  file:line [Linux 6.1]  ...``"""
+    frame = f"#{event.frame}" if event.frame is not None else "-"
+    head = f"{event.t_ns / 1000:10.3f} µs  {frame:>6}  {event.layer.value:<12}  "
+    if event.kind is Kind.CALL:
+        said = decision(event, lang)
+        extras = "  ".join(part for part in (ring_fields(event.detail), said) if part)
+        text = f"{event.function}  {location(event, lang)}"
+        return f"{head}{text}" + (f"  {extras}" if extras else "") + f"  — {why(event, lang)}"
+    marker = {Kind.RETURN: "<-", Kind.STATE: "=>", Kind.NOTE: "**"}[event.kind]
+    return f"{head}{marker} {decision(event, lang)}"
+
+
+@register
+class PlainRenderer(Renderer):
+    name = "plain"
+    extensions = (".txt",)
+    description = "one readable line per step"
+
+    def __init__(self, *, lang: str = "en") -> None:
+        self.lang = lang
+
+    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
+        for event in events:
+            out.write(format_event(event, self.lang) + "\n")
