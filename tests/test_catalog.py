@@ -1,0 +1,163 @@
+"""The step catalog: real functions at the lines the reference notes give, and its walks."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from vtrace.catalog import (
+    CATALOG,
+    ERAS,
+    VERSIONS,
+    Site,
+    UnknownEra,
+    UnknownStep,
+    callees,
+    callers,
+    era,
+    first_present,
+    lookup,
+    nearest,
+    present,
+    site_of,
+    steps,
+)
+from vtrace.model import ACTORS
+
+REFERENCE = Path(__file__).parent / "data" / "reference_functions.tsv"
+
+
+def _reference() -> dict[tuple[str, str, str, str], int | None]:
+    """(function, project, file, version) -> line (None: exists, line not read)."""
+    rows: dict[tuple[str, str, str, str], int | None] = {}
+    with REFERENCE.open(encoding="utf-8") as handle:
+        for row in csv.reader((line for line in handle if not line.startswith("#")),
+                              delimiter="\t"):
+            function, project, file, version, line = row[:5]
+            rows[(function, project, file, version)] = int(line) if line else None
+    return rows
+
+
+REFERENCE_ROWS = _reference()
+SITES = [(key, version, site) for key, step in CATALOG.items()
+         for version, site in step.sites.items()]
+
+
+@pytest.mark.parametrize(("key", "version", "site"), SITES,
+                         ids=[f"{key}@{version}" for key, version, _ in SITES])
+def test_every_site_is_a_real_function_at_the_reference_line(key: str, version: str,
+                                                             site: Site) -> None:
+    step = CATALOG[key]
+    function = site.function or step.function
+    file = site.file or step.file
+    assert file is not None
+    found = (function, step.project, file, version)
+    assert found in REFERENCE_ROWS, f"{found} is not in {REFERENCE.name}"
+    assert site.line == REFERENCE_ROWS[found]
+
+
+def test_the_reference_list_covers_every_era_version() -> None:
+    versions = {(project, version) for _, project, _, version in REFERENCE_ROWS}
+    for chosen in ERAS.values():
+        assert ("linux", chosen.linux) in versions
+        assert ("qemu", chosen.qemu) in versions
+
+
+def test_only_the_application_has_no_sites() -> None:
+    assert [step.key for step in CATALOG.values() if not step.sites] == ["sendto"]
+    assert all(step.project in ("linux", "qemu") for step in CATALOG.values() if step.sites)
+
+
+def test_site_versions_are_versions_of_the_steps_project() -> None:
+    for step in CATALOG.values():
+        assert set(step.sites) <= set(VERSIONS.get(step.project, ())), step.key
+        assert set(step.notes) <= set(VERSIONS.get(step.project, ())), step.key
+
+
+def test_every_step_has_an_actor_and_english_text() -> None:
+    for step in CATALOG.values():
+        assert step.actor in ACTORS
+        assert step.text["en"].strip()
+        assert step.scenario in ("send", "setup")
+
+
+def test_steps_missing_from_a_version_are_skipped_by_that_era() -> None:
+    lesson, modern, newest = ERAS["lesson"], ERAS["modern"], ERAS["newest"]
+    split = CATALOG["virtqueue_add_split"]
+    assert site_of(split, lesson) is None
+    assert site_of(split, modern) == ("virtqueue_add_split", "drivers/virtio/virtio_ring.c",
+                                      517, "6.1")
+    assert not present(CATALOG["virtnet_add_outbuf"], modern)
+    assert present(CATALOG["virtnet_add_outbuf"], newest)
+    assert [e for e in ERAS if present(CATALOG["replay_bh_schedule_event"], ERAS[e])] == [
+        "newest"]
+
+
+def test_sites_can_rename_a_function_or_move_its_file() -> None:
+    reclaim = CATALOG["free_old_xmit_skbs"]
+    assert site_of(reclaim, ERAS["newest"]) == ("free_old_xmit", "drivers/net/virtio_net.c",
+                                                953, "7.2")
+    exit_handler = CATALOG["handle_ept_misconfig"]
+    site = site_of(exit_handler, ERAS["lesson"])
+    assert site is not None and site[1] == "arch/x86/kvm/vmx.c"
+
+
+def test_first_present_picks_the_function_that_does_the_work() -> None:
+    assert first_present(ERAS["lesson"], "virtqueue_add_split", "virtqueue_add") == \
+        "virtqueue_add"
+    assert first_present(ERAS["modern"], "virtqueue_add_split", "virtqueue_add") == \
+        "virtqueue_add_split"
+    assert first_present(ERAS["lesson"], "virtqueue_split_pop", "virtqueue_pop") == \
+        "virtqueue_pop"
+
+
+def test_callees_skip_over_functions_an_era_lacks() -> None:
+    xmit_skb = CATALOG["xmit_skb"]
+    assert [s.key for s in callees(xmit_skb, ERAS["modern"])] == ["virtqueue_add_outbuf"]
+    assert [s.key for s in callees(xmit_skb, ERAS["newest"])] == ["virtnet_add_outbuf"]
+    handler = CATALOG["virtio_net_handle_tx_bh"]
+    assert [s.key for s in callees(handler, ERAS["lesson"])] == [
+        "virtio_queue_set_notification", "qemu_bh_schedule"]
+    assert [s.key for s in callees(handler, ERAS["newest"])] == [
+        "virtio_queue_set_notification", "replay_bh_schedule_event"]
+    assert callees(CATALOG["virtqueue_add"], ERAS["lesson"]) == ()
+
+
+def test_callers_are_the_era_steps_that_call_next() -> None:
+    schedule = CATALOG["qemu_bh_schedule"]
+    assert [s.key for s in callers(schedule, ERAS["modern"])] == [
+        "virtio_net_handle_tx_bh", "virtio_net_tx_bh"]
+    assert [s.key for s in callers(schedule, ERAS["newest"])] == ["replay_bh_schedule_event"]
+
+
+def test_steps_filters_by_era_and_scenario() -> None:
+    lesson_send = [s.key for s in steps(ERAS["lesson"], "send")]
+    assert "virtqueue_add_split" not in lesson_send and "netif_rx_ni" in lesson_send
+    assert "netif_rx_ni" not in [s.key for s in steps(ERAS["modern"])]
+    setup_keys = [s.key for s in steps(scenario="setup")]
+    assert setup_keys[0] == "net_init_clients" and "vp_find_one_vq_msix" in setup_keys
+
+
+def test_lookup_by_key_or_by_any_versions_function_name() -> None:
+    assert lookup("virtio_net_flush_tx").key == "virtio_net_flush_tx"
+    assert lookup("free_old_xmit").key == "free_old_xmit_skbs"
+    assert lookup("register_netdevice").key == "register_netdevice"
+
+
+def test_unknown_names_come_with_the_nearest_names() -> None:
+    with pytest.raises(UnknownStep) as raised:
+        lookup("virtio_net_flush")
+    assert raised.value.suggestions[0] == "virtio_net_flush_tx"
+    assert "did you mean virtio_net_flush_tx" in str(raised.value)
+    assert nearest("vring_interupt")[0] == "vring_interrupt"
+    assert nearest("zzzz") == []
+
+
+def test_unknown_era() -> None:
+    with pytest.raises(UnknownEra):
+        era("medieval")
+    assert era("lesson").linux == "4.19" and era("lesson").qemu == "3.1"
+    assert (era("modern").linux, era("modern").qemu) == ("6.1", "7.2")
+    assert (era("newest").linux, era("newest").qemu) == ("7.2", "10.2")

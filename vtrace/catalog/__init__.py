@@ -1,0 +1,173 @@
+"""The step catalog: every function vtrace shows, where it lives, and what it does.
+
+The catalog is data (``send_steps``, ``setup_steps``, and their Chinese texts
+in ``zh_send`` and ``zh_setup``); this module assembles it and walks it: which
+steps an era has, what a step calls and who calls it in that era, and
+finding a step by name. Line numbers come from the Linux and QEMU trees
+listed in ``docs/sources.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+
+from vtrace.catalog import send_steps, setup_steps, zh_send, zh_setup
+from vtrace.catalog.base import (
+    ERAS,
+    VERSIONS,
+    Era,
+    Site,
+    Step,
+    Text,
+    UnknownEra,
+    era,
+    site_of,
+)
+
+__all__ = [
+    "CATALOG",
+    "ERAS",
+    "VERSIONS",
+    "Era",
+    "Site",
+    "Step",
+    "Text",
+    "UnknownEra",
+    "UnknownStep",
+    "callees",
+    "callers",
+    "era",
+    "first_present",
+    "lookup",
+    "names",
+    "nearest",
+    "present",
+    "site_of",
+    "steps",
+]
+
+
+def _with_chinese(step: Step, chinese: Mapping[str, str]) -> Step:
+    """``step`` with the Chinese ``text``, ``lesson`` and version notes merged in."""
+
+    def both(english: Text, key: str) -> Text:
+        return {**english, "zh": chinese[key]} if key in chinese else english
+
+    return replace(
+        step,
+        text=both(step.text, "text"),
+        lesson=both(step.lesson, "lesson") if step.lesson else step.lesson,
+        notes={version: both(note, version) for version, note in step.notes.items()},
+    )
+
+
+def _assemble() -> dict[str, Step]:
+    catalog: dict[str, Step] = {}
+    for data, chinese in ((send_steps.STEPS, zh_send.ZH), (setup_steps.STEPS, zh_setup.ZH)):
+        for item in data:
+            if item.key in catalog:
+                raise ValueError(f"step {item.key!r} is in the catalog twice")
+            catalog[item.key] = _with_chinese(item, chinese.get(item.key, {}))
+    for item in catalog.values():
+        missing = [key for key in item.calls if key not in catalog]
+        if missing:
+            raise ValueError(f"step {item.key!r} calls unknown steps {missing}")
+    return catalog
+
+
+CATALOG: Mapping[str, Step] = _assemble()
+
+
+class UnknownStep(LookupError):
+    """No step has that key or function name; the message suggests the nearest ones."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no step or function named {name!r}{hint}")
+        self.name = name
+        self.suggestions = suggestions
+
+
+def present(step: Step, chosen: Era) -> bool:
+    """Whether the step's function exists in the era's version of its project."""
+    return site_of(step, chosen) is not None
+
+
+def first_present(chosen: Era, *keys: str) -> str:
+    """The first of ``keys`` whose function exists in the era (the last key if none does).
+
+    The engine emits work under the function that does it in an era, e.g. the
+    ring write under ``virtqueue_add_split``, or ``virtqueue_add`` where there
+    is no split variant.
+    """
+    for key in keys:
+        if present(CATALOG[key], chosen):
+            return key
+    return keys[-1]
+
+
+def steps(chosen: Era | None = None, scenario: str | None = None) -> Iterator[Step]:
+    """Catalog steps in path order, only those the era has and the scenario uses."""
+    for item in CATALOG.values():
+        if scenario is not None and item.scenario != scenario:
+            continue
+        if chosen is None or present(item, chosen):
+            yield item
+
+
+def callees(step: Step, chosen: Era) -> tuple[Step, ...]:
+    """What ``step`` calls next in the era; a callee the era lacks is replaced by its own."""
+    found: dict[str, Step] = {}
+    pending = list(step.calls)
+    seen: set[str] = set()
+    while pending:
+        key = pending.pop(0)
+        if key in seen:
+            continue
+        seen.add(key)
+        callee = CATALOG[key]
+        if present(callee, chosen):
+            found[key] = callee
+        else:
+            pending[:0] = callee.calls
+    return tuple(found.values())
+
+
+def callers(step: Step, chosen: Era) -> tuple[Step, ...]:
+    """The steps of the era that call ``step`` next."""
+    return tuple(
+        other for other in CATALOG.values()
+        if present(other, chosen) and step in callees(other, chosen)
+    )
+
+
+def names() -> list[str]:
+    """Every name ``lookup`` accepts: step keys and the function names of every version."""
+    found = dict.fromkeys(CATALOG)
+    for item in CATALOG.values():
+        found[item.function] = None
+        for site in item.sites.values():
+            if site.function:
+                found[site.function] = None
+    return list(found)
+
+
+def nearest(name: str, limit: int = 5) -> list[str]:
+    """Known names close to ``name``: containing it first, then similar spellings."""
+    known = names()
+    wanted = name.lower()
+    containing = [known_name for known_name in known if wanted and wanted in known_name.lower()]
+    similar = difflib.get_close_matches(name, known, n=limit, cutoff=0.6)
+    return list(dict.fromkeys(containing + similar))[:limit]
+
+
+def lookup(name: str) -> Step:
+    """The step with this key, or whose function has this name in some version."""
+    if name in CATALOG:
+        return CATALOG[name]
+    for item in CATALOG.values():
+        if item.function == name or any(site.function == name for site in item.sites.values()):
+            return item
+    raise UnknownStep(name, nearest(name))
