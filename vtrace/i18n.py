@@ -8,15 +8,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from vtrace.catalog import Step
+from vtrace.catalog import Era, Step
 
-__all__ = ["LANGS", "default_lang", "say", "step_lesson", "step_text"]
+__all__ = [
+    "LANGS",
+    "default_lang",
+    "era_label",
+    "message_keys",
+    "say",
+    "step_lesson",
+    "step_note",
+    "step_text",
+]
 
 LANGS = ("en", "zh")
 
 _MESSAGES: Mapping[str, Mapping[str, str]] = {
     "en": {
-        "why.xmit_more": "no kick yet: xmit_more says another frame follows",
+        "why.xmit_more": "no kick yet: {hint} says another frame follows",
         "why.avail_event_in_window": "kick: avail_event {avail_event} is in [{old}, {new})",
         "why.avail_event_outside_window":
             "kick suppressed: avail_event {avail_event} is outside [{old}, {new}), "
@@ -31,6 +40,22 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "queue.woken": "TX queue woken: {num_free} descriptors free",
         "vm_entry": "VM entry: the guest runs again",
         "state.write": "{writer} writes {fields}",
+        "fact.tunsetiff": "open {path}, then ioctl(TUNSETIFF) with {flags}",
+        "fact.tap_created": "the host now has an interface {ifname}",
+        "fact.fd_handler": "QEMU's main loop watches the tap's fd with {handler}",
+        "fact.realize_all": "every queue pair is added now",
+        "fact.realize_first": "only queue pair 0 is added now",
+        "fact.tx_bh": "TX bottom half {bh} created with {via}",
+        "fact.queue_added": "queue {queue}: guest kicks go to {handler}",
+        "fact.peer": "the NIC's peer is {peer}",
+        "fact.vring": "queue {queue}: notify with {notify}, callback {callback}",
+        "fact.driver_ok": "driver ready: the guest writes DRIVER_OK to the device status",
+        "fact.status_write": "the store was the DRIVER_OK write to the device status",
+        "fact.ioeventfd": "queue {queue}: its notify address gets an ioeventfd",
+        "fact.fast_mmio": "on {bus} now: later kicks stay in the kernel",
+        "era.lesson": "Linux 4.19 + QEMU 3.1 (the 2019 lesson)",
+        "era.modern": "Linux 6.1 + QEMU 7.2 (Debian 12)",
+        "era.newest": "Linux 7.2 + QEMU 10.2",
         "summary.title": "Summary",
         "summary.interrupted": "interrupted: summary so far",
         "summary.frames": "frames sent",
@@ -47,19 +72,118 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "summary.modelled_time": "modelled time",
         "summary.per_frame": "per frame",
         "live.layers": "Where the frame is",
+        "live.where": "Where the code runs",
         "live.step": "Step",
         "live.ring": "TX virtqueue",
         "live.counters": "Counters",
         "live.frames": "frames",
-        "live.lesson": "The lesson says",
+        "live.lesson": "Compared with the lesson",
         "live.keys": "Enter/space: next step   q: quit",
         "ring.in_use": "descriptors in use",
         "ring.shared": "in guest memory",
         "ring.driver": "guest driver's shadows",
         "ring.device": "QEMU's view",
         "unverified": "line not checked",
+        "steps.title": "Steps in {era}",
+        "steps.scenario.send": "Sending a frame (vtrace send)",
+        "steps.scenario.setup": "Setting up the device and the tap (vtrace setup)",
+        "steps.function": "function",
+        "steps.project": "project",
+        "steps.where": "defined at",
+        "steps.layer": "layer",
+        "steps.actor": "actor",
+        "steps.count": "{count} steps; a line marked * was not checked against the source",
+        "explain.where": "Where it is",
+        "explain.absent": "not in this version",
+        "explain.callers": "Called from",
+        "explain.callees": "Calls next",
+        "explain.none": "(nothing in the catalog)",
+        "explain.differences": "What changed between versions",
+        "explain.no_differences": "No difference noted between the versions vtrace knows.",
+        "explain.this_era": "this era",
+        "explain.layer": "{layer} layer, {actor} lifeline, in {era}",
+        "explain.boundary": "A call across a boundary (a system call, a VM exit, an eventfd, "
+                            "an interrupt) counts as a call here.",
     },
-    "zh": {},
+    "zh": {
+        "why.xmit_more": "暂不通知：{hint} 表示后面还有帧",
+        "why.avail_event_in_window": "通知：avail_event {avail_event} 落在 [{old}, {new}) 中",
+        "why.avail_event_outside_window":
+            "不通知：avail_event {avail_event} 不在 [{old}, {new}) 中，设备还在处理",
+        "why.no_notify_clear": "通知：VRING_USED_F_NO_NOTIFY 未设置",
+        "why.no_notify_set": "不通知：设备设置了 VRING_USED_F_NO_NOTIFY",
+        "irq.yes": "中断：used_event {used_event} 落在 [{old}, {new}) 中",
+        "irq.no": "不发中断：used_event {used_event} 不在 [{old}, {new}) 中",
+        "irq.flag_yes": "中断：VRING_AVAIL_F_NO_INTERRUPT 未设置",
+        "irq.flag_no": "不发中断：客户机设置了 VRING_AVAIL_F_NO_INTERRUPT",
+        "queue.stopped": "TX 队列停止：空闲描述符少于 19 个",
+        "queue.woken": "TX 队列恢复：{num_free} 个描述符空闲",
+        "vm_entry": "VM 进入：客户机继续运行",
+        "state.write": "{writer} 写入 {fields}",
+        "fact.tunsetiff": "打开 {path}，再用 {flags} 调用 ioctl(TUNSETIFF)",
+        "fact.tap_created": "宿主机上现在有了接口 {ifname}",
+        "fact.fd_handler": "QEMU 主循环用 {handler} 监视 tap 的文件描述符",
+        "fact.realize_all": "现在就添加所有队列对",
+        "fact.realize_first": "现在只添加第 0 个队列对",
+        "fact.tx_bh": "用 {via} 创建 TX 下半部 {bh}",
+        "fact.queue_added": "队列 {queue}：客户机的通知交给 {handler}",
+        "fact.peer": "网卡的对端是 {peer}",
+        "fact.vring": "队列 {queue}：通知函数 {notify}，回调 {callback}",
+        "fact.driver_ok": "驱动就绪：客户机把 DRIVER_OK 写入设备状态",
+        "fact.status_write": "这次写入就是向设备状态写 DRIVER_OK",
+        "fact.ioeventfd": "队列 {queue}：它的通知地址获得一个 ioeventfd",
+        "fact.fast_mmio": "已登记到 {bus}：以后的通知留在内核里处理",
+        "era.lesson": "Linux 4.19 + QEMU 3.1（2019 年的课程）",
+        "era.modern": "Linux 6.1 + QEMU 7.2（Debian 12）",
+        "era.newest": "Linux 7.2 + QEMU 10.2",
+        "summary.title": "小结",
+        "summary.interrupted": "已中断：到目前为止的小结",
+        "summary.frames": "已发送的帧",
+        "summary.events": "事件",
+        "summary.kicks": "通知（写通知地址）",
+        "summary.kicks_suppressed": "被环抑制的通知",
+        "summary.kicks_deferred": "因 xmit_more 推迟的通知",
+        "summary.vm_exits": "VM 退出",
+        "summary.exits_to_qemu": "退回 QEMU vCPU 线程",
+        "summary.interrupts": "中断",
+        "summary.interrupts_suppressed": "被抑制的中断",
+        "summary.bytes_to_host": "复制进宿主 skb 的字节",
+        "summary.completed": "客户机收回的缓冲区",
+        "summary.modelled_time": "模型时间",
+        "summary.per_frame": "每帧",
+        "live.layers": "帧在哪里",
+        "live.where": "代码在哪里运行",
+        "live.step": "步骤",
+        "live.ring": "TX 虚拟队列",
+        "live.counters": "计数",
+        "live.frames": "帧",
+        "live.lesson": "与课程对照",
+        "live.keys": "回车/空格：下一步   q：退出",
+        "ring.in_use": "使用中的描述符",
+        "ring.shared": "客户机内存中",
+        "ring.driver": "客户机驱动的影子副本",
+        "ring.device": "QEMU 看到的",
+        "unverified": "行号未核对",
+        "steps.title": "{era} 中的步骤",
+        "steps.scenario.send": "发送一帧（vtrace send）",
+        "steps.scenario.setup": "建立设备和 tap（vtrace setup）",
+        "steps.function": "函数",
+        "steps.project": "项目",
+        "steps.where": "定义位置",
+        "steps.layer": "层",
+        "steps.actor": "角色",
+        "steps.count": "共 {count} 个步骤；标 * 的行号未与源码核对",
+        "explain.where": "位置",
+        "explain.absent": "此版本中没有",
+        "explain.callers": "调用者",
+        "explain.callees": "接下来调用",
+        "explain.none": "（目录中没有）",
+        "explain.differences": "各版本之间的变化",
+        "explain.no_differences": "在 vtrace 已知的版本之间没有记录到差异。",
+        "explain.this_era": "本时代",
+        "explain.layer": "{layer} 层，{actor} 生命线，{era}",
+        "explain.boundary": "跨越边界的调用（系统调用、VM 退出、eventfd、中断）在这里也算作调用。",
+    },
 }
 
 
@@ -87,3 +211,18 @@ def step_text(step: Step, lang: str = "en") -> str:
 
 def step_lesson(step: Step, lang: str = "en") -> str:
     return step.lesson.get(lang) or step.lesson.get("en", "")
+
+
+def step_note(step: Step, version: str, lang: str = "en") -> str:
+    """What is particular to ``version`` of the step's function, or ``""``."""
+    note = step.notes.get(version)
+    return (note.get(lang) or note.get("en", "")) if note else ""
+
+
+def era_label(chosen: Era, lang: str = "en") -> str:
+    return say(f"era.{chosen.name}", lang)
+
+
+def message_keys(lang: str) -> frozenset[str]:
+    """The message keys ``lang`` defines (for checking that translations are complete)."""
+    return frozenset(_MESSAGES.get(lang, {}))

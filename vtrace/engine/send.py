@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from vtrace.catalog import Era
+from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
 from vtrace.frames import VNET_HDR_SIZE, Endpoints, build_frame, parse_frame, vnet_hdr
 from vtrace.model import Event, Kind
@@ -141,6 +141,7 @@ def _interrupt(world: _World) -> Iterator[Action]:
     yield from _with_ring(world, "skb_xmit_done", None, src="virtio_net",
                           napi=world.era.napi_tx)
     if world.era.napi_tx:
+        yield Do("virtqueue_napi_schedule", None)
         yield from _napi_poll(world)
     elif world.stopped:
         world.stopped = False
@@ -187,40 +188,20 @@ def _kick(world: _World, frame: int) -> Iterator[Action]:
 
 def _transmit(world: _World, frame: int, xmit_more: bool) -> Iterator[Action]:
     """One frame through the guest: application, stack, ``start_xmit``, maybe a kick."""
-    params, driver, napi = world.params, world.driver, world.era.napi_tx
+    params, driver, era = world.params, world.driver, world.era
+    hint = "__netdev_tx_sent_queue()" if era.bql else era.xmit_more
     yield Do("sendto", frame, detail={"bytes": params.size - 42})
-    yield Do("udp_sendmsg", frame, src="app")
-    yield Do("dev_hard_start_xmit", frame, detail={"xmit_more": xmit_more})
+    yield Do("__sys_sendto", frame, src="app")
+    yield Do("udp_sendmsg", frame)
+    yield Do("__dev_queue_xmit", frame)
+    yield Do("dev_hard_start_xmit", frame, detail={"xmit_more": xmit_more,
+                                                   "hint": era.xmit_more})
     kick = not xmit_more
-    yield Do("start_xmit", frame, src="stack", detail={"xmit_more": xmit_more})
-    while True:
-        if napi:
-            driver.disable_cb()
-            yield from _with_ring(world, "virtqueue_disable_cb", frame)
-        yield from _reap(world, "virtio_net")
-        if not (napi and kick):
-            break
-        ok = driver.enable_cb_delayed()
-        yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
-        if ok:
-            break
-    data = vnet_hdr() + build_frame(frame, params.size, world.endpoints)
-    yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE, "frame_bytes": params.size})
-    yield Do("virtqueue_add_outbuf", frame, detail={"sg": 1})
-    yield Do("virtqueue_add", frame)
-    address = world.memory.slot_address(driver.free_head)
-    world.memory.write(address, data)
-    head = driver.add([Buffer(address, len(data))], frame)
-    world.frame_of_head[head] = frame
-    yield from _with_ring(world, "virtqueue_add_split", frame, head=head, addr=address,
-                          len=len(data))
+    yield Do("start_xmit", frame, src="stack", detail={"xmit_more": xmit_more, "hint": hint})
+    yield from _reclaim_before_adding(world, frame, kick)
+    yield from _add(world, frame)
     if driver.num_free < ROOM_NEEDED:
-        world.stopped = True
-        ok = driver.enable_cb_delayed()
-        yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, queue="stopped",
-                              more_used=not ok)
-        if not ok:
-            yield from _stopped_but_used(world)
+        yield from _stop_queue(world, frame)
     if kick or world.stopped:
         decision = driver.kick_prepare()
         reason = _kick_reason(decision.kick, decision.avail_event, decision.no_notify)
@@ -231,13 +212,79 @@ def _transmit(world: _World, frame: int, xmit_more: bool) -> Iterator[Action]:
             yield from _kick(world, frame)
         else:
             yield _note("virtqueue_kick_prepare", frame, kick=False, why=reason)
+        if era.napi_reclaims_only:
+            yield from _rearm_after_kick(world, frame)
     else:
-        yield _note("virtqueue_kick_prepare", frame, kick=False, why="xmit_more")
+        yield _note("virtqueue_kick_prepare", frame, kick=False, why="xmit_more", hint=hint)
+
+
+def _reclaim_before_adding(world: _World, frame: int, kick: bool) -> Iterator[Action]:
+    """What ``start_xmit`` does with used buffers before it adds one; each era differs.
+
+    Without NAPI TX (4.19) it reclaims them. With NAPI TX, 6.1 reclaims with
+    interrupts off and re-arms them before a kick; 7.2 only turns them off.
+    """
+    driver, era = world.driver, world.era
+    if era.napi_reclaims_only:
+        driver.disable_cb()
+        yield from _with_ring(world, "virtqueue_disable_cb", frame)
+        return
+    while True:
+        if era.napi_tx:
+            driver.disable_cb()
+            yield from _with_ring(world, "virtqueue_disable_cb", frame)
+        yield from _reap(world, "virtio_net")
+        if not (era.napi_tx and kick):
+            return
+        ok = driver.enable_cb_delayed()
+        yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
+        if ok:
+            return
+
+
+def _add(world: _World, frame: int) -> Iterator[Action]:
+    """``xmit_skb`` down to the ring write, which shows under the function that does it."""
+    params, driver = world.params, world.driver
+    data = vnet_hdr() + build_frame(frame, params.size, world.endpoints)
+    yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE, "frame_bytes": params.size})
+    yield Do("virtnet_add_outbuf", frame, detail={"type": "skb"})
+    yield Do("virtqueue_add_outbuf", frame, detail={"sg": 1})
+    writer = first_present(world.era, "virtqueue_add_split", "virtqueue_add")
+    if writer != "virtqueue_add":
+        yield Do("virtqueue_add", frame, detail={"layout": "split"})
+    address = world.memory.slot_address(driver.free_head)
+    world.memory.write(address, data)
+    head = driver.add([Buffer(address, len(data))], frame)
+    world.frame_of_head[head] = frame
+    yield from _with_ring(world, writer, frame, head=head, addr=address, len=len(data))
+
+
+def _stop_queue(world: _World, frame: int) -> Iterator[Action]:
+    """Too few free descriptors for another packet: stop the queue until some come back."""
+    world.stopped = True
+    if world.era.napi_reclaims_only:
+        yield _note("start_xmit", frame, queue="stopped", num_free=world.driver.num_free)
+        return
+    ok = world.driver.enable_cb_delayed()
+    yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, queue="stopped",
+                          more_used=not ok)
+    if not ok:
+        yield from _stopped_but_used(world)
+
+
+def _rearm_after_kick(world: _World, frame: int) -> Iterator[Action]:
+    """Linux 7.2 with NAPI TX: ask for a delayed interrupt only once the kick is done."""
+    ok = world.driver.enable_cb_delayed()
+    yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
+    if not ok:
+        yield Do("virtqueue_napi_schedule", None)
+        yield from _napi_poll(world)
 
 
 def _stopped_but_used(world: _World) -> Iterator[Action]:
     """The queue just stopped, yet enough is already used: reclaim now, not on an interrupt."""
     if world.era.napi_tx:
+        yield Do("virtqueue_napi_schedule", None)
         yield from _napi_poll(world)
         return
     yield from _reap(world, "virtio_net")
@@ -292,8 +339,7 @@ def _handle_tx_bh(world: _World, frame: int | None) -> Iterator[Action]:
     yield Do("virtio_net_handle_tx_bh", frame, detail={"tx_waiting": True})
     world.device.set_notification(False)
     yield from _with_ring(world, "virtio_queue_set_notification", frame, enable=False)
-    yield Do("qemu_bh_schedule", frame, detail={"bh": "tx_bh"})
-    world.tx_bh.raise_(world.now())
+    yield from _schedule_tx_bh(world, frame)
 
 
 def _flush_tx(world: _World) -> Generator[Action, None, int]:
@@ -305,7 +351,10 @@ def _flush_tx(world: _World) -> Generator[Action, None, int]:
         if element is None:
             break
         frame = world.frame_of_head.get(element.head)
-        yield from _with_ring(world, "virtqueue_pop", frame, head=element.head)
+        popper = first_present(world.era, "virtqueue_split_pop", "virtqueue_pop")
+        if popper != "virtqueue_pop":
+            yield Do("virtqueue_pop", frame)
+        yield from _with_ring(world, popper, frame, head=element.head)
         payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
         yield Do("qemu_sendv_packet_async", frame, src="virtio-net", detail={"iov": 1})
         yield Do("qemu_net_queue_send_iov", frame)
@@ -352,7 +401,13 @@ def _reschedule(world: _World) -> Iterator[Action]:
     world.device.set_notification(False)
     yield from _with_ring(world, "virtio_queue_set_notification", None, enable=False)
     world.tx_waiting = True
-    yield Do("qemu_bh_schedule", None, detail={"bh": "tx_bh"})
+    yield from _schedule_tx_bh(world, None)
+
+
+def _schedule_tx_bh(world: _World, frame: int | None) -> Iterator[Action]:
+    """QEMU 10.2 schedules through record/replay's wrapper; older ones call qemu_bh_schedule."""
+    yield Do("replay_bh_schedule_event", frame, detail={"bh": "tx_bh"})
+    yield Do("qemu_bh_schedule", frame, detail={"bh": "tx_bh"})
     world.tx_bh.raise_(world.now())
 
 

@@ -1,4 +1,9 @@
-"""Words for one event, shared by the text views: where it is, what it decided, why."""
+"""Words for one event, shared by the text views: where it is, what it decided, why.
+
+Besides the step's explanation, an event can carry a version note (what is
+particular to the function in that version) and a lesson note (where the
+2019 lesson tells the story differently); both come from the catalog.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from vtrace.catalog import CATALOG
-from vtrace.i18n import say, step_lesson, step_text
+from vtrace.i18n import say, step_lesson, step_note, step_text
 from vtrace.model import Event, Kind
 
-__all__ = ["decision", "location", "ring_fields", "why", "lesson"]
+__all__ = ["decision", "lesson", "location", "note", "ring_fields", "why"]
 
 _PROJECT_NAMES = {"linux": "Linux", "qemu": "QEMU"}
 
@@ -33,7 +38,14 @@ def decision(event: Event, lang: str = "en") -> str:
         return say("state.write", lang, writer=event.src, fields=writes)
     if "why" in detail:
         return say(f"why.{detail['why']}", lang, avail_event=detail.get("avail_event"),
-                   old=detail.get("old"), new=detail.get("new"))
+                   old=detail.get("old"), new=detail.get("new"),
+                   hint=detail.get("hint", "xmit_more"))
+    if "fact" in detail:
+        values = {name: value for name, value in detail.items() if name != "fact"}
+        try:
+            return say(f"fact.{detail['fact']}", lang, **values)
+        except (KeyError, IndexError):  # a stream from another vtrace version
+            return ""
     if event.step == "virtio_notify" and "interrupt" in detail:
         if detail.get("used_event") is None:
             key = "irq.flag_yes" if detail["interrupt"] else "irq.flag_no"
@@ -56,6 +68,12 @@ def ring_fields(detail: Mapping[str, Any]) -> str:
 def why(event: Event, lang: str = "en") -> str:
     step = CATALOG.get(event.step)
     return step_text(step, lang) if step else ""
+
+
+def note(event: Event, lang: str = "en") -> str:
+    """What is particular to the event's function in the event's version, or ``""``."""
+    step = CATALOG.get(event.step)
+    return step_note(step, event.version, lang) if step else ""
 
 
 def lesson(event: Event, lang: str = "en") -> str:
