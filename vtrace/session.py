@@ -15,11 +15,19 @@ from typing import IO, Any
 from vtrace import __version__
 from vtrace.catalog import era as era_named
 from vtrace.codec import encode, read_stream
-from vtrace.engine import SendParams, send
+from vtrace.engine import SendParams, send, setup
 from vtrace.model import Event, Header
 from vtrace.tally import Tally
 
-__all__ = ["Session", "from_file", "paced", "replay_send", "stepped", "tee_jsonl"]
+__all__ = [
+    "Session",
+    "from_file",
+    "paced",
+    "replay_send",
+    "replay_setup",
+    "stepped",
+    "tee_jsonl",
+]
 
 
 @dataclass
@@ -36,6 +44,12 @@ def replay_send(params: SendParams, era: str, seed: int, argv: tuple[str, ...] =
     """A replay of ``vtrace send`` with these parameters."""
     header = Header(__version__, "send", {**params.as_dict(), "era": era}, seed, argv)
     return Session(header, send(params, era_named(era), seed))
+
+
+def replay_setup(era: str, seed: int, argv: tuple[str, ...] = ()) -> Session:
+    """A replay of ``vtrace setup``: the tap, the device and the driver coming to exist."""
+    header = Header(__version__, "setup", {"era": era}, seed, argv)
+    return Session(header, setup(era_named(era), seed))
 
 
 def from_file(lines: Iterable[str]) -> Session:

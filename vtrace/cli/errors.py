@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from vtrace.catalog import UnknownEra
+from vtrace.catalog import UnknownEra, UnknownStep
 from vtrace.codec import DecodeError
 from vtrace.frames import FrameError
 from vtrace.output import OutputError
@@ -24,7 +24,8 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
-_USAGE_ERRORS = (UnknownEra, DecodeError, FrameError, OutputError, UnknownRenderer, RingError)
+_USAGE_ERRORS = (UnknownEra, UnknownStep, DecodeError, FrameError, OutputError, UnknownRenderer,
+                 RingError)
 
 
 def exit_status_for(error: BaseException) -> ExitStatus:

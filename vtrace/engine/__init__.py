@@ -5,5 +5,6 @@ seeded, so a scenario gives the same stream for the same parameters.
 """
 
 from vtrace.engine.send import SendParams, send
+from vtrace.engine.setup import setup
 
-__all__ = ["SendParams", "send"]
+__all__ = ["SendParams", "send", "setup"]

@@ -13,10 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from vtrace.catalog import ERAS
-from vtrace.i18n import say
+from vtrace.i18n import era_label, say
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer
 from vtrace.renderers.base import Renderer, register
-from vtrace.renderers.describe import decision, lesson, location, why
+from vtrace.renderers.describe import decision, lesson, location, note, why
 from vtrace.tally import Tally
 
 __all__ = ["LiveRenderer", "LiveState"]
@@ -32,6 +32,9 @@ LAYER_STYLE = {
 SHARED = ("avail.idx", "used.idx", "avail_event", "used_event", "avail.flags", "used.flags")
 DRIVER = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
 DEVICE = ("last_avail_idx", "inuse", "signalled_used", "notification")
+SEND_COUNTERS = ("kicks", "kicks_suppressed", "vm_exits", "interrupts", "interrupts_suppressed",
+                 "bytes_to_host")
+SETUP_COUNTERS = ("events", "vm_exits", "exits_to_qemu")
 
 
 class LiveState:
@@ -42,9 +45,9 @@ class LiveState:
         self.lang = lang
         self.keys_hint = keys_hint
         self.frames = int(header.params.get("frames", 0))
-        self.queue_size = int(header.params.get("queue_size", 0))
+        self.queue_size = int(header.params.get("queue_size", 0))  # 0: no ring to show (setup)
         era = ERAS.get(str(header.params.get("era", "")))
-        self.title = f"vtrace {header.scenario}" + (f" · {era.label}" if era else "")
+        self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
         self.tally = Tally()
         self.last_in_layer: dict[Layer, Event] = {}
         self.current: Event | None = None
@@ -68,12 +71,16 @@ class LiveState:
     def _lanes_and_ring(self) -> Table:
         grid = Table.grid(expand=True, padding=(0, 2))
         grid.add_column(ratio=3)
+        if not self.queue_size:
+            grid.add_row(self._lanes())
+            return grid
         grid.add_column(ratio=2)
         grid.add_row(self._lanes(), self._ring())
         return grid
 
     def _lanes(self) -> Table:
-        table = Table(title=say("live.layers", self.lang), expand=True, show_header=False,
+        title = say("live.layers" if self.frames else "live.where", self.lang)
+        table = Table(title=title, expand=True, show_header=False,
                       title_justify="left", box=None)
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
@@ -117,6 +124,9 @@ class LiveState:
         ]
         if self.remark:
             lines.append(Text(self.remark, style="bold"))
+        particular = note(event, self.lang)
+        if particular:
+            lines.append(Text(particular, style=style))
         said = lesson(event, self.lang)
         if said:
             lines.append(Text(f"{say('live.lesson', self.lang)}: {said}", style="italic"))
@@ -129,9 +139,10 @@ class LiveState:
         counts = Text("  ").join(
             Text.assemble((say(f"summary.{name}", self.lang), "dim"), " ", str(getattr(tally,
                                                                                         name)))
-            for name in ("kicks", "kicks_suppressed", "vm_exits", "interrupts",
-                         "interrupts_suppressed", "bytes_to_host")
+            for name in (SEND_COUNTERS if self.frames else SETUP_COUNTERS)
         )
+        if not self.frames:
+            return Group(counts)
         progress = Table.grid(expand=True, padding=(0, 1))
         progress.add_column(no_wrap=True)
         progress.add_column(ratio=1)

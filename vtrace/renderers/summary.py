@@ -1,27 +1,40 @@
-"""The end-of-run summary as text lines, and the quiet view that prints only that."""
+"""The end-of-run summary as text lines, and the quiet view that prints only that.
+
+Labels are padded by their width on a terminal, so Chinese labels (two
+columns per character) line up as well as English ones.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import IO, Any
 
+from rich.cells import cell_len
+
 from vtrace.i18n import say
 from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
 from vtrace.tally import Tally
 
-__all__ = ["QuietRenderer", "summary_rows", "summary_lines"]
+__all__ = ["SETUP_COUNTED", "QuietRenderer", "pad", "summary_lines", "summary_rows"]
 
 _COUNTED = (
     "frames", "events", "kicks", "kicks_suppressed", "kicks_deferred", "vm_exits",
     "exits_to_qemu", "interrupts", "interrupts_suppressed", "bytes_to_host", "completed",
 )
+SETUP_COUNTED = ("events", "vm_exits", "exits_to_qemu")  # a set-up moves no frames
 
 
-def summary_rows(tally: Tally, lang: str = "en") -> list[tuple[str, str, str]]:
-    """(label, total, per frame) for every counter, then the modelled time."""
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` terminal columns."""
+    return text + " " * max(0, width - cell_len(text))
+
+
+def summary_rows(tally: Tally, lang: str = "en",
+                 counted: tuple[str, ...] = _COUNTED) -> list[tuple[str, str, str]]:
+    """(label, total, per frame) for each counter in ``counted``, then the modelled time."""
     rows = []
-    for name in _COUNTED:
+    for name in counted:
         count = getattr(tally, name)
         per_frame = f"{tally.per_frame(count):.2f}" if name not in ("frames", "events") else ""
         rows.append((say(f"summary.{name}", lang), str(count), per_frame))
@@ -30,13 +43,17 @@ def summary_rows(tally: Tally, lang: str = "en") -> list[tuple[str, str, str]]:
     return rows
 
 
-def summary_lines(tally: Tally, lang: str = "en", interrupted: bool = False) -> list[str]:
+def summary_lines(tally: Tally, lang: str = "en", interrupted: bool = False,
+                  counted: tuple[str, ...] = _COUNTED) -> list[str]:
+    """The summary table; without frames (a set-up) it has no per-frame column."""
     title = say("summary.interrupted" if interrupted else "summary.title", lang)
-    rows = summary_rows(tally, lang)
-    width = max(len(label) for label, _, _ in rows)
+    rows = summary_rows(tally, lang, counted)
+    width = max(cell_len(label) for label, _, _ in rows)
+    if not tally.frames:
+        return [title] + [f"  {pad(label, width)}  {total:>14}" for label, total, _ in rows]
     lines = [f"{title}  ({say('summary.per_frame', lang)} →)"]
     for label, total, per_frame in rows:
-        lines.append(f"  {label:<{width}}  {total:>14}  {per_frame:>12}")
+        lines.append(f"  {pad(label, width)}  {total:>14}  {per_frame:>12}")
     return lines
 
 

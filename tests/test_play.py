@@ -1,0 +1,46 @@
+"""Settling how a replay is shown: checks and defaults shared by ``send`` and ``setup``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from vtrace.cli.play import CLASSROOM_SPEED, Playback
+from vtrace.output import OutputError
+
+
+def _settle(**options: object) -> Playback:
+    chosen: dict[str, object] = {"view": None, "events_path": None, "speed": "auto",
+                                 "step": False, "lang": "en", "classroom": True}
+    chosen.update(options)
+    return Playback.settle(**chosen)  # type: ignore[arg-type]
+
+
+def test_off_a_terminal_the_view_is_plain_and_unpaced() -> None:
+    playback = _settle()
+    assert (playback.view, playback.speed) == ("plain", None)
+
+
+def test_auto_speed_slows_only_a_classroom_live_view() -> None:
+    assert _settle(view="live").speed == CLASSROOM_SPEED
+    assert _settle(view="live", classroom=False).speed is None
+    assert _settle(view="plain", speed=25.0).speed == 25.0
+    assert _settle(view="live", speed=None).speed is None
+
+
+def test_events_to_stdout_mean_the_quiet_view() -> None:
+    assert _settle(events_path="-").view == "quiet"
+    with pytest.raises(click.UsageError):
+        _settle(events_path="-", view="plain")
+
+
+def test_step_needs_a_terminal() -> None:
+    with pytest.raises(click.UsageError):
+        _settle(step=True)
+
+
+def test_an_unwritable_events_path_fails_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(OutputError):
+        _settle(events_path=str(tmp_path / "missing" / "run.jsonl"))

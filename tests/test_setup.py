@@ -1,0 +1,141 @@
+"""The set-up scenario: the chain of section 2 of the reference, per era, and its command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from vtrace.catalog import CATALOG, ERAS
+from vtrace.cli import cli
+from vtrace.engine import setup
+from vtrace.model import Event, Kind, Phase
+from vtrace.session import replay_setup
+
+# The order the issue and the reference give, as a subsequence of the replay.
+CHAIN = ["net_init_clients", "net_init_netdev", "net_client_init", "net_client_init1",
+         "net_init_tap", "net_tap_init", "tap_open", "tun_chr_open", "tun_chr_ioctl",
+         "__tun_chr_ioctl", "tun_set_iff", "register_netdevice", "virtio_net_device_realize",
+         "virtio_init", "virtio_net_add_queue", "virtio_add_queue", "qemu_new_nic",
+         "virtnet_probe", "init_vqs", "virtnet_alloc_queues", "virtnet_find_vqs",
+         "vp_modern_find_vqs", "vp_find_vqs", "vp_find_vqs_msix", "vp_setup_vq", "setup_vq",
+         "vring_create_virtqueue", "register_netdev"]
+
+
+def _calls(name: str, seed: int = 1) -> list[Event]:
+    return [event for event in setup(ERAS[name], seed) if event.kind is Kind.CALL]
+
+
+def _is_subsequence(wanted: list[str], steps: list[str]) -> bool:
+    remaining = iter(steps)
+    return all(step in remaining for step in wanted)
+
+
+@pytest.mark.parametrize("name", sorted(ERAS))
+def test_each_era_replays_the_set_up_chain_in_order(name: str) -> None:
+    steps = [event.step for event in _calls(name)]
+    assert _is_subsequence(CHAIN, steps)
+    assert steps.count("vring_create_virtqueue") == 3  # rx0, tx0 and the control queue
+    assert steps.count("kvm_assign_ioeventfd") == 3
+
+
+def test_only_linux_7_2_has_vp_find_one_vq_msix() -> None:
+    for name in ERAS:
+        found = "vp_find_one_vq_msix" in [event.step for event in _calls(name)]
+        assert found == (name == "newest")
+
+
+def test_the_guest_registers_with_register_netdevice_since_6_1() -> None:
+    functions = {name: [event.function for event in _calls(name)
+                        if event.step == "register_netdev"] for name in ERAS}
+    assert functions == {"lesson": ["register_netdev"], "modern": ["register_netdevice"],
+                         "newest": ["register_netdevice"]}
+
+
+def test_tap_open_asks_for_a_tap_with_a_vnet_header() -> None:
+    tap_open = next(event for event in _calls("modern") if event.step == "tap_open")
+    assert tap_open.detail["path"] == "/dev/net/tun"
+    assert set(tap_open.detail["flags"].split("|")) == {"IFF_TAP", "IFF_NO_PI", "IFF_VNET_HDR"}
+
+
+def test_the_tx_bottom_half_is_created_as_each_qemu_does() -> None:
+    made = {name: next(event.detail["via"] for event in _calls(name)
+                       if event.step == "virtio_net_add_queue") for name in ERAS}
+    assert made == {"lesson": "qemu_bh_new", "modern": "qemu_bh_new_guarded",
+                    "newest": "qemu_bh_new_guarded"}
+
+
+def test_queues_get_their_handlers_and_callbacks() -> None:
+    calls = _calls("modern")
+    handlers = [event.detail["handler"] for event in calls if event.step == "virtio_add_queue"]
+    assert handlers == ["virtio_net_handle_rx", "virtio_net_handle_tx_bh",
+                        "virtio_net_handle_ctrl"]
+    callbacks = [event.detail["callback"] for event in calls
+                 if event.step == "vring_create_virtqueue"]
+    assert callbacks == ["skb_recv_done", "skb_xmit_done", "-"]
+
+
+def test_driver_ok_exits_to_qemu_which_starts_the_ioeventfds() -> None:
+    events = list(setup(ERAS["modern"], 1))
+    ready = next(index for index, event in enumerate(events)
+                 if event.kind is Kind.NOTE and event.detail.get("fact") == "driver_ok")
+    after = [event.step for event in events[ready:] if event.kind is Kind.CALL]
+    assert after[:5] == ["handle_ept_misconfig", "kvm_io_bus_write", "vcpu_mmio_write",
+                         "kvm_cpu_exec", "virtio_device_start_ioeventfd_impl"]
+    assert events[-1].kind is Kind.RETURN and events[-1].detail == {"vm_entry": True}
+
+
+@pytest.mark.parametrize("name", sorted(ERAS))
+def test_set_up_events_are_ordered_tagged_and_deterministic(name: str) -> None:
+    events = list(setup(ERAS[name], 7))
+    assert events == list(setup(ERAS[name], 7))
+    assert [event.seq for event in events] == list(range(len(events)))
+    assert [event.t_ns for event in events] == sorted(event.t_ns for event in events)
+    assert all(event.frame is None for event in events)
+    setup_steps = {key for key, step in CATALOG.items() if step.scenario == "setup"}
+    assert {event.step for event in events if event.phase is Phase.SETUP} <= setup_steps
+
+
+def test_the_guest_runs_after_qemu_has_built_the_device() -> None:
+    events = list(setup(ERAS["modern"], 1))
+    probe = next(event for event in events if event.step == "virtnet_probe")
+    nic = next(event for event in events if event.step == "qemu_net_client_setup")
+    assert probe.thread == "vcpu0" and nic.thread == "qemu-main"
+    assert probe.t_ns > nic.t_ns
+
+
+def test_replay_setup_makes_a_setup_session() -> None:
+    session = replay_setup("lesson", 2, ("setup",))
+    assert session.header.scenario == "setup"
+    assert session.header.params == {"era": "lesson"}
+    assert sum(1 for _ in session.events()) == session.tally.events > 50
+
+
+def test_setup_command_plain_view() -> None:
+    result = CliRunner().invoke(cli, ["setup", "--view", "plain", "--era", "lesson"])
+    assert result.exit_code == 0, result.output
+    assert "tap_open  net/tap-linux.c:41 [QEMU 3.1]" in result.output
+    assert "ioctl(TUNSETIFF) with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR" in result.output
+    assert "VM exits" in result.output and "per frame" not in result.output
+
+
+def test_setup_command_writes_events_to_stdout_with_the_quiet_view() -> None:
+    result = CliRunner().invoke(cli, ["setup", "--events", "-", "--view", "quiet"])
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["kind"] == "header" and lines[0]["scenario"] == "setup"
+    assert {line.get("version") for line in lines[1:]} == {"6.1", "7.2"}
+
+
+def test_setup_command_in_chinese() -> None:
+    result = CliRunner().invoke(cli, ["setup", "--view", "plain", "--lang", "zh"])
+    assert result.exit_code == 0
+    assert "驱动就绪" in result.output and "小结" in result.output
+
+
+def test_setup_command_rejects_bad_options() -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["setup", "--era", "bronze"]).exit_code == 2
+    result = runner.invoke(cli, ["setup", "--events", "-", "--view", "plain"])
+    assert result.exit_code == 2

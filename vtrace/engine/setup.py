@@ -1,0 +1,151 @@
+"""The set-up scenario: how the tap, the virtio-net device and the guest's driver come to be.
+
+It replays what happens before any packet moves, as chains of catalog
+steps. QEMU's main thread creates the tap back end (entering the host
+kernel for ``open()`` and ``TUNSETIFF``) and realizes the device. The
+guest's vCPU then probes the device; the driver's DRIVER_OK write exits to
+QEMU, which moves every queue's kicks to an ioeventfd in KVM. A step whose
+function an era lacks is skipped by the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from vtrace.catalog import CATALOG, Era, present
+from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
+from vtrace.model import Event, Kind
+
+__all__ = ["QUEUES", "TAP_FLAGS", "setup"]
+
+TAP_FLAGS = "IFF_TAP|IFF_NO_PI|IFF_VNET_HDR"
+TAP_NAME = "tap0"
+BOOT_NS = 20_000  # from realize to the driver's probe; a real boot takes far longer
+
+#: The queues of one queue pair and the control queue: name, guest callback, QEMU handler.
+QUEUES: tuple[tuple[str, str | None, str], ...] = (
+    ("rx0", "skb_recv_done", "virtio_net_handle_rx"),
+    ("tx0", "skb_xmit_done", "virtio_net_handle_tx_bh"),
+    ("ctrl", None, "virtio_net_handle_ctrl"),
+)
+
+Row = tuple[str, Mapping[str, Any]]  # a step and its event's detail
+
+
+def _walk(era: Era, rows: Iterable[Row], caller: str | None) -> Iterator[Action]:
+    """One ``Do`` per row, each drawn from the actor of the step before it in this era.
+
+    ``caller`` is the actor that starts the chain (None: the first step's own).
+    """
+    for key, detail in rows:
+        yield Do(key, None, src=caller, detail=detail)
+        if present(CATALOG[key], era):
+            caller = CATALOG[key].actor
+
+
+def _netdev(era: Era) -> Iterator[Action]:
+    """``-netdev tap``: QEMU opens /dev/net/tun and the host kernel creates the interface."""
+    yield from _walk(era, (
+        ("net_init_clients", {}),
+        ("net_init_netdev", {"netdev": "tap"}),
+        ("net_client_init", {}),
+        ("net_client_init1", {"type": "tap"}),
+        ("net_init_tap", {"ifname": TAP_NAME}),
+        ("net_tap_init", {}),
+        ("tap_open", {"fact": "tunsetiff", "path": "/dev/net/tun", "flags": TAP_FLAGS}),
+        ("tun_chr_open", {"syscall": "open"}),
+    ), None)
+    yield from _walk(era, (
+        ("tun_chr_ioctl", {"syscall": "ioctl", "cmd": "TUNSETIFF"}),
+        ("__tun_chr_ioctl", {"cmd": "TUNSETIFF"}),
+        ("tun_set_iff", {"fact": "tap_created", "ifname": TAP_NAME}),
+        ("register_netdevice", {"ifname": TAP_NAME}),
+    ), "tap")
+    yield from _walk(era, (
+        ("net_init_tap_one", {}),
+        ("net_tap_fd_init", {"fact": "fd_handler", "handler": "tap_send"}),
+    ), "tap")
+
+
+def _device(era: Era) -> Iterator[Action]:
+    """``-device virtio-net-pci,netdev=...``: realize, queues, and the NIC peered with the tap."""
+    realize = "realize_all" if era.realize_all_queues else "realize_first"
+    yield from _walk(era, (
+        ("virtio_net_device_realize", {"fact": realize}),
+        ("virtio_init", {"device": "virtio-net"}),
+        ("virtio_net_add_queue", {"fact": "tx_bh", "bh": "virtio_net_tx_bh",
+                                  "via": era.bh_new}),
+    ), None)
+    for name, _, handler in QUEUES:
+        yield Do("virtio_add_queue", None, src="virtio-net", detail={
+            "fact": "queue_added", "queue": name, "handler": handler})
+    yield from _walk(era, (
+        ("qemu_new_nic", {"fact": "peer", "peer": TAP_NAME}),
+        ("qemu_net_client_setup", {"deliver": "qemu_deliver_packet_iov"}),
+    ), "virtio-net")
+
+
+def _probe(era: Era) -> Iterator[Action]:
+    """The guest's virtio_net driver finds the device and builds its three queues."""
+    yield from _walk(era, (
+        ("virtnet_probe", {}),
+        ("init_vqs", {}),
+        ("virtnet_alloc_queues", {"rx_poll": "virtnet_poll", "tx_poll": "virtnet_poll_tx"}),
+        ("virtnet_find_vqs", {"queues": len(QUEUES)}),
+        ("vp_modern_find_vqs", {}),
+        ("vp_find_vqs", {}),
+        ("vp_find_vqs_msix", {"per_vq_vectors": True}),
+    ), None)
+    for name, callback, _ in QUEUES:
+        yield from _walk(era, (
+            ("vp_find_one_vq_msix", {"queue": name}),
+            ("vp_setup_vq", {"queue": name}),
+            ("setup_vq", {"queue": name}),
+            ("vring_create_virtqueue", {"fact": "vring", "queue": name, "notify": "vp_notify",
+                                        "callback": callback or "-"}),
+        ), "virtio_net")
+    yield from _walk(era, (("register_netdev", {}),), "virtio_net")
+    yield Do("virtnet_probe", None, Kind.NOTE, detail={"fact": "driver_ok"}, cost=False)
+
+
+def _driver_ok(era: Era) -> Iterator[Action]:
+    """DRIVER_OK is a store to the common config: an exit to QEMU, which starts ioeventfds."""
+    yield from _walk(era, (
+        ("handle_ept_misconfig", {"exit": "EPT_MISCONFIG"}),
+        ("kvm_io_bus_write", {"bus": "KVM_FAST_MMIO_BUS", "match": False}),
+        ("vcpu_mmio_write", {"exit_reason": "KVM_EXIT_MMIO"}),
+        ("kvm_cpu_exec", {"exit_reason": "KVM_EXIT_MMIO", "fact": "status_write"}),
+        ("virtio_device_start_ioeventfd_impl", {"handler": "virtio_queue_host_notifier_read"}),
+    ), "virtio_net")
+    for name, _, _ in QUEUES:
+        yield from _walk(era, (
+            ("virtio_pci_ioeventfd_assign", {"fact": "ioeventfd", "queue": name}),
+            ("kvm_mem_ioeventfd_add", {"queue": name}),
+            ("kvm_set_ioeventfd_mmio", {"ioctl": "KVM_IOEVENTFD", "len": 0}),
+            ("kvm_ioeventfd", {"ioctl": "KVM_IOEVENTFD"}),
+            ("kvm_assign_ioeventfd", {"fact": "fast_mmio", "bus": "KVM_FAST_MMIO_BUS"}),
+        ), "virtio-net")
+    yield Do("kvm_cpu_exec", None, Kind.RETURN, src="virtio-net", dst="virtio_net",
+             detail={"vm_entry": True}, cost=False)
+
+
+def _vcpu(era: Era, machine_ready: Signal) -> Iterator[Action]:
+    yield Wait((machine_ready,), BOOT_NS)
+    yield from _probe(era)
+    yield from _driver_ok(era)
+
+
+def setup(era: Era, seed: int) -> Iterator[Event]:
+    """The events of the set-up, in time order."""
+    scheduler = Scheduler(era, seed)
+    machine_ready = Signal("machine_ready")
+
+    def qemu_main(thread: Thread) -> Iterator[Action]:
+        yield from _netdev(era)
+        yield from _device(era)
+        machine_ready.raise_(thread.clock)
+
+    scheduler.spawn("qemu-main", qemu_main)
+    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready))
+    return scheduler.run()
