@@ -8,118 +8,33 @@ entries and, when the guest asked for one, an MSI-X interrupt.
 
 Which frame an element belongs to is the tracer's knowledge (like a real
 tracer matching skb addresses); the driver and the device themselves only
-exchange ring bytes.
+exchange ring bytes. This module holds the guest's side and the scenario;
+QEMU's side is in ``device`` and the shared state in ``world``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 from vtrace.catalog import Era, first_present
-from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
-from vtrace.frames import VNET_HDR_SIZE, Endpoints, build_frame, parse_frame, vnet_hdr
+from vtrace.engine.device import TX_BURST, handle_tx_bh, qemu_main
+from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
+from vtrace.engine.world import SendParams, World, note, with_ring
+from vtrace.frames import VNET_HDR_SIZE, build_frame, vnet_hdr
 from vtrace.model import Event, Kind
-from vtrace.ring import Buffer, Device, Driver, GuestMemory, RingLayout
+from vtrace.ring import Buffer
 
 __all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "send"]
 
 MAX_SKB_FRAGS = 17  # Linux with 4 KiB pages
 ROOM_NEEDED = 2 + MAX_SKB_FRAGS  # start_xmit stops the queue below this many free entries
-TX_BURST = 256  # virtio-net's default x-txburst
-
-EVENTFD_WAKEUP_NS = 2500  # a sleeping main loop noticing its eventfd
-BH_DISPATCH_NS = 300  # the main loop picking up a scheduled bottom half
 IRQ_DELIVERY_NS = 1800  # MSI-X message to the guest's handler
-
-
-@dataclass(frozen=True, slots=True)
-class SendParams:
-    """What ``vtrace send`` asks for."""
-
-    frames: int = 1
-    size: int = 128
-    batch: int = 1
-    queue_size: int = 256
-    event_idx: bool = True
-    ioeventfd: bool = True
-    interval_ns: int = 50_000  # the application's pause between batches
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-
-class _World:
-    """Shared state of one run: guest memory, both ring sides, the signals between threads."""
-
-    def __init__(self, params: SendParams, era: Era) -> None:
-        self.params = params
-        self.era = era
-        layout = RingLayout(params.queue_size)
-        self.memory = GuestMemory(layout, slot_size=VNET_HDR_SIZE + params.size)
-        self.driver = Driver(self.memory, event_idx=params.event_idx)
-        self.device = Device(self.memory, event_idx=params.event_idx)
-        self.kick_fd = Signal("ioeventfd")
-        self.tx_bh = Signal("tx_bh")
-        self.irq = Signal("msix")
-        self.frame_of_head: dict[int, int] = {}
-        self.stopped = False
-        self.tx_waiting = False
-        self.endpoints = Endpoints()
-        self.now: Callable[[], int] = lambda: 0
-        self._last: dict[str, int] = self.ring_state()
-
-    def ring_state(self) -> dict[str, int]:
-        """Every ring value worth showing: shared bytes first, then each side's shadows."""
-        mem, layout, drv, dev = self.memory, self.memory.layout, self.driver, self.device
-        return {
-            "avail.flags": mem.u16(layout.avail_flags),
-            "avail.idx": mem.u16(layout.avail_idx),
-            "used_event": mem.u16(layout.used_event),
-            "used.flags": mem.u16(layout.used_flags),
-            "used.idx": mem.u16(layout.used_idx),
-            "avail_event": mem.u16(layout.avail_event),
-            "avail_idx_shadow": drv.avail_idx_shadow,
-            "num_added": drv.num_added,
-            "num_free": drv.num_free,
-            "last_used_idx": drv.last_used_idx,
-            "last_avail_idx": dev.last_avail_idx,
-            "inuse": dev.inuse,
-            "signalled_used": dev.signalled_used,
-            "notification": int(dev.notification),
-        }
-
-    def ring_changes(self) -> dict[str, int]:
-        now = self.ring_state()
-        changed = {key: value for key, value in now.items() if self._last[key] != value}
-        self._last = now
-        return changed
-
-
-SHARED_FIELDS = ("avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event")
-
-
-def _with_ring(world: _World, step: str, frame: int | None, src: str | None = None,
-               **detail: Any) -> Iterator[Action]:
-    """Emit ``step`` with the ring values it changed, then a state event for shared writes."""
-    changes = world.ring_changes()
-    if changes:
-        detail["ring"] = changes
-    yield Do(step, frame, src=src, detail=detail)
-    writes = {key: changes[key] for key in SHARED_FIELDS if key in changes}
-    if writes:
-        yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
-
-
-def _note(step: str, frame: int | None, **detail: Any) -> Do:
-    return Do(step, frame, Kind.NOTE, detail=detail, cost=False)
 
 
 # -- the guest ------------------------------------------------------------------------------
 
 
-def _reap(world: _World, caller: str) -> Iterator[Action]:
+def _reap(world: World, caller: str) -> Iterator[Action]:
     """``free_old_xmit_skbs``: take back every used buffer."""
     driver = world.driver
     reaped: list[int] = []
@@ -129,42 +44,42 @@ def _reap(world: _World, caller: str) -> Iterator[Action]:
         token, head, _ = got
         reaped.append(token)
         world.frame_of_head.pop(head, None)
-        yield from _with_ring(world, "virtqueue_get_buf", token, head=head)
+        yield from with_ring(world, "virtqueue_get_buf", token, head=head)
 
 
-def _interrupt(world: _World) -> Iterator[Action]:
+def _interrupt(world: World) -> Iterator[Action]:
     """The TX interrupt: ``vring_interrupt`` -> ``skb_xmit_done`` -> NAPI or a queue wake."""
     world.irq.clear()
     driver = world.driver
     yield Do("vring_interrupt", None, src="virtio-net", detail={"more_used": driver.more_used()})
     driver.disable_cb()
-    yield from _with_ring(world, "skb_xmit_done", None, src="virtio_net",
+    yield from with_ring(world, "skb_xmit_done", None, src="virtio_net",
                           napi=world.era.napi_tx)
     if world.era.napi_tx:
         yield Do("virtqueue_napi_schedule", None)
         yield from _napi_poll(world)
     elif world.stopped:
         world.stopped = False
-        yield _note("skb_xmit_done", None, queue="woken", num_free=driver.num_free)
+        yield note("skb_xmit_done", None, queue="woken", num_free=driver.num_free)
 
 
-def _napi_poll(world: _World) -> Iterator[Action]:
+def _napi_poll(world: World) -> Iterator[Action]:
     """``virtnet_poll_tx``: reap, re-arm the interrupt, poll again if more arrived meanwhile."""
     driver = world.driver
     while True:
         yield Do("virtnet_poll_tx", None)
         yield from _reap(world, "virtio_net")
         last = driver.enable_cb_prepare()
-        yield from _with_ring(world, "virtnet_poll_tx", None, napi_complete=True)
+        yield from with_ring(world, "virtnet_poll_tx", None, napi_complete=True)
         if driver.used_idx() == last:
             break
         driver.disable_cb()
     if world.stopped and driver.num_free >= ROOM_NEEDED:
         world.stopped = False
-        yield _note("virtnet_poll_tx", None, queue="woken", num_free=driver.num_free)
+        yield note("virtnet_poll_tx", None, queue="woken", num_free=driver.num_free)
 
 
-def _kick(world: _World, frame: int) -> Iterator[Action]:
+def _kick(world: World, frame: int) -> Iterator[Action]:
     """The notify store and what it costs: a VM exit, with or without a trip to QEMU."""
     yield Do("virtqueue_notify", frame)
     yield Do("vp_notify", frame, detail={"queue_index": 1})
@@ -181,12 +96,12 @@ def _kick(world: _World, frame: int) -> Iterator[Action]:
     yield Do("kvm_cpu_exec", frame, src="kvm", detail={"exit_reason": "KVM_EXIT_MMIO"})
     yield Do("virtio_pci_notify_write", frame)
     yield Do("virtio_queue_notify", frame)
-    yield from _handle_tx_bh(world, frame)
+    yield from handle_tx_bh(world, frame)
     yield Do("kvm_cpu_exec", frame, Kind.RETURN, src="virtio-net", dst="virtio_net",
              detail={"vm_entry": True}, cost=False)
 
 
-def _transmit(world: _World, frame: int, xmit_more: bool) -> Iterator[Action]:
+def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
     """One frame through the guest: application, stack, ``start_xmit``, maybe a kick."""
     params, driver, era = world.params, world.driver, world.era
     hint = "__netdev_tx_sent_queue()" if era.bql else era.xmit_more
@@ -205,20 +120,20 @@ def _transmit(world: _World, frame: int, xmit_more: bool) -> Iterator[Action]:
     if kick or world.stopped:
         decision = driver.kick_prepare()
         reason = _kick_reason(decision.kick, decision.avail_event, decision.no_notify)
-        yield from _with_ring(world, "virtqueue_kick_prepare", frame, kick=decision.kick,
+        yield from with_ring(world, "virtqueue_kick_prepare", frame, kick=decision.kick,
                               old=decision.old, new=decision.new,
                               avail_event=decision.avail_event, why=reason)
         if decision.kick:
             yield from _kick(world, frame)
         else:
-            yield _note("virtqueue_kick_prepare", frame, kick=False, why=reason)
+            yield note("virtqueue_kick_prepare", frame, kick=False, why=reason)
         if era.napi_reclaims_only:
             yield from _rearm_after_kick(world, frame)
     else:
-        yield _note("virtqueue_kick_prepare", frame, kick=False, why="xmit_more", hint=hint)
+        yield note("virtqueue_kick_prepare", frame, kick=False, why="xmit_more", hint=hint)
 
 
-def _reclaim_before_adding(world: _World, frame: int, kick: bool) -> Iterator[Action]:
+def _reclaim_before_adding(world: World, frame: int, kick: bool) -> Iterator[Action]:
     """What ``start_xmit`` does with used buffers before it adds one; each era differs.
 
     Without NAPI TX (4.19) it reclaims them. With NAPI TX, 6.1 reclaims with
@@ -227,22 +142,22 @@ def _reclaim_before_adding(world: _World, frame: int, kick: bool) -> Iterator[Ac
     driver, era = world.driver, world.era
     if era.napi_reclaims_only:
         driver.disable_cb()
-        yield from _with_ring(world, "virtqueue_disable_cb", frame)
+        yield from with_ring(world, "virtqueue_disable_cb", frame)
         return
     while True:
         if era.napi_tx:
             driver.disable_cb()
-            yield from _with_ring(world, "virtqueue_disable_cb", frame)
+            yield from with_ring(world, "virtqueue_disable_cb", frame)
         yield from _reap(world, "virtio_net")
         if not (era.napi_tx and kick):
             return
         ok = driver.enable_cb_delayed()
-        yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
+        yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
         if ok:
             return
 
 
-def _add(world: _World, frame: int) -> Iterator[Action]:
+def _add(world: World, frame: int) -> Iterator[Action]:
     """``xmit_skb`` down to the ring write, which shows under the function that does it."""
     params, driver = world.params, world.driver
     data = vnet_hdr() + build_frame(frame, params.size, world.endpoints)
@@ -256,32 +171,32 @@ def _add(world: _World, frame: int) -> Iterator[Action]:
     world.memory.write(address, data)
     head = driver.add([Buffer(address, len(data))], frame)
     world.frame_of_head[head] = frame
-    yield from _with_ring(world, writer, frame, head=head, addr=address, len=len(data))
+    yield from with_ring(world, writer, frame, head=head, addr=address, len=len(data))
 
 
-def _stop_queue(world: _World, frame: int) -> Iterator[Action]:
+def _stop_queue(world: World, frame: int) -> Iterator[Action]:
     """Too few free descriptors for another packet: stop the queue until some come back."""
     world.stopped = True
     if world.era.napi_reclaims_only:
-        yield _note("start_xmit", frame, queue="stopped", num_free=world.driver.num_free)
+        yield note("start_xmit", frame, queue="stopped", num_free=world.driver.num_free)
         return
     ok = world.driver.enable_cb_delayed()
-    yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, queue="stopped",
+    yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, queue="stopped",
                           more_used=not ok)
     if not ok:
         yield from _stopped_but_used(world)
 
 
-def _rearm_after_kick(world: _World, frame: int) -> Iterator[Action]:
+def _rearm_after_kick(world: World, frame: int) -> Iterator[Action]:
     """Linux 7.2 with NAPI TX: ask for a delayed interrupt only once the kick is done."""
     ok = world.driver.enable_cb_delayed()
-    yield from _with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
+    yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
     if not ok:
         yield Do("virtqueue_napi_schedule", None)
         yield from _napi_poll(world)
 
 
-def _stopped_but_used(world: _World) -> Iterator[Action]:
+def _stopped_but_used(world: World) -> Iterator[Action]:
     """The queue just stopped, yet enough is already used: reclaim now, not on an interrupt."""
     if world.era.napi_tx:
         yield Do("virtqueue_napi_schedule", None)
@@ -291,7 +206,7 @@ def _stopped_but_used(world: _World) -> Iterator[Action]:
     if world.driver.num_free >= ROOM_NEEDED:
         world.stopped = False
         world.driver.disable_cb()
-        yield from _with_ring(world, "virtqueue_disable_cb", None, queue="restarted")
+        yield from with_ring(world, "virtqueue_disable_cb", None, queue="restarted")
 
 
 def _kick_reason(kick: bool, avail_event: int | None, no_notify: bool) -> str:
@@ -300,7 +215,7 @@ def _kick_reason(kick: bool, avail_event: int | None, no_notify: bool) -> str:
     return "avail_event_in_window" if kick else "avail_event_outside_window"
 
 
-def _guest(world: _World, thread: Thread) -> Iterator[Action]:
+def _guest(world: World, thread: Thread) -> Iterator[Action]:
     params = world.params
     for first in range(0, params.frames, params.batch):
         if first:
@@ -317,7 +232,7 @@ def _guest(world: _World, thread: Thread) -> Iterator[Action]:
         yield from _interrupt(world)
 
 
-def _pause(world: _World, thread: Thread, until: int) -> Iterator[Action]:
+def _pause(world: World, thread: Thread, until: int) -> Iterator[Action]:
     """The application thinks between batches; interrupts are still taken meanwhile."""
     while True:
         if world.irq.pending:
@@ -327,111 +242,15 @@ def _pause(world: _World, thread: Thread, until: int) -> Iterator[Action]:
         yield Wait((world.irq,), IRQ_DELIVERY_NS, until)
 
 
-# -- QEMU -----------------------------------------------------------------------------------
-
-
-def _handle_tx_bh(world: _World, frame: int | None) -> Iterator[Action]:
-    """``virtio_net_handle_tx_bh``: defer the work to the bottom half."""
-    if world.tx_waiting:
-        yield Do("virtio_net_handle_tx_bh", frame, detail={"tx_waiting": True})
-        return
-    world.tx_waiting = True
-    yield Do("virtio_net_handle_tx_bh", frame, detail={"tx_waiting": True})
-    world.device.set_notification(False)
-    yield from _with_ring(world, "virtio_queue_set_notification", frame, enable=False)
-    yield from _schedule_tx_bh(world, frame)
-
-
-def _flush_tx(world: _World) -> Generator[Action, None, int]:
-    """``virtio_net_flush_tx``: pop, send, push, maybe interrupt; returns how many it sent."""
-    device, sent = world.device, 0
-    yield Do("virtio_net_flush_tx", None)
-    while sent < TX_BURST:
-        element = device.pop()
-        if element is None:
-            break
-        frame = world.frame_of_head.get(element.head)
-        popper = first_present(world.era, "virtqueue_split_pop", "virtqueue_pop")
-        if popper != "virtqueue_pop":
-            yield Do("virtqueue_pop", frame)
-        yield from _with_ring(world, popper, frame, head=element.head)
-        payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
-        yield Do("qemu_sendv_packet_async", frame, src="virtio-net", detail={"iov": 1})
-        yield Do("qemu_net_queue_send_iov", frame)
-        yield Do("qemu_deliver_packet_iov", frame)
-        yield Do("tap_receive_iov", frame, src="net-queue", detail={"using_vnet_hdr": True})
-        yield Do("tap_write_packet", frame, detail={"syscall": "writev", "bytes": len(payload)})
-        yield Do("tun_chr_write_iter", frame, src="tap", detail={"bytes": len(payload)})
-        parsed = parse_frame(payload[VNET_HDR_SIZE:])
-        yield Do("tun_get_user", frame, detail={
-            "bytes": parsed.length, "vnet_hdr": VNET_HDR_SIZE,
-            "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
-        yield Do("tun_rx_batched", frame)
-        yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
-        device.push(element, 0)
-        yield from _with_ring(world, "virtqueue_push", frame, src="tap", head=element.head)
-        decision = device.should_notify()
-        yield from _with_ring(world, "virtio_notify", frame, interrupt=decision.interrupt,
-                              old=decision.old, new=decision.new,
-                              used_event=decision.used_event)
-        if decision.interrupt:
-            yield Do("msix_notify", frame, detail={"vector": "tx"})
-            world.irq.raise_(world.now())
-        sent += 1
-    return sent
-
-
-def _tx_bh(world: _World) -> Iterator[Action]:
-    """``virtio_net_tx_bh``: flush, re-enable notifications, flush once more."""
-    world.tx_bh.clear()
-    world.tx_waiting = False
-    yield Do("virtio_net_tx_bh", None)
-    sent = yield from _flush_tx(world)
-    if sent >= TX_BURST:
-        yield from _reschedule(world)
-        return
-    world.device.set_notification(True)
-    yield from _with_ring(world, "virtio_queue_set_notification", None, enable=True)
-    sent = yield from _flush_tx(world)
-    if sent > 0:
-        yield from _reschedule(world)
-
-
-def _reschedule(world: _World) -> Iterator[Action]:
-    world.device.set_notification(False)
-    yield from _with_ring(world, "virtio_queue_set_notification", None, enable=False)
-    world.tx_waiting = True
-    yield from _schedule_tx_bh(world, None)
-
-
-def _schedule_tx_bh(world: _World, frame: int | None) -> Iterator[Action]:
-    """QEMU 10.2 schedules through record/replay's wrapper; older ones call qemu_bh_schedule."""
-    yield Do("replay_bh_schedule_event", frame, detail={"bh": "tx_bh"})
-    yield Do("qemu_bh_schedule", frame, detail={"bh": "tx_bh"})
-    world.tx_bh.raise_(world.now())
-
-
-def _qemu_main(world: _World) -> Iterator[Action]:
-    while True:
-        yield Wait((world.kick_fd, world.tx_bh), EVENTFD_WAKEUP_NS)
-        if world.kick_fd.pending:
-            world.kick_fd.clear()
-            yield Do("virtio_queue_host_notifier_read", None, src="kvm")
-            yield Do("virtio_queue_notify_vq", None)
-            yield from _handle_tx_bh(world, None)
-        if world.tx_bh.pending:
-            yield from _tx_bh(world)
-
-
 def send(params: SendParams, era: Era, seed: int) -> Iterator[Event]:
     """The events of ``params.frames`` frames leaving the guest, in time order."""
-    world = _World(params, era)
+    world = World(params, era)
     scheduler = Scheduler(era, seed)
     world.now = scheduler.now
     _attach(scheduler, world)
     return scheduler.run()
 
 
-def _attach(scheduler: Scheduler, world: _World) -> None:
+def _attach(scheduler: Scheduler, world: World) -> None:
     scheduler.spawn("vcpu0", lambda thread: _guest(world, thread))
-    scheduler.spawn("qemu-main", lambda thread: _qemu_main(world))
+    scheduler.spawn("qemu-main", lambda thread: qemu_main(world))

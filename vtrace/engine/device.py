@@ -1,0 +1,114 @@
+"""QEMU's side of the send replay: the kick handler, the TX bottom half, the tap and tun.
+
+QEMU's main loop wakes on the kick's eventfd, defers the work to a bottom
+half, and the bottom half drains the ring: each element goes through the
+net layer to the tap, into the host kernel's tun driver, and back to the
+guest as a used entry, with an MSI-X interrupt when the guest asked for one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+from vtrace.catalog import first_present
+from vtrace.engine.sim import Action, Do, Wait
+from vtrace.engine.world import World, with_ring
+from vtrace.frames import VNET_HDR_SIZE, parse_frame
+
+__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "qemu_main"]
+
+TX_BURST = 256  # virtio-net's default x-txburst
+EVENTFD_WAKEUP_NS = 2500  # a sleeping main loop noticing its eventfd
+
+
+def handle_tx_bh(world: World, frame: int | None) -> Iterator[Action]:
+    """``virtio_net_handle_tx_bh``: defer the work to the bottom half."""
+    if world.tx_waiting:
+        yield Do("virtio_net_handle_tx_bh", frame, detail={"tx_waiting": True})
+        return
+    world.tx_waiting = True
+    yield Do("virtio_net_handle_tx_bh", frame, detail={"tx_waiting": True})
+    world.device.set_notification(False)
+    yield from with_ring(world, "virtio_queue_set_notification", frame, enable=False)
+    yield from _schedule_tx_bh(world, frame)
+
+
+def _flush_tx(world: World) -> Generator[Action, None, int]:
+    """``virtio_net_flush_tx``: pop, send, push, maybe interrupt; returns how many it sent."""
+    device, sent = world.device, 0
+    yield Do("virtio_net_flush_tx", None)
+    while sent < TX_BURST:
+        element = device.pop()
+        if element is None:
+            break
+        frame = world.frame_of_head.get(element.head)
+        popper = first_present(world.era, "virtqueue_split_pop", "virtqueue_pop")
+        if popper != "virtqueue_pop":
+            yield Do("virtqueue_pop", frame)
+        yield from with_ring(world, popper, frame, head=element.head)
+        payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
+        yield Do("qemu_sendv_packet_async", frame, src="virtio-net", detail={"iov": 1})
+        yield Do("qemu_net_queue_send_iov", frame)
+        yield Do("qemu_deliver_packet_iov", frame)
+        yield Do("tap_receive_iov", frame, src="net-queue", detail={"using_vnet_hdr": True})
+        yield Do("tap_write_packet", frame, detail={"syscall": "writev", "bytes": len(payload)})
+        yield Do("tun_chr_write_iter", frame, src="tap", detail={"bytes": len(payload)})
+        parsed = parse_frame(payload[VNET_HDR_SIZE:])
+        yield Do("tun_get_user", frame, detail={
+            "bytes": parsed.length, "vnet_hdr": VNET_HDR_SIZE,
+            "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
+        yield Do("tun_rx_batched", frame)
+        yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
+        device.push(element, 0)
+        yield from with_ring(world, "virtqueue_push", frame, src="tap", head=element.head)
+        decision = device.should_notify()
+        yield from with_ring(world, "virtio_notify", frame, interrupt=decision.interrupt,
+                              old=decision.old, new=decision.new,
+                              used_event=decision.used_event)
+        if decision.interrupt:
+            yield Do("msix_notify", frame, detail={"vector": "tx"})
+            world.irq.raise_(world.now())
+        sent += 1
+    return sent
+
+
+def _tx_bh(world: World) -> Iterator[Action]:
+    """``virtio_net_tx_bh``: flush, re-enable notifications, flush once more."""
+    world.tx_bh.clear()
+    world.tx_waiting = False
+    yield Do("virtio_net_tx_bh", None)
+    sent = yield from _flush_tx(world)
+    if sent >= TX_BURST:
+        yield from _reschedule(world)
+        return
+    world.device.set_notification(True)
+    yield from with_ring(world, "virtio_queue_set_notification", None, enable=True)
+    sent = yield from _flush_tx(world)
+    if sent > 0:
+        yield from _reschedule(world)
+
+
+def _reschedule(world: World) -> Iterator[Action]:
+    world.device.set_notification(False)
+    yield from with_ring(world, "virtio_queue_set_notification", None, enable=False)
+    world.tx_waiting = True
+    yield from _schedule_tx_bh(world, None)
+
+
+def _schedule_tx_bh(world: World, frame: int | None) -> Iterator[Action]:
+    """QEMU 10.2 schedules through record/replay's wrapper; older ones call qemu_bh_schedule."""
+    yield Do("replay_bh_schedule_event", frame, detail={"bh": "tx_bh"})
+    yield Do("qemu_bh_schedule", frame, detail={"bh": "tx_bh"})
+    world.tx_bh.raise_(world.now())
+
+
+def qemu_main(world: World) -> Iterator[Action]:
+    while True:
+        yield Wait((world.kick_fd, world.tx_bh), EVENTFD_WAKEUP_NS)
+        if world.kick_fd.pending:
+            world.kick_fd.clear()
+            yield Do("virtio_queue_host_notifier_read", None, src="kvm")
+            yield Do("virtio_queue_notify_vq", None)
+            yield from handle_tx_bh(world, None)
+        if world.tx_bh.pending:
+            yield from _tx_bh(world)

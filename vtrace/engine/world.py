@@ -1,0 +1,102 @@
+"""The shared state of a send replay: guest memory, both sides of the ring, the signals.
+
+``World`` is what the guest's and QEMU's threads share. ``with_ring`` emits a
+step together with the ring values it changed, so every view can show the
+ring without asking the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from vtrace.catalog import Era
+from vtrace.engine.sim import Action, Do, Signal
+from vtrace.frames import VNET_HDR_SIZE, Endpoints
+from vtrace.model import Kind
+from vtrace.ring import Device, Driver, GuestMemory, RingLayout
+
+__all__ = ["SHARED_FIELDS", "SendParams", "World", "note", "with_ring"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendParams:
+    """What ``vtrace send`` asks for."""
+
+    frames: int = 1
+    size: int = 128
+    batch: int = 1
+    queue_size: int = 256
+    event_idx: bool = True
+    ioeventfd: bool = True
+    interval_ns: int = 50_000  # the application's pause between batches
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class World:
+    """Shared state of one run: guest memory, both ring sides, the signals between threads."""
+
+    def __init__(self, params: SendParams, era: Era) -> None:
+        self.params = params
+        self.era = era
+        layout = RingLayout(params.queue_size)
+        self.memory = GuestMemory(layout, slot_size=VNET_HDR_SIZE + params.size)
+        self.driver = Driver(self.memory, event_idx=params.event_idx)
+        self.device = Device(self.memory, event_idx=params.event_idx)
+        self.kick_fd = Signal("ioeventfd")
+        self.tx_bh = Signal("tx_bh")
+        self.irq = Signal("msix")
+        self.frame_of_head: dict[int, int] = {}
+        self.stopped = False
+        self.tx_waiting = False
+        self.endpoints = Endpoints()
+        self.now: Callable[[], int] = lambda: 0
+        self._last: dict[str, int] = self.ring_state()
+
+    def ring_state(self) -> dict[str, int]:
+        """Every ring value worth showing: shared bytes first, then each side's shadows."""
+        mem, layout, drv, dev = self.memory, self.memory.layout, self.driver, self.device
+        return {
+            "avail.flags": mem.u16(layout.avail_flags),
+            "avail.idx": mem.u16(layout.avail_idx),
+            "used_event": mem.u16(layout.used_event),
+            "used.flags": mem.u16(layout.used_flags),
+            "used.idx": mem.u16(layout.used_idx),
+            "avail_event": mem.u16(layout.avail_event),
+            "avail_idx_shadow": drv.avail_idx_shadow,
+            "num_added": drv.num_added,
+            "num_free": drv.num_free,
+            "last_used_idx": drv.last_used_idx,
+            "last_avail_idx": dev.last_avail_idx,
+            "inuse": dev.inuse,
+            "signalled_used": dev.signalled_used,
+            "notification": int(dev.notification),
+        }
+
+    def ring_changes(self) -> dict[str, int]:
+        now = self.ring_state()
+        changed = {key: value for key, value in now.items() if self._last[key] != value}
+        self._last = now
+        return changed
+
+
+SHARED_FIELDS = ("avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event")
+
+
+def with_ring(world: World, step: str, frame: int | None, src: str | None = None,
+               **detail: Any) -> Iterator[Action]:
+    """Emit ``step`` with the ring values it changed, then a state event for shared writes."""
+    changes = world.ring_changes()
+    if changes:
+        detail["ring"] = changes
+    yield Do(step, frame, src=src, detail=detail)
+    writes = {key: changes[key] for key in SHARED_FIELDS if key in changes}
+    if writes:
+        yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
+
+
+def note(step: str, frame: int | None, **detail: Any) -> Do:
+    return Do(step, frame, Kind.NOTE, detail=detail, cost=False)
