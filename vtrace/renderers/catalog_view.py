@@ -20,10 +20,10 @@ PROJECT_NAMES = {"linux": "Linux", "qemu": "QEMU", "app": "app"}
 SCENARIOS = ("send", "setup")
 
 
-def _where(file: str | None, line: int | None) -> str:
+def _where(file: str | None, line: int | None, lang: str) -> str:
     """``file:line``, ``file *`` when the line was not checked, or user space."""
     if file is None:
-        return "(user space)"
+        return f"({say('user_space', lang)})"
     return f"{file}:{line}" if line is not None else f"{file} *"
 
 
@@ -56,21 +56,21 @@ def steps_lines(chosen: Era, lang: str = "en") -> list[str]:
                 for name in ("function", "project", "where", "layer", "actor")]
     sections = [(scenario, [step_record(item, chosen, lang)
                             for item in steps(chosen, scenario)]) for scenario in SCENARIOS]
-    rows = [_cells(record) for _, records in sections for record in records]
+    rows = [_cells(record, lang) for _, records in sections for record in records]
     widths = [max(cell_len(cell) for cell in column)
               for column in zip(headings, *rows, strict=True)]
     lines = [say("steps.title", lang, era=era_label(chosen, lang)), ""]
     for scenario, records in sections:
         lines.append(say(f"steps.scenario.{scenario}", lang))
         lines.append(_row(headings, widths))
-        lines.extend(_row(_cells(record), widths) for record in records)
+        lines.extend(_row(_cells(record, lang), widths) for record in records)
         lines.append("")
     lines.append(say("steps.count", lang, count=len(rows)))
     return lines
 
 
-def _cells(record: dict[str, Any]) -> list[str]:
-    return [record["function"], record["project"], _where(record["file"], record["line"]),
+def _cells(record: dict[str, Any], lang: str) -> list[str]:
+    return [record["function"], record["project"], _where(record["file"], record["line"], lang),
             record["layer"], record["actor"]]
 
 
@@ -105,7 +105,7 @@ def explain_lines(step: Step, chosen: Era, lang: str = "en") -> list[str]:
 def _sites(step: Step, chosen: Era, lang: str) -> list[str]:
     """One line per version of the step's project, the era's own marked."""
     if step.project == "app":
-        return [f"  {_where(None, None)}"]
+        return [f"  {_where(None, None, lang)}"]
     ours = chosen.versions[step.project]
     lines = []
     for version in VERSIONS[step.project]:
@@ -116,7 +116,7 @@ def _sites(step: Step, chosen: Era, lang: str) -> list[str]:
         else:
             name = site.function or step.function
             renamed = f"{name}  " if name != step.function else ""
-            where = renamed + _where(site.file or step.file, site.line)
+            where = renamed + _where(site.file or step.file, site.line, lang)
         marker = f"   ← {say('explain.this_era', lang)}" if version == ours else ""
         lines.append(f"  {label:<11} {where}{marker}")
     return lines

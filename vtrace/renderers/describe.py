@@ -22,7 +22,7 @@ _PROJECT_NAMES = {"linux": "Linux", "qemu": "QEMU"}
 def location(event: Event, lang: str = "en") -> str:
     """``file:line (Linux 6.1)``, or what is known of it."""
     if event.file is None:
-        return "user space"
+        return say("user_space", lang)
     line = f":{event.line}" if event.line is not None else f" ({say('unverified', lang)})"
     project = _PROJECT_NAMES.get(event.project, event.project)
     return f"{event.file}{line} [{project} {event.version}]"
