@@ -1,0 +1,227 @@
+"""What every diagram format shares: the words on lifelines, arrows, notes and frames, in
+each language, and the colour of each layer.
+
+Sentences about a step's decision come from ``describe.decision`` (and so
+from ``vtrace.i18n``); this module adds the short labels only diagrams
+need: layer and lifeline titles, crossing names, frame and loop titles.
+A language that lacks a word falls back to English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
+from vtrace.renderers.describe import decision
+
+__all__ = [
+    "GUEST_LAYERS",
+    "HOST_LAYERS",
+    "LAYER_FILL",
+    "OTHER_FILL",
+    "RED",
+    "actor_role",
+    "arrow_look",
+    "crosses_layer",
+    "crossing",
+    "diagram_title",
+    "frames_title",
+    "layer_title",
+    "message_label",
+    "note_text",
+    "word",
+]
+
+GUEST_LAYERS = frozenset({Layer.GUEST_USER, Layer.GUEST_KERNEL})
+HOST_LAYERS = frozenset({Layer.KVM, Layer.QEMU, Layer.HOST_KERNEL})
+
+LAYER_FILL: Mapping[Layer, str] = {
+    Layer.GUEST_USER: "#eaf2fb", Layer.GUEST_KERNEL: "#dbe8f7", Layer.VRING: "#fff3c4",
+    Layer.KVM: "#f1e4f6", Layer.QEMU: "#e3f3e5", Layer.HOST_KERNEL: "#f4e8dc",
+}
+OTHER_FILL = "#eeeeee"  # lifelines of actors vtrace does not know
+BLACK, RED, ORANGE, BLUE = "#222222", "#c0392b", "#d35400", "#1f5fa8"
+
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "layer.guest-user": "guest user space",
+        "layer.guest-kernel": "guest kernel",
+        "layer.vring": "shared memory",
+        "layer.kvm": "host kernel: KVM",
+        "layer.qemu": "QEMU (host user space)",
+        "layer.host-kernel": "host kernel",
+        "layer.other": "other",
+        "role.app": "application",
+        "role.stack": "socket, UDP/IP",
+        "role.virtio_net": "virtio driver",
+        "role.vring": "TX virtqueue",
+        "role.kvm": "hypervisor",
+        "role.virtio-net": "virtio device",
+        "role.net-queue": "net layer",
+        "role.tap": "tap backend",
+        "role.tun": "tun/tap driver",
+        "role.host-stack": "stack, bridge",
+        "crossing.exit": "VM exit",
+        "crossing.entry": "VM entry",
+        "crossing.interrupt": "interrupt",
+        "boundary": "guest | host",
+        "frame": "frame {first}",
+        "frames": "frames {first}–{last}",
+        "prologue": "before the first frame",
+        "loop": "× {times}: {frames}, the same steps each time",
+        "elided": "{frames} more frames and {steps} steps not drawn: their steps differ "
+                  "from frame to frame (draw fewer frames, or open the .json trace)",
+        "notify.off": "notifications off: no kicks wanted while QEMU drains the ring",
+        "notify.on": "notifications on: kicks wanted again",
+        "overview.title": "The send path across the layers",
+        "overview.guest": "guest (VM)",
+        "overview.qemu": "QEMU process",
+        "overview.host": "host kernel",
+        "overview.legend": "The path, step by step",
+        "part.app": "application",
+        "part.socket": "socket",
+        "part.stack": "UDP/IP, qdisc",
+        "part.virtio_net": "virtio_net driver",
+        "part.vring": "virtqueue\nin guest memory,\nshared with QEMU",
+        "part.kvm": "KVM",
+        "part.virtio-net": "virtio-net device",
+        "part.net-queue": "net layer",
+        "part.tap": "tap backend",
+        "part.tun-chr": "tun character device\n/dev/net/tun",
+        "part.tap-netdev": "tap netdev (tap0)",
+        "part.host-stack": "stack, bridge",
+    },
+    "zh": {
+        "layer.guest-user": "客户机用户态",
+        "layer.guest-kernel": "客户机内核",
+        "layer.vring": "共享内存",
+        "layer.kvm": "宿主机内核：KVM",
+        "layer.qemu": "QEMU（宿主机用户态）",
+        "layer.host-kernel": "宿主机内核",
+        "layer.other": "其他",
+        "role.app": "应用程序",
+        "role.stack": "套接字、UDP/IP",
+        "role.virtio_net": "virtio 驱动",
+        "role.vring": "发送 virtqueue",
+        "role.kvm": "虚拟机监控器",
+        "role.virtio-net": "virtio 设备",
+        "role.net-queue": "网络层",
+        "role.tap": "tap 后端",
+        "role.tun": "tun/tap 驱动",
+        "role.host-stack": "协议栈、网桥",
+        "crossing.exit": "VM exit（离开客户机）",
+        "crossing.entry": "VM entry（回到客户机）",
+        "crossing.interrupt": "中断注入",
+        "boundary": "客户机 | 宿主机",
+        "frame": "第 {first} 帧",
+        "frames": "第 {first}–{last} 帧",
+        "prologue": "第一帧之前",
+        "loop": "× {times}：{frames}，每次步骤相同",
+        "elided": "还有 {frames} 帧、{steps} 步没有画出：各帧的步骤互不相同"
+                  "（少画几帧，或打开 .json 跟踪文件）",
+        "notify.off": "关闭通知：QEMU 清空队列期间不需要 kick",
+        "notify.on": "重新打开通知：又需要 kick 了",
+        "overview.title": "发送路径穿过的各层",
+        "overview.guest": "客户机（虚拟机）",
+        "overview.qemu": "QEMU 进程",
+        "overview.host": "宿主机内核",
+        "overview.legend": "路径，逐步",
+        "part.app": "应用程序",
+        "part.socket": "套接字",
+        "part.stack": "UDP/IP、qdisc",
+        "part.virtio_net": "virtio_net 驱动",
+        "part.vring": "virtqueue\n位于客户机内存，\n与 QEMU 共享",
+        "part.virtio-net": "virtio-net 设备",
+        "part.net-queue": "网络层",
+        "part.tap": "tap 后端",
+        "part.tun-chr": "tun 字符设备\n/dev/net/tun",
+        "part.tap-netdev": "tap 网络设备 (tap0)",
+        "part.host-stack": "协议栈、网桥",
+    },
+}
+
+
+def word(key: str, lang: str = "en", **values: object) -> str:
+    """The diagram word ``key`` in ``lang`` (English when that language lacks it)."""
+    template = _WORDS.get(lang, {}).get(key) or _WORDS["en"][key]
+    return template.format(**values) if values else template
+
+
+def layer_title(layer: Layer | None, lang: str = "en") -> str:
+    return word(f"layer.{layer.value}" if layer else "layer.other", lang)
+
+
+def actor_role(actor: str, lang: str = "en") -> str:
+    """What a lifeline is, under its name; empty for actors vtrace does not know."""
+    key = f"role.{actor}"
+    return word(key, lang) if key in _WORDS["en"] else ""
+
+
+def crosses_layer(event: Event) -> bool:
+    """Whether the event goes from one layer to another (from one actor to another when
+    either is unknown)."""
+    src, dst = ACTOR_LAYER.get(event.src), ACTOR_LAYER.get(event.dst)
+    return src != dst if src is not None and dst is not None else event.src != event.dst
+
+
+def crossing(event: Event) -> str | None:
+    """``exit``, ``entry`` or ``interrupt`` when the event crosses the guest/host boundary."""
+    src, dst = ACTOR_LAYER.get(event.src), ACTOR_LAYER.get(event.dst)
+    if event.kind is Kind.CALL and src in GUEST_LAYERS and dst in HOST_LAYERS:
+        return "exit"
+    if src in HOST_LAYERS and dst in GUEST_LAYERS:
+        return "entry" if event.kind is Kind.RETURN else "interrupt"
+    return None
+
+
+def arrow_look(event: Event) -> dict[str, str]:
+    """Graphviz colour, style and pen width of the arrow an event draws: shared-memory writes
+    dotted blue, completions and returns dashed, boundary crossings thick red (orange for
+    the interrupt)."""
+    kind = crossing(event)
+    colour = BLUE if event.kind is Kind.STATE else {
+        "exit": RED, "entry": RED, "interrupt": ORANGE}.get(kind or "", BLACK)
+    dashed = event.kind is Kind.RETURN or event.phase in (Phase.COMPLETE, Phase.INTERRUPT)
+    style = "dotted" if event.kind is Kind.STATE else "dashed" if dashed else "solid"
+    return {"color": colour, "style": style, "penwidth": "2.4" if kind else "1.1"}
+
+
+def message_label(event: Event, lang: str = "en") -> str:
+    """The text on an arrow: the function, the fields written, or the crossing's name."""
+    if event.kind is Kind.STATE:
+        writes = event.detail.get("writes")
+        if isinstance(writes, Mapping) and writes:
+            return ", ".join(f"{name}={value}" for name, value in writes.items())
+        return event.function
+    kind = crossing(event)
+    if event.kind is Kind.RETURN:
+        return word(f"crossing.{kind}", lang) if kind else event.function
+    return f"{word(f'crossing.{kind}', lang)}: {event.function}" if kind else event.function
+
+
+def note_text(event: Event, lang: str = "en") -> str:
+    """The decision or state worth a note beside the event, or ``""``."""
+    if event.kind in (Kind.STATE, Kind.RETURN):
+        return ""
+    enable = event.detail.get("enable")
+    if isinstance(enable, bool) and event.phase is Phase.DEVICE:
+        return word("notify.on" if enable else "notify.off", lang)
+    try:
+        return decision(event, lang)
+    except KeyError:  # a recorded file may carry a reason this version has no words for
+        return ""
+
+
+def frames_title(first: int | None, last: int | None, lang: str = "en") -> str:
+    """``frame 3``, ``frames 0–4``, or the title of what comes before any frame."""
+    if first is None or last is None:
+        return word("prologue", lang)
+    if first == last:
+        return word("frame", lang, first=first)
+    return word("frames", lang, first=first, last=last)
+
+
+def diagram_title(header: Header) -> str:
+    """``vtrace send · frames=1, batch=1, ... · seed 1``, from the header that made the stream."""
+    params = ", ".join(f"{name}={value}" for name, value in header.params.items())
+    return f"vtrace {header.scenario} · {params} · seed {header.seed}"
