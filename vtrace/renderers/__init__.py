@@ -5,7 +5,7 @@ Importing this package registers the built-in renderers.
 
 from __future__ import annotations
 
-from vtrace.renderers import jsonl, plain, summary
+from vtrace.renderers import chrome, jsonl, mermaid, overview, plain, sequence, summary
 from vtrace.renderers.base import (
     Renderer,
     RenderError,
@@ -27,15 +27,16 @@ __all__ = [
     "register",
 ]
 
-_ = (jsonl, plain, summary)
+_ = (chrome, jsonl, mermaid, overview, plain, sequence, summary)
 
 
 def make_view(name: str, *, lang: str, interactive: bool, step: bool = False) -> Renderer:
     """A terminal view for ``vtrace send`` (live is imported only when it is used)."""
     if name == "live":
+        import sys
+
         from vtrace.renderers.live import LiveRenderer
         from vtrace.terminal import colour_allowed
-        import sys
 
         return LiveRenderer(lang=lang, colour=colour_allowed(sys.stdout), keys_hint=step)
     return by_name(name)(lang=lang)  # type: ignore[call-arg]

@@ -1,0 +1,81 @@
+"""The overview: the layered picture with the path of the first round numbered on it."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ElementTree
+
+from diagram_fixtures import hostile_events, hostile_header, recorded
+
+from vtrace.catalog import era
+from vtrace.engine import SendParams, send
+from vtrace.renderers.overview import OverviewRenderer, overview_hops, overview_source
+
+
+def path(**params: object) -> list[tuple[str, str, str]]:
+    """(number, hop, function) for each numbered step of one frame's replay."""
+    events = send(SendParams(frames=1, **params), era("modern"), 1)  # type: ignore[arg-type]
+    numbered = []
+    for hop in overview_hops(events):
+        numbered += [(number, f"{hop.src}>{hop.dst}", event.function)
+                     for number, event in hop.steps]
+        numbered += [(number, f"{hop.dst}>{hop.src}", event.function)
+                     for number, event in hop.back]
+    return [(str(number), hop, function) for number, hop, function in sorted(numbered)]
+
+
+def test_the_path_is_numbered_in_the_order_it_happens() -> None:
+    steps = path()
+    assert [number for number, _, _ in steps] == [str(n) for n in range(1, len(steps) + 1)]
+    hops = [hop for _, hop, _ in steps]
+    order = ["app>socket", "socket>stack", "stack>virtio_net", "virtio_net>vring",
+             "virtio_net>kvm", "kvm>virtio_net", "kvm>virtio-net", "virtio-net>net-queue",
+             "net-queue>tap", "tap>tun-chr", "tun-chr>tap-netdev", "tap-netdev>host-stack"]
+    assert [hop for hop in hops if hop in order][:len(order)] == order
+    assert ("virtio-net>virtio_net" in hops) and ("virtio-net>vring" in hops)
+
+
+def test_without_ioeventfd_the_kick_goes_to_qemus_vcpu_thread() -> None:
+    functions = {hop: function for _, hop, function in path(ioeventfd=False)}
+    assert functions["kvm>virtio-net"] == "kvm_cpu_exec"
+
+
+def test_a_hop_back_shares_the_line_of_the_hop_there() -> None:
+    events = send(SendParams(frames=1), era("modern"), 1)
+    exit_hop = next(hop for hop in overview_hops(events) if (hop.src, hop.dst) ==
+                    ("virtio_net", "kvm"))
+    assert exit_hop.badge() == "5/6"
+
+
+def test_only_the_first_round_is_read() -> None:
+    events = send(SendParams(frames=3), era("modern"), 1)
+    overview_hops(events)
+    assert next(events).frame is not None  # the rest of the stream was left alone
+
+
+def test_the_svg_shows_the_layers_parts_and_legend() -> None:
+    header, events = recorded()
+    out = io.BytesIO()
+    OverviewRenderer().render(header, events, out)
+    root = ElementTree.fromstring(out.getvalue())
+    shown = " ".join(element.text or "" for element in root.iter()
+                     if element.tag.endswith("}text"))
+    for words in ("guest (VM)", "QEMU process", "host kernel", "virtio_net driver",
+                  "tap netdev (tap0)", "KVM", "VM exit: handle_ept_misconfig",
+                  "tun_chr_write_iter"):
+        assert words in shown
+
+
+def test_dot_source_in_chinese() -> None:
+    header, events = recorded()
+    source = overview_source(header, events, lang="zh")
+    assert "客户机（虚拟机）" in source and "发送路径" in source
+
+
+def test_actors_it_has_no_part_for_are_left_out() -> None:
+    hops = overview_hops(hostile_events())
+    assert hops == []
+    out = io.BytesIO()
+    OverviewRenderer().render(hostile_header(), hostile_events(), out)
+    root = ElementTree.fromstring(out.getvalue())  # the hostile title stays text
+    assert not [element for element in root.iter() if element.tag.endswith("script")]
