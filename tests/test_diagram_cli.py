@@ -1,0 +1,159 @@
+"""``vtrace diagram``: formats, recorded files, renderers, and what a bad command gets."""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from diagram_fixtures import RECORDED
+
+from vtrace.cli import main
+
+
+def run(*args: str) -> int:
+    with pytest.raises(SystemExit) as done:
+        main(["diagram", *args])
+    code = done.value.code
+    return code if isinstance(code, int) else 1
+
+
+@pytest.fixture
+def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A PATH without Graphviz's dot (graphviz-pure is still found beside Python)."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_the_default_is_one_frame_as_svg(tmp_path: Path) -> None:
+    out = tmp_path / "send.svg"
+    assert run(str(out)) == 0
+    root = ElementTree.parse(out).getroot()
+    assert root.tag.endswith("svg")
+    assert "frame 0" in out.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".send.svg.*"))  # no temporary file left behind
+
+
+@pytest.mark.usefixtures("no_dot")
+def test_without_dot_on_path_graphviz_pure_draws(tmp_path: Path) -> None:
+    out = tmp_path / "send.svg"
+    assert run(str(out), "--overview") == 0
+    assert "graphviz-pure" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.usefixtures("no_dot")
+def test_asking_for_dot_without_it_says_what_to_install(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "send.svg"
+    assert run(str(out), "--renderer", "dot") == 1
+    error = capsys.readouterr().err
+    assert "apt install graphviz" in error and len(error.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.usefixtures("no_dot")
+def test_pdf_needs_dot_and_the_error_says_so(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "send.pdf"
+    assert run(str(out)) == 1
+    assert "cannot write PDF" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("name", "check"), [
+    ("send.dot", lambda data: data.startswith(b"// vtrace send")),
+    ("send.png", lambda data: data.startswith(b"\x89PNG")),
+    ("send.mmd", lambda data: b"sequenceDiagram" in data),
+    ("send.json", lambda data: "traceEvents" in json.loads(data)),
+])
+def test_the_extension_picks_the_format(tmp_path: Path, name: str, check: object) -> None:
+    out = tmp_path / name
+    assert run(str(out)) == 0
+    assert check(out.read_bytes())  # type: ignore[operator]
+
+
+def test_format_overrides_the_extension_and_dash_is_stdout(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("-", "--format", "mmd", "--detail", "summary") == 0
+    assert capsys.readouterr().out.startswith("%% vtrace send")
+
+
+def test_a_recorded_file_is_drawn_as_it_was_made(tmp_path: Path) -> None:
+    out = tmp_path / "run.svg"
+    assert run("--from", str(RECORDED), str(out)) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "frames=3" in text and "× 2" in text
+
+
+def test_one_kick_serves_a_batch(tmp_path: Path) -> None:
+    events, out = tmp_path / "run.jsonl", tmp_path / "run.mmd"
+    with pytest.raises(SystemExit) as sent:
+        main(["send", "--frames", "5", "--batch", "5", "--events", str(events),
+              "--view", "quiet"])
+    assert sent.value.code == 0
+    assert run("--from", str(events), str(out)) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.count("VM exit") == 1 and text.count("virtqueue_pop") == 5
+
+
+@pytest.mark.parametrize("args", [
+    ("--from", str(RECORDED), "--frames", "3", "x.svg"),
+    ("--overview", "x.json"),
+    ("--detail", "summary", "x.json"),
+    ("x.gif",),
+    ("-",),
+])
+def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             args: tuple[str, ...]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(*args) == 2
+    assert not [path for path in tmp_path.iterdir()]
+
+
+@pytest.mark.parametrize("where", ["missing/send.svg", "file.txt/send.svg", "."])
+def test_an_output_path_that_cannot_be_written_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        where: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("x")
+    assert run(where) == 2
+    error = capsys.readouterr().err
+    assert len(error.strip().splitlines()) == 1 and error.startswith("vtrace: error:")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_a_broken_file_leaves_no_partial_output(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.jsonl"
+    lines = RECORDED.read_text(encoding="utf-8").splitlines()
+    broken.write_text("\n".join([*lines[:40], '{"v": 1, "seq": "oops"}', *lines[40:]]) + "\n")
+    out = tmp_path / "out.svg"
+    assert run("--from", str(broken), str(out)) == 2
+    assert "line 41" in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["broken.jsonl"]
+
+
+def test_bytes_that_are_not_utf8_still_draw(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.jsonl"
+    function = b'"function":"start_xmit"'
+    damaged.write_bytes(RECORDED.read_bytes().replace(function, function[:-5] + b'\xffxmit"', 1))
+    out = tmp_path / "out.mmd"
+    assert run("--from", str(damaged), str(out)) == 0
+    assert "start_\N{REPLACEMENT CHARACTER}xmit" in out.read_text(encoding="utf-8")
+
+
+def test_chinese_pictures(tmp_path: Path) -> None:
+    out = tmp_path / "send.svg"
+    assert run(str(out), "--lang", "zh", "--overview") == 0
+    assert "发送路径" in out.read_text(encoding="utf-8")
+
+
+def test_help_does_not_import_graphviz() -> None:
+    import subprocess
+
+    code = ("import sys; from vtrace.cli import cli; "
+            "sys.exit('graphviz' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
