@@ -1,0 +1,218 @@
+"""The split virtqueue: bytes at the spec's offsets, need_event, and both sides' rules."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vtrace.ring import (
+    LEGACY_ALIGN,
+    MODERN_ALIGN,
+    VRING_AVAIL_F_NO_INTERRUPT,
+    VRING_DESC_F_NEXT,
+    VRING_USED_F_NO_NOTIFY,
+    Buffer,
+    Device,
+    Driver,
+    GuestMemory,
+    RingError,
+    RingLayout,
+    vring_need_event,
+)
+
+u16 = st.integers(0, 0xFFFF)
+
+
+def test_layout_of_a_256_entry_ring_matches_the_spec_by_hand() -> None:
+    layout = RingLayout(256, MODERN_ALIGN)
+    # 256 descriptors of 16 bytes, then avail: flags, idx, ring[256], used_event.
+    assert layout.avail == 4096
+    assert layout.avail_idx == 4098
+    assert layout.avail_ring(255) == 4100 + 510
+    assert layout.used_event == 4100 + 512
+    # The used ring starts on the next 64-byte boundary after used_event (4614 -> 4672).
+    assert layout.used == 4672
+    assert layout.used_idx == 4674
+    assert layout.used_ring(1) == 4676 + 8
+    assert layout.avail_event == 4676 + 256 * 8
+    assert layout.total == layout.avail_event + 2
+
+
+def test_legacy_alignment_puts_the_used_ring_on_a_page() -> None:
+    layout = RingLayout(256, LEGACY_ALIGN)
+    assert layout.used == 8192
+    assert RingLayout(1024, LEGACY_ALIGN).used == 16384 + 4096
+
+
+@pytest.mark.parametrize("size", [0, 3, 100, 65536])
+def test_queue_size_must_be_a_power_of_two_within_the_spec(size: int) -> None:
+    with pytest.raises(RingError):
+        RingLayout(size)
+
+
+def ring(size: int = 8, event_idx: bool = True) -> tuple[GuestMemory, Driver, Device]:
+    memory = GuestMemory(RingLayout(size), slot_size=64)
+    return memory, Driver(memory, event_idx=event_idx), Device(memory, event_idx=event_idx)
+
+
+def test_adding_a_buffer_writes_descriptor_avail_entry_and_idx_little_endian() -> None:
+    memory, driver, _ = ring()
+    layout = memory.layout
+    address = memory.slot_address(0)
+    head = driver.add([Buffer(address, 140)], token=7)
+    assert head == 0
+    assert memory.bytes[0:16] == struct.pack("<QIHH", address, 140, 0, 0)
+    assert memory.bytes[layout.avail_ring(0) : layout.avail_ring(0) + 2] == b"\x00\x00"
+    assert memory.bytes[layout.avail_idx : layout.avail_idx + 2] == b"\x01\x00"
+    assert driver.num_free == 7
+
+
+def test_a_chain_links_descriptors_with_next_and_the_device_walks_it() -> None:
+    memory, driver, device = ring()
+    buffers = [Buffer(memory.slot_address(0), 12), Buffer(memory.slot_address(1), 100)]
+    head = driver.add(buffers, token=1)
+    addr, length, flags, following = struct.unpack_from("<QIHH", memory.bytes, 0)
+    assert flags == VRING_DESC_F_NEXT and following == 1 and length == 12
+    element = device.pop()
+    assert element is not None and element.head == head
+    assert [b.length for b in element.buffers] == [12, 100]
+    device.push(element, 0)
+    assert driver.get_buf() == (1, head, 0)
+    assert driver.num_free == 8
+
+
+def test_the_device_sees_only_what_the_driver_published() -> None:
+    _, driver, device = ring()
+    assert device.pop() is None
+    driver.add([Buffer(4096, 10)], token=0)
+    assert device.avail_idx() == 1
+    assert device.pop() is not None and device.pop() is None
+
+
+def test_used_entries_come_back_in_order_and_free_the_descriptors() -> None:
+    memory, driver, device = ring(size=4)
+    for token in range(4):
+        driver.add([Buffer(memory.slot_address(token), 10)], token)
+    with pytest.raises(RingError):
+        driver.add([Buffer(memory.slot_address(0), 10)], 9)
+    for _ in range(4):
+        element = device.pop()
+        assert element is not None
+        device.push(element, 0)
+    tokens = [driver.get_buf() for _ in range(4)]
+    assert [t[0] for t in tokens if t] == [0, 1, 2, 3]
+    assert driver.get_buf() is None and driver.num_free == 4
+
+
+@given(event=u16, new=u16, old=u16)
+def test_need_event_matches_a_brute_force_walk_of_the_window(event: int, new: int,
+                                                             old: int) -> None:
+    published = (new - old) & 0xFFFF
+    window = {(old + step) & 0xFFFF for step in range(published)}
+    assert vring_need_event(event, new, old) == (event in window)
+
+
+def test_kick_decision_with_event_idx_reads_avail_event() -> None:
+    memory, driver, device = ring()
+    driver.add([Buffer(4096, 10)], 0)
+    assert driver.kick_prepare().kick  # avail_event starts at 0, inside [0, 1)
+    device.set_notification(False)  # notifications off: avail_event is left alone
+    driver.add([Buffer(4096, 10)], 1)
+    decision = driver.kick_prepare()
+    assert not decision.kick and decision.avail_event == 0 and (decision.old, decision.new) == (1, 2)
+    device.set_notification(True)  # back on: avail_event = avail idx = 2
+    assert memory.u16(memory.layout.avail_event) == 2
+    driver.add([Buffer(4096, 10)], 2)
+    assert driver.kick_prepare().kick
+
+
+def test_pop_moves_avail_event_only_while_notifications_are_on() -> None:
+    memory, driver, device = ring()
+    for token in range(3):
+        driver.add([Buffer(4096, 10)], token)
+    device.pop()
+    assert memory.u16(memory.layout.avail_event) == 1
+    device.set_notification(False)
+    device.pop()
+    assert memory.u16(memory.layout.avail_event) == 1
+
+
+def test_without_event_idx_the_flags_carry_both_suppressions() -> None:
+    memory, driver, device = ring(event_idx=False)
+    device.set_notification(False)
+    assert memory.u16(memory.layout.used_flags) & VRING_USED_F_NO_NOTIFY
+    driver.add([Buffer(4096, 10)], 0)
+    assert not driver.kick_prepare().kick
+    device.set_notification(True)
+    driver.add([Buffer(4096, 10)], 1)
+    assert driver.kick_prepare().kick
+    driver.disable_cb()
+    assert memory.u16(memory.layout.avail_flags) & VRING_AVAIL_F_NO_INTERRUPT
+    element = device.pop()
+    assert element is not None
+    device.push(element, 0)
+    assert not device.should_notify().interrupt
+    driver.enable_cb_prepare()
+    assert device.should_notify().interrupt
+
+
+def test_interrupt_decision_with_event_idx_reads_used_event() -> None:
+    memory, driver, device = ring()
+    for token in range(4):
+        driver.add([Buffer(4096, 10)], token)
+    assert driver.enable_cb_delayed()  # 4 in flight: interrupt after 3 used (used_event = 3)
+    assert memory.u16(memory.layout.used_event) == 3
+    decisions = []
+    for _ in range(4):
+        element = device.pop()
+        assert element is not None
+        device.push(element, 0)
+        decisions.append(device.should_notify().interrupt)
+    # The first notify always fires (nothing signalled yet); then only the entry at index 3.
+    assert decisions == [True, False, False, True]
+
+
+def test_enable_cb_delayed_reports_work_already_done() -> None:
+    _, driver, device = ring()
+    for token in range(4):
+        driver.add([Buffer(4096, 10)], token)
+    for _ in range(4):
+        element = device.pop()
+        assert element is not None
+        device.push(element, 0)
+    assert not driver.enable_cb_delayed()
+
+
+def test_a_corrupt_used_entry_is_refused() -> None:
+    memory, driver, _ = ring()
+    struct.pack_into("<II", memory.bytes, memory.layout.used_ring(0), 5, 0)
+    memory.put_u16(memory.layout.used_idx, 1)
+    with pytest.raises(RingError):
+        driver.get_buf()
+
+
+@given(rounds=st.lists(st.tuples(st.integers(1, 8), st.integers(0, 8)), max_size=40))
+def test_indices_wrap_and_descriptors_never_leak(rounds: list[tuple[int, int]]) -> None:
+    memory, driver, device = ring(size=8)
+    driver.avail_idx_shadow = device.last_avail_idx = 0xFFF0  # start just below the wrap
+    driver.last_used_idx = device.used_idx = 0xFFF0
+    memory.put_u16(memory.layout.avail_idx, 0xFFF0)
+    memory.put_u16(memory.layout.used_idx, 0xFFF0)
+    outstanding: list[int] = []
+    token = 0
+    for adds, completes in rounds:
+        for _ in range(min(adds, driver.num_free)):
+            driver.add([Buffer(memory.slot_address(0), 10)], token)
+            outstanding.append(token)
+            token += 1
+        for _ in range(completes):
+            element = device.pop()
+            if element is None:
+                break
+            device.push(element, 0)
+        while (got := driver.get_buf()) is not None:
+            assert got[0] == outstanding.pop(0)
+        assert driver.num_free + len(outstanding) == 8
