@@ -122,7 +122,8 @@ def test_kick_decision_with_event_idx_reads_avail_event() -> None:
     device.set_notification(False)  # notifications off: avail_event is left alone
     driver.add([Buffer(4096, 10)], 1)
     decision = driver.kick_prepare()
-    assert not decision.kick and decision.avail_event == 0 and (decision.old, decision.new) == (1, 2)
+    assert not decision.kick and decision.avail_event == 0
+    assert (decision.old, decision.new) == (1, 2)
     device.set_notification(True)  # back on: avail_event = avail idx = 2
     assert memory.u16(memory.layout.avail_event) == 2
     driver.add([Buffer(4096, 10)], 2)
@@ -216,3 +217,12 @@ def test_indices_wrap_and_descriptors_never_leak(rounds: list[tuple[int, int]]) 
         while (got := driver.get_buf()) is not None:
             assert got[0] == outstanding.pop(0)
         assert driver.num_free + len(outstanding) == 8
+
+
+def test_linux_4_19_disables_interrupts_without_touching_used_event() -> None:
+    memory = GuestMemory(RingLayout(8), slot_size=64)
+    driver = Driver(memory, event_idx=True, disable_writes_used_event=False)
+    driver.enable_cb_prepare()
+    memory.put_u16(memory.layout.used_event, 5)
+    driver.disable_cb()
+    assert memory.u16(memory.layout.used_event) == 5

@@ -200,10 +200,12 @@ class Element:
 class Driver:
     """The guest side of one queue, as Linux's split ``vring_virtqueue`` keeps it."""
 
-    def __init__(self, memory: GuestMemory, *, event_idx: bool) -> None:
+    def __init__(self, memory: GuestMemory, *, event_idx: bool,
+                 disable_writes_used_event: bool = True) -> None:
         self.memory = memory
         self.layout = memory.layout
         self.event_idx = event_idx
+        self.disable_writes_used_event = disable_writes_used_event
         size = self.layout.size
         self.num_free = size
         self.free_head = 0
@@ -304,8 +306,10 @@ class Driver:
             return
         self.avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT
         if self.event_idx:
-            # Linux writes 0 here; an index far behind the device rarely matches.
-            self.memory.put_u16(self.layout.used_event, 0)
+            # Since 5.x Linux writes 0 here (an index far behind the device rarely
+            # matches); 4.19 only keeps the flag in its shadow.
+            if self.disable_writes_used_event:
+                self.memory.put_u16(self.layout.used_event, 0)
         else:
             self.memory.put_u16(self.layout.avail_flags, self.avail_flags_shadow)
 

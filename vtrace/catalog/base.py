@@ -46,6 +46,7 @@ class Era:
     xmit_more: str = "netdev_xmit_more()"  # what start_xmit reads for "more frames follow"
     bql: bool = False  # byte queue limits decide the kick (__netdev_tx_sent_queue)
     napi_reclaims_only: bool = False  # with NAPI TX, start_xmit leaves all reclaiming to NAPI
+    disable_cb_writes_used_event: bool = True  # 4.19 only sets its shadow flag
     bh_new: str = "qemu_bh_new_guarded"  # how virtio-net creates its TX bottom half
     realize_all_queues: bool = False  # realize adds every queue pair, not only pair 0
 
@@ -57,7 +58,7 @@ class Era:
 ERAS: Mapping[str, Era] = {
     "lesson": Era("lesson", "4.19", "3.1", "Linux 4.19 + QEMU 3.1 (the 2019 lesson)",
                   napi_tx=False, xmit_more="skb->xmit_more", bh_new="qemu_bh_new",
-                  realize_all_queues=True),
+                  realize_all_queues=True, disable_cb_writes_used_event=False),
     "modern": Era("modern", "6.1", "7.2", "Linux 6.1 + QEMU 7.2 (Debian 12)", napi_tx=True),
     "newest": Era("newest", "7.2", "10.2", "Linux 7.2 + QEMU 10.2", napi_tx=True, bql=True,
                   napi_reclaims_only=True),

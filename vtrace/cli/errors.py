@@ -11,7 +11,7 @@ from vtrace.catalog import UnknownEra, UnknownStep
 from vtrace.codec import DecodeError
 from vtrace.frames import FrameError
 from vtrace.output import OutputError
-from vtrace.renderers.base import RenderError, UnknownRenderer
+from vtrace.renderers.base import UnknownRenderer
 from vtrace.ring import RingError
 
 __all__ = ["ExitStatus", "exit_status_for", "report"]
@@ -41,9 +41,7 @@ def exit_status_for(error: BaseException) -> ExitStatus:
 def report(error: BaseException) -> ExitStatus:
     """Print a one-line message for ``error`` on stderr and return its exit status."""
     status = exit_status_for(error)
-    if isinstance(error, click.UsageError):
-        error.show()
-    elif isinstance(error, click.ClickException):
+    if isinstance(error, click.ClickException):
         error.show()
     elif isinstance(error, UnknownEra):
         click.echo(f"vtrace: error: no era named {error.args[0]!r}", err=True)

@@ -44,7 +44,8 @@ class World:
         self.era = era
         layout = RingLayout(params.queue_size)
         self.memory = GuestMemory(layout, slot_size=VNET_HDR_SIZE + params.size)
-        self.driver = Driver(self.memory, event_idx=params.event_idx)
+        self.driver = Driver(self.memory, event_idx=params.event_idx,
+                             disable_writes_used_event=era.disable_cb_writes_used_event)
         self.device = Device(self.memory, event_idx=params.event_idx)
         self.kick_fd = Signal("ioeventfd")
         self.tx_bh = Signal("tx_bh")
