@@ -227,15 +227,14 @@ def _layer_boxes(canvas: Canvas, actors: list[str], columns: _Columns, bottom: f
             continue
         left, right = edges[start] + 1.5, edges[end] - 1.5
         canvas.box((left + right) / 2, (40 + bottom) / 2, right - left, bottom - 40,
-                   style="filled", fillcolor=LAYER_FILL.get(layer, OTHER_FILL) if layer else
-                   OTHER_FILL, color="#ffffff", penwidth="0")
+                   style="filled", fillcolor=LAYER_FILL[layer] if layer else OTHER_FILL,
+                   color="#ffffff", penwidth="0")
         canvas.text((left + right) / 2, 50, layer_title(layer, lang), size=9, fontcolor="#555555",
                     fontname=SANS)
         start = end
     for position in range(1, len(actors)):
         before, after = ACTOR_LAYER.get(actors[position - 1]), ACTOR_LAYER.get(actors[position])
-        if before not in HOST_LAYERS and after in HOST_LAYERS and (
-                before in GUEST_LAYERS or before is Layer.VRING):
+        if (before in GUEST_LAYERS or before is Layer.VRING) and after in HOST_LAYERS:
             x = edges[position]
             canvas.line((x, 28), (x, bottom), arrow=False, color=RED, style="dashed",
                         penwidth="1.6")
