@@ -74,6 +74,9 @@ VERSIONS: Mapping[str, tuple[str, ...]] = {
 class UnknownEra(KeyError):
     """No era has that name."""
 
+    def __str__(self) -> str:
+        return f"no era named {self.args[0]!r}; try one of: {', '.join(ERAS)}"
+
 
 def era(name: str) -> Era:
     try:

@@ -1,17 +1,36 @@
-"""The ``vtrace`` command group."""
+"""The ``vtrace`` command group.
+
+Commands are imported only when one runs: ``vtrace --help`` needs their
+names and one-line summaries, which live in ``COMMANDS`` (a test keeps them
+equal to each command's own help), so listing them costs no import of the
+engine, the catalog or the renderers.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from vtrace import __version__
-from vtrace.cli.diagram import diagram_command
-from vtrace.cli.explain import explain_command
-from vtrace.cli.send import send_command
-from vtrace.cli.setup import setup_command
-from vtrace.cli.steps import steps_command
 
-__all__ = ["cli"]
+__all__ = ["COMMANDS", "cli"]
+
+#: name -> (module, attribute, one-line summary), in the order ``--help`` lists them.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "send": (
+        "vtrace.cli.send", "send_command",
+        "Send frames from the guest and watch each step of their way to the host.",
+    ),
+    "diagram": ("vtrace.cli.diagram", "diagram_command",
+                "Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout)."),
+    "setup": ("vtrace.cli.setup", "setup_command",
+              "Replay the set-up before any packet moves: tap, virtio-net device, guest driver."),
+    "steps": ("vtrace.cli.steps", "steps_command",
+              "List every step vtrace replays: function, source location, layer and actor."),
+    "explain": ("vtrace.cli.explain", "explain_command",
+                "Explain one step: a catalog key or a function name (e.g. free_old_xmit)."),
+}
 
 EPILOG = """\b
 Examples:
@@ -25,14 +44,28 @@ Examples:
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module, attribute, _ = entry
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary) for name, (_, _, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="vtrace")
 def cli() -> None:
     """Trace and visualise how a packet leaves a QEMU/KVM guest through virtio-net."""
-
-
-cli.add_command(send_command)
-cli.add_command(diagram_command)
-cli.add_command(setup_command)
-cli.add_command(steps_command)
-cli.add_command(explain_command)

@@ -7,13 +7,6 @@ import sys
 
 import click
 
-from vtrace.catalog import UnknownEra, UnknownStep
-from vtrace.codec import DecodeError
-from vtrace.frames import FrameError
-from vtrace.output import OutputError
-from vtrace.renderers.base import UnknownRenderer
-from vtrace.ring import RingError
-
 __all__ = ["ExitStatus", "exit_status_for", "report"]
 
 
@@ -24,8 +17,20 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
-_USAGE_ERRORS = (UnknownEra, UnknownStep, DecodeError, FrameError, OutputError, UnknownRenderer,
-                 RingError)
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that mean the command line or an input file is wrong.
+
+    Imported here, on the error path, so that ``vtrace --help`` stays fast.
+    """
+    from vtrace.catalog import UnknownEra, UnknownStep
+    from vtrace.codec import DecodeError
+    from vtrace.frames import FrameError
+    from vtrace.output import OutputError
+    from vtrace.renderers.base import UnknownRenderer
+    from vtrace.ring import RingError
+
+    return (UnknownEra, UnknownStep, DecodeError, FrameError, OutputError, UnknownRenderer,
+            RingError)
 
 
 def exit_status_for(error: BaseException) -> ExitStatus:
@@ -33,7 +38,7 @@ def exit_status_for(error: BaseException) -> ExitStatus:
         return ExitStatus.INTERRUPTED
     if isinstance(error, click.exceptions.Exit):
         return ExitStatus(error.exit_code)
-    if isinstance(error, (click.UsageError, *_USAGE_ERRORS)):
+    if isinstance(error, (click.UsageError, *_usage_errors())):
         return ExitStatus.USAGE
     return ExitStatus.ERROR
 
@@ -43,8 +48,6 @@ def report(error: BaseException) -> ExitStatus:
     status = exit_status_for(error)
     if isinstance(error, click.ClickException):
         error.show()
-    elif isinstance(error, UnknownEra):
-        click.echo(f"vtrace: error: no era named {error.args[0]!r}", err=True)
     elif isinstance(error, OSError):
         click.echo(f"vtrace: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
                    err=True)

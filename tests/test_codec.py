@@ -1,0 +1,59 @@
+"""JSON Lines encoding: round trips, and refusal of what is not a vtrace stream."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vtrace.catalog import era
+from vtrace.codec import DecodeError, decode_line, encode, read_stream
+from vtrace.engine import SendParams, send
+from vtrace.model import Header
+
+
+def test_every_event_of_a_replay_survives_the_round_trip() -> None:
+    for event in send(SendParams(frames=3, batch=2), era("modern"), 3):
+        line = encode(event)
+        assert "\n" not in line
+        assert decode_line(line) == event
+
+
+def test_the_header_round_trips() -> None:
+    header = Header("0.1.0", "send", {"frames": 3, "era": "modern"}, 42, ("send", "-n", "3"))
+    obj = json.loads(encode(header))
+    assert obj["kind"] == "header" and obj["v"] == 1
+    assert decode_line(encode(header)) == header
+
+
+def test_a_stream_is_a_header_then_events() -> None:
+    header = Header("0.1.0", "send", {"frames": 1}, 1)
+    events = list(send(SendParams(frames=1), era("modern"), 1))
+    lines = [encode(header)] + [encode(event) for event in events]
+    read_header, read_events = read_stream(lines)
+    assert read_header == header and list(read_events) == events
+
+
+@pytest.mark.parametrize("line,message", [
+    ("not json", "not JSON"),
+    ("[1, 2]", "not a JSON object"),
+    ('{"v": 99, "kind": "header"}', "schema version"),
+    ('{"v": 1, "kind": "call"}', "not a vtrace record"),
+])
+def test_bad_lines_raise_decode_errors(line: str, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        decode_line(line)
+
+
+def test_a_stream_without_a_header_is_refused_with_its_line_number() -> None:
+    event = next(send(SendParams(frames=1), era("modern"), 1))
+    with pytest.raises(DecodeError, match="line 1"):
+        read_stream([encode(event)])
+
+
+def test_strings_from_anywhere_stay_one_line() -> None:
+    event = next(send(SendParams(frames=1), era("modern"), 1))
+    hostile = type(event)(**{**{f: getattr(event, f) for f in event.__dataclass_fields__},
+                             "function": 'a"b\n<c>&\\', "detail": {"note": "x\ny"}})
+    line = encode(hostile)
+    assert "\n" not in line and decode_line(line) == hostile

@@ -1,0 +1,34 @@
+"""The core imports no presentation library, and ``vtrace --help`` imports no core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CORE = ["vtrace.model", "vtrace.ring", "vtrace.frames", "vtrace.catalog", "vtrace.engine",
+        "vtrace.tally", "vtrace.codec", "vtrace.i18n"]
+
+
+def modules_after(code: str) -> set[str]:
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    output = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                            text=True).stdout
+    return set(output.split())
+
+
+def test_the_core_imports_no_rich_graphviz_or_click() -> None:
+    loaded = modules_after("\n".join(f"import {name}" for name in CORE))
+    assert set(CORE) <= loaded
+    assert not {"rich", "graphviz", "click"} & loaded
+
+
+def test_the_core_never_imports_renderers_or_the_cli() -> None:
+    loaded = modules_after("\n".join(f"import {name}" for name in CORE))
+    assert not any(name.startswith(("vtrace.renderers", "vtrace.cli", "vtrace.session"))
+                   for name in loaded)
+
+
+def test_help_loads_no_engine_catalog_or_renderer() -> None:
+    loaded = modules_after("from vtrace.cli.app import cli")
+    assert not any(name.startswith(("vtrace.engine", "vtrace.catalog", "vtrace.renderers"))
+                   for name in loaded)

@@ -1,0 +1,127 @@
+"""The send scenario: invariants for any parameters, kick and interrupt rules, determinism."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vtrace.catalog import era
+from vtrace.engine import SendParams, send
+from vtrace.model import Event, Kind
+from vtrace.tally import Tally
+
+
+def replay(era_name: str = "modern", seed: int = 1, **params: int | bool) -> list[Event]:
+    return list(send(SendParams(**params), era(era_name), seed))  # type: ignore[arg-type]
+
+
+def tally_of(events: list[Event]) -> Tally:
+    tally = Tally()
+    for event in events:
+        tally.add(event)
+    return tally
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames=st.integers(1, 150), batch=st.integers(1, 40),
+       queue_size=st.sampled_from([32, 64, 256]), event_idx=st.booleans(),
+       ioeventfd=st.booleans(), era_name=st.sampled_from(["lesson", "modern", "newest"]),
+       interval_ns=st.sampled_from([0, 3_000, 50_000]))
+def test_every_frame_reaches_the_host_once_and_no_descriptor_leaks(
+        frames: int, batch: int, queue_size: int, event_idx: bool, ioeventfd: bool,
+        era_name: str, interval_ns: int) -> None:
+    events = replay(era_name, frames=frames, batch=batch, queue_size=queue_size,
+                    event_idx=event_idx, ioeventfd=ioeventfd, interval_ns=interval_ns)
+    calls = Counter((e.step, e.frame) for e in events if e.kind is Kind.CALL)
+    for frame in range(frames):
+        assert calls[("tun_get_user", frame)] == 1
+        assert calls[("virtqueue_push", frame)] == 1
+        assert calls[("virtqueue_get_buf", frame)] <= 1
+    ring = {"last_used_idx": 0, "num_free": queue_size, **tally_of(events).ring}
+    assert ring["avail.idx"] == ring["used.idx"] == frames & 0xFFFF
+    assert ring["inuse"] == 0
+    unreaped = (ring["used.idx"] - ring["last_used_idx"]) & 0xFFFF
+    assert ring["num_free"] + unreaped == queue_size
+    if era(era_name).napi_tx:
+        assert ring["num_free"] == queue_size  # NAPI TX reaps everything by itself
+    assert [e.seq for e in events] == list(range(len(events)))
+    assert all(a.t_ns <= b.t_ns for a, b in zip(events, events[1:], strict=False))
+
+
+@pytest.mark.parametrize("frames,batch", [(1, 1), (10, 3), (64, 8), (100, 32)])
+def test_batching_with_event_idx_kicks_at_most_once_per_batch(frames: int, batch: int) -> None:
+    tally = tally_of(replay(frames=frames, batch=batch))
+    assert 1 <= tally.kicks <= math.ceil(frames / batch)
+    assert tally.kicks_deferred == frames - math.ceil(frames / batch)
+
+
+def test_an_idle_sender_kicks_and_is_interrupted_for_every_frame() -> None:
+    tally = tally_of(replay(frames=20, interval_ns=100_000))
+    assert (tally.kicks, tally.vm_exits, tally.interrupts) == (20, 20, 20)
+
+
+def test_a_busy_device_suppresses_kicks_through_avail_event() -> None:
+    events = replay(frames=200, interval_ns=0)
+    tally = tally_of(events)
+    assert tally.kicks < 20 and tally.kicks_suppressed > 100
+    suppressed = [e for e in events if e.step == "virtqueue_kick_prepare"
+                  and e.kind is Kind.CALL and not e.detail["kick"]]
+    assert all(e.detail["why"] == "avail_event_outside_window" for e in suppressed)
+
+
+def test_without_event_idx_the_flags_decide() -> None:
+    events = replay(frames=200, interval_ns=0, event_idx=False)
+    decisions = {e.detail["why"] for e in events
+                 if e.step == "virtqueue_kick_prepare" and e.kind is Kind.CALL}
+    assert decisions <= {"no_notify_set", "no_notify_clear"} and "no_notify_set" in decisions
+    assert all(e.detail["used_event"] is None for e in events
+               if e.step == "virtio_notify" and e.kind is Kind.CALL)
+
+
+def test_with_ioeventfd_the_vcpu_never_enters_qemu() -> None:
+    events = replay(frames=3)
+    assert not any(e.step == "kvm_cpu_exec" for e in events)
+    assert {e.thread for e in events if e.project == "qemu"} == {"qemu-main"}
+
+
+def test_without_ioeventfd_the_kick_exits_to_qemus_vcpu_thread() -> None:
+    events = replay(frames=1, ioeventfd=False)
+    path = [e.step for e in events if e.kind is Kind.CALL and e.thread == "vcpu0"]
+    start = path.index("vp_notify")
+    assert path[start:start + 8] == [
+        "vp_notify", "handle_ept_misconfig", "kvm_io_bus_write", "vcpu_mmio_write",
+        "kvm_cpu_exec", "virtio_pci_notify_write", "virtio_queue_notify",
+        "virtio_net_handle_tx_bh",
+    ]
+    assert tally_of(events).exits_to_qemu == 1
+
+
+def test_the_same_seed_gives_the_same_stream_and_another_seed_other_times() -> None:
+    first, again, other = replay(frames=5, seed=7), replay(frames=5, seed=7), replay(frames=5,
+                                                                                     seed=8)
+    assert first == again
+    assert [e.t_ns for e in first] != [e.t_ns for e in other]
+    assert [e.step for e in first] == [e.step for e in other]
+
+
+def test_the_host_receives_real_frames_with_good_checksums() -> None:
+    events = replay(frames=3, size=300)
+    received = [e for e in events if e.step == "tun_get_user"]
+    assert [e.detail["bytes"] for e in received] == [300, 300, 300]
+    assert all(e.detail["checksums_ok"] for e in received)
+
+
+def test_ring_writes_show_as_state_events_towards_the_vring() -> None:
+    events = replay(frames=1)
+    writes = [e for e in events if e.kind is Kind.STATE]
+    assert all(e.dst == "vring" for e in writes)
+    assert {"avail.idx", "used.idx"} <= {name for e in writes for name in e.detail["writes"]}
+
+
+def test_the_stream_is_lazy() -> None:
+    stream = send(SendParams(frames=10_000_000), era("modern"), 1)
+    assert next(stream).step in ("sendto", "__sys_sendto")

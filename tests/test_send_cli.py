@@ -1,0 +1,130 @@
+"""``vtrace send`` as a user meets it: exit codes, files, colour, interruption, the plain view."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vtrace.cli import main
+from vtrace.cli.app import COMMANDS, cli
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+ANSI = re.compile(r"\x1b\[")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run ``vtrace ARGS`` through ``main`` (where exit codes are decided)."""
+    runner = CliRunner()
+    with runner.isolation(env=env) as streams:
+        try:
+            main(list(args))
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        out, err = streams[0].getvalue(), streams[1].getvalue()
+    return code, out.decode(), err.decode()
+
+
+def test_plain_view_of_one_frame_matches_the_snapshot() -> None:
+    code, out, err = run("send", "--frames", "1", "--view", "plain", "--lang", "en")
+    assert code == 0 and err == ""
+    snapshot = SNAPSHOTS / "send-1-frame.txt"
+    if os.environ.get("VTRACE_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(out, encoding="utf-8")
+    assert out == snapshot.read_text(encoding="utf-8")
+
+
+def test_off_a_terminal_nothing_is_coloured_even_when_asked_for_live() -> None:
+    for view in ("plain", "live", "quiet"):
+        code, out, _ = run("send", "-n", "2", "--view", view, "--speed", "max")
+        assert code == 0 and not ANSI.search(out), view
+
+
+def test_events_file_is_a_header_then_valid_events(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    code, out, _ = run("send", "-n", "5", "--batch", "5", "--events", str(path),
+                       "--view", "quiet", "--seed", "9")
+    assert code == 0 and "Summary" in out
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    header, events = records[0], records[1:]
+    assert header["kind"] == "header" and header["params"]["batch"] == 5 and header["seed"] == 9
+    assert [e["seq"] for e in events] == list(range(len(events)))
+    assert {"function", "file", "line", "version", "layer", "actor", "t_ns"} <= set(events[0])
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_events_to_stdout_leave_stdout_pure_json_lines() -> None:
+    code, out, err = run("send", "-n", "2", "--events", "-")
+    assert code == 0 and "Summary" in err
+    assert all(json.loads(line) for line in out.splitlines())
+
+
+@pytest.mark.parametrize("args", [
+    ("--frames", "0"),
+    ("--frames", "10000001"),
+    ("--size", "20"),
+    ("--queue-size", "100"),
+    ("--queue-size", "16"),
+    ("--speed", "fast"),
+    ("--era", "ancient"),
+    ("--view", "fancy"),
+    ("--events", "-", "--view", "plain"),
+    ("--events", "/nonexistent-dir/run.jsonl"),
+    ("--bogus",),
+])
+def test_bad_input_exits_2_with_one_line_and_no_traceback(args: tuple[str, ...]) -> None:
+    code, out, err = run("send", *args)
+    assert code == 2
+    assert "Traceback" not in err + out
+    assert err.strip() and len([line for line in err.splitlines() if "rror" in line]) == 1
+
+
+def test_an_unwritable_events_path_fails_before_any_output(tmp_path: Path) -> None:
+    target = tmp_path / "is-a-dir"
+    target.mkdir()
+    code, out, err = run("send", "-n", "1", "--events", str(target), "--view", "plain")
+    assert code == 2 and out == "" and "is a directory" in err
+
+
+def test_ctrl_c_prints_the_summary_so_far_and_keeps_only_complete_lines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vtrace.session as session
+
+    real_send = session.send
+
+    def interrupted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        for count, event in enumerate(real_send(*args, **kwargs)):  # type: ignore[arg-type]
+            if count == 100:
+                raise KeyboardInterrupt
+            yield event
+
+    monkeypatch.setattr(session, "send", interrupted)
+    path = tmp_path / "run.jsonl"
+    code, out, _ = run("send", "-n", "50", "--events", str(path), "--view", "plain")
+    assert code == 130
+    assert "interrupted" in out
+    lines = path.read_text().splitlines()
+    assert len(lines) == 101 and all(json.loads(line) for line in lines)
+
+
+def test_no_color_and_dumb_terminals_get_plain_text() -> None:
+    for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):
+        code, out, _ = run("send", "-n", "1", env=env)
+        assert code == 0 and not ANSI.search(out)
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("vtrace, version ")
+    code, out, _ = run("send", "--help")
+    assert code == 0 and "vtrace send --frames 3" in out
+
+
+def test_the_help_listing_matches_each_commands_own_help() -> None:
+    for name, (_, _, summary) in COMMANDS.items():
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.get_short_help_str(limit=200) == summary
