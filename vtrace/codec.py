@@ -16,6 +16,10 @@ from vtrace.model import SCHEMA_VERSION, Event, Header, Kind, Layer, Phase, Reco
 __all__ = ["DecodeError", "decode", "decode_line", "encode", "read_stream"]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: JSON of the fields that repeat from event to event, keyed by their values. A replay
+#: has a few hundred distinct combinations, so encoding each once saves most of the work.
+_FIXED: dict[tuple[object, ...], str] = {}
+_FIXED_LIMIT = 4096
 
 
 class DecodeError(ValueError):
@@ -35,27 +39,34 @@ def encode(record: Record) -> str:
             "argv": list(record.argv),
             "source": record.source.value,
         })
-    return _ENCODER.encode({
-        "v": record.v,
-        "seq": record.seq,
-        "frame": record.frame,
-        "phase": record.phase.value,
-        "layer": record.layer.value,
-        "actor": record.actor,
-        "step": record.step,
-        "function": record.function,
-        "file": record.file,
-        "line": record.line,
-        "project": record.project,
-        "version": record.version,
-        "kind": record.kind.value,
-        "src": record.src,
-        "dst": record.dst,
-        "t_ns": record.t_ns,
-        "thread": record.thread,
-        "source": record.source.value,
-        "detail": record.detail,
-    })
+    fixed = (record.step, record.function, record.file, record.line, record.project,
+             record.version, record.phase, record.layer, record.actor, record.kind, record.src,
+             record.dst, record.thread, record.source)
+    middle = _FIXED.get(fixed)
+    if middle is None:
+        if len(_FIXED) >= _FIXED_LIMIT:  # a hostile file must not grow it without end
+            _FIXED.clear()
+        middle = _FIXED[fixed] = _ENCODER.encode({
+            "phase": record.phase.value,
+            "layer": record.layer.value,
+            "actor": record.actor,
+            "step": record.step,
+            "function": record.function,
+            "file": record.file,
+            "line": record.line,
+            "project": record.project,
+            "version": record.version,
+            "kind": record.kind.value,
+            "src": record.src,
+            "dst": record.dst,
+            "thread": record.thread,
+            "source": record.source.value,
+        })[1:-1]
+    frame = "null" if record.frame is None else record.frame
+    detail = record.detail
+    details = _ENCODER.encode(detail if type(detail) is dict else dict(detail)) if detail else "{}"
+    return (f'{{"v":{record.v},"seq":{record.seq},"frame":{frame},"t_ns":{record.t_ns},'
+            f'{middle},"detail":{details}}}')
 
 
 def decode(obj: dict[str, Any]) -> Record:

@@ -11,7 +11,7 @@ indices; they learn about each other only by reading the bytes.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "DESC_SIZE",
@@ -66,68 +66,49 @@ def vring_need_event(event_idx: int, new_idx: int, old_idx: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RingLayout:
-    """Byte offsets of every field of one split virtqueue of ``size`` entries."""
+    """Byte offsets of every field of one split virtqueue of ``size`` entries.
+
+    The offsets are computed once: the engine reads them for every ring access.
+    """
 
     size: int
     align: int = MODERN_ALIGN
+    desc: int = field(init=False, default=0)
+    avail: int = field(init=False)
+    avail_flags: int = field(init=False)
+    avail_idx: int = field(init=False)
+    used_event: int = field(init=False)  # avail->ring[size]: where the driver asks for an interrupt
+    used: int = field(init=False)
+    used_flags: int = field(init=False)
+    used_idx: int = field(init=False)
+    avail_event: int = field(init=False)  # used->ring[size]: where the device asks for a kick
+    total: int = field(init=False)
 
     def __post_init__(self) -> None:
         if self.size < 1 or self.size > MAX_QUEUE_SIZE or self.size & (self.size - 1):
             raise RingError(f"queue size must be a power of two up to {MAX_QUEUE_SIZE}")
         if self.align < 4 or self.align & (self.align - 1):
             raise RingError("ring alignment must be a power of two of at least 4")
-
-    @property
-    def desc(self) -> int:
-        return 0
-
-    @property
-    def avail(self) -> int:
-        return self.size * DESC_SIZE
-
-    @property
-    def avail_flags(self) -> int:
-        return self.avail
-
-    @property
-    def avail_idx(self) -> int:
-        return self.avail + 2
+        avail = self.size * DESC_SIZE
+        used_event = avail + 4 + 2 * self.size
+        used = (used_event + 2 + self.align - 1) & ~(self.align - 1)
+        avail_event = used + 4 + USED_ELEM_SIZE * self.size
+        offsets = {
+            "avail": avail, "avail_flags": avail, "avail_idx": avail + 2,
+            "used_event": used_event, "used": used, "used_flags": used, "used_idx": used + 2,
+            "avail_event": avail_event, "total": avail_event + 2,
+        }
+        for name, offset in offsets.items():
+            object.__setattr__(self, name, offset)
 
     def avail_ring(self, slot: int) -> int:
         return self.avail + 4 + 2 * slot
 
-    @property
-    def used_event(self) -> int:
-        """``avail->ring[size]``: where the driver asks for an interrupt."""
-        return self.avail_ring(self.size)
-
-    @property
-    def used(self) -> int:
-        end_of_avail = self.used_event + 2
-        return (end_of_avail + self.align - 1) & ~(self.align - 1)
-
-    @property
-    def used_flags(self) -> int:
-        return self.used
-
-    @property
-    def used_idx(self) -> int:
-        return self.used + 2
-
     def used_ring(self, slot: int) -> int:
         return self.used + 4 + USED_ELEM_SIZE * slot
 
-    @property
-    def avail_event(self) -> int:
-        """``used->ring[size]``: where the device asks for a kick."""
-        return self.used_ring(self.size)
-
-    @property
-    def total(self) -> int:
-        return self.avail_event + 2
-
     def descriptor(self, index: int) -> int:
-        return self.desc + DESC_SIZE * index
+        return DESC_SIZE * index
 
 
 class GuestMemory:

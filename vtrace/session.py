@@ -7,6 +7,7 @@ and hands it to a renderer.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,13 @@ class Session:
     tally: Tally = field(default_factory=Tally)
 
     def events(self) -> Iterator[Event]:
+        """The stream, counted as it flows.
+
+        Everything built so far (catalog, renderers, the ring) lives as long as
+        the run: moving it out of the collector's reach keeps full collections,
+        which a long stream triggers again and again, from re-scanning it.
+        """
+        gc.freeze()
         return self.tally.watch(self.source)
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from vtrace.catalog import CATALOG, Era, site_of
-from vtrace.model import Event, Kind, Source
+from vtrace.model import Event, Kind, Layer, Phase, Source
 
 __all__ = ["Do", "Scheduler", "Signal", "Thread", "Wait"]
 
@@ -39,16 +40,19 @@ class Signal:
         return count
 
 
-@dataclass(frozen=True, slots=True)
-class Do:
-    """Run catalog step ``step``: one event, then the thread's clock moves by its cost."""
+class Do(NamedTuple):
+    """Run catalog step ``step``: one event, then the thread's clock moves by its cost.
+
+    A named tuple rather than a dataclass: the engine makes one per event, so
+    its construction cost shows in every replay.
+    """
 
     step: str
     frame: int | None = None
     kind: Kind = Kind.CALL
     src: str | None = None  # the caller's actor; defaults to the step's own actor
     dst: str | None = None  # defaults to the step's own actor
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = MappingProxyType({})
     cost: bool = True  # False for events that take no modelled time (notes, state writes)
 
 
@@ -85,6 +89,7 @@ class Scheduler:
         self.threads: list[Thread] = []
         self.seq = 0
         self.current: Thread | None = None
+        self._placements: dict[str, _Placed | None] = {}
 
     def now(self) -> int:
         """The modelled clock of the thread that is running."""
@@ -95,10 +100,6 @@ class Scheduler:
         thread.program = program(thread)
         self.threads.append(thread)
         return thread
-
-    def _cost(self, base: int) -> int:
-        spread = 1.0 + self.jitter * (2.0 * self.random.random() - 1.0)
-        return max(1, round(base * spread))
 
     def _runnable(self) -> Thread | None:
         best: Thread | None = None
@@ -136,33 +137,43 @@ class Scheduler:
             if event is not None:
                 yield event
 
-    def _event(self, thread: Thread, action: Do) -> Event | None:
-        step = CATALOG[action.step]
+    def _placed(self, key: str) -> _Placed | None:
+        """The step's fixed fields in this era, looked up once per step."""
+        try:
+            return self._placements[key]
+        except KeyError:
+            pass
+        step = CATALOG[key]
         site = site_of(step, self.era)
-        if site is None:
+        placed = None if site is None else _Placed(step.phase, step.layer, step.actor, step.project,
+                                                   step.cost_ns, *site)
+        self._placements[key] = placed
+        return placed
+
+    def _event(self, thread: Thread, action: Do) -> Event | None:
+        placed = self._placed(action.step)
+        if placed is None:
             return None
-        function, file, line, version = site
         event = Event(
-            seq=self.seq,
-            frame=action.frame,
-            phase=step.phase,
-            layer=step.layer,
-            actor=step.actor,
-            step=step.key,
-            function=function,
-            file=file,
-            line=line,
-            project=step.project,
-            version=version,
-            kind=action.kind,
-            src=action.src or step.actor,
-            dst=action.dst or step.actor,
-            t_ns=thread.clock,
-            detail=action.detail,
-            thread=thread.name,
-            source=Source.REPLAY,
+            self.seq, action.frame, placed.phase, placed.layer, placed.actor, action.step,
+            placed.function, placed.file, placed.line, placed.project, placed.version,
+            action.kind, action.src or placed.actor, action.dst or placed.actor, thread.clock,
+            action.detail, thread.name, Source.REPLAY,
         )
         self.seq += 1
         if action.cost:
-            thread.clock += self._cost(step.cost_ns)
+            spread = 1.0 + self.jitter * (2.0 * self.random.random() - 1.0)
+            thread.clock += max(1, round(placed.cost_ns * spread))
         return event
+
+
+class _Placed(NamedTuple):
+    phase: Phase
+    layer: Layer
+    actor: str
+    project: str
+    cost_ns: int
+    function: str
+    file: str | None
+    line: int | None
+    version: str

@@ -1,0 +1,114 @@
+"""Throughput, memory and start-up of ``vtrace send``, each as a ratio against a floor.
+
+Run from the repository root: ``python bench/bench_send.py [--frames N]``.
+It prints a Markdown section (``## vtrace send``) on standard output.
+
+1. Events per second of ``vtrace send --frames N --view quiet --events /dev/null``
+   (in this process, through the real command) against a bare loop that writes
+   the same number of JSON lines of the same shape with ``json.dumps``: the
+   cost of producing the stream at all. Target: at least 0.5 of the floor.
+2. Peak memory (max RSS of a child process) for 10^5 frames against 10^3:
+   nothing accumulates when it stays flat. Target: within 1.2x.
+3. Wall time of ``vtrace --help`` against a bare ``import click, rich``
+   (both as child processes, median of several). Target: within 1.3x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from vtrace.cli import main
+
+
+def send_rate(frames: int) -> tuple[int, float]:
+    """(events, seconds) of the real command writing its events to /dev/null."""
+    events_path = os.devnull
+    summary = io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(summary), contextlib.suppress(SystemExit):
+        main(["send", "--frames", str(frames), "--view", "quiet", "--events", events_path])
+    elapsed = time.perf_counter() - started
+    events = next(int(line.split()[-1]) for line in summary.getvalue().splitlines()
+                  if line.strip().startswith("events"))
+    return events, elapsed
+
+
+def floor_rate(events: int) -> float:
+    """Seconds to json.dumps and write ``events`` lines shaped like vtrace's."""
+    line = {
+        "v": 1, "seq": 0, "frame": 0, "t_ns": 0, "phase": "xmit", "layer": "guest-kernel",
+        "actor": "virtio_net", "step": "virtqueue_add_split", "function": "virtqueue_add_split",
+        "file": "drivers/virtio/virtio_ring.c", "line": 517, "project": "linux",
+        "version": "6.1", "kind": "call", "src": "virtio_net", "dst": "virtio_net",
+        "thread": "vcpu0", "source": "replay", "detail": {"head": 0, "addr": 8192},
+    }
+    started = time.perf_counter()
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        for seq in range(events):
+            line["seq"] = line["t_ns"] = seq
+            sink.write(json.dumps(line) + "\n")
+    return time.perf_counter() - started
+
+
+def peak_rss_kib(frames: int) -> int:
+    """Max RSS of a child running ``vtrace send`` for ``frames`` frames."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-m", "vtrace", "send", "--frames", str(frames),
+                    "--view", "quiet", "--events", os.devnull],
+                   check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(after, before)
+
+
+def startup(command: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main_bench() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--frames", type=int, default=20_000)
+    parser.add_argument("--memory-frames", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    events, engine_seconds = send_rate(args.frames)
+    floor_seconds = floor_rate(events)
+    rate, floor = events / engine_seconds, events / floor_seconds
+    # Max RSS of children only grows, so measure the small run first.
+    small = peak_rss_kib(1_000)
+    large = peak_rss_kib(args.memory_frames)
+    help_time = startup([sys.executable, "-m", "vtrace", "--help"], args.repeat)
+    import_time = startup([sys.executable, "-c", "import click, rich"], args.repeat)
+
+    print("## vtrace send\n")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs. One run of each, "
+          "same process or same machine.\n")
+    print("| measure | vtrace | floor | ratio | target | met |")
+    print("|---|---:|---:|---:|---:|---|")
+    print(f"| events/s, send --frames {args.frames} ({events} events) to /dev/null | "
+          f"{rate:,.0f} | {floor:,.0f} (json.dumps loop) | {rate / floor:.2f} | >= 0.50 | "
+          f"{'yes' if rate / floor >= 0.5 else 'no'} |")
+    print(f"| peak RSS, {args.memory_frames:,} frames vs 1,000 | {large:,} KiB | {small:,} KiB | "
+          f"{large / small:.2f} | <= 1.20 | {'yes' if large / small <= 1.2 else 'no'} |")
+    print(f"| vtrace --help vs import click, rich (median of {args.repeat}) | "
+          f"{help_time * 1000:.0f} ms | {import_time * 1000:.0f} ms | "
+          f"{help_time / import_time:.2f} | <= 1.30 | "
+          f"{'yes' if help_time / import_time <= 1.3 else 'no'} |")
+
+
+if __name__ == "__main__":
+    main_bench()
