@@ -22,8 +22,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "vtrace.cli.send", "send_command",
         "Send frames from the guest and watch each step of their way to the host.",
     ),
-    "diagram": ("vtrace.cli.diagram", "diagram_command",
-                "Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout)."),
+    "diagram": (
+        "vtrace.cli.diagram", "diagram_command",
+        "Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout).",
+    ),
     "setup": ("vtrace.cli.setup", "setup_command",
               "Replay the set-up before any packet moves: tap, virtio-net device, guest driver."),
     "steps": ("vtrace.cli.steps", "steps_command",
