@@ -106,9 +106,9 @@ class Scheduler:
         for thread in self.threads:
             wait = thread.waiting
             if wait is not None:
-                ready = [s for s in wait.signals if s.pending]
-                if ready:
-                    woken = min(s.raised_at for s in ready) + wait.latency_ns
+                raised = [signal.raised_at for signal in wait.signals if signal.pending]
+                if raised:
+                    woken = min(raised) + wait.latency_ns
                     if wait.until is not None:
                         woken = min(woken, wait.until)
                 elif wait.until is not None:

@@ -7,6 +7,8 @@ ring without asking the engine.
 
 from __future__ import annotations
 
+import struct
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,33 +57,39 @@ class World:
         self.tx_waiting = False
         self.endpoints = Endpoints()
         self.now: Callable[[], int] = lambda: 0
-        self._last: dict[str, int] = self.ring_state()
+        self._last: tuple[int, ...] = self.ring_state()
 
-    def ring_state(self) -> dict[str, int]:
-        """Every ring value worth showing: shared bytes first, then each side's shadows."""
-        mem, layout, drv, dev = self.memory, self.memory.layout, self.driver, self.device
-        return {
-            "avail.flags": mem.u16(layout.avail_flags),
-            "avail.idx": mem.u16(layout.avail_idx),
-            "used_event": mem.u16(layout.used_event),
-            "used.flags": mem.u16(layout.used_flags),
-            "used.idx": mem.u16(layout.used_idx),
-            "avail_event": mem.u16(layout.avail_event),
-            "avail_idx_shadow": drv.avail_idx_shadow,
-            "num_added": drv.num_added,
-            "num_free": drv.num_free,
-            "last_used_idx": drv.last_used_idx,
-            "last_avail_idx": dev.last_avail_idx,
-            "inuse": dev.inuse,
-            "signalled_used": dev.signalled_used,
-            "notification": int(dev.notification),
-        }
+    def ring_state(self) -> tuple[int, ...]:
+        """Every ring value worth showing, in the order of ``RING_FIELDS``."""
+        bytes_, layout, drv, dev = self.memory.bytes, self.memory.layout, self.driver, self.device
+        return (
+            *_TWO_U16.unpack_from(bytes_, layout.avail_flags),
+            *_U16.unpack_from(bytes_, layout.used_event),
+            *_TWO_U16.unpack_from(bytes_, layout.used_flags),
+            *_U16.unpack_from(bytes_, layout.avail_event),
+            drv.avail_idx_shadow, drv.num_added, drv.num_free, drv.last_used_idx,
+            dev.last_avail_idx, dev.inuse, dev.signalled_used, int(dev.notification),
+        )
 
     def ring_changes(self) -> dict[str, int]:
+        """The ring values that changed since the last call, by name."""
         now = self.ring_state()
-        changed = {key: value for key, value in now.items() if self._last[key] != value}
-        self._last = now
-        return changed
+        last, self._last = self._last, now
+        if now == last:
+            return {}
+        return {name: value for name, value, before in zip(RING_FIELDS, now, last, strict=True)
+                if value != before}
+
+
+#: Shared bytes first (avail flags and idx, used_event, used flags and idx, avail_event),
+#: then the driver's shadows, then the device's view.
+RING_FIELDS = (
+    "avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event",
+    "avail_idx_shadow", "num_added", "num_free", "last_used_idx",
+    "last_avail_idx", "inuse", "signalled_used", "notification",
+)
+_U16 = struct.Struct("<H")
+_TWO_U16 = struct.Struct("<HH")
 
 
 SHARED_FIELDS = ("avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event")
