@@ -8,7 +8,6 @@ ring without asking the engine.
 from __future__ import annotations
 
 import struct
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
