@@ -74,7 +74,7 @@ class LiveState:
         if not self.queue_size:
             grid.add_row(self._lanes())
             return grid
-        grid.add_column(ratio=2)
+        grid.add_column(ratio=2, min_width=36)
         grid.add_row(self._lanes(), self._ring())
         return grid
 
@@ -82,9 +82,9 @@ class LiveState:
         title = say("live.layers" if self.frames else "live.where", self.lang)
         table = Table(title=title, expand=True, show_header=False,
                       title_justify="left", box=None)
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(overflow="ellipsis", no_wrap=True)
+        table.add_column(no_wrap=True, min_width=14)
+        table.add_column(overflow="ellipsis", no_wrap=True, ratio=1)
+        table.add_column(overflow="ellipsis", no_wrap=True, ratio=2)
         current = self.current.layer if self.current else None
         for layer in Layer:
             event = self.last_in_layer.get(layer)
@@ -102,7 +102,7 @@ class LiveState:
         table = Table(title=f"{say('live.ring', self.lang)} ({self.queue_size})", box=None,
                       show_header=False, title_justify="left", expand=True)
         table.add_column(no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
+        table.add_column(justify="right", no_wrap=True, min_width=9)
         for heading, names in (("ring.shared", SHARED), ("ring.driver", DRIVER),
                                ("ring.device", DEVICE)):
             table.add_row(Text(say(heading, self.lang), style="bold"), "")

@@ -1,0 +1,47 @@
+"""Run every benchmark and write their sections to docs/performance.md.
+
+Run from the repository root: ``python bench/run.py``. Each benchmark is a
+script that prints one Markdown section; this collects them in order.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ["bench_send.py", "bench_diagram.py"]
+
+HEADER = """# Performance
+
+Every figure is a ratio measured in one run against a floor on the same machine, so the
+machine's speed cancels out. Regenerate with `python bench/run.py`; nothing here is
+asserted by the tests.
+
+Measured {date} on {machine}, Python {python}.
+
+"""
+
+
+def main() -> None:
+    sections = []
+    for script in BENCHMARKS:
+        print(f"running {script} ...", file=sys.stderr)
+        result = subprocess.run([sys.executable, str(ROOT / "bench" / script)], check=True,
+                                capture_output=True, text=True, cwd=ROOT)
+        sections.append(result.stdout.strip())
+    text = HEADER.format(date=datetime.date.today().isoformat(),
+                         machine=f"{platform.machine()}, {platform.system()}",
+                         python=platform.python_version())
+    target = ROOT / "docs" / "performance.md"
+    temporary = target.with_suffix(".md.tmp")
+    temporary.write_text(text + "\n\n".join(sections) + "\n", encoding="utf-8")
+    temporary.replace(target)
+    print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
