@@ -125,3 +125,24 @@ def test_ring_writes_show_as_state_events_towards_the_vring() -> None:
 def test_the_stream_is_lazy() -> None:
     stream = send(SendParams(frames=10_000_000), era("modern"), 1)
     assert next(stream).step in ("sendto", "__sys_sendto")
+
+
+DRIVER_FIELDS = {"avail.flags", "avail.idx", "used_event", "avail_idx_shadow", "num_added",
+                 "num_free", "last_used_idx"}
+DEVICE_FIELDS = {"used.flags", "used.idx", "avail_event", "last_avail_idx", "inuse",
+                 "signalled_used", "notification"}
+
+
+@pytest.mark.parametrize("era_name", ["lesson", "modern", "newest"])
+@pytest.mark.parametrize("ioeventfd", [True, False])
+def test_each_side_writes_only_its_own_ring_fields(era_name: str, ioeventfd: bool) -> None:
+    events = replay(era_name, frames=120, batch=4, queue_size=32, interval_ns=2_000,
+                    ioeventfd=ioeventfd)
+    for event in events:
+        changed = set(event.detail.get("ring", {})) | set(event.detail.get("writes", {}))
+        if event.layer.value == "guest-kernel":
+            assert not changed & DEVICE_FIELDS, event
+        elif event.layer.value == "qemu":
+            assert not changed & DRIVER_FIELDS, event
+        else:
+            assert not changed, event

@@ -128,3 +128,18 @@ def test_the_help_listing_matches_each_commands_own_help() -> None:
     for name, (_, _, summary) in COMMANDS.items():
         command = cli.get_command(None, name)  # type: ignore[arg-type]
         assert command is not None and command.get_short_help_str(limit=200) == summary
+
+
+def test_a_recorded_file_with_unknown_words_still_shows(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    code, _, _ = run("send", "-n", "1", "--events", str(path), "--view", "quiet")
+    lines = path.read_text().splitlines()
+    odd = json.loads(lines[1])  # the first event, a call
+    odd["detail"] = {"why": "a reason from another tool"}
+    path.write_text("\n".join([lines[0], json.dumps(odd)]) + "\n")
+    from vtrace.renderers.plain import format_event
+    from vtrace.session import from_file
+
+    session = from_file(path.read_text().splitlines())
+    shown = [format_event(event) for event in session.events()]
+    assert code == 0 and "a reason from another tool" in shown[0]

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from vtrace.catalog import Era, Step
 
-__all__ = [
+__all__ = ["known",
     "LANGS",
     "default_lang",
     "era_label",
@@ -199,6 +199,11 @@ def default_lang() -> str:
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+def known(key: str) -> bool:
+    """Whether ``key`` names a message (event files from elsewhere may hold other words)."""
+    return key in _MESSAGES["en"]
 
 
 def say(key: str, lang: str = "en", **values: object) -> str:

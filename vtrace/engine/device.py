@@ -38,13 +38,16 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
     device, sent = world.device, 0
     yield Do("virtio_net_flush_tx", None)
     while sent < TX_BURST:
-        element = device.pop()
-        if element is None:
+        if device.empty():  # virtqueue_pop finds nothing: the loop ends
             break
-        frame = world.frame_of_head.get(element.head)
         popper = first_present(world.era, "virtqueue_split_pop", "virtqueue_pop")
         if popper != "virtqueue_pop":
-            yield Do("virtqueue_pop", frame)
+            head = world.memory.u16(world.memory.layout.avail_ring(
+                device.last_avail_idx & (world.memory.layout.size - 1)))
+            yield Do("virtqueue_pop", world.frame_of_head.get(head))
+        element = device.pop()
+        assert element is not None  # the guest only ever adds
+        frame = world.frame_of_head.get(element.head)
         yield from with_ring(world, popper, frame, head=element.head)
         payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
         yield Do("qemu_sendv_packet_async", frame, src="virtio-net", detail={"iov": 1})

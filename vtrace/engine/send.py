@@ -73,7 +73,8 @@ def _napi_poll(world: World) -> Iterator[Action]:
         yield from with_ring(world, "virtnet_poll_tx", None, napi_complete=True)
         if driver.used_idx() == last:
             break
-        driver.disable_cb()
+        driver.disable_cb()  # more arrived meanwhile: napi reschedules itself
+        yield from with_ring(world, "virtqueue_disable_cb", None)
     if world.stopped and driver.num_free >= ROOM_NEEDED:
         world.stopped = False
         yield note("virtnet_poll_tx", None, queue="woken", num_free=driver.num_free)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vtrace.catalog import CATALOG
-from vtrace.i18n import say, step_lesson, step_note, step_text
+from vtrace.i18n import known, say, step_lesson, step_note, step_text
 from vtrace.model import Event, Kind
 
 __all__ = ["decision", "lesson", "location", "note", "ring_fields", "why"]
@@ -37,6 +37,8 @@ def decision(event: Event, lang: str = "en") -> str:
         writes = ", ".join(f"{name}={value}" for name, value in detail.get("writes", {}).items())
         return say("state.write", lang, writer=event.src, fields=writes)
     if "why" in detail:
+        if not known(f"why.{detail['why']}"):  # a file from elsewhere may say anything
+            return str(detail["why"])
         return say(f"why.{detail['why']}", lang, avail_event=detail.get("avail_event"),
                    old=detail.get("old"), new=detail.get("new"),
                    hint=detail.get("hint", "xmit_more"))
