@@ -17,7 +17,7 @@ LANGS = ("en", "zh")
 
 def command(era: str, lang: str, output: Path) -> list[str]:
     return [sys.executable, "-m", "vtrace", "diagram", "--era", era, "--lang", lang,
-            "--frames", "1", "--output", str(output)]
+            "--frames", "1", str(output)]
 
 
 def main() -> int:
