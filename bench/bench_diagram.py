@@ -27,9 +27,10 @@ from vtrace.engine import SendParams, send
 from vtrace.model import Event, Header
 from vtrace.renderers.folding import batch_of, fold
 from vtrace.renderers.graphviz_run import find_program, render_source
+from vtrace.renderers.jsonl import tee_jsonl
 from vtrace.renderers.mermaid import MermaidRenderer
 from vtrace.renderers.sequence import SequenceRenderer, sequence_source
-from vtrace.session import from_file, replay_send, tee_jsonl
+from vtrace.session import from_file, replay_send
 
 
 def recorded(frames: int) -> tuple[Header, list[Event], float]:

@@ -11,13 +11,13 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from vtrace import __version__
 from vtrace.catalog import era as era_named
-from vtrace.codec import encode, read_stream
+from vtrace.codec import read_stream
 from vtrace.engine import SendParams, send, setup
-from vtrace.model import Event, Header
+from vtrace.model import Event, Header, Kind
 from vtrace.tally import Tally
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "replay_send",
     "replay_setup",
     "stepped",
-    "tee_jsonl",
 ]
 
 
@@ -66,15 +65,6 @@ def from_file(lines: Iterable[str]) -> Session:
     return Session(header, events)
 
 
-def tee_jsonl(header: Header, events: Iterable[Event], out: IO[str]) -> Iterator[Event]:
-    """Write the header, then each event as it passes through."""
-    write = out.write
-    write(encode(header) + "\n")
-    for event in events:
-        write(encode(event) + "\n")
-        yield event
-
-
 def paced(events: Iterable[Event], steps_per_second: float,
           clock: Callable[[], float] = time.monotonic,
           sleep: Callable[[float], Any] = time.sleep) -> Iterator[Event]:
@@ -82,7 +72,7 @@ def paced(events: Iterable[Event], steps_per_second: float,
     interval = 1.0 / steps_per_second
     due = clock()
     for event in events:
-        if event.kind.value == "call":
+        if event.kind is Kind.CALL:
             now = clock()
             if due > now:
                 sleep(due - now)
@@ -94,7 +84,7 @@ def stepped(events: Iterable[Event], read_key: Callable[[], str]) -> Iterator[Ev
     """Hold each call event after the first until Enter or space; ``q`` ends the stream."""
     first = True
     for event in events:
-        if event.kind.value == "call" and not first:
+        if event.kind is Kind.CALL and not first:
             while (key := read_key()) not in ("\n", " "):
                 if key in ("q", "Q"):
                     return

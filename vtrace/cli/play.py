@@ -18,8 +18,9 @@ import click
 from vtrace.cli.options import lang_option
 from vtrace.output import atomic_output, check_writable
 from vtrace.renderers import make_view
+from vtrace.renderers.jsonl import tee_jsonl
 from vtrace.renderers.summary import summary_lines
-from vtrace.session import Session, paced, stepped, tee_jsonl
+from vtrace.session import Session, paced, stepped
 from vtrace.terminal import is_interactive, keypresses
 
 __all__ = ["CLASSROOM_SPEED", "VIEWS", "Playback", "play", "view_options"]
@@ -104,8 +105,7 @@ def play(session: Session, playback: Playback,
     default, the send summary.
     """
     lines = summary or _send_summary
-    renderer = make_view(playback.view, lang=playback.lang,
-                         interactive=is_interactive(sys.stdout), step=playback.step)
+    renderer = make_view(playback.view, lang=playback.lang, step=playback.step)
     err = playback.events_path == "-"
     try:
         with contextlib.ExitStack() as stack:

@@ -30,7 +30,7 @@ __all__ = [
 _ = (chrome, jsonl, mermaid, overview, plain, sequence, summary)
 
 
-def make_view(name: str, *, lang: str, interactive: bool, step: bool = False) -> Renderer:
+def make_view(name: str, *, lang: str, step: bool = False) -> Renderer:
     """A terminal view for ``vtrace send`` (live is imported only when it is used)."""
     if name == "live":
         import sys

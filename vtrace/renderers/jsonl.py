@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from vtrace.codec import encode
 from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
 
-__all__ = ["JsonLinesRenderer"]
+__all__ = ["JsonLinesRenderer", "tee_jsonl"]
+
+
+def tee_jsonl(header: Header, events: Iterable[Event], out: IO[str]) -> Iterator[Event]:
+    """Write the header, then each event as it passes through."""
+    write = out.write
+    write(encode(header) + "\n")
+    for event in events:
+        write(encode(event) + "\n")
+        yield event
 
 
 @register
@@ -19,7 +28,5 @@ class JsonLinesRenderer(Renderer):
     description = "one JSON object per line: a header, then every event"
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        write = out.write
-        write(encode(header) + "\n")
-        for event in events:
-            write(encode(event) + "\n")
+        for _ in tee_jsonl(header, events, out):
+            pass
