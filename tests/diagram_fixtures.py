@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from vtrace.model import Event, Header, Kind, Layer, Phase
+from vtrace.model import Event, Header, Kind, Layer, Phase, Place
 from vtrace.session import from_file
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -66,10 +66,10 @@ def hostile_header() -> Header:
 def hostile_events() -> list[Event]:
     """A frame whose every free-text field is hostile, between known and unknown actors."""
     def event(seq: int, kind: Kind, src: str, dst: str, **detail: object) -> Event:
-        return Event(seq=seq, frame=0, phase=Phase.XMIT, layer=Layer.GUEST_KERNEL, actor=dst,
-                     step=HOSTILE, function=HOSTILE, file=HOSTILE, line=1, project=HOSTILE,
-                     version=HOSTILE, kind=kind, src=src, dst=dst, t_ns=seq * 1000,
-                     detail=detail, thread=HOSTILE)
+        place = Place(step=HOSTILE, function=HOSTILE, file=HOSTILE, line=1, project=HOSTILE,
+                      version=HOSTILE, phase=Phase.XMIT, layer=Layer.GUEST_KERNEL, actor=dst)
+        return Event(seq=seq, frame=0, place=place, kind=kind, src=src, dst=dst,
+                     t_ns=seq * 1000, detail=detail, thread=HOSTILE)
 
     return [event(0, Kind.CALL, "app", HOSTILE),
             event(1, Kind.CALL, HOSTILE, HOSTILE, why=HOSTILE),

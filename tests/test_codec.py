@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vtrace.catalog import era
 from vtrace.codec import DecodeError, decode_line, encode, read_stream
@@ -53,7 +56,25 @@ def test_a_stream_without_a_header_is_refused_with_its_line_number() -> None:
 
 def test_strings_from_anywhere_stay_one_line() -> None:
     event = next(send(SendParams(frames=1), era("modern"), 1))
-    hostile = type(event)(**{**{f: getattr(event, f) for f in event.__dataclass_fields__},
-                             "function": 'a"b\n<c>&\\', "detail": {"note": "x\ny"}})
+    hostile = replace(event, place=replace(event.place, function='a"b\n<c>&\\'),
+                      detail={"note": "x\ny"})
     line = encode(hostile)
     assert "\n" not in line and decode_line(line) == hostile
+
+
+_SCALARS = (st.integers(min_value=-(2**70), max_value=2**70) | st.booleans() | st.none()
+            | st.text() | st.floats(allow_nan=False))
+_DETAILS = st.recursive(
+    st.dictionaries(st.text(), _SCALARS, max_size=5),
+    lambda inner: st.dictionaries(st.text(), _SCALARS | inner | st.lists(_SCALARS, max_size=3),
+                                  max_size=5),
+    max_leaves=12,
+)
+
+
+@given(_DETAILS)
+def test_a_detail_is_written_as_the_json_module_writes_it(detail: dict[str, object]) -> None:
+    event = replace(next(send(SendParams(frames=1), era("modern"), 1)), detail=detail)
+    expected = json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
+    assert encode(event).endswith(f',"detail":{expected}}}')
+    assert decode_line(encode(event)) == event

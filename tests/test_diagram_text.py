@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vtrace.model import Event, Header, Kind, Layer, Phase
+from vtrace.model import Event, Header, Kind, Layer, Phase, Place
 from vtrace.renderers.diagram_text import (
     actor_role,
     arrow_look,
@@ -20,9 +20,10 @@ from vtrace.renderers.diagram_text import (
 
 def make(src: str, dst: str, kind: Kind = Kind.CALL, step: str = "start_xmit",
          phase: Phase = Phase.XMIT, **detail: Any) -> Event:
-    return Event(seq=0, frame=0, phase=phase, layer=Layer.GUEST_KERNEL, actor=dst, step=step,
-                 function=step, file=None, line=None, project="linux", version="6.1",
-                 kind=kind, src=src, dst=dst, t_ns=0, detail=detail)
+    place = Place(step=step, function=step, file=None, line=None, project="linux",
+                  version="6.1", phase=phase, layer=Layer.GUEST_KERNEL, actor=dst)
+    return Event(seq=0, frame=0, place=place, kind=kind, src=src, dst=dst, t_ns=0,
+                 detail=detail)
 
 
 def test_crossings_of_the_guest_host_boundary() -> None:

@@ -7,15 +7,16 @@ from typing import Any
 
 from vtrace.catalog import era
 from vtrace.engine import SendParams, send
-from vtrace.model import ACTORS, Event, Kind, Layer, Phase
+from vtrace.model import ACTORS, Event, Kind, Layer, Phase, Place
 from vtrace.renderers.folding import batch_of, fold, in_summary
 
 
 def make(seq: int, frame: int | None, step: str = "start_xmit", src: str = "virtio_net",
          dst: str = "virtio_net", kind: Kind = Kind.CALL, **detail: Any) -> Event:
-    return Event(seq=seq, frame=frame, phase=Phase.XMIT, layer=Layer.GUEST_KERNEL,
-                 actor=dst, step=step, function=step, file=None, line=None, project="linux",
-                 version="6.1", kind=kind, src=src, dst=dst, t_ns=seq * 100, detail=detail)
+    place = Place(step=step, function=step, file=None, line=None, project="linux",
+                  version="6.1", phase=Phase.XMIT, layer=Layer.GUEST_KERNEL, actor=dst)
+    return Event(seq=seq, frame=frame, place=place, kind=kind, src=src, dst=dst,
+                 t_ns=seq * 100, detail=detail)
 
 
 def frames(count: int, **detail: Any) -> Iterator[Event]:

@@ -4,25 +4,33 @@ One stream carries everything, whether the engine replayed it or a tracer
 captured it on a real machine: a ``Header`` first, then ``Event`` records.
 Renderers consume that stream and never ask the engine for anything else.
 
-Fields of an ``Event``:
+Fields of a ``Place``, the same for every event of one step in one version:
 
-``seq``       position in the stream, 0, 1, 2 ...
-``frame``     index of the frame the step works for, or ``None`` (set-up, batch work)
-``phase``     the stage of the path (see ``Phase``)
-``layer``     where the code runs (see ``Layer``)
-``actor``     the lifeline the step belongs to (see ``ACTORS``)
 ``step``      the key of the step in the catalog
 ``function``  the real function name
 ``file``      path inside its project, or ``None`` for user programs
 ``line``      first line of the definition in ``version``, or ``None`` when not pinned
 ``project``   ``linux``, ``qemu`` or ``app``
 ``version``   version of that project, e.g. ``"6.1"``
+``phase``     the stage of the path (see ``Phase``)
+``layer``     where the code runs (see ``Layer``)
+``actor``     the lifeline the step belongs to (see ``ACTORS``)
+
+Fields of an ``Event``, one occurrence of a place (which it also reads through:
+``event.function`` is ``event.place.function``):
+
+``seq``       position in the stream, 0, 1, 2 ...
+``frame``     index of the frame the step works for, or ``None`` (set-up, batch work)
+``place``     where it ran (above)
 ``kind``      see ``Kind``
 ``src``/``dst`` the actors of the message this step draws
 ``t_ns``      modelled (replay) or measured (trace) time in nanoseconds
 ``detail``    step-specific facts: ring indices, kick decisions, byte counts
 ``thread``    the execution context: ``vcpu0``, ``qemu-main``, ...
 ``source``    ``replay`` or ``trace``
+
+Every record of a stream has schema version ``SCHEMA_VERSION`` (its ``v``); a
+record of another version is refused when it is read, so it is a class constant.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "ACTORS",
@@ -41,6 +49,7 @@ __all__ = [
     "Kind",
     "Layer",
     "Phase",
+    "Place",
     "Record",
     "Source",
 ]
@@ -124,7 +133,26 @@ class Header:
     seed: int
     argv: tuple[str, ...] = ()
     source: Source = Source.REPLAY
-    v: int = SCHEMA_VERSION
+    v: ClassVar[int] = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a step runs: the real function and its source, and where diagrams draw it.
+
+    The module docstring lists the fields. Events of one step in one version
+    share a single ``Place``, so an event carries only what differs.
+    """
+
+    step: str
+    function: str
+    file: str | None
+    line: int | None
+    project: str
+    version: str
+    phase: Phase
+    layer: Layer
+    actor: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +161,7 @@ class Event:
 
     seq: int
     frame: int | None
-    phase: Phase
-    layer: Layer
-    actor: str
-    step: str
-    function: str
-    file: str | None
-    line: int | None
-    project: str
-    version: str
+    place: Place
     kind: Kind
     src: str
     dst: str
@@ -149,7 +169,43 @@ class Event:
     detail: Mapping[str, Any] = field(default_factory=dict)
     thread: str = "vcpu0"
     source: Source = Source.REPLAY
-    v: int = SCHEMA_VERSION
+    v: ClassVar[int] = SCHEMA_VERSION
+
+    @property
+    def step(self) -> str:
+        return self.place.step
+
+    @property
+    def function(self) -> str:
+        return self.place.function
+
+    @property
+    def file(self) -> str | None:
+        return self.place.file
+
+    @property
+    def line(self) -> int | None:
+        return self.place.line
+
+    @property
+    def project(self) -> str:
+        return self.place.project
+
+    @property
+    def version(self) -> str:
+        return self.place.version
+
+    @property
+    def phase(self) -> Phase:
+        return self.place.phase
+
+    @property
+    def layer(self) -> Layer:
+        return self.place.layer
+
+    @property
+    def actor(self) -> str:
+        return self.place.actor
 
 
 Record = Header | Event

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from vtrace.catalog import CATALOG, Era, site_of
-from vtrace.model import Event, Kind, Layer, Phase, Source
+from vtrace.model import Event, Kind, Place
 
 __all__ = ["Do", "Scheduler", "Signal", "Thread", "Wait"]
 
@@ -138,15 +138,18 @@ class Scheduler:
                 yield event
 
     def _placed(self, key: str) -> _Placed | None:
-        """The step's fixed fields in this era, looked up once per step."""
+        """The step's place and cost in this era, looked up once per step."""
         try:
             return self._placements[key]
         except KeyError:
             pass
         step = CATALOG[key]
         site = site_of(step, self.era)
-        placed = None if site is None else _Placed(step.phase, step.layer, step.actor, step.project,
-                                                   step.cost_ns, *site)
+        placed = None
+        if site is not None:
+            function, file, line, version = site
+            placed = _Placed(Place(key, function, file, line, step.project, version, step.phase,
+                                   step.layer, step.actor), step.cost_ns)
         self._placements[key] = placed
         return placed
 
@@ -154,12 +157,9 @@ class Scheduler:
         placed = self._placed(action.step)
         if placed is None:
             return None
-        event = Event(
-            self.seq, action.frame, placed.phase, placed.layer, placed.actor, action.step,
-            placed.function, placed.file, placed.line, placed.project, placed.version,
-            action.kind, action.src or placed.actor, action.dst or placed.actor, thread.clock,
-            action.detail, thread.name, Source.REPLAY,
-        )
+        place = placed.place
+        event = Event(self.seq, action.frame, place, action.kind, action.src or place.actor,
+                      action.dst or place.actor, thread.clock, action.detail, thread.name)
         self.seq += 1
         if action.cost:
             spread = 1.0 + self.jitter * (2.0 * self.random.random() - 1.0)
@@ -168,12 +168,5 @@ class Scheduler:
 
 
 class _Placed(NamedTuple):
-    phase: Phase
-    layer: Layer
-    actor: str
-    project: str
+    place: Place
     cost_ns: int
-    function: str
-    file: str | None
-    line: int | None
-    version: str
