@@ -39,11 +39,11 @@ class Tally:
         ring = event.detail.get("ring")
         if ring:
             self.ring.update(ring)
-        if event.kind is not Kind.CALL:
-            if event.kind is Kind.NOTE and event.step == "virtqueue_kick_prepare":
+        kind, step = event.kind, event.place.step
+        if kind is not Kind.CALL:
+            if kind is Kind.NOTE and step == "virtqueue_kick_prepare":
                 self.kicks_deferred += event.detail.get("why") == "xmit_more"
             return
-        step = event.step
         if step == "sendto":
             self.frames += 1
         elif step == "virtqueue_kick_prepare":

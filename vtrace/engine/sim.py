@@ -84,8 +84,8 @@ class Scheduler:
 
     def __init__(self, era: Era, seed: int, jitter: float = 0.2) -> None:
         self.era = era
-        self.random = random.Random(seed)
         self.jitter = jitter
+        self._uniform = random.Random(seed).random
         self.threads: list[Thread] = []
         self.seq = 0
         self.current: Thread | None = None
@@ -106,14 +106,13 @@ class Scheduler:
         for thread in self.threads:
             wait = thread.waiting
             if wait is not None:
-                raised = [signal.raised_at for signal in wait.signals if signal.pending]
-                if raised:
-                    woken = min(raised) + wait.latency_ns
-                    if wait.until is not None:
-                        woken = min(woken, wait.until)
-                elif wait.until is not None:
-                    woken = wait.until
-                else:
+                woken = wait.until
+                for signal in wait.signals:
+                    if signal.pending:
+                        at = signal.raised_at + wait.latency_ns
+                        if woken is None or at < woken:
+                            woken = at
+                if woken is None:
                     continue
                 thread.clock = max(thread.clock, woken)
                 thread.waiting = None
@@ -138,23 +137,21 @@ class Scheduler:
                 yield event
 
     def _placed(self, key: str) -> _Placed | None:
-        """The step's place and cost in this era, looked up once per step."""
-        try:
-            return self._placements[key]
-        except KeyError:
-            pass
+        """The step's place and cost in this era; None when the era has no such function."""
         step = CATALOG[key]
         site = site_of(step, self.era)
-        placed = None
-        if site is not None:
-            function, file, line, version = site
-            placed = _Placed(Place(key, function, file, line, step.project, version, step.phase,
-                                   step.layer, step.actor), step.cost_ns)
-        self._placements[key] = placed
-        return placed
+        if site is None:
+            return None
+        function, file, line, version = site
+        place = Place(key, function, file, line, step.project, version, step.phase, step.layer,
+                      step.actor)
+        return _Placed(place, step.cost_ns * (1.0 - self.jitter), step.cost_ns * 2.0 * self.jitter)
 
     def _event(self, thread: Thread, action: Do) -> Event | None:
-        placed = self._placed(action.step)
+        try:
+            placed = self._placements[action.step]
+        except KeyError:
+            placed = self._placements[action.step] = self._placed(action.step)
         if placed is None:
             return None
         place = placed.place
@@ -162,11 +159,11 @@ class Scheduler:
                       action.dst or place.actor, thread.clock, action.detail, thread.name)
         self.seq += 1
         if action.cost:
-            spread = 1.0 + self.jitter * (2.0 * self.random.random() - 1.0)
-            thread.clock += max(1, round(placed.cost_ns * spread))
+            thread.clock += max(1, round(placed.fastest_ns + placed.spread_ns * self._uniform()))
         return event
 
 
 class _Placed(NamedTuple):
     place: Place
-    cost_ns: int
+    fastest_ns: float  # the step's cost with the most jitter off it
+    spread_ns: float  # from fastest to slowest

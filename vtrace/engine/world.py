@@ -101,9 +101,10 @@ def with_ring(world: World, step: str, frame: int | None, src: str | None = None
     if changes:
         detail["ring"] = changes
     yield Do(step, frame, src=src, detail=detail)
-    writes = {key: changes[key] for key in SHARED_FIELDS if key in changes}
-    if writes:
-        yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
+    if changes:
+        writes = {key: changes[key] for key in SHARED_FIELDS if key in changes}
+        if writes:
+            yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
 
 
 def note(step: str, frame: int | None, **detail: Any) -> Do:
