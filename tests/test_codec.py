@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from vtrace.catalog import era
 from vtrace.codec import DecodeError, decode_line, encode, read_stream
 from vtrace.engine import SendParams, send
-from vtrace.model import Header
+from vtrace.model import Event, Header
 
 
 def test_every_event_of_a_replay_survives_the_round_trip() -> None:
@@ -42,10 +42,33 @@ def test_a_stream_is_a_header_then_events() -> None:
     ("[1, 2]", "not a JSON object"),
     ('{"v": 99, "kind": "header"}', "schema version"),
     ('{"v": 1, "kind": "call"}', "not a vtrace record"),
+    ('{"v": 1, "kind": "header", "vtrace": "0", "scenario": "send", "params": {}, "seed": 1, '
+     '"source": "dream"}', "unknown source 'dream'"),
 ])
 def test_bad_lines_raise_decode_errors(line: str, message: str) -> None:
     with pytest.raises(DecodeError, match=message):
         decode_line(line)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("kind", "dance", "unknown kind 'dance'"),
+    ("kind", ["call"], "unknown kind"),
+    ("line", True, "line True is not a number"),
+    ("line", "12", "line '12' is not a number"),
+    ("function", 7, "names must be strings"),
+    ("layer", "attic", "not a valid Layer"),
+])
+def test_an_event_with_a_wrong_field_is_refused(field: str, value: object, message: str) -> None:
+    event = json.loads(encode(next(send(SendParams(frames=1), era("modern"), 1))))
+    with pytest.raises(DecodeError, match=message):
+        decode_line(json.dumps({**event, field: value}))
+
+
+def test_lines_of_one_step_share_one_place() -> None:
+    events = [decode_line(encode(event)) for event in send(SendParams(frames=3), era("modern"), 1)
+              if event.step == "start_xmit"]
+    assert len(events) == 3
+    assert all(isinstance(event, Event) and event.place is events[0].place for event in events)
 
 
 def test_a_stream_without_a_header_is_refused_with_its_line_number() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from vtrace.model import SCHEMA_VERSION, Event, Header, Kind, Layer, Phase, Place, Record, Source
 
@@ -116,34 +116,58 @@ def decode(obj: dict[str, Any]) -> Record:
                 params=dict(obj["params"]),
                 seed=int(obj["seed"]),
                 argv=tuple(str(arg) for arg in obj.get("argv", ())),
-                source=Source(obj.get("source", "replay")),
+                source=_member(_SOURCES, obj.get("source", "replay"), "source"),
             )
         return Event(
             seq=int(obj["seq"]),
             frame=None if obj["frame"] is None else int(obj["frame"]),
-            place=Place(
-                step=str(obj["step"]),
-                function=str(obj["function"]),
-                file=None if obj["file"] is None else str(obj["file"]),
-                line=None if obj["line"] is None else int(obj["line"]),
-                project=str(obj["project"]),
-                version=str(obj["version"]),
-                phase=Phase(obj["phase"]),
-                layer=Layer(obj["layer"]),
-                actor=str(obj["actor"]),
-            ),
-            kind=Kind(obj["kind"]),
+            place=_place_of(obj),
+            kind=_member(_KINDS, obj["kind"], "kind"),
             src=str(obj["src"]),
             dst=str(obj["dst"]),
             t_ns=int(obj["t_ns"]),
             detail=dict(obj.get("detail") or {}),
             thread=str(obj.get("thread", "")),
-            source=Source(obj.get("source", "replay")),
+            source=_member(_SOURCES, obj.get("source", "replay"), "source"),
         )
     except DecodeError:
         raise
     except (KeyError, TypeError, ValueError) as error:
         raise DecodeError(f"not a vtrace record: {error}") from None
+
+
+_Member = TypeVar("_Member", Kind, Source)
+_KINDS = {kind.value: kind for kind in Kind}
+_SOURCES = {source.value: source for source in Source}
+#: Places read so far, keyed by their fields as the line spells them: the lines of
+#: one step share one ``Place``, which is checked once.
+_PLACES: dict[tuple[object, ...], Place] = {}
+
+
+def _member(table: dict[str, _Member], spelled: object, what: str) -> _Member:
+    member = table.get(spelled) if isinstance(spelled, str) else None
+    if member is None:
+        raise DecodeError(f"not a vtrace record: unknown {what} {spelled!r}")
+    return member
+
+
+def _place_of(obj: dict[str, Any]) -> Place:
+    spelled = (obj["step"], obj["function"], obj["file"], obj["line"], obj["project"],
+               obj["version"], obj["phase"], obj["layer"], obj["actor"])
+    line = spelled[3]
+    if line is not None and type(line) is not int:  # true == 1 must not find line 1's place
+        raise DecodeError(f"not a vtrace record: line {line!r} is not a number")
+    place = _PLACES.get(spelled)
+    if place is None:
+        step, function, file, _, project, version, phase, layer, actor = spelled
+        words = (step, function, project, version, actor) + (() if file is None else (file,))
+        if not all(type(word) is str for word in words):
+            raise DecodeError("not a vtrace record: a step's names must be strings")
+        if len(_PLACES) >= _FIXED_LIMIT:
+            _PLACES.clear()
+        place = _PLACES[spelled] = Place(step, function, file, line, project, version,
+                                         Phase(phase), Layer(layer), actor)
+    return place
 
 
 def decode_line(line: str) -> Record:
