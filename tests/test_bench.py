@@ -1,0 +1,28 @@
+"""The benchmarks still run: each, at a tiny size, prints its Markdown section.
+
+Their figures are not checked here (timings belong in docs/performance.md,
+never in assertions); this only keeps the scripts from rotting as the code moves.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.mark.parametrize("script,arguments,section", [
+    ("bench_send.py", ["--frames", "20", "--memory-frames", "200", "--rounds", "1",
+                       "--repeat", "1"], "## vtrace send"),
+    ("bench_diagram.py", ["--frames", "2", "--repeat", "1"], "## Diagrams"),
+])
+def test_a_benchmark_prints_its_section(script: str, arguments: list[str], section: str) -> None:
+    result = subprocess.run([sys.executable, str(BENCH / script), *arguments],
+                            capture_output=True, text=True, cwd=BENCH.parent, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(section)
+    assert "| ratio |" in result.stdout
