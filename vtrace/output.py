@@ -4,6 +4,11 @@ Data goes to a temporary file beside the target, which replaces the target
 only when the writer finishes. An error removes the temporary file; an
 interruption (Ctrl-C) keeps what was written so far when the caller asks for
 that, because every line of an event stream is complete on its own.
+
+A target that exists and is not a regular file (``/dev/null``, a named pipe,
+a terminal) is written straight to: it has no contents to keep whole, and
+replacing it would put a regular file where the device or pipe was. A
+symbolic link stays a link; the file it points to is the one replaced.
 """
 
 from __future__ import annotations
@@ -27,10 +32,14 @@ def check_writable(path: str) -> None:
     """Fail before any work if ``path`` (not ``-``) cannot be created."""
     if path == "-":
         return
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
+    target = _resolved(path)
     if target.is_dir():
         raise OutputError(f"{path}: is a directory")
+    if target.exists() and not target.is_file():
+        if not os.access(target, os.W_OK):
+            raise OutputError(f"{path}: is not writable")
+        return
+    parent = target.parent
     if not parent.is_dir():
         raise OutputError(f"{path}: directory {str(parent)!r} does not exist")
     if not os.access(parent, os.W_OK):
@@ -49,14 +58,16 @@ def atomic_output(path: str, *, binary: bool = False,
         stream.flush()
         return
     check_writable(path)
-    target = Path(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=target.parent if str(target.parent) else ".")
+    target = _resolved(path)
     mode = "wb" if binary else "w"
-    handle: IO[Any] = (os.fdopen(descriptor, mode) if binary
-                       else os.fdopen(descriptor, mode, encoding="utf-8", newline="\n"))
+    if target.exists() and not target.is_file():
+        with _opened(os.open(target, os.O_WRONLY), mode) as handle:
+            yield handle
+        return
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                             dir=target.parent)
     try:
-        with handle:
+        with _opened(descriptor, mode) as handle:
             yield handle
     except KeyboardInterrupt:
         if keep_on_interrupt:
@@ -69,6 +80,17 @@ def atomic_output(path: str, *, binary: bool = False,
         raise
     os.chmod(temporary, 0o644 & ~_umask())
     os.replace(temporary, target)
+
+
+def _resolved(path: str) -> Path:
+    """``path`` with symbolic links followed, so a link is kept and its file replaced."""
+    return Path(os.path.realpath(path))
+
+
+def _opened(descriptor: int, mode: str) -> IO[Any]:
+    if mode == "wb":
+        return os.fdopen(descriptor, mode)
+    return os.fdopen(descriptor, mode, encoding="utf-8", newline="\n")
 
 
 def _umask() -> int:

@@ -1,0 +1,63 @@
+"""Atomic output: a whole file or none, and devices, pipes and links left as they are."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from vtrace.output import OutputError, atomic_output, check_writable
+
+
+def test_the_target_appears_whole_and_no_temporary_file_stays(tmp_path: Path) -> None:
+    target = tmp_path / "run.jsonl"
+    with atomic_output(str(target)) as sink:
+        sink.write("one\n")
+        assert not target.exists()  # nothing is visible until the writer finishes
+        sink.write("two\n")
+    assert target.read_text() == "one\ntwo\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["run.jsonl"]
+
+
+def test_a_failure_leaves_the_old_file_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "run.jsonl"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError), atomic_output(str(target)) as sink:
+        sink.write("half")
+        raise RuntimeError("the renderer failed")
+    assert target.read_text() == "old\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["run.jsonl"]
+
+
+def test_a_named_pipe_is_written_to_and_stays_a_pipe(tmp_path: Path) -> None:
+    pipe = tmp_path / "events"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    with atomic_output(str(pipe)) as sink:
+        sink.write("line\n")
+    reader.join(timeout=10)
+    assert received == ["line\n"]
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert [path.name for path in tmp_path.iterdir()] == ["events"]
+
+
+def test_a_link_stays_a_link_to_the_new_file(tmp_path: Path) -> None:
+    real = tmp_path / "real.svg"
+    real.write_text("old")
+    link = tmp_path / "latest.svg"
+    link.symlink_to(real)
+    with atomic_output(str(link)) as sink:
+        sink.write("new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_unwritable_places_are_refused_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="is a directory"):
+        check_writable(str(tmp_path))
+    with pytest.raises(OutputError, match="does not exist"):
+        check_writable(str(tmp_path / "missing" / "run.jsonl"))
