@@ -83,6 +83,10 @@ def test_every_step_has_an_actor_and_english_text() -> None:
         assert step.scenario in ("send", "setup")
 
 
+def test_every_step_takes_time_so_a_threads_clock_moves() -> None:
+    assert all(step.cost_ns >= 1 for step in CATALOG.values())
+
+
 def test_steps_missing_from_a_version_are_skipped_by_that_era() -> None:
     lesson, modern, newest = ERAS["lesson"], ERAS["modern"], ERAS["newest"]
     split = CATALOG["virtqueue_add_split"]

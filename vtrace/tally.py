@@ -7,8 +7,9 @@ recorded or captured stream gives the same counts as a live replay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from vtrace.model import Event, Kind
 
@@ -36,32 +37,18 @@ class Tally:
     def add(self, event: Event) -> None:
         self.events += 1
         self.t_ns = event.t_ns
-        ring = event.detail.get("ring")
+        detail = event.detail
+        ring = detail.get("ring")
         if ring:
             self.ring.update(ring)
-        kind, step = event.kind, event.place.step
-        if kind is not Kind.CALL:
-            if kind is Kind.NOTE and step == "virtqueue_kick_prepare":
-                self.kicks_deferred += event.detail.get("why") == "xmit_more"
-            return
-        if step == "sendto":
-            self.frames += 1
-        elif step == "virtqueue_kick_prepare":
-            self.kicks_suppressed += not event.detail.get("kick")
-        elif step == "vp_notify":
-            self.kicks += 1
-        elif step == "handle_ept_misconfig":
-            self.vm_exits += 1
-        elif step == "kvm_cpu_exec":
-            self.exits_to_qemu += 1
-        elif step == "virtio_notify":
-            self.interrupts_suppressed += not event.detail.get("interrupt")
-        elif step == "msix_notify":
-            self.interrupts += 1
-        elif step == "tun_get_user":
-            self.bytes_to_host += int(event.detail.get("bytes", 0))
-        elif step == "virtqueue_get_buf":
-            self.completed += 1
+        kind = event.kind
+        if kind is Kind.CALL:
+            counted = _CALLS.get(event.place.step)
+            if counted is not None:
+                counter, amount = counted
+                setattr(self, counter, getattr(self, counter) + amount(detail))
+        elif kind is Kind.NOTE and event.place.step == "virtqueue_kick_prepare":
+            self.kicks_deferred += detail.get("why") == "xmit_more"
 
     def watch(self, events: Iterable[Event]) -> Iterator[Event]:
         """Pass ``events`` through, counting each one."""
@@ -71,3 +58,17 @@ class Tally:
 
     def per_frame(self, count: int) -> float:
         return count / self.frames if self.frames else 0.0
+
+
+#: The calls that move a counter: which counter, and by how much given the call's detail.
+_CALLS: dict[str, tuple[str, Callable[[Mapping[str, Any]], int]]] = {
+    "sendto": ("frames", lambda detail: 1),
+    "virtqueue_kick_prepare": ("kicks_suppressed", lambda detail: not detail.get("kick")),
+    "vp_notify": ("kicks", lambda detail: 1),
+    "handle_ept_misconfig": ("vm_exits", lambda detail: 1),
+    "kvm_cpu_exec": ("exits_to_qemu", lambda detail: 1),
+    "virtio_notify": ("interrupts_suppressed", lambda detail: not detail.get("interrupt")),
+    "msix_notify": ("interrupts", lambda detail: 1),
+    "tun_get_user": ("bytes_to_host", lambda detail: int(detail.get("bytes", 0))),
+    "virtqueue_get_buf": ("completed", lambda detail: 1),
+}

@@ -19,7 +19,9 @@ from typing import Any, NamedTuple
 from vtrace.catalog import CATALOG, Era, site_of
 from vtrace.model import Event, Kind, Place
 
-__all__ = ["Do", "Scheduler", "Signal", "Thread", "Wait"]
+__all__ = ["JITTER", "Do", "Scheduler", "Signal", "Thread", "Wait"]
+
+JITTER = 0.2  # a step takes its catalog cost give or take up to 20%, drawn from the seed
 
 
 @dataclass(slots=True)
@@ -82,9 +84,8 @@ class Thread:
 class Scheduler:
     """Interleaves threads by modelled time and turns their actions into events."""
 
-    def __init__(self, era: Era, seed: int, jitter: float = 0.2) -> None:
+    def __init__(self, era: Era, seed: int) -> None:
         self.era = era
-        self.jitter = jitter
         self._uniform = random.Random(seed).random
         self.threads: list[Thread] = []
         self.seq = 0
@@ -145,7 +146,9 @@ class Scheduler:
         function, file, line, version = site
         place = Place(key, function, file, line, step.project, version, step.phase, step.layer,
                       step.actor)
-        return _Placed(place, step.cost_ns * (1.0 - self.jitter), step.cost_ns * 2.0 * self.jitter)
+        # The half makes int() below round to the nearest nanosecond; a cost of at
+        # least 1 ns then always moves the clock.
+        return _Placed(place, step.cost_ns * (1.0 - JITTER) + 0.5, step.cost_ns * 2.0 * JITTER)
 
     def _event(self, thread: Thread, action: Do) -> Event | None:
         try:
@@ -159,11 +162,11 @@ class Scheduler:
                       action.dst or place.actor, thread.clock, action.detail, thread.name)
         self.seq += 1
         if action.cost:
-            thread.clock += max(1, round(placed.fastest_ns + placed.spread_ns * self._uniform()))
+            thread.clock += int(placed.fastest_ns + placed.spread_ns * self._uniform())
         return event
 
 
 class _Placed(NamedTuple):
     place: Place
-    fastest_ns: float  # the step's cost with the most jitter off it
+    fastest_ns: float  # the step's cost with the most jitter off it, plus a half
     spread_ns: float  # from fastest to slowest
