@@ -56,16 +56,17 @@ class World:
         self.tx_waiting = False
         self.endpoints = Endpoints()
         self.now: Callable[[], int] = lambda: 0
+        # Each ring's flags, idx and event index, read in one go across the ring entries.
+        self._avail_fields = _fields_around_ring(layout.avail_flags, layout.used_event)
+        self._used_fields = _fields_around_ring(layout.used_flags, layout.avail_event)
         self._last: tuple[int, ...] = self.ring_state()
 
     def ring_state(self) -> tuple[int, ...]:
         """Every ring value worth showing, in the order of ``RING_FIELDS``."""
         bytes_, layout, drv, dev = self.memory.bytes, self.memory.layout, self.driver, self.device
         return (
-            *_TWO_U16.unpack_from(bytes_, layout.avail_flags),
-            *_U16.unpack_from(bytes_, layout.used_event),
-            *_TWO_U16.unpack_from(bytes_, layout.used_flags),
-            *_U16.unpack_from(bytes_, layout.avail_event),
+            *self._avail_fields.unpack_from(bytes_, layout.avail_flags),
+            *self._used_fields.unpack_from(bytes_, layout.used_flags),
             drv.avail_idx_shadow, drv.num_added, drv.num_free, drv.last_used_idx,
             dev.last_avail_idx, dev.inuse, dev.signalled_used, int(dev.notification),
         )
@@ -87,8 +88,11 @@ RING_FIELDS = (
     "avail_idx_shadow", "num_added", "num_free", "last_used_idx",
     "last_avail_idx", "inuse", "signalled_used", "notification",
 )
-_U16 = struct.Struct("<H")
-_TWO_U16 = struct.Struct("<HH")
+
+
+def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
+    """le16 flags and idx at ``flags``, the ring entries skipped, le16 at ``event_index``."""
+    return struct.Struct(f"<HH{event_index - flags - 4}xH")
 
 
 SHARED_FIELDS = ("avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event")
