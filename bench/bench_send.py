@@ -110,7 +110,7 @@ def main_bench() -> None:
     parser.add_argument("--frames", type=int, default=20_000)
     parser.add_argument("--memory-frames", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     # This machine's speed drifts (shared cores): alternate the two and keep the best of each.

@@ -13,10 +13,11 @@ time instead, into *rounds*:
   its frame: frame-less events, and late events of earlier frames;
 * events before the first frame form a round of their own.
 
-A round's *signature* is, for each event, its step, kind, source,
-destination, function, frame relative to the round's first frame, and its
-decisions: the strings and booleans in ``detail`` (why a kick was
-suppressed, notifications on or off) plus the names of its other details.
+A round's *signature* is, for each event, its place (step, function and
+source line), kind, source, destination, frame relative to the round's
+first frame, and its decisions: the strings and booleans in ``detail``
+(why a kick was suppressed, notifications on or off) plus the names of its
+other details.
 Counters and ring indices are left out, so frame 9,999 has the signature of
 frame 1. Consecutive rounds with equal signatures fold into one drawn round
 with a repeat count: 10,000 identical frames draw like two.
@@ -177,7 +178,7 @@ def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang
         if len(signature) < room:
             keep(event)
             detail = event.detail
-            sign((event.step, event.kind, event.src, event.dst, event.function,
+            sign((event.place, event.kind, event.src, event.dst,
                   None if frame is None or lead is None else frame - lead,
                   _shape(detail) if detail else ()))
         else:
