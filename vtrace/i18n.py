@@ -10,10 +10,11 @@ from collections.abc import Mapping
 
 from vtrace.catalog import Era, Step
 
-__all__ = ["known",
+__all__ = [
     "LANGS",
     "default_lang",
     "era_label",
+    "known",
     "message_keys",
     "say",
     "step_lesson",
@@ -56,6 +57,8 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "era.lesson": "Linux 4.19 + QEMU 3.1 (the 2019 lesson)",
         "era.modern": "Linux 6.1 + QEMU 7.2 (Debian 12)",
         "era.newest": "Linux 7.2 + QEMU 10.2",
+        "progress.frames": "reading frames",
+        "progress.events": "reading events",
         "summary.title": "Summary",
         "summary.interrupted": "interrupted: summary so far",
         "summary.frames": "frames sent",
@@ -137,6 +140,8 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "era.lesson": "Linux 4.19 + QEMU 3.1（2019 年的课程）",
         "era.modern": "Linux 6.1 + QEMU 7.2（Debian 12）",
         "era.newest": "Linux 7.2 + QEMU 10.2",
+        "progress.frames": "读取帧",
+        "progress.events": "读取事件",
         "summary.title": "小结",
         "summary.interrupted": "已中断：到目前为止的小结",
         "summary.frames": "已发送的帧",

@@ -12,11 +12,12 @@ from click.core import ParameterSource
 
 from vtrace.cli.options import lang_option, scenario_options, send_params
 from vtrace.output import atomic_output, check_writable
-from vtrace.renderers.base import Renderer
+from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.chrome import ChromeTraceRenderer
 from vtrace.renderers.graphviz_run import CHOICES
 from vtrace.renderers.mermaid import MermaidRenderer
 from vtrace.renderers.overview import OverviewRenderer
+from vtrace.renderers.progress import progress
 from vtrace.renderers.rows import DETAILS
 from vtrace.renderers.sequence import SequenceRenderer
 from vtrace.session import from_file, replay_send
@@ -108,8 +109,10 @@ def diagram_command(ctx: click.Context, /, out: str, from_path: str | None,
         session = replay_send(send_params(**scenario), era, seed, tuple(sys.argv[1:]))
     else:
         session = from_file(sys.stdin if from_path == "-" else _lines(from_path))
-    with atomic_output(out, binary=renderer.binary) as sink:
-        renderer.render(session.header, session.events(), sink)
+    frames = count_param(session.header.params, "frames")
+    with (atomic_output(out, binary=renderer.binary) as sink,
+          progress(sys.stderr, frames, lang) as track):
+        renderer.render(session.header, track(session.events()), sink)
 
 
 def _lines(path: str) -> Iterator[str]:

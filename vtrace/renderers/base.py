@@ -9,7 +9,7 @@ arguments; a combination that makes no sense raises ``RenderError``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 from typing import IO, Any, ClassVar, TypeVar
 
@@ -21,6 +21,7 @@ __all__ = [
     "UnknownRenderer",
     "by_extension",
     "by_name",
+    "count_param",
     "names",
     "register",
 ]
@@ -85,3 +86,9 @@ def by_extension(path: str) -> type[Renderer]:
         known = ", ".join(sorted(_BY_EXTENSION))
         raise UnknownRenderer(f"cannot tell the format of {path!r} from its extension; "
                               f"use one of {known} or --format") from None
+
+
+def count_param(params: Mapping[str, Any], name: str) -> int | None:
+    """The header's ``name`` when it is a sane count (a positive int); a file may hold anything."""
+    value = params.get(name)
+    return value if type(value) is int and value > 0 else None

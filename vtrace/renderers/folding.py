@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vtrace.model import ACTORS, Event, Kind
+from vtrace.renderers.base import count_param
 from vtrace.renderers.diagram_text import crosses_layer, note_text
 
 __all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "fold", "in_summary"]
@@ -71,8 +72,7 @@ class Outline:
 
 def batch_of(params: Mapping[str, Any]) -> int:
     """The header's ``batch`` when it is a sane count, else 1."""
-    batch = params.get("batch")
-    return batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 else 1
+    return count_param(params, "batch") or 1
 
 
 def in_summary(event: Event, lang: str = "en") -> bool:
