@@ -101,3 +101,14 @@ def test_a_detail_is_written_as_the_json_module_writes_it(detail: dict[str, obje
     expected = json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
     assert encode(event).endswith(f',"detail":{expected}}}')
     assert decode_line(encode(event)) == event
+
+
+def test_a_file_of_endless_new_names_keeps_the_caches_bounded() -> None:
+    from vtrace import codec
+
+    event = json.loads(encode(next(send(SendParams(frames=1), era("modern"), 1))))
+    for number in range(codec._CACHE_LIMIT + 10):
+        name = f"f{number}"
+        read = decode_line(json.dumps({**event, "function": name, "detail": {name: number}}))
+        assert isinstance(read, Event) and json.loads(encode(read))["function"] == name
+    assert max(len(codec._FIXED), len(codec._KEY_JSON), len(codec._PLACES)) <= codec._CACHE_LIMIT

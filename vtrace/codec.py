@@ -19,7 +19,9 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: JSON of the fields that repeat from event to event, keyed by their values. A replay
 #: has a few hundred distinct combinations, so encoding each once saves most of the work.
 _FIXED: dict[tuple[object, ...], str] = {}
-_FIXED_LIMIT = 4096
+#: Entries each cache here may hold: far more than a replay needs, and a bound on what
+#: a hostile file can make them grow to.
+_CACHE_LIMIT = 4096
 
 
 class DecodeError(ValueError):
@@ -43,7 +45,7 @@ def encode(record: Record) -> str:
     fixed = (place, record.kind, record.src, record.dst, record.thread, record.source)
     middle = _FIXED.get(fixed)
     if middle is None:
-        if len(_FIXED) >= _FIXED_LIMIT:  # a hostile file must not grow it without end
+        if len(_FIXED) >= _CACHE_LIMIT:
             _FIXED.clear()
         middle = _FIXED[fixed] = _ENCODER.encode({
             "phase": place.phase.value,
@@ -81,7 +83,7 @@ def _detail_json(detail: Mapping[str, Any]) -> str:
             return _ENCODER.encode(dict(detail))
         key_json = _KEY_JSON.get(key)
         if key_json is None:
-            if len(_KEY_JSON) >= _FIXED_LIMIT:
+            if len(_KEY_JSON) >= _CACHE_LIMIT:
                 _KEY_JSON.clear()
             key_json = _KEY_JSON[key] = _ENCODER.encode(key) + ":"
         parts.append(key_json + write(value))
@@ -163,7 +165,7 @@ def _place_of(obj: dict[str, Any]) -> Place:
         words = (step, function, project, version, actor) + (() if file is None else (file,))
         if not all(type(word) is str for word in words):
             raise DecodeError("not a vtrace record: a step's names must be strings")
-        if len(_PLACES) >= _FIXED_LIMIT:
+        if len(_PLACES) >= _CACHE_LIMIT:
             _PLACES.clear()
         place = _PLACES[spelled] = Place(step, function, file, line, project, version,
                                          Phase(phase), Layer(layer), actor)
