@@ -12,7 +12,16 @@ from vtrace.engine import SendParams
 from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.i18n import LANGS, default_lang
 
-__all__ = ["MAX_FRAMES", "QUEUE_SIZES", "lang_option", "scenario_options", "send_params"]
+__all__ = [
+    "MAX_FRAMES",
+    "QUEUE_SIZES",
+    "era_option",
+    "lang_option",
+    "scenario_options",
+    "seed_option",
+    "send_params",
+    "stacked",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,9 +37,25 @@ def _queue_size(ctx: click.Context, param: click.Parameter, value: int) -> int:
     return value
 
 
+def stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    """One decorator that adds ``options`` in the order given (as ``--help`` lists them)."""
+    def decorate(function: F) -> F:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+era_option = click.option("--era", type=click.Choice(sorted(ERAS)), default="modern",
+                          show_default=True, help="Which Linux and QEMU versions to replay.")
+seed_option = click.option("--seed", type=int, default=1, show_default=True,
+                           help="Seed of the modelled timing.")
+
+
 def scenario_options(default_frames: int) -> Callable[[F], F]:
     """The options that describe what to replay."""
-    options = [
+    return stacked([
         click.option("--frames", "-n", type=click.IntRange(1, MAX_FRAMES),
                      default=default_frames, show_default=True, help="Frames to send."),
         click.option("--size", type=click.IntRange(MIN_FRAME, MAX_FRAME), default=128,
@@ -51,18 +76,9 @@ def scenario_options(default_frames: int) -> Callable[[F], F]:
         click.option("--interval-us", type=click.FloatRange(0, 10_000_000), default=50.0,
                      show_default=True,
                      help="The application's pause between batches, in microseconds."),
-        click.option("--era", type=click.Choice(sorted(ERAS)), default="modern",
-                     show_default=True, help="Which Linux and QEMU versions to replay."),
-        click.option("--seed", type=int, default=1, show_default=True,
-                     help="Seed of the modelled timing."),
-    ]
-
-    def decorate(function: F) -> F:
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate
+        era_option,
+        seed_option,
+    ])
 
 
 def lang_option(function: F) -> F:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from vtrace.cli.options import lang_option
+from vtrace.cli.options import lang_option, stacked
 from vtrace.output import atomic_output, check_writable
 from vtrace.renderers import make_view
 from vtrace.renderers.jsonl import tee_jsonl
@@ -47,7 +47,7 @@ def _speed(ctx: click.Context, param: click.Parameter, value: str) -> float | st
 
 def view_options(speed_help: str) -> Callable[[F], F]:
     """The options that say how to show a replay; ``speed_help`` tells what ``auto`` does."""
-    options = [
+    return stacked([
         click.option("--events", "events_path", metavar="PATH|-",
                      help="Also write every event as JSON Lines to PATH ('-' for standard "
                           "output)."),
@@ -58,14 +58,7 @@ def view_options(speed_help: str) -> Callable[[F], F]:
         click.option("--step", is_flag=True,
                      help="Wait for Enter or space before each step; q quits."),
         lang_option,
-    ]
-
-    def decorate(function: F) -> F:
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate
+    ])
 
 
 @dataclass(frozen=True, slots=True)

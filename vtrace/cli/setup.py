@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from vtrace.catalog import ERAS
+from vtrace.cli.options import era_option, seed_option
 from vtrace.cli.play import CLASSROOM_SPEED, Playback, play, view_options
 from vtrace.renderers.summary import SETUP_COUNTED, summary_lines
 from vtrace.session import Session, replay_setup
@@ -23,10 +23,8 @@ Examples:
 
 
 @click.command("setup", epilog=EPILOG)
-@click.option("--era", type=click.Choice(sorted(ERAS)), default="modern", show_default=True,
-              help="Which Linux and QEMU versions to replay.")
-@click.option("--seed", type=int, default=1, show_default=True,
-              help="Seed of the modelled timing.")
+@era_option
+@seed_option
 @view_options(speed_help=f"Pace of the view (default: {CLASSROOM_SPEED:g} in the live view, "
                          "else max).")
 def setup_command(era: str, seed: int, events_path: str | None, view: str | None,
