@@ -31,7 +31,7 @@ Track = Callable[[Iterable[Event]], Iterator[Event]]
 def progress(stream: IO[str], frames: int | None, lang: str = "en") -> Iterator[Track]:
     """Yield a ``Track`` that shows progress on ``stream`` when it is a terminal."""
     if not is_interactive(stream):
-        yield _passed_through
+        yield iter
         return
     console = Console(file=stream, no_color=not colour_allowed(stream), highlight=False)
     label = say("progress.frames" if frames else "progress.events", lang)
@@ -49,7 +49,3 @@ def progress(stream: IO[str], frames: int | None, lang: str = "en") -> Iterator[
                 yield event
 
         yield track
-
-
-def _passed_through(events: Iterable[Event]) -> Iterator[Event]:
-    yield from events
