@@ -9,7 +9,7 @@ A language that lacks a word falls back to English.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
 from vtrace.renderers.describe import decision
@@ -26,6 +26,8 @@ __all__ = [
     "crossing",
     "diagram_title",
     "frames_title",
+    "is_dashed",
+    "layer_runs",
     "layer_title",
     "message_label",
     "note_text",
@@ -174,6 +176,22 @@ def crossing(event: Event) -> str | None:
     return None
 
 
+def is_dashed(event: Event) -> bool:
+    """Returns and completions are drawn dashed, as UML draws a reply."""
+    return event.kind is Kind.RETURN or event.phase in (Phase.COMPLETE, Phase.INTERRUPT)
+
+
+def layer_runs(actors: list[str]) -> Iterator[tuple[Layer | None, int, int]]:
+    """(layer, start, end) of each run of neighbouring lifelines in one layer."""
+    start = 0
+    for end in range(1, len(actors) + 1):
+        layer = ACTOR_LAYER.get(actors[start])
+        if end < len(actors) and ACTOR_LAYER.get(actors[end]) == layer:
+            continue
+        yield layer, start, end
+        start = end
+
+
 def arrow_look(event: Event) -> dict[str, str]:
     """Graphviz colour, style and pen width of the arrow an event draws: shared-memory writes
     dotted blue, completions and returns dashed, boundary crossings thick red (orange for
@@ -181,8 +199,7 @@ def arrow_look(event: Event) -> dict[str, str]:
     kind = crossing(event)
     colour = BLUE if event.kind is Kind.STATE else {
         "exit": RED, "entry": RED, "interrupt": ORANGE}.get(kind or "", BLACK)
-    dashed = event.kind is Kind.RETURN or event.phase in (Phase.COMPLETE, Phase.INTERRUPT)
-    style = "dotted" if event.kind is Kind.STATE else "dashed" if dashed else "solid"
+    style = "dotted" if event.kind is Kind.STATE else "dashed" if is_dashed(event) else "solid"
     return {"color": colour, "style": style, "penwidth": "2.4" if kind else "1.1"}
 
 
@@ -206,10 +223,7 @@ def note_text(event: Event, lang: str = "en") -> str:
     enable = event.detail.get("enable")
     if isinstance(enable, bool) and event.phase is Phase.DEVICE:
         return word("notify.on" if enable else "notify.off", lang)
-    try:
-        return decision(event, lang)
-    except KeyError:  # a recorded file may carry a reason this version has no words for
-        return ""
+    return decision(event, lang)
 
 
 def frames_title(first: int | None, last: int | None, lang: str = "en") -> str:

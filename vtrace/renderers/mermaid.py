@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import IO, Any
 
-from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
+from vtrace.model import Event, Header, Kind
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.diagram_text import (
     LAYER_FILL,
@@ -28,6 +28,8 @@ from vtrace.renderers.diagram_text import (
     actor_role,
     crossing,
     diagram_title,
+    is_dashed,
+    layer_runs,
     layer_title,
 )
 from vtrace.renderers.escape import mermaid_box_title, mermaid_text
@@ -57,26 +59,21 @@ def _ids(actors: list[str]) -> dict[str, str]:
 
 def _participants(actors: list[str], ids: dict[str, str], lang: str) -> list[str]:
     lines: list[str] = []
-    start = 0
-    for end in range(1, len(actors) + 1):
-        layer: Layer | None = ACTOR_LAYER.get(actors[start])
-        if end < len(actors) and ACTOR_LAYER.get(actors[end]) == layer:
-            continue
-        fill = _rgb(LAYER_FILL.get(layer, OTHER_FILL) if layer else OTHER_FILL)
+    for layer, start, end in layer_runs(actors):
+        fill = _rgb(LAYER_FILL[layer] if layer else OTHER_FILL)
         lines.append(f"    box {fill} {mermaid_box_title(layer_title(layer, lang))}")
         for actor in actors[start:end]:
             role = actor_role(actor, lang)
             alias = mermaid_text(actor) + (f"<br/>{mermaid_text(role)}" if role else "")
             lines.append(f"        participant {ids[actor]} as {alias}")
         lines.append("    end")
-        start = end
     return lines
 
 
 def _arrow(event: Event) -> str:
     if event.kind is Kind.STATE:
         return "-)"
-    if event.kind is Kind.RETURN or event.phase in (Phase.COMPLETE, Phase.INTERRUPT):
+    if is_dashed(event):
         return "-->>"
     return "->>"
 

@@ -41,6 +41,7 @@ from vtrace.renderers.diagram_text import (
     actor_role,
     arrow_look,
     diagram_title,
+    layer_runs,
     layer_title,
     word,
 )
@@ -220,18 +221,13 @@ def _layer_boxes(canvas: Canvas, actors: list[str], columns: _Columns, bottom: f
     xs = columns.x
     middles = [(xs[a] + xs[b]) / 2 for a, b in zip(actors, actors[1:], strict=False)]
     edges = [columns.left, *middles, columns.right - MARGIN / 2]
-    start = 0
-    for end in range(1, len(actors) + 1):
-        layer = ACTOR_LAYER.get(actors[start])
-        if end < len(actors) and ACTOR_LAYER.get(actors[end]) == layer:
-            continue
+    for layer, start, end in layer_runs(actors):
         left, right = edges[start] + 1.5, edges[end] - 1.5
         canvas.box((left + right) / 2, (40 + bottom) / 2, right - left, bottom - 40,
                    style="filled", fillcolor=LAYER_FILL[layer] if layer else OTHER_FILL,
                    color="#ffffff", penwidth="0")
         canvas.text((left + right) / 2, 50, layer_title(layer, lang), size=9, fontcolor="#555555",
                     fontname=SANS)
-        start = end
     for position in range(1, len(actors)):
         before, after = ACTOR_LAYER.get(actors[position - 1]), ACTOR_LAYER.get(actors[position])
         if (before in GUEST_LAYERS or before is Layer.VRING) and after in HOST_LAYERS:
