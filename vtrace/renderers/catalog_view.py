@@ -12,11 +12,11 @@ from rich.cells import cell_len
 
 from vtrace.catalog import VERSIONS, Era, Step, callees, callers, site_of, steps
 from vtrace.i18n import era_label, say, step_lesson, step_note, step_text
+from vtrace.renderers.describe import PROJECT_NAMES
 from vtrace.renderers.summary import pad
 
 __all__ = ["explain_lines", "step_record", "steps_lines"]
 
-PROJECT_NAMES = {"linux": "Linux", "qemu": "QEMU", "app": "app"}
 SCENARIOS = ("send", "setup")
 
 
@@ -93,8 +93,8 @@ def explain_lines(step: Step, chosen: Era, lang: str = "en") -> list[str]:
         listed = ", ".join(item.key for item in found) or say("explain.none", lang)
         lines.append(f"{pad(label, width)}  {listed}")
     lines += ["", say("explain.differences", lang)]
-    notes = [f"  {step_note(step, version, lang)}" for version in VERSIONS.get(step.project, ())
-             if step_note(step, version, lang)]
+    notes = [f"  {said}" for version in VERSIONS.get(step.project, ())
+             if (said := step_note(step, version, lang))]
     lines += notes or [f"  {say('explain.no_differences', lang)}"]
     if lesson := step_lesson(step, lang):
         lines += ["", f"{say('live.lesson', lang)}: {lesson}"]

@@ -14,9 +14,9 @@ from vtrace.catalog import CATALOG
 from vtrace.i18n import known, say, step_lesson, step_note, step_text
 from vtrace.model import Event, Kind
 
-__all__ = ["decision", "lesson", "location", "note", "ring_fields", "why"]
+__all__ = ["PROJECT_NAMES", "decision", "lesson", "location", "note", "ring_fields", "why"]
 
-_PROJECT_NAMES = {"linux": "Linux", "qemu": "QEMU"}
+PROJECT_NAMES = {"linux": "Linux", "qemu": "QEMU", "app": "app"}
 
 
 def location(event: Event, lang: str = "en") -> str:
@@ -24,7 +24,7 @@ def location(event: Event, lang: str = "en") -> str:
     if event.file is None:
         return say("user_space", lang)
     line = f":{event.line}" if event.line is not None else f" ({say('unverified', lang)})"
-    project = _PROJECT_NAMES.get(event.project, event.project)
+    project = PROJECT_NAMES.get(event.project, event.project)
     return f"{event.file}{line} [{project} {event.version}]"
 
 

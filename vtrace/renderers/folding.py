@@ -104,7 +104,6 @@ class _Folder:
         self.pending: Round | None = None
         self.pending_signature: list[tuple[Hashable, ...]] | None = None  # None: never folds
         self.shown_until: int | None = None
-        self.newest: int | None = None  # the highest frame in the stream
 
     def close(self, current: Round, signature: list[tuple[Hashable, ...]], overflow: int) -> None:
         """A round is complete: fold it into the pending one or make it the pending one."""
@@ -139,13 +138,14 @@ class _Folder:
                     outline.actors.append(actor)
         self.shown_until = done.until if done.until is not None else shown
 
-    def finish(self) -> Outline:
+    def finish(self, newest: int | None) -> Outline:
+        """The outline, once the stream has ended at ``newest``, its highest frame."""
         if self.pending is not None:
             self.emit(self.pending)
         outline = self.outline
-        if self.newest is not None:
+        if newest is not None:
             shown = self.shown_until if self.shown_until is not None else -1
-            outline.hidden_frames = max(0, self.newest - shown)
+            outline.hidden_frames = max(0, newest - shown)
         return outline
 
 
@@ -185,5 +185,4 @@ def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang
             overflow += 1
     if current.events or overflow:
         folder.close(current, signature, overflow)
-    folder.newest = newest
-    return folder.finish()
+    return folder.finish(newest)

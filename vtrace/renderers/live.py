@@ -15,8 +15,9 @@ from rich.text import Text
 from vtrace.catalog import ERAS
 from vtrace.i18n import era_label, say
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer
-from vtrace.renderers.base import Renderer, register
+from vtrace.renderers.base import Renderer, count_param, register
 from vtrace.renderers.describe import decision, lesson, location, note, why
+from vtrace.renderers.summary import SETUP_COUNTED
 from vtrace.tally import Tally
 
 __all__ = ["LiveRenderer", "LiveState"]
@@ -32,20 +33,19 @@ LAYER_STYLE = {
 SHARED = ("avail.idx", "used.idx", "avail_event", "used_event", "avail.flags", "used.flags")
 DRIVER = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
 DEVICE = ("last_avail_idx", "inuse", "signalled_used", "notification")
+REFRESH_PER_SECOND = 12.0
 SEND_COUNTERS = ("kicks", "kicks_suppressed", "vm_exits", "interrupts", "interrupts_suppressed",
                  "bytes_to_host")
-SETUP_COUNTERS = ("events", "vm_exits", "exits_to_qemu")
 
 
 class LiveState:
     """What the screen shows, updated per event and drawn whenever rich refreshes."""
 
     def __init__(self, header: Header, lang: str, keys_hint: bool) -> None:
-        self.header = header
         self.lang = lang
         self.keys_hint = keys_hint
-        self.frames = int(header.params.get("frames", 0))
-        self.queue_size = int(header.params.get("queue_size", 0))  # 0: no ring to show (setup)
+        self.frames = count_param(header.params, "frames") or 0
+        self.queue_size = count_param(header.params, "queue_size") or 0  # 0: no ring (setup)
         era = ERAS.get(str(header.params.get("era", "")))
         self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
         self.tally = Tally()
@@ -139,7 +139,7 @@ class LiveState:
         counts = Text("  ").join(
             Text.assemble((say(f"summary.{name}", self.lang), "dim"), " ", str(getattr(tally,
                                                                                         name)))
-            for name in (SEND_COUNTERS if self.frames else SETUP_COUNTERS)
+            for name in (SEND_COUNTERS if self.frames else SETUP_COUNTED)
         )
         if not self.frames:
             return Group(counts)
@@ -157,18 +157,16 @@ class LiveRenderer(Renderer):
     description = "a live terminal view: layers, the current step, the ring, counters"
 
     def __init__(self, *, lang: str = "en", console: Console | None = None,
-                 colour: bool = True, keys_hint: bool = False,
-                 refresh_per_second: float = 12.0) -> None:
+                 colour: bool = True, keys_hint: bool = False) -> None:
         self.lang = lang
         self.console = console
         self.colour = colour
         self.keys_hint = keys_hint
-        self.refresh_per_second = refresh_per_second
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
         console = self.console or Console(file=out, no_color=not self.colour, highlight=False)
         state = LiveState(header, self.lang, self.keys_hint)
-        with Live(state, console=console, refresh_per_second=self.refresh_per_second,
+        with Live(state, console=console, refresh_per_second=REFRESH_PER_SECOND,
                   auto_refresh=self.console is None, transient=False) as live:
             for event in events:
                 state.update(event)
