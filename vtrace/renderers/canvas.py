@@ -9,8 +9,9 @@ right and downwards, like text; the canvas flips y for Graphviz.
 
 Shapes are drawn in layers (background, middle, front) because Graphviz
 paints nodes in the order they are declared; lines (edges) come last, on
-top. Text width is estimated (a monospace face is asked for, so the
-estimate is close); Chinese characters count double.
+top. Text width is estimated per character, not measured: close for the
+monospace face the sequence diagram asks for, looser for the overview's
+sans-serif one; Chinese characters count double.
 
 The ``graphviz`` package is imported when a canvas makes its source, so
 importing this module stays cheap.

@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from vtrace.catalog import CATALOG
-from vtrace.model import ACTOR_LAYER, ACTORS, Event, Header, Kind, Layer
+from vtrace.model import ACTOR_LAYER, ACTORS, Event, Header, Kind, Layer, Place
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import location, why
 from vtrace.renderers.diagram_text import layer_title, message_label, note_text
@@ -36,6 +36,7 @@ __all__ = ["ChromeTraceRenderer"]
 
 IDLE_FACTOR = 1.5
 FRAMES_REMEMBERED = 4096
+PLACES_REMEMBERED = 4096  # a replay has a few hundred; a bound for a hostile file
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _LAYERS = tuple(Layer)
@@ -55,6 +56,13 @@ def _safe(value: Any) -> Any:
     return value
 
 
+class _PlaceText(NamedTuple):
+    name: str
+    where: str
+    why: str
+    longest_ns: int | None  # the longest a slice of the step is drawn
+
+
 def _micros(t_ns: int) -> float:
     return t_ns / 1000
 
@@ -69,6 +77,7 @@ class _Trace:
         self.open: dict[str, tuple[Event, int, int]] = {}  # context -> call awaiting its end
         self.last_slice: dict[int, tuple[int, int, float]] = {}  # frame -> (pid, tid, ts)
         self.hops = 0
+        self.places: dict[Place, _PlaceText] = {}
         for actor in ACTORS:
             self.track(actor)
 
@@ -111,13 +120,25 @@ class _Trace:
                    "ts": _micros(event.t_ns), "pid": pid, "tid": tid,
                    "args": self.args(event)})
 
+    def text_of(self, event: Event) -> _PlaceText:
+        """What a place always says, worked out once per place rather than per event."""
+        text = self.places.get(event.place)
+        if text is None:
+            if len(self.places) >= PLACES_REMEMBERED:
+                self.places.clear()
+            step = CATALOG.get(event.step)
+            text = self.places[event.place] = _PlaceText(
+                clean(event.function), clean(location(event, self.lang)), why(event, self.lang),
+                round(step.cost_ns * IDLE_FACTOR) if step else None)
+        return text
+
     def slice(self, event: Event, pid: int, tid: int, end_ns: int | None) -> None:
-        step = CATALOG.get(event.step)
-        longest = round(step.cost_ns * IDLE_FACTOR) if step else None
+        text = self.text_of(event)
+        longest = text.longest_ns
         duration = end_ns - event.t_ns if end_ns is not None else longest or 0
         if longest is not None:
             duration = min(duration, longest)
-        self.emit({"name": clean(event.function), "cat": event.phase.value, "ph": "X",
+        self.emit({"name": text.name, "cat": event.phase.value, "ph": "X",
                    "ts": _micros(event.t_ns), "dur": _micros(max(duration, 0)), "pid": pid,
                    "tid": tid, "args": self.args(event)})
 
@@ -139,9 +160,9 @@ class _Trace:
             del self.last_slice[next(iter(self.last_slice))]
 
     def args(self, event: Event) -> dict[str, Any]:
-        return {"seq": event.seq, "frame": event.frame, "where": clean(location(event, self.lang)),
-                "why": why(event, self.lang), "thread": clean(event.thread),
-                "detail": _safe(event.detail)}
+        text = self.text_of(event)
+        return {"seq": event.seq, "frame": event.frame, "where": text.where, "why": text.why,
+                "thread": clean(event.thread), "detail": _safe(event.detail)}
 
     def finish(self) -> None:
         for pending in list(self.open.values()):

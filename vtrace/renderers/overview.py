@@ -6,8 +6,9 @@ shared memory beside it, QEMU (virtio-net device, net layer, tap backend)
 on the right, and the host kernel across the bottom (KVM, the tun
 character device, the tap netdev, the host stack or bridge).
 
-The path comes from the stream: the events of the first round (the first
-frame, or batch, with the work it causes; see ``folding``). Each event
+The path comes from the stream: the events up to the start of the second
+frame, or batch, so the first frame's path with the work it causes (like a
+round in ``folding``, but with any set-up before the first frame included). Each event
 moves its actor onto a *part* of the picture; an event whose source and
 destination sit on different parts is a hop. Hops are numbered in the
 order they first happen; a hop taken again adds its number to the first

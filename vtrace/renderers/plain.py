@@ -16,7 +16,7 @@ from vtrace.renderers.describe import decision, lesson, location, note, ring_fie
 
 __all__ = ["PlainRenderer", "format_event", "remarks"]
 
-NOTE_INDENT = " " * 34  # under the function name
+NOTE_INDENT = " " * 34  # past the time and frame columns, ending inside the layer column
 
 
 def format_event(event: Event, lang: str = "en") -> str:
