@@ -187,11 +187,12 @@ def test_enable_cb_delayed_reports_work_already_done() -> None:
     assert not driver.enable_cb_delayed()
 
 
-def test_a_corrupt_used_entry_is_refused() -> None:
-    memory, driver, _ = ring()
-    struct.pack_into("<II", memory.bytes, memory.layout.used_ring(0), 5, 0)
+@pytest.mark.parametrize("head", [5, 99])  # not in use; past the end of the table
+def test_a_corrupt_used_entry_is_refused(head: int) -> None:
+    memory, driver, _ = ring(size=8)
+    struct.pack_into("<II", memory.bytes, memory.layout.used_ring(0), head, 0)
     memory.put_u16(memory.layout.used_idx, 1)
-    with pytest.raises(RingError):
+    with pytest.raises(RingError, match=f"head {head}"):
         driver.get_buf()
 
 

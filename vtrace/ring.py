@@ -259,8 +259,8 @@ class Driver:
             return None
         slot = self.last_used_idx & (self.layout.size - 1)
         head, written = struct.unpack_from("<II", self.memory.bytes, self.layout.used_ring(slot))
-        token = self.tokens[head]
-        if head >= self.layout.size or token is None:
+        token = self.tokens[head] if head < self.layout.size else None
+        if token is None:
             raise RingError(f"device returned head {head}, which is not in use")
         self._detach(head)
         self.last_used_idx = (self.last_used_idx + 1) & 0xFFFF
