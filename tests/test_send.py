@@ -146,3 +146,17 @@ def test_each_side_writes_only_its_own_ring_fields(era_name: str, ioeventfd: boo
             assert not changed & DRIVER_FIELDS, event
         else:
             assert not changed, event
+
+
+@pytest.mark.parametrize("era_name", ["lesson", "modern", "newest"])
+def test_a_full_tx_burst_reschedules_without_touching_notifications(era_name: str) -> None:
+    events = replay(era_name, frames=600, batch=600, queue_size=1024, interval_ns=0)
+    flushes = Counter(event.frame for event in events if event.step == "tun_get_user")
+    assert len(flushes) == 600
+    switches = [event.detail["enable"] for event in events
+                if event.step == "virtio_queue_set_notification" and event.kind is Kind.CALL]
+    assert switches.count(False) >= 1
+    # virtio_net_tx_bh only reschedules after a full burst: off and on strictly alternate.
+    assert all(before != after for before, after in zip(switches, switches[1:], strict=False))
+    bursts = [event for event in events if event.step == "virtio_net_tx_bh"]
+    assert len(bursts) >= 3  # 600 frames need at least three bottom halves of 256

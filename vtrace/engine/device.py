@@ -23,14 +23,10 @@ EVENTFD_WAKEUP_NS = 2500  # a sleeping main loop noticing its eventfd
 
 def handle_tx_bh(world: World, frame: int | None) -> Iterator[Action]:
     """``virtio_net_handle_tx_bh``: defer the work to the bottom half."""
-    if world.tx_waiting:
-        yield Do("virtio_net_handle_tx_bh", frame, detail={"tx_waiting": True})
-        return
-    world.tx_waiting = True
+    scheduled = world.tx_waiting
     yield Do("virtio_net_handle_tx_bh", frame, detail={"tx_waiting": True})
-    world.device.set_notification(False)
-    yield from with_ring(world, "virtio_queue_set_notification", frame, enable=False)
-    yield from _schedule_tx_bh(world, frame)
+    if not scheduled:
+        yield from _reschedule(world, frame, notifications_off=True)
 
 
 def _flush_tx(world: World) -> Generator[Action, None, int]:
@@ -81,25 +77,25 @@ def _tx_bh(world: World) -> Iterator[Action]:
     world.tx_waiting = False
     yield Do("virtio_net_tx_bh", None)
     sent = yield from _flush_tx(world)
-    if sent >= TX_BURST:
-        yield from _reschedule(world)
+    if sent >= TX_BURST:  # a full burst: more is surely coming, notifications stay off
+        yield from _reschedule(world, None, notifications_off=False)
         return
     world.device.set_notification(True)
     yield from with_ring(world, "virtio_queue_set_notification", None, enable=True)
     sent = yield from _flush_tx(world)
     if sent > 0:
-        yield from _reschedule(world)
+        yield from _reschedule(world, None, notifications_off=True)
 
 
-def _reschedule(world: World) -> Iterator[Action]:
-    world.device.set_notification(False)
-    yield from with_ring(world, "virtio_queue_set_notification", None, enable=False)
+def _reschedule(world: World, frame: int | None, *, notifications_off: bool) -> Iterator[Action]:
+    """Turn notifications off when asked, then schedule the TX bottom half.
+
+    QEMU 10.2 schedules through record/replay's wrapper; older ones call qemu_bh_schedule.
+    """
     world.tx_waiting = True
-    yield from _schedule_tx_bh(world, None)
-
-
-def _schedule_tx_bh(world: World, frame: int | None) -> Iterator[Action]:
-    """QEMU 10.2 schedules through record/replay's wrapper; older ones call qemu_bh_schedule."""
+    if notifications_off:
+        world.device.set_notification(False)
+        yield from with_ring(world, "virtio_queue_set_notification", frame, enable=False)
     yield Do("replay_bh_schedule_event", frame, detail={"bh": "tx_bh"})
     yield Do("qemu_bh_schedule", frame, detail={"bh": "tx_bh"})
     world.tx_bh.raise_(world.now())
