@@ -16,6 +16,7 @@ __all__ = [
     "MAX_FRAME",
     "MIN_FRAME",
     "UDP_HEADER",
+    "VNET_HDR",
     "VNET_HDR_SIZE",
     "Endpoints",
     "FrameError",
@@ -23,7 +24,6 @@ __all__ = [
     "build_frame",
     "internet_checksum",
     "parse_frame",
-    "vnet_hdr",
 ]
 
 ETH_HEADER = 14
@@ -35,6 +35,8 @@ VNET_HDR_SIZE = 12  # flags, gso_type, hdr_len, gso_size, csum_start, csum_offse
 ETH_P_IP = 0x0800
 IPPROTO_UDP = 17
 VIRTIO_NET_HDR_GSO_NONE = 0
+#: The header ``xmit_skb`` puts in front of a frame whose checksum is already complete.
+VNET_HDR = struct.pack("<BBHHHHH", 0, VIRTIO_NET_HDR_GSO_NONE, 0, 0, 0, 0, 0)
 
 
 class FrameError(ValueError):
@@ -77,9 +79,13 @@ def internet_checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
+def _pseudo_header(src_ip: bytes, dst_ip: bytes, udp_length: int) -> bytes:
+    """The IPv4 pseudo-header the UDP checksum covers before the segment itself."""
+    return src_ip + dst_ip + struct.pack("!BBH", 0, IPPROTO_UDP, udp_length)
+
+
 def _udp_checksum(src_ip: bytes, dst_ip: bytes, segment: bytes) -> int:
-    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, IPPROTO_UDP, len(segment))
-    checksum = internet_checksum(pseudo + segment)
+    checksum = internet_checksum(_pseudo_header(src_ip, dst_ip, len(segment)) + segment)
     return checksum or 0xFFFF  # zero means "no checksum" in UDP over IPv4
 
 
@@ -104,11 +110,6 @@ def build_frame(index: int, size: int, endpoints: Endpoints = Endpoints()) -> by
     return ethernet + ip + udp + payload
 
 
-def vnet_hdr() -> bytes:
-    """The header ``xmit_skb`` puts in front of a frame whose checksum is already complete."""
-    return struct.pack("<BBHHHHH", 0, VIRTIO_NET_HDR_GSO_NONE, 0, 0, 0, 0, 0)
-
-
 def parse_frame(frame: bytes) -> ParsedFrame:
     """Read an Ethernet/IPv4/UDP frame back, checking both checksums."""
     if len(frame) < MIN_FRAME:
@@ -121,7 +122,7 @@ def parse_frame(frame: bytes) -> ParsedFrame:
     udp_start = ETH_HEADER + IPV4_HEADER
     src_port, dst_port, udp_length, _ = struct.unpack_from("!HHHH", frame, udp_start)
     segment = frame[udp_start : udp_start + udp_length]
-    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, IPPROTO_UDP, udp_length)
+    pseudo = _pseudo_header(src_ip, dst_ip, udp_length)
     return ParsedFrame(
         length=len(frame),
         src_ip=src_ip,

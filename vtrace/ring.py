@@ -155,8 +155,7 @@ class KickDecision:
     kick: bool
     old: int
     new: int
-    avail_event: int | None  # None when EVENT_IDX is off
-    no_notify: bool  # VRING_USED_F_NO_NOTIFY as read, meaningful when EVENT_IDX is off
+    avail_event: int | None  # None when EVENT_IDX is off: VRING_USED_F_NO_NOTIFY decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +165,7 @@ class NotifyDecision:
     interrupt: bool
     old: int
     new: int
-    used_event: int | None  # None when EVENT_IDX is off
-    no_interrupt: bool  # VRING_AVAIL_F_NO_INTERRUPT as read
+    used_event: int | None  # None when EVENT_IDX is off: VRING_AVAIL_F_NO_INTERRUPT decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,12 +236,11 @@ class Driver:
         new = self.avail_idx_shadow
         old = (new - self.num_added) & 0xFFFF
         self.num_added = 0
-        no_notify = bool(self.memory.u16(self.layout.used_flags) & VRING_USED_F_NO_NOTIFY)
         if self.event_idx:
             avail_event = self.memory.u16(self.layout.avail_event)
-            return KickDecision(vring_need_event(avail_event, new, old), old, new, avail_event,
-                                no_notify)
-        return KickDecision(not no_notify, old, new, None, no_notify)
+            return KickDecision(vring_need_event(avail_event, new, old), old, new, avail_event)
+        no_notify = self.memory.u16(self.layout.used_flags) & VRING_USED_F_NO_NOTIFY
+        return KickDecision(not no_notify, old, new, None)
 
     # -- taking back used buffers ---------------------------------------------------
 
@@ -358,14 +355,18 @@ class Device:
             flags |= VRING_USED_F_NO_NOTIFY
         self.memory.put_u16(self.layout.used_flags, flags)
 
+    def next_head(self) -> int:
+        """The head of the next available chain (meaningful when the ring is not empty)."""
+        slot = self.last_avail_idx & (self.layout.size - 1)
+        return self.memory.u16(self.layout.avail_ring(slot))
+
     def pop(self) -> Element | None:
         """``virtqueue_pop``: take the next available chain, or None when there is none."""
         if self.empty():
             return None
         if self.inuse >= self.layout.size:
             raise RingError("virtqueue size exceeded")
-        slot = self.last_avail_idx & (self.layout.size - 1)
-        head = self.memory.u16(self.layout.avail_ring(slot))
+        head = self.next_head()
         self.last_avail_idx = (self.last_avail_idx + 1) & 0xFFFF
         if self.event_idx:
             self._set_avail_event(self.last_avail_idx)
@@ -395,14 +396,13 @@ class Device:
 
     def should_notify(self) -> NotifyDecision:
         """``virtio_split_should_notify``: must the guest be interrupted?"""
-        no_interrupt = bool(self.memory.u16(self.layout.avail_flags) & VRING_AVAIL_F_NO_INTERRUPT)
         if not self.event_idx:
-            return NotifyDecision(not no_interrupt, self.signalled_used, self.used_idx, None,
-                                  no_interrupt)
+            no_interrupt = self.memory.u16(self.layout.avail_flags) & VRING_AVAIL_F_NO_INTERRUPT
+            return NotifyDecision(not no_interrupt, self.signalled_used, self.used_idx, None)
         valid = self.signalled_used_valid
         self.signalled_used_valid = True
         old, new = self.signalled_used, self.used_idx
         self.signalled_used = new
         used_event = self.memory.u16(self.layout.used_event)
         interrupt = not valid or vring_need_event(used_event, new, old)
-        return NotifyDecision(interrupt, old, new, used_event, no_interrupt)
+        return NotifyDecision(interrupt, old, new, used_event)

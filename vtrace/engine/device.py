@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 
-from vtrace.catalog import first_present
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.engine.world import World, with_ring
 from vtrace.frames import VNET_HDR_SIZE, parse_frame
@@ -36,15 +35,12 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
     while sent < TX_BURST:
         if device.empty():  # virtqueue_pop finds nothing: the loop ends
             break
-        popper = first_present(world.era, "virtqueue_split_pop", "virtqueue_pop")
-        if popper != "virtqueue_pop":
-            head = world.memory.u16(world.memory.layout.avail_ring(
-                device.last_avail_idx & (world.memory.layout.size - 1)))
-            yield Do("virtqueue_pop", world.frame_of_head.get(head))
+        frame = world.frame_of(device.next_head())
+        if world.ring_reader != "virtqueue_pop":
+            yield Do("virtqueue_pop", frame)
         element = device.pop()
         assert element is not None  # the guest only ever adds
-        frame = world.frame_of_head.get(element.head)
-        yield from with_ring(world, popper, frame, head=element.head)
+        yield from with_ring(world, world.ring_reader, frame, head=element.head)
         payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
         yield Do("qemu_sendv_packet_async", frame, src="virtio-net", detail={"iov": 1})
         yield Do("qemu_net_queue_send_iov", frame)

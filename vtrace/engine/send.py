@@ -14,14 +14,15 @@ QEMU's side is in ``device`` and the shared state in ``world``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
-from vtrace.catalog import Era, first_present
+from vtrace.catalog import Era
 from vtrace.engine.device import TX_BURST, handle_tx_bh, qemu_main
+from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
 from vtrace.engine.world import SendParams, World, note, with_ring
-from vtrace.frames import VNET_HDR_SIZE, build_frame, vnet_hdr
-from vtrace.model import Event, Kind
+from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
+from vtrace.model import Event
 from vtrace.ring import Buffer
 
 __all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "send"]
@@ -34,17 +35,14 @@ IRQ_DELIVERY_NS = 1800  # MSI-X message to the guest's handler
 # -- the guest ------------------------------------------------------------------------------
 
 
-def _reap(world: World, caller: str) -> Iterator[Action]:
+def _reap(world: World) -> Iterator[Action]:
     """``free_old_xmit_skbs``: take back every used buffer."""
     driver = world.driver
-    reaped: list[int] = []
-    yield Do("free_old_xmit_skbs", None, src=caller, detail={"used_pending": (
+    yield Do("free_old_xmit_skbs", None, src="virtio_net", detail={"used_pending": (
         driver.used_idx() - driver.last_used_idx) & 0xFFFF})
     while (got := driver.get_buf()) is not None:
-        token, head, _ = got
-        reaped.append(token)
-        world.frame_of_head.pop(head, None)
-        yield from with_ring(world, "virtqueue_get_buf", token, head=head)
+        frame, head, _ = got
+        yield from with_ring(world, "virtqueue_get_buf", frame, head=head)
 
 
 def _interrupt(world: World) -> Iterator[Action]:
@@ -56,7 +54,6 @@ def _interrupt(world: World) -> Iterator[Action]:
     yield from with_ring(world, "skb_xmit_done", None, src="virtio_net",
                           napi=world.era.napi_tx)
     if world.era.napi_tx:
-        yield Do("virtqueue_napi_schedule", None)
         yield from _napi_poll(world)
     elif world.stopped:
         world.stopped = False
@@ -64,11 +61,13 @@ def _interrupt(world: World) -> Iterator[Action]:
 
 
 def _napi_poll(world: World) -> Iterator[Action]:
-    """``virtnet_poll_tx``: reap, re-arm the interrupt, poll again if more arrived meanwhile."""
+    """NAPI is scheduled, then ``virtnet_poll_tx``: reap, re-arm the interrupt, poll again
+    if more arrived meanwhile."""
     driver = world.driver
+    yield Do("virtqueue_napi_schedule", None)
     while True:
         yield Do("virtnet_poll_tx", None)
-        yield from _reap(world, "virtio_net")
+        yield from _reap(world)
         last = driver.enable_cb_prepare()
         yield from with_ring(world, "virtnet_poll_tx", None, napi_complete=True)
         if driver.used_idx() == last:
@@ -84,29 +83,25 @@ def _kick(world: World, frame: int) -> Iterator[Action]:
     """The notify store and what it costs: a VM exit, with or without a trip to QEMU."""
     yield Do("virtqueue_notify", frame)
     yield Do("vp_notify", frame, detail={"queue_index": 1})
-    yield Do("handle_ept_misconfig", frame, src="virtio_net", detail={"exit": "EPT_MISCONFIG"})
+    yield ept_exit(frame)
     if world.params.ioeventfd:
         yield Do("kvm_io_bus_write", frame, detail={"bus": "KVM_FAST_MMIO_BUS", "match": True})
         yield Do("ioeventfd_write", frame)
         world.kick_fd.raise_(world.now())
-        yield Do("handle_ept_misconfig", frame, Kind.RETURN, src="kvm", dst="virtio_net",
-                 detail={"vm_entry": True}, cost=False)
+        yield vm_entry("handle_ept_misconfig", frame, src="kvm")
         return
-    yield Do("kvm_io_bus_write", frame, detail={"bus": "KVM_FAST_MMIO_BUS", "match": False})
-    yield Do("vcpu_mmio_write", frame, detail={"exit_reason": "KVM_EXIT_MMIO"})
-    yield Do("kvm_cpu_exec", frame, src="kvm", detail={"exit_reason": "KVM_EXIT_MMIO"})
+    yield from exit_to_qemu(frame)
     yield Do("virtio_pci_notify_write", frame)
     yield Do("virtio_queue_notify", frame)
     yield from handle_tx_bh(world, frame)
-    yield Do("kvm_cpu_exec", frame, Kind.RETURN, src="virtio-net", dst="virtio_net",
-             detail={"vm_entry": True}, cost=False)
+    yield vm_entry("kvm_cpu_exec", frame, src="virtio-net")
 
 
 def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
     """One frame through the guest: application, stack, ``start_xmit``, maybe a kick."""
     params, driver, era = world.params, world.driver, world.era
     hint = "__netdev_tx_sent_queue()" if era.bql else era.xmit_more
-    yield Do("sendto", frame, detail={"bytes": params.size - 42})
+    yield Do("sendto", frame, detail={"bytes": params.size - MIN_FRAME})
     yield Do("__sys_sendto", frame, src="app")
     yield Do("udp_sendmsg", frame)
     yield Do("__dev_queue_xmit", frame)
@@ -120,7 +115,7 @@ def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
         yield from _stop_queue(world, frame)
     if kick or world.stopped:
         decision = driver.kick_prepare()
-        reason = _kick_reason(decision.kick, decision.avail_event, decision.no_notify)
+        reason = _kick_reason(decision.kick, decision.avail_event)
         yield from with_ring(world, "virtqueue_kick_prepare", frame, kick=decision.kick,
                               old=decision.old, new=decision.new,
                               avail_event=decision.avail_event, why=reason)
@@ -149,29 +144,26 @@ def _reclaim_before_adding(world: World, frame: int, kick: bool) -> Iterator[Act
         if era.napi_tx:
             driver.disable_cb()
             yield from with_ring(world, "virtqueue_disable_cb", frame)
-        yield from _reap(world, "virtio_net")
+        yield from _reap(world)
         if not (era.napi_tx and kick):
             return
-        ok = driver.enable_cb_delayed()
-        yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
-        if ok:
+        if (yield from _enable_cb_delayed(world, frame)):
             return
 
 
 def _add(world: World, frame: int) -> Iterator[Action]:
     """``xmit_skb`` down to the ring write, which shows under the function that does it."""
     params, driver = world.params, world.driver
-    data = vnet_hdr() + build_frame(frame, params.size, world.endpoints)
+    data = VNET_HDR + build_frame(frame, params.size, world.endpoints)
     yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE, "frame_bytes": params.size})
     yield Do("virtnet_add_outbuf", frame, detail={"type": "skb"})
     yield Do("virtqueue_add_outbuf", frame, detail={"sg": 1})
-    writer = first_present(world.era, "virtqueue_add_split", "virtqueue_add")
+    writer = world.ring_writer
     if writer != "virtqueue_add":
         yield Do("virtqueue_add", frame, detail={"layout": "split"})
     address = world.memory.slot_address(driver.free_head)
     world.memory.write(address, data)
     head = driver.add([Buffer(address, len(data))], frame)
-    world.frame_of_head[head] = frame
     yield from with_ring(world, writer, frame, head=head, addr=address, len=len(data))
 
 
@@ -181,36 +173,36 @@ def _stop_queue(world: World, frame: int) -> Iterator[Action]:
     if world.era.napi_reclaims_only:
         yield note("start_xmit", frame, queue="stopped", num_free=world.driver.num_free)
         return
-    ok = world.driver.enable_cb_delayed()
-    yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, queue="stopped",
-                          more_used=not ok)
-    if not ok:
+    if not (yield from _enable_cb_delayed(world, frame, queue="stopped")):
         yield from _stopped_but_used(world)
 
 
 def _rearm_after_kick(world: World, frame: int) -> Iterator[Action]:
     """Linux 7.2 with NAPI TX: ask for a delayed interrupt only once the kick is done."""
-    ok = world.driver.enable_cb_delayed()
-    yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, more_used=not ok)
-    if not ok:
-        yield Do("virtqueue_napi_schedule", None)
+    if not (yield from _enable_cb_delayed(world, frame)):
         yield from _napi_poll(world)
+
+
+def _enable_cb_delayed(world: World, frame: int, **detail: str) -> Generator[Action, None, bool]:
+    """``virtqueue_enable_cb_delayed``: True when no interrupt is needed yet (few are used)."""
+    ok = world.driver.enable_cb_delayed()
+    yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, **detail, more_used=not ok)
+    return ok
 
 
 def _stopped_but_used(world: World) -> Iterator[Action]:
     """The queue just stopped, yet enough is already used: reclaim now, not on an interrupt."""
     if world.era.napi_tx:
-        yield Do("virtqueue_napi_schedule", None)
         yield from _napi_poll(world)
         return
-    yield from _reap(world, "virtio_net")
+    yield from _reap(world)
     if world.driver.num_free >= ROOM_NEEDED:
         world.stopped = False
         world.driver.disable_cb()
         yield from with_ring(world, "virtqueue_disable_cb", None, queue="restarted")
 
 
-def _kick_reason(kick: bool, avail_event: int | None, no_notify: bool) -> str:
+def _kick_reason(kick: bool, avail_event: int | None) -> str:
     if avail_event is None:
         return "no_notify_clear" if kick else "no_notify_set"
     return "avail_event_in_window" if kick else "avail_event_outside_window"

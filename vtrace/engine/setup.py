@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from vtrace.catalog import CATALOG, Era, present
+from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
 from vtrace.model import Event, Kind
 
@@ -111,13 +112,11 @@ def _probe(era: Era) -> Iterator[Action]:
 
 def _driver_ok(era: Era) -> Iterator[Action]:
     """DRIVER_OK is a store to the common config: an exit to QEMU, which starts ioeventfds."""
+    yield ept_exit(None)
+    yield from exit_to_qemu(None, fact="status_write")
     yield from _walk(era, (
-        ("handle_ept_misconfig", {"exit": "EPT_MISCONFIG"}),
-        ("kvm_io_bus_write", {"bus": "KVM_FAST_MMIO_BUS", "match": False}),
-        ("vcpu_mmio_write", {"exit_reason": "KVM_EXIT_MMIO"}),
-        ("kvm_cpu_exec", {"exit_reason": "KVM_EXIT_MMIO", "fact": "status_write"}),
         ("virtio_device_start_ioeventfd_impl", {"handler": "virtio_queue_host_notifier_read"}),
-    ), "virtio_net")
+    ), "virtio-net")  # QEMU's vCPU thread, back from KVM_RUN
     for name, _, _ in QUEUES:
         yield from _walk(era, (
             ("virtio_pci_ioeventfd_assign", {"fact": "ioeventfd", "queue": name}),
@@ -126,8 +125,7 @@ def _driver_ok(era: Era) -> Iterator[Action]:
             ("kvm_ioeventfd", {"ioctl": "KVM_IOEVENTFD"}),
             ("kvm_assign_ioeventfd", {"fact": "fast_mmio", "bus": "KVM_FAST_MMIO_BUS"}),
         ), "virtio-net")
-    yield Do("kvm_cpu_exec", None, Kind.RETURN, src="virtio-net", dst="virtio_net",
-             detail={"vm_entry": True}, cost=False)
+    yield vm_entry("kvm_cpu_exec", None, src="virtio-net")
 
 
 def _vcpu(era: Era, machine_ready: Signal) -> Iterator[Action]:

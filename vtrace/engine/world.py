@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from vtrace.catalog import Era
+from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Action, Do, Signal
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.model import Kind
@@ -51,7 +51,9 @@ class World:
         self.kick_fd = Signal("ioeventfd")
         self.tx_bh = Signal("tx_bh")
         self.irq = Signal("msix")
-        self.frame_of_head: dict[int, int] = {}
+        # The functions that write and read the ring's entries in this era's versions.
+        self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
+        self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
         self.stopped = False
         self.tx_waiting = False
         self.endpoints = Endpoints()
@@ -60,6 +62,11 @@ class World:
         self._avail_fields = _fields_around_ring(layout.avail_flags, layout.used_event)
         self._used_fields = _fields_around_ring(layout.used_flags, layout.avail_event)
         self._last: tuple[int, ...] = self.ring_state()
+
+    def frame_of(self, head: int) -> int | None:
+        """The frame whose buffer sits at descriptor ``head``: the driver's token for it, which
+        a tracer would read as the skb address."""
+        return self.driver.tokens[head]
 
     def ring_state(self) -> tuple[int, ...]:
         """Every ring value worth showing, in the order of ``RING_FIELDS``."""
@@ -95,7 +102,7 @@ def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
     return struct.Struct(f"<HH{event_index - flags - 4}xH")
 
 
-SHARED_FIELDS = ("avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event")
+SHARED_FIELDS = RING_FIELDS[:6]
 
 
 def with_ring(world: World, step: str, frame: int | None, src: str | None = None,

@@ -1,0 +1,35 @@
+"""KVM's side of a guest's store to a device register, as every scenario replays it.
+
+On x86 with EPT, a store to the virtio-net BAR exits as an EPT misconfiguration.
+When no ioeventfd matches on the fast MMIO bus, KVM_RUN returns to QEMU's vCPU
+thread with KVM_EXIT_MMIO; after QEMU handles the store, the vCPU enters the
+guest again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from vtrace.engine.sim import Action, Do
+from vtrace.model import Kind
+
+__all__ = ["ept_exit", "exit_to_qemu", "vm_entry"]
+
+
+def ept_exit(frame: int | None) -> Do:
+    """The guest's store traps: ``handle_ept_misconfig``."""
+    return Do("handle_ept_misconfig", frame, src="virtio_net", detail={"exit": "EPT_MISCONFIG"})
+
+
+def exit_to_qemu(frame: int | None, **fact: Any) -> Iterator[Action]:
+    """No ioeventfd matched: the store goes out to QEMU's vCPU thread as KVM_EXIT_MMIO."""
+    yield Do("kvm_io_bus_write", frame, detail={"bus": "KVM_FAST_MMIO_BUS", "match": False})
+    yield Do("vcpu_mmio_write", frame, detail={"exit_reason": "KVM_EXIT_MMIO"})
+    yield Do("kvm_cpu_exec", frame, src="kvm", detail={"exit_reason": "KVM_EXIT_MMIO", **fact})
+
+
+def vm_entry(step: str, frame: int | None, src: str) -> Do:
+    """The vCPU enters the guest again, back at the store that trapped."""
+    return Do(step, frame, Kind.RETURN, src=src, dst="virtio_net", detail={"vm_entry": True},
+              cost=False)
