@@ -107,10 +107,12 @@ def test_one_kick_serves_a_batch(tmp_path: Path) -> None:
     ("-",),
 ])
 def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                             args: tuple[str, ...]) -> None:
+                             capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
     monkeypatch.chdir(tmp_path)
     assert run(*args) == 2
     assert not [path for path in tmp_path.iterdir()]
+    error = capsys.readouterr().err
+    assert len(error.strip().splitlines()) == 1 and error.startswith("vtrace diagram: error:")
 
 
 @pytest.mark.parametrize("where", ["missing/send.svg", "file.txt/send.svg", "."])

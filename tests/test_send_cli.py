@@ -80,7 +80,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(args: tuple[str, ...])
     code, out, err = run("send", *args)
     assert code == 2
     assert "Traceback" not in err + out
-    assert err.strip() and len([line for line in err.splitlines() if "rror" in line]) == 1
+    assert len(err.strip().splitlines()) == 1 and "error" in err
 
 
 def test_an_unwritable_events_path_fails_before_any_output(tmp_path: Path) -> None:
@@ -122,6 +122,12 @@ def test_version_and_help() -> None:
     assert code == 0 and out.startswith("vtrace, version ")
     code, out, _ = run("send", "--help")
     assert code == 0 and "vtrace send --frames 3" in out
+
+
+def test_vtrace_alone_shows_its_help_and_exits_2() -> None:
+    code, out, err = run()
+    assert code == 2 and out == ""
+    assert err.startswith("Usage: vtrace") and all(name in err for name in COMMANDS)
 
 
 def test_the_help_listing_matches_each_commands_own_help() -> None:

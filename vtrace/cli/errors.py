@@ -33,6 +33,11 @@ def _usage_errors() -> tuple[type[Exception], ...]:
             RingError)
 
 
+#: What click (8.2 on) raises for a group run with no command; older clicks exit by themselves.
+_HELP_FOR_NO_ARGUMENTS: type[click.ClickException] | tuple[()] = getattr(
+    click.exceptions, "NoArgsIsHelpError", ())
+
+
 def exit_status_for(error: BaseException) -> ExitStatus:
     if isinstance(error, KeyboardInterrupt):
         return ExitStatus.INTERRUPTED
@@ -46,8 +51,14 @@ def exit_status_for(error: BaseException) -> ExitStatus:
 def report(error: BaseException) -> ExitStatus:
     """Print a one-line message for ``error`` on stderr and return its exit status."""
     status = exit_status_for(error)
-    if isinstance(error, click.ClickException):
+    if isinstance(error, _HELP_FOR_NO_ARGUMENTS):  # bare ``vtrace``: the help is the message
         error.show()
+    elif isinstance(error, click.UsageError):
+        command = error.ctx.command_path if error.ctx else "vtrace"
+        click.echo(f"{command}: error: {error.format_message()} (see '{command} --help')",
+                   err=True)
+    elif isinstance(error, click.ClickException):
+        click.echo(f"vtrace: error: {error.format_message()}", err=True)
     elif isinstance(error, OSError):
         click.echo(f"vtrace: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
                    err=True)
