@@ -28,7 +28,20 @@ def test_the_core_never_imports_renderers_or_the_cli() -> None:
                    for name in loaded)
 
 
+def help_of(*args: str) -> str:
+    """Code that runs ``vtrace ARGS --help``, its output hidden."""
+    return ("import contextlib, io\nfrom vtrace.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            f"    main({[*args, '--help']!r})")
+
+
 def test_help_loads_no_engine_catalog_or_renderer() -> None:
-    loaded = modules_after("from vtrace.cli.app import cli")
+    loaded = modules_after(help_of())
+    assert "vtrace.cli.app" in loaded
     assert not any(name.startswith(("vtrace.engine", "vtrace.catalog", "vtrace.renderers"))
                    for name in loaded)
+
+
+def test_a_commands_help_does_not_import_graphviz() -> None:
+    loaded = modules_after(help_of("diagram"))
+    assert "vtrace.cli.diagram" in loaded and "graphviz" not in loaded

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -153,9 +152,3 @@ def test_chinese_pictures(tmp_path: Path) -> None:
     assert "发送路径" in out.read_text(encoding="utf-8")
 
 
-def test_help_does_not_import_graphviz() -> None:
-    import subprocess
-
-    code = ("import sys; from vtrace.cli import cli; "
-            "sys.exit('graphviz' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

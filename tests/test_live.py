@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-from pathlib import Path
 
+import pytest
+from diagram_fixtures import assert_snapshot
+from fake_terminal import Terminal
 from rich.console import Console
 
 from vtrace.engine import SendParams
 from vtrace.renderers.live import LiveRenderer, LiveState
 from vtrace.session import replay_send
-
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
 def screen_after(events: int, lang: str = "en", width: int = 100) -> str:
@@ -30,11 +29,7 @@ def screen_after(events: int, lang: str = "en", width: int = 100) -> str:
 
 
 def test_mid_run_screen_matches_the_snapshot() -> None:
-    screen = screen_after(40)
-    snapshot = SNAPSHOTS / "live-after-40-events.txt"
-    if os.environ.get("VTRACE_UPDATE_SNAPSHOTS"):
-        snapshot.write_text(screen, encoding="utf-8")
-    assert screen == snapshot.read_text(encoding="utf-8")
+    assert_snapshot("live-after-40-events.txt", screen_after(40))
 
 
 def test_the_screen_names_the_current_step_its_location_and_the_ring() -> None:
@@ -54,11 +49,17 @@ def test_chinese_lines_up_inside_the_frame() -> None:
     assert widths == {100}
 
 
-def test_the_renderer_ends_with_the_final_state_and_no_colour_when_told() -> None:
+COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-8]|4[0-8]|9\d)[;m]")
+
+
+@pytest.mark.parametrize("colour", [True, False])
+def test_the_renderer_ends_with_the_final_state_coloured_only_when_told(
+        monkeypatch: pytest.MonkeyPatch, colour: bool) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
     session = replay_send(SendParams(frames=1), "modern", 1)
-    out = io.StringIO()
-    console = Console(width=100, file=out, force_terminal=True, no_color=True)
-    LiveRenderer(console=console).render(session.header, session.events(), out)
+    out = Terminal()
+    LiveRenderer(colour=colour).render(session.header, session.events(), out)
     text = out.getvalue()
     assert "frames 1/1" in text
-    assert not re.search(r"\x1b\[(?:\d+;)*(?:3[0-8]|4[0-8]|9\d)[;m]", text)  # no colours
+    assert bool(COLOUR.search(text)) is colour

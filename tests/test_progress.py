@@ -5,15 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
+from fake_terminal import Terminal
 
 from vtrace.catalog import era
 from vtrace.engine import SendParams, send
 from vtrace.renderers.progress import REDRAW_EVERY, progress
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def frames(count: int) -> list[object]:

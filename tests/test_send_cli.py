@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from diagram_fixtures import assert_snapshot
+from fake_terminal import Terminal
 
 from vtrace.cli import main
 from vtrace.cli.app import COMMANDS, cli
+from vtrace.terminal import colour_allowed, is_interactive
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 ANSI = re.compile(r"\x1b\[")
 
 
@@ -32,10 +34,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 def test_plain_view_of_one_frame_matches_the_snapshot() -> None:
     code, out, err = run("send", "--frames", "1", "--view", "plain", "--lang", "en")
     assert code == 0 and err == ""
-    snapshot = SNAPSHOTS / "send-1-frame.txt"
-    if os.environ.get("VTRACE_UPDATE_SNAPSHOTS"):
-        snapshot.write_text(out, encoding="utf-8")
-    assert out == snapshot.read_text(encoding="utf-8")
+    assert_snapshot("send-1-frame.txt", out)
 
 
 def test_off_a_terminal_nothing_is_coloured_even_when_asked_for_live() -> None:
@@ -60,7 +59,8 @@ def test_events_file_is_a_header_then_valid_events(tmp_path: Path) -> None:
 def test_events_to_stdout_leave_stdout_pure_json_lines() -> None:
     code, out, err = run("send", "-n", "2", "--events", "-")
     assert code == 0 and "Summary" in err
-    assert all(json.loads(line) for line in out.splitlines())
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records[0]["kind"] == "header" and len(records) > 100
 
 
 @pytest.mark.parametrize("args", [
@@ -111,10 +111,20 @@ def test_ctrl_c_prints_the_summary_so_far_and_keeps_only_complete_lines(
     assert len(lines) == 101 and all(json.loads(line) for line in lines)
 
 
-def test_no_color_and_dumb_terminals_get_plain_text() -> None:
-    for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):
-        code, out, _ = run("send", "-n", "1", env=env)
-        assert code == 0 and not ANSI.search(out)
+@pytest.mark.parametrize("env,interactive,colour", [
+    ({"TERM": "xterm"}, True, True),
+    ({"TERM": "xterm", "NO_COLOR": "1"}, True, False),
+    ({"TERM": "dumb"}, False, False),
+])
+def test_no_color_and_dumb_terminals_get_plain_text(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str], interactive: bool,
+        colour: bool) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert is_interactive(Terminal()) is interactive
+    assert colour_allowed(Terminal()) is colour
+    assert not colour_allowed(io.StringIO())  # never off a terminal
 
 
 def test_version_and_help() -> None:
