@@ -165,3 +165,51 @@ def test_unknown_era() -> None:
     assert era("lesson").linux == "4.19" and era("lesson").qemu == "3.1"
     assert (era("modern").linux, era("modern").qemu) == ("6.1", "7.2")
     assert (era("newest").linux, era("newest").qemu) == ("7.2", "10.2")
+
+
+def test_place_is_what_every_event_of_the_step_carries() -> None:
+    from vtrace.catalog import place
+    from vtrace.engine import SendParams, send
+
+    events = list(send(SendParams(frames=2), ERAS["modern"], 1))
+    for event in events:
+        step = CATALOG[event.step]
+        assert place(step, ERAS["modern"].versions.get(step.project, "")) == event.place
+
+
+def test_place_is_none_where_the_version_lacks_the_function() -> None:
+    from vtrace.catalog import place
+
+    assert place("virtqueue_add_split", "4.19") is None
+    found = place("virtqueue_add_split", "6.1")
+    assert found is not None and (found.file, found.line) == ("drivers/virtio/virtio_ring.c", 517)
+
+
+def test_find_turns_a_traced_function_name_back_into_its_step() -> None:
+    from vtrace.catalog import find
+
+    start_xmit = find("start_xmit", "linux", "6.1")
+    assert start_xmit is not None and start_xmit.key == "start_xmit"
+    assert find("virtqueue_add_split", "linux", "4.19") is None  # not in that version
+    assert find("no_such_function", "linux", "6.1") is None
+    for step in CATALOG.values():
+        for version, site in step.sites.items():
+            found = find(site.function or step.function, step.project, version)
+            assert found is not None and found.sites.get(version) is not None
+
+
+@pytest.mark.parametrize("project,reported,expected", [
+    ("linux", "6.1.0-56-amd64", "6.1"),
+    ("linux", "6.1.192", "6.1"),
+    ("linux", "4.19.108", "4.19"),
+    ("linux", "5.10.0", None),
+    ("qemu", "7.2.22", "7.2"),
+    ("qemu", "1:7.2+dfsg-7+deb12u18", "7.2"),
+    ("qemu", "10.2.2", "10.2"),
+    ("qemu", "8", None),
+])
+def test_known_version_maps_a_reported_version_to_the_catalogs(
+        project: str, reported: str, expected: str | None) -> None:
+    from vtrace.catalog import known_version
+
+    assert known_version(project, reported) == expected

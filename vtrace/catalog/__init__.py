@@ -25,6 +25,7 @@ from vtrace.catalog.base import (
     era,
     site_of,
 )
+from vtrace.model import Place
 
 __all__ = [
     "CATALOG",
@@ -39,10 +40,13 @@ __all__ = [
     "callees",
     "callers",
     "era",
+    "find",
     "first_present",
+    "known_version",
     "lookup",
     "names",
     "nearest",
+    "place",
     "present",
     "site_of",
     "steps",
@@ -171,3 +175,60 @@ def lookup(name: str) -> Step:
         if item.function == name or any(site.function == name for site in item.sites.values()):
             return item
     raise UnknownStep(name, nearest(name))
+
+
+def place(step: Step | str, version: str) -> Place | None:
+    """The ``Place`` of a step in ``version`` of its project, as every event of it carries.
+
+    ``version`` is a version vtrace knows (``"6.1"``, ``"7.2"``; see ``known_version``);
+    it is ignored for the application's own steps. None when that version lacks the
+    function. Replays and importers of real traces build places only here, so an event
+    seen in a 6.1 guest and one replayed for 6.1 share the same place.
+    """
+    item = CATALOG[step] if isinstance(step, str) else step
+    if item.project == "app":
+        function, file, line, version = item.function, item.file, None, ""
+    else:
+        site = item.sites.get(version)
+        if site is None:
+            return None
+        function, file, line = site.function or item.function, site.file or item.file, site.line
+    return Place(item.key, function, file, line, item.project, version, item.phase, item.layer,
+                 item.actor)
+
+
+def known_version(project: str, reported: str) -> str | None:
+    """The catalog's version for a version string a real system reports, or None.
+
+    ``"6.1.0-56-amd64"`` and ``"6.1.192"`` are Linux ``"6.1"``; ``"7.2.22"`` and
+    ``"1:7.2+dfsg-7+deb12u18"`` are QEMU ``"7.2"``: the catalog's lines are per
+    major.minor release.
+    """
+    words = reported.split(":", 1)[-1].replace("+", ".").replace("-", ".").split(".")
+    if len(words) < 2:
+        return None
+    wanted = f"{words[0]}.{words[1]}"
+    return wanted if wanted in VERSIONS.get(project, ()) else None
+
+
+def find(function: str, project: str, version: str) -> Step | None:
+    """The step whose function is named ``function`` in ``version`` of ``project``.
+
+    The reverse of ``place``: an importer that sees ``start_xmit`` in a 6.1 guest's
+    trace finds the step the replay runs. A name the catalog does not know gives None.
+    """
+    return _BY_FUNCTION.get((project, version, function))
+
+
+def _functions() -> dict[tuple[str, str, str], Step]:
+    found: dict[tuple[str, str, str], Step] = {}
+    for item in CATALOG.values():
+        if item.project == "app":
+            found.setdefault(("app", "", item.function), item)
+            continue
+        for version, site in item.sites.items():
+            found.setdefault((item.project, version, site.function or item.function), item)
+    return found
+
+
+_BY_FUNCTION = _functions()

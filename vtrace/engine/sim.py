@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from vtrace.catalog import CATALOG, Era, site_of
+from vtrace.catalog import CATALOG, Era, place
 from vtrace.model import Event, Kind, Place
 
 __all__ = ["JITTER", "Do", "Scheduler", "Signal", "Thread", "Wait"]
@@ -140,15 +140,12 @@ class Scheduler:
     def _placed(self, key: str) -> _Placed | None:
         """The step's place and cost in this era; None when the era has no such function."""
         step = CATALOG[key]
-        site = site_of(step, self.era)
-        if site is None:
+        found = place(step, self.era.versions.get(step.project, ""))
+        if found is None:
             return None
-        function, file, line, version = site
-        place = Place(key, function, file, line, step.project, version, step.phase, step.layer,
-                      step.actor)
         # The half makes int() below round to the nearest nanosecond; a cost of at
         # least 1 ns then always moves the clock.
-        return _Placed(place, step.cost_ns * (1.0 - JITTER) + 0.5, step.cost_ns * 2.0 * JITTER)
+        return _Placed(found, step.cost_ns * (1.0 - JITTER) + 0.5, step.cost_ns * 2.0 * JITTER)
 
     def _event(self, thread: Thread, action: Do) -> Event | None:
         try:
