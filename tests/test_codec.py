@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from vtrace.catalog import era
 from vtrace.codec import DecodeError, decode_line, encode, read_stream
 from vtrace.engine import SendParams, send
-from vtrace.model import Event, Header
+from vtrace.model import SCHEMA_VERSION, Event, Header, Source
 
 
 def test_every_event_of_a_replay_survives_the_round_trip() -> None:
@@ -25,7 +25,7 @@ def test_every_event_of_a_replay_survives_the_round_trip() -> None:
 def test_the_header_round_trips() -> None:
     header = Header("0.1.0", "send", {"frames": 3, "era": "modern"}, 42, ("send", "-n", "3"))
     obj = json.loads(encode(header))
-    assert obj["kind"] == "header" and obj["v"] == 1
+    assert obj["kind"] == "header" and obj["v"] == SCHEMA_VERSION == 2
     assert decode_line(encode(header)) == header
 
 
@@ -40,7 +40,8 @@ def test_a_stream_is_a_header_then_events() -> None:
 @pytest.mark.parametrize("line,message", [
     ("not json", "not JSON"),
     ("[1, 2]", "not a JSON object"),
-    ('{"v": 99, "kind": "header"}', "schema version"),
+    ('{"v": 99, "kind": "header"}', "schema version 99 is newer than 2"),
+    ('{"v": true, "kind": "header"}', "schema version True is newer"),
     ('{"v": 1, "kind": "call"}', "not a vtrace record"),
     ('{"v": 1, "kind": "header", "vtrace": "0", "scenario": "send", "params": {}, "seed": 1, '
      '"source": "dream"}', "unknown source 'dream'"),
@@ -112,3 +113,12 @@ def test_a_file_of_endless_new_names_keeps_the_caches_bounded() -> None:
         read = decode_line(json.dumps({**event, "function": name, "detail": {name: number}}))
         assert isinstance(read, Event) and json.loads(encode(read))["function"] == name
     assert max(len(codec._FIXED), len(codec._KEY_JSON), len(codec._PLACES)) <= codec._CACHE_LIMIT
+
+
+def test_a_version_1_stream_still_reads_and_captured_sources_round_trip() -> None:
+    old = ('{"v":1,"kind":"header","vtrace":"0.1.0","scenario":"send","params":{},"seed":1,'
+           '"argv":[],"source":"replay"}')
+    assert decode_line(old) == Header("0.1.0", "send", {}, 1)
+    for source in Source:
+        header = Header("0.1.0", "send", {}, 1, source=source)
+        assert decode_line(encode(header)) == header

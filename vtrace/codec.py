@@ -11,7 +11,18 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from vtrace.model import SCHEMA_VERSION, Event, Header, Kind, Layer, Phase, Place, Record, Source
+from vtrace.model import (
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    Event,
+    Header,
+    Kind,
+    Layer,
+    Phase,
+    Place,
+    Record,
+    Source,
+)
 
 __all__ = ["DecodeError", "decode", "decode_line", "encode", "read_stream"]
 
@@ -109,8 +120,9 @@ def decode(obj: dict[str, Any]) -> Record:
     """The record a decoded JSON object stands for."""
     try:
         version = obj["v"]
-        if version != SCHEMA_VERSION:
-            raise DecodeError(f"schema version {version!r} is not {SCHEMA_VERSION}")
+        if type(version) is not int or version not in READABLE_VERSIONS:
+            raise DecodeError(f"schema version {version!r} is newer than {SCHEMA_VERSION}, "
+                              "the newest this vtrace reads")
         if obj["kind"] == "header":
             return Header(
                 vtrace_version=str(obj["vtrace"]),

@@ -29,8 +29,9 @@ Fields of an ``Event``, one occurrence of a place (which it also reads through:
 ``thread``    the execution context: ``vcpu0``, ``qemu-main``, ...
 ``source``    ``replay`` or ``trace``
 
-Every record of a stream has schema version ``SCHEMA_VERSION`` (its ``v``); a
-record of another version is refused when it is read, so it is a class constant.
+Every record a stream writes has schema version ``SCHEMA_VERSION`` (its ``v``), so it
+is a class constant. Each version only adds to the one before, so a reader takes
+every version up to its own (``READABLE_VERSIONS``) and refuses a newer one.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from typing import Any, ClassVar
 __all__ = [
     "ACTORS",
     "ACTOR_LAYER",
+    "READABLE_VERSIONS",
     "SCHEMA_VERSION",
     "Event",
     "Header",
@@ -54,7 +56,9 @@ __all__ = [
     "Source",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Version 2 added the capture sources of ``Source``; a version 1 stream is a version 2 one.
+READABLE_VERSIONS = (1, 2)
 
 
 class Layer(str, enum.Enum):
@@ -93,10 +97,14 @@ class Phase(str, enum.Enum):
 
 
 class Source(str, enum.Enum):
-    """Whether an event was replayed by the engine or captured from a real system."""
+    """Whether an event was replayed by the engine, or where on a real system it was seen."""
 
     REPLAY = "replay"
-    TRACE = "trace"
+    TRACE = "trace"  # captured, with no more said of how (a header of a captured stream)
+    GUEST_FTRACE = "guest-ftrace"  # the guest kernel's ftrace: functions and tracepoints
+    QEMU_LOG = "qemu-log"  # QEMU's own trace events (-trace, the log backend)
+    HOST_UPROBE = "host-uprobe"  # a uprobe on the QEMU binary, read in the host's tracefs
+    HOST_TRACEPOINT = "host-tracepoint"  # a host kernel tracepoint (syscalls, net, sched)
 
 
 #: Lifelines, left to right as the diagrams draw them, with the layer each lives in.
