@@ -23,27 +23,27 @@ import time
 from collections.abc import Callable
 
 from vtrace.catalog import era
-from vtrace.engine import SendParams, send
 from vtrace.model import Event, Header
 from vtrace.renderers.folding import batch_of, fold
 from vtrace.renderers.graphviz_run import find_program, render_source
 from vtrace.renderers.jsonl import tee_jsonl
 from vtrace.renderers.mermaid import MermaidRenderer
 from vtrace.renderers.sequence import SequenceRenderer, sequence_source
-from vtrace.session import from_file, replay_send
+from vtrace.scenarios.send import SendParams, send
+from vtrace.session import from_file, replayed
 
 
 def recorded(frames: int) -> tuple[Header, list[Event], float]:
     """Header and decoded events of a recording of ``frames`` frames, and the decoding time."""
-    session = replay_send(SendParams(frames=frames), "modern", 1)
+    session = replayed("send", {"frames": frames}, "modern", 1)
     text = io.StringIO()
     for _ in tee_jsonl(session.header, session.events(), text):
         pass
     text.seek(0)
     start = time.perf_counter()
-    replayed = from_file(text)
-    events = list(replayed.events())
-    return replayed.header, events, time.perf_counter() - start
+    read_back = from_file(text)
+    events = list(read_back.events())
+    return read_back.header, events, time.perf_counter() - start
 
 
 def best(repeat: int, work: Callable[[], object]) -> float:

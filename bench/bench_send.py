@@ -65,7 +65,7 @@ def breakdown(frames: int) -> tuple[float, float, float]:
     """Microseconds per event: the engine alone, encoding, and building one Event."""
     from vtrace.catalog import era
     from vtrace.codec import encode
-    from vtrace.engine import SendParams, send
+    from vtrace.scenarios.send import SendParams, send
 
     started = time.perf_counter()
     events = 0

@@ -14,8 +14,6 @@ from vtrace.catalog import (
     Site,
     UnknownEra,
     UnknownStep,
-    callees,
-    callers,
     era,
     first_present,
     lookup,
@@ -80,7 +78,6 @@ def test_every_step_has_an_actor_and_english_text() -> None:
     for step in CATALOG.values():
         assert step.actor in ACTORS
         assert step.text["en"].strip()
-        assert step.scenario in ("send", "setup")
 
 
 def test_every_step_takes_time_so_a_threads_clock_moves() -> None:
@@ -117,31 +114,10 @@ def test_first_present_picks_the_function_that_does_the_work() -> None:
         "virtqueue_pop"
 
 
-def test_callees_skip_over_functions_an_era_lacks() -> None:
-    xmit_skb = CATALOG["xmit_skb"]
-    assert [s.key for s in callees(xmit_skb, ERAS["modern"])] == ["virtqueue_add_outbuf"]
-    assert [s.key for s in callees(xmit_skb, ERAS["newest"])] == ["virtnet_add_outbuf"]
-    handler = CATALOG["virtio_net_handle_tx_bh"]
-    assert [s.key for s in callees(handler, ERAS["lesson"])] == [
-        "virtio_queue_set_notification", "qemu_bh_schedule"]
-    assert [s.key for s in callees(handler, ERAS["newest"])] == [
-        "virtio_queue_set_notification", "replay_bh_schedule_event"]
-    assert callees(CATALOG["virtqueue_add"], ERAS["lesson"]) == ()
-
-
-def test_callers_are_the_era_steps_that_call_next() -> None:
-    schedule = CATALOG["qemu_bh_schedule"]
-    assert [s.key for s in callers(schedule, ERAS["modern"])] == [
-        "virtio_net_handle_tx_bh", "virtio_net_tx_bh"]
-    assert [s.key for s in callers(schedule, ERAS["newest"])] == ["replay_bh_schedule_event"]
-
-
-def test_steps_filters_by_era_and_scenario() -> None:
-    lesson_send = [s.key for s in steps(ERAS["lesson"], "send")]
-    assert "virtqueue_add_split" not in lesson_send and "netif_rx_ni" in lesson_send
+def test_steps_filters_by_era() -> None:
+    lesson = [s.key for s in steps(ERAS["lesson"])]
+    assert "virtqueue_add_split" not in lesson and "netif_rx_ni" in lesson
     assert "netif_rx_ni" not in [s.key for s in steps(ERAS["modern"])]
-    setup_keys = [s.key for s in steps(scenario="setup")]
-    assert setup_keys[0] == "net_init_clients" and "vp_find_one_vq_msix" in setup_keys
 
 
 def test_lookup_by_key_or_by_any_versions_function_name() -> None:
@@ -169,7 +145,7 @@ def test_unknown_era() -> None:
 
 def test_place_is_what_every_event_of_the_step_carries() -> None:
     from vtrace.catalog import place
-    from vtrace.engine import SendParams, send
+    from vtrace.scenarios.send import SendParams, send
 
     events = list(send(SendParams(frames=2), ERAS["modern"], 1))
     for event in events:

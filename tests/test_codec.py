@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from vtrace.catalog import era
 from vtrace.codec import DecodeError, decode_line, encode, read_stream
-from vtrace.engine import SendParams, send
 from vtrace.model import SCHEMA_VERSION, Event, Header, Source
+from vtrace.scenarios.send import SendParams, send
 
 
 def test_every_event_of_a_replay_survives_the_round_trip() -> None:

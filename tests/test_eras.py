@@ -7,9 +7,9 @@ import io
 import pytest
 
 from vtrace.catalog import CATALOG, ERAS, Era
-from vtrace.engine import SendParams, send
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.plain import PlainRenderer
+from vtrace.scenarios.send import SendParams, send
 
 # The first frame's way from the application to the host stack (tables 1a to 1e).
 GUEST = ["sendto", "__sys_sendto", "udp_sendmsg", "__dev_queue_xmit", "dev_hard_start_xmit",

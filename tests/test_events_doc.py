@@ -11,8 +11,9 @@ import pytest
 
 from vtrace.catalog import ERAS, era
 from vtrace.codec import decode_line
-from vtrace.engine import SendParams, send, setup
 from vtrace.model import ACTORS, Event, Header, Kind, Layer, Phase, Source
+from vtrace.scenarios.send import SendParams, send
+from vtrace.scenarios.setup import setup
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "events.md"
 NESTED = ("ring", "writes")  # detail keys whose values map ring fields to numbers

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from vtrace.catalog import era
-from vtrace.engine import SendParams, send
 from vtrace.model import ACTORS, Event, Kind, Layer, Phase, Place
 from vtrace.renderers.folding import batch_of, fold, in_summary
+from vtrace.scenarios.send import SendParams, send
 
 
 def make(seq: int, frame: int | None, step: str = "start_xmit", src: str = "virtio_net",

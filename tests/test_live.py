@@ -10,13 +10,12 @@ from diagram_fixtures import assert_snapshot
 from fake_terminal import Terminal
 from rich.console import Console
 
-from vtrace.engine import SendParams
 from vtrace.renderers.live import LiveRenderer, LiveState
-from vtrace.session import replay_send
+from vtrace.session import replayed
 
 
 def screen_after(events: int, lang: str = "en", width: int = 100) -> str:
-    session = replay_send(SendParams(frames=2), "modern", 1)
+    session = replayed("send", {"frames": 2}, "modern", 1)
     state = LiveState(session.header, lang, keys_hint=False)
     for count, event in enumerate(session.events()):
         state.update(event)
@@ -57,7 +56,7 @@ def test_the_renderer_ends_with_the_final_state_coloured_only_when_told(
         monkeypatch: pytest.MonkeyPatch, colour: bool) -> None:
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
-    session = replay_send(SendParams(frames=1), "modern", 1)
+    session = replayed("send", {"frames": 1}, "modern", 1)
     out = Terminal()
     LiveRenderer(colour=colour).render(session.header, session.events(), out)
     text = out.getvalue()

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ElementTree
 from diagram_fixtures import hostile_events, hostile_header, recorded
 
 from vtrace.catalog import era
-from vtrace.engine import SendParams, send
 from vtrace.renderers.overview import OverviewRenderer, overview_hops, overview_source
+from vtrace.scenarios.send import SendParams, send
 
 
 def path(**params: object) -> list[tuple[str, str, str]]:

@@ -8,8 +8,8 @@ import pytest
 from fake_terminal import Terminal
 
 from vtrace.catalog import era
-from vtrace.engine import SendParams, send
 from vtrace.renderers.progress import REDRAW_EVERY, progress
+from vtrace.scenarios.send import SendParams, send
 
 
 def frames(count: int) -> list[object]:

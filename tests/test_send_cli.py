@@ -92,17 +92,17 @@ def test_an_unwritable_events_path_fails_before_any_output(tmp_path: Path) -> No
 
 def test_ctrl_c_prints_the_summary_so_far_and_keeps_only_complete_lines(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import vtrace.session as session
+    from vtrace.scenarios.send import SendScenario
 
-    real_send = session.send
+    real_run = SendScenario.run
 
     def interrupted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        for count, event in enumerate(real_send(*args, **kwargs)):  # type: ignore[arg-type]
+        for count, event in enumerate(real_run(*args, **kwargs)):  # type: ignore[arg-type]
             if count == 100:
                 raise KeyboardInterrupt
             yield event
 
-    monkeypatch.setattr(session, "send", interrupted)
+    monkeypatch.setattr(SendScenario, "run", interrupted)
     path = tmp_path / "run.jsonl"
     code, out, _ = run("send", "-n", "50", "--events", str(path), "--view", "plain")
     assert code == 130

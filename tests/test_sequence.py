@@ -17,11 +17,11 @@ from diagram_fixtures import (
 )
 
 from vtrace.catalog import era
-from vtrace.engine import SendParams, send
 from vtrace.model import ACTORS, Event, Header, Kind
 from vtrace.renderers.base import RenderError
 from vtrace.renderers.escape import clean
 from vtrace.renderers.sequence import SequenceRenderer, sequence_source
+from vtrace.scenarios.send import SendParams, send
 
 
 def render(header: Header, events: list[Event] | object, output_format: str = "svg",

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["OutputError", "atomic_output", "check_writable"]
+__all__ = ["OutputError", "atomic_output", "check_writable", "same_file"]
 
 
 class OutputError(Exception):
@@ -46,6 +46,20 @@ def check_writable(path: str) -> None:
         raise OutputError(f"{path}: directory {str(parent)!r} is not writable")
     if target.exists() and not os.access(target, os.W_OK):
         raise OutputError(f"{path}: file is not writable")
+
+
+def same_file(output: str, source: str) -> bool:
+    """Whether writing ``output`` would replace ``source`` (links followed), so that a
+    command can refuse to overwrite the file it reads."""
+    if "-" in (output, source):
+        return False
+    target, read = _resolved(output), _resolved(source)
+    if target == read:
+        return True
+    try:
+        return os.path.samefile(target, read)
+    except OSError:
+        return False
 
 
 @contextmanager

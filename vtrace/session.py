@@ -1,31 +1,28 @@
-"""A session: one scenario's header and event stream, counted as it flows.
+"""A session: one stream's header and events, counted as they flow.
 
-The CLI builds a session from options (a replay) or from a recorded file,
-optionally tees it to a JSON Lines file, paces it for a class to follow,
-and hands it to a renderer.
+The CLI builds a session from a replay or from a recorded file, optionally
+tees it to a JSON Lines file, paces it for a class to follow, and hands it to
+a renderer. The scenario is found from the header, so a recording counts the
+same as the replay that made it.
 """
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vtrace import __version__
-from vtrace.catalog import era as era_named
 from vtrace.codec import read_stream
-from vtrace.engine import SendParams, send, setup
 from vtrace.model import Event, Header, Kind
+from vtrace.scenarios import Scenario, of, replay
 from vtrace.tally import Tally
 
 __all__ = [
     "Session",
     "from_file",
     "paced",
-    "replay_send",
-    "replay_setup",
+    "replayed",
     "stepped",
 ]
 
@@ -34,29 +31,22 @@ __all__ = [
 class Session:
     header: Header
     source: Iterable[Event]
-    tally: Tally = field(default_factory=Tally)
+    scenario: Scenario = field(init=False)
+    tally: Tally = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scenario = of(self.header)
+        self.tally = Tally(self.scenario.calls, self.scenario.notes)
 
     def events(self) -> Iterator[Event]:
-        """The stream, counted as it flows.
-
-        Everything built so far (catalog, renderers, the ring) lives as long as
-        the run: moving it out of the collector's reach keeps full collections,
-        which a long stream triggers again and again, from re-scanning it.
-        """
-        gc.freeze()
+        """The stream, counted as it flows."""
         return self.tally.watch(self.source)
 
 
-def replay_send(params: SendParams, era: str, seed: int, argv: tuple[str, ...] = ()) -> Session:
-    """A replay of ``vtrace send`` with these parameters."""
-    header = Header(__version__, "send", {**params.as_dict(), "era": era}, seed, argv)
-    return Session(header, send(params, era_named(era), seed))
-
-
-def replay_setup(era: str, seed: int, argv: tuple[str, ...] = ()) -> Session:
-    """A replay of ``vtrace setup``: the tap, the device and the driver coming to exist."""
-    header = Header(__version__, "setup", {"era": era}, seed, argv)
-    return Session(header, setup(era_named(era), seed))
+def replayed(name: str, given: Mapping[str, Any], era: str, seed: int,
+             argv: tuple[str, ...] = ()) -> Session:
+    """A replay of scenario ``name`` with ``given`` parameters over its defaults."""
+    return Session(*replay(name, given, era, seed, argv))
 
 
 def from_file(lines: Iterable[str]) -> Session:

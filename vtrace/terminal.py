@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any
 
 __all__ = ["colour_allowed", "is_interactive", "keypresses"]
 
 
-def is_interactive(stream: IO[Any]) -> bool:
+def is_interactive(stream: IO[Any], environ: Mapping[str, str] | None = None) -> bool:
     """A real terminal that can move its cursor: not a pipe, not TERM=dumb."""
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and os.environ.get("TERM", "") != "dumb"
+    return bool(isatty and isatty()) and (environ or os.environ).get("TERM", "") != "dumb"
 
 
-def colour_allowed(stream: IO[Any]) -> bool:
-    return is_interactive(stream) and "NO_COLOR" not in os.environ
+def colour_allowed(stream: IO[Any], environ: Mapping[str, str] | None = None) -> bool:
+    return is_interactive(stream, environ) and "NO_COLOR" not in (environ or os.environ)
 
 
 @contextmanager

@@ -2,9 +2,9 @@
 
 The catalog is data (``send_steps``, ``setup_steps``, and their Chinese texts
 in ``zh_send`` and ``zh_setup``); this module assembles it and walks it: which
-steps an era has, what a step calls and who calls it in that era, and
-finding a step by name. Line numbers come from the Linux and QEMU trees
-listed in ``docs/sources.md``.
+steps an era has, the ``Place`` of a step in a version, and finding a step by
+name, from either side (a replay's key or a traced function's name). Line
+numbers come from the Linux and QEMU trees listed in ``docs/sources.md``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ __all__ = [
     "Text",
     "UnknownEra",
     "UnknownStep",
-    "callees",
-    "callers",
     "era",
     "find",
     "first_present",
@@ -74,10 +72,6 @@ def _assemble() -> dict[str, Step]:
             if item.key in catalog:
                 raise ValueError(f"step {item.key!r} is in the catalog twice")
             catalog[item.key] = _with_chinese(item, chinese.get(item.key, {}))
-    for item in catalog.values():
-        missing = [key for key in item.calls if key not in catalog]
-        if missing:
-            raise ValueError(f"step {item.key!r} calls unknown steps {missing}")
     return catalog
 
 
@@ -112,39 +106,11 @@ def first_present(chosen: Era, *keys: str) -> str:
     return keys[-1]
 
 
-def steps(chosen: Era | None = None, scenario: str | None = None) -> Iterator[Step]:
-    """Catalog steps in path order, only those the era has and the scenario uses."""
+def steps(chosen: Era | None = None) -> Iterator[Step]:
+    """Catalog steps in catalog order, only those the era has."""
     for item in CATALOG.values():
-        if scenario is not None and item.scenario != scenario:
-            continue
         if chosen is None or present(item, chosen):
             yield item
-
-
-def callees(step: Step, chosen: Era) -> tuple[Step, ...]:
-    """What ``step`` calls next in the era; a callee the era lacks is replaced by its own."""
-    found: dict[str, Step] = {}
-    pending = list(step.calls)
-    seen: set[str] = set()
-    while pending:
-        key = pending.pop(0)
-        if key in seen:
-            continue
-        seen.add(key)
-        callee = CATALOG[key]
-        if present(callee, chosen):
-            found[key] = callee
-        else:
-            pending[:0] = callee.calls
-    return tuple(found.values())
-
-
-def callers(step: Step, chosen: Era) -> tuple[Step, ...]:
-    """The steps of the era that call ``step`` next."""
-    return tuple(
-        other for other in CATALOG.values()
-        if present(other, chosen) and step in callees(other, chosen)
-    )
 
 
 def names() -> list[str]:

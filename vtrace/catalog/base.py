@@ -34,21 +34,14 @@ Text = Mapping[str, str]  # language -> sentence
 class Era:
     """A pair of versions whose code paths vtrace replays.
 
-    The flags record behaviour that differs between the versions, read from
-    their sources (see ``docs/sources.md``).
+    How a path behaves differently in an era is the scenario's business
+    (``vtrace.scenarios.send.eras``, for example), read from the era's sources.
     """
 
     name: str
     linux: str
     qemu: str
     label: str
-    napi_tx: bool  # the virtio_net ``napi_tx`` module parameter's default
-    xmit_more: str = "netdev_xmit_more()"  # what start_xmit reads for "more frames follow"
-    bql: bool = False  # byte queue limits decide the kick (__netdev_tx_sent_queue)
-    napi_reclaims_only: bool = False  # with NAPI TX, start_xmit leaves all reclaiming to NAPI
-    disable_cb_writes_used_event: bool = True  # 4.19 only sets its shadow flag
-    bh_new: str = "qemu_bh_new_guarded"  # how virtio-net creates its TX bottom half
-    realize_all_queues: bool = False  # realize adds every queue pair, not only pair 0
 
     @property
     def versions(self) -> Mapping[str, str]:
@@ -56,12 +49,9 @@ class Era:
 
 
 ERAS: Mapping[str, Era] = {
-    "lesson": Era("lesson", "4.19", "3.1", "Linux 4.19 + QEMU 3.1 (the 2019 lesson)",
-                  napi_tx=False, xmit_more="skb->xmit_more", bh_new="qemu_bh_new",
-                  realize_all_queues=True, disable_cb_writes_used_event=False),
-    "modern": Era("modern", "6.1", "7.2", "Linux 6.1 + QEMU 7.2 (Debian 12)", napi_tx=True),
-    "newest": Era("newest", "7.2", "10.2", "Linux 7.2 + QEMU 10.2", napi_tx=True, bql=True,
-                  napi_reclaims_only=True),
+    "lesson": Era("lesson", "4.19", "3.1", "Linux 4.19 + QEMU 3.1 (the 2019 lesson)"),
+    "modern": Era("modern", "6.1", "7.2", "Linux 6.1 + QEMU 7.2 (Debian 12)"),
+    "newest": Era("newest", "7.2", "10.2", "Linux 7.2 + QEMU 10.2"),
 }
 
 #: Every version of each project that some era uses, oldest first.
@@ -107,10 +97,8 @@ class Step:
     phase: Phase
     cost_ns: int  # modelled cost, not a measurement
     text: Text
-    calls: tuple[str, ...] = ()  # catalog keys of what it calls next, in order
     lesson: Text = field(default_factory=dict)  # where the 2019 lesson tells it differently
     notes: Mapping[str, Text] = field(default_factory=dict)  # version -> what is particular
-    scenario: str = "send"
 
     @property
     def layer(self) -> Layer:
@@ -123,13 +111,12 @@ def at(**by_version: int | None) -> dict[str, Site]:
 
 
 def step(key: str, project: str, file: str | None, sites: Mapping[str, Site], actor: str,
-         phase: Phase, cost_ns: int, en: str, *, calls: tuple[str, ...] = (),
-         lesson: str | None = None, notes: Mapping[str, str] | None = None,
-         function: str | None = None, scenario: str = "send") -> Step:
+         phase: Phase, cost_ns: int, en: str, *, lesson: str | None = None,
+         notes: Mapping[str, str] | None = None, function: str | None = None) -> Step:
     """A step with its English texts; the Chinese ones are merged in by the package."""
     return Step(key, function or key, project, file, dict(sites), actor, phase, cost_ns,
-                {"en": en}, calls, {"en": lesson} if lesson else {},
-                {version: {"en": note} for version, note in (notes or {}).items()}, scenario)
+                {"en": en}, {"en": lesson} if lesson else {},
+                {version: {"en": note} for version, note in (notes or {}).items()})
 
 
 def site_of(step: Step, chosen: Era) -> tuple[str, str | None, int | None, str] | None:

@@ -1,9 +1,9 @@
 """Catalog data: the functions a frame passes through from ``sendto`` to the host, and back.
 
 Line numbers are definition lines in the trees listed in ``docs/sources.md``;
-``None`` means the function exists there but its line was not read. The
-``calls`` of a step are what runs next on the path, including a hop across
-a boundary (a system call, a VM exit, an eventfd, an interrupt).
+``None`` means the function exists there but its line was not read. What
+runs before and after a step is not written here: ``vtrace.scenarios.paths``
+reads it off the replays, so it cannot disagree with them.
 """
 
 from __future__ import annotations
@@ -27,26 +27,23 @@ KVM_ALL = "accel/kvm/kvm-all.c"
 STEPS: tuple[Step, ...] = (
     # -- guest user space and stack ----------------------------------------------------------
     step("sendto", "app", None, {}, "app", Phase.APP, 400,
-         "The application hands one UDP datagram to the kernel with the sendto() system call.",
-         calls=("__sys_sendto",)),
+         "The application hands one UDP datagram to the kernel with the sendto() system call."),
     step("__sys_sendto", "linux", "net/socket.c", at(v4_19=None, v6_1=2120, v7_2=2217),
          "stack", Phase.APP, 250,
          "The kernel side of sendto(): find the socket behind the file descriptor, wrap the "
-         "user's buffer in a message and pass it to the protocol's sendmsg.",
-         calls=("udp_sendmsg",)),
+         "user's buffer in a message and pass it to the protocol's sendmsg."),
     step("udp_sendmsg", "linux", "net/ipv4/udp.c", at(v4_19=None, v6_1=1067, v7_2=1233),
          "stack", Phase.APP, 700,
          "UDP routes the destination, builds an skb with the payload behind UDP and IP headers "
-         "and sends it down through IP toward the network device.", calls=("__dev_queue_xmit",)),
+         "and sends it down through IP toward the network device."),
     step("__dev_queue_xmit", "linux", DEV, at(v4_19=None, v6_1=4277, v7_2=4813), "stack",
          Phase.XMIT, 250,
          "Pick a transmit queue of the virtio NIC and pass the skb through its queueing "
-         "discipline; when the queue is free, the skb goes on to the driver.",
-         calls=("dev_hard_start_xmit",)),
+         "discipline; when the queue is free, the skb goes on to the driver."),
     step("dev_hard_start_xmit", "linux", DEV, at(v4_19=None, v6_1=3701, v7_2=3937), "stack",
          Phase.XMIT, 200,
          "Hand the skb to the driver's ndo_start_xmit, saying whether more packets are right "
-         "behind it (the xmit_more hint).", calls=("start_xmit",),
+         "behind it (the xmit_more hint).",
          notes={"4.19": "Linux 4.19 carries the hint in the skb itself: skb->xmit_more.",
                 "6.1": "By Linux 5.2 the hint had left the skb; drivers read it with "
                        "netdev_xmit_more().",
@@ -57,8 +54,6 @@ STEPS: tuple[Step, ...] = (
          Phase.XMIT, 120,
          "virtio_net's transmit function: take back buffers the device has finished with, put "
          "this skb on the TX virtqueue, then decide whether the device must be notified.",
-         calls=("virtqueue_disable_cb", "free_old_xmit_skbs", "virtqueue_enable_cb_delayed",
-                "xmit_skb", "virtqueue_kick_prepare", "virtqueue_notify"),
          notes={"4.19": "Linux 4.19: kick = !skb->xmit_more. NAPI TX is off, so used buffers "
                         "are reclaimed here, on the next transmit.",
                 "6.1": "Linux 6.1: kick = !netdev_xmit_more(). With NAPI TX (the default) it "
@@ -80,7 +75,7 @@ STEPS: tuple[Step, ...] = (
          {"4.19": Site(1363), "6.1": Site(1625), "7.2": Site(953, function="free_old_xmit")},
          "virtio_net", Phase.COMPLETE, 80,
          "Take back every buffer the device has returned on the used ring since last time and "
-         "free its skb; its descriptors go back on the free list.", calls=("virtqueue_get_buf",),
+         "free its skb; its descriptors go back on the free list.",
          notes={"7.2": "Linux 7.2 names it free_old_xmit; through __free_old_xmit it also "
                        "reports the completed bytes to byte queue limits "
                        "(netdev_tx_completed_queue)."}),
@@ -105,21 +100,21 @@ STEPS: tuple[Step, ...] = (
     step("xmit_skb", "linux", VN, at(v4_19=1515, v6_1=1839, v7_2=3278), "virtio_net",
          Phase.XMIT, 150,
          "Put the 12-byte virtio_net_hdr (checksum and segmentation hints) in front of the "
-         "frame and describe both as a scatter-gather list.", calls=("virtnet_add_outbuf",),
+         "frame and describe both as a scatter-gather list.",
          notes={"7.2": "Linux 7.2 fills the header with virtio_net_hdr_tnl_from_skb, which "
                        "knows UDP tunnel offloads, and adds the buffer through "
                        "virtnet_add_outbuf."}),
     step("virtnet_add_outbuf", "linux", VN, at(v7_2=561), "virtio_net", Phase.XMIT, 30,
          "Tag the token with the buffer's type (an skb here), so that completion knows how to "
-         "free it, then add the buffer.", calls=("virtqueue_add_outbuf",)),
+         "free it, then add the buffer."),
     step("virtqueue_add_outbuf", "linux", VR, at(v4_19=484, v6_1=2164, v7_2=2926), "virtio_net",
          Phase.XMIT, 40,
          "Add a buffer the device may only read (an 'out' buffer), given as one scatter-gather "
-         "list.", calls=("virtqueue_add",)),
+         "list."),
     step("virtqueue_add", "linux", VR, at(v4_19=259, v6_1=2099, v7_2=2856), "virtio_net",
          Phase.XMIT, 40,
          "Add a chain of buffers through the code for the queue's ring layout; vtrace's queue "
-         "is a split ring.", calls=("virtqueue_add_split",),
+         "is a split ring.",
          notes={"4.19": "Linux 4.19 has one implementation: virtqueue_add itself fills the "
                         "descriptors, avail->ring and avail->idx.",
                 "6.1": "Linux 6.1 picks virtqueue_add_split or virtqueue_add_packed; the split "
@@ -144,17 +139,16 @@ STEPS: tuple[Step, ...] = (
     step("virtqueue_kick", "linux", VR, at(v4_19=620, v6_1=2275, v7_2=3129), "virtio_net",
          Phase.KICK, 50,
          "virtqueue_kick_prepare and virtqueue_notify in one call. Other drivers use it; "
-         "virtio_net's start_xmit does not.", calls=("virtqueue_kick_prepare", "virtqueue_notify"),
+         "virtio_net's start_xmit does not.",
          lesson="This is the call the lesson shows at the end of start_xmit; the replay shows "
                 "the two calls start_xmit really makes."),
     step("virtqueue_notify", "linux", VR, at(v4_19=592, v6_1=2247, v7_2=3101), "virtio_net",
          Phase.KICK, 20,
          "Call the transport's notify hook for this queue; if the hook fails, mark the queue "
-         "broken.", calls=("vp_notify",)),
+         "broken."),
     step("vp_notify", "linux", VPC, at(v4_19=44, v6_1=41, v7_2=51), "virtio_net", Phase.KICK, 40,
          "Write the queue's index to its notify address in the device's PCI BAR. That one store "
          "is the kick, and the guest cannot complete it on its own.",
-         calls=("handle_ept_misconfig",),
          notes={"7.2": "When VIRTIO_F_NOTIFICATION_DATA is negotiated, Linux 7.2 uses "
                        "vp_notify_with_data instead: a 32-bit write that also carries the ring "
                        "position."}),
@@ -164,19 +158,16 @@ STEPS: tuple[Step, ...] = (
          "kvm", Phase.EXIT, 900,
          "VM exit: the store hit a guest page that EPT marks as MMIO, so the CPU leaves the "
          "guest and KVM handles the exit on the same physical CPU.",
-         calls=("kvm_io_bus_write", "vcpu_mmio_write"),
          notes={"4.19": "In Linux 4.19 all of VMX is one file, arch/x86/kvm/vmx.c; it later "
                         "moved to arch/x86/kvm/vmx/vmx.c."}),
     step("kvm_io_bus_write", "linux", "virt/kvm/kvm_main.c", at(v4_19=3554, v6_1=5284, v7_2=5881),
          "kvm", Phase.EXIT, 80,
          "Look the address up on KVM's fast MMIO bus, where QEMU registers an ioeventfd for "
-         "each queue's notify address; a match is handled inside the kernel.",
-         calls=("ioeventfd_write",)),
+         "each queue's notify address; a match is handled inside the kernel."),
     step("ioeventfd_write", "linux", "virt/kvm/eventfd.c", at(v4_19=740, v6_1=752, v7_2=805),
          "kvm", Phase.EXIT, 120,
          "Signal the eventfd and go straight back into the guest: the vCPU thread never "
          "returns to QEMU. QEMU's main loop wakes up on the eventfd instead.",
-         calls=("virtio_queue_host_notifier_read",),
          lesson="The lesson draws the kick as a VM exit that returns to QEMU's vCPU thread. "
                 "With ioeventfd, on by default for virtio-net-pci, KVM handles the kick itself "
                 "and the vCPU goes straight back to the guest; --no-ioeventfd replays the "
@@ -185,13 +176,12 @@ STEPS: tuple[Step, ...] = (
     step("vcpu_mmio_write", "linux", "arch/x86/kvm/x86.c", at(v4_19=4873, v6_1=7156, v7_2=7316),
          "kvm", Phase.EXIT, 300,
          "Nothing in the kernel claims the address, so KVM fills kvm_run with KVM_EXIT_MMIO and "
-         "returns from the KVM_RUN ioctl to QEMU's vCPU thread.", calls=("kvm_cpu_exec",)),
+         "returns from the KVM_RUN ioctl to QEMU's vCPU thread."),
     # -- QEMU: the notification --------------------------------------------------------------
     step("kvm_cpu_exec", "qemu", KVM_ALL, at(v3_1=1942, v7_2=2869, v10_2=3154), "virtio-net",
          Phase.DEVICE, 600,
          "QEMU's vCPU thread comes back from KVM_RUN, sees KVM_EXIT_MMIO and dispatches the "
          "write through address_space_rw to the memory region that owns the address.",
-         calls=("virtio_pci_notify_write",),
          notes={"3.1": "In QEMU 3.1 the vCPU thread runs qemu_kvm_cpu_thread_fn in cpus.c, and "
                        "the memory dispatch code is in memory.c.",
                 "7.2": "In QEMU 7.2 the vCPU thread runs kvm_vcpu_thread_fn in "
@@ -201,28 +191,26 @@ STEPS: tuple[Step, ...] = (
     step("virtio_pci_notify_write", "qemu", QVP, at(v3_1=1355, v7_2=1467, v10_2=1782),
          "virtio-net", Phase.DEVICE, 60,
          "The notify region's write handler: turn the offset of the write into a queue number "
-         "and notify that queue.", calls=("virtio_queue_notify",)),
+         "and notify that queue."),
     step("virtio_queue_notify", "qemu", QV, at(v3_1=1545, v7_2=2919, v10_2=2492), "virtio-net",
          Phase.DEVICE, 40,
          "Notify one queue: if its ioeventfd handling is on, signal the host notifier; "
          "otherwise call the queue's output handler directly, as here.",
-         calls=("virtio_net_handle_tx_bh",),
          notes={"3.1": "QEMU 3.1 chooses by testing vq->handle_aio_output.",
                 "7.2": "QEMU 7.2 chooses by testing vq->host_notifier_enabled.",
                 "10.2": "QEMU 10.2 chooses by testing vq->host_notifier_enabled."}),
     step("virtio_queue_host_notifier_read", "qemu", QV, at(v3_1=2467, v7_2=4203, v10_2=3955),
          "virtio-net", Phase.DEVICE, 400,
          "QEMU's main loop wakes on the queue's eventfd, clears it and runs the queue's "
-         "handler.", calls=("virtio_queue_notify_vq",)),
+         "handler."),
     step("virtio_queue_notify_vq", "qemu", QV, at(v3_1=1531, v7_2=2901, v10_2=2474),
          "virtio-net", Phase.DEVICE, 40,
          "Call the output handler registered for this queue; for a TX queue that is "
-         "virtio_net_handle_tx_bh.", calls=("virtio_net_handle_tx_bh",)),
+         "virtio_net_handle_tx_bh."),
     step("virtio_net_handle_tx_bh", "qemu", QVN, at(v3_1=1451, v7_2=2760, v10_2=2849),
          "virtio-net", Phase.DEVICE, 60,
          "Do not transmit yet: set tx_waiting, turn off guest notifications for the queue and "
          "schedule the TX bottom half, so that one pass can drain many buffers.",
-         calls=("virtio_queue_set_notification", "replay_bh_schedule_event"),
          notes={"10.2": "QEMU 10.2 schedules through replay_bh_schedule_event, and drops the "
                         "data if vhost has taken over the queue."}),
     step("virtio_queue_set_notification", "qemu", QV, at(v3_1=328, v7_2=973, v10_2=590),
@@ -235,7 +223,7 @@ STEPS: tuple[Step, ...] = (
     step("replay_bh_schedule_event", "qemu", "replay/replay-events.c", at(v10_2=125),
          "virtio-net", Phase.DEVICE, 20,
          "Record/replay's way to schedule a bottom half; with record/replay off, as here, it "
-         "simply calls qemu_bh_schedule.", calls=("qemu_bh_schedule",)),
+         "simply calls qemu_bh_schedule."),
     step("qemu_bh_schedule", "qemu", "util/async.c", at(v3_1=None, v7_2=225, v10_2=234),
          "virtio-net", Phase.DEVICE, 40,
          "Mark the bottom half as scheduled and wake the event loop; the main loop runs it on "
@@ -244,19 +232,15 @@ STEPS: tuple[Step, ...] = (
          Phase.DEVICE, 150,
          "The TX bottom half: flush the queue. After a whole burst it schedules itself again; "
          "otherwise it turns notifications back on and flushes once more, so that a buffer "
-         "added meanwhile is not missed.",
-         calls=("virtio_net_flush_tx", "virtio_queue_set_notification",
-                "replay_bh_schedule_event")),
+         "added meanwhile is not missed."),
     step("virtio_net_flush_tx", "qemu", QVN, at(v3_1=1325, v7_2=2628, v10_2=2716), "virtio-net",
          Phase.DEVICE, 60,
          "Loop: pop an element, send its bytes to the peer, return it on the used ring and "
-         "maybe interrupt the guest.",
-         calls=("virtqueue_pop", "qemu_sendv_packet_async", "virtqueue_push", "virtio_notify")),
+         "maybe interrupt the guest."),
     step("virtqueue_pop", "qemu", QV, at(v3_1=850, v7_2=2230, v10_2=2007), "virtio-net",
          Phase.DEVICE, 120,
          "Take the next available element: read avail->ring at last_avail_idx, walk its "
          "descriptor chain and map the guest buffers into QEMU's address space.",
-         calls=("virtqueue_split_pop",),
          notes={"3.1": "QEMU 3.1 has one implementation, for the split ring, in "
                        "virtqueue_pop itself.",
                 "7.2": "QEMU 7.2 dispatches to virtqueue_split_pop or virtqueue_packed_pop.",
@@ -270,42 +254,40 @@ STEPS: tuple[Step, ...] = (
     step("qemu_sendv_packet_async", "qemu", "net/net.c", at(v3_1=744, v7_2=839, v10_2=883),
          "net-queue", Phase.BACKEND, 60,
          "Pass the packet through any netdev filters, then to the peer's incoming queue; the "
-         "peer of this NIC is the tap back end.", calls=("qemu_net_queue_send_iov",)),
+         "peer of this NIC is the tap back end."),
     step("qemu_net_queue_send_iov", "qemu", "net/queue.c", at(v3_1=210, v7_2=232, v10_2=221),
          "net-queue", Phase.BACKEND, 40,
          "Deliver the packet now if the queue is idle and the peer can take it; otherwise "
          "append it and return 0, which makes virtio-net wait. After a delivery it flushes "
-         "packets queued earlier.", calls=("qemu_deliver_packet_iov",)),
+         "packets queued earlier."),
     step("qemu_deliver_packet_iov", "qemu", "net/net.c", at(v3_1=713, v7_2=795, v10_2=828),
          "net-queue", Phase.BACKEND, 40,
          "Call the receiving client's receive_iov, here tap_receive_iov.",
-         calls=("tap_receive_iov",),
          notes={"10.2": "QEMU 10.2 adds a reentrancy guard here."}),
     step("tap_receive_iov", "qemu", "net/tap.c", at(v3_1=116, v7_2=117, v10_2=137), "tap",
          Phase.BACKEND, 40,
          "The tap was opened with IFF_VNET_HDR, so the guest's virtio_net_hdr goes through "
-         "unchanged in front of the frame.", calls=("tap_write_packet",)),
+         "unchanged in front of the frame."),
     step("tap_write_packet", "qemu", "net/tap.c", at(v3_1=100, v7_2=101, v10_2=123), "tap",
          Phase.BACKEND, 80,
          "writev() the header and the frame to the tap's file descriptor: a system call into "
          "the host kernel. If the tap is full, it waits until it is writable and returns 0.",
-         calls=("tun_chr_write_iter",),
          notes={"10.2": "QEMU 10.2 wraps the writev() in RETRY_ON_EINTR."}),
     # -- host kernel -------------------------------------------------------------------------
     step("tun_chr_write_iter", "linux", TUN, at(v4_19=1979, v6_1=2030, v7_2=1998), "tun",
          Phase.HOST, 500,
          "The tun character device's write handler: the bytes QEMU wrote become a packet "
-         "arriving on the tap interface.", calls=("tun_get_user",)),
+         "arriving on the tap interface."),
     step("tun_get_user", "linux", TUN, at(v4_19=1706, v6_1=1742, v7_2=1700), "tun", Phase.HOST,
          700,
          "Read the virtio_net_hdr, copy the frame into a new skb and apply the header's "
-         "checksum and segmentation hints to it.", calls=("tun_rx_batched", "netif_rx_ni"),
+         "checksum and segmentation hints to it.",
          notes={"7.2": "Linux 7.2 applies the header through tun_vnet_hdr_tnl_to_skb in "
                        "drivers/net/tun_vnet.h, which also knows UDP tunnel offloads."}),
     step("tun_rx_batched", "linux", TUN, at(v4_19=1524, v6_1=1537, v7_2=1481), "tun", Phase.HOST,
          60,
          "Hand the skb to the host's network stack with bottom halves disabled, in batches "
-         "when rx_batched is set and more packets follow.", calls=("netif_receive_skb",),
+         "when rx_batched is set and more packets follow.",
          lesson="The lesson shows netif_rx_ni() here. That branch is built only with "
                 "CONFIG_4KSTACKS (32-bit); on x86-64, tun_get_user goes through "
                 "tun_rx_batched() to netif_receive_skb()."),
@@ -332,22 +314,20 @@ STEPS: tuple[Step, ...] = (
          Phase.COMPLETE, 40,
          "Ask virtio_should_notify whether the guest wants an interrupt: with EVENT_IDX, only "
          "if used_event lies among the entries used since the last interrupt.",
-         calls=("msix_notify",),
          notes={"10.2": "When the device runs in an IOThread, QEMU 10.2 raises the interrupt "
                         "through an irqfd instead."}),
     step("msix_notify", "qemu", "hw/pci/msix.c", at(v3_1=None, v7_2=516, v10_2=540),
          "virtio-net", Phase.INTERRUPT, 1500,
          "Send the MSI-X message of the TX queue's vector; KVM injects the interrupt into the "
-         "vCPU.", calls=("vring_interrupt",)),
+         "vCPU."),
     step("vring_interrupt", "linux", VR, at(v4_19=936, v6_1=2455, v7_2=3302), "virtio_net",
          Phase.INTERRUPT, 250,
          "The guest's interrupt handler for the queue: if the used ring holds new entries, run "
-         "the queue's callback.", calls=("skb_xmit_done",)),
+         "the queue's callback."),
     step("skb_xmit_done", "linux", VN, at(v4_19=349, v6_1=411, v7_2=766), "virtio_net",
          Phase.INTERRUPT, 50,
          "The TX queue's callback: turn further TX interrupts off, then let NAPI reclaim the "
          "buffers, or without NAPI TX just wake the queue.",
-         calls=("virtqueue_disable_cb", "virtqueue_napi_schedule"),
          notes={"4.19": "napi_tx is off by default in Linux 4.19: the interrupt only wakes the "
                         "queue, and buffers are reclaimed on the next start_xmit.",
                 "6.1": "napi_tx is on by default in Linux 6.1 (it was off in 4.19 and 5.2): "
@@ -356,12 +336,11 @@ STEPS: tuple[Step, ...] = (
                        "through virtnet_tx_wake_queue."}),
     step("virtqueue_napi_schedule", "linux", VN, at(v4_19=326, v6_1=388, v7_2=725),
          "virtio_net", Phase.INTERRUPT, 60,
-         "Schedule the queue's NAPI poll, which runs soon after in softirq context.",
-         calls=("virtnet_poll_tx",)),
+         "Schedule the queue's NAPI poll, which runs soon after in softirq context."),
     step("virtnet_poll_tx", "linux", VN, at(v4_19=1489, v6_1=1793, v7_2=3223), "virtio_net",
          Phase.COMPLETE, 200,
          "The TX NAPI poll: reclaim completed buffers, wake the queue if it was stopped for "
-         "lack of room, and turn interrupts back on.", calls=("free_old_xmit_skbs",),
+         "lack of room, and turn interrupts back on.",
          notes={"4.19": "Linux 4.19 has it, but napi_tx is off by default, so it does not "
                         "run."}),
 )

@@ -23,10 +23,8 @@ EVENTFD = "virt/kvm/eventfd.c"
 
 
 def _setup(key: str, project: str, file: str, sites: Mapping[str, Site], actor: str,
-           cost_ns: int, en: str, *, calls: tuple[str, ...] = (),
-           notes: Mapping[str, str] | None = None) -> Step:
-    return step(key, project, file, sites, actor, Phase.SETUP, cost_ns, en, calls=calls,
-                notes=notes, scenario="setup")
+           cost_ns: int, en: str, *, notes: Mapping[str, str] | None = None) -> Step:
+    return step(key, project, file, sites, actor, Phase.SETUP, cost_ns, en, notes=notes)
 
 
 STEPS: tuple[Step, ...] = (
@@ -35,48 +33,38 @@ STEPS: tuple[Step, ...] = (
            2000,
            "At start-up QEMU creates every -netdev back end before any device: it walks the "
            "netdev options and initialises each one.",
-           calls=("net_init_netdev",),
            notes={"7.2": "QEMU 7.2 first runs netdev_init_modern() for JSON-style -netdev "
                          "options, which go straight to net_client_init1.",
                   "10.2": "QEMU 10.2 first runs netdev_init_modern() for JSON-style -netdev "
                           "options, which go straight to net_client_init1."}),
     _setup("net_init_netdev", "qemu", NET, at(v3_1=1489, v7_2=1543, v10_2=1808), "net-queue",
-           300, "Initialise one -netdev option group as a back end.",
-           calls=("net_client_init",)),
+           300, "Initialise one -netdev option group as a back end."),
     _setup("net_client_init", "qemu", NET, at(v3_1=1104, v7_2=1181, v10_2=1425), "net-queue",
-           500, "Turn the options into a Netdev description with a QAPI visitor and hand it on.",
-           calls=("net_client_init1",)),
+           500, "Turn the options into a Netdev description with a QAPI visitor and hand it on."),
     _setup("net_client_init1", "qemu", NET, at(v3_1=973, v7_2=1079, v10_2=1319), "net-queue",
            300,
            "Call the init function for the back end's type from the net_client_init_fun "
-           "table: net_init_tap for -netdev tap.",
-           calls=("net_init_tap",)),
+           "table: net_init_tap for -netdev tap."),
     _setup("net_init_tap", "qemu", TAP, at(v3_1=754, v7_2=799, v10_2=809), "tap", 400,
            "For a tap named by ifname= (or made by a script), open it with net_tap_init, then "
-           "build QEMU's side of it with net_init_tap_one.",
-           calls=("net_tap_init", "net_init_tap_one")),
+           "build QEMU's side of it with net_init_tap_one."),
     _setup("net_tap_init", "qemu", TAP, at(v3_1=605, v7_2=638, v10_2=658), "tap", 200,
-           "Open the tap device with tap_open, then run the ifup script if one is configured.",
-           calls=("tap_open",)),
+           "Open the tap device with tap_open, then run the ifup script if one is configured."),
     _setup("tap_open", "qemu", "net/tap-linux.c", at(v3_1=41, v7_2=40, v10_2=40), "tap", 300,
            "Open /dev/net/tun and ask for a tap interface with ioctl(TUNSETIFF): IFF_TAP | "
-           "IFF_NO_PI, plus IFF_VNET_HDR so that every packet carries a virtio_net_hdr.",
-           calls=("tun_chr_open", "tun_chr_ioctl")),
+           "IFF_NO_PI, plus IFF_VNET_HDR so that every packet carries a virtio_net_hdr."),
     # -- the host kernel creates the tap interface -------------------------------------
     _setup("tun_chr_open", "linux", TUN, at(v4_19=3217, v6_1=3454, v7_2=3410), "tun", 1500,
            "The open() of /dev/net/tun: allocate a tun_file, with its socket, for this file "
            "descriptor. No interface exists yet."),
     _setup("tun_chr_ioctl", "linux", TUN, at(v4_19=3164, v6_1=3401, v7_2=3351), "tun", 300,
-           "The ioctl entry point of /dev/net/tun; it passes the request to __tun_chr_ioctl.",
-           calls=("__tun_chr_ioctl",)),
+           "The ioctl entry point of /dev/net/tun; it passes the request to __tun_chr_ioctl."),
     _setup("__tun_chr_ioctl", "linux", TUN, at(v4_19=2853, v6_1=3067, v7_2=3057), "tun", 300,
            "Copy the request from user space; for TUNSETIFF, create or attach the interface "
-           "with tun_set_iff.",
-           calls=("tun_set_iff",)),
+           "with tun_set_iff."),
     _setup("tun_set_iff", "linux", TUN, at(v4_19=2520, v6_1=2739, v7_2=2709), "tun", 2000,
            "Allocate the net_device with tun_setup, initialise it, attach this file to it and "
            "register it: the tap interface now exists on the host.",
-           calls=("register_netdevice",),
            notes={"4.19": "Linux 4.19 calls tun_net_init() directly here.",
                   "6.1": "Linux 6.1 calls tun_net_initialize() here; tun_net_init became "
                          "the device's ndo_init.",
@@ -88,8 +76,7 @@ STEPS: tuple[Step, ...] = (
            "in ip link."),
     _setup("net_init_tap_one", "qemu", TAP, at(v3_1=642, v7_2=675, v10_2=695), "tap", 300,
            "Build QEMU's side of the tap with net_tap_fd_init; with vhost=on it would also set "
-           "up vhost-net here.",
-           calls=("net_tap_fd_init",)),
+           "up vhost-net here."),
     _setup("net_tap_fd_init", "qemu", TAP, at(v3_1=365, v7_2=385, v10_2=399), "tap", 300,
            "Create the tap's NetClientState, set its offloads and vnet header length, and "
            "register tap_send as the handler for packets waiting on the file descriptor."),
@@ -98,7 +85,6 @@ STEPS: tuple[Step, ...] = (
            "virtio-net", 3000,
            "Realize the virtio-net device: initialise the virtio core, add the data queues and "
            "the control queue, and create the NIC that peers with the tap.",
-           calls=("virtio_init", "virtio_net_add_queue", "virtio_add_queue", "qemu_new_nic"),
            notes={"3.1": "QEMU 3.1 adds every queue pair here (max_queues of them).",
                   "7.2": "QEMU 7.2 adds only pair 0 here; virtio_net_change_num_queues adds "
                          "the others when the guest turns them on.",
@@ -111,7 +97,6 @@ STEPS: tuple[Step, ...] = (
            "virtio-net", 400,
            "Add one queue pair: an RX queue handled by virtio_net_handle_rx, a TX queue handled "
            "by virtio_net_handle_tx_bh, and the TX bottom half virtio_net_tx_bh.",
-           calls=("virtio_add_queue",),
            notes={"3.1": "QEMU 3.1 creates the bottom half with qemu_bh_new.",
                   "7.2": "Debian's QEMU 7.2 creates it with qemu_bh_new_guarded and the "
                          "device's reentrancy guard, a stable-branch fix; plain 7.2.0 used "
@@ -123,8 +108,7 @@ STEPS: tuple[Step, ...] = (
            "Take the next free queue slot, set its size and remember the function that handles "
            "guest kicks on it."),
     _setup("qemu_new_nic", "qemu", NET, at(v3_1=283, v7_2=318, v10_2=324), "net-queue", 500,
-           "Create the NIC's NetClientState and make it the tap back end's peer.",
-           calls=("qemu_net_client_setup",)),
+           "Create the NIC's NetClientState and make it the tap back end's peer."),
     _setup("qemu_net_client_setup", "qemu", NET, at(v3_1=240, v7_2=257, v10_2=263), "net-queue",
            300,
            "Fill in a NetClientState, link it with its peer and give it an incoming queue whose "
@@ -134,7 +118,6 @@ STEPS: tuple[Step, ...] = (
            5000,
            "The driver's probe: read the device's features, allocate the net_device, set up "
            "the virtqueues, register the interface and tell the device the driver is ready.",
-           calls=("init_vqs", "register_netdev"),
            notes={"6.1": "Linux 6.1 registers the interface with register_netdevice() while "
                          "holding the RTNL lock, then sets DRIVER_OK (virtio_device_ready).",
                   "7.2": "Linux 7.2 registers the interface with register_netdevice() while "
@@ -142,8 +125,7 @@ STEPS: tuple[Step, ...] = (
                          "(virtio_device_ready)."}),
     _setup("init_vqs", "linux", VN, at(v4_19=2808, v6_1=3650, v7_2=6560), "virtio_net", 300,
            "Allocate the send and receive queue structures, then find the device's "
-           "virtqueues.",
-           calls=("virtnet_alloc_queues", "virtnet_find_vqs")),
+           "virtqueues."),
     _setup("virtnet_alloc_queues", "linux", VN, at(v4_19=2768, v6_1=3605, v7_2=6514),
            "virtio_net", 400,
            "Allocate the send and receive queues and register their NAPI contexts: "
@@ -159,7 +141,6 @@ STEPS: tuple[Step, ...] = (
            400,
            "List the queues (RX and TX of each pair, then the control queue) with their "
            "callbacks, skb_recv_done and skb_xmit_done, and ask the transport to create them.",
-           calls=("vp_modern_find_vqs",),
            notes={"4.19": "Linux 4.19 calls vdev->config->find_vqs directly, with "
                           "callbacks[] and names[] arrays.",
                   "6.1": "Linux 6.1 goes through virtio_find_vqs_ctx.",
@@ -168,34 +149,27 @@ STEPS: tuple[Step, ...] = (
     _setup("vp_modern_find_vqs", "linux", VPM, at(v4_19=405, v6_1=347, v7_2=744), "virtio_net",
            200,
            "The modern virtio-pci transport's find_vqs; the common virtio-pci code does the "
-           "work.",
-           calls=("vp_find_vqs",)),
+           "work."),
     _setup("vp_find_vqs", "linux", VPC, at(v4_19=395, v6_1=399, v7_2=519), "virtio_net", 200,
            "Try MSI-X with one vector per queue, then MSI-X with one vector shared by the "
-           "queues, and fall back to a legacy INTx interrupt.",
-           calls=("vp_find_vqs_msix", "vp_find_vqs_intx")),
+           "queues, and fall back to a legacy INTx interrupt."),
     _setup("vp_find_vqs_msix", "linux", VPC, at(v4_19=282, v6_1=284, v7_2=375), "virtio_net",
            400,
            "Allocate MSI-X vectors, one for configuration changes and one per queue, set up "
-           "each queue, and request vring_interrupt as each queue's handler.",
-           calls=("vp_find_one_vq_msix",)),
+           "each queue, and request vring_interrupt as each queue's handler."),
     _setup("vp_find_vqs_intx", "linux", VPC, at(v4_19=356, v6_1=360, v7_2=457), "virtio_net",
            300,
            "The fallback: one shared INTx line, handled by vp_interrupt, then set up each "
-           "queue.",
-           calls=("vp_setup_vq",)),
+           "queue."),
     _setup("vp_find_one_vq_msix", "linux", VPC, at(v7_2=329), "virtio_net", 100,
-           "Set up one queue and its MSI-X vector, split out of vp_find_vqs_msix.",
-           calls=("vp_setup_vq",)),
+           "Set up one queue and its MSI-X vector, split out of vp_find_vqs_msix."),
     _setup("vp_setup_vq", "linux", VPC, at(v4_19=177, v6_1=174, v7_2=205), "virtio_net", 200,
            "Set up one queue through the transport's setup_vq and add it to the device's list "
-           "of queues.",
-           calls=("setup_vq",)),
+           "of queues."),
     _setup("setup_vq", "linux", VPM, at(v4_19=309, v6_1=291, v7_2=685), "virtio_net", 400,
            "Read the queue size from the device, create the ring with vring_create_virtqueue "
            "(vp_notify as its notify function), tell the device where the ring is, and map the "
            "queue's notify address.",
-           calls=("vring_create_virtqueue",),
            notes={"7.2": "Linux 7.2 installs vp_notify_with_data instead when "
                          "VIRTIO_F_NOTIFICATION_DATA is negotiated."}),
     _setup("vring_create_virtqueue", "linux", VR, at(v4_19=None, v6_1=None, v7_2=None),
@@ -213,25 +187,20 @@ STEPS: tuple[Step, ...] = (
            at(v3_1=2608, v7_2=4351, v10_2=4113), "virtio-net", 800,
            "Once the driver is ready, move each queue's kicks to an eventfd: assign an "
            "ioeventfd in KVM through the virtio bus, and let the main loop watch it with "
-           "virtio_queue_host_notifier_read.",
-           calls=("virtio_pci_ioeventfd_assign",)),
+           "virtio_queue_host_notifier_read."),
     _setup("virtio_pci_ioeventfd_assign", "qemu", QVP, at(v3_1=229, v7_2=242, v10_2=371),
            "virtio-net", 200,
            "Attach the queue's eventfd to its notify address with memory_region_add_eventfd; "
-           "with KVM, a zero-length match makes it a fast-MMIO ioeventfd.",
-           calls=("kvm_mem_ioeventfd_add",)),
+           "with KVM, a zero-length match makes it a fast-MMIO ioeventfd."),
     _setup("kvm_mem_ioeventfd_add", "qemu", KVM_ALL, at(v3_1=852, v7_2=1587, v10_2=1889),
            "virtio-net", 100,
-           "KVM's listener for memory-region eventfds: pass the new eventfd on to the kernel.",
-           calls=("kvm_set_ioeventfd_mmio",)),
+           "KVM's listener for memory-region eventfds: pass the new eventfd on to the kernel."),
     _setup("kvm_set_ioeventfd_mmio", "qemu", KVM_ALL, at(v3_1=648, v7_2=1239, v10_2=1391),
            "virtio-net", 200,
            "Issue the KVM_IOEVENTFD ioctl on the VM with the address, the length (0 here) and "
-           "the eventfd.",
-           calls=("kvm_ioeventfd",)),
+           "the eventfd."),
     _setup("kvm_ioeventfd", "linux", EVENTFD, at(v4_19=967, v6_1=981, v7_2=1032), "kvm", 300,
-           "The KVM_IOEVENTFD ioctl in the host kernel: assign (or remove) an ioeventfd.",
-           calls=("kvm_assign_ioeventfd",)),
+           "The KVM_IOEVENTFD ioctl in the host kernel: assign (or remove) an ioeventfd."),
     _setup("kvm_assign_ioeventfd", "linux", EVENTFD, at(v4_19=915, v6_1=929, v7_2=980), "kvm",
            600,
            "Register the eventfd on the fast MMIO bus for a zero-length match, so that a later "

@@ -19,14 +19,16 @@ __all__ = ["COMMANDS", "cli"]
 #: name -> (module, attribute, one-line summary), in the order ``--help`` lists them.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "send": (
-        "vtrace.cli.send", "send_command",
+        "vtrace.cli.replay", "send_command",
         "Send frames from the guest and watch each step of their way to the host.",
     ),
+    "play": ("vtrace.cli.play", "play_command",
+             "Play a recorded stream (a JSON Lines file, '-' for stdin) through a terminal view."),
     "diagram": (
         "vtrace.cli.diagram", "diagram_command",
         "Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout).",
     ),
-    "setup": ("vtrace.cli.setup", "setup_command",
+    "setup": ("vtrace.cli.replay", "setup_command",
               "Replay the set-up before any packet moves: tap, virtio-net device, guest driver."),
     "steps": ("vtrace.cli.steps", "steps_command",
               "List every step vtrace replays: function, source location, layer and actor."),
@@ -42,6 +44,7 @@ Examples:
   vtrace diagram send.svg                the sequence diagram of one frame
   vtrace send --era lesson --lang zh     the 2019 lesson's versions, explained in Chinese
   vtrace setup                           how the tap and the device came to exist
+  vtrace play run.jsonl                  a recorded run, in the live view
   vtrace explain virtio_net_flush_tx     where a function is, and what changed
 """
 

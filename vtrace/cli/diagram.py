@@ -1,88 +1,105 @@
-"""``vtrace diagram OUT``: draw a replay, or a recorded event file, as a picture or a trace."""
+"""``vtrace diagram OUT``: draw a replay of any scenario, or a recorded stream, into a file.
+
+The renderer comes from the registry: ``--overview`` names one, otherwise OUT's
+extension (or ``--format``) picks the renderer of that format. Which options a
+renderer takes, and what it needs, are the renderer's own declarations.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from vtrace.cli.options import lang_option, scenario_options, send_params
-from vtrace.output import atomic_output, check_writable
+from vtrace.cli.env import current
+from vtrace.cli.options import era_option, lang_option, param_options, seed_option
+from vtrace.cli.play import read_lines
+from vtrace.output import atomic_output, check_writable, same_file
+from vtrace.renderers import UnknownRenderer, by_name, for_format, format_of, formats
 from vtrace.renderers.base import Renderer, count_param
-from vtrace.renderers.chrome import ChromeTraceRenderer
 from vtrace.renderers.graphviz_run import CHOICES
-from vtrace.renderers.mermaid import MermaidRenderer
-from vtrace.renderers.overview import OverviewRenderer
 from vtrace.renderers.progress import progress
 from vtrace.renderers.rows import DETAILS
-from vtrace.renderers.sequence import SequenceRenderer
-from vtrace.session import from_file, replay_send
+from vtrace.scenarios import REGISTERED, Param, scenario
+from vtrace.session import from_file, replayed
 
 __all__ = ["diagram_command"]
 
-#: Output formats and what writes them.
-FORMATS = {"svg": "graphviz", "png": "graphviz", "pdf": "graphviz", "dot": "graphviz",
-           "mmd": "mermaid", "json": "chrome"}
-#: Options that describe a replay, meaningless with --from.
-REPLAY_OPTIONS = ("frames", "size", "batch", "queue_size", "event_idx", "ioeventfd",
-                  "interval_us", "era", "seed")
+REPLAYABLE = tuple(name for name, item in REGISTERED.items() if item.replayable)
+#: Every parameter of every replayable scenario, once (scenarios share some).
+PARAMS: tuple[Param, ...] = tuple({param.name: param for name in REPLAYABLE
+                                   for param in REGISTERED[name].params}.values())
+REPLAY_OPTIONS = ("scenario_name", "era", "seed", *(param.name for param in PARAMS))
 
 EPILOG = """\b
 Examples:
   vtrace diagram send.svg                   one frame, every step, top to bottom
   vtrace diagram --overview path.svg        the layers, with the path numbered on them
   vtrace diagram --no-ioeventfd exit.png    the exit to QEMU's vCPU thread
+  vtrace diagram --scenario setup setup.svg the set-up before any packet moves
   vtrace send --frames 5 --batch 5 --events run.jsonl --view quiet
   vtrace diagram --from run.jsonl run.svg   one kick serving five frames
   vtrace diagram -n 1000 run.json           a trace to open in ui.perfetto.dev
   vtrace diagram --detail summary send.mmd  Mermaid, one arrow per layer crossing
+  vtrace diagram send.txt                   the plain text view, one line per step
 """
 
 
-def _format_of(out: str, chosen: str | None) -> str:
-    if chosen:
-        return chosen
+def _format(out: str, chosen: str | None) -> str:
+    """The format to write: ``--format``, or OUT's extension; the two must agree."""
     if out == "-":
-        raise click.UsageError("writing to standard output needs --format")
+        if chosen is None:
+            raise click.UsageError("writing to standard output needs --format")
+        return chosen
+    if chosen is None:
+        try:
+            return format_of(out)
+        except UnknownRenderer as error:
+            raise click.UsageError(str(error)) from None
     suffix = PurePath(out).suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise click.UsageError(f"cannot tell the format of {out!r} from its extension; "
-                               f"use .{', .'.join(FORMATS)} or --format")
-    return suffix
+    if suffix in formats() and suffix != chosen:
+        raise click.UsageError(f"--format {chosen} disagrees with the extension of {out!r}; "
+                               f"name the file .{chosen} or leave --format out")
+    return chosen
 
 
-def _renderer(output_format: str, overview: bool, detail: str, program: str,
-              lang: str) -> Renderer:
-    writer = FORMATS[output_format]
-    if overview and writer != "graphviz":
-        raise click.UsageError("--overview is drawn by Graphviz: write .svg, .png, .pdf or .dot")
-    if detail != "full" and (overview or writer == "chrome"):
-        raise click.UsageError("--detail applies to sequence diagrams, not to "
-                               + ("the overview" if overview else "the Chrome trace"))
-    if overview:
-        return OverviewRenderer(output_format=output_format, renderer=program, lang=lang)
-    if writer == "graphviz":
-        return SequenceRenderer(output_format=output_format, detail=detail, renderer=program,
-                                lang=lang)
-    if writer == "mermaid":
-        return MermaidRenderer(detail=detail, lang=lang)
-    return ChromeTraceRenderer(lang=lang)
+def _renderer(output_format: str, overview: bool, lang: str,
+              chosen: dict[str, tuple[Any, Any]]) -> Renderer:
+    """The registered renderer for the format (or the overview), with the options it takes.
+
+    ``chosen`` maps an option to (its value, its default); an option the renderer does
+    not take is an error unless it was left at its default.
+    """
+    cls = by_name("overview") if overview else for_format(output_format)
+    if output_format not in cls.formats:
+        raise click.UsageError(f"{cls.description} is written as "
+                               f".{', .'.join(cls.formats)}, not .{output_format}")
+    options: dict[str, Any] = {"lang": lang}
+    if "output_format" in cls.options:
+        options["output_format"] = output_format
+    for name, (value, default) in chosen.items():
+        if name in cls.options:
+            options[name] = value
+        elif value != default:
+            raise click.UsageError(f"--{name} does not apply to {cls.description}")
+    return cls(**options)
 
 
 @click.command("diagram", epilog=EPILOG)
 @click.argument("out", metavar="OUT")
-@scenario_options(default_frames=1)
+@click.option("--scenario", "scenario_name", type=click.Choice(REPLAYABLE), default="send",
+              show_default=True, help="Which scenario to replay.")
+@param_options(PARAMS, defaults={"frames": 1})
+@era_option
+@seed_option
 @click.option("--from", "from_path", metavar="EVENTS.jsonl",
               type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Draw a file written by 'vtrace send --events' ('-' for standard input) "
+              help="Draw a file written by '--events' ('-' for standard input) "
                    "instead of a new replay.")
-@click.option("--format", "output_format", type=click.Choice(tuple(FORMATS)),
-              help="svg, png, pdf, dot (Graphviz), mmd (Mermaid) or json (Chrome trace); "
-                   "default: OUT's extension.")
+@click.option("--format", "output_format", type=click.Choice(formats()),
+              help="What to write; default: OUT's extension.")
 @click.option("--overview", is_flag=True,
               help="Draw the layers of the machine with the path numbered on them.")
 @click.option("--detail", type=click.Choice(DETAILS), default="full", show_default=True,
@@ -92,31 +109,38 @@ def _renderer(output_format: str, overview: bool, detail: str, program: str,
               help="What draws svg, png and pdf: dot (Graphviz) when on PATH, else graphviz-pure.")
 @lang_option
 @click.pass_context
-def diagram_command(ctx: click.Context, /, out: str, from_path: str | None,
+def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_path: str | None,
                     output_format: str | None, overview: bool, detail: str, program: str,
-                    lang: str, era: str, seed: int, **scenario: Any) -> None:
+                    lang: str, era: str, seed: int, **given: Any) -> None:
     """Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout)."""
+    env = current()
     check_writable(out)
+    on_line = [name for name in REPLAY_OPTIONS
+               if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE]
+    chosen = scenario(scenario_name)
     if from_path is not None:
-        given = [name for name in REPLAY_OPTIONS
-                 if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE]
-        if given:
-            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        if same_file(out, from_path):
+            raise click.UsageError(f"OUT {out!r} is the recording --from reads; "
+                                   "write the picture to another file")
+        if on_line:
+            flags = ", ".join("--" + name.replace("_name", "").replace("_", "-")
+                              for name in on_line)
             raise click.UsageError(f"--from draws a recorded file; leave out the options of a "
                                    f"replay: {flags}")
-    renderer = _renderer(_format_of(out, output_format), overview, detail, program, lang)
+    own = {param.name for param in chosen.params}
+    foreign = [param.flag for param in PARAMS if param.name in on_line and param.name not in own]
+    if foreign:
+        raise click.UsageError(f"--{foreign[0]} is not a parameter of the {chosen.name} "
+                               "scenario")
+    renderer = _renderer(_format(out, output_format), overview, lang,
+                         {"detail": (detail, "full"), "renderer": (program, "auto")})
     if from_path is None:
-        session = replay_send(send_params(**scenario), era, seed, tuple(sys.argv[1:]))
+        session = replayed(chosen.name, {name: given[name] for name in own}, era, seed,
+                           env.argv)
     else:
-        session = from_file(sys.stdin if from_path == "-" else _lines(from_path))
-    frames = count_param(session.header.params, "frames")
+        session = from_file(read_lines(from_path))
+    frames_param = session.scenario.frames_param
+    frames = count_param(session.header.params, frames_param) if frames_param else None
     with (atomic_output(out, binary=renderer.binary) as sink,
-          progress(sys.stderr, frames, lang) as track):
+          progress(env.stderr, frames, lang) as track):
         renderer.render(session.header, track(session.events()), sink)
-
-
-def _lines(path: str) -> Iterator[str]:
-    # Bytes that are not UTF-8 stay readable (as U+FFFD in every output), so a damaged
-    # label does not hide the rest of a recording.
-    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-        yield from handle

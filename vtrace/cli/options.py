@@ -1,40 +1,25 @@
-"""Options shared by the commands that replay a scenario (``send``, ``diagram``)."""
+"""Options built from what scenarios declare, and the few every command shares."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import click
 
 from vtrace.catalog import ERAS
-from vtrace.engine import SendParams
-from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.i18n import LANGS, default_lang
+from vtrace.scenarios import Param
 
 __all__ = [
-    "MAX_FRAMES",
-    "QUEUE_SIZES",
     "era_option",
     "lang_option",
-    "scenario_options",
+    "param_options",
     "seed_option",
-    "send_params",
     "stacked",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-MAX_FRAMES = 10_000_000
-MIN_QUEUE, MAX_QUEUE = 32, 32768
-QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
-
-
-def _queue_size(ctx: click.Context, param: click.Parameter, value: int) -> int:
-    if value not in QUEUE_SIZES:
-        raise click.BadParameter(
-            f"{value} is not a power of two from {MIN_QUEUE} to {MAX_QUEUE}", ctx, param)
-    return value
 
 
 def stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
@@ -53,42 +38,36 @@ seed_option = click.option("--seed", type=int, default=1, show_default=True,
                            help="Seed of the modelled timing.")
 
 
-def scenario_options(default_frames: int) -> Callable[[F], F]:
-    """The options that describe what to replay."""
-    return stacked([
-        click.option("--frames", "-n", type=click.IntRange(1, MAX_FRAMES),
-                     default=default_frames, show_default=True, help="Frames to send."),
-        click.option("--size", type=click.IntRange(MIN_FRAME, MAX_FRAME), default=128,
-                     show_default=True,
-                     help="Ethernet frame length in bytes (without the virtio_net_hdr)."),
-        click.option("--batch", "-b", type=click.IntRange(1, MAX_FRAMES), default=1,
-                     show_default=True,
-                     help="Frames handed to the driver back to back (xmit_more on all "
-                          "but the last)."),
-        click.option("--queue-size", type=int, default=256, show_default=True,
-                     callback=_queue_size,
-                     help="TX virtqueue size, a power of two (QEMU accepts 256-1024; "
-                          "smaller shows wrap-around sooner)."),
-        click.option("--event-idx/--no-event-idx", default=True, show_default=True,
-                     help="Negotiate VIRTIO_RING_F_EVENT_IDX, or use the flags method."),
-        click.option("--ioeventfd/--no-ioeventfd", default=True, show_default=True,
-                     help="Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread."),
-        click.option("--interval-us", type=click.FloatRange(0, 10_000_000), default=50.0,
-                     show_default=True,
-                     help="The application's pause between batches, in microseconds."),
-        era_option,
-        seed_option,
-    ])
+def _checked(param: Param) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def check(ctx: click.Context, option: click.Parameter, value: Any) -> Any:
+        problem = param.problem(value)
+        if problem is not None:
+            raise click.BadParameter(problem, ctx, option)
+        return value
+
+    return check
+
+
+def _option(param: Param, default: Any) -> Callable[[F], F]:
+    if param.kind is bool:
+        return click.option(f"--{param.flag}/--no-{param.flag}", param.name, default=default,
+                            show_default=True, help=param.help)
+    names = [f"--{param.flag}", *([param.short] if param.short else [])]
+    kind = click.INT if param.kind is int and param.scale == 1 else click.FLOAT
+    return click.option(*names, param.name, type=kind, default=default, show_default=True,
+                        callback=_checked(param), help=param.help)
+
+
+def param_options(params: Iterable[Param],
+                  defaults: Mapping[str, Any] | None = None) -> Callable[[F], F]:
+    """An option per parameter (in the option's unit), each checked as the scenario checks it;
+    ``defaults`` overrides a parameter's default for this command."""
+    defaults = defaults or {}
+    return stacked([_option(param, defaults.get(param.name, param.shown_default))
+                    for param in params])
 
 
 def lang_option(function: F) -> F:
     return click.option("--lang", type=click.Choice(LANGS), default=default_lang,
                         help="Language of explanations (default: VTRACE_LANG or the locale).")(
         function)
-
-
-def send_params(frames: int, size: int, batch: int, queue_size: int, event_idx: bool,
-                ioeventfd: bool, interval_us: float) -> SendParams:
-    return SendParams(frames=frames, size=size, batch=batch, queue_size=queue_size,
-                      event_idx=event_idx, ioeventfd=ioeventfd,
-                      interval_ns=round(interval_us * 1000))

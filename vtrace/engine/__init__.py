@@ -1,10 +1,9 @@
-"""The step engine: scenarios that replay the virtio-net path and yield events.
+"""The step engine: the machinery every replay runs on.
 
-It prints nothing, opens no files and reads no clock: time is modelled and
-seeded, so a scenario gives the same stream for the same parameters.
+``sim`` interleaves a scenario's threads in modelled time and turns their
+actions into events; ``kvm`` is KVM's part of a guest's store to a device
+register, which several scenarios share. The scenarios themselves are in
+``vtrace.scenarios``. Nothing here prints, opens files or reads a clock: time
+is modelled and seeded, so a replay gives the same stream for the same
+parameters.
 """
-
-from vtrace.engine.send import SendParams, send
-from vtrace.engine.setup import setup
-
-__all__ = ["SendParams", "send", "setup"]

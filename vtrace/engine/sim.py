@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -19,7 +21,7 @@ from typing import Any, NamedTuple
 from vtrace.catalog import CATALOG, Era, place
 from vtrace.model import Event, Kind, Place
 
-__all__ = ["JITTER", "Do", "Scheduler", "Signal", "Thread", "Wait"]
+__all__ = ["JITTER", "Do", "Scheduler", "Signal", "Thread", "Wait", "recording_wakes"]
 
 JITTER = 0.2  # a step takes its catalog cost give or take up to 20%, drawn from the seed
 
@@ -79,6 +81,23 @@ class Thread:
     program: Iterator[Action]
     clock: int = 0
     waiting: Wait | None = None
+    woken_by: int | None = None  # when the signal that woke it was raised
+
+
+#: seq of an event that a thread ran first after a signal woke it -> the step that raised it.
+_WAKES: ContextVar[dict[int, str] | None] = ContextVar("vtrace_wakes", default=None)
+
+
+@contextmanager
+def recording_wakes() -> Iterator[dict[int, str]]:
+    """Schedulers made inside note, for each event that a signal's wake-up led to (an
+    eventfd, a bottom half, an interrupt), the step on another thread that raised it."""
+    wakes: dict[int, str] = {}
+    token = _WAKES.set(wakes)
+    try:
+        yield wakes
+    finally:
+        _WAKES.reset(token)
 
 
 class Scheduler:
@@ -91,6 +110,8 @@ class Scheduler:
         self.seq = 0
         self.current: Thread | None = None
         self._placements: dict[str, _Placed | None] = {}
+        self._wakes = _WAKES.get()
+        self._history: list[tuple[int, str, str]] = []  # (t_ns, thread, step) when recording
 
     def now(self) -> int:
         """The modelled clock of the thread that is running."""
@@ -107,16 +128,17 @@ class Scheduler:
         for thread in self.threads:
             wait = thread.waiting
             if wait is not None:
-                woken = wait.until
+                woken, by = wait.until, None
                 for signal in wait.signals:
                     if signal.pending:
                         at = signal.raised_at + wait.latency_ns
                         if woken is None or at < woken:
-                            woken = at
+                            woken, by = at, signal.raised_at
                 if woken is None:
                     continue
                 thread.clock = max(thread.clock, woken)
                 thread.waiting = None
+                thread.woken_by = by
             if best is None or thread.clock < best.clock:
                 best = thread
         return best
@@ -135,7 +157,21 @@ class Scheduler:
                 continue
             event = self._event(thread, action)
             if event is not None:
+                if self._wakes is not None:
+                    self._note_wake(thread, event)
                 yield event
+
+    def _note_wake(self, thread: Thread, event: Event) -> None:
+        """Record the raiser of the signal that woke ``thread``: the last step another thread
+        ran before the moment it was raised."""
+        self._history.append((event.t_ns, thread.name, event.step))
+        raised, thread.woken_by = thread.woken_by, None
+        if raised is None:
+            return
+        for t_ns, name, step in reversed(self._history):
+            if name != thread.name and t_ns < raised:
+                self._wakes[event.seq] = step  # type: ignore[index]
+                return
 
     def _placed(self, key: str) -> _Placed | None:
         """The step's place and cost in this era; None when the era has no such function."""

@@ -5,38 +5,44 @@ Importing this package registers the built-in renderers.
 
 from __future__ import annotations
 
-from vtrace.renderers import chrome, jsonl, mermaid, overview, plain, sequence, summary
+from typing import IO, Any
+
+from vtrace.renderers import chrome, jsonl, live, mermaid, overview, plain, sequence, summary
 from vtrace.renderers.base import (
     Renderer,
     RenderError,
     UnknownRenderer,
-    by_extension,
     by_name,
+    for_format,
+    format_of,
+    formats,
     names,
     register,
+    views,
 )
 
 __all__ = [
     "RenderError",
     "Renderer",
     "UnknownRenderer",
-    "by_extension",
     "by_name",
+    "for_format",
+    "format_of",
+    "formats",
     "make_view",
     "names",
     "register",
+    "views",
 ]
 
-_ = (chrome, jsonl, mermaid, overview, plain, sequence, summary)
+from vtrace.terminal import colour_allowed
+
+_ = (chrome, jsonl, live, mermaid, overview, plain, sequence, summary)
 
 
-def make_view(name: str, *, lang: str, step: bool = False) -> Renderer:
-    """A terminal view for ``vtrace send`` (live is imported only when it is used)."""
-    if name == "live":
-        import sys
-
-        from vtrace.renderers.live import LiveRenderer
-        from vtrace.terminal import colour_allowed
-
-        return LiveRenderer(lang=lang, colour=colour_allowed(sys.stdout), keys_hint=step)
-    return by_name(name)(lang=lang)  # type: ignore[call-arg]
+def make_view(name: str, *, lang: str, out: IO[Any], step: bool = False) -> Renderer:
+    """A terminal view writing to ``out``; a view that draws in colour is told whether it may."""
+    cls = by_name(name)
+    if "colour" in cls.options:
+        return cls(lang=lang, colour=colour_allowed(out), keys_hint=step)  # type: ignore[call-arg]
+    return cls(lang=lang)  # type: ignore[call-arg]

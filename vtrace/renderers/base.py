@@ -1,4 +1,4 @@
-"""The renderer interface and the registry that picks one by name or file extension.
+"""The renderer interface and the registry that picks one by name, format or file extension.
 
 A renderer turns a header and an event stream into output: text on a
 terminal, JSON Lines, a diagram. It reads the stream once, front to back,
@@ -19,11 +19,14 @@ __all__ = [
     "RenderError",
     "Renderer",
     "UnknownRenderer",
-    "by_extension",
     "by_name",
     "count_param",
+    "for_format",
+    "format_of",
+    "formats",
     "names",
     "register",
+    "views",
 ]
 
 
@@ -32,18 +35,33 @@ class RenderError(Exception):
 
 
 class UnknownRenderer(LookupError):
-    """No renderer has that name or extension."""
+    """No renderer has that name or format."""
 
 
 class Renderer(ABC):
-    """Base of every output format."""
+    """Base of every output format and terminal view.
 
-    #: The name ``--view`` or ``--format`` accepts.
+    A renderer declares what the command line needs to know of it: the file
+    formats it writes (named as the file extension without its dot), whether it
+    is the one chosen for those formats or only by name (the overview), whether it
+    is a terminal view, which keyword options it takes besides ``lang``, and what
+    it needs from the machine for which format.
+    """
+
+    #: The name ``--view`` (for views) or ``by_name`` accepts.
     name: ClassVar[str]
-    #: File extensions (with the dot) this renderer is chosen for.
-    extensions: ClassVar[tuple[str, ...]] = ()
+    #: File formats it writes, e.g. ("svg", "png"); a file's extension picks the format.
+    formats: ClassVar[tuple[str, ...]] = ()
+    #: Whether a format alone picks this renderer (False: only by name).
+    chosen_by_format: ClassVar[bool] = True
+    #: Whether ``--view`` offers it: a view of a stream on the terminal.
+    view: ClassVar[bool] = False
+    #: Keyword options beyond ``lang`` that it accepts (``output_format``, ``detail``, ...).
+    options: ClassVar[tuple[str, ...]] = ()
     #: Whether ``render`` writes bytes rather than text.
     binary: ClassVar[bool] = False
+    #: format -> what that format needs from the machine, as a one-line fix.
+    needs: ClassVar[Mapping[str, str]] = {}
     #: One line for ``--help``.
     description: ClassVar[str] = ""
 
@@ -53,16 +71,17 @@ class Renderer(ABC):
 
 
 _BY_NAME: dict[str, type[Renderer]] = {}
-_BY_EXTENSION: dict[str, type[Renderer]] = {}
+_BY_FORMAT: dict[str, type[Renderer]] = {}
 
 R = TypeVar("R", bound=type[Renderer])
 
 
 def register(cls: R) -> R:
-    """Class decorator: make a renderer available by its name and extensions."""
+    """Class decorator: make a renderer available by its name and, maybe, its formats."""
     _BY_NAME[cls.name] = cls
-    for extension in cls.extensions:
-        _BY_EXTENSION[extension] = cls
+    if cls.chosen_by_format:
+        for output_format in cls.formats:
+            _BY_FORMAT[output_format] = cls
     return cls
 
 
@@ -70,22 +89,39 @@ def names() -> list[str]:
     return sorted(_BY_NAME)
 
 
+def views() -> list[str]:
+    """The renderers ``--view`` offers, in registration order."""
+    return [name for name, cls in _BY_NAME.items() if cls.view]
+
+
+def formats() -> list[str]:
+    """Every file format some renderer is chosen for, sorted."""
+    return sorted(_BY_FORMAT)
+
+
 def by_name(name: str) -> type[Renderer]:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise UnknownRenderer(f"no output format named {name!r}; try one of: "
+        raise UnknownRenderer(f"no renderer named {name!r}; try one of: "
                               + ", ".join(names())) from None
 
 
-def by_extension(path: str) -> type[Renderer]:
-    extension = PurePath(path).suffix.lower()
+def for_format(output_format: str) -> type[Renderer]:
     try:
-        return _BY_EXTENSION[extension]
+        return _BY_FORMAT[output_format]
     except KeyError:
-        known = ", ".join(sorted(_BY_EXTENSION))
+        raise UnknownRenderer(f"no output format {output_format!r}; try one of: "
+                              + ", ".join(formats())) from None
+
+
+def format_of(path: str) -> str:
+    """The format a file's extension names (``run.svg`` -> ``svg``), if a renderer writes it."""
+    output_format = PurePath(path).suffix.lower().lstrip(".")
+    if output_format not in _BY_FORMAT:
         raise UnknownRenderer(f"cannot tell the format of {path!r} from its extension; "
-                              f"use one of {known} or --format") from None
+                              f"use .{', .'.join(formats())} or --format")
+    return output_format
 
 
 def count_param(params: Mapping[str, Any], name: str) -> int | None:

@@ -10,14 +10,14 @@ from typing import Any
 
 from rich.cells import cell_len
 
-from vtrace.catalog import VERSIONS, Era, Step, callees, callers, site_of, steps
+from vtrace.catalog import CATALOG, VERSIONS, Era, Step, site_of
 from vtrace.i18n import era_label, say, step_lesson, step_note, step_text
 from vtrace.renderers.describe import PROJECT_NAMES
 from vtrace.renderers.summary import pad
+from vtrace.scenarios import REGISTERED
+from vtrace.scenarios.paths import paths
 
 __all__ = ["explain_lines", "step_record", "steps_lines"]
-
-SCENARIOS = ("send", "setup")
 
 
 def _where(file: str | None, line: int | None, lang: str) -> str:
@@ -41,9 +41,9 @@ def step_record(step: Step, chosen: Era, lang: str = "en") -> dict[str, Any]:
         "layer": step.layer.value,
         "actor": step.actor,
         "phase": step.phase.value,
-        "scenario": step.scenario,
-        "calls": [callee.key for callee in callees(step, chosen)],
-        "called_by": [caller.key for caller in callers(step, chosen)],
+        "scenarios": [name for name, keys in paths(chosen).runs.items() if step.key in keys],
+        "calls": list(paths(chosen).callees.get(step.key, ())),
+        "called_by": list(paths(chosen).callers.get(step.key, ())),
         "text": step_text(step, lang),
         "note": step_note(step, version, lang),
         "lesson": step_lesson(step, lang),
@@ -54,14 +54,15 @@ def steps_lines(chosen: Era, lang: str = "en") -> list[str]:
     """The catalog as a table, one section per scenario, only the steps the era has."""
     headings = [say(f"steps.{name}", lang)
                 for name in ("function", "project", "where", "layer", "actor")]
-    sections = [(scenario, [step_record(item, chosen, lang)
-                            for item in steps(chosen, scenario)]) for scenario in SCENARIOS]
+    sections = [(name, [step_record(CATALOG[key], chosen, lang) for key in keys])
+                for name, keys in paths(chosen).runs.items()]
     rows = [_cells(record, lang) for _, records in sections for record in records]
     widths = [max(cell_len(cell) for cell in column)
               for column in zip(headings, *rows, strict=True)]
     lines = [say("steps.title", lang, era=era_label(chosen, lang)), ""]
     for scenario, records in sections:
-        lines.append(say(f"steps.scenario.{scenario}", lang))
+        title = REGISTERED[scenario].title
+        lines.append(title.get(lang, title["en"]))
         lines.append(_row(headings, widths))
         lines.extend(_row(_cells(record, lang), widths) for record in records)
         lines.append("")
@@ -89,8 +90,9 @@ def explain_lines(step: Step, chosen: Era, lang: str = "en") -> list[str]:
     lines.append("")
     labels = [say("explain.callers", lang), say("explain.callees", lang)]
     width = max(cell_len(label) for label in labels)
-    for label, found in zip(labels, (callers(step, chosen), callees(step, chosen)), strict=True):
-        listed = ", ".join(item.key for item in found) or say("explain.none", lang)
+    found = paths(chosen)
+    for label, table in zip(labels, (found.callers, found.callees), strict=True):
+        listed = ", ".join(table.get(step.key, ())) or say("explain.none", lang)
         lines.append(f"{pad(label, width)}  {listed}")
     lines += ["", say("explain.differences", lang)]
     notes = [f"  {said}" for version in VERSIONS.get(step.project, ())

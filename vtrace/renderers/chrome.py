@@ -173,7 +173,7 @@ class _Trace:
 @register
 class ChromeTraceRenderer(Renderer):
     name = "chrome"
-    extensions = (".json",)
+    formats = ("json",)
     description = "Chrome Trace Event JSON for Perfetto and chrome://tracing"
 
     def __init__(self, *, lang: str = "en") -> None:

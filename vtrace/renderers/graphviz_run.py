@@ -96,6 +96,7 @@ class GraphvizRenderer(Renderer):
     """
 
     binary = True
+    needs = {"pdf": _INSTALL_DOT}
 
     def __init__(self, *, output_format: str = "svg", renderer: str = "auto",
                  lang: str = "en") -> None:

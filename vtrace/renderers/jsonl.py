@@ -24,7 +24,7 @@ def tee_jsonl(header: Header, events: Iterable[Event], out: IO[str]) -> Iterator
 @register
 class JsonLinesRenderer(Renderer):
     name = "jsonl"
-    extensions = (".jsonl",)
+    formats = ("jsonl",)
     description = "one JSON object per line: a header, then every event"
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:

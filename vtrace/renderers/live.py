@@ -17,7 +17,7 @@ from vtrace.i18n import era_label, say
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer
 from vtrace.renderers.base import Renderer, count_param, register
 from vtrace.renderers.describe import decision, lesson, location, note, why
-from vtrace.renderers.summary import SETUP_COUNTED
+from vtrace.scenarios import of
 from vtrace.tally import Tally
 
 __all__ = ["LiveRenderer", "LiveState"]
@@ -34,8 +34,6 @@ SHARED = ("avail.idx", "used.idx", "avail_event", "used_event", "avail.flags", "
 DRIVER = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
 DEVICE = ("last_avail_idx", "inuse", "signalled_used", "notification")
 REFRESH_PER_SECOND = 12.0
-SEND_COUNTERS = ("kicks", "kicks_suppressed", "vm_exits", "interrupts", "interrupts_suppressed",
-                 "bytes_to_host")
 
 
 class LiveState:
@@ -44,11 +42,14 @@ class LiveState:
     def __init__(self, header: Header, lang: str, keys_hint: bool) -> None:
         self.lang = lang
         self.keys_hint = keys_hint
-        self.frames = count_param(header.params, "frames") or 0
-        self.queue_size = count_param(header.params, "queue_size") or 0  # 0: no ring (setup)
+        self.scenario = scenario = of(header)
+        frames = scenario.frames_param
+        self.frames = (count_param(header.params, frames) or 0) if frames else 0
+        ring = scenario.ring
+        self.queue_size = (count_param(header.params, ring.size_param) or 0) if ring else 0
         era = ERAS.get(str(header.params.get("era", "")))
         self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
-        self.tally = Tally()
+        self.tally = Tally(scenario.calls, scenario.notes)
         self.last_in_layer: dict[Layer, Event] = {}
         self.current: Event | None = None
         self.remark = ""
@@ -71,7 +72,7 @@ class LiveState:
     def _lanes_and_ring(self) -> Table:
         grid = Table.grid(expand=True, padding=(0, 2))
         grid.add_column(ratio=3)
-        if not self.queue_size:
+        if not self.queue_size or self.scenario.ring is None:
             grid.add_row(self._lanes())
             return grid
         grid.add_column(ratio=2, min_width=36)
@@ -99,7 +100,9 @@ class LiveState:
 
     def _ring(self) -> Table:
         ring = self.tally.ring
-        table = Table(title=f"{say('live.ring', self.lang)} ({self.queue_size})", box=None,
+        assert self.scenario.ring is not None
+        title = self.scenario.ring.title
+        table = Table(title=f"{title.get(self.lang, title['en'])} ({self.queue_size})", box=None,
                       show_header=False, title_justify="left", expand=True)
         table.add_column(no_wrap=True)
         table.add_column(justify="right", no_wrap=True, min_width=9)
@@ -136,10 +139,11 @@ class LiveState:
 
     def _counters(self) -> Group:
         tally = self.tally
+        labels = {counter.name: counter.label for counter in self.scenario.counters}
         counts = Text("  ").join(
-            Text.assemble((say(f"summary.{name}", self.lang), "dim"), " ", str(getattr(tally,
-                                                                                        name)))
-            for name in (SEND_COUNTERS if self.frames else SETUP_COUNTED)
+            Text.assemble((labels[name].get(self.lang, labels[name]["en"]), "dim"), " ",
+                          str(tally[name]))
+            for name in self.scenario.live_counters
         )
         if not self.frames:
             return Group(counts)
@@ -154,6 +158,8 @@ class LiveState:
 @register
 class LiveRenderer(Renderer):
     name = "live"
+    view = True
+    options = ("colour", "keys_hint")
     description = "a live terminal view: layers, the current step, the ring, counters"
 
     def __init__(self, *, lang: str = "en", console: Console | None = None,

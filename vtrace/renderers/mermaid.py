@@ -129,7 +129,8 @@ def mermaid_lines(header: Header, events: Iterable[Event], *, summary: bool = Fa
 @register
 class MermaidRenderer(Renderer):
     name = "mermaid"
-    extensions = (".mmd",)
+    formats = ("mmd",)
+    options = ("detail",)
     description = "Mermaid sequenceDiagram for Markdown pages"
 
     def __init__(self, *, detail: str = "full", lang: str = "en") -> None:

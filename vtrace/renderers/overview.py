@@ -230,6 +230,9 @@ class OverviewRenderer(GraphvizRenderer):
     """The layered overview: DOT source, or a picture drawn by ``dot`` or graphviz-pure."""
 
     name = "overview"
+    formats = ("svg", "png", "pdf", "dot")
+    chosen_by_format = False
+    options = ("output_format", "renderer")
     description = "one-page picture of the layers with the send path numbered"
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:

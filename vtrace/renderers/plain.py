@@ -49,7 +49,8 @@ def remarks(event: Event, lang: str = "en") -> list[str]:
 @register
 class PlainRenderer(Renderer):
     name = "plain"
-    extensions = (".txt",)
+    formats = ("txt",)
+    view = True
     description = "one readable line per step"
 
     def __init__(self, *, lang: str = "en") -> None:

@@ -278,7 +278,8 @@ class SequenceRenderer(GraphvizRenderer):
     """A sequence diagram: DOT source, or a picture drawn by ``dot`` or graphviz-pure."""
 
     name = "sequence"
-    extensions = (".svg", ".png", ".pdf", ".dot")
+    formats = ("svg", "png", "pdf", "dot")
+    options = ("output_format", "detail", "renderer")
     description = "sequence diagram (Graphviz): svg, png, pdf or the dot source"
 
     def __init__(self, *, output_format: str = "svg", detail: str = "full", renderer: str = "auto",

@@ -14,15 +14,10 @@ from rich.cells import cell_len
 from vtrace.i18n import say
 from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
+from vtrace.scenarios import Scenario
 from vtrace.tally import Tally
 
-__all__ = ["SETUP_COUNTED", "QuietRenderer", "pad", "summary_lines", "summary_rows"]
-
-_COUNTED = (
-    "frames", "events", "kicks", "kicks_suppressed", "kicks_deferred", "vm_exits",
-    "exits_to_qemu", "interrupts", "interrupts_suppressed", "bytes_to_host", "completed",
-)
-SETUP_COUNTED = ("events", "vm_exits", "exits_to_qemu")  # a set-up moves no frames
+__all__ = ["QuietRenderer", "pad", "summary_lines", "summary_rows"]
 
 
 def pad(text: str, width: int) -> str:
@@ -30,24 +25,24 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_len(text))
 
 
-def summary_rows(tally: Tally, lang: str = "en",
-                 counted: tuple[str, ...] = _COUNTED) -> list[tuple[str, str, str]]:
-    """(label, total, per frame) for each counter in ``counted``, then the modelled time."""
+def summary_rows(tally: Tally, scenario: Scenario,
+                 lang: str = "en") -> list[tuple[str, str, str]]:
+    """(label, total, per frame) for each of the scenario's counters, then the modelled time."""
     rows = []
-    for name in counted:
-        count = getattr(tally, name)
-        per_frame = f"{tally.per_frame(count):.2f}" if name not in ("frames", "events") else ""
-        rows.append((say(f"summary.{name}", lang), str(count), per_frame))
+    for counter in scenario.counters:
+        count = tally[counter.name]
+        per_frame = f"{tally.per_frame(count):.2f}" if counter.per_frame else ""
+        rows.append((counter.label.get(lang, counter.label["en"]), str(count), per_frame))
     rows.append((say("summary.modelled_time", lang), f"{tally.t_ns / 1000:.3f} µs",
                  f"{tally.per_frame(tally.t_ns) / 1000:.3f} µs"))
     return rows
 
 
-def summary_lines(tally: Tally, lang: str = "en", interrupted: bool = False,
-                  counted: tuple[str, ...] = _COUNTED) -> list[str]:
+def summary_lines(tally: Tally, scenario: Scenario, lang: str = "en",
+                  interrupted: bool = False) -> list[str]:
     """The summary table; without frames (a set-up) it has no per-frame column."""
     title = say("summary.interrupted" if interrupted else "summary.title", lang)
-    rows = summary_rows(tally, lang, counted)
+    rows = summary_rows(tally, scenario, lang)
     width = max(cell_len(label) for label, _, _ in rows)
     if not tally.frames:
         return [title] + [f"  {pad(label, width)}  {total:>14}" for label, total, _ in rows]
@@ -60,6 +55,7 @@ def summary_lines(tally: Tally, lang: str = "en", interrupted: bool = False,
 @register
 class QuietRenderer(Renderer):
     name = "quiet"
+    view = True
     description = "nothing while running (the command prints the summary)"
 
     def __init__(self, *, lang: str = "en") -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 
 from vtrace.engine.sim import Action, Do, Wait
-from vtrace.engine.world import World, with_ring
 from vtrace.frames import VNET_HDR_SIZE, parse_frame
+from vtrace.scenarios.send.world import World, with_ring
 
 __all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "qemu_main"]
 

@@ -17,6 +17,7 @@ from vtrace.engine.sim import Action, Do, Signal
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.model import Kind
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout
+from vtrace.scenarios.send.eras import SWITCHES
 
 __all__ = ["SHARED_FIELDS", "SendParams", "World", "note", "with_ring"]
 
@@ -43,10 +44,11 @@ class World:
     def __init__(self, params: SendParams, era: Era) -> None:
         self.params = params
         self.era = era
+        self.switches = SWITCHES[era.name]
         layout = RingLayout(params.queue_size)
         self.memory = GuestMemory(layout, slot_size=VNET_HDR_SIZE + params.size)
         self.driver = Driver(self.memory, event_idx=params.event_idx,
-                             disable_writes_used_event=era.disable_cb_writes_used_event)
+                             disable_writes_used_event=self.switches.disable_cb_writes_used_event)
         self.device = Device(self.memory, event_idx=params.event_idx)
         self.kick_fd = Signal("ioeventfd")
         self.tx_bh = Signal("tx_bh")

@@ -1,4 +1,4 @@
-"""The send scenario: frames leave the guest through virtio-net, tap and tun.
+"""The guest's side of the send replay, and the replay itself.
 
 Two threads share one TX virtqueue in guest memory. The guest's vCPU runs
 the application, the stack and virtio_net's ``start_xmit``; QEMU's main
@@ -8,8 +8,7 @@ entries and, when the guest asked for one, an MSI-X interrupt.
 
 Which frame an element belongs to is the tracer's knowledge (like a real
 tracer matching skb addresses); the driver and the device themselves only
-exchange ring bytes. This module holds the guest's side and the scenario;
-QEMU's side is in ``device`` and the shared state in ``world``.
+exchange ring bytes. QEMU's side is in ``device`` and the shared state in ``world``.
 """
 
 from __future__ import annotations
@@ -17,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 
 from vtrace.catalog import Era
-from vtrace.engine.device import TX_BURST, handle_tx_bh, qemu_main
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
-from vtrace.engine.world import SendParams, World, note, with_ring
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
 from vtrace.model import Event
 from vtrace.ring import Buffer
+from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
+from vtrace.scenarios.send.world import SendParams, World, note, with_ring
 
 __all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "send"]
 
@@ -52,8 +51,8 @@ def _interrupt(world: World) -> Iterator[Action]:
     yield Do("vring_interrupt", None, src="virtio-net", detail={"more_used": driver.more_used()})
     driver.disable_cb()
     yield from with_ring(world, "skb_xmit_done", None, src="virtio_net",
-                          napi=world.era.napi_tx)
-    if world.era.napi_tx:
+                          napi=world.switches.napi_tx)
+    if world.switches.napi_tx:
         yield from _napi_poll(world)
     elif world.stopped:
         world.stopped = False
@@ -99,7 +98,7 @@ def _kick(world: World, frame: int) -> Iterator[Action]:
 
 def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
     """One frame through the guest: application, stack, ``start_xmit``, maybe a kick."""
-    params, driver, era = world.params, world.driver, world.era
+    params, driver, era = world.params, world.driver, world.switches
     hint = "__netdev_tx_sent_queue()" if era.bql else era.xmit_more
     yield Do("sendto", frame, detail={"bytes": params.size - MIN_FRAME})
     yield Do("__sys_sendto", frame, src="app")
@@ -135,7 +134,7 @@ def _reclaim_before_adding(world: World, frame: int, kick: bool) -> Iterator[Act
     Without NAPI TX (4.19) it reclaims them. With NAPI TX, 6.1 reclaims with
     interrupts off and re-arms them before a kick; 7.2 only turns them off.
     """
-    driver, era = world.driver, world.era
+    driver, era = world.driver, world.switches
     if era.napi_reclaims_only:
         driver.disable_cb()
         yield from with_ring(world, "virtqueue_disable_cb", frame)
@@ -170,7 +169,7 @@ def _add(world: World, frame: int) -> Iterator[Action]:
 def _stop_queue(world: World, frame: int) -> Iterator[Action]:
     """Too few free descriptors for another packet: stop the queue until some come back."""
     world.stopped = True
-    if world.era.napi_reclaims_only:
+    if world.switches.napi_reclaims_only:
         yield note("start_xmit", frame, queue="stopped", num_free=world.driver.num_free)
         return
     if not (yield from _enable_cb_delayed(world, frame, queue="stopped")):
@@ -192,7 +191,7 @@ def _enable_cb_delayed(world: World, frame: int, **detail: str) -> Generator[Act
 
 def _stopped_but_used(world: World) -> Iterator[Action]:
     """The queue just stopped, yet enough is already used: reclaim now, not on an interrupt."""
-    if world.era.napi_tx:
+    if world.switches.napi_tx:
         yield from _napi_poll(world)
         return
     yield from _reap(world)

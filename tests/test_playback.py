@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 import pytest
 
-from vtrace.cli.play import CLASSROOM_SPEED, Playback
+from vtrace.cli.env import Environment
+from vtrace.cli.playback import CLASSROOM_SPEED, Playback
 from vtrace.output import OutputError
 
 
@@ -15,7 +16,7 @@ def _settle(**options: object) -> Playback:
     chosen: dict[str, object] = {"view": None, "events_path": None, "speed": "auto",
                                  "step": False, "lang": "en", "classroom": True}
     chosen.update(options)
-    return Playback.settle(**chosen)  # type: ignore[arg-type]
+    return Playback.settle(Environment(), **chosen)  # type: ignore[arg-type]
 
 
 def test_off_a_terminal_the_view_is_plain_and_unpaced() -> None:

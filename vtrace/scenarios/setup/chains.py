@@ -1,4 +1,4 @@
-"""The set-up scenario: how the tap, the virtio-net device and the guest's driver come to be.
+"""The set-up replay: how the tap, the virtio-net device and the guest's driver come to be.
 
 It replays what happens before any packet moves, as chains of catalog
 steps. QEMU's main thread creates the tap back end (entering the host
@@ -11,6 +11,7 @@ function an era lacks is skipped by the scheduler.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from vtrace.catalog import CATALOG, Era, present
@@ -18,7 +19,7 @@ from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
 from vtrace.model import Event, Kind
 
-__all__ = ["QUEUES", "TAP_FLAGS", "setup"]
+__all__ = ["QUEUES", "SWITCHES", "TAP_FLAGS", "SetupEra", "setup"]
 
 TAP_FLAGS = "IFF_TAP|IFF_NO_PI|IFF_VNET_HDR"
 TAP_NAME = "tap0"
@@ -32,6 +33,21 @@ QUEUES: tuple[tuple[str, str | None, str], ...] = (
 )
 
 Row = tuple[str, Mapping[str, Any]]  # a step and its event's detail
+
+
+@dataclass(frozen=True, slots=True)
+class SetupEra:
+    """The set-up's behaviour in one era's QEMU (see docs/sources.md)."""
+
+    bh_new: str = "qemu_bh_new_guarded"  # how virtio-net creates its TX bottom half
+    realize_all_queues: bool = False  # realize adds every queue pair, not only pair 0
+
+
+SWITCHES = {
+    "lesson": SetupEra(bh_new="qemu_bh_new", realize_all_queues=True),
+    "modern": SetupEra(),
+    "newest": SetupEra(),
+}
 
 
 def _walk(era: Era, rows: Iterable[Row], caller: str | None) -> Iterator[Action]:
@@ -71,12 +87,13 @@ def _netdev(era: Era) -> Iterator[Action]:
 
 def _device(era: Era) -> Iterator[Action]:
     """``-device virtio-net-pci,netdev=...``: realize, queues, and the NIC peered with the tap."""
-    realize = "realize_all" if era.realize_all_queues else "realize_first"
+    switches = SWITCHES[era.name]
+    realize = "realize_all" if switches.realize_all_queues else "realize_first"
     yield from _walk(era, (
         ("virtio_net_device_realize", {"fact": realize}),
         ("virtio_init", {"device": "virtio-net"}),
         ("virtio_net_add_queue", {"fact": "tx_bh", "bh": "virtio_net_tx_bh",
-                                  "via": era.bh_new}),
+                                  "via": switches.bh_new}),
     ), None)
     for name, _, handler in QUEUES:
         yield Do("virtio_add_queue", None, src="virtio-net", detail={

@@ -1,0 +1,75 @@
+"""Every path vtrace can replay, registered by name; views find one by a stream's header.
+
+A new scenario is a folder here with a ``Scenario`` instance, and one line in
+``REGISTERED``. ``of(header)`` is how a view or a command learns what a stream is
+of; a stream of a scenario this vtrace does not know (a recording from a newer
+one) gets ``UNKNOWN``, which counts only events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from vtrace import __version__
+from vtrace.catalog import era
+from vtrace.model import Event, Header
+from vtrace.scenarios.base import Counter, Param, ParamError, RingPanel, Scenario
+from vtrace.scenarios.send import SEND
+from vtrace.scenarios.setup import SETUP
+
+__all__ = [
+    "REGISTERED",
+    "UNKNOWN",
+    "Counter",
+    "Param",
+    "ParamError",
+    "RingPanel",
+    "Scenario",
+    "UnknownScenario",
+    "of",
+    "replay",
+    "scenario",
+]
+
+REGISTERED: Mapping[str, Scenario] = {item.name: item for item in (SEND, SETUP)}
+
+
+class _Unknown(Scenario):
+    name = "unknown"
+    title = {"en": "A recording of a path this vtrace does not know",
+                   "zh": "本版 vtrace 不认识的路径的记录"}
+    counters = (Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),)
+    live_counters = ("events",)
+
+
+UNKNOWN: Scenario = _Unknown()
+
+
+class UnknownScenario(LookupError):
+    """No registered scenario has that name."""
+
+    def __str__(self) -> str:
+        return f"no scenario named {self.args[0]!r}; try one of: {', '.join(REGISTERED)}"
+
+
+def scenario(name: str) -> Scenario:
+    try:
+        return REGISTERED[name]
+    except KeyError:
+        raise UnknownScenario(name) from None
+
+
+def of(header: Header) -> Scenario:
+    """The scenario a stream is of, by its header (``UNKNOWN`` for a name not registered)."""
+    return REGISTERED.get(header.scenario, UNKNOWN)
+
+
+def replay(name: str, given: Mapping[str, Any], era_name: str, seed: int,
+           argv: tuple[str, ...] = ()) -> tuple[Header, Iterator[Event]]:
+    """The header and events of a replay: ``given`` parameters (in the options' units) over
+    the scenario's defaults, checked."""
+    chosen = scenario(name)
+    params = chosen.settle(given)
+    header = Header(__version__, chosen.name, {**params, "era": era_name}, seed, argv)
+    return header, chosen.run(params, era(era_name), seed)

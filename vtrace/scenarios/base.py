@@ -1,0 +1,156 @@
+"""What a scenario is: one registered object that owns everything about one replayable path.
+
+A scenario owns its parameters (defaults, bounds and help: the command line is
+built from them), its behaviour per era, the counters a tally keeps for its
+streams (which step moves which counter), the rows of its summary, what the
+live view shows, and ``run()``, which yields its events. Views and commands find
+a scenario by a stream's ``header.scenario`` (``vtrace.scenarios.of``), never by
+guessing from the parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from vtrace.catalog import Era, Text
+from vtrace.model import Event
+
+__all__ = [
+    "Amount",
+    "Counter",
+    "Param",
+    "ParamError",
+    "RingPanel",
+    "Scenario",
+]
+
+Amount = Callable[[Mapping[str, Any]], int]  # how much an event's detail moves a counter
+
+
+class ParamError(ValueError):
+    """A parameter's value is out of its range; the message names the option."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a scenario, as the header records it and the command line spells it.
+
+    ``name`` is the header's key. ``option`` is the command-line spelling when it
+    differs (``interval-us`` for ``interval_ns``), with ``scale`` from the option's
+    unit to the parameter's (1000 from µs to ns). A bool is a ``--x/--no-x`` flag.
+    """
+
+    name: str
+    default: int | float | bool
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[int, ...] = ()
+    short: str | None = None
+    option: str | None = None
+    scale: int = 1
+
+    @property
+    def flag(self) -> str:
+        """The option's name on the command line, without dashes."""
+        return self.option or self.name.replace("_", "-")
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def problem(self, given: object) -> str | None:
+        """What is wrong with ``given`` (in the option's unit), or None."""
+        if self.kind is bool:
+            return None if isinstance(given, bool) else f"{given!r} is not a flag"
+        if isinstance(given, bool) or not isinstance(given, int | float):
+            return f"{given!r} is not a number"
+        if not math.isfinite(given):
+            return f"{given} is not a finite number"
+        if self.choices and given not in self.choices:
+            return (f"{given} is not one of {self.choices[0]}, {self.choices[1]}, ... "
+                    f"{self.choices[-1]}")
+        if (self.low is not None and given < self.low) or (
+                self.high is not None and given > self.high):
+            return f"{given} is not in the range {self.low:g} to {self.high:g}"
+        return None
+
+    def check(self, given: object) -> int | float | bool:
+        """``given`` (in the option's unit) as the parameter's value, or a ParamError."""
+        problem = self.problem(given)
+        if problem is not None:
+            raise ParamError(f"--{self.flag}: {problem}")
+        assert isinstance(given, int | float)
+        if self.kind is bool:
+            return given
+        value = given * self.scale
+        return round(value) if self.kind is int else value
+
+    @property
+    def shown_default(self) -> int | float | bool:
+        """The default in the option's unit."""
+        return self.default if self.scale == 1 else self.default / self.scale
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """A number the summary shows: its tally name, its label, and whether it is per frame."""
+
+    name: str
+    label: Text
+    per_frame: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RingPanel:
+    """What the live view's ring panel shows: its title and the parameter giving its size."""
+
+    title: Text
+    size_param: str
+
+
+class Scenario:
+    """A path vtrace knows; subclasses fill in the class data and, to replay it, ``run``.
+
+    ``calls`` and ``notes`` are the tally's table: an event of that kind at that
+    step adds ``amount(detail)`` to the named counter. ``examples`` are parameter
+    sets whose replays together run every step the scenario has.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[Text]  # what it shows, for listings: "Sending a frame (vtrace send)"
+    summary: ClassVar[str] = ""  # one line for ``vtrace NAME --help``
+    usage: ClassVar[tuple[str, ...]] = ()  # example command lines for ``--help``
+    params: ClassVar[tuple[Param, ...]] = ()
+    counters: ClassVar[tuple[Counter, ...]] = ()
+    live_counters: ClassVar[tuple[str, ...]] = ()
+    calls: ClassVar[Mapping[str, tuple[str, Amount]]] = {}
+    notes: ClassVar[Mapping[str, tuple[str, Amount]]] = {}
+    ring: ClassVar[RingPanel | None] = None
+    frames_param: ClassVar[str | None] = None  # the parameter that counts frames, if any
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({},)
+
+    def defaults(self) -> dict[str, Any]:
+        return {param.name: param.default for param in self.params}
+
+    def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Every parameter's value, in declaration order: ``given`` (checked) over defaults.
+
+        ``given`` holds values in the options' units, keyed by parameter name.
+        """
+        unknown = set(given) - {param.name for param in self.params}
+        if unknown:
+            raise ParamError(f"{self.name} has no parameter {sorted(unknown)[0]!r}")
+        return {param.name: param.check(given[param.name]) if param.name in given
+                else param.default for param in self.params}
+
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+        """The events of a replay with settled ``params``, in time order."""
+        raise NotImplementedError(f"{self.name} streams are recorded, not replayed")
+
+    @property
+    def replayable(self) -> bool:
+        return type(self).run is not Scenario.run

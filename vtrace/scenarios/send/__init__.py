@@ -1,0 +1,111 @@
+"""The send scenario: frames leave the guest through virtio-net, tap and tun.
+
+``guest`` holds the guest's vCPU, ``device`` QEMU's main loop, ``world`` what
+they share (guest memory and both sides of the TX ring), ``eras`` how the path
+differs per era. This module declares the scenario: its parameters, counters
+and views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from vtrace.catalog import Era
+from vtrace.frames import MAX_FRAME, MIN_FRAME
+from vtrace.model import Event
+from vtrace.scenarios.base import Counter, Param, RingPanel, Scenario
+from vtrace.scenarios.send.guest import send
+from vtrace.scenarios.send.world import SendParams
+
+__all__ = ["FRAMES", "MAX_FRAMES", "QUEUE_SIZES", "SEND", "SendParams", "SendScenario", "send"]
+
+MAX_FRAMES = 10_000_000
+QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
+
+FRAMES = Param("frames", 3, "Frames to send.", low=1, high=MAX_FRAMES, short="-n")
+SIZE = Param("size", 128, "Ethernet frame length in bytes (without the virtio_net_hdr).",
+             low=MIN_FRAME, high=MAX_FRAME)
+QUEUE_SIZE = Param("queue_size", 256,
+                   "Virtqueue size, a power of two (QEMU accepts 256-1024; smaller shows "
+                   "wrap-around sooner).", choices=QUEUE_SIZES)
+EVENT_IDX = Param("event_idx", True,
+                  "Negotiate VIRTIO_RING_F_EVENT_IDX, or use the flags method.")
+
+
+def _one(detail: Mapping[str, Any]) -> int:
+    return 1
+
+
+class SendScenario(Scenario):
+    name = "send"
+    title = {"en": "Sending a frame (vtrace send)", "zh": "发送一帧（vtrace send）"}
+    summary = "Send frames from the guest and watch each step of their way to the host."
+    usage = (
+        "vtrace send --frames 3",
+        "vtrace send --frames 1000 --batch 32 --events run.jsonl --view quiet",
+        "vtrace send --step --no-ioeventfd",
+        "vtrace send --era lesson --lang zh",
+        "vtrace send --frames 5 --events - | jq .function",
+    )
+    params = (
+        FRAMES,
+        SIZE,
+        Param("batch", 1, "Frames handed to the driver back to back (xmit_more on all but "
+              "the last).", low=1, high=MAX_FRAMES, short="-b"),
+        QUEUE_SIZE,
+        EVENT_IDX,
+        Param("ioeventfd", True,
+              "Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread."),
+        Param("interval_ns", 50_000, "The application's pause between batches, in "
+              "microseconds.", low=0, high=10_000_000, option="interval-us", scale=1000),
+    )
+    counters = (
+        Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
+        Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),
+        Counter("kicks", {"en": "kicks (notify writes)", "zh": "通知（写通知地址）"}),
+        Counter("kicks_suppressed", {"en": "kicks suppressed by the ring",
+                                     "zh": "被环抑制的通知"}),
+        Counter("kicks_deferred", {"en": "kicks deferred by xmit_more",
+                                   "zh": "因 xmit_more 推迟的通知"}),
+        Counter("vm_exits", {"en": "VM exits", "zh": "VM 退出"}),
+        Counter("exits_to_qemu", {"en": "exits to QEMU's vCPU thread",
+                                  "zh": "退回 QEMU vCPU 线程"}),
+        Counter("interrupts", {"en": "interrupts", "zh": "中断"}),
+        Counter("interrupts_suppressed", {"en": "interrupts suppressed", "zh": "被抑制的中断"}),
+        Counter("bytes_to_host", {"en": "bytes copied into host skbs",
+                                  "zh": "复制进宿主 skb 的字节"}),
+        Counter("completed", {"en": "buffers reclaimed by the guest", "zh": "客户机收回的缓冲区"}),
+    )
+    live_counters = ("kicks", "kicks_suppressed", "vm_exits", "interrupts",
+                     "interrupts_suppressed", "bytes_to_host")
+    calls = {
+        "sendto": ("frames", _one),
+        "virtqueue_kick_prepare": ("kicks_suppressed", lambda detail: not detail.get("kick")),
+        "vp_notify": ("kicks", _one),
+        "handle_ept_misconfig": ("vm_exits", _one),
+        "kvm_cpu_exec": ("exits_to_qemu", _one),
+        "virtio_notify": ("interrupts_suppressed", lambda detail: not detail.get("interrupt")),
+        "msix_notify": ("interrupts", _one),
+        "tun_get_user": ("bytes_to_host", lambda detail: int(detail.get("bytes", 0))),
+        "virtqueue_get_buf": ("completed", _one),
+    }
+    notes = {
+        "virtqueue_kick_prepare": ("kicks_deferred",
+                                   lambda detail: detail.get("why") == "xmit_more"),
+    }
+    ring = RingPanel({"en": "TX virtqueue", "zh": "TX 虚拟队列"}, "queue_size")
+    frames_param = "frames"
+    examples = (
+        {"frames": 3},
+        {"frames": 3, "ioeventfd": False},
+        {"frames": 3, "event_idx": False},
+        {"frames": 40, "batch": 8, "queue_size": 32, "interval_ns": 0},
+        {"frames": 40, "batch": 8, "queue_size": 32, "interval_ns": 0, "ioeventfd": False},
+    )
+
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+        return send(SendParams(**params), era, seed)
+
+
+SEND = SendScenario()

@@ -1,0 +1,48 @@
+"""The set-up scenario: the tap, the virtio-net device and the guest's driver coming to exist.
+
+``chains`` replays it; this module declares the scenario. A set-up moves no
+frames, so its summary has no per-frame column and the live view no ring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from vtrace.catalog import Era
+from vtrace.model import Event
+from vtrace.scenarios.base import Counter, Scenario
+from vtrace.scenarios.setup.chains import setup
+
+__all__ = ["SETUP", "SetupScenario", "setup"]
+
+
+def _one(detail: Mapping[str, Any]) -> int:
+    return 1
+
+
+class SetupScenario(Scenario):
+    name = "setup"
+    title = {"en": "Setting up the device and the tap (vtrace setup)",
+             "zh": "建立设备和 tap（vtrace setup）"}
+    summary = "Replay the set-up before any packet moves: tap, virtio-net device, guest driver."
+    usage = (
+        "vtrace setup",
+        "vtrace setup --era lesson --view plain",
+        "vtrace setup --lang zh --step",
+        "vtrace setup --events setup.jsonl --view quiet",
+    )
+    counters = (
+        Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),
+        Counter("vm_exits", {"en": "VM exits", "zh": "VM 退出"}),
+        Counter("exits_to_qemu", {"en": "exits to QEMU's vCPU thread",
+                                  "zh": "退回 QEMU vCPU 线程"}),
+    )
+    live_counters = ("events", "vm_exits", "exits_to_qemu")
+    calls = {"handle_ept_misconfig": ("vm_exits", _one), "kvm_cpu_exec": ("exits_to_qemu", _one)}
+
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+        return setup(era, seed)
+
+
+SETUP = SetupScenario()
