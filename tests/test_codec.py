@@ -122,3 +122,23 @@ def test_a_version_1_stream_still_reads_and_captured_sources_round_trip() -> Non
     for source in Source:
         header = Header("0.1.0", "send", {}, 1, source=source)
         assert decode_line(encode(header)) == header
+
+
+def test_the_encoding_cache_is_keyed_on_every_field_that_is_not_per_event() -> None:
+    import dataclasses
+
+    from vtrace import codec
+    from vtrace.model import Kind, Layer, Phase, Place
+
+    names = {field.name for field in dataclasses.fields(Event)}
+    assert set(codec.FIXED) | set(codec.PER_EVENT) == names
+    place = Place("start_xmit", "start_xmit", "f.c", 1, "linux", "6.1", Phase.XMIT,
+                  Layer.GUEST_KERNEL, "virtio_net")
+    base = Event(0, 0, place, Kind.CALL, "stack", "virtio_net", 5)
+    changed = {"place": dataclasses.replace(place, line=2), "kind": Kind.NOTE, "src": "app",
+               "dst": "vring", "thread": "qemu-main", "source": Source.GUEST_FTRACE}
+    assert set(changed) == set(codec.FIXED)
+    encode(base)
+    for name, value in changed.items():
+        other = dataclasses.replace(base, **{name: value})
+        assert decode_line(encode(other)) == other, name

@@ -152,3 +152,45 @@ def test_chinese_pictures(tmp_path: Path) -> None:
     assert "发送路径" in out.read_text(encoding="utf-8")
 
 
+
+
+def test_a_txt_file_gets_the_plain_view(tmp_path: Path) -> None:
+    out = tmp_path / "send.txt"
+    assert run(str(out)) == 0
+    text = out.read_text()
+    assert "start_xmit" in text and "\x1b[" not in text
+
+
+def test_a_format_that_disagrees_with_the_extension_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(str(tmp_path / "a.svg"), "--format", "png") == 2
+    assert "disagrees with the extension" in capsys.readouterr().err
+    assert not (tmp_path / "a.svg").exists()
+    assert run(str(tmp_path / "a.svg"), "--format", "svg") == 0
+
+
+def test_the_output_may_not_be_the_recording_it_reads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recording = tmp_path / "run.jsonl"
+    recording.write_text(RECORDED.read_text())
+    assert run(str(recording), "--from", str(recording)) == 2
+    assert "is the recording --from reads" in capsys.readouterr().err
+    assert recording.read_text() == RECORDED.read_text()
+
+
+def test_any_scenario_can_be_drawn(tmp_path: Path) -> None:
+    out = tmp_path / "setup.mmd"
+    assert run(str(out), "--scenario", "setup") == 0
+    assert "tun_chr_open" in out.read_text()
+
+
+def test_an_option_of_another_scenario_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(str(tmp_path / "s.mmd"), "--scenario", "setup", "--batch", "4") == 2
+    assert "--batch is not a parameter of the setup scenario" in capsys.readouterr().err
+
+
+def test_an_option_a_renderer_does_not_take_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(str(tmp_path / "t.json"), "--detail", "summary") == 2
+    assert "--detail does not apply to" in capsys.readouterr().err

@@ -45,3 +45,29 @@ def test_step_needs_a_terminal() -> None:
 def test_an_unwritable_events_path_fails_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(OutputError):
         _settle(events_path=str(tmp_path / "missing" / "run.jsonl"))
+
+
+def test_pacing_waits_between_calls_on_the_environments_clock() -> None:
+    from vtrace.session import paced, replayed
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    events = list(replayed("send", {"frames": 1}, "modern", 1).events())
+    shown = list(paced(events, 10.0, clock=lambda: now[0], sleep=sleep))
+    calls = sum(1 for event in events if event.kind.value == "call")
+    assert shown == events
+    assert len(slept) == calls - 1 and all(abs(s - 0.1) < 1e-9 for s in slept)
+
+
+def test_stepping_holds_each_call_until_a_key_and_q_ends_it() -> None:
+    from vtrace.session import replayed, stepped
+
+    events = list(replayed("send", {"frames": 1}, "modern", 1).events())
+    keys = iter(["x", " ", "\n", "q"])
+    shown = list(stepped(events, lambda: next(keys)))
+    assert [event.kind.value for event in shown].count("call") == 3

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import fields
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from vtrace.model import (
@@ -27,6 +29,11 @@ from vtrace.model import (
 __all__ = ["DecodeError", "decode", "decode_line", "encode", "read_stream"]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: Fields of an event that change from event to event; every other field is in the cache key.
+PER_EVENT = ("seq", "frame", "t_ns", "detail")
+#: The rest, derived from ``Event`` so that a new field cannot be left out of the key.
+FIXED = tuple(field.name for field in fields(Event) if field.name not in PER_EVENT)
+_fixed_of = attrgetter(*FIXED)
 #: JSON of the fields that repeat from event to event, keyed by their values. A replay
 #: has a few hundred distinct combinations, so encoding each once saves most of the work.
 _FIXED: dict[tuple[object, ...], str] = {}
@@ -53,7 +60,7 @@ def encode(record: Record) -> str:
             "source": record.source.value,
         })
     place = record.place
-    fixed = (place, record.kind, record.src, record.dst, record.thread, record.source)
+    fixed = _fixed_of(record)
     middle = _FIXED.get(fixed)
     if middle is None:
         if len(_FIXED) >= _CACHE_LIMIT:

@@ -28,5 +28,5 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> None:
     except click.exceptions.Abort:
         sys.exit(ExitStatus.INTERRUPTED)
     except (Exception, KeyboardInterrupt) as error:
-        sys.exit(report(error))
+        sys.exit(report(error, env.stderr))
     sys.exit(ExitStatus.OK)

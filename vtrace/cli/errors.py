@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import sys
+from typing import IO
 
 import click
 
@@ -49,21 +50,21 @@ def exit_status_for(error: BaseException) -> ExitStatus:
     return ExitStatus.ERROR
 
 
-def report(error: BaseException) -> ExitStatus:
-    """Print a one-line message for ``error`` on stderr and return its exit status."""
+def report(error: BaseException, stream: IO[str] | None = None) -> ExitStatus:
+    """Print a one-line message for ``error`` on ``stream`` (stderr) and return its status."""
     status = exit_status_for(error)
     if isinstance(error, _HELP_FOR_NO_ARGUMENTS):  # bare ``vtrace``: the help is the message
-        error.show()
+        error.show(file=stream)
     elif isinstance(error, click.UsageError):
         command = error.ctx.command_path if error.ctx else "vtrace"
         click.echo(f"{command}: error: {error.format_message()} (see '{command} --help')",
-                   err=True)
+                   file=stream or sys.stderr)
     elif isinstance(error, click.ClickException):
-        click.echo(f"vtrace: error: {error.format_message()}", err=True)
+        click.echo(f"vtrace: error: {error.format_message()}", file=stream or sys.stderr)
     elif isinstance(error, OSError):
         click.echo(f"vtrace: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
-                   err=True)
+                   file=stream or sys.stderr)
     elif not isinstance(error, (KeyboardInterrupt, click.exceptions.Exit)):
-        click.echo(f"vtrace: error: {error}", err=True)
-    sys.stderr.flush()
+        click.echo(f"vtrace: error: {error}", file=stream or sys.stderr)
+    (stream or sys.stderr).flush()
     return status

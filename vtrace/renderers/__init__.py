@@ -5,8 +5,6 @@ Importing this package registers the built-in renderers.
 
 from __future__ import annotations
 
-from typing import IO, Any
-
 from vtrace.renderers import chrome, jsonl, live, mermaid, overview, plain, sequence, summary
 from vtrace.renderers.base import (
     Renderer,
@@ -35,14 +33,12 @@ __all__ = [
     "views",
 ]
 
-from vtrace.terminal import colour_allowed
-
 _ = (chrome, jsonl, live, mermaid, overview, plain, sequence, summary)
 
 
-def make_view(name: str, *, lang: str, out: IO[Any], step: bool = False) -> Renderer:
-    """A terminal view writing to ``out``; a view that draws in colour is told whether it may."""
+def make_view(name: str, *, lang: str, colour: bool, step: bool = False) -> Renderer:
+    """A terminal view; one that draws in colour is told whether it may."""
     cls = by_name(name)
     if "colour" in cls.options:
-        return cls(lang=lang, colour=colour_allowed(out), keys_hint=step)  # type: ignore[call-arg]
-    return cls(lang=lang)  # type: ignore[call-arg]
+        return cls(lang=lang, colour=colour, keys_hint=step)  # type: ignore[call-arg]
+    return cls(lang=lang)

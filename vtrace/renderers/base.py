@@ -65,6 +65,9 @@ class Renderer(ABC):
     #: One line for ``--help``.
     description: ClassVar[str] = ""
 
+    def __init__(self, *, lang: str = "en") -> None:
+        self.lang = lang
+
     @abstractmethod
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
         """Consume ``events`` and write the output to ``out``."""
