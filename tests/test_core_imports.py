@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 CORE = ["vtrace.model", "vtrace.ring", "vtrace.frames", "vtrace.catalog", "vtrace.engine",
+        "vtrace.scenarios", "vtrace.scenarios.paths",
         "vtrace.tally", "vtrace.codec", "vtrace.i18n"]
 
 
