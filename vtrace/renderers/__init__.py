@@ -5,7 +5,7 @@ Importing this package registers the built-in renderers.
 
 from __future__ import annotations
 
-from vtrace.renderers import chrome, jsonl, mermaid, overview, plain, sequence, summary
+from vtrace.renderers import chrome, html, jsonl, mermaid, overview, plain, sequence, summary
 from vtrace.renderers.base import (
     Renderer,
     RenderError,
@@ -27,7 +27,7 @@ __all__ = [
     "register",
 ]
 
-_ = (chrome, jsonl, mermaid, overview, plain, sequence, summary)
+_ = (chrome, html, jsonl, mermaid, overview, plain, sequence, summary)
 
 
 def make_view(name: str, *, lang: str, step: bool = False) -> Renderer:
