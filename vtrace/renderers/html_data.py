@@ -1,4 +1,4 @@
-"""The event stream as the HTML player embeds it: small tables and five columns of numbers.
+"""The event stream as the HTML player embeds it: small tables and three columns of numbers.
 
 A stream of 10^4 frames has more than half a million events, so nothing is
 written per event that can be shared. Events are described by tables built
@@ -7,20 +7,24 @@ as the stream goes by:
 ``places``   one row per distinct ``Place``, with its texts in every language
              (why, version note, lesson note, location) and its source link;
 ``shapes``   one row per distinct (place, kind, src, dst, thread, source);
-``details``  every distinct ``detail``, in the order first seen;
-``says``     every distinct set of words an event shows: the arrow's label,
-             the decision sentence and the diagram's note, in every language, and
-             what the event adds to each counter (as ``vtrace.tally`` counts).
+``strings``  every distinct sentence or label;
+``says``     one row per distinct set of words an event shows (the arrow's label,
+             the decision, the diagram's note, as ``strings`` rows, one per language),
+             with what it adds to each counter (a ``counts`` row, as ``vtrace.tally``
+             counts) and the descriptor it carries (head, addr, len) or null;
+``rings``    one row per distinct change of ``detail["ring"]``: each number as its
+             difference from the value before (``[name, "+", 1]``), so the change of
+             frame 9,999 is the change of frame 1; anything else as its value
+             (``[name, "=", value]``); the ring starts at ``initial``;
+``combos``   one row per distinct (shape, says, rings) triple.
 
-Each event is then five integers, one per column of ``events``:
+Each event is then three integers, one per column of ``events``:
 
-``s``  its shape;
+``c``  its combo: 0 means "the next new row of the table", ``k > 0`` the row ``k - 1``;
 ``f``  its frame, relative to the newest frame so far: 0 for none, ``c >= 1``
        for ``newest + 2 - c`` (1 is a new frame, 2 the newest, 3 the one before),
        and ``-(frame + 1)`` for a jump of more than one frame ahead;
-``t``  its ``t_ns`` minus the previous event's;
-``d`` and ``w``  its detail and its words: 0 means "the next new row of the
-       table", ``k > 0`` the row ``k - 1`` seen before.
+``t``  its ``t_ns`` minus the previous event's.
 
 Every sentence is worked out here, in Python, for every language; the page
 only picks one. Every string is cleaned (``escape.clean``) so any file
@@ -37,16 +41,18 @@ from typing import Any
 from vtrace.catalog import CATALOG
 from vtrace.i18n import LANGS, step_lesson, step_note, step_text
 from vtrace.model import ACTORS, Event, Header, Kind, Place
+from vtrace.renderers.base import count_param
 from vtrace.renderers.describe import decision, location
 from vtrace.renderers.diagram_text import crossing, is_dashed, message_label, note_text
 from vtrace.renderers.escape import clean
-from vtrace.renderers.html_words import COUNTERS
+from vtrace.renderers.html_words import COUNTERS, RING_GROUPS
 from vtrace.tally import Tally
 
 __all__ = ["DESCRIPTOR_ACTIONS", "KINDS", "Stream", "encode", "source_link"]
 
 KINDS = tuple(kind.value for kind in Kind)
 _KIND_INDEX = {kind: index for index, kind in enumerate(Kind)}
+RING_FIELDS = tuple(name for _, names in RING_GROUPS for name in names)
 #: What a call that carries a descriptor ``head`` does to that descriptor, per step.
 DESCRIPTOR_ACTIONS = {"virtqueue_add_split": "add", "virtqueue_add": "add",
                       "virtqueue_split_pop": "take", "virtqueue_pop": "take",
@@ -85,22 +91,31 @@ def _texts(function: Any, event: Event) -> dict[str, str]:
 class Stream:
     """The tables and columns of one stream, filled by ``add``."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue_size: int) -> None:
         self.places: list[dict[str, Any]] = []
         self.shapes: list[list[Any]] = []
-        self.details: list[str] = []  # JSON text of each, ASCII only
-        self.says: list[dict[str, Any]] = []
+        self.strings: list[str] = [""]
+        self.counts: list[dict[str, int]] = [{}]
+        self.says: list[list[Any]] = []
+        self.rings: list[list[list[Any]]] = [[]]
+        self.combos: list[tuple[int, int, int]] = []
         self.actors = list(ACTORS)
         self.threads: list[str] = []
         self.sources: list[str] = []
-        self.columns: dict[str, list[int]] = {"s": [], "f": [], "t": [], "d": [], "w": []}
+        self.initial: dict[str, Any] = {**{name: 0 for name in RING_FIELDS},
+                                        "num_free": queue_size, "notification": 1}
+        self.columns: dict[str, list[int]] = {"c": [], "f": [], "t": []}
         self._place_of: dict[int, int] = {}  # id(place): its row; places are shared objects
         self._places_seen: dict[Place, int] = {}
         self._shape_of: dict[tuple[Any, ...], int] = {}
-        self._detail_of: dict[str, int] = {}
-        self._say_of: dict[tuple[int, int], int] = {}
-        self._says_seen: dict[tuple[object, ...], int] = {}
+        self._string_of: dict[str, int] = {"": 0}
+        self._count_of: dict[tuple[tuple[str, int], ...], int] = {(): 0}
+        self._say_of: dict[tuple[int, str], int] = {}
+        self._says_seen: dict[tuple[Any, ...], int] = {}
+        self._ring_of: dict[tuple[tuple[str, str, Any], ...], int] = {(): 0}
+        self._combo_of: dict[tuple[int, int, int], int] = {}
         self._keep: list[Place] = []  # keeps ids in _place_of from being reused
+        self._ring = dict(self.initial)
         self.newest = -1
         self.t_ns = 0
 
@@ -113,9 +128,6 @@ class Stream:
 
     def _place(self, event: Event) -> int:
         place = event.place
-        row = self._place_of.get(id(place))
-        if row is not None:
-            return row
         row = self._places_seen.get(place)
         if row is None:
             row = len(self.places)
@@ -143,13 +155,15 @@ class Stream:
             "lesson": {lang: clean(step_lesson(step, lang)) if step else "" for lang in LANGS},
         }
 
-    def _shape(self, event: Event) -> int:
-        key = (self._place(event), event.kind, event.src, event.dst, event.thread,
-               event.source)
+    def shape_row(self, event: Event) -> int:
+        place = self._place_of.get(id(event.place))
+        if place is None:
+            place = self._place(event)
+        key = (place, event.kind, event.src, event.dst, event.thread, event.source)
         row = self._shape_of.get(key)
         if row is None:
             row = self._shape_of[key] = len(self.shapes)
-            self.shapes.append([key[0], _KIND_INDEX[event.kind],
+            self.shapes.append([place, _KIND_INDEX[event.kind],
                                 self._index(self.actors, event.src),
                                 self._index(self.actors, event.dst),
                                 self._index(self.threads, event.thread),
@@ -157,51 +171,121 @@ class Stream:
                                 crossing(event) or "", int(is_dashed(event))])
         return row
 
-    def _says(self, event: Event, shape: int, detail: int) -> int:
-        key = (shape, detail)
-        row = self._say_of.get(key)
+    def _string(self, text: str) -> int:
+        row = self._string_of.get(text)
         if row is None:
-            words = {"label": _texts(message_label, event), "decision": _texts(decision, event),
-                     "note": _texts(note_text, event)}
-            count = _counted(event)
-            flat = (*(text for texts in words.values() for text in texts.values()),
-                    *count.items())
-            row = self._says_seen.get(flat)
-            if row is None:
-                row = self._says_seen[flat] = len(self.says)
-                said: dict[str, Any] = {name: [texts[lang] for lang in LANGS]
-                                        for name, texts in words.items()}
-                said["count"] = count
-                self.says.append(said)
-            self._say_of[key] = row
+            row = self._string_of[text] = len(self.strings)
+            self.strings.append(text)
         return row
 
-    def add(self, event: Event) -> None:
-        columns = self.columns
-        shape = self._shape(event)
-        columns["s"].append(shape)
+    def says_row(self, event: Event, shape: int, key: str) -> int:
+        """The row of the event's words, counts and descriptor, found by its detail's text
+        (``key``: the detail without ``ring``, which no sentence reads)."""
+        row = self._say_of.get((shape, key))
+        if row is not None:
+            return row
+        texts = [self._string(_clean(str(function(event, lang))))
+                 for function in (message_label, decision, note_text) for lang in LANGS]
+        counted = tuple(_counted(event).items())
+        count = self._count_of.get(counted)
+        if count is None:
+            count = self._count_of[counted] = len(self.counts)
+            self.counts.append(dict(counted))
+        detail = event.detail
+        head = detail.get("head")
+        descriptor = [head, _number(detail.get("addr")), _number(detail.get("len"))] \
+            if type(head) is int else None
+        content = (*texts, count, None if descriptor is None else tuple(descriptor))
+        row = self._says_seen.get(content)
+        if row is None:
+            row = self._says_seen[content] = len(self.says)
+            self.says.append([*texts, count, descriptor])
+        self._say_of[(shape, key)] = row
+        return row
+
+    def ring_row(self, change: Any) -> int:
+        """The row of a ``ring`` change: numbers as differences from the value before (so
+        every frame's change looks alike), anything else as the value itself."""
+        if not isinstance(change, Mapping):
+            return 0
+        now, parts = self._ring, []  # type: dict[str, Any], list[tuple[str, str, Any]]
+        for name, value in change.items():
+            before = now.get(name)
+            now[name] = value
+            if type(value) is int and type(before) is int:
+                parts.append((clean(str(name)), "+", value - before))
+            else:
+                parts.append((clean(str(name)), "=", _finite(value) if isinstance(
+                    value, (int, float, bool)) or value is None else clean(str(value))))
+        key = tuple(parts)
+        row = self._ring_of.get(key)
+        if row is None:
+            row = self._ring_of[key] = len(self.rings)
+            self.rings.append([list(part) for part in parts])
+        return row
+
+    def combo_row(self, shape: int, says: int, ring: int) -> int:
+        key = (shape, says, ring)
+        row = self._combo_of.get(key)
+        if row is None:
+            row = self._combo_of[key] = len(self.combos)
+            self.combos.append(key)
+        return row
+
+
+def _clean(text: str) -> str:
+    """``escape.clean``, skipped for the usual text that has nothing to replace."""
+    return text if text.isprintable() else clean(text)
+
+
+def _number(value: Any) -> Any:
+    return value if type(value) in (int, float) and math.isfinite(value) else None
+
+
+def _fill(stream: Stream, events: Iterable[Event]) -> None:
+    """Add every event to ``stream``: the hot loop of a long stream, with locals only."""
+    combos, frames, times = (stream.columns[name] for name in "cft")
+    place_of, shape_of, say_of = stream._place_of, stream._shape_of, stream._say_of
+    combo_of = stream._combo_of
+    shape_for, says_for, ring_for, combo_for = (stream.shape_row, stream.says_row,
+                                                stream.ring_row, stream.combo_row)
+    newest, t_ns = -1, 0
+    for event in events:
+        place = place_of.get(id(event.place))
+        shape = None if place is None else shape_of.get(
+            (place, event.kind, event.src, event.dst, event.thread, event.source))
+        if shape is None:
+            shape = shape_for(event)
+        detail = event.detail
+        ring = 0
+        if not detail:
+            key = ""
+        elif "ring" in detail:
+            key = repr([item for item in detail.items() if item[0] != "ring"])
+            ring = ring_for(detail["ring"])
+        else:
+            key = repr(detail)
+        says = say_of.get((shape, key))
+        if says is None:
+            says = says_for(event, shape, key)
+        combo = combo_of.get((shape, says, ring))
+        if combo is None:
+            combo = combo_for(shape, says, ring)
+            combos.append(0)
+        else:
+            combos.append(combo + 1)
         frame = event.frame
         if frame is None:
-            columns["f"].append(0)
-        elif frame <= self.newest + 1:
-            columns["f"].append(self.newest + 2 - frame)
+            frames.append(0)
+        elif frame <= newest + 1:
+            frames.append(newest + 2 - frame)
+            if frame > newest:
+                newest = frame
         else:
-            columns["f"].append(-(frame + 1))
-        if frame is not None and frame > self.newest:
-            self.newest = frame
-        columns["t"].append(event.t_ns - self.t_ns)
-        self.t_ns = event.t_ns
-        text = _detail_text(event.detail) if event.detail else "{}"
-        detail = self._detail_of.get(text)
-        if detail is None:
-            detail = self._detail_of[text] = len(self.details)
-            self.details.append(text)
-            columns["d"].append(0)
-        else:
-            columns["d"].append(detail + 1)
-        says = len(self.says)
-        row = self._says(event, shape, detail)
-        columns["w"].append(0 if row == says else row + 1)
+            frames.append(-(frame + 1))
+            newest = frame
+        times.append(event.t_ns - t_ns)
+        t_ns = event.t_ns
 
 
 def _finite(value: Any) -> Any:
@@ -213,14 +297,6 @@ def _finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(item) for item in value]
     return value
-
-
-def _detail_text(detail: Mapping[str, Any]) -> str:
-    """``detail`` as JSON; ASCII only, so a lone surrogate from a hostile file is escaped."""
-    try:
-        return json.dumps(detail, separators=(",", ":"), default=str, allow_nan=False)
-    except ValueError:
-        return json.dumps(_finite(detail), separators=(",", ":"), default=str)
 
 
 def _header(header: Header) -> dict[str, Any]:
@@ -237,19 +313,17 @@ def _header(header: Header) -> dict[str, Any]:
 
 
 def encode(header: Header, events: Iterable[Event], extra: Mapping[str, Any]) -> str:
-    """The JSON text of the stream, with ``extra`` (words, layout) beside it; ASCII-safe
-    where a stream's own bytes go, and not yet escaped for HTML."""
-    stream = Stream()
-    add = stream.add
-    for event in events:
-        add(event)
-    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    """The JSON text of the stream, with ``extra`` (words, layout) beside it; not yet escaped
+    for HTML."""
+    stream = Stream(count_param(header.params, "queue_size") or 0)
+    _fill(stream, events)
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     parts = {
-        "header": dump(_header(header)), "kinds": dump(KINDS), "actors": dump(stream.actors),
-        "threads": dump(stream.threads), "sources": dump(stream.sources),
-        "places": dump(stream.places), "shapes": dump(stream.shapes),
-        "says": dump(stream.says), "details": "[" + ",".join(stream.details) + "]",
-        "events": dump(stream.columns),
-        **{name: dump(value) for name, value in extra.items()},
+        "header": _header(header), "kinds": KINDS, "actors": stream.actors,
+        "threads": stream.threads, "sources": stream.sources, "places": stream.places,
+        "shapes": stream.shapes, "strings": stream.strings, "counts": stream.counts,
+        "says": stream.says, "rings": stream.rings, "initial": stream.initial,
+        "combos": stream.combos, "events": stream.columns, **extra,
     }
-    return "{" + ",".join(f"{json.dumps(name)}:{text}" for name, text in parts.items()) + "}"
+    return "{" + ",".join(f"{json.dumps(name)}:{dump(value)}" for name, value in parts.items()) \
+        + "}"

@@ -32,26 +32,30 @@
   function num(value) { return Number(value).toLocaleString("en-US"); }
 
   /* -- decoding the columns ------------------------------------------------------------- */
-  var E = D.events, n = E.s.length;
-  var shapeOf = Int32Array.from(E.s), frameOf = new Int32Array(n), detailOf = new Int32Array(n),
-      sayOf = new Int32Array(n), timeOf = new Float64Array(n);
+  var E = D.events, n = E.c.length;
+  var comboOf = new Int32Array(n), frameOf = new Int32Array(n), timeOf = new Float64Array(n);
   (function decode() {
-    var newest = -1, t = 0, nextDetail = 0, nextSay = 0;
+    var newest = -1, t = 0, nextCombo = 0;
     for (var i = 0; i < n; i++) {
       var c = E.f[i], f = c === 0 ? -1 : (c > 0 ? newest + 2 - c : -c - 1);
       frameOf[i] = f;
       if (f > newest) newest = f;
       t += E.t[i]; timeOf[i] = t;
-      c = E.d[i]; detailOf[i] = c === 0 ? nextDetail++ : c - 1;
-      c = E.w[i]; sayOf[i] = c === 0 ? nextSay++ : c - 1;
+      c = E.c[i]; comboOf[i] = c === 0 ? nextCombo++ : c - 1;
     }
   })();
   D.events = null;
-  function shape(i) { return D.shapes[shapeOf[i]]; }
+  var NL = LANGS.length;
+  function shapeIndex(i) { return D.combos[comboOf[i]][0]; }
+  function shape(i) { return D.shapes[D.combos[comboOf[i]][0]]; }
   function place(i) { return D.places[shape(i)[0]]; }
   function kind(i) { return D.kinds[shape(i)[1]]; }
-  function said(i) { return D.says[sayOf[i]]; }
-  function detail(i) { return D.details[detailOf[i]]; }
+  function sayRow(i) { return D.says[D.combos[comboOf[i]][1]]; }
+  /* what: 0 the arrow's label, 1 the decision, 2 the diagram's note */
+  function sayText(i, what) { return D.strings[sayRow(i)[what * NL + li()]]; }
+  function counted(i) { return D.counts[sayRow(i)[3 * NL]]; }
+  function descriptor(i) { return sayRow(i)[3 * NL + 1]; }
+  function ringChange(i) { return D.rings[D.combos[comboOf[i]][2]]; }
 
   /* Frame starts, diagram pages (rounds of the batch, cut at PAGE rows), markers. */
   var frameStarts = [], pageStarts = [], marks = {kick: [], exit: [], irq: [], suppressed: []};
@@ -66,7 +70,7 @@
       }
       if (startsRound || inPage >= PAGE) { pageStarts.push(i); inPage = 0; }
       inPage++;
-      var count = said(i).count;
+      var count = counted(i);
       if (count.kicks) marks.kick.push(i);
       if (count.vm_exits) marks.exit.push(i);
       if (count.interrupts) marks.irq.push(i);
@@ -82,7 +86,7 @@
     var previous = null, first = 0;
     function signature(p) {
       var h = pageStarts[p + 1] - pageStarts[p];
-      for (var i = pageStarts[p]; i < pageStarts[p + 1]; i++) h = (Math.imul(h, 31) + shapeOf[i] + 1) | 0;
+      for (var i = pageStarts[p]; i < pageStarts[p + 1]; i++) h = (Math.imul(h, 31) + shapeIndex(i) + 1) | 0;
       return h + ":" + (pageStarts[p + 1] - pageStarts[p]);
     }
     for (var p = 0; p < pages; p++) {
@@ -102,12 +106,9 @@
   /* -- ring, descriptors and counters at any step --------------------------------------- */
   var Q = D.queueSize;
   function freshState() {
-    var ring = {};
-    D.ringGroups.forEach(function (g) { g[1].forEach(function (name) { ring[name] = 0; }); });
-    ring.num_free = Q; ring.notification = 1;
     var counters = {};
     D.counters.forEach(function (name) { counters[name] = 0; });
-    return {at: -1, ring: ring, desc: {}, avail: new Int32Array(Q || 1).fill(-1),
+    return {at: -1, ring: Object.assign({}, D.initial), desc: {}, avail: new Int32Array(Q || 1).fill(-1),
             used: new Int32Array(Q || 1).fill(-1), counters: counters};
   }
   function copyState(s) {
@@ -118,14 +119,17 @@
   }
   function mod(a, b) { return ((a % b) + b) % b; }
   function apply(s, i) {
-    var d = detail(i), r = d.ring, count = said(i).count;
-    if (r && typeof r === "object") for (var k in r) s.ring[k] = r[k];
+    var change = ringChange(i), count = counted(i), desc = descriptor(i);
+    for (var k = 0; k < change.length; k++) {
+      var part = change[k];
+      s.ring[part[0]] = part[1] === "+" ? (s.ring[part[0]] || 0) + part[2] : part[2];
+    }
     for (var c in count) if (c in s.counters) s.counters[c] += count[c];
     var action = place(i).desc;
-    if (Q && action && kind(i) === "call" && typeof d.head === "number") {
-      var head = d.head, entry = s.desc[head];
+    if (Q && action && desc && kind(i) === "call") {
+      var head = desc[0], entry = s.desc[head];
       if (action === "add") {
-        s.desc[head] = {addr: d.addr, len: d.len, state: "avail", frame: frameOf[i]};
+        s.desc[head] = {addr: desc[1], len: desc[2], state: "avail", frame: frameOf[i]};
         var shadow = s.ring.avail_idx_shadow || s.ring["avail.idx"];
         s.avail[mod(shadow - 1, Q)] = head;
       } else if (action === "take" && entry) entry.state = "device";
@@ -214,11 +218,11 @@
     svg.appendChild(sv("path", {d: "M" + x + "," + y + " l" + dx + ",-4 l0,8 z", "class": cls}));
   }
   function drawRow(svg, i, y) {
-    var sh = shape(i), k = D.kinds[sh[1]], s = said(i), L = li();
+    var sh = shape(i), k = D.kinds[sh[1]];
     var g = sv("g", {"class": "row", "data-step": i + 1});
     g.appendChild(sv("rect", {x: 0, y: y, width: WIDTH, height: ROW, "class": "bg"}));
     g.appendChild(sv("text", {x: NUM_W - 6, y: y + 15, "text-anchor": "end", "class": "num mono"}, String(i + 1)));
-    var label = k === "note" ? "◆ " + place(i).function : s.label[L];
+    var label = k === "note" ? "◆ " + place(i).function : sayText(i, 0);
     if (frameOf[i] >= 0 && k !== "note") label += "  #" + frameOf[i];
     var text = sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, label.length > 40 ? label.slice(0, 39) + "…" : label);
     g.appendChild(text);
@@ -236,7 +240,7 @@
       g.appendChild(sv("line", {x1: x1, y1: mid, x2: end, y2: mid, "class": cls}));
       arrowHead(g, end, mid, x2 > x1, hc);
     }
-    var note = s.note[L];
+    var note = sayText(i, 2);
     if (note) g.appendChild(sv("text", {x: NUM_W + LABEL_W + actors.length * COL_W + 8, y: y + 15, "class": "note"}, "◆ " + note));
     var title = sv("title", null, place(i).function + " — " + place(i).where[lang] + (note ? "\n" + note : ""));
     g.appendChild(title);
@@ -355,7 +359,7 @@
   /* -- the step panel ------------------------------------------------------------------- */
   function micro(ns) { return (ns / 1000).toLocaleString("en-US", {maximumFractionDigits: 2}) + " µs"; }
   function showStep(i) {
-    var box = document.getElementById("step"), pl = place(i), sh = shape(i), s = said(i), L = li();
+    var box = document.getElementById("step"), pl = place(i), sh = shape(i);
     box.textContent = "";
     box.appendChild(el("h3", {"class": "mono"}, pl.function));
     var dl = el("dl");
@@ -383,7 +387,7 @@
     row(w("frame"),
         frameOf[i] >= 0 ? fill(w("frame_of"), {frame: frameOf[i]}) : w("no_frame"));
     box.appendChild(dl);
-    if (s.decision[L]) box.appendChild(el("p", {"class": "decision"}, s.decision[L]));
+    if (sayText(i, 1)) box.appendChild(el("p", {"class": "decision"}, sayText(i, 1)));
     if (pl.why[lang]) box.appendChild(el("p", {"class": "why"}, pl.why[lang]));
     if (pl.note[lang]) box.appendChild(el("p", {"class": "vnote"}, w("vnote") + ": " + pl.note[lang]));
     if (pl.lesson[lang]) box.appendChild(el("p", {"class": "lesson"}, w("lesson") + ": " + pl.lesson[lang]));
@@ -394,7 +398,8 @@
     var box = document.getElementById("ring");
     box.textContent = "";
     if (!Q) { box.appendChild(el("p", null, w("no_ring"))); return; }
-    var d = detail(i), changed = (d.ring && typeof d.ring === "object") ? d.ring : {};
+    var changed = {}, desc = descriptor(i);
+    ringChange(i).forEach(function (part) { changed[part[0]] = true; });
     var groups = el("div", {"class": "groups"});
     D.ringGroups.forEach(function (group) {
       groups.appendChild(el("h3", null, w(group[0])));
@@ -418,7 +423,7 @@
       var dt = el("table", {id: "descriptors"}), hr = el("tr");
       ["head", "addr", "len", "state"].forEach(function (key) { hr.appendChild(el("th", {scope: "col"}, w(key))); });
       dt.appendChild(hr);
-      var mine = typeof d.head === "number" ? d.head : -1;
+      var mine = desc ? desc[0] : -1;
       heads.slice(0, 32).forEach(function (h) {
         var entry = s.desc[h], tr = el("tr", h === mine ? {"class": "changed"} : null);
         tr.appendChild(el("td", {"class": "value"}, (h === mine ? "● " : "") + h));
@@ -447,7 +452,7 @@
   function showCounters(i, s) {
     var box = document.getElementById("counters");
     box.textContent = "";
-    var dl = el("dl"), changed = said(i).count;
+    var dl = el("dl"), changed = counted(i);
     D.counters.forEach(function (name) {
       var mark = changed[name] ? "● " : "";
       dl.appendChild(el("dt", null, w("counter." + name)));
