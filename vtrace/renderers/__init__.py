@@ -5,7 +5,17 @@ Importing this package registers the built-in renderers.
 
 from __future__ import annotations
 
-from vtrace.renderers import chrome, jsonl, live, mermaid, overview, plain, sequence, summary
+from vtrace.renderers import (
+    chrome,
+    html,
+    jsonl,
+    live,
+    mermaid,
+    overview,
+    plain,
+    sequence,
+    summary,
+)
 from vtrace.renderers.base import (
     Renderer,
     RenderError,
@@ -33,7 +43,7 @@ __all__ = [
     "views",
 ]
 
-_ = (chrome, jsonl, live, mermaid, overview, plain, sequence, summary)
+_ = (chrome, html, jsonl, live, mermaid, overview, plain, sequence, summary)
 
 
 def make_view(name: str, *, lang: str, colour: bool, step: bool = False) -> Renderer:

@@ -1,0 +1,309 @@
+"""The HTML player in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+The page is opened from disk. Every request it makes is recorded, and any
+request other than the file itself is refused and fails the test. Keys,
+buttons and the permalink are checked against the stream the file was made
+from: the step, the highlighted arrow, the ring values, the counters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from diagram_fixtures import hostile_events, hostile_header, recorded
+
+from vtrace.catalog import CATALOG
+from vtrace.model import Event, Header, Source
+from vtrace.renderers.html import HtmlRenderer
+from vtrace.scenarios.send import SEND
+from vtrace.tally import Tally
+
+playwright_api = pytest.importorskip("playwright.sync_api",
+                                     reason="the [test] extra installs playwright")
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def write(path: Path, header: Header, events: list[Event]) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        HtmlRenderer().render(header, events, out)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("html")
+    header, events = recorded()
+    nasty = ('</script><script>window.pwned = 1</script>'
+             '<img src=x onerror="window.pwned = 2">')
+    hostile = [dataclasses.replace(event, place=dataclasses.replace(event.place, function=nasty),
+                                   detail={"why": nasty})
+               for event in hostile_events()]
+    captured = [dataclasses.replace(event, source=Source.HOST_UPROBE, t_ns=event.t_ns * 3)
+                for event in events]
+    return {"header": header, "events": events, "nasty": nasty,
+            "run": write(folder / "run.html", header, events),
+            "hostile": write(folder / "hostile.html", hostile_header(), hostile),
+            "captured": write(folder / "captured.html", header, captured)}
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    profile = tmp_path_factory.mktemp("profile")
+    with playwright_api.sync_playwright() as driver:
+        context = driver.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=ARGS, headless=True,
+            viewport={"width": 1280, "height": 720})
+        yield context
+        context.close()
+
+
+class Opened:
+    """A page open on one file, with every request it made."""
+
+    def __init__(self, browser: Any, path: Path, fragment: str = "") -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page()
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.route("**/*", self._route)
+        self.url = path.as_uri()
+        self.page.goto(self.url + fragment)
+        self.page.wait_for_selector("body[data-ready='1']")
+
+    def _route(self, route: Any) -> None:
+        self.requests.append(route.request.url)
+        if route.request.url.split("#")[0] == self.url:
+            route.continue_()
+        else:
+            route.abort()
+
+    def step(self) -> int:
+        return int(self.page.get_attribute("body", "data-step"))
+
+    def ring(self) -> dict[str, str]:
+        cells = self.page.query_selector_all("#ring .field")
+        return {cell.get_attribute("data-field"): cell.query_selector(".value").inner_text()
+                for cell in cells}
+
+    def changed(self) -> set[str]:
+        return {cell.get_attribute("data-field")
+                for cell in self.page.query_selector_all("#ring .field.changed")}
+
+    def current_row(self) -> int:
+        return int(self.page.get_attribute(".row.current", "data-step"))
+
+    def close(self) -> None:
+        assert self.errors == []
+        assert [url for url in self.requests if url.split("#")[0] != self.url] == []
+        self.page.close()
+
+
+@pytest.fixture
+def opened(browser: Any, files: dict[str, Any]) -> Iterator[Opened]:
+    page = Opened(browser, files["run"])
+    yield page
+    page.close()
+
+
+def expected_ring(events: list[Event], step: int, queue_size: int) -> dict[str, str]:
+    tally = Tally(SEND.calls, SEND.notes)
+    for event in events[:step]:
+        tally.add(event)
+    ring = {name: 0 for name in ("avail.idx", "used.idx", "avail_event", "used_event",
+                                 "avail.flags", "used.flags", "avail_idx_shadow", "num_added",
+                                 "last_used_idx", "last_avail_idx", "inuse", "signalled_used")}
+    ring.update({"num_free": queue_size, "notification": 1}, **tally.ring)
+    return {name: str(value) for name, value in ring.items()}
+
+
+def test_keys_step_through_the_stream_and_back(opened: Opened, files: dict[str, Any]) -> None:
+    events: list[Event] = files["events"]
+    size = files["header"].params["queue_size"]
+    assert opened.step() == 1 and opened.current_row() == 1
+    add = next(e.seq for e in events if e.step == "virtqueue_add_split")
+    for _ in range(add):
+        opened.page.keyboard.press("ArrowRight")
+    assert opened.step() == add + 1 and opened.current_row() == add + 1
+    assert opened.page.inner_text("#step h3") == "virtqueue_add_split"
+    assert opened.ring() == expected_ring(events, add + 1, size)
+    assert opened.changed() == set(events[add].detail["ring"])
+    assert opened.ring()["avail.idx"] == "1"
+    assert opened.page.query_selector("#descriptors tr.changed") is not None
+    before = opened.ring()
+    opened.page.keyboard.press("ArrowRight")
+    opened.page.keyboard.press("ArrowRight")
+    opened.page.keyboard.press("ArrowLeft")
+    opened.page.keyboard.press("ArrowLeft")
+    assert opened.step() == add + 1 and opened.ring() == before
+    opened.page.keyboard.press("End")
+    assert opened.step() == len(events)
+    assert opened.ring() == expected_ring(events, len(events), size)
+    tally = Tally(SEND.calls, SEND.notes)
+    for event in events:
+        tally.add(event)
+    counters = {cell.get_attribute("data-counter"): cell.inner_text()
+                for cell in opened.page.query_selector_all("#counters dd")}
+    assert counters["kicks"].strip("● ") == str(tally["kicks"])
+    assert counters["vm_exits"].strip("● ") == str(tally["vm_exits"])
+    assert counters["frames"].strip("● ").startswith(f"{tally.frames} / ")
+    opened.page.keyboard.press("Home")
+    assert opened.step() == 1
+
+
+def test_frames_pages_and_the_scrubber(opened: Opened, files: dict[str, Any]) -> None:
+    events: list[Event] = files["events"]
+    starts = [next(e.seq for e in events if e.frame == frame) for frame in (1, 2)]
+    opened.page.keyboard.press("f")
+    assert opened.step() == starts[0] + 1
+    opened.page.keyboard.press("f")
+    assert opened.step() == starts[1] + 1
+    opened.page.keyboard.press("Shift+F")
+    assert opened.step() == starts[0] + 1
+    opened.page.keyboard.press("PageUp")
+    assert opened.step() == 1
+    opened.page.keyboard.press("PageDown")
+    assert opened.step() == starts[0] + 1
+    assert "2" in opened.page.inner_text("#pageinfo")
+    opened.page.click("#next-frame")
+    assert opened.step() == starts[1] + 1
+    opened.page.click("#prev-step")
+    assert opened.step() == starts[1]
+    opened.page.fill("#jump-to", "7")
+    opened.page.press("#jump-to", "Enter")
+    assert opened.step() == 7
+    opened.page.press("#jump-to", "ArrowRight")  # keys typed into an input are the input's
+    assert opened.step() == 7
+    box = opened.page.query_selector("#marks").bounding_box()
+    opened.page.mouse.click(box["x"] + box["width"] - 2, box["y"] + 5)
+    assert opened.step() == len(events)
+    marks = opened.page.inner_text("#marks-legend")
+    assert "(3)" in marks  # three kicks, three exits, three interrupts
+
+
+def test_play_pause_and_speed_while_playing(opened: Opened) -> None:
+    opened.page.keyboard.press("Space")
+    assert opened.page.get_attribute("#play", "aria-pressed") == "true"
+    opened.page.fill("#speed", "7")
+    opened.page.dispatch_event("#speed", "input")
+    assert opened.page.inner_text("#speed-value") == "8×"
+    for _ in range(100):  # the page's policy forbids eval, so poll from here
+        if opened.step() >= 4:
+            break
+        opened.page.wait_for_timeout(50)
+    assert opened.step() >= 4
+    opened.page.focus("#seq")  # Space on the slider would be the slider's
+    opened.page.keyboard.press("Space")
+    assert opened.page.get_attribute("#play", "aria-pressed") == "false"
+    stopped = opened.step()
+    opened.page.wait_for_timeout(300)
+    assert opened.step() == stopped
+
+
+def test_permalink_opens_at_its_step(browser: Any, files: dict[str, Any]) -> None:
+    page = Opened(browser, files["run"], "#step=40")
+    try:
+        assert page.step() == 40 and page.current_row() == 40
+        assert page.page.get_attribute("#permalink", "href") == "#step=40"
+        page.page.keyboard.press("ArrowRight")
+        assert page.page.evaluate("location.hash") == "#step=41"
+    finally:
+        page.close()
+
+
+def test_chinese_toggle_changes_the_texts(opened: Opened, files: dict[str, Any]) -> None:
+    events: list[Event] = files["events"]
+    kick = next(e.seq for e in events if e.step == "virtqueue_kick_prepare")
+    opened.page.fill("#jump-to", str(kick + 1))
+    opened.page.press("#jump-to", "Enter")
+    english = opened.page.inner_text("#step")
+    assert CATALOG["virtqueue_kick_prepare"].text["en"] in english
+    opened.page.click("#lang")
+    chinese = opened.page.inner_text("#step")
+    assert CATALOG["virtqueue_kick_prepare"].text["zh"] in chinese
+    assert "通知：avail_event 0 落在 [0, 1) 中" in chinese
+    assert opened.page.get_attribute("html", "lang") == "zh"
+    assert opened.page.inner_text("#diagram-title") == "时序图"
+    opened.page.click("#lang")
+    assert opened.page.inner_text("#step") == english
+
+
+def test_legend_theme_and_accessible_controls(opened: Opened) -> None:
+    opened.page.keyboard.press("?")
+    assert opened.page.is_visible("#legend")
+    assert "PageDown" in opened.page.inner_text("#legend")
+    opened.page.keyboard.press("Escape")
+    assert not opened.page.is_visible("#legend")
+    opened.page.click("#theme")
+    theme = opened.page.get_attribute("html", "data-theme")
+    opened.page.click("#theme")
+    assert {theme, opened.page.get_attribute("html", "data-theme")} == {"dark", "light"}
+    for button in opened.page.query_selector_all("button"):
+        assert (button.get_attribute("aria-label") or button.inner_text()).strip()
+    opened.page.focus("#next-step")
+    opened.page.keyboard.press("Enter")
+    assert opened.step() == 2
+
+
+def test_hostile_labels_do_not_execute(browser: Any, files: dict[str, Any]) -> None:
+    page = Opened(browser, files["hostile"])
+    try:
+        page.page.keyboard.press("ArrowRight")
+        assert page.page.evaluate("window.pwned") is None
+        assert page.page.query_selector("#step img, #rows img, #step script") is None
+        assert files["nasty"] in page.page.inner_text("#step h3")
+    finally:
+        page.close()
+
+
+def test_captured_stream_shows_measured_time_and_source(browser: Any,
+                                                        files: dict[str, Any]) -> None:
+    page = Opened(browser, files["captured"])
+    try:
+        page.page.keyboard.press("ArrowRight")
+        text = page.page.inner_text("#step")
+        assert "host-uprobe" in text and "measured" in text
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width,height", [(1280, 720), (1920, 1080)])
+def test_screens_show_the_diagram_and_panels(browser: Any, files: dict[str, Any],
+                                             tmp_path: Path, width: int, height: int) -> None:
+    page = Opened(browser, files["run"], "#step=18")
+    try:
+        page.page.set_viewport_size({"width": width, "height": height})
+        page.page.screenshot(path=str(tmp_path / f"player-{width}.png"))
+        for selector in ("#seq", "#overview", "#step", "#ring", "#counter-panel", "#scrub",
+                         "#marks", ".row.current", ".controls"):
+            box = page.page.query_selector(selector).bounding_box()
+            assert box and box["width"] > 50 and box["height"] > 10, selector
+            assert box["x"] >= 0 and box["x"] + 20 < width and 0 <= box["y"] < height - 20, \
+                selector
+        row = page.page.query_selector(".row.current").bounding_box()
+        seq = page.page.query_selector("#seq").bounding_box()
+        assert seq["y"] <= row["y"] and row["y"] + row["height"] <= seq["y"] + seq["height"]
+    finally:
+        page.close()
+
+
+def test_html_renders_a_whole_stream_once() -> None:
+    header, events = recorded()
+    consumed: list[int] = []
+
+    def stream() -> Iterator[Event]:
+        for event in events:
+            consumed.append(event.seq)
+            yield event
+
+    HtmlRenderer().render(header, stream(), io.StringIO())
+    assert consumed == [event.seq for event in events]

@@ -1,0 +1,129 @@
+"""The words of the HTML player, in every language, worked out before the page is written.
+
+The page carries them all, so switching between English and Chinese needs
+no network and no code that knows either language. Words the other views
+already have (layer titles, lifeline roles, counter and ring headings) are
+taken from ``vtrace.i18n`` and ``diagram_text``; only the player's own
+(buttons, panel titles, the key legend) are defined here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from vtrace.i18n import LANGS, say
+from vtrace.model import ACTORS, Layer
+from vtrace.renderers.diagram_text import actor_role, layer_title, word
+from vtrace.renderers.live import DEVICE, DRIVER, SHARED
+from vtrace.scenarios import Scenario
+
+__all__ = ["RING_GROUPS", "counters", "words"]
+#: The ring panel's groups, as the live view shows them.
+RING_GROUPS = (("ring.shared", SHARED), ("ring.driver", DRIVER), ("ring.device", DEVICE))
+
+_OWN: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "title": "vtrace player",
+        "prev_step": "Previous step", "next_step": "Next step",
+        "prev_frame": "Previous frame", "next_frame": "Next frame",
+        "play": "Play", "pause": "Pause", "speed": "Speed",
+        "jump": "Jump to step", "go": "Go", "legend": "Keys",
+        "lang": "中文", "lang_label": "Switch language",
+        "theme": "Light/dark", "permalink": "Link to this step",
+        "scrubber": "Position in the run",
+        "diagram": "Sequence diagram", "overview": "Where the frame is",
+        "step": "Step", "ring": "TX virtqueue", "counters": "Counters so far",
+        "descriptors": "Descriptor table entries in use",
+        "avail_ring": "avail ring, not yet taken", "used_ring": "used ring, not yet reclaimed",
+        "head": "head", "addr": "addr", "len": "len", "state": "state",
+        "desc.avail": "available", "desc.device": "taken by QEMU", "desc.used": "used",
+        "none": "none", "no_ring": "This run has no virtqueue (set-up).",
+        "changed": "changed at this step",
+        "function": "function", "where": "where", "version": "version",
+        "source": "seen by", "time": "time", "hop": "since the previous step",
+        "modelled": "modelled", "measured": "measured",
+        "decision": "decision", "why": "why", "vnote": "in this version",
+        "lesson": "compared with the lesson",
+        "near": "near this line: the line is from Debian's patched tree",
+        "open_source": "open the source at this line",
+        "frame": "frame", "step_of": "step {n} of {total}", "frame_of": "frame {frame}",
+        "no_frame": "no frame",
+        "round": "round {n} of {total}", "same": "the same steps as rounds {first}–{last}",
+        "marker.kick": "kick (vp_notify)", "marker.exit": "VM exit (handle_ept_misconfig)",
+        "marker.irq": "interrupt (msix_notify)",
+        "marker.suppressed": "suppressed notification",
+        "key.next": "next step", "key.prev": "previous step", "key.play": "play or pause",
+        "key.home": "first step", "key.end": "last step",
+        "key.pageup": "previous page of the diagram", "key.pagedown": "next page of the diagram",
+        "key.frame": "next frame (Shift+F: previous)", "key.legend": "show or hide this legend",
+        "close": "Close",
+        "look.exit": "thick red: a VM exit or entry; thick orange: an interrupt",
+        "look.state": "dotted blue: a write to shared memory",
+        "look.dashed": "dashed: a return or completion",
+        "look.note": "◆ a decision or a note",
+    },
+    "zh": {
+        "title": "vtrace 播放器",
+        "prev_step": "上一步", "next_step": "下一步",
+        "prev_frame": "上一帧", "next_frame": "下一帧",
+        "play": "播放", "pause": "暂停", "speed": "速度",
+        "jump": "跳到步骤", "go": "跳转", "legend": "按键",
+        "lang": "English", "lang_label": "切换语言",
+        "theme": "浅色/深色", "permalink": "本步骤的链接",
+        "scrubber": "在运行中的位置",
+        "diagram": "时序图", "overview": "帧在哪里",
+        "step": "步骤", "ring": "TX 虚拟队列", "counters": "到目前为止的计数",
+        "descriptors": "使用中的描述符表项",
+        "avail_ring": "avail 环中尚未取走的", "used_ring": "used 环中尚未收回的",
+        "head": "head", "addr": "addr", "len": "len", "state": "状态",
+        "desc.avail": "可用", "desc.device": "已被 QEMU 取走", "desc.used": "已用",
+        "none": "无", "no_ring": "本次运行没有虚拟队列（建立阶段）。",
+        "changed": "在本步骤中改变",
+        "function": "函数", "where": "位置", "version": "版本",
+        "source": "记录来源", "time": "时间", "hop": "距上一步",
+        "modelled": "模型", "measured": "实测",
+        "decision": "决定", "why": "作用", "vnote": "本版本中",
+        "lesson": "与课程对照",
+        "near": "在这一行附近：行号来自 Debian 打过补丁的源码树",
+        "open_source": "打开源码中的这一行",
+        "frame": "帧", "step_of": "第 {n} 步，共 {total} 步", "frame_of": "第 {frame} 帧",
+        "no_frame": "不属于某一帧",
+        "round": "第 {n} 轮，共 {total} 轮", "same": "与第 {first}–{last} 轮步骤相同",
+        "marker.kick": "通知（vp_notify）", "marker.exit": "VM 退出（handle_ept_misconfig）",
+        "marker.irq": "中断（msix_notify）",
+        "marker.suppressed": "被抑制的通知",
+        "key.next": "下一步", "key.prev": "上一步", "key.play": "播放或暂停",
+        "key.home": "第一步", "key.end": "最后一步",
+        "key.pageup": "时序图上一页", "key.pagedown": "时序图下一页",
+        "key.frame": "下一帧（Shift+F：上一帧）", "key.legend": "显示或隐藏本说明",
+        "close": "关闭",
+        "look.exit": "红色粗线：VM 退出或进入；橙色粗线：中断",
+        "look.state": "蓝色点线：写共享内存",
+        "look.dashed": "虚线：返回或完成",
+        "look.note": "◆ 决定或说明",
+    },
+}
+
+
+def counters(scenario: Scenario) -> list[str]:
+    """The counters the player keeps: the scenario's own (it counts events itself)."""
+    return [counter.name for counter in scenario.counters if counter.name != "events"]
+
+
+def words(scenario: Scenario) -> dict[str, dict[str, str]]:
+    """Every word the page shows, per language."""
+    shared_keys = [heading for heading, _ in RING_GROUPS] + ["ring.in_use"]
+    table: dict[str, dict[str, str]] = {}
+    for lang in LANGS:
+        texts = dict(_OWN["en"])
+        texts.update(_OWN.get(lang, {}))
+        texts.update({key: say(key, lang) for key in shared_keys})
+        texts.update({f"counter.{counter.name}": counter.label.get(lang, counter.label["en"])
+                      for counter in scenario.counters})
+        texts.update({f"layer.{layer.value}": layer_title(layer, lang) for layer in Layer})
+        texts.update({f"role.{actor}": actor_role(actor, lang) for actor in ACTORS})
+        texts["boundary"] = word("boundary", lang)
+        texts["guest"] = word("overview.guest", lang)
+        texts["host"] = word("overview.host", lang)
+        table[lang] = texts
+    return table
