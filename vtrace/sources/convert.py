@@ -94,7 +94,8 @@ def _draft(record: TraceLine, t_ns: int, sides: Sides, guest: bool) -> Draft:
         detail["text"] = record.body
         seq = _SEQ.search(record.body)
         label = int(seq.group(1)) if seq else (NO_FRAME if "calib" in record.body else None)
-        place, known = sides.app.place(_marker_step(record.body))
+        place, known = (sides.app.place(_marker_step(record.body)) if guest
+                        else sides.host.place("trace_marker", "host-stack"))
         source = Source.GUEST_FTRACE if guest else Source.HOST_TRACEPOINT
     elif kind in (LineKind.PROBE, LineKind.PROBE_RETURN):
         args = fields(record.body)
