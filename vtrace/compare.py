@@ -6,7 +6,8 @@ same order are their longest common subsequence; every other replay hop is
 either out of order or unseen (``UNSEEN_WHY`` says why a capture cannot see
 it), and every other capture hop is one the replay lacks. The agreement is
 the share of replay hops seen in order. Capture frames (named by the
-datagram's seq) pair with replay frames (0, 1, ...) in order. Pure: events in,
+datagram's seq) pair with replay frames (0, 1, ...) in order; a capture with
+more frames than the replay pairs its last ones. Pure: events in,
 a ``Comparison`` out.
 """
 
@@ -167,7 +168,8 @@ def _frame(replay_frame: int, real_frame: int | None, replay: Sequence[Hop],
 def compare(real: Iterable[Event], replay: Iterable[Event]) -> Comparison:
     """The capture ``real`` beside ``replay``, frame by frame in order."""
     real_hops, replay_hops = hops(real), hops(replay)
-    real_frames = sorted(real_hops)
+    # A capture's extra frames come first (the warm-up datagram): pair the last ones.
+    real_frames = sorted(real_hops)[-len(replay_hops):] if replay_hops else []
     frames = []
     for index, replay_frame in enumerate(sorted(replay_hops)):
         real_frame = real_frames[index] if index < len(real_frames) else None

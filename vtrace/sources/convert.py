@@ -20,9 +20,11 @@ from vtrace.sources.ftrace import LineKind, TraceLine, fields
 from vtrace.sources.places import Placer, guest_actor, host_actor, qemu_actor
 from vtrace.sources.qemu_log import LogLine, arguments
 
-__all__ = ["NO_FRAME", "Draft", "Sides", "from_ftrace", "from_qemu_log", "numbered", "thread_of"]
+__all__ = ["NO_FRAME", "OTHER_PACKET", "Draft", "Sides", "from_ftrace", "from_qemu_log", "numbered", "thread_of"]
 
 NO_FRAME = -1  # a draft's label for an event that belongs to no frame (a context switch)
+OTHER_PACKET = -2  # a label for a packet that is no datagram of the run (an ARP): no frame
+#                    for it and for what follows, until a frame is named again
 
 _KINDS = {
     LineKind.FUNCTION: Kind.CALL, LineKind.ENTRY: Kind.CALL, LineKind.LEAF: Kind.CALL,
@@ -135,8 +137,10 @@ def _marker_step(text: str) -> str:
 
 def _seqch(args: Mapping[str, str]) -> int | None:
     """The frame a probe's ``seqch`` (the seq digit of the payload) names."""
-    digit = args.get("seqch", "")
-    return int(digit) if len(digit) == 1 and digit.isdigit() else None
+    if "seqch" not in args:
+        return None
+    digit = args["seqch"]
+    return int(digit) if len(digit) == 1 and digit.isdigit() else OTHER_PACKET
 
 
 def _frame_bytes(args: Mapping[str, str]) -> bytes:
@@ -182,7 +186,7 @@ def numbered(drafts: Iterable[Draft]) -> Iterator[Event]:
         if origin is None:
             origin = draft.t_ns
         if draft.label is not None and draft.label != NO_FRAME:
-            frame = draft.label
+            frame = None if draft.label == OTHER_PACKET else draft.label
         actor = draft.place.actor
         src = last_actor.get(draft.thread, actor)
         last_actor[draft.thread] = actor

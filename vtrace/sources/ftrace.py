@@ -7,6 +7,7 @@ optional ``(tgid)`` before the CPU):
 - tracepoints: ``<head> name: fields``; system calls ``sys_X(a: v, ...)`` and ``sys_X -> 0xR``
 - trace_marker: ``<head> tracing_mark_write: text`` (``trace-cmd report``: ``print: ...``)
 - uprobes: ``<head> name: (0xADDR) a=1``, return probes ``name: (0xRET <- 0xFUNC) r=1``
+  (a return probe's ``__return`` suffix is dropped: it names the probed function)
 - function_graph: ``[ts |] cpu) [comm-tid |] [duration us] |  func() {`` / ``func();`` / ``}``
 
 A comm may hold spaces and dashes: the thread id is the last ``-digits`` before
@@ -154,8 +155,11 @@ def _body(number: int, comm: str, tid: int, cpu: int, ts: int, body: str,
         if probe is not None:
             address, function, arguments = probe.groups()
             kind = LineKind.PROBE if function is None else LineKind.PROBE_RETURN
-            return TraceLine(number, comm, tid, cpu, ts, kind, name.rpartition("/")[2],
-                             function or address, arguments)
+            name = name.rpartition("/")[2]
+            if function is not None:
+                name = name.removesuffix("__return")
+            return TraceLine(number, comm, tid, cpu, ts, kind, name, function or address,
+                             arguments)
         return TraceLine(number, comm, tid, cpu, ts, LineKind.EVENT, name, "", rest)
     if rest.startswith("<-"):
         return TraceLine(number, comm, tid, cpu, ts, LineKind.FUNCTION, first,

@@ -17,6 +17,7 @@ clock, the clock QEMU's log timestamps are in.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,10 @@ __all__ = ["FORMAT", "Fit", "LabError", "clock_offset", "era_of", "load"]
 
 FORMAT = "vtrace-lab/1"
 _GUEST_KICK = "vp_notify"
-_HOST_KICKS = ("event_notifier_set", "virtio_queue_notify")  # by preference
+_HOST_SIGNAL = "event_notifier_set"  # the vCPU thread signals the kick's ioeventfd
+_HOST_READ = "virtio_queue_host_notifier_read"  # the main loop reads it
+_HOST_NOTIFY = "virtio_queue_notify"  # ioeventfd off: the vCPU thread runs it
+_CANDIDATE_KICKS = 64  # guest kicks tried as the one with the shortest latency
 
 
 class LabError(TraceError):
@@ -65,23 +69,39 @@ class Fit:
 def clock_offset(guest_kicks: Sequence[int], host_kicks: Sequence[int]) -> tuple[int, int]:
     """(C, spread): C such that guest TSC = host TSC - C, from the kicks seen on both sides.
 
-    The k-th guest kick is paired with the k+s-th host one, for the shift s whose
-    differences vary least (the host may see a few kicks the guest's window does
-    not); C is the smallest difference, the spread the largest minus the smallest.
+    The vCPU thread signals eventfds for more than kicks, so the host list is
+    longer. Each candidate C (one guest kick taken to meet one host signal) puts
+    every guest kick at ``kick + C`` and waits for the next host signal; the
+    candidate whose longest wait is shortest wins. The spread is that wait: how
+    much the kicks' latencies differ.
     """
     if not guest_kicks or not host_kicks:
         raise LabError("no kick is seen on both sides (guest vp_notify and a host "
                        "event_notifier_set or virtio_queue_notify): cannot align the clocks")
-    best: tuple[int, int, int] | None = None  # (-pairs, spread, offset)
-    for shift in range(-len(guest_kicks) + 1, len(host_kicks)):
-        differences = [host_kicks[index + shift] - guest
-                       for index, guest in enumerate(guest_kicks)
-                       if 0 <= index + shift < len(host_kicks)]
-        candidate = (-len(differences), max(differences) - min(differences), min(differences))
-        if best is None or candidate < best:
-            best = candidate
-    assert best is not None
-    return best[2], best[1]
+    hosts = sorted(host_kicks)
+    best: tuple[int, int] | None = None  # (longest wait, C)
+    for guest in guest_kicks[:_CANDIDATE_KICKS]:
+        for host in hosts:
+            offset = host - guest
+            wait = _longest_wait(guest_kicks, hosts, offset)
+            if wait is not None and (best is None or (wait, offset) < best):
+                best = (wait, offset)
+    if best is None:
+        raise LabError("the guest's kicks come after every host signal: cannot align the "
+                       "clocks")
+    return best[1], best[0]
+
+
+def _longest_wait(guest_kicks: Sequence[int], hosts: Sequence[int], offset: int) -> int | None:
+    """The longest time from a guest kick (moved by ``offset``) to the next host signal."""
+    longest = 0
+    for guest in guest_kicks:
+        moved = guest + offset
+        index = bisect.bisect_left(hosts, moved)
+        if index == len(hosts):
+            return None
+        longest = max(longest, hosts[index] - moved)
+    return longest
 
 
 def era_of(guest: str | None, qemu: str | None) -> str | None:
@@ -161,15 +181,27 @@ def _calibration(manifest: Mapping[str, Any], host: Sequence[TraceLine]) -> list
 
 
 def _kicks(records: Sequence[TraceLine], *, guest_side: bool) -> list[int]:
-    """TSC counts of the kicks: the guest's vp_notify, or the host's first anchor present."""
+    """TSC counts of the kicks: the guest's ``vp_notify``s, or the host's anchors.
+
+    The vCPU thread signals many eventfds; a kick's signal is the last one before
+    the main loop reads the queue's host notifier. Where ioeventfd is off, the
+    vCPU thread runs ``virtio_queue_notify`` itself.
+    """
     if guest_side:
         return sorted(record.ts for record in records
                       if record.name == _GUEST_KICK and record.ts is not None
                       and record.kind in (LineKind.FUNCTION, LineKind.ENTRY, LineKind.LEAF))
-    for name in _HOST_KICKS:
-        found = sorted(record.ts for record in records
-                       if record.kind is LineKind.PROBE and record.name == name
-                       and record.comm.startswith("CPU ") and record.ts is not None)
-        if found:
-            return found
-    return []
+    signals: list[int] = []
+    kicks: list[int] = []
+    for record in records:
+        if record.kind is not LineKind.PROBE or record.ts is None:
+            continue
+        if record.name == _HOST_SIGNAL and record.comm.startswith("CPU "):
+            signals.append(record.ts)
+        elif record.name == _HOST_READ and signals and (not kicks or kicks[-1] != signals[-1]):
+            kicks.append(signals[-1])
+    if kicks:
+        return kicks
+    return sorted(record.ts for record in records
+                  if record.kind is LineKind.PROBE and record.name == _HOST_NOTIFY
+                  and record.comm.startswith("CPU ") and record.ts is not None)
