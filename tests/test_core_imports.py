@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 CORE = ["vtrace.model", "vtrace.ring", "vtrace.frames", "vtrace.catalog", "vtrace.engine",
-        "vtrace.tally", "vtrace.codec", "vtrace.i18n"]
+        "vtrace.tally", "vtrace.codec", "vtrace.i18n", "vtrace.sources.files", "vtrace.compare",
+        "vtrace.pcap"]
 
 
 def modules_after(code: str) -> set[str]:

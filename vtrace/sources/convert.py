@@ -20,7 +20,8 @@ from vtrace.sources.ftrace import LineKind, TraceLine, fields
 from vtrace.sources.places import Placer, guest_actor, host_actor, qemu_actor
 from vtrace.sources.qemu_log import LogLine, arguments
 
-__all__ = ["NO_FRAME", "OTHER_PACKET", "Draft", "Sides", "from_ftrace", "from_qemu_log", "numbered", "thread_of"]
+__all__ = ["NO_FRAME", "OTHER_PACKET", "Draft", "Sides", "from_ftrace", "from_qemu_log",
+           "numbered", "thread_of"]
 
 NO_FRAME = -1  # a draft's label for an event that belongs to no frame (a context switch)
 OTHER_PACKET = -2  # a label for a packet that is no datagram of the run (an ARP): no frame
