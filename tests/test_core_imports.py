@@ -7,7 +7,8 @@ import sys
 
 CORE = ["vtrace.model", "vtrace.ring", "vtrace.frames", "vtrace.catalog", "vtrace.engine",
         "vtrace.scenarios", "vtrace.scenarios.paths",
-        "vtrace.tally", "vtrace.codec", "vtrace.i18n"]
+        "vtrace.tally", "vtrace.codec", "vtrace.i18n", "vtrace.sources.files", "vtrace.compare",
+        "vtrace.pcap"]
 
 
 def modules_after(code: str) -> set[str]:

@@ -30,9 +30,10 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     from vtrace.renderers.base import UnknownRenderer
     from vtrace.ring import RingError
     from vtrace.scenarios import ParamError, UnknownScenario
+    from vtrace.sources import TraceError
 
     return (UnknownEra, UnknownStep, DecodeError, FrameError, OutputError, UnknownRenderer,
-            RingError, ParamError, UnknownScenario)
+            RingError, ParamError, UnknownScenario, TraceError)
 
 
 #: What click (8.2 on) raises for a group run with no command; older clicks exit by themselves.

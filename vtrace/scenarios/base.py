@@ -147,6 +147,12 @@ class Scenario:
         return {param.name: param.check(given[param.name]) if param.name in given
                 else param.default for param in self.params}
 
+    def given_by(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A header's parameters as ``settle`` takes them (in the options' units), so that a
+        recording or a capture can be replayed; names the scenario lacks are left out."""
+        return {param.name: params[param.name] / param.scale if param.scale != 1
+                else params[param.name] for param in self.params if param.name in params}
+
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
         """The events of a replay with settled ``params``, in time order."""
         raise NotImplementedError(f"{self.name} streams are recorded, not replayed")

@@ -1,0 +1,54 @@
+"""pcap files tshark reads without a warning: a replay's exact frames, a capture's bytes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vtrace.frames import Endpoints, build_frame
+from vtrace.model import Event, Header, Kind, Layer, Phase, Place, Source
+from vtrace.pcap import write_pcap
+from vtrace.session import replayed
+
+TSHARK = shutil.which("tshark")
+#: tshark's notice when it runs as root (as CI does); it says nothing of the file.
+ROOT_NOTICE = 'Running as user "root" and group "root". This could be dangerous.'
+
+
+def tshark(path: Path, *fields: str) -> list[list[str]]:
+    assert TSHARK is not None
+    done = subprocess.run([TSHARK, "-r", str(path), "-T", "fields",
+                           *[arg for field in fields for arg in ("-e", field)]],
+                          capture_output=True, text=True, check=True)
+    warnings = [line for line in done.stderr.splitlines() if line.strip() != ROOT_NOTICE]
+    assert warnings == []
+    return [line.split("\t") for line in done.stdout.splitlines()]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_a_replay_writes_its_frames_byte_for_byte(tmp_path: Path) -> None:
+    session = replayed("send", {"frames": 3, "size": 100}, "modern", 1)
+    path = tmp_path / "send.pcap"
+    assert write_pcap(session.header, session.events(), str(path)) == 3
+    rows = tshark(path, "udp.dstport", "frame.len", "ip.id", "data.data")
+    assert [row[:3] for row in rows] == [["9", "100", f"0x{index:04x}"] for index in range(3)]
+    assert [bytes.fromhex(row[3]) for row in rows] == [
+        build_frame(index, 100, Endpoints())[42:] for index in range(3)]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_a_capture_writes_the_bytes_a_probe_saw(tmp_path: Path) -> None:
+    place = Place("qemu_sendv_packet_async", "qemu_sendv_packet_async", None, None, "qemu",
+                  "7.2", Phase.BACKEND, Layer.QEMU, "net-queue")
+    frame = build_frame(1, 60, Endpoints(dst_port=41922))
+    events = [Event(0, 1, place, Kind.CALL, "virtio-net", "net-queue", 1500, {
+        "frame_hex": frame.hex()}, "qemu-main", Source.HOST_UPROBE),
+        Event(1, 1, place, Kind.RETURN, "net-queue", "net-queue", 1600, {
+            "frame_hex": frame.hex()}, "qemu-main", Source.HOST_UPROBE)]
+    path = tmp_path / "cap.pcap"
+    header = Header("0", "send", {}, 0, (), Source.TRACE)
+    assert write_pcap(header, events, str(path)) == 1
+    assert tshark(path, "udp.dstport", "frame.time_epoch") == [["41922", "0.000001000"]]

@@ -1,0 +1,58 @@
+"""``vtrace import``: real traces into vtrace's event stream, as JSON Lines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from vtrace.codec import encode
+from vtrace.output import atomic_output, check_writable
+from vtrace.renderers.progress import progress
+from vtrace.sources.files import FORMATS, SIDES, Versions, open_traces
+
+__all__ = ["import_command"]
+
+EPILOG = """\b
+Examples:
+  vtrace import capture/ --events run.jsonl      a directory vtrace lab --save wrote
+  vtrace import guest.txt --linux-version 6.1.0-56-amd64 --tsc-mhz 2100 --events -
+  vtrace import guest.txt host.txt --offset-ns 0 --offset-ns -3500 --events both.jsonl
+  vtrace import qemu.log --format qemu-log --qemu-version 7.2.22
+"""
+
+
+@click.command("import", epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR...",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+              help="What the files are: ftrace text, a QEMU -trace log, or a lab directory.")
+@click.option("--offset-ns", "offsets", type=int, multiple=True, metavar="N",
+              help="Shift the i-th file's times by N ns (once per file, in order).")
+@click.option("--side", "sides", type=click.Choice(SIDES), multiple=True,
+              help="Whether the i-th ftrace file is the guest's or the host's (default: "
+                   "auto, the host's when it holds uprobe lines).")
+@click.option("--linux-version", help="The guest kernel's version, e.g. 6.1.0-56-amd64.")
+@click.option("--qemu-version", help="QEMU's version, e.g. 7.2.22.")
+@click.option("--host-version", help="The host kernel's version.")
+@click.option("--tsc-mhz", type=click.FloatRange(min=0.001),
+              help="Integer ftrace timestamps count a clock of this many MHz (default: ns).")
+@click.option("--events", "events_path", default="-", show_default=True, metavar="OUT|-",
+              help="Where to write the JSON Lines ('-': standard output).")
+def import_command(paths: tuple[Path, ...], fmt: str, offsets: tuple[int, ...],
+                   sides: tuple[str, ...], linux_version: str | None,
+                   qemu_version: str | None, host_version: str | None, tsc_mhz: float | None,
+                   events_path: str) -> None:
+    """Turn real traces (ftrace, QEMU's trace log, a lab capture) into vtrace's events."""
+    if len(offsets) > len(paths) or len(sides) > len(paths):
+        raise click.UsageError("give --offset-ns and --side at most once per file")
+    check_writable(events_path)
+    header, events = open_traces(list(paths), fmt, offsets, sides,
+                                 Versions(linux_version, qemu_version, host_version), tsc_mhz,
+                                 tuple(sys.argv[1:]))
+    with atomic_output(events_path) as out, progress(sys.stderr, None) as track:
+        write = out.write
+        write(encode(header) + "\n")
+        for event in track(events):
+            write(encode(event) + "\n")
