@@ -24,8 +24,13 @@ from vtrace.lab.elf import symbol_offsets
 from vtrace.lab.errors import LabError, PrerequisiteError
 from vtrace.lab.image import GuestImage, build_image, cache_root
 from vtrace.lab.kernel import cached_kernel, kernel_package, user_kernel
-from vtrace.lab.manifest import (CALIBRATION_MARK, FILES, calibration_points, qemu_version,
-                                 write_manifest)
+from vtrace.lab.manifest import (
+    CALIBRATION_MARK,
+    FILES,
+    calibration_points,
+    qemu_version,
+    write_manifest,
+)
 from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
 from vtrace.lab.qemu import QEMU, TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command

@@ -110,7 +110,8 @@ def _download(package: str, target: Path) -> None:
         keep = work / "keep"
         keep.mkdir()
         shutil.copyfile(kernels[0], keep / "vmlinuz")
-        for name, module in zip(MODULES, _find_modules(tree / "lib" / "modules", keep)):
+        found = _find_modules(tree / "lib" / "modules", keep)
+        for name, module in zip(MODULES, found, strict=True):
             if module.parent != keep:
                 shutil.copyfile(module, keep / f"{name}.ko")
         keep.rename(target)

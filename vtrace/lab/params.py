@@ -11,12 +11,12 @@ __all__ = [
     "GUEST_MAC",
     "GUEST_RX_PORT",
     "HOST_MAC",
+    "MAX_FRAME",
     "PAYLOAD_PREFIX",
     "Accel",
     "Backend",
     "LabParams",
     "Scenario",
-    "max_frame_size",
     "min_frame_size",
 ]
 
@@ -50,10 +50,6 @@ class Backend(str, Enum):
 def min_frame_size(frames: int) -> int:
     """The smallest frame that holds the payload of the highest seq of ``frames`` datagrams."""
     return FRAME_OVERHEAD + len(PAYLOAD_PREFIX) + len(str(frames))
-
-
-def max_frame_size() -> int:
-    return MAX_FRAME
 
 
 @dataclass(frozen=True, slots=True)
