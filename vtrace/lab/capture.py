@@ -93,12 +93,12 @@ def capture(params: LabParams, directory: Path, progress: Progress = _ignore,
         raise PrerequisiteError(problems)
     accel, accel_note = resolve_accel(params.accel, view)
     stack = ExitStack()
-    try:
-        with terminable():
+    with terminable():
+        try:
             return _run(params, accel, directory, _Phases(progress), accel_note, stack)
-    finally:
-        with deferred():
-            stack.close()
+        finally:
+            with deferred():
+                stack.close()
 
 
 def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, accel_note: str,
