@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "List every step vtrace replays: function, source location, layer and actor."),
     "explain": ("vtrace.cli.explain", "explain_command",
                 "Explain one step: a catalog key or a function name (e.g. free_old_xmit)."),
+    "lab": ("vtrace.cli.lab", "lab_command",
+            "Boot a real guest and capture its datagrams on the guest, QEMU and host layers."),
     "import": ("vtrace.cli.importer", "import_command",
                "Turn real traces (ftrace, QEMU's trace log, a lab capture) into vtrace's events."),
     "compare-trace": ("vtrace.cli.compare_trace", "compare_trace_command",

@@ -1,0 +1,193 @@
+"""Real lab runs: a Debian guest under QEMU, captured on every layer, and nothing left behind.
+
+One ``send`` and one ``recv`` capture of three frames are shared by the
+tests of each mode; two more runs are stopped by a signal while the guest
+boots. Each run is checked against a snapshot of the host taken before it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lab_host import host_state
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="the lab needs root (taps, tracefs, uprobes)")
+
+LAB = [sys.executable, "-m", "vtrace", "lab"]
+
+
+@dataclass(frozen=True)
+class Capture:
+    directory: Path
+    manifest: dict[str, object]
+    stderr: str
+    before: dict[str, object]
+    after: dict[str, object]
+
+    def text(self, key: str) -> str:
+        files = self.manifest["files"]
+        assert isinstance(files, dict)
+        return (self.directory / files[key]).read_bytes().decode("latin-1")
+
+
+def run_capture(scenario: str, directory: Path, *options: str) -> Capture:
+    before = host_state()
+    done = subprocess.run([*LAB, scenario, "--frames", "3", "--save", str(directory), *options],
+                          capture_output=True, text=True, timeout=280, check=False)
+    after = host_state()
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((directory / "manifest.json").read_text())
+    return Capture(directory, manifest, done.stderr, before, after)
+
+
+@pytest.fixture(scope="module")
+def sent(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("send", tmp_path_factory.mktemp("lab") / "send")
+
+
+@pytest.fixture(scope="module")
+def sent_without_ioeventfd(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("send", tmp_path_factory.mktemp("lab") / "send-exit", "--no-ioeventfd")
+
+
+@pytest.fixture(scope="module")
+def received(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv")
+
+
+def lines_with(text: str, pattern: str) -> list[str]:
+    return [line for line in text.splitlines() if re.search(pattern, line)]
+
+
+@pytest.mark.parametrize("scenario", ["sent", "sent_without_ioeventfd", "received"])
+def test_a_run_leaves_the_host_as_it_found_it(scenario: str,
+                                              request: pytest.FixtureRequest) -> None:
+    capture: Capture = request.getfixturevalue(scenario)
+    assert capture.after == capture.before
+    assert not any(name.startswith(".vtrace-lab-") for name in
+                   os.listdir(capture.directory.parent))
+
+
+@pytest.mark.parametrize("scenario", ["sent", "sent_without_ioeventfd", "received"])
+def test_the_manifest_names_the_versions_clocks_tap_and_files(
+        scenario: str, request: pytest.FixtureRequest) -> None:
+    capture: Capture = request.getfixturevalue(scenario)
+    manifest = capture.manifest
+    assert manifest["format"] == "vtrace-lab/1" and manifest["clock"] == "x86-tsc"
+    assert manifest["scenario"] == ("recv" if scenario == "received" else "send")
+    assert manifest["params"] == {"frames": 3, "size": 54,
+                                  "ioeventfd": scenario != "sent_without_ioeventfd",
+                                  "backend": "qemu", "accel": manifest["params"]["accel"]}
+    shown = subprocess.run(["/usr/bin/qemu-system-x86_64", "--version"], capture_output=True,
+                           text=True, check=True).stdout
+    assert f"version {manifest['qemu']['version']}" in shown
+    assert re.fullmatch(r"6\.1\.\d+-\d+-amd64", manifest["guest"]["kernel"])
+    assert manifest["host"]["kernel"] == os.uname().release
+    assert "CPU 0/TCG" in manifest["qemu"]["threads"].values() or \
+        "CPU 0/KVM" in manifest["qemu"]["threads"].values()
+    calibration = manifest["calibration"]
+    assert len(calibration) >= 2
+    assert [point["tsc"] for point in calibration] == sorted(p["tsc"] for p in calibration)
+    assert manifest["payload"] == "vtrace seq="
+    assert set(manifest["timings"]) == {"prepare", "boot", manifest["scenario"], "collect"}
+    for name in manifest["files"].values():
+        assert (capture.directory / name).stat().st_size > 0
+    assert isinstance(manifest["tap"]["fd"], int)
+    assert not (Path("/sys/class/net") / manifest["tap"]["name"]).exists()
+
+
+def test_sending_is_seen_in_the_guest_kernel(sent: Capture) -> None:
+    guest = sent.text("guest_trace")
+    assert "\r\n" in guest and "# vtrace-guest-trace end" in guest
+    for seq in (1, 2, 3):
+        assert lines_with(guest, rf"tracing_mark_write: app write\(\) begin seq={seq}$")
+    assert lines_with(guest, r" start_xmit <-dev_hard_start_xmit")
+    assert len(lines_with(guest, r" vp_notify <-virtqueue_notify")) >= 3
+    assert lines_with(guest, r"net_dev_xmit: dev=eth0 .* len=54")
+    assert not lines_with(guest, "app write\\(\\) begin seq=0")  # the warm-up is outside
+
+
+def test_sending_is_seen_by_qemu_and_the_host(sent: Capture) -> None:
+    host, tap = sent.text("host_trace"), sent.manifest["tap"]["name"]
+    assert len(lines_with(host, r"^ *CPU 0/\w+-\d+ .* event_notifier_set: ")) >= 3
+    assert len(lines_with(host, r" virtio_queue_host_notifier_read: ")) >= 3
+    for seq in (1, 2, 3):
+        assert lines_with(host, rf" qemu_sendv_packet_async: .* len0=66 seqch='{seq}'$")
+    assert len(lines_with(host, rf" netif_receive_skb: dev={tap} .*len=40")) >= 4
+    assert lines_with(host, rf"sys_writev\(fd: {sent.manifest['tap']['fd']:x},")
+    for seq in (0, 1, 2, 3):
+        assert lines_with(host, rf"tracing_mark_write: vtrace-host recv\(\) returned seq={seq}$")
+    assert lines_with(sent.text("qemu_log"), r"^\d+@\d+\.\d{6}:virtio_queue_notify ")
+    assert sent.manifest["datagrams"] == {"sent": [], "received": [0, 1, 2, 3]}
+
+
+def test_without_ioeventfd_the_vcpu_thread_runs_the_queue_notify(
+        sent_without_ioeventfd: Capture) -> None:
+    host = sent_without_ioeventfd.text("host_trace")
+    notified = lines_with(host, r"^ *CPU 0/\w+-\d+ .* virtio_queue_notify: \(0x[0-9a-f]+\) n=1$")
+    assert len(notified) >= 3
+    assert not lines_with(host, r" virtio_queue_host_notifier_read: ")
+    assert lines_with(sent_without_ioeventfd.text("qemu_log"), r":virtio_pci_notify_write ")
+    assert "ioeventfd=off" in sent_without_ioeventfd.text("cmdline")
+
+
+def test_receiving_is_seen_on_every_layer(received: Capture) -> None:
+    host, tap = received.text("host_trace"), received.manifest["tap"]["name"]
+    for seq in (1, 2, 3):
+        assert lines_with(host, rf"vtrace-host sendto\(\) begin seq={seq}$")
+    assert len(lines_with(host, r" tap_read_packet: \(0x[0-9a-f]+\) fd=")) >= 3
+    assert len(lines_with(host, rf" net_dev_xmit: dev={tap} ")) >= 3
+    assert lines_with(host, r" sys_sendto\(fd: ")
+    for seq in (1, 2, 3):
+        assert lines_with(host, rf" qemu_send_packet_async: .* size=66 seqch='{seq}'")
+    guest = received.text("guest_trace")
+    assert len(lines_with(guest, r" receive_buf <-virtnet_poll")) >= 3
+    assert lines_with(guest, r" udp_rcv <-")
+    for seq in (1, 2, 3):
+        assert lines_with(guest, rf"tracing_mark_write: app recv\(\) returned seq={seq}$")
+    assert lines_with(guest, r"app write\(\) begin seq=0$")  # the clock anchor is inside
+    assert "rx seq=3" in received.text("console")
+    assert received.manifest["datagrams"] == {"sent": [1, 2, 3], "received": [0]}
+
+
+def _wait_for_line(stream: Iterator[str], text: str, deadline_s: float) -> None:
+    end = time.monotonic() + deadline_s
+    for line in stream:
+        if text in line:
+            return
+        assert time.monotonic() < end, f"no {text!r} within {deadline_s} s"
+    raise AssertionError(f"the run ended before {text!r}")
+
+
+@pytest.mark.parametrize("number, status", [(signal.SIGTERM, 128 + 15),
+                                            (signal.SIGINT, 130)])
+def test_a_signal_while_the_guest_boots_leaves_nothing_behind(
+        number: signal.Signals, status: int, tmp_path: Path) -> None:
+    before = host_state()
+    target = tmp_path / "run"
+    run = subprocess.Popen([*LAB, "send", "--save", str(target)], stderr=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL, text=True)
+    assert run.stderr is not None
+    try:
+        _wait_for_line(run.stderr, "boot ...", 120)
+        time.sleep(1.5)  # QEMU is up, the guest is in its kernel
+        assert host_state()["qemu"] != before["qemu"]
+        run.send_signal(number)
+        rest = run.stderr.read()
+        assert run.wait(60) == status, rest
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert host_state() == before
+    assert os.listdir(tmp_path) == []

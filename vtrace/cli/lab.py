@@ -1,0 +1,156 @@
+"""``vtrace lab``: capture a real guest's datagrams on the guest, QEMU and host layers.
+
+The capture itself lives in ``vtrace.lab``; this command checks the options,
+shows the phases as they pass, keeps the raw captures where ``--save`` says,
+and hands the directory to the importer (``vtrace.sources.lab``) for the
+event stream, the views and the pcap file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from vtrace.cli.env import Environment, current
+from vtrace.cli.playback import Playback, play, view_options
+from vtrace.lab.capture import PhaseReport, capture
+from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
+from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
+from vtrace.pcap import write_pcap
+from vtrace.session import Session
+from vtrace.sources.lab import load
+
+__all__ = ["lab_command"]
+
+MAX_LAB_FRAMES = 1000  # the guest's 4 MiB trace buffer holds about this many datagrams
+SIGTERM_STATUS = 128 + 15
+
+EPILOG = """\b
+Examples:
+  sudo vtrace lab send --frames 3
+  sudo vtrace lab recv --frames 3 --save run/
+  sudo vtrace lab send --no-ioeventfd --events real.jsonl --view quiet
+  sudo vtrace lab send --pcap send.pcap
+"""
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and not 0 < value <= MAX_FRAME:
+        raise click.BadParameter(f"{value} is not a frame length up to {MAX_FRAME}", ctx, param)
+    return value
+
+
+@click.command("lab", epilog=EPILOG)
+@click.argument("scenario", type=click.Choice([s.value for s in Scenario]))
+@click.option("--frames", "-n", type=click.IntRange(1, MAX_LAB_FRAMES), default=3,
+              show_default=True, help="Datagrams to send (guest to host, or host to guest).")
+@click.option("--size", type=int, callback=_size,
+              help="Ethernet frame length in bytes (default: the smallest that holds "
+                   "'vtrace seq=N', 54 for up to 9 frames).")
+@click.option("--ioeventfd/--no-ioeventfd", default=True, show_default=True,
+              help="Let a kick signal an eventfd, or handle it on QEMU's vCPU thread.")
+@click.option("--accel", type=click.Choice([a.value for a in Accel]), default="auto",
+              show_default=True, help="KVM, TCG, or KVM where it works (auto).")
+@click.option("--backend", type=click.Choice([b.value for b in Backend]), default="qemu",
+              show_default=True,
+              help="QEMU's own virtio-net datapath, or the host's vhost-net (needs "
+                   "/dev/vhost-net).")
+@click.option("--save", "save_dir", metavar="DIR",
+              help="Keep the raw captures and a manifest in DIR (new or empty).")
+@click.option("--kernel", type=click.Path(dir_okay=False, path_type=Path),
+              help="A guest kernel (bzImage) instead of Debian's package.")
+@click.option("--modules", type=click.Path(file_okay=False, path_type=Path),
+              help="The directory with that kernel's virtio and failover modules.")
+@click.option("--pcap", "pcap_path", metavar="PATH",
+              help="Write the frames as they crossed the tap to a pcap file.")
+@view_options(speed_help="Pace of the view (default: max).")
+def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, accel: str,
+                backend: str, save_dir: str | None, kernel: Path | None, modules: Path | None,
+                pcap_path: str | None, events_path: str | None, view: str | None,
+                speed: float | str | None, step: bool, lang: str) -> None:
+    """Boot a real guest and capture its datagrams on the guest, QEMU and host layers."""
+    if (kernel is None) != (modules is None):
+        raise click.UsageError("--kernel and --modules go together")
+    smallest = min_frame_size(frames)
+    if size is not None and size < smallest:
+        raise click.UsageError(f"--size {size} cannot hold 'vtrace seq={frames}': use "
+                               f"{smallest} or more")
+    params = LabParams(Scenario(scenario), frames, size or smallest, ioeventfd, Accel(accel),
+                       Backend(backend), kernel, modules)
+    save = _save_target(save_dir)
+    wants_events = bool(events_path or view or pcap_path or step)
+    env = current()
+    playback = Playback.settle(env, view=view, events_path=events_path, speed=speed, step=step,
+                               lang=lang, classroom=False) if wants_events else None
+    with _directory(save) as directory:
+        _capture(params, directory)
+        if save is not None:
+            click.echo(f"vtrace lab: saved to {save}", err=True)
+        if playback is not None:
+            _show(directory, playback, pcap_path, env)
+
+
+def _save_target(save_dir: str | None) -> Path | None:
+    if save_dir is None:
+        return None
+    target = Path(save_dir)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise click.UsageError(f"--save {save_dir}: exists and is not an empty directory")
+    if not target.resolve().parent.is_dir():
+        raise click.UsageError(f"--save {save_dir}: its parent directory does not exist")
+    return target
+
+
+@contextmanager
+def _directory(save: Path | None) -> Iterator[Path]:
+    """Where the run writes: a temporary directory, renamed to ``save`` only on success."""
+    parent = save.resolve().parent if save is not None else None
+    work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
+    try:
+        yield work
+        if save is not None:
+            if save.is_dir():
+                save.rmdir()
+            work.rename(save)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _capture(params: LabParams, directory: Path) -> None:
+    try:
+        capture(params, directory, _progress)
+    except PrerequisiteError as missing:
+        for problem in missing.problems:
+            click.echo(f"vtrace lab: {problem}", err=True)
+        sys.exit(1)
+    except LabError as failed:
+        click.echo(f"vtrace lab: error: {failed}", err=True)
+        sys.exit(1)
+    except Terminated:
+        click.echo("vtrace lab: terminated; the host is as it was", err=True)
+        sys.exit(SIGTERM_STATUS)
+
+
+def _progress(report: PhaseReport) -> None:
+    if report.note:
+        click.echo(f"vtrace lab: {report.note}", err=True)
+    elif report.done:
+        click.echo(f"vtrace lab: {report.phase} done in {report.seconds:.1f} s", err=True)
+    else:
+        click.echo(f"vtrace lab: {report.phase} ...", err=True)
+
+
+def _show(directory: Path, playback: Playback, pcap_path: str | None,
+          env: Environment) -> None:
+    """The capture as events: to a pcap file, and through the chosen view."""
+    if pcap_path is not None:
+        header, events = load(directory, env.argv)
+        write_pcap(header, events, pcap_path)
+    header, events = load(directory, env.argv)
+    play(Session(header, events), playback, env)

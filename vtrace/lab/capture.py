@@ -1,0 +1,229 @@
+"""One lab run: prepare, boot, send or receive, collect; the raw captures land in a directory.
+
+Everything the run changes on the host is entered on one ExitStack (the
+tracefs mount, the tap, the uprobes, the trace instance, QEMU), so leaving
+the run by any path (success, error, Ctrl-C, SIGTERM) undoes it in reverse
+order, with signals held off until the clean-up is over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vtrace.lab import probes, tracefs
+from vtrace.lab.elf import symbol_offsets
+from vtrace.lab.errors import LabError, PrerequisiteError
+from vtrace.lab.image import GuestImage, build_image, cache_root
+from vtrace.lab.kernel import cached_kernel, kernel_package, user_kernel
+from vtrace.lab.manifest import (
+    CALIBRATION_MARK,
+    FILES,
+    calibration_points,
+    qemu_version,
+    write_manifest,
+)
+from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
+from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
+from vtrace.lab.qemu import QEMU, TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command
+from vtrace.lab.signals import deferred, terminable
+from vtrace.lab.tap import new_tap_name, tap
+from vtrace.lab.traffic import Console, receive, send
+
+__all__ = ["PHASES", "PhaseReport", "Progress", "capture"]
+
+PHASES = ("prepare", "boot", "send", "recv", "collect")
+BOOT_TIMEOUT_S = 120.0
+TRAFFIC_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseReport:
+    phase: str
+    done: bool  # False when it starts, True when it ends
+    seconds: float = 0.0
+    note: str = ""
+
+
+Progress = Callable[[PhaseReport], None]
+
+
+class _Phases:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        self.progress(PhaseReport(name, done=False))
+        start = time.monotonic()
+        yield
+        self.timings[name] = round(time.monotonic() - start, 3)
+        self.progress(PhaseReport(name, done=True, seconds=self.timings[name]))
+
+    def note(self, name: str, text: str) -> None:
+        self.progress(PhaseReport(name, done=False, note=text))
+
+
+def _ignore(report: PhaseReport) -> None:
+    return None
+
+
+def _has_kernel() -> bool:
+    return kernel_package() is not None or any(cache_root().glob("kernel/*/vmlinuz"))
+
+
+def capture(params: LabParams, directory: Path, progress: Progress = _ignore,
+            host: HostView | None = None) -> dict[str, Any]:
+    """Run the lab into ``directory`` (which must exist and be empty); returns the manifest facts.
+
+    Raises PrerequisiteError before the host is touched if something is missing.
+    """
+    view = host or HostView(kernel_available=_has_kernel)
+    problems = check_host(params, view)
+    if problems:
+        raise PrerequisiteError(problems)
+    accel, accel_note = resolve_accel(params.accel, view)
+    stack = ExitStack()
+    with terminable():
+        try:
+            return _run(params, accel, directory, _Phases(progress), accel_note, stack)
+        finally:
+            with deferred():
+                stack.close()
+
+
+def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, accel_note: str,
+         stack: ExitStack) -> dict[str, Any]:
+    files = Files(console=directory / FILES["console"],
+                  guest_trace=directory / FILES["guest_trace"],
+                  log=directory / FILES["qemu_log"], events=directory / "qemu-events.txt")
+    facts: dict[str, Any] = {}
+    with phases.phase("prepare"):
+        phases.note("prepare", accel_note)
+        image = _image(params)
+        stack.enter_context(tracefs.mounted())
+        root = tracefs.TRACEFS
+        problems = check_tracefs(root)
+        if problems:
+            raise PrerequisiteError(problems)
+        link = stack.enter_context(tap(new_tap_name(), neighbour=params.scenario is Scenario.RECV))
+        group = f"vtrace_{os.getpid()}"
+        offsets = symbol_offsets(Path(QEMU), {probe.symbol for probe in
+                                              probes.uprobes(params.scenario)})
+        definitions = [line for probe in probes.uprobes(params.scenario)
+                       if probe.symbol in offsets
+                       for line in probes.uprobe_definition(probe, group, QEMU,
+                                                            offsets[probe.symbol])]
+        stack.enter_context(tracefs.uprobes(root, definitions))
+        instance = stack.enter_context(tracefs.instance(root, group))
+        _configure(instance, params, group, link.name, offsets)
+        receiver = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+        receiver.bind((link.host_ip, 0))
+        net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
+                       GUEST_RX_PORT)
+        files.events.write_text("\n".join(TRACE_EVENTS) + "\n")
+        argv = qemu_command(params, accel, image.kernel.vmlinuz, image.initramfs, files, net)
+        (directory / FILES["cmdline"]).write_text(shlex.join(argv) + "\n")
+        calibration = _Calibration(instance)
+        qemu = Qemu(argv, directory / "qemu-stderr.txt")
+        stack.callback(qemu.stop)
+        instance.add_pid(qemu.gate_pid)
+        instance.set("tracing_on", "1")
+        calibration.mark("start")  # trace_marker refuses writes (EBADF) while tracing is off
+    console = Console(files.console, lambda: qemu.poll() is None)
+    with phases.phase("boot"):
+        qemu.open_gate()
+        qemu.find()
+        tap_fd = qemu.tap_fd()
+        for point in probes.tracepoints(params.scenario):
+            if point.needs_tap_fd:
+                instance.enable(point.event, point.filter_for(tap_fd=tap_fd))
+        guest_kernel = console.wait_for("vtrace-guest kernel=", BOOT_TIMEOUT_S).split("=", 1)[1]
+        console.wait_for("eth0:", BOOT_TIMEOUT_S)
+        threads = qemu.threads()
+        calibration.mark("booted")
+    with phases.phase(params.scenario.value):
+        sent, received = _traffic(params, console, instance, receiver, net)
+        threads.update(qemu.threads())
+        console.wait_for("vtrace-guest done", TRAFFIC_TIMEOUT_S)
+        status = qemu.wait(TRAFFIC_TIMEOUT_S)
+        if status != 0:
+            raise LabError(f"QEMU exited with status {status}")
+        calibration.mark("end")
+    with phases.phase("collect"):
+        instance.set("tracing_on", "0")
+        host_trace = instance.read_trace()
+        (directory / FILES["host_trace"]).write_bytes(host_trace)
+        facts.update(
+            guest={"kernel": guest_kernel.strip()},
+            qemu={"version": qemu_version(QEMU), "binary": QEMU, "pid": qemu.pid,
+                  "threads": threads},
+            calibration=calibration_points(host_trace),
+            tap={"name": link.name, "fd": tap_fd},
+            network={"host_ip": net.host_ip, "guest_ip": net.guest_ip,
+                     "host_port": net.host_port, "guest_port": net.guest_port},
+            datagrams={"sent": sent, "received": received},
+            uprobe_group=group,
+        )
+    facts["timings"] = phases.timings
+    write_manifest(directory, params, accel.value, facts)
+    return facts
+
+
+def _image(params: LabParams) -> GuestImage:
+    cache = cache_root()
+    if params.kernel is not None and params.modules is not None:
+        kernel = user_kernel(params.kernel, params.modules, cache / "user-modules")
+    else:
+        kernel = cached_kernel(cache)
+    return build_image(kernel, cache)
+
+
+def _configure(instance: tracefs.Instance, params: LabParams, group: str, tap_name: str,
+               offsets: dict[str, int]) -> None:
+    instance.set("trace_clock", "x86-tsc")
+    instance.set("buffer_size_kb", "8192")
+    instance.set("options/event-fork", "1")
+    for point in probes.tracepoints(params.scenario):
+        if not point.needs_tap_fd:
+            instance.enable(point.event, point.filter_for(tap=tap_name, own_pid=os.getpid()))
+    for probe in probes.uprobes(params.scenario):
+        if probe.symbol in offsets:
+            instance.enable(f"{group}/{probe.symbol}", probe.event_filter)
+            if probe.returns:
+                instance.enable(f"{group}/{probe.symbol}__return", probe.event_filter)
+
+
+def _traffic(params: LabParams, console: Console, instance: tracefs.Instance,
+             receiver: socket.socket, net: GuestNet) -> tuple[list[int], list[int]]:
+    """(seqs the host sent, seqs the host received); seq 0 is the guest's first datagram."""
+    frames = list(range(1, params.frames + 1))
+    if params.scenario is Scenario.SEND:
+        return [], receive(receiver, {0, *frames}, instance.mark, console, TRAFFIC_TIMEOUT_S)
+    console.wait_for("rx ready", TRAFFIC_TIMEOUT_S)
+    instance.add_pid(os.getpid())
+    received = receive(receiver, {0}, instance.mark, console, TRAFFIC_TIMEOUT_S)
+    time.sleep(0.2)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        send((net.guest_ip, net.guest_port), frames, params.payload_size, params.gap_ms / 1000,
+             instance.mark, sender)
+    return frames, received
+
+
+class _Calibration:
+    """Marker lines that pair a trace timestamp with the wall clock read just before."""
+
+    def __init__(self, instance: tracefs.Instance) -> None:
+        self.instance = instance
+
+    def mark(self, label: str) -> None:
+        self.instance.mark(f"{CALIBRATION_MARK} {label} realtime_ns={time.time_ns()}\n")

@@ -1,0 +1,71 @@
+"""What a lab run captures, and the fixed facts of the guest's little network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+__all__ = [
+    "FRAME_OVERHEAD",
+    "GUEST_MAC",
+    "GUEST_RX_PORT",
+    "HOST_MAC",
+    "MAX_FRAME",
+    "PAYLOAD_PREFIX",
+    "Accel",
+    "Backend",
+    "LabParams",
+    "Scenario",
+    "min_frame_size",
+]
+
+#: Every datagram's payload starts with this, then the seq number in decimal.
+PAYLOAD_PREFIX = "vtrace seq="
+#: Ethernet (14) + IPv4 (20) + UDP (8) headers around the payload.
+FRAME_OVERHEAD = 42
+#: The largest frame the guest sends without fragments: a 1500-byte MTU plus Ethernet.
+MAX_FRAME = 1514
+GUEST_MAC = "52:54:00:77:00:02"
+HOST_MAC = "02:77:00:00:00:01"
+GUEST_RX_PORT = 47001
+
+
+class Scenario(str, Enum):
+    SEND = "send"  # the guest sends, the host receives
+    RECV = "recv"  # the host sends, the guest receives
+
+
+class Accel(str, Enum):
+    AUTO = "auto"
+    KVM = "kvm"
+    TCG = "tcg"
+
+
+class Backend(str, Enum):
+    QEMU = "qemu"  # QEMU's own virtio-net datapath
+    VHOST_NET = "vhost-net"  # the host kernel's vhost-net worker
+
+
+def min_frame_size(frames: int) -> int:
+    """The smallest frame that holds the payload of the highest seq of ``frames`` datagrams."""
+    return FRAME_OVERHEAD + len(PAYLOAD_PREFIX) + len(str(frames))
+
+
+@dataclass(frozen=True, slots=True)
+class LabParams:
+    """One run's choices, as the command line gave them (``accel`` may still be AUTO)."""
+
+    scenario: Scenario
+    frames: int = 3
+    size: int = 54
+    ioeventfd: bool = True
+    accel: Accel = Accel.AUTO
+    backend: Backend = Backend.QEMU
+    kernel: Path | None = None
+    modules: Path | None = None
+    gap_ms: int = 100
+
+    @property
+    def payload_size(self) -> int:
+        return self.size - FRAME_OVERHEAD

@@ -1,0 +1,107 @@
+"""What the host traces: tracepoints with their filters, and uprobes on QEMU's exports.
+
+QEMU's tap and virtio-net datapath functions (tap_send, virtio_net_flush_tx,
+virtio_net_receive, ...) are static, so absent from ``nm -D``; the uprobes sit
+on the exported functions around them. Arguments follow the x86-64 SysV
+convention; in QEMU's buffers the 12-byte virtio-net header comes first, so
+byte 65 of a 66-byte buffer is the first digit of the seq number.
+
+Filters are templates: ``{tap}`` is the tap's name, ``{tap_fd}`` QEMU's
+descriptor of it (known once QEMU runs), ``{own_pid}`` this process (the
+host's sender), ``{main}`` the comm of QEMU's main-loop thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vtrace.lab.params import Scenario
+
+__all__ = ["MAIN_THREAD", "Tracepoint", "Uprobe", "tracepoints", "uprobe_definition", "uprobes"]
+
+#: QEMU's main-loop thread's comm (its name cut to 15 bytes) with ``debug-threads=on``.
+MAIN_THREAD = "qemu-system-x86"
+_VCPU = 'comm ~ "CPU *"'
+
+
+@dataclass(frozen=True, slots=True)
+class Uprobe:
+    symbol: str
+    args: str = ""
+    returns: bool = False  # also a return probe, NAME__return, with the return value
+    event_filter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tracepoint:
+    event: str  # GROUP/NAME
+    event_filter: str = ""
+
+    @property
+    def needs_tap_fd(self) -> bool:
+        return "{tap_fd}" in self.event_filter
+
+    def filter_for(self, **values: str | int) -> str:
+        return self.event_filter.format(**values)
+
+
+_SEND_UPROBES = (
+    Uprobe("event_notifier_set", event_filter=_VCPU),
+    Uprobe("msix_notify", "vector=%si:u32"),
+    Uprobe("qemu_bh_schedule", event_filter=f'comm == "{MAIN_THREAD}"'),
+    Uprobe("qemu_net_queue_send_iov"),
+    Uprobe("qemu_sendv_packet_async", "iovcnt=%dx:s32 len0=+8(%si):u64 seqch=+65(+0(%si)):char",
+           returns=True),
+    Uprobe("virtio_notify"),
+    Uprobe("virtio_queue_host_notifier_read"),
+    Uprobe("virtio_queue_notify", "n=%si:s32"),
+    Uprobe("virtqueue_flush", "count=%si:u32"),
+    Uprobe("virtqueue_pop", "vq=%di:x64", returns=True),
+    Uprobe("virtqueue_push", "len=%dx:u32"),
+)
+_RECV_UPROBES = (
+    Uprobe("qemu_flush_queued_packets"),
+    Uprobe("qemu_net_queue_send", "size=%r8:u64"),
+    Uprobe("qemu_send_packet_async", "size=%dx:u64 seqch=+65(%si):char", returns=True),
+    Uprobe("tap_read_packet", "fd=%di:s32 maxlen=%dx:u64", returns=True),
+    Uprobe("virtqueue_fill", "len=%dx:u32 idx=%cx:u32"),
+)
+
+_NET_ON_TAP = 'name == "{tap}"'
+_SEND_TRACEPOINTS = (
+    Tracepoint("syscalls/sys_enter_writev", "fd == {tap_fd}"),
+    Tracepoint("syscalls/sys_exit_writev", f'comm == "{MAIN_THREAD}"'),
+    Tracepoint("syscalls/sys_enter_write", "count == 8"),  # eventfd kicks and interrupts
+    Tracepoint("net/netif_rx_entry", _NET_ON_TAP),
+    Tracepoint("net/netif_rx", _NET_ON_TAP),
+    Tracepoint("net/netif_receive_skb_entry", _NET_ON_TAP),
+    Tracepoint("net/netif_receive_skb", _NET_ON_TAP),
+    Tracepoint("sched/sched_switch", f'prev_comm == "{MAIN_THREAD}" && prev_state != 1'),
+)
+_RECV_TRACEPOINTS = (
+    Tracepoint("syscalls/sys_enter_read", "fd == {tap_fd}"),
+    Tracepoint("syscalls/sys_exit_read", f'comm == "{MAIN_THREAD}" && ret != 8'),
+    Tracepoint("syscalls/sys_enter_sendto", "common_pid == {own_pid}"),
+    Tracepoint("syscalls/sys_exit_sendto", "common_pid == {own_pid}"),
+    Tracepoint("net/net_dev_queue", _NET_ON_TAP),
+    Tracepoint("net/net_dev_start_xmit", _NET_ON_TAP),
+    Tracepoint("net/net_dev_xmit", _NET_ON_TAP),
+)
+
+
+def uprobes(scenario: Scenario) -> tuple[Uprobe, ...]:
+    """Receiving also sees one guest-to-host datagram (the clock anchor), so it adds to send's."""
+    return _SEND_UPROBES + (_RECV_UPROBES if scenario is Scenario.RECV else ())
+
+
+def tracepoints(scenario: Scenario) -> tuple[Tracepoint, ...]:
+    return _SEND_TRACEPOINTS + (_RECV_TRACEPOINTS if scenario is Scenario.RECV else ())
+
+
+def uprobe_definition(probe: Uprobe, group: str, binary: str, offset: int) -> list[str]:
+    """The ``uprobe_events`` lines of ``probe``: an entry probe, and a return probe if asked."""
+    place = f"{binary}:{offset:#x}"
+    lines = [f"p:{group}/{probe.symbol} {place} {probe.args}".rstrip()]
+    if probe.returns:
+        lines.append(f"r:{group}/{probe.symbol}__return {place} ret=$retval")
+    return lines

@@ -1,0 +1,141 @@
+"""tracefs for the lab: the mount, a trace instance of our own, and uprobes of our own.
+
+Every piece is a context manager that undoes exactly what it did: the mount
+is removed only when this run made it; the instance is switched off, its
+events disabled and its pid filter cleared before it is removed; uprobes are
+removed by their own names (``-:GROUP/NAME``), after the instance that
+enabled them is gone, because an enabled probe cannot be removed. The
+global trace buffer is never switched on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from vtrace.lab.errors import LabError
+
+__all__ = ["TRACEFS", "Instance", "instance", "is_mounted", "mounted", "uprobes"]
+
+TRACEFS = Path("/sys/kernel/tracing")
+
+
+def _write(path: Path, text: str, *, flags: int = os.O_TRUNC) -> None:
+    """One write(2) of ``text``; tracefs files take a whole command per write."""
+    descriptor = os.open(path, os.O_WRONLY | flags)
+    try:
+        os.write(descriptor, text.encode())
+    except OSError as error:
+        raise LabError(f"writing {text.strip()!r} to {path} failed: {error.strerror}") from None
+    finally:
+        os.close(descriptor)
+
+
+def is_mounted(root: Path = TRACEFS) -> bool:
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        return any(line.split()[1:3] == [str(root), "tracefs"] for line in mounts)
+
+
+@contextlib.contextmanager
+def mounted(root: Path = TRACEFS) -> Iterator[bool]:
+    """tracefs at ``root``; yields True when this run mounted it (and will unmount it)."""
+    if is_mounted(root):
+        yield False
+        return
+    done = subprocess.run(["mount", "-t", "tracefs", "nodev", str(root)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise LabError(f"mount -t tracefs nodev {root} failed: {done.stderr.strip()}")
+    try:
+        yield True
+    finally:
+        subprocess.run(["umount", str(root)], capture_output=True, check=False)
+
+
+class Instance:
+    """A tracefs instance (``instances/NAME``): its own buffer, clock, events and pid filter."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        self.root = root
+        self.path = root / "instances" / name
+        self.enabled: list[str] = []
+
+    def set(self, relative: str, value: str) -> None:
+        _write(self.path / relative, value + "\n")
+
+    def enable(self, event: str, event_filter: str | None = None) -> None:
+        """Switch ``GROUP/NAME`` on in this instance, with a filter when given."""
+        folder = self.path / "events" / event
+        if not folder.is_dir():
+            raise LabError(f"no trace event {event} on this host")
+        if event_filter:
+            _write(folder / "filter", event_filter + "\n")
+        _write(folder / "enable", "1\n")
+        self.enabled.append(event)
+
+    def filter(self, event: str, event_filter: str) -> None:
+        _write(self.path / "events" / event / "filter", event_filter + "\n")
+
+    def add_pid(self, pid: int) -> None:
+        """Add ``pid`` to the event pid filter (no O_TRUNC: a truncating open replaces it)."""
+        _write(self.path / "set_event_pid", f"{pid}\n", flags=0)
+
+    def mark(self, text: str) -> None:
+        _write(self.path / "trace_marker", text, flags=0)
+
+    def read_trace(self) -> bytes:
+        return (self.path / "trace").read_bytes()
+
+    def close(self) -> None:
+        """Tracing off, events off, pid filter cleared, then the instance removed."""
+        if not self.path.is_dir():
+            return
+        with contextlib.suppress(OSError, LabError):
+            self.set("tracing_on", "0")
+        for event in reversed(self.enabled):
+            with contextlib.suppress(OSError, LabError):
+                _write(self.path / "events" / event / "enable", "0\n")
+        self.enabled.clear()
+        with contextlib.suppress(OSError, LabError):
+            _write(self.path / "set_event_pid", "")
+        with contextlib.suppress(FileNotFoundError):
+            self.path.rmdir()
+
+
+@contextlib.contextmanager
+def instance(root: Path, name: str) -> Iterator[Instance]:
+    """A new instance ``name`` with tracing off; removed on exit."""
+    made = Instance(root, name)
+    try:
+        made.path.mkdir()
+    except FileExistsError:
+        raise LabError(f"tracefs instance {name} already exists") from None
+    try:
+        made.set("tracing_on", "0")
+        yield made
+    finally:
+        made.close()
+
+
+@contextlib.contextmanager
+def uprobes(root: Path, definitions: Iterable[str]) -> Iterator[list[str]]:
+    """Add uprobe ``definitions`` (``p:GROUP/NAME ...`` lines); yields their event names.
+
+    The file is opened for appending: a truncating open would remove every uprobe on the
+    host, not only ours.
+    """
+    events = root / "uprobe_events"
+    added: list[str] = []
+    try:
+        for line in definitions:
+            name = line.split()[0].split(":", 1)[1]
+            _write(events, line + "\n", flags=os.O_APPEND)
+            added.append(name)
+        yield added
+    finally:
+        for name in reversed(added):
+            with contextlib.suppress(OSError, LabError):
+                _write(events, f"-:{name}\n", flags=os.O_APPEND)

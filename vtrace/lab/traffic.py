@@ -1,0 +1,128 @@
+"""The host's part of the conversation: watch the guest's console, send or receive datagrams.
+
+Each datagram the host's application handles gets a trace_marker line in
+the host's instance, so the host trace says when the application saw it:
+``vtrace-host recv() returned seq=N`` (send) or ``vtrace-host sendto()
+begin|end seq=N`` (recv).
+"""
+
+from __future__ import annotations
+
+import re
+import select
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from vtrace.lab.errors import LabError
+from vtrace.lab.params import PAYLOAD_PREFIX
+
+__all__ = ["Console", "payload", "receive", "send", "seq_of"]
+
+_SEQ = re.compile(rb"seq=(\d+)")
+_GUEST_ERROR = "vtrace-guest error:"
+
+Mark = Callable[[str], None]
+Running = Callable[[], bool]
+
+
+def payload(seq: int, size: int) -> bytes:
+    """What the guest's sender writes: ``vtrace seq=N``, then a space and dots up to ``size``."""
+    text = f"{PAYLOAD_PREFIX}{seq}"
+    if len(text) < size:
+        text = (text + " ").ljust(size, ".")
+    return text.encode()
+
+
+def seq_of(data: bytes) -> int | None:
+    found = _SEQ.search(data)
+    return int(found.group(1)) if found else None
+
+
+class Console:
+    """The guest's console file, read as it grows."""
+
+    def __init__(self, path: Path, running: Running) -> None:
+        self.path = path
+        self.running = running
+        self.lines: list[str] = []
+        self._offset = 0
+        self._partial = b""
+
+    def _read_more(self) -> list[str]:
+        try:
+            with self.path.open("rb") as console:
+                console.seek(self._offset)
+                chunk = console.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        data = self._partial + chunk
+        *complete, self._partial = data.split(b"\n")
+        fresh = [line.decode("latin-1").rstrip("\r") for line in complete]
+        self.lines += fresh
+        for line in fresh:
+            if _GUEST_ERROR in line:
+                raise LabError(f"the guest failed: {line.split(_GUEST_ERROR, 1)[1].strip()}")
+        return fresh
+
+    def wait_for(self, text: str, timeout_s: float) -> str:
+        """The first console line (from the start) that contains ``text``."""
+        end = time.monotonic() + timeout_s
+        checked = 0
+        while True:
+            self._read_more()
+            for line in self.lines[checked:]:
+                if text in line:
+                    return line
+            checked = len(self.lines)
+            if not self.running():
+                self._read_more()
+                raise LabError(f"QEMU exited before the guest printed {text!r} "
+                               f"(last console line: {self.last_line()!r})")
+            if time.monotonic() > end:
+                raise LabError(f"the guest did not print {text!r} within {timeout_s:g} s "
+                               f"(last console line: {self.last_line()!r})")
+            time.sleep(0.02)
+
+    def check(self) -> None:
+        """Raise if the guest reported a failure or QEMU is gone."""
+        self._read_more()
+        if not self.running():
+            raise LabError(f"QEMU exited early (last console line: {self.last_line()!r})")
+
+    def last_line(self) -> str:
+        return next((line for line in reversed(self.lines) if line.strip()), "")
+
+
+def receive(sock: socket.socket, expected: set[int], mark: Mark, console: Console,
+            timeout_s: float) -> list[int]:
+    """Datagrams on ``sock`` until every seq of ``expected`` came (or QEMU exits); their seqs."""
+    got: list[int] = []
+    end = time.monotonic() + timeout_s
+    while not expected <= set(got):
+        ready, _, _ = select.select([sock], [], [], 0.05)
+        if ready:
+            data = sock.recv(2048)
+            seq = seq_of(data)
+            mark(f"vtrace-host recv() returned seq={seq}\n")
+            if seq is not None:
+                got.append(seq)
+            continue
+        console.check()
+        if time.monotonic() > end:
+            raise LabError(f"the host received seq {sorted(got)} of {sorted(expected)} within "
+                           f"{timeout_s:g} s")
+    return got
+
+
+def send(target: tuple[str, int], seqs: list[int], size: int, gap_s: float, mark: Mark,
+         sock: socket.socket) -> None:
+    """One datagram per seq to ``target``, ``gap_s`` apart, each bracketed by markers."""
+    for index, seq in enumerate(seqs):
+        if index:
+            time.sleep(gap_s)
+        mark(f"vtrace-host sendto() begin seq={seq}\n")
+        sock.sendto(payload(seq, size), target)
+        mark(f"vtrace-host sendto() end seq={seq}\n")
