@@ -66,7 +66,7 @@ def test_the_reference_list_covers_every_era_version() -> None:
 
 
 def test_only_the_application_has_no_sites() -> None:
-    assert [step.key for step in CATALOG.values() if not step.sites] == ["sendto"]
+    assert [step.key for step in CATALOG.values() if not step.sites] == ["sendto", "recvfrom"]
     assert all(step.project in ("linux", "qemu") for step in CATALOG.values() if step.sites)
 
 
@@ -80,7 +80,7 @@ def test_every_step_has_an_actor_and_english_text() -> None:
     for step in CATALOG.values():
         assert step.actor in ACTORS
         assert step.text["en"].strip()
-        assert step.scenario in ("send", "setup")
+        assert step.scenario in ("send", "setup", "recv", "vhost")
 
 
 def test_every_step_takes_time_so_a_threads_clock_moves() -> None:

@@ -29,21 +29,21 @@ STEPS: tuple[Step, ...] = (
     step("sendto", "app", None, {}, "app", Phase.APP, 400,
          "The application hands one UDP datagram to the kernel with the sendto() system call.",
          calls=("__sys_sendto",)),
-    step("__sys_sendto", "linux", "net/socket.c", at(v4_19=None, v6_1=2120, v7_2=2217),
+    step("__sys_sendto", "linux", "net/socket.c", at(v4_19=1756, v6_1=2120, v7_2=2217),
          "stack", Phase.APP, 250,
          "The kernel side of sendto(): find the socket behind the file descriptor, wrap the "
          "user's buffer in a message and pass it to the protocol's sendmsg.",
          calls=("udp_sendmsg",)),
-    step("udp_sendmsg", "linux", "net/ipv4/udp.c", at(v4_19=None, v6_1=1067, v7_2=1233),
+    step("udp_sendmsg", "linux", "net/ipv4/udp.c", at(v4_19=919, v6_1=1067, v7_2=1233),
          "stack", Phase.APP, 700,
          "UDP routes the destination, builds an skb with the payload behind UDP and IP headers "
          "and sends it down through IP toward the network device.", calls=("__dev_queue_xmit",)),
-    step("__dev_queue_xmit", "linux", DEV, at(v4_19=None, v6_1=4277, v7_2=4813), "stack",
+    step("__dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813), "stack",
          Phase.XMIT, 250,
          "Pick a transmit queue of the virtio NIC and pass the skb through its queueing "
          "discipline; when the queue is free, the skb goes on to the driver.",
          calls=("dev_hard_start_xmit",)),
-    step("dev_hard_start_xmit", "linux", DEV, at(v4_19=None, v6_1=3701, v7_2=3937), "stack",
+    step("dev_hard_start_xmit", "linux", DEV, at(v4_19=3264, v6_1=3701, v7_2=3937), "stack",
          Phase.XMIT, 200,
          "Hand the skb to the driver's ndo_start_xmit, saying whether more packets are right "
          "behind it (the xmit_more hint).", calls=("start_xmit",),
@@ -176,7 +176,7 @@ STEPS: tuple[Step, ...] = (
          "kvm", Phase.EXIT, 120,
          "Signal the eventfd and go straight back into the guest: the vCPU thread never "
          "returns to QEMU. QEMU's main loop wakes up on the eventfd instead.",
-         calls=("virtio_queue_host_notifier_read",),
+         calls=("virtio_queue_host_notifier_read", "vhost_poll_wakeup"),
          lesson="The lesson draws the kick as a VM exit that returns to QEMU's vCPU thread. "
                 "With ioeventfd, on by default for virtio-net-pci, KVM handles the kick itself "
                 "and the vCPU goes straight back to the guest; --no-ioeventfd replays the "
@@ -206,7 +206,7 @@ STEPS: tuple[Step, ...] = (
          Phase.DEVICE, 40,
          "Notify one queue: if its ioeventfd handling is on, signal the host notifier; "
          "otherwise call the queue's output handler directly, as here.",
-         calls=("virtio_net_handle_tx_bh",),
+         calls=("virtio_net_handle_tx_bh", "virtio_net_handle_rx"),
          notes={"3.1": "QEMU 3.1 chooses by testing vq->handle_aio_output.",
                 "7.2": "QEMU 7.2 chooses by testing vq->host_notifier_enabled.",
                 "10.2": "QEMU 10.2 chooses by testing vq->host_notifier_enabled."}),
@@ -217,7 +217,7 @@ STEPS: tuple[Step, ...] = (
     step("virtio_queue_notify_vq", "qemu", QV, at(v3_1=1531, v7_2=2901, v10_2=2474),
          "virtio-net", Phase.DEVICE, 40,
          "Call the output handler registered for this queue; for a TX queue that is "
-         "virtio_net_handle_tx_bh.", calls=("virtio_net_handle_tx_bh",)),
+         "virtio_net_handle_tx_bh.", calls=("virtio_net_handle_tx_bh", "virtio_net_handle_rx")),
     step("virtio_net_handle_tx_bh", "qemu", QVN, at(v3_1=1451, v7_2=2760, v10_2=2849),
          "virtio-net", Phase.DEVICE, 60,
          "Do not transmit yet: set tx_waiting, turn off guest notifications for the queue and "
@@ -279,7 +279,7 @@ STEPS: tuple[Step, ...] = (
     step("qemu_deliver_packet_iov", "qemu", "net/net.c", at(v3_1=713, v7_2=795, v10_2=828),
          "net-queue", Phase.BACKEND, 40,
          "Call the receiving client's receive_iov, here tap_receive_iov.",
-         calls=("tap_receive_iov",),
+         calls=("tap_receive_iov", "nc_sendv_compat"),
          notes={"10.2": "QEMU 10.2 adds a reentrancy guard here."}),
     step("tap_receive_iov", "qemu", "net/tap.c", at(v3_1=116, v7_2=117, v10_2=137), "tap",
          Phase.BACKEND, 40,
@@ -315,7 +315,7 @@ STEPS: tuple[Step, ...] = (
          lesson="The lesson's tun_get_user ends in netif_rx_ni(); an x86-64 host takes "
                 "tun_rx_batched() instead. netif_rx_ni() is gone by Linux 6.1, which has only "
                 "netif_rx()."),
-    step("netif_receive_skb", "linux", DEV, at(v4_19=None, v6_1=5872, v7_2=6510), "host-stack",
+    step("netif_receive_skb", "linux", DEV, at(v4_19=5202, v6_1=5872, v7_2=6510), "host-stack",
          Phase.HOST, 1200,
          "The host stack receives the frame as if it had come in on the tap interface; a "
          "bridge or the routing code takes it from here."),
@@ -324,6 +324,7 @@ STEPS: tuple[Step, ...] = (
          Phase.COMPLETE, 80,
          "Return the element: virtqueue_fill writes {id, len} into used->ring, then "
          "virtqueue_flush publishes the new used->idx.",
+         calls=("virtqueue_fill", "virtqueue_flush"),
          notes={"7.2": "QEMU 7.2 dispatches fill and flush to virtqueue_split_fill and "
                        "virtqueue_split_flush.",
                 "10.2": "QEMU 10.2 dispatches fill and flush to virtqueue_split_fill and "
@@ -335,14 +336,14 @@ STEPS: tuple[Step, ...] = (
          calls=("msix_notify",),
          notes={"10.2": "When the device runs in an IOThread, QEMU 10.2 raises the interrupt "
                         "through an irqfd instead."}),
-    step("msix_notify", "qemu", "hw/pci/msix.c", at(v3_1=None, v7_2=516, v10_2=540),
+    step("msix_notify", "qemu", "hw/pci/msix.c", at(v3_1=479, v7_2=516, v10_2=540),
          "virtio-net", Phase.INTERRUPT, 1500,
          "Send the MSI-X message of the TX queue's vector; KVM injects the interrupt into the "
          "vCPU.", calls=("vring_interrupt",)),
     step("vring_interrupt", "linux", VR, at(v4_19=936, v6_1=2455, v7_2=3302), "virtio_net",
          Phase.INTERRUPT, 250,
          "The guest's interrupt handler for the queue: if the used ring holds new entries, run "
-         "the queue's callback.", calls=("skb_xmit_done",)),
+         "the queue's callback.", calls=("skb_xmit_done", "skb_recv_done")),
     step("skb_xmit_done", "linux", VN, at(v4_19=349, v6_1=411, v7_2=766), "virtio_net",
          Phase.INTERRUPT, 50,
          "The TX queue's callback: turn further TX interrupts off, then let NAPI reclaim the "
@@ -357,7 +358,7 @@ STEPS: tuple[Step, ...] = (
     step("virtqueue_napi_schedule", "linux", VN, at(v4_19=326, v6_1=388, v7_2=725),
          "virtio_net", Phase.INTERRUPT, 60,
          "Schedule the queue's NAPI poll, which runs soon after in softirq context.",
-         calls=("virtnet_poll_tx",)),
+         calls=("virtnet_poll_tx", "__napi_schedule")),
     step("virtnet_poll_tx", "linux", VN, at(v4_19=1489, v6_1=1793, v7_2=3223), "virtio_net",
          Phase.COMPLETE, 200,
          "The TX NAPI poll: reclaim completed buffers, wake the queue if it was stopped for "

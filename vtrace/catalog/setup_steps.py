@@ -89,7 +89,7 @@ STEPS: tuple[Step, ...] = (
     _setup("net_init_tap_one", "qemu", TAP, at(v3_1=642, v7_2=675, v10_2=695), "tap", 300,
            "Build QEMU's side of the tap with net_tap_fd_init; with vhost=on it would also set "
            "up vhost-net here.",
-           calls=("net_tap_fd_init",)),
+           calls=("net_tap_fd_init", "vhost_net_init")),
     _setup("net_tap_fd_init", "qemu", TAP, at(v3_1=365, v7_2=385, v10_2=399), "tap", 300,
            "Create the tap's NetClientState, set its offloads and vnet header length, and "
            "register tap_send as the handler for packets waiting on the file descriptor."),
