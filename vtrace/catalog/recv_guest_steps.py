@@ -152,10 +152,11 @@ STEPS: tuple[Step, ...] = (
     _recv("gro_normal_list", "linux", GRO_H, at(v6_1=429, v7_2=519), "stack", Phase.APP, 40,
           "Pass the gathered list to the stack in one call, netif_receive_skb_list_internal.",
           calls=("netif_receive_skb_list_internal",)),
-    _recv("netif_receive_skb_list_internal", "linux", DEV, at(v4_19=5154, v6_1=5824, v7_2=6462),
-          "stack", Phase.APP, 150,
+    _recv("netif_receive_skb_list_internal", "linux", DEV, at(v6_1=5824, v7_2=6462), "stack",
+          Phase.APP, 150,
           "Receive a list of skbs: the protocol handler gets them as a list too, ip_list_rcv "
-          "for IPv4.", calls=("ip_list_rcv",)),
+          "for IPv4. (Linux 4.19 has it too, but its GRO path does not use it.)",
+          calls=("ip_list_rcv",)),
     _recv("ip_rcv", "linux", IP_IN, at(v4_19=516, v6_1=560, v7_2=603), "stack", Phase.APP, 200,
           "IPv4 input for one packet: check the header, run the PRE_ROUTING hook, route it; "
           "for a local address ip_local_deliver.", calls=("ip_local_deliver",)),

@@ -50,25 +50,25 @@ STEPS: tuple[Step, ...] = (
                   "instead, and QEMU does not see the packets at all."),
     _vhost("vhost_poll_queue", "linux", VHOST, at(v4_19=280, v6_1=271, v7_2=333), "vhost",
            Phase.DEVICE, 30, "Queue the work item of a poll on the worker of its device.",
-           calls=("vhost_vq_work_queue", "vhost_work_queue")),
-    _vhost("vhost_work_queue", "linux", VHOST, at(v4_19=257, v6_1=248), "vhost",
-           Phase.DEVICE, 60,
-           "Add the work to the device's lock-free list, unless it is queued already, and wake "
-           "the worker thread.", calls=("vhost_worker",)),
-    _vhost("vhost_vq_work_queue", "linux", VHOST, at(v7_2=257), "vhost", Phase.DEVICE, 60,
-           "Queue the work on the virtqueue's worker (a device may have several) and wake it.",
-           calls=("vhost_run_work_list",)),
-    _vhost("vhost_worker", "linux", VHOST, at(v4_19=333, v6_1=336), "vhost", Phase.DEVICE, 300,
-           "The kthread vhost-<QEMU pid>: take the queued works and run each, here "
-           "handle_tx_kick or handle_rx_net, then sleep until woken.",
-           calls=("handle_tx_kick", "handle_rx_net", "handle_rx_kick")),
-    _vhost("vhost_run_work_list", "linux", VHOST, at(v7_2=449), "vhost", Phase.DEVICE, 300,
-           "The body of the worker, a vhost_task forked from QEMU (named vhost-<QEMU pid>): "
-           "run the queued works in order.",
+           calls=("vhost_work_queue",)),
+    _vhost("vhost_work_queue", "linux", VHOST,
+           {"4.19": Site(257), "6.1": Site(248), "7.2": Site(257, function="vhost_vq_work_queue")},
+           "vhost", Phase.DEVICE, 60,
+           "Add the work to the worker's lock-free list, unless it is queued already, and wake "
+           "the worker.", calls=("vhost_worker",),
+           notes={"7.2": "Linux 7.2 queues on the virtqueue's own worker (a device may have "
+                         "several) with vhost_vq_work_queue."}),
+    _vhost("vhost_worker", "linux", VHOST,
+           {"4.19": Site(333), "6.1": Site(336), "7.2": Site(449, function="vhost_run_work_list")},
+           "vhost", Phase.DEVICE, 300,
+           "The worker, named vhost-<QEMU pid>: take the queued works and run each, here "
+           "handle_tx_kick, handle_rx_net or handle_rx_kick, then sleep until woken.",
            calls=("handle_tx_kick", "handle_rx_net", "handle_rx_kick"),
-           notes={"7.2": "Linux 7.2 runs workers as vhost_tasks by default; with "
-                         "fork_owner set to kthread, vhost_run_work_kthread_list runs in a "
-                         "kthread instead."}),
+           notes={"4.19": "Linux 4.19 runs vhost_worker in a kthread.",
+                  "6.1": "Linux 6.1 runs vhost_worker in a kthread.",
+                  "7.2": "Linux 7.2 runs vhost_run_work_list in a vhost_task forked from QEMU "
+                         "by default; with fork_owner set to kthread, "
+                         "vhost_run_work_kthread_list runs in a kthread instead."}),
     # -- TX ----------------------------------------------------------------------------------
     _vhost("handle_tx_kick", "linux", NET, at(v4_19=1030, v6_1=1265, v7_2=1297), "vhost",
            Phase.DEVICE, 20, "The TX queue's kick work: run handle_tx for the device.",

@@ -275,7 +275,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "用一次 netif_receive_skb_list_internal 调用，把攒下的列表交给协议栈。",
     },
     "netif_receive_skb_list_internal": {
-        "text": "接收一串 skb：协议处理函数也以列表形式拿到它们，IPv4 为 ip_list_rcv。",
+        "text": "接收一串 skb：协议处理函数也以列表形式拿到它们，IPv4 为 ip_list_rcv。（Linux 4.19"
+                " 也有它，但其 GRO 路径不用它。）",
     },
     "ip_rcv": {
         "text": "单个包的 IPv4 输入：检查头部，运行 PRE_ROUTING 钩子，查路由；目的是本机地址时调用"

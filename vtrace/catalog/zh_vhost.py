@@ -24,20 +24,17 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "把一个 poll 的工作项排到它所属设备的工作线程上。",
     },
     "vhost_work_queue": {
-        "text": "把工作加入设备的无锁链表（已在队列中则不重复），并唤醒工作线程。",
-    },
-    "vhost_vq_work_queue": {
-        "text": "把工作排到该虚拟队列的工作线程上（一个设备可以有多个），并唤醒它。",
+        "text": "把工作加入工作线程的无锁链表（已在队列中则不重复），并唤醒工作线程。",
+        "7.2": "Linux 7.2 用 vhost_vq_work_queue 排到该虚拟队列自己的工作线程上（一个设备可以有多"
+               "个）。",
     },
     "vhost_worker": {
-        "text": "内核线程 vhost-<QEMU pid>：取出排队的工作逐个运行（这里是 handle_tx_kick 或 handl"
-                "e_rx_net），然后睡眠直到被唤醒。",
-    },
-    "vhost_run_work_list": {
-        "text": "工作线程的主体，一个从 QEMU 派生的 vhost_task（名为 vhost-<QEMU pid>）：按顺序运"
-                "行排队的工作。",
-        "7.2": "Linux 7.2 默认以 vhost_task 运行工作线程；fork_owner 设为 kthread 时，改由内核线程"
-               "运行 vhost_run_work_kthread_list。",
+        "text": "工作线程，名为 vhost-<QEMU pid>：取出排队的工作逐个运行（这里是 handle_tx_kick、h"
+                "andle_rx_net 或 handle_rx_kick），然后睡眠直到被唤醒。",
+        "4.19": "Linux 4.19 在内核线程中运行 vhost_worker。",
+        "6.1": "Linux 6.1 在内核线程中运行 vhost_worker。",
+        "7.2": "Linux 7.2 默认在从 QEMU 派生的 vhost_task 中运行 vhost_run_work_list；fork_owner "
+               "设为 kthread 时，改由内核线程运行 vhost_run_work_kthread_list。",
     },
     # -- TX -----------------------------------------------------------------------------------
     "handle_tx_kick": {
