@@ -117,6 +117,7 @@ ACTOR_LAYER: Mapping[str, Layer] = {
     "virtio-net": Layer.QEMU,
     "net-queue": Layer.QEMU,
     "tap": Layer.QEMU,
+    "vhost": Layer.HOST_KERNEL,
     "tun": Layer.HOST_KERNEL,
     "host-stack": Layer.HOST_KERNEL,
 }

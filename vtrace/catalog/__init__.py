@@ -13,7 +13,17 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
-from vtrace.catalog import send_steps, setup_steps, zh_send, zh_setup
+from vtrace.catalog import (
+    recv_guest_steps,
+    recv_steps,
+    send_steps,
+    setup_steps,
+    vhost_steps,
+    zh_recv,
+    zh_send,
+    zh_setup,
+    zh_vhost,
+)
 from vtrace.catalog.base import (
     ERAS,
     VERSIONS,
@@ -67,7 +77,9 @@ def _with_chinese(step: Step, chinese: Mapping[str, str]) -> Step:
 
 def _assemble() -> dict[str, Step]:
     catalog: dict[str, Step] = {}
-    for data, chinese in ((send_steps.STEPS, zh_send.ZH), (setup_steps.STEPS, zh_setup.ZH)):
+    for data, chinese in ((send_steps.STEPS, zh_send.ZH), (setup_steps.STEPS, zh_setup.ZH),
+                          (recv_steps.STEPS, zh_recv.ZH), (recv_guest_steps.STEPS, zh_recv.ZH),
+                          (vhost_steps.STEPS, zh_vhost.ZH)):
         for item in data:
             if item.key in catalog:
                 raise ValueError(f"step {item.key!r} is in the catalog twice")

@@ -28,19 +28,19 @@ STEPS: tuple[Step, ...] = (
     # -- guest user space and stack ----------------------------------------------------------
     step("sendto", "app", None, {}, "app", Phase.APP, 400,
          "The application hands one UDP datagram to the kernel with the sendto() system call."),
-    step("__sys_sendto", "linux", "net/socket.c", at(v4_19=None, v6_1=2120, v7_2=2217),
+    step("__sys_sendto", "linux", "net/socket.c", at(v4_19=1756, v6_1=2120, v7_2=2217),
          "stack", Phase.APP, 250,
          "The kernel side of sendto(): find the socket behind the file descriptor, wrap the "
          "user's buffer in a message and pass it to the protocol's sendmsg."),
-    step("udp_sendmsg", "linux", "net/ipv4/udp.c", at(v4_19=None, v6_1=1067, v7_2=1233),
+    step("udp_sendmsg", "linux", "net/ipv4/udp.c", at(v4_19=919, v6_1=1067, v7_2=1233),
          "stack", Phase.APP, 700,
          "UDP routes the destination, builds an skb with the payload behind UDP and IP headers "
          "and sends it down through IP toward the network device."),
-    step("__dev_queue_xmit", "linux", DEV, at(v4_19=None, v6_1=4277, v7_2=4813), "stack",
+    step("__dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813), "stack",
          Phase.XMIT, 250,
          "Pick a transmit queue of the virtio NIC and pass the skb through its queueing "
          "discipline; when the queue is free, the skb goes on to the driver."),
-    step("dev_hard_start_xmit", "linux", DEV, at(v4_19=None, v6_1=3701, v7_2=3937), "stack",
+    step("dev_hard_start_xmit", "linux", DEV, at(v4_19=3264, v6_1=3701, v7_2=3937), "stack",
          Phase.XMIT, 200,
          "Hand the skb to the driver's ndo_start_xmit, saying whether more packets are right "
          "behind it (the xmit_more hint).",
@@ -297,7 +297,7 @@ STEPS: tuple[Step, ...] = (
          lesson="The lesson's tun_get_user ends in netif_rx_ni(); an x86-64 host takes "
                 "tun_rx_batched() instead. netif_rx_ni() is gone by Linux 6.1, which has only "
                 "netif_rx()."),
-    step("netif_receive_skb", "linux", DEV, at(v4_19=None, v6_1=5872, v7_2=6510), "host-stack",
+    step("netif_receive_skb", "linux", DEV, at(v4_19=5202, v6_1=5872, v7_2=6510), "host-stack",
          Phase.HOST, 1200,
          "The host stack receives the frame as if it had come in on the tap interface; a "
          "bridge or the routing code takes it from here."),
@@ -316,7 +316,7 @@ STEPS: tuple[Step, ...] = (
          "if used_event lies among the entries used since the last interrupt.",
          notes={"10.2": "When the device runs in an IOThread, QEMU 10.2 raises the interrupt "
                         "through an irqfd instead."}),
-    step("msix_notify", "qemu", "hw/pci/msix.c", at(v3_1=None, v7_2=516, v10_2=540),
+    step("msix_notify", "qemu", "hw/pci/msix.c", at(v3_1=479, v7_2=516, v10_2=540),
          "virtio-net", Phase.INTERRUPT, 1500,
          "Send the MSI-X message of the TX queue's vector; KVM injects the interrupt into the "
          "vCPU."),

@@ -23,8 +23,10 @@ EVENTFD = "virt/kvm/eventfd.c"
 
 
 def _setup(key: str, project: str, file: str, sites: Mapping[str, Site], actor: str,
-           cost_ns: int, en: str, *, notes: Mapping[str, str] | None = None) -> Step:
-    return step(key, project, file, sites, actor, Phase.SETUP, cost_ns, en, notes=notes)
+           cost_ns: int, en: str, *,
+           notes: Mapping[str, str] | None = None) -> Step:
+    return step(key, project, file, sites, actor, Phase.SETUP, cost_ns, en,
+                notes=notes)
 
 
 STEPS: tuple[Step, ...] = (
