@@ -47,7 +47,8 @@ STEPS: tuple[Step, ...] = (
     _recv("host_dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813),
           "host-stack", Phase.HOST, 250,
           "Queue the frame on the tap device; through dev_hard_start_xmit it reaches the tap's "
-          "transmit function. Sending on the tap means delivering to whoever holds its file.", function="__dev_queue_xmit"),
+          "transmit function. Sending on the tap means delivering to whoever holds its file.",
+          function="__dev_queue_xmit"),
     _recv("tun_net_xmit", "linux", TUN, at(v4_19=1076, v6_1=1071, v7_2=1003), "tun",
           Phase.HOST, 300,
           "The tap's ndo_start_xmit: orphan the skb, put it on the tun file's ptr_ring "
