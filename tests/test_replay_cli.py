@@ -76,3 +76,12 @@ def test_a_new_scenario_gets_its_command_from_the_registry() -> None:
         command = replay_command(scenario)
         assert COMMANDS[name][1] == f"{name}_command"
         assert {param.name for param in scenario.params} <= {p.name for p in command.params}
+
+
+def test_a_word_parameter_takes_only_its_choices() -> None:
+    from vtrace.scenarios import Param, ParamError
+
+    backend = Param("backend", "qemu", "Who moves the packets.", choices=("qemu", "vhost-net"))
+    assert backend.check("vhost-net") == "vhost-net" and backend.shown_default == "qemu"
+    with pytest.raises(ParamError, match="'dpdk' is not one of qemu, vhost-net"):
+        backend.check("dpdk")

@@ -53,6 +53,9 @@ def _option(param: Param, default: Any) -> Callable[[F], F]:
         return click.option(f"--{param.flag}/--no-{param.flag}", param.name, default=default,
                             show_default=True, help=param.help)
     names = [f"--{param.flag}", *([param.short] if param.short else [])]
+    if param.kind is str:
+        return click.option(*names, param.name, type=click.Choice([str(c) for c in param.choices]),
+                            default=default, show_default=True, help=param.help)
     kind = click.INT if param.kind is int and param.scale == 1 else click.FLOAT
     return click.option(*names, param.name, type=kind, default=default, show_default=True,
                         callback=_checked(param), help=param.help)

@@ -44,11 +44,11 @@ class Param:
     """
 
     name: str
-    default: int | float | bool
+    default: int | float | bool | str
     help: str
     low: float | None = None
     high: float | None = None
-    choices: tuple[int, ...] = ()
+    choices: tuple[int | str, ...] = ()
     short: str | None = None
     option: str | None = None
     scale: int = 1
@@ -66,6 +66,10 @@ class Param:
         """What is wrong with ``given`` (in the option's unit), or None."""
         if self.kind is bool:
             return None if isinstance(given, bool) else f"{given!r} is not a flag"
+        if self.kind is str:
+            if given in self.choices:
+                return None
+            return f"{given!r} is not one of {', '.join(map(str, self.choices))}"
         if isinstance(given, bool) or not isinstance(given, int | float):
             return f"{given!r} is not a number"
         if not math.isfinite(given):
@@ -78,21 +82,23 @@ class Param:
             return f"{given} is not in the range {self.low:g} to {self.high:g}"
         return None
 
-    def check(self, given: object) -> int | float | bool:
+    def check(self, given: object) -> int | float | bool | str:
         """``given`` (in the option's unit) as the parameter's value, or a ParamError."""
         problem = self.problem(given)
         if problem is not None:
             raise ParamError(f"--{self.flag}: {problem}")
-        assert isinstance(given, int | float)
-        if self.kind is bool:
+        assert isinstance(given, int | float | str)
+        if self.kind in (bool, str):
             return given
         value = given * self.scale
         return round(value) if self.kind is int else value
 
     @property
-    def shown_default(self) -> int | float | bool:
+    def shown_default(self) -> int | float | bool | str:
         """The default in the option's unit."""
-        return self.default if self.scale == 1 else self.default / self.scale
+        if self.scale == 1 or isinstance(self.default, str):
+            return self.default
+        return self.default / self.scale
 
 
 @dataclass(frozen=True, slots=True)
