@@ -87,9 +87,9 @@ class Param:
         problem = self.problem(given)
         if problem is not None:
             raise ParamError(f"--{self.flag}: {problem}")
-        assert isinstance(given, int | float | str)
-        if self.kind in (bool, str):
+        if isinstance(given, bool | str):
             return given
+        assert isinstance(given, int | float)
         value = given * self.scale
         return round(value) if self.kind is int else value
 
