@@ -52,3 +52,15 @@ def test_a_capture_writes_the_bytes_a_probe_saw(tmp_path: Path) -> None:
     header = Header("0", "send", {}, 0, (), Source.TRACE)
     assert write_pcap(header, events, str(path)) == 1
     assert tshark(path, "udp.dstport", "frame.time_epoch") == [["41922", "0.000001000"]]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_vtrace_diagram_writes_a_pcap_that_tshark_reads(tmp_path: Path) -> None:
+    from vtrace.cli import main
+
+    path = tmp_path / "send.pcap"
+    with pytest.raises(SystemExit) as exited:
+        main(["diagram", str(path), "-n", "4", "--size", "90"])
+    assert exited.value.code == 0
+    rows = tshark(path, "frame.len", "ip.id")
+    assert rows == [["90", f"0x{index:04x}"] for index in range(4)]

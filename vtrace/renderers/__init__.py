@@ -12,6 +12,7 @@ from vtrace.renderers import (
     live,
     mermaid,
     overview,
+    pcap,
     plain,
     sequence,
     summary,
@@ -43,7 +44,7 @@ __all__ = [
     "views",
 ]
 
-_ = (chrome, html, jsonl, live, mermaid, overview, plain, sequence, summary)
+_ = (chrome, html, jsonl, live, mermaid, overview, pcap, plain, sequence, summary)
 
 
 def make_view(name: str, *, lang: str, colour: bool, step: bool = False) -> Renderer:
