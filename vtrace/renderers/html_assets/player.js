@@ -665,5 +665,6 @@
   drawMarks();
   var start = stepFromHash();
   go(start === null ? 0 : start);
+  document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
   document.body.setAttribute("data-ready", "1");
 })();
