@@ -162,46 +162,57 @@
   /* -- the page's fixed parts ----------------------------------------------------------- */
   var actors = D.actors;
   function layerOf(actor) { return D.actorLayer[actor] || "other"; }
-  function xOf(a) { return NUM_W + LABEL_W + a * COL_W + COL_W / 2; }
-  var WIDTH = NUM_W + LABEL_W + actors.length * COL_W + NOTE_W;
+  var LEFT = NUM_W + LABEL_W;   /* the step numbers and labels, kept in view when scrolled */
+  function xOf(a) { return a * COL_W + COL_W / 2; }
+  var LANES = actors.length * COL_W + NOTE_W;
   var boundaryAt = -1;
   for (var a = 1; a < actors.length; a++) {
     var before = layerOf(actors[a - 1]), after = layerOf(actors[a]);
     if ((before === "guest-user" || before === "guest-kernel" || before === "vring") &&
         (after === "kvm" || after === "qemu" || after === "host-kernel")) { boundaryAt = a; break; }
   }
-  function layerBands(svg, top, height) {
+  function layerRuns(each) {
     var start = 0;
     for (var a = 1; a <= actors.length; a++) {
       if (a < actors.length && layerOf(actors[a]) === layerOf(actors[start])) continue;
-      svg.appendChild(sv("rect", {x: NUM_W + LABEL_W + start * COL_W + 1, y: top, width: (a - start) * COL_W - 2,
-                                   height: height, "class": "L-" + layerOf(actors[start])}));
+      each(layerOf(actors[start]), start, a);
       start = a;
     }
+  }
+  function lanesBackground(svg, top, height) {
+    layerRuns(function (layer, start, end) {
+      svg.appendChild(sv("rect", {x: start * COL_W + 1, y: top, width: (end - start) * COL_W - 2,
+                                   height: height, "class": "L-" + layer}));
+    });
+    if (boundaryAt > 0) {
+      var bx = boundaryAt * COL_W;
+      svg.appendChild(sv("line", {x1: bx, x2: bx, y1: top, y2: top + height, "class": "boundary"}));
+    }
+  }
+  function split(height, extra) {
+    /* a row of two drawings: the labels (sticky at the left) and the lifelines */
+    var box = el("div", {"class": "split"});
+    var left = sv("svg", Object.assign({width: LEFT, height: height, "class": "left"}, extra || {}));
+    var right = sv("svg", Object.assign({width: LANES, height: height}, extra || {}));
+    left.appendChild(sv("rect", {x: 0, y: 0, width: LEFT, height: height, "class": "left-bg"}));
+    box.appendChild(left); box.appendChild(right);
+    return [box, left, right];
   }
   function drawHeads() {
     var box = document.getElementById("heads");
     box.textContent = "";
-    var svg = sv("svg", {width: WIDTH, height: HEAD_H, "aria-hidden": "true"});
-    layerBands(svg, 0, HEAD_H);
-    var start = 0;
-    for (var a = 1; a <= actors.length; a++) {
-      if (a < actors.length && layerOf(actors[a]) === layerOf(actors[start])) continue;
-      var middle = NUM_W + LABEL_W + (start + a) * COL_W / 2;
-      svg.appendChild(sv("text", {x: middle, y: 11, "text-anchor": "middle", "class": "muted"}, w("layer." + layerOf(actors[start]))));
-      start = a;
-    }
+    var parts = split(HEAD_H, {"aria-hidden": "true"}), svg = parts[2];
+    lanesBackground(svg, 0, HEAD_H);
+    layerRuns(function (layer, start, end) {
+      svg.appendChild(sv("text", {x: (start + end) * COL_W / 2, y: 11, "text-anchor": "middle", "class": "muted"}, w("layer." + layer)));
+    });
     actors.forEach(function (actor, a) {
       svg.appendChild(sv("rect", {x: xOf(a) - COL_W / 2 + 4, y: 16, width: COL_W - 8, height: 38, rx: 5, "class": "head-box"}));
       svg.appendChild(sv("text", {x: xOf(a), y: 32, "text-anchor": "middle", "class": "mono"}, actor));
       svg.appendChild(sv("text", {x: xOf(a), y: 47, "text-anchor": "middle", "class": "muted"}, w("role." + actor) || ""));
     });
-    if (boundaryAt > 0) {
-      var bx = NUM_W + LABEL_W + boundaryAt * COL_W;
-      svg.appendChild(sv("line", {x1: bx, x2: bx, y1: 14, y2: HEAD_H, "class": "boundary"}));
-    }
-    svg.appendChild(sv("text", {x: 6, y: 32, "class": "muted"}, "#"));
-    box.appendChild(svg);
+    parts[1].appendChild(sv("text", {x: 6, y: 32, "class": "muted"}, "#"));
+    box.appendChild(parts[0]);
     box.setAttribute("aria-label", actors.join(", "));
   }
 
@@ -217,77 +228,75 @@
     var dx = towardRight ? -8 : 8;
     svg.appendChild(sv("path", {d: "M" + x + "," + y + " l" + dx + ",-4 l0,8 z", "class": cls}));
   }
-  function drawRow(svg, i, y) {
+  function drawRow(left, right, i, y) {
     var sh = shape(i), k = D.kinds[sh[1]];
-    var g = sv("g", {"class": "row", "data-step": i + 1});
-    g.appendChild(sv("rect", {x: 0, y: y, width: WIDTH, height: ROW, "class": "bg"}));
-    g.appendChild(sv("text", {x: NUM_W - 6, y: y + 15, "text-anchor": "end", "class": "num mono"}, String(i + 1)));
     var label = k === "note" ? "◆ " + place(i).function : sayText(i, 0);
     if (frameOf[i] >= 0 && k !== "note") label += "  #" + frameOf[i];
-    var text = sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, label.length > 40 ? label.slice(0, 39) + "…" : label);
-    g.appendChild(text);
+    var note = sayText(i, 2);
+    var tip = place(i).function + " — " + place(i).where[lang] + (note ? "\n" + note : "");
+    var g = sv("g", {"class": "row", "data-step": i + 1, role: "listitem"});
+    g.appendChild(sv("rect", {x: 0, y: y, width: LEFT, height: ROW, "class": "bg"}));
+    g.appendChild(sv("text", {x: NUM_W - 6, y: y + 15, "text-anchor": "end", "class": "num mono"}, String(i + 1)));
+    g.appendChild(sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, label.length > 34 ? label.slice(0, 33) + "…" : label));
+    g.appendChild(sv("title", null, label + "\n" + tip));
+    left.appendChild(g);
+    var lane = sv("g", {"class": "row", "data-step": i + 1, "aria-hidden": "true"});
+    lane.appendChild(sv("rect", {x: 0, y: y, width: LANES, height: ROW, "class": "bg"}));
     var src = sh[2], dst = sh[3], x1 = xOf(src), x2 = xOf(dst), mid = y + ROW / 2;
     var cls = "arrow" + (k === "state" ? " state" : "") + (sh[7] && k !== "state" ? " dashed" : "") +
               (sh[6] ? " " + sh[6] : "");
     var hc = headClass(sh[6], k);
     if (k === "note") {
-      g.appendChild(sv("path", {d: "M" + x2 + "," + (mid - 6) + " l6,6 l-6,6 l-6,-6 z", "class": "notemark"}));
+      lane.appendChild(sv("path", {d: "M" + x2 + "," + (mid - 6) + " l6,6 l-6,6 l-6,-6 z", "class": "notemark"}));
     } else if (src === dst) {
-      g.appendChild(sv("path", {d: "M" + x1 + "," + (mid - 6) + " h16 v10 h-12", "class": cls}));
-      arrowHead(g, x1, mid + 4, false, hc);
+      lane.appendChild(sv("path", {d: "M" + x1 + "," + (mid - 6) + " h16 v10 h-12", "class": cls}));
+      arrowHead(lane, x1, mid + 4, false, hc);
     } else {
       var end = x2 + (x2 > x1 ? -1 : 1);
-      g.appendChild(sv("line", {x1: x1, y1: mid, x2: end, y2: mid, "class": cls}));
-      arrowHead(g, end, mid, x2 > x1, hc);
+      lane.appendChild(sv("line", {x1: x1, y1: mid, x2: end, y2: mid, "class": cls}));
+      arrowHead(lane, end, mid, x2 > x1, hc);
     }
-    var note = sayText(i, 2);
-    if (note) g.appendChild(sv("text", {x: NUM_W + LABEL_W + actors.length * COL_W + 8, y: y + 15, "class": "note"}, "◆ " + note));
-    var title = sv("title", null, place(i).function + " — " + place(i).where[lang] + (note ? "\n" + note : ""));
-    g.appendChild(title);
-    svg.appendChild(g);
-    return g;
+    if (note) lane.appendChild(sv("text", {x: actors.length * COL_W + 8, y: y + 15, "class": "note"}, "◆ " + note));
+    lane.appendChild(sv("title", null, tip));
+    right.appendChild(lane);
+    return [g, lane];
   }
   function drawPage(p) {
-    var first = pageStarts[p], last = pageStarts[p + 1], rows = last - first;
+    var first = pageStarts[p], last = pageStarts[p + 1], rows = last - first, height = rows * ROW + 8;
     var box = document.getElementById("rows");
     box.textContent = "";
-    var svg = sv("svg", {width: WIDTH, height: rows * ROW + 8, role: "list"});
-    layerBands(svg, 0, rows * ROW + 8);
+    var parts = split(height), right = parts[2];
+    parts[1].setAttribute("role", "list");
+    parts[1].setAttribute("aria-label", w("diagram"));
+    lanesBackground(right, 0, height);
     actors.forEach(function (actor, a) {
-      svg.appendChild(sv("line", {x1: xOf(a), x2: xOf(a), y1: 0, y2: rows * ROW + 8, "class": "lifeline"}));
+      right.appendChild(sv("line", {x1: xOf(a), x2: xOf(a), y1: 0, y2: height, "class": "lifeline"}));
     });
-    if (boundaryAt > 0) {
-      var bx = NUM_W + LABEL_W + boundaryAt * COL_W;
-      svg.appendChild(sv("line", {x1: bx, x2: bx, y1: 0, y2: rows * ROW + 8, "class": "boundary"}));
-    }
     rowNodes = [];
-    for (var i = first; i < last; i++) {
-      var g = drawRow(svg, i, (i - first) * ROW + 4);
-      g.setAttribute("role", "listitem");
-      rowNodes.push(g);
-    }
-    box.appendChild(svg);
+    for (var i = first; i < last; i++) rowNodes.push(drawRow(parts[1], right, i, (i - first) * ROW + 4));
+    box.appendChild(parts[0]);
     shownPage = p; shownLang = lang;
     var info = document.getElementById("pageinfo");
-    var text = fill(w("round"), {n: num(p + 1), total: num(pages)});
-    if (groupLast[p] > groupFirst[p]) text += " · " + fill(w("same"), {first: num(groupFirst[p] + 1), last: num(groupLast[p] + 1)});
-    info.textContent = text;
+    var words = fill(w("round"), {n: num(p + 1), total: num(pages)});
+    if (groupLast[p] > groupFirst[p]) words += " · " + fill(w("same"), {first: num(groupFirst[p] + 1), last: num(groupLast[p] + 1)});
+    info.textContent = words;
   }
   var litRow = null;
   function showRow(i) {
     var p = bisect(pageStarts, i);
     if (p !== shownPage || shownLang !== lang) { drawPage(p); litRow = null; }
-    if (litRow) { litRow.classList.remove("current"); litRow.removeAttribute("aria-current"); }
+    if (litRow) litRow.forEach(function (g) { g.classList.remove("current"); g.removeAttribute("aria-current"); });
     litRow = rowNodes[i - pageStarts[p]];
-    litRow.classList.add("current");
-    litRow.setAttribute("aria-current", "step");
+    litRow.forEach(function (g) { g.classList.add("current"); });
+    litRow[0].setAttribute("aria-current", "step");
     var seq = document.getElementById("seq"), top = (i - pageStarts[p]) * ROW + HEAD_H;
     if (top - HEAD_H < seq.scrollTop || top + ROW + 4 > seq.scrollTop + seq.clientHeight) {
       seq.scrollTop = Math.max(0, top - HEAD_H - seq.clientHeight / 3);
     }
-    var x = xOf(shape(i)[3]);
-    if (x < seq.scrollLeft + NUM_W + LABEL_W || x > seq.scrollLeft + seq.clientWidth - 40) {
-      seq.scrollLeft = Math.max(0, x - seq.clientWidth / 2);
+    var sh = shape(i), low = Math.min(xOf(sh[2]), xOf(sh[3])), high = Math.max(xOf(sh[2]), xOf(sh[3]));
+    var seen = seq.clientWidth - LEFT;
+    if (low < seq.scrollLeft || high + 24 > seq.scrollLeft + seen) {
+      seq.scrollLeft = Math.max(0, Math.min(low - COL_W / 2, (low + high) / 2 - seen / 2));
     }
   }
 
