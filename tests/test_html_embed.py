@@ -144,6 +144,7 @@ def test_hostile_labels_stay_data() -> None:
     data = json.loads(raw)
     assert any(place["function"] == nasty.replace("\ud800", "\ufffd").replace("\x07", "\ufffd")
                for place in data["places"])
+    assert len(data["actors"]) == len(set(data["actors"])) == 11  # ACTORS and the hostile one
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     assert title and "<script>" not in title.group(1)
 

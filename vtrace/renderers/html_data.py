@@ -120,10 +120,11 @@ class Stream:
         self.t_ns = 0
 
     def _index(self, names: list[str], name: str) -> int:
+        name = clean(name)
         try:
             return names.index(name)
         except ValueError:
-            names.append(clean(name))
+            names.append(name)
             return len(names) - 1
 
     def _place(self, event: Event) -> int:

@@ -119,6 +119,7 @@ def words() -> dict[str, dict[str, str]]:
         texts.update({key: say(key, lang) for key in shared_keys})
         texts.update({f"counter.{name}": say(f"summary.{name}", lang) for name in COUNTERS})
         texts.update({f"layer.{layer.value}": layer_title(layer, lang) for layer in Layer})
+        texts["layer.other"] = layer_title(None, lang)
         texts.update({f"role.{actor}": actor_role(actor, lang) for actor in ACTORS})
         texts["boundary"] = word("boundary", lang)
         texts["guest"] = word("overview.guest", lang)

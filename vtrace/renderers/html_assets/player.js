@@ -29,6 +29,7 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  function short(text, most) { return text.length > most ? text.slice(0, most - 1) + "…" : text; }
   function num(value) { return Number(value).toLocaleString("en-US"); }
 
   /* -- decoding the columns ------------------------------------------------------------- */
@@ -208,8 +209,10 @@
     });
     actors.forEach(function (actor, a) {
       svg.appendChild(sv("rect", {x: xOf(a) - COL_W / 2 + 4, y: 16, width: COL_W - 8, height: 38, rx: 5, "class": "head-box"}));
-      svg.appendChild(sv("text", {x: xOf(a), y: 32, "text-anchor": "middle", "class": "mono"}, actor));
-      svg.appendChild(sv("text", {x: xOf(a), y: 47, "text-anchor": "middle", "class": "muted"}, w("role." + actor) || ""));
+      var name = sv("text", {x: xOf(a), y: 32, "text-anchor": "middle", "class": "mono"}, short(actor, 10));
+      name.appendChild(sv("title", null, actor));
+      svg.appendChild(name);
+      svg.appendChild(sv("text", {x: xOf(a), y: 47, "text-anchor": "middle", "class": "muted"}, short(D.words[lang]["role." + actor] || "", 15)));
     });
     parts[1].appendChild(sv("text", {x: 6, y: 32, "class": "muted"}, "#"));
     box.appendChild(parts[0]);
@@ -237,7 +240,7 @@
     var g = sv("g", {"class": "row", "data-step": i + 1, role: "listitem"});
     g.appendChild(sv("rect", {x: 0, y: y, width: LEFT, height: ROW, "class": "bg"}));
     g.appendChild(sv("text", {x: NUM_W - 6, y: y + 15, "text-anchor": "end", "class": "num mono"}, String(i + 1)));
-    g.appendChild(sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, label.length > 34 ? label.slice(0, 33) + "…" : label));
+    g.appendChild(sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, short(label, 34)));
     g.appendChild(sv("title", null, label + "\n" + tip));
     left.appendChild(g);
     var lane = sv("g", {"class": "row", "data-step": i + 1, "aria-hidden": "true"});
