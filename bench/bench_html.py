@@ -115,6 +115,10 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---|")
     print(f"| {options.frames:,} frames | {html_s * 1000:.0f} ms | {svg_s * 1000:.0f} ms | "
           f"{ratio:.1f}× | ≤ 2× | {'yes' if ratio <= 2 else 'no'} |\n")
+    print("The SVG folds the identical rounds and draws one; the HTML keeps every event, and "
+          "works out, for every frame and in both languages, the sentences that carry its "
+          "numbers (the kick and interrupt decisions, the ring writes: seven a frame), so its "
+          "writing grows with the stream at a few microseconds an event.\n")
     print("| measure | figure | target | met |")
     print("|---|---:|---:|---|")
     for name, size in sizes.items():
@@ -130,6 +134,8 @@ def main() -> None:
               f"{'yes' if seen['open'] <= target else 'no'} |")
     for name, seen in figures.items():
         for what, label in (("step", "one step (→)"), ("frame", "one frame jump (f), new page")):
+            if what == "frame" and name == "1 frame":
+                continue  # one frame has no next frame to jump to
             print(f"| {label}, {name} | {seen[what]:.1f} ms | ≤ 50 ms | "
                   f"{'yes' if seen[what] <= 50 else 'no'} |")
 
