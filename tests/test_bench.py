@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
                        "--repeat", "1"], "## vtrace send"),
     ("bench_diagram.py", ["--frames", "2", "--repeat", "1"], "## Diagrams"),
     ("bench_import.py", ["--lines", "500", "--repeat", "1"], "## vtrace import"),
+    ("bench_html.py", ["--frames", "2", "--repeat", "1"], "## HTML player"),
 ])
 def test_a_benchmark_prints_its_section(script: str, arguments: list[str], section: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *arguments],

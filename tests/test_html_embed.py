@@ -13,7 +13,7 @@ import pytest
 from diagram_fixtures import HOSTILE, hostile_events, hostile_header, recorded
 
 from vtrace.catalog import CATALOG
-from vtrace.model import Event, Header, Kind, Source
+from vtrace.model import ACTORS, Event, Header, Kind, Source
 from vtrace.renderers import RenderError, by_name, for_format, format_of
 from vtrace.renderers.html import HtmlRenderer
 from vtrace.renderers.html_data import source_link
@@ -145,6 +145,7 @@ def test_hostile_labels_stay_data() -> None:
     data = json.loads(raw)
     assert any(place["function"] == nasty.replace("\ud800", "\ufffd").replace("\x07", "\ufffd")
                for place in data["places"])
+    assert len(data["actors"]) == len(set(data["actors"])) == len(ACTORS) + 1  # and the hostile one
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     assert title and "<script>" not in title.group(1)
 

@@ -32,6 +32,8 @@ from vtrace.scenarios import of
 __all__ = ["HtmlRenderer", "embed"]
 
 _ASSETS = "html_assets"
+#: The page's script, in the order it runs: the stream, the views, the controls.
+_SCRIPTS = ("stream.js", "views.js", "player.js")
 
 
 def _asset(name: str) -> str:
@@ -80,7 +82,8 @@ class HtmlRenderer(Renderer):
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
         data = embed(encode(header, events, _layout(header)))
-        script, style = _asset("player.js"), _asset("player.css")
+        script = "\n".join(_asset(name) for name in _SCRIPTS)
+        style = _asset("player.css")
         theme = "" if self.dark is None else ("dark" if self.dark else "light")
         policy = (f"default-src 'none'; script-src 'sha256-{_digest(script)}'; "
                   "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")

@@ -33,6 +33,7 @@ becomes valid UTF-8; the page escapes ``<`` when it embeds the result.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -118,14 +119,16 @@ class Stream:
         self._combo_of: dict[tuple[int, int, int], int] = {}
         self._keep: list[Place] = []  # keeps ids in _place_of from being reused
         self._ring = dict(self.initial)
+        self._ring_names: dict[Any, str] = {}
         self.newest = -1
         self.t_ns = 0
 
     def _index(self, names: list[str], name: str) -> int:
+        name = clean(name)
         try:
             return names.index(name)
         except ValueError:
-            names.append(clean(name))
+            names.append(name)
             return len(names) - 1
 
     def _place(self, event: Event) -> int:
@@ -161,7 +164,8 @@ class Stream:
         place = self._place_of.get(id(event.place))
         if place is None:
             place = self._place(event)
-        key = (place, event.kind, event.src, event.dst, event.thread, event.source)
+        # Enum members are singletons; their ids hash faster than they do.
+        key = (place, id(event.kind), event.src, event.dst, event.thread, id(event.source))
         row = self._shape_of.get(key)
         if row is None:
             row = self._shape_of[key] = len(self.shapes)
@@ -211,13 +215,17 @@ class Stream:
         if not isinstance(change, Mapping):
             return 0
         now, parts = self._ring, []  # type: dict[str, Any], list[tuple[str, str, Any]]
+        names = self._ring_names
         for name, value in change.items():
             before = now.get(name)
             now[name] = value
+            spelled = names.get(name)
+            if spelled is None:
+                spelled = names[name] = clean(str(name))
             if type(value) is int and type(before) is int:
-                parts.append((clean(str(name)), "+", value - before))
+                parts.append((spelled, "+", value - before))
             else:
-                parts.append((clean(str(name)), "=", _finite(value) if isinstance(
+                parts.append((spelled, "=", _finite(value) if isinstance(
                     value, (int, float, bool)) or value is None else clean(str(value))))
         key = tuple(parts)
         row = self._ring_of.get(key)
@@ -251,29 +259,36 @@ def _fill(stream: Stream, events: Iterable[Event]) -> None:
     combo_of = stream._combo_of
     shape_for, says_for, ring_for, combo_for = (stream.shape_row, stream.says_row,
                                                 stream.ring_row, stream.combo_row)
+    plain: dict[int, int] = {}  # shape: its combo, for the events with no detail
     newest, t_ns = -1, 0
     for event in events:
         place = place_of.get(id(event.place))
         shape = None if place is None else shape_of.get(
-            (place, event.kind, event.src, event.dst, event.thread, event.source))
+            (place, id(event.kind), event.src, event.dst, event.thread, id(event.source)))
         if shape is None:
             shape = shape_for(event)
         detail = event.detail
-        ring = 0
-        if not detail:
-            key = ""
-        elif "ring" in detail:
-            key = repr([item for item in detail.items() if item[0] != "ring"])
-            ring = ring_for(detail["ring"])
-        else:
-            key = repr(detail)
-        says = say_of.get((shape, key))
-        if says is None:
-            says = says_for(event, shape, key)
-        combo = combo_of.get((shape, says, ring))
+        combo = plain.get(shape) if not detail else None
         if combo is None:
-            combo = combo_for(shape, says, ring)
-            combos.append(0)
+            ring = 0
+            if not detail:
+                key = ""
+            elif "ring" in detail:
+                key = repr([item for item in detail.items() if item[0] != "ring"])
+                ring = ring_for(detail["ring"])
+            else:
+                key = repr(detail)
+            says = say_of.get((shape, key))
+            if says is None:
+                says = says_for(event, shape, key)
+            combo = combo_of.get((shape, says, ring))
+            if combo is None:
+                combo = combo_for(shape, says, ring)
+                combos.append(0)
+            else:
+                combos.append(combo + 1)
+            if not detail:
+                plain[shape] = combo
         else:
             combos.append(combo + 1)
         frame = event.frame
@@ -318,7 +333,15 @@ def encode(header: Header, events: Iterable[Event], extra: Mapping[str, Any]) ->
     """The JSON text of the stream, with ``extra`` (words, layout) beside it; not yet escaped
     for HTML."""
     stream = Stream(count_param(header.params, "queue_size") or 0, of(header))
-    _fill(stream, events)
+    # The tables only grow and hold no cycles: collections would only scan them again and
+    # again, which takes a third of the time of a long stream.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _fill(stream, events)
+    finally:
+        if collecting:
+            gc.enable()
     dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     parts = {
         "header": _header(header), "kinds": KINDS, "actors": stream.actors,

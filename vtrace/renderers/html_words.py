@@ -121,6 +121,7 @@ def words(scenario: Scenario) -> dict[str, dict[str, str]]:
         texts.update({f"counter.{counter.name}": counter.label.get(lang, counter.label["en"])
                       for counter in scenario.counters})
         texts.update({f"layer.{layer.value}": layer_title(layer, lang) for layer in Layer})
+        texts["layer.other"] = layer_title(None, lang)
         texts.update({f"role.{actor}": actor_role(actor, lang) for actor in ACTORS})
         texts["boundary"] = word("boundary", lang)
         texts["guest"] = word("overview.guest", lang)

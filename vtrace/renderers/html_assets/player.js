@@ -1,509 +1,12 @@
-/* vtrace player: steps through the embedded event stream (see vtrace/renderers/html_data.py).
-   Everything shown comes from the data element; text goes in with textContent only. */
-(function () {
+/* vtrace player, part 3 of 3: moving through the run (buttons, keys, scrubber, play at a
+   speed, the #step=N permalink), the language and theme switches, and the legend. */
+(function (S, V) {
   "use strict";
-  var SVGNS = "http://www.w3.org/2000/svg";
-  var D = JSON.parse(document.getElementById("vtrace-data").textContent);
-  var LANGS = D.langs;
-  var lang = LANGS.indexOf(document.documentElement.lang) >= 0 ? document.documentElement.lang : "en";
+  var D = S.D, n = S.n, frameOf = S.frameOf, frameStarts = S.frameStarts,
+      pageStarts = S.pageStarts, pages = S.pages, bisect = S.bisect;
+  var w = V.w, fill = V.fill, num = V.num, el = V.el;
   var SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8];
   var BASE_MS = 700;          /* one step at 1x */
-  var PAGE = 400;             /* most rows the diagram draws at once */
-  var CHECK = 512;            /* a saved ring state every CHECK steps */
-  var ROW = 22, NUM_W = 50, LABEL_W = 250, COL_W = 84, NOTE_W = 440, HEAD_H = 58;
-
-  function w(key) { var t = D.words[lang]; return (t && t[key] !== undefined) ? t[key] : (D.words.en[key] || key); }
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (m, name) { return values[name] !== undefined ? values[name] : m; });
-  }
-  function li() { return LANGS.indexOf(lang); }
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    if (attrs) for (var k in attrs) node.setAttribute(k, attrs[k]);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function sv(tag, attrs, text) {
-    var node = document.createElementNS(SVGNS, tag);
-    if (attrs) for (var k in attrs) node.setAttribute(k, attrs[k]);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function num(value) { return Number(value).toLocaleString("en-US"); }
-
-  /* -- decoding the columns ------------------------------------------------------------- */
-  var E = D.events, n = E.c.length;
-  var comboOf = new Int32Array(n), frameOf = new Int32Array(n), timeOf = new Float64Array(n);
-  (function decode() {
-    var newest = -1, t = 0, nextCombo = 0;
-    for (var i = 0; i < n; i++) {
-      var c = E.f[i], f = c === 0 ? -1 : (c > 0 ? newest + 2 - c : -c - 1);
-      frameOf[i] = f;
-      if (f > newest) newest = f;
-      t += E.t[i]; timeOf[i] = t;
-      c = E.c[i]; comboOf[i] = c === 0 ? nextCombo++ : c - 1;
-    }
-  })();
-  D.events = null;
-  var NL = LANGS.length;
-  function shapeIndex(i) { return D.combos[comboOf[i]][0]; }
-  function shape(i) { return D.shapes[D.combos[comboOf[i]][0]]; }
-  function place(i) { return D.places[shape(i)[0]]; }
-  function kind(i) { return D.kinds[shape(i)[1]]; }
-  function sayRow(i) { return D.says[D.combos[comboOf[i]][1]]; }
-  /* what: 0 the arrow's label, 1 the decision, 2 the diagram's note */
-  function sayText(i, what) { return D.strings[sayRow(i)[what * NL + li()]]; }
-  function counted(i) { return D.counts[sayRow(i)[3 * NL]]; }
-  function descriptor(i) { return sayRow(i)[3 * NL + 1]; }
-  function ringChange(i) { return D.rings[D.combos[comboOf[i]][2]]; }
-
-  /* Frame starts, diagram pages (rounds of the batch, cut at PAGE rows), markers. */
-  var frameStarts = [], pageStarts = [], marks = {kick: [], exit: [], irq: [], suppressed: []};
-  (function index() {
-    var newest = -1, lead = -1, inPage = 0;
-    for (var i = 0; i < n; i++) {
-      var f = frameOf[i];
-      var startsRound = i === 0;
-      if (f > newest) {
-        newest = f; frameStarts.push(i);
-        if (lead < 0 || f - lead >= D.batch) { lead = f; startsRound = true; }
-      }
-      if (startsRound || inPage >= PAGE) { pageStarts.push(i); inPage = 0; }
-      inPage++;
-      var count = counted(i);
-      if (count.kicks) marks.kick.push(i);
-      if (count.vm_exits) marks.exit.push(i);
-      if (count.interrupts) marks.irq.push(i);
-      if (count.kicks_suppressed || count.interrupts_suppressed || count.kicks_deferred ||
-          kind(i) === "note") marks.suppressed.push(i);
-    }
-    pageStarts.push(n);
-  })();
-  var pages = pageStarts.length - 1;
-  /* Pages with the same steps (the same shapes in the same order) fold into one group. */
-  var groupFirst = new Int32Array(pages), groupLast = new Int32Array(pages);
-  (function fold() {
-    var previous = null, first = 0;
-    function signature(p) {
-      var h = pageStarts[p + 1] - pageStarts[p];
-      for (var i = pageStarts[p]; i < pageStarts[p + 1]; i++) h = (Math.imul(h, 31) + shapeIndex(i) + 1) | 0;
-      return h + ":" + (pageStarts[p + 1] - pageStarts[p]);
-    }
-    for (var p = 0; p < pages; p++) {
-      var s = signature(p);
-      if (s !== previous) first = p;
-      groupFirst[p] = first; previous = s;
-    }
-    var last = pages - 1;
-    for (p = pages - 1; p >= 0; p--) { groupLast[p] = last; if (groupFirst[p] === p) last = p - 1; }
-  })();
-  function bisect(list, i) { /* index of the last entry <= i, or -1 */
-    var lo = 0, hi = list.length - 1, found = -1;
-    while (lo <= hi) { var mid = (lo + hi) >> 1; if (list[mid] <= i) { found = mid; lo = mid + 1; } else hi = mid - 1; }
-    return found;
-  }
-
-  /* -- ring, descriptors and counters at any step --------------------------------------- */
-  var Q = D.queueSize;
-  function freshState() {
-    var counters = {};
-    D.counters.forEach(function (name) { counters[name] = 0; });
-    return {at: -1, ring: Object.assign({}, D.initial), desc: {}, avail: new Int32Array(Q || 1).fill(-1),
-            used: new Int32Array(Q || 1).fill(-1), counters: counters};
-  }
-  function copyState(s) {
-    var desc = {};
-    for (var h in s.desc) desc[h] = Object.assign({}, s.desc[h]);
-    return {at: s.at, ring: Object.assign({}, s.ring), desc: desc, avail: s.avail.slice(),
-            used: s.used.slice(), counters: Object.assign({}, s.counters)};
-  }
-  function mod(a, b) { return ((a % b) + b) % b; }
-  function apply(s, i) {
-    var change = ringChange(i), count = counted(i), desc = descriptor(i);
-    for (var k = 0; k < change.length; k++) {
-      var part = change[k];
-      s.ring[part[0]] = part[1] === "+" ? (s.ring[part[0]] || 0) + part[2] : part[2];
-    }
-    for (var c in count) if (c in s.counters) s.counters[c] += count[c];
-    var action = place(i).desc;
-    if (Q && action && desc && kind(i) === "call") {
-      var head = desc[0], entry = s.desc[head];
-      if (action === "add") {
-        s.desc[head] = {addr: desc[1], len: desc[2], state: "avail", frame: frameOf[i]};
-        var shadow = s.ring.avail_idx_shadow || s.ring["avail.idx"];
-        s.avail[mod(shadow - 1, Q)] = head;
-      } else if (action === "take" && entry) entry.state = "device";
-      else if (action === "use") {
-        if (entry) entry.state = "used";
-        s.used[mod(s.ring["used.idx"] - 1, Q)] = head;
-      } else if (action === "free") delete s.desc[head];
-    }
-    s.at = i;
-  }
-  var checkpoints = [];
-  (function save() {
-    var s = freshState();
-    for (var i = 0; i < n; i++) {
-      if (i % CHECK === 0) checkpoints.push(copyState(s));
-      apply(s, i);
-    }
-  })();
-  var state = null;
-  function stateAt(i) {
-    if (state && state.at <= i && i - state.at < CHECK) {
-      while (state.at < i) apply(state, state.at + 1);
-      return state;
-    }
-    state = copyState(checkpoints[Math.floor(i / CHECK)]);
-    while (state.at < i) apply(state, state.at + 1);
-    return state;
-  }
-
-  /* -- the page's fixed parts ----------------------------------------------------------- */
-  var actors = D.actors;
-  function layerOf(actor) { return D.actorLayer[actor] || "other"; }
-  function xOf(a) { return NUM_W + LABEL_W + a * COL_W + COL_W / 2; }
-  var WIDTH = NUM_W + LABEL_W + actors.length * COL_W + NOTE_W;
-  var boundaryAt = -1;
-  for (var a = 1; a < actors.length; a++) {
-    var before = layerOf(actors[a - 1]), after = layerOf(actors[a]);
-    if ((before === "guest-user" || before === "guest-kernel" || before === "vring") &&
-        (after === "kvm" || after === "qemu" || after === "host-kernel")) { boundaryAt = a; break; }
-  }
-  function layerBands(svg, top, height) {
-    var start = 0;
-    for (var a = 1; a <= actors.length; a++) {
-      if (a < actors.length && layerOf(actors[a]) === layerOf(actors[start])) continue;
-      svg.appendChild(sv("rect", {x: NUM_W + LABEL_W + start * COL_W + 1, y: top, width: (a - start) * COL_W - 2,
-                                   height: height, "class": "L-" + layerOf(actors[start])}));
-      start = a;
-    }
-  }
-  function drawHeads() {
-    var box = document.getElementById("heads");
-    box.textContent = "";
-    var svg = sv("svg", {width: WIDTH, height: HEAD_H, "aria-hidden": "true"});
-    layerBands(svg, 0, HEAD_H);
-    var start = 0;
-    for (var a = 1; a <= actors.length; a++) {
-      if (a < actors.length && layerOf(actors[a]) === layerOf(actors[start])) continue;
-      var middle = NUM_W + LABEL_W + (start + a) * COL_W / 2;
-      svg.appendChild(sv("text", {x: middle, y: 11, "text-anchor": "middle", "class": "muted"}, w("layer." + layerOf(actors[start]))));
-      start = a;
-    }
-    actors.forEach(function (actor, a) {
-      svg.appendChild(sv("rect", {x: xOf(a) - COL_W / 2 + 4, y: 16, width: COL_W - 8, height: 38, rx: 5, "class": "head-box"}));
-      svg.appendChild(sv("text", {x: xOf(a), y: 32, "text-anchor": "middle", "class": "mono"}, actor));
-      svg.appendChild(sv("text", {x: xOf(a), y: 47, "text-anchor": "middle", "class": "muted"}, w("role." + actor) || ""));
-    });
-    if (boundaryAt > 0) {
-      var bx = NUM_W + LABEL_W + boundaryAt * COL_W;
-      svg.appendChild(sv("line", {x1: bx, x2: bx, y1: 14, y2: HEAD_H, "class": "boundary"}));
-    }
-    svg.appendChild(sv("text", {x: 6, y: 32, "class": "muted"}, "#"));
-    box.appendChild(svg);
-    box.setAttribute("aria-label", actors.join(", "));
-  }
-
-  /* -- the sequence diagram, one page at a time ----------------------------------------- */
-  var shownPage = -1, shownLang = "", rowNodes = [];
-  function headClass(look, k) {
-    if (k === "state") return "head-blue";
-    if (look === "exit" || look === "entry") return "head-red";
-    if (look === "interrupt") return "head-orange";
-    return "head-ink";
-  }
-  function arrowHead(svg, x, y, towardRight, cls) {
-    var dx = towardRight ? -8 : 8;
-    svg.appendChild(sv("path", {d: "M" + x + "," + y + " l" + dx + ",-4 l0,8 z", "class": cls}));
-  }
-  function drawRow(svg, i, y) {
-    var sh = shape(i), k = D.kinds[sh[1]];
-    var g = sv("g", {"class": "row", "data-step": i + 1});
-    g.appendChild(sv("rect", {x: 0, y: y, width: WIDTH, height: ROW, "class": "bg"}));
-    g.appendChild(sv("text", {x: NUM_W - 6, y: y + 15, "text-anchor": "end", "class": "num mono"}, String(i + 1)));
-    var label = k === "note" ? "◆ " + place(i).function : sayText(i, 0);
-    if (frameOf[i] >= 0 && k !== "note") label += "  #" + frameOf[i];
-    var text = sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, label.length > 40 ? label.slice(0, 39) + "…" : label);
-    g.appendChild(text);
-    var src = sh[2], dst = sh[3], x1 = xOf(src), x2 = xOf(dst), mid = y + ROW / 2;
-    var cls = "arrow" + (k === "state" ? " state" : "") + (sh[7] && k !== "state" ? " dashed" : "") +
-              (sh[6] ? " " + sh[6] : "");
-    var hc = headClass(sh[6], k);
-    if (k === "note") {
-      g.appendChild(sv("path", {d: "M" + x2 + "," + (mid - 6) + " l6,6 l-6,6 l-6,-6 z", "class": "notemark"}));
-    } else if (src === dst) {
-      g.appendChild(sv("path", {d: "M" + x1 + "," + (mid - 6) + " h16 v10 h-12", "class": cls}));
-      arrowHead(g, x1, mid + 4, false, hc);
-    } else {
-      var end = x2 + (x2 > x1 ? -1 : 1);
-      g.appendChild(sv("line", {x1: x1, y1: mid, x2: end, y2: mid, "class": cls}));
-      arrowHead(g, end, mid, x2 > x1, hc);
-    }
-    var note = sayText(i, 2);
-    if (note) g.appendChild(sv("text", {x: NUM_W + LABEL_W + actors.length * COL_W + 8, y: y + 15, "class": "note"}, "◆ " + note));
-    var title = sv("title", null, place(i).function + " — " + place(i).where[lang] + (note ? "\n" + note : ""));
-    g.appendChild(title);
-    svg.appendChild(g);
-    return g;
-  }
-  function drawPage(p) {
-    var first = pageStarts[p], last = pageStarts[p + 1], rows = last - first;
-    var box = document.getElementById("rows");
-    box.textContent = "";
-    var svg = sv("svg", {width: WIDTH, height: rows * ROW + 8, role: "list"});
-    layerBands(svg, 0, rows * ROW + 8);
-    actors.forEach(function (actor, a) {
-      svg.appendChild(sv("line", {x1: xOf(a), x2: xOf(a), y1: 0, y2: rows * ROW + 8, "class": "lifeline"}));
-    });
-    if (boundaryAt > 0) {
-      var bx = NUM_W + LABEL_W + boundaryAt * COL_W;
-      svg.appendChild(sv("line", {x1: bx, x2: bx, y1: 0, y2: rows * ROW + 8, "class": "boundary"}));
-    }
-    rowNodes = [];
-    for (var i = first; i < last; i++) {
-      var g = drawRow(svg, i, (i - first) * ROW + 4);
-      g.setAttribute("role", "listitem");
-      rowNodes.push(g);
-    }
-    box.appendChild(svg);
-    shownPage = p; shownLang = lang;
-    var info = document.getElementById("pageinfo");
-    var text = fill(w("round"), {n: num(p + 1), total: num(pages)});
-    if (groupLast[p] > groupFirst[p]) text += " · " + fill(w("same"), {first: num(groupFirst[p] + 1), last: num(groupLast[p] + 1)});
-    info.textContent = text;
-  }
-  var litRow = null;
-  function showRow(i) {
-    var p = bisect(pageStarts, i);
-    if (p !== shownPage || shownLang !== lang) { drawPage(p); litRow = null; }
-    if (litRow) { litRow.classList.remove("current"); litRow.removeAttribute("aria-current"); }
-    litRow = rowNodes[i - pageStarts[p]];
-    litRow.classList.add("current");
-    litRow.setAttribute("aria-current", "step");
-    var seq = document.getElementById("seq"), top = (i - pageStarts[p]) * ROW + HEAD_H;
-    if (top - HEAD_H < seq.scrollTop || top + ROW + 4 > seq.scrollTop + seq.clientHeight) {
-      seq.scrollTop = Math.max(0, top - HEAD_H - seq.clientHeight / 3);
-    }
-    var x = xOf(shape(i)[3]);
-    if (x < seq.scrollLeft + NUM_W + LABEL_W || x > seq.scrollLeft + seq.clientWidth - 40) {
-      seq.scrollLeft = Math.max(0, x - seq.clientWidth / 2);
-    }
-  }
-
-  /* -- the layered overview ------------------------------------------------------------- */
-  var OV_W = 900, BAND = 26, OV_TOP = 6, OV_LABEL = 190, PART = 128;
-  var ovParts = {}, ovBands = {};
-  function drawOverview() {
-    var svg = document.getElementById("overview");
-    svg.textContent = "";
-    svg.setAttribute("viewBox", "0 0 " + OV_W + " " + (OV_TOP * 2 + D.layers.length * BAND + 4));
-    svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
-    ovParts = {}; ovBands = {};
-    D.layers.forEach(function (layer, row) {
-      var y = OV_TOP + row * BAND;
-      var band = sv("rect", {x: 2, y: y + 1, width: OV_W - 4, height: BAND - 2, rx: 4, "class": "ov-band L-" + layer});
-      var label = sv("text", {x: 10, y: y + 17, "class": "ov-layer"}, w("layer." + layer));
-      svg.appendChild(band); svg.appendChild(label);
-      ovBands[layer] = [band, label];
-      var column = 0;
-      actors.forEach(function (actor) {
-        if (layerOf(actor) !== layer) return;
-        var x = OV_LABEL + column * (PART + 8);
-        var box = sv("rect", {x: x, y: y + 3, width: PART, height: BAND - 6, rx: 4, "class": "ov-part"});
-        var name = sv("text", {x: x + PART / 2, y: y + 17, "text-anchor": "middle", "class": "ov-name mono"}, actor);
-        svg.appendChild(box); svg.appendChild(name);
-        ovParts[actor] = {box: box, name: name, x: x + PART / 2, y: y + BAND / 2};
-        column++;
-      });
-      if (layer === "vring") {
-        var by = y + BAND + 0.5;
-        svg.appendChild(sv("line", {x1: 2, x2: OV_W - 2, y1: by, y2: by, "class": "boundary"}));
-        svg.appendChild(sv("text", {x: OV_W - 8, y: by - 3, "text-anchor": "end", "class": "boundary-label"}, w("boundary")));
-      }
-    });
-    var hop = sv("path", {"class": "ov-hop", d: ""});
-    svg.appendChild(hop);
-    ovParts.__hop = hop;
-  }
-  var ovLit = [];
-  function showOverview(i) {
-    ovLit.forEach(function (node) { node.classList.remove("lit", "src", "dst"); });
-    ovLit = [];
-    var sh = shape(i), layer = place(i).layer, src = ovParts[actors[sh[2]]], dst = ovParts[actors[sh[3]]];
-    var band = ovBands[layer];
-    if (band) {
-      band.forEach(function (node) { node.classList.add("lit"); ovLit.push(node); });
-      band[1].textContent = "▶ " + w("layer." + layer);
-    }
-    D.layers.forEach(function (other) { if (other !== layer) ovBands[other][1].textContent = w("layer." + other); });
-    var hop = ovParts.__hop, d = "";
-    if (src && dst && src !== dst) {
-      src.box.classList.add("src"); ovLit.push(src.box);
-      var dx = dst.x - src.x, dy = dst.y - src.y, len = Math.max(1, Math.sqrt(dx * dx + dy * dy));
-      var ex = dst.x - dx / len * 18, ey = dst.y - dy / len * 10;
-      d = "M" + src.x + "," + src.y + " L" + ex + "," + ey;
-      var ux = dx / len, uy = dy / len;
-      d += " M" + ex + "," + ey + " l" + (-ux * 9 + uy * 5) + "," + (-uy * 9 - ux * 5) +
-           " M" + ex + "," + ey + " l" + (-ux * 9 - uy * 5) + "," + (-uy * 9 + ux * 5);
-    }
-    hop.setAttribute("d", d);
-    if (dst) {
-      dst.box.classList.add("dst"); dst.name.classList.add("dst");
-      ovLit.push(dst.box, dst.name);
-    }
-    var svg = document.getElementById("overview");
-    svg.setAttribute("aria-label", w("overview") + ": " + w("layer." + layer) + ", " + actors[sh[3]]);
-  }
-
-  /* -- the step panel ------------------------------------------------------------------- */
-  function micro(ns) { return (ns / 1000).toLocaleString("en-US", {maximumFractionDigits: 2}) + " µs"; }
-  function showStep(i) {
-    var box = document.getElementById("step"), pl = place(i), sh = shape(i);
-    box.textContent = "";
-    box.appendChild(el("h3", {"class": "mono"}, pl.function));
-    var dl = el("dl");
-    function row(term, value) {
-      dl.appendChild(el("dt", null, term));
-      var dd = el("dd");
-      if (typeof value === "string") dd.textContent = value; else dd.appendChild(value);
-      dl.appendChild(dd);
-      return dd;
-    }
-    var where = el("span", {"class": "mono"});
-    if (pl.link) {
-      var a = el("a", {href: pl.link, target: "_blank", rel: "noopener noreferrer", title: w("open_source")}, pl.where[lang]);
-      where.appendChild(a);
-      if (pl.near) { where.appendChild(document.createTextNode(" ≈")); a.title = w("near"); where.title = w("near"); }
-    } else where.textContent = pl.where[lang];
-    row(w("where"), where);
-    row(w("version"), pl.project + (pl.version ? " " + pl.version : "") + " · " + w("layer." + pl.layer));
-    var captured = D.sources[sh[5]] !== "replay";
-    var hop = i > 0 ? timeOf[i] - timeOf[i - 1] : timeOf[i];
-    row(w("time"), micro(timeOf[i]) + " (+" + micro(hop) + " " + w("hop") + ", " +
-        w(captured ? "measured" : "modelled") + ")");
-    row(w("source"), D.sources[sh[5]] + " · " + D.threads[sh[4]] + " · " + D.kinds[sh[1]] +
-        " " + actors[sh[2]] + " → " + actors[sh[3]]);
-    row(w("frame"),
-        frameOf[i] >= 0 ? fill(w("frame_of"), {frame: frameOf[i]}) : w("no_frame"));
-    box.appendChild(dl);
-    if (sayText(i, 1)) box.appendChild(el("p", {"class": "decision"}, sayText(i, 1)));
-    if (pl.why[lang]) box.appendChild(el("p", {"class": "why"}, pl.why[lang]));
-    if (pl.note[lang]) box.appendChild(el("p", {"class": "vnote"}, w("vnote") + ": " + pl.note[lang]));
-    if (pl.lesson[lang]) box.appendChild(el("p", {"class": "lesson"}, w("lesson") + ": " + pl.lesson[lang]));
-  }
-
-  /* -- the ring panel ------------------------------------------------------------------- */
-  function showRing(i, s) {
-    var box = document.getElementById("ring");
-    box.textContent = "";
-    if (!Q) { box.appendChild(el("p", null, w("no_ring"))); return; }
-    var changed = {}, desc = descriptor(i);
-    ringChange(i).forEach(function (part) { changed[part[0]] = true; });
-    var groups = el("div", {"class": "groups"});
-    D.ringGroups.forEach(function (group) {
-      groups.appendChild(el("h3", null, w(group[0])));
-      var fields = el("div", {"class": "fields", role: "list"});
-      group[1].forEach(function (name) {
-        var isNew = name in changed, cell = el("div", {"class": isNew ? "field changed" : "field", "data-field": name, role: "listitem"});
-        cell.appendChild(el("span", {"class": "mark", "aria-label": isNew ? w("changed") : ""}, isNew ? "●" : ""));
-        cell.appendChild(el("span", {"class": "name mono"}, name));
-        cell.appendChild(el("span", {"class": "value"}, String(s.ring[name])));
-        fields.appendChild(cell);
-      });
-      groups.appendChild(fields);
-    });
-    box.appendChild(groups);
-    box.appendChild(el("p", {id: "ring-legend"}, "● " + w("changed") + " · " + w("ring.in_use") + ": " +
-                       (Q - s.ring.num_free) + "/" + Q));
-    var heads = Object.keys(s.desc).map(Number).sort(function (x, y) { return x - y; });
-    box.appendChild(el("h3", null, w("descriptors")));
-    if (!heads.length) box.appendChild(el("p", null, w("none")));
-    else {
-      var dt = el("table", {id: "descriptors"}), hr = el("tr");
-      ["head", "addr", "len", "state"].forEach(function (key) { hr.appendChild(el("th", {scope: "col"}, w(key))); });
-      dt.appendChild(hr);
-      var mine = desc ? desc[0] : -1;
-      heads.slice(0, 32).forEach(function (h) {
-        var entry = s.desc[h], tr = el("tr", h === mine ? {"class": "changed"} : null);
-        tr.appendChild(el("td", {"class": "value"}, (h === mine ? "● " : "") + h));
-        tr.appendChild(el("td", {"class": "value"}, "0x" + Number(entry.addr).toString(16)));
-        tr.appendChild(el("td", {"class": "value"}, String(entry.len)));
-        tr.appendChild(el("td", null, w("desc." + entry.state)));
-        dt.appendChild(tr);
-      });
-      box.appendChild(dt);
-    }
-    var cols = el("div", {"class": "cols"});
-    cols.appendChild(slots(w("avail_ring"), s.avail, s.ring.last_avail_idx, s.ring["avail.idx"]));
-    cols.appendChild(slots(w("used_ring"), s.used, s.ring.last_used_idx, s.ring["used.idx"]));
-    box.appendChild(cols);
-  }
-  function slots(title, ring, from, to) {
-    var part = el("div");
-    part.appendChild(el("h3", null, title));
-    var list = [];
-    for (var idx = from; idx < to && list.length < 16; idx++) list.push("[" + mod(idx, Q) + "]=" + ring[mod(idx, Q)]);
-    part.appendChild(el("p", {"class": "mono"}, list.length ? list.join(" ") : w("none")));
-    return part;
-  }
-
-  /* -- counters ------------------------------------------------------------------------- */
-  function showCounters(i, s) {
-    var box = document.getElementById("counters");
-    box.textContent = "";
-    var dl = el("dl"), changed = counted(i);
-    D.counters.forEach(function (name) {
-      var mark = changed[name] ? "● " : "";
-      dl.appendChild(el("dt", null, w("counter." + name)));
-      dl.appendChild(el("dd", {"data-counter": name}, mark + num(s.counters[name]) +
-                        (name === "frames" && D.frames ? " / " + num(D.frames) : "")));
-    });
-    box.appendChild(dl);
-  }
-
-  /* -- the scrubber and its markers ----------------------------------------------------- */
-  var MARKS = [["kick", "K"], ["exit", "X"], ["irq", "I"], ["suppressed", "S"]];
-  function drawMarks() {
-    var canvas = document.getElementById("marks"), ratio = window.devicePixelRatio || 1;
-    var width = canvas.clientWidth, height = 36;
-    canvas.width = Math.max(1, Math.round(width * ratio)); canvas.height = Math.round(height * ratio);
-    var g = canvas.getContext("2d");
-    g.scale(ratio, ratio);
-    var style = getComputedStyle(document.documentElement);
-    var colours = {kick: style.getPropertyValue("--blue"), exit: style.getPropertyValue("--red"),
-                   irq: style.getPropertyValue("--orange"), suppressed: style.getPropertyValue("--note")};
-    var left = 14, span = Math.max(1, width - left - 2);
-    g.font = "9px monospace";
-    MARKS.forEach(function (mark, lane) {
-      var y = lane * 9;
-      g.fillStyle = style.getPropertyValue("--muted");
-      g.fillText(mark[1], 2, y + 8);
-      g.fillStyle = colours[mark[0]];
-      var last = -1;
-      marks[mark[0]].forEach(function (i) {
-        var x = Math.round(left + (n > 1 ? i / (n - 1) : 0) * span);
-        if (x === last) return;
-        last = x;
-        g.fillRect(x, y + 1, 1.5, 7);
-      });
-    });
-  }
-  function cursorAt(i) {
-    var canvas = document.getElementById("marks"), width = canvas.clientWidth, left = 14;
-    var x = left + (n > 1 ? i / (n - 1) : 0) * Math.max(1, width - left - 2);
-    document.getElementById("cursor").style.left = (x - 1) + "px";
-  }
-  function legendOfMarks() {
-    var list = document.getElementById("marks-legend");
-    list.textContent = "";
-    MARKS.forEach(function (mark) {
-      var item = el("li");
-      item.appendChild(el("b", null, mark[1]));
-      item.appendChild(document.createTextNode(" " + w("marker." + mark[0]) + " (" + num(marks[mark[0]].length) + ")"));
-      list.appendChild(item);
-    });
-  }
 
   /* -- moving ---------------------------------------------------------------------------- */
   var current = 0;
@@ -511,12 +14,12 @@
     if (!n) return;
     i = Math.max(0, Math.min(n - 1, i | 0));
     current = i;
-    var s = stateAt(i);
-    showRow(i); showOverview(i); showStep(i); showRing(i, s); showCounters(i, s);
+    var s = S.stateAt(i);
+    V.showRow(i); V.showOverview(i); V.showStep(i); V.showRing(i, s); V.showCounters(i, s);
     var scrub = document.getElementById("scrub");
     scrub.value = i + 1;
     scrub.setAttribute("aria-valuetext", fill(w("step_of"), {n: num(i + 1), total: num(n)}));
-    cursorAt(i);
+    V.cursorAt(i);
     var f = frameOf[i];
     document.getElementById("position").textContent = fill(w("step_of"), {n: num(i + 1), total: num(n)}) +
       " · " + (f >= 0 ? fill(w("frame_of"), {frame: f}) : w("no_frame"));
@@ -574,7 +77,7 @@
               ["End", "key.end"], ["PageUp", "key.pageup"], ["PageDown", "key.pagedown"],
               ["F", "key.frame"], ["?", "key.legend"]];
   function translate() {
-    document.documentElement.lang = lang;
+    document.documentElement.lang = V.lang();
     document.querySelectorAll("[data-w]").forEach(function (node) { node.textContent = w(node.getAttribute("data-w")); });
     document.querySelectorAll("[data-wa]").forEach(function (node) { node.setAttribute("aria-label", w(node.getAttribute("data-wa"))); });
     document.querySelectorAll("[data-wt]").forEach(function (node) { node.title = w(node.getAttribute("data-wt")); });
@@ -589,9 +92,9 @@
     var looks = document.getElementById("legend-looks");
     looks.textContent = "";
     ["look.exit", "look.state", "look.dashed", "look.note"].forEach(function (key) { looks.appendChild(el("li", null, w(key))); });
-    legendOfMarks();
-    drawHeads();
-    drawOverview();
+    V.legendOfMarks();
+    V.drawHeads();
+    V.drawOverview();
     if (timer !== null) { var b = document.getElementById("play"); b.setAttribute("aria-label", w("pause")); b.title = w("pause"); }
   }
   function toggleLegend() {
@@ -602,7 +105,7 @@
     var root = document.documentElement, now = root.getAttribute("data-theme");
     if (!now) now = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
     root.setAttribute("data-theme", now === "dark" ? "light" : "dark");
-    drawMarks();
+    V.drawMarks();
   }
 
   /* -- wiring ----------------------------------------------------------------------------- */
@@ -628,13 +131,15 @@
     var row = event.target.closest && event.target.closest(".row");
     if (row) go(Number(row.getAttribute("data-step")) - 1);
   });
-  on("lang", "click", function () { lang = LANGS[(li() + 1) % LANGS.length]; translate(); go(current); });
+  on("lang", "click", function () {
+    V.setLang(V.langs[(V.li() + 1) % V.langs.length]); translate(); go(current);
+  });
   on("theme", "click", toggleTheme);
   on("legend-button", "click", toggleLegend);
   on("legend-close", "click", function () { document.getElementById("legend").close(); });
   on("permalink", "click", function (event) { event.preventDefault(); go(current); });
   window.addEventListener("hashchange", function () { var i = stepFromHash(); if (i !== null && i !== current) go(i); });
-  window.addEventListener("resize", function () { drawMarks(); cursorAt(current); });
+  window.addEventListener("resize", function () { V.drawMarks(); V.cursorAt(current); });
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target, tag = target && target.tagName;
@@ -662,8 +167,9 @@
   document.getElementById("jump-to").max = String(Math.max(1, n));
   translate();
   showSpeed();
-  drawMarks();
+  V.drawMarks();
   var start = stepFromHash();
   go(start === null ? 0 : start);
+  document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
   document.body.setAttribute("data-ready", "1");
-})();
+})(vtraceStream, vtraceViews);

@@ -1,0 +1,142 @@
+/* vtrace player, part 1 of 3: the stream embedded in the page, decoded (the layout is in
+   vtrace/renderers/html_data.py), cut into frames and diagram pages, and the ring, descriptors
+   and counters at any step, folded from the start with a saved state every CHECK steps. */
+var vtraceStream = (function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("vtrace-data").textContent);
+  var PAGE = 400;             /* most rows the diagram draws at once */
+  var CHECK = 512;            /* a saved ring state every CHECK steps */
+
+  /* -- decoding the columns ------------------------------------------------------------- */
+  var E = D.events, n = E.c.length;
+  var comboOf = new Int32Array(n), frameOf = new Int32Array(n), timeOf = new Float64Array(n);
+  (function decode() {
+    var newest = -1, t = 0, nextCombo = 0;
+    for (var i = 0; i < n; i++) {
+      var c = E.f[i], f = c === 0 ? -1 : (c > 0 ? newest + 2 - c : -c - 1);
+      frameOf[i] = f;
+      if (f > newest) newest = f;
+      t += E.t[i]; timeOf[i] = t;
+      c = E.c[i]; comboOf[i] = c === 0 ? nextCombo++ : c - 1;
+    }
+  })();
+  D.events = null;
+  var NL = D.langs.length;
+  function shapeIndex(i) { return D.combos[comboOf[i]][0]; }
+  function shape(i) { return D.shapes[D.combos[comboOf[i]][0]]; }
+  function place(i) { return D.places[shape(i)[0]]; }
+  function kind(i) { return D.kinds[shape(i)[1]]; }
+  function sayRow(i) { return D.says[D.combos[comboOf[i]][1]]; }
+  /* what: 0 the arrow's label, 1 the decision, 2 the diagram's note */
+  function sayText(i, what, L) { return D.strings[sayRow(i)[what * NL + L]]; }
+  function counted(i) { return D.counts[sayRow(i)[3 * NL]]; }
+  function descriptor(i) { return sayRow(i)[3 * NL + 1]; }
+  function ringChange(i) { return D.rings[D.combos[comboOf[i]][2]]; }
+
+  /* Frame starts, diagram pages (rounds of the batch, cut at PAGE rows), markers. */
+  var frameStarts = [], pageStarts = [], marks = {kick: [], exit: [], irq: [], suppressed: []};
+  (function index() {
+    var newest = -1, lead = -1, inPage = 0;
+    for (var i = 0; i < n; i++) {
+      var f = frameOf[i];
+      var startsRound = i === 0;
+      if (f > newest) {
+        newest = f; frameStarts.push(i);
+        if (lead < 0 || f - lead >= D.batch) { lead = f; startsRound = true; }
+      }
+      if (startsRound || inPage >= PAGE) { pageStarts.push(i); inPage = 0; }
+      inPage++;
+      var count = counted(i);
+      if (count.kicks) marks.kick.push(i);
+      if (count.vm_exits) marks.exit.push(i);
+      if (count.interrupts) marks.irq.push(i);
+      if (count.kicks_suppressed || count.interrupts_suppressed || count.kicks_deferred ||
+          kind(i) === "note") marks.suppressed.push(i);
+    }
+    pageStarts.push(n);
+  })();
+  var pages = pageStarts.length - 1;
+  /* Pages with the same steps (the same shapes in the same order) fold into one group. */
+  var groupFirst = new Int32Array(pages), groupLast = new Int32Array(pages);
+  (function fold() {
+    var previous = null, first = 0;
+    function signature(p) {
+      var h = pageStarts[p + 1] - pageStarts[p];
+      for (var i = pageStarts[p]; i < pageStarts[p + 1]; i++) h = (Math.imul(h, 31) + shapeIndex(i) + 1) | 0;
+      return h + ":" + (pageStarts[p + 1] - pageStarts[p]);
+    }
+    for (var p = 0; p < pages; p++) {
+      var s = signature(p);
+      if (s !== previous) first = p;
+      groupFirst[p] = first; previous = s;
+    }
+    var last = pages - 1;
+    for (p = pages - 1; p >= 0; p--) { groupLast[p] = last; if (groupFirst[p] === p) last = p - 1; }
+  })();
+  function bisect(list, i) { /* index of the last entry <= i, or -1 */
+    var lo = 0, hi = list.length - 1, found = -1;
+    while (lo <= hi) { var mid = (lo + hi) >> 1; if (list[mid] <= i) { found = mid; lo = mid + 1; } else hi = mid - 1; }
+    return found;
+  }
+
+  /* -- ring, descriptors and counters at any step --------------------------------------- */
+  var Q = D.queueSize;
+  function freshState() {
+    var counters = {};
+    D.counters.forEach(function (name) { counters[name] = 0; });
+    return {at: -1, ring: Object.assign({}, D.initial), desc: {}, avail: new Int32Array(Q || 1).fill(-1),
+            used: new Int32Array(Q || 1).fill(-1), counters: counters};
+  }
+  function copyState(s) {
+    var desc = {};
+    for (var h in s.desc) desc[h] = Object.assign({}, s.desc[h]);
+    return {at: s.at, ring: Object.assign({}, s.ring), desc: desc, avail: s.avail.slice(),
+            used: s.used.slice(), counters: Object.assign({}, s.counters)};
+  }
+  function mod(a, b) { return ((a % b) + b) % b; }
+  function apply(s, i) {
+    var change = ringChange(i), count = counted(i), desc = descriptor(i);
+    for (var k = 0; k < change.length; k++) {
+      var part = change[k];
+      s.ring[part[0]] = part[1] === "+" ? (s.ring[part[0]] || 0) + part[2] : part[2];
+    }
+    for (var c in count) if (c in s.counters) s.counters[c] += count[c];
+    var action = place(i).desc;
+    if (Q && action && desc && kind(i) === "call") {
+      var head = desc[0], entry = s.desc[head];
+      if (action === "add") {
+        s.desc[head] = {addr: desc[1], len: desc[2], state: "avail", frame: frameOf[i]};
+        var shadow = s.ring.avail_idx_shadow || s.ring["avail.idx"];
+        s.avail[mod(shadow - 1, Q)] = head;
+      } else if (action === "take" && entry) entry.state = "device";
+      else if (action === "use") {
+        if (entry) entry.state = "used";
+        s.used[mod(s.ring["used.idx"] - 1, Q)] = head;
+      } else if (action === "free") delete s.desc[head];
+    }
+    s.at = i;
+  }
+  var checkpoints = [];
+  (function save() {
+    var s = freshState();
+    for (var i = 0; i < n; i++) {
+      if (i % CHECK === 0) checkpoints.push(copyState(s));
+      apply(s, i);
+    }
+  })();
+  var state = null;
+  function stateAt(i) {
+    if (state && state.at <= i && i - state.at < CHECK) {
+      while (state.at < i) apply(state, state.at + 1);
+      return state;
+    }
+    state = copyState(checkpoints[Math.floor(i / CHECK)]);
+    while (state.at < i) apply(state, state.at + 1);
+    return state;
+  }
+
+  return {D: D, n: n, frameOf: frameOf, timeOf: timeOf, shape: shape, place: place, kind: kind,
+          text: sayText, counted: counted, descriptor: descriptor, ringChange: ringChange,
+          frameStarts: frameStarts, pageStarts: pageStarts, pages: pages, groupFirst: groupFirst,
+          groupLast: groupLast, marks: marks, bisect: bisect, stateAt: stateAt, Q: Q, mod: mod};
+})();

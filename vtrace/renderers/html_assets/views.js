@@ -1,0 +1,399 @@
+/* vtrace player, part 2 of 3: what the page draws at a step: the sequence diagram, the
+   layered overview, the step, ring and counter panels, the scrubber's markers. Text goes in
+   with textContent only. */
+var vtraceViews = (function (S) {
+  "use strict";
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var D = S.D, n = S.n, frameOf = S.frameOf, timeOf = S.timeOf, shape = S.shape, place = S.place,
+      kind = S.kind, counted = S.counted, descriptor = S.descriptor, ringChange = S.ringChange,
+      pageStarts = S.pageStarts, pages = S.pages, groupFirst = S.groupFirst,
+      groupLast = S.groupLast, marks = S.marks, bisect = S.bisect, Q = S.Q, mod = S.mod;
+  var LANGS = D.langs;
+  var lang = LANGS.indexOf(document.documentElement.lang) >= 0 ? document.documentElement.lang : "en";
+  var ROW = 22, NUM_W = 50, LABEL_W = 250, COL_W = 84, NOTE_W = 440, HEAD_H = 58;
+
+  function w(key) { var t = D.words[lang]; return (t && t[key] !== undefined) ? t[key] : (D.words.en[key] || key); }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, name) { return values[name] !== undefined ? values[name] : m; });
+  }
+  function li() { return LANGS.indexOf(lang); }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    if (attrs) for (var k in attrs) node.setAttribute(k, attrs[k]);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function sv(tag, attrs, text) {
+    var node = document.createElementNS(SVGNS, tag);
+    if (attrs) for (var k in attrs) node.setAttribute(k, attrs[k]);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function short(text, most) { return text.length > most ? text.slice(0, most - 1) + "…" : text; }
+  function num(value) { return Number(value).toLocaleString("en-US"); }
+  function sayText(i, what) { return S.text(i, what, li()); }
+
+  /* -- the page's fixed parts ----------------------------------------------------------- */
+  var actors = D.actors;
+  function layerOf(actor) { return D.actorLayer[actor] || "other"; }
+  var LEFT = NUM_W + LABEL_W;   /* the step numbers and labels, kept in view when scrolled */
+  function xOf(a) { return a * COL_W + COL_W / 2; }
+  var LANES = actors.length * COL_W + NOTE_W;
+  var boundaryAt = -1;
+  for (var a = 1; a < actors.length; a++) {
+    var before = layerOf(actors[a - 1]), after = layerOf(actors[a]);
+    if ((before === "guest-user" || before === "guest-kernel" || before === "vring") &&
+        (after === "kvm" || after === "qemu" || after === "host-kernel")) { boundaryAt = a; break; }
+  }
+  function layerRuns(each) {
+    var start = 0;
+    for (var a = 1; a <= actors.length; a++) {
+      if (a < actors.length && layerOf(actors[a]) === layerOf(actors[start])) continue;
+      each(layerOf(actors[start]), start, a);
+      start = a;
+    }
+  }
+  function lanesBackground(svg, top, height) {
+    layerRuns(function (layer, start, end) {
+      svg.appendChild(sv("rect", {x: start * COL_W + 1, y: top, width: (end - start) * COL_W - 2,
+                                   height: height, "class": "L-" + layer}));
+    });
+    if (boundaryAt > 0) {
+      var bx = boundaryAt * COL_W;
+      svg.appendChild(sv("line", {x1: bx, x2: bx, y1: top, y2: top + height, "class": "boundary"}));
+    }
+  }
+  function split(height, extra) {
+    /* a row of two drawings: the labels (sticky at the left) and the lifelines */
+    var box = el("div", {"class": "split"});
+    var left = sv("svg", Object.assign({width: LEFT, height: height, "class": "left"}, extra || {}));
+    var right = sv("svg", Object.assign({width: LANES, height: height}, extra || {}));
+    left.appendChild(sv("rect", {x: 0, y: 0, width: LEFT, height: height, "class": "left-bg"}));
+    box.appendChild(left); box.appendChild(right);
+    return [box, left, right];
+  }
+  function drawHeads() {
+    var box = document.getElementById("heads");
+    box.textContent = "";
+    var parts = split(HEAD_H, {"aria-hidden": "true"}), svg = parts[2];
+    lanesBackground(svg, 0, HEAD_H);
+    layerRuns(function (layer, start, end) {
+      svg.appendChild(sv("text", {x: (start + end) * COL_W / 2, y: 11, "text-anchor": "middle", "class": "muted"}, w("layer." + layer)));
+    });
+    actors.forEach(function (actor, a) {
+      svg.appendChild(sv("rect", {x: xOf(a) - COL_W / 2 + 4, y: 16, width: COL_W - 8, height: 38, rx: 5, "class": "head-box"}));
+      var name = sv("text", {x: xOf(a), y: 32, "text-anchor": "middle", "class": "mono"}, short(actor, 10));
+      name.appendChild(sv("title", null, actor));
+      svg.appendChild(name);
+      svg.appendChild(sv("text", {x: xOf(a), y: 47, "text-anchor": "middle", "class": "muted"}, short(D.words[lang]["role." + actor] || "", 15)));
+    });
+    parts[1].appendChild(sv("text", {x: 6, y: 32, "class": "muted"}, "#"));
+    box.appendChild(parts[0]);
+    box.setAttribute("aria-label", actors.join(", "));
+  }
+
+  /* -- the sequence diagram, one page at a time ----------------------------------------- */
+  var shownPage = -1, shownLang = "", rowNodes = [];
+  function headClass(look, k) {
+    if (k === "state") return "head-blue";
+    if (look === "exit" || look === "entry") return "head-red";
+    if (look === "interrupt") return "head-orange";
+    return "head-ink";
+  }
+  function arrowHead(svg, x, y, towardRight, cls) {
+    var dx = towardRight ? -8 : 8;
+    svg.appendChild(sv("path", {d: "M" + x + "," + y + " l" + dx + ",-4 l0,8 z", "class": cls}));
+  }
+  function drawRow(left, right, i, y) {
+    var sh = shape(i), k = D.kinds[sh[1]];
+    var label = k === "note" ? "◆ " + place(i).function : sayText(i, 0);
+    if (frameOf[i] >= 0 && k !== "note") label += "  #" + frameOf[i];
+    var note = sayText(i, 2);
+    var tip = place(i).function + " — " + place(i).where[lang] + (note ? "\n" + note : "");
+    var g = sv("g", {"class": "row", "data-step": i + 1, role: "listitem"});
+    g.appendChild(sv("rect", {x: 0, y: y, width: LEFT, height: ROW, "class": "bg"}));
+    g.appendChild(sv("text", {x: NUM_W - 6, y: y + 15, "text-anchor": "end", "class": "num mono"}, String(i + 1)));
+    g.appendChild(sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, short(label, 34)));
+    g.appendChild(sv("title", null, label + "\n" + tip));
+    left.appendChild(g);
+    var lane = sv("g", {"class": "row", "data-step": i + 1, "aria-hidden": "true"});
+    lane.appendChild(sv("rect", {x: 0, y: y, width: LANES, height: ROW, "class": "bg"}));
+    var src = sh[2], dst = sh[3], x1 = xOf(src), x2 = xOf(dst), mid = y + ROW / 2;
+    var cls = "arrow" + (k === "state" ? " state" : "") + (sh[7] && k !== "state" ? " dashed" : "") +
+              (sh[6] ? " " + sh[6] : "");
+    var hc = headClass(sh[6], k);
+    if (k === "note") {
+      lane.appendChild(sv("path", {d: "M" + x2 + "," + (mid - 6) + " l6,6 l-6,6 l-6,-6 z", "class": "notemark"}));
+    } else if (src === dst) {
+      lane.appendChild(sv("path", {d: "M" + x1 + "," + (mid - 6) + " h16 v10 h-12", "class": cls}));
+      arrowHead(lane, x1, mid + 4, false, hc);
+    } else {
+      var end = x2 + (x2 > x1 ? -1 : 1);
+      lane.appendChild(sv("line", {x1: x1, y1: mid, x2: end, y2: mid, "class": cls}));
+      arrowHead(lane, end, mid, x2 > x1, hc);
+    }
+    if (note) lane.appendChild(sv("text", {x: actors.length * COL_W + 8, y: y + 15, "class": "note"}, "◆ " + note));
+    lane.appendChild(sv("title", null, tip));
+    right.appendChild(lane);
+    return [g, lane];
+  }
+  function drawPage(p) {
+    var first = pageStarts[p], last = pageStarts[p + 1], rows = last - first, height = rows * ROW + 8;
+    var box = document.getElementById("rows");
+    box.textContent = "";
+    var parts = split(height), right = parts[2];
+    parts[1].setAttribute("role", "list");
+    parts[1].setAttribute("aria-label", w("diagram"));
+    lanesBackground(right, 0, height);
+    actors.forEach(function (actor, a) {
+      right.appendChild(sv("line", {x1: xOf(a), x2: xOf(a), y1: 0, y2: height, "class": "lifeline"}));
+    });
+    rowNodes = [];
+    for (var i = first; i < last; i++) rowNodes.push(drawRow(parts[1], right, i, (i - first) * ROW + 4));
+    box.appendChild(parts[0]);
+    shownPage = p; shownLang = lang;
+    var info = document.getElementById("pageinfo");
+    var words = fill(w("round"), {n: num(p + 1), total: num(pages)});
+    if (groupLast[p] > groupFirst[p]) words += " · " + fill(w("same"), {first: num(groupFirst[p] + 1), last: num(groupLast[p] + 1)});
+    info.textContent = words;
+  }
+  var litRow = null;
+  function showRow(i) {
+    var p = bisect(pageStarts, i);
+    if (p !== shownPage || shownLang !== lang) { drawPage(p); litRow = null; }
+    if (litRow) litRow.forEach(function (g) { g.classList.remove("current"); g.removeAttribute("aria-current"); });
+    litRow = rowNodes[i - pageStarts[p]];
+    litRow.forEach(function (g) { g.classList.add("current"); });
+    litRow[0].setAttribute("aria-current", "step");
+    var seq = document.getElementById("seq"), top = (i - pageStarts[p]) * ROW + HEAD_H;
+    if (top - HEAD_H < seq.scrollTop || top + ROW + 4 > seq.scrollTop + seq.clientHeight) {
+      seq.scrollTop = Math.max(0, top - HEAD_H - seq.clientHeight / 3);
+    }
+    var sh = shape(i), low = Math.min(xOf(sh[2]), xOf(sh[3])), high = Math.max(xOf(sh[2]), xOf(sh[3]));
+    var seen = seq.clientWidth - LEFT;
+    if (low < seq.scrollLeft || high + 24 > seq.scrollLeft + seen) {
+      seq.scrollLeft = Math.max(0, Math.min(low - COL_W / 2, (low + high) / 2 - seen / 2));
+    }
+  }
+
+  /* -- the layered overview ------------------------------------------------------------- */
+  var OV_W = 900, BAND = 26, OV_TOP = 6, OV_LABEL = 190, PART = 128;
+  var ovParts = {}, ovBands = {};
+  function drawOverview() {
+    var svg = document.getElementById("overview");
+    svg.textContent = "";
+    svg.setAttribute("viewBox", "0 0 " + OV_W + " " + (OV_TOP * 2 + D.layers.length * BAND + 4));
+    svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+    ovParts = {}; ovBands = {};
+    D.layers.forEach(function (layer, row) {
+      var y = OV_TOP + row * BAND;
+      var band = sv("rect", {x: 2, y: y + 1, width: OV_W - 4, height: BAND - 2, rx: 4, "class": "ov-band L-" + layer});
+      var label = sv("text", {x: 10, y: y + 17, "class": "ov-layer"}, w("layer." + layer));
+      svg.appendChild(band); svg.appendChild(label);
+      ovBands[layer] = [band, label];
+      var column = 0;
+      actors.forEach(function (actor) {
+        if (layerOf(actor) !== layer) return;
+        var x = OV_LABEL + column * (PART + 8);
+        var box = sv("rect", {x: x, y: y + 3, width: PART, height: BAND - 6, rx: 4, "class": "ov-part"});
+        var name = sv("text", {x: x + PART / 2, y: y + 17, "text-anchor": "middle", "class": "ov-name mono"}, actor);
+        svg.appendChild(box); svg.appendChild(name);
+        ovParts[actor] = {box: box, name: name, x: x + PART / 2, y: y + BAND / 2};
+        column++;
+      });
+      if (layer === "vring") {
+        var by = y + BAND + 0.5;
+        svg.appendChild(sv("line", {x1: 2, x2: OV_W - 2, y1: by, y2: by, "class": "boundary"}));
+        svg.appendChild(sv("text", {x: OV_W - 8, y: by - 3, "text-anchor": "end", "class": "boundary-label"}, w("boundary")));
+      }
+    });
+    var hop = sv("path", {"class": "ov-hop", d: ""});
+    svg.appendChild(hop);
+    ovParts.__hop = hop;
+  }
+  var ovLit = [];
+  function showOverview(i) {
+    ovLit.forEach(function (node) { node.classList.remove("lit", "src", "dst"); });
+    ovLit = [];
+    var sh = shape(i), layer = place(i).layer, src = ovParts[actors[sh[2]]], dst = ovParts[actors[sh[3]]];
+    var band = ovBands[layer];
+    if (band) {
+      band.forEach(function (node) { node.classList.add("lit"); ovLit.push(node); });
+      band[1].textContent = "▶ " + w("layer." + layer);
+    }
+    D.layers.forEach(function (other) { if (other !== layer) ovBands[other][1].textContent = w("layer." + other); });
+    var hop = ovParts.__hop, d = "";
+    if (src && dst && src !== dst) {
+      src.box.classList.add("src"); ovLit.push(src.box);
+      var dx = dst.x - src.x, dy = dst.y - src.y, len = Math.max(1, Math.sqrt(dx * dx + dy * dy));
+      var ex = dst.x - dx / len * 18, ey = dst.y - dy / len * 10;
+      d = "M" + src.x + "," + src.y + " L" + ex + "," + ey;
+      var ux = dx / len, uy = dy / len;
+      d += " M" + ex + "," + ey + " l" + (-ux * 9 + uy * 5) + "," + (-uy * 9 - ux * 5) +
+           " M" + ex + "," + ey + " l" + (-ux * 9 - uy * 5) + "," + (-uy * 9 + ux * 5);
+    }
+    hop.setAttribute("d", d);
+    if (dst) {
+      dst.box.classList.add("dst"); dst.name.classList.add("dst");
+      ovLit.push(dst.box, dst.name);
+    }
+    var svg = document.getElementById("overview");
+    svg.setAttribute("aria-label", w("overview") + ": " + w("layer." + layer) + ", " + actors[sh[3]]);
+  }
+
+  /* -- the step panel ------------------------------------------------------------------- */
+  function micro(ns) { return (ns / 1000).toLocaleString("en-US", {maximumFractionDigits: 2}) + " µs"; }
+  function showStep(i) {
+    var box = document.getElementById("step"), pl = place(i), sh = shape(i);
+    box.textContent = "";
+    box.appendChild(el("h3", {"class": "mono"}, pl.function));
+    var dl = el("dl");
+    function row(term, value) {
+      dl.appendChild(el("dt", null, term));
+      var dd = el("dd");
+      if (typeof value === "string") dd.textContent = value; else dd.appendChild(value);
+      dl.appendChild(dd);
+      return dd;
+    }
+    var where = el("span", {"class": "mono"});
+    if (pl.link) {
+      var a = el("a", {href: pl.link, target: "_blank", rel: "noopener noreferrer", title: w("open_source")}, pl.where[lang]);
+      where.appendChild(a);
+      if (pl.near) { where.appendChild(document.createTextNode(" ≈")); a.title = w("near"); where.title = w("near"); }
+    } else where.textContent = pl.where[lang];
+    row(w("where"), where);
+    row(w("version"), pl.project + (pl.version ? " " + pl.version : "") + " · " + w("layer." + pl.layer));
+    var captured = D.sources[sh[5]] !== "replay";
+    var hop = i > 0 ? timeOf[i] - timeOf[i - 1] : timeOf[i];
+    row(w("time"), micro(timeOf[i]) + " (+" + micro(hop) + " " + w("hop") + ", " +
+        w(captured ? "measured" : "modelled") + ")");
+    row(w("source"), D.sources[sh[5]] + " · " + D.threads[sh[4]] + " · " + D.kinds[sh[1]] +
+        " " + actors[sh[2]] + " → " + actors[sh[3]]);
+    row(w("frame"),
+        frameOf[i] >= 0 ? fill(w("frame_of"), {frame: frameOf[i]}) : w("no_frame"));
+    box.appendChild(dl);
+    if (sayText(i, 1)) box.appendChild(el("p", {"class": "decision"}, sayText(i, 1)));
+    if (pl.why[lang]) box.appendChild(el("p", {"class": "why"}, pl.why[lang]));
+    if (pl.note[lang]) box.appendChild(el("p", {"class": "vnote"}, w("vnote") + ": " + pl.note[lang]));
+    if (pl.lesson[lang]) box.appendChild(el("p", {"class": "lesson"}, w("lesson") + ": " + pl.lesson[lang]));
+  }
+
+  /* -- the ring panel ------------------------------------------------------------------- */
+  function showRing(i, s) {
+    var box = document.getElementById("ring");
+    box.textContent = "";
+    if (!Q) { box.appendChild(el("p", null, w("no_ring"))); return; }
+    var changed = {}, desc = descriptor(i);
+    ringChange(i).forEach(function (part) { changed[part[0]] = true; });
+    var groups = el("div", {"class": "groups"});
+    D.ringGroups.forEach(function (group) {
+      groups.appendChild(el("h3", null, w(group[0])));
+      var fields = el("div", {"class": "fields", role: "list"});
+      group[1].forEach(function (name) {
+        var isNew = name in changed, cell = el("div", {"class": isNew ? "field changed" : "field", "data-field": name, role: "listitem"});
+        cell.appendChild(el("span", {"class": "mark", "aria-label": isNew ? w("changed") : ""}, isNew ? "●" : ""));
+        cell.appendChild(el("span", {"class": "name mono"}, name));
+        cell.appendChild(el("span", {"class": "value"}, String(s.ring[name])));
+        fields.appendChild(cell);
+      });
+      groups.appendChild(fields);
+    });
+    box.appendChild(groups);
+    box.appendChild(el("p", {id: "ring-legend"}, "● " + w("changed") + " · " + w("ring.in_use") + ": " +
+                       (Q - s.ring.num_free) + "/" + Q));
+    var heads = Object.keys(s.desc).map(Number).sort(function (x, y) { return x - y; });
+    box.appendChild(el("h3", null, w("descriptors")));
+    if (!heads.length) box.appendChild(el("p", null, w("none")));
+    else {
+      var dt = el("table", {id: "descriptors"}), hr = el("tr");
+      ["head", "addr", "len", "state"].forEach(function (key) { hr.appendChild(el("th", {scope: "col"}, w(key))); });
+      dt.appendChild(hr);
+      var mine = desc ? desc[0] : -1;
+      heads.slice(0, 32).forEach(function (h) {
+        var entry = s.desc[h], tr = el("tr", h === mine ? {"class": "changed"} : null);
+        tr.appendChild(el("td", {"class": "value"}, (h === mine ? "● " : "") + h));
+        tr.appendChild(el("td", {"class": "value"}, "0x" + Number(entry.addr).toString(16)));
+        tr.appendChild(el("td", {"class": "value"}, String(entry.len)));
+        tr.appendChild(el("td", null, w("desc." + entry.state)));
+        dt.appendChild(tr);
+      });
+      box.appendChild(dt);
+    }
+    var cols = el("div", {"class": "cols"});
+    cols.appendChild(slots(w("avail_ring"), s.avail, s.ring.last_avail_idx, s.ring["avail.idx"]));
+    cols.appendChild(slots(w("used_ring"), s.used, s.ring.last_used_idx, s.ring["used.idx"]));
+    box.appendChild(cols);
+  }
+  function slots(title, ring, from, to) {
+    var part = el("div");
+    part.appendChild(el("h3", null, title));
+    var list = [];
+    for (var idx = from; idx < to && list.length < 16; idx++) list.push("[" + mod(idx, Q) + "]=" + ring[mod(idx, Q)]);
+    part.appendChild(el("p", {"class": "mono"}, list.length ? list.join(" ") : w("none")));
+    return part;
+  }
+
+  /* -- counters ------------------------------------------------------------------------- */
+  function showCounters(i, s) {
+    var box = document.getElementById("counters");
+    box.textContent = "";
+    var dl = el("dl"), changed = counted(i);
+    D.counters.forEach(function (name) {
+      var mark = changed[name] ? "● " : "";
+      dl.appendChild(el("dt", null, w("counter." + name)));
+      dl.appendChild(el("dd", {"data-counter": name}, mark + num(s.counters[name]) +
+                        (name === "frames" && D.frames ? " / " + num(D.frames) : "")));
+    });
+    box.appendChild(dl);
+  }
+
+  /* -- the scrubber and its markers ----------------------------------------------------- */
+  var MARKS = [["kick", "K"], ["exit", "X"], ["irq", "I"], ["suppressed", "S"]];
+  function drawMarks() {
+    var canvas = document.getElementById("marks"), ratio = window.devicePixelRatio || 1;
+    var width = canvas.clientWidth, height = 36;
+    canvas.width = Math.max(1, Math.round(width * ratio)); canvas.height = Math.round(height * ratio);
+    var g = canvas.getContext("2d");
+    g.scale(ratio, ratio);
+    var style = getComputedStyle(document.documentElement);
+    var colours = {kick: style.getPropertyValue("--blue"), exit: style.getPropertyValue("--red"),
+                   irq: style.getPropertyValue("--orange"), suppressed: style.getPropertyValue("--note")};
+    var left = 14, span = Math.max(1, width - left - 2);
+    g.font = "9px monospace";
+    MARKS.forEach(function (mark, lane) {
+      var y = lane * 9;
+      g.fillStyle = style.getPropertyValue("--muted");
+      g.fillText(mark[1], 2, y + 8);
+      g.fillStyle = colours[mark[0]];
+      var last = -1;
+      marks[mark[0]].forEach(function (i) {
+        var x = Math.round(left + (n > 1 ? i / (n - 1) : 0) * span);
+        if (x === last) return;
+        last = x;
+        g.fillRect(x, y + 1, 1.5, 7);
+      });
+    });
+  }
+  function cursorAt(i) {
+    var canvas = document.getElementById("marks"), width = canvas.clientWidth, left = 14;
+    var x = left + (n > 1 ? i / (n - 1) : 0) * Math.max(1, width - left - 2);
+    document.getElementById("cursor").style.left = (x - 1) + "px";
+  }
+  function legendOfMarks() {
+    var list = document.getElementById("marks-legend");
+    list.textContent = "";
+    MARKS.forEach(function (mark) {
+      var item = el("li");
+      item.appendChild(el("b", null, mark[1]));
+      item.appendChild(document.createTextNode(" " + w("marker." + mark[0]) + " (" + num(marks[mark[0]].length) + ")"));
+      list.appendChild(item);
+    });
+  }
+
+  return {w: w, fill: fill, num: num, el: el, li: li, langs: LANGS,
+          lang: function () { return lang; }, setLang: function (chosen) { lang = chosen; },
+          drawHeads: drawHeads, drawOverview: drawOverview, drawMarks: drawMarks,
+          cursorAt: cursorAt, legendOfMarks: legendOfMarks, showRow: showRow,
+          showOverview: showOverview, showStep: showStep, showRing: showRing,
+          showCounters: showCounters};
+})(vtraceStream);
