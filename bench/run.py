@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench_send.py", "bench_diagram.py"]
+BENCHMARKS = ["bench_send.py", "bench_diagram.py", "bench_lab.py"]
 
 HEADER = """# Performance
 

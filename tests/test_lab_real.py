@@ -170,6 +170,13 @@ def _wait_for_line(stream: Iterator[str], text: str, deadline_s: float) -> None:
     raise AssertionError(f"the run ended before {text!r}")
 
 
+def _wait_for_qemu(before: object, deadline_s: float) -> None:
+    end = time.monotonic() + deadline_s
+    while host_state()["qemu"] == before:
+        assert time.monotonic() < end, f"no QEMU within {deadline_s} s"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("number, status", [(signal.SIGTERM, 128 + 15),
                                             (signal.SIGINT, 130)])
 def test_a_signal_while_the_guest_boots_leaves_nothing_behind(
@@ -181,8 +188,8 @@ def test_a_signal_while_the_guest_boots_leaves_nothing_behind(
     assert run.stderr is not None
     try:
         _wait_for_line(run.stderr, "boot ...", 120)
-        time.sleep(1.5)  # QEMU is up, the guest is in its kernel
-        assert host_state()["qemu"] != before["qemu"]
+        _wait_for_qemu(before["qemu"], 30)
+        time.sleep(0.5)  # the guest is in its kernel: it takes seconds to its link under TCG
         run.send_signal(number)
         rest = run.stderr.read()
         assert run.wait(60) == status, rest

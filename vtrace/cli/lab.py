@@ -22,6 +22,7 @@ import click
 from vtrace.cli.play import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
+from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
 
 __all__ = ["lab_command"]
@@ -87,10 +88,24 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
                                lang=lang, classroom=False) if wants_events else None
     with _directory(save) as directory:
         _capture(params, directory)
+        click.echo(f"vtrace lab: {_captured(directory)}", err=True)
         if save is not None:
             click.echo(f"vtrace lab: saved to {save}", err=True)
         if playback is not None:
             _show(directory, playback, pcap_path)
+
+
+def _captured(directory: Path) -> str:
+    """How much each layer saw, in lines."""
+    counts = {name: _lines(directory / file) for name, file in
+              (("guest trace", FILES["guest_trace"]), ("QEMU log", FILES["qemu_log"]),
+               ("host trace", FILES["host_trace"]))}
+    return "captured " + ", ".join(f"{name} {count} lines" for name, count in counts.items())
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as capture:
+        return sum(1 for _ in capture)
 
 
 def _save_target(save_dir: str | None) -> Path | None:

@@ -23,7 +23,7 @@ from vtrace.lab import probes, tracefs
 from vtrace.lab.elf import symbol_offsets
 from vtrace.lab.errors import LabError, PrerequisiteError
 from vtrace.lab.image import GuestImage, build_image, cache_root
-from vtrace.lab.kernel import cached_kernel, kernel_package, user_kernel
+from vtrace.lab.kernel import cached_kernel, current_package, user_kernel
 from vtrace.lab.manifest import (
     CALIBRATION_MARK,
     FILES,
@@ -78,7 +78,8 @@ def _ignore(report: PhaseReport) -> None:
 
 
 def _has_kernel() -> bool:
-    return kernel_package() is not None or any(cache_root().glob("kernel/*/vmlinuz"))
+    return current_package(cache_root()) is not None or any(
+        cache_root().glob("kernel/*/vmlinuz"))
 
 
 def capture(params: LabParams, directory: Path, progress: Progress = _ignore,
@@ -131,7 +132,7 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
                        GUEST_RX_PORT)
         files.events.write_text("\n".join(TRACE_EVENTS) + "\n")
-        argv = qemu_command(params, accel, image.kernel.vmlinuz, image.initramfs, files, net)
+        argv = qemu_command(params, accel, image.kernel.boot, image.initramfs, files, net)
         (directory / FILES["cmdline"]).write_text(shlex.join(argv) + "\n")
         calibration = _Calibration(instance)
         qemu = Qemu(argv, directory / "qemu-stderr.txt")
@@ -164,7 +165,8 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         host_trace = instance.read_trace()
         (directory / FILES["host_trace"]).write_bytes(host_trace)
         facts.update(
-            guest={"kernel": guest_kernel.strip()},
+            guest={"kernel": guest_kernel.strip(),
+                   "boot": "pvh" if image.kernel.boot != image.kernel.vmlinuz else "bzimage"},
             qemu={"version": qemu_version(QEMU), "binary": QEMU, "pid": qemu.pid,
                   "threads": threads},
             calibration=calibration_points(host_trace),

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from vtrace.lab.errors import LabError
 
-__all__ = ["is_static", "symbol_offsets"]
+__all__ = ["has_pvh_entry", "is_static", "symbol_offsets"]
 
 _PT_LOAD = 1
 _PT_INTERP = 3
+_PT_NOTE = 4
+_PVH_NOTE = (b"Xen", 18)  # XEN_ELFNOTE_PHYS32_ENTRY
 
 
 def symbol_offsets(binary: Path, names: set[str]) -> dict[str, int]:
@@ -75,3 +77,38 @@ def is_static(binary: Path) -> bool:
         return False
     return all(struct.unpack_from("<I", table, index * phentsize)[0] != _PT_INTERP
                for index in range(phnum))
+
+
+def has_pvh_entry(binary: Path) -> bool:
+    """True when ``binary`` is an ELF kernel with a PVH entry point (the Xen ELF note
+    XEN_ELFNOTE_PHYS32_ENTRY), which QEMU's ``-kernel`` boots without decompressing."""
+    try:
+        with binary.open("rb") as image:
+            header = image.read(64)
+            if header[:4] != b"\x7fELF" or header[4] != 2:
+                return False
+            phoff, = struct.unpack_from("<Q", header, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", header, 0x36)
+            image.seek(phoff)
+            table = image.read(phentsize * phnum)
+            for index in range(phnum):
+                kind, _, offset, _, _, filesz = struct.unpack_from("<IIQQQQ", table,
+                                                                   index * phentsize)
+                if kind == _PT_NOTE:
+                    image.seek(offset)
+                    if _PVH_NOTE in _notes(image.read(filesz)):
+                        return True
+    except OSError:
+        return False
+    return False
+
+
+def _notes(data: bytes) -> set[tuple[bytes, int]]:
+    found = set()
+    at = 0
+    while at + 12 <= len(data):
+        namesz, descsz, kind = struct.unpack_from("<III", data, at)
+        name = data[at + 12:at + 12 + namesz].rstrip(b"\0")
+        found.add((name, kind))
+        at += 12 + (namesz + 3) // 4 * 4 + (descsz + 3) // 4 * 4
+    return found

@@ -65,7 +65,7 @@ def kernel_command_line(params: LabParams, net: GuestNet) -> str:
                      *(f"{key}={value}" for key, value in words.items())])
 
 
-def qemu_command(params: LabParams, accel: Accel, vmlinuz: Path, initramfs: Path,
+def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
                  files: Files, net: GuestNet, qemu: str = QEMU) -> list[str]:
     """QEMU's argv for one run; ``accel`` is resolved (KVM or TCG, never AUTO)."""
     if accel is Accel.AUTO:
@@ -80,7 +80,7 @@ def qemu_command(params: LabParams, accel: Accel, vmlinuz: Path, initramfs: Path
     return [
         qemu, "-name", "vtrace,debug-threads=on", *machine,
         "-m", "256", "-smp", "1", "-display", "none", "-monitor", "none", "-no-reboot",
-        "-kernel", str(vmlinuz), "-initrd", str(initramfs),
+        "-kernel", str(kernel), "-initrd", str(initramfs),
         "-append", kernel_command_line(params, net),
         "-serial", f"file:{files.console}", "-serial", f"file:{files.guest_trace}",
         "-netdev", f"tap,id=n0,ifname={net.tap},script=no,downscript=no,vhost={vhost}",
