@@ -6,6 +6,7 @@ never in assertions); this only keeps the scripts from rotting as the code moves
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("bench_send.py", ["--frames", "20", "--memory-frames", "200", "--rounds", "1",
                        "--repeat", "1"], "## vtrace send"),
     ("bench_diagram.py", ["--frames", "2", "--repeat", "1"], "## Diagrams"),
+    pytest.param("bench_lab.py", ["--rounds", "1", "--no-warm-up"], "## vtrace lab",
+                 marks=pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")),
 ])
 def test_a_benchmark_prints_its_section(script: str, arguments: list[str], section: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *arguments],
