@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,8 +135,9 @@ def current_package(cache: Path) -> str | None:
     return package
 
 
-def cached_kernel(cache: Path) -> KernelFiles:
-    """The current Debian kernel under ``cache``, downloaded and unpacked on first use."""
+def cached_kernel(cache: Path, say: Callable[[str], None]) -> KernelFiles:
+    """The current Debian kernel under ``cache``, downloaded and unpacked on first use
+    (``say`` hears of the download before it starts)."""
     package = current_package(cache)
     if package is None:
         kept = sorted(cache.glob("kernel/*/vmlinuz"))
@@ -146,6 +147,7 @@ def cached_kernel(cache: Path) -> KernelFiles:
         return _kept(kept[-1].parent)
     target = cache / "kernel" / package.removeprefix("linux-image-")
     if not (target / "vmlinuz").is_file():
+        say(f"downloading {package} (once: it is kept in {cache})")
         _download(package, target)
     return _kept(target)
 

@@ -47,7 +47,7 @@ def write_manifest(directory: Path, params: LabParams, accel: str, facts: dict[s
                    "backend": params.backend.value, "accel": accel},
         "guest": facts["guest"],
         "qemu": facts["qemu"],
-        "host": {"kernel": os.uname().release},
+        "host": {"kernel": os.uname().release, "missing_events": facts["missing"]},
         "clock": "x86-tsc",
         "calibration": facts["calibration"],
         "tap": facts["tap"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -21,9 +22,9 @@ from vtrace.lab.errors import LabError
 from vtrace.lab.params import GUEST_MAC, Accel, Backend, LabParams
 
 __all__ = ["QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu", "kernel_command_line",
-           "qemu_command"]
+           "qemu_command", "qemu_path"]
 
-QEMU = "/usr/bin/qemu-system-x86_64"
+QEMU = "qemu-system-x86_64"
 #: QEMU's own trace events, for its ``-trace events=FILE``.
 TRACE_EVENTS = ("virtio_set_status", "virtio_queue_notify", "virtio_pci_notify_write",
                 "virtio_pci_notify_write_pio", "virtqueue_alloc_element", "virtqueue_pop",
@@ -50,6 +51,14 @@ class GuestNet:
     guest_ip: str
     host_port: int
     guest_port: int
+
+
+def qemu_path() -> str:
+    """The QEMU binary on PATH, symbolic links followed (uprobes name the file itself)."""
+    found = shutil.which(QEMU)
+    if found is None:
+        raise LabError(f"no {QEMU}: apt-get install qemu-system-x86")
+    return os.path.realpath(found)
 
 
 def kernel_command_line(params: LabParams, net: GuestNet) -> str:

@@ -66,18 +66,17 @@ class Instance:
     def set(self, relative: str, value: str) -> None:
         _write(self.path / relative, value + "\n")
 
-    def enable(self, event: str, event_filter: str | None = None) -> None:
-        """Switch ``GROUP/NAME`` on in this instance, with a filter when given."""
+    def enable(self, event: str, event_filter: str | None = None) -> bool:
+        """Switch ``GROUP/NAME`` on in this instance, with a filter when given; False when
+        this host's kernel has no such event."""
         folder = self.path / "events" / event
         if not folder.is_dir():
-            raise LabError(f"no trace event {event} on this host")
+            return False
         if event_filter:
             _write(folder / "filter", event_filter + "\n")
         _write(folder / "enable", "1\n")
         self.enabled.append(event)
-
-    def filter(self, event: str, event_filter: str) -> None:
-        _write(self.path / "events" / event / "filter", event_filter + "\n")
+        return True
 
     def add_pid(self, pid: int) -> None:
         """Add ``pid`` to the event pid filter (no O_TRUNC: a truncating open replaces it)."""
