@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,7 +54,8 @@ def run_capture(scenario: str, directory: Path, *options: str) -> Capture:
 
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory: pytest.TempPathFactory) -> Capture:
-    return run_capture("send", tmp_path_factory.mktemp("lab") / "send")
+    where = tmp_path_factory.mktemp("lab")
+    return run_capture("send", where / "send", "--pcap", str(where / "copy.pcap"))
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +200,29 @@ def test_a_signal_while_the_guest_boots_leaves_nothing_behind(
             run.kill()
     assert host_state() == before
     assert os.listdir(tmp_path) == []
+
+
+def udp_in_pcap(path: Path) -> list[tuple[str, str]]:
+    """(source address, payload text) of each UDP frame in a pcap file, read by tshark, which
+    must read it without a warning."""
+    done = subprocess.run(["tshark", "-r", str(path), "-Y", "udp", "-T", "fields", "-e",
+                           "ip.src", "-e", "data.data"], capture_output=True, text=True,
+                          check=True)
+    warnings = [line for line in done.stderr.splitlines() if "Running as user" not in line]
+    assert warnings == []
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    return [(source, bytes.fromhex(data).decode("latin-1")) for source, data in rows]
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark (apt-get install tshark)")
+def test_the_frames_that_crossed_the_tap_are_in_a_pcap_tshark_reads(
+        sent: Capture, received: Capture) -> None:
+    guest = sent.manifest["network"]["guest_ip"]
+    frames = udp_in_pcap(sent.directory / "tap.pcap")
+    assert frames == [(guest, f"vtrace seq={seq}") for seq in range(4)]
+    copy = sent.directory.parent / "copy.pcap"
+    assert copy.read_bytes() == (sent.directory / "tap.pcap").read_bytes()
+    guest, host = (received.manifest["network"]["guest_ip"],
+                   received.manifest["network"]["host_ip"])
+    assert udp_in_pcap(received.directory / "tap.pcap") == [
+        (guest, "vtrace seq=0"), *((host, f"vtrace seq={seq}") for seq in (1, 2, 3))]

@@ -24,6 +24,7 @@ from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
+from vtrace.output import atomic_output, check_writable
 
 __all__ = ["lab_command"]
 
@@ -67,7 +68,8 @@ def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
 @click.option("--modules", type=click.Path(file_okay=False, path_type=Path),
               help="The directory with that kernel's virtio and failover modules.")
 @click.option("--pcap", "pcap_path", metavar="PATH",
-              help="Write the frames as they crossed the tap to a pcap file.")
+              help="Write the frames as they crossed the tap (a packet socket on it saw "
+                   "them) to a pcap file.")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, accel: str,
                 backend: str, save_dir: str | None, kernel: Path | None, modules: Path | None,
@@ -83,16 +85,21 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
     params = LabParams(Scenario(scenario), frames, size or smallest, ioeventfd, Accel(accel),
                        Backend(backend), kernel, modules)
     save = _save_target(save_dir)
-    wants_events = bool(events_path or view or pcap_path or step)
+    if pcap_path is not None:
+        check_writable(pcap_path)
+    wants_events = bool(events_path or view or step)
     playback = Playback.settle(view=view, events_path=events_path, speed=speed, step=step,
                                lang=lang, classroom=False) if wants_events else None
     with _directory(save) as directory:
         _capture(params, directory)
         click.echo(f"vtrace lab: {_captured(directory)}", err=True)
+        if pcap_path is not None:
+            with atomic_output(pcap_path, binary=True) as out:
+                out.write((directory / FILES["tap_pcap"]).read_bytes())
         if save is not None:
             click.echo(f"vtrace lab: saved to {save}", err=True)
         if playback is not None:
-            _show(directory, playback, pcap_path)
+            _show(directory, playback)
 
 
 def _captured(directory: Path) -> str:
@@ -158,22 +165,14 @@ def _progress(report: PhaseReport) -> None:
         click.echo(f"vtrace lab: {report.phase} ...", err=True)
 
 
-def _importer(module: str, name: str) -> Callable[..., Any]:
+def _show(directory: Path, playback: Playback) -> None:
+    """The capture as vtrace's event stream, through the importer of saved directories."""
     try:
-        found: Callable[..., Any] = getattr(importlib.import_module(module), name)
+        load: Callable[..., Any] = importlib.import_module("vtrace.sources.lab").load
     except (ImportError, AttributeError):
         raise click.ClickException(
-            f"--events, --view and --pcap need {module}.{name}, which this build lacks; "
+            "--events and --view need vtrace.sources.lab, which this build lacks; "
             "the raw captures are in --save DIR") from None
-    return found
-
-
-def _show(directory: Path, playback: Playback, pcap_path: str | None) -> None:
-    load = _importer("vtrace.sources.lab", "load")
-    if pcap_path is not None:
-        write_pcap = _importer("vtrace.pcap", "write_pcap")
-        header, events = load(directory, tuple(sys.argv[1:]))
-        write_pcap(header, events, pcap_path)
     from vtrace.session import Session
     header, events = load(directory, tuple(sys.argv[1:]))
     play(Session(header, events), playback)

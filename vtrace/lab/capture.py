@@ -36,6 +36,7 @@ from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
 from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
 from vtrace.lab.signals import deferred, terminable
 from vtrace.lab.tap import new_tap_name, tap
+from vtrace.lab.tap_pcap import recorded, write_pcap
 from vtrace.lab.traffic import Console, receive, send
 
 __all__ = ["PHASES", "PhaseReport", "Progress", "capture"]
@@ -130,6 +131,7 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         stack.enter_context(tracefs.uprobes(root, definitions))
         instance = stack.enter_context(tracefs.instance(root, group))
         missing = _configure(instance, params, group, link.name, offsets)
+        frames_seen = stack.enter_context(recorded(link.name))
         receiver = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
         receiver.bind((link.host_ip, 0))
         net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
@@ -169,6 +171,7 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         instance.set("tracing_on", "0")
         host_trace = instance.read_trace()
         (directory / FILES["host_trace"]).write_bytes(host_trace)
+        write_pcap(directory / FILES["tap_pcap"], frames_seen.drain())
         facts.update(
             guest={"kernel": guest_kernel.strip(),
                    "boot": "pvh" if image.kernel.boot != image.kernel.vmlinuz else "bzimage"},

@@ -19,7 +19,8 @@ __all__ = ["FILES", "FORMAT", "calibration_points", "qemu_version", "write_manif
 FORMAT = "vtrace-lab/1"
 #: Manifest key -> file name in the directory.
 FILES = {"guest_trace": "guest-trace.txt", "host_trace": "host-trace.txt",
-         "qemu_log": "qemu.log", "console": "console.txt", "cmdline": "qemu-cmdline.txt"}
+         "qemu_log": "qemu.log", "console": "console.txt", "cmdline": "qemu-cmdline.txt",
+         "tap_pcap": "tap.pcap"}
 CALIBRATION_MARK = "vtrace-calib"
 _CALIBRATION = re.compile(rb" (\d+): tracing_mark_write: " + CALIBRATION_MARK.encode()
                           + rb" \S+ realtime_ns=(\d+)")
