@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 from lab_host import host_state
 
+from vtrace.lab import Backend, LabError, LabParams, Scenario, capture
+from vtrace.lab.prereq import HostView
+
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="the lab needs root (taps, tracefs, uprobes)")
 
@@ -226,3 +229,14 @@ def test_the_frames_that_crossed_the_tap_are_in_a_pcap_tshark_reads(
                    received.manifest["network"]["host_ip"])
     assert udp_in_pcap(received.directory / "tap.pcap") == [
         (guest, "vtrace seq=0"), *((host, f"vtrace seq={seq}") for seq in (1, 2, 3))]
+
+
+def test_a_qemu_that_fails_to_start_is_reported_and_cleaned_up(tmp_path: Path) -> None:
+    """vhost=on where /dev/vhost-net is missing: QEMU aborts while the guest boots."""
+    before = host_state()
+    pretend = HostView(exists=lambda path: path == "/dev/vhost-net" or os.path.exists(path))
+    with pytest.raises(LabError) as failed:
+        capture(LabParams(Scenario.SEND, backend=Backend.VHOST_NET), tmp_path, host=pretend)
+    message = str(failed.value)
+    assert message.startswith("QEMU exited") and "open vhost char device failed" in message
+    assert host_state() == before

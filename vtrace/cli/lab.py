@@ -154,6 +154,9 @@ def _capture(params: LabParams, directory: Path) -> None:
     except Terminated:
         click.echo("vtrace lab: terminated; the host is as it was", err=True)
         sys.exit(SIGTERM_STATUS)
+    except KeyboardInterrupt:
+        click.echo("vtrace lab: interrupted; the host is as it was", err=True)
+        raise
 
 
 def _progress(report: PhaseReport) -> None:

@@ -146,7 +146,7 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         instance.add_pid(qemu.gate_pid)
         instance.set("tracing_on", "1")
         calibration.mark("start")  # trace_marker refuses writes (EBADF) while tracing is off
-    console = Console(files.console, lambda: qemu.poll() is None)
+    console = Console(files.console, lambda: qemu.poll() is None, qemu.said)
     with phases.phase("boot"):
         qemu.open_gate()
         qemu.find()
@@ -165,7 +165,7 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         console.wait_for("vtrace-guest done", TRAFFIC_TIMEOUT_S)
         status = qemu.wait(TRAFFIC_TIMEOUT_S)
         if status != 0:
-            raise LabError(f"QEMU exited with status {status}")
+            raise LabError(f"QEMU exited with status {status}{qemu.said()}")
         calibration.mark("end")
     with phases.phase("collect"):
         instance.set("tracing_on", "0")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,7 @@ TRACE_EVENTS = ("virtio_set_status", "virtio_queue_notify", "virtio_pci_notify_w
                 "virtio_pci_notify")
 TIMEOUT_S = 300
 _STOP_GRACE_S = 5.0
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ")  # what -msg timestamp=on puts first
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class Qemu:
     def __init__(self, argv: list[str], stderr: Path) -> None:
         self.argv = argv
         self.binary = os.path.realpath(argv[0])
+        self.stderr = stderr
         with stderr.open("wb") as errors:
             self._gate = subprocess.Popen(
                 ["/bin/sh", "-c", 'read -r _ && exec "$@"', "vtrace-gate", "timeout",
@@ -129,9 +132,20 @@ class Qemu:
                         self.pid = child
                         return child
             if self._gate.poll() is not None:
-                raise LabError(f"QEMU exited at once (status {self._gate.returncode})")
+                raise LabError(f"QEMU exited at once (status {self._gate.returncode})"
+                               f"{self.said()}")
             time.sleep(0.01)
         raise LabError(f"QEMU did not start within {deadline_s:g} s")
+
+    def said(self) -> str:
+        """QEMU's last lines on stderr (up to three, their time stamps dropped), as
+        ``: LINE; LINE``, or nothing."""
+        try:
+            lines = self.stderr.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        kept = [_STAMP.sub("", line).strip() for line in lines[-3:] if line.strip()]
+        return f": {'; '.join(kept)}" if kept else ""
 
     def poll(self) -> int | None:
         return self._gate.poll()
@@ -163,9 +177,10 @@ class Qemu:
                         if os.readlink(fd) == "/dev/net/tun":
                             return int(fd.name)
             if self._gate.poll() is not None:
-                break
+                raise LabError(f"QEMU exited (status {self._gate.returncode}) with no tap "
+                               f"open{self.said()}")
             time.sleep(0.01)
-        raise LabError("QEMU opened no /dev/net/tun (is the tap there?)")
+        raise LabError(f"QEMU opened no /dev/net/tun within {deadline_s:g} s")
 
     def stop(self) -> None:
         """Stop QEMU, then its gate, by their pids; wait for both. Safe to call twice."""
