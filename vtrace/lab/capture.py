@@ -1,6 +1,6 @@
 """One lab run: prepare, boot, send or receive, collect; the raw captures land in a directory.
 
-Everything the run changes on the host is entered on one ExitStack (the
+Everything the run changes on the host is entered on one ExitStack (its
 tracefs mount, the tap, the uprobes, the trace instance, QEMU), so leaving
 the run by any path (success, error, Ctrl-C, SIGTERM) undoes it in reverse
 order, with signals held off until the clean-up is over.
@@ -114,8 +114,7 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         image = _image(params, lambda text: phases.note("prepare", text))
         phases.note("prepare", f"guest kernel {image.kernel.version}, initramfs "
                                f"{'from the cache' if image.reused else 'built'}")
-        stack.enter_context(tracefs.mounted())
-        root = tracefs.TRACEFS
+        root = stack.enter_context(tracefs.private_mount())
         problems = check_tracefs(root)
         if problems:
             raise PrerequisiteError(problems)
