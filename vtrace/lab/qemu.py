@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,18 +125,25 @@ class Qemu:
 
     def find(self, deadline_s: float = 10.0) -> int:
         """QEMU's pid: the child of ``timeout`` once it runs QEMU's binary."""
+        def look() -> int | None:
+            return next((child for child in _children(self.gate_pid)
+                         if _is_qemu(child, self.binary)), None)
+
+        self.pid = self._until(look, deadline_s, "QEMU's process")
+        return self.pid
+
+    def _until(self, look: Callable[[], int | None], deadline_s: float, what: str) -> int:
+        """``look()`` again and again until it finds something, QEMU exits, or time is up."""
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
-            for child in _children(self.gate_pid):
-                with contextlib.suppress(OSError):
-                    if os.readlink(f"/proc/{child}/exe") == self.binary:
-                        self.pid = child
-                        return child
+            found = look()
+            if found is not None:
+                return found
             if self._gate.poll() is not None:
-                raise LabError(f"QEMU exited at once (status {self._gate.returncode})"
-                               f"{self.said()}")
+                raise LabError(f"QEMU exited (status {self._gate.returncode}) before "
+                               f"{what} was there{self.said()}")
             time.sleep(0.01)
-        raise LabError(f"QEMU did not start within {deadline_s:g} s")
+        raise LabError(f"no {what} after {deadline_s:g} s")
 
     def said(self) -> str:
         """QEMU's last lines on stderr (up to three, their time stamps dropped), as
@@ -169,18 +177,15 @@ class Qemu:
 
     def tap_fd(self, deadline_s: float = 10.0) -> int:
         """QEMU's descriptor of the tap: the one open on /dev/net/tun."""
-        end = time.monotonic() + deadline_s
-        while self.pid is not None and time.monotonic() < end:
+        def look() -> int | None:
             with contextlib.suppress(OSError):
                 for fd in Path(f"/proc/{self.pid}/fd").iterdir():
                     with contextlib.suppress(OSError):
                         if os.readlink(fd) == "/dev/net/tun":
                             return int(fd.name)
-            if self._gate.poll() is not None:
-                raise LabError(f"QEMU exited (status {self._gate.returncode}) with no tap "
-                               f"open{self.said()}")
-            time.sleep(0.01)
-        raise LabError(f"QEMU opened no /dev/net/tun within {deadline_s:g} s")
+            return None
+
+        return self._until(look, deadline_s, "QEMU's descriptor of the tap")
 
     def stop(self) -> None:
         """Stop QEMU, then its gate, by their pids; wait for both. Safe to call twice."""
