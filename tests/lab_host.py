@@ -1,41 +1,71 @@
-"""What a lab run may leave on the host, as one comparable snapshot."""
+"""What a lab run may leave on the host, as one snapshot of what that run could have made.
+
+Everything a run makes carries its pid: the tap ``vt<pid>``, the tracefs mount
+``vtrace-tracefs-<pid>-*``, the instance and uprobe group ``vtrace_<pid>``, and
+QEMU's command line names the tap. Other runs on the same host (other users,
+other test sessions) make their own, so the snapshot looks only at one pid's.
+"""
 
 from __future__ import annotations
 
-import os
+import contextlib
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-TRACEFS = Path("/sys/kernel/tracing")
-QEMU = os.path.realpath("/usr/bin/qemu-system-x86_64")
 
-
-def _tracefs_mounted() -> bool:
+def tracefs_mounts() -> list[str]:
     with open("/proc/self/mounts", encoding="utf-8") as mounts:
-        return any(line.split()[1:3] == [str(TRACEFS), "tracefs"] for line in mounts)
+        return sorted(line.split()[1] for line in mounts if line.split()[2] == "tracefs")
 
 
-def _qemu_pids() -> list[int]:
+@contextlib.contextmanager
+def tracefs_view() -> Iterator[Path]:
+    """A tracefs to read from: one already mounted, or one mounted just for the look."""
+    mounted = tracefs_mounts()
+    if mounted:
+        yield Path(mounted[0])
+        return
+    with tempfile.TemporaryDirectory(prefix="lab-host-") as point:
+        subprocess.run(["mount", "-t", "tracefs", "nodev", point], check=True)
+        try:
+            yield Path(point)
+        finally:
+            subprocess.run(["umount", point], check=True)
+
+
+def _qemu_of(tap_prefix: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "exe") == QEMU:
+            with contextlib.suppress(OSError):
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                if argv[0].endswith(b"qemu-system-x86_64") and any(
+                        f"ifname={tap_prefix}".encode() in arg for arg in argv):
                     found.append(int(entry.name))
-            except OSError:
-                pass
     return sorted(found)
 
 
-def host_state() -> dict[str, object]:
-    """Links, the tracefs mount, its instances and uprobes, QEMU processes."""
+def host_state(pid: int) -> dict[str, object]:
+    """The links, tracefs mounts, instances, uprobes and QEMU processes of run ``pid``."""
+    tap, group = f"vt{pid}", f"vtrace_{pid}"
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
                            check=True).stdout
-    mounted = _tracefs_mounted()
+    with tracefs_view() as tracefs:
+        instances = [path.name for path in (tracefs / "instances").iterdir()
+                     if path.name == group]
+        uprobes = [line for line in (tracefs / "uprobe_events").read_text().splitlines()
+                   if f"{group}/" in line]
     return {
-        "links": sorted(line.split(":")[1].strip().split("@")[0] for line in links.splitlines()),
-        "tracefs_mounted": mounted,
-        "instances": sorted(p.name for p in (TRACEFS / "instances").iterdir()) if mounted else [],
-        "uprobes": (TRACEFS / "uprobe_events").read_text() if mounted else "",
-        "qemu": _qemu_pids(),
+        "links": [name for name in (line.split(":")[1].strip().split("@")[0]
+                                    for line in links.splitlines()) if name.startswith(tap)],
+        "tracefs_mounts": [point for point in tracefs_mounts()
+                           if f"vtrace-tracefs-{pid}-" in point],
+        "instances": instances,
+        "uprobes": uprobes,
+        "qemu": _qemu_of(tap),
     }
+
+
+NOTHING = {"links": [], "tracefs_mounts": [], "instances": [], "uprobes": [], "qemu": []}

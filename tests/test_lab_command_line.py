@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,11 @@ def test_a_tap_name_already_taken_gets_a_letter() -> None:
     taken = {"vt12", "vt12a"}
     assert new_tap_name(12, exists=lambda path: path.name in taken) == "vt12b"
     assert new_tap_name(12, exists=lambda path: False) == "vt12"
+
+
+def test_the_lab_layer_imports_no_rich_or_click() -> None:
+    code = "import vtrace.lab, vtrace.lab.capture, sys; print('\\n'.join(sys.modules))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
+    assert "vtrace.lab.capture" in loaded
+    assert not {"rich", "click"} & loaded

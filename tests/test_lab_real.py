@@ -2,7 +2,8 @@
 
 One ``send`` and one ``recv`` capture of three frames are shared by the
 tests of each mode; two more runs are stopped by a signal while the guest
-boots. Each run is checked against a snapshot of the host taken before it.
+boots. While each run goes, what it made is watched (tap, tracefs mount, instance, uprobes,
+QEMU, all named after its pid); after it, none of it may be left.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lab_host import host_state
+from lab_host import NOTHING, host_state
+
+from vtrace.lab import Backend, LabError, LabParams, Scenario, capture
+from vtrace.lab.prereq import HostView
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="the lab needs root (taps, tracefs, uprobes)")
@@ -32,7 +37,7 @@ class Capture:
     directory: Path
     manifest: dict[str, object]
     stderr: str
-    before: dict[str, object]
+    seen: set[str]  # the kinds of host state the run was seen to make
     after: dict[str, object]
 
     def text(self, key: str) -> str:
@@ -41,19 +46,37 @@ class Capture:
         return (self.directory / files[key]).read_bytes().decode("latin-1")
 
 
+def watched(run: subprocess.Popen[str], timeout_s: float) -> set[str]:
+    """Until ``run`` ends: the kinds of host state it made, looked at every 0.1 s."""
+    seen: set[str] = set()
+    end = time.monotonic() + timeout_s
+    while run.poll() is None:
+        seen |= {kind for kind, items in host_state(run.pid).items() if items}
+        assert time.monotonic() < end, "the run took too long"
+        time.sleep(0.1)
+    return seen
+
+
 def run_capture(scenario: str, directory: Path, *options: str) -> Capture:
-    before = host_state()
-    done = subprocess.run([*LAB, scenario, "--frames", "3", "--save", str(directory), *options],
-                          capture_output=True, text=True, timeout=280, check=False)
-    after = host_state()
-    assert done.returncode == 0, done.stderr
+    run = subprocess.Popen([*LAB, scenario, "--frames", "3", "--save", str(directory),
+                            *options], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        seen = watched(run, 280)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.stderr is not None
+    stderr = run.stderr.read()
+    assert run.wait() == 0, stderr
     manifest = json.loads((directory / "manifest.json").read_text())
-    return Capture(directory, manifest, done.stderr, before, after)
+    return Capture(directory, manifest, stderr, seen, host_state(run.pid))
 
 
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory: pytest.TempPathFactory) -> Capture:
-    return run_capture("send", tmp_path_factory.mktemp("lab") / "send")
+    where = tmp_path_factory.mktemp("lab")
+    return run_capture("send", where / "send", "--pcap", str(where / "copy.pcap"))
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +97,8 @@ def lines_with(text: str, pattern: str) -> list[str]:
 def test_a_run_leaves_the_host_as_it_found_it(scenario: str,
                                               request: pytest.FixtureRequest) -> None:
     capture: Capture = request.getfixturevalue(scenario)
-    assert capture.after == capture.before
+    assert capture.seen == set(NOTHING)  # each kind was there while it ran
+    assert capture.after == NOTHING
     assert not any(name.startswith(".vtrace-lab-") for name in
                    os.listdir(capture.directory.parent))
 
@@ -170,24 +194,68 @@ def _wait_for_line(stream: Iterator[str], text: str, deadline_s: float) -> None:
     raise AssertionError(f"the run ended before {text!r}")
 
 
+def _wait_for_qemu(pid: int, deadline_s: float) -> None:
+    end = time.monotonic() + deadline_s
+    while not host_state(pid)["qemu"]:
+        assert time.monotonic() < end, f"no QEMU within {deadline_s} s"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("number, status", [(signal.SIGTERM, 128 + 15),
                                             (signal.SIGINT, 130)])
 def test_a_signal_while_the_guest_boots_leaves_nothing_behind(
         number: signal.Signals, status: int, tmp_path: Path) -> None:
-    before = host_state()
     target = tmp_path / "run"
     run = subprocess.Popen([*LAB, "send", "--save", str(target)], stderr=subprocess.PIPE,
                            stdout=subprocess.DEVNULL, text=True)
     assert run.stderr is not None
     try:
         _wait_for_line(run.stderr, "boot ...", 120)
-        time.sleep(1.5)  # QEMU is up, the guest is in its kernel
-        assert host_state()["qemu"] != before["qemu"]
+        _wait_for_qemu(run.pid, 30)
+        time.sleep(0.5)  # the guest is in its kernel: it takes seconds to its link under TCG
+        assert all(host_state(run.pid).values())  # everything is made: all must go
         run.send_signal(number)
         rest = run.stderr.read()
         assert run.wait(60) == status, rest
     finally:
         if run.poll() is None:
             run.kill()
-    assert host_state() == before
+    assert "the host is as it was" in rest
+    assert host_state(run.pid) == NOTHING
     assert os.listdir(tmp_path) == []
+
+
+def test_a_qemu_that_fails_to_start_is_reported_and_cleaned_up(tmp_path: Path) -> None:
+    """vhost=on where /dev/vhost-net is missing: QEMU aborts while the guest boots."""
+    pretend = HostView(exists=lambda path: path == "/dev/vhost-net" or os.path.exists(path))
+    with pytest.raises(LabError) as failed:
+        capture(LabParams(Scenario.SEND, backend=Backend.VHOST_NET), tmp_path, host=pretend)
+    message = str(failed.value)
+    assert message.startswith("QEMU exited") and "open vhost char device failed" in message
+    assert host_state(os.getpid()) == NOTHING
+
+
+def udp_in_pcap(path: Path) -> list[tuple[str, str]]:
+    """(source address, payload text) of each UDP frame in a pcap file, read by tshark, which
+    must read it without a warning."""
+    done = subprocess.run(["tshark", "-r", str(path), "-Y", "udp", "-T", "fields", "-e",
+                           "ip.src", "-e", "data.data"], capture_output=True, text=True,
+                          check=True)
+    warnings = [line for line in done.stderr.splitlines() if "Running as user" not in line]
+    assert warnings == []
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    return [(source, bytes.fromhex(data).decode("latin-1")) for source, data in rows]
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark (apt-get install tshark)")
+def test_the_frames_that_crossed_the_tap_are_in_a_pcap_tshark_reads(
+        sent: Capture, received: Capture) -> None:
+    guest = sent.manifest["network"]["guest_ip"]
+    assert udp_in_pcap(sent.directory / "tap.pcap") == [
+        (guest, f"vtrace seq={seq}") for seq in range(4)]
+    copy = sent.directory.parent / "copy.pcap"
+    assert copy.read_bytes() == (sent.directory / "tap.pcap").read_bytes()
+    guest, host = (received.manifest["network"]["guest_ip"],
+                   received.manifest["network"]["host_ip"])
+    assert udp_in_pcap(received.directory / "tap.pcap") == [
+        (guest, "vtrace seq=0"), *((host, f"vtrace seq={seq}") for seq in (1, 2, 3))]

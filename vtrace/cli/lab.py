@@ -21,8 +21,9 @@ from vtrace.cli.env import Environment, current
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
+from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
-from vtrace.pcap import write_pcap
+from vtrace.output import atomic_output, check_writable
 from vtrace.session import Session
 from vtrace.sources.lab import load
 
@@ -68,7 +69,8 @@ def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
 @click.option("--modules", type=click.Path(file_okay=False, path_type=Path),
               help="The directory with that kernel's virtio and failover modules.")
 @click.option("--pcap", "pcap_path", metavar="PATH",
-              help="Write the frames as they crossed the tap to a pcap file.")
+              help="Write the frames as they crossed the tap (a packet socket on it saw "
+                   "them) to a pcap file.")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, accel: str,
                 backend: str, save_dir: str | None, kernel: Path | None, modules: Path | None,
@@ -84,16 +86,35 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
     params = LabParams(Scenario(scenario), frames, size or smallest, ioeventfd, Accel(accel),
                        Backend(backend), kernel, modules)
     save = _save_target(save_dir)
-    wants_events = bool(events_path or view or pcap_path or step)
+    if pcap_path is not None:
+        check_writable(pcap_path)
+    wants_events = bool(events_path or view or step)
     env = current()
     playback = Playback.settle(env, view=view, events_path=events_path, speed=speed, step=step,
                                lang=lang, classroom=False) if wants_events else None
     with _directory(save) as directory:
         _capture(params, directory)
+        click.echo(f"vtrace lab: {_captured(directory)}", err=True)
+        if pcap_path is not None:
+            with atomic_output(pcap_path, binary=True) as out:
+                out.write((directory / FILES["tap_pcap"]).read_bytes())
         if save is not None:
             click.echo(f"vtrace lab: saved to {save}", err=True)
         if playback is not None:
-            _show(directory, playback, pcap_path, env)
+            _show(directory, playback, env)
+
+
+def _captured(directory: Path) -> str:
+    """How much each layer saw, in lines."""
+    counts = {name: _lines(directory / file) for name, file in
+              (("guest trace", FILES["guest_trace"]), ("QEMU log", FILES["qemu_log"]),
+               ("host trace", FILES["host_trace"]))}
+    return "captured " + ", ".join(f"{name} {count} lines" for name, count in counts.items())
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as capture:
+        return sum(1 for _ in capture)
 
 
 def _save_target(save_dir: str | None) -> Path | None:
@@ -135,6 +156,9 @@ def _capture(params: LabParams, directory: Path) -> None:
     except Terminated:
         click.echo("vtrace lab: terminated; the host is as it was", err=True)
         sys.exit(SIGTERM_STATUS)
+    except KeyboardInterrupt:
+        click.echo("vtrace lab: interrupted; the host is as it was", err=True)
+        raise
 
 
 def _progress(report: PhaseReport) -> None:
@@ -146,11 +170,7 @@ def _progress(report: PhaseReport) -> None:
         click.echo(f"vtrace lab: {report.phase} ...", err=True)
 
 
-def _show(directory: Path, playback: Playback, pcap_path: str | None,
-          env: Environment) -> None:
-    """The capture as events: to a pcap file, and through the chosen view."""
-    if pcap_path is not None:
-        header, events = load(directory, env.argv)
-        write_pcap(header, events, pcap_path)
+def _show(directory: Path, playback: Playback, env: Environment) -> None:
+    """The capture as vtrace's event stream, through the importer of saved directories."""
     header, events = load(directory, env.argv)
     play(Session(header, events), playback, env)

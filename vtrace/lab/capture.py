@@ -1,6 +1,6 @@
 """One lab run: prepare, boot, send or receive, collect; the raw captures land in a directory.
 
-Everything the run changes on the host is entered on one ExitStack (the
+Everything the run changes on the host is entered on one ExitStack (its
 tracefs mount, the tap, the uprobes, the trace instance, QEMU), so leaving
 the run by any path (success, error, Ctrl-C, SIGTERM) undoes it in reverse
 order, with signals held off until the clean-up is over.
@@ -23,7 +23,7 @@ from vtrace.lab import probes, tracefs
 from vtrace.lab.elf import symbol_offsets
 from vtrace.lab.errors import LabError, PrerequisiteError
 from vtrace.lab.image import GuestImage, build_image, cache_root
-from vtrace.lab.kernel import cached_kernel, kernel_package, user_kernel
+from vtrace.lab.kernel import cached_kernel, current_package, user_kernel
 from vtrace.lab.manifest import (
     CALIBRATION_MARK,
     FILES,
@@ -33,9 +33,10 @@ from vtrace.lab.manifest import (
 )
 from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
-from vtrace.lab.qemu import QEMU, TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command
+from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
 from vtrace.lab.signals import deferred, terminable
 from vtrace.lab.tap import new_tap_name, tap
+from vtrace.lab.tap_pcap import recorded, write_pcap
 from vtrace.lab.traffic import Console, receive, send
 
 __all__ = ["PHASES", "PhaseReport", "Progress", "capture"]
@@ -78,7 +79,8 @@ def _ignore(report: PhaseReport) -> None:
 
 
 def _has_kernel() -> bool:
-    return kernel_package() is not None or any(cache_root().glob("kernel/*/vmlinuz"))
+    return current_package(cache_root()) is not None or any(
+        cache_root().glob("kernel/*/vmlinuz"))
 
 
 def capture(params: LabParams, directory: Path, progress: Progress = _ignore,
@@ -109,29 +111,33 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
     facts: dict[str, Any] = {}
     with phases.phase("prepare"):
         phases.note("prepare", accel_note)
-        image = _image(params)
-        stack.enter_context(tracefs.mounted())
-        root = tracefs.TRACEFS
+        image = _image(params, lambda text: phases.note("prepare", text))
+        phases.note("prepare", f"guest kernel {image.kernel.version}, initramfs "
+                               f"{'from the cache' if image.reused else 'built'}")
+        root = stack.enter_context(tracefs.private_mount())
         problems = check_tracefs(root)
         if problems:
             raise PrerequisiteError(problems)
         link = stack.enter_context(tap(new_tap_name(), neighbour=params.scenario is Scenario.RECV))
         group = f"vtrace_{os.getpid()}"
-        offsets = symbol_offsets(Path(QEMU), {probe.symbol for probe in
-                                              probes.uprobes(params.scenario)})
+        qemu_binary = qemu_path()
+        offsets = symbol_offsets(Path(qemu_binary), {probe.symbol for probe in
+                                                     probes.uprobes(params.scenario)})
         definitions = [line for probe in probes.uprobes(params.scenario)
                        if probe.symbol in offsets
-                       for line in probes.uprobe_definition(probe, group, QEMU,
+                       for line in probes.uprobe_definition(probe, group, qemu_binary,
                                                             offsets[probe.symbol])]
         stack.enter_context(tracefs.uprobes(root, definitions))
         instance = stack.enter_context(tracefs.instance(root, group))
-        _configure(instance, params, group, link.name, offsets)
+        missing = _configure(instance, params, group, link.name, offsets)
+        frames_seen = stack.enter_context(recorded(link.name))
         receiver = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
         receiver.bind((link.host_ip, 0))
         net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
                        GUEST_RX_PORT)
         files.events.write_text("\n".join(TRACE_EVENTS) + "\n")
-        argv = qemu_command(params, accel, image.kernel.vmlinuz, image.initramfs, files, net)
+        argv = qemu_command(params, accel, image.kernel.boot, image.initramfs, files, net,
+                            qemu_binary)
         (directory / FILES["cmdline"]).write_text(shlex.join(argv) + "\n")
         calibration = _Calibration(instance)
         qemu = Qemu(argv, directory / "qemu-stderr.txt")
@@ -139,14 +145,15 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         instance.add_pid(qemu.gate_pid)
         instance.set("tracing_on", "1")
         calibration.mark("start")  # trace_marker refuses writes (EBADF) while tracing is off
-    console = Console(files.console, lambda: qemu.poll() is None)
+    console = Console(files.console, lambda: qemu.poll() is None, qemu.said)
     with phases.phase("boot"):
         qemu.open_gate()
         qemu.find()
         tap_fd = qemu.tap_fd()
         for point in probes.tracepoints(params.scenario):
-            if point.needs_tap_fd:
-                instance.enable(point.event, point.filter_for(tap_fd=tap_fd))
+            if point.needs_tap_fd and not instance.enable(point.event,
+                                                          point.filter_for(tap_fd=tap_fd)):
+                missing.append(point.event)
         guest_kernel = console.wait_for("vtrace-guest kernel=", BOOT_TIMEOUT_S).split("=", 1)[1]
         console.wait_for("eth0:", BOOT_TIMEOUT_S)
         threads = qemu.threads()
@@ -157,16 +164,19 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         console.wait_for("vtrace-guest done", TRAFFIC_TIMEOUT_S)
         status = qemu.wait(TRAFFIC_TIMEOUT_S)
         if status != 0:
-            raise LabError(f"QEMU exited with status {status}")
+            raise LabError(f"QEMU exited with status {status}{qemu.said()}")
         calibration.mark("end")
     with phases.phase("collect"):
         instance.set("tracing_on", "0")
         host_trace = instance.read_trace()
         (directory / FILES["host_trace"]).write_bytes(host_trace)
+        write_pcap(directory / FILES["tap_pcap"], frames_seen.drain())
         facts.update(
-            guest={"kernel": guest_kernel.strip()},
-            qemu={"version": qemu_version(QEMU), "binary": QEMU, "pid": qemu.pid,
-                  "threads": threads},
+            guest={"kernel": guest_kernel.strip(),
+                   "boot": "pvh" if image.kernel.boot != image.kernel.vmlinuz else "bzimage"},
+            qemu={"version": qemu_version(qemu_binary), "binary": qemu_binary,
+                  "pid": qemu.pid, "threads": threads},
+            missing=missing,
             calibration=calibration_points(host_trace),
             tap={"name": link.name, "fd": tap_fd},
             network={"host_ip": net.host_ip, "guest_ip": net.guest_ip,
@@ -179,28 +189,35 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
     return facts
 
 
-def _image(params: LabParams) -> GuestImage:
+def _image(params: LabParams, say: Callable[[str], None]) -> GuestImage:
     cache = cache_root()
     if params.kernel is not None and params.modules is not None:
-        kernel = user_kernel(params.kernel, params.modules, cache / "user-modules")
+        kernel = user_kernel(params.kernel, params.modules, cache / "user-kernel")
     else:
-        kernel = cached_kernel(cache)
+        kernel = cached_kernel(cache, say)
     return build_image(kernel, cache)
 
 
 def _configure(instance: tracefs.Instance, params: LabParams, group: str, tap_name: str,
-               offsets: dict[str, int]) -> None:
+               offsets: dict[str, int]) -> list[str]:
+    """Clock, buffer and events of the instance; returns the events this host lacks
+    (tracepoints its kernel has not, uprobes on functions its QEMU does not export)."""
     instance.set("trace_clock", "x86-tsc")
     instance.set("buffer_size_kb", "8192")
     instance.set("options/event-fork", "1")
+    missing = []
     for point in probes.tracepoints(params.scenario):
-        if not point.needs_tap_fd:
-            instance.enable(point.event, point.filter_for(tap=tap_name, own_pid=os.getpid()))
+        if not point.needs_tap_fd and not instance.enable(
+                point.event, point.filter_for(tap=tap_name, own_pid=os.getpid())):
+            missing.append(point.event)
     for probe in probes.uprobes(params.scenario):
-        if probe.symbol in offsets:
-            instance.enable(f"{group}/{probe.symbol}", probe.event_filter)
-            if probe.returns:
-                instance.enable(f"{group}/{probe.symbol}__return", probe.event_filter)
+        if probe.symbol not in offsets:
+            missing.append(f"uprobe {probe.symbol}")
+            continue
+        instance.enable(f"{group}/{probe.symbol}", probe.event_filter)
+        if probe.returns:
+            instance.enable(f"{group}/{probe.symbol}__return", probe.event_filter)
+    return missing
 
 
 def _traffic(params: LabParams, console: Console, instance: tracefs.Instance,

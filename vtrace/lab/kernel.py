@@ -8,24 +8,29 @@ the guest loads are kept under the cache.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import lzma
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vtrace.lab.elf import has_pvh_entry
 from vtrace.lab.errors import LabError
 
-__all__ = ["MODULES", "KernelFiles", "bzimage_version", "cached_kernel", "kernel_package",
-           "user_kernel"]
+__all__ = ["MODULES", "KernelFiles", "boot_image", "bzimage_version", "cached_kernel",
+           "current_package", "kernel_package", "user_kernel"]
 
 #: The modules the guest inserts, in dependency order (each one's ``depends=`` comes first).
 MODULES = ("failover", "net_failover", "virtio_ring", "virtio", "virtio_pci_legacy_dev",
            "virtio_pci_modern_dev", "virtio_pci", "virtio_net")
 _META_PACKAGE = "linux-image-amd64"
+_APT_LISTS = Path("/var/lib/apt/lists")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,39 @@ class KernelFiles:
     version: str  # the release the kernel reports (``uname -r``)
     vmlinuz: Path
     modules: tuple[Path, ...]  # in ``MODULES`` order
+    boot: Path  # what QEMU's -kernel gets: the unpacked PVH kernel where there is one
+
+
+def boot_image(vmlinuz: Path, unpacked: Path) -> Path:
+    """The kernel QEMU should boot: ``unpacked`` (the ELF inside ``vmlinuz``, kept there) when
+    it has a PVH entry, else ``vmlinuz`` itself. Under TCG, booting the PVH entry skips the
+    real-mode set-up and the decompressor: seconds of every boot."""
+    if unpacked.is_file():
+        return unpacked
+    packed = vmlinuz.read_bytes()
+    for magic, opener in ((b"\xfd7zXZ\x00", _unxz), (b"\x1f\x8b\x08\x00", _gunzip)):
+        start = packed.find(magic)
+        if start < 0:
+            continue
+        try:
+            elf = opener(packed[start:])
+        except (lzma.LZMAError, zlib.error, EOFError):
+            continue
+        temporary = unpacked.with_name(f".{unpacked.name}.tmp")
+        temporary.write_bytes(elf)
+        if has_pvh_entry(temporary):
+            temporary.replace(unpacked)
+            return unpacked
+        temporary.unlink()
+    return vmlinuz
+
+
+def _unxz(data: bytes) -> bytes:
+    return lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(data)
+
+
+def _gunzip(data: bytes) -> bytes:
+    return zlib.decompressobj(wbits=31).decompress(data)
 
 
 def bzimage_version(vmlinuz: Path) -> str:
@@ -61,18 +99,46 @@ def kernel_package() -> str | None:
 
 def user_kernel(vmlinuz: Path, modules: Path, unpack_to: Path) -> KernelFiles:
     """A kernel and a directory of its modules given on the command line (compressed modules
-    are unpacked into ``unpack_to``)."""
+    and the unpacked kernel go to ``unpack_to``)."""
     if not vmlinuz.is_file():
         raise LabError(f"--kernel {vmlinuz}: no such file")
     if not modules.is_dir():
         raise LabError(f"--modules {modules}: no such directory")
+    version = bzimage_version(vmlinuz)
     unpack_to.mkdir(parents=True, exist_ok=True)
-    return KernelFiles(bzimage_version(vmlinuz), vmlinuz, _find_modules(modules, unpack_to))
+    digest = hashlib.sha256(vmlinuz.read_bytes()).hexdigest()[:12]
+    return KernelFiles(version, vmlinuz, _find_modules(modules, unpack_to),
+                       boot_image(vmlinuz, unpack_to / f"vmlinux-{version}-{digest}"))
 
 
-def cached_kernel(cache: Path) -> KernelFiles:
-    """The current Debian kernel under ``cache``, downloaded and unpacked on first use."""
+def _apt_stamp() -> str:
+    """Changes whenever ``apt-get update`` rewrites the package lists."""
+    try:
+        return str(_APT_LISTS.stat().st_mtime_ns)
+    except OSError:
+        return ""
+
+
+def current_package(cache: Path) -> str | None:
+    """``kernel_package()``, remembered in the cache until apt's lists change (asking apt
+    costs about a second, most of a warm run's preparation)."""
+    remembered = cache / "kernel" / "current"
+    stamp = _apt_stamp()
+    with contextlib.suppress(OSError, ValueError):
+        seen, known = remembered.read_text().split()
+        if stamp and seen == stamp:
+            return known
     package = kernel_package()
+    if package is not None and stamp:
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        remembered.write_text(f"{stamp} {package}\n")
+    return package
+
+
+def cached_kernel(cache: Path, say: Callable[[str], None]) -> KernelFiles:
+    """The current Debian kernel under ``cache``, downloaded and unpacked on first use
+    (``say`` hears of the download before it starts)."""
+    package = current_package(cache)
     if package is None:
         kept = sorted(cache.glob("kernel/*/vmlinuz"))
         if not kept:
@@ -81,6 +147,7 @@ def cached_kernel(cache: Path) -> KernelFiles:
         return _kept(kept[-1].parent)
     target = cache / "kernel" / package.removeprefix("linux-image-")
     if not (target / "vmlinuz").is_file():
+        say(f"downloading {package} (once: it is kept in {cache})")
         _download(package, target)
     return _kept(target)
 
@@ -88,7 +155,8 @@ def cached_kernel(cache: Path) -> KernelFiles:
 def _kept(directory: Path) -> KernelFiles:
     vmlinuz = directory / "vmlinuz"
     return KernelFiles(bzimage_version(vmlinuz), vmlinuz,
-                       tuple(directory / f"{name}.ko" for name in MODULES))
+                       tuple(directory / f"{name}.ko" for name in MODULES),
+                       boot_image(vmlinuz, directory / "vmlinux"))
 
 
 def _download(package: str, target: Path) -> None:

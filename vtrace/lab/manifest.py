@@ -19,7 +19,8 @@ __all__ = ["FILES", "FORMAT", "calibration_points", "qemu_version", "write_manif
 FORMAT = "vtrace-lab/1"
 #: Manifest key -> file name in the directory.
 FILES = {"guest_trace": "guest-trace.txt", "host_trace": "host-trace.txt",
-         "qemu_log": "qemu.log", "console": "console.txt", "cmdline": "qemu-cmdline.txt"}
+         "qemu_log": "qemu.log", "console": "console.txt", "cmdline": "qemu-cmdline.txt",
+         "tap_pcap": "tap.pcap"}
 CALIBRATION_MARK = "vtrace-calib"
 _CALIBRATION = re.compile(rb" (\d+): tracing_mark_write: " + CALIBRATION_MARK.encode()
                           + rb" \S+ realtime_ns=(\d+)")
@@ -47,7 +48,7 @@ def write_manifest(directory: Path, params: LabParams, accel: str, facts: dict[s
                    "backend": params.backend.value, "accel": accel},
         "guest": facts["guest"],
         "qemu": facts["qemu"],
-        "host": {"kernel": os.uname().release},
+        "host": {"kernel": os.uname().release, "missing_events": facts["missing"]},
         "clock": "x86-tsc",
         "calibration": facts["calibration"],
         "tap": facts["tap"],

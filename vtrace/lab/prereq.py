@@ -17,7 +17,7 @@ from vtrace.lab.elf import is_static
 from vtrace.lab.image import BUSYBOX
 from vtrace.lab.params import Accel, Backend, LabParams
 
-__all__ = ["HostView", "check_host", "check_tracefs", "real_host", "resolve_accel"]
+__all__ = ["HostView", "check_host", "check_tracefs", "kvm_usable", "resolve_accel"]
 
 _CAP_NET_ADMIN, _CAP_SYS_ADMIN = 12, 21
 _LIBC_A = ("/usr/lib/x86_64-linux-gnu/libc.a", "/usr/lib/libc.a")
@@ -41,10 +41,6 @@ class HostView:
     static: Callable[[str], bool] = field(default=lambda path: is_static(Path(path)))
     #: Whether the guest kernel can be had: cached, or named by apt (``kernel.kernel_package``).
     kernel_available: Callable[[], bool] = lambda: True
-
-
-def real_host(kernel_available: Callable[[], bool]) -> HostView:
-    return HostView(kernel_available=kernel_available)
 
 
 def _capabilities(host: HostView) -> int:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +24,9 @@ from vtrace.lab.errors import LabError
 from vtrace.lab.params import GUEST_MAC, Accel, Backend, LabParams
 
 __all__ = ["QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu", "kernel_command_line",
-           "qemu_command"]
+           "qemu_command", "qemu_path"]
 
-QEMU = "/usr/bin/qemu-system-x86_64"
+QEMU = "qemu-system-x86_64"
 #: QEMU's own trace events, for its ``-trace events=FILE``.
 TRACE_EVENTS = ("virtio_set_status", "virtio_queue_notify", "virtio_pci_notify_write",
                 "virtio_pci_notify_write_pio", "virtqueue_alloc_element", "virtqueue_pop",
@@ -31,6 +34,7 @@ TRACE_EVENTS = ("virtio_set_status", "virtio_queue_notify", "virtio_pci_notify_w
                 "virtio_pci_notify")
 TIMEOUT_S = 300
 _STOP_GRACE_S = 5.0
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ")  # what -msg timestamp=on puts first
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,14 @@ class GuestNet:
     guest_port: int
 
 
+def qemu_path() -> str:
+    """The QEMU binary on PATH, symbolic links followed (uprobes name the file itself)."""
+    found = shutil.which(QEMU)
+    if found is None:
+        raise LabError(f"no {QEMU}: apt-get install qemu-system-x86")
+    return os.path.realpath(found)
+
+
 def kernel_command_line(params: LabParams, net: GuestNet) -> str:
     """The guest kernel's command line; the ``vtrace_*`` words are read by the guest's /init."""
     words = {
@@ -65,7 +77,7 @@ def kernel_command_line(params: LabParams, net: GuestNet) -> str:
                      *(f"{key}={value}" for key, value in words.items())])
 
 
-def qemu_command(params: LabParams, accel: Accel, vmlinuz: Path, initramfs: Path,
+def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
                  files: Files, net: GuestNet, qemu: str = QEMU) -> list[str]:
     """QEMU's argv for one run; ``accel`` is resolved (KVM or TCG, never AUTO)."""
     if accel is Accel.AUTO:
@@ -80,7 +92,7 @@ def qemu_command(params: LabParams, accel: Accel, vmlinuz: Path, initramfs: Path
     return [
         qemu, "-name", "vtrace,debug-threads=on", *machine,
         "-m", "256", "-smp", "1", "-display", "none", "-monitor", "none", "-no-reboot",
-        "-kernel", str(vmlinuz), "-initrd", str(initramfs),
+        "-kernel", str(kernel), "-initrd", str(initramfs),
         "-append", kernel_command_line(params, net),
         "-serial", f"file:{files.console}", "-serial", f"file:{files.guest_trace}",
         "-netdev", f"tap,id=n0,ifname={net.tap},script=no,downscript=no,vhost={vhost}",
@@ -95,6 +107,7 @@ class Qemu:
     def __init__(self, argv: list[str], stderr: Path) -> None:
         self.argv = argv
         self.binary = os.path.realpath(argv[0])
+        self.stderr = stderr
         with stderr.open("wb") as errors:
             self._gate = subprocess.Popen(
                 ["/bin/sh", "-c", 'read -r _ && exec "$@"', "vtrace-gate", "timeout",
@@ -112,17 +125,35 @@ class Qemu:
 
     def find(self, deadline_s: float = 10.0) -> int:
         """QEMU's pid: the child of ``timeout`` once it runs QEMU's binary."""
+        def look() -> int | None:
+            return next((child for child in _children(self.gate_pid)
+                         if _is_qemu(child, self.binary)), None)
+
+        self.pid = self._until(look, deadline_s, "QEMU's process")
+        return self.pid
+
+    def _until(self, look: Callable[[], int | None], deadline_s: float, what: str) -> int:
+        """``look()`` again and again until it finds something, QEMU exits, or time is up."""
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
-            for child in _children(self.gate_pid):
-                with contextlib.suppress(OSError):
-                    if os.readlink(f"/proc/{child}/exe") == self.binary:
-                        self.pid = child
-                        return child
+            found = look()
+            if found is not None:
+                return found
             if self._gate.poll() is not None:
-                raise LabError(f"QEMU exited at once (status {self._gate.returncode})")
+                raise LabError(f"QEMU exited (status {self._gate.returncode}) before "
+                               f"{what} was there{self.said()}")
             time.sleep(0.01)
-        raise LabError(f"QEMU did not start within {deadline_s:g} s")
+        raise LabError(f"no {what} after {deadline_s:g} s")
+
+    def said(self) -> str:
+        """QEMU's last lines on stderr (up to three, their time stamps dropped), as
+        ``: LINE; LINE``, or nothing."""
+        try:
+            lines = self.stderr.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        kept = [_STAMP.sub("", line).strip() for line in lines[-3:] if line.strip()]
+        return f": {'; '.join(kept)}" if kept else ""
 
     def poll(self) -> int | None:
         return self._gate.poll()
@@ -146,17 +177,15 @@ class Qemu:
 
     def tap_fd(self, deadline_s: float = 10.0) -> int:
         """QEMU's descriptor of the tap: the one open on /dev/net/tun."""
-        end = time.monotonic() + deadline_s
-        while self.pid is not None and time.monotonic() < end:
+        def look() -> int | None:
             with contextlib.suppress(OSError):
                 for fd in Path(f"/proc/{self.pid}/fd").iterdir():
                     with contextlib.suppress(OSError):
                         if os.readlink(fd) == "/dev/net/tun":
                             return int(fd.name)
-            if self._gate.poll() is not None:
-                break
-            time.sleep(0.01)
-        raise LabError("QEMU opened no /dev/net/tun (is the tap there?)")
+            return None
+
+        return self._until(look, deadline_s, "QEMU's descriptor of the tap")
 
     def stop(self) -> None:
         """Stop QEMU, then its gate, by their pids; wait for both. Safe to call twice."""

@@ -1,11 +1,17 @@
-"""tracefs for the lab: the mount, a trace instance of our own, and uprobes of our own.
+"""tracefs for the lab: a mount of its own, a trace instance of its own, uprobes of its own.
 
-Every piece is a context manager that undoes exactly what it did: the mount
-is removed only when this run made it; the instance is switched off, its
-events disabled and its pid filter cleared before it is removed; uprobes are
-removed by their own names (``-:GROUP/NAME``), after the instance that
-enabled them is gone, because an enabled probe cannot be removed. The
-global trace buffer is never switched on.
+tracefs is mounted for the run at a directory of its own, whatever else is
+mounted at /sys/kernel/tracing: a shared mount point can be unmounted by
+another program in the middle of a run, and the instance would be out of
+reach of its clean-up. All mounts show the same tracefs, so instances and
+uprobes are global; ours carry the run's pid in their names.
+
+Every piece is a context manager that undoes exactly what it did: the
+instance is switched off, its events disabled and its pid filter cleared
+before it is removed; uprobes are removed by their own names
+(``-:GROUP/NAME``), after the instance that enabled them is gone, because
+an enabled probe cannot be removed; the mount is removed last. The global
+trace buffer is never switched on.
 """
 
 from __future__ import annotations
@@ -13,14 +19,13 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from vtrace.lab.errors import LabError
 
-__all__ = ["TRACEFS", "Instance", "instance", "is_mounted", "mounted", "uprobes"]
-
-TRACEFS = Path("/sys/kernel/tracing")
+__all__ = ["Instance", "instance", "private_mount", "uprobes"]
 
 
 def _write(path: Path, text: str, *, flags: int = os.O_TRUNC) -> None:
@@ -34,25 +39,25 @@ def _write(path: Path, text: str, *, flags: int = os.O_TRUNC) -> None:
         os.close(descriptor)
 
 
-def is_mounted(root: Path = TRACEFS) -> bool:
-    with open("/proc/self/mounts", encoding="utf-8") as mounts:
-        return any(line.split()[1:3] == [str(root), "tracefs"] for line in mounts)
-
-
 @contextlib.contextmanager
-def mounted(root: Path = TRACEFS) -> Iterator[bool]:
-    """tracefs at ``root``; yields True when this run mounted it (and will unmount it)."""
-    if is_mounted(root):
-        yield False
-        return
-    done = subprocess.run(["mount", "-t", "tracefs", "nodev", str(root)], capture_output=True,
-                          text=True, check=False)
-    if done.returncode != 0:
-        raise LabError(f"mount -t tracefs nodev {root} failed: {done.stderr.strip()}")
+def private_mount() -> Iterator[Path]:
+    """tracefs mounted at a new directory; yields that directory, unmounted and removed on
+    exit."""
+    point = Path(tempfile.mkdtemp(prefix=f"vtrace-tracefs-{os.getpid()}-"))
     try:
-        yield True
+        done = subprocess.run(["mount", "-t", "tracefs", "nodev", str(point)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise LabError(f"mount -t tracefs nodev {point} failed: {done.stderr.strip()}")
+        try:
+            yield point
+        finally:
+            if subprocess.run(["umount", str(point)], capture_output=True,
+                              check=False).returncode != 0:
+                subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)
     finally:
-        subprocess.run(["umount", str(root)], capture_output=True, check=False)
+        with contextlib.suppress(OSError):
+            point.rmdir()
 
 
 class Instance:
@@ -66,18 +71,17 @@ class Instance:
     def set(self, relative: str, value: str) -> None:
         _write(self.path / relative, value + "\n")
 
-    def enable(self, event: str, event_filter: str | None = None) -> None:
-        """Switch ``GROUP/NAME`` on in this instance, with a filter when given."""
+    def enable(self, event: str, event_filter: str | None = None) -> bool:
+        """Switch ``GROUP/NAME`` on in this instance, with a filter when given; False when
+        this host's kernel has no such event."""
         folder = self.path / "events" / event
         if not folder.is_dir():
-            raise LabError(f"no trace event {event} on this host")
+            return False
         if event_filter:
             _write(folder / "filter", event_filter + "\n")
         _write(folder / "enable", "1\n")
         self.enabled.append(event)
-
-    def filter(self, event: str, event_filter: str) -> None:
-        _write(self.path / "events" / event / "filter", event_filter + "\n")
+        return True
 
     def add_pid(self, pid: int) -> None:
         """Add ``pid`` to the event pid filter (no O_TRUNC: a truncating open replaces it)."""

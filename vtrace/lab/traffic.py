@@ -43,9 +43,10 @@ def seq_of(data: bytes) -> int | None:
 class Console:
     """The guest's console file, read as it grows."""
 
-    def __init__(self, path: Path, running: Running) -> None:
+    def __init__(self, path: Path, running: Running, said: Callable[[], str]) -> None:
         self.path = path
         self.running = running
+        self.said = said  # QEMU's last words, for the message when it is gone
         self.lines: list[str] = []
         self._offset = 0
         self._partial = b""
@@ -80,7 +81,7 @@ class Console:
             if not self.running():
                 self._read_more()
                 raise LabError(f"QEMU exited before the guest printed {text!r} "
-                               f"(last console line: {self.last_line()!r})")
+                               f"(last console line: {self.last_line()!r}){self.said()}")
             if time.monotonic() > end:
                 raise LabError(f"the guest did not print {text!r} within {timeout_s:g} s "
                                f"(last console line: {self.last_line()!r})")
@@ -90,7 +91,8 @@ class Console:
         """Raise if the guest reported a failure or QEMU is gone."""
         self._read_more()
         if not self.running():
-            raise LabError(f"QEMU exited early (last console line: {self.last_line()!r})")
+            raise LabError(f"QEMU exited early (last console line: {self.last_line()!r})"
+                           f"{self.said()}")
 
     def last_line(self) -> str:
         return next((line for line in reversed(self.lines) if line.strip()), "")
