@@ -1,4 +1,5 @@
-"""The live view: what the screen shows mid-run, with rich's output captured."""
+"""The live view: what the screen shows mid-run at 80x24, 100x30 and 160x48, with rich's
+output captured."""
 
 from __future__ import annotations
 
@@ -8,44 +9,103 @@ import re
 import pytest
 from diagram_fixtures import assert_snapshot
 from fake_terminal import Terminal
+from rich.cells import cell_len
 from rich.console import Console
 
+from vtrace.model import Kind
 from vtrace.renderers.live import LiveRenderer, LiveState
 from vtrace.session import replayed
 
+SIZES = [(80, 24), (100, 30), (160, 48)]
 
-def screen_after(events: int, lang: str = "en", width: int = 100) -> str:
-    session = replayed("send", {"frames": 2}, "modern", 1)
-    state = LiveState(session.header, lang, keys_hint=False)
-    for count, event in enumerate(session.events()):
-        state.update(event)
+
+def _state(events: int, lang: str = "en", **given: object) -> LiveState:
+    session = replayed("send", {"frames": 2, **given}, "modern", 1)
+    state = LiveState(session.header, lang)
+    for count, event in enumerate(session.source):
         if count == events:
             break
-    console = Console(width=width, color_system=None, force_terminal=True, record=True,
-                      file=io.StringIO())
+        state.update(event)
+    return state
+
+
+def _screen(state: LiveState, width: int, height: int) -> str:
+    console = Console(width=width, height=height, color_system=None, force_terminal=True,
+                      record=True, file=io.StringIO())
     console.print(state)
     return console.export_text()
 
 
-def test_mid_run_screen_matches_the_snapshot() -> None:
-    assert_snapshot("live-after-40-events.txt", screen_after(40))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("width,height", SIZES)
+def test_mid_run_screen_matches_the_snapshot_and_fits(width: int, height: int,
+                                                      lang: str) -> None:
+    screen = _screen(_state(41, lang), width, height)
+    assert_snapshot(f"live-{width}x{height}-{lang}.txt", screen)
+    lines = screen.splitlines()
+    assert len(lines) <= height
+    assert {cell_len(line) for line in lines} == {width}
 
 
-def test_the_screen_names_the_current_step_its_location_and_the_ring() -> None:
-    screen = screen_after(40)
-    assert "▶ qemu" in screen
-    assert "virtqueue_push  hw/virtio/virtio.c:1461 [QEMU 7.2]" in screen
-    assert "descriptors in use" in screen and "1/256" in screen
-    assert "frames 1/2" in screen
+@pytest.mark.parametrize("width,height", SIZES)
+def test_numbers_and_names_are_never_cut(width: int, height: int) -> None:
+    session = replayed("send", {"frames": 3}, "modern", 1)
+    state = LiveState(session.header, "en")
+    for event in session.source:
+        state.update(event)
+        if event.kind is not Kind.CALL or event.seq % 7:
+            continue
+        screen = _screen(state, width, height)
+        assert len(screen.splitlines()) <= height
+        assert event.function in screen and "…" not in screen
+        for name in state.scenario.live_counters:
+            assert re.search(rf" {state.tally[name]}\b", screen)
+        assert f"frames {state.frames_done()}/3" in screen
+        in_use = 256 - state.ring.values["num_free"]
+        assert f"{in_use}/256" in screen
 
 
-def test_chinese_lines_up_inside_the_frame() -> None:
-    screen = screen_after(40, lang="zh")
-    assert "步骤" in screen
-    from rich.cells import cell_len
+def test_before_the_first_step_the_ring_holds_its_real_values() -> None:
+    screen = _screen(_state(0), 160, 48)
+    assert re.search(r"num_free +256", screen) and re.search(r"notification +1", screen)
+    assert re.search(r"descriptors in use +0/256", screen)
 
-    widths = {cell_len(line) for line in screen.splitlines() if line}
-    assert widths == {100}
+
+def test_the_step_says_its_frame_time_and_thread() -> None:
+    state = _state(41)
+    event = state.current
+    assert event is not None
+    screen = _screen(state, 80, 24)
+    assert f"Step {state.steps} · frame #{event.frame} · {event.t_ns / 1000:.3f} µs · " \
+           f"{event.thread}" in screen
+
+
+def test_a_frame_counts_as_done_only_after_its_last_step() -> None:
+    events = list(replayed("send", {"frames": 2}, "modern", 1).source)
+    reclaimed = [index for index, event in enumerate(events)
+                 if event.step == "virtqueue_get_buf"]
+    half_way = _state(reclaimed[1])
+    assert half_way.tally.frames == 2 and half_way.frames_done() == 1
+    assert "frames 1/2" in _screen(half_way, 80, 24)
+    assert _state(reclaimed[1] + 1).frames_done() == 2
+
+
+def test_rows_of_an_earlier_frame_carry_their_frame_number() -> None:
+    state = _state(60)
+    assert state.current is not None and state.current.frame == 1
+    screen = _screen(state, 80, 24)
+    lanes = screen.splitlines()[2:8]
+    assert any(re.search(r"_\w+ +#0 ", line) for line in lanes)
+    assert any(re.search(r"_\w+ +#1 ", line) for line in lanes)
+
+
+def test_the_ring_contents_show_at_160_columns() -> None:
+    state = _state(14)  # just after the first descriptor was added
+    screen = _screen(state, 160, 48)
+    assert "[0] addr=0x2000 len=140 flags=0 next=0  #0  available" in screen
+    assert "idx=0 ring[0]=0  not taken yet" in screen
+    assert "UDP src_port=40000 dst_port=9 len=94" in screen
+    assert "Ring contents" not in _screen(state, 80, 24)
 
 
 COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-8]|4[0-8]|9\d)[;m]")

@@ -63,11 +63,3 @@ def test_pacing_waits_between_calls_on_the_environments_clock() -> None:
     assert shown == events
     assert len(slept) == calls - 1 and all(abs(s - 0.1) < 1e-9 for s in slept)
 
-
-def test_stepping_holds_each_call_until_a_key_and_q_ends_it() -> None:
-    from vtrace.session import replayed, stepped
-
-    events = list(replayed("send", {"frames": 1}, "modern", 1).events())
-    keys = iter(["x", " ", "\n", "q"])
-    shown = list(stepped(events, lambda: next(keys)))
-    assert [event.kind.value for event in shown].count("call") == 3

@@ -23,7 +23,6 @@ __all__ = [
     "from_file",
     "paced",
     "replayed",
-    "stepped",
 ]
 
 
@@ -69,14 +68,3 @@ def paced(events: Iterable[Event], steps_per_second: float,
             due = max(due, now) + interval
         yield event
 
-
-def stepped(events: Iterable[Event], read_key: Callable[[], str]) -> Iterator[Event]:
-    """Hold each call event after the first until Enter or space; ``q`` ends the stream."""
-    first = True
-    for event in events:
-        if event.kind is Kind.CALL and not first:
-            while (key := read_key()) not in ("\n", " "):
-                if key in ("q", "Q"):
-                    return
-        first = False
-        yield event

@@ -1,18 +1,22 @@
 """The terminal: is it one, may we colour it, and single keypresses for ``--step``.
 
 Key reading puts the terminal in cbreak mode and always puts it back, on a
-normal end, an error or Ctrl-C.
+normal end, an error or Ctrl-C. After Ctrl-Z and ``fg`` the shell has put the
+terminal back in line mode, so cbreak is set again when the process continues.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any
 
 __all__ = ["colour_allowed", "is_interactive", "keypresses"]
+
+READ_AT_ONCE = 32  # an escape sequence (an arrow, PageDown) arrives in one read
 
 
 def is_interactive(stream: IO[Any], environ: Mapping[str, str] | None = None) -> bool:
@@ -27,15 +31,31 @@ def colour_allowed(stream: IO[Any], environ: Mapping[str, str] | None = None) ->
 
 @contextmanager
 def keypresses(stream: IO[Any] | None = None) -> Iterator[Callable[[], str]]:
-    """Yield a function that waits for one key and returns it (Enter comes back as "\\n")."""
+    """Yield a function that waits for a keypress and returns the text the terminal sent
+    for it (one character, or a whole escape sequence such as ``"\\x1b[6~"``)."""
     source = stream or sys.stdin
     descriptor = source.fileno()
     import termios
     import tty
 
     saved = termios.tcgetattr(descriptor)
+
+    def again(signum: int, frame: Any) -> None:
+        tty.setcbreak(descriptor)
+
+    installed, previous = _on_continue(again)
     try:
         tty.setcbreak(descriptor)
-        yield lambda: os.read(descriptor, 1).decode(errors="replace").replace("\r", "\n")
+        yield lambda: os.read(descriptor, READ_AT_ONCE).decode(errors="replace")
     finally:
         termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+        if installed:
+            signal.signal(signal.SIGCONT, previous if previous is not None else signal.SIG_DFL)
+
+
+def _on_continue(handler: Callable[[int, Any], None]) -> tuple[bool, Any]:
+    """Install ``handler`` for SIGCONT: whether it was installed, and the one it replaces."""
+    try:
+        return True, signal.signal(signal.SIGCONT, handler)
+    except ValueError:  # signals can only be set from the main thread
+        return False, None

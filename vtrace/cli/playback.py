@@ -21,8 +21,10 @@ from vtrace.cli.options import lang_option, stacked
 from vtrace.output import atomic_output, check_writable
 from vtrace.renderers import make_view, views
 from vtrace.renderers.jsonl import tee_jsonl
+from vtrace.renderers.step_views import step_view
 from vtrace.renderers.summary import summary_lines
-from vtrace.session import Session, paced, stepped
+from vtrace.session import Session, paced
+from vtrace.stepping import drive
 
 __all__ = ["CLASSROOM_FRAMES", "CLASSROOM_SPEED", "Playback", "play", "view_options"]
 
@@ -46,6 +48,15 @@ def _speed(ctx: click.Context, param: click.Parameter, value: str) -> float | st
     return speed
 
 
+SHOW_RING = "vtrace.show_ring"
+
+
+def _show_ring(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """Kept in the context for ``Playback.settle``, so every playing command has the option
+    without a parameter of its own."""
+    ctx.meta[SHOW_RING] = value
+
+
 def view_options(speed_help: str) -> Callable[[F], F]:
     """The options that say how to show a stream; ``speed_help`` tells what ``auto`` does."""
     return stacked([
@@ -57,7 +68,12 @@ def view_options(speed_help: str) -> Callable[[F], F]:
         click.option("--speed", callback=_speed, default="auto", metavar="STEPS_PER_S|max",
                      help=speed_help),
         click.option("--step", is_flag=True,
-                     help="Wait for Enter or space before each step; q quits."),
+                     help="Step mode for a presenter: Enter, space, →, ↓ or PageDown shows the "
+                          "next step; ←, ↑ or PageUp the one before; f the next frame; "
+                          "g NUMBER Enter goes to a step; ? shows the keys; q quits."),
+        click.option("--show-ring", is_flag=True, expose_value=False, callback=_show_ring,
+                     help="Plain view: print the ring's contents (descriptors, ring entries, "
+                          "event indices, the frame's headers) after each ring step."),
         lang_option,
     ])
 
@@ -71,11 +87,14 @@ class Playback:
     speed: float | None  # steps per second; None: as fast as possible
     step: bool
     lang: str
+    show_ring: bool = False
 
     @classmethod
     def settle(cls, env: Environment, *, view: str | None, events_path: str | None,
-               speed: float | str | None, step: bool, lang: str, classroom: bool) -> Playback:
-        """Check the options before any work; ``classroom``: may ``auto`` slow the live view."""
+               speed: float | str | None, step: bool, lang: str, classroom: bool,
+               show_ring: bool | None = None) -> Playback:
+        """Check the options before any work; ``classroom``: may ``auto`` slow the live view;
+        ``show_ring`` unsaid: as ``--show-ring`` of the running command."""
         if events_path is not None:
             check_writable(events_path)
         to_stdout = events_path == "-"
@@ -88,13 +107,20 @@ class Playback:
                           "live" if env.interactive(env.stdout) else "plain")
         if speed == "auto":
             speed = CLASSROOM_SPEED if chosen == "live" and classroom else None
-        return cls(chosen, events_path, speed if isinstance(speed, float) else None, step, lang)
+        if show_ring is None:
+            context = click.get_current_context(silent=True)
+            show_ring = bool(context and context.meta.get(SHOW_RING))
+        if show_ring and chosen != "plain":
+            raise click.UsageError("--show-ring is for the plain view (--view plain); the live "
+                                   "view shows the ring when the terminal has room")
+        return cls(chosen, events_path, speed if isinstance(speed, float) else None, step, lang,
+                   show_ring)
 
 
 def play(session: Session, playback: Playback, env: Environment) -> None:
     """Show ``session`` and then its summary (on stderr when events go to stdout)."""
     renderer = make_view(playback.view, lang=playback.lang, colour=env.colour(env.stdout),
-                         step=playback.step)
+                         show_ring=playback.show_ring)
     summary = env.stderr if playback.events_path == "-" else env.stdout
     # What is built before the stream starts (catalog, renderers, the ring) lives as long
     # as the run: moving it out of the collector's reach keeps the full collections a
@@ -102,16 +128,21 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
     gc.freeze()
     try:
         with contextlib.ExitStack() as stack:
-            events = session.events()
+            # Counted as the view takes them in, so a summary after q or Ctrl-C counts
+            # what the screen showed and not an event read ahead.
+            events = session.source
             if playback.events_path is not None:
                 sink = stack.enter_context(atomic_output(playback.events_path,
                                                          keep_on_interrupt=True))
                 events = tee_jsonl(session.header, events, sink)
-            if playback.speed is not None:
-                events = paced(events, playback.speed, env.clock, env.sleep)
             if playback.step:
-                events = stepped(events, stack.enter_context(env.keys(env.stdin)))
-            renderer.render(session.header, events, env.stdout)
+                read_key = stack.enter_context(env.keys(env.stdin))
+                view = stack.enter_context(step_view(renderer, session.header, env.stdout))
+                drive(events, view, read_key, session.tally.add)
+            else:
+                if playback.speed is not None:
+                    events = paced(events, playback.speed, env.clock, env.sleep)
+                renderer.render(session.header, session.tally.watch(events), env.stdout)
     except KeyboardInterrupt:
         _summary(session, playback.lang, True, summary)
         raise

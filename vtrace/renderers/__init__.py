@@ -47,9 +47,10 @@ __all__ = [
 _ = (chrome, html, jsonl, live, mermaid, overview, pcap, plain, sequence, summary)
 
 
-def make_view(name: str, *, lang: str, colour: bool, step: bool = False) -> Renderer:
-    """A terminal view; one that draws in colour is told whether it may."""
+def make_view(name: str, *, lang: str, colour: bool, show_ring: bool = False) -> Renderer:
+    """A terminal view, given the options it takes: whether it may colour, whether it shows
+    the ring's contents."""
     cls = by_name(name)
-    if "colour" in cls.options:
-        return cls(lang=lang, colour=colour, keys_hint=step)  # type: ignore[call-arg]
-    return cls(lang=lang)
+    offered = {"colour": colour, "show_ring": show_ring}
+    return cls(lang=lang, **{option: offered[option] for option in cls.options
+                             if option in offered})

@@ -1,181 +1,252 @@
-"""The live view: swimlanes by layer, the current step, the ring and the counters (rich)."""
+"""The live view: swimlanes by layer, the current step, the ring and the counters (rich).
+
+The screen is laid out anew for the terminal's size at every refresh: the
+richest arrangement that fits is drawn, and a smaller terminal loses whole
+panels (the ring's contents, the lifelines, the ring's shadows, the notes),
+never digits of a number or letters of a function name. At 80x24 the view
+keeps the lanes, five ring values, the step and every counter.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
+from rich.measure import Measurement
 from rich.panel import Panel
-from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 from vtrace.catalog import ERAS
 from vtrace.i18n import era_label, say
-from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer
+from vtrace.model import Event, Header, Kind, Layer
 from vtrace.renderers.base import Renderer, count_param, register
-from vtrace.renderers.describe import decision, lesson, location, note, why
+from vtrace.renderers.describe import decision
+from vtrace.renderers.live_panels import (
+    DEVICE,
+    DRIVER,
+    SHARED,
+    counters,
+    frame_panel,
+    lanes,
+    lanes_width,
+    register_panel,
+    ring_panel,
+    step_panel,
+    step_title,
+)
+from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.view_words import hint, word
 from vtrace.scenarios import of
+from vtrace.stepping import Position, StepView
 from vtrace.tally import Tally
 
-__all__ = ["LiveRenderer", "LiveState"]
+__all__ = ["DEVICE", "DRIVER", "SHARED", "LiveRenderer", "LiveState"]
 
-LAYER_STYLE = {
-    Layer.GUEST_USER: "green",
-    Layer.GUEST_KERNEL: "cyan",
-    Layer.VRING: "magenta",
-    Layer.KVM: "red",
-    Layer.QEMU: "yellow",
-    Layer.HOST_KERNEL: "blue",
-}
-SHARED = ("avail.idx", "used.idx", "avail_event", "used_event", "avail.flags", "used.flags")
-DRIVER = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
-DEVICE = ("last_avail_idx", "inuse", "signalled_used", "notification")
 REFRESH_PER_SECOND = 12.0
+FUNCTION_WIDTH = 31  # the longest function of a send; a longer one widens the lane for good
+CONTENTS_WIDTH = 56  # the ring's contents need this much to read well
+GAP = 2  # columns between panels side by side
+
+
+@dataclass(frozen=True, slots=True)
+class Arrangement:
+    """Which panels a screen shows; ``ring`` is ``full``, ``compact`` or ``none``."""
+
+    lanes: bool
+    actors: bool
+    ring: str
+    contents: bool
+    notes: bool
+
+
+#: From the richest to the barest; the first that fits the terminal is drawn.
+ARRANGEMENTS = (
+    Arrangement(True, True, "full", True, True),
+    Arrangement(True, False, "full", True, True),
+    Arrangement(True, True, "full", False, True),
+    Arrangement(True, False, "full", False, True),
+    Arrangement(True, False, "compact", False, True),
+    Arrangement(True, False, "compact", False, False),
+    Arrangement(True, False, "none", False, False),
+    Arrangement(False, False, "none", False, False),
+)
 
 
 class LiveState:
-    """What the screen shows, updated per event and drawn whenever rich refreshes."""
+    """What the screen shows, updated per event and laid out whenever rich refreshes."""
 
-    def __init__(self, header: Header, lang: str, keys_hint: bool) -> None:
+    def __init__(self, header: Header, lang: str) -> None:
         self.lang = lang
-        self.keys_hint = keys_hint
         self.scenario = scenario = of(header)
         frames = scenario.frames_param
         self.frames = (count_param(header.params, frames) or 0) if frames else 0
-        ring = scenario.ring
-        self.queue_size = (count_param(header.params, ring.size_param) or 0) if ring else 0
+        self.ring = RingContents(header)
+        panel = scenario.ring
+        self.ring_title = panel.title.get(lang, panel.title["en"]) if panel else ""
         era = ERAS.get(str(header.params.get("era", "")))
         self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
         self.tally = Tally(scenario.calls, scenario.notes)
         self.last_in_layer: dict[Layer, Event] = {}
         self.current: Event | None = None
         self.remark = ""
+        self.steps = 0
+        self.ended = False
+        self.position: Position | None = None  # in step mode: where the presenter is
+        self.function_width = FUNCTION_WIDTH
+        self.frame_width = len(f"#{max(self.frames - 1, 0)}")
 
     def update(self, event: Event) -> None:
         self.tally.add(event)
+        self.ring.update(event)
         if event.kind is Kind.CALL:
+            self.steps += 1
             self.current = event
             self.last_in_layer[event.layer] = event
             self.remark = decision(event, self.lang)
+            self.function_width = max(self.function_width, len(event.function))
+            if event.frame is not None:
+                self.frame_width = max(self.frame_width, len(f"#{event.frame}"))
         else:
             self.remark = decision(event, self.lang) or self.remark
 
-    def __rich__(self) -> RenderableType:
-        return Panel(
-            Group(self._lanes_and_ring(), self._step(), self._counters()),
-            title=self.title, title_align="left",
-        )
+    def frames_done(self) -> int:
+        """Frames whose last step has shown: all of them once the stream has ended."""
+        started = self.tally.frames
+        if self.ended:
+            return started
+        counter = self.scenario.frames_done
+        return min(self.tally[counter], started) if counter else max(started - 1, 0)
 
-    def _lanes_and_ring(self) -> Table:
-        grid = Table.grid(expand=True, padding=(0, 2))
-        grid.add_column(ratio=3)
-        if not self.queue_size or self.scenario.ring is None:
-            grid.add_row(self._lanes())
-            return grid
-        grid.add_column(ratio=2, min_width=36)
-        grid.add_row(self._lanes(), self._ring())
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        height = options.height or options.size.height
+        loose = options.update(width=width, height=None)
+        for arrangement in ARRANGEMENTS:
+            if not self._fits_across(arrangement, console, loose, width - 4):
+                continue
+            screen = self._screen(arrangement, width - 4)
+            if len(console.render_lines(screen, loose, pad=False)) <= height:
+                yield screen
+                return
+        yield self._screen(ARRANGEMENTS[-1], width - 4)
+
+    def _fits_across(self, arrangement: Arrangement, console: Console,
+                     options: ConsoleOptions, inner: int) -> bool:
+        if arrangement.ring != "none" and (self.ring.size == 0 or not self.ring.values):
+            return False
+        needed = lanes_width(self.function_width, self.frame_width, arrangement.actors) \
+            if arrangement.lanes else 0
+        if arrangement.ring != "none":
+            needed += GAP + Measurement.get(console, options, self._registers(
+                arrangement.ring == "compact")).maximum
+        if arrangement.contents:
+            needed += GAP + CONTENTS_WIDTH
+        return needed <= inner
+
+    def _registers(self, compact: bool) -> Table:
+        return register_panel(self.ring.values, self.ring.size, self.ring_title, self.lang,
+                              compact)
+
+    def _screen(self, arrangement: Arrangement, inner: int) -> Panel:
+        parts: list[RenderableType] = []
+        top = self._top(arrangement)
+        if top is not None:
+            parts.append(top)
+        if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
+            parts.append(frame)
+        parts.append(step_panel(self.current, step_title(self.steps, self.current, self.lang),
+                                self.remark, self.lang, arrangement.notes))
+        parts.append(self._counters(inner))
+        parts.append(self._hint())
+        return Panel(Group(*parts), title=self.title, title_align="left")
+
+    def _top(self, arrangement: Arrangement) -> Table | None:
+        columns: list[RenderableType] = []
+        if arrangement.lanes:
+            title = say("live.layers" if self.frames else "live.where", self.lang)
+            columns.append(lanes(self.last_in_layer, self.current, title,
+                                 (self.function_width, self.frame_width), arrangement.actors))
+        if arrangement.ring != "none":
+            columns.append(self._registers(arrangement.ring == "compact"))
+        if arrangement.contents:
+            columns.append(ring_panel(self.ring, self.lang))
+        if not columns:
+            return None
+        grid = Table.grid(padding=(0, GAP))
+        for index in range(len(columns)):
+            grid.add_column(ratio=1 if index == len(columns) - 1 and arrangement.contents
+                            else None, no_wrap=index < len(columns) - 1)
+        grid.add_row(*columns)
         return grid
 
-    def _lanes(self) -> Table:
-        title = say("live.layers" if self.frames else "live.where", self.lang)
-        table = Table(title=title, expand=True, show_header=False,
-                      title_justify="left", box=None)
-        table.add_column(no_wrap=True, min_width=14)
-        table.add_column(overflow="ellipsis", no_wrap=True, ratio=1)
-        table.add_column(overflow="ellipsis", no_wrap=True, ratio=2)
-        current = self.current.layer if self.current else None
-        for layer in Layer:
-            event = self.last_in_layer.get(layer)
-            style = LAYER_STYLE[layer]
-            marker = "▶" if layer is current else " "
-            actors = " ".join(a for a, lay in ACTOR_LAYER.items() if lay is layer)
-            name = Text(event.function if event else "", style=f"bold {style}"
-                        if layer is current else style)
-            table.add_row(Text(f"{marker} {layer.value}", style=style), Text(actors, style="dim"),
-                          name)
-        return table
-
-    def _ring(self) -> Table:
-        ring = self.tally.ring
-        assert self.scenario.ring is not None
-        title = self.scenario.ring.title
-        table = Table(title=f"{title.get(self.lang, title['en'])} ({self.queue_size})", box=None,
-                      show_header=False, title_justify="left", expand=True)
-        table.add_column(no_wrap=True)
-        table.add_column(justify="right", no_wrap=True, min_width=9)
-        for heading, names in (("ring.shared", SHARED), ("ring.driver", DRIVER),
-                               ("ring.device", DEVICE)):
-            table.add_row(Text(say(heading, self.lang), style="bold"), "")
-            for name in names:
-                table.add_row(f"  {name}", str(ring.get(name, 0)))
-        in_use = self.queue_size - ring.get("num_free", self.queue_size)
-        table.add_row(say("ring.in_use", self.lang), f"{in_use}/{self.queue_size}")
-        return table
-
-    def _step(self) -> Panel:
-        event = self.current
-        if event is None:
-            return Panel("", title=say("live.step", self.lang), title_align="left")
-        style = LAYER_STYLE[event.layer]
-        lines: list[RenderableType] = [
-            Text.assemble((event.function, f"bold {style}"), "  ",
-                          (location(event, self.lang), "dim")),
-            Text(why(event, self.lang)),
-        ]
-        if self.remark:
-            lines.append(Text(self.remark, style="bold"))
-        particular = note(event, self.lang)
-        if particular:
-            lines.append(Text(particular, style=style))
-        said = lesson(event, self.lang)
-        if said:
-            lines.append(Text(f"{say('live.lesson', self.lang)}: {said}", style="italic"))
-        if self.keys_hint:
-            lines.append(Text(say("live.keys", self.lang), style="dim"))
-        return Panel(Group(*lines), title=say("live.step", self.lang), title_align="left")
-
-    def _counters(self) -> Group:
-        tally = self.tally
+    def _counters(self, inner: int) -> Group:
         labels = {counter.name: counter.label for counter in self.scenario.counters}
-        counts = Text("  ").join(
-            Text.assemble((labels[name].get(self.lang, labels[name]["en"]), "dim"), " ",
-                          str(tally[name]))
-            for name in self.scenario.live_counters
-        )
-        if not self.frames:
-            return Group(counts)
-        progress = Table.grid(expand=True, padding=(0, 1))
-        progress.add_column(no_wrap=True)
-        progress.add_column(ratio=1)
-        progress.add_row(f"{say('live.frames', self.lang)} {tally.frames}/{self.frames}",
-                         ProgressBar(total=max(self.frames, 1), completed=tally.frames))
-        return Group(counts, progress)
+        items = [(labels[name].get(self.lang, labels[name]["en"]), self.tally[name])
+                 for name in self.scenario.live_counters]
+        frames = (self.frames_done(), self.frames) if self.frames else None
+        return counters(items, inner, frames, self.lang)
+
+    def _hint(self) -> Text:
+        at = self.position
+        if at is None:
+            return Text(word("hint.run", self.lang), style="dim")
+        return Text(hint(at, self.lang), style="dim" if at.typed is None and not at.legend
+                    else "bold")
 
 
 @register
 class LiveRenderer(Renderer):
     name = "live"
     view = True
-    options = ("colour", "keys_hint")
+    options = ("colour",)
     description = "a live terminal view: layers, the current step, the ring, counters"
 
     def __init__(self, *, lang: str = "en", console: Console | None = None,
-                 colour: bool = True, keys_hint: bool = False) -> None:
+                 colour: bool = True) -> None:
         self.lang = lang
         self.console = console
         self.colour = colour
-        self.keys_hint = keys_hint
+
+    def _console(self, out: IO[Any]) -> Console:
+        return self.console or Console(file=out, no_color=not self.colour, highlight=False)
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        console = self.console or Console(file=out, no_color=not self.colour, highlight=False)
-        state = LiveState(header, self.lang, self.keys_hint)
-        with Live(state, console=console, refresh_per_second=REFRESH_PER_SECOND,
+        state = LiveState(header, self.lang)
+        with Live(state, console=self._console(out), refresh_per_second=REFRESH_PER_SECOND,
                   auto_refresh=self.console is None, transient=False) as live:
             for event in events:
                 state.update(event)
-                if self.keys_hint:
-                    live.refresh()
+            state.ended = True
             live.refresh()
+
+    @contextmanager
+    def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
+        """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
+        with Live(console=self._console(out), auto_refresh=False, transient=False) as live:
+            yield _LiveSteps(header, self.lang, live)
+
+
+class _LiveSteps:
+    """The live view in step mode: a fresh state to go back, a redraw per step."""
+
+    def __init__(self, header: Header, lang: str, live: Live) -> None:
+        self.header = header
+        self.lang = lang
+        self.live = live
+        self.state = LiveState(header, lang)
+
+    def reset(self) -> None:
+        self.state = LiveState(self.header, self.lang)
+
+    def feed(self, event: Event) -> None:
+        self.state.update(event)
+
+    def show(self, at: Position) -> None:
+        self.state.position = at
+        self.state.ended = at.last
+        self.live.update(self.state, refresh=True)

@@ -25,6 +25,7 @@ __all__ = [
     "ParamError",
     "RingPanel",
     "Scenario",
+    "split_ring_at_start",
 ]
 
 Amount = Callable[[Mapping[str, Any]], int]  # how much an event's detail moves a counter
@@ -110,12 +111,31 @@ class Counter:
     per_frame: bool = True
 
 
+def split_ring_at_start(size: int) -> dict[str, int]:
+    """A split ring as set-up leaves it: every index 0, all ``size`` descriptors free, the
+    device taking kicks (QEMU's ``notification`` starts true)."""
+    return {"avail.flags": 0, "avail.idx": 0, "used_event": 0, "used.flags": 0, "used.idx": 0,
+            "avail_event": 0, "avail_idx_shadow": 0, "num_added": 0, "num_free": size,
+            "last_used_idx": 0, "last_avail_idx": 0, "inuse": 0, "signalled_used": 0,
+            "notification": 1}
+
+
 @dataclass(frozen=True, slots=True)
 class RingPanel:
-    """What the live view's ring panel shows: its title and the parameter giving its size."""
+    """What the ring views show of a scenario's virtqueue.
+
+    ``size_param`` names the parameter giving the queue size; ``start`` gives the
+    ring's values before the stream's first event, from that size; ``device_writes``
+    says the buffers are for the device to fill (a receive ring); ``frame_param``
+    names the parameter giving the frame length when a replay's buffers hold a
+    virtio_net_hdr and a frame ``vtrace.frames.build_frame`` makes.
+    """
 
     title: Text
     size_param: str
+    start: Callable[[int], Mapping[str, int]] = split_ring_at_start
+    device_writes: bool = False
+    frame_param: str | None = None
 
 
 class Scenario:
@@ -137,6 +157,7 @@ class Scenario:
     notes: ClassVar[Mapping[str, tuple[str, Amount]]] = {}
     ring: ClassVar[RingPanel | None] = None
     frames_param: ClassVar[str | None] = None  # the parameter that counts frames, if any
+    frames_done: ClassVar[str | None] = None  # the counter of frames whose last step has run
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({},)
 
     def defaults(self) -> dict[str, Any]:

@@ -94,8 +94,10 @@ class SendScenario(Scenario):
         "virtqueue_kick_prepare": ("kicks_deferred",
                                    lambda detail: detail.get("why") == "xmit_more"),
     }
-    ring = RingPanel({"en": "TX virtqueue", "zh": "TX 虚拟队列"}, "queue_size")
+    ring = RingPanel({"en": "TX virtqueue", "zh": "TX 虚拟队列"}, "queue_size",
+                     frame_param="size")
     frames_param = "frames"
+    frames_done = "completed"  # a frame's last step is the guest taking its buffer back
     examples = (
         {"frames": 3},
         {"frames": 3, "ioeventfd": False},

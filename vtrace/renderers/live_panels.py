@@ -1,0 +1,182 @@
+"""The pieces of the live view, each built for a given width from what the view holds.
+
+``live`` picks which of them fit the terminal; this module only draws them.
+Numbers are never cut: a column that holds one is as wide as its widest value,
+and counters flow onto the next line whole, label and number together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.cells import cell_len
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from vtrace.i18n import say
+from vtrace.model import ACTOR_LAYER, Event, Layer
+from vtrace.renderers.describe import lesson, location, note, why
+from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.ring_view import frame_lines, ring_lines
+from vtrace.renderers.view_words import word
+
+__all__ = [
+    "COMPACT",
+    "DEVICE",
+    "DRIVER",
+    "LAYER_STYLE",
+    "SHARED",
+    "counters",
+    "frame_panel",
+    "lanes",
+    "lanes_width",
+    "register_panel",
+    "ring_panel",
+    "step_panel",
+    "step_title",
+]
+
+LAYER_STYLE = {
+    Layer.GUEST_USER: "green",
+    Layer.GUEST_KERNEL: "cyan",
+    Layer.VRING: "magenta",
+    Layer.KVM: "red",
+    Layer.QEMU: "yellow",
+    Layer.HOST_KERNEL: "blue",
+}
+SHARED = ("avail.idx", "used.idx", "avail_event", "used_event", "avail.flags", "used.flags")
+DRIVER = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
+DEVICE = ("last_avail_idx", "inuse", "signalled_used", "notification")
+#: The ring values a narrow screen keeps: both indices, both event indices, the free count.
+COMPACT = ("avail.idx", "used.idx", "avail_event", "used_event", "num_free")
+LAYER_WIDTH = max(len(layer.value) for layer in Layer) + 2  # the marker, a space, the name
+ACTORS = {layer: " ".join(a for a, lay in ACTOR_LAYER.items() if lay is layer) for layer in Layer}
+ACTORS_WIDTH = max(len(actors) for actors in ACTORS.values())
+
+
+def lanes_width(function_width: int, frame_width: int, actors: bool) -> int:
+    return LAYER_WIDTH + 1 + function_width + 1 + frame_width + (ACTORS_WIDTH + 1 if actors
+                                                                   else 0)
+
+
+def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
+          widths: tuple[int, int], actors: bool) -> Table:
+    """One row per layer: the last function that ran there and its frame; rows of another
+    frame than the current step's are dimmed, so two frames never read as one."""
+    function_width, frame_width = widths
+    table = Table(title=title, show_header=False, title_justify="left", box=None,
+                  padding=(0, 1, 0, 0), collapse_padding=True)
+    table.add_column(no_wrap=True, width=LAYER_WIDTH)
+    if actors:
+        table.add_column(no_wrap=True, width=ACTORS_WIDTH)
+    table.add_column(no_wrap=True, width=function_width)
+    table.add_column(no_wrap=True, width=frame_width, justify="right")
+    for layer in Layer:
+        event = last.get(layer)
+        style = LAYER_STYLE[layer]
+        here = current is not None and layer is current.layer
+        other_frame = event is not None and current is not None and event.frame != current.frame
+        name_style = f"bold {style}" if here else "dim" if other_frame else style
+        frame = "" if event is None or event.frame is None else f"#{event.frame}"
+        cells: list[RenderableType] = [Text(f"{'▶' if here else ' '} {layer.value}", style=style)]
+        if actors:
+            cells.append(Text(ACTORS[layer], style="dim"))
+        cells += [Text(event.function if event else "", style=name_style),
+                  Text(frame, style="dim" if other_frame else "")]
+        table.add_row(*cells)
+    return table
+
+
+def register_panel(values: Mapping[str, int], size: int, title: str, lang: str,
+                   compact: bool) -> Table:
+    """The ring's indices and both sides' shadows (``compact``: only the five that tell the
+    story), then the descriptors in use."""
+    table = Table(title=f"{title} ({size})", box=None, show_header=False,
+                  title_justify="left", padding=(0, 0, 0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    groups: Sequence[tuple[str | None, Sequence[str]]] = (
+        ((None, COMPACT),) if compact else
+        (("ring.shared", SHARED), ("ring.driver", DRIVER), ("ring.device", DEVICE)))
+    for heading, names in groups:
+        if heading is not None:
+            table.add_row(Text(say(heading, lang), style="bold"), "")
+        for name in names:
+            table.add_row(f"{'' if compact else '  '}{name}", str(values.get(name, 0)))
+    in_use = size - values.get("num_free", size)
+    label = word("in_use", lang) if compact else say("ring.in_use", lang)
+    table.add_row(label, f"{in_use}/{size}")
+    return table
+
+
+def ring_panel(contents: RingContents, lang: str) -> Group:
+    """The descriptor table entries in use and the rings' newest entries."""
+    lines = ring_lines(contents, lang, descriptors=6)
+    return Group(Text(word("ring.contents", lang), style="bold"),
+                 *(Text(line) for line in lines))
+
+
+def frame_panel(contents: RingContents, lang: str) -> Group | None:
+    lines = frame_lines(contents, lang)
+    if not lines:
+        return None
+    return Group(*(Text(line, style="bold" if index == 0 else "") for index, line
+                   in enumerate(lines)))
+
+
+def step_title(number: int, event: Event | None, lang: str) -> str:
+    """``Step 41 · frame #0 · 12.345 µs · qemu-main``: which step, of which frame, when,
+    on which thread."""
+    if event is None:
+        return say("live.step", lang)
+    frame = word("no_frame", lang) if event.frame is None else word("frame", lang,
+                                                                        frame=event.frame)
+    return (f"{say('live.step', lang)} {number} · {frame} · {event.t_ns / 1000:.3f} µs · "
+            f"{event.thread}")
+
+
+def step_panel(event: Event | None, title: str, remark: str, lang: str, full: bool) -> Panel:
+    """What the current step does; ``full`` adds the version's and the lesson's notes."""
+    if event is None:
+        return Panel("", title=title, title_align="left")
+    style = LAYER_STYLE[event.layer]
+    lines: list[RenderableType] = [
+        Text.assemble((event.function, f"bold {style}"), "  ",
+                      (location(event, lang), "dim")),
+        Text(why(event, lang)),
+    ]
+    if remark:
+        lines.append(Text(remark, style="bold"))
+    if full:
+        if particular := note(event, lang):
+            lines.append(Text(particular, style=style))
+        if said := lesson(event, lang):
+            lines.append(Text(f"{say('live.lesson', lang)}: {said}", style="italic"))
+    return Panel(Group(*lines), title=title, title_align="left")
+
+
+def counters(items: Sequence[tuple[str, int]], width: int,
+             frames: tuple[int, int] | None, lang: str) -> Group:
+    """The counters, flowed whole onto as many lines as they need, and the frames bar
+    (``frames``: how many are done, of how many)."""
+    lines: list[Text] = []
+    line = Text()
+    for label, count in items:
+        item = Text.assemble((label, "dim"), " ", str(count))
+        if line.cell_len and line.cell_len + 2 + item.cell_len > width:
+            lines.append(line)
+            line = Text()
+        line = Text.assemble(line, "  ", item) if line.cell_len else item
+    lines.append(line)
+    if frames is None:
+        return Group(*lines)
+    done, total = frames
+    label = f"{say('live.frames', lang)} {done}/{total}"
+    bar = Table.grid(expand=True, padding=(0, 1))
+    bar.add_column(no_wrap=True, width=cell_len(label))
+    bar.add_column(ratio=1)
+    bar.add_row(label, ProgressBar(total=max(total, 1), completed=done))
+    return Group(*lines, bar)

@@ -1,0 +1,153 @@
+"""The ring's contents as the event stream tells them: descriptors, ring entries, indices.
+
+The engine never hands its memory to a view; everything here is read off the
+events. A call that carries a descriptor ``head`` adds, takes, uses or frees
+that descriptor (``DESCRIPTOR_ACTIONS``); its ``addr`` and ``len`` fill the
+descriptor table entry, and the order of the calls gives the slots of the
+avail and used rings. The scalar values (indices, shadows, event indices) start
+from the scenario's ``RingPanel.start`` and follow each event's ``ring`` changes.
+A replay's frames are rebuilt with ``build_frame``; a captured stream shows what
+its events say and no bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vtrace.frames import VNET_HDR, FrameError, build_frame
+from vtrace.model import Event, Header, Kind, Source
+from vtrace.renderers.base import count_param
+from vtrace.ring import VRING_DESC_F_WRITE
+from vtrace.scenarios import of
+
+__all__ = ["DESCRIPTOR_ACTIONS", "KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
+
+#: What a call that carries a descriptor ``head`` does to that descriptor, per step.
+DESCRIPTOR_ACTIONS = {"virtqueue_add_split": "add", "virtqueue_add": "add",
+                      "virtqueue_split_pop": "take", "virtqueue_pop": "take",
+                      "virtqueue_push": "use", "virtqueue_get_buf": "free"}
+KEEP_ENTRIES = 8  # ring entries kept per ring, newest last
+
+
+@dataclass(slots=True)
+class Descriptor:
+    """One descriptor table entry in use; ``state`` is ``avail``, ``device`` or ``used``."""
+
+    head: int
+    addr: int | None
+    length: int | None
+    flags: int
+    next: int
+    frame: int | None
+    state: str = "avail"
+
+
+@dataclass(frozen=True, slots=True)
+class RingEntry:
+    """One entry of the avail or used ring: its free-running index, slot and head.
+
+    ``pending``: not yet taken by the other side. ``length`` (used ring only) is
+    what the device wrote, None when the stream does not say.
+    """
+
+    index: int
+    slot: int
+    head: int
+    pending: bool
+    length: int | None = None
+
+
+class RingContents:
+    """The ring of one stream, updated per event."""
+
+    def __init__(self, header: Header) -> None:
+        panel = of(header).ring
+        self.size = (count_param(header.params, panel.size_param) or 0) if panel else 0
+        self.device_writes = bool(panel and panel.device_writes)
+        self.values: dict[str, int] = dict(panel.start(self.size)) if panel and self.size else {}
+        frame_length = count_param(header.params, panel.frame_param) \
+            if panel and panel.frame_param and header.source is Source.REPLAY else None
+        self._frame_bytes: Callable[[int], bytes | None] = (
+            (lambda frame: _rebuilt(frame, frame_length)) if frame_length else lambda _: None)
+        self.descriptors: dict[int, Descriptor] = {}
+        self.avail: list[tuple[int, int]] = []  # (index, head), the newest KEEP_ENTRIES
+        self.used: list[tuple[int, int, int | None]] = []  # (index, head, length)
+        self.avail_written = self.values.get("avail.idx", 0)
+        self.avail_taken = self.values.get("last_avail_idx", 0)
+        self.used_written = self.values.get("used.idx", 0)
+        self.used_taken = self.values.get("last_used_idx", 0)
+        self.frame: int | None = None  # the frame of the newest descriptor event
+        self.frame_length: int | None = None
+
+    def update(self, event: Event) -> None:
+        detail = event.detail
+        ring = detail.get("ring")
+        if ring:
+            self.values.update(ring)
+        head = detail.get("head")
+        if event.kind is not Kind.CALL or type(head) is not int or not self.size:
+            return
+        action = DESCRIPTOR_ACTIONS.get(event.step)
+        if action is None:
+            return
+        self._act(action, head, event, detail)
+        if event.frame is not None:
+            self.frame = event.frame
+            entry = self.descriptors.get(head)
+            self.frame_length = entry.length if entry else self.frame_length
+
+    def _act(self, action: str, head: int, event: Event, detail: Mapping[str, Any]) -> None:
+        if action == "add":
+            self.descriptors[head] = Descriptor(
+                head, _int(detail.get("addr")), _int(detail.get("len")),
+                _int(detail.get("flags")) or (VRING_DESC_F_WRITE if self.device_writes else 0),
+                _int(detail.get("next")) or 0, event.frame)
+            self.avail = [*self.avail, (self.avail_written, head)][-KEEP_ENTRIES:]
+            self.avail_written += 1
+        elif action == "take":
+            self._set_state(head, "device")
+            self.avail_taken += 1
+        elif action == "use":
+            entry = self._set_state(head, "used")
+            written = _int(detail.get("written", detail.get("len")))
+            if written is None and entry is not None and not entry.flags & VRING_DESC_F_WRITE:
+                written = 0  # a buffer the device may only read: it writes nothing
+            self.used = [*self.used, (self.used_written, head, written)][-KEEP_ENTRIES:]
+            self.used_written += 1
+        else:
+            self.descriptors.pop(head, None)
+            self.used_taken += 1
+
+    def _set_state(self, head: int, state: str) -> Descriptor | None:
+        entry = self.descriptors.get(head)
+        if entry is not None:
+            entry.state = state
+        return entry
+
+    def avail_entries(self) -> list[RingEntry]:
+        return [RingEntry(index, index % self.size, head, index >= self.avail_taken)
+                for index, head in self.avail]
+
+    def used_entries(self) -> list[RingEntry]:
+        return [RingEntry(index, index % self.size, head, index >= self.used_taken, length)
+                for index, head, length in self.used]
+
+    def in_use(self) -> list[Descriptor]:
+        return [self.descriptors[head] for head in sorted(self.descriptors)]
+
+    def frame_bytes(self) -> bytes | None:
+        """What the buffer of the newest frame holds (virtio_net_hdr first), when known."""
+        return None if self.frame is None else self._frame_bytes(self.frame)
+
+
+def _rebuilt(frame: int, length: int) -> bytes | None:
+    try:
+        return VNET_HDR + build_frame(frame, length)
+    except FrameError:  # a recording may hold any size
+        return None
+
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None

@@ -1,0 +1,118 @@
+"""The ring's contents as text lines: the descriptor table in use, the avail and used rings,
+the event indices and the newest frame's headers, decoded.
+
+The plain view prints these lines with ``--show-ring``; the live view puts them
+in a panel when the terminal has room. Values are ``name=value`` words, so a
+line that wraps never parts a name from its number.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from vtrace.frames import ETH_HEADER, IPV4_HEADER, UDP_HEADER, VNET_HDR_SIZE
+from vtrace.renderers.ring_state import Descriptor, RingContents, RingEntry
+from vtrace.renderers.view_words import word
+from vtrace.ring import VRING_DESC_F_NEXT, VRING_DESC_F_WRITE
+
+__all__ = ["decode_headers", "frame_lines", "ring_lines"]
+
+INDENT = "  "
+_ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP"}
+_PROTOCOLS = {17: "UDP", 6: "TCP", 1: "ICMP"}
+_GSO = {0: "none", 1: "tcpv4", 3: "udp", 4: "tcpv6"}
+
+
+def ring_lines(contents: RingContents, lang: str = "en", descriptors: int = 8) -> list[str]:
+    """The descriptor table entries in use (at most ``descriptors`` of them), both rings'
+    newest entries and the event indices."""
+    lines = [word("ring.descriptors", lang)]
+    in_use = contents.in_use()
+    lines += [INDENT + _descriptor(entry, lang) for entry in in_use[:descriptors]]
+    if len(in_use) > descriptors:
+        lines.append(INDENT + word("ring.more", lang, count=len(in_use) - descriptors))
+    if not in_use:
+        lines.append(INDENT + word("ring.none", lang))
+    for key, entries in (("ring.avail", contents.avail_entries()),
+                         ("ring.used", contents.used_entries())):
+        lines.append(word(key, lang))
+        lines += [INDENT + _entry(entry, lang, key == "ring.used") for entry in entries]
+        if not entries:
+            lines.append(INDENT + word("ring.none", lang))
+    values = contents.values
+    indices = "  ".join(f"{name}={values[name]}" for name in ("used_event", "avail_event")
+                        if name in values)
+    lines.append(f"{word('ring.event_idx', lang)}  {indices}")
+    return lines
+
+
+def _descriptor(entry: Descriptor, lang: str) -> str:
+    addr = "?" if entry.addr is None else f"{entry.addr:#x}"
+    length = "?" if entry.length is None else str(entry.length)
+    frame = "" if entry.frame is None else f"  #{entry.frame}"
+    return (f"[{entry.head}] addr={addr} len={length} flags={_flags(entry.flags)} "
+            f"next={entry.next}{frame}  {word(f'state.{entry.state}', lang)}")
+
+
+def _flags(flags: int) -> str:
+    names = [name for bit, name in ((VRING_DESC_F_NEXT, "NEXT"), (VRING_DESC_F_WRITE, "WRITE"))
+             if flags & bit]
+    return "|".join(names) if names else "0"
+
+
+def _entry(entry: RingEntry, lang: str, used: bool) -> str:
+    length = f" len={'?' if entry.length is None else entry.length}" if used else ""
+    state = word("ring.pending" if entry.pending else "ring.taken", lang)
+    return f"idx={entry.index} ring[{entry.slot}]={entry.head}{length}  {state}"
+
+
+def frame_lines(contents: RingContents, lang: str = "en") -> list[str]:
+    """The newest frame's virtio_net_hdr and Ethernet/IPv4/UDP headers, or what is known."""
+    if contents.frame is None:
+        return []
+    data = contents.frame_bytes()
+    if data is None:
+        length = "?" if contents.frame_length is None else contents.frame_length
+        return [word("frame.unknown", lang, frame=contents.frame, length=length)]
+    return [word("frame.title", lang, frame=contents.frame),
+            *(INDENT + line for line in decode_headers(data))]
+
+
+def decode_headers(data: bytes) -> list[str]:
+    """A buffer holding a virtio_net_hdr and an Ethernet frame, one line per header, then its
+    first 16 bytes in hex; what is too short to hold a header is left out."""
+    lines = []
+    if len(data) >= VNET_HDR_SIZE:
+        flags, gso, hdr_len, gso_size, csum_start, csum_offset, buffers = struct.unpack_from(
+            "<BBHHHHH", data)
+        lines.append(f"virtio_net_hdr flags={flags} gso_type={_GSO.get(gso, gso)} "
+                     f"hdr_len={hdr_len} gso_size={gso_size} csum_start={csum_start} "
+                     f"csum_offset={csum_offset} num_buffers={buffers}")
+    frame = data[VNET_HDR_SIZE:]
+    if len(frame) >= ETH_HEADER:
+        (ethertype,) = struct.unpack_from("!H", frame, 12)
+        lines.append(f"Ethernet dst={_mac(frame[:6])} src={_mac(frame[6:12])} "
+                     f"type={ethertype:#06x}({_ETHERTYPES.get(ethertype, '?')})")
+    ip = frame[ETH_HEADER:ETH_HEADER + IPV4_HEADER]
+    if len(ip) == IPV4_HEADER and ip[0] >> 4 == 4:
+        total, ident, fragment, ttl, protocol, checksum = struct.unpack_from("!HHHBBH", ip, 2)
+        dont_fragment = " DF" if fragment & 0x4000 else ""
+        lines.append(f"IPv4 src={_ip(ip[12:16])} dst={_ip(ip[16:20])} total_len={total} "
+                     f"id={ident}{dont_fragment} ttl={ttl} "
+                     f"protocol={protocol}({_PROTOCOLS.get(protocol, '?')}) "
+                     f"checksum={checksum:#06x}")
+        udp = frame[ETH_HEADER + (ip[0] & 0xF) * 4:][:UDP_HEADER]
+        if protocol == 17 and len(udp) == UDP_HEADER:
+            source, destination, length, udp_sum = struct.unpack("!HHHH", udp)
+            lines.append(f"UDP src_port={source} dst_port={destination} len={length} "
+                         f"checksum={udp_sum:#06x}")
+    lines.append("Ethernet bytes 0-15 " + " ".join(f"{byte:02x}" for byte in frame[:16]))
+    return lines
+
+
+def _mac(raw: bytes) -> str:
+    return ":".join(f"{byte:02x}" for byte in raw)
+
+
+def _ip(raw: bytes) -> str:
+    return ".".join(str(byte) for byte in raw)

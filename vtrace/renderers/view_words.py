@@ -1,0 +1,86 @@
+"""The words of the terminal views' step mode and ring contents, in every language.
+
+Field names (``avail.idx``, ``num_free``), function names and header fields
+are never translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from vtrace.stepping import Position
+
+__all__ = ["WORDS", "hint", "word"]
+
+WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "hint": "Enter/→ next  ← back  f frame  g go to  ? keys  q quit",
+        "hint.run": "Ctrl-C stops",
+        "hint.last": "the last step: Enter ends",
+        "typed": "go to step: {typed}▏ Enter goes, Esc cancels",
+        "legend": ("next step: Enter, space, →, ↓, PageDown · back: ←, ↑, PageUp · "
+                   "f: next frame · g NUMBER Enter: go to step · ?: hide keys · q: quit"),
+        "back": "back to step {step}",
+        "step": "step {step}",
+        "frame": "frame #{frame}",
+        "no_frame": "no frame",
+        "in_use": "in use",
+        "ring.contents": "Ring contents",
+        "ring.descriptors": "descriptor table, entries in use",
+        "ring.avail": "avail ring (newest last)",
+        "ring.used": "used ring (newest last)",
+        "ring.event_idx": "event indices",
+        "ring.none": "none",
+        "ring.more": "... {count} more",
+        "ring.pending": "not taken yet",
+        "ring.taken": "taken",
+        "state.avail": "available",
+        "state.device": "taken by the device",
+        "state.used": "used",
+        "frame.title": "frame #{frame}, first bytes",
+        "frame.unknown": "frame #{frame}: {length} bytes, not recorded in the stream",
+    },
+    "zh": {
+        "hint": "回车/→ 下一步  ← 上一步  f 下一帧  g 跳到  ? 按键  q 退出",
+        "hint.run": "Ctrl-C 停止",
+        "hint.last": "最后一步：按回车结束",
+        "typed": "跳到第几步：{typed}▏ 回车跳转，Esc 取消",
+        "legend": ("下一步：回车、空格、→、↓、PageDown · 上一步：←、↑、PageUp · "
+                   "f：下一帧 · g 数字 回车：跳到该步 · ?：隐藏按键说明 · q：退出"),
+        "back": "回到第 {step} 步",
+        "step": "第 {step} 步",
+        "frame": "帧 #{frame}",
+        "no_frame": "不属于某一帧",
+        "in_use": "使用中",
+        "ring.contents": "环的内容",
+        "ring.descriptors": "描述符表中使用中的项",
+        "ring.avail": "avail 环（最新的在最后）",
+        "ring.used": "used 环（最新的在最后）",
+        "ring.event_idx": "事件索引",
+        "ring.none": "无",
+        "ring.more": "……还有 {count} 项",
+        "ring.pending": "尚未取走",
+        "ring.taken": "已取走",
+        "state.avail": "可用",
+        "state.device": "设备已取走",
+        "state.used": "已用",
+        "frame.title": "帧 #{frame} 的开头字节",
+        "frame.unknown": "帧 #{frame}：{length} 字节，流中没有记录内容",
+    },
+}
+
+
+def word(key: str, lang: str = "en", **values: object) -> str:
+    """The words ``key`` in ``lang`` (English when that language lacks them)."""
+    template = WORDS.get(lang, {}).get(key) or WORDS["en"][key]
+    return template.format(**values) if values else template
+
+
+def hint(at: Position, lang: str = "en") -> str:
+    """The one line that tells a presenter which keys do what, at ``at``."""
+    if at.typed is not None:
+        return word("typed", lang, typed=at.typed)
+    if at.legend:
+        return word("legend", lang)
+    said = word("hint", lang)
+    return f"{word('hint.last', lang)} · {said}" if at.last else said
