@@ -50,16 +50,11 @@ from vtrace.renderers.html_words import RING_GROUPS
 from vtrace.scenarios import Scenario, of
 from vtrace.tally import Tally
 
-__all__ = ["DESCRIPTOR_ACTIONS", "KINDS", "Stream", "encode", "source_link"]
+__all__ = ["KINDS", "Stream", "encode", "source_link"]
 
 KINDS = tuple(kind.value for kind in Kind)
 _KIND_INDEX = {kind: index for index, kind in enumerate(Kind)}
 RING_FIELDS = tuple(name for _, names in RING_GROUPS for name in names)
-#: What a call that carries a descriptor ``head`` does to that descriptor, per step.
-DESCRIPTOR_ACTIONS = {"virtqueue_add_split": "add", "virtqueue_add": "add",
-                      "virtqueue_split_pop": "take", "virtqueue_pop": "take",
-                      "virtqueue_push": "use", "virtqueue_get_buf": "free"}
-
 #: Tags of the source browsers, per project and version; ``near`` where vtrace's lines come
 #: from a patched tree the browser does not have (docs/sources.md).
 _LINUX_TAGS = {"4.19": "v4.19.108", "6.1": "v6.1.176", "7.2": "v7.2.8"}
@@ -95,6 +90,7 @@ class Stream:
 
     def __init__(self, queue_size: int, scenario: Scenario) -> None:
         self.scenario = scenario
+        self._actions: Mapping[str, str] = scenario.ring.actions if scenario.ring else {}
         self.places: list[dict[str, Any]] = []
         self.shapes: list[list[Any]] = []
         self.strings: list[str] = [""]
@@ -151,7 +147,7 @@ class Stream:
             "line": place.line, "project": clean(place.project),
             "version": clean(place.version), "phase": place.phase.value,
             "layer": place.layer.value, "actor": clean(place.actor),
-            "desc": DESCRIPTOR_ACTIONS.get(place.step),
+            "desc": self._actions.get(place.step),
             "link": clean(link[0]) if link else None, "near": bool(link and link[1]),
             "where": _texts(location, event),
             "why": {lang: clean(step_text(step, lang)) if step else "" for lang in LANGS},

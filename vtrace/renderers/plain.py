@@ -18,7 +18,7 @@ from vtrace.i18n import say
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
-from vtrace.renderers.ring_state import DESCRIPTOR_ACTIONS, RingContents
+from vtrace.renderers.ring_state import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
 from vtrace.renderers.view_words import hint, word
@@ -73,7 +73,7 @@ class _Lines:
             lines += remarks(event, self.lang)
         if self.ring is not None:
             self.ring.update(event)
-            if event.kind is Kind.CALL and event.step in DESCRIPTOR_ACTIONS \
+            if event.kind is Kind.CALL and event.step in self.ring.actions \
                     and "head" in event.detail:
                 lines += self._ring_lines()
         return lines

@@ -2,7 +2,7 @@
 
 The engine never hands its memory to a view; everything here is read off the
 events. A call that carries a descriptor ``head`` adds, takes, uses or frees
-that descriptor (``DESCRIPTOR_ACTIONS``); its ``addr`` and ``len`` fill the
+that descriptor (the scenario's ``RingPanel.actions``); its ``addr`` and ``len`` fill the
 descriptor table entry, and the order of the calls gives the slots of the
 avail and used rings. The scalar values (indices, shadows, event indices) start
 from the scenario's ``RingPanel.start`` and follow each event's ``ring`` changes.
@@ -22,14 +22,11 @@ from vtrace.renderers.base import count_param
 from vtrace.ring import VRING_DESC_F_WRITE
 from vtrace.scenarios import of
 
-__all__ = ["DESCRIPTOR_ACTIONS", "KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
+__all__ = ["KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
 
-#: What a call that carries a descriptor ``head`` does to that descriptor, per step.
-DESCRIPTOR_ACTIONS = {"virtqueue_add_split": "add", "virtqueue_add": "add",
-                      "virtqueue_split_pop": "take", "virtqueue_pop": "take",
-                      "virtqueue_push": "use", "virtqueue_get_buf": "free"}
 KEEP_ENTRIES = 8  # ring entries kept per ring, newest last
 
+#: What a call that carries a descriptor ``head`` does to that descriptor, per step.
 
 @dataclass(slots=True)
 class Descriptor:
@@ -66,6 +63,7 @@ class RingContents:
         panel = of(header).ring
         self.size = (count_param(header.params, panel.size_param) or 0) if panel else 0
         self.device_writes = bool(panel and panel.device_writes)
+        self.actions: Mapping[str, str] = panel.actions if panel else {}
         self.values: dict[str, int] = dict(panel.start(self.size)) if panel and self.size else {}
         frame_length = count_param(header.params, panel.frame_param) \
             if panel and panel.frame_param and header.source is Source.REPLAY else None
@@ -89,7 +87,7 @@ class RingContents:
         head = detail.get("head")
         if event.kind is not Kind.CALL or type(head) is not int or not self.size:
             return
-        action = DESCRIPTOR_ACTIONS.get(event.step)
+        action = self.actions.get(event.step)
         if action is None:
             return
         self._act(action, head, event, detail)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from vtrace.catalog import Era, Text
@@ -128,7 +128,10 @@ class RingPanel:
     ring's values before the stream's first event, from that size; ``device_writes``
     says the buffers are for the device to fill (a receive ring); ``frame_param``
     names the parameter giving the frame length when a replay's buffers hold a
-    virtio_net_hdr and a frame ``vtrace.frames.build_frame`` makes.
+    virtio_net_hdr and a frame ``vtrace.frames.build_frame`` makes. ``actions`` says
+    what a call that carries a descriptor ``head`` does to it, per step: ``add`` (the
+    driver makes it available), ``take`` (the device pops it), ``use`` (the device puts
+    it in the used ring) or ``free`` (the driver takes it back).
     """
 
     title: Text
@@ -136,6 +139,7 @@ class RingPanel:
     start: Callable[[int], Mapping[str, int]] = split_ring_at_start
     device_writes: bool = False
     frame_param: str | None = None
+    actions: Mapping[str, str] = field(default_factory=dict)
 
 
 class Scenario:

@@ -95,7 +95,10 @@ class SendScenario(Scenario):
                                    lambda detail: detail.get("why") == "xmit_more"),
     }
     ring = RingPanel({"en": "TX virtqueue", "zh": "TX 虚拟队列"}, "queue_size",
-                     frame_param="size")
+                     frame_param="size", actions={
+                         "virtqueue_add_split": "add", "virtqueue_add": "add",
+                         "virtqueue_split_pop": "take", "virtqueue_pop": "take",
+                         "virtqueue_push": "use", "virtqueue_get_buf": "free"})
     frames_param = "frames"
     frames_done = "completed"  # a frame's last step is the guest taking its buffer back
     examples = (
