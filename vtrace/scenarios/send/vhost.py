@@ -111,9 +111,9 @@ def _one_packet(world: World,
     empty), and whether the loop stops (empty, and kicks are on again); when buffers came
     meanwhile, kicks go off again and the loop goes on, as its ``continue`` does."""
     queue = _queue(world)
-    frame = world.frame_of(queue.next_head()) if not queue.empty() else None
+    element = queue.get_desc()  # read as get_tx_bufs starts, so the guest cannot slip in
+    frame = None if element is None else world.frame_of(element.head)
     yield Do("get_tx_bufs", frame)
-    element = queue.get_desc()
     if element is None:
         yield from with_ring(world, "vhost_get_vq_desc", None, head=queue.layout.size)
         more = queue.enable_notify()
