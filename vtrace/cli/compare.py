@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 
 import click
 
@@ -69,6 +70,12 @@ def _cell(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _label(text: str, width: int = 24) -> str:
+    """``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(0, width - used)
+
+
 def _both(row: Measured, name: str) -> str:
     return f"{_cell(row.totals[name], 0)} / {_cell(row.per_frame(name), 2)}"
 
@@ -80,7 +87,7 @@ def table_lines(rows: tuple[Measured, ...], lang: str) -> list[str]:
              head]
     for figure in FIGURES:
         cells = "".join(f"{_both(row, figure.name):>24}" for row in rows)
-        lines.append(f"{figure.label[lang]:<24}{cells}")
+        lines.append(f"{_label(figure.label[lang])}{cells}")
     lines.append("")
     for item in EXPLAINED:
         lines.append(f"{item.name} (not replayed)")
