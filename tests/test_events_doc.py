@@ -31,14 +31,19 @@ ALL_SPANS = set().union(*SPANS)
 
 
 def _replays() -> Iterator[Event]:
-    """Send replays over the switches that change what is emitted, and every set-up."""
+    """Send replays over the switches that change what is emitted (vhost-net takes kicks
+    only through an ioeventfd), and every set-up of both back ends."""
     for event_idx, ioeventfd, name, batch in itertools.product(
             (True, False), (True, False), sorted(ERAS), (4, 32)):
         params = SendParams(frames=40, batch=batch, queue_size=32, event_idx=event_idx,
                             ioeventfd=ioeventfd)
         yield from send(params, era(name), seed=1)
-    for name in sorted(ERAS):
-        yield from setup(era(name), seed=1)
+        if ioeventfd:
+            vhost = SendParams(frames=300, batch=batch * 25, queue_size=1024,
+                               event_idx=event_idx, interval_ns=0, backend="vhost-net")
+            yield from send(vhost, era(name), seed=1)
+    for name, backend in itertools.product(sorted(ERAS), ("qemu", "vhost-net")):
+        yield from setup(era(name), seed=1, backend=backend)
 
 
 EVENTS = list(_replays())

@@ -112,5 +112,5 @@ def test_chinese_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_chinese_summary_lines_up_in_the_terminal() -> None:
     result = CliRunner().invoke(cli, ["send", "--view", "quiet", "--lang", "zh", "-n", "2"])
     rows = [line for line in result.output.splitlines()[1:] if line.strip()]
-    assert len(rows) == 12 and CJK.search(rows[0])
+    assert len(rows) == 15 and CJK.search(rows[0])
     assert len({cell_len(line) for line in rows}) == 1, rows

@@ -106,7 +106,7 @@ def test_the_guest_runs_after_qemu_has_built_the_device() -> None:
 def test_replay_setup_makes_a_setup_session() -> None:
     session = replayed("setup", {}, "lesson", 2, ("setup",))
     assert session.header.scenario == "setup"
-    assert session.header.params == {"era": "lesson"}
+    assert session.header.params == {"backend": "qemu", "era": "lesson"}
     assert sum(1 for _ in session.events()) == session.tally.events > 50
 
 

@@ -4,8 +4,9 @@ The ring lives in a ``bytearray`` laid out as the virtio 1.x split virtqueue
 (spec, "Split Virtqueues"): a descriptor table of 16-byte entries, the
 available ring the driver writes, and the used ring the device writes, all
 little-endian. ``Driver`` mirrors Linux ``drivers/virtio/virtio_ring.c`` and
-``Device`` mirrors QEMU ``hw/virtio/virtio.c``. Each keeps its own shadow
-indices; they learn about each other only by reading the bytes.
+``Device`` mirrors QEMU ``hw/virtio/virtio.c``; ``VhostQueue`` is the same device
+side as the host kernel's vhost keeps it (``drivers/vhost/vhost.c``). Each keeps
+its own shadow indices; they learn about each other only by reading the bytes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "NotifyDecision",
     "RingError",
     "RingLayout",
+    "VhostQueue",
     "vring_need_event",
 ]
 
@@ -406,3 +408,55 @@ class Device:
         used_event = self.memory.u16(self.layout.used_event)
         interrupt = not valid or vring_need_event(used_event, new, old)
         return NotifyDecision(interrupt, old, new, used_event)
+
+
+class VhostQueue(Device):
+    """The device side as vhost's ``vhost_virtqueue`` keeps it: the same bytes, other habits.
+
+    vhost caches avail->idx (``avail_idx``) and reads the ring again only when
+    the cache is used up; it writes avail_event only when it turns kicks back
+    on, with the cached index; it publishes used entries several at a time.
+    Its interrupt decision, ``vhost_notify``, is QEMU's (``should_notify``).
+    """
+
+    def __init__(self, memory: GuestMemory, *, event_idx: bool) -> None:
+        super().__init__(memory, event_idx=event_idx)
+        self.avail_idx_cache = 0
+
+    def _set_avail_event(self, value: int) -> None:
+        pass  # vhost_get_vq_desc leaves avail_event alone; only vhost_enable_notify writes it
+
+    def get_desc(self) -> Element | None:
+        """``vhost_get_vq_desc``: the next available chain, or None (it returns vq->num)."""
+        if self.last_avail_idx == self.avail_idx_cache:
+            self.avail_idx_cache = self.avail_idx()
+            if self.avail_idx_cache == self.last_avail_idx:
+                return None
+        return self.pop()
+
+    def disable_notify(self) -> None:
+        """``vhost_disable_notify``: with EVENT_IDX nothing is written, the flag otherwise."""
+        if self.notification:
+            self.set_notification(False)
+
+    def enable_notify(self) -> bool:
+        """``vhost_enable_notify``: ask for kicks again; True when buffers came meanwhile."""
+        if self.notification:
+            return False
+        self.notification = True
+        if self.event_idx:
+            self.memory.put_u16(self.layout.avail_event, self.avail_idx_cache)
+        else:
+            flags = self.memory.u16(self.layout.used_flags) & ~VRING_USED_F_NO_NOTIFY
+            self.memory.put_u16(self.layout.used_flags, flags)
+        return self.avail_idx() != self.avail_idx_cache
+
+    def add_used_n(self, elements: list[Element]) -> None:
+        """``vhost_add_used_n``: the entries first, then used->idx once."""
+        for element in elements:
+            slot = self.used_idx & (self.layout.size - 1)
+            struct.pack_into("<II", self.memory.bytes, self.layout.used_ring(slot),
+                             element.head, 0)
+            self.used_idx = (self.used_idx + 1) & 0xFFFF
+            self.inuse -= 1
+        self.memory.put_u16(self.layout.used_idx, self.used_idx)

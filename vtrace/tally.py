@@ -14,10 +14,18 @@ from typing import Any
 
 from vtrace.model import Event, Kind
 
-__all__ = ["Table", "Tally"]
+__all__ = ["Count", "Table", "Tally"]
 
-#: step -> (counter, how much the event's detail adds to it)
-Table = Mapping[str, tuple[str, Callable[[Mapping[str, Any]], int]]]
+#: a counter and how much an event's detail adds to it
+Count = tuple[str, Callable[[Mapping[str, Any]], int]]
+#: step -> one Count, or several when one step moves several counters
+Table = Mapping[str, Count | tuple[Count, ...]]
+
+
+def _counts(table: Table | None) -> dict[str, tuple[Count, ...]]:
+    """Every entry of ``table`` as a tuple of Counts."""
+    return {step: (entry,) if isinstance(entry[0], str) else entry
+            for step, entry in (table or {}).items()}
 
 
 class Tally:
@@ -27,11 +35,11 @@ class Tally:
     __slots__ = ("_calls", "_notes", "counts", "events", "ring", "t_ns")
 
     def __init__(self, calls: Table | None = None, notes: Table | None = None) -> None:
-        self._calls = dict(calls or {})
-        self._notes = dict(notes or {})
+        self._calls = _counts(calls)
+        self._notes = _counts(notes)
         self.counts: dict[str, int] = dict.fromkeys(
-            [counter for counter, _ in self._calls.values()]
-            + [counter for counter, _ in self._notes.values()], 0)
+            [counter for table in (self._calls, self._notes) for entry in table.values()
+             for counter, _ in entry], 0)
         self.events = 0
         self.t_ns = 0
         self.ring: dict[str, int] = {}
@@ -63,8 +71,8 @@ class Tally:
         else:
             return
         if counted is not None:
-            counter, amount = counted
-            self.counts[counter] += amount(detail)
+            for counter, amount in counted:
+                self.counts[counter] += amount(detail)
 
     def watch(self, events: Iterable[Event]) -> Iterator[Event]:
         """Pass ``events`` through, counting each one."""

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from vtrace.catalog import Era, Text
 from vtrace.model import Event
+from vtrace.tally import Table
 
 __all__ = [
     "Amount",
@@ -146,8 +147,9 @@ class Scenario:
     """A path vtrace knows; subclasses fill in the class data and, to replay it, ``run``.
 
     ``calls`` and ``notes`` are the tally's table: an event of that kind at that
-    step adds ``amount(detail)`` to the named counter. ``examples`` are parameter
-    sets whose replays together run every step the scenario has.
+    step adds ``amount(detail)`` to the named counter (or to each of several).
+    ``examples`` are parameter sets whose replays together run every step the
+    scenario has.
     """
 
     name: ClassVar[str]
@@ -157,8 +159,8 @@ class Scenario:
     params: ClassVar[tuple[Param, ...]] = ()
     counters: ClassVar[tuple[Counter, ...]] = ()
     live_counters: ClassVar[tuple[str, ...]] = ()
-    calls: ClassVar[Mapping[str, tuple[str, Amount]]] = {}
-    notes: ClassVar[Mapping[str, tuple[str, Amount]]] = {}
+    calls: ClassVar[Table] = {}
+    notes: ClassVar[Table] = {}
     ring: ClassVar[RingPanel | None] = None
     frames_param: ClassVar[str | None] = None  # the parameter that counts frames, if any
     frames_done: ClassVar[str | None] = None  # the counter of frames whose last step has run

@@ -1,8 +1,9 @@
 """The send scenario: frames leave the guest through virtio-net, tap and tun.
 
-``guest`` holds the guest's vCPU, ``device`` QEMU's main loop, ``world`` what
-they share (guest memory and both sides of the TX ring), ``eras`` how the path
-differs per era. This module declares the scenario: its parameters, counters
+``guest`` holds the guest's vCPU, ``device`` QEMU's main loop, ``vhost`` the
+host kernel's vhost-net worker that replaces it with ``--backend vhost-net``,
+``world`` what they share (guest memory and both sides of the TX ring), ``eras``
+how the path differs per era. This module declares the scenario: its parameters, counters
 and views.
 """
 
@@ -14,11 +15,12 @@ from typing import Any
 from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.model import Event
-from vtrace.scenarios.base import Counter, Param, RingPanel, Scenario
+from vtrace.scenarios.base import Counter, Param, ParamError, RingPanel, Scenario
 from vtrace.scenarios.send.guest import send
 from vtrace.scenarios.send.world import SendParams
 
-__all__ = ["FRAMES", "MAX_FRAMES", "QUEUE_SIZES", "SEND", "SendParams", "SendScenario", "send"]
+__all__ = ["BACKEND", "FRAMES", "MAX_FRAMES", "QUEUE_SIZES", "SEND", "SendParams",
+           "SendScenario", "send"]
 
 MAX_FRAMES = 10_000_000
 QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
@@ -31,10 +33,17 @@ QUEUE_SIZE = Param("queue_size", 256,
                    "wrap-around sooner).", choices=QUEUE_SIZES)
 EVENT_IDX = Param("event_idx", True,
                   "Negotiate VIRTIO_RING_F_EVENT_IDX, or use the flags method.")
+BACKEND = Param("backend", "qemu",
+                "Who runs the device's data path: QEMU's own virtio-net, or the host kernel's "
+                "vhost-net worker (-netdev tap,vhost=on).", choices=("qemu", "vhost-net"))
 
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
+
+
+def _bytes(detail: Mapping[str, Any]) -> int:
+    return int(detail.get("bytes", 0))
 
 
 class SendScenario(Scenario):
@@ -47,6 +56,7 @@ class SendScenario(Scenario):
         "vtrace send --step --no-ioeventfd",
         "vtrace send --era lesson --lang zh",
         "vtrace send --frames 5 --events - | jq .function",
+        "vtrace send --backend vhost-net --frames 3",
     )
     params = (
         FRAMES,
@@ -59,6 +69,7 @@ class SendScenario(Scenario):
               "Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread."),
         Param("interval_ns", 50_000, "The application's pause between batches, in "
               "microseconds.", low=0, high=10_000_000, option="interval-us", scale=1000),
+        BACKEND,
     )
     counters = (
         Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
@@ -76,6 +87,9 @@ class SendScenario(Scenario):
         Counter("bytes_to_host", {"en": "bytes copied into host skbs",
                                   "zh": "复制进宿主 skb 的字节"}),
         Counter("completed", {"en": "buffers reclaimed by the guest", "zh": "客户机收回的缓冲区"}),
+        Counter("wakeups", {"en": "thread wake-ups", "zh": "线程唤醒"}),
+        Counter("syscalls", {"en": "host system calls", "zh": "宿主系统调用"}),
+        Counter("copies", {"en": "copies of the payload", "zh": "负载的拷贝次数"}),
     )
     live_counters = ("kicks", "kicks_suppressed", "vm_exits", "interrupts",
                      "interrupts_suppressed", "bytes_to_host")
@@ -84,10 +98,21 @@ class SendScenario(Scenario):
         "virtqueue_kick_prepare": ("kicks_suppressed", lambda detail: not detail.get("kick")),
         "vp_notify": ("kicks", _one),
         "handle_ept_misconfig": ("vm_exits", _one),
-        "kvm_cpu_exec": ("exits_to_qemu", _one),
+        # An exit to QEMU ends its KVM_RUN ioctl; QEMU enters the guest with another one.
+        "kvm_cpu_exec": (("exits_to_qemu", _one), ("syscalls", _one)),
         "virtio_notify": ("interrupts_suppressed", lambda detail: not detail.get("interrupt")),
-        "msix_notify": ("interrupts", _one),
-        "tun_get_user": ("bytes_to_host", lambda detail: int(detail.get("bytes", 0))),
+        "vhost_notify": ("interrupts_suppressed", lambda detail: not detail.get("interrupt")),
+        "msix_notify": (("interrupts", _one), ("wakeups", _one)),
+        "kvm_arch_set_irq_inatomic": (("interrupts", _one), ("wakeups", _one)),
+        "tun_get_user": (("bytes_to_host", _bytes), ("copies", _one)),
+        "vhost_net_build_xdp": (("bytes_to_host", _bytes), ("copies", _one)),
+        "tap_write_packet": ("syscalls", _one),
+        # The kick's eventfd wakes QEMU's main loop; without ioeventfd, QEMU's vCPU thread
+        # schedules the bottom half, which wakes it (notifications are off while one is
+        # pending, so a kick finds none); vhost's worker counts only when it slept.
+        "virtio_queue_host_notifier_read": ("wakeups", _one),
+        "virtio_pci_notify_write": ("wakeups", _one),
+        "vhost_worker": ("wakeups", lambda detail: bool(detail.get("woken"))),
         "virtqueue_get_buf": ("completed", _one),
     }
     notes = {
@@ -107,7 +132,22 @@ class SendScenario(Scenario):
         {"frames": 3, "event_idx": False},
         {"frames": 40, "batch": 8, "queue_size": 32, "interval_ns": 0},
         {"frames": 40, "batch": 8, "queue_size": 32, "interval_ns": 0, "ioeventfd": False},
+        {"frames": 3, "backend": "vhost-net"},
+        {"frames": 3, "event_idx": False, "backend": "vhost-net"},
+        {"frames": 300, "batch": 100, "queue_size": 1024, "interval_ns": 0,
+         "backend": "vhost-net"},
     )
+
+    def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``Scenario.settle``; vhost-net takes kicks only through an ioeventfd: QEMU
+        grabs one for vhost even when the device has ioeventfd=off
+        (``virtio_bus_grab_ioeventfd``), so ``--no-ioeventfd`` would replay nothing real."""
+        params = super().settle(given)
+        if params["backend"] == "vhost-net" and not params["ioeventfd"]:
+            raise ParamError("--no-ioeventfd: vhost-net always takes the kick through KVM's "
+                             "ioeventfd (QEMU ignores ioeventfd=off for vhost); drop it, or "
+                             "use --backend qemu")
+        return params
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
         return send(SendParams(**params), era, seed)

@@ -14,7 +14,7 @@ from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import VNET_HDR_SIZE, parse_frame
 from vtrace.scenarios.send.world import World, with_ring
 
-__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "qemu_main"]
+__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "into_tun", "qemu_main"]
 
 TX_BURST = 256  # virtio-net's default x-txburst
 EVENTFD_WAKEUP_NS = 2500  # a sleeping main loop noticing its eventfd
@@ -48,12 +48,7 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         yield Do("tap_receive_iov", frame, src="net-queue", detail={"using_vnet_hdr": True})
         yield Do("tap_write_packet", frame, detail={"syscall": "writev", "bytes": len(payload)})
         yield Do("tun_chr_write_iter", frame, src="tap", detail={"bytes": len(payload)})
-        parsed = parse_frame(payload[VNET_HDR_SIZE:])
-        yield Do("tun_get_user", frame, detail={
-            "bytes": parsed.length, "vnet_hdr": VNET_HDR_SIZE,
-            "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
-        yield Do("tun_rx_batched", frame)
-        yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
+        yield from into_tun(frame, payload)
         device.push(element, 0)
         yield from with_ring(world, "virtqueue_push", frame, src="tap", head=element.head)
         decision = device.should_notify()
@@ -65,6 +60,16 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
             world.irq.raise_(world.now())
         sent += 1
     return sent
+
+
+def into_tun(frame: int | None, payload: bytes) -> Iterator[Action]:
+    """``tun_get_user``: the vnet header and frame copied into an skb, handed to the stack."""
+    parsed = parse_frame(payload[VNET_HDR_SIZE:])
+    yield Do("tun_get_user", frame, detail={
+        "bytes": parsed.length, "vnet_hdr": VNET_HDR_SIZE,
+        "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
+    yield Do("tun_rx_batched", frame)
+    yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
 
 
 def _tx_bh(world: World) -> Iterator[Action]:

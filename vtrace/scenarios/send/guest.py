@@ -21,6 +21,7 @@ from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
 from vtrace.model import Event
 from vtrace.ring import Buffer
+from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
 from vtrace.scenarios.send.world import SendParams, World, note, with_ring
 
@@ -48,7 +49,8 @@ def _interrupt(world: World) -> Iterator[Action]:
     """The TX interrupt: ``vring_interrupt`` -> ``skb_xmit_done`` -> NAPI or a queue wake."""
     world.irq.clear()
     driver = world.driver
-    yield Do("vring_interrupt", None, src="virtio-net", detail={"more_used": driver.more_used()})
+    yield Do("vring_interrupt", None, src=world.interrupt_from,
+             detail={"more_used": driver.more_used()})
     driver.disable_cb()
     yield from with_ring(world, "skb_xmit_done", None, src="virtio_net",
                           napi=world.switches.napi_tx)
@@ -86,7 +88,10 @@ def _kick(world: World, frame: int) -> Iterator[Action]:
     if world.params.ioeventfd:
         yield Do("kvm_io_bus_write", frame, detail={"bus": "KVM_FAST_MMIO_BUS", "match": True})
         yield Do("ioeventfd_write", frame)
-        world.kick_fd.raise_(world.now())
+        if world.params.backend == "vhost-net":
+            yield from vhost.kicked(world, frame)
+        else:
+            world.kick_fd.raise_(world.now())
         yield vm_entry("handle_ept_misconfig", frame, src="kvm")
         return
     yield from exit_to_qemu(frame)
@@ -245,4 +250,7 @@ def send(params: SendParams, era: Era, seed: int) -> Iterator[Event]:
 
 def _attach(scheduler: Scheduler, world: World) -> None:
     scheduler.spawn("vcpu0", lambda thread: _guest(world, thread))
-    scheduler.spawn("qemu-main", lambda thread: qemu_main(world))
+    if world.params.backend == "vhost-net":
+        scheduler.spawn(vhost.WORKER, lambda thread: vhost.vhost_worker(world))
+    else:
+        scheduler.spawn("qemu-main", lambda thread: qemu_main(world))

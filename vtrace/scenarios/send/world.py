@@ -16,7 +16,7 @@ from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Action, Do, Signal
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.model import Kind
-from vtrace.ring import Device, Driver, GuestMemory, RingLayout
+from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
 from vtrace.scenarios.send.eras import SWITCHES
 
 __all__ = ["SHARED_FIELDS", "SendParams", "World", "note", "with_ring"]
@@ -33,6 +33,7 @@ class SendParams:
     event_idx: bool = True
     ioeventfd: bool = True
     interval_ns: int = 50_000  # the application's pause between batches
+    backend: str = "qemu"  # who runs the device's data path: QEMU or the kernel's vhost-net
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -49,10 +50,13 @@ class World:
         self.memory = GuestMemory(layout, slot_size=VNET_HDR_SIZE + params.size)
         self.driver = Driver(self.memory, event_idx=params.event_idx,
                              disable_writes_used_event=self.switches.disable_cb_writes_used_event)
-        self.device = Device(self.memory, event_idx=params.event_idx)
+        device = VhostQueue if params.backend == "vhost-net" else Device
+        self.device = device(self.memory, event_idx=params.event_idx)
         self.kick_fd = Signal("ioeventfd")
         self.tx_bh = Signal("tx_bh")
         self.irq = Signal("msix")
+        # Who injects the TX interrupt: QEMU's msix_notify, or KVM on vhost's irqfd.
+        self.interrupt_from = "kvm" if params.backend == "vhost-net" else "virtio-net"
         # The functions that write and read the ring's entries in this era's versions.
         self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
         self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")

@@ -12,6 +12,7 @@ from typing import Any
 from vtrace.catalog import Era
 from vtrace.model import Event
 from vtrace.scenarios.base import Counter, Scenario
+from vtrace.scenarios.send import BACKEND
 from vtrace.scenarios.setup.chains import setup
 
 __all__ = ["SETUP", "SetupScenario", "setup"]
@@ -31,7 +32,9 @@ class SetupScenario(Scenario):
         "vtrace setup --era lesson --view plain",
         "vtrace setup --lang zh --step",
         "vtrace setup --events setup.jsonl --view quiet",
+        "vtrace setup --backend vhost-net",
     )
+    params = (BACKEND,)
     counters = (
         Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),
         Counter("vm_exits", {"en": "VM exits", "zh": "VM 退出"}),
@@ -40,9 +43,10 @@ class SetupScenario(Scenario):
     )
     live_counters = ("events", "vm_exits", "exits_to_qemu")
     calls = {"handle_ept_misconfig": ("vm_exits", _one), "kvm_cpu_exec": ("exits_to_qemu", _one)}
+    examples = ({}, {"backend": "vhost-net"})
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
-        return setup(era, seed)
+        return setup(era, seed, params["backend"])
 
 
 SETUP = SetupScenario()

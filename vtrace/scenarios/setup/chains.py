@@ -10,14 +10,15 @@ function an era lacks is skipped by the scheduler.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from vtrace.catalog import CATALOG, Era, present
+from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
 from vtrace.model import Event, Kind
+from vtrace.scenarios.setup.vhost import vhost_driver_ok, vhost_net_init
+from vtrace.scenarios.setup.walk import ioeventfd, walk
 
 __all__ = ["QUEUES", "SWITCHES", "TAP_FLAGS", "SetupEra", "setup"]
 
@@ -32,7 +33,6 @@ QUEUES: tuple[tuple[str, str | None, str], ...] = (
     ("ctrl", None, "virtio_net_handle_ctrl"),
 )
 
-Row = tuple[str, Mapping[str, Any]]  # a step and its event's detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +41,19 @@ class SetupEra:
 
     bh_new: str = "qemu_bh_new_guarded"  # how virtio-net creates its TX bottom half
     realize_all_queues: bool = False  # realize adds every queue pair, not only pair 0
+    vhost_notifiers_early: bool = False  # vhost_net_start, not _start_one, sets up ioeventfds
 
 
 SWITCHES = {
     "lesson": SetupEra(bh_new="qemu_bh_new", realize_all_queues=True),
     "modern": SetupEra(),
-    "newest": SetupEra(),
+    "newest": SetupEra(vhost_notifiers_early=True),
 }
-
-
-def _walk(era: Era, rows: Iterable[Row], caller: str | None) -> Iterator[Action]:
-    """One ``Do`` per row, each drawn from the actor of the step before it in this era.
-
-    ``caller`` is the actor that starts the chain (None: the first step's own).
-    """
-    for key, detail in rows:
-        yield Do(key, None, src=caller, detail=detail)
-        if present(CATALOG[key], era):
-            caller = CATALOG[key].actor
 
 
 def _netdev(era: Era) -> Iterator[Action]:
     """``-netdev tap``: QEMU opens /dev/net/tun and the host kernel creates the interface."""
-    yield from _walk(era, (
+    yield from walk(era, (
         ("net_init_clients", {}),
         ("net_init_netdev", {"netdev": "tap"}),
         ("net_client_init", {}),
@@ -73,13 +63,13 @@ def _netdev(era: Era) -> Iterator[Action]:
         ("tap_open", {"fact": "tunsetiff", "path": "/dev/net/tun", "flags": TAP_FLAGS}),
         ("tun_chr_open", {"syscall": "open"}),
     ), None)
-    yield from _walk(era, (
+    yield from walk(era, (
         ("tun_chr_ioctl", {"syscall": "ioctl", "cmd": "TUNSETIFF"}),
         ("__tun_chr_ioctl", {"cmd": "TUNSETIFF"}),
         ("tun_set_iff", {"fact": "tap_created", "ifname": TAP_NAME}),
         ("register_netdevice", {"ifname": TAP_NAME}),
     ), "tap")
-    yield from _walk(era, (
+    yield from walk(era, (
         ("net_init_tap_one", {}),
         ("net_tap_fd_init", {"fact": "fd_handler", "handler": "tap_send"}),
     ), "tap")
@@ -89,7 +79,7 @@ def _device(era: Era) -> Iterator[Action]:
     """``-device virtio-net-pci,netdev=...``: realize, queues, and the NIC peered with the tap."""
     switches = SWITCHES[era.name]
     realize = "realize_all" if switches.realize_all_queues else "realize_first"
-    yield from _walk(era, (
+    yield from walk(era, (
         ("virtio_net_device_realize", {"fact": realize}),
         ("virtio_init", {"device": "virtio-net"}),
         ("virtio_net_add_queue", {"fact": "tx_bh", "bh": "virtio_net_tx_bh",
@@ -98,7 +88,7 @@ def _device(era: Era) -> Iterator[Action]:
     for name, _, handler in QUEUES:
         yield Do("virtio_add_queue", None, src="virtio-net", detail={
             "fact": "queue_added", "queue": name, "handler": handler})
-    yield from _walk(era, (
+    yield from walk(era, (
         ("qemu_new_nic", {"fact": "peer", "peer": TAP_NAME}),
         ("qemu_net_client_setup", {"deliver": "qemu_deliver_packet_iov"}),
     ), "virtio-net")
@@ -106,7 +96,7 @@ def _device(era: Era) -> Iterator[Action]:
 
 def _probe(era: Era) -> Iterator[Action]:
     """The guest's virtio_net driver finds the device and builds its three queues."""
-    yield from _walk(era, (
+    yield from walk(era, (
         ("virtnet_probe", {}),
         ("init_vqs", {}),
         ("virtnet_alloc_queues", {"rx_poll": "virtnet_poll", "tx_poll": "virtnet_poll_tx"}),
@@ -116,14 +106,14 @@ def _probe(era: Era) -> Iterator[Action]:
         ("vp_find_vqs_msix", {"per_vq_vectors": True}),
     ), None)
     for name, callback, _ in QUEUES:
-        yield from _walk(era, (
+        yield from walk(era, (
             ("vp_find_one_vq_msix", {"queue": name}),
             ("vp_setup_vq", {"queue": name}),
             ("setup_vq", {"queue": name}),
             ("vring_create_virtqueue", {"fact": "vring", "queue": name, "notify": "vp_notify",
                                         "callback": callback or "-"}),
         ), "virtio_net")
-    yield from _walk(era, (("register_netdev", {}),), "virtio_net")
+    yield from walk(era, (("register_netdev", {}),), "virtio_net")
     yield Do("virtnet_probe", None, Kind.NOTE, detail={"fact": "driver_ok"}, cost=False)
 
 
@@ -131,36 +121,37 @@ def _driver_ok(era: Era) -> Iterator[Action]:
     """DRIVER_OK is a store to the common config: an exit to QEMU, which starts ioeventfds."""
     yield ept_exit(None)
     yield from exit_to_qemu(None, fact="status_write")
-    yield from _walk(era, (
+    yield from walk(era, (
         ("virtio_device_start_ioeventfd_impl", {"handler": "virtio_queue_host_notifier_read"}),
     ), "virtio-net")  # QEMU's vCPU thread, back from KVM_RUN
     for name, _, _ in QUEUES:
-        yield from _walk(era, (
-            ("virtio_pci_ioeventfd_assign", {"fact": "ioeventfd", "queue": name}),
-            ("kvm_mem_ioeventfd_add", {"queue": name}),
-            ("kvm_set_ioeventfd_mmio", {"ioctl": "KVM_IOEVENTFD", "len": 0}),
-            ("kvm_ioeventfd", {"ioctl": "KVM_IOEVENTFD"}),
-            ("kvm_assign_ioeventfd", {"fact": "fast_mmio", "bus": "KVM_FAST_MMIO_BUS"}),
-        ), "virtio-net")
+        yield from ioeventfd(era, name)
     yield vm_entry("kvm_cpu_exec", None, src="virtio-net")
 
 
-def _vcpu(era: Era, machine_ready: Signal) -> Iterator[Action]:
+def _vcpu(era: Era, machine_ready: Signal, vhost: bool) -> Iterator[Action]:
     yield Wait((machine_ready,), BOOT_NS)
     yield from _probe(era)
-    yield from _driver_ok(era)
+    if vhost:
+        yield from vhost_driver_ok(era, SWITCHES[era.name].vhost_notifiers_early)
+    else:
+        yield from _driver_ok(era)
 
 
-def setup(era: Era, seed: int) -> Iterator[Event]:
-    """The events of the set-up, in time order."""
+def setup(era: Era, seed: int, backend: str = "qemu") -> Iterator[Event]:
+    """The events of the set-up, in time order; with ``backend`` vhost-net, QEMU also opens
+    /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel."""
     scheduler = Scheduler(era, seed)
     machine_ready = Signal("machine_ready")
+    vhost = backend == "vhost-net"
 
     def qemu_main(thread: Thread) -> Iterator[Action]:
         yield from _netdev(era)
+        if vhost:
+            yield from vhost_net_init(era)
         yield from _device(era)
         machine_ready.raise_(thread.clock)
 
     scheduler.spawn("qemu-main", qemu_main)
-    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready))
+    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost))
     return scheduler.run()
