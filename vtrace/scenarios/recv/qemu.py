@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterator
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.ring import Element
 from vtrace.scenarios.recv.world import RecvWorld
-from vtrace.scenarios.ringstate import with_ring
+from vtrace.scenarios.ringstate import note, with_ring
 from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS
 
 __all__ = ["TAP_SEND_LIMIT", "NUM_BUFFERS_AT", "qemu_main", "scatter"]
@@ -132,6 +132,7 @@ def _receive_rcu(world: RecvWorld, frame: int, data: bytes) -> Generator[Action,
     if mergeable:
         first = elements[0][0].buffers[0].addr
         struct.pack_into("<H", world.memory.bytes, first + NUM_BUFFERS_AT, len(elements))
+        yield note("virtio_net_receive_rcu", frame, num_buffers=len(elements))
     if not world.switches.fill_in_pop_loop:
         for index, (element, copied) in enumerate(elements):
             yield from _fill(world, frame, element, copied, index)
