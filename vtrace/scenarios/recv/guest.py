@@ -154,7 +154,7 @@ def _napi_schedule(world: RecvWorld) -> Iterator[Action]:
     yield Do("virtqueue_napi_schedule", None)
     world.driver.disable_cb()
     yield from with_ring(world, "virtqueue_disable_cb", None)
-    yield Do("__napi_schedule", None)
+    yield Do("__napi_schedule", None, src="virtio_net")
     world.napi_scheduled = True
 
 
@@ -169,7 +169,7 @@ def _net_rx_action(world: RecvWorld) -> Iterator[Action]:
 def _poll(world: RecvWorld) -> Generator[Action, None, int]:
     """``virtnet_poll``: clean TX, receive up to the budget, complete if fewer came."""
     budget = world.params.napi_budget
-    yield Do("virtnet_poll", None, detail={"budget": budget})
+    yield Do("virtnet_poll", None, src="stack", detail={"budget": budget})
     if world.switches.poll_disables_cb:
         world.driver.disable_cb()
         yield from with_ring(world, "virtqueue_disable_cb", None)
@@ -238,7 +238,7 @@ def _gro(world: RecvWorld, frame: int, packet: bytes) -> Iterator[Action]:
     once, later kernels gather ``gro_normal_batch`` first."""
     parsed = parse_frame(packet)
     world.parsed[frame] = (parsed.dst_port, parsed.ip_checksum_ok and parsed.udp_checksum_ok)
-    yield Do("napi_gro_receive", frame)
+    yield Do("napi_gro_receive", frame, src="virtio_net")
     yield Do("dev_gro_receive", frame, detail={"result": "GRO_NORMAL"})
     if world.switches.gro_batch == 1:
         yield Do("netif_receive_skb_internal", frame)
@@ -277,7 +277,7 @@ def _napi_complete(world: RecvWorld, received: int) -> Iterator[Action]:
     yield Do("virtqueue_napi_complete", None, detail={"processed": received})
     last = driver.enable_cb_prepare()
     yield from with_ring(world, "virtqueue_enable_cb_prepare", None)
-    yield Do("napi_complete_done", None, detail={"work_done": received})
+    yield Do("napi_complete_done", None, src="virtio_net", detail={"work_done": received})
     if world.rx_list:
         yield from _gro_normal_list(world)
     world.napi_scheduled = False

@@ -33,8 +33,8 @@ def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
     yield Do("host_udp_sendmsg", frame)
     yield Do("host_dev_queue_xmit", frame)
     full = len(world.tun_ring) >= TUN_QUEUE
-    yield Do("tun_net_xmit", frame, detail={"queued": len(world.tun_ring) + (not full),
-                                            "dropped": full})
+    yield Do("tun_net_xmit", frame, src="host-stack",
+             detail={"queued": len(world.tun_ring) + (not full), "dropped": full})
     if full:
         world.dropped.append(frame)
         return

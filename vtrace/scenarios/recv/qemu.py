@@ -195,7 +195,8 @@ def _handle_rx(world: RecvWorld) -> Iterator[Action]:
     yield Do("virtio_queue_host_notifier_read", None, src="kvm")
     yield Do("virtio_queue_notify_vq", None)
     yield Do("virtio_net_handle_rx", None)
-    yield Do("qemu_flush_queued_packets", None, detail={"queued": len(world.net_queue)})
+    yield Do("qemu_flush_queued_packets", None, src="virtio-net",
+             detail={"queued": len(world.net_queue)})
     yield Do("qemu_net_queue_flush", None, detail={"queued": len(world.net_queue)})
     while world.net_queue:
         frame, data = world.net_queue[0]
