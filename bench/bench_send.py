@@ -1,4 +1,4 @@
-"""Throughput, memory and start-up of ``vtrace send``, each as a ratio against a floor.
+"""Throughput, memory and start-up of ``vtrace send`` (and ``recv``), each as a ratio.
 
 Run from the repository root: ``python bench/bench_send.py [--frames N]``.
 It prints a Markdown section (``## vtrace send``) on standard output.
@@ -12,6 +12,8 @@ It prints a Markdown section (``## vtrace send``) on standard output.
    nothing accumulates when it stays flat. Target: within 1.2x.
 3. Wall time of ``vtrace --help`` against a bare ``import click, rich``
    (both as child processes, median of several). Target: within 1.3x.
+4. Events per second of ``vtrace recv`` against ``vtrace send``'s, the same number of
+   frames in the same run: the receive path costs the same per event. Target: 0.8-1.25x.
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ import timeit
 from vtrace.cli import main
 
 
-def send_rate(frames: int) -> tuple[int, float]:
+def send_rate(frames: int, command: str = "send") -> tuple[int, float]:
     """(events, seconds) of the real command writing its events to /dev/null."""
     events_path = os.devnull
     summary = io.StringIO()
     started = time.perf_counter()
     with contextlib.redirect_stdout(summary), contextlib.suppress(SystemExit):
-        main(["send", "--frames", str(frames), "--view", "quiet", "--events", events_path])
+        main([command, "--frames", str(frames), "--view", "quiet", "--events", events_path])
     elapsed = time.perf_counter() - started
     events = next(int(line.split()[-1]) for line in summary.getvalue().splitlines()
                   if line.strip().startswith("events"))
@@ -114,13 +116,16 @@ def main_bench() -> None:
     args = parser.parse_args()
 
     # This machine's speed drifts (shared cores): alternate the two and keep the best of each.
-    engine_runs, floor_runs = [], []
+    engine_runs, floor_runs, recv_runs = [], [], []
     for _ in range(args.rounds):
         events, seconds = send_rate(args.frames)
         engine_runs.append(seconds)
         floor_runs.append(floor_rate(events))
+        recv_events, recv_seconds = send_rate(args.frames, "recv")
+        recv_runs.append(recv_seconds)
     engine_seconds, floor_seconds = min(engine_runs), min(floor_runs)
     rate, floor = events / engine_seconds, events / floor_seconds
+    recv_rate = recv_events / min(recv_runs)
     small = peak_rss_kib(1_000)
     large = peak_rss_kib(args.memory_frames)
     engine_us, encode_us, construct_us = breakdown(min(args.frames, 5_000))
@@ -141,6 +146,10 @@ def main_bench() -> None:
           f"{help_time * 1000:.0f} ms | {import_time * 1000:.0f} ms | "
           f"{help_time / import_time:.2f} | <= 1.30 | "
           f"{'yes' if help_time / import_time <= 1.3 else 'no'} |")
+    ratio = recv_rate / rate
+    print(f"| events/s, recv --frames {args.frames} ({recv_events} events) vs send's | "
+          f"{recv_rate:,.0f} | {rate:,.0f} (send) | {ratio:.2f} | 0.80-1.25 | "
+          f"{'yes' if 0.8 <= ratio <= 1.25 else 'no'} |")
     print(f"\nWhere an event's time goes: the engine alone {engine_us:.1f} µs (of which "
           f"building the frozen Event dataclass, ten slots with the step's fixed fields in "
           f"one shared Place, {construct_us:.1f} µs), encoding it as JSON {encode_us:.1f} µs; "

@@ -12,6 +12,7 @@ import pytest
 from vtrace.catalog import ERAS, era
 from vtrace.codec import decode_line
 from vtrace.model import ACTORS, Event, Header, Kind, Layer, Phase, Source
+from vtrace.scenarios.recv import RECV
 from vtrace.scenarios.send import SendParams, send
 from vtrace.scenarios.setup import setup
 
@@ -32,7 +33,8 @@ ALL_SPANS = set().union(*SPANS)
 
 def _replays() -> Iterator[Event]:
     """Send replays over the switches that change what is emitted (vhost-net takes kicks
-    only through an ioeventfd), and every set-up of both back ends."""
+    only through an ioeventfd), every set-up of both back ends, and the receive path's
+    examples."""
     for event_idx, ioeventfd, name, batch in itertools.product(
             (True, False), (True, False), sorted(ERAS), (4, 32)):
         params = SendParams(frames=40, batch=batch, queue_size=32, event_idx=event_idx,
@@ -44,6 +46,9 @@ def _replays() -> Iterator[Event]:
             yield from send(vhost, era(name), seed=1)
     for name, backend in itertools.product(sorted(ERAS), ("qemu", "vhost-net")):
         yield from setup(era(name), seed=1, backend=backend)
+    for name in sorted(ERAS):
+        for example in RECV.examples:
+            yield from RECV.run(RECV.settle(example), era(name), 1)
 
 
 EVENTS = list(_replays())

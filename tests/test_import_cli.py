@@ -80,8 +80,9 @@ def test_compare_trace_text_and_json(tmp_path: Path) -> None:
     assert [frame["real_frame"] for frame in result["frames"]] == [1, 2, 3]
 
 
-def test_compare_trace_refuses_a_recv_capture(tmp_path: Path) -> None:
+def test_compare_trace_replays_a_recv_capture(tmp_path: Path) -> None:
     real = tmp_path / "recv.jsonl"
     assert vtrace("import", str(DATA / "recv-1"), "--events", str(real)).returncode == 0
     done = vtrace("compare-trace", str(real))
-    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert done.returncode == 0, done.stderr
+    assert "virtio_net_receive_rcu" in done.stdout or "virtqueue_fill" in done.stdout

@@ -42,7 +42,8 @@ def test_json_gives_each_era_its_own_versions_and_paths() -> None:
     assert newest["virtio_net_handle_tx_bh"]["calls"] == ["virtio_queue_set_notification"]
     assert "virtqueue_add_split" not in lesson["virtqueue_add"]["calls"]
     assert newest["qemu_bh_schedule"]["called_by"] == ["replay_bh_schedule_event"]
-    assert lesson["virtqueue_add"]["scenarios"] == ["send"]
+    assert lesson["virtqueue_add"]["scenarios"] == ["send", "recv"]
+    assert lesson["tap_send"]["scenarios"] == ["recv"]
 
 
 def test_json_in_chinese_keeps_function_names() -> None:

@@ -143,14 +143,17 @@ def _counted(events: list[Event]) -> dict[str, int]:
     def count(*steps: str) -> int:
         return sum(e.step in steps for e in calls)
 
+    worker = [e for e in calls if e.step == "vhost_worker"]
     return {
         "vm_exits": count("handle_ept_misconfig"),
         "exits_to_user": count("kvm_cpu_exec"),
+        # send's worker says whether a kick woke it; recv's runs only when woken
         "wakeups": count("virtio_queue_host_notifier_read", "virtio_pci_notify_write",
-                         "msix_notify", "kvm_arch_set_irq_inatomic")
-        + sum(e.step == "vhost_worker" and e.detail["woken"] for e in calls),
-        "syscalls": count("tap_write_packet", "kvm_cpu_exec"),
-        "copies": count("tun_get_user", "vhost_net_build_xdp"),
+                         "msix_notify", "kvm_arch_set_irq_inatomic", "tap_send")
+        + sum(e.detail.get("woken", True) for e in worker),
+        "syscalls": count("tap_write_packet", "tap_read_packet", "kvm_cpu_exec"),
+        "copies": count("tun_get_user", "vhost_net_build_xdp", "tun_put_user",
+                        "receive_header"),
         "interrupts": count("msix_notify", "kvm_arch_set_irq_inatomic"),
         "kicks_suppressed": sum(e.step == "virtqueue_kick_prepare" and not e.detail["kick"]
                                 for e in calls),

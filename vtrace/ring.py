@@ -389,12 +389,38 @@ class Device:
 
     def push(self, element: Element, written: int) -> None:
         """``virtqueue_push``: ``virtqueue_fill`` the used entry, then ``virtqueue_flush``."""
-        slot = self.used_idx & (self.layout.size - 1)
+        self.fill(element, written, 0)
+        self.flush(1)
+
+    def fill(self, element: Element, written: int, index: int) -> None:
+        """``virtqueue_fill``: write {head, written} ``index`` entries past used->idx; the
+        driver sees nothing until ``flush``."""
+        slot = (self.used_idx + index) & (self.layout.size - 1)
         struct.pack_into("<II", self.memory.bytes, self.layout.used_ring(slot), element.head,
                          written)
-        self.used_idx = (self.used_idx + 1) & 0xFFFF
+
+    def flush(self, count: int) -> None:
+        """``virtqueue_flush``: publish used->idx += ``count``; those elements are done."""
+        self.used_idx = (self.used_idx + count) & 0xFFFF
         self.memory.put_u16(self.layout.used_idx, self.used_idx)
-        self.inuse -= 1
+        self.inuse -= count
+
+    def avail_bytes(self) -> int:
+        """``virtqueue_get_avail_bytes`` for device-writable buffers: the bytes of every
+        chain the driver has made available and the device not yet taken."""
+        total, mem, layout = 0, self.memory.bytes, self.layout
+        for offset in range((self.avail_idx() - self.last_avail_idx) & 0xFFFF):
+            slot = (self.last_avail_idx + offset) & (layout.size - 1)
+            index = self.memory.u16(layout.avail_ring(slot))
+            for _ in range(layout.size):
+                _, length, flags, following = struct.unpack_from(
+                    "<QIHH", mem, layout.descriptor(index))
+                if flags & VRING_DESC_F_WRITE:
+                    total += length
+                if not flags & VRING_DESC_F_NEXT:
+                    break
+                index = following
+        return total
 
     def should_notify(self) -> NotifyDecision:
         """``virtio_split_should_notify``: must the guest be interrupted?"""

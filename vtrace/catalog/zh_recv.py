@@ -324,6 +324,10 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "try_fill_recv": {
         "text": "投放新的接收缓冲区，直到环满或内存不足，然后在设备要求通知时通知它。",
     },
+    "refill_work": {
+        "text": "环没能填满时，virtnet_open（或一次失败的补充）安排的延迟工作：在关掉 NAPI 的情况下"
+                "，由 kworker 再调用一次 try_fill_recv；仍然是空的，就半秒后再试。",
+    },
     "add_recvbuf_mergeable": {
         "text": "切出一块约为平均包长的缓冲区（至少一个 min_buf_len 的页分片），作为一个设备可写的"
                 "描述符投放。",

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "vtrace.cli.replay", "send_command",
         "Send frames from the guest and watch each step of their way to the host.",
     ),
+    "recv": ("vtrace.cli.replay", "recv_command",
+             "Send frames from the host into the guest and watch each step of their way in."),
     "play": ("vtrace.cli.play", "play_command",
              "Play a recorded stream (a JSON Lines file, '-' for stdin) through a terminal view."),
     "diagram": (

@@ -15,6 +15,7 @@ from vtrace import __version__
 from vtrace.catalog import era
 from vtrace.model import Event, Header
 from vtrace.scenarios.base import Counter, Param, ParamError, RingPanel, Scenario
+from vtrace.scenarios.recv import RECV
 from vtrace.scenarios.send import SEND
 from vtrace.scenarios.setup import SETUP
 
@@ -32,7 +33,7 @@ __all__ = [
     "scenario",
 ]
 
-REGISTERED: Mapping[str, Scenario] = {item.name: item for item in (SEND, SETUP)}
+REGISTERED: Mapping[str, Scenario] = {item.name: item for item in (SEND, RECV, SETUP)}
 
 
 class _Unknown(Scenario):

@@ -21,6 +21,7 @@ from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
 from vtrace.model import Event
 from vtrace.ring import Buffer
+from vtrace.scenarios.ringstate import kick_reason
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
 from vtrace.scenarios.send.world import SendParams, World, note, with_ring
@@ -119,7 +120,7 @@ def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
         yield from _stop_queue(world, frame)
     if kick or world.stopped:
         decision = driver.kick_prepare()
-        reason = _kick_reason(decision.kick, decision.avail_event)
+        reason = kick_reason(decision.kick, decision.avail_event)
         yield from with_ring(world, "virtqueue_kick_prepare", frame, kick=decision.kick,
                               old=decision.old, new=decision.new,
                               avail_event=decision.avail_event, why=reason)
@@ -204,12 +205,6 @@ def _stopped_but_used(world: World) -> Iterator[Action]:
         world.stopped = False
         world.driver.disable_cb()
         yield from with_ring(world, "virtqueue_disable_cb", None, queue="restarted")
-
-
-def _kick_reason(kick: bool, avail_event: int | None) -> str:
-    if avail_event is None:
-        return "no_notify_clear" if kick else "no_notify_set"
-    return "avail_event_in_window" if kick else "avail_event_outside_window"
 
 
 def _guest(world: World, thread: Thread) -> Iterator[Action]:

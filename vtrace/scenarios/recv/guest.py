@@ -1,0 +1,334 @@
+"""The guest's side of the receive replay, and the replay itself.
+
+Three threads share one RX virtqueue in guest memory: a program on the host
+sends datagrams into the tap (``host``), a back end moves them into the
+buffers the guest posted (QEMU's main loop in ``qemu``, or the vhost worker in
+``vhost``), and the guest's vCPU takes the interrupt, polls with NAPI, passes
+each skb through GRO to UDP and the application's ``recvfrom``, and refills
+the ring, kicking the device when it asked to be told.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Generator, Iterator
+
+from vtrace.catalog import Era
+from vtrace.engine.kvm import ept_exit, vm_entry
+from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
+from vtrace.frames import MIN_FRAME, VNET_HDR_SIZE, parse_frame
+from vtrace.model import Event
+from vtrace.ring import Buffer
+from vtrace.scenarios.recv.host import host_sender
+from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, qemu_main
+from vtrace.scenarios.recv.vhost import poll_wakeup, vhost_worker
+from vtrace.scenarios.recv.world import (
+    BIG_CHAIN,
+    BIG_DATA_OFFSET,
+    MERGEABLE_BUF,
+    PAGE,
+    RecvParams,
+    RecvWorld,
+)
+from vtrace.scenarios.ringstate import kick_reason, note, with_ring
+
+__all__ = ["NETDEV_BUDGET", "REFILL_WORK_NS", "recv", "run_world"]
+
+IRQ_DELIVERY_NS = 1800  # MSI-X message to the guest's handler
+NETDEV_BUDGET = 300  # net_rx_action's budget across all NAPIs of one softirq
+REFILL_WORK_NS = 30_000  # modelled: until a kworker runs the refill work virtnet_open queued
+
+
+# -- posting buffers -------------------------------------------------------------------------
+
+
+def _buffers(world: RecvWorld) -> list[Buffer] | None:
+    """The buffers of the next ``add_recvbuf_*``, or None when the ring has no room."""
+    driver, memory = world.driver, world.memory
+    if world.params.mergeable:
+        if not driver.num_free:
+            return None
+        return [Buffer(memory.slot_address(driver.free_head), MERGEABLE_BUF, writable=True)]
+    if driver.num_free < BIG_CHAIN:
+        return None
+    pages = [driver.free_head]
+    while len(pages) < BIG_CHAIN:
+        pages.append(driver.next_free[pages[-1]])
+    first = memory.slot_address(pages[0])
+    return [Buffer(first, VNET_HDR_SIZE, writable=True),
+            Buffer(first + BIG_DATA_OFFSET, PAGE - BIG_DATA_OFFSET, writable=True),
+            *(Buffer(memory.slot_address(page), PAGE, writable=True) for page in pages[2:])]
+
+
+def _post(world: RecvWorld) -> Generator[Action, None, bool]:
+    """One ``add_recvbuf_*`` down to the ring write: False when there is no room."""
+    buffers = _buffers(world)
+    if buffers is None:
+        return False
+    if world.params.mergeable:
+        yield Do("add_recvbuf_mergeable", None, detail={"len": MERGEABLE_BUF})
+        yield Do("virtnet_rq_submit", None)
+        yield Do("virtqueue_add_inbuf_ctx", None, detail={"sg": 1})
+    else:
+        yield Do("add_recvbuf_big", None, detail={"sg": BIG_CHAIN})
+        yield Do("virtqueue_add_inbuf", None, detail={"sg": BIG_CHAIN})
+    if world.ring_writer != "virtqueue_add":
+        yield Do("virtqueue_add", None, detail={"layout": "split"})
+    head = world.driver.add(buffers, world.driver.free_head)
+    yield from with_ring(world, world.ring_writer, None, head=head, addr=buffers[0].addr,
+                         len=buffers[0].length, flags="WRITE")
+    return True
+
+
+def _open_fill(world: RecvWorld) -> Iterator[Action]:
+    """``virtnet_open``'s fill, before any frame: ``rx_buffers`` buffers, or the ring full.
+
+    Fewer than the ring holds means memory ran short, and the refill work is scheduled.
+    The buffers are posted without an event each; the one event carries the ring's values.
+    """
+    driver, posted = world.driver, 0
+    while posted < world.params.rx_buffers and (buffers := _buffers(world)) is not None:
+        driver.add(buffers, driver.free_head)
+        posted += 1
+    short = _buffers(world) is not None
+    driver.num_added = 0  # the open kicks no one: the device reads the ring when it starts
+    if short:
+        world.refill_due = REFILL_WORK_NS
+    yield from with_ring(world, "try_fill_recv", None, gfp="GFP_KERNEL", posted=posted,
+                         refill_work=short)
+
+
+def _try_fill(world: RecvWorld, gfp: str) -> Iterator[Action]:
+    """``try_fill_recv``: post until the ring is full, then kick if the device asks."""
+    yield Do("try_fill_recv", None, detail={"gfp": gfp})
+    while (yield from _post(world)):
+        pass
+    decision = world.driver.kick_prepare()
+    reason = kick_reason(decision.kick, decision.avail_event)
+    yield from with_ring(world, "virtqueue_kick_prepare", None, kick=decision.kick,
+                         old=decision.old, new=decision.new, avail_event=decision.avail_event,
+                         why=reason)
+    if decision.kick:
+        yield from _kick(world)
+    else:
+        yield note("virtqueue_kick_prepare", None, kick=False, why=reason)
+
+
+def _kick(world: RecvWorld) -> Iterator[Action]:
+    """The RX queue's notify: a VM exit that KVM turns into its ioeventfd."""
+    yield Do("virtqueue_notify", None)
+    yield Do("vp_notify", None, detail={"queue_index": 0})
+    yield ept_exit(None)
+    yield Do("kvm_io_bus_write", None, detail={"bus": "KVM_FAST_MMIO_BUS", "match": True})
+    yield Do("ioeventfd_write", None)
+    if world.vhost:
+        yield from poll_wakeup(world, None, "handle_rx_kick", src="kvm")
+    else:
+        world.rx_kick.raise_(world.now())
+    yield vm_entry("handle_ept_misconfig", None, src="kvm")
+
+
+def _refill_work(world: RecvWorld) -> Iterator[Action]:
+    world.refill_due = None
+    yield Do("refill_work", None)
+    yield from _try_fill(world, "GFP_KERNEL")
+
+
+# -- interrupt, NAPI, GRO --------------------------------------------------------------------
+
+
+def _interrupt(world: RecvWorld) -> Iterator[Action]:
+    """``vring_interrupt`` -> ``skb_recv_done`` -> NAPI scheduled."""
+    world.irq.clear()
+    more = world.driver.more_used()
+    yield Do("vring_interrupt", None, src="kvm" if world.vhost else "virtio-net",
+             detail={"more_used": more})
+    if more:
+        yield Do("skb_recv_done", None, src="virtio_net")
+        yield from _napi_schedule(world)
+
+
+def _napi_schedule(world: RecvWorld) -> Iterator[Action]:
+    if world.napi_scheduled:
+        return
+    yield Do("virtqueue_napi_schedule", None)
+    world.driver.disable_cb()
+    yield from with_ring(world, "virtqueue_disable_cb", None)
+    yield Do("__napi_schedule", None, src="virtio_net")
+    world.napi_scheduled = True
+
+
+def _net_rx_action(world: RecvWorld) -> Iterator[Action]:
+    """The softirq: poll while NAPI stays scheduled, up to ``netdev_budget`` packets."""
+    yield Do("net_rx_action", None, detail={"budget": NETDEV_BUDGET})
+    left = NETDEV_BUDGET
+    while world.napi_scheduled and left > 0:
+        left -= yield from _poll(world)
+
+
+def _poll(world: RecvWorld) -> Generator[Action, None, int]:
+    """``virtnet_poll``: clean TX, receive up to the budget, complete if fewer came."""
+    budget = world.params.napi_budget
+    yield Do("virtnet_poll", None, src="stack", detail={"budget": budget})
+    if world.switches.poll_disables_cb:
+        world.driver.disable_cb()
+        yield from with_ring(world, "virtqueue_disable_cb", None)
+    yield Do("virtnet_poll_cleantx", None, detail={"napi_tx": world.napi_tx})
+    received = yield from _receive(world, budget)
+    if received < budget:
+        yield from _napi_complete(world, received)
+    elif world.rx_list:  # a full budget: __napi_poll passes up what waits, NAPI stays on
+        yield from _gro_normal_list(world)
+    return received
+
+
+def _receive(world: RecvWorld, budget: int) -> Generator[Action, None, int]:
+    """``virtnet_receive``: take used buffers up to the budget, then refill past the
+    era's threshold."""
+    driver, size = world.driver, world.params.queue_size
+    yield Do("virtnet_receive", None, detail={"budget": budget})
+    yield Do("virtnet_receive_packets", None)
+    received = 0
+    while received < budget and driver.more_used():
+        yield from _receive_one(world)
+        received += 1
+    threshold = (min(budget, size) if world.switches.refill_by_budget else size) // 2
+    if driver.num_free > threshold:
+        yield from _try_fill(world, "GFP_ATOMIC")
+    return received
+
+
+def _get(world: RecvWorld) -> Generator[Action, None, tuple[int, int, int]]:
+    """One used buffer back: (frame, head, len)."""
+    got = world.driver.get_buf()
+    assert got is not None
+    _, head, written = got
+    frame = world.frame_at.pop(head)
+    if not world.params.mergeable:
+        yield from with_ring(world, "virtqueue_get_buf", frame, head=head, len=written)
+        return frame, head, written
+    yield Do("virtnet_rq_get_buf", frame)
+    yield from with_ring(world, "virtqueue_get_buf_ctx", frame, head=head, len=written)
+    return frame, head, written
+
+
+def _receive_one(world: RecvWorld) -> Iterator[Action]:
+    """``receive_buf``: an skb from the buffers, as they were posted, then GRO."""
+    frame, head, written = yield from _get(world)
+    chain = [world.memory.read(addr, length) for addr, length in world.chain(head)]
+    yield Do("receive_buf", frame, detail={"len": written})
+    if world.params.mergeable:
+        (count,) = struct.unpack_from("<H", chain[0], NUM_BUFFERS_AT)
+        yield Do("receive_mergeable", frame, detail={"num_buffers": count})
+        yield Do("page_to_skb", frame)
+        packet = chain[0][:written]
+        for _ in range(count - 1):
+            _, more, length = yield from _get(world)
+            packet += world.memory.read(world.chain(more)[0][0], length)
+    else:
+        yield Do("receive_big", frame)
+        yield Do("page_to_skb", frame)
+        packet = b"".join(chain)[:written]
+    yield Do("virtnet_receive_done", frame)
+    yield from _gro(world, frame, packet[VNET_HDR_SIZE:])
+
+
+def _gro(world: RecvWorld, frame: int, packet: bytes) -> Iterator[Action]:
+    """``napi_gro_receive``: a UDP packet is not held (GRO_NORMAL); 4.19 passes it up at
+    once, later kernels gather ``gro_normal_batch`` first."""
+    parsed = parse_frame(packet)
+    world.parsed[frame] = (parsed.dst_port, parsed.ip_checksum_ok and parsed.udp_checksum_ok)
+    yield Do("napi_gro_receive", frame, src="virtio_net")
+    yield Do("dev_gro_receive", frame, detail={"result": "GRO_NORMAL"})
+    if world.switches.gro_batch == 1:
+        yield Do("netif_receive_skb_internal", frame)
+        yield Do("ip_rcv", frame)
+        yield from _deliver_locally(world, frame)
+        return
+    world.rx_list.append(frame)
+    yield Do("gro_normal_one", frame, detail={"rx_count": len(world.rx_list)})
+    if len(world.rx_list) >= world.switches.gro_batch:
+        yield from _gro_normal_list(world)
+
+
+def _gro_normal_list(world: RecvWorld) -> Iterator[Action]:
+    frames, world.rx_list = world.rx_list, []
+    yield Do("gro_normal_list", None, detail={"packets": len(frames)})
+    yield Do("netif_receive_skb_list_internal", None)
+    yield Do("ip_list_rcv", None, detail={"packets": len(frames)})
+    for frame in frames:
+        yield from _deliver_locally(world, frame)
+
+
+def _deliver_locally(world: RecvWorld, frame: int) -> Iterator[Action]:
+    yield Do("ip_local_deliver", frame)
+    dport, checksums_ok = world.parsed.pop(frame)
+    yield Do("udp_rcv", frame, detail={"dport": dport, "checksums_ok": checksums_ok})
+    yield Do("__udp4_lib_rcv", frame)
+    yield Do("udp_queue_rcv_skb", frame)
+    yield Do("sock_def_readable", frame)
+    world.socket.append(frame)
+
+
+def _napi_complete(world: RecvWorld, received: int) -> Iterator[Action]:
+    """``virtqueue_napi_complete``: re-arm, complete (the stack gets what GRO gathered), and
+    poll again if used buffers arrived meanwhile."""
+    driver = world.driver
+    yield Do("virtqueue_napi_complete", None, detail={"processed": received})
+    last = driver.enable_cb_prepare()
+    yield from with_ring(world, "virtqueue_enable_cb_prepare", None)
+    yield Do("napi_complete_done", None, src="virtio_net", detail={"work_done": received})
+    if world.rx_list:
+        yield from _gro_normal_list(world)
+    world.napi_scheduled = False
+    more = driver.used_idx() != last
+    yield Do("virtqueue_poll", None, detail={"more_used": more})
+    if more:
+        yield from _napi_schedule(world)
+
+
+# -- the application and the vCPU ------------------------------------------------------------
+
+
+def _app_reads(world: RecvWorld) -> Iterator[Action]:
+    """The application, woken in ``recvfrom``, reads every datagram queued to its socket."""
+    payload = world.params.size - MIN_FRAME
+    while world.socket:
+        frame = world.socket.popleft()
+        yield Do("recvfrom", frame, detail={"bytes": payload})
+        yield Do("__sys_recvfrom", frame, src="app")
+        yield Do("udp_recvmsg", frame, detail={"bytes": payload})
+        world.delivered.append(frame)
+
+
+def _guest(world: RecvWorld, thread: Thread) -> Iterator[Action]:
+    yield from _open_fill(world)
+    while True:
+        if not world.napi_scheduled:
+            yield Wait((world.irq,), IRQ_DELIVERY_NS, world.refill_due)
+        if world.refill_due is not None and thread.clock >= world.refill_due:
+            yield from _refill_work(world)
+        if world.irq.pending:
+            yield from _interrupt(world)
+        if world.napi_scheduled:
+            yield from _net_rx_action(world)
+        yield from _app_reads(world)
+
+
+def run_world(params: RecvParams, era: Era, seed: int) -> tuple[RecvWorld, Iterator[Event]]:
+    """The world of a receive replay and its events, for tests that look at both."""
+    world = RecvWorld(params, era)
+    scheduler = Scheduler(era, seed)
+    world.now = scheduler.now
+    scheduler.spawn("vcpu0", lambda thread: _guest(world, thread))
+    if world.vhost:
+        scheduler.spawn("vhost-worker", lambda thread: vhost_worker(world))
+    else:
+        scheduler.spawn("qemu-main", lambda thread: qemu_main(world))
+    scheduler.spawn("host-sender", lambda thread: host_sender(world, thread))
+    return world, scheduler.run()
+
+
+def recv(params: RecvParams, era: Era, seed: int) -> Iterator[Event]:
+    """The events of ``params.frames`` frames arriving from the host, in time order."""
+    return run_world(params, era, seed)[1]

@@ -1,0 +1,48 @@
+"""The host's side of the receive replay: a program sends UDP datagrams to the guest.
+
+Each datagram goes down the host's stack to the tap's ``tun_net_xmit``, which
+queues it on the tun file's ring (dropping it when the ring is full) and wakes
+the reader: QEMU's main loop polling the tap fd, or with vhost-net the
+worker's poll entry on tun's socket, while vhost polls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from vtrace.engine.sim import Action, Do, Thread, Wait
+from vtrace.frames import MIN_FRAME, VNET_HDR, build_frame
+from vtrace.scenarios.recv.vhost import poll_wakeup
+from vtrace.scenarios.recv.world import HOST_TO_GUEST, TUN_QUEUE, RecvWorld
+
+__all__ = ["host_sender"]
+
+
+def host_sender(world: RecvWorld, thread: Thread) -> Iterator[Action]:
+    params = world.params
+    for first in range(0, params.frames, params.batch):
+        if first:
+            yield Wait((), 0, thread.clock + params.interval_ns)
+        for frame in range(first, min(first + params.batch, params.frames)):
+            yield from _send(world, frame)
+
+
+def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
+    size = world.params.size
+    yield Do("host_sys_sendto", frame, detail={"bytes": size - MIN_FRAME})
+    yield Do("host_udp_sendmsg", frame)
+    yield Do("host_dev_queue_xmit", frame)
+    full = len(world.tun_ring) >= TUN_QUEUE
+    yield Do("tun_net_xmit", frame, src="host-stack",
+             detail={"queued": len(world.tun_ring) + (not full), "dropped": full})
+    if full:
+        world.dropped.append(frame)
+        return
+    # tun_put_user will put the header the skb's state gives in front: checksum complete.
+    world.tun_ring.append((frame, VNET_HDR + build_frame(frame, size, HOST_TO_GUEST)))
+    yield Do("tun_sk_data_ready", frame)
+    if world.vhost:
+        if world.sock_polled:
+            yield from poll_wakeup(world, frame, "handle_rx_net", src="tun")
+    elif world.tap_polling:
+        world.tap_fd.raise_(world.now())

@@ -1,0 +1,116 @@
+"""The shared state of a receive replay: the RX ring, tun's queue, QEMU's, the signals.
+
+``RecvWorld`` is what the host's sender, the back end (QEMU's main loop or the
+vhost worker) and the guest's vCPU share. The guest posts device-writable
+buffers; the back end writes frames into them. Which frame sits in which
+buffer is the tracer's knowledge (``frame_at``), as a real tracer would read
+it off the skb; the two sides themselves exchange only ring bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vtrace.catalog import Era, first_present
+from vtrace.engine.sim import Signal
+from vtrace.frames import Endpoints
+from vtrace.ring import VRING_DESC_F_NEXT, Device, Driver, GuestMemory, RingLayout
+from vtrace.scenarios.recv.eras import SWITCHES
+from vtrace.scenarios.ringstate import RingWorld
+from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
+
+__all__ = ["BIG_CHAIN", "BIG_DATA_OFFSET", "HOST_TO_GUEST", "MERGEABLE_BUF", "PAGE",
+           "RecvParams", "RecvWorld", "TUN_QUEUE"]
+
+PAGE = 4096
+#: get_mergeable_buf_len: the header plus GOOD_PACKET_LEN (1518) as the least, to 64 bytes.
+MERGEABLE_BUF = 1536
+#: add_recvbuf_big: the header, the rest of its page, then MAX_SKB_FRAGS (17) pages.
+BIG_CHAIN = 2 + 17
+BIG_DATA_OFFSET = 16  # sizeof(struct padded_vnet_hdr)
+TUN_QUEUE = 500  # tun's tx_queue_len (TUN_READQ_SIZE): the size of the tfile's ptr_ring
+
+#: The host side of the tap sends to the guest's address.
+HOST_TO_GUEST = Endpoints(src_mac=bytes.fromhex("fe54001234ff"),
+                          dst_mac=bytes.fromhex("525400123456"),
+                          src_ip=bytes((10, 0, 2, 2)), dst_ip=bytes((10, 0, 2, 15)),
+                          src_port=40000, dst_port=9)
+
+
+@dataclass(frozen=True, slots=True)
+class RecvParams:
+    """What ``vtrace recv`` asks for."""
+
+    frames: int = 3
+    size: int = 128
+    batch: int = 1
+    queue_size: int = 256
+    event_idx: bool = True
+    mergeable: bool = True
+    napi_budget: int = 64
+    rx_buffers: int = 32768
+    interval_ns: int = 50_000
+    backend: str = "qemu"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class RecvWorld(RingWorld):
+    """Shared state of one receive run."""
+
+    def __init__(self, params: RecvParams, era: Era) -> None:
+        self.params = params
+        self.era = era
+        self.switches = SWITCHES[era.name]
+        self.napi_tx = SEND_SWITCHES[era.name].napi_tx
+        self.vhost = params.backend == "vhost-net"
+        memory = GuestMemory(RingLayout(params.queue_size),
+                             slot_size=MERGEABLE_BUF if params.mergeable else PAGE)
+        super().__init__(
+            memory,
+            Driver(memory, event_idx=params.event_idx,
+                   disable_writes_used_event=SEND_SWITCHES[era.name].disable_cb_writes_used_event),
+            Device(memory, event_idx=params.event_idx))
+        self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
+        self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
+        self.filler = first_present(era, "virtqueue_split_fill", "virtqueue_fill")
+        self.flusher = first_present(era, "virtqueue_split_flush", "virtqueue_flush")
+        # How virtio_net_has_buffers turns notifications on when it finds too little room.
+        self.rearm = first_present(era, "virtio_queue_enable_notification_and_check",
+                                   "virtio_queue_set_notification")
+        self.now: Callable[[], int] = lambda: 0
+        self.irq = Signal("msix" if not self.vhost else "irqfd")
+        self.tap_fd = Signal("tap")  # the tap fd is readable: QEMU's main loop wakes
+        self.rx_kick = Signal("ioeventfd")  # the guest kicked the RX queue
+        self.work = Signal("vhost")  # the vhost worker has works queued
+        self.tun_ring: deque[tuple[int, bytes]] = deque()  # (frame, vnet header + frame)
+        self.net_queue: deque[tuple[int, bytes]] = deque()  # the NIC's incoming queue in QEMU
+        self.vhost_batch: deque[tuple[int, bytes]] = deque()  # vhost's rxq, taken from tun
+        self.works: dict[str, None] = {}  # vhost works queued, in order
+        self.tap_polling = True  # QEMU reads the tap fd
+        self.sock_polled = True  # vhost polls tun's socket for data
+        self.frame_at: dict[int, int] = {}  # head -> frame written into it
+        self.napi_scheduled = False
+        self.parsed: dict[int, tuple[int, bool]] = {}  # frame -> (port, checksums right)
+        self.rx_list: list[int] = []  # GRO_NORMAL packets waiting for the stack
+        self.socket: deque[int] = deque()  # the application's receive queue
+        self.delivered: list[int] = []  # frames the application read, in order
+        self.dropped: list[int] = []  # frames tun dropped: its ring was full
+        self.refill_due: int | None = None  # when refill_work runs, if scheduled
+
+    def chain(self, head: int) -> list[tuple[int, int]]:
+        """(address, length) of each descriptor of the chain at ``head``, from the table."""
+        found, index, layout = [], head, self.memory.layout
+        for _ in range(layout.size):
+            addr, length, flags, following = struct.unpack_from(
+                "<QIHH", self.memory.bytes, layout.descriptor(index))
+            found.append((addr, length))
+            if not flags & VRING_DESC_F_NEXT:
+                break
+            index = following
+        return found

@@ -1,0 +1,90 @@
+"""What every ring replay shares: the ring values worth showing, and steps that carry them.
+
+A replay's world (guest memory, the driver's and the device's side of one
+virtqueue) derives from ``RingWorld``; ``with_ring`` emits a step together
+with the ring values it changed, so every view can show the ring without
+asking the engine. ``kick_reason`` names what ``virtqueue_kick_prepare`` saw.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+from vtrace.engine.sim import Action, Do
+from vtrace.model import Kind
+from vtrace.ring import Device, Driver, GuestMemory
+
+__all__ = ["RING_FIELDS", "SHARED_FIELDS", "RingWorld", "kick_reason", "note", "with_ring"]
+
+#: Shared bytes first (avail flags and idx, used_event, used flags and idx, avail_event),
+#: then the driver's shadows, then the device's view.
+RING_FIELDS = (
+    "avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event",
+    "avail_idx_shadow", "num_added", "num_free", "last_used_idx",
+    "last_avail_idx", "inuse", "signalled_used", "notification",
+)
+SHARED_FIELDS = RING_FIELDS[:6]
+
+
+def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
+    """le16 flags and idx at ``flags``, the ring entries skipped, le16 at ``event_index``."""
+    return struct.Struct(f"<HH{event_index - flags - 4}xH")
+
+
+class RingWorld:
+    """One virtqueue in guest memory with both its sides, and the last ring values shown."""
+
+    def __init__(self, memory: GuestMemory, driver: Driver, device: Device) -> None:
+        self.memory = memory
+        self.driver = driver
+        self.device = device
+        layout = memory.layout
+        # Each ring's flags, idx and event index, read in one go across the ring entries.
+        self._avail_fields = _fields_around_ring(layout.avail_flags, layout.used_event)
+        self._used_fields = _fields_around_ring(layout.used_flags, layout.avail_event)
+        self._last: tuple[int, ...] = self.ring_state()
+
+    def ring_state(self) -> tuple[int, ...]:
+        """Every ring value worth showing, in the order of ``RING_FIELDS``."""
+        bytes_, layout, drv, dev = self.memory.bytes, self.memory.layout, self.driver, self.device
+        return (
+            *self._avail_fields.unpack_from(bytes_, layout.avail_flags),
+            *self._used_fields.unpack_from(bytes_, layout.used_flags),
+            drv.avail_idx_shadow, drv.num_added, drv.num_free, drv.last_used_idx,
+            dev.last_avail_idx, dev.inuse, dev.signalled_used, int(dev.notification),
+        )
+
+    def ring_changes(self) -> dict[str, int]:
+        """The ring values that changed since the last call, by name."""
+        now = self.ring_state()
+        last, self._last = self._last, now
+        if now == last:
+            return {}
+        return {name: value for name, value, before in zip(RING_FIELDS, now, last, strict=True)
+                if value != before}
+
+
+def with_ring(world: RingWorld, step: str, frame: int | None, src: str | None = None,
+              **detail: Any) -> Iterator[Action]:
+    """Emit ``step`` with the ring values it changed, then a state event for shared writes."""
+    changes = world.ring_changes()
+    if changes:
+        detail["ring"] = changes
+    yield Do(step, frame, src=src, detail=detail)
+    if changes:
+        writes = {key: changes[key] for key in SHARED_FIELDS if key in changes}
+        if writes:
+            yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
+
+
+def note(step: str, frame: int | None, **detail: Any) -> Do:
+    return Do(step, frame, Kind.NOTE, detail=detail, cost=False)
+
+
+def kick_reason(kick: bool, avail_event: int | None) -> str:
+    """Why ``virtqueue_kick_prepare`` decided as it did, in the words docs/events.md lists."""
+    if avail_event is None:
+        return "no_notify_clear" if kick else "no_notify_set"
+    return "avail_event_in_window" if kick else "avail_event_outside_window"
