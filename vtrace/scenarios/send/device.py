@@ -3,7 +3,9 @@
 QEMU's main loop wakes on the kick's eventfd, defers the work to a bottom
 half, and the bottom half drains the ring: each element goes through the
 net layer to the tap, into the host kernel's tun driver, and back to the
-guest as a used entry, with an MSI-X interrupt when the guest asked for one.
+guest as a used entry, with an MSI-X interrupt when the guest asked for one: QEMU
+writes the MSI message, KVM_SIGNAL_MSI hands it to KVM, and KVM's local APIC of the
+vCPU accepts it.
 """
 
 from __future__ import annotations
@@ -62,9 +64,19 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
                               used_event=decision.used_event)
         if decision.interrupt:
             yield Do("msix_notify", frame, detail={"vector": "tx"})
+            yield from _msi_to_kvm(frame)
             world.irq.raise_(world.now())
         sent += 1
     return sent
+
+
+def _msi_to_kvm(frame: int | None) -> Iterator[Action]:
+    """The MSI write of ``msix_notify`` reaches KVM's in-kernel APIC through KVM_SIGNAL_MSI."""
+    for step in ("msi_send_message", "kvm_apic_mem_write", "kvm_irqchip_send_msi"):
+        yield Do(step, frame)
+    yield Do("kvm_send_userspace_msi", frame, src="virtio-net")
+    yield Do("kvm_set_msi", frame)
+    yield Do("__apic_accept_irq", frame)
 
 
 def _tx_bh(world: World) -> Iterator[Action]:
