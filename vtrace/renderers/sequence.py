@@ -40,6 +40,7 @@ from vtrace.renderers.diagram_text import (
     RED,
     actor_role,
     arrow_look,
+    diagram_comment,
     diagram_title,
     layer_runs,
     layer_title,
@@ -255,7 +256,7 @@ def sequence_source(header: Header, events: Iterable[Event], *, summary: bool = 
     drawn = items(outline, summary=summary, lang=lang)
     actors = outline.actors
     columns = _columns(actors, drawn, lang)
-    canvas = Canvas("sequence", comment=diagram_title(header), font=MONO, font_size=SIZE)
+    canvas = Canvas("sequence", comment=diagram_comment(header), font=MONO, font_size=SIZE)
     painter = _Painter(canvas, columns, lang)
     painter.items(drawn)
     foot = painter.y + 20 + HEAD_H / 2
@@ -268,8 +269,8 @@ def sequence_source(header: Header, events: Iterable[Event], *, summary: bool = 
         x = columns.x[actor]
         canvas.line((x, head + HEAD_H / 2), (x, foot - HEAD_H / 2), arrow=False, color=GREY,
                     style="dashed", penwidth="0.8")
-    canvas.text(columns.left, 8, diagram_title(header), left=True, size=SIZE + 2, layer=FRONT,
-                fontcolor="#222222", fontname=SANS)
+    canvas.text(columns.left, 8, diagram_title(header, lang), left=True, size=SIZE + 2,
+                layer=FRONT, fontcolor="#222222", fontname=SANS)
     return canvas.source()
 
 
