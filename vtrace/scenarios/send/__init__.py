@@ -9,7 +9,7 @@ and views.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
@@ -54,7 +54,7 @@ def _one(detail: Mapping[str, Any]) -> int:
     return 1
 
 
-def _count(value: object) -> bool:
+def _count(value: object) -> TypeGuard[int]:
     return type(value) is int and value > 0
 
 
