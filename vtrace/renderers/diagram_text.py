@@ -71,6 +71,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "boundary": "guest | host",
         "frame": "frame {first}",
         "frames": "frames {first}–{last}",
+        "continued": "{title} (continued)",
+        "page": "{title} · page {page} of {pages}",
         "prologue": "before the first frame",
         "loop": "× {times}: {frames}, the same steps each time",
         "elided": "{frames} more frames and {steps} steps not drawn: their steps differ "
@@ -120,6 +122,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "frame": "第 {first} 帧",
         "frames": "第 {first}–{last} 帧",
         "prologue": "第一帧之前",
+        "continued": "{title}（续）",
+        "page": "{title} · 第 {page}/{pages} 页",
         "loop": "× {times}：{frames}，每次步骤相同",
         "elided": "还有 {frames} 帧、{steps} 步没有画出：各帧的步骤互不相同"
                   "（少画几帧，或打开 .json 跟踪文件）",

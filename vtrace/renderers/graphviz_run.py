@@ -140,9 +140,12 @@ class GraphvizRenderer(Renderer):
             if lang == "zh":
                 check_cjk_font()
 
+    def draw(self, source: str) -> bytes:
+        """``source`` itself, or the picture drawn from it, as bytes."""
+        if self.program is None:
+            return source.encode("utf-8")
+        return render_source(source, self.output_format, self.program)
+
     def write(self, source: str, out: IO[Any]) -> None:
         """Write ``source``, or the picture drawn from it, to the binary stream ``out``."""
-        if self.program is None:
-            out.write(source.encode("utf-8"))
-        else:
-            out.write(render_source(source, self.output_format, self.program))
+        out.write(self.draw(source))
