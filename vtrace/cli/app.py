@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Turn real traces (ftrace, QEMU's trace log, a lab capture) into vtrace's events."),
     "compare-trace": ("vtrace.cli.compare_trace", "compare_trace_command",
                       "Compare a captured stream with the replay of its parameters, hop by hop."),
+    "diff": ("vtrace.cli.diff", "diff_command",
+             "Show two eras' paths side by side, with the changed steps marked and explained."),
 }
 
 EPILOG = """\b
