@@ -1,6 +1,7 @@
 """Run every benchmark and write their sections to docs/performance.md.
 
-Run from the repository root: ``python bench/run.py``. Each benchmark is a
+Run from the repository root with the interpreter of vtrace's virtual environment:
+``.venv/bin/python bench/run.py``. Each benchmark is a
 script that prints one Markdown section; this collects them in order.
 """
 
@@ -19,7 +20,7 @@ BENCHMARKS = ["bench_send.py", "bench_diagram.py", "bench_import.py", "bench_htm
 HEADER = """# Performance
 
 Every figure is a ratio measured in one run against a floor on the same machine, so the
-machine's speed cancels out. Regenerate with `python bench/run.py`; nothing here is
+machine's speed cancels out. Regenerate with `.venv/bin/python bench/run.py`; nothing here is
 asserted by the tests.
 
 Measured {date} on {machine}, Python {python}.

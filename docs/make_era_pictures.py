@@ -1,7 +1,11 @@
 """Draw the teacher's guide's diagrams with ``vtrace diagram``: one frame, per era and language.
 
-Run from the repository root: ``python docs/make_era_pictures.py``. It writes
+Run with the interpreter of vtrace's virtual environment:
+``.venv/bin/python docs/make_era_pictures.py``. It writes
 ``docs/pictures/send-<era>.<lang>.svg``, the files the guides embed.
+
+graphviz-pure (a dependency of vtrace) draws them, as in ``make_pictures.py``, so the
+files come out the same whether or not Graphviz is installed.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ LANGS = ("en", "zh")
 
 def command(era: str, lang: str, output: Path) -> list[str]:
     return [sys.executable, "-m", "vtrace", "diagram", "--era", era, "--lang", lang,
-            "--frames", "1", str(output)]
+            "--frames", "1", "--renderer", "graphviz-pure", str(output)]
 
 
 def main() -> int:

@@ -1,6 +1,7 @@
 """Draw the pictures the README shows, with ``vtrace diagram``.
 
-Run from anywhere: ``python docs/make_pictures.py``. It writes
+Run from anywhere with the interpreter of vtrace's virtual environment (the one
+vtrace is installed in): ``.venv/bin/python docs/make_pictures.py``. It writes
 
 * ``docs/send-1-frame.svg``: the sequence diagram of one frame;
 * ``docs/overview.svg``: the layers of the machine with the send path numbered.

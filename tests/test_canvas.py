@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +20,14 @@ def test_wrapped_lines_fit_and_keep_every_character(text: str, width: float) -> 
     lines = wrap(text, width, 10)
     assert all(text_width(line, 10) <= width for line in lines if len(line) > 1)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+
+
+@pytest.mark.parametrize("width", [60.0, 80.0, 100.0, 130.0, 160.0, 200.0])
+def test_an_interval_is_never_broken(width: float) -> None:
+    text = "interrupt: used_event 0 is in [0, 1) and avail_event 12 is not in [3, 9)"
+    lines = wrap(text, width, 10)
+    assert all(line.count("[") == line.count(")") for line in lines), lines
+    assert "[0, 1)" in "\n".join(lines) and "[3, 9)" in "\n".join(lines)
 
 
 def test_breaks_fall_between_words() -> None:

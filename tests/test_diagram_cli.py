@@ -84,7 +84,7 @@ def test_a_recorded_file_is_drawn_as_it_was_made(tmp_path: Path) -> None:
     out = tmp_path / "run.svg"
     assert run("--from", str(RECORDED), str(out)) == 0
     text = out.read_text(encoding="utf-8")
-    assert "frames=3" in text and "× 2" in text
+    assert "3 frames of 128 bytes" in text and "× 2" in text
 
 
 def test_one_kick_serves_a_batch(tmp_path: Path) -> None:

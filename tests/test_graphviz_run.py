@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from vtrace.renderers.base import RenderError
-from vtrace.renderers.graphviz_run import Program, find_program, render_source
+from vtrace.renderers.graphviz_run import Program, cjk_fonts, find_program, render_source
+from vtrace.renderers.sequence import SequenceRenderer
 
 SMALL = 'digraph g { a -> b }'
 
@@ -67,3 +68,32 @@ def test_graphviz_pure_has_no_pdf() -> None:
 def test_unknown_renderer_name() -> None:
     with pytest.raises(RenderError):
         find_program("neato")
+
+
+def fake_fc_list(folder: Path, families: str) -> None:
+    folder.mkdir(exist_ok=True)
+    program = folder / "fc-list"
+    program.write_text(f"#!/bin/sh\nprintf '{families}'\n")
+    program.chmod(0o755)
+
+
+def test_a_chinese_picture_without_a_chinese_font_names_the_package(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake_fc_list(tmp_path / "bin", "")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert cjk_fonts() == []
+    with pytest.raises(RenderError, match="apt install fonts-noto-cjk"):
+        SequenceRenderer(lang="zh")
+    SequenceRenderer(lang="en")  # English needs no Chinese font
+    SequenceRenderer(lang="zh", output_format="dot")  # nor does the DOT source
+
+
+def test_a_chinese_font_or_no_fc_list_lets_it_draw(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    fake_fc_list(tmp_path / "bin", "Noto Sans CJK SC\\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert cjk_fonts() == ["Noto Sans CJK SC"]
+    SequenceRenderer(lang="zh")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert cjk_fonts() is None  # fontconfig cannot be asked: no claim either way
+    SequenceRenderer(lang="zh")

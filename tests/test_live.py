@@ -91,7 +91,9 @@ def test_a_frame_counts_as_done_only_after_its_last_step() -> None:
 
 
 def test_rows_of_an_earlier_frame_carry_their_frame_number() -> None:
-    state = _state(60)
+    events = list(replayed("send", {"frames": 2}, "modern", 1).source)
+    second = next(at for at, event in enumerate(events) if event.frame == 1)
+    state = _state(second + 3)  # a few steps into frame 1, frame 0's rows still shown
     assert state.current is not None and state.current.frame == 1
     screen = _screen(state, 80, 24)
     lanes = screen.splitlines()[2:8]

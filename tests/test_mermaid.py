@@ -20,7 +20,8 @@ from vtrace.renderers.mermaid import MermaidRenderer, mermaid_lines
 
 #: Every statement the writer may produce, one per line.
 STATEMENT = re.compile(
-    r"%% .*|sequenceDiagram|autonumber|box rgb\(\d+, \d+, \d+\) [^()]+|end|"
+    r"%% .*|sequenceDiagram|title [^;#]*(?:#\d+;[^;#]*)*|autonumber|"
+    r"box rgb\(\d+, \d+, \d+\) [^()]+|end|"
     r"participant \w+ as [^;#]*(?:#\d+;[^;#]*)*|"
     r"Note (?:right of \w+|over \w+(?:,\w+)?): .+|loop .+|rect rgb\(\d+, \d+, \d+\)|"
     r"\w+(?:->>|-->>|-\))\w+: .+")
@@ -40,7 +41,9 @@ def test_snapshot_of_three_frames() -> None:
 def test_boxes_hold_the_lifelines_in_order_and_arrows_are_numbered() -> None:
     header, events = recorded()
     lines = statements(mermaid_lines(header, events))
-    assert lines[1:3] == ["sequenceDiagram", "autonumber"]
+    assert lines[1] == "sequenceDiagram" and lines[3] == "autonumber"
+    assert lines[2] == "title 3 frames of 128 bytes, Linux 6.1 + QEMU 7.2, EVENT_IDX on, " \
+        "ioeventfd on"
     aliases = [line.split(" as ")[1].split("<br/>")[0] for line in lines
                if line.startswith("participant ")]
     assert aliases == list(ACTORS)

@@ -32,7 +32,17 @@ def test_the_path_is_numbered_in_the_order_it_happens() -> None:
              "virtio_net>kvm", "kvm>virtio_net", "kvm>virtio-net", "virtio-net>net-queue",
              "net-queue>tap", "tap>tun-chr", "tun-chr>tap-netdev", "tap-netdev>host-stack"]
     assert [hop for hop in hops if hop in order][:len(order)] == order
-    assert ("virtio-net>virtio_net" in hops) and ("virtio-net>vring" in hops)
+    assert ("virtio-net>kvm" in hops) and ("virtio-net>vring" in hops)
+    assert "virtio-net>virtio_net" not in hops  # the interrupt comes back through KVM
+
+
+def test_the_interrupt_comes_back_through_kvm() -> None:
+    functions = {function for _, hop, function in path() if hop == "virtio-net>kvm"}
+    assert functions == {"kvm_send_userspace_msi"}
+    events = send(SendParams(frames=1), era("modern"), 1)
+    back = next(hop for hop in overview_hops(events) if (hop.src, hop.dst) == ("virtio_net", "kvm"))
+    assert [(event.kind.value, event.function) for _, event in back.back] == [
+        ("return", "handle_ept_misconfig"), ("call", "vring_interrupt")]  # VM entry, interrupt
 
 
 def test_without_ioeventfd_the_kick_goes_to_qemus_vcpu_thread() -> None:
@@ -44,7 +54,7 @@ def test_a_hop_back_shares_the_line_of_the_hop_there() -> None:
     events = send(SendParams(frames=1), era("modern"), 1)
     exit_hop = next(hop for hop in overview_hops(events) if (hop.src, hop.dst) ==
                     ("virtio_net", "kvm"))
-    assert exit_hop.badge() == "5/6"
+    assert exit_hop.badge() == "5/6,17"  # the VM entry, then the interrupt
 
 
 def test_only_the_first_round_is_read() -> None:

@@ -26,8 +26,11 @@ def test_a_function_the_era_lacks_is_stepped_over() -> None:
     assert "virtnet_add_outbuf" not in paths(ERAS["lesson"]).callees["xmit_skb"]
 
 
-def test_the_interrupt_handler_is_entered_from_qemus_msix_notify() -> None:
-    assert "msix_notify" in paths(ERAS["modern"]).callers["vring_interrupt"]
+def test_the_interrupt_goes_from_qemus_msix_notify_through_kvm_to_the_guest() -> None:
+    callers = paths(ERAS["modern"]).callers
+    assert "msix_notify" in callers["msi_send_message"]
+    assert "kvm_irqchip_send_msi" in callers["kvm_send_userspace_msi"]
+    assert "__apic_accept_irq" in callers["vring_interrupt"]
 
 
 @pytest.mark.parametrize("chosen", ERAS.values(), ids=list(ERAS))

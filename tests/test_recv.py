@@ -180,18 +180,22 @@ GUEST = {
                "gro_normal_one", "ip_local_deliver", "udp_rcv", "udp_queue_rcv_skb",
                "sock_def_readable", *APP],
 }
+#: QEMU's MSI message on its way through KVM into the guest's APIC.
+MSI = ["msi_send_message", "kvm_apic_mem_write", "kvm_irqchip_send_msi",
+       "kvm_send_userspace_msi", "kvm_set_msi", "__apic_accept_irq"]
 #: virtio_net_receive_rcu from the room check to the interrupt: 3.1 fills inside the pop loop,
 #: before num_buffers is written; 7.2 and 10.2 after it, through their split-ring bodies.
 DEVICE = {
     "lesson": ["virtio_net_receive_rcu", "virtio_net_can_receive", "virtio_net_has_buffers",
                "virtio_queue_set_notification", "receive_filter", "virtqueue_pop",
                "receive_header", "virtqueue_fill", "virtio_net_receive_rcu", "virtqueue_flush",
-               "virtio_notify", "msix_notify", "qemu_net_queue_flush"],
+               "virtio_notify", "msix_notify", *MSI, "qemu_net_queue_flush"],
     "modern": ["virtio_net_do_receive", "virtio_net_receive_rcu", "virtio_net_can_receive",
                "virtio_net_has_buffers", "virtio_queue_set_notification", "receive_filter",
                "virtqueue_pop", "virtqueue_split_pop", "receive_header", "virtio_net_receive_rcu",
                "virtqueue_fill", "virtqueue_split_fill", "virtqueue_flush",
-               "virtqueue_split_flush", "virtio_notify", "msix_notify", "qemu_net_queue_flush"],
+               "virtqueue_split_flush", "virtio_notify", "msix_notify", *MSI,
+               "qemu_net_queue_flush"],
 }
 DEVICE["newest"] = DEVICE["modern"]
 

@@ -317,9 +317,48 @@ STEPS: tuple[Step, ...] = (
          notes={"10.2": "When the device runs in an IOThread, QEMU 10.2 raises the interrupt "
                         "through an irqfd instead."}),
     step("msix_notify", "qemu", "hw/pci/msix.c", at(v3_1=479, v7_2=516, v10_2=540),
-         "virtio-net", Phase.INTERRUPT, 1500,
-         "Send the MSI-X message of the TX queue's vector; KVM injects the interrupt into the "
-         "vCPU."),
+         "virtio-net", Phase.INTERRUPT, 200,
+         "Look up the MSI-X table entry of the TX queue's vector (address and data) and send "
+         "that message, unless the vector is masked."),
+    # -- the way back: QEMU's MSI write reaches KVM, which injects the interrupt -------------
+    step("msi_send_message", "qemu", "hw/pci/msi.c", at(v3_1=335, v7_2=376, v10_2=378),
+         "virtio-net", Phase.INTERRUPT, 100,
+         "The MSI write: store the message's data at its address (0xfee..., the local APIC's "
+         "window) in the device's bus-master address space, as a real PCI device would.",
+         notes={"3.1": "QEMU 3.1 does the store here itself (address_space_stl_le).",
+                "7.2": "QEMU 7.2 calls the device's msi_trigger hook, pci_msi_trigger in "
+                       "hw/pci/pci.c, which does the store.",
+                "10.2": "QEMU 10.2 calls the device's msi_trigger hook, pci_msi_trigger in "
+                        "hw/pci/pci.c, which does the store."}),
+    step("kvm_apic_mem_write", "qemu", "hw/i386/kvm/apic.c", at(v3_1=198, v7_2=205, v10_2=210),
+         "virtio-net", Phase.INTERRUPT, 60,
+         "With KVM's in-kernel APIC the MSI window is QEMU's kvm-apic-msi region; its write "
+         "handler turns the store back into a message and passes it on (kvm_send_msi)."),
+    step("kvm_irqchip_send_msi", "qemu", KVM_ALL, at(v3_1=1166, v7_2=1933, v10_2=2189),
+         "virtio-net", Phase.INTERRUPT, 700,
+         "Hand the message to KVM with the KVM_SIGNAL_MSI ioctl on the VM's file descriptor: a "
+         "system call from QEMU into the host kernel."),
+    step("kvm_send_userspace_msi", "linux", "virt/kvm/irqchip.c",
+         at(v4_19=61, v6_1=49, v7_2=48), "kvm", Phase.INTERRUPT, 150,
+         "KVM_SIGNAL_MSI in the kernel: check that the interrupt controller is in the kernel, "
+         "turn the message into a routing entry and deliver it with kvm_set_msi."),
+    step("kvm_set_msi", "linux", "arch/x86/kvm/irq_comm.c",
+         {"4.19": Site(144), "6.1": Site(130), "7.2": Site(225, file="arch/x86/kvm/irq.c")},
+         "kvm", Phase.INTERRUPT, 100,
+         "Decode the MSI address and data into a local-APIC interrupt (destination, vector, "
+         "delivery mode) and deliver it to the APIC of the vCPU it names.",
+         notes={"7.2": "In Linux 7.2 it moved from irq_comm.c to arch/x86/kvm/irq.c."}),
+    step("__apic_accept_irq", "linux", "arch/x86/kvm/lapic.c",
+         at(v4_19=1031, v6_1=1140, v7_2=1400), "kvm", Phase.INTERRUPT, 190,
+         "The vCPU's local APIC accepts the vector: post it, or set it in the IRR and request "
+         "an event, then kick the vCPU. The guest takes the interrupt when the vCPU next "
+         "enters it, or at once if it was halted and is woken.",
+         notes={"4.19": "Linux 4.19 tries kvm_x86_ops->deliver_posted_interrupt first and "
+                        "falls back to the IRR, KVM_REQ_EVENT and kvm_vcpu_kick.",
+                "6.1": "Linux 6.1 delivers through the deliver_interrupt static call (posted "
+                       "interrupts on VMX when available), then kicks the vCPU.",
+                "7.2": "Linux 7.2 delivers through kvm_x86_call(deliver_interrupt), then kicks "
+                       "the vCPU."}),
     step("vring_interrupt", "linux", VR, at(v4_19=936, v6_1=2455, v7_2=3302), "virtio_net",
          Phase.INTERRUPT, 250,
          "The guest's interrupt handler for the queue: if the used ring holds new entries, run "

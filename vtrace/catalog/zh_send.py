@@ -266,7 +266,43 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "10.2": "设备在 IOThread 中运行时，QEMU 10.2 改用 irqfd 触发中断。",
     },
     "msix_notify": {
-        "text": "发送 TX 队列所用向量的 MSI-X 消息；KVM 把中断注入 vCPU。",
+        "text": "查出 TX 队列所用向量的 MSI-X 表项（地址和数据），向量没有被屏蔽时就发出这条消息。",
+    },
+    "msi_send_message": {
+        "text": "MSI 写：在设备的总线主控地址空间里，把消息的数据写到消息的地址（0xfee...，本地 "
+                "APIC 的窗口），和真实的 PCI 设备一样。",
+        "3.1": "QEMU 3.1 在这里自己完成这次写（address_space_stl_le）。",
+        "7.2": "QEMU 7.2 调用设备的 msi_trigger 钩子，即 hw/pci/pci.c 里的 pci_msi_trigger，由它"
+               "完成这次写。",
+        "10.2": "QEMU 10.2 调用设备的 msi_trigger 钩子，即 hw/pci/pci.c 里的 pci_msi_trigger，由"
+                "它完成这次写。",
+    },
+    "kvm_apic_mem_write": {
+        "text": "使用 KVM 内核中的 APIC 时，MSI 窗口是 QEMU 的 kvm-apic-msi 区域；它的写处理函数把"
+                "这次写还原成消息，继续交下去（kvm_send_msi）。",
+    },
+    "kvm_irqchip_send_msi": {
+        "text": "在虚拟机的文件描述符上用 KVM_SIGNAL_MSI ioctl 把消息交给 KVM：一次从 QEMU 进入宿"
+                "主机内核的系统调用。",
+    },
+    "kvm_send_userspace_msi": {
+        "text": "内核里的 KVM_SIGNAL_MSI：确认中断控制器在内核中，把消息变成一个路由表项，再用 "
+                "kvm_set_msi 投递。",
+    },
+    "kvm_set_msi": {
+        "text": "把 MSI 的地址和数据解码成一个本地 APIC 中断（目标、向量、投递方式），投递给它指定"
+                "的 vCPU 的 APIC。",
+        "7.2": "Linux 7.2 把它从 irq_comm.c 移到了 arch/x86/kvm/irq.c。",
+    },
+    "__apic_accept_irq": {
+        "text": "vCPU 的本地 APIC 接收这个向量：用 posted interrupt 投递，或者在 IRR 中置位并请求"
+                "事件，然后踢一下 vCPU。客户机在 vCPU 下次进入时处理中断；vCPU 若在 HLT 中停着，"
+                "被唤醒后立即处理。",
+        "4.19": "Linux 4.19 先尝试 kvm_x86_ops->deliver_posted_interrupt，不行再置 IRR、发 "
+                "KVM_REQ_EVENT 并调用 kvm_vcpu_kick。",
+        "6.1": "Linux 6.1 通过 deliver_interrupt 静态调用投递（VMX 上可用时用 posted "
+               "interrupt），然后踢一下 vCPU。",
+        "7.2": "Linux 7.2 通过 kvm_x86_call(deliver_interrupt) 投递，然后踢一下 vCPU。",
     },
     "vring_interrupt": {
         "text": "客户机为这个队列注册的中断处理函数：如果已用环里有新条目，就运行队列的回调。",

@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "Compare the costs of QEMU's virtio-net and vhost-net for the same frames."),
     "compare-trace": ("vtrace.cli.compare_trace", "compare_trace_command",
                       "Compare a captured stream with the replay of its parameters, hop by hop."),
+    "diff": ("vtrace.cli.diff", "diff_command",
+             "Show two eras' paths side by side, with the changed steps marked and explained."),
 }
 
 EPILOG = """\b

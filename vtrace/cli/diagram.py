@@ -22,10 +22,11 @@ from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.graphviz_run import CHOICES
 from vtrace.renderers.progress import progress
 from vtrace.renderers.rows import DETAILS
+from vtrace.renderers.sequence import SequenceRenderer
 from vtrace.scenarios import REGISTERED, Param, scenario
 from vtrace.session import from_file, replayed
 
-__all__ = ["diagram_command"]
+__all__ = ["diagram_command", "page_path"]
 
 REPLAYABLE = tuple(name for name, item in REGISTERED.items() if item.replayable)
 #: Every parameter of every replayable scenario, once (scenarios share some).
@@ -43,6 +44,8 @@ Examples:
   vtrace diagram --from run.jsonl run.svg   one kick serving five frames
   vtrace diagram -n 1000 run.json           a trace to open in ui.perfetto.dev
   vtrace diagram --detail summary send.mmd  Mermaid, one arrow per layer crossing
+  vtrace diagram --detail summary talk.svg  large type for a projector (1920x1080)
+  vtrace diagram -n 3 --pages 3 talk.svg    talk-1.svg, talk-2.svg, talk-3.svg
   vtrace diagram send.txt                   the plain text view, one line per step
 """
 
@@ -107,11 +110,17 @@ def _renderer(output_format: str, overview: bool, lang: str,
 @click.option("--renderer", "program", type=click.Choice(CHOICES), default="auto",
               show_default=True,
               help="What draws svg, png and pdf: dot (Graphviz) when on PATH, else graphviz-pure.")
+@click.option("--pages", type=click.IntRange(1, 999), default=1, show_default=True,
+              help="Cut the sequence diagram into this many numbered pages: OUT-1.svg, "
+                   "OUT-2.svg, ...")
+@click.option("--max-steps-per-page", type=click.IntRange(1, 100_000),
+              help="Cut the sequence diagram into pages of at most this many rows.")
 @lang_option
 @click.pass_context
 def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_path: str | None,
                     output_format: str | None, overview: bool, detail: str, program: str,
-                    lang: str, era: str, seed: int, **given: Any) -> None:
+                    pages: int, max_steps_per_page: int | None, lang: str, era: str, seed: int,
+                    **given: Any) -> None:
     """Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout)."""
     env = current()
     check_writable(out)
@@ -132,8 +141,12 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
     if foreign:
         raise click.UsageError(f"--{foreign[0]} is not a parameter of the {chosen.name} "
                                "scenario")
+    paged = pages > 1 or max_steps_per_page is not None
+    if paged and out == "-":
+        raise click.UsageError("pages are written to files OUT-1, OUT-2, ...; name a file")
     renderer = _renderer(_format(out, output_format), overview, lang,
-                         {"detail": (detail, "full"), "renderer": (program, "auto")})
+                         {"detail": (detail, "full"), "renderer": (program, "auto"),
+                          "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None)})
     if from_path is None:
         session = replayed(chosen.name, {name: given[name] for name in own}, era, seed,
                            env.argv)
@@ -141,6 +154,19 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         session = from_file(read_lines(from_path))
     frames_param = session.scenario.frames_param
     frames = count_param(session.header.params, frames_param) if frames_param else None
+    if paged and isinstance(renderer, SequenceRenderer):
+        with progress(env.stderr, frames, lang) as track:
+            drawn = renderer.render_pages(session.header, track(session.events()))
+        for number, page in enumerate(drawn, 1):
+            with atomic_output(page_path(out, number), binary=True) as sink:
+                sink.write(page)
+        return
     with (atomic_output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
         renderer.render(session.header, track(session.events()), sink)
+
+
+def page_path(out: str, number: int) -> str:
+    """``talk.svg`` -> ``talk-2.svg``: where page ``number`` goes."""
+    path = PurePath(out)
+    return str(path.with_name(f"{path.stem}-{number}{path.suffix}"))

@@ -1,9 +1,10 @@
-"""KVM's side of a guest's store to a device register, as every scenario replays it.
+"""KVM's side of a guest's store to a device register, and of QEMU's interrupts, as every
+scenario replays them.
 
 On x86 with EPT, a store to the virtio-net BAR exits as an EPT misconfiguration.
 When no ioeventfd matches on the fast MMIO bus, KVM_RUN returns to QEMU's vCPU
 thread with KVM_EXIT_MMIO; after QEMU handles the store, the vCPU enters the
-guest again.
+guest again. An interrupt QEMU raises goes the other way, as an MSI message into KVM.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from vtrace.engine.sim import Action, Do
 from vtrace.model import Kind
 
-__all__ = ["ept_exit", "exit_to_qemu", "vm_entry"]
+__all__ = ["ept_exit", "exit_to_qemu", "msi_to_guest", "vm_entry"]
 
 
 def ept_exit(frame: int | None) -> Do:
@@ -33,3 +34,13 @@ def vm_entry(step: str, frame: int | None, src: str) -> Do:
     """The vCPU enters the guest again, back at the store that trapped."""
     return Do(step, frame, Kind.RETURN, src=src, dst="virtio_net", detail={"vm_entry": True},
               cost=False)
+
+
+def msi_to_guest(frame: int | None) -> Iterator[Action]:
+    """The MSI write of QEMU's ``msix_notify`` reaches KVM's in-kernel APIC through the
+    KVM_SIGNAL_MSI ioctl, which injects the interrupt into the vCPU."""
+    for step in ("msi_send_message", "kvm_apic_mem_write", "kvm_irqchip_send_msi"):
+        yield Do(step, frame)
+    yield Do("kvm_send_userspace_msi", frame, src="virtio-net")
+    yield Do("kvm_set_msi", frame)
+    yield Do("__apic_accept_irq", frame)

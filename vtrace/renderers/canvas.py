@@ -32,6 +32,7 @@ SANS = "Helvetica, Arial, Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 
 _NARROW_EM = 0.62  # DejaVu Sans Mono advances 0.602 em; a little spare
 _WIDE_EM = 1.05
+_BRACKETED = 24  # characters an interval may span before a space breaks it anyway
 
 BACK, MIDDLE, FRONT = 0, 1, 2
 
@@ -70,14 +71,24 @@ def wrap(text: str, width: float, size: float) -> list[str]:
 
 
 def _words(paragraph: str) -> list[str]:
-    """Pieces that stay together: a space with the word after it, or one wide character."""
+    """Pieces that stay together: a space with the word after it, or one wide character.
+
+    A space inside brackets does not start a piece, so an interval (``[0, 1)``) is never
+    broken across lines; a bracket left open lets go after ``_BRACKETED`` characters.
+    """
     words: list[str] = []
+    depth = 0
     for char in paragraph:
         wide = _em(char) == _WIDE_EM
-        if not words or wide or char == " " or _em(words[-1][-1]) == _WIDE_EM:
+        loose = char == " " and (not depth or len(words[-1]) > _BRACKETED)
+        if not words or wide or loose or _em(words[-1][-1]) == _WIDE_EM:
             words.append(char)
         else:
             words[-1] += char
+        if char in "[(":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
     return words
 
 

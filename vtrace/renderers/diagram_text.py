@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from vtrace import scenarios
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
 from vtrace.renderers.describe import decision
 
@@ -24,6 +25,7 @@ __all__ = [
     "arrow_look",
     "crosses_layer",
     "crossing",
+    "diagram_comment",
     "diagram_title",
     "frames_title",
     "is_dashed",
@@ -69,6 +71,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "boundary": "guest | host",
         "frame": "frame {first}",
         "frames": "frames {first}–{last}",
+        "continued": "{title} (continued)",
+        "page": "{title} · page {page} of {pages}",
         "prologue": "before the first frame",
         "loop": "× {times}: {frames}, the same steps each time",
         "elided": "{frames} more frames and {steps} steps not drawn: their steps differ "
@@ -118,6 +122,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "frame": "第 {first} 帧",
         "frames": "第 {first}–{last} 帧",
         "prologue": "第一帧之前",
+        "continued": "{title}（续）",
+        "page": "{title} · 第 {page}/{pages} 页",
         "loop": "× {times}：{frames}，每次步骤相同",
         "elided": "还有 {frames} 帧、{steps} 步没有画出：各帧的步骤互不相同"
                   "（少画几帧，或打开 .json 跟踪文件）",
@@ -235,7 +241,14 @@ def frames_title(first: int | None, last: int | None, lang: str = "en") -> str:
     return word("frames", lang, first=first, last=last)
 
 
-def diagram_title(header: Header) -> str:
-    """``vtrace send · frames=1, batch=1, ... · seed 1``, from the header that made the stream."""
+def diagram_title(header: Header, lang: str = "en") -> str:
+    """What was run, in words (``1 frame of 128 bytes, Linux 6.1 + QEMU 7.2, EVENT_IDX on,
+    ioeventfd on``), as the stream's scenario describes its header's parameters."""
+    return scenarios.of(header).describe(header.params, lang)
+
+
+def diagram_comment(header: Header) -> str:
+    """``vtrace send · frames=1, batch=1, ... · seed 1``: the exact parameters, for a comment
+    in the file rather than the picture."""
     params = ", ".join(f"{name}={value}" for name, value in header.params.items())
     return f"vtrace {header.scenario} · {params} · seed {header.seed}"

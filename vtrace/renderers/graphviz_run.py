@@ -7,6 +7,10 @@ Python, as in a virtual environment that is not activated. Both read the
 layout engine from the source (``layout=neato``), so the same DOT gives the
 same picture. Which formats each one writes is known up front, so a
 missing one is a clear error before any work, not a failed run.
+
+A Chinese picture needs a font with Chinese glyphs, or every label is a row
+of boxes; ``fc-list`` tells whether fontconfig has one, and the error names
+the Debian package that brings one (``fonts-noto-cjk``).
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from typing import IO, Any
 
 from vtrace.renderers.base import Renderer, RenderError
 
-__all__ = ["CHOICES", "IMAGE_FORMATS", "GraphvizRenderer", "Program", "find_program",
-           "render_source"]
+__all__ = ["CHOICES", "CJK_FONT_PACKAGE", "IMAGE_FORMATS", "GraphvizRenderer", "Program",
+           "check_cjk_font", "cjk_fonts", "find_program", "render_source"]
 
 #: What ``--renderer`` accepts.
 CHOICES = ("auto", "dot", "graphviz-pure")
 #: Formats a Graphviz program draws; ``dot`` (the source itself) needs no program.
 IMAGE_FORMATS = ("svg", "png", "pdf")
+
+#: The Debian/Ubuntu package whose fonts the diagrams ask for in Chinese (Noto Sans CJK SC).
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
 
 _FORMATS = {"dot": ("svg", "png", "pdf"), "graphviz-pure": ("svg", "png")}
 _INSTALL_DOT = ("install Graphviz so that 'dot' is on PATH "
@@ -72,6 +79,29 @@ def find_program(choice: str = "auto") -> Program:
     raise RenderError("no Graphviz program found: pip install graphviz-pure, or " + _INSTALL_DOT)
 
 
+def cjk_fonts() -> list[str] | None:
+    """The font families fontconfig has for Chinese, or None when ``fc-list`` cannot say."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        done = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, check=False,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+
+
+def check_cjk_font() -> None:
+    """A RenderError naming the font package when fontconfig knows no Chinese font."""
+    if cjk_fonts() == []:
+        raise RenderError(f"no Chinese font is installed (fc-list :lang=zh lists none), so the "
+                          f"labels would be boxes; install one (Debian/Ubuntu: apt install "
+                          f"{CJK_FONT_PACKAGE}), or draw with --lang en")
+
+
 def render_source(source: str, output_format: str, program: Program) -> bytes:
     """Run ``program`` on ``source`` and return the picture's bytes."""
     program.check_format(output_format)
@@ -107,10 +137,15 @@ class GraphvizRenderer(Renderer):
         self.program = find_program(renderer) if output_format != "dot" else None
         if self.program is not None:
             self.program.check_format(output_format)
+            if lang == "zh":
+                check_cjk_font()
+
+    def draw(self, source: str) -> bytes:
+        """``source`` itself, or the picture drawn from it, as bytes."""
+        if self.program is None:
+            return source.encode("utf-8")
+        return render_source(source, self.output_format, self.program)
 
     def write(self, source: str, out: IO[Any]) -> None:
         """Write ``source``, or the picture drawn from it, to the binary stream ``out``."""
-        if self.program is None:
-            out.write(source.encode("utf-8"))
-        else:
-            out.write(render_source(source, self.output_format, self.program))
+        out.write(self.draw(source))

@@ -27,6 +27,7 @@ from vtrace.renderers.diagram_text import (
     OTHER_FILL,
     actor_role,
     crossing,
+    diagram_comment,
     diagram_title,
     is_dashed,
     layer_runs,
@@ -122,7 +123,8 @@ def mermaid_lines(header: Header, events: Iterable[Event], *, summary: bool = Fa
     ids = _ids(outline.actors)
     writer = _Writer(ids, outline.actors[0], outline.actors[-1])
     writer.items(items(outline, summary=summary, lang=lang))
-    return [f"%% {mermaid_text(diagram_title(header))}", "sequenceDiagram", "    autonumber",
+    return [f"%% {mermaid_text(diagram_comment(header))}", "sequenceDiagram",
+            f"    title {mermaid_text(diagram_title(header, lang))}", "    autonumber",
             *_participants(outline.actors, ids, lang), *writer.lines]
 
 

@@ -32,6 +32,7 @@ from vtrace.renderers.diagram_text import (
     LAYER_FILL,
     RED,
     arrow_look,
+    diagram_comment,
     diagram_title,
     message_label,
     word,
@@ -212,9 +213,9 @@ def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
 def overview_source(header: Header, events: Iterable[Event], *, lang: str = "en") -> str:
     """The DOT source of the overview, with the path of ``events`` numbered on it."""
     hops = overview_hops(events, batch=batch_of(header.params))
-    canvas = Canvas("overview", comment=diagram_title(header))
+    canvas = Canvas("overview", comment=diagram_comment(header))
     canvas.text(30, 20, word("overview.title", lang), left=True, size=14)
-    canvas.text(30, 40, diagram_title(header), left=True, size=9, fontcolor="#555555")
+    canvas.text(30, 40, diagram_title(header, lang), left=True, size=9, fontcolor="#555555")
     _frames(canvas, lang)
     nodes = _parts(canvas, lang)
     bent = 0

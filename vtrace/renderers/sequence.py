@@ -19,7 +19,9 @@ ends and the host begins. Each event becomes one row, top to bottom:
 Rounds (see ``folding``) are separated by a titled line; a round that
 repeats is drawn once inside a dashed loop frame titled ``× N``. With
 ``detail="summary"`` only arrows that cross a layer are drawn, with the
-decisions as notes.
+decisions as notes, in the presenter's large look (``sequence_look``).
+``pages`` or ``max_steps_per_page`` cut a long diagram into numbered pages,
+one DOT graph each, with the same lifelines and the arrows' numbers going on.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from vtrace.model import ACTOR_LAYER, Event, Header, Layer
-from vtrace.renderers.base import register
+from vtrace.renderers.base import RenderError, register
 from vtrace.renderers.canvas import FRONT, MIDDLE, MONO, SANS, Canvas, text_width, wrap
 from vtrace.renderers.describe import location, why
 from vtrace.renderers.diagram_text import (
@@ -40,6 +42,7 @@ from vtrace.renderers.diagram_text import (
     RED,
     actor_role,
     arrow_look,
+    diagram_comment,
     diagram_title,
     layer_runs,
     layer_title,
@@ -48,10 +51,10 @@ from vtrace.renderers.diagram_text import (
 from vtrace.renderers.folding import MAX_STEPS, batch_of, fold
 from vtrace.renderers.graphviz_run import GraphvizRenderer
 from vtrace.renderers.rows import Arrow, Item, Loop, Note, Separator, is_summary, items, rows_of
+from vtrace.renderers.sequence_look import FULL, PRESENTER, Look, pages
 
-__all__ = ["SequenceRenderer", "sequence_source"]
+__all__ = ["SequenceRenderer", "sequence_pages", "sequence_source"]
 
-SIZE = 10.0  # points, for labels and notes
 MARGIN = 24.0
 HEAD_H = 34.0
 TOP = 120.0  # first row
@@ -59,12 +62,9 @@ ROW = 22.0  # a message
 SELF_ROW = 24.0  # a self call
 LOOP_W, LOOP_H = 16.0, 10.0  # the self-call loop
 NOTE_GAP = 8.0  # from the lifeline to a note
-NOTE_MIN = 190.0  # room a lifeline with notes gets on its right
-LINE = SIZE * 1.2
 SEPARATOR = 30.0
 LOOP_TITLE = 24.0
 LOOP_FOOT = 10.0
-NUMBER = "0000 "  # room for an arrow's number in front of its label
 
 GREY = "#8a8a8a"
 NOTE_FILL, LOOP_COLOUR = "#fff8d6", "#7d5ba6"
@@ -81,46 +81,56 @@ class _Columns:
     right: float
 
 
-def _head_width(actor: str, lang: str) -> float:
-    return max(80.0, text_width(actor, SIZE), text_width(actor_role(actor, lang), 8.0)) + 16
+def _head_width(actor: str, lang: str, look: Look) -> float:
+    return max(look.head_min, text_width(actor, look.size),
+               text_width(actor_role(actor, lang), look.small)) + look(16)
 
 
-def _columns(actors: list[str], drawn: list[Item], lang: str) -> _Columns:
+def _used(actors: list[str], drawn: list[Item]) -> list[str]:
+    """The lifelines some row touches, in their order."""
+    touched: set[str] = set()
+    for row in rows_of(drawn):
+        touched.update((row.actor,) if isinstance(row, Note) else (row.event.src, row.event.dst))
+    return [actor for actor in actors if actor in touched] or actors
+
+
+def _columns(actors: list[str], drawn: list[Item], lang: str, look: Look) -> _Columns:
     index = {actor: position for position, actor in enumerate(actors)}
-    heads = [_head_width(actor, lang) for actor in actors]
-    gaps = [(heads[i] + heads[i + 1]) / 2 + 14 for i in range(len(actors) - 1)] + [0.0]
+    heads = [_head_width(actor, lang, look) for actor in actors]
+    gaps = [(heads[i] + heads[i + 1]) / 2 + look(14) for i in range(len(actors) - 1)] + [0.0]
     need = [head / 2 for head in heads]  # room wanted right of the last lifeline
     spans: list[tuple[int, int, float]] = []
     for row in rows_of(drawn):
         if isinstance(row, Note):
             if row.actor in index:
                 column = index[row.actor]
-                gaps[column] = max(gaps[column], NOTE_MIN)
-                need[column] = max(need[column], NOTE_MIN)
+                gaps[column] = max(gaps[column], look.note_min)
+                need[column] = max(need[column], look.note_min)
             continue
-        event, width = row.event, text_width(NUMBER + row.label, SIZE)
+        event, width = row.event, text_width(look.number + row.label, look.size)
         src, dst = index[event.src], index[event.dst]
         if src == dst:
-            reach = LOOP_W + 6 + width + 10
+            reach = look(LOOP_W + 6) + width + look(10)
             gaps[src] = max(gaps[src], reach)
             need[src] = max(need[src], reach)
         else:
-            spans.append((min(src, dst), max(src, dst), width + 16))
+            spans.append((min(src, dst), max(src, dst), width * look.span + look(16)))
     for low, high, width in spans:
         short = width - sum(gaps[low:high])
         if short > 0:
             for column in range(low, high):
                 gaps[column] += short / (high - low)
     xs: dict[str, float] = {}
-    x = MARGIN + heads[0] / 2
+    margin = look(MARGIN)
+    x = margin + heads[0] / 2
     for position, actor in enumerate(actors):
         xs[actor] = x
         x += gaps[position]
     last = actors[-1]
-    right = xs[last] + need[-1] + MARGIN
-    notes = {actor: (gaps[i] if i < len(actors) - 1 else need[i]) - NOTE_GAP - 14
+    right = xs[last] + need[-1] + margin
+    notes = {actor: (gaps[i] if i < len(actors) - 1 else need[i]) - look(NOTE_GAP + 14)
              for i, actor in enumerate(actors)}
-    return _Columns(xs, notes, MARGIN, right)
+    return _Columns(xs, notes, margin, right)
 
 
 # -- drawing ------------------------------------------------------------------------------------
@@ -134,69 +144,76 @@ def _tooltip(event: Event, lang: str) -> str:
 class _Painter:
     """Walks the items down the page, drawing each on the canvas."""
 
-    def __init__(self, canvas: Canvas, columns: _Columns, lang: str) -> None:
-        self.canvas, self.columns, self.lang = canvas, columns, lang
-        self.y = TOP
-        self.number = 0
+    def __init__(self, canvas: Canvas, columns: _Columns, lang: str, look: Look,
+                 number: int = 0) -> None:
+        self.canvas, self.columns, self.lang, self.look = canvas, columns, lang, look
+        self.y = look.v(TOP)
+        self.number = number
 
     def arrow(self, row: Arrow) -> None:
-        canvas, event, y = self.canvas, row.event, self.y
+        canvas, event, y, look = self.canvas, row.event, self.y, self.look
         self.number += 1
         label = f"{self.number} {row.label}"
-        look = arrow_look(event)
-        colour, style, width = look["color"], look["style"], look["penwidth"]
+        pen = arrow_look(event)
+        colour, style, width = pen["color"], pen["style"], pen["penwidth"]
         tooltip = _tooltip(event, self.lang)
         src, dst = self.columns.x[event.src], self.columns.x[event.dst]
         if src == dst:
-            right, low = src + LOOP_W, y + LOOP_H
+            right, low = src + look(LOOP_W), y + look.v(LOOP_H)
             for start, end in (((src, y), (right, y)), ((right, y), (right, low))):
                 canvas.line(start, end, arrow=False, color=colour, style=style, penwidth=width)
             canvas.line((right, low), (src, low), tooltip=tooltip, color=colour, style=style,
                         penwidth=width)
-            canvas.text(right + 6, y + LOOP_H / 2, label, left=True, fontcolor=colour)
-            self.y += SELF_ROW
+            canvas.text(right + look(6), y + look.v(LOOP_H) / 2, label, left=True,
+                        fontcolor=colour)
+            self.y += look.v(SELF_ROW)
             return
-        canvas.line((src, y + 6), (dst, y + 6), tooltip=tooltip, color=colour, style=style,
-                    penwidth=width)
-        canvas.text((src + dst) / 2, y - 2, label, fontcolor=colour)
-        self.y += ROW
+        canvas.line((src, y + look.v(6)), (dst, y + look.v(6)), tooltip=tooltip, color=colour,
+                    style=style, penwidth=width)
+        columns, half = self.columns, text_width(label, look.size) / 2
+        middle = min(max((src + dst) / 2, columns.left + half), columns.right - columns.left - half)
+        canvas.text(middle, y - look.v(2), label, fontcolor=colour)
+        self.y += look.v(ROW)
 
     def note(self, row: Note) -> None:
-        columns = self.columns
+        columns, look = self.columns, self.look
         if row.actor in columns.x:
-            left = columns.x[row.actor] + NOTE_GAP
+            left = columns.x[row.actor] + look(NOTE_GAP)
             width = columns.note_width[row.actor]
         else:  # a note about the whole diagram
-            left, width = columns.left, columns.right - columns.left - MARGIN
-        lines = wrap(row.text, width - 12, SIZE)
+            left, width = columns.left, columns.right - 2 * columns.left
+        lines = wrap(row.text, width - look(12), look.size)
         text = "\n".join(lines)
-        box_width = min(width, text_width(text, SIZE) + 14)
-        height = len(lines) * LINE + 8
+        box_width = min(width, text_width(text, look.size) + look(14))
+        height = len(lines) * look.line + look.v(8)
         self.canvas.box(left + box_width / 2, self.y + height / 2, box_width, height,
                         shape="note", layer=MIDDLE, style="filled", fillcolor=NOTE_FILL,
                         color=GREY, penwidth="0.8")
-        self.canvas.text(left + 7, self.y + height / 2, text, left=True)
-        self.y += height + 6
+        self.canvas.text(left + look(7), self.y + height / 2, text, left=True)
+        self.y += height + look.v(6)
 
     def separator(self, item: Separator) -> None:
-        columns, y = self.columns, self.y + 8
-        self.canvas.line((columns.left, y + 8), (columns.right - MARGIN / 2, y + 8), arrow=False,
-                         color=GREY, style="dashed", penwidth="0.8")
-        self.canvas.text(columns.left + 4, y, item.title, left=True, size=SIZE + 1,
+        columns, look = self.columns, self.look
+        y = self.y + look.v(8)
+        self.canvas.line((columns.left, y + look.v(8)), (columns.right - columns.left / 2,
+                                                       y + look.v(8)),
+                         arrow=False, color=GREY, style="dashed", penwidth="0.8")
+        self.canvas.text(columns.left + look(4), y, item.title, left=True, size=look.size + 1,
                          fontcolor=GREY)
-        self.y += SEPARATOR
+        self.y += look.v(SEPARATOR)
 
     def loop(self, item: Loop) -> None:
-        columns, top = self.columns, self.y + 4
-        self.canvas.text(columns.left + 8, top + 10, item.title, left=True, size=SIZE + 1,
-                         fontcolor=LOOP_COLOUR)
-        self.y = top + LOOP_TITLE
+        columns, look = self.columns, self.look
+        top = self.y + look.v(4)
+        self.canvas.text(columns.left + look(8), top + look.v(10), item.title, left=True,
+                         size=look.size + 1, fontcolor=LOOP_COLOUR)
+        self.y = top + look.v(LOOP_TITLE)
         self.rows(item.rows)
-        bottom = self.y + LOOP_FOOT - 6
-        width = columns.right - columns.left - MARGIN / 2
+        bottom = self.y + look.v(LOOP_FOOT - 6)
+        width = columns.right - columns.left * 1.5
         self.canvas.box(columns.left + width / 2, (top + bottom) / 2, width, bottom - top,
                         layer=MIDDLE, style="dashed", color=LOOP_COLOUR, penwidth="1.4")
-        self.y = bottom + 8
+        self.y = bottom + look.v(8)
 
     def rows(self, rows: Iterable[Arrow | Note]) -> None:
         for row in rows:
@@ -216,61 +233,97 @@ class _Painter:
 
 
 def _layer_boxes(canvas: Canvas, actors: list[str], columns: _Columns, bottom: float,
-                 lang: str) -> None:
+                 lang: str, look: Look) -> None:
     """A filled box per run of lifelines in one layer, and the guest/host boundary line."""
     xs = columns.x
     middles = [(xs[a] + xs[b]) / 2 for a, b in zip(actors, actors[1:], strict=False)]
-    edges = [columns.left, *middles, columns.right - MARGIN / 2]
+    edges = [columns.left, *middles, columns.right - columns.left / 2]
     for layer, start, end in layer_runs(actors):
         left, right = edges[start] + 1.5, edges[end] - 1.5
-        canvas.box((left + right) / 2, (40 + bottom) / 2, right - left, bottom - 40,
-                   style="filled", fillcolor=LAYER_FILL[layer] if layer else OTHER_FILL,
-                   color="#ffffff", penwidth="0")
-        canvas.text((left + right) / 2, 50, layer_title(layer, lang), size=9, fontcolor="#555555",
-                    fontname=SANS)
+        canvas.box((left + right) / 2, (look.v(40) + bottom) / 2, right - left,
+                   bottom - look.v(40), style="filled",
+                   fillcolor=LAYER_FILL[layer] if layer else OTHER_FILL, color="#ffffff",
+                   penwidth="0")
+        canvas.text((left + right) / 2, look.v(50), layer_title(layer, lang), size=look.small + 1,
+                    fontcolor="#555555", fontname=SANS)
     for position in range(1, len(actors)):
         before, after = ACTOR_LAYER.get(actors[position - 1]), ACTOR_LAYER.get(actors[position])
         if (before in GUEST_LAYERS or before is Layer.VRING) and after in HOST_LAYERS:
             x = edges[position]
-            canvas.line((x, 28), (x, bottom), arrow=False, color=RED, style="dashed",
+            canvas.line((x, look.v(28)), (x, bottom), arrow=False, color=RED, style="dashed",
                         penwidth="1.6")
-            canvas.text(x, 20, word("boundary", lang), size=9, fontcolor=RED, fontname=SANS)
+            canvas.text(x, look.v(20), word("boundary", lang), size=look.small + 1, fontcolor=RED,
+                        fontname=SANS)
 
 
-def _heads(canvas: Canvas, actors: list[str], columns: _Columns, y: float, lang: str) -> None:
+def _heads(canvas: Canvas, actors: list[str], columns: _Columns, y: float, lang: str,
+           look: Look) -> None:
     for actor in actors:
         role = actor_role(actor, lang)
-        canvas.box(columns.x[actor], y, _head_width(actor, lang), HEAD_H, layer=MIDDLE,
-                   style="filled,rounded", fillcolor="#ffffff", color="#555555", penwidth="1")
-        canvas.text(columns.x[actor], y - (5 if role else 0), actor)
+        canvas.box(columns.x[actor], y, _head_width(actor, lang, look), look.v(HEAD_H),
+                   layer=MIDDLE, style="filled,rounded", fillcolor="#ffffff", color="#555555",
+                   penwidth="1")
+        canvas.text(columns.x[actor], y - (look.v(5) if role else 0), actor)
         if role:
-            canvas.text(columns.x[actor], y + 8, role, size=8, fontcolor="#555555", fontname=SANS)
+            canvas.text(columns.x[actor], y + look.v(8), role, size=look.small, fontcolor="#555555",
+                        fontname=SANS)
+
+
+def _page(header: Header, drawn: list[Item], actors: list[str], columns: _Columns, *,
+          lang: str, look: Look, number: int, title: str) -> tuple[str, int]:
+    """The DOT source of one page, and the number of its last arrow."""
+    canvas = Canvas("sequence", comment=diagram_comment(header), font=MONO,
+                    font_size=look.size)
+    painter = _Painter(canvas, columns, lang, look, number)
+    painter.items(drawn)
+    head_h = look.v(HEAD_H)
+    foot = painter.y + look.v(20) + head_h / 2
+    bottom = (foot + head_h / 2 if look.foot else painter.y) + look.v(10)
+    _layer_boxes(canvas, actors, columns, bottom, lang, look)
+    head = look.v(80.0)
+    _heads(canvas, actors, columns, head, lang, look)
+    if look.foot:
+        _heads(canvas, actors, columns, foot, lang, look)
+    end = foot - head_h / 2 if look.foot else painter.y
+    for actor in actors:
+        x = columns.x[actor]
+        canvas.line((x, head + head_h / 2), (x, end), arrow=False, color=GREY,
+                    style="dashed", penwidth="0.8")
+    canvas.text(columns.left, look.v(8), title, left=True, size=look.size + 2, layer=FRONT,
+                fontcolor="#222222", fontname=SANS)
+    return canvas.source(), painter.number
+
+
+def sequence_pages(header: Header, events: Iterable[Event], *, summary: bool = False,
+                   lang: str = "en", max_steps: int = MAX_STEPS, pages_wanted: int = 1,
+                   per_page: int | None = None) -> list[str]:
+    """The DOT source of each page of the sequence diagram of ``events`` (``summary``:
+    crossings only, in the presenter's look): ``pages_wanted`` pages of about equal
+    height, or pages of at most ``per_page`` rows."""
+    look = PRESENTER if summary else FULL
+    outline = fold(events, batch=batch_of(header.params), summary=summary, lang=lang,
+                   max_steps=max_steps)
+    drawn = items(outline, summary=summary, lang=lang)
+    actors = _used(outline.actors, drawn) if look.only_used else outline.actors
+    columns = _columns(actors, drawn, lang, look)
+    cut = [drawn] if pages_wanted <= 1 and per_page is None else \
+        pages(drawn, count=pages_wanted, per_page=per_page, lang=lang) or [drawn]
+    title = diagram_title(header, lang)
+    sources: list[str] = []
+    number = 0
+    for page, page_items in enumerate(cut, 1):
+        named = title if len(cut) == 1 else word("page", lang, title=title, page=page,
+                                                 pages=len(cut))
+        source, number = _page(header, page_items, actors, columns, lang=lang, look=look,
+                               number=number, title=named)
+        sources.append(source)
+    return sources
 
 
 def sequence_source(header: Header, events: Iterable[Event], *, summary: bool = False,
                     lang: str = "en", max_steps: int = MAX_STEPS) -> str:
-    """The DOT source of the sequence diagram of ``events`` (``summary``: crossings only)."""
-    outline = fold(events, batch=batch_of(header.params), summary=summary, lang=lang,
-                   max_steps=max_steps)
-    drawn = items(outline, summary=summary, lang=lang)
-    actors = outline.actors
-    columns = _columns(actors, drawn, lang)
-    canvas = Canvas("sequence", comment=diagram_title(header), font=MONO, font_size=SIZE)
-    painter = _Painter(canvas, columns, lang)
-    painter.items(drawn)
-    foot = painter.y + 20 + HEAD_H / 2
-    bottom = foot + HEAD_H / 2 + 10
-    _layer_boxes(canvas, actors, columns, bottom, lang)
-    head = 80.0
-    _heads(canvas, actors, columns, head, lang)
-    _heads(canvas, actors, columns, foot, lang)
-    for actor in actors:
-        x = columns.x[actor]
-        canvas.line((x, head + HEAD_H / 2), (x, foot - HEAD_H / 2), arrow=False, color=GREY,
-                    style="dashed", penwidth="0.8")
-    canvas.text(columns.left, 8, diagram_title(header), left=True, size=SIZE + 2, layer=FRONT,
-                fontcolor="#222222", fontname=SANS)
-    return canvas.source()
+    """The DOT source of the sequence diagram of ``events`` on one page."""
+    return sequence_pages(header, events, summary=summary, lang=lang, max_steps=max_steps)[0]
 
 
 @register
@@ -279,13 +332,31 @@ class SequenceRenderer(GraphvizRenderer):
 
     name = "sequence"
     formats = ("svg", "png", "pdf", "dot")
-    options = ("output_format", "detail", "renderer")
+    options = ("output_format", "detail", "renderer", "pages", "max_steps_per_page")
     description = "sequence diagram (Graphviz): svg, png, pdf or the dot source"
 
     def __init__(self, *, output_format: str = "svg", detail: str = "full", renderer: str = "auto",
-                 lang: str = "en") -> None:
+                 lang: str = "en", pages: int = 1, max_steps_per_page: int | None = None) -> None:
         self.summary = is_summary(detail)
+        if pages < 1 or (max_steps_per_page is not None and max_steps_per_page < 1):
+            raise RenderError("--pages and --max-steps-per-page take a count of at least 1")
+        self.pages, self.per_page = pages, max_steps_per_page
         super().__init__(output_format=output_format, renderer=renderer, lang=lang)
 
+    @property
+    def paged(self) -> bool:
+        """Whether the diagram may come out on more than one page."""
+        return self.pages > 1 or self.per_page is not None
+
+    def render_pages(self, header: Header, events: Iterable[Event]) -> list[bytes]:
+        """Each page's picture (or DOT source), in order."""
+        return [self.draw(source) for source in sequence_pages(
+            header, events, summary=self.summary, lang=self.lang, pages_wanted=self.pages,
+            per_page=self.per_page)]
+
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
+        """The diagram on one page; pages go to files of their own (``render_pages``)."""
+        if self.paged:
+            raise RenderError("a diagram in pages is written to one file per page, not to "
+                              "one stream")
         self.write(sequence_source(header, events, summary=self.summary, lang=self.lang), out)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from vtrace.catalog import Era, Text
+from vtrace.catalog import ERAS, Era, Text
 from vtrace.model import Event
 from vtrace.tally import Table
 
@@ -26,8 +26,20 @@ __all__ = [
     "ParamError",
     "RingPanel",
     "Scenario",
+    "era_words",
     "split_ring_at_start",
 ]
+
+#: How the parts of a description are joined, per language.
+SEPARATOR: Mapping[str, str] = {"en": ", ", "zh": "，"}
+
+
+def era_words(name: object) -> str:
+    """``Linux 6.1 + QEMU 7.2`` for a header's era name; an era vtrace lacks, as recorded."""
+    chosen = ERAS.get(name) if isinstance(name, str) else None
+    if chosen is None:
+        return "" if name is None else str(name)
+    return f"Linux {chosen.linux} + QEMU {chosen.qemu}"
 
 Amount = Callable[[Mapping[str, Any]], int]  # how much an event's detail moves a counter
 
@@ -185,6 +197,20 @@ class Scenario:
         recording or a capture can be replayed; names the scenario lacks are left out."""
         return {param.name: params[param.name] / param.scale if param.scale != 1
                 else params[param.name] for param in self.params if param.name in params}
+
+    def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
+        """What a stream with these header parameters shows, in words: the phrases before the
+        era's versions and those after. By default the scenario's title, then each of its
+        parameters as ``name=value``; a scenario overrides it to speak of its own."""
+        own = [f"{param.name}={params[param.name]}" for param in self.params
+               if param.name in params]
+        return [self.title.get(lang) or self.title.get("en", self.name)], own
+
+    def describe(self, params: Mapping[str, Any], lang: str = "en") -> str:
+        """A title in words: ``1 frame of 128 bytes, Linux 6.1 + QEMU 7.2, EVENT_IDX on``."""
+        before, after = self.phrases(params, lang)
+        parts = [*before, era_words(params.get("era")), *after]
+        return SEPARATOR.get(lang, ", ").join(part for part in parts if part)
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
         """The events of a replay with settled ``params``, in time order."""

@@ -141,7 +141,7 @@ def _interrupt(world: RecvWorld) -> Iterator[Action]:
     """``vring_interrupt`` -> ``skb_recv_done`` -> NAPI scheduled."""
     world.irq.clear()
     more = world.driver.more_used()
-    yield Do("vring_interrupt", None, src="kvm" if world.vhost else "virtio-net",
+    yield Do("vring_interrupt", None, src="kvm",
              detail={"more_used": more})
     if more:
         yield Do("skb_recv_done", None, src="virtio_net")

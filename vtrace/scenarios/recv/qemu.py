@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Generator, Iterator
 
+from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.ring import Element
 from vtrace.scenarios.recv.world import RecvWorld
@@ -186,6 +187,7 @@ def _notify(world: RecvWorld, frame: int) -> Iterator[Action]:
                          old=decision.old, new=decision.new, used_event=decision.used_event)
     if decision.interrupt:
         yield Do("msix_notify", frame, detail={"vector": "rx"})
+        yield from msi_to_guest(frame)
         world.irq.raise_(world.now())
 
 

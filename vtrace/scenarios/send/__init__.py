@@ -10,7 +10,7 @@ and views.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
@@ -33,6 +33,24 @@ QUEUE_SIZE = Param("queue_size", 256,
                    "wrap-around sooner).", choices=QUEUE_SIZES)
 EVENT_IDX = Param("event_idx", True,
                   "Negotiate VIRTIO_RING_F_EVENT_IDX, or use the flags method.")
+INTERVAL = Param("interval_ns", 50_000, "The application's pause between batches, in "
+                 "microseconds.", low=0, high=10_000_000, option="interval-us", scale=1000)
+
+_EN = {
+    "frame": "{n:,} frame of {size} bytes", "frames": "{n:,} frames of {size} bytes",
+    "batch": "in batches of {n:,}",
+    "event_idx.on": "EVENT_IDX on", "event_idx.off": "EVENT_IDX off",
+    "ioeventfd.on": "ioeventfd on", "ioeventfd.off": "ioeventfd off",
+    "queue": "a queue of {n}", "interval": "{us} µs apart", "no_interval": "back to back",
+}
+_ZH = {
+    "frame": "{n:,} 帧，每帧 {size} 字节", "frames": "{n:,} 帧，每帧 {size} 字节",
+    "batch": "每批 {n:,} 帧",
+    "event_idx.on": "EVENT_IDX 开启", "event_idx.off": "EVENT_IDX 关闭",
+    "ioeventfd.on": "ioeventfd 开启", "ioeventfd.off": "ioeventfd 关闭",
+    "queue": "队列大小 {n}", "interval": "间隔 {us} µs", "no_interval": "连续发送",
+}
+
 BACKEND = Param("backend", "qemu",
                 "Who runs the device's data path: QEMU's own virtio-net, or the host kernel's "
                 "vhost-net worker (-netdev tap,vhost=on).", choices=("qemu", "vhost-net"))
@@ -44,6 +62,10 @@ def _one(detail: Mapping[str, Any]) -> int:
 
 def _bytes(detail: Mapping[str, Any]) -> int:
     return int(detail.get("bytes", 0))
+
+
+def _count(value: object) -> TypeGuard[int]:
+    return type(value) is int and value > 0
 
 
 class SendScenario(Scenario):
@@ -67,8 +89,7 @@ class SendScenario(Scenario):
         EVENT_IDX,
         Param("ioeventfd", True,
               "Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread."),
-        Param("interval_ns", 50_000, "The application's pause between batches, in "
-              "microseconds.", low=0, high=10_000_000, option="interval-us", scale=1000),
+        INTERVAL,
         BACKEND,
     )
     counters = (
@@ -148,6 +169,29 @@ class SendScenario(Scenario):
                              "ioeventfd (QEMU ignores ioeventfd=off for vhost); drop it, or "
                              "use --backend qemu")
         return params
+
+    def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
+        """``3 frames of 128 bytes`` before the era; EVENT_IDX, ioeventfd and the parameters
+        left at an unusual value after it. A value of the wrong type (a file may hold
+        anything) is shown as recorded."""
+        words = _ZH if lang == "zh" else _EN
+        frames, size, batch = (params.get(name) for name in ("frames", "size", "batch"))
+        if _count(frames) and _count(size):
+            head = words["frame" if frames == 1 else "frames"].format(n=frames, size=size)
+        else:
+            head = f"frames={frames}, size={size}"
+        before = [head]
+        if _count(batch) and batch > 1:
+            before.append(words["batch"].format(n=batch))
+        after = [words[f"{name}.{'on' if params[name] else 'off'}"]
+                 for name in ("event_idx", "ioeventfd") if isinstance(params.get(name), bool)]
+        queue, interval = params.get("queue_size"), params.get("interval_ns")
+        if _count(queue) and queue != QUEUE_SIZE.default:
+            after.append(words["queue"].format(n=queue))
+        if isinstance(interval, int) and interval != INTERVAL.default:
+            after.append(words["interval"].format(us=f"{interval / 1000:g}") if interval
+                         else words["no_interval"])
+        return before, after
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
         return send(SendParams(**params), era, seed)

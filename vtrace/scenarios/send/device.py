@@ -3,13 +3,16 @@
 QEMU's main loop wakes on the kick's eventfd, defers the work to a bottom
 half, and the bottom half drains the ring: each element goes through the
 net layer to the tap, into the host kernel's tun driver, and back to the
-guest as a used entry, with an MSI-X interrupt when the guest asked for one.
+guest as a used entry, with an MSI-X interrupt when the guest asked for one: QEMU
+writes the MSI message, KVM_SIGNAL_MSI hands it to KVM, and KVM's local APIC of the
+vCPU accepts it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 
+from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import VNET_HDR_SIZE, parse_frame
 from vtrace.scenarios.send.world import World, with_ring
@@ -57,6 +60,7 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
                               used_event=decision.used_event)
         if decision.interrupt:
             yield Do("msix_notify", frame, detail={"vector": "tx"})
+            yield from msi_to_guest(frame)
             world.irq.raise_(world.now())
         sent += 1
     return sent
@@ -70,6 +74,7 @@ def into_tun(frame: int | None, payload: bytes) -> Iterator[Action]:
         "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
     yield Do("tun_rx_batched", frame)
     yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
+
 
 
 def _tx_bh(world: World) -> Iterator[Action]:

@@ -50,8 +50,7 @@ def _interrupt(world: World) -> Iterator[Action]:
     """The TX interrupt: ``vring_interrupt`` -> ``skb_xmit_done`` -> NAPI or a queue wake."""
     world.irq.clear()
     driver = world.driver
-    yield Do("vring_interrupt", None, src=world.interrupt_from,
-             detail={"more_used": driver.more_used()})
+    yield Do("vring_interrupt", None, src="kvm", detail={"more_used": driver.more_used()})
     driver.disable_cb()
     yield from with_ring(world, "skb_xmit_done", None, src="virtio_net",
                           napi=world.switches.napi_tx)

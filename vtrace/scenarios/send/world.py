@@ -54,8 +54,6 @@ class World(RingWorld):
         self.kick_fd = Signal("ioeventfd")
         self.tx_bh = Signal("tx_bh")
         self.irq = Signal("msix")
-        # Who injects the TX interrupt: QEMU's msix_notify, or KVM on vhost's irqfd.
-        self.interrupt_from = "kvm" if params.backend == "vhost-net" else "virtio-net"
         # The functions that write and read the ring's entries in this era's versions.
         self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
         self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
