@@ -189,3 +189,17 @@ def test_known_version_maps_a_reported_version_to_the_catalogs(
     from vtrace.catalog import known_version
 
     assert known_version(project, reported) == expected
+
+
+def test_every_data_module_of_the_package_is_read() -> None:
+    import pkgutil
+
+    import vtrace.catalog as catalog
+
+    names = {info.name for info in pkgutil.iter_modules(catalog.__path__)}
+    for name in names:
+        module = __import__(f"vtrace.catalog.{name}", fromlist=["_"])
+        if name.endswith("_steps"):
+            assert all(CATALOG[step.key].function == step.function for step in module.STEPS)
+        if name.startswith("zh_"):
+            assert all(CATALOG[key].text.get("zh") or CATALOG[key].notes for key in module.ZH)

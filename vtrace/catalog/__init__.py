@@ -1,7 +1,9 @@
 """The step catalog: every function vtrace shows, where it lives, and what it does.
 
-The catalog is data (``send_steps``, ``setup_steps``, and their Chinese texts
-in ``zh_send`` and ``zh_setup``); this module assembles it and walks it: which
+The catalog is data: every module of this package named ``*_steps`` holds a
+``STEPS`` tuple, every ``zh_*`` module the Chinese texts (``ZH``) of some of
+them, so a new scenario's steps are two new files here and nothing else. This
+module assembles them and walks the result: which
 steps an era has, the ``Place`` of a step in a version, and finding a step by
 name, from either side (a replay's key or a traced function's name). Line
 numbers come from the Linux and QEMU trees listed in ``docs/sources.md``.
@@ -10,20 +12,11 @@ numbers come from the Linux and QEMU trees listed in ``docs/sources.md``.
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
-from vtrace.catalog import (
-    recv_guest_steps,
-    recv_steps,
-    send_steps,
-    setup_steps,
-    vhost_steps,
-    zh_recv,
-    zh_send,
-    zh_setup,
-    zh_vhost,
-)
 from vtrace.catalog.base import (
     ERAS,
     VERSIONS,
@@ -75,15 +68,36 @@ def _with_chinese(step: Step, chinese: Mapping[str, str]) -> Step:
     )
 
 
+#: Data modules read first: where two steps share a function name (the guest's and the
+#: host's ``__sys_sendto``), the one read first is what a traced name finds.
+FIRST = ("send_steps", "setup_steps")
+
+
+def _data_modules() -> tuple[list[str], list[str]]:
+    """The names of the ``*_steps`` modules (``FIRST`` first, then by name) and ``zh_*``."""
+    found = sorted(info.name for info in pkgutil.iter_modules(__path__))
+    steps = [name for name in FIRST if name in found]
+    steps += [name for name in found if name.endswith("_steps") and name not in FIRST]
+    return steps, [name for name in found if name.startswith("zh_")]
+
+
 def _assemble() -> dict[str, Step]:
+    step_modules, chinese_modules = _data_modules()
+    chinese: dict[str, Mapping[str, str]] = {}
+    for name in chinese_modules:
+        for key, texts in importlib.import_module(f"{__name__}.{name}").ZH.items():
+            if key in chinese:
+                raise ValueError(f"step {key!r} has Chinese texts twice")
+            chinese[key] = texts
     catalog: dict[str, Step] = {}
-    for data, chinese in ((send_steps.STEPS, zh_send.ZH), (setup_steps.STEPS, zh_setup.ZH),
-                          (recv_steps.STEPS, zh_recv.ZH), (recv_guest_steps.STEPS, zh_recv.ZH),
-                          (vhost_steps.STEPS, zh_vhost.ZH)):
-        for item in data:
+    for name in step_modules:
+        for item in importlib.import_module(f"{__name__}.{name}").STEPS:
             if item.key in catalog:
                 raise ValueError(f"step {item.key!r} is in the catalog twice")
             catalog[item.key] = _with_chinese(item, chinese.get(item.key, {}))
+    unknown = sorted(set(chinese) - set(catalog))
+    if unknown:
+        raise ValueError(f"Chinese texts for steps the catalog lacks: {unknown}")
     return catalog
 
 
