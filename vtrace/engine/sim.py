@@ -124,23 +124,34 @@ class Scheduler:
         return thread
 
     def _runnable(self) -> Thread | None:
+        """The thread to resume: the one whose next moment is earliest.
+
+        A waiting thread's moment is when its first pending signal reaches it, or its
+        timeout. It stays waiting until it is the one chosen, so that a signal another
+        thread raises before that timeout still wakes it (an idle vCPU halted until
+        its timer is woken by the interrupt).
+        """
         best: Thread | None = None
+        best_at = 0
+        best_by: int | None = None
         for thread in self.threads:
-            wait = thread.waiting
-            if wait is not None:
-                woken, by = wait.until, None
+            wait, by = thread.waiting, None
+            if wait is None:
+                at = thread.clock
+            else:
+                due = wait.until
                 for signal in wait.signals:
                     if signal.pending:
-                        at = signal.raised_at + wait.latency_ns
-                        if woken is None or at < woken:
-                            woken, by = at, signal.raised_at
-                if woken is None:
+                        woken = signal.raised_at + wait.latency_ns
+                        if due is None or woken < due:
+                            due, by = woken, signal.raised_at
+                if due is None:
                     continue
-                thread.clock = max(thread.clock, woken)
-                thread.waiting = None
-                thread.woken_by = by
-            if best is None or thread.clock < best.clock:
-                best = thread
+                at = max(thread.clock, due)
+            if best is None or at < best_at:
+                best, best_at, best_by = thread, at, by
+        if best is not None and best.waiting is not None:
+            best.clock, best.waiting, best.woken_by = best_at, None, best_by
         return best
 
     def run(self) -> Iterator[Event]:
