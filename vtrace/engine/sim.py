@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 from vtrace.catalog import CATALOG, Era, place
 from vtrace.model import Event, Kind, Place
 
-__all__ = ["JITTER", "Do", "Scheduler", "Signal", "Thread", "Wait", "recording_wakes"]
+__all__ = ["JITTER", "Count", "Do", "Scheduler", "Signal", "Thread", "Wait", "counting",
+           "recording_wakes"]
 
 JITTER = 0.2  # a step takes its catalog cost give or take up to 20%, drawn from the seed
 
@@ -100,8 +101,28 @@ def recording_wakes() -> Iterator[dict[int, str]]:
         _WAKES.reset(token)
 
 
+#: Counts one event from its parts, as it would be built: (step, kind, detail, t_ns).
+Count = Callable[[str, Kind, Mapping[str, Any], int], None]
+
+_COUNTING: ContextVar[Count | None] = ContextVar("vtrace_counting", default=None)
+
+
+@contextmanager
+def counting(count: Count) -> Iterator[None]:
+    """Schedulers that run inside hand each event's parts to ``count`` and build no events:
+    their streams come out empty. For a run that shows only its counts."""
+    token = _COUNTING.set(count)
+    try:
+        yield
+    finally:
+        _COUNTING.reset(token)
+
+
 class Scheduler:
-    """Interleaves threads by modelled time and turns their actions into events."""
+    """Interleaves threads by modelled time and turns their actions into events.
+
+    Inside ``counting`` it goes through the same steps and clocks but only counts them.
+    """
 
     def __init__(self, era: Era, seed: int) -> None:
         self.era = era
@@ -112,6 +133,7 @@ class Scheduler:
         self._placements: dict[str, _Placed | None] = {}
         self._wakes = _WAKES.get()
         self._history: list[tuple[int, str, str]] = []  # (t_ns, thread, step) when recording
+        self._count: Count | None = None
 
     def now(self) -> int:
         """The modelled clock of the thread that is running."""
@@ -156,21 +178,30 @@ class Scheduler:
 
     def run(self) -> Iterator[Event]:
         """Run every thread until all of them wait for something that will not come."""
-        while (thread := self._runnable()) is not None:
+        # Read when the stream starts, so that whoever drains it decides.
+        self._count = _COUNTING.get()
+        emit = (self._counted if self._count is not None else
+                self._recorded if self._wakes is not None else self._event)
+        runnable = self._runnable
+        while (thread := runnable()) is not None:
             self.current = thread
             try:
                 action = next(thread.program)
             except StopIteration:
                 self.threads.remove(thread)
                 continue
-            if isinstance(action, Wait):
+            if type(action) is Wait:
                 thread.waiting = action
                 continue
-            event = self._event(thread, action)
+            event = emit(thread, action)  # type: ignore[arg-type]
             if event is not None:
-                if self._wakes is not None:
-                    self._note_wake(thread, event)
                 yield event
+
+    def _recorded(self, thread: Thread, action: Do) -> Event | None:
+        event = self._event(thread, action)
+        if event is not None:
+            self._note_wake(thread, event)
+        return event
 
     def _note_wake(self, thread: Thread, event: Event) -> None:
         """Record the raiser of the signal that woke ``thread``: the last step another thread
@@ -184,6 +215,13 @@ class Scheduler:
                 self._wakes[event.seq] = step  # type: ignore[index]
                 return
 
+    def _counted(self, thread: Thread, action: Do) -> None:
+        started = thread.clock
+        place = self._step(thread, action)
+        if place is not None:
+            self.seq += 1
+            self._count(place.step, action.kind, action.detail, started)  # type: ignore[misc]
+
     def _placed(self, key: str) -> _Placed | None:
         """The step's place and cost in this era; None when the era has no such function."""
         step = CATALOG[key]
@@ -195,19 +233,27 @@ class Scheduler:
         return _Placed(found, step.cost_ns * (1.0 - JITTER) + 0.5, step.cost_ns * 2.0 * JITTER)
 
     def _event(self, thread: Thread, action: Do) -> Event | None:
+        started = thread.clock
+        place = self._step(thread, action)
+        if place is None:
+            return None
+        event = Event(self.seq, action.frame, place, action.kind, action.src or place.actor,
+                      action.dst or place.actor, started, action.detail, thread.name)
+        self.seq += 1
+        return event
+
+    def _step(self, thread: Thread, action: Do) -> Place | None:
+        """Where the step runs in this era (None: nowhere, so it is skipped); the thread's
+        clock moves on by its cost."""
         try:
             placed = self._placements[action.step]
         except KeyError:
             placed = self._placements[action.step] = self._placed(action.step)
         if placed is None:
             return None
-        place = placed.place
-        event = Event(self.seq, action.frame, place, action.kind, action.src or place.actor,
-                      action.dst or place.actor, thread.clock, action.detail, thread.name)
-        self.seq += 1
         if action.cost:
             thread.clock += int(placed.fastest_ns + placed.spread_ns * self._uniform())
-        return event
+        return placed.place
 
 
 class _Placed(NamedTuple):
