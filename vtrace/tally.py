@@ -58,8 +58,10 @@ class Tally:
                 every: int = 4096) -> Callable[[str, Kind, Mapping[str, Any], int], None]:
         """Count one event from its parts (step, kind, detail, t_ns), as ``add`` does, for a
         stream whose events are never built; ``tick`` runs every ``every`` events."""
-        calls, notes, counts, ring = self._calls, self._notes, self.counts, self.ring
-        call, note = Kind.CALL, Kind.NOTE
+        counts, ring, call, note = self.counts, self.ring, Kind.CALL, Kind.NOTE
+        # Most steps move no counter: one look-up by step settles them.
+        by_step = {step: (self._calls.get(step), self._notes.get(step))
+                   for step in (*self._calls, *self._notes)}
 
         def count(step: str, kind: Kind, detail: Mapping[str, Any], t_ns: int) -> None:
             self.events += 1
@@ -67,14 +69,11 @@ class Tally:
             changed = detail.get("ring")
             if changed:
                 ring.update(changed)
-            if kind is call:
-                counted = calls.get(step)
-            elif kind is note:
-                counted = notes.get(step)
-            else:
-                counted = None
-            if counted is not None:
-                counts[counted[0]] += counted[1](detail)
+            tables = by_step.get(step)
+            if tables is not None:
+                counted = tables[0] if kind is call else tables[1] if kind is note else None
+                if counted is not None:
+                    counts[counted[0]] += counted[1](detail)
             if tick is not None and not self.events % every:
                 tick()
 

@@ -61,11 +61,11 @@ class Do(NamedTuple):
     cost: bool = True  # False for events that take no modelled time (notes, state writes)
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+class Wait(NamedTuple):
     """Sleep until one of ``signals`` is pending, or until the clock reaches ``until``.
 
-    A signal wakes the thread ``latency_ns`` after it was raised.
+    A signal wakes the thread ``latency_ns`` after it was raised. A named tuple, like
+    ``Do``: threads make one at every pause, and a frozen dataclass builds slowly.
     """
 
     signals: tuple[Signal, ...]
@@ -133,7 +133,6 @@ class Scheduler:
         self._placements: dict[str, _Placed | None] = {}
         self._wakes = _WAKES.get()
         self._history: list[tuple[int, str, str]] = []  # (t_ns, thread, step) when recording
-        self._count: Count | None = None
 
     def now(self) -> int:
         """The modelled clock of the thread that is running."""
@@ -157,19 +156,21 @@ class Scheduler:
         best_at = 0
         best_by: int | None = None
         for thread in self.threads:
-            wait, by = thread.waiting, None
+            wait = thread.waiting
             if wait is None:
-                at = thread.clock
-            else:
-                due = wait.until
-                for signal in wait.signals:
-                    if signal.pending:
-                        woken = signal.raised_at + wait.latency_ns
-                        if due is None or woken < due:
-                            due, by = woken, signal.raised_at
-                if due is None:
-                    continue
-                at = max(thread.clock, due)
+                if best is None or thread.clock < best_at:
+                    best, best_at, best_by = thread, thread.clock, None
+                continue
+            signals, latency_ns, due = wait
+            by = None
+            for signal in signals:
+                if signal.pending:
+                    woken = signal.raised_at + latency_ns
+                    if due is None or woken < due:
+                        due, by = woken, signal.raised_at
+            if due is None:
+                continue
+            at = due if due > thread.clock else thread.clock
             if best is None or at < best_at:
                 best, best_at, best_by = thread, at, by
         if best is not None and best.waiting is not None:
@@ -179,29 +180,42 @@ class Scheduler:
     def run(self) -> Iterator[Event]:
         """Run every thread until all of them wait for something that will not come."""
         # Read when the stream starts, so that whoever drains it decides.
-        self._count = _COUNTING.get()
-        emit = (self._counted if self._count is not None else
-                self._recorded if self._wakes is not None else self._event)
-        runnable = self._runnable
+        count = _COUNTING.get()
+        recording = self._wakes is not None
+        runnable, placements, uniform = self._runnable, self._placements, self._uniform
         while (thread := runnable()) is not None:
-            self.current = thread
+            if thread is not self.current:
+                self.current = thread
             try:
                 action = next(thread.program)
             except StopIteration:
                 self.threads.remove(thread)
                 continue
-            if type(action) is Wait:
+            if action.__class__ is Wait:
                 thread.waiting = action
                 continue
-            event = emit(thread, action)  # type: ignore[arg-type]
-            if event is not None:
-                yield event
-
-    def _recorded(self, thread: Thread, action: Do) -> Event | None:
-        event = self._event(thread, action)
-        if event is not None:
-            self._note_wake(thread, event)
-        return event
+            # One unpacking instead of an attribute read per field: this runs for every event.
+            step, frame, kind, src, dst, detail, cost = action  # type: ignore[misc]
+            try:
+                placed = placements[step]
+            except KeyError:
+                placed = placements[step] = self._placed(step)
+            if placed is None:  # the era has no such function: the step is skipped
+                continue
+            place, fastest_ns, spread_ns = placed
+            started = thread.clock
+            if cost:
+                thread.clock = started + int(fastest_ns + spread_ns * uniform())
+            seq = self.seq
+            self.seq = seq + 1
+            if count is not None:
+                count(place.step, kind, detail, started)
+                continue
+            event = Event(seq, frame, place, kind, src or place.actor, dst or place.actor,
+                          started, detail, thread.name)
+            if recording:
+                self._note_wake(thread, event)
+            yield event
 
     def _note_wake(self, thread: Thread, event: Event) -> None:
         """Record the raiser of the signal that woke ``thread``: the last step another thread
@@ -215,13 +229,6 @@ class Scheduler:
                 self._wakes[event.seq] = step  # type: ignore[index]
                 return
 
-    def _counted(self, thread: Thread, action: Do) -> None:
-        started = thread.clock
-        place = self._step(thread, action)
-        if place is not None:
-            self.seq += 1
-            self._count(place.step, action.kind, action.detail, started)  # type: ignore[misc]
-
     def _placed(self, key: str) -> _Placed | None:
         """The step's place and cost in this era; None when the era has no such function."""
         step = CATALOG[key]
@@ -231,29 +238,6 @@ class Scheduler:
         # The half makes int() below round to the nearest nanosecond; a cost of at
         # least 1 ns then always moves the clock.
         return _Placed(found, step.cost_ns * (1.0 - JITTER) + 0.5, step.cost_ns * 2.0 * JITTER)
-
-    def _event(self, thread: Thread, action: Do) -> Event | None:
-        started = thread.clock
-        place = self._step(thread, action)
-        if place is None:
-            return None
-        event = Event(self.seq, action.frame, place, action.kind, action.src or place.actor,
-                      action.dst or place.actor, started, action.detail, thread.name)
-        self.seq += 1
-        return event
-
-    def _step(self, thread: Thread, action: Do) -> Place | None:
-        """Where the step runs in this era (None: nowhere, so it is skipped); the thread's
-        clock moves on by its cost."""
-        try:
-            placed = self._placements[action.step]
-        except KeyError:
-            placed = self._placements[action.step] = self._placed(action.step)
-        if placed is None:
-            return None
-        if action.cost:
-            thread.clock += int(placed.fastest_ns + placed.spread_ns * self._uniform())
-        return placed.place
 
 
 class _Placed(NamedTuple):
