@@ -5,7 +5,8 @@ each a generator of ``Do`` and ``Wait`` actions. The scheduler always
 resumes the runnable thread whose modelled clock is earliest, so effects
 on the shared ring happen in time order and the event stream comes out
 sorted by ``t_ns``. Nothing here reads a real clock; durations come from
-the catalog's modelled costs with a seeded jitter.
+the catalog's modelled costs with a seeded jitter. Inside ``counting`` the
+same run builds no events and hands each one's parts to a counter instead.
 """
 
 from __future__ import annotations
