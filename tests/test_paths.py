@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vtrace.catalog import CATALOG, ERAS, Era
+from vtrace.engine.sim import recording_wakes
 from vtrace.model import Kind
 from vtrace.scenarios import REGISTERED
 from vtrace.scenarios.paths import paths
@@ -33,9 +34,16 @@ def test_the_interrupt_goes_from_qemus_msix_notify_through_kvm_to_the_guest() ->
     assert "__apic_accept_irq" in callers["vring_interrupt"]
 
 
+def test_the_interrupt_handler_is_entered_only_where_kvm_injects_it() -> None:
+    for chosen in ERAS.values():
+        assert set(paths(chosen).callers["vring_interrupt"]) <= {
+            "__apic_accept_irq", "kvm_arch_set_irq_inatomic"}, chosen.name
+
+
 @pytest.mark.parametrize("chosen", ERAS.values(), ids=list(ERAS))
 def test_every_hop_of_every_replay_is_in_the_paths(chosen: Era) -> None:
-    """Walk every scenario x era x ioeventfd: each call's predecessor on its thread is known."""
+    """Walk every scenario x era x ioeventfd: each call's predecessor on its thread is known,
+    and a call a signal led to has the step that raised it as its caller."""
     found = paths(chosen)
     for name, scenario in REGISTERED.items():
         if not scenario.replayable:
@@ -43,14 +51,17 @@ def test_every_hop_of_every_replay_is_in_the_paths(chosen: Era) -> None:
         for ioeventfd in (True, False):
             given = {"ioeventfd": ioeventfd} if any(
                 param.name == "ioeventfd" for param in scenario.params) else {}
-            events = list(scenario.run(scenario.settle(given), chosen, 1))
+            with recording_wakes() as wakes:
+                events = list(scenario.run(scenario.settle(given), chosen, 1))
             assert all(event.step in found.runs[name] for event in events)
             last: dict[str, str] = {}
             for event in events:
                 if event.kind is not Kind.CALL:
                     continue
                 before = last.get(event.thread)
-                if before is not None and before != event.step and \
+                if event.seq in wakes:
+                    assert wakes[event.seq] in found.callers[event.step], event.step
+                elif before is not None and before != event.step and \
                         CATALOG[before].actor == event.src:
                     assert before in found.callers[event.step], (before, event.step)
                 last[event.thread] = event.step

@@ -85,14 +85,20 @@ def atomic_output(path: str, *, binary: bool = False,
             yield handle
     except KeyboardInterrupt:
         if keep_on_interrupt:
-            os.replace(temporary, target)
+            _publish(temporary, target)
         else:
             os.unlink(temporary)
         raise
     except BaseException:
         os.unlink(temporary)
         raise
-    os.chmod(temporary, 0o644 & ~_umask())
+    _publish(temporary, target)
+
+
+def _publish(temporary: str, target: Path) -> None:
+    """Put the finished (or kept) temporary file in place with the mode a plain ``open``
+    would have given it: mkstemp makes it 0600, whatever the umask says."""
+    os.chmod(temporary, 0o666 & ~_umask())
     os.replace(temporary, target)
 
 

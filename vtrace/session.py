@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vtrace.codec import read_stream
+from vtrace.engine.sim import counting
 from vtrace.model import Event, Header, Kind
 from vtrace.scenarios import Scenario, of, replay
 from vtrace.tally import Tally
@@ -41,6 +42,15 @@ class Session:
         """The stream, counted as it flows."""
         return self.tally.watch(self.source)
 
+    def count(self, tick: Callable[[], object] | None = None) -> None:
+        """Run the stream for its counts alone, calling ``tick`` now and then. A replay's
+        scheduler then counts each step without building its event; a recording's
+        events are counted as they are read."""
+        count = self.tally.counter(tick)
+        with counting(count):
+            for event in self.source:
+                count(event.place.step, event.kind, event.detail, event.t_ns)
+
 
 def replayed(name: str, given: Mapping[str, Any], era: str, seed: int,
              argv: tuple[str, ...] = ()) -> Session:
@@ -56,13 +66,32 @@ def from_file(lines: Iterable[str]) -> Session:
 
 def paced(events: Iterable[Event], steps_per_second: float,
           clock: Callable[[], float] = time.monotonic,
-          sleep: Callable[[float], Any] = time.sleep) -> Iterator[Event]:
-    """Release events no faster than ``steps_per_second`` (state and notes ride along)."""
+          sleep: Callable[[float], Any] = time.sleep, *, quicken: float = 1.0,
+          frame_s: float = 0.0, budget_s: float | None = None) -> Iterator[Event]:
+    """Release call events no faster than ``steps_per_second`` (state and notes ride along).
+
+    Each new frame goes ``quicken`` times the time a step of the frame before took, but
+    stays at least ``frame_s`` on screen; once ``budget_s`` has passed, the rest comes as
+    fast as it is made. A new frame is one numbered higher than any before it.
+    """
+    stream = iter(events)
     interval = 1.0 / steps_per_second
-    due = clock()
-    for event in events:
+    started = due = shown = clock()  # shown: when the newest frame's first step came
+    newest = -1
+    for event in stream:
         if event.kind is Kind.CALL:
             now = clock()
+            if budget_s is not None and now - started >= budget_s:
+                yield event
+                yield from stream
+                return
+            frame = event.frame
+            if frame is not None and frame > newest:
+                if newest >= 0:
+                    interval *= quicken
+                    due = max(due, shown + frame_s)
+                newest = frame
+                shown = max(due, now)
             if due > now:
                 sleep(due - now)
             due = max(due, now) + interval

@@ -2,7 +2,9 @@
 
 A ``Tally`` watches events go by and keeps only numbers, so it costs the
 same for ten frames or ten million. It reads events, never the engine, so a
-recorded or captured stream gives the same counts as a live replay. Which
+recorded or captured stream gives the same counts as a live replay; a run that
+shows only its counts hands it each event's parts instead (``counter``), and
+the events themselves are never built. Which
 step moves which counter is the scenario's table (``Scenario.calls`` and
 ``Scenario.notes``), handed in by whoever found the scenario from the header.
 """
@@ -32,7 +34,7 @@ class Tally:
     """Running counts of one stream: ``events``, the last ``t_ns``, the newest ring values,
     and the scenario's own counters in ``counts``."""
 
-    __slots__ = ("_calls", "_notes", "counts", "events", "ring", "t_ns")
+    __slots__ = ("_calls", "_count", "_notes", "counts", "events", "ring", "t_ns")
 
     def __init__(self, calls: Table | None = None, notes: Table | None = None) -> None:
         self._calls = _counts(calls)
@@ -43,6 +45,7 @@ class Tally:
         self.events = 0
         self.t_ns = 0
         self.ring: dict[str, int] = {}
+        self._count = self.counter()
 
     def __getitem__(self, name: str) -> int:
         """A counter by name: ``events``, ``t_ns`` or one of the scenario's."""
@@ -57,27 +60,39 @@ class Tally:
         return self.counts.get("frames", 0)
 
     def add(self, event: Event) -> None:
-        self.events += 1
-        self.t_ns = event.t_ns
-        detail = event.detail
-        ring = detail.get("ring")
-        if ring:
-            self.ring.update(ring)
-        kind = event.kind
-        if kind is Kind.CALL:
-            counted = self._calls.get(event.place.step)
-        elif kind is Kind.NOTE:
-            counted = self._notes.get(event.place.step)
-        else:
-            return
-        if counted is not None:
-            for counter, amount in counted:
-                self.counts[counter] += amount(detail)
+        self._count(event.place.step, event.kind, event.detail, event.t_ns)
+
+    def counter(self, tick: Callable[[], object] | None = None,
+                every: int = 4096) -> Callable[[str, Kind, Mapping[str, Any], int], None]:
+        """Count one event from its parts (step, kind, detail, t_ns), as ``add`` does, for a
+        stream whose events are never built; ``tick`` runs every ``every`` events."""
+        counts, ring, call, note = self.counts, self.ring, Kind.CALL, Kind.NOTE
+        # Most steps move no counter: one look-up by step settles them.
+        by_step = {step: (self._calls.get(step), self._notes.get(step))
+                   for step in (*self._calls, *self._notes)}
+
+        def count(step: str, kind: Kind, detail: Mapping[str, Any], t_ns: int) -> None:
+            self.events += 1
+            self.t_ns = t_ns
+            changed = detail.get("ring")
+            if changed:
+                ring.update(changed)
+            tables = by_step.get(step)
+            if tables is not None:
+                counted = tables[0] if kind is call else tables[1] if kind is note else None
+                if counted is not None:
+                    for counter, amount in counted:
+                        counts[counter] += amount(detail)
+            if tick is not None and not self.events % every:
+                tick()
+
+        return count
 
     def watch(self, events: Iterable[Event]) -> Iterator[Event]:
         """Pass ``events`` through, counting each one."""
+        count = self._count
         for event in events:
-            self.add(event)
+            count(event.place.step, event.kind, event.detail, event.t_ns)
             yield event
 
     def per_frame(self, count: int) -> float:

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import click
 
 from vtrace.cli.env import current
-from vtrace.cli.playback import CLASSROOM_FRAMES, CLASSROOM_SPEED, Playback, play, view_options
+from vtrace.cli.playback import AUTO_PACE_HELP, Playback, play, view_options
 from vtrace.output import same_file
-from vtrace.renderers.base import count_param
 from vtrace.session import from_file
 
 __all__ = ["play_command", "read_lines"]
@@ -37,8 +36,7 @@ def read_lines(path: str) -> Iterator[str]:
 @click.command("play", epilog=EPILOG)
 @click.argument("recording", metavar="FILE",
                 type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@view_options(speed_help=f"Pace of the view (default: {CLASSROOM_SPEED:g} for up to "
-                         f"{CLASSROOM_FRAMES} frames in the live view, else max).")
+@view_options(speed_help=AUTO_PACE_HELP)
 def play_command(recording: str, events_path: str | None, view: str | None,
                  speed: float | str | None, step: bool, lang: str) -> None:
     """Play a recorded stream (a JSON Lines file, '-' for stdin) through a terminal view."""
@@ -46,8 +44,6 @@ def play_command(recording: str, events_path: str | None, view: str | None,
     if events_path is not None and recording != "-" and same_file(events_path, recording):
         raise click.UsageError(f"--events {events_path} is the recording being played")
     session = from_file(read_lines(recording))
-    frames_param = session.scenario.frames_param
-    frames = count_param(session.header.params, frames_param) if frames_param else None
     playback = Playback.settle(env, view=view, events_path=events_path, speed=speed, step=step,
-                               lang=lang, classroom=frames is None or frames <= CLASSROOM_FRAMES)
+                               lang=lang, classroom=True)
     play(session, playback, env)

@@ -3,7 +3,8 @@
 ``view_options`` adds ``--events``, ``--view``, ``--speed``, ``--step`` and
 ``--lang``; ``Playback.settle`` checks them and fills in the defaults before
 any work; ``play`` runs a session through the view and prints its scenario's
-summary.
+summary. A quiet run that writes no events only counts (the replay builds no
+events), with a progress bar on a terminal.
 """
 
 from __future__ import annotations
@@ -12,26 +13,36 @@ import contextlib
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
 from vtrace.cli.env import Environment
 from vtrace.cli.options import lang_option, stacked
+from vtrace.i18n import say
 from vtrace.output import atomic_output, check_writable
 from vtrace.renderers import make_view, views
+from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.jsonl import tee_jsonl
+from vtrace.renderers.progress import bar, progress
 from vtrace.renderers.step_views import step_view
 from vtrace.renderers.summary import summary_lines
 from vtrace.session import Session, paced
 from vtrace.stepping import drive
 
-__all__ = ["CLASSROOM_FRAMES", "CLASSROOM_SPEED", "Playback", "play", "view_options"]
+__all__ = ["AUTO_PACE_HELP", "CLASSROOM_SPEED", "PACE", "Playback", "play", "view_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CLASSROOM_SPEED = 10.0  # steps per second: slow enough to follow on a projector
-CLASSROOM_FRAMES = 5  # up to this many frames, the live view goes slowly enough to follow
+CLASSROOM_SPEED = 10.0  # steps per second of the first frame: slow enough to follow
+#: The live view's own pace: each frame a little faster than the one before, every frame on
+#: screen for a few redraws, the run within about half a minute.
+PACE = {"quicken": 0.75, "frame_s": 0.25, "budget_s": 30.0}
+AUTO_PACE_HELP = (
+    f"Steps a second, or max. Default in the live view: the first frame at "
+    f"{CLASSROOM_SPEED:g} steps a second, each later (identical) frame faster, every frame "
+    f"on screen for at least {PACE['frame_s']:g} s, about {PACE['budget_s']:g} s in all "
+    f"(what comes after goes at max); elsewhere max.")
 
 
 def _speed(ctx: click.Context, param: click.Parameter, value: str) -> float | str | None:
@@ -87,13 +98,14 @@ class Playback:
     speed: float | None  # steps per second; None: as fast as possible
     step: bool
     lang: str
+    budgeted: bool = False  # the live view's own pace (PACE), from the speed
     show_ring: bool = False
 
     @classmethod
     def settle(cls, env: Environment, *, view: str | None, events_path: str | None,
                speed: float | str | None, step: bool, lang: str, classroom: bool,
                show_ring: bool | None = None) -> Playback:
-        """Check the options before any work; ``classroom``: may ``auto`` slow the live view;
+        """Check the options before any work; ``classroom``: may ``auto`` pace the live view;
         ``show_ring`` unsaid: as ``--show-ring`` of the running command."""
         if events_path is not None:
             check_writable(events_path)
@@ -105,8 +117,9 @@ class Playback:
             raise click.UsageError("--step needs a terminal to read keys from")
         chosen = view or ("quiet" if to_stdout else
                           "live" if env.interactive(env.stdout) else "plain")
+        budgeted = speed == "auto" and chosen == "live" and classroom
         if speed == "auto":
-            speed = CLASSROOM_SPEED if chosen == "live" and classroom else None
+            speed = CLASSROOM_SPEED if budgeted else None
         if show_ring is None:
             context = click.get_current_context(silent=True)
             show_ring = bool(context and context.meta.get(SHOW_RING))
@@ -114,7 +127,13 @@ class Playback:
             raise click.UsageError("--show-ring is for the plain view (--view plain); the live "
                                    "view shows the ring when the terminal has room")
         return cls(chosen, events_path, speed if isinstance(speed, float) else None, step, lang,
-                   show_ring)
+                   budgeted, show_ring)
+
+    @property
+    def counts_only(self) -> bool:
+        """Nothing but the counts is shown or written: the events need never be built."""
+        return (self.view == "quiet" and self.events_path is None and self.speed is None
+                and not self.step)
 
 
 def play(session: Session, playback: Playback, env: Environment) -> None:
@@ -127,26 +146,63 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
     # long stream triggers from scanning it again and again.
     gc.freeze()
     try:
-        with contextlib.ExitStack() as stack:
-            # Counted as the view takes them in, so a summary after q or Ctrl-C counts
-            # what the screen showed and not an event read ahead.
-            events = session.source
-            if playback.events_path is not None:
-                sink = stack.enter_context(atomic_output(playback.events_path,
-                                                         keep_on_interrupt=True))
-                events = tee_jsonl(session.header, events, sink)
-            if playback.step:
-                read_key = stack.enter_context(env.keys(env.stdin))
-                view = stack.enter_context(step_view(renderer, session.header, env.stdout))
-                drive(events, view, read_key, session.tally.add)
-            else:
-                if playback.speed is not None:
-                    events = paced(events, playback.speed, env.clock, env.sleep)
-                renderer.render(session.header, session.tally.watch(events), env.stdout)
+        if playback.counts_only:
+            _count(session, summary, playback.lang)
+        else:
+            _show(session, playback, env, renderer, summary)
     except KeyboardInterrupt:
         _summary(session, playback.lang, True, summary)
         raise
     _summary(session, playback.lang, False, summary)
+
+
+def _show(session: Session, playback: Playback, env: Environment, renderer: Renderer,
+          summary: IO[str]) -> None:
+    with contextlib.ExitStack() as stack:
+        # Counted as the view takes them in, so a summary after q or Ctrl-C counts what
+        # the screen showed and not an event read ahead.
+        events = session.source
+        if playback.events_path is not None:
+            sink = stack.enter_context(atomic_output(playback.events_path,
+                                                     keep_on_interrupt=True))
+            events = tee_jsonl(session.header, events, sink)
+            if playback.view == "quiet":
+                frames, label = _measure(session, playback.lang)
+                events = stack.enter_context(progress(summary, frames, label=label))(events)
+        if playback.step:
+            read_key = stack.enter_context(env.keys(env.stdin))
+            view = stack.enter_context(step_view(renderer, session.header, env.stdout))
+            drive(events, view, read_key, session.tally.add)
+            return
+        if playback.speed is not None:
+            events = paced(events, playback.speed, env.clock, env.sleep,
+                           **(PACE if playback.budgeted else {}))
+        renderer.render(session.header, session.tally.watch(events), env.stdout)
+
+
+def _count(session: Session, summary: IO[str], lang: str) -> None:
+    """Only the counts, with a bar on a terminal of the frames done, their rate and ETA."""
+    frames, label = _measure(session, lang)
+    tally = session.tally
+    with bar(summary, frames, label) as move:
+        if move is None:
+            session.count()
+        else:
+            shown = move
+            session.count(lambda: shown(tally.frames if frames else tally.events))
+
+
+def _measure(session: Session, lang: str) -> tuple[int | None, str]:
+    """How many frames the stream says it has (None: count events), and the bar's label."""
+    scenario = session.scenario
+    name = scenario.frames_param
+    frames = count_param(session.header.params, name) if name else None
+    if frames:
+        label = next((counter.label for counter in scenario.counters
+                      if counter.name == "frames"), None)
+        if label:
+            return frames, label.get(lang) or label["en"]
+    return None, say("progress.events", lang)
 
 
 def _summary(session: Session, lang: str, interrupted: bool, out: Any) -> None:

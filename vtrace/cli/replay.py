@@ -15,7 +15,7 @@ import click
 
 from vtrace.cli.env import current
 from vtrace.cli.options import era_option, param_options, seed_option
-from vtrace.cli.playback import CLASSROOM_FRAMES, CLASSROOM_SPEED, Playback, play, view_options
+from vtrace.cli.playback import AUTO_PACE_HELP, Playback, play, view_options
 from vtrace.scenarios import REGISTERED, Scenario
 from vtrace.session import replayed
 
@@ -25,23 +25,18 @@ __all__ = ["replay_command"]
 @functools.cache
 def replay_command(scenario: Scenario) -> click.Command:
     """The command that replays ``scenario``."""
-    frames = scenario.frames_param
-    slow = (f"up to {CLASSROOM_FRAMES} frames in the live view" if frames
-            else "the live view")
 
     @click.command(scenario.name, help=scenario.summary,
                    epilog="\b\nExamples:\n" + "".join(f"  {line}\n" for line in scenario.usage))
     @param_options(scenario.params)
     @era_option
     @seed_option
-    @view_options(speed_help=f"Pace of the view (default: {CLASSROOM_SPEED:g} for {slow}, "
-                             "else max).")
+    @view_options(speed_help=AUTO_PACE_HELP)
     def command(era: str, seed: int, events_path: str | None, view: str | None,
                 speed: float | str | None, step: bool, lang: str, **given: Any) -> None:
         env = current()
-        classroom = frames is None or given[frames] <= CLASSROOM_FRAMES
         playback = Playback.settle(env, view=view, events_path=events_path, speed=speed,
-                                   step=step, lang=lang, classroom=classroom)
+                                   step=step, lang=lang, classroom=True)
         play(replayed(scenario.name, given, era, seed, env.argv), playback, env)
 
     return command

@@ -15,7 +15,7 @@ from typing import Any
 from vtrace.engine.sim import Action, Do
 from vtrace.model import Kind
 
-__all__ = ["ept_exit", "exit_to_qemu", "msi_to_guest", "vm_entry"]
+__all__ = ["MSI_STEPS", "ept_exit", "exit_to_qemu", "msi_to_guest", "vm_entry"]
 
 
 def ept_exit(frame: int | None) -> Do:
@@ -36,11 +36,15 @@ def vm_entry(step: str, frame: int | None, src: str) -> Do:
               cost=False)
 
 
+#: QEMU's MSI write on its way into the guest: QEMU's side, then the KVM_SIGNAL_MSI ioctl
+#: into KVM's in-kernel APIC, which accepts the interrupt for the vCPU (the last step).
+MSI_STEPS = ("msi_send_message", "kvm_apic_mem_write", "kvm_irqchip_send_msi",
+             "kvm_send_userspace_msi", "kvm_set_msi", "__apic_accept_irq")
+
+
 def msi_to_guest(frame: int | None) -> Iterator[Action]:
     """The MSI write of QEMU's ``msix_notify`` reaches KVM's in-kernel APIC through the
     KVM_SIGNAL_MSI ioctl, which injects the interrupt into the vCPU."""
-    for step in ("msi_send_message", "kvm_apic_mem_write", "kvm_irqchip_send_msi"):
-        yield Do(step, frame)
-    yield Do("kvm_send_userspace_msi", frame, src="virtio-net")
-    yield Do("kvm_set_msi", frame)
-    yield Do("__apic_accept_irq", frame)
+    for step in MSI_STEPS:
+        # The ioctl is QEMU's call into the kernel: drawn from QEMU's device.
+        yield Do(step, frame, src="virtio-net" if step == "kvm_send_userspace_msi" else None)

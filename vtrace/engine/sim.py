@@ -5,7 +5,8 @@ each a generator of ``Do`` and ``Wait`` actions. The scheduler always
 resumes the runnable thread whose modelled clock is earliest, so effects
 on the shared ring happen in time order and the event stream comes out
 sorted by ``t_ns``. Nothing here reads a real clock; durations come from
-the catalog's modelled costs with a seeded jitter.
+the catalog's modelled costs with a seeded jitter. Inside ``counting`` the
+same run builds no events and hands each one's parts to a counter instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any, NamedTuple
 from vtrace.catalog import CATALOG, Era, place
 from vtrace.model import Event, Kind, Place
 
-__all__ = ["JITTER", "Do", "Scheduler", "Signal", "Thread", "Wait", "recording_wakes"]
+__all__ = ["JITTER", "Count", "Do", "Scheduler", "Signal", "Thread", "Wait", "counting",
+           "recording_wakes"]
 
 JITTER = 0.2  # a step takes its catalog cost give or take up to 20%, drawn from the seed
 
@@ -33,10 +35,12 @@ class Signal:
     name: str
     pending: int = 0
     raised_at: int = 0
+    raised_by: str | None = None  # the step just before the raise, while paths are recorded
 
     def raise_(self, t_ns: int) -> None:
         if not self.pending:
             self.raised_at = t_ns
+            self.raised_by = _RAISER.get()
         self.pending += 1
 
     def clear(self) -> int:
@@ -60,11 +64,11 @@ class Do(NamedTuple):
     cost: bool = True  # False for events that take no modelled time (notes, state writes)
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+class Wait(NamedTuple):
     """Sleep until one of ``signals`` is pending, or until the clock reaches ``until``.
 
-    A signal wakes the thread ``latency_ns`` after it was raised.
+    A signal wakes the thread ``latency_ns`` after it was raised. A named tuple, like
+    ``Do``: threads make one at every pause, and a frozen dataclass builds slowly.
     """
 
     signals: tuple[Signal, ...]
@@ -81,11 +85,15 @@ class Thread:
     program: Iterator[Action]
     clock: int = 0
     waiting: Wait | None = None
-    woken_by: int | None = None  # when the signal that woke it was raised
+    woken_by: str | None = None  # the step that raised the signal that woke it
+    last_step: str | None = None  # its newest step, while paths are recorded
 
 
 #: seq of an event that a thread ran first after a signal woke it -> the step that raised it.
 _WAKES: ContextVar[dict[int, str] | None] = ContextVar("vtrace_wakes", default=None)
+#: While paths are recorded: the newest step of the thread running, which a signal it raises
+#: remembers as its raiser.
+_RAISER: ContextVar[str | None] = ContextVar("vtrace_raiser", default=None)
 
 
 @contextmanager
@@ -100,8 +108,28 @@ def recording_wakes() -> Iterator[dict[int, str]]:
         _WAKES.reset(token)
 
 
+#: Counts one event from its parts, as it would be built: (step, kind, detail, t_ns).
+Count = Callable[[str, Kind, Mapping[str, Any], int], None]
+
+_COUNTING: ContextVar[Count | None] = ContextVar("vtrace_counting", default=None)
+
+
+@contextmanager
+def counting(count: Count) -> Iterator[None]:
+    """Schedulers that run inside hand each event's parts to ``count`` and build no events:
+    their streams come out empty. For a run that shows only its counts."""
+    token = _COUNTING.set(count)
+    try:
+        yield
+    finally:
+        _COUNTING.reset(token)
+
+
 class Scheduler:
-    """Interleaves threads by modelled time and turns their actions into events."""
+    """Interleaves threads by modelled time and turns their actions into events.
+
+    Inside ``counting`` it goes through the same steps and clocks but only counts them.
+    """
 
     def __init__(self, era: Era, seed: int) -> None:
         self.era = era
@@ -111,7 +139,6 @@ class Scheduler:
         self.current: Thread | None = None
         self._placements: dict[str, _Placed | None] = {}
         self._wakes = _WAKES.get()
-        self._history: list[tuple[int, str, str]] = []  # (t_ns, thread, step) when recording
 
     def now(self) -> int:
         """The modelled clock of the thread that is running."""
@@ -124,54 +151,87 @@ class Scheduler:
         return thread
 
     def _runnable(self) -> Thread | None:
+        """The thread to resume: the one whose next moment is earliest.
+
+        A waiting thread's moment is when its first pending signal reaches it, or its
+        timeout. It stays waiting until it is the one chosen, so that a signal another
+        thread raises before that timeout still wakes it (an idle vCPU halted until
+        its timer is woken by the interrupt).
+        """
         best: Thread | None = None
+        best_at = 0
+        best_by: str | None = None
         for thread in self.threads:
             wait = thread.waiting
-            if wait is not None:
-                woken, by = wait.until, None
-                for signal in wait.signals:
-                    if signal.pending:
-                        at = signal.raised_at + wait.latency_ns
-                        if woken is None or at < woken:
-                            woken, by = at, signal.raised_at
-                if woken is None:
-                    continue
-                thread.clock = max(thread.clock, woken)
-                thread.waiting = None
-                thread.woken_by = by
-            if best is None or thread.clock < best.clock:
-                best = thread
+            if wait is None:
+                if best is None or thread.clock < best_at:
+                    best, best_at, best_by = thread, thread.clock, None
+                continue
+            signals, latency_ns, due = wait
+            by = None
+            for signal in signals:
+                if signal.pending:
+                    woken = signal.raised_at + latency_ns
+                    if due is None or woken < due:
+                        due, by = woken, signal.raised_by
+            if due is None:
+                continue
+            at = due if due > thread.clock else thread.clock
+            if best is None or at < best_at:
+                best, best_at, best_by = thread, at, by
+        if best is not None and best.waiting is not None:
+            best.clock, best.waiting, best.woken_by = best_at, None, best_by
         return best
 
     def run(self) -> Iterator[Event]:
         """Run every thread until all of them wait for something that will not come."""
-        while (thread := self._runnable()) is not None:
-            self.current = thread
+        # Read when the stream starts, so that whoever drains it decides.
+        count = _COUNTING.get()
+        recording = self._wakes is not None
+        runnable, placements, uniform = self._runnable, self._placements, self._uniform
+        while (thread := runnable()) is not None:
+            if thread is not self.current:
+                self.current = thread
+            if recording:
+                _RAISER.set(thread.last_step)
             try:
                 action = next(thread.program)
             except StopIteration:
                 self.threads.remove(thread)
                 continue
-            if isinstance(action, Wait):
+            if action.__class__ is Wait:
                 thread.waiting = action
                 continue
-            event = self._event(thread, action)
-            if event is not None:
-                if self._wakes is not None:
-                    self._note_wake(thread, event)
-                yield event
+            # One unpacking instead of an attribute read per field: this runs for every event.
+            step, frame, kind, src, dst, detail, cost = action  # type: ignore[misc]
+            try:
+                placed = placements[step]
+            except KeyError:
+                placed = placements[step] = self._placed(step)
+            if placed is None:  # the era has no such function: the step is skipped
+                continue
+            place, fastest_ns, spread_ns = placed
+            started = thread.clock
+            if cost:
+                thread.clock = started + int(fastest_ns + spread_ns * uniform())
+            seq = self.seq
+            self.seq = seq + 1
+            if count is not None:
+                count(place.step, kind, detail, started)
+                continue
+            event = Event(seq, frame, place, kind, src or place.actor, dst or place.actor,
+                          started, detail, thread.name)
+            if recording:
+                self._note_wake(thread, event)
+            yield event
 
     def _note_wake(self, thread: Thread, event: Event) -> None:
-        """Record the raiser of the signal that woke ``thread``: the last step another thread
-        ran before the moment it was raised."""
-        self._history.append((event.t_ns, thread.name, event.step))
-        raised, thread.woken_by = thread.woken_by, None
-        if raised is None:
-            return
-        for t_ns, name, step in reversed(self._history):
-            if name != thread.name and t_ns < raised:
-                self._wakes[event.seq] = step  # type: ignore[index]
-                return
+        """Record the raiser of the signal that woke ``thread``: the step its raising thread
+        ran just before it raised it."""
+        thread.last_step = event.step
+        raiser, thread.woken_by = thread.woken_by, None
+        if raiser is not None:
+            self._wakes[event.seq] = raiser  # type: ignore[index]
 
     def _placed(self, key: str) -> _Placed | None:
         """The step's place and cost in this era; None when the era has no such function."""
@@ -182,21 +242,6 @@ class Scheduler:
         # The half makes int() below round to the nearest nanosecond; a cost of at
         # least 1 ns then always moves the clock.
         return _Placed(found, step.cost_ns * (1.0 - JITTER) + 0.5, step.cost_ns * 2.0 * JITTER)
-
-    def _event(self, thread: Thread, action: Do) -> Event | None:
-        try:
-            placed = self._placements[action.step]
-        except KeyError:
-            placed = self._placements[action.step] = self._placed(action.step)
-        if placed is None:
-            return None
-        place = placed.place
-        event = Event(self.seq, action.frame, place, action.kind, action.src or place.actor,
-                      action.dst or place.actor, thread.clock, action.detail, thread.name)
-        self.seq += 1
-        if action.cost:
-            thread.clock += int(placed.fastest_ns + placed.spread_ns * self._uniform())
-        return event
 
 
 class _Placed(NamedTuple):

@@ -2,10 +2,10 @@
 
 The catalog says where a function is; the scenarios say what runs. So the
 path a step sits on is taken from replays of every registered scenario's
-``examples`` in an era. A step's caller is the call just before it on its
-thread when that call ran in the actor the step is drawn from (``src``); when a
-signal woke the thread (an eventfd, a bottom half, an interrupt), it is the step
-on the other thread that raised the signal; otherwise the latest call of that
+``examples`` in an era. When a signal woke the thread (an eventfd, a bottom
+half, an interrupt), a step's caller is the step on the other thread that raised
+the signal; otherwise it is the call just before it on its thread when that call
+ran in the actor the step is drawn from (``src``), or else the latest call of that
 actor on the thread (the tap, back from the host kernel, pushes the used entry).
 ``vtrace explain`` and ``vtrace steps`` read this, so neither can say something
 the replays do not do.
@@ -66,10 +66,10 @@ def _hops(events: Iterable[Event], wakes: Mapping[int, str]) -> list[tuple[str |
         if event.kind is not Kind.CALL:
             continue
         previous = last_on_thread.get(event.thread)
-        if previous is not None and previous.actor == event.src:
-            hops.append((previous.step, event.step))
-        elif event.seq in wakes:
+        if event.seq in wakes:
             hops.append((wakes[event.seq], event.step))
+        elif previous is not None and previous.actor == event.src:
+            hops.append((previous.step, event.step))
         else:
             hops.append((last_of_actor.get((event.thread, event.src)), event.step))
         last_on_thread[event.thread] = event

@@ -47,7 +47,12 @@ def _reap(world: World) -> Iterator[Action]:
 
 
 def _interrupt(world: World) -> Iterator[Action]:
-    """The TX interrupt: ``vring_interrupt`` -> ``skb_xmit_done`` -> NAPI or a queue wake."""
+    """The TX interrupt: ``vring_interrupt`` -> ``skb_xmit_done`` -> NAPI or a queue wake.
+
+    It starts with a wait on the interrupt line, so the handler always runs as a wake-up
+    by the ``msix_notify`` that raised it: at once when it has arrived, else when it does.
+    """
+    yield Wait((world.irq,), IRQ_DELIVERY_NS)
     world.irq.clear()
     driver = world.driver
     yield Do("vring_interrupt", None, src="kvm", detail={"more_used": driver.more_used()})
@@ -213,24 +218,27 @@ def _guest(world: World, thread: Thread) -> Iterator[Action]:
             yield from _pause(world, thread, thread.clock + params.interval_ns)
         last = min(first + params.batch, params.frames) - 1
         for frame in range(first, last + 1):
-            while world.irq.pending or world.stopped:
-                if not world.irq.pending:
-                    yield Wait((world.irq,), IRQ_DELIVERY_NS)
+            # A busy vCPU takes an interrupt that has arrived at the next boundary, here
+            # between two sends; a stopped queue leaves it idle until the interrupt comes.
+            while world.stopped or _arrived(world, thread):
                 yield from _interrupt(world)
             yield from _transmit(world, frame, xmit_more=frame != last)
-    while True:
-        yield Wait((world.irq,), IRQ_DELIVERY_NS)
-        yield from _interrupt(world)
+    yield from _pause(world, thread, None)
 
 
-def _pause(world: World, thread: Thread, until: int) -> Iterator[Action]:
-    """The application thinks between batches; interrupts are still taken meanwhile."""
-    while True:
-        if world.irq.pending:
-            yield from _interrupt(world)
-        if thread.clock >= until:
-            return
+def _pause(world: World, thread: Thread, until: int | None) -> Iterator[Action]:
+    """The application sleeps until ``until`` (None: for good); the idle vCPU halts, and
+    an interrupt wakes it as soon as it arrives."""
+    while until is None or thread.clock < until:
         yield Wait((world.irq,), IRQ_DELIVERY_NS, until)
+        if _arrived(world, thread):
+            yield from _interrupt(world)
+
+
+def _arrived(world: World, thread: Thread) -> bool:
+    """Whether the interrupt has been raised and has reached the vCPU by its clock."""
+    irq = world.irq
+    return bool(irq.pending) and irq.raised_at + IRQ_DELIVERY_NS <= thread.clock
 
 
 def send(params: SendParams, era: Era, seed: int) -> Iterator[Event]:
