@@ -64,3 +64,22 @@ def test_vtrace_diagram_writes_a_pcap_that_tshark_reads(tmp_path: Path) -> None:
     assert exited.value.code == 0
     rows = tshark(path, "frame.len", "ip.id")
     assert rows == [["90", f"0x{index:04x}"] for index in range(4)]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_send_and_play_write_the_frames_they_show(tmp_path: Path) -> None:
+    import io
+
+    from vtrace.cli import main
+    from vtrace.cli.env import Environment
+
+    recording, sent, played = tmp_path / "run.jsonl", tmp_path / "sent.pcap", tmp_path / "p.pcap"
+    for args in (["send", "-n", "3", "--size", "100", "--view", "plain", "--pcap", str(sent),
+                  "--events", str(recording)],
+                 ["play", str(recording), "--view", "quiet", "--pcap", str(played)]):
+        with pytest.raises(SystemExit) as exited:
+            main(args, Environment(argv=tuple(args), stdout=io.StringIO()))
+        assert exited.value.code == 0
+    expected = [["100", f"0x{index:04x}"] for index in range(3)]
+    assert tshark(sent, "frame.len", "ip.id") == expected == tshark(played, "frame.len", "ip.id")
+    assert sent.read_bytes() == played.read_bytes()

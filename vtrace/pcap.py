@@ -17,7 +17,7 @@ from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Source
 from vtrace.output import atomic_output
 
-__all__ = ["LINKTYPE_ETHERNET", "packets", "write_pcap", "write_packets"]
+__all__ = ["LINKTYPE_ETHERNET", "packets", "tee_pcap", "write_packets", "write_pcap"]
 
 LINKTYPE_ETHERNET = 1
 _MAGIC = 0xA1B2C3D4  # microsecond timestamps
@@ -55,15 +55,40 @@ def write_packets(out: IO[bytes], found: Iterable[tuple[int, bytes]]) -> int:
     out.write(struct.pack("<IHHiIII", _MAGIC, 2, 4, 0, 0, _SNAPLEN, LINKTYPE_ETHERNET))
     count = 0
     for t_ns, frame in found:
-        seconds, rest = divmod(t_ns, 1_000_000_000)
-        kept = frame[:_SNAPLEN]
-        out.write(struct.pack("<IIII", seconds, rest // 1000, len(kept), len(frame)))
-        out.write(kept)
+        _write_packet(out, t_ns, frame)
         count += 1
     return count
+
+
+def _write_packet(out: IO[bytes], t_ns: int, frame: bytes) -> None:
+    seconds, rest = divmod(t_ns, 1_000_000_000)
+    kept = frame[:_SNAPLEN]
+    out.write(struct.pack("<IIII", seconds, rest // 1000, len(kept), len(frame)))
+    out.write(kept)
 
 
 def write_pcap(header: Header, events: Iterable[Event], path: str) -> int:
     """Write the stream's frames to ``path`` (``-``: standard output) atomically."""
     with atomic_output(path, binary=True) as out:
         return write_packets(out, packets(header, events))
+
+
+def tee_pcap(header: Header, events: Iterable[Event], out: IO[bytes]) -> Iterator[Event]:
+    """Pass ``events`` through, writing the frames they carry to ``out`` as they go, so a
+    run shown in a view leaves its pcap file too."""
+    passed: list[Event] = []
+
+    def passing() -> Iterator[Event]:
+        for event in events:
+            passed.append(event)
+            yield event
+
+    found = packets(header, passing())
+    out.write(struct.pack("<IHHiIII", _MAGIC, 2, 4, 0, 0, _SNAPLEN, LINKTYPE_ETHERNET))
+    while True:
+        packet = next(found, None)
+        yield from passed
+        passed.clear()
+        if packet is None:
+            return
+        _write_packet(out, *packet)

@@ -36,14 +36,15 @@ def read_lines(path: str) -> Iterator[str]:
 @click.command("play", epilog=EPILOG)
 @click.argument("recording", metavar="FILE",
                 type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@view_options(speed_help=AUTO_PACE_HELP)
-def play_command(recording: str, events_path: str | None, view: str | None,
-                 speed: float | str | None, step: bool, lang: str) -> None:
+@view_options(speed_help=AUTO_PACE_HELP, pcap=True)
+def play_command(recording: str, pcap_path: str | None, events_path: str | None,
+                 view: str | None, speed: float | str | None, step: bool, lang: str) -> None:
     """Play a recorded stream (a JSON Lines file, '-' for stdin) through a terminal view."""
     env = current()
-    if events_path is not None and recording != "-" and same_file(events_path, recording):
-        raise click.UsageError(f"--events {events_path} is the recording being played")
+    for option, path in (("--events", events_path), ("--pcap", pcap_path)):
+        if path is not None and recording != "-" and same_file(path, recording):
+            raise click.UsageError(f"{option} {path} is the recording being played")
     session = from_file(read_lines(recording))
     playback = Playback.settle(env, view=view, events_path=events_path, speed=speed, step=step,
-                               lang=lang, classroom=True)
+                               lang=lang, classroom=True, pcap_path=pcap_path)
     play(session, playback, env)

@@ -21,6 +21,7 @@ from vtrace.cli.env import Environment
 from vtrace.cli.options import lang_option, stacked
 from vtrace.i18n import say
 from vtrace.output import atomic_output, check_writable
+from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
 from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.jsonl import tee_jsonl
@@ -68,9 +69,15 @@ def _show_ring(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     ctx.meta[SHOW_RING] = value
 
 
-def view_options(speed_help: str) -> Callable[[F], F]:
-    """The options that say how to show a stream; ``speed_help`` tells what ``auto`` does."""
-    return stacked([
+PCAP_OPTION = click.option(
+    "--pcap", "pcap_path", metavar="PATH",
+    help="Also write the frames, as they crossed the tap, to a pcap file (Wireshark, tshark).")
+
+
+def view_options(speed_help: str, *, pcap: bool = False) -> Callable[[F], F]:
+    """The options that say how to show a stream; ``speed_help`` tells what ``auto`` does;
+    ``pcap``: also ``--pcap``, for the streams that carry frames."""
+    return stacked([*([PCAP_OPTION] if pcap else []),
         click.option("--events", "events_path", metavar="PATH|-",
                      help="Also write every event as JSON Lines to PATH ('-' for standard "
                           "output)."),
@@ -100,15 +107,19 @@ class Playback:
     lang: str
     budgeted: bool = False  # the live view's own pace (PACE), from the speed
     show_ring: bool = False
+    pcap_path: str | None = None
 
     @classmethod
     def settle(cls, env: Environment, *, view: str | None, events_path: str | None,
                speed: float | str | None, step: bool, lang: str, classroom: bool,
-               show_ring: bool | None = None) -> Playback:
+               show_ring: bool | None = None, pcap_path: str | None = None) -> Playback:
         """Check the options before any work; ``classroom``: may ``auto`` pace the live view;
         ``show_ring`` unsaid: as ``--show-ring`` of the running command."""
-        if events_path is not None:
-            check_writable(events_path)
+        for path in (events_path, pcap_path):
+            if path is not None:
+                check_writable(path)
+        if events_path == "-" and pcap_path == "-":
+            raise click.UsageError("--events - and --pcap - cannot both go to standard output")
         to_stdout = events_path == "-"
         if to_stdout and view not in (None, "quiet"):
             raise click.UsageError(
@@ -127,13 +138,13 @@ class Playback:
             raise click.UsageError("--show-ring is for the plain view (--view plain); the live "
                                    "view shows the ring when the terminal has room")
         return cls(chosen, events_path, speed if isinstance(speed, float) else None, step, lang,
-                   budgeted, show_ring)
+                   budgeted, show_ring, pcap_path)
 
     @property
     def counts_only(self) -> bool:
         """Nothing but the counts is shown or written: the events need never be built."""
-        return (self.view == "quiet" and self.events_path is None and self.speed is None
-                and not self.step)
+        return (self.view == "quiet" and self.events_path is None and self.pcap_path is None
+                and self.speed is None and not self.step)
 
 
 def play(session: Session, playback: Playback, env: Environment) -> None:
@@ -166,9 +177,13 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             sink = stack.enter_context(atomic_output(playback.events_path,
                                                      keep_on_interrupt=True))
             events = tee_jsonl(session.header, events, sink)
-            if playback.view == "quiet":
-                frames, label = _measure(session, playback.lang)
-                events = stack.enter_context(progress(summary, frames, label=label))(events)
+        if playback.pcap_path is not None:
+            packets = stack.enter_context(atomic_output(playback.pcap_path, binary=True,
+                                                        keep_on_interrupt=True))
+            events = tee_pcap(session.header, events, packets)
+        if playback.view == "quiet":  # a quiet run that writes files: show it moving
+            frames, label = _measure(session, playback.lang)
+            events = stack.enter_context(progress(summary, frames, label=label))(events)
         if playback.step:
             read_key = stack.enter_context(env.keys(env.stdin))
             view = stack.enter_context(step_view(renderer, session.header, env.stdout))

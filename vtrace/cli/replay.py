@@ -25,18 +25,20 @@ __all__ = ["replay_command"]
 @functools.cache
 def replay_command(scenario: Scenario) -> click.Command:
     """The command that replays ``scenario``."""
+    frames = scenario.frames_param
 
     @click.command(scenario.name, help=scenario.summary,
                    epilog="\b\nExamples:\n" + "".join(f"  {line}\n" for line in scenario.usage))
     @param_options(scenario.params)
     @era_option
     @seed_option
-    @view_options(speed_help=AUTO_PACE_HELP)
+    @view_options(speed_help=AUTO_PACE_HELP, pcap=frames is not None)
     def command(era: str, seed: int, events_path: str | None, view: str | None,
-                speed: float | str | None, step: bool, lang: str, **given: Any) -> None:
+                speed: float | str | None, step: bool, lang: str,
+                pcap_path: str | None = None, **given: Any) -> None:
         env = current()
         playback = Playback.settle(env, view=view, events_path=events_path, speed=speed,
-                                   step=step, lang=lang, classroom=True)
+                                   step=step, lang=lang, classroom=True, pcap_path=pcap_path)
         play(replayed(scenario.name, given, era, seed, env.argv), playback, env)
 
     return command
