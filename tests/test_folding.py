@@ -81,8 +81,16 @@ def test_a_stream_without_frames_stays_bounded() -> None:
 
 
 def test_unknown_actors_join_the_lifelines_after_the_known_ones() -> None:
-    outline = fold([make(0, 0, "x", "virtio_net", "sniffer")])
-    assert outline.actors == [*ACTORS, "sniffer"]
+    outline = fold([make(0, 0, "x", "sniffer", "virtio_net"), make(1, 0, "y", "tun", "app")])
+    assert outline.actors == ["app", "virtio_net", "tun", "sniffer"]
+
+
+def test_only_the_lifelines_the_stream_uses_are_drawn() -> None:
+    qemu = fold(send(SendParams(frames=2), era("modern"), 1)).actors
+    assert "vhost" not in qemu and qemu == [actor for actor in ACTORS if actor != "vhost"]
+    vhost = fold(send(SendParams(frames=2, backend="vhost-net"), era("modern"), 1)).actors
+    assert vhost == ["app", "stack", "virtio_net", "vring", "kvm", "vhost", "tun", "host-stack"]
+    assert fold([]).actors == list(ACTORS)
 
 
 def test_summary_keeps_only_crossings_and_decisions() -> None:

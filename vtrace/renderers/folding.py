@@ -34,11 +34,11 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vtrace.model import ACTORS, Event, Kind
+from vtrace.model import ACTOR_LAYER, ACTORS, Event, Kind
 from vtrace.renderers.base import count_param
 from vtrace.renderers.diagram_text import crosses_layer, note_text
 
-__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "fold", "in_summary"]
+__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "fold", "in_summary", "lifelines"]
 
 #: Events drawn at most; the rest of a stream is counted, not drawn.
 MAX_STEPS = 1200
@@ -64,10 +64,18 @@ class Outline:
     """What a sequence diagram draws: rounds, lifelines, and what did not fit."""
 
     rounds: list[Round] = field(default_factory=list)
-    actors: list[str] = field(default_factory=lambda: list(ACTORS))
+    actors: list[str] = field(default_factory=list)  # the lifelines drawn rounds use
     steps: int = 0  # events drawn (each once, however often its round repeats)
     hidden_steps: int = 0
     hidden_frames: int = 0
+
+
+def lifelines(used: list[str]) -> list[str]:
+    """The lifelines to draw for the actors ``used``: the known ones in ``ACTORS`` order, then
+    the others in the order they came; every known one when none is used."""
+    drawn = [actor for actor in ACTORS if actor in used]
+    drawn += [actor for actor in used if actor not in ACTOR_LAYER and actor not in drawn]
+    return drawn or list(ACTORS)
 
 
 def batch_of(params: Mapping[str, Any]) -> int:
@@ -143,6 +151,7 @@ class _Folder:
         if self.pending is not None:
             self.emit(self.pending)
         outline = self.outline
+        outline.actors = lifelines(outline.actors)
         if newest is not None:
             shown = self.shown_until if self.shown_until is not None else -1
             outline.hidden_frames = max(0, newest - shown)

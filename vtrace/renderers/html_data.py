@@ -41,11 +41,12 @@ from typing import Any
 
 from vtrace.catalog import CATALOG
 from vtrace.i18n import LANGS, step_lesson, step_note, step_text
-from vtrace.model import ACTORS, Event, Header, Kind, Place
+from vtrace.model import Event, Header, Kind, Place
 from vtrace.renderers.base import count_param
 from vtrace.renderers.describe import decision, location
 from vtrace.renderers.diagram_text import crossing, is_dashed, message_label, note_text
 from vtrace.renderers.escape import clean
+from vtrace.renderers.folding import lifelines
 from vtrace.renderers.html_words import RING_GROUPS
 from vtrace.scenarios import Scenario, of
 from vtrace.tally import Tally
@@ -98,7 +99,7 @@ class Stream:
         self.says: list[list[Any]] = []
         self.rings: list[list[list[Any]]] = [[]]
         self.combos: list[tuple[int, int, int]] = []
-        self.actors = list(ACTORS)
+        self.actors: list[str] = []  # in the order they come; ``lifelines`` orders them
         self.threads: list[str] = []
         self.sources: list[str] = []
         self.initial: dict[str, Any] = {**{name: 0 for name in RING_FIELDS},
@@ -301,6 +302,15 @@ def _fill(stream: Stream, events: Iterable[Event]) -> None:
         t_ns = event.t_ns
 
 
+def _order_actors(stream: Stream) -> None:
+    """The lifelines the stream uses, in the diagrams' order, and the shapes renumbered."""
+    order = lifelines(stream.actors)
+    moved = [order.index(actor) for actor in stream.actors]
+    for shape in stream.shapes:
+        shape[2], shape[3] = moved[shape[2]], moved[shape[3]]
+    stream.actors = order
+
+
 def _finite(value: Any) -> Any:
     """``value`` with NaN and infinities as None, which JSON cannot carry."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -338,6 +348,7 @@ def encode(header: Header, events: Iterable[Event], extra: Mapping[str, Any]) ->
     finally:
         if collecting:
             gc.enable()
+    _order_actors(stream)
     dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     parts = {
         "header": _header(header), "kinds": KINDS, "actors": stream.actors,
