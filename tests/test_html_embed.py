@@ -4,6 +4,7 @@ stream decodes to exactly the events it was made from."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
 import re
@@ -13,8 +14,10 @@ import pytest
 from diagram_fixtures import HOSTILE, hostile_events, hostile_header, recorded
 
 from vtrace.catalog import CATALOG
+from vtrace.i18n import LANGS
 from vtrace.model import ACTORS, Event, Header, Kind, Source
 from vtrace.renderers import RenderError, by_name, for_format, format_of
+from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
 from vtrace.renderers.html_data import source_link
 from vtrace.scenarios.send import SEND
@@ -180,3 +183,11 @@ def test_size_grows_linearly_and_ten_thousand_frames_fit() -> None:
     late = (large - middle) / 9_000
     assert late <= early * 1.2, (early, late)
     assert large < 25 * 1024 * 1024
+
+
+def test_the_page_title_is_in_the_chosen_language_and_both_go_with_the_data() -> None:
+    header, events = recorded()
+    chinese = page(header, events, lang="zh")
+    title = re.search(r"<title>(.*?)</title>", chinese, re.S)
+    assert title and title.group(1) == html.escape(diagram_title(header, "zh"))
+    assert data_of(chinese)["title"] == {lang: diagram_title(header, lang) for lang in LANGS}
