@@ -258,14 +258,15 @@ def message_label(event: Event, lang: str = "en") -> str:
     return f"{word(f'crossing.{kind}', lang)}: {event.function}" if kind else event.function
 
 
-def note_text(event: Event, lang: str = "en") -> str:
-    """The decision or state worth a note beside the event, or ``""``."""
+def note_text(event: Event, lang: str = "en", decided: str | None = None) -> str:
+    """The decision or state worth a note beside the event, or ``""`` (``decided``: the
+    event's ``decision`` in ``lang``, when the caller has it already)."""
     if event.kind in (Kind.STATE, Kind.RETURN):
         return ""
     enable = event.detail.get("enable")
     if isinstance(enable, bool) and event.phase is Phase.DEVICE:
         return word("notify.on" if enable else "notify.off", lang)
-    return decision(event, lang)
+    return decision(event, lang) if decided is None else decided
 
 
 def frames_title(first: int | None, last: int | None, lang: str = "en") -> str:
