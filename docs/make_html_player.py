@@ -1,6 +1,6 @@
 """Take the screenshot of the HTML player the README shows: ``docs/html-player.png``.
 
-Run from the repository root: ``python docs/make_html_player.py``. It writes the
+Run from the repository root: ``.venv/bin/python docs/make_html_player.py``. It writes the
 player of five frames sent in one batch, opens it in Debian's Chromium
 (headless, driven by Playwright, as the tests do) at the step where the batch's
 one kick is decided, and saves the window at 1280x720.
@@ -13,9 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from vtrace.engine import SendParams
 from vtrace.renderers.html import HtmlRenderer
-from vtrace.session import replay_send
+from vtrace.session import replayed
 
 DOCS = Path(__file__).resolve().parent
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,7 +22,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 def main() -> None:
-    session = replay_send(SendParams(frames=5, batch=5), "modern", 1)
+    session = replayed("send", {"frames": 5, "batch": 5}, "modern", 1)
     events = list(session.events())
     kick = next(event.seq for event in events
                 if event.step == "virtqueue_kick_prepare" and event.detail.get("kick"))

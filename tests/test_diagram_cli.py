@@ -194,3 +194,56 @@ def test_an_option_a_renderer_does_not_take_is_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(str(tmp_path / "t.json"), "--detail", "summary") == 2
     assert "--detail does not apply to" in capsys.readouterr().err
+
+
+def record(tmp_path: Path, *args: str) -> Path:
+    events = tmp_path / "r.jsonl"
+    with pytest.raises(SystemExit) as done:
+        main([*args, "--events", str(events), "--view", "quiet"])
+    assert done.value.code in (0, None)
+    return events
+
+
+def shown_text(svg: Path) -> str:
+    root = ElementTree.parse(svg).getroot()
+    return "\n".join("".join(node.itertext()) for node in root.iter()
+                     if node.tag.endswith("}text"))
+
+
+def test_a_recording_of_many_batches_folds_its_identical_rounds(tmp_path: Path) -> None:
+    # In the lesson era every batch of 7 takes the same steps: one round, a loop, the rest.
+    events = record(tmp_path, "send", "-n", "200", "-b", "7", "--era", "lesson")
+    out = tmp_path / "r.svg"
+    assert run("--from", str(events), str(out)) == 0
+    shown = shown_text(out)
+    assert "frames 0–6" in shown and "frames 196–199" in shown  # the last, short batch
+    assert "the same steps each time" in shown and "not drawn" not in shown
+
+
+def test_rounds_that_differ_end_the_picture_between_rounds_and_say_what_is_left(
+        tmp_path: Path) -> None:
+    # With NAPI TX (6.1), when each interrupt lands among a batch's sends varies from round
+    # to round: some rounds repeat one drawn above, the others are left out, and said so.
+    events = record(tmp_path, "send", "-n", "200", "-b", "7")
+    out = tmp_path / "r.mmd"
+    assert run("--from", str(events), str(out)) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    notes = [line.split(": ", 1)[1] for line in lines if line.startswith("    Note over app,")]
+    assert notes[0] == "frames 0–6"
+    left = notes[-1]
+    assert left.startswith("frames ") and "–199 not drawn: " in left, left
+    assert "the same as one drawn above" in left
+
+
+def test_a_recording_too_long_to_draw_ends_between_rounds_and_says_what_is_left(
+        tmp_path: Path) -> None:
+    events = record(tmp_path, "recv", "-n", "200", "-b", "7")
+    out = tmp_path / "r.mmd"
+    assert run("--from", str(events), str(out)) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    notes = [line.split(": ", 1)[1] for line in lines if line.startswith("    Note over app,")]
+    assert notes[:2] == ["before the first frame", "frames 0–6"]
+    left = notes[-1]
+    assert left.startswith("frames 7–199 not drawn: ") and " in 28 rounds, " in left, left
+    # the round drawn is whole: its last frame reaches the app before the note
+    assert lines[-3] == "    app->>stack: __sys_recvfrom  #35;6" and lines[-1].endswith(left)

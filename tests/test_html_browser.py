@@ -19,7 +19,8 @@ import pytest
 from diagram_fixtures import hostile_events, hostile_header, recorded
 
 from vtrace.catalog import CATALOG
-from vtrace.model import Event, Header, Source
+from vtrace.model import ACTORS, Event, Header, Source
+from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
 from vtrace.scenarios.send import SEND
 from vtrace.tally import Tally
@@ -233,8 +234,17 @@ def test_chinese_toggle_changes_the_texts(opened: Opened, files: dict[str, Any])
     assert "通知：avail_event 0 落在 [0, 1) 中" in chinese
     assert opened.page.get_attribute("html", "lang") == "zh"
     assert opened.page.inner_text("#diagram-title") == "时序图"
+    title = diagram_title(files["header"], "zh")
+    assert opened.page.inner_text("#run-title") == title and title.startswith("3 帧")
+    assert opened.page.title().endswith(title)
     opened.page.click("#lang")
     assert opened.page.inner_text("#step") == english
+    assert opened.page.inner_text("#run-title") == diagram_title(files["header"], "en")
+
+
+def test_only_the_lifelines_the_stream_uses_are_drawn(opened: Opened) -> None:
+    heads = opened.page.get_attribute("#heads", "aria-label") or ""
+    assert heads.split(", ") == [actor for actor in ACTORS if actor != "vhost"]
 
 
 def test_legend_theme_and_accessible_controls(opened: Opened) -> None:

@@ -4,6 +4,7 @@ stream decodes to exactly the events it was made from."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
 import re
@@ -13,8 +14,10 @@ import pytest
 from diagram_fixtures import HOSTILE, hostile_events, hostile_header, recorded
 
 from vtrace.catalog import CATALOG
+from vtrace.i18n import LANGS
 from vtrace.model import ACTORS, Event, Header, Kind, Source
 from vtrace.renderers import RenderError, by_name, for_format, format_of
+from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
 from vtrace.renderers.html_data import source_link
 from vtrace.scenarios.send import SEND
@@ -79,6 +82,7 @@ def test_stream_decodes_to_its_events_and_ring() -> None:
     data = data_of(page(header, events))
     back = decoded(data)
     assert len(back) == len(events)
+    assert data["actors"] == [actor for actor in ACTORS if actor != "vhost"]  # only those used
     tally = Tally(SEND.calls, SEND.notes)
     initial = dict(data["initial"])
     for event, seen in zip(events, back, strict=True):
@@ -145,7 +149,8 @@ def test_hostile_labels_stay_data() -> None:
     data = json.loads(raw)
     assert any(place["function"] == nasty.replace("\ud800", "\ufffd").replace("\x07", "\ufffd")
                for place in data["places"])
-    assert len(data["actors"]) == len(set(data["actors"])) == len(ACTORS) + 1  # and the hostile one
+    assert len(data["actors"]) == len(set(data["actors"])) == 4  # the hostile one last
+    assert data["actors"][:3] == ["app", "virtio_net", "vring"]
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     assert title and "<script>" not in title.group(1)
 
@@ -178,3 +183,11 @@ def test_size_grows_linearly_and_ten_thousand_frames_fit() -> None:
     late = (large - middle) / 9_000
     assert late <= early * 1.2, (early, late)
     assert large < 25 * 1024 * 1024
+
+
+def test_the_page_title_is_in_the_chosen_language_and_both_go_with_the_data() -> None:
+    header, events = recorded()
+    chinese = page(header, events, lang="zh")
+    title = re.search(r"<title>(.*?)</title>", chinese, re.S)
+    assert title and title.group(1) == html.escape(diagram_title(header, "zh"))
+    assert data_of(chinese)["title"] == {lang: diagram_title(header, lang) for lang in LANGS}

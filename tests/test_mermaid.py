@@ -46,7 +46,7 @@ def test_boxes_hold_the_lifelines_in_order_and_arrows_are_numbered() -> None:
         "ioeventfd on"
     aliases = [line.split(" as ")[1].split("<br/>")[0] for line in lines
                if line.startswith("participant ")]
-    assert aliases == list(ACTORS)
+    assert aliases == [actor for actor in ACTORS if actor != "vhost"]  # QEMU's back end
     assert sum(line.startswith("box ") for line in lines) == 6
     assert all(STATEMENT.fullmatch(line) for line in lines), [
         line for line in lines if not STATEMENT.fullmatch(line)]

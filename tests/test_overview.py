@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import re
 import xml.etree.ElementTree as ElementTree
 
+import pytest
 from diagram_fixtures import hostile_events, hostile_header, recorded
 
 from vtrace.catalog import era
-from vtrace.renderers.overview import OverviewRenderer, overview_hops, overview_source
+from vtrace.model import Event, Header
+from vtrace.renderers.overview import (
+    OverviewRenderer,
+    overview_hops,
+    overview_source,
+    overview_title,
+)
 from vtrace.scenarios.send import SendParams, send
+from vtrace.session import replayed
 
 
 def path(**params: object) -> list[tuple[str, str, str]]:
@@ -89,3 +99,87 @@ def test_actors_it_has_no_part_for_are_left_out() -> None:
     OverviewRenderer().render(hostile_header(), hostile_events(), out)
     root = ElementTree.fromstring(out.getvalue())  # the hostile title stays text
     assert not [element for element in root.iter() if element.tag.endswith("script")]
+
+
+def replay(scenario: str, backend: str) -> tuple[Header, list[Event]]:
+    session = replayed(scenario, {"frames": 1, "backend": backend}, "modern", 1)
+    return session.header, list(session.events())
+
+
+def hop_order(scenario: str, backend: str) -> list[str]:
+    """``src>dst`` of each numbered hop of one frame, in number order."""
+    header, events = replay(scenario, backend)
+    numbered = [(number, f"{hop.src}>{hop.dst}") for hop in overview_hops(events)
+                for number, _ in hop.steps]
+    numbered += [(number, f"{hop.dst}>{hop.src}") for hop in overview_hops(events)
+                 for number, _ in hop.back]
+    return [hop for _, hop in sorted(numbered)]
+
+
+def in_order(taken: list[str], wanted: list[str]) -> bool:
+    """Whether ``wanted`` occur in ``taken`` in this order (others may come between)."""
+    rest = iter(taken)
+    return all(hop in rest for hop in wanted)
+
+
+QEMU_PARTS = ("virtio-net device", "net layer", "tap backend")
+
+
+def labels(source: str) -> dict[str, str]:
+    """Each node's label (its line breaks as newlines), with its attribute list, in DOT."""
+    return {re.sub(r"\\[ln]", "\n", match.group(1)).strip("\n"): match.group(0)
+            for match in re.finditer(r'label="((?:[^"\\]|\\.)*)"[^\]]*', source)}
+
+
+@pytest.mark.parametrize(("scenario", "backend", "path", "title"), [
+    ("send", "qemu", ["app>socket", "virtio_net>vring", "virtio_net>kvm", "kvm>virtio-net",
+                      "net-queue>tap", "tap>tun-chr", "tap-netdev>host-stack",
+                      "virtio-net>vring", "virtio-net>kvm", "kvm>virtio_net"],
+     "The send path across the layers"),
+    ("send", "vhost-net", ["app>socket", "virtio_net>vring", "virtio_net>kvm", "kvm>vhost",
+                           "vhost>tun-chr", "tap-netdev>host-stack", "vhost>vring",
+                           "vhost>kvm", "kvm>virtio_net"],
+     "The send path across the layers"),
+    ("recv", "qemu", ["host-stack>tap-netdev", "tap>tun-chr", "tap>net-queue",
+                      "net-queue>virtio-net", "virtio-net>vring", "virtio-net>kvm",
+                      "kvm>virtio_net", "virtio_net>stack", "app>socket"],
+     "The receive path across the layers"),
+    ("recv", "vhost-net", ["host-stack>tap-netdev", "tun-chr>vhost", "vhost>tun-chr",
+                           "vhost>vring", "vhost>kvm", "kvm>virtio_net", "virtio_net>stack",
+                           "app>socket"],
+     "The receive path across the layers"),
+])
+def test_each_scenario_and_back_end_numbers_its_own_path(scenario: str, backend: str,
+                                                         path: list[str], title: str) -> None:
+    taken = hop_order(scenario, backend)
+    assert in_order(taken, path), taken
+    parts = {part for hop in taken for part in hop.split(">")}
+    if backend == "vhost-net":  # QEMU drops out: no hop touches its parts
+        assert "vhost" in parts and not parts & {"virtio-net", "net-queue", "tap"}
+    else:
+        assert "vhost" not in parts
+    header, events = replay(scenario, backend)
+    source = overview_source(header, events)
+    nodes = labels(source)
+    assert title in nodes
+    assert ("vhost-net worker\n(kernel thread\nvhost-<QEMU pid>)" in nodes) == \
+        (backend == "vhost-net")
+    caption = [label for label in nodes if label.startswith("bypassed with vhost-net")]
+    assert bool(caption) == (backend == "vhost-net")
+    for part in QEMU_PARTS:  # greyed out and dashed only when bypassed
+        assert ('style="filled,rounded,dashed"' in nodes[part]) == (backend == "vhost-net")
+    for number in range(1, len(taken) + 1):  # every number in the legend
+        assert any(re.match(rf"\s*{number}  ", label) for label in nodes), number
+
+
+def test_the_receive_overview_in_chinese() -> None:
+    header, events = replay("recv", "vhost-net")
+    source = overview_source(header, events, lang="zh")
+    assert "接收路径穿过的各层" in source and "vhost-net 工作线程" in source
+    assert "vhost-net 绕过了这里" in source
+    assert overview_title(replay("send", "qemu")[0], "zh") == "发送路径穿过的各层"
+
+
+def test_a_scenario_without_its_own_title_gets_the_generic_one() -> None:
+    header = dataclasses.replace(replay("send", "qemu")[0], scenario="trace")
+    assert overview_title(header) == "The path across the layers"

@@ -28,6 +28,7 @@ __all__ = [
     "diagram_comment",
     "diagram_title",
     "frames_title",
+    "has_word",
     "is_dashed",
     "layer_runs",
     "layer_title",
@@ -58,11 +59,12 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "role.app": "application",
         "role.stack": "socket, UDP/IP",
         "role.virtio_net": "virtio driver",
-        "role.vring": "TX virtqueue",
+        "role.vring": "virtqueue",
         "role.kvm": "hypervisor",
         "role.virtio-net": "virtio device",
         "role.net-queue": "net layer",
         "role.tap": "tap backend",
+        "role.vhost": "vhost-net worker",
         "role.tun": "tun/tap driver",
         "role.host-stack": "stack, bridge",
         "crossing.exit": "VM exit",
@@ -75,11 +77,24 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "page": "{title} · page {page} of {pages}",
         "prologue": "before the first frame",
         "loop": "× {times}: {frames}, the same steps each time",
-        "elided": "{frames} more frames and {steps} steps not drawn: their steps differ "
-                  "from frame to frame (draw fewer frames, or open the .json trace)",
+        "loop.interleaved": "× {times}: {frames}, the same steps in each thread each time "
+                            "(the threads' steps interleave differently)",
+        "same": "{frames}: the same steps as {like} above, not drawn again",
+        "same.many": "{frames}: × {times}, the same steps as {like} above, not drawn again",
+        "cut": "{frames}: only the first {drawn} of its {steps} steps are drawn (draw a "
+               "smaller batch, or open the .json trace)",
+        "elided": "{frames} not drawn: {steps} steps in {rounds} rounds, {alike} of them the "
+                  "same as one drawn above; the picture ends after the last whole round that "
+                  "fits (draw fewer frames, or open the .json trace)",
         "notify.off": "notifications off: no kicks wanted while QEMU drains the ring",
         "notify.on": "notifications on: kicks wanted again",
-        "overview.title": "The send path across the layers",
+        "overview.title": "The path across the layers",
+        "overview.title.send": "The send path across the layers",
+        "overview.title.recv": "The receive path across the layers",
+        "overview.title.setup": "The device's set-up across the layers",
+        "overview.bypassed": "bypassed with vhost-net: the host kernel's vhost worker moves the "
+                             "packets;\nQEMU only set the device up (VHOST_SET_*) and is off "
+                             "the data path",
         "overview.guest": "guest (VM)",
         "overview.qemu": "QEMU process",
         "overview.host": "host kernel",
@@ -89,7 +104,9 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "part.stack": "UDP/IP, qdisc",
         "part.virtio_net": "virtio_net driver",
         "part.vring": "virtqueue\nin guest memory,\nshared with QEMU",
+        "part.vring.vhost": "virtqueue\nin guest memory,\nshared with vhost-net",
         "part.kvm": "KVM",
+        "part.vhost": "vhost-net worker\n(kernel thread\nvhost-<QEMU pid>)",
         "part.virtio-net": "virtio-net device",
         "part.net-queue": "net layer",
         "part.tap": "tap backend",
@@ -108,11 +125,12 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "role.app": "应用程序",
         "role.stack": "套接字、UDP/IP",
         "role.virtio_net": "virtio 驱动",
-        "role.vring": "发送 virtqueue",
+        "role.vring": "virtqueue",
         "role.kvm": "虚拟机监控器",
         "role.virtio-net": "virtio 设备",
         "role.net-queue": "网络层",
         "role.tap": "tap 后端",
+        "role.vhost": "vhost-net 工作线程",
         "role.tun": "tun/tap 驱动",
         "role.host-stack": "协议栈、网桥",
         "crossing.exit": "VM exit（离开客户机）",
@@ -125,11 +143,22 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "continued": "{title}（续）",
         "page": "{title} · 第 {page}/{pages} 页",
         "loop": "× {times}：{frames}，每次步骤相同",
-        "elided": "还有 {frames} 帧、{steps} 步没有画出：各帧的步骤互不相同"
-                  "（少画几帧，或打开 .json 跟踪文件）",
+        "loop.interleaved": "× {times}：{frames}，每个线程每次步骤相同"
+                            "（线程之间的先后交错不同）",
+        "same": "{frames}：步骤与上面的{like}相同，不再重画",
+        "same.many": "{frames}：× {times}，步骤与上面的{like}相同，不再重画",
+        "cut": "{frames}：只画出了全部 {steps} 步中的前 {drawn} 步（换小一点的批量，"
+               "或打开 .json 跟踪文件）",
+        "elided": "{frames}没有画出：共 {steps} 步、{rounds} 轮，其中 {alike} 轮与上面画出的某一轮"
+                  "相同；图在能容纳的最后一个完整轮次之后结束（少画几帧，或打开 .json 跟踪文件）",
         "notify.off": "关闭通知：QEMU 清空队列期间不需要 kick",
         "notify.on": "重新打开通知：又需要 kick 了",
-        "overview.title": "发送路径穿过的各层",
+        "overview.title": "路径穿过的各层",
+        "overview.title.send": "发送路径穿过的各层",
+        "overview.title.recv": "接收路径穿过的各层",
+        "overview.title.setup": "设备建立过程穿过的各层",
+        "overview.bypassed": "vhost-net 绕过了这里：由宿主机内核的 vhost 工作线程搬运数据包；\n"
+                             "QEMU 只负责建立设备（VHOST_SET_*），不在数据路径上",
         "overview.guest": "客户机（虚拟机）",
         "overview.qemu": "QEMU 进程",
         "overview.host": "宿主机内核",
@@ -139,6 +168,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "part.stack": "UDP/IP、qdisc",
         "part.virtio_net": "virtio_net 驱动",
         "part.vring": "virtqueue\n位于客户机内存，\n与 QEMU 共享",
+        "part.vring.vhost": "virtqueue\n位于客户机内存，\n与 vhost-net 共享",
+        "part.vhost": "vhost-net 工作线程\n（内核线程\nvhost-<QEMU pid>）",
         "part.virtio-net": "virtio-net 设备",
         "part.net-queue": "网络层",
         "part.tap": "tap 后端",
@@ -155,6 +186,11 @@ def word(key: str, lang: str = "en", **values: object) -> str:
     return template.format(**values) if values else template
 
 
+def has_word(key: str) -> bool:
+    """Whether ``key`` is a diagram word (in English, which has them all)."""
+    return key in _WORDS["en"]
+
+
 def layer_title(layer: Layer | None, lang: str = "en") -> str:
     return word(f"layer.{layer.value}" if layer else "layer.other", lang)
 
@@ -162,7 +198,7 @@ def layer_title(layer: Layer | None, lang: str = "en") -> str:
 def actor_role(actor: str, lang: str = "en") -> str:
     """What a lifeline is, under its name; empty for actors vtrace does not know."""
     key = f"role.{actor}"
-    return word(key, lang) if key in _WORDS["en"] else ""
+    return word(key, lang) if has_word(key) else ""
 
 
 def crosses_layer(event: Event) -> bool:
@@ -222,14 +258,15 @@ def message_label(event: Event, lang: str = "en") -> str:
     return f"{word(f'crossing.{kind}', lang)}: {event.function}" if kind else event.function
 
 
-def note_text(event: Event, lang: str = "en") -> str:
-    """The decision or state worth a note beside the event, or ``""``."""
+def note_text(event: Event, lang: str = "en", decided: str | None = None) -> str:
+    """The decision or state worth a note beside the event, or ``""`` (``decided``: the
+    event's ``decision`` in ``lang``, when the caller has it already)."""
     if event.kind in (Kind.STATE, Kind.RETURN):
         return ""
     enable = event.detail.get("enable")
     if isinstance(enable, bool) and event.phase is Phase.DEVICE:
         return word("notify.on" if enable else "notify.off", lang)
-    return decision(event, lang)
+    return decision(event, lang) if decided is None else decided
 
 
 def frames_title(first: int | None, last: int | None, lang: str = "en") -> str:

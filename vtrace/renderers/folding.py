@@ -14,34 +14,48 @@ time instead, into *rounds*:
 * events before the first frame form a round of their own.
 
 A round's *signature* is, for each event, its place (step, function and
-source line), kind, source, destination, frame relative to the round's
-first frame, and its decisions: the strings and booleans in ``detail``
-(why a kick was suppressed, notifications on or off) plus the names of its
-other details.
-Counters and ring indices are left out, so frame 9,999 has the signature of
-frame 1. Consecutive rounds with equal signatures fold into one drawn round
-with a repeat count: 10,000 identical frames draw like two.
+source line), kind, source, destination, thread, frame relative to the
+round's first frame, and its decisions: the strings and booleans in
+``detail`` (why a kick was suppressed, notifications on or off) plus the
+names of its other details. Counters and ring indices are left out, so
+frame 9,999 has the signature of frame 1. Two rounds are the same when
+each thread takes the same steps in the same order: threads that run at
+once (the host's sender, QEMU or the vhost worker, the guest's vCPU)
+interleave by the modelled timing, which differs from round to round.
 
-Only the round being built and the previous one are held, so memory does
-not grow with the stream. What is drawn is capped at ``max_steps`` events;
-past that, rounds are only counted (a stream whose rounds never repeat
-would otherwise draw an unreadable picture).
+* Consecutive rounds that are the same fold into one drawn round with a
+  repeat count (a loop frame in the picture), which says when the threads
+  interleaved differently from the drawn one: 10,000 identical frames draw
+  like two.
+* A round that is the same as one drawn earlier, but not the one before
+  it, is not drawn again: it becomes a *reference* to that round (one
+  line), and consecutive references to one round merge.
+
+Only the round being built, the previous one and the signatures of the
+rounds drawn are held, so memory does not grow with the stream. What is
+drawn is capped at ``max_steps`` rows (an event, or a reference). A round
+is drawn whole or not at all: the first round that does not fit ends the
+drawing, and it and every round after it are counted (frames, steps,
+rounds, and how many of them are the same as one drawn), for the picture
+to say what it left out. Only a round larger than the whole cap, drawn
+first, is cut, and the picture says how much of it is drawn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from vtrace.model import ACTORS, Event, Kind
+from vtrace.model import ACTOR_LAYER, ACTORS, Event, Kind
 from vtrace.renderers.base import count_param
 from vtrace.renderers.diagram_text import crosses_layer, note_text
 
-__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "fold", "in_summary"]
+__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "fold", "in_summary", "lifelines"]
 
-#: Events drawn at most; the rest of a stream is counted, not drawn.
-MAX_STEPS = 1200
+#: Rows drawn at most (about 18,000 points of the full diagram); the rest is counted.
+MAX_STEPS = 800
 
 
 @dataclass(slots=True)
@@ -53,6 +67,9 @@ class Round:
     events: list[Event]
     times: int = 1
     until: int | None = None  # last frame of the last repeat
+    interleaved: bool = False  # some repeat's threads interleaved unlike the drawn one
+    like: Round | None = None  # a reference: the earlier drawn round with these steps
+    cut: int = 0  # steps of a round larger than the cap left out of the drawing
 
     def frames(self) -> tuple[int | None, int | None]:
         """(first, last) frame of the round and all its repeats."""
@@ -64,10 +81,22 @@ class Outline:
     """What a sequence diagram draws: rounds, lifelines, and what did not fit."""
 
     rounds: list[Round] = field(default_factory=list)
-    actors: list[str] = field(default_factory=lambda: list(ACTORS))
-    steps: int = 0  # events drawn (each once, however often its round repeats)
-    hidden_steps: int = 0
+    actors: list[str] = field(default_factory=list)  # the lifelines drawn rounds use
+    steps: int = 0  # rows drawn: events (each once, however often its round repeats), references
+    hidden_steps: int = 0  # events not drawn
     hidden_frames: int = 0
+    hidden_first: int | None = None  # first and last frame of the rounds not drawn
+    hidden_last: int | None = None
+    hidden_rounds: int = 0  # rounds not drawn
+    hidden_alike: int = 0  # of them, the same as a round drawn
+
+
+def lifelines(used: list[str]) -> list[str]:
+    """The lifelines to draw for the actors ``used``: the known ones in ``ACTORS`` order, then
+    the others in the order they came; every known one when none is used."""
+    drawn = [actor for actor in ACTORS if actor in used]
+    drawn += [actor for actor in used if actor not in ACTOR_LAYER and actor not in drawn]
+    return drawn or list(ACTORS)
 
 
 def batch_of(params: Mapping[str, Any]) -> int:
@@ -95,6 +124,15 @@ def _shape(detail: Mapping[str, Any]) -> tuple[Hashable, ...]:
     return tuple(shape)
 
 
+Signature = list[tuple[Hashable, ...]]
+
+
+def _canonical(signature: Signature) -> tuple[tuple[Hashable, ...], ...]:
+    """The signature with each thread's steps together, in their order: what two rounds
+    must share to be the same (``thread`` is the last field of every step)."""
+    return tuple(sorted(signature, key=itemgetter(-1)))
+
+
 class _Folder:
     """The streaming state of ``fold``."""
 
@@ -102,31 +140,59 @@ class _Folder:
         self.outline = Outline()
         self.max_steps = max_steps
         self.pending: Round | None = None
-        self.pending_signature: list[tuple[Hashable, ...]] | None = None  # None: never folds
+        self.pending_signature: Signature = []
+        self.pending_same: tuple[Hashable, ...] | None = None  # None: never folds
+        self.pending_overflow = 0
+        self.drawn: dict[tuple[Hashable, ...], Round] = {}  # drawn rounds by their sameness
+        self.stopped = False  # a round did not fit: the rest is counted
         self.shown_until: int | None = None
 
-    def close(self, current: Round, signature: list[tuple[Hashable, ...]], overflow: int) -> None:
+    def close(self, current: Round, signature: Signature, overflow: int) -> None:
         """A round is complete: fold it into the pending one or make it the pending one."""
         pending = self.pending
-        if pending is not None and signature == self.pending_signature and not overflow:
+        same = None if overflow else _canonical(signature)
+        if pending is not None and same is not None and same == self.pending_same:
             pending.times += 1
             pending.until = current.last
+            pending.interleaved = pending.interleaved or signature != self.pending_signature
             return
         if pending is not None:
-            self.emit(pending)
-        self.pending = current
-        self.pending_signature = None if overflow else signature
-        self.outline.hidden_steps += overflow
+            self.emit(pending, self.pending_same, self.pending_overflow)
+        self.pending, self.pending_signature = current, signature
+        self.pending_same, self.pending_overflow = same, overflow
 
-    def emit(self, done: Round) -> None:
+    def emit(self, done: Round, same: tuple[Hashable, ...] | None, overflow: int) -> None:
         outline = self.outline
-        room = self.max_steps - outline.steps
-        if room <= 0:
-            outline.hidden_steps += len(done.events)
+        like = self.drawn.get(same) if same is not None else None
+        if self.stopped:
+            self.hide(done, overflow, like is not None)
             return
-        if len(done.events) > room:
-            outline.hidden_steps += len(done.events) - room
+        room = self.max_steps - outline.steps
+        last = outline.rounds[-1] if outline.rounds else None
+        if like is not None and last is not None and last.like is like:
+            last.times += done.times  # one more round like the one the last line names
+            last.until = self.shown_until = done.frames()[1]
+        elif like is not None and room > 0:
+            outline.rounds.append(Round(done.first, done.last, [], done.times,
+                                        done.frames()[1], like=like))
+            outline.steps += 1
+            self.shown_until = done.frames()[1]
+        elif len(done.events) + overflow <= room:
+            self.draw(done)
+            if same is not None:
+                self.drawn[same] = done
+        elif not any(drawn.first is not None for drawn in outline.rounds) and room > 0:
+            done.cut = len(done.events) + overflow - room  # larger than the cap: cut it
+            outline.hidden_steps += done.cut
             del done.events[room:]
+            self.draw(done)
+            self.stopped = True
+        else:
+            self.stopped = True
+            self.hide(done, overflow, like is not None)
+
+    def draw(self, done: Round) -> None:
+        outline = self.outline
         outline.rounds.append(done)
         outline.steps += len(done.events)
         shown = self.shown_until
@@ -138,14 +204,25 @@ class _Folder:
                     outline.actors.append(actor)
         self.shown_until = done.until if done.until is not None else shown
 
+    def hide(self, done: Round, overflow: int, alike: bool) -> None:
+        outline = self.outline
+        if outline.hidden_first is None:
+            outline.hidden_first = done.first
+        outline.hidden_rounds += done.times
+        outline.hidden_alike += done.times if alike else 0
+        outline.hidden_steps += (len(done.events) + overflow) * done.times
+
     def finish(self, newest: int | None) -> Outline:
         """The outline, once the stream has ended at ``newest``, its highest frame."""
         if self.pending is not None:
-            self.emit(self.pending)
+            self.emit(self.pending, self.pending_same, self.pending_overflow)
         outline = self.outline
+        outline.actors = lifelines(outline.actors)
         if newest is not None:
             shown = self.shown_until if self.shown_until is not None else -1
             outline.hidden_frames = max(0, newest - shown)
+            if outline.hidden_rounds:
+                outline.hidden_last = newest
         return outline
 
 
@@ -155,7 +232,7 @@ def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang
     folder = _Folder(max_steps)
     current = Round(None, None, [])
     keep = current.events.append
-    signature: list[tuple[Hashable, ...]] = []
+    signature: Signature = []
     sign = signature.append
     lead: int | None = None
     newest: int | None = None
@@ -180,7 +257,7 @@ def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang
             detail = event.detail
             sign((event.place, event.kind, event.src, event.dst,
                   None if frame is None or lead is None else frame - lead,
-                  _shape(detail) if detail else ()))
+                  _shape(detail) if detail else (), event.thread))
         else:
             overflow += 1
     if current.events or overflow:

@@ -61,7 +61,7 @@ def _layout(header: Header) -> dict[str, Any]:
         "queueSize": count_param(header.params, "queue_size") or 0,
         "batch": batch_of(header.params),
         "frames": count_param(header.params, "frames") or 0,
-        "title": clean(diagram_title(header)),
+        "title": {lang: clean(diagram_title(header, lang)) for lang in LANGS},
     }
 
 
@@ -91,6 +91,6 @@ class HtmlRenderer(Renderer):
         head, rest = page.split("{{data}}")
         out.write(head.replace("{{lang}}", self.lang).replace("{{theme}}", theme)
                   .replace("{{policy}}", policy).replace("{{style}}", style)
-                  .replace("{{title}}", html.escape(clean(diagram_title(header)))))
+                  .replace("{{title}}", html.escape(clean(diagram_title(header, self.lang)))))
         out.write(data)
         out.write(rest.replace("{{script}}", script))

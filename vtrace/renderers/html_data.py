@@ -41,11 +41,12 @@ from typing import Any
 
 from vtrace.catalog import CATALOG
 from vtrace.i18n import LANGS, step_lesson, step_note, step_text
-from vtrace.model import ACTORS, Event, Header, Kind, Place
+from vtrace.model import Event, Header, Kind, Place
 from vtrace.renderers.base import count_param
 from vtrace.renderers.describe import decision, location
 from vtrace.renderers.diagram_text import crossing, is_dashed, message_label, note_text
 from vtrace.renderers.escape import clean
+from vtrace.renderers.folding import lifelines
 from vtrace.renderers.html_words import RING_GROUPS
 from vtrace.scenarios import Scenario, of
 from vtrace.tally import Tally
@@ -74,13 +75,6 @@ def source_link(place: Place) -> tuple[str, bool] | None:
     return f"https://gitlab.com/qemu-project/qemu/-/blob/{tag}/{place.file}{anchor}", near
 
 
-def _counted(event: Event, scenario: Scenario) -> dict[str, int]:
-    """What the event adds to each of the scenario's counters, as ``vtrace.tally`` counts it."""
-    tally = Tally(scenario.calls, scenario.notes)
-    tally.add(event)
-    return {name: count for name, count in tally.counts.items() if count}
-
-
 def _texts(function: Any, event: Event) -> dict[str, str]:
     return {lang: clean(str(function(event, lang))) for lang in LANGS}
 
@@ -98,7 +92,7 @@ class Stream:
         self.says: list[list[Any]] = []
         self.rings: list[list[list[Any]]] = [[]]
         self.combos: list[tuple[int, int, int]] = []
-        self.actors = list(ACTORS)
+        self.actors: list[str] = []  # in the order they come; ``lifelines`` orders them
         self.threads: list[str] = []
         self.sources: list[str] = []
         self.initial: dict[str, Any] = {**{name: 0 for name in RING_FIELDS},
@@ -114,6 +108,8 @@ class Stream:
         self._ring_of: dict[tuple[tuple[str, str, Any], ...], int] = {(): 0}
         self._combo_of: dict[tuple[int, int, int], int] = {}
         self._keep: list[Place] = []  # keeps ids in _place_of from being reused
+        self._labels: dict[int, list[int]] = {}  # shape: its label's strings, when fixed
+        self._tally = Tally(scenario.calls, scenario.notes)
         self._ring = dict(self.initial)
         self._ring_names: dict[Any, str] = {}
         self.newest = -1
@@ -186,9 +182,8 @@ class Stream:
         row = self._say_of.get((shape, key))
         if row is not None:
             return row
-        texts = [self._string(_clean(str(function(event, lang))))
-                 for function in (message_label, decision, note_text) for lang in LANGS]
-        counted = tuple(_counted(event, self.scenario).items())
+        texts = self._texts(event, shape)
+        counted = self._counted(event)
         count = self._count_of.get(counted)
         if count is None:
             count = self._count_of[counted] = len(self.counts)
@@ -204,6 +199,28 @@ class Stream:
             self.says.append([*texts, count, descriptor])
         self._say_of[(shape, key)] = row
         return row
+
+    def _texts(self, event: Event, shape: int) -> list[int]:
+        """The rows of the event's label, decision and note in ``strings``, one per language
+        each (a label that reads no detail is worked out once per shape)."""
+        labels = self._labels.get(shape) if event.kind is not Kind.STATE else None
+        if labels is None:
+            labels = [self._string(_clean(message_label(event, lang))) for lang in LANGS]
+            if event.kind is not Kind.STATE:
+                self._labels[shape] = labels
+        decided = [decision(event, lang) for lang in LANGS]
+        return [*labels, *(self._string(_clean(text)) for text in decided),
+                *(self._string(_clean(note_text(event, lang, text)))
+                  for lang, text in zip(LANGS, decided, strict=True))]
+
+    def _counted(self, event: Event) -> tuple[tuple[str, int], ...]:
+        """What the event adds to each of the scenario's counters, as ``vtrace.tally`` counts
+        it: the difference it makes to one running tally."""
+        counts = self._tally.counts
+        before = dict(counts)
+        self._tally.add(event)
+        return tuple((name, count - before[name]) for name, count in counts.items()
+                     if count != before[name])
 
     def ring_row(self, change: Any) -> int:
         """The row of a ``ring`` change: numbers as differences from the value before (so
@@ -301,6 +318,15 @@ def _fill(stream: Stream, events: Iterable[Event]) -> None:
         t_ns = event.t_ns
 
 
+def _order_actors(stream: Stream) -> None:
+    """The lifelines the stream uses, in the diagrams' order, and the shapes renumbered."""
+    order = lifelines(stream.actors)
+    moved = [order.index(actor) for actor in stream.actors]
+    for shape in stream.shapes:
+        shape[2], shape[3] = moved[shape[2]], moved[shape[3]]
+    stream.actors = order
+
+
 def _finite(value: Any) -> Any:
     """``value`` with NaN and infinities as None, which JSON cannot carry."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -338,6 +364,7 @@ def encode(header: Header, events: Iterable[Event], extra: Mapping[str, Any]) ->
     finally:
         if collecting:
             gc.enable()
+    _order_actors(stream)
     dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     parts = {
         "header": _header(header), "kinds": KINDS, "actors": stream.actors,

@@ -1,12 +1,13 @@
 """Mermaid sequence diagrams (``.mmd``) for Markdown pages that render Mermaid.
 
-The same rows as the Graphviz diagram (see ``rows``): lifelines declared
-in ``model.ACTORS`` order inside one ``box`` per layer, ``autonumber`` for
-the arrows, ``Note right of`` for decisions, a note across all lifelines
-as the separator before each round, and ``loop × N`` around a round that
-repeats. The VM exit, the VM entry and the interrupt sit in a tinted
-``rect`` so the boundary crossings stand out. Writes to shared memory use
-the open arrow (``-)``), completions and returns the dashed one.
+The same rows as the Graphviz diagram (see ``rows``): the lifelines the
+drawn rows use, declared in ``model.ACTORS`` order inside one ``box`` per
+layer, ``autonumber`` for the arrows, ``Note right of`` for decisions, a
+note across all lifelines as the separator before each round, and
+``loop × N`` around a round that repeats. The VM exit, the VM entry and
+the interrupt sit in a tinted ``rect`` so the boundary crossings stand
+out. Writes to shared memory use the open arrow (``-)``), completions and
+returns the dashed one.
 
 Participant ids are the actor names with anything but letters, digits
 and ``_`` replaced (made unique with the lifeline's position); each is

@@ -1,22 +1,26 @@
-"""The overview: one page with the layers of the machine and the send path numbered on it.
+"""The overview: one page with the layers of the machine and a scenario's path numbered on it.
 
 The picture is fixed: the guest (user space, then the kernel's socket,
 stack and virtio_net driver) inside a red dashed border, the virtqueue in
 shared memory beside it, QEMU (virtio-net device, net layer, tap backend)
-on the right, and the host kernel across the bottom (KVM, the tun
-character device, the tap netdev, the host stack or bridge).
+on the right, and the host kernel across the bottom (KVM, the vhost-net
+worker when the stream uses it, the tun character device, the tap netdev,
+the host stack or bridge). When the header says ``backend: vhost-net``,
+QEMU's parts are drawn greyed out with a caption: the data path bypasses
+them. The title names the scenario's path (send, receive, set-up).
 
 The path comes from the stream: the events up to the start of the second
 frame, or batch, so the first frame's path with the work it causes (like a
-round in ``folding``, but with any set-up before the first frame included). Each event
-moves its actor onto a *part* of the picture; an event whose source and
-destination sit on different parts is a hop. Hops are numbered in the
-order they first happen; a hop taken again adds its number to the first
-one's badge, and a hop back along a hop already drawn (the VM entry)
-shares its line, with arrowheads at both ends. Hops between parts on one
-row with another part between them bend above the row. A legend lists
-every number with its function. Actors the picture has no part for are
-left out.
+round in ``folding``). Each event moves its actor onto a *part* of the
+picture; an event whose source and destination sit on different parts is a
+hop. Hops are numbered in the order they first happen; a hop taken again
+adds its number to the first one's badge, and a hop back along a hop
+already drawn (the VM entry) shares its line, with arrowheads at both ends.
+Hops between parts on one row with another part between them bend around
+it: above the guest's and QEMU's row, below the host kernel's (above it
+runs the line up to the virtqueue). A legend lists every number with its
+function. Actors the picture has no
+part for are left out.
 """
 
 from __future__ import annotations
@@ -34,17 +38,20 @@ from vtrace.renderers.diagram_text import (
     arrow_look,
     diagram_comment,
     diagram_title,
+    has_word,
     message_label,
     word,
 )
 from vtrace.renderers.folding import batch_of
 from vtrace.renderers.graphviz_run import GraphvizRenderer
 
-__all__ = ["OverviewRenderer", "Hop", "overview_hops", "overview_source"]
+__all__ = ["OverviewRenderer", "Hop", "bypassed", "overview_hops", "overview_source",
+           "overview_title"]
 
 PART_W, PART_H = 124.0, 44.0
 ROW_GUEST_USER, ROW_MAIN, ROW_HOST = 130.0, 260.0, 470.0
 BEND = 26.0  # how far above its row a bent hop runs
+HOST_BEND = 15.0  # how far below the host kernel's row
 LEGEND_TOP = 560.0
 LEGEND_LINE = 13.0
 LEGEND_ROWS = 12  # lines per legend column
@@ -60,6 +67,7 @@ PARTS: dict[str, tuple[float, float, Layer]] = {
     "net-queue": (1010.0, ROW_MAIN, Layer.QEMU),
     "tap": (1180.0, ROW_MAIN, Layer.QEMU),
     "kvm": (440.0, ROW_HOST, Layer.KVM),
+    "vhost": (640.0, ROW_HOST, Layer.HOST_KERNEL),
     "host-stack": (840.0, ROW_HOST, Layer.HOST_KERNEL),
     "tap-netdev": (1010.0, ROW_HOST, Layer.HOST_KERNEL),
     "tun-chr": (1180.0, ROW_HOST, Layer.HOST_KERNEL),
@@ -67,8 +75,13 @@ PARTS: dict[str, tuple[float, float, Layer]] = {
 #: The part an actor is on, and steps that put it on another one.
 ACTOR_PART = {"app": "app", "stack": "stack", "virtio_net": "virtio_net", "vring": "vring",
               "kvm": "kvm", "virtio-net": "virtio-net", "net-queue": "net-queue", "tap": "tap",
-              "tun": "tun-chr", "host-stack": "host-stack"}
-STEP_PART = {"__sys_sendto": "socket", "udp_sendmsg": "socket", "tun_rx_batched": "tap-netdev"}
+              "vhost": "vhost", "tun": "tun-chr", "host-stack": "host-stack"}
+STEP_PART = {"__sys_sendto": "socket", "udp_sendmsg": "socket", "__sys_recvfrom": "socket",
+             "udp_recvmsg": "socket", "tun_rx_batched": "tap-netdev", "tun_xdp_one": "tap-netdev",
+             "tun_net_xmit": "tap-netdev"}
+#: Parts on QEMU's data path, which vhost-net bypasses.
+QEMU_PARTS = frozenset(part for part, (_, _, layer) in PARTS.items() if layer is Layer.QEMU)
+DIM_FILL, DIM_LINE, DIM_TEXT = "#f3f3f3", "#b5b5b5", "#9a9a9a"
 
 
 @dataclass
@@ -104,6 +117,11 @@ def _first_round(events: Iterable[Event], batch: int) -> Iterator[Event]:
         yield event
 
 
+def bypassed(header: Header) -> bool:
+    """Whether the stream ran on vhost-net, so QEMU is off the data path."""
+    return header.params.get("backend") == "vhost-net"
+
+
 def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
     """The numbered hops of the first round of ``events``."""
     where: dict[str, str] = {}
@@ -124,8 +142,8 @@ def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
     return list(hops.values())
 
 
-def _frames(canvas: Canvas, lang: str) -> None:
-    """The regions: guest (with its two bands), QEMU, host kernel."""
+def _frames(canvas: Canvas, lang: str, dim: bool) -> None:
+    """The regions: guest (with its two bands), QEMU (greyed out when ``dim``), host kernel."""
     canvas.box(270, 205, 500, 290, style="dashed,filled", fillcolor="#fbfdff", color=RED,
                penwidth="2")
     canvas.text(30, 74, word("overview.guest", lang), left=True, size=11, fontcolor=RED)
@@ -134,36 +152,49 @@ def _frames(canvas: Canvas, lang: str) -> None:
                    fillcolor=LAYER_FILL[layer], color="#ffffff", penwidth="0")
         canvas.text(36, top + 10, word(f"layer.{layer.value}", lang), left=True, size=9,
                     fontcolor="#555555")
-    canvas.box(1010, 260, 500, 160, style="filled,rounded", fillcolor=LAYER_FILL[Layer.QEMU],
-               color="#6a9f70", penwidth="1")
-    canvas.text(770, 326, word("overview.qemu", lang), left=True, size=11, fontcolor="#3b6b40")
+    canvas.box(1010, 260, 500, 160, style="filled,rounded" + (",dashed" if dim else ""),
+               fillcolor=DIM_FILL if dim else LAYER_FILL[Layer.QEMU],
+               color=DIM_LINE if dim else "#6a9f70", penwidth="1")
+    canvas.text(770, 326, word("overview.qemu", lang), left=True, size=11,
+                fontcolor=DIM_TEXT if dim else "#3b6b40")
+    if dim:
+        canvas.text(770, 194, word("overview.bypassed", lang), left=True, size=9,
+                    fontcolor="#666666", layer=FRONT)
     canvas.box(640, ROW_HOST, 1240, 120, style="filled,rounded",
                fillcolor=LAYER_FILL[Layer.HOST_KERNEL], color="#a98b6d", penwidth="1")
     canvas.text(30, ROW_HOST - 48, word("overview.host", lang), left=True, size=11,
                 fontcolor="#7a5a3a")
 
 
-def _parts(canvas: Canvas, lang: str) -> dict[str, str]:
+def _parts(canvas: Canvas, lang: str, hops: list[Hop], dim: bool) -> dict[str, str]:
+    """The parts' boxes; the vhost worker only when it works, QEMU's greyed out when ``dim``."""
     nodes: dict[str, str] = {}
+    used = {part for hop in hops for part in (hop.src, hop.dst)}
     for part, (x, y, layer) in PARTS.items():
-        label = word(f"part.{part}", lang)
+        if part == "vhost" and not (dim or part in used):
+            continue
+        label = word("part.vring.vhost" if part == "vring" and dim else f"part.{part}", lang)
         height = PART_H if part != "vring" else PART_H * 1.8
+        off = dim and part in QEMU_PARTS
         nodes[part] = canvas.box(x, y, max(PART_W, text_width(label, 9) + 16), height,
                                  label=label, layer=MIDDLE, shape="box",
-                                 style="filled,rounded", fillcolor=LAYER_FILL[layer],
-                                 color="#555555", fontsize="9")
+                                 style="filled,rounded" + (",dashed" if off else ""),
+                                 fillcolor=DIM_FILL if off else LAYER_FILL[layer],
+                                 color=DIM_LINE if off else "#555555",
+                                 fontcolor=DIM_TEXT if off else "#222222", fontsize="9")
     return nodes
 
 
 def _badge(canvas: Canvas, start: tuple[float, float], end: tuple[float, float], text: str,
-           colour: str) -> None:
-    """The numbers of a hop in a small rounded box beside the middle of its line (lines are
-    drawn over nodes, so the badge must not sit on one)."""
+           colour: str, *, below: bool = False) -> None:
+    """The numbers of a hop in a small rounded box beside the middle of its line, above or
+    right of it (``below``: under it); lines are drawn over nodes, so the badge must not sit
+    on one."""
     width, height = max(18.0, text_width(text, 8) + 10), 16.0
     (x1, y1), (x2, y2) = start, end
     length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1.0)
     normal_x, normal_y = (y2 - y1) / length, (x1 - x2) / length
-    if normal_y > 0 or (normal_y == 0 and normal_x < 0):  # above or right of the line
+    if (normal_y > 0 or (normal_y == 0 and normal_x < 0)) != below:
         normal_x, normal_y = -normal_x, -normal_y
     reach = abs(normal_x) * (width / 2 + 4) + abs(normal_y) * (height / 2 + 4)
     x, y = (x1 + x2) / 2 + normal_x * reach, (y1 + y2) / 2 + normal_y * reach
@@ -188,12 +219,16 @@ def _hop(canvas: Canvas, nodes: dict[str, str], hop: Hop, level: int) -> None:
                        penwidth=width, dir=both)
         _badge(canvas, (x1, y1), (x2, y2), hop.badge(), colour)
         return
-    top = y1 - PART_H / 2 - BEND * (level + 1)
+    below = y1 == ROW_HOST
+    if below:
+        top = y1 + PART_H / 2 + HOST_BEND * (level + 1)
+    else:
+        top = y1 - PART_H / 2 - BEND * (level + 1)
     rise, run = canvas.point(x1, top), canvas.point(x2, top)
     for tail, head in ((nodes[hop.src], rise), (rise, run)):
         canvas.connect(tail, head, arrow=False, color=colour, style=style, penwidth=width)
     canvas.connect(run, nodes[hop.dst], color=colour, style=style, penwidth=width, dir=both)
-    _badge(canvas, (x1, top), (x2, top), hop.badge(), colour)
+    _badge(canvas, (x1, top), (x2, top), hop.badge(), colour, below=below)
 
 
 def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
@@ -210,18 +245,26 @@ def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
                     f"{number:>2}  {text}", left=True, size=9, fontname=MONO, layer=BACK)
 
 
+def overview_title(header: Header, lang: str = "en") -> str:
+    """``The send path across the layers``, ``The receive path ...``: the scenario's path."""
+    key = f"overview.title.{header.scenario}"
+    return word(key if has_word(key) else "overview.title", lang)
+
+
 def overview_source(header: Header, events: Iterable[Event], *, lang: str = "en") -> str:
     """The DOT source of the overview, with the path of ``events`` numbered on it."""
     hops = overview_hops(events, batch=batch_of(header.params))
+    dim = bypassed(header)
     canvas = Canvas("overview", comment=diagram_comment(header))
-    canvas.text(30, 20, word("overview.title", lang), left=True, size=14)
+    canvas.text(30, 20, overview_title(header, lang), left=True, size=14)
     canvas.text(30, 40, diagram_title(header, lang), left=True, size=9, fontcolor="#555555")
-    _frames(canvas, lang)
-    nodes = _parts(canvas, lang)
-    bent = 0
+    _frames(canvas, lang, dim)
+    nodes = _parts(canvas, lang, hops, dim)
+    bent = {ROW_MAIN: 0, ROW_HOST: 0}
     for hop in hops:
-        _hop(canvas, nodes, hop, bent)
-        bent += _bends(hop)
+        row = PARTS[hop.src][1]
+        _hop(canvas, nodes, hop, bent.get(row, 0))
+        bent[row] = bent.get(row, 0) + _bends(hop)
     _legend(canvas, hops, lang)
     return canvas.source()
 
@@ -234,7 +277,7 @@ class OverviewRenderer(GraphvizRenderer):
     formats = ("svg", "png", "pdf", "dot")
     chosen_by_format = False
     options = ("output_format", "renderer")
-    description = "one-page picture of the layers with the send path numbered"
+    description = "one-page picture of the layers with the path numbered"
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
         self.write(overview_source(header, events, lang=self.lang), out)

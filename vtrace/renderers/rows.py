@@ -3,9 +3,11 @@
 An ``Outline`` (see ``folding``) becomes a list of items: a ``Separator``
 titled with its frames before each round, an ``Arrow`` per message, a
 ``Note`` per decision, and a ``Loop`` holding the rows of a round that
-repeats. Arrow labels name the frame (``#3``) when a round holds several
-frames or the event belongs to an earlier one; numbering is left to the
-format (Mermaid numbers by itself).
+repeats. A round with the steps of one drawn earlier is a ``Separator``
+that names it; what the outline left out is a ``Note`` across the diagram
+that says which frames, how many steps and rounds, and why. Arrow labels
+name the frame (``#3``) when a round holds several frames or the event
+belongs to an earlier one; numbering is left to the format (Mermaid numbers by itself).
 """
 
 from __future__ import annotations
@@ -91,17 +93,28 @@ def items(outline: Outline, *, summary: bool = False, lang: str = "en") -> list[
     drawn: list[Item] = []
     for done in outline.rounds:
         first, last = done.frames()
+        frames = frames_title(first, last, lang)
+        if done.like is not None:
+            like = frames_title(done.like.first, done.like.last, lang)
+            drawn.append(Separator(word("same" if done.times == 1 else "same.many", lang,
+                                        frames=frames, times=f"{done.times:,}", like=like)))
+            continue
         rows = _round_rows(done, summary, lang)
         if done.times > 1:
-            title = word("loop", lang, times=f"{done.times:,}",
-                         frames=frames_title(first, last, lang))
+            title = word("loop.interleaved" if done.interleaved else "loop", lang,
+                         times=f"{done.times:,}", frames=frames)
             drawn.append(Loop(title, done.times, tuple(rows)))
         else:
-            drawn.append(Separator(frames_title(first, last, lang)))
+            drawn.append(Separator(frames))
             drawn.extend(rows)
-    if outline.hidden_steps:
-        drawn.append(Note("", word("elided", lang, frames=f"{outline.hidden_frames:,}",
-                                   steps=f"{outline.hidden_steps:,}")))
+        if done.cut:
+            drawn.append(Note("", word("cut", lang, frames=frames, drawn=f"{len(done.events):,}",
+                                       steps=f"{len(done.events) + done.cut:,}")))
+    if outline.hidden_rounds:
+        drawn.append(Note("", word(
+            "elided", lang, frames=frames_title(outline.hidden_first, outline.hidden_last, lang),
+            steps=f"{outline.hidden_steps:,}", rounds=f"{outline.hidden_rounds:,}",
+            alike=f"{outline.hidden_alike:,}")))
     return drawn
 
 

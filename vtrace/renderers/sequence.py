@@ -1,8 +1,9 @@
 """Sequence diagrams drawn with Graphviz: SVG, PNG, PDF, or the DOT source itself.
 
 Lifelines stand in ``model.ACTORS`` order (actors a recorded file adds go
-to the right), grouped in boxes by layer, with a red line where the guest
-ends and the host begins. Each event becomes one row, top to bottom:
+to the right), only those the drawn rows use (no vhost worker for QEMU's
+back end), grouped in boxes by layer, with a red line where the guest ends
+and the host begins. Each event becomes one row, top to bottom:
 
 * a call between lifelines is a straight numbered arrow labelled with the
   function; a call within one lifeline is a small loop with the label

@@ -81,8 +81,9 @@
     document.querySelectorAll("[data-w]").forEach(function (node) { node.textContent = w(node.getAttribute("data-w")); });
     document.querySelectorAll("[data-wa]").forEach(function (node) { node.setAttribute("aria-label", w(node.getAttribute("data-wa"))); });
     document.querySelectorAll("[data-wt]").forEach(function (node) { node.title = w(node.getAttribute("data-wt")); });
-    document.getElementById("run-title").textContent = D.title;
-    document.title = w("title") + " · " + D.title;
+    var title = D.title[V.lang()] || D.title.en;
+    document.getElementById("run-title").textContent = title;
+    document.title = w("title") + " · " + title;
     var keys = document.getElementById("legend-keys");
     keys.textContent = "";
     KEYS.forEach(function (key) {
