@@ -20,7 +20,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from vtrace.sources import ftrace
 from vtrace.sources.convert import Sides, from_ftrace
@@ -58,26 +58,27 @@ def convert(path: str) -> None:
         pass
 
 
-def best(work: Callable[[str], None], path: str, repeat: int) -> float:
-    times = []
+def best(works: Sequence[Callable[[str], None]], path: str, repeat: int) -> list[float]:
+    """The best time of each of ``works``, run in turn ``repeat`` times (a shared machine's
+    load then weighs on all of them alike)."""
+    times = [float("inf")] * len(works)
     for _ in range(repeat):
-        started = time.perf_counter()
-        work(path)
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for index, work in enumerate(works):
+            started = time.perf_counter()
+            work(path)
+            times[index] = min(times[index], time.perf_counter() - started)
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=300_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "trace.txt")
         write_trace(path, args.lines)
-        floor = best(split_only, path, args.repeat)
-        parsed = best(parse, path, args.repeat)
-        converted = best(convert, path, args.repeat)
+        floor, parsed, converted = best((split_only, parse, convert), path, args.repeat)
     rate = args.lines / parsed
     print("## vtrace import\n")
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {args.lines:,} lines of "

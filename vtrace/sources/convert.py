@@ -38,6 +38,7 @@ _SEQ = re.compile(r"\bseq=(\d+)")
 _FRAMELESS = frozenset({"sched_switch", "sched_wakeup", "sched_waking"})
 #: Uprobe arguments that hold the frame's bytes, eight at a time, little-endian: b0, b1, ...
 _BYTES = re.compile(r"b(\d+)$")
+_SHAPES_KEPT = 1024  # drafts without a time kept for reuse
 
 
 class Draft(NamedTuple):
@@ -81,15 +82,28 @@ def from_ftrace(records: Iterable[TraceLine], sides: Sides, *, guest: bool,
     """Drafts of a guest's (``guest``) or the host's ftrace records; ``clock`` maps ts to ns.
 
     A function_graph line without a time takes the time of the line before it.
+    Records that differ only in number and time (most of a trace: the same
+    function called from the same caller on the same thread) make drafts that
+    share everything else, the ``detail`` mapping included, worked out once.
     """
     last_ns = 0
+    made: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    new = tuple.__new__
     for record in records:
-        if record.ts is not None:
-            last_ns = clock(record.ts)
-        yield _draft(record, last_ns, sides, guest)
+        ts = record.ts
+        if ts is not None:
+            last_ns = clock(ts)
+        shape = record[2:]
+        rest = made.get(shape)
+        if rest is None:
+            if len(made) >= _SHAPES_KEPT:
+                made.clear()
+            rest = made[shape] = _draft(record, sides, guest)
+        yield new(Draft, (last_ns, *rest))
 
 
-def _draft(record: TraceLine, t_ns: int, sides: Sides, guest: bool) -> Draft:
+def _draft(record: TraceLine, sides: Sides, guest: bool) -> tuple[Any, ...]:
+    """A draft of ``record`` without its time: (label, place, kind, thread, source, detail)."""
     kind = record.kind
     detail: dict[str, Any] = {"comm": record.comm, "tid": record.tid, "cpu": record.cpu}
     label: int | None = None
@@ -125,7 +139,7 @@ def _draft(record: TraceLine, t_ns: int, sides: Sides, guest: bool) -> Draft:
     if not known:
         detail["in_catalog"] = False
     thread = f"vcpu{record.cpu}" if guest else thread_of(record.comm, record.tid)
-    return Draft(t_ns, label, place, _KINDS[kind], thread, source, detail)
+    return label, place, _KINDS[kind], thread, source, detail
 
 
 def _marker_step(text: str) -> str:
