@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from vtrace.model import Event, Kind, Place, Source
+from vtrace.model import Event, Kind, Layer, Place, Source
 from vtrace.sources.ftrace import LineKind, TraceLine, fields
 from vtrace.sources.places import Placer, guest_actor, host_actor, qemu_actor
 from vtrace.sources.qemu_log import LogLine, arguments
@@ -38,6 +38,7 @@ _SEQ = re.compile(r"\bseq=(\d+)")
 _FRAMELESS = frozenset({"sched_switch", "sched_wakeup", "sched_waking"})
 #: Uprobe arguments that hold the frame's bytes, eight at a time, little-endian: b0, b1, ...
 _BYTES = re.compile(r"b(\d+)$")
+_GUEST_LAYERS = (Layer.GUEST_KERNEL, Layer.VRING)
 _SHAPES_KEPT = 1024  # drafts without a time kept for reuse
 
 
@@ -64,8 +65,10 @@ class Sides(NamedTuple):
     @classmethod
     def reported(cls, guest: str | None, qemu: str | None, host: str | None) -> Sides:
         """Placers for the versions the systems reported (None: outside the catalog)."""
-        return cls(Placer("linux", guest, guest_actor), Placer("qemu", qemu, qemu_actor),
-                   Placer("linux", host, host_actor), Placer("app", None, lambda _: "app"))
+        return cls(Placer("linux", guest, guest_actor, _GUEST_LAYERS),
+                   Placer("qemu", qemu, qemu_actor),
+                   Placer("linux", host, host_actor, (Layer.HOST_KERNEL,)),
+                   Placer("app", None, lambda _: "app"))
 
 
 def thread_of(comm: str, tid: int | None = None) -> str:
