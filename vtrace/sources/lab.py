@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from vtrace import __version__
 from vtrace.catalog import ERAS
 from vtrace.model import Event, Header, Source
+from vtrace.pcap import read_packets
 from vtrace.sources import TraceError, ftrace, qemu_log
 from vtrace.sources.convert import Draft, Sides, from_ftrace, from_qemu_log, numbered
 from vtrace.sources.ftrace import LineKind, TraceLine
@@ -43,6 +45,8 @@ _CANDIDATE_KICKS = 64  # guest kicks tried as the one with the shortest latency
 _TWINS = ("virtqueue_fill", "virtqueue_flush", "virtio_notify", "virtio_queue_notify")
 _CANDIDATE_EVENTS = 16  # log events of each name tried as the one nearest its probe
 _SHIFT_WINDOW_NS = 5_000_000  # how far the calibration may put the log from the probes
+_HOST_SOURCES = (Source.HOST_TRACEPOINT, Source.HOST_UPROBE)
+_PAYLOAD_SEQ = re.compile(rb"vtrace seq=(\d+)")  # the lab's datagrams say which they are
 _PAIR_WINDOW_NS = 100_000  # how far a log event may still be from its probe after the shift
 
 
@@ -202,6 +206,40 @@ def _probed(host: Iterable[TraceLine], fit: Fit) -> dict[str, list[int]]:
     return found
 
 
+def _tap_frames(path: Path, origin_ns: int) -> dict[int, tuple[int, bytes]]:
+    """The datagrams the lab's packet socket saw on the tap: frame -> (t_ns, bytes), the time
+    on the events' clock (the capture's wall clock, from the first event)."""
+    found: dict[int, tuple[int, bytes]] = {}
+    try:
+        for wall_ns, frame in read_packets(path):
+            seq = _PAYLOAD_SEQ.search(frame)
+            if seq is not None:
+                found.setdefault(int(seq.group(1)), (wall_ns - origin_ns, frame))
+    except ValueError as problem:
+        raise LabError(str(problem)) from None
+    return found
+
+
+def _with_tap_frames(events: Iterable[Event],
+                     frames: Mapping[int, tuple[int, bytes]]) -> Iterator[Event]:
+    """``events`` with each datagram's bytes from the tap (``frame_hex``) on the host event
+    of its frame nearest the time the packet socket saw it."""
+    listed = list(events)
+    nearest: dict[int, int] = {}  # frame -> index of the event
+    for index, event in enumerate(listed):
+        frame = event.frame
+        if frame is not None and frame in frames and event.source in _HOST_SOURCES:
+            seen_ns = frames[frame][0]
+            best = nearest.get(frame)
+            if best is None or abs(event.t_ns - seen_ns) < abs(listed[best].t_ns - seen_ns):
+                nearest[frame] = index
+    for frame, index in nearest.items():
+        event = listed[index]
+        listed[index] = replace(event, detail={**event.detail,
+                                               "frame_hex": frames[frame][1].hex()})
+    return iter(listed)
+
+
 def era_of(guest: str | None, qemu: str | None) -> str | None:
     """The era whose versions are the ones the capture ran, if one is."""
     for name, chosen in ERAS.items():
@@ -245,6 +283,10 @@ def load(directory: str | Path, argv: tuple[str, ...] = ()) -> tuple[Header, Ite
         params["era"] = era
     header = Header(__version__, str(manifest.get("scenario", "trace")), params, 0, argv,
                     Source.TRACE)
+    tap = files.get("tap_pcap")
+    if tap and (root / tap).is_file() and drafts:
+        return header, _with_tap_frames(numbered(drafts), _tap_frames(root / tap,
+                                                                      drafts[0].t_ns))
     return header, numbered(drafts)
 
 
