@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from vtrace.model import Event, Kind, Layer, Place, Source
-from vtrace.sources.ftrace import LineKind, TraceLine, fields
+from vtrace.sources.ftrace import LineKind, Shape, TraceLine, fields
 from vtrace.sources.places import Placer, guest_actor, host_actor, qemu_actor
 from vtrace.sources.qemu_log import LogLine, arguments
 
@@ -85,28 +85,25 @@ def from_ftrace(records: Iterable[TraceLine], sides: Sides, *, guest: bool,
     """Drafts of a guest's (``guest``) or the host's ftrace records; ``clock`` maps ts to ns.
 
     A function_graph line without a time takes the time of the line before it.
-    Records that differ only in number and time (most of a trace: the same
-    function called from the same caller on the same thread) make drafts that
-    share everything else, the ``detail`` mapping included, worked out once.
+    Records of one ``Shape`` (they differ only in number and time) make drafts
+    that share everything else, the ``detail`` mapping included, worked out once.
     """
     last_ns = 0
-    made: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    made: dict[Shape, tuple[Any, ...]] = {}
     new = tuple.__new__
-    for record in records:
-        ts = record.ts
+    for _, ts, shape in records:
         if ts is not None:
             last_ns = clock(ts)
-        shape = record[2:]
         rest = made.get(shape)
         if rest is None:
             if len(made) >= _SHAPES_KEPT:
                 made.clear()
-            rest = made[shape] = _draft(record, sides, guest)
+            rest = made[shape] = _draft(shape, sides, guest)
         yield new(Draft, (last_ns, *rest))
 
 
-def _draft(record: TraceLine, sides: Sides, guest: bool) -> tuple[Any, ...]:
-    """A draft of ``record`` without its time: (label, place, kind, thread, source, detail)."""
+def _draft(record: Shape, sides: Sides, guest: bool) -> tuple[Any, ...]:
+    """A draft of a record without its time: (label, place, kind, thread, source, detail)."""
     kind = record.kind
     detail: dict[str, Any] = {"comm": record.comm, "tid": record.tid, "cpu": record.cpu}
     label: int | None = None

@@ -24,12 +24,13 @@ import enum
 import itertools
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from vtrace.sources import TraceSyntaxError
 
-__all__ = ["LineKind", "TraceLine", "fields", "parse", "read", "to_ticks"]
+__all__ = ["LineKind", "Shape", "TraceLine", "fields", "parse", "read", "to_ticks"]
 
 
 class LineKind(str, enum.Enum):
@@ -45,11 +46,12 @@ class LineKind(str, enum.Enum):
     SYSCALL_RETURN = "syscall-return"  # a system call's exit; ``body`` is the return value
 
 
-class TraceLine(NamedTuple):
-    """One record of a trace; ``tid`` is -1 and ``ts`` None where the line does not say."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Shape:
+    """What a record says but its number and time. Lines that differ only in those share one
+    ``Shape`` (most of a trace: the same function from the same caller on the same thread),
+    so a consumer can work a shape out once and find it again by identity."""
 
-    number: int
-    ts: int | None
     comm: str
     tid: int
     cpu: int
@@ -57,6 +59,42 @@ class TraceLine(NamedTuple):
     name: str
     parent: str  # the caller (function tracer), the probed address, or ""
     body: str  # fields, marker text, probe arguments, or a function_graph duration in µs
+
+
+class TraceLine(NamedTuple):
+    """One record of a trace; ``tid`` is -1 and ``ts`` None where the line does not say."""
+
+    number: int
+    ts: int | None
+    shape: Shape
+
+    @property
+    def comm(self) -> str:
+        return self.shape.comm
+
+    @property
+    def tid(self) -> int:
+        return self.shape.tid
+
+    @property
+    def cpu(self) -> int:
+        return self.shape.cpu
+
+    @property
+    def kind(self) -> LineKind:
+        return self.shape.kind
+
+    @property
+    def name(self) -> str:
+        return self.shape.name
+
+    @property
+    def parent(self) -> str:
+        return self.shape.parent
+
+    @property
+    def body(self) -> str:
+        return self.shape.body
 
 
 _HEAD = re.compile(
@@ -72,10 +110,8 @@ _GRAPH_EXIT = re.compile(r"\}(?:\s*/\*\s*([\w.]+)\s*\*/)?$")
 _CHATTER = re.compile(
     r"(?:#|CPU:?\s*\d+ \[LOST|cpus=\d+$|version = |-{10,}|=+>|<=+|\d+\)[^|]*=>[^|]*$)")
 _MAX_DEPTH = 256  # deeper function_graph nesting than any kernel stack allows
-_TABLE_LIMIT = 1024  # bodies kept for reuse,
-_LEADS_LIMIT = 16  # each with the heads (task, CPU, flags) met before it
-_Fields = tuple[str, int, int, LineKind, str, str, str]  # a record but its number and time
-_UNSEEN: _Fields = ("", 0, 0, LineKind.EVENT, "", "", "")  # a pair of body and head not met
+_TABLE_LIMIT = 2048  # record shapes kept for reuse
+_UNSEEN = Shape("", 0, 0, LineKind.EVENT, "", "", "")  # a pair of body and head not met
 _BLOCK = 1 << 18  # characters read at a time
 
 
@@ -128,7 +164,9 @@ def parse(lines: Iterable[str], path: str = "<trace>") -> Iterator[TraceLine]:
     kept in a bounded table. ``_HEAD`` and ``_GRAPH`` stay for the rarer shapes.
     """
     stacks: dict[int, list[str]] = {}
-    known: dict[str, dict[str, _Fields | None]] = {}
+    last: dict[str, tuple[str, Shape | None]] = {}  # body -> the head last met with it
+    known: dict[tuple[str, str], Shape | None] = {}  # (head, body) -> its shape
+    recall = last.get
     new = tuple.__new__
     for number, raw in enumerate(lines, start=1):
         head, colon, body = raw.partition(": ")
@@ -140,25 +178,27 @@ def parse(lines: Iterable[str], path: str = "<trace>") -> Iterator[TraceLine]:
             except ValueError:
                 ts = _seconds(stamp)
             if ts is not None:
-                leads = known.get(body)
-                if leads is None:
-                    if len(known) >= _TABLE_LIMIT:
-                        known.clear()
-                    leads = known[body] = {}
-                rest = leads.get(lead, _UNSEEN)
-                if rest is _UNSEEN:
-                    where = _task_cpu(lead)
-                    text = body.rstrip("\r\n")
-                    found = _tail(text, number, path) if where is not None else None
-                    if where is not None and found is None:
-                        yield _graph_event(number, *where, ts, text, stacks, path)
-                        continue
-                    if len(leads) >= _LEADS_LIMIT:
-                        leads.clear()
-                    rest = leads[lead] = None if where is None or found is None \
-                        else (*where, *found)
+                met = recall(body)
+                if met is not None and met[0] == lead:
+                    rest = met[1]
+                else:
+                    rest = known.get((lead, body), _UNSEEN)
+                    if rest is _UNSEEN:
+                        where = _task_cpu(lead)
+                        text = body.rstrip("\r\n")
+                        found = _tail(text, number, path) if where is not None else None
+                        if where is not None and found is None:
+                            yield _graph_event(number, *where, ts, text, stacks, path)
+                            continue
+                        if len(known) >= _TABLE_LIMIT:
+                            known.clear()
+                        rest = known[lead, body] = None if where is None or found is None \
+                            else Shape(*(where + found))
+                    if len(last) >= _TABLE_LIMIT:
+                        last.clear()
+                    last[body] = (lead, rest)
                 if rest is not None:
-                    yield new(TraceLine, (number, ts) + rest)
+                    yield new(TraceLine, (number, ts, rest))
                     continue
         line = raw.rstrip("\r\n")
         match = _HEAD.match(line)
@@ -170,7 +210,7 @@ def parse(lines: Iterable[str], path: str = "<trace>") -> Iterator[TraceLine]:
             if found is None:
                 yield _graph_event(number, comm, int(tid), int(cpu), ts, text, stacks, path)
             else:
-                yield new(TraceLine, (number, ts, comm, int(tid), int(cpu), *found))
+                yield TraceLine(number, ts, Shape(comm, int(tid), int(cpu), *found))
             continue
         stripped = line.strip()
         if not stripped or _CHATTER.match(stripped):
@@ -279,14 +319,14 @@ def _graph_call(number: int, comm: str, tid: int, cpu: int, ts: int | None, dura
         if opening == "{":
             if len(stack) < _MAX_DEPTH:
                 stack.append(name)
-            return TraceLine(number, ts, comm, tid, cpu, LineKind.ENTRY, name, "", duration)
-        return TraceLine(number, ts, comm, tid, cpu, LineKind.LEAF, name, "", duration)
+            return TraceLine(number, ts, Shape(comm, tid, cpu, LineKind.ENTRY, name, "", duration))
+        return TraceLine(number, ts, Shape(comm, tid, cpu, LineKind.LEAF, name, "", duration))
     left = _GRAPH_EXIT.match(call)
     if left is not None:
         name = left.group(1) or (stack.pop() if stack else "")
         if left.group(1) and stack and stack[-1] == name:
             stack.pop()
-        return TraceLine(number, ts, comm, tid, cpu, LineKind.EXIT, name, "", duration)
+        return TraceLine(number, ts, Shape(comm, tid, cpu, LineKind.EXIT, name, "", duration))
     if "=>" in call or not call:
         return None
     raise TraceSyntaxError(path, number, f"not a function_graph call: {_shown(call)}")
