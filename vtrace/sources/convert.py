@@ -99,7 +99,7 @@ def from_ftrace(records: Iterable[TraceLine], sides: Sides, *, guest: bool,
             if len(made) >= _SHAPES_KEPT:
                 made.clear()
             rest = made[shape] = _draft(shape, sides, guest)
-        yield new(Draft, (last_ns, *rest))
+        yield new(Draft, (last_ns,) + rest)
 
 
 def _draft(record: Shape, sides: Sides, guest: bool) -> tuple[Any, ...]:
