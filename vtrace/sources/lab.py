@@ -12,7 +12,10 @@ the guest's clock started). Every kick is seen on both sides: the guest's
 ``virtio_queue_notify`` where ioeventfd is off). Each difference is C plus a
 latency of at least zero, so C is the smallest. The host's trace_marker
 calibration pairs (TSC, wall clock) fit the TSC to nanoseconds of the wall
-clock, the clock QEMU's log timestamps are in.
+clock, the clock QEMU's log timestamps are in; that fit is good to tens of µs
+only, so the log is then fitted to the uprobes it shares with the host trace
+(``log_fit``). Where the directory holds ``tap.pcap``, each datagram's bytes
+as the tap saw them go to the host event of its frame nearest that moment.
 """
 
 from __future__ import annotations
