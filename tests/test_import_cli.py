@@ -86,3 +86,19 @@ def test_compare_trace_replays_a_recv_capture(tmp_path: Path) -> None:
     done = vtrace("compare-trace", str(real))
     assert done.returncode == 0, done.stderr
     assert "virtio_net_receive_rcu" in done.stdout or "virtqueue_fill" in done.stdout
+
+
+def test_a_recv_capture_agrees_in_order_layer_by_layer(tmp_path: Path) -> None:
+    real = tmp_path / "recv.jsonl"
+    assert vtrace("import", str(DATA / "recv-1"), "--events", str(real)).returncode == 0
+    result = json.loads(vtrace("compare-trace", str(real), "--json").stdout)
+    frame = result["frames"][-1]
+    matched = [hop["function"] for hop in frame["matched"]]
+    # the guest's socket wake-up is not the tap's, though both are sock_def_readable
+    assert "sock_def_readable" not in frame["out_of_order"]
+    assert matched.index("udp_queue_rcv_skb") < matched.index("sock_def_readable")
+    # the interrupt a replay draws without a frame is the frame's, as in the capture
+    assert "vring_interrupt" in matched and "napi_complete_done" in matched
+    why = dict(frame["unseen"])
+    assert why["tun_put_user"].startswith("host kernel function")
+    assert why["virtio_net_receive_rcu"].startswith("static in QEMU")

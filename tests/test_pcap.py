@@ -10,8 +10,10 @@ import pytest
 
 from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Phase, Place, Source
-from vtrace.pcap import write_pcap
+from vtrace.pcap import read_packets, write_pcap
+from vtrace.scenarios.recv.world import HOST_TO_GUEST
 from vtrace.session import replayed
+from vtrace.sources.lab import load
 
 TSHARK = shutil.which("tshark")
 #: tshark's notice when it runs as root (as CI does); it says nothing of the file.
@@ -83,3 +85,27 @@ def test_send_and_play_write_the_frames_they_show(tmp_path: Path) -> None:
     expected = [["100", f"0x{index:04x}"] for index in range(3)]
     assert tshark(sent, "frame.len", "ip.id") == expected == tshark(played, "frame.len", "ip.id")
     assert sent.read_bytes() == played.read_bytes()
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_a_recv_replay_writes_the_frames_the_host_sends_in(tmp_path: Path) -> None:
+    session = replayed("recv", {"frames": 3, "size": 90}, "modern", 1)
+    path = tmp_path / "recv.pcap"
+    assert write_pcap(session.header, session.events(), str(path)) == 3
+    rows = tshark(path, "ip.src", "ip.dst", "udp.dstport", "frame.len", "data.data")
+    assert [row[:4] for row in rows] == [["10.0.2.2", "10.0.2.15", "9", "90"]] * 3
+    assert [bytes.fromhex(row[4]) for row in rows] == [
+        build_frame(index, 90, HOST_TO_GUEST)[42:] for index in range(3)]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_a_lab_capture_writes_the_datagrams_its_tap_saw(tmp_path: Path) -> None:
+    capture = Path(__file__).parent / "data" / "lab" / "recv-2"
+    header, events = load(capture)
+    path = tmp_path / "lab.pcap"
+    assert write_pcap(header, events, str(path)) == 4
+    seen = [frame for _, frame in read_packets(capture / "tap.pcap") if b"vtrace seq=" in frame]
+    rows = tshark(path, "ip.src", "udp.dstport", "frame.len")
+    assert [row[0] for row in rows] == ["192.168.77.2"] + ["192.168.77.1"] * 3
+    assert {row[2] for row in rows} == {"54"}
+    assert [frame for _, frame in read_packets(path)] == seen

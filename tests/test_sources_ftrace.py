@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from vtrace.sources import TraceSyntaxError
-from vtrace.sources.ftrace import LineKind, fields, parse
+from vtrace.sources.ftrace import LineKind, fields, parse, read
 
 
 def one(line: str) -> tuple[object, ...]:
@@ -102,3 +103,20 @@ def test_records_come_lazily() -> None:
     assert next(records).name == "f"
     with pytest.raises(TraceSyntaxError):
         next(records)
+
+
+def test_a_file_splits_at_newlines_only(tmp_path: Path) -> None:
+    trace = tmp_path / "host.txt"
+    trace.write_bytes(b" q-9 [001] DBZff 7: tap_read_packet: (0x55d0) c='\r'\r\n"
+                      b"  a-1 [000] ..... 8: f <-g")
+    records = list(read(trace))
+    assert [(r.number, r.name, r.body) for r in records] == [
+        (1, "tap_read_packet", "c='\r'"), (2, "f", "")]
+
+
+def test_every_record_is_right_however_many_shapes_the_trace_has() -> None:
+    lines = [f"  t{n % 40}-{n % 40} [00{n % 3}] ..... {n}: f{n % 3000} <-g" for n in range(9000)]
+    records = list(parse(lines))
+    assert all((r.comm, r.tid, r.cpu, r.ts, r.name) == (f"t{n % 40}", n % 40, n % 3, n,
+                                                        f"f{n % 3000}")
+               for n, r in enumerate(records))

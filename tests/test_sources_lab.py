@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vtrace.model import Event, Source
-from vtrace.sources.lab import LabError, clock_offset, load
+from vtrace.model import Event, Kind, Source
+from vtrace.sources.lab import LabError, LogFit, clock_offset, load, log_fit
 
 DATA = Path(__file__).parent / "data" / "lab"
 
@@ -106,3 +106,26 @@ def test_the_clock_offset_is_the_smallest_latency_of_a_consistent_pairing() -> N
     assert clock_offset(guest, host) == (1001, 3)
     with pytest.raises(LabError):
         clock_offset([], host)
+
+
+@pytest.mark.parametrize("capture", ["send-1", "recv-1"])
+def test_qemu_log_events_sit_just_after_their_uprobe_twins(capture: str) -> None:
+    events = events_of(capture)
+    checked = 0
+    for name in ("virtqueue_fill", "virtqueue_flush", "virtio_notify"):
+        probes = [e.t_ns for e in events if e.function == name
+                  and e.source is Source.HOST_UPROBE and e.kind is Kind.CALL]
+        if not probes:
+            continue  # send probes no virtqueue_fill
+        for logged in (e for e in events if e.function == name and e.source is Source.QEMU_LOG):
+            before = [t for t in probes if t <= logged.t_ns]
+            assert before and logged.t_ns - before[-1] < 3_000, (name, logged.seq)
+            checked += 1
+    assert checked >= 19
+
+
+def test_without_shared_functions_the_log_keeps_its_calibrated_clock() -> None:
+    assert log_fit({"virtqueue_flush": [1_000]}, {"virtio_notify": [900]}) == LogFit()
+    fit = log_fit({"virtqueue_flush": [1_000, 2_001_000]},
+                  {"virtqueue_flush": [1_500, 2_001_520]})
+    assert fit.ns(1_000) == 1_500 and 2_001_520 <= fit.ns(2_001_000) <= 2_001_522

@@ -1,7 +1,9 @@
 """A capture beside the replay of the same parameters and era, hop by hop, frame by frame.
 
-A hop is the first event of a function in a frame (calls, tracepoints and
-notes; returns are not hops). Per frame, the hops both streams have in the
+A hop is the first event of a function on a layer in a frame (calls,
+tracepoints and notes; returns are not hops); a replay's events of no frame
+(the interrupt and NAPI poll of a batch) belong to the frame before them, as
+the importer attributes a capture's. Per frame, the hops both streams have in the
 same order are their longest common subsequence; every other replay hop is
 either out of order or unseen (``UNSEEN_WHY`` says why a capture cannot see
 it), and every other capture hop is one the replay lacks. The agreement is
@@ -19,8 +21,8 @@ from typing import Any
 
 from vtrace.model import Event, Kind
 
-__all__ = ["UNSEEN_WHY", "Comparison", "FrameComparison", "Hop", "Matched", "compare", "hops",
-           "why_unseen"]
+__all__ = ["SAME_HOP", "UNSEEN_WHY", "Comparison", "FrameComparison", "Hop", "Matched", "compare",
+           "hops", "why_unseen"]
 
 _STATIC = "static in QEMU: absent from the binary's dynamic symbols, so no uprobe"
 _INLINED = "not traceable in the guest kernel: inlined or notrace, absent from " \
@@ -35,20 +37,32 @@ UNSEEN_WHY: Mapping[str, str] = {
     **dict.fromkeys(("virtio_net_flush_tx", "virtio_net_handle_tx_bh", "virtio_net_tx_bh",
                      "virtio_queue_notify_vq", "tap_write_packet", "tap_receive_iov",
                      "tap_send", "virtio_net_receive", "virtqueue_split_pop",
-                     "replay_bh_schedule_event"), _STATIC),
+                     "replay_bh_schedule_event", "qemu_send_packet_async_with_flags",
+                     "virtio_net_can_receive", "qemu_net_queue_deliver",
+                     "qemu_deliver_packet_iov", "nc_sendv_compat", "virtio_net_do_receive",
+                     "virtio_net_receive_rcu", "virtio_net_has_buffers", "receive_filter",
+                     "receive_header", "virtqueue_split_fill", "virtqueue_split_flush"),
+                    _STATIC),
     **dict.fromkeys(("virtqueue_add_split", "virtqueue_kick_prepare_split", "xmit_skb",
                      "virtnet_add_outbuf", "virtqueue_add", "virtqueue_napi_schedule"),
                     _INLINED),
     **dict.fromkeys(("handle_ept_misconfig", "kvm_io_bus_write", "ioeventfd_write",
-                     "vcpu_mmio_write", "kvm_cpu_exec"), _KVM),
-    **dict.fromkeys(("tun_chr_write_iter", "tun_get_user", "tun_rx_batched", "netif_rx_ni"),
-                    _HOST_KERNEL),
+                     "vcpu_mmio_write", "kvm_cpu_exec", "kvm_apic_mem_write",
+                     "kvm_irqchip_send_msi", "kvm_send_userspace_msi", "kvm_set_msi",
+                     "__apic_accept_irq"), _KVM),
     **dict.fromkeys(("sendto", "__sys_sendto"), _APP),
 }
 NOT_TRACED = "not traced: outside the lab's filter and probe list"
+#: Capture names of a hop the replay names otherwise: a system call's tracepoint stands for
+#: the kernel function that does the call, the receiver's recv() for the replay's recvfrom().
+SAME_HOP: Mapping[str, str] = {"sys_sendto": "__sys_sendto", "sys_recvfrom": "__sys_recvfrom",
+                               "recv": "recvfrom"}
 
 
-def why_unseen(function: str) -> str:
+def why_unseen(function: str, layer: str = "") -> str:
+    """Why the lab's capture lacks a replay hop (host kernel functions: no tracer for them)."""
+    if layer == "host-kernel" and function not in UNSEEN_WHY:
+        return _HOST_KERNEL
     return UNSEEN_WHY.get(function, NOT_TRACED)
 
 
@@ -104,36 +118,52 @@ class Comparison:
                 "in_order": self.in_order, "frames": [asdict(frame) for frame in self.frames]}
 
 
-def hops(events: Iterable[Event]) -> dict[int, list[Hop]]:
-    """Each frame's hops, in the order the stream meets them."""
+def hops(events: Iterable[Event], *, carry: bool = False,
+         names: Mapping[str, str] | None = None) -> dict[int, list[Hop]]:
+    """Each frame's hops, in the order the stream meets them.
+
+    A hop is a function on a layer (the host's and the guest's
+    ``sock_def_readable`` are two). ``names`` renames functions first; with
+    ``carry`` an event of no frame belongs to the frame before it, as the
+    importer attributes a capture's events (a replay draws the interrupt and
+    the NAPI poll that serve a batch without a frame).
+    """
     found: dict[int, list[Hop]] = {}
-    seen: dict[int, set[str]] = {}
+    seen: dict[int, set[tuple[str, str]]] = {}
     start: dict[int, int] = {}
+    renamed = names or {}
+    last: int | None = None
     for event in events:
-        if event.frame is None or event.kind is Kind.RETURN:
+        frame = event.frame
+        if frame is None and carry:
+            frame = last
+        if frame is None or event.kind is Kind.RETURN:
             continue
-        names = seen.setdefault(event.frame, set())
-        if event.function in names:
+        last = frame
+        function = renamed.get(event.function, event.function)
+        key = (function, event.layer.value)
+        met = seen.setdefault(frame, set())
+        if key in met:
             continue
-        names.add(event.function)
-        origin = start.setdefault(event.frame, event.t_ns)
-        found.setdefault(event.frame, []).append(
-            Hop(event.function, event.layer.value, event.t_ns - origin))
+        met.add(key)
+        origin = start.setdefault(frame, event.t_ns)
+        found.setdefault(frame, []).append(Hop(function, event.layer.value, event.t_ns - origin))
     return found
 
 
 def _common(replay: Sequence[Hop], real: Sequence[Hop]) -> list[tuple[int, int]]:
-    """Index pairs of a longest common subsequence of the two hop lists, by function."""
-    rows, cols = len(replay), len(real)
+    """Index pairs of a longest common subsequence of the two hop lists (function, layer)."""
+    left = [(hop.function, hop.layer) for hop in replay]
+    right = [(hop.function, hop.layer) for hop in real]
+    rows, cols = len(left), len(right)
     length = [[0] * (cols + 1) for _ in range(rows + 1)]
     for row in range(rows - 1, -1, -1):
         for col in range(cols - 1, -1, -1):
-            length[row][col] = (length[row + 1][col + 1] + 1
-                                if replay[row].function == real[col].function
+            length[row][col] = (length[row + 1][col + 1] + 1 if left[row] == right[col]
                                 else max(length[row + 1][col], length[row][col + 1]))
     pairs, row, col = [], 0, 0
     while row < rows and col < cols:
-        if replay[row].function == real[col].function:
+        if left[row] == right[col]:
             pairs.append((row, col))
             row, col = row + 1, col + 1
         elif length[row + 1][col] >= length[row][col + 1]:
@@ -148,26 +178,28 @@ def _frame(replay_frame: int, real_frame: int | None, replay: Sequence[Hop],
     pairs = _common(replay, real)
     in_replay = {row for row, _ in pairs}
     in_real = {col for _, col in pairs}
-    real_names = {hop.function for hop in real}
-    replay_names = {hop.function for hop in replay}
+    real_keys = {(hop.function, hop.layer) for hop in real}
+    replay_keys = {(hop.function, hop.layer) for hop in replay}
     base_real = real[pairs[0][1]].t_ns if pairs else 0
     base_model = replay[pairs[0][0]].t_ns if pairs else 0
     matched = tuple(Matched(replay[row].function, replay[row].layer,
                             real[col].t_ns - base_real, replay[row].t_ns - base_model)
                     for row, col in pairs)
-    missed = [hop.function for index, hop in enumerate(replay) if index not in in_replay]
+    missed = [hop for index, hop in enumerate(replay) if index not in in_replay]
     return FrameComparison(
         replay_frame, real_frame, matched,
-        out_of_order=tuple(name for name in missed if name in real_names),
-        unseen=tuple((name, why_unseen(name)) for name in missed if name not in real_names),
+        out_of_order=tuple(hop.function for hop in missed
+                           if (hop.function, hop.layer) in real_keys),
+        unseen=tuple((hop.function, why_unseen(hop.function, hop.layer)) for hop in missed
+                     if (hop.function, hop.layer) not in real_keys),
         extra=tuple(hop.function for index, hop in enumerate(real)
-                    if index not in in_real and hop.function not in replay_names),
+                    if index not in in_real and (hop.function, hop.layer) not in replay_keys),
         replay_hops=len(replay))
 
 
 def compare(real: Iterable[Event], replay: Iterable[Event]) -> Comparison:
     """The capture ``real`` beside ``replay``, frame by frame in order."""
-    real_hops, replay_hops = hops(real), hops(replay)
+    real_hops, replay_hops = hops(real, names=SAME_HOP), hops(replay, carry=True)
     # A capture's extra frames come first (the warm-up datagram): pair the last ones.
     real_frames = sorted(real_hops)[-len(replay_hops):] if replay_hops else []
     frames = []

@@ -1,29 +1,40 @@
 """The frames of a stream as a classic libpcap file (LINKTYPE_ETHERNET), as the tap saw them.
 
-A replay's frames are rebuilt exactly: ``build_frame`` of the frame's index
-and the header's size, the bytes the engine put behind the virtio-net header
-(the tap strips that header). A capture's frames are the bytes a probe read,
-the ``frame_hex`` detail of the first event of each frame that carries one.
+A replay's frames are rebuilt exactly: ``build_frame`` of the frame's index,
+the header's size and the scenario's endpoints, the bytes the engine put
+behind the virtio-net header (the tap strips that header), at the step where
+the frame crosses the tap: out of QEMU into tun for send, out of tun into QEMU
+for recv. A capture's frames are the bytes it saw, the ``frame_hex`` detail
+of the events that carry one (the lab's packet socket on the tap, or a probe).
 Each packet's time is the event's ``t_ns`` (from the stream's start).
+``read_packets`` reads a pcap file back (the lab's ``tap.pcap``).
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO
 
 from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Source
 from vtrace.output import atomic_output
+from vtrace.scenarios.recv.world import HOST_TO_GUEST
 
-__all__ = ["LINKTYPE_ETHERNET", "packets", "tee_pcap", "write_packets", "write_pcap"]
+__all__ = ["LINKTYPE_ETHERNET", "packets", "read_packets", "tee_pcap", "write_packets",
+           "write_pcap"]
 
 LINKTYPE_ETHERNET = 1
 _MAGIC = 0xA1B2C3D4  # microsecond timestamps
 _SNAPLEN = 65535
-#: Where a replayed frame leaves QEMU for the host: its time is the packet's time.
-_ON_THE_TAP = ("tap_write_packet", "tun_get_user")
+#: Per scenario: who the replayed frames go between, and the steps where a frame crosses
+#: the tap (the first one met is the packet's time).
+_CROSSING: dict[str, tuple[Endpoints, frozenset[str]]] = {
+    "send": (Endpoints(), frozenset({"tap_write_packet", "tun_get_user"})),
+    "recv": (HOST_TO_GUEST, frozenset({"tun_put_user"})),
+}
+_MAGICS = {0xA1B2C3D4: 1000, 0xA1B23C4D: 1}  # ns per unit of a packet's sub-second field
 
 
 def packets(header: Header, events: Iterable[Event]) -> Iterator[tuple[int, bytes]]:
@@ -41,23 +52,42 @@ def packets(header: Header, events: Iterable[Event]) -> Iterator[tuple[int, byte
 
 
 def _replayed(header: Header, events: Iterable[Event]) -> Iterator[tuple[int, bytes]]:
+    crossing = _CROSSING.get(header.scenario)
+    if crossing is None:
+        return
+    endpoints, steps = crossing
     size = int(header.params.get("size", 0))
     written: set[int] = set()
     for event in events:
-        if event.frame is None or event.frame in written or event.step not in _ON_THE_TAP:
+        if event.frame is None or event.frame in written or event.step not in steps:
             continue
         written.add(event.frame)
-        yield event.t_ns, build_frame(event.frame, size, Endpoints())
+        yield event.t_ns, build_frame(event.frame, size, endpoints)
+
+
+def read_packets(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """(wall-clock ns, frame) of each packet of a little-endian pcap file, µs or ns stamps."""
+    with open(path, "rb") as capture:
+        head = capture.read(24)
+        if len(head) < 24 or (scale := _MAGICS.get(struct.unpack("<I", head[:4])[0])) is None:
+            raise ValueError(f"{path}: not a little-endian pcap file")
+        while len(record := capture.read(16)) == 16:
+            seconds, fraction, kept, _ = struct.unpack("<IIII", record)
+            yield seconds * 1_000_000_000 + fraction * scale, capture.read(kept)
 
 
 def write_packets(out: IO[bytes], found: Iterable[tuple[int, bytes]]) -> int:
     """A pcap file of ``found`` on ``out``; the number of packets written."""
-    out.write(struct.pack("<IHHiIII", _MAGIC, 2, 4, 0, 0, _SNAPLEN, LINKTYPE_ETHERNET))
+    _write_header(out)
     count = 0
     for t_ns, frame in found:
         _write_packet(out, t_ns, frame)
         count += 1
     return count
+
+
+def _write_header(out: IO[bytes]) -> None:
+    out.write(struct.pack("<IHHiIII", _MAGIC, 2, 4, 0, 0, _SNAPLEN, LINKTYPE_ETHERNET))
 
 
 def _write_packet(out: IO[bytes], t_ns: int, frame: bytes) -> None:
@@ -84,7 +114,7 @@ def tee_pcap(header: Header, events: Iterable[Event], out: IO[bytes]) -> Iterato
             yield event
 
     found = packets(header, passing())
-    out.write(struct.pack("<IHHiIII", _MAGIC, 2, 4, 0, 0, _SNAPLEN, LINKTYPE_ETHERNET))
+    _write_header(out)
     while True:
         packet = next(found, None)
         yield from passed

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from vtrace.catalog import ERAS
 from vtrace.compare import Comparison, FrameComparison, compare
+from vtrace.model import Event, Header
 from vtrace.scenarios import of
 from vtrace.session import from_file, replayed
 
-__all__ = ["compare_trace_command", "report_lines"]
+__all__ = ["compare_capture", "compare_trace_command", "report_lines"]
 
 EPILOG = """\b
 Examples:
@@ -35,22 +37,30 @@ def compare_trace_command(real: Path, era: str | None, seed: int, as_json: bool)
     """Compare a captured stream with the replay of its parameters, hop by hop."""
     with open(real, encoding="utf-8") as handle:
         captured = from_file(handle)
-        params = captured.header.params
-        scenario = of(captured.header)
-        if not scenario.replayable:
-            raise click.UsageError(f"{real}: vtrace has no replay of the "
-                                   f"{captured.header.scenario!r} scenario to compare with")
-        chosen = era or params.get("era")
-        if chosen not in ERAS:
-            raise click.UsageError(f"{real}: the capture names no era vtrace replays; "
-                                   "choose one with --era")
-        replay = replayed(scenario.name, scenario.given_by(params), str(chosen), seed)
-        result = compare(captured.source, replay.source)
+        try:
+            result, chosen = compare_capture(captured.header, captured.source, era, seed)
+        except ValueError as problem:
+            raise click.UsageError(f"{real}: {problem}") from None
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=1))
     else:
-        click.echo("\n".join(report_lines(result, str(chosen))))
+        click.echo("\n".join(report_lines(result, chosen)))
     sys.stdout.flush()
+
+
+def compare_capture(header: Header, events: Iterable[Event], era: str | None = None,
+                    seed: int = 1) -> tuple[Comparison, str]:
+    """A capture beside the replay of its scenario, parameters and era (``era`` overrides the
+    header's); ValueError says why there is nothing to compare with."""
+    scenario = of(header)
+    if not scenario.replayable:
+        raise ValueError(f"vtrace has no replay of the {header.scenario!r} scenario to "
+                         "compare with")
+    chosen = era or header.params.get("era")
+    if chosen not in ERAS:
+        raise ValueError("the capture names no era vtrace replays; choose one with --era")
+    replay = replayed(scenario.name, scenario.given_by(header.params), str(chosen), seed)
+    return compare(events, replay.source), str(chosen)
 
 
 def report_lines(result: Comparison, era: str) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from vtrace.cli.compare_trace import compare_capture, report_lines
 from vtrace.cli.env import Environment, current
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
@@ -38,6 +39,7 @@ Examples:
   sudo vtrace lab recv --frames 3 --save run/
   sudo vtrace lab send --no-ioeventfd --events real.jsonl --view quiet
   sudo vtrace lab send --pcap send.pcap
+  sudo vtrace lab recv --frames 3 --compare
 """
 
 
@@ -71,10 +73,14 @@ def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
 @click.option("--pcap", "pcap_path", metavar="PATH",
               help="Write the frames as they crossed the tap (a packet socket on it saw "
                    "them) to a pcap file.")
+@click.option("--compare", "compare", is_flag=True,
+              help="After the capture, print it hop by hop beside the replay of the same "
+                   "parameters and era (as vtrace compare-trace does).")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, accel: str,
                 backend: str, save_dir: str | None, kernel: Path | None, modules: Path | None,
-                pcap_path: str | None, events_path: str | None, view: str | None,
+                pcap_path: str | None, compare: bool, events_path: str | None,
+                view: str | None,
                 speed: float | str | None, step: bool, lang: str) -> None:
     """Boot a real guest and capture its datagrams on the guest, QEMU and host layers."""
     if (kernel is None) != (modules is None):
@@ -102,6 +108,8 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
             click.echo(f"vtrace lab: saved to {save}", err=True)
         if playback is not None:
             _show(directory, playback, env)
+        if compare:
+            _compare(directory, env)
 
 
 def _captured(directory: Path) -> str:
@@ -174,3 +182,14 @@ def _show(directory: Path, playback: Playback, env: Environment) -> None:
     """The capture as vtrace's event stream, through the importer of saved directories."""
     header, events = load(directory, env.argv)
     play(Session(header, events), playback, env)
+
+
+def _compare(directory: Path, env: Environment) -> None:
+    """The capture beside its replay, hop by hop: ``vtrace compare-trace``'s report."""
+    header, events = load(directory, env.argv)
+    try:
+        result, era = compare_capture(header, events)
+    except ValueError as problem:
+        click.echo(f"vtrace lab: no comparison: {problem}", err=True)
+        return
+    click.echo("\n".join(report_lines(result, era)))

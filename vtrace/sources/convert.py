@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from vtrace.model import Event, Kind, Place, Source
-from vtrace.sources.ftrace import LineKind, TraceLine, fields
+from vtrace.model import Event, Kind, Layer, Place, Source
+from vtrace.sources.ftrace import LineKind, Shape, TraceLine, fields
 from vtrace.sources.places import Placer, guest_actor, host_actor, qemu_actor
 from vtrace.sources.qemu_log import LogLine, arguments
 
@@ -38,6 +38,8 @@ _SEQ = re.compile(r"\bseq=(\d+)")
 _FRAMELESS = frozenset({"sched_switch", "sched_wakeup", "sched_waking"})
 #: Uprobe arguments that hold the frame's bytes, eight at a time, little-endian: b0, b1, ...
 _BYTES = re.compile(r"b(\d+)$")
+_GUEST_LAYERS = (Layer.GUEST_KERNEL, Layer.VRING)
+_SHAPES_KEPT = 1024  # drafts without a time kept for reuse
 
 
 class Draft(NamedTuple):
@@ -63,8 +65,10 @@ class Sides(NamedTuple):
     @classmethod
     def reported(cls, guest: str | None, qemu: str | None, host: str | None) -> Sides:
         """Placers for the versions the systems reported (None: outside the catalog)."""
-        return cls(Placer("linux", guest, guest_actor), Placer("qemu", qemu, qemu_actor),
-                   Placer("linux", host, host_actor), Placer("app", None, lambda _: "app"))
+        return cls(Placer("linux", guest, guest_actor, _GUEST_LAYERS),
+                   Placer("qemu", qemu, qemu_actor),
+                   Placer("linux", host, host_actor, (Layer.HOST_KERNEL,)),
+                   Placer("app", None, lambda _: "app"))
 
 
 def thread_of(comm: str, tid: int | None = None) -> str:
@@ -81,15 +85,25 @@ def from_ftrace(records: Iterable[TraceLine], sides: Sides, *, guest: bool,
     """Drafts of a guest's (``guest``) or the host's ftrace records; ``clock`` maps ts to ns.
 
     A function_graph line without a time takes the time of the line before it.
+    Records of one ``Shape`` (they differ only in number and time) make drafts
+    that share everything else, the ``detail`` mapping included, worked out once.
     """
     last_ns = 0
-    for record in records:
-        if record.ts is not None:
-            last_ns = clock(record.ts)
-        yield _draft(record, last_ns, sides, guest)
+    made: dict[Shape, tuple[Any, ...]] = {}
+    new = tuple.__new__
+    for _, ts, shape in records:
+        if ts is not None:
+            last_ns = clock(ts)
+        rest = made.get(shape)
+        if rest is None:
+            if len(made) >= _SHAPES_KEPT:
+                made.clear()
+            rest = made[shape] = _draft(shape, sides, guest)
+        yield new(Draft, (last_ns,) + rest)
 
 
-def _draft(record: TraceLine, t_ns: int, sides: Sides, guest: bool) -> Draft:
+def _draft(record: Shape, sides: Sides, guest: bool) -> tuple[Any, ...]:
+    """A draft of a record without its time: (label, place, kind, thread, source, detail)."""
     kind = record.kind
     detail: dict[str, Any] = {"comm": record.comm, "tid": record.tid, "cpu": record.cpu}
     label: int | None = None
@@ -125,7 +139,7 @@ def _draft(record: TraceLine, t_ns: int, sides: Sides, guest: bool) -> Draft:
     if not known:
         detail["in_catalog"] = False
     thread = f"vcpu{record.cpu}" if guest else thread_of(record.comm, record.tid)
-    return Draft(t_ns, label, place, _KINDS[kind], thread, source, detail)
+    return label, place, _KINDS[kind], thread, source, detail
 
 
 def _marker_step(text: str) -> str:

@@ -21,14 +21,16 @@ nothing is kept but the function_graph call stack of each CPU, bounded in depth.
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from vtrace.sources import TraceSyntaxError
 
-__all__ = ["LineKind", "TraceLine", "fields", "parse", "read", "to_ticks"]
+__all__ = ["LineKind", "Shape", "TraceLine", "fields", "parse", "read", "to_ticks"]
 
 
 class LineKind(str, enum.Enum):
@@ -44,18 +46,55 @@ class LineKind(str, enum.Enum):
     SYSCALL_RETURN = "syscall-return"  # a system call's exit; ``body`` is the return value
 
 
-class TraceLine(NamedTuple):
-    """One record of a trace; ``tid`` is -1 and ``ts`` None where the line does not say."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Shape:
+    """What a record says but its number and time. Lines that differ only in those share one
+    ``Shape`` (most of a trace: the same function from the same caller on the same thread),
+    so a consumer can work a shape out once and find it again by identity."""
 
-    number: int
     comm: str
     tid: int
     cpu: int
-    ts: int | None
     kind: LineKind
     name: str
     parent: str  # the caller (function tracer), the probed address, or ""
     body: str  # fields, marker text, probe arguments, or a function_graph duration in µs
+
+
+class TraceLine(NamedTuple):
+    """One record of a trace; ``tid`` is -1 and ``ts`` None where the line does not say."""
+
+    number: int
+    ts: int | None
+    shape: Shape
+
+    @property
+    def comm(self) -> str:
+        return self.shape.comm
+
+    @property
+    def tid(self) -> int:
+        return self.shape.tid
+
+    @property
+    def cpu(self) -> int:
+        return self.shape.cpu
+
+    @property
+    def kind(self) -> LineKind:
+        return self.shape.kind
+
+    @property
+    def name(self) -> str:
+        return self.shape.name
+
+    @property
+    def parent(self) -> str:
+        return self.shape.parent
+
+    @property
+    def body(self) -> str:
+        return self.shape.body
 
 
 _HEAD = re.compile(
@@ -71,6 +110,9 @@ _GRAPH_EXIT = re.compile(r"\}(?:\s*/\*\s*([\w.]+)\s*\*/)?$")
 _CHATTER = re.compile(
     r"(?:#|CPU:?\s*\d+ \[LOST|cpus=\d+$|version = |-{10,}|=+>|<=+|\d+\)[^|]*=>[^|]*$)")
 _MAX_DEPTH = 256  # deeper function_graph nesting than any kernel stack allows
+_TABLE_LIMIT = 2048  # record shapes kept for reuse
+_UNSEEN = Shape("", 0, 0, LineKind.EVENT, "", "", "")  # a pair of body and head not met
+_BLOCK = 1 << 18  # characters read at a time
 
 
 def to_ticks(whole: str, fraction: str | None) -> int:
@@ -91,37 +133,84 @@ def fields(body: str) -> dict[str, str]:
 
 
 def read(path: str | Path) -> Iterator[TraceLine]:
-    """The records of a trace file (any bytes decode: ``char`` probe arguments may be NUL)."""
+    """The records of a trace file (any bytes decode: ``char`` probe arguments may be NUL).
+
+    Lines end at ``\\n`` alone: a ``\\r`` or another control byte that a probe's
+    ``char`` argument printed stays inside its line. The file opens at the first
+    record asked for and closes after the last.
+    """
+    return parse(itertools.chain.from_iterable(_blocks(path)), str(path))
+
+
+def _blocks(path: str | Path) -> Iterator[list[str]]:
+    """The lines of the file a block at a time, without their ``\\n``."""
     with open(path, encoding="latin-1", newline="") as handle:
-        yield from parse(handle, str(path))
+        rest = ""
+        while block := handle.read(_BLOCK):
+            lines = (rest + block).split("\n")
+            rest = lines.pop()
+            yield lines
+    if rest:
+        yield [rest]
 
 
 def parse(lines: Iterable[str], path: str = "<trace>") -> Iterator[TraceLine]:
     """The records of ``lines``; a line of no known shape raises ``TraceSyntaxError``.
 
-    The common tracefs head (flags present, no tgid column) is read with string
-    splitting, several times faster than ``_HEAD``, which stays for the rarer shapes.
+    The common tracefs line (flags present, no tgid column) costs two string
+    splits and two look-ups: what follows the timestamp (the record's body) and
+    what comes before it (task, CPU and flags) repeat from line to line, so a
+    record's fields but its number and time are worked out once per pair and
+    kept in a bounded table. ``_HEAD`` and ``_GRAPH`` stay for the rarer shapes.
     """
     stacks: dict[int, list[str]] = {}
+    last: dict[str, tuple[str, Shape | None]] = {}  # body -> the head last met with it
+    known: dict[tuple[str, str], Shape | None] = {}  # (head, body) -> its shape
+    recall = last.get
+    new = tuple.__new__
     for number, raw in enumerate(lines, start=1):
+        head, colon, body = raw.partition(": ")
+        if colon:
+            lead, _, stamp = head.rpartition(" ")
+            ts: int | None
+            try:
+                ts = int(stamp)
+            except ValueError:
+                ts = _seconds(stamp)
+            if ts is not None:
+                met = recall(body)
+                if met is not None and met[0] == lead:
+                    rest = met[1]
+                else:
+                    rest = known.get((lead, body), _UNSEEN)
+                    if rest is _UNSEEN:
+                        where = _task_cpu(lead)
+                        text = body.rstrip("\r\n")
+                        found = _tail(text, number, path) if where is not None else None
+                        if where is not None and found is None:
+                            yield _graph_event(number, *where, ts, text, stacks, path)
+                            continue
+                        if len(known) >= _TABLE_LIMIT:
+                            known.clear()
+                        rest = known[lead, body] = None if where is None or found is None \
+                            else Shape(*(where + found))
+                    if len(last) >= _TABLE_LIMIT:
+                        last.clear()
+                    last[body] = (lead, rest)
+                if rest is not None:
+                    yield new(TraceLine, (number, ts, rest))
+                    continue
         line = raw.rstrip("\r\n")
-        head, colon, body = line.partition(": ")
-        parts = head.rsplit(None, 3)
-        if colon and len(parts) == 4:
-            task, cpu, flags, stamp = parts
-            comm, dash, tid = task.lstrip().rpartition("-")
-            whole, dot, fraction = stamp.partition(".")
-            if (dash and cpu[0] == "[" and cpu[-1] == "]" and 4 <= len(flags) <= 5
-                    and tid.isdigit() and cpu[1:-1].isdigit() and whole.isdigit()
-                    and (not dot or fraction.isdigit())):
-                ts = to_ticks(whole, fraction) if dot else int(whole)
-                yield _body(number, comm, int(tid), int(cpu[1:-1]), ts, body, stacks, path)
-                continue
         match = _HEAD.match(line)
         if match is not None:
             comm, tid, cpu, whole, fraction = match.groups()
-            yield _body(number, comm, int(tid), int(cpu), to_ticks(whole, fraction),
-                        line[match.end():], stacks, path)
+            text = line[match.end():]
+            ts = to_ticks(whole, fraction)
+            found = _tail(text, number, path)
+            if found is None:
+                yield _graph_event(number, comm, int(tid), int(cpu), ts, text, stacks, path)
+            else:
+                yield TraceLine(number, ts, Shape(comm, int(tid), int(cpu), *found))
             continue
         stripped = line.strip()
         if not stripped or _CHATTER.match(stripped):
@@ -134,43 +223,57 @@ def parse(lines: Iterable[str], path: str = "<trace>") -> Iterator[TraceLine]:
             yield record
 
 
-def _body(number: int, comm: str, tid: int, cpu: int, ts: int, body: str,
-          stacks: dict[int, list[str]], path: str) -> TraceLine:
-    """The record whose text after the head is ``body``."""
+def _task_cpu(lead: str) -> tuple[str, int, int] | None:
+    """(comm, tid, cpu) of a head's ``comm-tid [cpu] flags``, or None for another shape."""
+    parts = lead.rsplit(None, 2)
+    if len(parts) != 3:
+        return None
+    task, cpu, flags = parts
+    comm, dash, tid = task.lstrip().rpartition("-")
+    if (dash and cpu[0] == "[" and cpu[-1] == "]" and 4 <= len(flags) <= 5
+            and tid.isdigit() and cpu[1:-1].isdigit()):
+        return comm, int(tid), int(cpu[1:-1])
+    return None
+
+
+def _seconds(stamp: str) -> int | None:
+    """The ticks of a ``seconds.fraction`` timestamp, or None for another shape."""
+    whole, dot, fraction = stamp.partition(".")
+    if dot and whole.isdigit() and fraction.isdigit():
+        return to_ticks(whole, fraction)
+    return None
+
+
+def _tail(body: str, number: int, path: str) -> tuple[LineKind, str, str, str] | None:
+    """(kind, name, parent, body) of the record whose text after the head is ``body``; None
+    for a function_graph event, whose record depends on the call stack."""
     first, _, rest = body.lstrip().partition(" ")
     if rest[:1] == " ":
         rest = rest.lstrip()
     if first.endswith(":") and "(" not in first:
         name = first[:-1]
         if name.startswith("funcgraph_"):
-            return _graph_event(number, comm, tid, cpu, ts, name, rest, stacks, path)
+            return None
         if name == "function":
             called, _, parent = rest.partition(" <-")
-            return TraceLine(number, comm, tid, cpu, ts, LineKind.FUNCTION, called.strip(),
-                             parent.lstrip("- "), "")
+            return LineKind.FUNCTION, called.strip(), parent.lstrip("- "), ""
         if name in ("tracing_mark_write", "print"):
-            return TraceLine(number, comm, tid, cpu, ts, LineKind.PRINT, "tracing_mark_write",
-                             "", _marker_text(rest))
+            return LineKind.PRINT, "tracing_mark_write", "", _marker_text(rest)
         probe = _PROBE.match(rest) if rest.startswith("(0x") else None
         if probe is not None:
             address, function, arguments = probe.groups()
-            kind = LineKind.PROBE if function is None else LineKind.PROBE_RETURN
             name = name.rpartition("/")[2]
-            if function is not None:
-                name = name.removesuffix("__return")
-            return TraceLine(number, comm, tid, cpu, ts, kind, name, function or address,
-                             arguments)
-        return TraceLine(number, comm, tid, cpu, ts, LineKind.EVENT, name, "", rest)
+            if function is None:
+                return LineKind.PROBE, name, address, arguments
+            return LineKind.PROBE_RETURN, name.removesuffix("__return"), function, arguments
+        return LineKind.EVENT, name, "", rest
     if rest.startswith("<-"):
-        return TraceLine(number, comm, tid, cpu, ts, LineKind.FUNCTION, first,
-                         rest[2:].lstrip("- "), "")
+        return LineKind.FUNCTION, first, rest[2:].lstrip("- "), ""
     if rest.startswith("-> "):
-        return TraceLine(number, comm, tid, cpu, ts, LineKind.SYSCALL_RETURN, first, "",
-                         rest[3:])
+        return LineKind.SYSCALL_RETURN, first, "", rest[3:]
     call = body.find("(")
     if call > 0 and body.endswith(")") and " " not in body[:call]:
-        return TraceLine(number, comm, tid, cpu, ts, LineKind.SYSCALL, body[:call], "",
-                         body[call + 1:-1])
+        return LineKind.SYSCALL, body[:call], "", body[call + 1:-1]
     raise TraceSyntaxError(path, number, f"no event, function or system call in {_shown(body)}")
 
 
@@ -192,10 +295,12 @@ def _graph(number: int, match: re.Match[str], stacks: dict[int, list[str]],
                        duration or "", call, stacks, path)
 
 
-def _graph_event(number: int, comm: str, tid: int, cpu: int, ts: int, name: str, rest: str,
+def _graph_event(number: int, comm: str, tid: int, cpu: int, ts: int, body: str,
                  stacks: dict[int, list[str]], path: str) -> TraceLine:
     """``trace-cmd report``'s ``funcgraph_entry:`` and ``funcgraph_exit:`` lines."""
-    duration, bar, call = rest.partition("|")
+    first, _, rest = body.lstrip().partition(" ")
+    name = first[:-1]
+    duration, bar, call = rest.lstrip().partition("|")
     if not bar:
         raise TraceSyntaxError(path, number, f"a {name} line without '|': {_shown(rest)}")
     record = _graph_call(number, comm, tid, cpu, ts, duration.replace("us", "").strip(" +!#*@$"),
@@ -214,14 +319,14 @@ def _graph_call(number: int, comm: str, tid: int, cpu: int, ts: int | None, dura
         if opening == "{":
             if len(stack) < _MAX_DEPTH:
                 stack.append(name)
-            return TraceLine(number, comm, tid, cpu, ts, LineKind.ENTRY, name, "", duration)
-        return TraceLine(number, comm, tid, cpu, ts, LineKind.LEAF, name, "", duration)
+            return TraceLine(number, ts, Shape(comm, tid, cpu, LineKind.ENTRY, name, "", duration))
+        return TraceLine(number, ts, Shape(comm, tid, cpu, LineKind.LEAF, name, "", duration))
     left = _GRAPH_EXIT.match(call)
     if left is not None:
         name = left.group(1) or (stack.pop() if stack else "")
         if left.group(1) and stack and stack[-1] == name:
             stack.pop()
-        return TraceLine(number, comm, tid, cpu, ts, LineKind.EXIT, name, "", duration)
+        return TraceLine(number, ts, Shape(comm, tid, cpu, LineKind.EXIT, name, "", duration))
     if "=>" in call or not call:
         return None
     raise TraceSyntaxError(path, number, f"not a function_graph call: {_shown(call)}")

@@ -12,26 +12,31 @@ the guest's clock started). Every kick is seen on both sides: the guest's
 ``virtio_queue_notify`` where ioeventfd is off). Each difference is C plus a
 latency of at least zero, so C is the smallest. The host's trace_marker
 calibration pairs (TSC, wall clock) fit the TSC to nanoseconds of the wall
-clock, the clock QEMU's log timestamps are in.
+clock, the clock QEMU's log timestamps are in; that fit is good to tens of µs
+only, so the log is then fitted to the uprobes it shares with the host trace
+(``log_fit``). Where the directory holds ``tap.pcap``, each datagram's bytes
+as the tap saw them go to the host event of its frame nearest that moment.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from vtrace import __version__
 from vtrace.catalog import ERAS
 from vtrace.model import Event, Header, Source
+from vtrace.pcap import read_packets
 from vtrace.sources import TraceError, ftrace, qemu_log
 from vtrace.sources.convert import Draft, Sides, from_ftrace, from_qemu_log, numbered
 from vtrace.sources.ftrace import LineKind, TraceLine
 
-__all__ = ["FORMAT", "Fit", "LabError", "clock_offset", "era_of", "load"]
+__all__ = ["FORMAT", "Fit", "LabError", "clock_offset", "era_of", "LogFit", "load", "log_fit"]
 
 FORMAT = "vtrace-lab/1"
 _GUEST_KICK = "vp_notify"
@@ -39,6 +44,13 @@ _HOST_SIGNAL = "event_notifier_set"  # the vCPU thread signals the kick's ioeven
 _HOST_READ = "virtio_queue_host_notifier_read"  # the main loop reads it
 _HOST_NOTIFY = "virtio_queue_notify"  # ioeventfd off: the vCPU thread runs it
 _CANDIDATE_KICKS = 64  # guest kicks tried as the one with the shortest latency
+#: Functions that print a QEMU trace event and carry a uprobe at their entry.
+_TWINS = ("virtqueue_fill", "virtqueue_flush", "virtio_notify", "virtio_queue_notify")
+_CANDIDATE_EVENTS = 16  # log events of each name tried as the one nearest its probe
+_SHIFT_WINDOW_NS = 5_000_000  # how far the calibration may put the log from the probes
+_HOST_SOURCES = (Source.HOST_TRACEPOINT, Source.HOST_UPROBE)
+_PAYLOAD_SEQ = re.compile(rb"vtrace seq=(\d+)")  # the lab's datagrams say which they are
+_PAIR_WINDOW_NS = 100_000  # how far a log event may still be from its probe after the shift
 
 
 class LabError(TraceError):
@@ -104,6 +116,133 @@ def _longest_wait(guest_kicks: Sequence[int], hosts: Sequence[int], offset: int)
     return longest
 
 
+@dataclass(frozen=True, slots=True)
+class LogFit:
+    """QEMU log wall-clock ns onto the host trace's clock:
+    ``ns + shift_ns + (ns - origin_ns) * drift``."""
+
+    shift_ns: int = 0
+    origin_ns: int = 0
+    drift: float = 0.0
+
+    def ns(self, logged: int) -> int:
+        return logged + self.shift_ns + round((logged - self.origin_ns) * self.drift)
+
+
+def log_fit(events: Mapping[str, Sequence[int]], probes: Mapping[str, Sequence[int]]) -> LogFit:
+    """The fit that puts each QEMU log event just after the uprobe of its function.
+
+    QEMU stamps its log with the wall clock (in µs) and the host trace counts
+    the TSC; the calibration markers map one to the other only to within tens
+    of µs, and their slope drifts by tens of ppm. A function's trace event is
+    printed inside it, just after the uprobe at its entry fired. First a
+    constant shift: among those that put one log event on one probe of its
+    function, the one whose longest gap from a probe to the next log event of
+    its name is shortest. Then each log event pairs with the probe nearest it,
+    a line through the pairs takes the drift out, and the line moves so that no
+    event comes before its probe (identity: no function seen on both sides).
+    """
+    shared = [(sorted(events[name]), sorted(probes[name]))
+              for name in events if events[name] and probes.get(name)]
+    best: tuple[int, int] | None = None  # (longest gap, shift)
+    for logged, probed in shared:
+        for event in logged[:_CANDIDATE_EVENTS]:
+            low = bisect.bisect_left(probed, event - _SHIFT_WINDOW_NS)
+            high = bisect.bisect_right(probed, event + _SHIFT_WINDOW_NS)
+            for probe in probed[low:high]:
+                shift = probe - event
+                gap = _longest_gap(shared, shift)
+                if gap is not None and (best is None or (gap, abs(shift)) < (best[0],
+                                                                              abs(best[1]))):
+                    best = (gap, shift)
+    if best is None:
+        return LogFit()
+    pairs = [(event, nearest - event) for logged, probed in shared for event in logged
+             if (nearest := _nearest(probed, event + best[1])) is not None]
+    origin = round(sum(event for event, _ in pairs) / len(pairs))
+    mean = sum(lag for _, lag in pairs) / len(pairs)
+    spread = sum((event - origin) ** 2 for event, _ in pairs)
+    drift = (sum((event - origin) * (lag - mean) for event, lag in pairs) / spread
+             if spread else 0.0)
+    line = LogFit(round(mean), origin, drift)
+    earliest = min(line.ns(event) - (event + lag) for event, lag in pairs)
+    return LogFit(line.shift_ns - earliest, origin, drift)
+
+
+def _nearest(probed: Sequence[int], moved: int) -> int | None:
+    """The probe nearest ``moved``, if one is within ``_PAIR_WINDOW_NS``."""
+    index = bisect.bisect_left(probed, moved)
+    near = [probe for probe in probed[max(index - 1, 0):index + 1]
+            if abs(probe - moved) <= _PAIR_WINDOW_NS]
+    return min(near, key=lambda probe: abs(probe - moved)) if near else None
+
+
+def _longest_gap(shared: Iterable[tuple[Sequence[int], Sequence[int]]], shift: int) -> int | None:
+    """The longest time from a probe to its log event moved by ``shift`` (None: one has no
+    probe before it)."""
+    longest = 0
+    for logged, probed in shared:
+        for event in logged:
+            moved = event + shift
+            index = bisect.bisect_right(probed, moved)
+            if index == 0:
+                return None
+            longest = max(longest, moved - probed[index - 1])
+    return longest
+
+
+def _twins(records: Iterable[qemu_log.LogLine]) -> dict[str, list[int]]:
+    """Wall-clock times of the log's events that have a uprobe twin, by name."""
+    found: dict[str, list[int]] = {}
+    for record in records:
+        if record.event in _TWINS and record.time_ns is not None:
+            found.setdefault(record.event, []).append(record.time_ns)
+    return found
+
+
+def _probed(host: Iterable[TraceLine], fit: Fit) -> dict[str, list[int]]:
+    """Wall-clock times of the host's uprobe hits on the twins' functions, by name."""
+    found: dict[str, list[int]] = {}
+    for record in host:
+        if record.kind is LineKind.PROBE and record.name in _TWINS and record.ts is not None:
+            found.setdefault(record.name, []).append(fit.ns(record.ts))
+    return found
+
+
+def _tap_frames(path: Path, origin_ns: int) -> dict[int, tuple[int, bytes]]:
+    """The datagrams the lab's packet socket saw on the tap: frame -> (t_ns, bytes), the time
+    on the events' clock (the capture's wall clock, from the first event)."""
+    found: dict[int, tuple[int, bytes]] = {}
+    try:
+        for wall_ns, frame in read_packets(path):
+            seq = _PAYLOAD_SEQ.search(frame)
+            if seq is not None:
+                found.setdefault(int(seq.group(1)), (wall_ns - origin_ns, frame))
+    except ValueError as problem:
+        raise LabError(str(problem)) from None
+    return found
+
+
+def _with_tap_frames(events: Iterable[Event],
+                     frames: Mapping[int, tuple[int, bytes]]) -> Iterator[Event]:
+    """``events`` with each datagram's bytes from the tap (``frame_hex``) on the host event
+    of its frame nearest the time the packet socket saw it."""
+    listed = list(events)
+    nearest: dict[int, int] = {}  # frame -> index of the event
+    for index, event in enumerate(listed):
+        frame = event.frame
+        if frame is not None and frame in frames and event.source in _HOST_SOURCES:
+            seen_ns = frames[frame][0]
+            best = nearest.get(frame)
+            if best is None or abs(event.t_ns - seen_ns) < abs(listed[best].t_ns - seen_ns):
+                nearest[frame] = index
+    for frame, index in nearest.items():
+        event = listed[index]
+        listed[index] = replace(event, detail={**event.detail,
+                                               "frame_hex": frames[frame][1].hex()})
+    return iter(listed)
+
+
 def era_of(guest: str | None, qemu: str | None) -> str | None:
     """The era whose versions are the ones the capture ran, if one is."""
     for name, chosen in ERAS.items():
@@ -129,18 +268,28 @@ def load(directory: str | Path, argv: tuple[str, ...] = ()) -> tuple[Header, Ite
         *from_ftrace(host, sides, guest=False, clock=fit.ns),
     ]
     log = files.get("qemu_log")
+    log_clock = LogFit()
     if log and (root / log).is_file():
-        drafts.extend(from_qemu_log(qemu_log.read(root / log), sides, threads=threads))
+        records = list(qemu_log.read(root / log))
+        log_clock = log_fit(_twins(records), _probed(host, fit))
+        drafts.extend(from_qemu_log(records, sides, clock=log_clock.ns, threads=threads))
     drafts.sort(key=lambda draft: draft.t_ns)
     era = era_of(sides.guest.version, sides.qemu.version)
     params: dict[str, Any] = {**manifest.get("params", {}),
                               "alignment": {"offset_ticks": offset, "spread_ns":
                                             round(spread * fit.ns_per_tick),
-                                            "ns_per_tick": fit.ns_per_tick}}
+                                            "ns_per_tick": fit.ns_per_tick,
+                                            "qemu_log_shift_ns": log_clock.shift_ns,
+                                            "qemu_log_drift_ppm":
+                                                round(log_clock.drift * 1e6, 3)}}
     if era is not None:
         params["era"] = era
     header = Header(__version__, str(manifest.get("scenario", "trace")), params, 0, argv,
                     Source.TRACE)
+    tap = files.get("tap_pcap")
+    if tap and (root / tap).is_file() and drafts:
+        return header, _with_tap_frames(numbered(drafts), _tap_frames(root / tap,
+                                                                      drafts[0].t_ns))
     return header, numbered(drafts)
 
 

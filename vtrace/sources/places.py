@@ -8,11 +8,12 @@ the lifeline its prefix points to, and ``in_catalog`` false.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from vtrace import catalog
-from vtrace.model import ACTOR_LAYER, Phase, Place
+from vtrace.model import ACTOR_LAYER, Layer, Phase, Place
 
 __all__ = ["PHASE_OF_ACTOR", "Placer", "base_name", "guest_actor", "host_actor", "qemu_actor"]
 
@@ -58,9 +59,10 @@ def host_actor(name: str) -> str:
 class Placer:
     """Places of one project at the version a real system reported, built once per name."""
 
-    def __init__(self, project: str, reported: str | None,
-                 actor_of: Callable[[str], str]) -> None:
+    def __init__(self, project: str, reported: str | None, actor_of: Callable[[str], str],
+                 layers: Collection[Layer] = ()) -> None:
         self.project = project
+        self._layers = frozenset(layers)
         self.version = catalog.known_version(project, reported) if reported else None
         self._spelled = self.version or reported or ""
         self._actor_of = actor_of
@@ -77,10 +79,31 @@ class Placer:
     def _build(self, name: str, actor: str | None) -> tuple[Place, bool]:
         source_name = base_name(name)
         if self.version is not None:
-            step = catalog.find(source_name, self.project, self.version)
+            step = self._step(source_name)
             found = catalog.place(step, self.version) if step is not None else None
             if found is not None:
                 return found, True
         lifeline = actor or self._actor_of(source_name)
         return Place(name, source_name, None, None, self.project, self._spelled,
                      PHASE_OF_ACTOR[lifeline], ACTOR_LAYER[lifeline], lifeline), False
+
+    def _step(self, function: str) -> catalog.Step | None:
+        """The catalog's step of ``function`` on this side: the guest's and the host's Linux
+        share names (``sock_def_readable`` wakes the tap's reader and the guest's socket)."""
+        assert self.version is not None
+        steps = _steps_of(self.project, self.version).get(function, [])
+        for step in steps:
+            if step.layer in self._layers:
+                return step
+        return steps[0] if steps else None
+
+
+@functools.cache
+def _steps_of(project: str, version: str) -> dict[str, list[catalog.Step]]:
+    """The catalog's steps of one project's version, by function, in catalog order."""
+    found: dict[str, list[catalog.Step]] = {}
+    for item in catalog.CATALOG.values():
+        site = item.sites.get(version)
+        if item.project == project and site is not None:
+            found.setdefault(site.function or item.function, []).append(item)
+    return found
