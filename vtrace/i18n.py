@@ -20,6 +20,7 @@ __all__ = [
     "step_lesson",
     "step_note",
     "step_text",
+    "worded",
 ]
 
 LANGS = ("en", "zh")
@@ -185,10 +186,17 @@ def known(key: str) -> bool:
     return key in _MESSAGES["en"]
 
 
+def worded(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "en",
+           **values: object) -> str:
+    """The words ``key`` of ``table`` (language -> key -> template) in ``lang``, English
+    when that language lacks them, with ``values`` filled in."""
+    template = table.get(lang, {}).get(key) or table["en"][key]
+    return template.format(**values) if values else template
+
+
 def say(key: str, lang: str = "en", **values: object) -> str:
     """The message ``key`` in ``lang`` (English when that language lacks it)."""
-    template = _MESSAGES.get(lang, {}).get(key) or _MESSAGES["en"][key]
-    return template.format(**values) if values else template
+    return worded(_MESSAGES, key, lang, **values)
 
 
 def step_text(step: Step, lang: str = "en") -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from vtrace import scenarios
+from vtrace.i18n import worded
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
 from vtrace.renderers.describe import decision
 
@@ -182,8 +183,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
 
 def word(key: str, lang: str = "en", **values: object) -> str:
     """The diagram word ``key`` in ``lang`` (English when that language lacks it)."""
-    template = _WORDS.get(lang, {}).get(key) or _WORDS["en"][key]
-    return template.format(**values) if values else template
+    return worded(_WORDS, key, lang, **values)
 
 
 def has_word(key: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from vtrace.i18n import worded
 from vtrace.stepping import Position
 
 __all__ = ["WORDS", "hint", "word"]
@@ -72,8 +73,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
 
 def word(key: str, lang: str = "en", **values: object) -> str:
     """The words ``key`` in ``lang`` (English when that language lacks them)."""
-    template = WORDS.get(lang, {}).get(key) or WORDS["en"][key]
-    return template.format(**values) if values else template
+    return worded(WORDS, key, lang, **values)
 
 
 def hint(at: Position, lang: str = "en") -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from vtrace import __version__
 from vtrace.catalog import era
 from vtrace.model import Event, Header
-from vtrace.scenarios.base import Counter, Param, ParamError, RingPanel, Scenario
+from vtrace.scenarios.base import EVENTS, Counter, Param, ParamError, RingPanel, Scenario
 from vtrace.scenarios.recv import RECV
 from vtrace.scenarios.send import SEND
 from vtrace.scenarios.setup import SETUP
@@ -40,7 +40,7 @@ class _Unknown(Scenario):
     name = "unknown"
     title = {"en": "A recording of a path this vtrace does not know",
                    "zh": "本版 vtrace 不认识的路径的记录"}
-    counters = (Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),)
+    counters = (EVENTS,)
     live_counters = ("events",)
 
 

@@ -20,6 +20,15 @@ from vtrace.model import Event
 from vtrace.tally import Table
 
 __all__ = [
+    "COPIES",
+    "EVENTS",
+    "EXITS_TO_QEMU",
+    "INTERRUPTS",
+    "INTERRUPTS_SUPPRESSED",
+    "KICKS_SUPPRESSED",
+    "SYSCALLS",
+    "VM_EXITS",
+    "WAKEUPS",
     "Amount",
     "Counter",
     "Param",
@@ -131,6 +140,21 @@ def split_ring_at_start(size: int) -> dict[str, int]:
             "avail_event": 0, "avail_idx_shadow": 0, "num_added": 0, "num_free": size,
             "last_used_idx": 0, "last_avail_idx": 0, "inuse": 0, "signalled_used": 0,
             "notification": 1}
+
+
+#: Counters several scenarios keep, with one label each.
+EVENTS = Counter("events", {"en": "events", "zh": "事件"}, per_frame=False)
+VM_EXITS = Counter("vm_exits", {"en": "VM exits", "zh": "VM 退出"})
+EXITS_TO_QEMU = Counter("exits_to_qemu", {"en": "exits to QEMU's vCPU thread",
+                                          "zh": "退回 QEMU vCPU 线程"})
+INTERRUPTS = Counter("interrupts", {"en": "interrupts", "zh": "中断"})
+INTERRUPTS_SUPPRESSED = Counter("interrupts_suppressed", {"en": "interrupts suppressed",
+                                                         "zh": "被抑制的中断"})
+KICKS_SUPPRESSED = Counter("kicks_suppressed", {"en": "kicks suppressed by the ring",
+                                                "zh": "被环抑制的通知"})
+WAKEUPS = Counter("wakeups", {"en": "thread wake-ups", "zh": "线程唤醒"})
+SYSCALLS = Counter("syscalls", {"en": "host system calls", "zh": "宿主系统调用"})
+COPIES = Counter("copies", {"en": "copies of the payload", "zh": "负载的拷贝次数"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,21 @@ from typing import Any
 from vtrace.catalog import Era
 from vtrace.model import Event
 from vtrace.ring import MAX_QUEUE_SIZE
-from vtrace.scenarios.base import Counter, Param, RingPanel, Scenario
+from vtrace.scenarios.base import (
+    COPIES,
+    EVENTS,
+    EXITS_TO_QEMU,
+    INTERRUPTS,
+    INTERRUPTS_SUPPRESSED,
+    KICKS_SUPPRESSED,
+    SYSCALLS,
+    VM_EXITS,
+    WAKEUPS,
+    Counter,
+    Param,
+    RingPanel,
+    Scenario,
+)
 from vtrace.scenarios.recv.guest import recv
 from vtrace.scenarios.recv.world import RecvParams
 from vtrace.scenarios.send import EVENT_IDX, MAX_FRAMES, QUEUE_SIZE, SIZE
@@ -65,15 +79,13 @@ class RecvScenario(Scenario):
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
-        Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),
-        Counter("interrupts", {"en": "interrupts", "zh": "中断"}),
-        Counter("interrupts_suppressed", {"en": "interrupts suppressed", "zh": "被抑制的中断"}),
-        Counter("vm_exits", {"en": "VM exits", "zh": "VM 退出"}),
-        Counter("exits_to_qemu", {"en": "exits to QEMU's vCPU thread",
-                                  "zh": "退回 QEMU vCPU 线程"}),
+        EVENTS,
+        INTERRUPTS,
+        INTERRUPTS_SUPPRESSED,
+        VM_EXITS,
+        EXITS_TO_QEMU,
         Counter("kicks", {"en": "kicks (refill notifications)", "zh": "通知（补充缓冲区后）"}),
-        Counter("kicks_suppressed", {"en": "kicks suppressed by the ring",
-                                     "zh": "被环抑制的通知"}),
+        KICKS_SUPPRESSED,
         Counter("buffers_posted", {"en": "buffers posted", "zh": "投放的缓冲区"}),
         Counter("buffers_used", {"en": "buffers used", "zh": "用掉的缓冲区"}),
         Counter("bytes_to_guest", {"en": "bytes copied into guest buffers",
@@ -81,9 +93,9 @@ class RecvScenario(Scenario):
         Counter("stalls", {"en": "stalls (no buffer posted)", "zh": "停顿（没有缓冲区）"}),
         Counter("packets_queued", {"en": "packets queued in QEMU", "zh": "在 QEMU 中排队的包"}),
         Counter("napi_polls", {"en": "NAPI polls", "zh": "NAPI 轮询"}),
-        Counter("wakeups", {"en": "thread wake-ups", "zh": "线程唤醒"}),
-        Counter("syscalls", {"en": "host system calls", "zh": "宿主系统调用"}),
-        Counter("copies", {"en": "copies of the payload", "zh": "负载的拷贝次数"}),
+        WAKEUPS,
+        SYSCALLS,
+        COPIES,
     )
     live_counters = ("interrupts", "interrupts_suppressed", "kicks", "kicks_suppressed",
                      "napi_polls", "bytes_to_guest")

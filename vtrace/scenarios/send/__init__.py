@@ -15,7 +15,22 @@ from typing import Any, TypeGuard
 from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.model import Event
-from vtrace.scenarios.base import Counter, Param, ParamError, RingPanel, Scenario
+from vtrace.scenarios.base import (
+    COPIES,
+    EVENTS,
+    EXITS_TO_QEMU,
+    INTERRUPTS,
+    INTERRUPTS_SUPPRESSED,
+    KICKS_SUPPRESSED,
+    SYSCALLS,
+    VM_EXITS,
+    WAKEUPS,
+    Counter,
+    Param,
+    ParamError,
+    RingPanel,
+    Scenario,
+)
 from vtrace.scenarios.send.guest import send
 from vtrace.scenarios.send.world import SendParams
 
@@ -94,23 +109,21 @@ class SendScenario(Scenario):
     )
     counters = (
         Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
-        Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),
+        EVENTS,
         Counter("kicks", {"en": "kicks (notify writes)", "zh": "通知（写通知地址）"}),
-        Counter("kicks_suppressed", {"en": "kicks suppressed by the ring",
-                                     "zh": "被环抑制的通知"}),
+        KICKS_SUPPRESSED,
         Counter("kicks_deferred", {"en": "kicks deferred by xmit_more",
                                    "zh": "因 xmit_more 推迟的通知"}),
-        Counter("vm_exits", {"en": "VM exits", "zh": "VM 退出"}),
-        Counter("exits_to_qemu", {"en": "exits to QEMU's vCPU thread",
-                                  "zh": "退回 QEMU vCPU 线程"}),
-        Counter("interrupts", {"en": "interrupts", "zh": "中断"}),
-        Counter("interrupts_suppressed", {"en": "interrupts suppressed", "zh": "被抑制的中断"}),
+        VM_EXITS,
+        EXITS_TO_QEMU,
+        INTERRUPTS,
+        INTERRUPTS_SUPPRESSED,
         Counter("bytes_to_host", {"en": "bytes copied into host skbs",
                                   "zh": "复制进宿主 skb 的字节"}),
         Counter("completed", {"en": "buffers reclaimed by the guest", "zh": "客户机收回的缓冲区"}),
-        Counter("wakeups", {"en": "thread wake-ups", "zh": "线程唤醒"}),
-        Counter("syscalls", {"en": "host system calls", "zh": "宿主系统调用"}),
-        Counter("copies", {"en": "copies of the payload", "zh": "负载的拷贝次数"}),
+        WAKEUPS,
+        SYSCALLS,
+        COPIES,
     )
     live_counters = ("kicks", "kicks_suppressed", "vm_exits", "interrupts",
                      "interrupts_suppressed", "bytes_to_host")

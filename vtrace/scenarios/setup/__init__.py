@@ -11,7 +11,7 @@ from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.model import Event
-from vtrace.scenarios.base import Counter, Scenario
+from vtrace.scenarios.base import EVENTS, EXITS_TO_QEMU, VM_EXITS, Scenario
 from vtrace.scenarios.send import BACKEND
 from vtrace.scenarios.setup.chains import setup
 
@@ -36,10 +36,9 @@ class SetupScenario(Scenario):
     )
     params = (BACKEND,)
     counters = (
-        Counter("events", {"en": "events", "zh": "事件"}, per_frame=False),
-        Counter("vm_exits", {"en": "VM exits", "zh": "VM 退出"}),
-        Counter("exits_to_qemu", {"en": "exits to QEMU's vCPU thread",
-                                  "zh": "退回 QEMU vCPU 线程"}),
+        EVENTS,
+        VM_EXITS,
+        EXITS_TO_QEMU,
     )
     live_counters = ("events", "vm_exits", "exits_to_qemu")
     calls = {"handle_ept_misconfig": ("vm_exits", _one), "kvm_cpu_exec": ("exits_to_qemu", _one)}
