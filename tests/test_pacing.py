@@ -53,7 +53,10 @@ def test_a_short_run_never_takes_longer_than_the_budget(frames: int) -> None:
 
 def test_every_frame_in_the_budget_stays_on_screen_and_later_frames_go_faster() -> None:
     _, starts = _play(40)
-    shown = [starts[frame + 1] - starts[frame] for frame in range(39)]
+    # A frame begun after the budget comes as fast as it is made; the rest keep their time.
+    in_budget = [frame for frame in sorted(starts) if starts[frame] < PACE["budget_s"]]
+    assert len(in_budget) >= 30
+    shown = [starts[frame + 1] - starts[frame] for frame in in_budget[:-1]]
     assert all(seconds >= PACE["frame_s"] - 1e-9 for seconds in shown), shown
     assert shown[1] < shown[0] and shown[10] < shown[1]
 

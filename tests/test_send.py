@@ -150,6 +150,46 @@ def test_each_side_writes_only_its_own_ring_fields(era_name: str, ioeventfd: boo
 
 
 @pytest.mark.parametrize("era_name", ["lesson", "modern", "newest"])
+def test_virtqueue_push_fills_then_flushes_and_only_the_flush_publishes_used_idx(
+        era_name: str) -> None:
+    events = replay(era_name, frames=20, batch=4, queue_size=32)
+    split = era_name != "lesson"  # QEMU 7.2 and 10.2 dispatch to the split-ring bodies
+    fills = ["virtqueue_fill", "virtqueue_split_fill"] if split else ["virtqueue_fill"]
+    flushes = ["virtqueue_flush", "virtqueue_split_flush"] if split else ["virtqueue_flush"]
+    # QEMU's main loop only: the guest's vCPU runs meanwhile.
+    calls = [e for e in events if e.kind is Kind.CALL and e.thread == "qemu-main"]
+    pushes = [index for index, e in enumerate(calls) if e.step == "virtqueue_push"]
+    assert len(pushes) == 20
+    for index in pushes:
+        push = calls[index]
+        following = calls[index + 1:index + 1 + len(fills) + len(flushes)]
+        assert [e.step for e in following] == fills + flushes
+        assert {e.frame for e in following} == {push.frame}
+        assert following[len(fills) - 1].detail["head"] == push.detail["head"]
+        assert following[-1].detail["count"] == 1
+    publishers = {e.step for e in events if "used.idx" in e.detail.get("ring", {})}
+    assert publishers == {flushes[-1]}
+
+
+@pytest.mark.parametrize("era_name", ["lesson", "modern", "newest"])
+def test_free_old_xmit_skbs_ends_on_an_empty_virtqueue_get_buf(era_name: str) -> None:
+    events = [e for e in replay(era_name, frames=12, batch=3)
+              if e.kind is Kind.CALL and e.thread == "vcpu0"]
+    reaps = [index for index, e in enumerate(events) if e.step == "free_old_xmit_skbs"]
+    assert reaps
+    for index in reaps:
+        after = index + 1
+        while events[after].step == "virtqueue_get_buf" and events[after].frame is not None:
+            after += 1
+        assert events[after].step == "virtqueue_get_buf"
+        assert events[after].frame is None and events[after].detail == {"empty": True}
+    empties = sum(1 for e in events if e.detail.get("empty"))
+    assert empties == len(reaps)
+    reclaimed = sum(1 for e in events if e.step == "virtqueue_get_buf" and e.frame is not None)
+    assert tally_of(replay(era_name, frames=12, batch=3))["completed"] == reclaimed
+
+
+@pytest.mark.parametrize("era_name", ["lesson", "modern", "newest"])
 def test_a_full_tx_burst_reschedules_without_touching_notifications(era_name: str) -> None:
     events = replay(era_name, frames=600, batch=600, queue_size=1024, interval_ns=0)
     flushes = Counter(event.frame for event in events if event.step == "tun_get_user")

@@ -3,7 +3,9 @@
 A replay's world (guest memory, the driver's and the device's side of one
 virtqueue) derives from ``RingWorld``; ``with_ring`` emits a step together
 with the ring values it changed, so every view can show the ring without
-asking the engine. ``kick_reason`` names what ``virtqueue_kick_prepare`` saw.
+asking the engine. ``fill_used`` and ``flush_used`` return elements to the
+driver as QEMU's ``virtqueue_fill`` and ``virtqueue_flush`` do. ``kick_reason``
+names what ``virtqueue_kick_prepare`` saw.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Any
 
 from vtrace.engine.sim import Action, Do
 from vtrace.model import Kind
-from vtrace.ring import Device, Driver, GuestMemory
+from vtrace.ring import Device, Driver, Element, GuestMemory
 
-__all__ = ["RING_FIELDS", "SHARED_FIELDS", "RingWorld", "kick_reason", "note", "with_ring"]
+__all__ = ["RING_FIELDS", "SHARED_FIELDS", "RingWorld", "fill_used", "flush_used", "kick_reason",
+           "note", "with_ring"]
 
 #: Shared bytes first (avail flags and idx, used_event, used flags and idx, avail_event),
 #: then the driver's shadows, then the device's view.
@@ -34,7 +37,14 @@ def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
 
 
 class RingWorld:
-    """One virtqueue in guest memory with both its sides, and the last ring values shown."""
+    """One virtqueue in guest memory with both its sides, and the last ring values shown.
+
+    ``filler`` and ``flusher`` name the functions that write the used ring in the
+    replayed era: from QEMU 7.2 on, the split-ring bodies.
+    """
+
+    filler = "virtqueue_fill"
+    flusher = "virtqueue_flush"
 
     def __init__(self, memory: GuestMemory, driver: Driver, device: Device) -> None:
         self.memory = memory
@@ -77,6 +87,24 @@ def with_ring(world: RingWorld, step: str, frame: int | None, src: str | None = 
         writes = {key: changes[key] for key in SHARED_FIELDS if key in changes}
         if writes:
             yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
+
+
+def fill_used(world: RingWorld, frame: int | None, element: Element, written: int,
+              index: int) -> Iterator[Action]:
+    """``virtqueue_fill``: the used entry ``index`` past used->idx, not yet published."""
+    if world.filler != "virtqueue_fill":
+        yield Do("virtqueue_fill", frame, detail={"head": element.head, "len": written})
+    # Written only now, so that no other thread's step shows it before the filler's does.
+    world.device.fill(element, written, index)
+    yield from with_ring(world, world.filler, frame, head=element.head, len=written, idx=index)
+
+
+def flush_used(world: RingWorld, frame: int | None, count: int) -> Iterator[Action]:
+    """``virtqueue_flush``: publish ``count`` filled entries with the new used->idx."""
+    if world.flusher != "virtqueue_flush":
+        yield Do("virtqueue_flush", frame, detail={"count": count})
+    world.device.flush(count)
+    yield from with_ring(world, world.flusher, frame, count=count)
 
 
 def note(step: str, frame: int | None, **detail: Any) -> Do:

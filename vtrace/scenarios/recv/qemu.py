@@ -18,7 +18,7 @@ from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.ring import Element
 from vtrace.scenarios.recv.world import RecvWorld
-from vtrace.scenarios.ringstate import note, with_ring
+from vtrace.scenarios.ringstate import fill_used, flush_used, note, with_ring
 from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS
 
 __all__ = ["TAP_SEND_LIMIT", "NUM_BUFFERS_AT", "qemu_main", "scatter"]
@@ -129,15 +129,15 @@ def _receive_rcu(world: RecvWorld, frame: int, data: bytes) -> Generator[Action,
         offset += copied
         elements.append((element, copied))
         if world.switches.fill_in_pop_loop:
-            yield from _fill(world, frame, element, copied, len(elements) - 1)
+            yield from fill_used(world, frame, element, copied, len(elements) - 1)
     if mergeable:
         first = elements[0][0].buffers[0].addr
         struct.pack_into("<H", world.memory.bytes, first + NUM_BUFFERS_AT, len(elements))
         yield note("virtio_net_receive_rcu", frame, num_buffers=len(elements))
     if not world.switches.fill_in_pop_loop:
         for index, (element, copied) in enumerate(elements):
-            yield from _fill(world, frame, element, copied, index)
-    yield from _flush(world, frame, len(elements))
+            yield from fill_used(world, frame, element, copied, index)
+    yield from flush_used(world, frame, len(elements))
     yield from _notify(world, frame)
     return len(data)
 
@@ -164,21 +164,6 @@ def _room(world: RecvWorld, need: int) -> bool:
     if world.params.mergeable:
         return world.device.avail_bytes() >= need
     return not world.device.empty()
-
-
-def _fill(world: RecvWorld, frame: int, element: Element, written: int,
-          index: int) -> Iterator[Action]:
-    world.device.fill(element, written, index)
-    if world.filler != "virtqueue_fill":
-        yield Do("virtqueue_fill", frame, detail={"head": element.head, "len": written})
-    yield from with_ring(world, world.filler, frame, head=element.head, len=written, idx=index)
-
-
-def _flush(world: RecvWorld, frame: int, count: int) -> Iterator[Action]:
-    world.device.flush(count)
-    if world.flusher != "virtqueue_flush":
-        yield Do("virtqueue_flush", frame, detail={"count": count})
-    yield from with_ring(world, world.flusher, frame, count=count)
 
 
 def _notify(world: RecvWorld, frame: int) -> Iterator[Action]:

@@ -15,6 +15,7 @@ from collections.abc import Generator, Iterator
 from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import VNET_HDR_SIZE, parse_frame
+from vtrace.scenarios.ringstate import fill_used, flush_used
 from vtrace.scenarios.send.world import World, with_ring
 
 __all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "into_tun", "qemu_main"]
@@ -52,8 +53,10 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         yield Do("tap_write_packet", frame, detail={"syscall": "writev", "bytes": len(payload)})
         yield Do("tun_chr_write_iter", frame, src="tap", detail={"bytes": len(payload)})
         yield from into_tun(frame, payload)
-        device.push(element, 0)
-        yield from with_ring(world, "virtqueue_push", frame, src="tap", head=element.head)
+        # virtqueue_push: fill the used entry (nothing written into a TX buffer), publish it.
+        yield Do("virtqueue_push", frame, src="tap", detail={"head": element.head})
+        yield from fill_used(world, frame, element, 0, 0)
+        yield from flush_used(world, frame, 1)
         decision = device.should_notify()
         yield from with_ring(world, "virtio_notify", frame, interrupt=decision.interrupt,
                               old=decision.old, new=decision.new,

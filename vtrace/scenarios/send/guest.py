@@ -44,6 +44,8 @@ def _reap(world: World) -> Iterator[Action]:
     while (got := driver.get_buf()) is not None:
         frame, head, _ = got
         yield from with_ring(world, "virtqueue_get_buf", frame, head=head)
+    # The loop ends on the call that finds nothing used, so there is always one more.
+    yield Do("virtqueue_get_buf", None, detail={"empty": True})
 
 
 def _interrupt(world: World) -> Iterator[Action]:

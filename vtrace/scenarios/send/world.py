@@ -57,6 +57,8 @@ class World(RingWorld):
         # The functions that write and read the ring's entries in this era's versions.
         self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
         self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
+        self.filler = first_present(era, "virtqueue_split_fill", "virtqueue_fill")
+        self.flusher = first_present(era, "virtqueue_split_flush", "virtqueue_flush")
         self.stopped = False
         self.tx_waiting = False
         self.endpoints = Endpoints()
