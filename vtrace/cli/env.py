@@ -12,36 +12,56 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 import click
-
-from vtrace.terminal import colour_allowed, is_interactive, keypresses
 
 __all__ = ["Environment", "current"]
 
 KeyReader = Callable[[IO[Any]], AbstractContextManager[Callable[[], str]]]
 
 
-@dataclass
 class Environment:
-    """What a command may touch of the world outside vtrace."""
+    """What a command may touch of the world outside vtrace: ``argv``, the three streams
+    (the process's by default), ``environ``, a ``clock`` and ``sleep``, and ``keys``, which
+    reads single keypresses from a terminal.
 
-    argv: tuple[str, ...] = ()
-    stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
-    stdout: IO[Any] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[Any] = field(default_factory=lambda: sys.stderr)
-    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], Any] = time.sleep
-    keys: KeyReader = keypresses
+    A plain class rather than a dataclass: ``vtrace --help`` makes one, and should not pay
+    for importing what it does not use.
+    """
+
+    __slots__ = ("argv", "clock", "environ", "keys", "sleep", "stderr", "stdin", "stdout")
+
+    def __init__(self, argv: tuple[str, ...] = (), *, stdin: IO[Any] | None = None,
+                 stdout: IO[Any] | None = None, stderr: IO[Any] | None = None,
+                 environ: Mapping[str, str] | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Any] = time.sleep,
+                 keys: KeyReader | None = None) -> None:
+        self.argv = argv
+        self.stdin: IO[Any] = stdin if stdin is not None else sys.stdin
+        self.stdout: IO[Any] = stdout if stdout is not None else sys.stdout
+        self.stderr: IO[Any] = stderr if stderr is not None else sys.stderr
+        self.environ: Mapping[str, str] = environ if environ is not None else os.environ
+        self.clock = clock
+        self.sleep = sleep
+        self.keys: KeyReader = keys if keys is not None else _keypresses
 
     def interactive(self, stream: IO[Any]) -> bool:
+        from vtrace.terminal import is_interactive
+
         return is_interactive(stream, self.environ)
 
     def colour(self, stream: IO[Any]) -> bool:
+        from vtrace.terminal import colour_allowed
+
         return colour_allowed(stream, self.environ)
+
+
+def _keypresses(stream: IO[Any]) -> AbstractContextManager[Callable[[], str]]:
+    from vtrace.terminal import keypresses
+
+    return keypresses(stream)
 
 
 def current() -> Environment:
