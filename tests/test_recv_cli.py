@@ -6,22 +6,10 @@ import json
 import re
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from vtrace.cli import main
+from cli_run import run
 
 ANSI = re.compile(r"\x1b\[")
 
-
-def run(*args: str) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolation() as streams:
-        try:
-            main(list(args))
-        except SystemExit as done:
-            code = done.code if isinstance(done.code, int) else 1
-        out, err = streams[0].getvalue(), streams[1].getvalue()
-    return code, out.decode(), err.decode()
 
 
 def test_the_plain_view_walks_each_frame_into_the_guest() -> None:

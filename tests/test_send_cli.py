@@ -8,27 +8,15 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_run import run
 from diagram_fixtures import assert_snapshot
 from fake_terminal import Terminal
 
-from vtrace.cli import main
 from vtrace.cli.app import COMMANDS, cli
 from vtrace.terminal import colour_allowed, is_interactive
 
 ANSI = re.compile(r"\x1b\[")
 
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run ``vtrace ARGS`` through ``main`` (where exit codes are decided)."""
-    runner = CliRunner()
-    with runner.isolation(env=env) as streams:
-        try:
-            main(list(args))
-        except SystemExit as done:
-            code = done.code if isinstance(done.code, int) else 1
-        out, err = streams[0].getvalue(), streams[1].getvalue()
-    return code, out.decode(), err.decode()
 
 
 def test_plain_view_of_one_frame_matches_the_snapshot() -> None:

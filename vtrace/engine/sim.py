@@ -101,11 +101,12 @@ def recording_wakes() -> Iterator[dict[int, str]]:
     """Schedulers made inside note, for each event that a signal's wake-up led to (an
     eventfd, a bottom half, an interrupt), the step on another thread that raised it."""
     wakes: dict[int, str] = {}
-    token = _WAKES.set(wakes)
+    token, raiser = _WAKES.set(wakes), _RAISER.set(None)
     try:
         yield wakes
     finally:
         _WAKES.reset(token)
+        _RAISER.reset(raiser)
 
 
 #: Counts one event from its parts, as it would be built: (step, kind, detail, t_ns).

@@ -11,9 +11,10 @@ names what ``virtqueue_kick_prepare`` saw.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Action, Do
 from vtrace.model import Kind
 from vtrace.ring import Device, Driver, Element, GuestMemory
@@ -39,14 +40,19 @@ def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
 class RingWorld:
     """One virtqueue in guest memory with both its sides, and the last ring values shown.
 
-    ``filler`` and ``flusher`` name the functions that write the used ring in the
-    replayed era: from QEMU 7.2 on, the split-ring bodies.
+    ``ring_writer``, ``ring_reader``, ``filler`` and ``flusher`` name the functions that
+    add to the ring, pop from it, write the used ring and publish it in the replayed era:
+    the split-ring bodies where the era's versions have them. ``now`` is the modelled
+    clock, which the scenario points at its scheduler's.
     """
 
-    filler = "virtqueue_fill"
-    flusher = "virtqueue_flush"
-
-    def __init__(self, memory: GuestMemory, driver: Driver, device: Device) -> None:
+    def __init__(self, era: Era, memory: GuestMemory, driver: Driver, device: Device) -> None:
+        self.era = era
+        self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
+        self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
+        self.filler = first_present(era, "virtqueue_split_fill", "virtqueue_fill")
+        self.flusher = first_present(era, "virtqueue_split_flush", "virtqueue_flush")
+        self.now: Callable[[], int] = lambda: 0
         self.memory = memory
         self.driver = driver
         self.device = device

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,25 +64,19 @@ class RecvWorld(RingWorld):
 
     def __init__(self, params: RecvParams, era: Era) -> None:
         self.params = params
-        self.era = era
         self.switches = SWITCHES[era.name]
         self.napi_tx = SEND_SWITCHES[era.name].napi_tx
         self.vhost = params.backend == "vhost-net"
         memory = GuestMemory(RingLayout(params.queue_size),
                              slot_size=MERGEABLE_BUF if params.mergeable else PAGE)
         super().__init__(
-            memory,
+            era, memory,
             Driver(memory, event_idx=params.event_idx,
                    disable_writes_used_event=SEND_SWITCHES[era.name].disable_cb_writes_used_event),
             Device(memory, event_idx=params.event_idx))
-        self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
-        self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
-        self.filler = first_present(era, "virtqueue_split_fill", "virtqueue_fill")
-        self.flusher = first_present(era, "virtqueue_split_flush", "virtqueue_flush")
         # How virtio_net_has_buffers turns notifications on when it finds too little room.
         self.rearm = first_present(era, "virtio_queue_enable_notification_and_check",
                                    "virtio_queue_set_notification")
-        self.now: Callable[[], int] = lambda: 0
         self.irq = Signal("msix" if not self.vhost else "irqfd")
         self.tap_fd = Signal("tap")  # the tap fd is readable: QEMU's main loop wakes
         self.rx_kick = Signal("ioeventfd")  # the guest kicked the RX queue

@@ -6,11 +6,10 @@ ring's values, and ``with_ring``, come from ``vtrace.scenarios.ringstate``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vtrace.catalog import Era, first_present
+from vtrace.catalog import Era
 from vtrace.engine.sim import Signal
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
@@ -42,27 +41,20 @@ class World(RingWorld):
 
     def __init__(self, params: SendParams, era: Era) -> None:
         self.params = params
-        self.era = era
         self.switches = SWITCHES[era.name]
         memory = GuestMemory(RingLayout(params.queue_size), slot_size=VNET_HDR_SIZE + params.size)
         device = VhostQueue if params.backend == "vhost-net" else Device
         super().__init__(
-            memory,
+            era, memory,
             Driver(memory, event_idx=params.event_idx,
                    disable_writes_used_event=self.switches.disable_cb_writes_used_event),
             device(memory, event_idx=params.event_idx))
         self.kick_fd = Signal("ioeventfd")
         self.tx_bh = Signal("tx_bh")
         self.irq = Signal("msix")
-        # The functions that write and read the ring's entries in this era's versions.
-        self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
-        self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
-        self.filler = first_present(era, "virtqueue_split_fill", "virtqueue_fill")
-        self.flusher = first_present(era, "virtqueue_split_flush", "virtqueue_flush")
         self.stopped = False
         self.tx_waiting = False
         self.endpoints = Endpoints()
-        self.now: Callable[[], int] = lambda: 0
 
     def frame_of(self, head: int) -> int | None:
         """The frame whose buffer sits at descriptor ``head``: the driver's token for it, which
