@@ -241,6 +241,15 @@ def test_chinese_toggle_changes_the_texts(player: Firefox,
     assert again["runTitle"] == diagram_title(files["header"], "en")
 
 
+def test_legend_and_theme(player: Firefox) -> None:
+    assert player.press("?")["legend"]
+    assert not player.press("Escape")["legend"]
+    player.do("click", selector="#theme")
+    theme = player.shown()["theme"]
+    player.do("click", selector="#theme")
+    assert {theme, player.shown()["theme"]} == {"dark", "light"}
+
+
 def test_hostile_labels_do_not_execute(firefox: Firefox,
                                        files: dict[str, Any]) -> None:
     firefox.open(files["hostile"])

@@ -49,6 +49,8 @@ function shown() {
     counters,
     playing: attr("#play", "aria-pressed"),
     lang: document.documentElement.lang,
+    theme: document.documentElement.getAttribute("data-theme"),
+    legend: document.getElementById("legend").open,
     diagramTitle: text("#diagram-title"),
     runTitle: text("#run-title"),
     title: document.title,
@@ -74,11 +76,13 @@ async function open(url) {
   page = await browser.newPage();
   page.setDefaultTimeout(TIMEOUT_MS);
   page.on("pageerror", (error) => seen.errors.push(String(error)));
-  // Firefox reports no file:// loads over BiDi; anything else is recorded and refused.
+  // Firefox reports no file:// loads over BiDi; anything else is recorded and refused, but
+  // data: URLs, which never leave the page (Firefox draws list bullets with a font of its own).
   await page.setRequestInterception(true);
   page.on("request", (request) => {
+    if (request.url().startsWith("data:")) return request.continue();
     seen.requests.push(request.url());
-    request.abort();
+    return request.abort();
   });
   await page.goto(url);
   await page.waitForSelector("body[data-ready='1']");
