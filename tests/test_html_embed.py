@@ -19,7 +19,8 @@ from vtrace.model import ACTORS, Event, Header, Kind, Source
 from vtrace.renderers import RenderError, by_name, for_format, format_of
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
-from vtrace.renderers.html_data import source_link
+from vtrace.renderers.html_numbers import fill
+from vtrace.renderers.html_stream import source_link
 from vtrace.scenarios.send import SEND
 from vtrace.session import replayed
 from vtrace.tally import Tally
@@ -41,30 +42,42 @@ def data_of(html: str) -> dict[str, Any]:
 
 
 def decoded(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The events as the page's script decodes them (its decode() and apply(), in Python)."""
+    """The events as the page's script decodes them (its decode(), sayText() and apply(),
+    in Python)."""
     columns, events, newest, t_ns, fresh = data["events"], [], -1, 0, 0
-    ring = dict(data["initial"])
+    ring, last, langs = dict(data["initial"]), {}, len(data["langs"])
     for code, frame_code, dt in zip(columns["c"], columns["f"], columns["t"], strict=True):
         if code == 0:
             combo, fresh = fresh, fresh + 1
         else:
             combo = code - 1
-        shape, says, change = data["combos"][combo]
+        shape, says, change, nums, count = data["combos"][combo]
         frame = None if frame_code == 0 else (newest + 2 - frame_code if frame_code > 0
                                               else -frame_code - 1)
         if frame is not None:
             newest = max(newest, frame)
         t_ns += dt
+        numbers: list[int] = []
+        if nums:
+            before = last.get(says, [0] * len(data["nums"][nums]))
+            numbers = last[says] = [a + b for a, b in zip(before, data["nums"][nums],
+                                                         strict=True)]
         for name, how, value in data["rings"][change]:
-            ring[name] = ring[name] + value if how == "+" else value
+            ring[name] = numbers[value] if how == "#" else value
         row = data["shapes"][shape]
         place = data["places"][row[0]]
         words = data["says"][says]
+        texts = [fill(data["strings"][index], numbers) if nums else data["strings"][index]
+                 for index in words[:3 * langs]]
+        desc, slots = words[3 * langs], words[3 * langs + 1]
+        if desc and slots:
+            desc = [field if slot < 0 else numbers[slot]
+                    for field, slot in zip(desc, slots, strict=True)]
         events.append({"step": place["step"], "kind": data["kinds"][row[1]],
                        "src": data["actors"][row[2]], "dst": data["actors"][row[3]],
                        "frame": frame, "t_ns": t_ns, "ring": dict(ring),
-                       "label": data["strings"][words[0]],
-                       "count": data["counts"][words[3 * len(data["langs"])]]})
+                       "label": texts[0], "texts": texts, "descriptor": desc,
+                       "count": data["counts"][count]})
     return events
 
 
@@ -101,9 +114,9 @@ def test_every_sentence_in_both_languages() -> None:
     header, events = recorded()
     data = data_of(page(header, events))
     kick = next(e for e in events if e.step == "virtqueue_kick_prepare" and e.kind is Kind.CALL)
-    strings = set(data["strings"])
-    assert "kick: avail_event 0 is in [0, 1)" in strings
-    assert "通知：avail_event 0 落在 [0, 1) 中" in strings
+    decided = next(seen["texts"][2:4] for seen in decoded(data)
+                   if seen["step"] == kick.step and seen["kind"] == "call")
+    assert decided == ["kick: avail_event 0 is in [0, 1)", "通知：avail_event 0 落在 [0, 1) 中"]
     place = next(p for p in data["places"] if p["step"] == kick.step)
     assert place["why"]["zh"] == CATALOG[kick.step].text["zh"]
     assert place["why"]["en"] == CATALOG[kick.step].text["en"]

@@ -10,27 +10,52 @@ var vtraceStream = (function () {
   /* -- decoding the columns ------------------------------------------------------------- */
   var E = D.events, n = E.c.length;
   var comboOf = new Int32Array(n), frameOf = new Int32Array(n), timeOf = new Float64Array(n);
+  /* The numbers an event fills into its words and ring change (null for none): each row of
+     D.nums adds to the numbers of the previous event with the same words. */
+  var numbersOf = new Array(n);
   (function decode() {
-    var newest = -1, t = 0, nextCombo = 0;
+    var newest = -1, t = 0, nextCombo = 0, last = {};
+    var zero = D.nums.map(function (d) { return d.every(function (x) { return x === 0; }); });
     for (var i = 0; i < n; i++) {
       var c = E.f[i], f = c === 0 ? -1 : (c > 0 ? newest + 2 - c : -c - 1);
       frameOf[i] = f;
       if (f > newest) newest = f;
       t += E.t[i]; timeOf[i] = t;
-      c = E.c[i]; comboOf[i] = c === 0 ? nextCombo++ : c - 1;
+      c = E.c[i]; c = comboOf[i] = c === 0 ? nextCombo++ : c - 1;
+      var combo = D.combos[c], r = combo[3], v = null;
+      if (r) {
+        var says = combo[1], before = last[says], d = D.nums[r];
+        if (before && zero[r]) v = before;  /* the same numbers: shared, not copied */
+        else {
+          v = new Array(d.length);
+          for (var k = 0; k < d.length; k++) v[k] = (before ? before[k] : 0) + d[k];
+        }
+        last[says] = v;
+      }
+      numbersOf[i] = v;
     }
   })();
   D.events = null;
   var NL = D.langs.length;
+  var MARK = /\u27e6(\d+)\u27e7/g;
   function shapeIndex(i) { return D.combos[comboOf[i]][0]; }
   function shape(i) { return D.shapes[D.combos[comboOf[i]][0]]; }
   function place(i) { return D.places[shape(i)[0]]; }
   function kind(i) { return D.kinds[shape(i)[1]]; }
   function sayRow(i) { return D.says[D.combos[comboOf[i]][1]]; }
-  /* what: 0 the arrow's label, 1 the decision, 2 the diagram's note */
-  function sayText(i, what, L) { return D.strings[sayRow(i)[what * NL + L]]; }
-  function counted(i) { return D.counts[sayRow(i)[3 * NL]]; }
-  function descriptor(i) { return sayRow(i)[3 * NL + 1]; }
+  /* what: 0 the arrow's label, 1 the decision, 2 the diagram's note; templates get the
+     event's numbers in place of their marks. */
+  function sayText(i, what, L) {
+    var text = D.strings[sayRow(i)[what * NL + L]], v = numbersOf[i];
+    return v && text.indexOf("\u27e6") >= 0 ?
+      text.replace(MARK, function (m, k) { return String(v[+k]); }) : text;
+  }
+  function counted(i) { return D.counts[D.combos[comboOf[i]][4]]; }
+  function descriptor(i) {
+    var row = sayRow(i), desc = row[3 * NL], slots = row[3 * NL + 1], v = numbersOf[i];
+    if (!desc || !slots) return desc;
+    return desc.map(function (field, j) { return slots[j] < 0 ? field : v[slots[j]]; });
+  }
   function ringChange(i) { return D.rings[D.combos[comboOf[i]][2]]; }
 
   /* Frame starts, diagram pages (rounds of the batch, cut at PAGE rows), markers. */
@@ -95,10 +120,10 @@ var vtraceStream = (function () {
   }
   function mod(a, b) { return ((a % b) + b) % b; }
   function apply(s, i) {
-    var change = ringChange(i), count = counted(i), desc = descriptor(i);
+    var change = ringChange(i), count = counted(i), desc = descriptor(i), v = numbersOf[i];
     for (var k = 0; k < change.length; k++) {
       var part = change[k];
-      s.ring[part[0]] = part[1] === "+" ? (s.ring[part[0]] || 0) + part[2] : part[2];
+      s.ring[part[0]] = part[1] === "#" ? v[part[2]] : part[2];
     }
     for (var c in count) if (c in s.counters) s.counters[c] += count[c];
     var action = place(i).desc;
