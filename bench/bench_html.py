@@ -93,9 +93,12 @@ def main() -> None:
     many_header, many, _ = recorded(options.frames)
     gc.collect()
     gc.freeze()
-    html_s = best(options.repeat, lambda: write_html(many_header, many))
-    svg_s = best(options.repeat, lambda: SequenceRenderer(output_format="svg").render(
-        many_header, many, io.BytesIO()))
+    # Rounds take turns, so that other work on a shared machine slows both alike.
+    html_s = svg_s = float("inf")
+    for _ in range(options.repeat):
+        html_s = min(html_s, best(1, lambda: write_html(many_header, many)))
+        svg_s = min(svg_s, best(1, lambda: SequenceRenderer(output_format="svg").render(
+            many_header, many, io.BytesIO())))
     ratio = html_s / svg_s
     with tempfile.TemporaryDirectory() as folder:
         files = {"1 frame": Path(folder) / "one.html",
@@ -110,15 +113,16 @@ def main() -> None:
     print("## HTML player\n")
     print(f"`vtrace diagram run.html` of 1 frame ({len(one):,} events) and of "
           f"{options.frames:,} identical frames ({len(many):,} events), modern era, seed 1; "
-          f"writing is the renderer on events in memory, best of {options.repeat} runs.\n")
+          f"writing is the renderer on events in memory, best of {options.repeat} runs "
+          "taking turns.\n")
     print("| writing | HTML | SVG | ratio | target | met |")
     print("|---|---:|---:|---:|---:|---|")
     print(f"| {options.frames:,} frames | {html_s * 1000:.0f} ms | {svg_s * 1000:.0f} ms | "
           f"{ratio:.1f}× | ≤ 2× | {'yes' if ratio <= 2 else 'no'} |\n")
-    print("The SVG folds the identical rounds and draws one; the HTML keeps every event, and "
-          "works out, for every frame and in both languages, the sentences that carry its "
-          "numbers (the kick and interrupt decisions, the ring writes: seven a frame), so its "
-          "writing grows with the stream at a few microseconds an event.\n")
+    print("The SVG folds the identical rounds and draws one; the HTML keeps every event, "
+          "but writes each distinct thing once: the words that carry a frame's numbers as "
+          "templates the page fills in, and each event as three numbers, so what grows with "
+          "the stream is one pass over it.\n")
     print("| measure | figure | target | met |")
     print("|---|---:|---:|---|")
     for name, size in sizes.items():
