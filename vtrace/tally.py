@@ -95,6 +95,16 @@ class Tally:
             count(event.place.step, event.kind, event.detail, event.t_ns)
             yield event
 
+    def moves(self, step: str, kind: Kind,
+              detail: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+        """What one event would add to each counter it moves, as ``add`` counts it, without
+        counting it."""
+        table = self._calls if kind is Kind.CALL else self._notes if kind is Kind.NOTE else {}
+        added: dict[str, int] = {}
+        for counter, amount in table.get(step, ()):
+            added[counter] = added.get(counter, 0) + amount(detail)
+        return tuple((counter, int(value)) for counter, value in added.items() if value)
+
     def per_frame(self, count: int) -> float:
         frames = self.frames
         return count / frames if frames else 0.0

@@ -272,13 +272,9 @@ class Stream:
         return row
 
     def _counted(self, event: Event) -> tuple[tuple[str, int], ...]:
-        """What the event adds to each of the scenario's counters, as ``vtrace.tally`` counts
-        it: the difference it makes to one running tally."""
-        counts = self._tally.counts
-        before = dict(counts)
-        self._tally.add(event)
-        return tuple((name, count - before[name]) for name, count in counts.items()
-                     if count != before[name])
+        """What the event adds to each of the scenario's counters, as ``vtrace.tally``
+        counts it."""
+        return self._tally.moves(event.step, event.kind, event.detail)
 
     def _count_row(self, counted: tuple[tuple[str, int], ...]) -> int:
         row = self._counts_seen.get(counted)
