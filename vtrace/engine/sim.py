@@ -6,7 +6,8 @@ resumes the runnable thread whose modelled clock is earliest, so effects
 on the shared ring happen in time order and the event stream comes out
 sorted by ``t_ns``. Nothing here reads a real clock; durations come from
 the catalog's modelled costs with a seeded jitter. Inside ``counting`` the
-same run builds no events and hands each one's parts to a counter instead.
+same run builds no events and hands each one's parts to a counter instead, and
+all of its fields, unbuilt, to a view that shows only some of them.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from vtrace.catalog import CATALOG, Era, place
-from vtrace.model import Event, Kind, Place
+from vtrace.model import Event, Kind, Place, Source
 
-__all__ = ["JITTER", "Count", "Do", "Scheduler", "Signal", "Thread", "Wait", "counting",
-           "recording_wakes"]
+__all__ = ["JITTER", "Count", "Do", "Fields", "Scheduler", "Signal", "Take", "Thread", "Wait",
+           "counting", "recording_wakes"]
 
 JITTER = 0.2  # a step takes its catalog cost give or take up to 20%, drawn from the seed
 
@@ -112,14 +113,22 @@ def recording_wakes() -> Iterator[dict[int, str]]:
 #: Counts one event from its parts, as it would be built: (step, kind, detail, t_ns).
 Count = Callable[[str, Kind, Mapping[str, Any], int], None]
 
-_COUNTING: ContextVar[Count | None] = ContextVar("vtrace_counting", default=None)
+#: An event's fields in the order ``Event`` takes them (seq, frame, place, kind, src, dst,
+#: t_ns, detail, thread, source): ``Event(*fields)`` builds it.
+Fields = tuple[int, int | None, Place, Kind, str, str, int, Mapping[str, Any], str, Source]
+#: Takes in one event as its fields, after ``Count`` has counted it.
+Take = Callable[[Fields], None]
+
+_COUNTING: ContextVar[tuple[Count, Take | None] | None] = ContextVar("vtrace_counting",
+                                                                    default=None)
 
 
 @contextmanager
-def counting(count: Count) -> Iterator[None]:
+def counting(count: Count, take: Take | None = None) -> Iterator[None]:
     """Schedulers that run inside hand each event's parts to ``count`` and build no events:
-    their streams come out empty. For a run that shows only its counts."""
-    token = _COUNTING.set(count)
+    their streams come out empty. For a run that shows only its counts, or (``take``)
+    a view that builds only the few events it draws: each event's fields, after counting."""
+    token = _COUNTING.set((count, take))
     try:
         yield
     finally:
@@ -187,9 +196,10 @@ class Scheduler:
     def run(self) -> Iterator[Event]:
         """Run every thread until all of them wait for something that will not come."""
         # Read when the stream starts, so that whoever drains it decides.
-        count = _COUNTING.get()
+        count, take = _COUNTING.get() or (None, None)
         recording = self._wakes is not None
         runnable, placements, uniform = self._runnable, self._placements, self._uniform
+        replayed = Source.REPLAY
         while (thread := runnable()) is not None:
             if thread is not self.current:
                 self.current = thread
@@ -219,6 +229,9 @@ class Scheduler:
             self.seq = seq + 1
             if count is not None:
                 count(place.step, kind, detail, started)
+                if take is not None:
+                    take((seq, frame, place, kind, src or place.actor, dst or place.actor,
+                          started, detail, thread.name, replayed))
                 continue
             event = Event(seq, frame, place, kind, src or place.actor, dst or place.actor,
                           started, detail, thread.name)

@@ -22,8 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from vtrace.catalog import ERAS
+from vtrace.engine.sim import Fields, Take
 from vtrace.i18n import era_label, say
-from vtrace.model import Event, Header, Kind, Layer
+from vtrace.model import Event, Header, Kind, Layer, Place
 from vtrace.renderers.base import Renderer, count_param, register
 from vtrace.renderers.describe import decision
 from vtrace.renderers.live_panels import (
@@ -42,12 +43,17 @@ from vtrace.renderers.live_panels import (
 from vtrace.renderers.ring_state import RingContents
 from vtrace.renderers.view_words import hint, word
 from vtrace.scenarios import of
+from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 from vtrace.tally import Tally
 
 __all__ = ["DEVICE", "DRIVER", "SHARED", "LiveRenderer", "LiveState"]
 
 REFRESH_PER_SECOND = 12.0
+#: At full speed nobody reads a step as it goes by; each redraw costs as much as the replay
+#: of a few thousand events, so the screen is drawn less often.
+FULL_SPEED_REFRESH_PER_SECOND = 4.0
+FOLD_AFTER = 64  # events without a call that a state fed by its taker keeps unbuilt
 FUNCTION_WIDTH = 31  # the longest function of a send; a longer one widens the lane for good
 CONTENTS_WIDTH = 56  # the ring's contents need this much to read well
 GAP = 2  # columns between panels side by side
@@ -78,9 +84,15 @@ ARRANGEMENTS = (
 
 
 class LiveState:
-    """What the screen shows, updated per event and laid out whenever rich refreshes."""
+    """What the screen shows, updated per event and laid out whenever rich refreshes.
 
-    def __init__(self, header: Header, lang: str) -> None:
+    A state fed by ``taker`` keeps only the fields of the few events it may draw (the
+    newest call of each layer, what came after the newest call) and the ring's
+    descriptors; it builds their events and the remark when it is drawn, and reads the
+    ring's values and the counters off ``tally``, which counts the stream for it.
+    """
+
+    def __init__(self, header: Header, lang: str, tally: Tally | None = None) -> None:
         self.lang = lang
         self.scenario = scenario = of(header)
         frames = scenario.frames_param
@@ -90,7 +102,7 @@ class LiveState:
         self.ring_title = panel.title.get(lang, panel.title["en"]) if panel else ""
         era = ERAS.get(str(header.params.get("era", "")))
         self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
-        self.tally = Tally(scenario.calls, scenario.notes)
+        self.tally = tally if tally is not None else Tally(scenario.calls, scenario.notes)
         self.last_in_layer: dict[Layer, Event] = {}
         self.current: Event | None = None
         self.remark = ""
@@ -99,6 +111,72 @@ class LiveState:
         self.position: Position | None = None  # in step mode: where the presenter is
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
+        self._taking = False
+        self._newest: dict[Layer, Fields] = {}  # the newest call of each layer, unbuilt
+        self._call: Fields | None = None  # the newest call
+        self._since: list[Fields] = []  # the events after it
+        self._folded = ""  # the remark before them, when they came after ``_folded_at``
+        self._folded_at: Fields | None = None
+        self._calls = [0]  # how many calls were taken
+        self._places: set[Place] = set()  # where the calls ran
+        self._frames = [0, 0]  # the lowest and highest frame of a call
+
+    def taker(self) -> Take:
+        """Take in each event as its fields (``Session.count``), already counted in the
+        tally this state was made with; nothing is built until the screen is drawn."""
+        self._taking = True
+        newest, since, calls, places, frames = (self._newest, self._since, self._calls,
+                                                self._places, self._frames)
+        call, actions, ring = Kind.CALL, self.ring.actions, self.ring
+
+        def take(fields: Fields) -> None:
+            if fields[3] is not call:
+                since.append(fields)
+                if len(since) > FOLD_AFTER:
+                    self._fold()
+                return
+            place = fields[2]
+            newest[place.layer] = self._call = fields
+            if since:
+                since.clear()
+            calls[0] += 1
+            places.add(place)
+            frame = fields[1]
+            if frame is not None and not frames[0] <= frame <= frames[1]:
+                frames[:] = min(frames[0], frame), max(frames[1], frame)
+            if place.step in actions:
+                ring.call(place.step, frame, fields[7])
+
+        return take
+
+    def _remark_now(self) -> str:
+        """The remark of the newest call, or of what came after it when that has one."""
+        call = self._call
+        remark = self._folded if call is None or call is self._folded_at \
+            else decision(Event(*call), self.lang)
+        for fields in tuple(self._since):
+            remark = decision(Event(*fields), self.lang) or remark
+        return remark
+
+    def _fold(self) -> None:
+        """A long run of events without a call: keep its remark, not the events."""
+        self._folded, self._folded_at = self._remark_now(), self._call
+        self._since.clear()
+
+    def _settle(self) -> None:
+        """Build what the screen draws from what was taken in."""
+        last = {layer: Event(*fields) for layer, fields in tuple(self._newest.items())}
+        call = self._call
+        if call is not None:
+            self.current = Event(*call)
+        self.last_in_layer = last
+        self.remark = self._remark_now()
+        self.steps = self._calls[0]
+        self.function_width = max([self.function_width,
+                                   *(len(place.function) for place in tuple(self._places))])
+        low, high = self._frames
+        self.frame_width = max(self.frame_width, len(f"#{low}"), len(f"#{high}"))
+        self.ring.values.update(self.tally.ring)
 
     def update(self, event: Event) -> None:
         self.tally.add(event)
@@ -123,6 +201,8 @@ class LiveState:
         return min(self.tally[counter], started) if counter else max(started - 1, 0)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self._taking:
+            self._settle()
         width = options.max_width
         height = options.height or options.size.height
         loose = options.update(width=width, height=None)
@@ -217,10 +297,24 @@ class LiveRenderer(Renderer):
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
         state = LiveState(header, self.lang)
-        with Live(state, console=self._console(out), refresh_per_second=REFRESH_PER_SECOND,
-                  auto_refresh=self.console is None, transient=False) as live:
+        with self._showing(state, out, REFRESH_PER_SECOND):
             for event in events:
                 state.update(event)
+
+    def follow(self, session: Session, out: IO[Any]) -> None:
+        """``render`` of a session that goes as fast as it can: the session counts its
+        events and the screen builds only those it draws, at each refresh."""
+        state = LiveState(session.header, self.lang, session.tally)
+        with self._showing(state, out, FULL_SPEED_REFRESH_PER_SECOND):
+            session.count(take=state.taker())
+
+    @contextmanager
+    def _showing(self, state: LiveState, out: IO[Any], per_second: float) -> Iterator[None]:
+        """Redraw ``state`` ``per_second`` times a second, and once more when the stream has
+        ended."""
+        with Live(state, console=self._console(out), refresh_per_second=per_second,
+                  auto_refresh=self.console is None, transient=False) as live:
+            yield
             state.ended = True
             live.refresh()
 
