@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 from vtrace.catalog import CATALOG, Era, place
 from vtrace.model import Event, Kind, Place, Source
 
-__all__ = ["JITTER", "Count", "Do", "Fields", "Scheduler", "Signal", "Take", "Thread", "Wait",
-           "counting", "recording_wakes"]
+__all__ = ["JITTER", "Count", "Do", "Doing", "Fields", "Scheduler", "Signal", "Take", "Thread",
+           "Wait", "counting", "recording_wakes"]
 
 JITTER = 0.2  # a step takes its catalog cost give or take up to 20%, drawn from the seed
 
@@ -39,37 +39,49 @@ class Signal:
     raised_by: str | None = None  # the step just before the raise, while paths are recorded
 
     def raise_(self, t_ns: int) -> None:
+        global _changes
+        _changes += 1
         if not self.pending:
             self.raised_at = t_ns
             self.raised_by = _RAISER.get()
         self.pending += 1
 
     def clear(self) -> int:
+        global _changes
+        _changes += 1
         count, self.pending = self.pending, 0
         return count
 
 
-class Do(NamedTuple):
+#: How many times a signal was raised or cleared or a thread spawned: while it stays the same,
+#: only the thread that ran has a new moment, so the scheduler need not look at every thread.
+_changes = 0
+
+
+#: What ``Do`` returns: (step, frame, kind, src, dst, detail, cost), unpacked by the scheduler.
+Doing = tuple[str, int | None, Kind, str | None, str | None, Mapping[str, Any], bool]
+
+_NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
+
+
+def Do(step: str, frame: int | None = None, kind: Kind = Kind.CALL, src: str | None = None,
+       dst: str | None = None, detail: Mapping[str, Any] = _NO_DETAIL,
+       cost: bool = True) -> Doing:
     """Run catalog step ``step``: one event, then the thread's clock moves by its cost.
 
-    A named tuple rather than a dataclass: the engine makes one per event, so
-    its construction cost shows in every replay.
+    ``src`` is the caller's actor and ``dst`` the callee's (both default to the step's own
+    actor); ``cost`` is False for events that take no modelled time (notes, state writes).
+    A function that returns a plain tuple rather than a class: the engine makes one per
+    event, and calling a Python function costs a third of building a named tuple.
     """
-
-    step: str
-    frame: int | None = None
-    kind: Kind = Kind.CALL
-    src: str | None = None  # the caller's actor; defaults to the step's own actor
-    dst: str | None = None  # defaults to the step's own actor
-    detail: Mapping[str, Any] = MappingProxyType({})
-    cost: bool = True  # False for events that take no modelled time (notes, state writes)
+    return step, frame, kind, src, dst, detail, cost
 
 
 class Wait(NamedTuple):
     """Sleep until one of ``signals`` is pending, or until the clock reaches ``until``.
 
     A signal wakes the thread ``latency_ns`` after it was raised. A named tuple, like
-    ``Do``: threads make one at every pause, and a frozen dataclass builds slowly.
+    ``Do``'s tuple: threads make one at every pause, and a frozen dataclass builds slowly.
     """
 
     signals: tuple[Signal, ...]
@@ -77,7 +89,7 @@ class Wait(NamedTuple):
     until: int | None = None
 
 
-Action = Do | Wait
+Action = Doing | Wait
 
 
 @dataclass(slots=True)
@@ -155,43 +167,57 @@ class Scheduler:
         return self.current.clock if self.current else 0
 
     def spawn(self, name: str, program: Callable[[Thread], Iterator[Action]]) -> Thread:
+        global _changes
+        _changes += 1
         thread = Thread(name, iter(()))
         thread.program = program(thread)
         self.threads.append(thread)
         return thread
 
-    def _runnable(self) -> Thread | None:
-        """The thread to resume: the one whose next moment is earliest.
+    def _moment(self, thread: Thread) -> tuple[int, str | None] | None:
+        """When ``thread`` can go on, and the raiser of the signal that wakes it; None when
+        it waits for something that has not come.
 
         A waiting thread's moment is when its first pending signal reaches it, or its
         timeout. It stays waiting until it is the one chosen, so that a signal another
         thread raises before that timeout still wakes it (an idle vCPU halted until
         its timer is woken by the interrupt).
         """
+        wait = thread.waiting
+        if wait is None:
+            return thread.clock, None
+        signals, latency_ns, due = wait
+        by = None
+        for signal in signals:
+            if signal.pending:
+                woken = signal.raised_at + latency_ns
+                if due is None or woken < due:
+                    due, by = woken, signal.raised_by
+        if due is None:
+            return None
+        return (due if due > thread.clock else thread.clock), by
+
+    def _runnable(self) -> tuple[Thread | None, int | None, bool]:
+        """The thread to resume, the one whose next moment is earliest (the first of equals);
+        then the moment of the earliest of the others (None: none of them can go on) and
+        whether the chosen one comes before that one among the threads."""
         best: Thread | None = None
         best_at = 0
         best_by: str | None = None
-        for thread in self.threads:
-            wait = thread.waiting
-            if wait is None:
-                if best is None or thread.clock < best_at:
-                    best, best_at, best_by = thread, thread.clock, None
-                continue
-            signals, latency_ns, due = wait
-            by = None
-            for signal in signals:
-                if signal.pending:
-                    woken = signal.raised_at + latency_ns
-                    if due is None or woken < due:
-                        due, by = woken, signal.raised_by
-            if due is None:
-                continue
-            at = due if due > thread.clock else thread.clock
-            if best is None or at < best_at:
-                best, best_at, best_by = thread, at, by
+        moments = [(thread, self._moment(thread)) for thread in self.threads]
+        for thread, moment in moments:
+            if moment is not None and (best is None or moment[0] < best_at):
+                best, (best_at, best_by) = thread, moment
+        rival_at: int | None = None
+        passed = first = False
+        for thread, moment in moments:
+            if thread is best:
+                passed = True
+            elif moment is not None and (rival_at is None or moment[0] < rival_at):
+                rival_at, first = moment[0], passed
         if best is not None and best.waiting is not None:
             best.clock, best.waiting, best.woken_by = best_at, None, best_by
-        return best
+        return best, rival_at, first
 
     def run(self) -> Iterator[Event]:
         """Run every thread until all of them wait for something that will not come."""
@@ -200,7 +226,19 @@ class Scheduler:
         recording = self._wakes is not None
         runnable, placements, uniform = self._runnable, self._placements, self._uniform
         replayed = Source.REPLAY
-        while (thread := runnable()) is not None:
+        thread: Thread | None = None  # the thread that ran the last step, while it may go on
+        rival_at: int | None = None
+        first = True
+        seen = -1
+        while True:
+            # Unless a signal moved, only the thread that ran has a new moment: it goes on
+            # while it is still the earliest, and the threads are looked at again otherwise.
+            if thread is None or seen != _changes or rival_at is not None and (
+                    thread.clock > rival_at or thread.clock == rival_at and not first):
+                thread, rival_at, first = runnable()
+                if thread is None:
+                    return
+                seen = _changes
             if thread is not self.current:
                 self.current = thread
             if recording:
@@ -209,9 +247,11 @@ class Scheduler:
                 action = next(thread.program)
             except StopIteration:
                 self.threads.remove(thread)
+                thread = None
                 continue
             if action.__class__ is Wait:
                 thread.waiting = action
+                thread = None
                 continue
             # One unpacking instead of an attribute read per field: this runs for every event.
             step, frame, kind, src, dst, detail, cost = action  # type: ignore[misc]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from vtrace.catalog import Era, first_present
-from vtrace.engine.sim import Action, Do
+from vtrace.engine.sim import Action, Do, Doing
 from vtrace.model import Kind
 from vtrace.ring import Device, Driver, Element, GuestMemory
 
@@ -113,7 +113,7 @@ def flush_used(world: RingWorld, frame: int | None, count: int) -> Iterator[Acti
     yield from with_ring(world, world.flusher, frame, count=count)
 
 
-def note(step: str, frame: int | None, **detail: Any) -> Do:
+def note(step: str, frame: int | None, **detail: Any) -> Doing:
     return Do(step, frame, Kind.NOTE, detail=detail, cost=False)
 
 
