@@ -239,7 +239,6 @@ class Scheduler:
                 if thread is None:
                     return
                 seen = _changes
-            if thread is not self.current:
                 self.current = thread
             if recording:
                 _RAISER.set(thread.last_step)
