@@ -112,22 +112,14 @@ class LiveState:
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
         self._taking = False
-        self._newest: dict[Layer, Fields] = {}  # the newest call of each layer, unbuilt
-        self._call: Fields | None = None  # the newest call
-        self._since: list[Fields] = []  # the events after it
-        self._folded = ""  # the remark before them, when they came after ``_folded_at``
-        self._folded_at: Fields | None = None
-        self._calls = [0]  # how many calls were taken
-        self._places: set[Place] = set()  # where the calls ran
-        self._frames = [0, 0]  # the lowest and highest frame of a call
+        self._taken = _Taken()
 
     def taker(self) -> Take:
         """Take in each event as its fields (``Session.count``), already counted in the
         tally this state was made with; nothing is built until the screen is drawn."""
         self._taking = True
-        newest, since, calls, places, frames = (self._newest, self._since, self._calls,
-                                                self._places, self._frames)
-        call, actions, ring = Kind.CALL, self.ring.actions, self.ring
+        taken, call, ring = self._taken, Kind.CALL, self.ring
+        newest, since, known = taken.newest, taken.since, taken.known
 
         def take(fields: Fields) -> None:
             if fields[3] is not call:
@@ -136,46 +128,50 @@ class LiveState:
                     self._fold()
                 return
             place = fields[2]
-            newest[place.layer] = self._call = fields
+            step = place.step
+            seen = known.get(step)
+            if seen is None or seen[0] is not place:
+                seen = known[step] = taken.learn(place, ring)
+            newest[seen[1]] = taken.call = fields
             if since:
                 since.clear()
-            calls[0] += 1
-            places.add(place)
+            taken.calls += 1
             frame = fields[1]
-            if frame is not None and not frames[0] <= frame <= frames[1]:
-                frames[:] = min(frames[0], frame), max(frames[1], frame)
-            if place.step in actions:
-                ring.call(place.step, frame, fields[7])
+            if frame is not None and not taken.low <= frame <= taken.high:
+                taken.low, taken.high = min(taken.low, frame), max(taken.high, frame)
+            if seen[2]:
+                ring.call(step, frame, fields[7])
 
         return take
 
     def _remark_now(self) -> str:
         """The remark of the newest call, or of what came after it when that has one."""
-        call = self._call
-        remark = self._folded if call is None or call is self._folded_at \
+        taken = self._taken
+        call = taken.call
+        remark = taken.folded if call is None or call is taken.folded_at \
             else decision(Event(*call), self.lang)
-        for fields in tuple(self._since):
+        for fields in tuple(taken.since):
             remark = decision(Event(*fields), self.lang) or remark
         return remark
 
     def _fold(self) -> None:
         """A long run of events without a call: keep its remark, not the events."""
-        self._folded, self._folded_at = self._remark_now(), self._call
-        self._since.clear()
+        taken = self._taken
+        taken.folded, taken.folded_at = self._remark_now(), taken.call
+        taken.since.clear()
 
     def _settle(self) -> None:
         """Build what the screen draws from what was taken in."""
-        last = {layer: Event(*fields) for layer, fields in tuple(self._newest.items())}
-        call = self._call
-        if call is not None:
-            self.current = Event(*call)
-        self.last_in_layer = last
+        taken = self._taken
+        self.last_in_layer = {layer: Event(*fields) for layer, fields
+                              in zip(LAYERS, tuple(taken.newest), strict=True)
+                              if fields is not None}
+        if taken.call is not None:
+            self.current = Event(*taken.call)
         self.remark = self._remark_now()
-        self.steps = self._calls[0]
-        self.function_width = max([self.function_width,
-                                   *(len(place.function) for place in tuple(self._places))])
-        low, high = self._frames
-        self.frame_width = max(self.frame_width, len(f"#{low}"), len(f"#{high}"))
+        self.steps = taken.calls
+        self.function_width = max(self.function_width, taken.widest)
+        self.frame_width = max(self.frame_width, len(f"#{taken.low}"), len(f"#{taken.high}"))
         self.ring.values.update(self.tally.ring)
 
     def update(self, event: Event) -> None:
@@ -206,8 +202,9 @@ class LiveState:
         width = options.max_width
         height = options.height or options.size.height
         loose = options.update(width=width, height=None)
+        registers: dict[bool, int] = {}  # the register panel's width, full and compact
         for arrangement in ARRANGEMENTS:
-            if not self._fits_across(arrangement, console, loose, width - 4):
+            if not self._fits_across(arrangement, console, loose, width - 4, registers):
                 continue
             screen = self._screen(arrangement, width - 4)
             if len(console.render_lines(screen, loose, pad=False)) <= height:
@@ -216,14 +213,19 @@ class LiveState:
         yield self._screen(ARRANGEMENTS[-1], width - 4)
 
     def _fits_across(self, arrangement: Arrangement, console: Console,
-                     options: ConsoleOptions, inner: int) -> bool:
+                     options: ConsoleOptions, inner: int, registers: dict[bool, int]) -> bool:
+        """Whether the arrangement's panels side by side fit in ``inner`` columns;
+        ``registers`` keeps the register panel's widths from one arrangement to the next."""
         if arrangement.ring != "none" and (self.ring.size == 0 or not self.ring.values):
             return False
         needed = lanes_width(self.function_width, self.frame_width, arrangement.actors) \
             if arrangement.lanes else 0
         if arrangement.ring != "none":
-            needed += GAP + Measurement.get(console, options, self._registers(
-                arrangement.ring == "compact")).maximum
+            compact = arrangement.ring == "compact"
+            if compact not in registers:
+                registers[compact] = Measurement.get(console, options,
+                                                     self._registers(compact)).maximum
+            needed += GAP + registers[compact]
         if arrangement.contents:
             needed += GAP + CONTENTS_WIDTH
         return needed <= inner
@@ -279,6 +281,33 @@ class LiveState:
                     else "bold")
 
 
+LAYERS = tuple(Layer)
+
+
+class _Taken:
+    """What a state fed by its taker keeps of the events it took in."""
+
+    __slots__ = ("call", "calls", "folded", "folded_at", "high", "known", "low", "newest",
+                 "since", "widest")
+
+    def __init__(self) -> None:
+        self.newest: list[Fields | None] = [None] * len(LAYERS)  # each layer's newest call
+        self.call: Fields | None = None  # the newest call
+        self.since: list[Fields] = []  # the events after it
+        self.folded = ""  # the remark before them, when they came after ``folded_at``
+        self.folded_at: Fields | None = None
+        self.calls = 0
+        self.widest = 0  # the longest function of a call
+        self.low = self.high = 0  # the lowest and the highest frame of a call
+        #: step -> (its place, the index of its layer, whether it acts on the ring)
+        self.known: dict[str, tuple[Place, int, bool]] = {}
+
+    def learn(self, place: Place, ring: RingContents) -> tuple[Place, int, bool]:
+        """What a call at ``place`` needs, worked out once per step."""
+        self.widest = max(self.widest, len(place.function))
+        return place, LAYERS.index(place.layer), place.step in ring.actions
+
+
 @register
 class LiveRenderer(Renderer):
     name = "live"
@@ -310,13 +339,12 @@ class LiveRenderer(Renderer):
 
     @contextmanager
     def _showing(self, state: LiveState, out: IO[Any], per_second: float) -> Iterator[None]:
-        """Redraw ``state`` ``per_second`` times a second, and once more when the stream has
-        ended."""
+        """Redraw ``state`` ``per_second`` times a second; leaving the ``Live`` draws it once
+        more, ended."""
         with Live(state, console=self._console(out), refresh_per_second=per_second,
-                  auto_refresh=self.console is None, transient=False) as live:
+                  auto_refresh=self.console is None, transient=False):
             yield
             state.ended = True
-            live.refresh()
 
     @contextmanager
     def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
