@@ -157,7 +157,6 @@ class Scheduler:
         self.era = era
         self._uniform = random.Random(seed).random
         self.threads: list[Thread] = []
-        self.seq = 0
         self.current: Thread | None = None
         self._placements: dict[str, _Placed | None] = {}
         self._wakes = _WAKES.get()
@@ -230,6 +229,7 @@ class Scheduler:
         rival_at: int | None = None
         first = True
         seen = -1
+        seq = -1  # the newest event's
         while True:
             # Unless a signal moved, only the thread that ran has a new moment: it goes on
             # while it is still the earliest, and the threads are looked at again otherwise.
@@ -264,8 +264,7 @@ class Scheduler:
             started = thread.clock
             if cost:
                 thread.clock = started + int(fastest_ns + spread_ns * uniform())
-            seq = self.seq
-            self.seq = seq + 1
+            seq += 1
             if count is not None:
                 count(place.step, kind, detail, started)
                 if take is not None:

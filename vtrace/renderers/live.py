@@ -18,6 +18,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.live import Live
 from rich.measure import Measurement
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -207,8 +208,17 @@ class LiveState:
             if not self._fits_across(arrangement, console, loose, width - 4, registers):
                 continue
             screen = self._screen(arrangement, width - 4)
-            if len(console.render_lines(screen, loose, pad=False)) <= height:
-                yield screen
+            lines = console.render_lines(screen, loose, pad=False)
+            if len(lines) <= height:
+                if loose != options.update(width=width):
+                    yield screen
+                    return
+                # Drawn just now with the options rich asks for (but for their min_width,
+                # which no renderable reads): hand over those lines rather than have the
+                # screen drawn a second time.
+                for line in lines:
+                    yield from line
+                    yield Segment.line()
                 return
         yield self._screen(ARRANGEMENTS[-1], width - 4)
 
