@@ -210,14 +210,16 @@ def main_bench() -> None:
           f"one shared Place, {construct_us:.1f} µs), encoding it as JSON {encode_us:.1f} µs; "
           f"the floor spends {1e6 / floor:.1f} µs on a json.dumps and a write. Counting only, "
           f"the same engine takes {count_us:.1f} µs an event, tally included: no Event is "
-          "built, encoded or written. What it still does is the replay itself: both threads "
-          "walk the ring's bytes, and every step that touches the ring reads all of its "
-          "values back to find the ones it changed (the send scenario's with_ring, about a "
-          "fifth of a counting run in a py-spy profile), and each frame's bytes and checksums "
-          "are built; those, not the events, now bound the quiet run. The live view builds "
-          "every event and updates its screen state for each (LiveState.update, a fifth of "
-          "a live run), which keeps it above the counting run.")
-
+          "built, encoded or written. What is left is the replay itself: the scheduler "
+          "choosing a thread (it looks at every thread only when a signal moved), both "
+          "threads walking the ring's bytes, with_ring diffing the ring's values a step may "
+          "have changed (the shared bytes and the shadows as two tuples), and each frame's "
+          "bytes and checksums. The live view at --speed max rides on that counting run: "
+          "per event it keeps only the fields of the newest call of each layer and of what "
+          "came after it (and the ring's descriptors), builds those few events when it "
+          "redraws, 4 times a second at that speed, and hands rich the lines it drew to "
+          "check the height; that bookkeeping and three or four redraws are what it adds "
+          "to the quiet run.")
 
 if __name__ == "__main__":
     main_bench()

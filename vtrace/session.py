@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vtrace.codec import read_stream
-from vtrace.engine.sim import counting
+from vtrace.engine.sim import Take, counting
 from vtrace.model import Event, Header, Kind
 from vtrace.scenarios import Scenario, of, replay
 from vtrace.tally import Tally
@@ -42,14 +42,18 @@ class Session:
         """The stream, counted as it flows."""
         return self.tally.watch(self.source)
 
-    def count(self, tick: Callable[[], object] | None = None) -> None:
+    def count(self, tick: Callable[[], object] | None = None, take: Take | None = None) -> None:
         """Run the stream for its counts alone, calling ``tick`` now and then. A replay's
         scheduler then counts each step without building its event; a recording's
-        events are counted as they are read."""
+        events are counted as they are read. ``take``, when given, takes in each event's
+        fields once it is counted (a view that builds only what it draws)."""
         count = self.tally.counter(tick)
-        with counting(count):
+        with counting(count, take):
             for event in self.source:
                 count(event.place.step, event.kind, event.detail, event.t_ns)
+                if take is not None:
+                    take((event.seq, event.frame, event.place, event.kind, event.src,
+                          event.dst, event.t_ns, event.detail, event.thread, event.source))
 
 
 def replayed(name: str, given: Mapping[str, Any], era: str, seed: int,

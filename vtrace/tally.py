@@ -72,7 +72,7 @@ class Tally:
                    for step in (*self._calls, *self._notes)}
 
         def count(step: str, kind: Kind, detail: Mapping[str, Any], t_ns: int) -> None:
-            self.events += 1
+            self.events = events = self.events + 1
             self.t_ns = t_ns
             changed = detail.get("ring")
             if changed:
@@ -83,7 +83,7 @@ class Tally:
                 if counted is not None:
                     for counter, amount in counted:
                         counts[counter] += amount(detail)
-            if tick is not None and not self.events % every:
+            if tick is not None and not events % every:
                 tick()
 
         return count

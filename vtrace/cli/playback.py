@@ -13,7 +13,7 @@ import contextlib
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Protocol, TypeVar, runtime_checkable
 
 import click
 
@@ -167,8 +167,21 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
     _summary(session, playback.lang, False, summary)
 
 
+@runtime_checkable
+class _Follows(Protocol):
+    """A view that can take a session's events unbuilt (the live view)."""
+
+    def follow(self, session: Session, out: IO[Any]) -> None: ...
+
+
 def _show(session: Session, playback: Playback, env: Environment, renderer: Renderer,
           summary: IO[str]) -> None:
+    if (playback.speed is None and not playback.step and playback.events_path is None
+            and playback.pcap_path is None and isinstance(renderer, _Follows)):
+        # Nothing else reads the stream and nothing paces it: the view builds only the
+        # events it draws, and the summary still counts what it took in.
+        renderer.follow(session, env.stdout)
+        return
     with contextlib.ExitStack() as stack:
         # Counted as the view takes them in, so a summary after q or Ctrl-C counts what
         # the screen showed and not an event read ahead.

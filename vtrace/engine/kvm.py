@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from vtrace.engine.sim import Action, Do
+from vtrace.engine.sim import Action, Do, Doing
 from vtrace.model import Kind
 
 __all__ = ["MSI_STEPS", "ept_exit", "exit_to_qemu", "msi_to_guest", "vm_entry"]
 
 
-def ept_exit(frame: int | None) -> Do:
+def ept_exit(frame: int | None) -> Doing:
     """The guest's store traps: ``handle_ept_misconfig``."""
     return Do("handle_ept_misconfig", frame, src="virtio_net", detail={"exit": "EPT_MISCONFIG"})
 
@@ -30,7 +30,7 @@ def exit_to_qemu(frame: int | None, **fact: Any) -> Iterator[Action]:
     yield Do("kvm_cpu_exec", frame, src="kvm", detail={"exit_reason": "KVM_EXIT_MMIO", **fact})
 
 
-def vm_entry(step: str, frame: int | None, src: str) -> Do:
+def vm_entry(step: str, frame: int | None, src: str) -> Doing:
     """The vCPU enters the guest again, back at the store that trapped."""
     return Do(step, frame, Kind.RETURN, src=src, dst="virtio_net", detail={"vm_entry": True},
               cost=False)

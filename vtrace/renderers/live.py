@@ -18,12 +18,14 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.live import Live
 from rich.measure import Measurement
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from vtrace.catalog import ERAS
+from vtrace.engine.sim import Fields, Take
 from vtrace.i18n import era_label, say
-from vtrace.model import Event, Header, Kind, Layer
+from vtrace.model import Event, Header, Kind, Layer, Place
 from vtrace.renderers.base import Renderer, count_param, register
 from vtrace.renderers.describe import decision
 from vtrace.renderers.live_panels import (
@@ -42,12 +44,17 @@ from vtrace.renderers.live_panels import (
 from vtrace.renderers.ring_state import RingContents
 from vtrace.renderers.view_words import hint, word
 from vtrace.scenarios import of
+from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 from vtrace.tally import Tally
 
 __all__ = ["DEVICE", "DRIVER", "SHARED", "LiveRenderer", "LiveState"]
 
 REFRESH_PER_SECOND = 12.0
+#: At full speed nobody reads a step as it goes by; each redraw costs as much as the replay
+#: of a few thousand events, so the screen is drawn less often.
+FULL_SPEED_REFRESH_PER_SECOND = 4.0
+FOLD_AFTER = 64  # events without a call that a state fed by its taker keeps unbuilt
 FUNCTION_WIDTH = 31  # the longest function of a send; a longer one widens the lane for good
 CONTENTS_WIDTH = 56  # the ring's contents need this much to read well
 GAP = 2  # columns between panels side by side
@@ -78,9 +85,15 @@ ARRANGEMENTS = (
 
 
 class LiveState:
-    """What the screen shows, updated per event and laid out whenever rich refreshes."""
+    """What the screen shows, updated per event and laid out whenever rich refreshes.
 
-    def __init__(self, header: Header, lang: str) -> None:
+    A state fed by ``taker`` keeps only the fields of the few events it may draw (the
+    newest call of each layer, what came after the newest call) and the ring's
+    descriptors; it builds their events and the remark when it is drawn, and reads the
+    ring's values and the counters off ``tally``, which counts the stream for it.
+    """
+
+    def __init__(self, header: Header, lang: str, tally: Tally | None = None) -> None:
         self.lang = lang
         self.scenario = scenario = of(header)
         frames = scenario.frames_param
@@ -90,7 +103,7 @@ class LiveState:
         self.ring_title = panel.title.get(lang, panel.title["en"]) if panel else ""
         era = ERAS.get(str(header.params.get("era", "")))
         self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
-        self.tally = Tally(scenario.calls, scenario.notes)
+        self.tally = tally if tally is not None else Tally(scenario.calls, scenario.notes)
         self.last_in_layer: dict[Layer, Event] = {}
         self.current: Event | None = None
         self.remark = ""
@@ -99,6 +112,68 @@ class LiveState:
         self.position: Position | None = None  # in step mode: where the presenter is
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
+        self._taking = False
+        self._taken = _Taken()
+
+    def taker(self) -> Take:
+        """Take in each event as its fields (``Session.count``), already counted in the
+        tally this state was made with; nothing is built until the screen is drawn."""
+        self._taking = True
+        taken, call, ring = self._taken, Kind.CALL, self.ring
+        newest, since, known = taken.newest, taken.since, taken.known
+
+        def take(fields: Fields) -> None:
+            if fields[3] is not call:
+                since.append(fields)
+                if len(since) > FOLD_AFTER:
+                    self._fold()
+                return
+            place = fields[2]
+            step = place.step
+            seen = known.get(step)
+            if seen is None or seen[0] is not place:
+                seen = known[step] = taken.learn(place, ring)
+            newest[seen[1]] = taken.call = fields
+            if since:
+                since.clear()
+            taken.calls += 1
+            frame = fields[1]
+            if frame is not None and not taken.low <= frame <= taken.high:
+                taken.low, taken.high = min(taken.low, frame), max(taken.high, frame)
+            if seen[2]:
+                ring.call(step, frame, fields[7])
+
+        return take
+
+    def _remark_now(self) -> str:
+        """The remark of the newest call, or of what came after it when that has one."""
+        taken = self._taken
+        call = taken.call
+        remark = taken.folded if call is None or call is taken.folded_at \
+            else decision(Event(*call), self.lang)
+        for fields in tuple(taken.since):
+            remark = decision(Event(*fields), self.lang) or remark
+        return remark
+
+    def _fold(self) -> None:
+        """A long run of events without a call: keep its remark, not the events."""
+        taken = self._taken
+        taken.folded, taken.folded_at = self._remark_now(), taken.call
+        taken.since.clear()
+
+    def _settle(self) -> None:
+        """Build what the screen draws from what was taken in."""
+        taken = self._taken
+        self.last_in_layer = {layer: Event(*fields) for layer, fields
+                              in zip(LAYERS, tuple(taken.newest), strict=True)
+                              if fields is not None}
+        if taken.call is not None:
+            self.current = Event(*taken.call)
+        self.remark = self._remark_now()
+        self.steps = taken.calls
+        self.function_width = max(self.function_width, taken.widest)
+        self.frame_width = max(self.frame_width, len(f"#{taken.low}"), len(f"#{taken.high}"))
+        self.ring.values.update(self.tally.ring)
 
     def update(self, event: Event) -> None:
         self.tally.add(event)
@@ -123,27 +198,44 @@ class LiveState:
         return min(self.tally[counter], started) if counter else max(started - 1, 0)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self._taking:
+            self._settle()
         width = options.max_width
         height = options.height or options.size.height
         loose = options.update(width=width, height=None)
+        registers: dict[bool, int] = {}  # the register panel's width, full and compact
         for arrangement in ARRANGEMENTS:
-            if not self._fits_across(arrangement, console, loose, width - 4):
+            if not self._fits_across(arrangement, console, loose, width - 4, registers):
                 continue
             screen = self._screen(arrangement, width - 4)
-            if len(console.render_lines(screen, loose, pad=False)) <= height:
-                yield screen
+            lines = console.render_lines(screen, loose, pad=False)
+            if len(lines) <= height:
+                if loose != options.update(width=width):
+                    yield screen
+                    return
+                # Drawn just now with the options rich asks for (but for their min_width,
+                # which no renderable reads): hand over those lines rather than have the
+                # screen drawn a second time.
+                for line in lines:
+                    yield from line
+                    yield Segment.line()
                 return
         yield self._screen(ARRANGEMENTS[-1], width - 4)
 
     def _fits_across(self, arrangement: Arrangement, console: Console,
-                     options: ConsoleOptions, inner: int) -> bool:
+                     options: ConsoleOptions, inner: int, registers: dict[bool, int]) -> bool:
+        """Whether the arrangement's panels side by side fit in ``inner`` columns;
+        ``registers`` keeps the register panel's widths from one arrangement to the next."""
         if arrangement.ring != "none" and (self.ring.size == 0 or not self.ring.values):
             return False
         needed = lanes_width(self.function_width, self.frame_width, arrangement.actors) \
             if arrangement.lanes else 0
         if arrangement.ring != "none":
-            needed += GAP + Measurement.get(console, options, self._registers(
-                arrangement.ring == "compact")).maximum
+            compact = arrangement.ring == "compact"
+            if compact not in registers:
+                registers[compact] = Measurement.get(console, options,
+                                                     self._registers(compact)).maximum
+            needed += GAP + registers[compact]
         if arrangement.contents:
             needed += GAP + CONTENTS_WIDTH
         return needed <= inner
@@ -199,6 +291,33 @@ class LiveState:
                     else "bold")
 
 
+LAYERS = tuple(Layer)
+
+
+class _Taken:
+    """What a state fed by its taker keeps of the events it took in."""
+
+    __slots__ = ("call", "calls", "folded", "folded_at", "high", "known", "low", "newest",
+                 "since", "widest")
+
+    def __init__(self) -> None:
+        self.newest: list[Fields | None] = [None] * len(LAYERS)  # each layer's newest call
+        self.call: Fields | None = None  # the newest call
+        self.since: list[Fields] = []  # the events after it
+        self.folded = ""  # the remark before them, when they came after ``folded_at``
+        self.folded_at: Fields | None = None
+        self.calls = 0
+        self.widest = 0  # the longest function of a call
+        self.low = self.high = 0  # the lowest and the highest frame of a call
+        #: step -> (its place, the index of its layer, whether it acts on the ring)
+        self.known: dict[str, tuple[Place, int, bool]] = {}
+
+    def learn(self, place: Place, ring: RingContents) -> tuple[Place, int, bool]:
+        """What a call at ``place`` needs, worked out once per step."""
+        self.widest = max(self.widest, len(place.function))
+        return place, LAYERS.index(place.layer), place.step in ring.actions
+
+
 @register
 class LiveRenderer(Renderer):
     name = "live"
@@ -217,12 +336,25 @@ class LiveRenderer(Renderer):
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
         state = LiveState(header, self.lang)
-        with Live(state, console=self._console(out), refresh_per_second=REFRESH_PER_SECOND,
-                  auto_refresh=self.console is None, transient=False) as live:
+        with self._showing(state, out, REFRESH_PER_SECOND):
             for event in events:
                 state.update(event)
+
+    def follow(self, session: Session, out: IO[Any]) -> None:
+        """``render`` of a session that goes as fast as it can: the session counts its
+        events and the screen builds only those it draws, at each refresh."""
+        state = LiveState(session.header, self.lang, session.tally)
+        with self._showing(state, out, FULL_SPEED_REFRESH_PER_SECOND):
+            session.count(take=state.taker())
+
+    @contextmanager
+    def _showing(self, state: LiveState, out: IO[Any], per_second: float) -> Iterator[None]:
+        """Redraw ``state`` ``per_second`` times a second; leaving the ``Live`` draws it once
+        more, ended."""
+        with Live(state, console=self._console(out), refresh_per_second=per_second,
+                  auto_refresh=self.console is None, transient=False):
+            yield
             state.ended = True
-            live.refresh()
 
     @contextmanager
     def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:

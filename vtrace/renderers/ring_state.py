@@ -84,24 +84,31 @@ class RingContents:
         ring = detail.get("ring")
         if ring:
             self.values.update(ring)
+        if event.kind is Kind.CALL:
+            self.call(event.step, event.frame, detail)
+
+    def call(self, step: str, frame: int | None, detail: Mapping[str, Any]) -> None:
+        """What a call does to the descriptors and the rings' entries (``update`` without
+        the scalar values, for a view that takes those from its tally)."""
         head = detail.get("head")
-        if event.kind is not Kind.CALL or type(head) is not int or not self.size:
+        if type(head) is not int or not self.size:
             return
-        action = self.actions.get(event.step)
+        action = self.actions.get(step)
         if action is None:
             return
-        self._act(action, head, event, detail)
-        if event.frame is not None:
-            self.frame = event.frame
+        self._act(action, head, frame, detail)
+        if frame is not None:
+            self.frame = frame
             entry = self.descriptors.get(head)
             self.frame_length = entry.length if entry else self.frame_length
 
-    def _act(self, action: str, head: int, event: Event, detail: Mapping[str, Any]) -> None:
+    def _act(self, action: str, head: int, frame: int | None,
+             detail: Mapping[str, Any]) -> None:
         if action == "add":
             self.descriptors[head] = Descriptor(
                 head, _int(detail.get("addr")), _int(detail.get("len")),
                 _int(detail.get("flags")) or (VRING_DESC_F_WRITE if self.device_writes else 0),
-                _int(detail.get("next")) or 0, event.frame)
+                _int(detail.get("next")) or 0, frame)
             self.avail = [*self.avail, (self.avail_written, head)][-KEEP_ENTRIES:]
             self.avail_written += 1
         elif action == "take":

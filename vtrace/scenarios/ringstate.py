@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from vtrace.catalog import Era, first_present
-from vtrace.engine.sim import Action, Do
+from vtrace.engine.sim import Action, Do, Doing
 from vtrace.model import Kind
 from vtrace.ring import Device, Driver, Element, GuestMemory
 
@@ -30,6 +30,7 @@ RING_FIELDS = (
     "last_avail_idx", "inuse", "signalled_used", "notification",
 )
 SHARED_FIELDS = RING_FIELDS[:6]
+OWN_FIELDS = RING_FIELDS[6:]
 
 
 def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
@@ -58,41 +59,48 @@ class RingWorld:
         self.device = device
         layout = memory.layout
         # Each ring's flags, idx and event index, read in one go across the ring entries.
-        self._avail_fields = _fields_around_ring(layout.avail_flags, layout.used_event)
-        self._used_fields = _fields_around_ring(layout.used_flags, layout.avail_event)
-        self._last: tuple[int, ...] = self.ring_state()
+        self._read_avail = _fields_around_ring(layout.avail_flags, layout.used_event).unpack_from
+        self._read_used = _fields_around_ring(layout.used_flags, layout.avail_event).unpack_from
+        self._shared, self._own = self._shared_values(), self._own_values()
 
-    def ring_state(self) -> tuple[int, ...]:
-        """Every ring value worth showing, in the order of ``RING_FIELDS``."""
-        bytes_, layout, drv, dev = self.memory.bytes, self.memory.layout, self.driver, self.device
-        return (
-            *self._avail_fields.unpack_from(bytes_, layout.avail_flags),
-            *self._used_fields.unpack_from(bytes_, layout.used_flags),
-            drv.avail_idx_shadow, drv.num_added, drv.num_free, drv.last_used_idx,
-            dev.last_avail_idx, dev.inuse, dev.signalled_used, int(dev.notification),
-        )
+    def _shared_values(self) -> tuple[int, ...]:
+        """The ring values in guest memory, in the order of ``SHARED_FIELDS``."""
+        bytes_, layout = self.memory.bytes, self.memory.layout
+        return (self._read_avail(bytes_, layout.avail_flags)
+                + self._read_used(bytes_, layout.used_flags))
 
-    def ring_changes(self) -> dict[str, int]:
-        """The ring values that changed since the last call, by name."""
-        now = self.ring_state()
-        last, self._last = self._last, now
-        if now == last:
-            return {}
-        return {name: value for name, value, before in zip(RING_FIELDS, now, last, strict=True)
-                if value != before}
+    def _own_values(self) -> tuple[int, ...]:
+        """Both sides' shadows, in the order of ``RING_FIELDS`` after the shared ones."""
+        drv, dev = self.driver, self.device
+        return (drv.avail_idx_shadow, drv.num_added, drv.num_free, drv.last_used_idx,
+                dev.last_avail_idx, dev.inuse, dev.signalled_used, int(dev.notification))
+
+    def ring_changes(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The ring values that changed since the last call, by name (in the order of
+        ``RING_FIELDS``), and those of them in shared memory: the writes."""
+        shared, own = self._shared_values(), self._own_values()
+        writes = {} if shared == self._shared else {
+            name: value for name, value, before
+            in zip(SHARED_FIELDS, shared, self._shared, strict=True) if value != before}
+        if own == self._own:
+            changes = dict(writes)
+        else:
+            changes = {**writes, **{name: value for name, value, before
+                                    in zip(OWN_FIELDS, own, self._own, strict=True)
+                                    if value != before}}
+        self._shared, self._own = shared, own
+        return changes, writes
 
 
 def with_ring(world: RingWorld, step: str, frame: int | None, src: str | None = None,
               **detail: Any) -> Iterator[Action]:
     """Emit ``step`` with the ring values it changed, then a state event for shared writes."""
-    changes = world.ring_changes()
+    changes, writes = world.ring_changes()
     if changes:
         detail["ring"] = changes
     yield Do(step, frame, src=src, detail=detail)
-    if changes:
-        writes = {key: changes[key] for key in SHARED_FIELDS if key in changes}
-        if writes:
-            yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
+    if writes:
+        yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
 
 
 def fill_used(world: RingWorld, frame: int | None, element: Element, written: int,
@@ -113,7 +121,7 @@ def flush_used(world: RingWorld, frame: int | None, count: int) -> Iterator[Acti
     yield from with_ring(world, world.flusher, frame, count=count)
 
 
-def note(step: str, frame: int | None, **detail: Any) -> Do:
+def note(step: str, frame: int | None, **detail: Any) -> Doing:
     return Do(step, frame, Kind.NOTE, detail=detail, cost=False)
 
 
