@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any
 
-__all__ = ["colour_allowed", "is_interactive", "keypresses"]
+__all__ = ["colour_allowed", "continuing", "is_interactive", "keypresses"]
 
 READ_AT_ONCE = 32  # an escape sequence (an arrow, PageDown) arrives in one read
 
@@ -39,23 +39,30 @@ def keypresses(stream: IO[Any] | None = None) -> Iterator[Callable[[], str]]:
     import tty
 
     saved = termios.tcgetattr(descriptor)
-
-    def again(signum: int, frame: Any) -> None:
-        tty.setcbreak(descriptor)
-
-    installed, previous = _on_continue(again)
     try:
-        tty.setcbreak(descriptor)
-        yield lambda: os.read(descriptor, READ_AT_ONCE).decode(errors="replace")
+        with continuing(lambda: tty.setcbreak(descriptor)):
+            tty.setcbreak(descriptor)
+            yield lambda: os.read(descriptor, READ_AT_ONCE).decode(errors="replace")
     finally:
         termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
-        if installed:
-            signal.signal(signal.SIGCONT, previous if previous is not None else signal.SIG_DFL)
 
 
-def _on_continue(handler: Callable[[int, Any], None]) -> tuple[bool, Any]:
-    """Install ``handler`` for SIGCONT: whether it was installed, and the one it replaces."""
+@contextmanager
+def continuing(handler: Callable[[], object]) -> Iterator[None]:
+    """Run ``handler`` each time the process goes on after Ctrl-Z and ``fg`` (SIGCONT), as
+    well as whatever ran before, until the block ends; nothing off the main thread, where
+    signals cannot be set."""
+    def both(signum: int, frame: Any) -> None:
+        if callable(previous):
+            previous(signum, frame)
+        handler()
+
     try:
-        return True, signal.signal(signal.SIGCONT, handler)
-    except ValueError:  # signals can only be set from the main thread
-        return False, None
+        previous = signal.signal(signal.SIGCONT, both)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGCONT, previous if previous is not None else signal.SIG_DFL)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.control import Control
 from rich.live import Live
 from rich.measure import Measurement
 from rich.panel import Panel
@@ -47,6 +48,7 @@ from vtrace.scenarios import of
 from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 from vtrace.tally import Tally
+from vtrace.terminal import continuing
 
 __all__ = ["DEVICE", "DRIVER", "SHARED", "LiveRenderer", "LiveState"]
 
@@ -109,6 +111,7 @@ class LiveState:
         self.remark = ""
         self.steps = 0
         self.ended = False
+        self.continued = False  # back from Ctrl-Z: the next drawing starts on a clear screen
         self.position: Position | None = None  # in step mode: where the presenter is
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
@@ -198,6 +201,12 @@ class LiveState:
         return min(self.tally[counter], started) if counter else max(started - 1, 0)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.continued:
+            # The shell wrote its job lines below the old screen, so moving up by the old
+            # screen's height would leave its top behind: start again from the top.
+            self.continued = False
+            yield Control.home()
+            yield Control.clear()
         if self._taking:
             self._settle()
         width = options.max_width
@@ -351,8 +360,9 @@ class LiveRenderer(Renderer):
     def _showing(self, state: LiveState, out: IO[Any], per_second: float) -> Iterator[None]:
         """Redraw ``state`` ``per_second`` times a second; leaving the ``Live`` draws it once
         more, ended."""
-        with Live(state, console=self._console(out), refresh_per_second=per_second,
-                  auto_refresh=self.console is None, transient=False):
+        with continuing(lambda: setattr(state, "continued", True)), \
+                Live(state, console=self._console(out), refresh_per_second=per_second,
+                     auto_refresh=self.console is None, transient=False):
             yield
             state.ended = True
 
@@ -360,7 +370,9 @@ class LiveRenderer(Renderer):
     def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
         with Live(console=self._console(out), auto_refresh=False, transient=False) as live:
-            yield _LiveSteps(header, self.lang, live)
+            view = _LiveSteps(header, self.lang, live)
+            with continuing(view.continued):
+                yield view
 
 
 class _LiveSteps:
@@ -374,6 +386,11 @@ class _LiveSteps:
 
     def reset(self) -> None:
         self.state = LiveState(self.header, self.lang)
+
+    def continued(self) -> None:
+        """Back from Ctrl-Z: redraw the step on a clear screen now."""
+        self.state.continued = True
+        self.live.refresh()
 
     def feed(self, event: Event) -> None:
         self.state.update(event)
