@@ -52,13 +52,15 @@ def continuing(handler: Callable[[], object]) -> Iterator[None]:
     """Run ``handler`` each time the process goes on after Ctrl-Z and ``fg`` (SIGCONT), as
     well as whatever ran before, until the block ends; nothing off the main thread, where
     signals cannot be set."""
+    previous = signal.getsignal(signal.SIGCONT)
+
     def both(signum: int, frame: Any) -> None:
         if callable(previous):
             previous(signum, frame)
         handler()
 
     try:
-        previous = signal.signal(signal.SIGCONT, both)
+        signal.signal(signal.SIGCONT, both)
     except ValueError:
         yield
         return

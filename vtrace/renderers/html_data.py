@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -119,8 +118,7 @@ def _fill(stream: Stream, events: Iterable[Event]) -> None:
             entry_id, says, ring, numbered, counting = entry
             nums = count = 0
             if says < 0:
-                says, count = _literal(stream, event, shape)
-                ring = stream.literal_ring(detail.get("ring"))
+                says, ring, count = stream.literal(event, shape)
             else:
                 if counting:
                     known = count_of.get((entry_id, numbers))
@@ -158,14 +156,6 @@ def _fill(stream: Stream, events: Iterable[Event]) -> None:
         t_ns = event.t_ns
 
 
-def _literal(stream: Stream, event: Event, shape: int) -> tuple[int, int]:
-    """(says, counts) of an event whose words are written in full."""
-    detail = event.detail
-    key = repr([item for item in detail.items() if item[0] != "ring"])
-    found = stream.literal_of.get((shape, key))
-    return found if found is not None else stream.literal(event, shape, key)
-
-
 def _order_actors(stream: Stream) -> None:
     """The lifelines the stream uses, in the diagrams' order, and the shapes renumbered."""
     order = lifelines(stream.actors)
@@ -173,17 +163,6 @@ def _order_actors(stream: Stream) -> None:
     for shape in stream.shapes:
         shape[2], shape[3] = moved[shape[2]], moved[shape[3]]
     stream.actors = order
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with NaN and infinities as None, which JSON cannot carry."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(key): _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
 
 
 def _header(header: Header) -> dict[str, Any]:

@@ -11,6 +11,7 @@ counter.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -72,8 +73,7 @@ def _clean(text: str) -> str:
 
 
 def _number(value: Any) -> Any:
-    return value if type(value) in (int, float) and value == value and \
-        abs(value) != float("inf") else None
+    return value if type(value) in (int, float) and math.isfinite(value) else None
 
 
 def _descriptor(detail: Mapping[str, Any]) -> tuple[list[Any] | None, list[int] | None]:
@@ -111,13 +111,13 @@ class Stream:
         self.shape_of: dict[tuple[Any, ...], int] = {}  # by the ids of place, kind, source
         self.entry_of: dict[tuple[int, tuple[Any, ...]], Entry] = {}
         self.count_of: dict[tuple[int, tuple[int, ...]], int] = {}
-        self.literal_of: dict[tuple[int, str], tuple[int, int]] = {}
         self.nums_of: dict[tuple[int, ...], int] = {(): 0}
         self.combo_of: dict[tuple[int, int, int, int, int], int] = {}
         self._places_seen: dict[Place, int] = {}
         self._shapes_seen: dict[tuple[Any, ...], int] = {}
         self._keep: list[Place] = []  # keeps ids in place_of from being reused
         self._string_of: dict[str, int] = {"": 0}
+        self._literal_of: dict[tuple[int, str], tuple[int, int]] = {}
         self._counts_seen: dict[tuple[tuple[str, int], ...], int] = {(): 0}
         self._says_seen: dict[tuple[Any, ...], int] = {}
         self._rings_seen: dict[tuple[tuple[str, str, Any], ...], int] = {(): 0}
@@ -196,19 +196,18 @@ class Stream:
     def entry(self, event: Event, shape: int, structure: tuple[Any, ...],
               numbers: tuple[int, ...]) -> Entry:
         """The entry of the event's shape and structure, made from the event."""
-        detail = slotted(structure)
+        detail, labels = slotted(structure), self._fixed_labels(event, shape)
         try:
-            templates = self._sentences(dataclasses.replace(event, detail=detail),
-                                        self._fixed_labels(event, shape))
+            templates = self._sentences(dataclasses.replace(event, detail=detail), labels)
             fits = [fill(text, numbers) for text in templates] == \
-                self._sentences(event, self._fixed_labels(event, shape))
+                self._sentences(event, labels)
         except (TypeError, ValueError, IndexError, KeyError):  # a sentence that reads a number
             fits = False
         if not fits:
             entry = self.entry_of[shape, structure] = LITERAL
             return entry
         descriptor, slots = _descriptor(detail)
-        ring = self._ring_row(detail.get("ring"))
+        ring = self._ring(detail.get("ring"))
         numbered = bool(numbers) and (slots is not None or "#" in (
             part[1] for part in self.rings[ring]) or any("⟦" in text for text in templates))
         rows = [self._string(text) for text in templates]
@@ -228,21 +227,20 @@ class Stream:
         self.count_of[entry.id, numbers] = row
         return row
 
-    def literal(self, event: Event, shape: int, key: str) -> tuple[int, int]:
-        """(says, counts) rows of an event whose words are written in full, found by ``key``,
-        the text of its detail without ``ring`` (which no sentence reads)."""
-        found = self.literal_of.get((shape, key))
+    def literal(self, event: Event, shape: int) -> tuple[int, int, int]:
+        """(says, rings, counts) rows of an event whose words are written in full, found by
+        the text of its detail without ``ring`` (which no sentence reads); its ring change
+        is written as its values."""
+        detail = event.detail
+        key = repr([item for item in detail.items() if item[0] != "ring"])
+        found = self._literal_of.get((shape, key))
         if found is None:
             rows = [self._string(text) for text in self._sentences(
                 event, self._fixed_labels(event, shape))]
-            descriptor, _ = _descriptor(event.detail)
-            found = self.literal_of[shape, key] = (self._says(rows, descriptor),
-                                                   self._count_row(self._counted(event)))
-        return found
-
-    def literal_ring(self, change: Any) -> int:
-        """The ``rings`` row of a change whose values are written as they are."""
-        return self._ring_row(change)
+            descriptor, _ = _descriptor(detail)
+            found = self._literal_of[shape, key] = (self._says(rows, descriptor),
+                                                    self._count_row(self._counted(event)))
+        return found[0], self._ring(detail.get("ring")), found[1]
 
     def _fixed_labels(self, event: Event, shape: int) -> list[str] | None:
         """The labels of the shape's arrow when they read no detail, worked out once."""
@@ -283,7 +281,7 @@ class Stream:
             self.counts.append(dict(counted))
         return row
 
-    def _ring_row(self, change: Any) -> int:
+    def _ring(self, change: Any) -> int:
         """The ``rings`` row of a change: a number's slot as ``[name, "#", k]`` (the event's
         k-th number), anything else as ``[name, "=", value]``."""
         if not isinstance(change, Mapping):
