@@ -11,11 +11,19 @@ and the VM entry are instant events (``"ph": "i"``).
 
 Flow events link the hops of one frame: whenever a frame's next call is on
 another track, a ``"s"``/``"f"`` pair with its own id joins the two slices,
-so selecting a slice in Perfetto shows the arrows of that frame's path.
+so selecting a slice in Perfetto or DevTools shows the arrows of that frame's
+path. Chrome DevTools binds a flow event to a slice only when their ``ts``,
+``pid``, ``tid`` and ``cat`` are all equal, so every event has the one
+category ``vtrace`` and the phase (``app``, ``xmit``, ...) rides in ``args``.
 Only the last slice of the newest 4,096 frames is remembered for that, so
 memory stays flat however long the stream.
 
-The output is written as it streams; ``otherData`` carries the header.
+The output is written as it streams, kept no larger than the JSON Lines
+recording of the same run: one line per event without spaces, short ``args``
+keys (``ph`` phase, ``at`` file:line and version, ``ctx`` execution context,
+``d`` the step's detail when it has any), and what a place always says (why
+the step happens) once, in ``otherData.why`` keyed by ``at``, rather than on
+every slice. ``otherData`` also carries the header.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ PLACES_REMEMBERED = 4096  # a replay has a few hundred; a bound for a hostile fi
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _LAYERS = tuple(Layer)
 _OTHER_PID = len(_LAYERS) + 1
+#: The one category of every event, so DevTools binds each flow to its slices.
+CATEGORY = "vtrace"
 
 
 def _safe(value: Any) -> Any:
@@ -78,6 +88,7 @@ class _Trace:
         self.last_slice: dict[int, tuple[int, int, float]] = {}  # frame -> (pid, tid, ts)
         self.hops = 0
         self.places: dict[Place, _PlaceText] = {}
+        self.why: dict[str, str] = {}  # at -> why, for otherData
         for actor in ACTORS:
             self.track(actor)
 
@@ -116,7 +127,7 @@ class _Trace:
             return
         name = message_label(event, self.lang) if event.kind is not Kind.NOTE else \
             note_text(event, self.lang) or event.function
-        self.emit({"name": clean(name), "cat": event.phase.value, "ph": "i", "s": "t",
+        self.emit({"name": clean(name), "cat": CATEGORY, "ph": "i", "s": "t",
                    "ts": _micros(event.t_ns), "pid": pid, "tid": tid,
                    "args": self.args(event)})
 
@@ -130,6 +141,8 @@ class _Trace:
             text = self.places[event.place] = _PlaceText(
                 clean(event.function), clean(location(event, self.lang)), why(event, self.lang),
                 round(step.cost_ns * IDLE_FACTOR) if step else None)
+            if text.why and len(self.why) < PLACES_REMEMBERED:
+                self.why.setdefault(text.where, text.why)
         return text
 
     def slice(self, event: Event, pid: int, tid: int, end_ns: int | None) -> None:
@@ -138,7 +151,7 @@ class _Trace:
         duration = end_ns - event.t_ns if end_ns is not None else longest or 0
         if longest is not None:
             duration = min(duration, longest)
-        self.emit({"name": text.name, "cat": event.phase.value, "ph": "X",
+        self.emit({"name": text.name, "cat": CATEGORY, "ph": "X",
                    "ts": _micros(event.t_ns), "dur": _micros(max(duration, 0)), "pid": pid,
                    "tid": tid, "args": self.args(event)})
 
@@ -151,18 +164,22 @@ class _Trace:
         if before is not None and before[:2] != (pid, tid):
             self.hops += 1
             name = f"frame {frame}"
-            self.emit({"name": name, "cat": "frame", "ph": "s", "id": self.hops,
+            self.emit({"name": name, "cat": CATEGORY, "ph": "s", "id": self.hops,
                        "pid": before[0], "tid": before[1], "ts": before[2]})
-            self.emit({"name": name, "cat": "frame", "ph": "f", "bp": "e", "id": self.hops,
+            self.emit({"name": name, "cat": CATEGORY, "ph": "f", "bp": "e", "id": self.hops,
                        "pid": pid, "tid": tid, "ts": ts})
         self.last_slice[frame] = (pid, tid, ts)
         if len(self.last_slice) > FRAMES_REMEMBERED:
             del self.last_slice[next(iter(self.last_slice))]
 
     def args(self, event: Event) -> dict[str, Any]:
-        text = self.text_of(event)
-        return {"seq": event.seq, "frame": event.frame, "where": text.where, "why": text.why,
-                "thread": clean(event.thread), "detail": _safe(event.detail)}
+        args: dict[str, Any] = {"seq": event.seq, "ph": event.phase.value,
+                                "at": self.text_of(event).where, "ctx": clean(event.thread)}
+        if event.frame is not None:
+            args["frame"] = event.frame
+        if event.detail:
+            args["d"] = _safe(event.detail)
+        return args
 
     def finish(self) -> None:
         for pending in list(self.open.values()):
@@ -187,5 +204,6 @@ class ChromeTraceRenderer(Renderer):
         trace.finish()
         other = _safe({"vtrace": header.vtrace_version, "scenario": header.scenario,
                        "params": dict(header.params), "seed": header.seed,
-                       "argv": list(header.argv), "source": header.source.value})
+                       "argv": list(header.argv), "source": header.source.value,
+                       "why": trace.why})
         out.write('\n],\n"displayTimeUnit":"ns",\n"otherData":' + _ENCODER.encode(other) + "}\n")
