@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Phase, Place, Source
-from vtrace.pcap import read_packets, write_pcap
+from vtrace.pcap import read_packets
+from vtrace.renderers.packets import write_packets
 from vtrace.scenarios.recv.world import HOST_TO_GUEST
 from vtrace.session import replayed
 from vtrace.sources.lab import load
@@ -18,6 +20,11 @@ from vtrace.sources.lab import load
 TSHARK = shutil.which("tshark")
 #: tshark's notice when it runs as root (as CI does); it says nothing of the file.
 ROOT_NOTICE = 'Running as user "root" and group "root". This could be dangerous.'
+
+
+def write_pcap(header: Header, events: Iterable[Event], path: str) -> int:
+    with open(path, "wb") as out:
+        return write_packets(header, events, out, pcapng=path.endswith(".pcapng"))
 
 
 def tshark(path: Path, *fields: str) -> list[list[str]]:

@@ -20,6 +20,8 @@ from vtrace.output import atomic_output, check_writable, same_file
 from vtrace.renderers import UnknownRenderer, by_name, for_format, format_of, formats
 from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.graphviz_run import CHOICES
+from vtrace.renderers.packets import empty_notice
+from vtrace.renderers.pcap import PcapRenderer
 from vtrace.renderers.progress import progress
 from vtrace.renderers.rows import DETAILS
 from vtrace.renderers.sequence import SequenceRenderer
@@ -164,6 +166,8 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
     with (atomic_output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
         renderer.render(session.header, track(session.events()), sink)
+    if isinstance(renderer, PcapRenderer) and renderer.packets_written == 0:
+        click.echo(empty_notice(out, lang), file=env.stderr)
 
 
 def page_path(out: str, number: int) -> str:

@@ -21,10 +21,10 @@ from vtrace.cli.env import Environment
 from vtrace.cli.options import lang_option, stacked
 from vtrace.i18n import say
 from vtrace.output import atomic_output, check_writable
-from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
 from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.jsonl import tee_jsonl
+from vtrace.renderers.packets import PacketFile, empty_notice, is_pcapng, tee_packets
 from vtrace.renderers.progress import bar, progress
 from vtrace.renderers.step_views import step_view
 from vtrace.renderers.summary import summary_lines
@@ -71,7 +71,9 @@ def _show_ring(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 PCAP_OPTION = click.option(
     "--pcap", "pcap_path", metavar="PATH",
-    help="Also write the frames, as they crossed the tap, to a pcap file (Wireshark, tshark).")
+    help="Also write the frames to a capture file for Wireshark or tshark: PATH.pcap holds "
+         "each frame as it crossed the tap, PATH.pcapng each frame at every hop of its path "
+         "('-': classic pcap on standard output).")
 
 
 def view_options(speed_help: str, *, pcap: bool = False) -> Callable[[F], F]:
@@ -120,10 +122,11 @@ class Playback:
                 check_writable(path)
         if events_path == "-" and pcap_path == "-":
             raise click.UsageError("--events - and --pcap - cannot both go to standard output")
-        to_stdout = events_path == "-"
+        to_stdout = "-" in (events_path, pcap_path)
         if to_stdout and view not in (None, "quiet"):
+            option = "--events -" if events_path == "-" else "--pcap -"
             raise click.UsageError(
-                "--events - writes to standard output; use --view quiet with it")
+                f"{option} writes to standard output; use --view quiet with it")
         if step and not env.interactive(env.stdin):
             raise click.UsageError("--step needs a terminal to read keys from")
         chosen = view or ("quiet" if to_stdout else
@@ -151,7 +154,7 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
     """Show ``session`` and then its summary (on stderr when events go to stdout)."""
     renderer = make_view(playback.view, lang=playback.lang, colour=env.colour(env.stdout),
                          show_ring=playback.show_ring)
-    summary = env.stderr if playback.events_path == "-" else env.stdout
+    summary = env.stderr if "-" in (playback.events_path, playback.pcap_path) else env.stdout
     # What is built before the stream starts (catalog, renderers, the ring) lives as long
     # as the run: moving it out of the collector's reach keeps the full collections a
     # long stream triggers from scanning it again and again.
@@ -190,10 +193,15 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             sink = stack.enter_context(atomic_output(playback.events_path,
                                                      keep_on_interrupt=True))
             events = tee_jsonl(session.header, events, sink)
+        capture: PacketFile | None = None
         if playback.pcap_path is not None:
-            packets = stack.enter_context(atomic_output(playback.pcap_path, binary=True,
-                                                        keep_on_interrupt=True))
-            events = tee_pcap(session.header, events, packets)
+            capture = PacketFile(session.header,
+                                 stack.enter_context(atomic_output(playback.pcap_path,
+                                                                   binary=True,
+                                                                   keep_on_interrupt=True)),
+                                 pcapng=is_pcapng(playback.pcap_path), lang=playback.lang)
+            events = tee_packets(capture, events)
+            stack.callback(_say_if_empty, capture, playback, env)
         if playback.view == "quiet":  # a quiet run that writes files: show it moving
             frames, label = _measure(session, playback.lang)
             events = stack.enter_context(progress(summary, frames, label=label))(events)
@@ -206,6 +214,11 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             events = paced(events, playback.speed, env.clock, env.sleep,
                            **(PACE if playback.budgeted else {}))
         renderer.render(session.header, session.tally.watch(events), env.stdout)
+
+
+def _say_if_empty(capture: PacketFile, playback: Playback, env: Environment) -> None:
+    if capture.count == 0 and playback.pcap_path is not None:
+        click.echo(empty_notice(playback.pcap_path, playback.lang), file=env.stderr)
 
 
 def _count(session: Session, summary: IO[str], lang: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from vtrace.catalog import ERAS, Era, Text
+from vtrace.frames import Endpoints
 from vtrace.model import Event
 from vtrace.tally import Table
 
@@ -31,10 +32,12 @@ __all__ = [
     "WAKEUPS",
     "Amount",
     "Counter",
+    "Hop",
     "Param",
     "ParamError",
     "RingPanel",
     "Scenario",
+    "Tap",
     "era_words",
     "split_ring_at_start",
 ]
@@ -179,6 +182,26 @@ class RingPanel:
     actions: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Tap:
+    """Where a scenario's frames cross the tap: ``direction`` (``guest-to-host`` or
+    ``host-to-guest``), the addresses of a replayed frame, and the steps where a frame
+    crosses (the first one met is the packet's time)."""
+
+    direction: str
+    endpoints: Endpoints
+    steps: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """A step at which a frame's bytes are in hand, so a per-hop capture shows it there:
+    the step, and whether the bytes there start with a virtio_net_hdr."""
+
+    step: str
+    vnet_hdr: bool
+
+
 class Scenario:
     """A path vtrace knows; subclasses fill in the class data and, to replay it, ``run``.
 
@@ -201,6 +224,13 @@ class Scenario:
     frames_param: ClassVar[str | None] = None  # the parameter that counts frames, if any
     frames_done: ClassVar[str | None] = None  # the counter of frames whose last step has run
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({},)
+    tap: ClassVar[Tap | None] = None  # where its frames cross the tap
+    hops: ClassVar[tuple[Hop, ...]] = ()  # where its frames' bytes are seen, in path order
+
+    @property
+    def tap_direction(self) -> str | None:
+        """``guest-to-host`` or ``host-to-guest``: which way its frames cross the tap."""
+        return self.tap.direction if self.tap is not None else None
 
     def defaults(self) -> dict[str, Any]:
         return {param.name: param.default for param in self.params}

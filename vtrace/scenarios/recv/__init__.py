@@ -25,12 +25,14 @@ from vtrace.scenarios.base import (
     VM_EXITS,
     WAKEUPS,
     Counter,
+    Hop,
     Param,
     RingPanel,
     Scenario,
+    Tap,
 )
 from vtrace.scenarios.recv.guest import recv
-from vtrace.scenarios.recv.world import RecvParams
+from vtrace.scenarios.recv.world import HOST_TO_GUEST, RecvParams
 from vtrace.scenarios.send import EVENT_IDX, MAX_FRAMES, QUEUE_SIZE, SIZE
 
 __all__ = ["RECV", "RecvParams", "RecvScenario", "recv"]
@@ -132,6 +134,13 @@ class RecvScenario(Scenario):
     }
     notes = {"handle_rx": ("stalls", lambda detail: bool(detail.get("stalled")))}
     ring = RingPanel({"en": "RX virtqueue", "zh": "RX 虚拟队列"}, "queue_size")
+    tap = Tap("host-to-guest", HOST_TO_GUEST, frozenset({"tun_put_user"}))
+    #: The host socket (a capture's spelling: sys_sendto), tun's transmit, tun handing
+    #: header and frame to QEMU's read or vhost-net's worker, QEMU popping the RX buffer
+    #: it copies them into, the guest driver's receive_buf, GRO, the guest socket.
+    hops = (Hop("host_sys_sendto", False), Hop("sys_sendto", False), Hop("tun_net_xmit", False),
+            Hop("tun_put_user", True), Hop("virtqueue_pop", True), Hop("receive_buf", True),
+            Hop("napi_gro_receive", False), Hop("udp_recvmsg", False))
     frames_param = "frames"
     examples = (
         {"frames": 3},

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
 from vtrace.catalog import Era
-from vtrace.frames import MAX_FRAME, MIN_FRAME
+from vtrace.frames import MAX_FRAME, MIN_FRAME, Endpoints
 from vtrace.model import Event
 from vtrace.scenarios.base import (
     COPIES,
@@ -26,10 +26,12 @@ from vtrace.scenarios.base import (
     VM_EXITS,
     WAKEUPS,
     Counter,
+    Hop,
     Param,
     ParamError,
     RingPanel,
     Scenario,
+    Tap,
 )
 from vtrace.scenarios.send.guest import send
 from vtrace.scenarios.send.world import SendParams
@@ -159,6 +161,14 @@ class SendScenario(Scenario):
                          "virtqueue_add_split": "add", "virtqueue_add": "add",
                          "virtqueue_split_pop": "take", "virtqueue_pop": "take",
                          "virtqueue_push": "use", "virtqueue_get_buf": "free"})
+    tap = Tap("guest-to-host", Endpoints(), frozenset({"tap_write_packet", "tun_get_user"}))
+    #: The guest socket, the driver's TX ring (xmit_skb puts the header in front), QEMU
+    #: popping the ring or vhost-net's worker in its place, QEMU's writev to the tap (its
+    #: capture spelling: sys_writev), tun taking the header off, the host stack.
+    hops = (Hop("udp_sendmsg", False), Hop("start_xmit", True), Hop("virtqueue_pop", True),
+            Hop("vhost_get_vq_desc", True), Hop("tap_write_packet", True),
+            Hop("sys_writev", True), Hop("tun_get_user", True), Hop("tun_xdp_one", True),
+            Hop("netif_receive_skb", False))
     frames_param = "frames"
     frames_done = "completed"  # a frame's last step is the guest taking its buffer back
     examples = (
