@@ -5,11 +5,14 @@ Written with the protos and the streaming writer of PyPI's ``perfetto`` package
 which fetches a binary, is never used). The package is optional: without it
 this format stops before writing, naming the pip extra.
 
-Guest and host are two processes (a trace can name machines only for packets a
-tracing service relayed from another machine, so processes it is): ``guest``
-holds what runs inside the VM, ``host`` what runs on the host (KVM, QEMU, the
-host kernel). Each execution context of an event (``vcpu0``, ``qemu-main``,
-``vhost-worker``, ``host-sender``) is a thread of the side its code runs on:
+Guest and host are two processes: ``guest`` holds what runs inside the VM,
+``host`` what runs on the host (KVM, QEMU, the host kernel). Perfetto's machines
+come from its tracing service, which stamps ``machine_id`` on the packets it
+relays from another machine; how the trace processor takes such ids in a file
+written by hand cannot be checked here (its binary is not fetched), so the
+sides are processes, which every Perfetto version shows. Each execution context
+of an event (``vcpu0``, ``qemu-main``, ``vhost-worker``, ``host-sender``) is a
+thread of the side its code runs on:
 the vCPU thread appears in the guest while it runs guest code and in the host
 while it runs KVM. Every call is a slice on its thread (until the thread's next
 event, but no longer than 1.5 times the catalog's cost, as in the Chrome trace),
@@ -29,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 from vtrace.catalog import CATALOG
 from vtrace.model import Event, Header, Kind, Layer, Source
 from vtrace.renderers.base import Renderer, RenderError, register
+from vtrace.renderers.chrome import IDLE_FACTOR
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 
@@ -38,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["GUEST_PID", "HOST_PID", "PerfettoRenderer", "side_of"]
 
 GUEST_PID, HOST_PID = 1, 2
-IDLE_FACTOR = 1.5
 _SEQUENCE = 1  # trusted_packet_sequence_id of every packet: one writer
 _GUEST_LAYERS = frozenset({Layer.GUEST_USER, Layer.GUEST_KERNEL, Layer.VRING})
 MISSING = ("the .perfetto-trace format needs the perfetto package: "
