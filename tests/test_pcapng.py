@@ -148,3 +148,12 @@ def test_an_empty_capture_says_so_on_stderr(tmp_path: Path) -> None:
                                  "a capture without the tap's packets), so the file holds no "
                                  "packets\n")
     assert path.stat().st_size == 24  # the file header alone
+
+
+def test_the_lab_refuses_pcap_to_stdout_beside_other_output() -> None:
+    args = ["lab", "send", "--pcap", "-", "--compare"]
+    stderr = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        main(args, Environment(argv=tuple(args), stdout=io.StringIO(), stderr=stderr))
+    assert exited.value.code == 2
+    assert "--pcap - writes the capture to standard output" in stderr.getvalue()
