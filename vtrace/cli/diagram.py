@@ -44,7 +44,9 @@ Examples:
   vtrace diagram --scenario setup setup.svg the set-up before any packet moves
   vtrace send --frames 5 --batch 5 --events run.jsonl --view quiet
   vtrace diagram --from run.jsonl run.svg   one kick serving five frames
-  vtrace diagram -n 1000 run.json           a trace to open in ui.perfetto.dev
+  vtrace diagram -n 1000 run.json           a trace for ui.perfetto.dev or Chrome DevTools
+  vtrace diagram -n 3 run.perfetto-trace    a native Perfetto trace, guest and host
+  vtrace diagram -n 3 run.pcapng            each frame at every hop, for Wireshark
   vtrace diagram --detail summary send.mmd  Mermaid, one arrow per layer crossing
   vtrace diagram --detail summary talk.svg  large type for a projector (1920x1080)
   vtrace diagram -n 3 --pages 3 talk.svg    talk-1.svg, talk-2.svg, talk-3.svg
