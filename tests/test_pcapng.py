@@ -157,3 +157,15 @@ def test_the_lab_refuses_pcap_to_stdout_beside_other_output() -> None:
         main(args, Environment(argv=tuple(args), stdout=io.StringIO(), stderr=stderr))
     assert exited.value.code == 2
     assert "--pcap - writes the capture to standard output" in stderr.getvalue()
+
+
+def test_a_played_run_without_frames_says_its_capture_is_empty(tmp_path: Path) -> None:
+    recording, capture = tmp_path / "setup.jsonl", tmp_path / "setup.pcapng"
+    for args in (["setup", "--view", "quiet", "--events", str(recording)],
+                 ["play", str(recording), "--view", "quiet", "--pcap", str(capture)]):
+        stderr = io.StringIO()
+        with pytest.raises(SystemExit) as exited:
+            main(args, Environment(argv=tuple(args), stdout=io.StringIO(), stderr=stderr))
+        assert exited.value.code == 0
+    assert f"{capture}: the stream carries no frame's bytes" in stderr.getvalue()
+    assert tshark_rows(capture, "frame.number") == []
