@@ -110,15 +110,14 @@ class _Hops:
         self.met: dict[int, list[str]] = {}  # frame -> hops met, in order
         self.headers: dict[int, bytes] = {}  # frame -> its header once num_buffers is set
 
-    def header_of(self, event: Event, frame: int) -> bytes:
-        """The frame's virtio_net_hdr so far: as ``xmit_skb`` or tun writes it, with
-        ``num_buffers`` once the device has filled it in (a mergeable receive)."""
+    def note_header(self, event: Event, frame: int) -> None:
+        """Keep the frame's virtio_net_hdr as it stands: as ``xmit_skb`` or tun writes it,
+        with ``num_buffers`` once the device has filled it in (a mergeable receive)."""
         buffers = event.detail.get("num_buffers")
         if type(buffers) is int and 0 <= buffers <= 0xFFFF:
             self.headers[frame] = VNET_HDR[:-2] + buffers.to_bytes(2, "little")
             if len(self.headers) > FRAMES_REMEMBERED:
                 del self.headers[next(iter(self.headers))]
-        return self.headers.get(frame, VNET_HDR)
 
     def packet(self, event: Event, frame: int, data: bytes, hop: Hop | None) -> Packet | None:
         name = f"{_SIDE.get(event.layer, 'host')}:{clean(event.function)}" if hop else TAP
@@ -132,8 +131,9 @@ class _Hops:
         met.append(name)
         words = self.words
         time = "modelled" if event.source is Source.REPLAY else "captured"
-        parts = [words["hop"].format(n=len(met), name=name), clean(event.function),
-                 clean(location(event, self.lang)), words["frame"].format(n=frame),
+        where = clean(location(event, self.lang))
+        parts = [words["hop"].format(n=len(met), name=name), clean(event.function), where,
+                 words["frame"].format(n=frame),
                  words[time].format(t=f"{event.t_ns / 1000:.3f} µs")]
         if hop is None:
             parts.append(words["tap"].format(function=clean(event.function)))
@@ -142,8 +142,7 @@ class _Hops:
         elif hop.vnet_hdr:
             header = self.headers.get(frame, VNET_HDR)
             parts.append(words["hdr"].format(size=len(header), hex=header.hex()))
-        return Packet(event.t_ns, data, name, clean(location(event, self.lang)),
-                      "; ".join(parts))
+        return Packet(event.t_ns, data, name, where, "; ".join(parts))
 
 
 def hop_packets(header: Header, events: Iterable[Event], lang: str = "en") -> Iterator[Packet]:
@@ -160,7 +159,7 @@ def hop_packets(header: Header, events: Iterable[Event], lang: str = "en") -> It
             if frame is None:
                 continue
             if event.detail:
-                hops.header_of(event, frame)
+                hops.note_header(event, frame)
             hop = hops.by_step.get(event.step)
             if hop is None or event.kind is not Kind.CALL:
                 continue
