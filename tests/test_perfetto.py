@@ -131,7 +131,7 @@ def test_vtrace_diagram_writes_it_by_extension(tmp_path: Path) -> None:
 
 def test_without_the_package_one_line_names_the_extra(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "perfetto.trace_builder.proto_builder", None)
+    monkeypatch.setitem(sys.modules, "perfetto.protos.perfetto.trace.perfetto_trace_pb2", None)
     path, stderr = tmp_path / "run.perfetto-trace", io.StringIO()
     args = ["diagram", str(path)]
     with pytest.raises(SystemExit) as exited:

@@ -1,8 +1,10 @@
 """A native Perfetto trace (``.perfetto-trace``): TracePacket protos, for ui.perfetto.dev.
 
-Written with the protos and the streaming writer of PyPI's ``perfetto`` package
-(``perfetto_trace_pb2``, ``StreamingTraceProtoBuilder``; its trace processor,
-which fetches a binary, is never used). The package is optional: without it
+Written with the protos of PyPI's ``perfetto`` package (``perfetto_trace_pb2``'s
+``TracePacket``), each packet framed as a ``Trace.packet`` entry as the
+package's own streaming writer does (that writer copies each packet into a
+``Trace`` first, which took half the time); its trace processor, which fetches
+a binary, is never used. The package is optional: without it
 this format stops before writing, naming the pip extra.
 
 Guest and host are two processes: ``guest`` holds what runs inside the VM,
@@ -30,9 +32,9 @@ from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from vtrace.catalog import CATALOG
-from vtrace.model import Event, Header, Kind, Layer, Source
+from vtrace.model import Event, Header, Kind, Layer, Place, Source
 from vtrace.renderers.base import Renderer, RenderError, register
-from vtrace.renderers.chrome import IDLE_FACTOR
+from vtrace.renderers.chrome import IDLE_FACTOR, PLACES_REMEMBERED
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 
@@ -57,13 +59,20 @@ class _Trace:
     """Streams packets: track descriptors when a track is first used, slices as they end."""
 
     def __init__(self, out: IO[bytes], header: Header, lang: str) -> None:
-        from perfetto.trace_builder.proto_builder import StreamingTraceProtoBuilder
+        from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import TracePacket
 
-        self.builder = StreamingTraceProtoBuilder(out)
+        self.new_packet, self.out = TracePacket, out
         self.lang = lang
         self.captured = header.source is not Source.REPLAY
         self.tracks: dict[tuple[int, str], int] = {}  # (pid, thread or counter) -> uuid
+        self.contexts: dict[str, list[int]] = {}  # execution context -> its thread tracks
+        self.cleaned: dict[str, str] = {}  # execution context as recorded -> as shown
         self.open: dict[int, tuple[Event, int]] = {}  # track -> call awaiting its end
+        #: (place, source, track) -> the slice's begin packet but for its time, seq, frame and flow;
+        #: track -> its end packet but for its time. Copied rather than built per event.
+        self.begins: dict[tuple[Place, Source, int], TracePacket] = {}
+        self.ends: dict[int, TracePacket] = {}
+        self.longest: dict[str, int | None] = {}  # step -> the longest a slice is drawn
         first = True
         for pid, name in ((GUEST_PID, "guest"), (HOST_PID, "host")):
             packet = self.packet(0)
@@ -75,10 +84,21 @@ class _Trace:
             track.uuid = pid
             track.process.pid = pid
             track.process.process_name = f"{name} (captured)" if self.captured else name
-            self.builder.write_packet(packet)
+            self.write(packet)
+
+    def write(self, packet: TracePacket) -> None:
+        """``packet`` as one ``Trace.packet`` entry: field 1, length-delimited, which is
+        how a trace file is a stream of packets."""
+        body = packet.SerializeToString()
+        size, prefix = len(body), bytearray(b"\x0a")
+        while size > 0x7F:
+            prefix.append(size & 0x7F | 0x80)
+            size >>= 7
+        prefix.append(size)
+        self.out.write(bytes(prefix) + body)
 
     def packet(self, t_ns: int) -> TracePacket:
-        packet = self.builder.create_packet()
+        packet = self.new_packet()
         packet.timestamp = max(t_ns, 0)
         packet.trusted_packet_sequence_id = _SEQUENCE
         return packet
@@ -101,13 +121,19 @@ class _Trace:
             track.thread.pid = pid
             track.thread.tid = uuid
             track.thread.thread_name = name
-        self.builder.write_packet(packet)
+            self.contexts.setdefault(name, []).append(uuid)
+        self.write(packet)
         return uuid
 
     def event(self, event: Event) -> None:
         pid = side_of(event.layer)
-        track = self.track(pid, clean(event.thread))
-        for other in {track, *self.threads_of(event.thread)}:
+        context = self.cleaned.get(event.thread)
+        if context is None:
+            context = self.cleaned[event.thread] = clean(event.thread)
+        track = self.track(pid, context)
+        # Both sides' tracks of one execution context: a vCPU leaving guest code for KVM
+        # ends its guest slice.
+        for other in self.contexts[context]:
             pending = self.open.pop(other, None)
             if pending is not None:
                 self.end(*pending, end_ns=event.t_ns)
@@ -120,47 +146,61 @@ class _Trace:
                     if type(value) is int:
                         self.counter(pid, clean(str(field)), event.t_ns, value)
 
-    def threads_of(self, thread: str) -> list[int]:
-        """Both sides' tracks of one execution context: a vCPU leaving guest code for KVM
-        ends its guest slice."""
-        name = clean(thread)
-        return [uuid for (_, known), uuid in self.tracks.items() if known == name]
-
     def counter(self, pid: int, field: str, t_ns: int, value: int) -> None:
         packet = self.packet(t_ns)
         packet.track_event.type = packet.track_event.TYPE_COUNTER
         packet.track_event.track_uuid = self.track(pid, field, counter=True)
         packet.track_event.counter_value = value
-        self.builder.write_packet(packet)
+        self.write(packet)
 
     def end(self, event: Event, track: int, end_ns: int | None) -> None:
-        step = CATALOG.get(event.step)
-        longest = round(step.cost_ns * IDLE_FACTOR) if step else None
+        longest = self.longest.get(event.step, -1)
+        if longest == -1:
+            step = CATALOG.get(event.step)
+            longest = self.longest[event.step] = (round(step.cost_ns * IDLE_FACTOR) if step
+                                                  else None)
         duration = (end_ns - event.t_ns) if end_ns is not None else (longest or 0)
         if longest is not None:
             duration = min(duration, longest)
-        begin = self.packet(event.t_ns)
+        begin = self.new_packet()
+        begin.CopyFrom(self.begin_of(event, track))
+        begin.timestamp = max(event.t_ns, 0)
+        slice_event = begin.track_event
+        for name, number in (("seq", event.seq), ("frame", event.frame)):
+            if number is not None:
+                annotation = slice_event.debug_annotations.add()
+                annotation.name, annotation.int_value = name, number
+        if event.frame is not None:
+            slice_event.flow_ids.append(event.frame + 1)
+        self.write(begin)
+        end = self.ends.get(track)
+        if end is None:
+            end = self.ends[track] = self.packet(0)
+            end.track_event.type = end.track_event.TYPE_SLICE_END
+            end.track_event.track_uuid = track
+        end.timestamp = max(event.t_ns + max(duration, 0), 0)
+        self.write(end)
+
+    def begin_of(self, event: Event, track: int) -> TracePacket:
+        """What every slice of ``event``'s place on ``track`` says, built once."""
+        key = (event.place, event.source, track)
+        begin = self.begins.get(key)
+        if begin is not None:
+            return begin
+        if len(self.begins) >= PLACES_REMEMBERED:
+            self.begins.clear()
+        begin = self.begins[key] = self.packet(0)
         slice_event = begin.track_event
         slice_event.type = slice_event.TYPE_SLICE_BEGIN
         slice_event.track_uuid = track
         slice_event.name = clean(event.function)
         slice_event.categories.append("captured" if self.captured else "modelled")
-        if event.frame is not None:
-            slice_event.flow_ids.append(event.frame + 1)
         for name, value in (("phase", event.phase.value),
                             ("at", clean(location(event, self.lang))),
                             ("source", event.source.value)):
             annotation = slice_event.debug_annotations.add()
             annotation.name, annotation.string_value = name, value
-        for name, number in (("seq", event.seq), ("frame", event.frame)):
-            if number is not None:
-                annotation = slice_event.debug_annotations.add()
-                annotation.name, annotation.int_value = name, number
-        self.builder.write_packet(begin)
-        end = self.packet(event.t_ns + max(duration, 0))
-        end.track_event.type = end.track_event.TYPE_SLICE_END
-        end.track_event.track_uuid = track
-        self.builder.write_packet(end)
+        return begin
 
     def finish(self) -> None:
         for pending in list(self.open.values()):
@@ -178,7 +218,7 @@ class PerfettoRenderer(Renderer):
     def __init__(self, *, lang: str = "en") -> None:
         self.lang = lang
         try:
-            import perfetto.trace_builder.proto_builder  # noqa: F401
+            import perfetto.protos.perfetto.trace.perfetto_trace_pb2  # noqa: F401
         except ImportError:
             raise RenderError(MISSING) from None
 
