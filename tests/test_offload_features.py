@@ -1,0 +1,98 @@
+"""Feature bits, the sets each era offers and negotiates, and the --features parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from vtrace.netfeatures import (
+    NO_OFFLOAD,
+    Feature,
+    FeatureError,
+    Offer,
+    driver_features,
+    hdr_len,
+    mask,
+    missing_dependencies,
+    negotiate,
+    offered,
+    parse_features,
+)
+
+F = Feature
+
+
+@pytest.mark.parametrize(("feature", "bit"), [
+    (F.CSUM, 0), (F.GUEST_CSUM, 1), (F.GUEST_TSO4, 7), (F.GUEST_TSO6, 8), (F.HOST_TSO4, 11),
+    (F.HOST_TSO6, 12), (F.MRG_RXBUF, 15), (F.CTRL_VQ, 17), (F.MQ, 22), (F.INDIRECT_DESC, 28),
+    (F.EVENT_IDX, 29), (F.VERSION_1, 32), (F.RING_PACKED, 34), (F.HASH_REPORT, 57),
+    (F.RSS, 60),
+])
+def test_bit_numbers_are_the_uapi_ones(feature: Feature, bit: int) -> None:
+    assert feature == bit
+    assert mask([feature]) == 1 << bit
+
+
+def test_qemu_7_2_and_linux_6_1_negotiate_the_offloads_rings_and_no_multiqueue() -> None:
+    agreed = negotiate(offered("7.2"), driver_features("6.1"))
+    for feature in (F.CSUM, F.GUEST_CSUM, F.HOST_TSO4, F.HOST_TSO6, F.GUEST_TSO4,
+                    F.GUEST_TSO6, F.MRG_RXBUF, F.EVENT_IDX, F.INDIRECT_DESC, F.VERSION_1):
+        assert feature in agreed
+    # Legacy-only bits, switches left off, and bits QEMU 7.2 offers that 6.1 does not know.
+    for feature in (F.GSO, F.ANY_LAYOUT, F.NOTIFY_ON_EMPTY, F.MQ, F.RSS, F.HASH_REPORT,
+                    F.RING_PACKED, F.RING_RESET, F.CTRL_RX_EXTRA):
+        assert feature not in agreed
+    assert hdr_len(agreed) == 12
+    assert not missing_dependencies(agreed)
+
+
+def test_rss_and_hash_make_the_header_twenty_bytes() -> None:
+    agreed = negotiate(offered("7.2", Offer(mq=True, rss=True, hash=True)), driver_features("6.1"))
+    assert {F.MQ, F.RSS, F.HASH_REPORT} <= agreed
+    assert hdr_len(agreed) == 20
+
+
+def test_the_lesson_era_lacks_rss_hash_and_packed() -> None:
+    with pytest.raises(FeatureError, match="no rss property"):
+        offered("3.1", Offer(rss=True))
+    assert F.RSS not in driver_features("4.19") and F.RING_PACKED not in driver_features("4.19")
+    agreed = negotiate(offered("3.1", Offer(mq=True)), driver_features("4.19"))
+    assert F.MQ in agreed and hdr_len(agreed) == 12
+
+
+def test_header_lengths_follow_virtnet_probe() -> None:
+    assert hdr_len([]) == 10
+    assert hdr_len([F.MRG_RXBUF]) == 12
+    assert hdr_len([F.VERSION_1]) == 12
+    assert hdr_len([F.VERSION_1, F.HASH_REPORT]) == 20
+
+
+def test_a_legacy_device_without_mergeable_buffers_has_the_ten_byte_header() -> None:
+    agreed = negotiate(offered("7.2", Offer(modern=False)), driver_features("6.1"))
+    assert hdr_len(agreed - {F.MRG_RXBUF}) == 10
+
+
+def test_the_parser_adds_and_removes() -> None:
+    base = frozenset({F.CSUM, F.MRG_RXBUF})
+    assert parse_features("+mq,-mrg_rxbuf, VIRTIO_NET_F_CTRL_VQ", base) == {F.CSUM, F.MQ,
+                                                                            F.CTRL_VQ}
+    assert parse_features("", base) == base
+    assert parse_features("", base | {F.HOST_TSO4}, no_offload=True) == {F.MRG_RXBUF}
+    assert NO_OFFLOAD.isdisjoint(parse_features("", offered("7.2"), no_offload=True))
+
+
+@pytest.mark.parametrize("text", ["+nonsense", "mq,,rss", "-"])
+def test_the_parser_refuses_in_one_line(text: str) -> None:
+    with pytest.raises(FeatureError) as caught:
+        parse_features(text, frozenset())
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_dependencies_are_named() -> None:
+    assert missing_dependencies([F.HOST_TSO4]) == [(F.HOST_TSO4, F.CSUM)]
+    assert missing_dependencies([F.MQ]) == [(F.MQ, F.CTRL_VQ)]
+    assert missing_dependencies([F.GUEST_ECN, F.GUEST_TSO6, F.GUEST_CSUM]) == []
+
+
+def test_an_unread_version_is_refused() -> None:
+    with pytest.raises(FeatureError, match="no Linux feature table"):
+        driver_features("7.2")
