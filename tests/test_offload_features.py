@@ -37,9 +37,11 @@ def test_qemu_7_2_and_linux_6_1_negotiate_the_offloads_rings_and_no_multiqueue()
     for feature in (F.CSUM, F.GUEST_CSUM, F.HOST_TSO4, F.HOST_TSO6, F.GUEST_TSO4,
                     F.GUEST_TSO6, F.MRG_RXBUF, F.EVENT_IDX, F.INDIRECT_DESC, F.VERSION_1):
         assert feature in agreed
-    # Legacy-only bits, switches left off, and bits QEMU 7.2 offers that 6.1 does not know.
+    # vp_transport_features keeps queue_reset, on by default in QEMU 7.2.
+    assert F.RING_RESET in agreed
+    # Legacy-only bits, switches left off, and a bit QEMU 7.2 offers that 6.1 does not know.
     for feature in (F.GSO, F.ANY_LAYOUT, F.NOTIFY_ON_EMPTY, F.MQ, F.RSS, F.HASH_REPORT,
-                    F.RING_PACKED, F.RING_RESET, F.CTRL_RX_EXTRA):
+                    F.RING_PACKED, F.CTRL_RX_EXTRA):
         assert feature not in agreed
     assert hdr_len(agreed) == 12
     assert not missing_dependencies(agreed)
@@ -93,6 +95,15 @@ def test_missing_dependencies_are_named() -> None:
     assert missing_dependencies([F.GUEST_ECN, F.GUEST_TSO6, F.GUEST_CSUM]) == []
 
 
+def test_the_newest_era_adds_udp_segmentation_and_the_24_byte_tunnel_header() -> None:
+    agreed = negotiate(offered("10.2"), driver_features("7.2"))
+    assert {F.HOST_USO, F.GUEST_USO4, F.GUEST_USO6, F.HOST_UDP_TUNNEL_GSO, F.RING_RESET} <= agreed
+    assert hdr_len(agreed) == 24
+    assert mask(agreed) >> 64  # the tunnel bits live past the first 64
+    assert hdr_len(parse_features("", agreed, no_offload=True)) == 12
+    assert F.IN_ORDER in negotiate(offered("10.2", Offer(in_order=True)), driver_features("7.2"))
+
+
 def test_an_unread_version_is_refused() -> None:
     with pytest.raises(FeatureError, match="no Linux feature table"):
-        driver_features("7.2")
+        driver_features("5.10")

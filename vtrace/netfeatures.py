@@ -6,6 +6,7 @@ in hw/net/virtio-net.c plus the common ring properties and, on a modern PCI
 device, VERSION_1); the driver accepts what its feature table
 (``VIRTNET_FEATURES``) and ``vring_transport_features`` know. The negotiated set
 is the intersection, and the header length follows from it (``virtnet_probe``).
+Every function named here has its line per version in ``vtrace.offload_sites``.
 """
 
 from __future__ import annotations
@@ -66,13 +67,25 @@ class Feature(IntEnum):
     IN_ORDER = 35
     ORDER_PLATFORM = 36
     SR_IOV = 37
+    NOTIFICATION_DATA = 38
     RING_RESET = 40
+    ADMIN_VQ = 41
+    DEVICE_STATS = 50
+    VQ_NOTF_COAL = 52
     NOTF_COAL = 53
+    GUEST_USO4 = 54
+    GUEST_USO6 = 55
+    HOST_USO = 56
     HASH_REPORT = 57
+    GUEST_HDRLEN = 59
     RSS = 60
     RSC_EXT = 61
     STANDBY = 62
     SPEED_DUPLEX = 63
+    GUEST_UDP_TUNNEL_GSO = 65  # bits past 63 need the 128-bit feature words of Linux 7.2
+    GUEST_UDP_TUNNEL_GSO_CSUM = 66
+    HOST_UDP_TUNNEL_GSO = 67
+    HOST_UDP_TUNNEL_GSO_CSUM = 68
 
 
 F = Feature
@@ -80,46 +93,69 @@ F = Feature
 #: The offloads ``--no-offload`` turns off, as ``csum=off,guest_csum=off,...`` would on QEMU's side.
 NO_OFFLOAD = frozenset({
     F.CSUM, F.GUEST_CSUM, F.HOST_TSO4, F.HOST_TSO6, F.HOST_ECN, F.HOST_UFO,
-    F.GUEST_TSO4, F.GUEST_TSO6, F.GUEST_ECN, F.GUEST_UFO,
+    F.GUEST_TSO4, F.GUEST_TSO6, F.GUEST_ECN, F.GUEST_UFO, F.HOST_USO, F.GUEST_USO4,
+    F.GUEST_USO6, F.GUEST_UDP_TUNNEL_GSO, F.GUEST_UDP_TUNNEL_GSO_CSUM, F.HOST_UDP_TUNNEL_GSO,
+    F.HOST_UDP_TUNNEL_GSO_CSUM,
 })
+_TUNNEL = frozenset({F.GUEST_UDP_TUNNEL_GSO, F.GUEST_UDP_TUNNEL_GSO_CSUM,
+                     F.HOST_UDP_TUNNEL_GSO, F.HOST_UDP_TUNNEL_GSO_CSUM})
 
-# virtio_net_properties[] bits on by default (hw/net/virtio-net.c: Q3.1:2146, Q7.2:3830).
-_QEMU_NET_DEFAULTS = frozenset({
+# virtio_net_properties[] bits on by default (hw/net/virtio-net.c). 10.2 adds UDP
+# segmentation and UDP tunnel GSO; virtio_net_get_features keeps them when the host's tap
+# takes TUN_F_USO4/6 and TUN_F_UDP_TUNNEL_GSO, as Linux 7.2's does.
+_QEMU_NET_7_2 = frozenset({
     F.CSUM, F.GUEST_CSUM, F.GSO, F.GUEST_TSO4, F.GUEST_TSO6, F.GUEST_ECN, F.GUEST_UFO,
     F.GUEST_ANNOUNCE, F.HOST_TSO4, F.HOST_TSO6, F.HOST_ECN, F.HOST_UFO, F.MRG_RXBUF,
     F.STATUS, F.CTRL_VQ, F.CTRL_RX, F.CTRL_VLAN, F.CTRL_RX_EXTRA, F.CTRL_MAC_ADDR,
     F.CTRL_GUEST_OFFLOADS,
 })
-# DEFINE_VIRTIO_COMMON_FEATURES (include/hw/virtio/virtio.h: Q3.1:257, Q7.2:337).
+_QEMU_NET_DEFAULTS = {
+    "3.1": _QEMU_NET_7_2,
+    "7.2": _QEMU_NET_7_2,
+    "10.2": _QEMU_NET_7_2 | {F.GUEST_USO4, F.GUEST_USO6, F.HOST_USO} | _TUNNEL,
+}
+# DEFINE_VIRTIO_COMMON_FEATURES (include/hw/virtio/virtio.h).
+_QEMU_COMMON_3_1 = frozenset({F.INDIRECT_DESC, F.EVENT_IDX, F.NOTIFY_ON_EMPTY, F.ANY_LAYOUT})
 _QEMU_COMMON_DEFAULTS = {
-    "3.1": frozenset({F.INDIRECT_DESC, F.EVENT_IDX, F.NOTIFY_ON_EMPTY, F.ANY_LAYOUT}),
-    "7.2": frozenset({F.INDIRECT_DESC, F.EVENT_IDX, F.NOTIFY_ON_EMPTY, F.ANY_LAYOUT,
-                      F.RING_RESET}),
+    "3.1": _QEMU_COMMON_3_1,
+    "7.2": _QEMU_COMMON_3_1 | {F.RING_RESET},
+    "10.2": _QEMU_COMMON_3_1 | {F.RING_RESET},
 }
 # Switches that exist as properties, off by default: 3.1 has no rss, hash or packed.
 _QEMU_SWITCHES = {
     "3.1": {"mq": F.MQ},
     "7.2": {"mq": F.MQ, "rss": F.RSS, "hash": F.HASH_REPORT, "packed": F.RING_PACKED},
+    "10.2": {"mq": F.MQ, "rss": F.RSS, "hash": F.HASH_REPORT, "packed": F.RING_PACKED,
+             "in_order": F.IN_ORDER},
 }
 
-# VIRTNET_FEATURES (drivers/net/virtio_net.c: L4.19:3197, L6.1:4191).
+# VIRTNET_FEATURES (drivers/net/virtio_net.c); 7.2 lists the tunnel bits only in the
+# modern table.
 _LINUX_NET_TABLE = frozenset({
     F.CSUM, F.GUEST_CSUM, F.MAC, F.HOST_TSO4, F.HOST_UFO, F.HOST_TSO6, F.HOST_ECN,
     F.GUEST_TSO4, F.GUEST_TSO6, F.GUEST_ECN, F.GUEST_UFO, F.MRG_RXBUF, F.STATUS, F.CTRL_VQ,
     F.CTRL_RX, F.CTRL_VLAN, F.GUEST_ANNOUNCE, F.MQ, F.CTRL_MAC_ADDR, F.MTU,
     F.CTRL_GUEST_OFFLOADS, F.SPEED_DUPLEX, F.STANDBY,
 })
+_LINUX_6_1 = _LINUX_NET_TABLE | {F.RSS, F.HASH_REPORT, F.NOTF_COAL}
 _LINUX_TABLES = {
     "4.19": _LINUX_NET_TABLE,
-    "6.1": _LINUX_NET_TABLE | {F.RSS, F.HASH_REPORT, F.NOTF_COAL},
+    "6.1": _LINUX_6_1,
+    "7.2": _LINUX_6_1 | {F.HOST_USO, F.GUEST_USO4, F.GUEST_USO6, F.VQ_NOTF_COAL,
+                         F.GUEST_HDRLEN, F.DEVICE_STATS} | _TUNNEL,
 }
-# vring_transport_features (drivers/virtio/virtio_ring.c: L4.19:1155, L6.1:2766).
+# vring_transport_features (drivers/virtio/virtio_ring.c) and, on PCI,
+# vp_transport_features (drivers/virtio/virtio_pci_modern.c), which keeps RING_RESET from
+# 6.1 on (and SR_IOV, only on a physical function).
+_LINUX_4_19_TRANSPORT = frozenset({F.INDIRECT_DESC, F.EVENT_IDX, F.VERSION_1,
+                                   F.ACCESS_PLATFORM})
+_LINUX_6_1_TRANSPORT = _LINUX_4_19_TRANSPORT | {F.RING_PACKED, F.ORDER_PLATFORM, F.RING_RESET}
 _LINUX_TRANSPORT = {
-    "4.19": frozenset({F.INDIRECT_DESC, F.EVENT_IDX, F.VERSION_1, F.ACCESS_PLATFORM}),
-    "6.1": frozenset({F.INDIRECT_DESC, F.EVENT_IDX, F.VERSION_1, F.ACCESS_PLATFORM,
-                      F.RING_PACKED, F.ORDER_PLATFORM}),
+    "4.19": _LINUX_4_19_TRANSPORT,
+    "6.1": _LINUX_6_1_TRANSPORT,
+    "7.2": _LINUX_6_1_TRANSPORT | {F.NOTIFICATION_DATA, F.IN_ORDER, F.ADMIN_VQ},
 }
-# virtnet_validate_features (L6.1:3761): these need the control queue.
+# virtnet_validate_features: these need the control queue.
 _NEEDS_CTRL_VQ = (F.CTRL_RX, F.CTRL_VLAN, F.GUEST_ANNOUNCE, F.MQ, F.CTRL_MAC_ADDR, F.RSS,
                   F.HASH_REPORT, F.NOTF_COAL)
 # The virtio spec's "5.1.3.1 Feature bit requirements": each feature needs one of these.
@@ -127,13 +163,15 @@ _NEEDS: dict[Feature, tuple[Feature, ...]] = {
     F.GUEST_TSO4: (F.GUEST_CSUM,), F.GUEST_TSO6: (F.GUEST_CSUM,),
     F.GUEST_ECN: (F.GUEST_TSO4, F.GUEST_TSO6), F.GUEST_UFO: (F.GUEST_CSUM,),
     F.HOST_TSO4: (F.CSUM,), F.HOST_TSO6: (F.CSUM,), F.HOST_ECN: (F.HOST_TSO4, F.HOST_TSO6),
-    F.HOST_UFO: (F.CSUM,),
+    F.HOST_UFO: (F.CSUM,), F.HOST_USO: (F.CSUM,), F.GUEST_USO4: (F.GUEST_CSUM,),
+    F.GUEST_USO6: (F.GUEST_CSUM,),
     **{feature: (F.CTRL_VQ,) for feature in _NEEDS_CTRL_VQ},
 }
 
 HDR_LEN_LEGACY = 10  # struct virtio_net_hdr
 HDR_LEN_MRG = 12  # struct virtio_net_hdr_mrg_rxbuf (and virtio_net_hdr_v1)
 HDR_LEN_HASH = 20  # struct virtio_net_hdr_v1_hash
+HDR_LEN_TUNNEL = 24  # struct virtio_net_hdr_v1_hash_tunnel (Linux 7.2)
 
 
 class FeatureError(ValueError):
@@ -148,6 +186,7 @@ class Offer:
     rss: bool = False
     hash: bool = False
     packed: bool = False
+    in_order: bool = False
     modern: bool = True  # virtio_pci_pre_plugged adds VERSION_1 to a modern device
 
 
@@ -160,10 +199,10 @@ def _known(table: dict[str, frozenset[Feature]], version: str, what: str) -> fro
 
 def offered(qemu: str, offer: Offer = Offer()) -> frozenset[Feature]:
     """What QEMU ``qemu`` offers behind a tap with a vnet header (``virtio_net_get_features``)."""
-    features = set(_QEMU_NET_DEFAULTS | _known(_QEMU_COMMON_DEFAULTS, qemu, "QEMU"))
+    features = set(_known(_QEMU_NET_DEFAULTS, qemu, "QEMU") | _QEMU_COMMON_DEFAULTS[qemu])
     features.add(F.MAC)  # virtio_net_get_features adds it unconditionally
     switches = _QEMU_SWITCHES[qemu]
-    for name in ("mq", "rss", "hash", "packed"):
+    for name in ("mq", "rss", "hash", "packed", "in_order"):
         if getattr(offer, name):
             if name not in switches:
                 raise FeatureError(f"QEMU {qemu} has no {name} property")
@@ -191,8 +230,10 @@ def missing_dependencies(features: Iterable[Feature]) -> list[tuple[Feature, Fea
 
 
 def hdr_len(features: Iterable[Feature]) -> int:
-    """``vi->hdr_len`` as ``virtnet_probe`` sets it (L4.19:3017, L6.1:3978)."""
+    """``vi->hdr_len`` as ``virtnet_probe`` sets it."""
     present = frozenset(features)
+    if F.GUEST_UDP_TUNNEL_GSO in present or F.HOST_UDP_TUNNEL_GSO in present:
+        return HDR_LEN_TUNNEL
     if F.HASH_REPORT in present:
         return HDR_LEN_HASH
     if F.MRG_RXBUF in present or F.VERSION_1 in present:

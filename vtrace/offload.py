@@ -2,12 +2,12 @@
 
 The guest's TCP builds one skb of up to 64 KiB with a partial checksum;
 ``xmit_skb`` fills the virtio_net_hdr with ``virtio_net_hdr_from_skb``
-(include/linux/virtio_net.h, L6.1:192). The host's ``tun_get_user`` turns the
-header back into gso fields, and when the packet leaves through a device that
-cannot segment, ``skb_gso_segment`` → ``inet_gso_segment`` (net/ipv4/af_inet.c,
-L6.1:1379) → ``tcp_gso_segment`` (net/ipv4/tcp_offload.c, L6.1:132) cuts it
-into MSS-sized wire frames. Here the wire frames carry complete checksums; a NIC
-with checksum offload would fill them itself.
+(include/linux/virtio_net.h). The host's ``tun_get_user`` turns the header
+back into gso fields, and when the packet leaves through a device that cannot
+segment, ``skb_gso_segment`` → ``inet_gso_segment`` (net/ipv4/af_inet.c) →
+``tcp_gso_segment`` (net/ipv4/tcp_offload.c) cuts it into MSS-sized wire
+frames. Here the wire frames carry complete checksums; a NIC with checksum
+offload would fill them itself. Lines per version: ``vtrace.offload_sites``.
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
 """Which queue a flow takes: RSS on receive, XPS on transmit.
 
-On receive, QEMU's software RSS (``virtio_net_process_rss``, hw/net/virtio-net.c,
-Q7.2:1782) picks the hash type (``virtio_net_get_hash_type``, Q7.2:1736),
-hashes source and destination address, then source and destination port, with
-the Toeplitz function (``net_rx_pkt_calc_rss_hash``, hw/net/net_rx_pkt.c,
-Q7.2:325; ``net_toeplitz_add``, include/net/checksum.h, Q7.2:80) under the
-driver's key, and reads the queue from the indirection table at
-``hash & (len - 1)``. The driver fills that table with ``i % queue_pairs``
-(``virtnet_init_default_rss``, drivers/net/virtio_net.c, L6.1:2552) and a
-random key (``netdev_rss_key_fill``), so a real guest's queue for a flow changes
-from boot to boot: the key is a parameter here. Without RSS, the tap picks the
-queue (``tun_automq_select_queue``, drivers/net/tun.c, L6.1:523).
+On receive, QEMU's software RSS (``virtio_net_process_rss``, hw/net/virtio-net.c)
+picks the hash type (``virtio_net_get_hash_type``), hashes source and
+destination address, then source and destination port, with the Toeplitz
+function (``net_rx_pkt_calc_rss_hash``, hw/net/net_rx_pkt.c;
+``net_toeplitz_add``, include/net/checksum.h) under the driver's key, and reads
+the queue from the indirection table at ``hash & (len - 1)``. The driver fills
+that table with ``i % queue_pairs`` (``virtnet_init_default_rss``,
+drivers/net/virtio_net.c) and a random key (``netdev_rss_key_fill``), so a real
+guest's queue for a flow changes from boot to boot: the key is a parameter
+here. Without RSS, the tap picks the queue (``tun_automq_select_queue``,
+drivers/net/tun.c).
 
 On transmit, the stack uses the socket's cached queue or the XPS map of the
-sending CPU (``netdev_pick_tx`` → ``get_xps_queue``, net/core/dev.c,
-L6.1:4219 and 4163), which ``virtnet_set_affinity`` (L4.19:1940, L6.1:2350)
-sets to give each queue pair its own CPUs. QEMU 3.1 and Linux 4.19 have no RSS.
+sending CPU (``netdev_pick_tx`` → ``get_xps_queue``, net/core/dev.c), which
+``virtnet_set_affinity`` sets to give each queue pair its own CPUs. QEMU 3.1 and
+Linux 4.19 have no RSS. Lines per version: ``vtrace.offload_sites``.
 """
 
 from __future__ import annotations
@@ -118,10 +118,7 @@ def hash_input(flow: Flow, report: HashReport) -> bytes:
 
 
 def default_queue_pairs(max_queue_pairs: int, num_cpus: int) -> int:
-    """Queue pairs ``virtnet_probe`` enables: as many as the device has, at most one per CPU.
-
-    (drivers/net/virtio_net.c, L4.19:3053, L6.1:4017)
-    """
+    """Queue pairs ``virtnet_probe`` enables: as many as the device has, at most one per CPU."""
     return min(max_queue_pairs, num_cpus)
 
 

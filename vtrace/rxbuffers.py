@@ -1,13 +1,14 @@
 """The receive buffers the guest posts: mergeable buffers sized by an EWMA, or big page chains.
 
-With MRG_RXBUF, ``add_recvbuf_mergeable`` (drivers/net/virtio_net.c, L4.19:1176,
-L6.1:1436) posts one descriptor per buffer, carved from a 32 KiB page fragment;
-``get_mergeable_buf_len`` (L4.19:1160, L6.1:1419) sizes it from the average
-packet length ``receive_mergeable`` feeds the EWMA (L4.19:995, L6.1:1222), never
-below ``mergeable_min_buf_len`` (L4.19:2672, L6.1:3541). Without it and with
-guest GSO, ``add_recvbuf_big`` (L4.19:1111, L6.1:1370) posts a chain: the
-header, the rest of the first page, then whole pages. Here there is no XDP,
-so no headroom.
+With MRG_RXBUF, ``add_recvbuf_mergeable`` (drivers/net/virtio_net.c) posts one
+descriptor per buffer, carved from a 32 KiB page fragment;
+``get_mergeable_buf_len`` sizes it from the average packet length that
+``receive_mergeable`` feeds the EWMA, never below ``mergeable_min_buf_len``.
+Without it and with guest GSO, ``add_recvbuf_big`` posts a chain: the header,
+the rest of the first page, then whole pages. Here there is no XDP, so no
+headroom. Linux 7.2 carves mergeable buffers from a page pool
+(``page_pool_alloc_va``) instead of the page fragment: ``add_recvbuf_mergeable``
+here is the 4.19 and 6.1 one. Lines per version: ``vtrace.offload_sites``.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def add_recvbuf_mergeable(frag: PageFrag, length: int) -> tuple[RxBuffer, PageFr
 
 
 def big_packets_num_skbfrags(guest_gso: bool, mtu: int = ETH_DATA_LEN) -> int:
-    """Pages after the first in a big buffer: all MAX_SKB_FRAGS with guest GSO (L6.1:3818).
+    """Pages after the first in a big buffer: all MAX_SKB_FRAGS with guest GSO.
 
     Linux 4.19 always uses MAX_SKB_FRAGS.
     """

@@ -1,17 +1,16 @@
 """A received packet over the posted buffers: how QEMU spreads it, how the guest gathers it.
 
-``virtio_net_receive_rcu`` (hw/net/virtio-net.c, Q3.1:1191, Q7.2:1835) pops one
-element, writes the virtio_net_hdr at its start and the frame after it, and with
-MRG_RXBUF pops further elements until the frame is in, then writes their count
-into ``num_buffers`` of the first. Without MRG_RXBUF the frame must fit the one
+``virtio_net_receive_rcu`` (hw/net/virtio-net.c) pops one element, writes the
+virtio_net_hdr at its start and the frame after it, and with MRG_RXBUF pops
+further elements until the frame is in, then writes their count into
+``num_buffers`` of the first. Without MRG_RXBUF the frame must fit the one
 element (a big buffer's chain) or it is dropped.
 
-The guest's ``receive_mergeable`` (drivers/net/virtio_net.c, L4.19:790,
-L6.1:977) builds the head skb with ``page_to_skb`` (L4.19:382, L6.1:465) and
-adds every further buffer as a page fragment, coalescing it with the previous
-one when it continues it in the same page, and starting a ``frag_list`` skb
-after MAX_SKB_FRAGS fragments; ``receive_big`` (L4.19:767, L6.1:940) walks the
-page chain.
+The guest's ``receive_mergeable`` (drivers/net/virtio_net.c) builds the head
+skb with ``page_to_skb`` and adds every further buffer as a page fragment,
+coalescing it with the previous one when it continues it in the same page, and
+starting a ``frag_list`` skb after MAX_SKB_FRAGS fragments; ``receive_big``
+walks the page chain. Lines per version: ``vtrace.offload_sites``.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """The descriptors a TX skb becomes: the shape ``xmit_skb`` and ``virtqueue_add_split`` give it.
 
-``xmit_skb`` (drivers/net/virtio_net.c, L4.19:1515, L6.1:1846) writes the
-virtio_net_hdr either into the headroom just in front of the frame
-(``can_push``: one scatter-gather entry covers header and linear data) or into
-the skb's control block (a separate entry). ``skb_to_sgvec`` (net/core/skbuff.c,
-L6.1:4664) adds one entry for the linear part and one per page fragment. The
-ring then takes them as a chain of descriptors, or as one descriptor pointing to
-an indirect table when INDIRECT_DESC is negotiated, there is more than one entry
-and a free slot (``virtqueue_use_indirect``, drivers/virtio/virtio_ring.c,
-L6.1:235; inline in ``virtqueue_add``, L4.19:304).
+``xmit_skb`` (drivers/net/virtio_net.c) writes the virtio_net_hdr either into
+the headroom just in front of the frame (``can_push``: one scatter-gather entry
+covers header and linear data) or into the skb's control block (a separate
+entry). ``skb_to_sgvec`` (net/core/skbuff.c) adds one entry for the linear part
+and one per page fragment. The ring then takes them as a chain of descriptors,
+or as one descriptor pointing to an indirect table when INDIRECT_DESC is
+negotiated, there is more than one entry and a free slot
+(``virtqueue_use_indirect``, drivers/virtio/virtio_ring.c; inline in
+``virtqueue_add`` in Linux 4.19). Lines per version: ``vtrace.offload_sites``.
 """
 
 from __future__ import annotations
