@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,15 @@ def test_every_function_a_module_names_has_its_row(module: str) -> None:
     text = (Path(vtrace.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
     named = set(re.findall(r"``([A-Za-z_][A-Za-z0-9_]*)``", text)) - NOT_FUNCTIONS
     assert named <= {row.function for row in SITES}
+
+
+def test_the_offload_modules_import_only_the_standard_library_and_the_model() -> None:
+    modules = ", ".join(f"vtrace.{name}" for name in [*MODULES, "offload_sites"])
+    code = (f"import sys, {modules}\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('vtrace', 'rich', "
+            "'click', 'graphviz')))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.split()
+    allowed = {"vtrace", "vtrace.frames", *(f"vtrace.{name}" for name in MODULES),
+               "vtrace.offload_sites"}
+    assert set(loaded) <= allowed

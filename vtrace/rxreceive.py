@@ -59,9 +59,11 @@ def place_packet(frame_len: int, hdr_len: int, element_sizes: Sequence[int],
         left -= taken
         if not left or not mergeable:
             break
+    if left and mergeable:
+        raise BufferError(f"a {frame_len}-byte frame waits in QEMU's queue: the posted buffers "
+                          "hold too little (virtio_net_has_buffers)")
     if left:
-        why = "buffers run out" if mergeable else "it does not fit one buffer"
-        raise BufferError(f"a {frame_len}-byte frame is dropped: {why}")
+        raise BufferError(f"a {frame_len}-byte frame is dropped: it does not fit one buffer")
     return Placement(tuple(written), len(written) if mergeable else None)
 
 
