@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
 import pytest
 
 from vtrace.netfeatures import (
     NO_OFFLOAD,
+    QEMU_PROPERTIES,
     Feature,
     FeatureError,
     Offer,
@@ -107,3 +112,25 @@ def test_the_newest_era_adds_udp_segmentation_and_the_24_byte_tunnel_header() ->
 def test_an_unread_version_is_refused() -> None:
     with pytest.raises(FeatureError, match="no Linux feature table"):
         driver_features("5.10")
+
+
+def test_qemu_property_names_are_understood() -> None:
+    assert parse_features("+hash,+packed,-queue_reset", {F.RING_RESET}) == {F.HASH_REPORT,
+                                                                          F.RING_PACKED}
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="QEMU is not installed")
+def test_the_installed_qemu_7_2_defaults_agree() -> None:
+    result = subprocess.run(["qemu-system-x86_64", "-device", "virtio-net-pci,help"],
+                            capture_output=True, text=True, timeout=60)
+    defaults = dict(re.findall(r"^\s+(\w+)=<bool>.*\(default: (true|false)\)",
+                               result.stdout, re.M))
+    version = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
+                             text=True, timeout=60).stdout
+    if " 7.2." not in version:
+        pytest.skip("the installed QEMU is not 7.2")
+    checked = {name: value for name, value in defaults.items() if name in QEMU_PROPERTIES}
+    assert len(checked) >= 25
+    on = offered("7.2")
+    for name, value in checked.items():
+        assert (QEMU_PROPERTIES[name] in on) == (value == "true"), name

@@ -17,6 +17,7 @@ from enum import IntEnum
 
 __all__ = [
     "NO_OFFLOAD",
+    "QEMU_PROPERTIES",
     "Feature",
     "FeatureError",
     "Offer",
@@ -168,6 +169,20 @@ _NEEDS: dict[Feature, tuple[Feature, ...]] = {
     **{feature: (F.CTRL_VQ,) for feature in _NEEDS_CTRL_VQ},
 }
 
+#: ``-device virtio-net-pci,NAME=on|off``: the property that switches each bit in QEMU.
+QEMU_PROPERTIES: dict[str, Feature] = {
+    **{feature.name.lower(): feature for feature in (
+        F.CSUM, F.GUEST_CSUM, F.GSO, F.GUEST_TSO4, F.GUEST_TSO6, F.GUEST_ECN, F.GUEST_UFO,
+        F.GUEST_ANNOUNCE, F.HOST_TSO4, F.HOST_TSO6, F.HOST_ECN, F.HOST_UFO, F.MRG_RXBUF,
+        F.STATUS, F.CTRL_VQ, F.CTRL_RX, F.CTRL_VLAN, F.CTRL_RX_EXTRA, F.CTRL_MAC_ADDR,
+        F.CTRL_GUEST_OFFLOADS, F.MQ, F.RSS, F.INDIRECT_DESC, F.EVENT_IDX, F.NOTIFY_ON_EMPTY,
+        F.ANY_LAYOUT, F.GUEST_USO4, F.GUEST_USO6, F.HOST_USO, F.IN_ORDER)},
+    "hash": F.HASH_REPORT, "guest_rsc_ext": F.RSC_EXT, "iommu_platform": F.ACCESS_PLATFORM,
+    "packed": F.RING_PACKED, "queue_reset": F.RING_RESET,
+    "host_tunnel": F.HOST_UDP_TUNNEL_GSO, "host_tunnel_csum": F.HOST_UDP_TUNNEL_GSO_CSUM,
+    "guest_tunnel": F.GUEST_UDP_TUNNEL_GSO, "guest_tunnel_csum": F.GUEST_UDP_TUNNEL_GSO_CSUM,
+}
+
 HDR_LEN_LEGACY = 10  # struct virtio_net_hdr
 HDR_LEN_MRG = 12  # struct virtio_net_hdr_mrg_rxbuf (and virtio_net_hdr_v1)
 HDR_LEN_HASH = 20  # struct virtio_net_hdr_v1_hash
@@ -255,6 +270,9 @@ def feature_names(features: Iterable[Feature]) -> list[str]:
 
 
 def _lookup(word: str) -> Feature:
+    """A feature by its name (mrg_rxbuf or VIRTIO_NET_F_MRG_RXBUF) or its QEMU property."""
+    if word.strip().lower() in QEMU_PROPERTIES:
+        return QEMU_PROPERTIES[word.strip().lower()]
     name = word.strip().upper().removeprefix("VIRTIO_NET_F_").removeprefix("VIRTIO_F_")
     name = name.removeprefix("VIRTIO_RING_F_")
     try:
