@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_ECN, FrameError
+from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_ECN, FrameError, VnetHeader
 from vtrace.offload import (
     complete_checksum,
     gso_segments,
@@ -19,6 +19,7 @@ from vtrace.offload import (
     mss_for,
     tcp_gso_segment,
     virtio_net_hdr_from_skb,
+    virtio_net_hdr_to_skb,
 )
 from vtrace.tcpframes import (
     ACK,
@@ -73,6 +74,26 @@ def test_the_gso_header_is_what_virtio_net_hdr_from_skb_writes() -> None:
     ecn = virtio_net_hdr_from_skb(gso_superframe(V4, PAYLOAD, mss=1448, seq=1,
                                                  flags=ACK | CWR))
     assert ecn.gso_type == 1 | VNET_HDR_GSO_ECN
+
+
+def test_the_host_reads_back_what_the_guest_wrote() -> None:
+    skb = gso_superframe(V4, PAYLOAD, mss=1448, seq=1, flags=ACK | CWR)
+    host = virtio_net_hdr_to_skb(virtio_net_hdr_from_skb(skb), skb.frame)
+    assert host.gso_size == 1448 and host.gso_type == {"tcpv4", "tcp_ecn", "dodgy"}
+    assert (host.checksum_partial, host.csum_start, host.csum_offset) == (True, 34, 16)
+    small = gso_superframe(V6, b"x" * 100, mss=1440, seq=1)
+    assert virtio_net_hdr_to_skb(virtio_net_hdr_from_skb(small), small.frame).gso_size == 0
+
+
+@pytest.mark.parametrize(("header", "why"), [
+    (VnetHeader(gso_type=3, gso_size=1448), "not TCP"),
+    (VnetHeader(gso_type=1, gso_size=0), "gso_size 0"),
+    (VnetHeader(flags=1, gso_type=1, gso_size=1448, csum_start=34, csum_offset=6), "csum_offset"),
+    (VnetHeader(flags=1, csum_start=65_500, csum_offset=16), "need"),
+])
+def test_the_host_refuses_headers_the_kernel_refuses(header: VnetHeader, why: str) -> None:
+    with pytest.raises(FrameError, match=why):
+        virtio_net_hdr_to_skb(header, gso_superframe(V4, PAYLOAD, mss=1448, seq=1).frame)
 
 
 def test_a_frame_within_one_mss_is_not_gso_but_still_needs_its_checksum() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from vtrace.frames import (
     ETH_HEADER,
+    VIRTIO_NET_HDR_GSO_NONE,
     VNET_HDR_F_NEEDS_CSUM,
     VNET_HDR_GSO_ECN,
     VNET_HDR_GSO_TCPV4,
@@ -30,15 +31,18 @@ from vtrace.tcpframes import ACK, CWR, FIN, PSH, TcpFlow, build_tcp_frame, fold,
 __all__ = [
     "TCP_CSUM_OFFSET",
     "GsoSkb",
+    "HostSkb",
     "complete_checksum",
     "gso_segments",
     "gso_superframe",
     "mss_for",
     "tcp_gso_segment",
     "virtio_net_hdr_from_skb",
+    "virtio_net_hdr_to_skb",
 ]
 
 TCP_CSUM_OFFSET = 16  # offsetof(struct tcphdr, check)
+TCP_HLEN = 20  # sizeof(struct tcphdr): the least a TCP GSO frame must carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,50 @@ def virtio_net_hdr_from_skb(skb: GsoSkb) -> VnetHeader:
                           csum_offset=TCP_CSUM_OFFSET)
     return VnetHeader(flags=VNET_HDR_F_NEEDS_CSUM, csum_start=skb.csum_start,
                       csum_offset=TCP_CSUM_OFFSET)
+
+
+@dataclass(frozen=True, slots=True)
+class HostSkb:
+    """What the host's ``tun_get_user`` makes of a frame and its header."""
+
+    gso_size: int  # 0: the host sends the frame as it is
+    gso_type: frozenset[str]  # SKB_GSO_* names: tcpv4 or tcpv6, tcp_ecn, dodgy
+    checksum_partial: bool  # CHECKSUM_PARTIAL: csum_start and csum_offset hold
+    csum_start: int
+    csum_offset: int
+
+
+def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes) -> HostSkb:
+    """The checks and fields of ``virtio_net_hdr_to_skb`` for a TCP frame (UDP is not followed).
+
+    A header the kernel refuses raises FrameError naming the check (it returns -EINVAL).
+    """
+    gso_type: set[str] = set()
+    if header.gso_type != VIRTIO_NET_HDR_GSO_NONE:
+        base = header.gso_type & ~VNET_HDR_GSO_ECN
+        if base not in (VNET_HDR_GSO_TCPV4, VNET_HDR_GSO_TCPV6):
+            raise FrameError(f"gso_type {header.gso_type:#x} is not TCP GSO")
+        gso_type.add("tcpv4" if base == VNET_HDR_GSO_TCPV4 else "tcpv6")
+        if header.gso_type & VNET_HDR_GSO_ECN:
+            gso_type.add("tcp_ecn")
+        if not header.gso_size:
+            raise FrameError("a GSO header with gso_size 0 is refused")
+    partial = bool(header.flags & VNET_HDR_F_NEEDS_CSUM)
+    thlen = TCP_HLEN if gso_type else 0
+    if partial:
+        needed = header.csum_start + max(thlen, header.csum_offset + 2)
+        if needed > len(frame):
+            raise FrameError(f"csum_start and csum_offset need {needed} bytes, "
+                             f"the frame has {len(frame)}")
+        payload_offset = header.csum_start + thlen
+    else:
+        payload_offset = ETH_HEADER + parse_tcp_frame(frame).flow.ip_header + thlen
+    if gso_type and partial and header.csum_offset != TCP_CSUM_OFFSET:
+        raise FrameError(f"csum_offset {header.csum_offset} is not the TCP checksum's")
+    if gso_type and len(frame) - payload_offset > header.gso_size:
+        return HostSkb(header.gso_size, frozenset(gso_type | {"dodgy"}), partial,
+                       header.csum_start, header.csum_offset)
+    return HostSkb(0, frozenset(), partial, header.csum_start, header.csum_offset)
 
 
 def complete_checksum(frame: bytes, csum_start: int, csum_offset: int) -> bytes:
