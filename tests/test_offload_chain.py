@@ -11,6 +11,7 @@ from vtrace.txchain import (
     Descriptor,
     TxSkb,
     can_push,
+    flush_tx_iov,
     page_frags,
     xmit_chain,
 )
@@ -78,3 +79,16 @@ def test_a_full_ring_still_goes_indirect_with_one_free_slot_but_not_with_none() 
     assert xmit_chain(GSO_SEND, 12, any_header_sg=True, indirect=True, num_free=1).table
     with pytest.raises(ChainError):
         xmit_chain(GSO_SEND, 12, any_header_sg=True, indirect=True, num_free=0)
+
+
+def test_qemu_passes_the_element_on_when_header_lengths_agree() -> None:
+    assert flush_tx_iov([12 + 66, 32768, 32232], 12, 12) == [(0, 0, 78), (1, 0, 32768),
+                                                              (2, 0, 32232)]
+
+
+def test_qemu_trims_a_longer_guest_header_to_the_backends() -> None:
+    # A 20-byte header (hash report) to a backend that takes 12, then one that takes none.
+    assert flush_tx_iov([20, 1514], 20, 12) == [(0, 0, 12), (1, 0, 1514)]
+    assert flush_tx_iov([20 + 54, 1460], 20, 0) == [(0, 20, 54), (1, 0, 1460)]
+    with pytest.raises(ChainError):
+        flush_tx_iov([8], 12, 12)

@@ -17,9 +17,9 @@ MODULES = ["netfeatures", "offload", "txchain", "rxbuffers", "rxreceive", "rss",
 # Words in double backticks that are fields, parameters or options, not functions.
 NOT_FUNCTIONS = {
     "addr", "base", "can_push", "csum_start", "flow", "frag", "frag_list", "frame_len",
-    "free_head", "headlen", "host_features", "length", "linux", "mss", "mtu", "no_offload",
-    "num_buffers", "partial", "payload", "qemu", "rq_size", "sender_cpu", "skb", "total",
-    "types",
+    "free_head", "headlen", "host_features", "host_hdr_len", "length", "linux", "mss", "mtu",
+    "no_offload", "num_buffers", "partial", "payload", "qemu", "rq_size", "sender_cpu", "skb",
+    "total", "types",
 }
 
 

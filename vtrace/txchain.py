@@ -24,6 +24,7 @@ __all__ = [
     "TxChain",
     "TxSkb",
     "can_push",
+    "flush_tx_iov",
     "page_frags",
     "scatter_list",
     "xmit_chain",
@@ -126,3 +127,27 @@ def xmit_chain(skb: TxSkb, hdr_len: int, *, any_header_sg: bool, indirect: bool,
     if num_free < len(entries):
         raise ChainError(f"{len(entries)} descriptors needed, {num_free} free")
     return TxChain(pushed, _chained(entries, free_head), ())
+
+
+def flush_tx_iov(lengths: list[int], guest_hdr_len: int,
+                 host_hdr_len: int) -> list[tuple[int, int, int]]:
+    """(descriptor, offset, length) pieces ``virtio_net_flush_tx`` hands the backend.
+
+    With equal header lengths (a tap that took the guest's size) the element
+    goes as it is; otherwise QEMU keeps the first ``host_hdr_len`` bytes of the
+    header and skips the rest of it (0 for a backend without a vnet header).
+    """
+    if host_hdr_len > guest_hdr_len or sum(lengths) < guest_hdr_len:
+        raise ChainError(f"a {guest_hdr_len}-byte guest header cannot become "
+                         f"{host_hdr_len} bytes over {sum(lengths)}")
+    keep = [(0, host_hdr_len), (guest_hdr_len, sum(lengths))]
+    if host_hdr_len == guest_hdr_len:
+        keep = [(0, sum(lengths))]
+    pieces, start = [], 0
+    for index, length in enumerate(lengths):
+        for low, high in keep:
+            lo, hi = max(low, start), min(high, start + length)
+            if lo < hi:
+                pieces.append((index, lo - start, hi - lo))
+        start += length
+    return pieces
