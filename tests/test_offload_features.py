@@ -14,6 +14,7 @@ from vtrace.netfeatures import (
     Feature,
     FeatureError,
     Offer,
+    any_header_sg,
     driver_features,
     hdr_len,
     mask,
@@ -73,9 +74,15 @@ def test_header_lengths_follow_virtnet_probe() -> None:
     assert hdr_len([F.VERSION_1, F.HASH_REPORT]) == 20
 
 
-def test_a_legacy_device_without_mergeable_buffers_has_the_ten_byte_header() -> None:
-    agreed = negotiate(offered("7.2", Offer(modern=False)), driver_features("6.1"))
+def test_a_legacy_device_negotiates_32_bits_with_gso_and_any_layout() -> None:
+    agreed = negotiate(offered("7.2", Offer(modern=False, rss=True)),
+                       driver_features("6.1", modern=False))
+    assert all(feature < 32 for feature in agreed)
+    assert {F.GSO, F.ANY_LAYOUT, F.MRG_RXBUF} <= agreed and F.RSS not in agreed
+    assert hdr_len(agreed) == 12 and any_header_sg(agreed)
     assert hdr_len(agreed - {F.MRG_RXBUF}) == 10
+    assert not any_header_sg(agreed - {F.ANY_LAYOUT})
+    assert any_header_sg(negotiate(offered("7.2"), driver_features("6.1")))
 
 
 def test_the_parser_adds_and_removes() -> None:

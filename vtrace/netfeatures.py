@@ -21,6 +21,7 @@ __all__ = [
     "Feature",
     "FeatureError",
     "Offer",
+    "any_header_sg",
     "driver_features",
     "feature_names",
     "hdr_len",
@@ -183,6 +184,7 @@ QEMU_PROPERTIES: dict[str, Feature] = {
     "guest_tunnel": F.GUEST_UDP_TUNNEL_GSO, "guest_tunnel_csum": F.GUEST_UDP_TUNNEL_GSO_CSUM,
 }
 
+LEGACY_BITS = 32  # a legacy virtio-pci device has one 32-bit feature register
 HDR_LEN_LEGACY = 10  # struct virtio_net_hdr
 HDR_LEN_MRG = 12  # struct virtio_net_hdr_mrg_rxbuf (and virtio_net_hdr_v1)
 HDR_LEN_HASH = 20  # struct virtio_net_hdr_v1_hash
@@ -213,7 +215,11 @@ def _known(table: dict[str, frozenset[Feature]], version: str, what: str) -> fro
 
 
 def offered(qemu: str, offer: Offer = Offer()) -> frozenset[Feature]:
-    """What QEMU ``qemu`` offers behind a tap with a vnet header (``virtio_net_get_features``)."""
+    """What QEMU ``qemu`` offers behind a tap with a vnet header (``virtio_net_get_features``).
+
+    A legacy device shows only the low 32 bits: ``virtio_ioport_read`` returns
+    them from a 32-bit register.
+    """
     features = set(_known(_QEMU_NET_DEFAULTS, qemu, "QEMU") | _QEMU_COMMON_DEFAULTS[qemu])
     features.add(F.MAC)  # virtio_net_get_features adds it unconditionally
     switches = _QEMU_SWITCHES[qemu]
@@ -224,12 +230,20 @@ def offered(qemu: str, offer: Offer = Offer()) -> frozenset[Feature]:
             features.add(switches[name])
     if offer.modern:
         features.add(F.VERSION_1)
-    return frozenset(features)
+        return frozenset(features)
+    return frozenset(feature for feature in features if feature < LEGACY_BITS)
 
 
-def driver_features(linux: str) -> frozenset[Feature]:
-    """Every bit Linux ``linux``'s virtio_net driver accepts on a modern device."""
-    return _known(_LINUX_TABLES, linux, "Linux") | _LINUX_TRANSPORT[linux]
+def driver_features(linux: str, modern: bool = True) -> frozenset[Feature]:
+    """Every bit Linux ``linux``'s virtio_net driver accepts.
+
+    On a legacy device it reads ``features_legacy``: the same table less the
+    tunnel bits, plus GSO and ANY_LAYOUT.
+    """
+    table = _known(_LINUX_TABLES, linux, "Linux") | _LINUX_TRANSPORT[linux]
+    if modern:
+        return table
+    return (table - _TUNNEL) | {F.GSO, F.ANY_LAYOUT}
 
 
 def negotiate(device: Iterable[Feature], driver: Iterable[Feature]) -> frozenset[Feature]:
@@ -254,6 +268,12 @@ def hdr_len(features: Iterable[Feature]) -> int:
     if F.MRG_RXBUF in present or F.VERSION_1 in present:
         return HDR_LEN_MRG
     return HDR_LEN_LEGACY
+
+
+def any_header_sg(features: Iterable[Feature]) -> bool:
+    """May the header share a descriptor with the frame (``virtnet_probe``'s any_header_sg)?"""
+    present = frozenset(features)
+    return F.ANY_LAYOUT in present or F.VERSION_1 in present
 
 
 def mask(features: Iterable[Feature]) -> int:

@@ -48,6 +48,7 @@ def _qemu(function: str, file: str, v3_1: int | None, v7_2: int | None,
 SITES: tuple[SourceSite, ...] = (
     # Features and the header length.
     _linux("VIRTNET_FEATURES", VN, 3197, 4152, 7236),
+    _linux("features_legacy", VN, 3214, 4170, 7261),
     _linux("virtnet_validate_features", VN, 2880, 3722, 6632),
     _linux("virtnet_probe", VN, 2923, 3793, 6755),
     _linux("virtnet_set_big_packets", VN, None, 3779, 6699),
@@ -60,6 +61,7 @@ SITES: tuple[SourceSite, ...] = (
     _qemu("virtio_net_set_features", QVN, 685, 946, 929),
     _qemu("virtio_net_set_mrg_rx_bufs", QVN, 491, 659, 667),
     _qemu("virtio_pci_pre_plugged", "hw/virtio/virtio-pci.c", 1557, 1699, 2014),
+    _qemu("virtio_ioport_read", "hw/virtio/virtio-pci.c", 374, 399, 523),
     _qemu("tap_probe_has_ufo", "net/tap-linux.c", 162, 164, 180),
     # TX: header, chain, segmentation.
     _linux("start_xmit", VN, 1562, 1886, 3336),
