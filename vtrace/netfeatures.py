@@ -277,7 +277,7 @@ def any_header_sg(features: Iterable[Feature]) -> bool:
 
 
 def mask(features: Iterable[Feature]) -> int:
-    """The 64-bit feature word."""
+    """The feature word; Linux 7.2 and QEMU 10.2 carry bits past 63 too."""
     word = 0
     for feature in features:
         word |= 1 << feature

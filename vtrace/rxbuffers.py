@@ -38,7 +38,7 @@ VLAN_HLEN = 4
 ETH_DATA_LEN = 1500
 IP_MAX_MTU = 0xFFFF
 GOOD_PACKET_LEN = ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN
-MAX_SKB_FRAGS = 65536 // PAGE_SIZE + 1
+MAX_SKB_FRAGS = 65536 // PAGE_SIZE + 1  # 17; 7.2 makes it CONFIG_MAX_SKB_FRAGS, 17 by default
 SKB_FRAG_PAGE = 32768  # skb_page_frag_refill tries an order-3 page first
 EWMA_WEIGHT_SHIFT = 6  # DECLARE_EWMA(pkt_len, 0, 64): precision 0, weight 1/64
 
