@@ -21,6 +21,7 @@ from vtrace.rss import (
     tx_queue,
     xps_map,
 )
+from vtrace.tcpframes import TcpFlow, build_tcp_frame, parse_tcp_frame
 
 # "Verifying the RSS Hash Calculation" (Microsoft's NDIS documentation, which the virtio
 # spec cites): destination, source, hash over addresses only, hash with TCP ports.
@@ -74,6 +75,13 @@ def test_a_flow_lands_on_the_queue_its_hash_indexes() -> None:
                         4)[0] for n in range(16)}
     assert spread == {0, 1, 2, 3}
     assert rss_queue(Flow("::1", "::2", 1, 2), DEFAULT_KEY, four, 4, types=IPV4)[0] == 0
+
+
+def test_a_frame_s_flow_is_read_off_its_addresses_and_ports() -> None:
+    host = TcpFlow(bytes((66, 9, 149, 187)), bytes((161, 142, 100, 80)), 2794, 1766)
+    flow = Flow.of(parse_tcp_frame(build_tcp_frame(host, b"data", seq=1)).flow)
+    assert flow == Flow("66.9.149.187", "161.142.100.80", 2794, 1766)
+    assert rss_queue(flow, DEFAULT_KEY, default_indirection_table(2), 2)[1] == 0x51CCC178
 
 
 def test_the_hash_lands_in_a_twenty_byte_header() -> None:

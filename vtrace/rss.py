@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
+from vtrace.tcpframes import TcpFlow
+
 __all__ = [
     "DEFAULT_KEY",
     "HASH_TYPES_LINUX",
@@ -80,6 +82,12 @@ class Flow:
     src_port: int
     dst_port: int
     proto: str = "tcp"  # tcp, udp, or anything else for address-only hashing
+
+    @classmethod
+    def of(cls, tcp: TcpFlow) -> Flow:
+        """The flow of a TCP connection's frames, as RSS reads it off them."""
+        return cls(str(ipaddress.ip_address(tcp.src_ip)), str(ipaddress.ip_address(tcp.dst_ip)),
+                   tcp.src_port, tcp.dst_port)
 
 
 def toeplitz(key: bytes, data: bytes) -> int:
