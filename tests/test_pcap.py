@@ -15,7 +15,7 @@ from vtrace.model import Event, Header, Kind, Layer, Phase, Place, Source
 from vtrace.pcap import read_packets
 from vtrace.renderers.packets import write_packets
 from vtrace.scenarios.recv.world import HOST_TO_GUEST
-from vtrace.session import replayed
+from vtrace.session import Session, replayed
 from vtrace.sources.lab import load
 
 TSHARK = shutil.which("tshark")
@@ -25,7 +25,7 @@ ROOT_NOTICE = 'Running as user "root" and group "root". This could be dangerous.
 
 def write_pcap(header: Header, events: Iterable[Event], path: str) -> int:
     with open(path, "wb") as out:
-        return write_packets(header, events, out, pcapng=path.endswith(".pcapng"))
+        return write_packets(Session(header, events), out, pcapng=path.endswith(".pcapng"))
 
 
 def tshark(path: Path, *fields: str) -> list[list[str]]:

@@ -18,7 +18,7 @@ from vtrace.cli.env import Environment
 from vtrace.frames import build_frame
 from vtrace.renderers.packets import write_packets
 from vtrace.scenarios import scenario
-from vtrace.session import replayed
+from vtrace.session import Session, replayed
 from vtrace.sources.lab import load
 
 LAB = Path(__file__).parent / "data" / "lab" / "recv-2"
@@ -62,7 +62,7 @@ def test_every_frame_at_every_hop(tmp_path: Path, name: str, given: dict[str, st
     session = replayed(name, {"frames": 3, "size": 90, **given}, "modern", 1)
     path = tmp_path / "run.pcapng"
     with path.open("wb") as out:
-        assert write_packets(session.header, session.events(), out, pcapng=True) == 3 * len(hops)
+        assert write_packets(session, out, pcapng=True) == 3 * len(hops)
     assert hops_per_frame(path) == {f"frame {index}": hops for index in range(3)}
     tap = scenario(name).tap
     assert tap is not None
@@ -80,7 +80,7 @@ def test_receive_shows_num_buffers_once_qemu_fills_it(tmp_path: Path) -> None:
     session = replayed("recv", {"frames": 1}, "modern", 1)
     path = tmp_path / "recv.pcapng"
     with path.open("wb") as out:
-        write_packets(session.header, session.events(), out, pcapng=True)
+        write_packets(session, out, pcapng=True)
     headers = {name: comment.rsplit(" ", 1)[1] for name, comment in
                tshark_rows(path, "frame.interface_name", "frame.comment")
                if "virtio_net_hdr" in comment}
@@ -92,7 +92,7 @@ def test_a_lab_capture_shows_the_tap_bytes_at_each_hop_it_recorded(tmp_path: Pat
     header, events = load(LAB)
     path = tmp_path / "lab.pcapng"
     with path.open("wb") as out:
-        write_packets(header, events, out, pcapng=True)
+        write_packets(Session(header, events), out, pcapng=True)
     hops = hops_per_frame(path)
     for frame in ("frame 1", "frame 2"):
         assert hops[frame] == ["host:sys_sendto", "qemu:virtqueue_pop", "host:tap",

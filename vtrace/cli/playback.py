@@ -195,7 +195,7 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             events = tee_jsonl(session.header, events, sink)
         capture: PacketFile | None = None
         if playback.pcap_path is not None:
-            capture = PacketFile(session.header,
+            capture = PacketFile(session,
                                  stack.enter_context(atomic_output(playback.pcap_path,
                                                                    binary=True,
                                                                    keep_on_interrupt=True)),

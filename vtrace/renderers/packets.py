@@ -31,8 +31,8 @@ from vtrace.model import Event, Header, Kind, Layer, Source
 from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
-from vtrace.scenarios import of
-from vtrace.scenarios.base import Hop
+from vtrace.scenarios.base import Hop, Scenario
+from vtrace.session import Session
 
 __all__ = ["Packet", "PacketFile", "empty_notice", "hop_packets", "is_pcapng", "tap_packets",
            "tee_packets", "write_packets"]
@@ -76,10 +76,11 @@ def _words(lang: str) -> Mapping[str, str]:
     return _WORDS.get(lang, _WORDS["en"])
 
 
-def tap_packets(header: Header, events: Iterable[Event]) -> Iterator[Packet]:
+def tap_packets(header: Header, scenario: Scenario,
+                events: Iterable[Event]) -> Iterator[Packet]:
     """Each frame of the stream once, as it crossed the tap, in the order met."""
     if header.source is Source.REPLAY:
-        tap = of(header).tap
+        tap = scenario.tap
         if tap is None:
             return
         size = int(header.params.get("size", 0))
@@ -103,8 +104,8 @@ def tap_packets(header: Header, events: Iterable[Event]) -> Iterator[Packet]:
 class _Hops:
     """Turns a frame's events at its scenario's hops into packets with their comments."""
 
-    def __init__(self, header: Header, lang: str) -> None:
-        self.by_step: dict[str, Hop] = {hop.step: hop for hop in of(header).hops}
+    def __init__(self, scenario: Scenario, lang: str) -> None:
+        self.by_step: dict[str, Hop] = {hop.step: hop for hop in scenario.hops}
         self.words = _words(lang)
         self.lang = lang
         self.met: dict[int, list[str]] = {}  # frame -> hops met, in order
@@ -145,11 +146,12 @@ class _Hops:
         return Packet(event.t_ns, data, name, where, "; ".join(parts))
 
 
-def hop_packets(header: Header, events: Iterable[Event], lang: str = "en") -> Iterator[Packet]:
+def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
+                lang: str = "en") -> Iterator[Packet]:
     """Each frame at every hop of its path the stream shows, in the order met."""
-    hops = _Hops(header, lang)
+    hops = _Hops(scenario, lang)
     if header.source is Source.REPLAY:
-        tap = of(header).tap
+        tap = scenario.tap
         if tap is None:
             return
         size = int(header.params.get("size", 0))
@@ -190,11 +192,12 @@ def hop_packets(header: Header, events: Iterable[Event], lang: str = "en") -> It
 class PacketFile:
     """A capture file being written: pcapng (every hop) or classic pcap (the tap)."""
 
-    def __init__(self, header: Header, out: IO[bytes], *, pcapng: bool,
+    def __init__(self, session: Session, out: IO[bytes], *, pcapng: bool,
                  lang: str = "en") -> None:
-        self.header, self.lang = header, lang
+        self.header, self.scenario, self.lang = session.header, session.scenario, lang
         self.pcapng: PcapngWriter | None = None
         self.classic: PcapWriter | None = None
+        header = session.header
         if pcapng:
             self.pcapng = PcapngWriter(out, application=f"vtrace {__version__}",
                                        comment=f"vtrace {clean(header.scenario)} "
@@ -211,8 +214,8 @@ class PacketFile:
     def found(self, events: Iterable[Event]) -> Iterator[Packet]:
         """The packets of ``events`` this file holds."""
         if self.pcapng:
-            return hop_packets(self.header, events, self.lang)
-        return tap_packets(self.header, events)
+            return hop_packets(self.header, self.scenario, events, self.lang)
+        return tap_packets(self.header, self.scenario, events)
 
     def add(self, packet: Packet) -> None:
         if self.pcapng:
@@ -222,11 +225,10 @@ class PacketFile:
             self.classic.packet(packet.t_ns, packet.frame)
 
 
-def write_packets(header: Header, events: Iterable[Event], out: IO[bytes], *, pcapng: bool,
-                  lang: str = "en") -> int:
-    """The stream's packets on ``out``; the number written."""
-    sink = PacketFile(header, out, pcapng=pcapng, lang=lang)
-    for packet in sink.found(events):
+def write_packets(session: Session, out: IO[bytes], *, pcapng: bool, lang: str = "en") -> int:
+    """The session's packets on ``out``; the number written."""
+    sink = PacketFile(session, out, pcapng=pcapng, lang=lang)
+    for packet in sink.found(session.events()):
         sink.add(packet)
     return sink.count
 

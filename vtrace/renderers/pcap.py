@@ -10,6 +10,7 @@ from typing import IO, Any, ClassVar
 from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.packets import write_packets
+from vtrace.session import Session
 
 __all__ = ["PcapRenderer", "PcapngRenderer"]
 
@@ -27,8 +28,8 @@ class PcapRenderer(Renderer):
         self.packets_written = 0  # after render: how many packets the file holds
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        self.packets_written = write_packets(header, events, out, pcapng=self.pcapng,
-                                             lang=self.lang)
+        self.packets_written = write_packets(Session(header, events), out,
+                                             pcapng=self.pcapng, lang=self.lang)
 
 
 @register
