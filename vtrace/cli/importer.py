@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
+from vtrace.cli.env import current
 from vtrace.codec import encode
 from vtrace.output import atomic_output, check_writable
 from vtrace.renderers.progress import progress
-from vtrace.sources.files import FORMATS, SIDES, Versions, open_traces
+from vtrace.sources.files import SIDES, Imported, Versions, format_names, open_traces
 
 __all__ = ["import_command"]
 
@@ -26,8 +27,9 @@ Examples:
 @click.command("import", epilog=EPILOG)
 @click.argument("paths", nargs=-1, required=True, metavar="FILE|DIR...",
                 type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
-              help="What the files are: ftrace text, a QEMU -trace log, or a lab directory.")
+@click.option("--format", "fmt", type=click.Choice(format_names()), default="auto",
+              show_default=True,
+              help="What the files are (default: told from their first bytes).")
 @click.option("--offset-ns", "offsets", type=int, multiple=True, metavar="N",
               help="Shift the i-th file's times by N ns (once per file, in order).")
 @click.option("--side", "sides", type=click.Choice(SIDES), multiple=True,
@@ -48,11 +50,24 @@ def import_command(paths: tuple[Path, ...], fmt: str, offsets: tuple[int, ...],
     if len(offsets) > len(paths) or len(sides) > len(paths):
         raise click.UsageError("give --offset-ns and --side at most once per file")
     check_writable(events_path)
+    imported = Imported()
     header, events = open_traces(list(paths), fmt, offsets, sides,
                                  Versions(linux_version, qemu_version, host_version), tsc_mhz,
-                                 tuple(sys.argv[1:]))
+                                 current().argv, imported)
     with atomic_output(events_path) as out, progress(sys.stderr, None) as track:
         write = out.write
         write(encode(header) + "\n")
         for event in track(events):
             write(encode(event) + "\n")
+    if imported.unmapped:
+        click.echo(unmapped_line(imported.unmapped), err=True)
+
+
+def unmapped_line(unmapped: dict[str, int]) -> str:
+    """One line naming the records no step was found for, most frequent first."""
+    ranked = sorted(unmapped.items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{name} ×{count}" for name, count in ranked[:8])
+    more = f" and {len(ranked) - 8} more" if len(ranked) > 8 else ""
+    total = sum(unmapped.values())
+    return (f"vtrace import: {total} record{'' if total == 1 else 's'} name no step of the "
+            f"catalog (kept under their own names): {shown}{more}")
