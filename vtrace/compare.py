@@ -9,8 +9,9 @@ either out of order or unseen (``UNSEEN_WHY`` says why a capture cannot see
 it), and every other capture hop is one the replay lacks. The agreement is
 the share of replay hops seen in order. Capture frames (named by the
 datagram's seq) pair with replay frames (0, 1, ...) in order; a capture with
-more frames than the replay pairs its last ones. Pure: events in,
-a ``Comparison`` out.
+more frames than the replay pairs its last ones. A replay standing in for a
+capture is read as a replay (its frameless events carried), so a replay
+compared with itself agrees fully. Pure: events in, a ``Comparison`` out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from vtrace.model import Event, Kind
 
 __all__ = ["SAME_HOP", "UNSEEN_WHY", "Comparison", "FrameComparison", "Hop", "Matched", "compare",
-           "hops", "why_unseen"]
+           "compare_hops", "hops", "why_unseen"]
 
 _STATIC = "static in QEMU: absent from the binary's dynamic symbols, so no uprobe"
 _INLINED = "not traceable in the guest kernel: inlined or notrace, absent from " \
@@ -126,18 +127,19 @@ def hops(events: Iterable[Event], *, carry: bool = False,
     ``sock_def_readable`` are two). ``names`` renames functions first; with
     ``carry`` an event of no frame belongs to the frame before it, as the
     importer attributes a capture's events (a replay draws the interrupt and
-    the NAPI poll that serve a batch without a frame).
+    the NAPI poll that serve a batch without a frame). A stream that names no
+    frame at all (a QEMU log alone) is one frame, 0.
     """
-    found: dict[int, list[Hop]] = {}
-    seen: dict[int, set[tuple[str, str]]] = {}
-    start: dict[int, int] = {}
+    found: dict[int | None, list[Hop]] = {}  # None: events before any frame is named
+    seen: dict[int | None, set[tuple[str, str]]] = {}
+    start: dict[int | None, int] = {}
     renamed = names or {}
     last: int | None = None
     for event in events:
         frame = event.frame
         if frame is None and carry:
             frame = last
-        if frame is None or event.kind is Kind.RETURN:
+        if event.kind is Kind.RETURN or (frame is None and last is not None):
             continue
         last = frame
         function = renamed.get(event.function, event.function)
@@ -148,7 +150,9 @@ def hops(events: Iterable[Event], *, carry: bool = False,
         met.add(key)
         origin = start.setdefault(frame, event.t_ns)
         found.setdefault(frame, []).append(Hop(function, event.layer.value, event.t_ns - origin))
-    return found
+    loose = found.pop(None, [])
+    return {int(frame): found[frame] for frame in found if frame is not None} or \
+        ({0: loose} if loose else {})
 
 
 def _common(replay: Sequence[Hop], real: Sequence[Hop]) -> list[tuple[int, int]]:
@@ -197,9 +201,17 @@ def _frame(replay_frame: int, real_frame: int | None, replay: Sequence[Hop],
         replay_hops=len(replay))
 
 
-def compare(real: Iterable[Event], replay: Iterable[Event]) -> Comparison:
-    """The capture ``real`` beside ``replay``, frame by frame in order."""
-    real_hops, replay_hops = hops(real, names=SAME_HOP), hops(replay, carry=True)
+def compare(real: Iterable[Event], replay: Iterable[Event], *,
+            real_is_replay: bool = False) -> Comparison:
+    """The capture ``real`` beside ``replay``, frame by frame in order; ``real_is_replay``
+    when ``real`` is itself a replay's stream."""
+    return compare_hops(hops(real, carry=real_is_replay, names=SAME_HOP),
+                        hops(replay, carry=True))
+
+
+def compare_hops(real_hops: Mapping[int, Sequence[Hop]],
+                 replay_hops: Mapping[int, Sequence[Hop]]) -> Comparison:
+    """``compare`` of the hops ``hops`` found in a capture and in a replay."""
     # A capture's extra frames come first (the warm-up datagram): pair the last ones.
     real_frames = sorted(real_hops)[-len(replay_hops):] if replay_hops else []
     frames = []
