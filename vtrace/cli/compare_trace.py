@@ -110,7 +110,8 @@ def compare_capture(header: Header, events: Iterable[Event], era: str | None = N
     given = scenario.given_by(header.params) if scenario.name == header.scenario else {}
     given.setdefault(scenario.frames_param, max(len(captured), 1))
     replay = replayed(scenario.name, given, str(chosen), seed)
-    return compare_hops(captured, hops(replay.source, carry=True)), str(chosen)
+    lab = "alignment" in header.params  # what vtrace.sources.lab writes of its clocks
+    return compare_hops(captured, hops(replay.source, carry=True), lab=lab), str(chosen)
 
 
 def report_lines(result: Comparison, era: str) -> list[str]:
