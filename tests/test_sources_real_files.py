@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vtrace.model import Kind
-from vtrace.sources import TraceSyntaxError
+from vtrace.sources import TraceError, TraceSyntaxError
 from vtrace.sources.files import Imported, open_traces
 from vtrace.sources.ftrace import LineKind, parse, read
 from vtrace.sources.registry import detect, formats
@@ -152,3 +152,12 @@ def test_each_format_is_registered_by_its_own_module() -> None:
     for name, path in [("ftrace", "fgraph-events.txt"), ("retis", "retis-send.json"),
                        ("pwru", "pwru-send.json"), ("trace-cmd", "send-function.dat")]:
         assert detect(TRACES / path).name == name
+
+
+@needs_trace_cmd
+def test_merged_dat_files_need_different_names(tmp_path: Path) -> None:
+    for side in ("host", "guest"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "trace.dat").write_bytes((TRACES / "send-function.dat").read_bytes())
+    with pytest.raises(TraceError, match="different names"):
+        open_traces([tmp_path / "host" / "trace.dat", tmp_path / "guest" / "trace.dat"])

@@ -133,6 +133,9 @@ def _read_together(files: Sequence[tuple[Path, Reading]]) -> Iterator[Draft]:
     """One ``trace-cmd report`` of every file, split back by the name each line starts with
     (the lines are held until the report ends: the files are merged on one clock first)."""
     paths = [path for path, _ in files]
+    if len({path.name for path in paths}) < len(paths):
+        raise TraceError(f"trace-cmd report tells merged files apart by name: give "
+                         f"{', '.join(str(path) for path in paths)} different names")
     placed = [_placers(path, reading) for path, reading in files]
     width = max(len(path.name) for path in paths)
     streams: dict[str, list[str]] = {path.name: [] for path in paths}
