@@ -21,6 +21,9 @@ Examples:
   vtrace import guest.txt --linux-version 6.1.0-56-amd64 --tsc-mhz 2100 --events -
   vtrace import guest.txt host.txt --offset-ns 0 --offset-ns -3500 --events both.jsonl
   vtrace import qemu.log --format qemu-log --qemu-version 7.2.22
+  vtrace import trace.dat --events guest.jsonl     trace-cmd record, through trace-cmd report
+  vtrace import host.dat guest.dat                 trace-cmd record -A: one clock
+  vtrace import retis.data --side host             retis collect -o (pwru --output-json too)
 """
 
 
@@ -33,8 +36,8 @@ Examples:
 @click.option("--offset-ns", "offsets", type=int, multiple=True, metavar="N",
               help="Shift the i-th file's times by N ns (once per file, in order).")
 @click.option("--side", "sides", type=click.Choice(SIDES), multiple=True,
-              help="Whether the i-th ftrace file is the guest's or the host's (default: "
-                   "auto, the host's when it holds uprobe lines).")
+              help="Whether the i-th file is the guest's or the host's (default: auto, "
+                   "told from the file: see docs/import.md).")
 @click.option("--linux-version", help="The guest kernel's version, e.g. 6.1.0-56-amd64.")
 @click.option("--qemu-version", help="QEMU's version, e.g. 7.2.22.")
 @click.option("--host-version", help="The host kernel's version.")
@@ -46,7 +49,8 @@ def import_command(paths: tuple[Path, ...], fmt: str, offsets: tuple[int, ...],
                    sides: tuple[str, ...], linux_version: str | None,
                    qemu_version: str | None, host_version: str | None, tsc_mhz: float | None,
                    events_path: str) -> None:
-    """Turn real traces (ftrace, QEMU's trace log, a lab capture) into vtrace's events."""
+    """Turn real traces (ftrace text, trace-cmd .dat, QEMU's trace log, retis and pwru events,
+    a lab capture) into vtrace's events."""
     if len(offsets) > len(paths) or len(sides) > len(paths):
         raise click.UsageError("give --offset-ns and --side at most once per file")
     check_writable(events_path)

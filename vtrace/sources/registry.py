@@ -4,9 +4,10 @@ A source module calls ``register`` once with a ``Format``: its name (what
 ``vtrace import --format`` takes), ``sniff`` (does a path look like this
 format, from its first bytes), and either ``read`` (a file into ``Draft``s on
 one clock, merged with other files; ``read_together`` reads several files of
-the format at once, where the format itself knows how they align) or ``load``
-(a whole capture, header and events, imported on its own). ``formats`` imports every module of
-``vtrace.sources`` once, so a new format is one new module and nothing else.
+the format at once, where the format itself knows how they align) or
+``load`` (a whole capture, header and events, imported on its own).
+``formats`` imports every module of ``vtrace.sources``, so a new format is one
+new module and nothing else.
 Formats are sniffed by ``rank``, lowest first; the one that sniffs last
 (``ftrace``, the fallback) has the highest.
 """
@@ -51,6 +52,8 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class Format:
+    """A trace format: its name, its sniffing rank and test, and how its files are read."""
+
     name: str
     rank: int
     sniff: Callable[[Path, bytes], bool]
