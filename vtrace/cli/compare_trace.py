@@ -55,8 +55,8 @@ Examples:
 def compare_trace_command(real: Path, scenario: str | None, era: str | None,
                           linux_version: str | None, qemu_version: str | None, seed: int,
                           as_json: bool) -> None:
-    """Compare a capture (a stream, trace file or lab directory) with the replay of its
-    parameters, hop by hop."""
+    """Compare a capture (stream, trace file, lab directory) with the replay of
+    its parameters, hop by hop."""
     with _captured(real, Versions(linux_version, qemu_version)) as (header, events):
         try:
             result, chosen = compare_capture(header, events, era, seed, scenario)

@@ -49,8 +49,8 @@ def import_command(paths: tuple[Path, ...], fmt: str, offsets: tuple[int, ...],
                    sides: tuple[str, ...], linux_version: str | None,
                    qemu_version: str | None, host_version: str | None, tsc_mhz: float | None,
                    events_path: str) -> None:
-    """Turn real traces (ftrace text, trace-cmd .dat, QEMU's trace log, retis and pwru events,
-    a lab capture) into vtrace's events."""
+    """Turn real traces (ftrace, trace-cmd, QEMU's log, retis, pwru, a lab capture)
+    into vtrace's events."""
     if len(offsets) > len(paths) or len(sides) > len(paths):
         raise click.UsageError("give --offset-ns and --side at most once per file")
     check_writable(events_path)
