@@ -161,3 +161,18 @@ def test_merged_dat_files_need_different_names(tmp_path: Path) -> None:
         (tmp_path / side / "trace.dat").write_bytes((TRACES / "send-function.dat").read_bytes())
     with pytest.raises(TraceError, match="different names"):
         open_traces([tmp_path / "host" / "trace.dat", tmp_path / "guest" / "trace.dat"])
+
+
+def test_pwru_times_absolute_relative_and_none(tmp_path: Path) -> None:
+    lines = ['{"skb":"0x1","process":"/bin/a:7","func":"ip_rcv","time":"10:00:01.250"}',
+             '{"skb":"0x1","process":"/bin/a:7","func":"udp_rcv","time":3000}',
+             '{"skb":"0x1","process":"/bin/a:7","func":"udp_queue_rcv_skb"}',
+             '{"skb":"0x1","process":"/bin/a:7","func":"sock_def_readable","time":"10:00:01.5"}']
+    path = tmp_path / "pwru.json"
+    path.write_text("\n".join(lines) + "\n")
+    _, events = open_traces([path])
+    # a relative delta and a missing time keep the time before them
+    assert [(event.function, event.t_ns, event.thread) for event in events] == [
+        ("ip_rcv", 0, "a"), ("udp_rcv", 0, "a"), ("udp_queue_rcv_skb", 0, "a"),
+        ("sock_def_readable", 250_000_000, "a")]
+    assert detect(path).name == "pwru"
