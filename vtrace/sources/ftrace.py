@@ -23,6 +23,9 @@ with decimals; either way ``ts`` is the integer the clock counts, nanoseconds
 for the seconds form (with a counter clock tracefs prints counter/10^9 as
 seconds, so the same integer comes back). Lines are read one at a time and
 nothing is kept but the function_graph call stack of each CPU, bounded in depth.
+
+``from_ftrace`` turns the records into drafts (kinds, places, frames, threads), and
+the module registers the ``ftrace`` format, the one tried last.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 The arguments are the event's format string filled in, most often ``name value``
 pairs (``vq 0x55d1 count 1``), sometimes ``name=value``; ``arguments`` reads
 both. Lines that are not trace events (a warning QEMU wrote to the same log)
-have no event name and are refused with their line number.
+have no event name and are refused with their line number. ``from_qemu_log``
+turns the events into drafts, and the module registers the ``qemu-log`` format.
 """
 
 from __future__ import annotations
