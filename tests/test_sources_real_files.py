@@ -176,3 +176,11 @@ def test_pwru_times_absolute_relative_and_none(tmp_path: Path) -> None:
         ("ip_rcv", 0, "a"), ("udp_rcv", 0, "a"), ("udp_queue_rcv_skb", 0, "a"),
         ("sock_def_readable", 250_000_000, "a")]
     assert detect(path).name == "pwru"
+
+
+@pytest.mark.parametrize(("line", "count"), [("CPU:1 [LOST 344 EVENTS]", "344"),
+                                             ("CPU:7 [204600 EVENTS DROPPED]", "204600"),
+                                             ("CPU:0 [EVENTS DROPPED]", "")])
+def test_every_lost_records_line(line: str, count: str) -> None:
+    (record,) = list(parse([line]))
+    assert record.kind is LineKind.LOST and record.body == count

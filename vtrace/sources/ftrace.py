@@ -12,7 +12,8 @@ optional ``(tgid)`` before the CPU):
   a tracepoint, system call or marker that fires meanwhile is a comment in the call column,
   ``/* sys_write(fd: 4, ...) */``, ``/* net_dev_xmit: dev=eth0 ... */``, and a marker's
   comment is its bare text (``/* app write() begin seq=1 */``); each is kept as that event
-- lost records: ``CPU:1 [LOST 344 EVENTS]`` (``trace-cmd report``: ``[EVENTS DROPPED]``),
+- lost records: ``CPU:1 [LOST 344 EVENTS]`` (``trace-cmd report``: ``[344 EVENTS DROPPED]``,
+  or ``[EVENTS DROPPED]`` when it does not know how many),
   a ``LOST`` record at the time of the record before it
 - ignored: ``#`` lines (the header, ``##### CPU 1 buffer started ####``), function_graph's
   context-switch banners (``1) init-1 => udpsend-98``), ``trace-cmd report``'s ``cpus=2``
@@ -137,7 +138,7 @@ _FRAMELESS = frozenset({"sched_switch", "sched_wakeup", "sched_waking"})
 _BYTES = re.compile(r"b(\d+)$")
 _SHAPES_KEPT = 1024  # drafts without a time kept for reuse
 _PEEK = 200  # records a file's side is told from
-_LOST = re.compile(r"CPU:?\s*(\d+) \[(?:LOST (\d+) EVENTS|EVENTS DROPPED)\]")
+_LOST = re.compile(r"CPU:?\s*(\d+) \[(?:LOST (\d+) EVENTS|(\d+)? ?EVENTS DROPPED)\]")
 _MAX_DEPTH = 256  # deeper function_graph nesting than any kernel stack allows
 _TABLE_LIMIT = 2048  # record shapes kept for reuse
 _UNSEEN = Shape("", 0, 0, LineKind.EVENT, "", "", "")  # a pair of body and head not met
@@ -246,9 +247,9 @@ def parse(lines: Iterable[str], path: str = "<trace>") -> Iterator[TraceLine]:
             continue
         lost = _LOST.match(stripped)
         if lost is not None:
-            cpu_text, count = lost.groups()
+            cpu_text, lost_count, dropped = lost.groups()
             yield TraceLine(number, None, Shape("", -1, int(cpu_text), LineKind.LOST,
-                                                "lost_events", "", count or ""))
+                                                "lost_events", "", lost_count or dropped or ""))
             continue
         graph = _GRAPH.match(line)
         if graph is None:
