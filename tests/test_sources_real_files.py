@@ -184,3 +184,7 @@ def test_pwru_times_absolute_relative_and_none(tmp_path: Path) -> None:
 def test_every_lost_records_line(line: str, count: str) -> None:
     (record,) = list(parse([line]))
     assert record.kind is LineKind.LOST and record.body == count
+
+
+def test_trace_cmd_reports_chatter_is_skipped() -> None:
+    assert list(parse(["version = 7", "cpus=2", "CPU 1 is empty"])) == []

@@ -17,6 +17,7 @@ optional ``(tgid)`` before the CPU):
   a ``LOST`` record at the time of the record before it
 - ignored: ``#`` lines (the header, ``##### CPU 1 buffer started ####``), function_graph's
   context-switch banners (``1) init-1 => udpsend-98``), ``trace-cmd report``'s ``cpus=2``
+  and ``CPU 1 is empty``
 
 A comm may hold spaces and dashes: the thread id is the last ``-digits`` before
 `` [``. Timestamps are integers (a counter clock such as x86-tsc) or seconds
@@ -124,7 +125,7 @@ _GRAPH_CALL = re.compile(r"([\w.]+)(?: \[\w+\])?\(\)\s*([{;])$")
 _GRAPH_EXIT = re.compile(r"\}(?:\s*/\*\s*([\w.]+)\s*\*/)?$")
 #: Lines of a trace that carry no record: banners, lost-event notes, trace-cmd's preamble.
 _CHATTER = re.compile(
-    r"(?:#|cpus=\d+$|version = |-{10,}|=+>|<=+|\d+\)[^|]*=>[^|]*$)")
+    r"(?:#|cpus=\d+$|CPU \d+ is empty$|version = |-{10,}|=+>|<=+|\d+\)[^|]*=>[^|]*$)")
 _KINDS = {
     LineKind.FUNCTION: Kind.CALL, LineKind.ENTRY: Kind.CALL, LineKind.LEAF: Kind.CALL,
     LineKind.EXIT: Kind.RETURN, LineKind.EVENT: Kind.NOTE, LineKind.PRINT: Kind.NOTE,
