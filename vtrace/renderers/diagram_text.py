@@ -9,7 +9,7 @@ A language that lacks a word falls back to English.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from vtrace import scenarios
 from vtrace.i18n import worded
@@ -28,6 +28,7 @@ __all__ = [
     "crossing",
     "diagram_comment",
     "diagram_title",
+    "ends",
     "frames_title",
     "has_word",
     "is_dashed",
@@ -216,6 +217,15 @@ def crossing(event: Event) -> str | None:
     if src in HOST_LAYERS and dst in GUEST_LAYERS:
         return "entry" if event.kind is Kind.RETURN else "interrupt"
     return None
+
+
+def ends(event: Event, actors: Collection[str]) -> tuple[str, str]:
+    """The lifelines an event's arrow joins, of ``actors``: a VM entry leaves KVM, which
+    resumes the vCPU, even when the stream names the thread that asked for it (QEMU's
+    vCPU thread going back into KVM_RUN)."""
+    if crossing(event) == "entry" and "kvm" in actors:
+        return "kvm", event.dst
+    return event.src, event.dst
 
 
 def is_dashed(event: Event) -> bool:
