@@ -1,10 +1,14 @@
 """The live view: swimlanes by layer, the current step, the ring and the counters (rich).
 
-The screen is laid out anew for the terminal's size at every refresh: the
-richest arrangement that fits is drawn, and a smaller terminal loses whole
-panels (the ring's contents, the lifelines, the ring's shadows, the notes),
-never digits of a number or letters of a function name. At 80x24 the view
-keeps the lanes, five ring values, the step and every counter.
+The layout is picked once for a terminal's size (and again when it is
+resized), not per step, so panels do not come and go while a run goes on: the
+richest arrangement whose panels fit side by side and that leaves the room
+the era's tallest step needs. A smaller terminal loses whole panels (the
+ring's contents, the lifelines, the ring's shadows, the notes), never digits
+of a number or letters of a function name, and a line says when the layers or
+the ring are left out; a step whose notes still do not fit says where to read
+them. At 80x24 the view keeps the lanes, five ring values, the step and every
+counter.
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ from vtrace.renderers.live_panels import (
     frame_panel,
     lanes,
     lanes_width,
+    left_out,
     register_panel,
     ring_panel,
     step_panel,
+    step_reserve,
     step_title,
 )
 from vtrace.renderers.ring_state import RingContents
@@ -59,6 +65,7 @@ FULL_SPEED_REFRESH_PER_SECOND = 4.0
 FOLD_AFTER = 64  # events without a call that a state fed by its taker keeps unbuilt
 FUNCTION_WIDTH = 31  # the longest function of a send; a longer one widens the lane for good
 CONTENTS_WIDTH = 56  # the ring's contents need this much to read well
+FRAME_LINES = 6  # the newest frame's headers, once a frame is in the ring
 GAP = 2  # columns between panels side by side
 
 
@@ -115,6 +122,9 @@ class LiveState:
         self.position: Position | None = None  # in step mode: where the presenter is
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
+        self.era = str(header.params.get("era", ""))
+        #: the arrangement picked, and the terminal size and widths it was picked for
+        self._layout: tuple[tuple[object, ...], Arrangement] | None = None
         self._taking = False
         self._taken = _Taken()
 
@@ -211,25 +221,44 @@ class LiveState:
             self._settle()
         width = options.max_width
         height = options.height or options.size.height
-        loose = options.update(width=width, height=None)
+        inner = options.update(width=width - 4, height=None)
+        arrangement = self._arranged(console, inner, (width, height))
+        above, below = ([console.render_lines(part, inner, pad=False) for part in parts]
+                        for parts in self._parts(arrangement, inner.max_width))
+        room = height - 2 - sum(len(lines) for lines in (*above, *below))
+        step = step_panel(self.current, step_title(self.steps, self.current, self.lang),
+                          self.remark, self.lang, arrangement.notes, (inner.max_width, room))
+        drawn = [*above, console.render_lines(step, inner, pad=False), *below]
+        yield Panel(_Lines([line for lines in drawn for line in lines]), title=self.title,
+                    title_align="left")
+
+    def _arranged(self, console: Console, inner: ConsoleOptions,
+                  size: tuple[int, int]) -> Arrangement:
+        """The arrangement for a terminal of ``size``, picked once for that size (again only
+        when the ring first holds values, or a lane must widen for a longer name), so that
+        the screen keeps its layout from step to step."""
+        ringed = self.ring.size > 0 and bool(self.ring.values)
+        key = (*size, ringed, self.function_width, self.frame_width)
+        if self._layout is None or self._layout[0] != key:
+            self._layout = key, self._pick(console, inner, size[1])
+        return self._layout[1]
+
+    def _pick(self, console: Console, inner: ConsoleOptions, height: int) -> Arrangement:
+        """The richest arrangement whose panels fit side by side and leave the room the
+        era's tallest step needs (``step_reserve``)."""
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
         for arrangement in ARRANGEMENTS:
-            if not self._fits_across(arrangement, console, loose, width - 4, registers):
+            if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
-            screen = self._screen(arrangement, width - 4)
-            lines = console.render_lines(screen, loose, pad=False)
-            if len(lines) <= height:
-                if loose != options.update(width=width):
-                    yield screen
-                    return
-                # Drawn just now with the options rich asks for (but for their min_width,
-                # which no renderable reads): hand over those lines rather than have the
-                # screen drawn a second time.
-                for line in lines:
-                    yield from line
-                    yield Segment.line()
-                return
-        yield self._screen(ARRANGEMENTS[-1], width - 4)
+            taken = sum(len(console.render_lines(part, inner, pad=False))
+                        for parts in self._parts(arrangement, inner.max_width)
+                        for part in parts)
+            if arrangement.contents and frame_panel(self.ring, self.lang) is None:
+                taken += FRAME_LINES
+            reserve = step_reserve(self.era, self.lang, inner.max_width, arrangement.notes)
+            if 2 + taken + reserve <= height:
+                return arrangement
+        return ARRANGEMENTS[-1]
 
     def _fits_across(self, arrangement: Arrangement, console: Console,
                      options: ConsoleOptions, inner: int, registers: dict[bool, int]) -> bool:
@@ -253,18 +282,23 @@ class LiveState:
         return register_panel(self.ring.values, self.ring.size, self.ring_title, self.lang,
                               compact)
 
-    def _screen(self, arrangement: Arrangement, inner: int) -> Panel:
-        parts: list[RenderableType] = []
+    def _parts(self, arrangement: Arrangement,
+               inner: int) -> tuple[list[RenderableType], list[RenderableType]]:
+        """What the screen shows above the step panel and below it, top to bottom."""
+        above: list[RenderableType] = []
         top = self._top(arrangement)
         if top is not None:
-            parts.append(top)
+            above.append(top)
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
-            parts.append(frame)
-        parts.append(step_panel(self.current, step_title(self.steps, self.current, self.lang),
-                                self.remark, self.lang, arrangement.notes))
-        parts.append(self._counters(inner))
-        parts.append(self._hint())
-        return Panel(Group(*parts), title=self.title, title_align="left")
+            above.append(frame)
+        below: list[RenderableType] = [self._counters(inner), self._hint()]
+        ringed = self.ring.size > 0 and bool(self.ring.values)
+        missing = [name for name, gone in (("lanes", not arrangement.lanes),
+                                           ("ring", ringed and arrangement.ring == "none"))
+                   if gone]
+        if missing:
+            below.append(left_out(missing, self.lang))
+        return above, below
 
     def _top(self, arrangement: Arrangement) -> Table | None:
         columns: list[RenderableType] = []
@@ -301,6 +335,18 @@ class LiveState:
 
 
 LAYERS = tuple(Layer)
+
+
+class _Lines:
+    """Lines rendered already, drawn as they are."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
 
 
 class _Taken:
