@@ -65,7 +65,7 @@ def test_numbers_and_names_are_never_cut(width: int, height: int) -> None:
         assert event.function in screen and "…" not in screen
         for name in state.scenario.live_counters:
             assert re.search(rf" {state.tally[name]}\b", screen)
-        assert f"frames {state.frames_done()}/3" in screen
+        assert f"frames done {state.frames_done()}/3" in screen
         in_use = 256 - state.ring.values["num_free"]
         assert f"{in_use}/256" in screen
 
@@ -91,7 +91,7 @@ def test_a_frame_counts_as_done_only_after_its_last_step() -> None:
                  if event.step == "virtqueue_get_buf" and event.frame is not None]
     half_way = _state(reclaimed[1])
     assert half_way.tally.frames == 2 and half_way.frames_done() == 1
-    assert "frames 1/2" in _screen(half_way, 80, 24)
+    assert "frames done 1/2" in _screen(half_way, 80, 24)
     assert _state(reclaimed[1] + 1).frames_done() == 2
 
 
@@ -127,7 +127,7 @@ def test_the_renderer_ends_with_the_final_state_coloured_only_when_told(
     out = Terminal()
     LiveRenderer(colour=colour).render(session.header, session.events(), out)
     text = out.getvalue()
-    assert "frames 1/1" in text
+    assert "frames done 1/1" in text
     assert bool(COLOUR.search(text)) is colour
 
 
@@ -189,3 +189,10 @@ def test_notes_that_do_not_fit_say_where_to_read_them() -> None:
     assert f"… more: vtrace explain {event.function}" in "".join(cut)
     assert "Compared with the lesson" not in "".join(cut)
     assert "more: vtrace explain" not in _screen(_state(41), 100, 30)
+
+
+def test_the_chinese_view_names_its_layers_in_chinese() -> None:
+    screen = _screen(_state(41, "zh"), 100, 30)
+    assert all(name in screen for name in ("客户机用户态", "客户机内核", "共享内存", "宿主机内核"))
+    assert "guest-kernel" not in screen and "host-kernel" not in screen
+    assert "走完的帧 0/2" in screen

@@ -266,8 +266,8 @@ class LiveState:
         ``registers`` keeps the register panel's widths from one arrangement to the next."""
         if arrangement.ring != "none" and (self.ring.size == 0 or not self.ring.values):
             return False
-        needed = lanes_width(self.function_width, self.frame_width, arrangement.actors) \
-            if arrangement.lanes else 0
+        needed = lanes_width(self.function_width, self.frame_width, arrangement.actors,
+                             self.lang) if arrangement.lanes else 0
         if arrangement.ring != "none":
             compact = arrangement.ring == "compact"
             if compact not in registers:
@@ -305,7 +305,8 @@ class LiveState:
         if arrangement.lanes:
             title = say("live.layers" if self.frames else "live.where", self.lang)
             columns.append(lanes(self.last_in_layer, self.current, title,
-                                 (self.function_width, self.frame_width), arrangement.actors))
+                                 (self.function_width, self.frame_width), arrangement.actors,
+                                 self.lang))
         if arrangement.ring != "none":
             columns.append(self._registers(arrangement.ring == "compact"))
         if arrangement.contents:

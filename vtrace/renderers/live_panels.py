@@ -68,32 +68,48 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "left_out.ring": "the ring panel",
         "left_out.lanes": "the layers",
         "cut": "… more: vtrace explain {function}",
+        **{f"lane.{layer.value}": layer.value for layer in Layer},
     },
     "zh": {
         "left_out": "终端太小，没有显示：{panels}",
         "left_out.ring": "环形队列面板",
         "left_out.lanes": "各层",
         "cut": "……其余内容：vtrace explain {function}",
+        "lane.guest-user": "客户机用户态",
+        "lane.guest-kernel": "客户机内核",
+        "lane.vring": "共享内存",
+        "lane.kvm": "KVM",
+        "lane.qemu": "QEMU",
+        "lane.host-kernel": "宿主机内核",
     },
 }
-LAYER_WIDTH = max(len(layer.value) for layer in Layer) + 2  # the marker, a space, the name
 ACTORS = {layer: " ".join(a for a, lay in ACTOR_LAYER.items() if lay is layer) for layer in Layer}
 ACTORS_WIDTH = max(len(actors) for actors in ACTORS.values())
 
 
-def lanes_width(function_width: int, frame_width: int, actors: bool) -> int:
-    return LAYER_WIDTH + 1 + function_width + 1 + frame_width + (ACTORS_WIDTH + 1 if actors
-                                                                   else 0)
+def _lane_name(layer: Layer, lang: str) -> str:
+    return worded(_WORDS, f"lane.{layer.value}", lang)
+
+
+def _layer_width(lang: str) -> int:
+    """The marker, a space and the longest layer name."""
+    return max(cell_len(_lane_name(layer, lang)) for layer in Layer) + 2
+
+
+def lanes_width(function_width: int, frame_width: int, actors: bool, lang: str) -> int:
+    return _layer_width(lang) + 1 + function_width + 1 + frame_width + (
+        ACTORS_WIDTH + 1 if actors else 0)
 
 
 def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
-          widths: tuple[int, int], actors: bool) -> Table:
-    """One row per layer: the last function that ran there and its frame; rows of another
-    frame than the current step's are dimmed, so two frames never read as one."""
+          widths: tuple[int, int], actors: bool, lang: str) -> Table:
+    """One row per layer, named in ``lang``: the last function that ran there and its
+    frame; rows of another frame than the current step's are dimmed, so two frames never
+    read as one."""
     function_width, frame_width = widths
     table = Table(title=title, show_header=False, title_justify="left", box=None,
                   padding=(0, 1, 0, 0), collapse_padding=True)
-    table.add_column(no_wrap=True, width=LAYER_WIDTH)
+    table.add_column(no_wrap=True, width=_layer_width(lang))
     if actors:
         table.add_column(no_wrap=True, width=ACTORS_WIDTH)
     table.add_column(no_wrap=True, width=function_width)
@@ -105,7 +121,8 @@ def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
         other_frame = event is not None and current is not None and event.frame != current.frame
         name_style = f"bold {style}" if here else "dim" if other_frame else style
         frame = "" if event is None or event.frame is None else f"#{event.frame}"
-        cells: list[RenderableType] = [Text(f"{'▶' if here else ' '} {layer.value}", style=style)]
+        cells: list[RenderableType] = [Text(f"{'▶' if here else ' '} {_lane_name(layer, lang)}",
+                                            style=style)]
         if actors:
             cells.append(Text(ACTORS[layer], style="dim"))
         cells += [Text(event.function if event else "", style=name_style),
