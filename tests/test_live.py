@@ -196,3 +196,13 @@ def test_the_chinese_view_names_its_layers_in_chinese() -> None:
     assert all(name in screen for name in ("客户机用户态", "客户机内核", "共享内存", "宿主机内核"))
     assert "guest-kernel" not in screen and "host-kernel" not in screen
     assert "走完的帧 0/2" in screen
+
+
+def test_without_ioeventfd_the_counters_show_the_exits_to_qemus_vcpu_thread() -> None:
+    state = _state(200, ioeventfd=False)
+    screen = _screen(state, 100, 30)
+    assert state.tally["exits_to_qemu"] > 0
+    counters = re.sub(r"[\s│]+", " ", screen)
+    exits = state.tally["exits_to_qemu"]
+    assert re.search(rf"VM exits \d+ exits to QEMU's vCPU thread {exits}\b", counters)
+    assert "exits to QEMU's vCPU thread" not in _screen(_state(200), 100, 30)

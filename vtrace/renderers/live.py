@@ -123,6 +123,7 @@ class LiveState:
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
         self.era = str(header.params.get("era", ""))
+        self.live_counters = _live_counters(header)
         #: the arrangement picked, and the terminal size and widths it was picked for
         self._layout: tuple[tuple[object, ...], Arrangement] | None = None
         self._taking = False
@@ -323,7 +324,7 @@ class LiveState:
     def _counters(self, inner: int) -> Group:
         labels = {counter.name: counter.label for counter in self.scenario.counters}
         items = [(labels[name].get(self.lang, labels[name]["en"]), self.tally[name])
-                 for name in self.scenario.live_counters]
+                 for name in self.live_counters]
         frames = (self.frames_done(), self.frames) if self.frames else None
         return counters(items, inner, frames, self.lang)
 
@@ -336,6 +337,19 @@ class LiveState:
 
 
 LAYERS = tuple(Layer)
+
+
+def _live_counters(header: Header) -> tuple[str, ...]:
+    """The scenario's live counters; without ioeventfd every kick exits to QEMU's vCPU
+    thread, the figure that mode is about, so it follows the VM exits."""
+    scenario = of(header)
+    names = scenario.live_counters
+    counted = {counter.name for counter in scenario.counters}
+    if header.params.get("ioeventfd") is False and "exits_to_qemu" in counted \
+            and "exits_to_qemu" not in names and "vm_exits" in names:
+        at = names.index("vm_exits") + 1
+        return (*names[:at], "exits_to_qemu", *names[at:])
+    return names
 
 
 class _Lines:
