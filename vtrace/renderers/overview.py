@@ -231,12 +231,18 @@ def _hop(canvas: Canvas, nodes: dict[str, str], hop: Hop, level: int) -> None:
     _badge(canvas, (x1, top), (x2, top), hop.badge(), colour, below=below)
 
 
+def _part_name(part: str, lang: str) -> str:
+    """What the picture calls a part, on one line (``tap netdev (tap0)``, ``virtqueue``)."""
+    return word(f"part.{part}", lang).split("\n", 1)[0]
+
+
 def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
     lines: list[tuple[int, str]] = []
     for hop in hops:
         for (number, event), (src, dst) in [*((step, (hop.src, hop.dst)) for step in hop.steps),
                                             *((step, (hop.dst, hop.src)) for step in hop.back)]:
-            lines.append((number, f"{message_label(event, lang)}  ({src} → {dst})"))
+            lines.append((number, f"{message_label(event, lang)}  "
+                                  f"({_part_name(src, lang)} → {_part_name(dst, lang)})"))
     lines.sort()
     canvas.text(30, LEGEND_TOP, word("overview.legend", lang), left=True, size=11)
     for index, (number, text) in enumerate(lines):
