@@ -165,3 +165,28 @@ def test_compare_trace_takes_a_lab_capture_and_refuses_plain_trace_files(
     assert json.loads(plain.read_text().splitlines()[0])["scenario"] == "trace"
     code, _, err = run("compare-trace", str(plain))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "'trace'" in err
+
+
+def test_the_figures_of_the_event_page() -> None:
+    """The modelled delays and jitter, the bytes of a frame, and the jq example's count."""
+    from vtrace.engine.sim import JITTER
+    from vtrace.scenarios.recv.guest import IRQ_DELIVERY_NS as RECV_IRQ
+    from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS
+    from vtrace.scenarios.send.guest import IRQ_DELIVERY_NS
+    from vtrace.scenarios.setup.chains import BOOT_NS
+
+    text = _text("docs/events.md")
+    for said in ("a random factor between 0.8 and 1.2",
+                 "QEMU's main loop wakes 2.5 µs after the kick's eventfd fires",
+                 "an interrupt reaches the guest 1.8 µs after `msix_notify` raises it",
+                 "the guest probes the device 20 µs after the machine is ready",
+                 "`size` minus 42 bytes", "Bytes of the virtio-net header (12)",
+                 "This prints `1`"):
+        assert said in text, said
+    assert (1 - JITTER, 1 + JITTER) == (0.8, 1.2)
+    assert (EVENTFD_WAKEUP_NS, IRQ_DELIVERY_NS, RECV_IRQ, BOOT_NS) == (2500, 1800, 1800, 20_000)
+    events = list(replayed("send", {"frames": 5, "batch": 5}, "modern", 1).events())
+    assert sum(event.kind.value == "call" and event.step == "vp_notify" for event in events) == 1
+    sendto = next(event for event in events if event.step == "sendto")
+    xmit = next(event for event in events if event.step == "xmit_skb")
+    assert sendto.detail["bytes"] == 128 - 42 and xmit.detail["vnet_hdr"] == 12
