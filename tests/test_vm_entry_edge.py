@@ -1,9 +1,11 @@
 """The VM entry is KVM resuming the vCPU: in every diagram its arrow leaves the KVM
-lifeline, in every scenario, era and back end, whichever thread the stream says asked
-for it (QEMU's vCPU thread after a KVM_EXIT_MMIO)."""
+lifeline (and the text view puts its line in KVM's layer), in every scenario, era and
+back end, whichever thread the stream says asked for it (QEMU's vCPU thread after a
+KVM_EXIT_MMIO)."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +17,7 @@ from vtrace.catalog import ERAS
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.diagram_text import RED, crossing
 from vtrace.renderers.mermaid import mermaid_lines
+from vtrace.renderers.plain import PlainRenderer
 from vtrace.renderers.sequence import sequence_source
 
 
@@ -79,3 +82,14 @@ def test_every_kind_of_entry_is_covered() -> None:
     asked = {event.src for name, given, era in RUNS for event in _replay(name, given, era)[1]
              if event.kind is Kind.RETURN and crossing(event) == "entry"}
     assert asked == {"kvm", "virtio-net"}
+
+
+@pytest.mark.parametrize(("name", "given", "era"), RUNS, ids=NAMES)
+def test_the_text_diagram_puts_the_vm_entry_in_kvm(name: str, given: dict[str, Any],
+                                                   era: str) -> None:
+    header, events = _replay(name, given, era)
+    out = io.StringIO()
+    PlainRenderer().render(header, events, out)
+    entries = [line for line in out.getvalue().splitlines() if "<- VM entry" in line]
+    assert len(entries) == _entries(events)
+    assert all(re.search(r"µs +\S+ +kvm +<- VM entry", line) for line in entries), entries
