@@ -18,10 +18,12 @@ from typing import IO, Any
 
 import pytest
 from fake_terminal import Terminal
+from rich.console import Console
 
 from vtrace.cli import main
 from vtrace.cli.env import Environment
 from vtrace.model import Layer
+from vtrace.renderers.live import LiveState
 from vtrace.session import replayed
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -236,3 +238,23 @@ def test_a_big_packet_chain_takes_19_descriptors() -> None:
     session.count()
     assert session.tally["buffers_posted"] == 13 == 256 // 19
     assert session.tally.ring["num_free"] == 256 - 12 * 19
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_smallest_terminal_the_guide_asks_for_shows_the_whole_ring(lang: str) -> None:
+    """'at least 110 columns wide and 35 lines tall ... in fewer lines the ring panel keeps
+    only its five main values', for every step of the lesson's packet."""
+    assert "at least 110 columns wide and 35 lines tall" in _text(GUIDES[0])
+    assert "110 列宽、35 行高" in _text(GUIDES[1])
+    for height, whole in ((35, True), (30, False)):
+        session = replayed("send", {"frames": 1}, "lesson", 1)
+        state = LiveState(session.header, lang)
+        for event in session.source:
+            state.update(event)
+            console = Console(width=110, height=height, color_system=None, force_terminal=True,
+                              record=True, file=io.StringIO())
+            console.print(state)
+            screen = console.export_text()
+            assert len(screen.splitlines()) <= height
+            assert ("avail_idx_shadow" in screen and "last_avail_idx" in screen) is whole
+            assert "num_free" in screen
