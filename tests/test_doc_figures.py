@@ -178,13 +178,20 @@ def test_the_figures_of_the_event_page() -> None:
     text = _text("docs/events.md")
     for said in ("a random factor between 0.8 and 1.2",
                  "QEMU's main loop wakes 2.5 µs after the kick's eventfd fires",
-                 "an interrupt reaches the guest 1.8 µs after `msix_notify` raises it",
+                 "an interrupt reaches the guest 1.8 µs after KVM's APIC accepts it",
+                 "`vring_interrupt` starts 1.8 µs after `__apic_accept_irq` ends",
                  "the guest probes the device 20 µs after the machine is ready",
                  "`size` minus 42 bytes", "Bytes of the virtio-net header (12)",
                  "This prints `1`"):
         assert said in text, said
     assert (1 - JITTER, 1 + JITTER) == (0.8, 1.2)
     assert (EVENTFD_WAKEUP_NS, IRQ_DELIVERY_NS, RECV_IRQ, BOOT_NS) == (2500, 1800, 1800, 20_000)
+    idle = list(replayed("send", {"frames": 3}, "modern", 1).events())
+    for at, event in enumerate(idle):
+        if event.step == "__apic_accept_irq":  # its end: the next event of its thread
+            ended = next(later for later in idle[at + 1:] if later.thread == event.thread)
+            taken = next(later for later in idle[at + 1:] if later.step == "vring_interrupt")
+            assert taken.t_ns - ended.t_ns == 1800
     events = list(replayed("send", {"frames": 5, "batch": 5}, "modern", 1).events())
     assert sum(event.kind.value == "call" and event.step == "vp_notify" for event in events) == 1
     sendto = next(event for event in events if event.step == "sendto")
