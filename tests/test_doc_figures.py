@@ -192,6 +192,11 @@ def test_the_figures_of_the_event_page() -> None:
             ended = next(later for later in idle[at + 1:] if later.thread == event.thread)
             taken = next(later for later in idle[at + 1:] if later.step == "vring_interrupt")
             assert taken.t_ns - ended.t_ns == 1800
+        if event.step == "ioeventfd_write":
+            ended = next(later for later in idle[at + 1:] if later.thread == event.thread)
+            woken = next(later for later in idle[at + 1:]
+                         if later.step == "virtio_queue_host_notifier_read")
+            assert woken.t_ns - ended.t_ns == 2500
     events = list(replayed("send", {"frames": 5, "batch": 5}, "modern", 1).events())
     assert sum(event.kind.value == "call" and event.step == "vp_notify" for event in events) == 1
     sendto = next(event for event in events if event.step == "sendto")
