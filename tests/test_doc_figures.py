@@ -202,3 +202,14 @@ def test_the_figures_of_the_event_page() -> None:
     sendto = next(event for event in events if event.step == "sendto")
     xmit = next(event for event in events if event.step == "xmit_skb")
     assert sendto.detail["bytes"] == 128 - 42 and xmit.detail["vnet_hdr"] == 12
+
+
+def test_the_live_views_own_pace_is_the_one_the_readme_gives() -> None:
+    from vtrace.cli.playback import CLASSROOM_SPEED, PACE
+
+    text = _text("README.md")
+    assert "the first frame at 10 steps a second so a class can follow, each later frame " \
+           "faster, every frame on screen for at least a quarter of a second, about 30 s in " \
+           "all" in text
+    assert (CLASSROOM_SPEED, PACE["frame_s"], PACE["budget_s"]) == (10.0, 0.25, 30.0)
+    assert PACE["quicken"] < 1  # each later frame faster
