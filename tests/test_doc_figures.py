@@ -213,3 +213,17 @@ def test_the_live_views_own_pace_is_the_one_the_readme_gives() -> None:
            "all" in text
     assert (CLASSROOM_SPEED, PACE["frame_s"], PACE["budget_s"]) == (10.0, 0.25, 30.0)
     assert PACE["quicken"] < 1  # each later frame faster
+
+
+def test_the_players_figures_are_its_scripts() -> None:
+    """'at most 400 rows', 'the speed slider, 0.25× to 8×', 'a saved state every 512
+    steps'."""
+    assets = ROOT / "vtrace" / "renderers" / "html_assets"
+    text = _text("docs/html-player.md")
+    assert "at most 400 rows" in text and "0.25× to 8×" in text
+    assert "a saved state every 512 steps" in text
+    stream = (assets / "stream.js").read_text(encoding="utf-8")
+    assert "var PAGE = 400;" in stream and "var CHECK = 512;" in stream
+    speeds = re.search(r"var SPEEDS = \[([^\]]*)\];", (assets / "player.js").read_text(
+        encoding="utf-8"))
+    assert speeds and [float(value) for value in speeds[1].split(",")][::7] == [0.25, 8.0]
