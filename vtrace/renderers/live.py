@@ -233,13 +233,17 @@ class LiveState:
         yield Panel(_Lines([line for lines in drawn for line in lines]), title=self.title,
                     title_align="left")
 
+    @property
+    def ringed(self) -> bool:
+        """Whether the stream has a ring with values to show."""
+        return self.ring.size > 0 and bool(self.ring.values)
+
     def _arranged(self, console: Console, inner: ConsoleOptions,
                   size: tuple[int, int]) -> Arrangement:
         """The arrangement for a terminal of ``size``, picked once for that size (again only
         when the ring first holds values, or a lane must widen for a longer name), so that
         the screen keeps its layout from step to step."""
-        ringed = self.ring.size > 0 and bool(self.ring.values)
-        key = (*size, ringed, self.function_width, self.frame_width)
+        key = (*size, self.ringed, self.function_width, self.frame_width)
         if self._layout is None or self._layout[0] != key:
             self._layout = key, self._pick(console, inner, size[1])
         return self._layout[1]
@@ -265,7 +269,7 @@ class LiveState:
                      options: ConsoleOptions, inner: int, registers: dict[bool, int]) -> bool:
         """Whether the arrangement's panels side by side fit in ``inner`` columns;
         ``registers`` keeps the register panel's widths from one arrangement to the next."""
-        if arrangement.ring != "none" and (self.ring.size == 0 or not self.ring.values):
+        if arrangement.ring != "none" and not self.ringed:
             return False
         needed = lanes_width(self.function_width, self.frame_width, arrangement.actors,
                              self.lang) if arrangement.lanes else 0
@@ -293,9 +297,8 @@ class LiveState:
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
             above.append(frame)
         below: list[RenderableType] = [self._counters(inner), self._hint()]
-        ringed = self.ring.size > 0 and bool(self.ring.values)
         missing = [name for name, gone in (("lanes", not arrangement.lanes),
-                                           ("ring", ringed and arrangement.ring == "none"))
+                                           ("ring", self.ringed and arrangement.ring == "none"))
                    if gone]
         if missing:
             below.append(left_out(missing, self.lang))
