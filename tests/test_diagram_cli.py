@@ -265,3 +265,17 @@ def test_a_large_chrome_trace_names_the_html_player(tmp_path: Path,
         f"player holds the same steps far smaller: write {player} instead\n")
     assert run("-n", "50", str(player)) == 0
     assert player.stat().st_size * 5 < trace.stat().st_size
+
+
+@pytest.mark.parametrize("lang,player", [("en", "the HTML player, .html,"),
+                                         ("zh", "HTML 播放器 .html")])
+def test_a_cut_or_ended_diagram_names_the_html_player(lang: str, player: str) -> None:
+    from vtrace import scenarios
+    from vtrace.renderers.sequence import sequence_source
+
+    header, events = scenarios.replay("send", {"frames": 64, "batch": 64}, "modern", 1)
+    cut = sequence_source(header, list(events), lang=lang, max_steps=100)
+    header, events = scenarios.replay("send", {"frames": 300, "interval_ns": 0}, "modern", 1)
+    ended = sequence_source(header, list(events), lang=lang, max_steps=300)
+    for source in (cut, ended):
+        assert player in source.replace("\\l", "") and ".json" in source
