@@ -16,7 +16,9 @@ from vtrace import scenarios
 from vtrace.catalog import ERAS
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.diagram_text import RED, crossing
+from vtrace.renderers.folding import batch_of
 from vtrace.renderers.mermaid import mermaid_lines
+from vtrace.renderers.overview import overview_hops
 from vtrace.renderers.plain import PlainRenderer
 from vtrace.renderers.sequence import sequence_source
 
@@ -93,3 +95,16 @@ def test_the_text_diagram_puts_the_vm_entry_in_kvm(name: str, given: dict[str, A
     entries = [line for line in out.getvalue().splitlines() if "<- VM entry" in line]
     assert len(entries) == _entries(events)
     assert all(re.search(r"µs +\S+ +kvm +<- VM entry", line) for line in entries), entries
+
+
+@pytest.mark.parametrize(("name", "given", "era"), RUNS, ids=NAMES)
+def test_the_overview_draws_the_vm_entry_from_kvm(name: str, given: dict[str, Any],
+                                                  era: str) -> None:
+    header, events = _replay(name, given, era)
+    drawn = [(src, dst) for hop in overview_hops(events, batch=batch_of(header.params))
+             for (src, dst), steps in (((hop.src, hop.dst), hop.steps),
+                                       ((hop.dst, hop.src), hop.back))
+             for _, event in steps
+             if event.kind is Kind.RETURN and crossing(event) == "entry"]
+    assert all(src == "kvm" for src, _ in drawn), drawn
+    assert drawn or name == "recv"  # a receive's first round takes no exit

@@ -38,6 +38,7 @@ from vtrace.renderers.diagram_text import (
     arrow_look,
     diagram_comment,
     diagram_title,
+    ends,
     has_word,
     message_label,
     word,
@@ -129,7 +130,8 @@ def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
     number = 0
     for event in _first_round(events, batch):
         dst = STEP_PART.get(event.step, ACTOR_PART.get(event.dst))
-        src = where.get(event.src, ACTOR_PART.get(event.src))
+        actor = ends(event, ACTOR_PART)[0]  # a VM entry leaves KVM
+        src = where.get(actor, ACTOR_PART.get(actor))
         if event.kind is Kind.CALL and dst is not None:
             where[event.dst] = dst
         if src is None or dst is None or src == dst or event.kind is Kind.NOTE:
