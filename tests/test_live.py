@@ -178,7 +178,7 @@ def test_notes_that_do_not_fit_say_where_to_read_them() -> None:
 
     def drawn(room: tuple[int, int] | None) -> list[str]:
         console = Console(width=96, color_system=None, record=True, file=io.StringIO())
-        console.print(step_panel(event, "", "", "en", True, room))
+        console.print(step_panel(event, "", "", "en", room))
         return console.export_text().splitlines()
 
     whole = drawn(None)

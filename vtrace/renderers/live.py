@@ -4,11 +4,11 @@ The layout is picked once for a terminal's size (and again when it is
 resized), not per step, so panels do not come and go while a run goes on: the
 richest arrangement whose panels fit side by side and that leaves the room
 the era's tallest step needs. A smaller terminal loses whole panels (the
-ring's contents, the lifelines, the ring's shadows, the notes), never digits
-of a number or letters of a function name, and a line says when the layers or
-the ring are left out; a step whose notes still do not fit says where to read
-them. At 80x24 the view keeps the lanes, five ring values, the step and every
-counter.
+ring's contents, the lifelines, the ring's shadows), never digits of a number
+or letters of a function name, and a line says when the layers or the ring
+are left out. A step's notes (the version's, the lesson's) show where the
+room left allows; where it does not, a line says where to read them. At 80x24
+the view keeps the lanes, five ring values, the step and every counter.
 """
 
 from __future__ import annotations
@@ -77,19 +77,17 @@ class Arrangement:
     actors: bool
     ring: str
     contents: bool
-    notes: bool
 
 
 #: From the richest to the barest; the first that fits the terminal is drawn.
 ARRANGEMENTS = (
-    Arrangement(True, True, "full", True, True),
-    Arrangement(True, False, "full", True, True),
-    Arrangement(True, True, "full", False, True),
-    Arrangement(True, False, "full", False, True),
-    Arrangement(True, False, "compact", False, True),
-    Arrangement(True, False, "compact", False, False),
-    Arrangement(True, False, "none", False, False),
-    Arrangement(False, False, "none", False, False),
+    Arrangement(True, True, "full", True),
+    Arrangement(True, False, "full", True),
+    Arrangement(True, True, "full", False),
+    Arrangement(True, False, "full", False),
+    Arrangement(True, False, "compact", False),
+    Arrangement(True, False, "none", False),
+    Arrangement(False, False, "none", False),
 )
 
 
@@ -228,7 +226,7 @@ class LiveState:
                         for parts in self._parts(arrangement, inner.max_width))
         room = height - 2 - sum(len(lines) for lines in (*above, *below))
         step = step_panel(self.current, step_title(self.steps, self.current, self.lang),
-                          self.remark, self.lang, arrangement.notes, (inner.max_width, room))
+                          self.remark, self.lang, (inner.max_width, room))
         drawn = [*above, console.render_lines(step, inner, pad=False), *below]
         yield Panel(_Lines([line for lines in drawn for line in lines]), title=self.title,
                     title_align="left")
@@ -260,7 +258,7 @@ class LiveState:
                         for part in parts)
             if arrangement.contents and frame_panel(self.ring, self.lang) is None:
                 taken += FRAME_LINES
-            reserve = step_reserve(self.era, self.lang, inner.max_width, arrangement.notes)
+            reserve = step_reserve(self.era, self.lang, inner.max_width)
             if 2 + taken + reserve <= height:
                 return arrangement
         return ARRANGEMENTS[-1]

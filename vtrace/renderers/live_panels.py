@@ -179,27 +179,31 @@ def step_title(number: int, event: Event | None, lang: str) -> str:
             f"{event.thread}")
 
 
-def step_panel(event: Event | None, title: str, remark: str, lang: str, full: bool,
-               room: tuple[int, int] | None = None) -> Panel:
-    """What the current step does; ``full`` adds the version's and the lesson's notes.
-    ``room`` (the panel's width, and the lines it may take, borders included) leaves the
-    notes out, last first, when they do not fit, and says where to read them."""
-    if event is None:
-        return Panel("", title=title, title_align="left")
+def _step_lines(event: Event, remark: str, lang: str) -> tuple[list[Text], list[Text]]:
+    """The step's own lines (function and place, what it does, its decision) and its notes
+    (the version's, the lesson's)."""
     style = LAYER_STYLE[event.layer]
-    lines: list[RenderableType] = [
-        Text.assemble((event.function, f"bold {style}"), "  ",
-                      (location(event, lang), "dim")),
-        Text(why(event, lang)),
-    ]
+    lines = [Text.assemble((event.function, f"bold {style}"), "  ",
+                           (location(event, lang), "dim")),
+             Text(why(event, lang))]
     if remark:
         lines.append(Text(remark, style="bold"))
     notes: list[Text] = []
-    if full:
-        if particular := note(event, lang):
-            notes.append(Text(particular, style=style))
-        if said := lesson(event, lang):
-            notes.append(Text(f"{say('live.lesson', lang)}: {said}", style="italic"))
+    if particular := note(event, lang):
+        notes.append(Text(particular, style=style))
+    if said := lesson(event, lang):
+        notes.append(Text(f"{say('live.lesson', lang)}: {said}", style="italic"))
+    return lines, notes
+
+
+def step_panel(event: Event | None, title: str, remark: str, lang: str,
+               room: tuple[int, int] | None = None) -> Panel:
+    """What the current step does, with the version's and the lesson's notes. ``room`` (the
+    panel's width, and the lines it may take, borders included) leaves the notes out, last
+    first, when they do not fit, and says where to read them."""
+    if event is None:
+        return Panel("", title=title, title_align="left")
+    lines, notes = _step_lines(event, remark, lang)
     panel = Panel(Group(*lines, *notes), title=title, title_align="left")
     if room is None or not notes or _height(panel, room[0]) <= room[1]:
         return panel
@@ -223,9 +227,10 @@ def _height(renderable: RenderableType, width: int) -> int:
 
 
 @functools.cache
-def step_reserve(era_name: str, lang: str, width: int, full: bool) -> int:
+def step_reserve(era_name: str, lang: str, width: int) -> int:
     """Lines the step panel of the era's tallest step takes at ``width`` (all eras' when
-    the stream names none), with the longest remark: the room a layout keeps for it."""
+    the stream names none), with the longest remark and without its notes (which show
+    where there is room): the room a layout keeps for it."""
     eras = [ERAS[era_name]] if era_name in ERAS else list(ERAS.values())
     remark = max((say(key, lang) for key in message_keys(lang)
                   if key.split(".")[0] in REMARKS), key=cell_len)
@@ -235,9 +240,9 @@ def step_reserve(era_name: str, lang: str, width: int, full: bool) -> int:
             place = catalog.place(step, chosen.versions.get(step.project, ""))
             if place is None:
                 continue
-            event = Event(0, 0, place, Kind.CALL, place.actor, place.actor, 0)
-            panel = step_panel(event, "", remark, lang, full)
-            tallest = max(tallest, _height(panel, width))
+            lines, _ = _step_lines(Event(0, 0, place, Kind.CALL, place.actor, place.actor, 0),
+                                   remark, lang)
+            tallest = max(tallest, _height(Panel(Group(*lines)), width))
     return tallest
 
 
