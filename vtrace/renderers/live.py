@@ -126,12 +126,12 @@ class LiveState:
         newest, since, known = taken.newest, taken.since, taken.known
 
         def take(fields: Fields) -> None:
-            if fields[3] is not call:
+            if fields.kind is not call:
                 since.append(fields)
                 if len(since) > FOLD_AFTER:
                     self._fold()
                 return
-            place = fields[2]
+            place = fields.place
             step = place.step
             seen = known.get(step)
             if seen is None or seen[0] is not place:
@@ -140,11 +140,11 @@ class LiveState:
             if since:
                 since.clear()
             taken.calls += 1
-            frame = fields[1]
+            frame = fields.frame
             if frame is not None and not taken.low <= frame <= taken.high:
                 taken.low, taken.high = min(taken.low, frame), max(taken.high, frame)
             if seen[2]:
-                ring.call(step, frame, fields[7])
+                ring.call(step, frame, fields.detail)
 
         return take
 

@@ -11,12 +11,12 @@ guessing from the parameters.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from vtrace.catalog import ERAS, Era, Text
-from vtrace.model import Event
+from vtrace.engine.sim import Run
 from vtrace.tally import Table
 
 __all__ = [
@@ -236,7 +236,7 @@ class Scenario:
         parts = [*before, era_words(params.get("era")), *after]
         return SEPARATOR.get(lang, ", ").join(part for part in parts if part)
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         """The events of a replay with settled ``params``, in time order."""
         raise NotImplementedError(f"{self.name} streams are recorded, not replayed")
 
