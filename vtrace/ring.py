@@ -75,7 +75,6 @@ class RingLayout:
 
     size: int
     align: int = MODERN_ALIGN
-    desc: int = field(init=False, default=0)
     avail: int = field(init=False)
     avail_flags: int = field(init=False)
     avail_idx: int = field(init=False)
@@ -386,11 +385,6 @@ class Device:
             index = following
         self.inuse += 1
         return Element(head, tuple(buffers))
-
-    def push(self, element: Element, written: int) -> None:
-        """``virtqueue_push``: ``virtqueue_fill`` the used entry, then ``virtqueue_flush``."""
-        self.fill(element, written, 0)
-        self.flush(1)
 
     def fill(self, element: Element, written: int, index: int) -> None:
         """``virtqueue_fill``: write {head, written} ``index`` entries past used->idx; the

@@ -12,7 +12,6 @@ from __future__ import annotations
 import struct
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
@@ -54,9 +53,6 @@ class RecvParams:
     rx_buffers: int = 32768
     interval_ns: int = 50_000
     backend: str = "qemu"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class RecvWorld(RingWorld):

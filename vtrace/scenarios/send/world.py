@@ -7,7 +7,6 @@ ring's values, and ``with_ring``, come from ``vtrace.scenarios.ringstate``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Scheduler
@@ -31,9 +30,6 @@ class SendParams:
     ioeventfd: bool = True
     interval_ns: int = 50_000  # the application's pause between batches
     backend: str = "qemu"  # who runs the device's data path: QEMU or the kernel's vhost-net
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class World(RingWorld):
