@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "DESC_SIZE",
+    "DEVICE_FIELDS",
+    "DRIVER_FIELDS",
     "LEGACY_ALIGN",
     "MODERN_ALIGN",
     "VRING_AVAIL_F_NO_INTERRUPT",
@@ -29,8 +31,10 @@ __all__ = [
     "GuestMemory",
     "KickDecision",
     "NotifyDecision",
+    "RING_FIELDS",
     "RingError",
     "RingLayout",
+    "SHARED_FIELDS",
     "VhostQueue",
     "vring_need_event",
 ]
@@ -49,6 +53,16 @@ MODERN_ALIGN = 64
 LEGACY_ALIGN = 4096
 
 MAX_QUEUE_SIZE = 32768  # the spec's upper bound for a split queue
+
+#: The names of the ring values a stream carries (``ring`` and ``writes`` in an event's detail)
+#: and the views show, defined here once. First the fields in guest memory that both sides
+#: read, in the order of their bytes (avail flags and idx, used_event, used flags and idx,
+#: avail_event); then the driver's shadows; then the device's view.
+SHARED_FIELDS = ("avail.flags", "avail.idx", "used_event", "used.flags", "used.idx",
+                 "avail_event")
+DRIVER_FIELDS = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
+DEVICE_FIELDS = ("last_avail_idx", "inuse", "signalled_used", "notification")
+RING_FIELDS = SHARED_FIELDS + DRIVER_FIELDS + DEVICE_FIELDS
 
 
 class RingError(ValueError):

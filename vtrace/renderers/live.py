@@ -42,7 +42,7 @@ from vtrace.renderers.live_panels import (
     step_panel,
     step_title,
 )
-from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.view_words import hint, word
 from vtrace.scenarios import of
 from vtrace.session import Session

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from vtrace.catalog import ERAS, Era, Text
 from vtrace.engine.sim import Run
+from vtrace.ring import RING_FIELDS
 from vtrace.tally import Table
 
 __all__ = [
@@ -136,10 +137,7 @@ class Counter:
 def split_ring_at_start(size: int) -> dict[str, int]:
     """A split ring as set-up leaves it: every index 0, all ``size`` descriptors free, the
     device taking kicks (QEMU's ``notification`` starts true)."""
-    return {"avail.flags": 0, "avail.idx": 0, "used_event": 0, "used.flags": 0, "used.idx": 0,
-            "avail_event": 0, "avail_idx_shadow": 0, "num_added": 0, "num_free": size,
-            "last_used_idx": 0, "last_avail_idx": 0, "inuse": 0, "signalled_used": 0,
-            "notification": 1}
+    return {**dict.fromkeys(RING_FIELDS, 0), "num_free": size, "notification": 1}
 
 
 #: Counters several scenarios keep, with one label each.
