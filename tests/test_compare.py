@@ -13,7 +13,7 @@ NAMES = ["udp_sendmsg", "start_xmit", "vp_notify", "virtqueue_pop", "tap_write_p
 
 
 def stream(frames: list[list[str]], step_ns: int = 100) -> list[Event]:
-    events = []
+    events: list[Event] = []
     for frame, names in enumerate(frames):
         for name in names:
             place = Place(name, name, None, None, "linux", "6.1", Phase.XMIT,

@@ -30,11 +30,11 @@ def _family_of_steps() -> dict[str, str]:
 
 
 FAMILY_OF = _family_of_steps()
-SHARED_KEYS = frozenset(StepDetail.__optional_keys__)
+SHARED_KEYS = frozenset(typing.get_type_hints(StepDetail))
 
 
 def _keys(family: str) -> frozenset[str]:
-    return frozenset(FAMILIES[family].__optional_keys__)
+    return frozenset(typing.get_type_hints(FAMILIES[family]))
 
 
 def _fits(value: object, hint: object) -> bool:

@@ -69,7 +69,8 @@ def test_the_replay_folds_every_frame_after_the_first() -> None:
 
 
 def test_what_is_drawn_is_capped_at_a_round_boundary_and_the_rest_counted() -> None:
-    stream = [make(seq, seq // 3, "sendto", **{f"k{seq // 3}": "x"}) for seq in range(600)]
+    details: list[dict[str, Any]] = [{f"k{seq // 3}": "x"} for seq in range(600)]
+    stream = [make(seq, seq // 3, "sendto", **detail) for seq, detail in enumerate(details)]
     outline = fold(stream, max_steps=50)  # 200 rounds of 3 steps, no two alike
     assert [len(done.events) for done in outline.rounds] == [3] * 16  # 48 rows: whole rounds
     assert outline.steps == 48 and outline.hidden_steps == 600 - 48
