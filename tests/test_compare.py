@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vtrace.compare import NOT_TRACED, compare, hops
+from vtrace.catalog import CATALOG, ERAS, place
+from vtrace.compare import NOT_TRACED, UNSEEN_WHY, compare, hops
 from vtrace.model import Event, Kind, Layer, Phase, Place, Source
 
 NAMES = ["udp_sendmsg", "start_xmit", "vp_notify", "virtqueue_pop", "tap_write_packet",
@@ -68,3 +69,10 @@ def test_a_capture_with_a_warm_up_frame_pairs_its_last_frames() -> None:
     result = compare(real, replay)
     assert [frame.real_frame for frame in result.frames] == [1, 2]
     assert result.agreement == 1.0
+
+
+def test_every_reason_a_hop_goes_unseen_names_a_step_a_replay_has() -> None:
+    functions = {found.function for step in CATALOG.values()
+                 for chosen in ERAS.values() for version in chosen.versions.values()
+                 if (found := place(step, version)) is not None}
+    assert sorted(set(UNSEEN_WHY) - functions) == []
