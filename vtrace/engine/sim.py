@@ -150,6 +150,9 @@ class Run:
     def count(self, count: CountEvent, take: Take | None = None) -> None:
         """Hand each event's parts to ``count`` and build no events; with ``take``, each
         event's fields too, after counting (a view that builds only the few it draws)."""
+        if self._events is not None:
+            raise RuntimeError("this run has been iterated: a run is drained once")
+        self._events = iter(())
         for _ in self._scheduler.steps(count, take):
             pass
 
