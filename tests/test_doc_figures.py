@@ -1,5 +1,5 @@
-"""What the README, docs/events.md, docs/html-player.md and docs/import.md state, checked
-against the tool: the commands they name, the figures they give."""
+"""What the README, docs/events.md and docs/html-player.md state, checked against the
+tool: the commands they name, the figures they give."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from vtrace.session import replayed
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-LAB = Path(__file__).resolve().parent / "data" / "lab" / "send-1"
 
 
 def _text(name: str) -> str:
@@ -147,24 +146,6 @@ def test_the_screenshot_command_says_what_it_needs() -> None:
     project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     test_extra = re.search(r"^test = \[(.*?)\]", project, re.M | re.S)
     assert test_extra and '"playwright' in test_extra[1]
-
-
-# -- docs/import.md ---------------------------------------------------------------------------
-
-
-def test_compare_trace_takes_a_lab_capture_and_refuses_plain_trace_files(
-        tmp_path: Path) -> None:
-    assert "an import of plain trace files names its scenario `trace`, and compare-trace " \
-           "refuses it in one line (exit 2)" in _text("docs/import.md")
-    captured, plain = tmp_path / "lab.jsonl", tmp_path / "plain.jsonl"
-    assert run("import", str(LAB), "--events", str(captured))[0] == 0
-    code, out, _ = run("compare-trace", str(captured))
-    assert code == 0 and "agreement" in out
-    assert run("import", str(LAB / "guest-trace.txt"), "--linux-version", "6.1",
-               "--events", str(plain))[0] == 0
-    assert json.loads(plain.read_text().splitlines()[0])["scenario"] == "trace"
-    code, _, err = run("compare-trace", str(plain))
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "'trace'" in err
 
 
 def test_the_figures_of_the_event_page() -> None:
