@@ -194,7 +194,9 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             packets = stack.enter_context(env.output(playback.pcap_path, binary=True,
                                                      keep_on_interrupt=True))
             events = tee_pcap(session.header, events, packets)
-        if playback.view == "quiet":  # a quiet run that writes files: show it moving
+        if playback.view == "quiet" and not playback.step:
+            # A quiet run that writes files: show it moving (in step mode the status line
+            # says where the presenter is, on the line a bar would take).
             frames, label = _measure(session, playback.lang)
             events = stack.enter_context(progress(summary, frames, label=label))(events)
         if playback.step:

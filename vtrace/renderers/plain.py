@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from vtrace.i18n import say
-from vtrace.model import Event, Header, Kind
+from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
+from vtrace.renderers.diagram_text import ends
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
@@ -33,7 +34,7 @@ RING_INDENT = " " * 22  # under the layer column: the ring is what the step chan
 def format_event(event: Event, lang: str = "en") -> str:
     """``   2.420 µs  #0  guest-kernel  virtqueue_add_split  file:line [Linux 6.1]  ...``"""
     frame = f"#{event.frame}" if event.frame is not None else "-"
-    head = f"{event.t_ns / 1000:10.3f} µs  {frame:>6}  {event.layer.value:<12}  "
+    head = f"{event.t_ns / 1000:10.3f} µs  {frame:>6}  {_layer(event).value:<12}  "
     if event.kind is Kind.CALL:
         said = decision(event, lang)
         extras = "  ".join(part for part in (ring_fields(event.detail), said) if part)
@@ -41,6 +42,13 @@ def format_event(event: Event, lang: str = "en") -> str:
         return f"{head}{text}" + (f"  {extras}" if extras else "") + f"  — {why(event, lang)}"
     marker = {Kind.RETURN: "<-", Kind.STATE: "=>", Kind.NOTE: "**"}[event.kind]
     return f"{head}{marker} {decision(event, lang)}"
+
+
+def _layer(event: Event) -> Layer:
+    """The layer a line is in: the step's, but a VM entry is KVM's, as the diagrams draw it
+    (``diagram_text.ends``), whichever thread asked for it."""
+    drawn_from = ends(event, ACTOR_LAYER)[0]
+    return ACTOR_LAYER[drawn_from] if drawn_from != event.src else event.layer
 
 
 def remarks(event: Event, lang: str = "en") -> list[str]:
