@@ -47,10 +47,11 @@ __all__ = [
 _ = (chrome, html, jsonl, live, mermaid, overview, pcap, plain, sequence, summary)
 
 
-def make_view(name: str, *, lang: str, colour: bool, show_ring: bool = False) -> Renderer:
+def make_view(name: str, *, lang: str, colour: bool, show_ring: bool = False,
+              fold: bool = True) -> Renderer:
     """A terminal view, given the options it takes: whether it may colour, whether it shows
-    the ring's contents."""
+    the ring's contents, whether it folds a loop's repeated passes."""
     cls = by_name(name)
-    offered = {"colour": colour, "show_ring": show_ring}
+    offered = {"colour": colour, "show_ring": show_ring, "fold": fold}
     return cls(lang=lang, **{option: offered[option] for option in cls.options
                              if option in offered})

@@ -5,7 +5,10 @@ particular to that version and where the lesson tells it differently. With
 ``show_ring``, every call that adds, takes, uses or frees a descriptor is
 followed by the ring's contents, and a frame's first descriptor by its headers.
 In step mode each step's lines are printed when the presenter reaches it, and
-the key hint waits on the line below.
+the key hint waits on the line below. A loop that runs again and again (a
+refill posting 256 buffers, a stalled queue retried, frame after frame taking
+the same steps) is shown once, with a line that says how many more times it ran
+(``repeats``); ``fold=False``, and ``show_ring``, show every pass.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from vtrace.i18n import say
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
+from vtrace.renderers.repeats import Repeat, fold_repeats
 from vtrace.renderers.ring_state import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
 from vtrace.renderers.view_words import hint, word
 from vtrace.stepping import Position, StepView
 
-__all__ = ["PlainRenderer", "format_event", "remarks"]
+__all__ = ["PlainRenderer", "format_event", "remarks", "repeat_line"]
 
 NOTE_INDENT = " " * 34  # past the time and frame columns, ending inside the layer column
 RING_INDENT = " " * 22  # under the layer column: the ring is what the step changed
@@ -41,6 +45,14 @@ def format_event(event: Event, lang: str = "en") -> str:
         return f"{head}{text}" + (f"  {extras}" if extras else "") + f"  — {why(event, lang)}"
     marker = {Kind.RETURN: "<-", Kind.STATE: "=>", Kind.NOTE: "**"}[event.kind]
     return f"{head}{marker} {decision(event, lang)}"
+
+
+def repeat_line(repeat: Repeat, lang: str = "en") -> str:
+    """``   94.492 µs  ↻ the last 5 lines of vcpu0 ran 255 more times, ...``"""
+    head = f"{repeat.last.t_ns / 1000:10.3f} µs  {'':>6}  {'':<12}  "
+    return head + word("repeat" if repeat.times > 1 else "repeat.once", lang,
+                       lines=repeat.block, thread=repeat.last.thread,
+                       times=f"{repeat.times:,}")
 
 
 def remarks(event: Event, lang: str = "en") -> list[str]:
@@ -93,17 +105,23 @@ class PlainRenderer(Renderer):
     name = "plain"
     formats = ("txt",)
     view = True
-    options = ("show_ring",)
+    options = ("show_ring", "fold")
     description = "one readable line per step"
 
-    def __init__(self, *, lang: str = "en", show_ring: bool = False) -> None:
+    def __init__(self, *, lang: str = "en", show_ring: bool = False, fold: bool = True) -> None:
         self.lang = lang
         self.show_ring = show_ring
+        self.fold = fold
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
         lines = _Lines(header, self.lang, self.show_ring)
-        for event in events:
-            for line in lines.of(event):
+        # With the ring shown, each pass differs in what the reader came to see.
+        folding = self.fold and not self.show_ring
+        for item in fold_repeats(events) if folding else events:
+            if isinstance(item, Repeat):
+                out.write(repeat_line(item, self.lang) + "\n")
+                continue
+            for line in lines.of(item):
                 out.write(line + "\n")
 
     @contextmanager
