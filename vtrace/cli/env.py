@@ -57,6 +57,11 @@ class Environment:
 
         return colour_allowed(stream, self.environ)
 
+    def columns(self, stream: IO[Any]) -> int | None:
+        from vtrace.terminal import columns
+
+        return columns(stream, self.environ)
+
 
 def _keypresses(stream: IO[Any]) -> AbstractContextManager[Callable[[], str]]:
     from vtrace.terminal import keypresses

@@ -163,7 +163,8 @@ class Playback:
 def play(session: Session, playback: Playback, env: Environment) -> None:
     """Show ``session`` and then its summary (on stderr when events go to stdout)."""
     renderer = make_view(playback.view, lang=playback.lang, colour=env.colour(env.stdout),
-                         show_ring=playback.show_ring, fold=playback.fold)
+                         show_ring=playback.show_ring, fold=playback.fold,
+                         width=env.columns(env.stdout))
     summary = env.stderr if playback.events_path == "-" else env.stdout
     # What is built before the stream starts (catalog, renderers, the ring) lives as long
     # as the run: moving it out of the collector's reach keeps the full collections a

@@ -8,7 +8,9 @@ In step mode each step's lines are printed when the presenter reaches it, and
 the key hint waits on the line below. A loop that runs again and again (a
 refill posting 256 buffers, a stalled queue retried, frame after frame taking
 the same steps) is shown once, with a line that says how many more times it ran
-(``repeats``); ``fold=False``, and ``show_ring``, show every pass.
+(``repeats``); ``fold=False``, and ``show_ring``, show every pass. On a
+terminal (``width``) a long line is broken the way a reader expects
+(``wrapping``): never inside a name or a path, Chinese between characters.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from vtrace.renderers.ring_state import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
 from vtrace.renderers.view_words import hint, word
+from vtrace.renderers.wrapping import wrap
 from vtrace.stepping import Position, StepView
 
 __all__ = ["PlainRenderer", "format_event", "remarks", "repeat_line"]
@@ -72,13 +75,24 @@ def remarks(event: Event, lang: str = "en") -> list[str]:
 class _Lines:
     """The lines each event adds, remembering which steps were already annotated."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool) -> None:
+    def __init__(self, header: Header, lang: str, show_ring: bool, width: int | None) -> None:
         self.lang = lang
         self.ring = RingContents(header) if show_ring else None
         self.annotated: set[tuple[str, str]] = set()
         self.framed: set[int] = set()
+        self.width = width
+
+    def broken(self, line: str) -> list[str]:
+        """``line`` as the terminal should show it: broken to its width, under the text."""
+        if self.width is None:
+            return [line]
+        under = NOTE_INDENT + "  " if line.startswith(NOTE_INDENT) else NOTE_INDENT
+        return wrap(line, self.width, under if len(under) < self.width // 2 else "  ")
 
     def of(self, event: Event) -> list[str]:
+        return [part for line in self._of(event) for part in self.broken(line)]
+
+    def _of(self, event: Event) -> list[str]:
         lines = [format_event(event, self.lang)]
         if event.kind is Kind.CALL and (event.step, event.version) not in self.annotated:
             self.annotated.add((event.step, event.version))
@@ -105,21 +119,24 @@ class PlainRenderer(Renderer):
     name = "plain"
     formats = ("txt",)
     view = True
-    options = ("show_ring", "fold")
+    options = ("show_ring", "fold", "width")
     description = "one readable line per step"
 
-    def __init__(self, *, lang: str = "en", show_ring: bool = False, fold: bool = True) -> None:
+    def __init__(self, *, lang: str = "en", show_ring: bool = False, fold: bool = True,
+                 width: int | None = None) -> None:
         self.lang = lang
         self.show_ring = show_ring
         self.fold = fold
+        self.width = width
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        lines = _Lines(header, self.lang, self.show_ring)
+        lines = _Lines(header, self.lang, self.show_ring, self.width)
         # With the ring shown, each pass differs in what the reader came to see.
         folding = self.fold and not self.show_ring
         for item in fold_repeats(events) if folding else events:
             if isinstance(item, Repeat):
-                out.write(repeat_line(item, self.lang) + "\n")
+                out.write("".join(part + "\n" for part in lines.broken(
+                    repeat_line(item, self.lang))))
                 continue
             for line in lines.of(item):
                 out.write(line + "\n")
@@ -127,7 +144,7 @@ class PlainRenderer(Renderer):
     @contextmanager
     def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
-        view = _PlainSteps(header, self.lang, self.show_ring, out)
+        view = _PlainSteps(header, self.lang, self.show_ring, out, self.width)
         try:
             yield view
         finally:
@@ -137,17 +154,19 @@ class PlainRenderer(Renderer):
 class _PlainSteps:
     """The plain view in step mode: a step's lines once the presenter reaches it."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool, out: IO[Any]) -> None:
+    def __init__(self, header: Header, lang: str, show_ring: bool, out: IO[Any],
+                 width: int | None) -> None:
         self.header = header
         self.lang = lang
         self.show_ring = show_ring
         self.out = out
+        self.width = width
         self.hint = Transient(out, once=True)
         self.printed = 0  # the step whose lines were printed last
         self.reset()
 
     def reset(self) -> None:
-        self.lines = _Lines(self.header, self.lang, self.show_ring)
+        self.lines = _Lines(self.header, self.lang, self.show_ring, self.width)
         self.step: list[str] = []
 
     def feed(self, event: Event) -> None:
