@@ -76,7 +76,7 @@ def _post(world: RecvWorld) -> Generator[Action, None, bool]:
         yield Do("virtqueue_add", None, detail={"layout": "split"})
     head = world.driver.add(buffers, world.driver.free_head)
     yield from with_ring(world, world.ring_writer, None, head=head, addr=buffers[0].addr,
-                         len=buffers[0].length, flags="WRITE")
+                         len=buffers[0].length, flags="WRITE", next=world.desc_next(head))
     return True
 
 

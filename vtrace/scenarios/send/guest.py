@@ -175,7 +175,8 @@ def _add(world: World, frame: int) -> Iterator[Action]:
     address = world.memory.slot_address(driver.free_head)
     world.memory.write(address, data)
     head = driver.add([Buffer(address, len(data))], frame)
-    yield from with_ring(world, writer, frame, head=head, addr=address, len=len(data))
+    yield from with_ring(world, writer, frame, head=head, addr=address, len=len(data),
+                         next=world.desc_next(head))
 
 
 def _stop_queue(world: World, frame: int) -> Iterator[Action]:
