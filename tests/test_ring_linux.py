@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from linux_ring import oracle
+from linux_ring.packed import PackedModel
 from linux_ring.split import KINDS, SplitModel
 
 SIZES = [2**power for power in range(1, 11)]  # 2 .. 1024
@@ -109,6 +110,35 @@ def test_split_ring_random_scripts_match_linux(harness: Path, size: int, event_i
                                                near_wrap: bool,
                                                ops: list[tuple[str, int]]) -> None:
     play(harness, lambda: SplitModel(size, event_idx, 0x10000 - 40 if near_wrap else 0), ops)
+
+
+#: Packed queues need not be powers of two.
+PACKED_SIZES = [1, 2, 3, 4, 7, 16, 100, 256, 1000, 1024]
+
+
+@pytest.mark.parametrize(("event_idx", "indirect"),
+                         [(True, False), (False, False), (True, True), (False, True)],
+                         ids=["event_idx", "no_event_idx", "event_idx-indirect",
+                              "no_event_idx-indirect"])
+def test_packed_ring_long_scripts_match_linux(harness: Path, event_idx: bool,
+                                              indirect: bool) -> None:
+    rng = random.Random(f"packed-{event_idx}-{indirect}")
+    total = 0
+    # Pops write nothing and send no line; small rings wrap every few operations.
+    per_size = LONG_RUN // len(PACKED_SIZES) * 3 // 2
+    for size in PACKED_SIZES:
+        total += play(harness, partial(PackedModel, size, event_idx, indirect),
+                      random_ops(rng, per_size))
+    assert total >= LONG_RUN
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(size=st.integers(1, 40) | st.sampled_from(PACKED_SIZES), event_idx=st.booleans(),
+       indirect=st.booleans(), ops=ops_strategy)
+def test_packed_ring_random_scripts_match_linux(harness: Path, size: int, event_idx: bool,
+                                                indirect: bool,
+                                                ops: list[tuple[str, int]]) -> None:
+    play(harness, partial(PackedModel, size, event_idx, indirect), ops)
 
 
 def test_without_the_package_the_oracle_names_it(monkeypatch: pytest.MonkeyPatch,

@@ -1,7 +1,8 @@
-"""The virtio spec's MUST statements for the split ring, checked after every random operation.
+"""The virtio spec's MUST statements for both rings, checked after every random operation.
 
-Quoted from the virtio 1.2 spec, "Split Virtqueues", the driver and device requirements
-of its sections; each check names the statement it holds vtrace's Driver or Device to.
+From the virtio 1.2 spec, "Split Virtqueues" and "Packed Virtqueues", the driver and
+device requirements of their sections; each check names the statement it holds vtrace's
+drivers or devices to.
 """
 
 from __future__ import annotations
@@ -10,9 +11,18 @@ import struct
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linux_ring.packed import PackedModel
 from linux_ring.split import KINDS, SplitModel
 
 from vtrace.ring import VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, vring_need_event
+from vtrace.ring_packed import (
+    VRING_DESC_F_INDIRECT,
+    VRING_PACKED_EVENT_FLAG_DESC,
+    VRING_PACKED_EVENT_FLAG_DISABLE,
+    VRING_PACKED_EVENT_FLAG_ENABLE,
+    is_desc_avail,
+    is_desc_used,
+)
 
 ops_strategy = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 2**24 - 1)),
                         min_size=1, max_size=150)
@@ -95,3 +105,63 @@ def test_split_ring_keeps_the_specs_musts(size: int, event_idx: bool, start: int
             assert writable == sorted(writable)
         # The driver never hands out more descriptors than the ring has.
         assert 0 <= driver.num_free <= layout.size
+
+
+@settings(max_examples=150, deadline=None)
+@given(size=st.integers(1, 20) | st.sampled_from([64, 256]), event_idx=st.booleans(),
+       indirect=st.booleans(), ops=ops_strategy)
+def test_packed_ring_keeps_the_specs_musts(size: int, event_idx: bool, indirect: bool,
+                                          ops: list[tuple[str, int]]) -> None:
+    model = PackedModel(size, event_idx, indirect)
+    memory, layout, driver, device = model.memory, model.memory.layout, model.driver, model.device
+    allowed_events = {VRING_PACKED_EVENT_FLAG_ENABLE, VRING_PACKED_EVENT_FLAG_DISABLE}
+    if event_idx:
+        allowed_events.add(VRING_PACKED_EVENT_FLAG_DESC)
+    pending = 0  # descriptors made available and not yet taken by the device
+    for kind, seed in ops:
+        in_flight = {element.head for element in model.in_flight}
+        free = driver.num_free
+        used_slot, used_wrap = device.used_idx, device.used_wrap_counter
+        if kind == "kick":
+            decision = driver.kick_prepare()
+            flags = memory.u16(layout.device_event + 2)
+            # Event suppression: DISABLE means no notification, ENABLE means one.
+            if flags != VRING_PACKED_EVENT_FLAG_DESC:
+                assert decision.kick == (flags == VRING_PACKED_EVENT_FLAG_ENABLE)
+            continue
+        model.step(kind, seed)
+        if kind == "push" and (device.used_idx, device.used_wrap_counter) != (used_slot,
+                                                                              used_wrap):
+            flags, buffer_id = (memory.u16(layout.descriptor(used_slot) + 14),
+                                memory.u16(layout.descriptor(used_slot) + 12))
+            # Marking a descriptor used: the device sets AVAIL and USED both to its Used
+            # Ring Wrap Counter, and writes the id of a buffer the driver made available.
+            assert is_desc_used(flags, used_wrap)
+            assert buffer_id in in_flight
+            notify = device.should_notify()
+            if notify.used_event is None:
+                driver_flags = memory.u16(layout.driver_event + 2)
+                assert notify.interrupt == (driver_flags == VRING_PACKED_EVENT_FLAG_ENABLE)
+        # RING_EVENT_FLAGS_DESC only when VIRTIO_F_EVENT_IDX was negotiated, on both sides.
+        assert memory.u16(layout.driver_event + 2) in allowed_events
+        assert memory.u16(layout.device_event + 2) in allowed_events
+        # Every slot from the device's next one to the driver's is available, AVAIL equal
+        # to the wrap counter of its lap and USED its inverse; a chain's descriptors
+        # carry its id; INDIRECT never comes with NEXT, nor inside a table.
+        slot, wrap = device.last_avail_idx, device.last_avail_wrap_counter
+        if kind == "add":
+            pending += free - driver.num_free
+        elif kind == "pop" and len(model.in_flight) > len(in_flight):
+            pending -= model.in_flight[-1].ndescs
+        for _ in range(pending):
+            _, length, _, flags = struct.unpack_from("<QIHH", memory.bytes,
+                                                     layout.descriptor(slot))
+            assert is_desc_avail(flags, wrap)
+            assert not (flags & VRING_DESC_F_INDIRECT and flags & VRING_DESC_F_NEXT)
+            if flags & VRING_DESC_F_INDIRECT:
+                table = struct.unpack_from("<Q", memory.bytes, layout.descriptor(slot))[0]
+                for entry in range(length // 16):
+                    assert not memory.u16(table + 16 * entry + 14) & VRING_DESC_F_INDIRECT
+            slot += 1
+            if slot == size:
+                slot, wrap = 0, not wrap
