@@ -36,6 +36,8 @@ class Model(Protocol):
 
     def image(self) -> bytes: ...
 
+    def field(self, offset: int) -> str: ...
+
     @property
     def prelude(self) -> list[tuple[str, str]]: ...
 
@@ -72,12 +74,13 @@ def play(harness: Path, make: Callable[[], Model], ops: list[tuple[str, int]]) -
             for kind, seed in ops[: steps[done] + 1] if done >= 0 else []:
                 again.step(kind, seed)
             pytest.fail(f"after {script[index + 1]!r}: Linux {got!r}, vtrace {want!r}\n"
-                        + differences(linux, again.image()))
+                        + differences(again, linux))
     return len(expected)
 
 
-def differences(linux: bytes, ours: bytes) -> str:
-    lines = [f"offset {offset}: Linux {a:02x}, vtrace {b:02x}"
+def differences(model: Model, linux: bytes) -> str:
+    ours = model.image()
+    lines = [f"offset {offset} ({model.field(offset)}): Linux {a:02x}, vtrace {b:02x}"
              for offset, (a, b) in enumerate(zip(linux, ours, strict=False)) if a != b]
     return "\n".join(lines[:40])
 

@@ -18,6 +18,9 @@ from vtrace.ring_packed import (
     PackedMemory,
 )
 
+#: The field of a 16-byte packed descriptor that holds each of its bytes.
+PACKED_FIELDS = ["addr"] * 8 + ["len"] * 4 + ["id"] * 2 + ["flags"] * 2
+
 
 class PackedModel:
     """One packed queue: vtrace's PackedDriver and PackedDevice sharing one PackedMemory."""
@@ -38,6 +41,14 @@ class PackedModel:
 
     def crc(self) -> str:
         return f"{zlib.crc32(memoryview(self.memory.bytes)[: self.memory.layout.total]):08x}"
+
+    def field(self, offset: int) -> str:
+        """The name of the ring field holding byte ``offset``."""
+        layout = self.memory.layout
+        if offset < layout.driver_event:
+            return f"desc[{offset // 16}].{PACKED_FIELDS[offset % 16]}"
+        area = "driver" if offset < layout.device_event else "device"
+        return f"{area} event.{'off_wrap' if offset % 4 < 2 else 'flags'}"
 
     def _poke(self, *fields: tuple[int, int]) -> str:
         data = self.memory.bytes

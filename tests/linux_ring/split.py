@@ -17,6 +17,8 @@ KINDS = ("add",) * 4 + ("kick",) * 2 + ("pop",) * 3 + ("push",) * 3 + ("get",) *
     "disable", "enable", "delayed", "notify")
 
 MAX_CHAIN = 6
+#: The field of a 16-byte split descriptor that holds each of its bytes.
+DESC_FIELDS = ["addr"] * 8 + ["len"] * 4 + ["flags"] * 2 + ["next"] * 2
 
 
 def buffers_for(token: int, seed: int, limit: int) -> tuple[int, list[Buffer]]:
@@ -52,6 +54,21 @@ class SplitModel:
 
     def crc(self) -> str:
         return f"{zlib.crc32(memoryview(self.memory.bytes)[: self.memory.layout.total]):08x}"
+
+    def field(self, offset: int) -> str:
+        """The name of the ring field holding byte ``offset``."""
+        layout = self.memory.layout
+        if offset < layout.avail:
+            return f"desc[{offset // 16}].{DESC_FIELDS[offset % 16]}"
+        if offset < layout.used:
+            names = {layout.avail_flags: "avail.flags", layout.avail_idx: "avail.idx",
+                     layout.used_event: "used_event"}
+            slot = (offset - layout.avail_ring(0)) // 2
+            return names.get(offset & ~1, f"avail.ring[{slot}]")
+        names = {layout.used_flags: "used.flags", layout.used_idx: "used.idx",
+                 layout.avail_event: "avail_event"}
+        slot, within = divmod(offset - layout.used_ring(0), 8)
+        return names.get(offset & ~1, f"used.ring[{slot}].{'id' if within < 4 else 'len'}")
 
     def fast_forward(self, count: int, length: int) -> str:
         """What ``cycle count length`` leaves: ``count`` one-buffer round trips (the
