@@ -222,6 +222,7 @@ class Driver:
         self.avail_flags_shadow = 0
         self.tokens: list[int | None] = [None] * size
         self.chain_length = [0] * size
+        self.event_triggered = False
 
     # -- adding buffers -------------------------------------------------------------
 
@@ -310,11 +311,22 @@ class Driver:
 
     # -- asking for, or declining, interrupts ---------------------------------------
 
+    def interrupt(self) -> bool:
+        """``vring_interrupt``: False (IRQ_NONE) when nothing is used; with EVENT_IDX it
+        notes ``event_triggered``, so that the ``disable_cb`` that follows writes nothing."""
+        if not self.more_used():
+            return False
+        if self.event_idx:
+            self.event_triggered = True
+        return True
+
     def disable_cb(self) -> None:
         """``virtqueue_disable_cb_split``: ask the device not to interrupt."""
         if self.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT:
             return
         self.avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT
+        if self.event_triggered:
+            return  # the device has fired the one interrupt used_event asked for
         if self.event_idx:
             # Since 5.x Linux writes 0 here (an index far behind the device rarely
             # matches); 4.19 only keeps the flag in its shadow.
@@ -331,6 +343,7 @@ class Driver:
 
     def enable_cb_prepare(self) -> int:
         """``virtqueue_enable_cb_prepare_split``: interrupt on the next used entry."""
+        self.event_triggered = False
         self._enable_flags()
         self.memory.put_u16(self.layout.used_event, self.last_used_idx)
         return self.last_used_idx
@@ -345,6 +358,7 @@ class Driver:
         Returns False when that many entries are already used, so the caller
         should reap them now instead of waiting.
         """
+        self.event_triggered = False
         self._enable_flags()
         in_flight = (self.avail_idx_shadow - self.last_used_idx) & 0xFFFF
         bufs = in_flight * 3 // 4

@@ -148,6 +148,7 @@ class PackedDriver:
         self.tokens: list[int | None] = [None] * size
         self.chain_length = [0] * size  # desc_state[id].num
         self.chain_last = [0] * size  # desc_state[id].last: the chain's last id
+        self.event_triggered = False
 
     @property
     def used_wrap_counter(self) -> int:
@@ -291,11 +292,21 @@ class PackedDriver:
     def _set_event_flags(self) -> None:
         self.memory.put_u16(self.layout.driver_event + 2, self.event_flags_shadow)
 
+    def interrupt(self) -> bool:
+        """``vring_interrupt``: as the split ring's (``Driver.interrupt``)."""
+        if not self.more_used():
+            return False
+        if self.event_idx:
+            self.event_triggered = True
+        return True
+
     def disable_cb(self) -> None:
-        """``virtqueue_disable_cb_packed``: flags = DISABLE in the driver's area."""
+        """``virtqueue_disable_cb_packed``: flags = DISABLE in the driver's area, unless
+        an interrupt has fired since interrupts were last enabled."""
         if self.event_flags_shadow != VRING_PACKED_EVENT_FLAG_DISABLE:
             self.event_flags_shadow = VRING_PACKED_EVENT_FLAG_DISABLE
-            self._set_event_flags()
+            if not self.event_triggered:
+                self._set_event_flags()
 
     def _enable_flags(self) -> None:
         if self.event_flags_shadow == VRING_PACKED_EVENT_FLAG_DISABLE:
@@ -305,6 +316,7 @@ class PackedDriver:
 
     def enable_cb_prepare(self) -> int:
         """``virtqueue_enable_cb_prepare_packed``: off_wrap first, then the flags."""
+        self.event_triggered = False
         if self.event_idx:
             self.memory.put_u16(self.layout.driver_event, self.last_used_idx)
         self._enable_flags()
@@ -317,6 +329,7 @@ class PackedDriver:
     def enable_cb_delayed(self) -> bool:
         """``virtqueue_enable_cb_delayed_packed``: an interrupt after 3/4 of the
         descriptors in flight; False when the next one is already used."""
+        self.event_triggered = False
         if self.event_idx:
             bufs = (self.layout.size - self.num_free) * 3 // 4
             wrap = self.used_wrap_counter

@@ -17,6 +17,7 @@
  *                                   does not fit
  *   kick                            virtqueue_kick_prepare
  *   get                             virtqueue_get_buf
+ *   interrupt                       vring_interrupt (the callback does nothing)
  *   disable                         virtqueue_disable_cb
  *   enable                          virtqueue_enable_cb_prepare, then virtqueue_poll
  *   delayed                         virtqueue_enable_cb_delayed
@@ -308,6 +309,8 @@ int main(void)
 			else
 				snprintf(result, sizeof(result), "none");
 			answer(result);
+		} else if (!strncmp(line, "interrupt", 9)) {
+			answer(vring_interrupt(0, vq) == IRQ_HANDLED ? "irq handled" : "irq none");
 		} else if (!strncmp(line, "disable", 7)) {
 			virtqueue_disable_cb(vq);
 			answer("-");

@@ -76,6 +76,8 @@ class PackedModel:
         if kind == "get":
             got = driver.get_buf()
             return "get", "none" if got is None else f"buf {got[0]} {got[2]}"
+        if kind == "interrupt":
+            return "interrupt", "irq handled" if driver.interrupt() else "irq none"
         if kind == "disable":
             driver.disable_cb()
             return "disable", "-"

@@ -14,7 +14,7 @@ from vtrace.ring import Buffer, Device, Driver, Element, GuestMemory, RingLayout
 
 #: The operations a script is made of, weighted by repetition.
 KINDS = ("add",) * 4 + ("kick",) * 2 + ("pop",) * 3 + ("push",) * 3 + ("get",) * 3 + (
-    "disable", "enable", "delayed", "notify")
+    "disable", "enable", "delayed", "notify", "interrupt")
 
 MAX_CHAIN = 6
 #: The field of a 16-byte split descriptor that holds each of its bytes.
@@ -112,6 +112,8 @@ class SplitModel:
         if kind == "get":
             got = driver.get_buf()
             return "get", "none" if got is None else f"buf {got[0]} {got[2]}"
+        if kind == "interrupt":
+            return "interrupt", "irq handled" if driver.interrupt() else "irq none"
         if kind == "disable":
             driver.disable_cb()
             return "disable", "-"

@@ -140,7 +140,7 @@ def _refill_work(world: RecvWorld) -> Iterator[Action]:
 def _interrupt(world: RecvWorld) -> Iterator[Action]:
     """``vring_interrupt`` -> ``skb_recv_done`` -> NAPI scheduled."""
     world.irq.clear()
-    more = world.driver.more_used()
+    more = world.driver.interrupt()
     yield Do("vring_interrupt", None, src="kvm",
              detail={"more_used": more})
     if more:

@@ -57,7 +57,7 @@ def _interrupt(world: World) -> Iterator[Action]:
     yield Wait((world.irq,), IRQ_DELIVERY_NS)
     world.irq.clear()
     driver = world.driver
-    yield Do("vring_interrupt", None, src="kvm", detail={"more_used": driver.more_used()})
+    yield Do("vring_interrupt", None, src="kvm", detail={"more_used": driver.interrupt()})
     driver.disable_cb()
     yield from with_ring(world, "skb_xmit_done", None, src="virtio_net",
                           napi=world.switches.napi_tx)
