@@ -107,3 +107,19 @@ def test_kick_and_interrupt_follow_the_event_areas() -> None:
     driver.disable_cb()
     assert memory.u16(memory.layout.driver_event + 2) == VRING_PACKED_EVENT_FLAG_DISABLE
     assert driver.enable_cb_prepare() == 1 << 15  # slot 0 of the first lap
+
+
+def test_avail_bytes_counts_every_writable_buffer_not_yet_taken_across_the_wrap() -> None:
+    memory, driver, device = ring(size=3, indirect=True)
+    driver.add([Buffer(0x1000, 100, writable=True)], token=1)
+    element = device.pop()
+    assert element is not None
+    device.fill(element, 0, 0)
+    device.flush(1)
+    driver.get_buf()
+    driver.add([Buffer(0x2000, 200, writable=True)], token=2)  # slot 1
+    driver.add([Buffer(0x3000, 14), Buffer(0x4000, 300, writable=True)], token=3)  # slot 2
+    driver.add([Buffer(0x5000, 400, writable=True)], token=4)  # slot 0, the next lap
+    assert device.avail_bytes() == 900
+    device.pop()
+    assert device.avail_bytes() == 700

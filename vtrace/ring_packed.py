@@ -389,10 +389,23 @@ class PackedDevice:
         """``virtqueue_packed_pop``: the next available buffer, or None when there is none."""
         if self.empty():
             return None
-        size = self.layout.size
-        if self.inuse >= size:
+        if self.inuse >= self.layout.size:
             raise RingError("virtqueue size exceeded")
-        index, limit, table = self.last_avail_idx, size, None
+        element = self._chain(self.last_avail_idx)
+        self.last_avail_idx += element.ndescs
+        self.inuse += element.ndescs
+        if self.last_avail_idx >= self.layout.size:
+            self.last_avail_idx -= self.layout.size
+            self.last_avail_wrap_counter = not self.last_avail_wrap_counter
+        self.shadow_avail_idx = self.last_avail_idx
+        self.shadow_avail_wrap_counter = self.last_avail_wrap_counter
+        return element
+
+    def _chain(self, index: int) -> PackedElement:
+        """The buffer whose first descriptor sits at ``index``: the descriptors after it
+        while NEXT is set (wrapping at the ring's end), or its indirect table."""
+        size = self.layout.size
+        limit, table = size, None
         addr, length, buffer_id, flags = self._read(DESC_SIZE * index)
         if flags & VRING_DESC_F_INDIRECT:
             if length % DESC_SIZE:
@@ -417,15 +430,21 @@ class PackedDevice:
                 index -= size
             base = table if table is not None else 0
             addr, length, _, flags = self._read(base + DESC_SIZE * index)
-        ndescs = 1 if table is not None else len(buffers)
-        self.last_avail_idx += ndescs
-        self.inuse += ndescs
-        if self.last_avail_idx >= size:
-            self.last_avail_idx -= size
-            self.last_avail_wrap_counter = not self.last_avail_wrap_counter
-        self.shadow_avail_idx = self.last_avail_idx
-        self.shadow_avail_wrap_counter = self.last_avail_wrap_counter
-        return PackedElement(buffer_id, tuple(buffers), ndescs)
+        return PackedElement(buffer_id, tuple(buffers), 1 if table is not None else len(buffers))
+
+    def avail_bytes(self) -> int:
+        """``virtqueue_packed_get_avail_bytes`` for device-writable buffers: the bytes of
+        every buffer available and not yet taken."""
+        total, index, wrap = 0, self.last_avail_idx, self.last_avail_wrap_counter
+        for _ in range(self.layout.size):
+            if not is_desc_avail(self.memory.u16(DESC_SIZE * index + 14), wrap):
+                break
+            element = self._chain(index)
+            total += sum(buffer.length for buffer in element.buffers if buffer.writable)
+            index += element.ndescs
+            if index >= self.layout.size:
+                index, wrap = index - self.layout.size, not wrap
+        return total
 
     def fill(self, element: PackedElement, written: int, index: int) -> None:
         """``virtqueue_packed_fill``: remember the used element; nothing is written yet."""
