@@ -123,3 +123,18 @@ def test_avail_bytes_counts_every_writable_buffer_not_yet_taken_across_the_wrap(
     assert device.avail_bytes() == 900
     device.pop()
     assert device.avail_bytes() == 700
+
+
+def test_a_flush_puts_each_element_past_the_descriptors_of_those_before_it() -> None:
+    memory, driver, device = ring(size=4)
+    driver.add([Buffer(0x1000, 10), Buffer(0x2000, 10)], token=1)  # id 0: slots 0 and 1
+    driver.add([Buffer(0x3000, 10)], token=2)  # id 2 (the chain took ids 0, 1): slot 2
+    first, second = device.pop(), device.pop()
+    assert first is not None and second is not None
+    device.fill(first, 5, 0)
+    device.fill(second, 6, 1)
+    device.flush(2)
+    # Element 1 lands at used_idx + 2 (element 0 took two descriptors), not + 1.
+    assert desc(memory, 2)[1:] == (6, 2, AVAIL | USED)
+    assert desc(memory, 1)[3] == AVAIL  # slot 1 still holds the chain's last descriptor
+    assert [driver.get_buf(), driver.get_buf()] == [(1, 0, 5), (2, 2, 6)]

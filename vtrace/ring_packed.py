@@ -9,7 +9,8 @@ off_wrap; le16 flags}`` follow: the driver's (read by the device before an
 interrupt) and the device's (read by the driver before a kick).
 
 ``PackedDriver`` mirrors Linux 6.1's ``drivers/virtio/virtio_ring.c`` (the
-``*_packed`` functions) and ``PackedDevice`` QEMU 7.2's ``hw/virtio/virtio.c``;
+``*_packed`` functions) and ``PackedDevice`` QEMU 7.2's ``hw/virtio/virtio.c`` as
+Debian 12 ships it (1:7.2+dfsg-7+deb12u18, patches applied);
 their methods carry the names of the split ``Driver`` and ``Device``
 (``add``, ``kick_prepare``, ``get_buf``, ``pop``, ``fill``, ``flush``, …) so
 that a scenario can drive either ring. Wrap counters carry Linux's names:
@@ -450,10 +451,11 @@ class PackedDevice:
         """``virtqueue_packed_fill``: remember the used element; nothing is written yet."""
         self.used_elems[index] = (element.head, written, element.ndescs)
 
-    def _fill_desc(self, index: int) -> None:
-        """``virtqueue_packed_fill_desc``: id and len, then AVAIL = USED = the wrap counter."""
-        buffer_id, written, _ = self.used_elems[index]
-        slot, wrap = self.used_idx + index, self.used_wrap_counter
+    def _fill_desc(self, element: int, offset: int) -> None:
+        """``virtqueue_packed_fill_desc``: used element ``element`` goes ``offset`` slots
+        past used_idx: id and len, then AVAIL = USED = the wrap counter of that lap."""
+        buffer_id, written, _ = self.used_elems[element]
+        slot, wrap = self.used_idx + offset, self.used_wrap_counter
         if slot >= self.layout.size:
             slot -= self.layout.size
             wrap = not wrap
@@ -462,12 +464,15 @@ class PackedDevice:
                          flags)
 
     def flush(self, count: int) -> None:
-        """``virtqueue_packed_flush``: write elements 1..count-1, then element 0's flags
-        last, so that the driver sees the batch at once."""
-        ndescs = 0
-        for index in (*range(1, count), 0):
-            self._fill_desc(index)
-            ndescs += self.used_elems[index][2]
+        """``virtqueue_packed_flush``: elements 1..count-1 first, each past the
+        descriptors of those before it, then element 0, so that the driver sees the
+        batch at once. (Debian's 7.2 carries the stable fix that skips by ``ndescs``;
+        plain 7.2.0 put element i at used_idx + i.)"""
+        ndescs = self.used_elems[0][2]
+        for element in range(1, count):
+            self._fill_desc(element, ndescs)
+            ndescs += self.used_elems[element][2]
+        self._fill_desc(0, 0)
         self.inuse -= ndescs
         self.used_idx += ndescs
         if self.used_idx >= self.layout.size:

@@ -99,18 +99,15 @@ class PackedModel:
         if kind == "push":
             if not self.in_flight:
                 return None
-            # Up to three at once, in any order: virtqueue_packed_fill each, one flush.
-            # QEMU 7.2's virtqueue_packed_fill_desc writes element i at used_idx + i,
-            # the spec's slot only while the elements before it took one descriptor
-            # each, so a chain ends the batch.
-            count, slots = 0, []
+            # Up to three at once, in any order: virtqueue_packed_fill each, one flush,
+            # which puts each past the descriptors of those before it.
+            count, slots, slot = 0, [], device.used_idx
             while count < 1 + seed % 3 and self.in_flight:
                 element = self.in_flight.pop((seed >> (2 + count)) % len(self.in_flight))
                 device.fill(element, seed >> 8, count)
-                slots.append((device.used_idx + count) % layout.size)
+                slots.append(slot)
+                slot = (slot + element.ndescs) % layout.size
                 count += 1
-                if element.ndescs > 1:
-                    break
             device.flush(count)
             return self._poke(*((layout.descriptor(slot) + 8, 8) for slot in slots)), "-"
         device.set_notification(bool(seed & 1))
