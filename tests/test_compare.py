@@ -7,7 +7,8 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vtrace.compare import NOT_CAPTURED, NOT_TRACED, compare, hops
+from vtrace.catalog import CATALOG, ERAS, place
+from vtrace.compare import NOT_CAPTURED, NOT_TRACED, UNSEEN_WHY, compare, hops
 from vtrace.model import Event, Kind, Layer, Phase, Place, Source
 
 NAMES = ["udp_sendmsg", "start_xmit", "vp_notify", "virtqueue_pop", "tap_write_packet",
@@ -92,3 +93,10 @@ def test_only_the_lab_names_its_blind_spots() -> None:
     (frame,) = compare(stream([["udp_sendmsg"]]), stream([["udp_sendmsg", "xmit_skb"]]),
                        lab=False).frames
     assert dict(frame.unseen) == {"xmit_skb": NOT_CAPTURED}
+
+
+def test_every_reason_a_hop_goes_unseen_names_a_step_a_replay_has() -> None:
+    functions = {found.function for step in CATALOG.values()
+                 for chosen in ERAS.values() for version in chosen.versions.values()
+                 if (found := place(step, version)) is not None}
+    assert sorted(set(UNSEEN_WHY) - functions) == []

@@ -21,8 +21,8 @@ from vtrace.session import replayed
 
 
 def _fields(event: Event) -> Fields:
-    return (event.seq, event.frame, event.place, event.kind, event.src, event.dst, event.t_ns,
-            event.detail, event.thread, event.source)
+    return Fields(event.seq, event.frame, event.place, event.kind, event.src, event.dst,
+                  event.t_ns, event.detail, event.thread, event.source)
 
 
 def _screen(state: LiveState, width: int, height: int) -> str:
@@ -98,8 +98,8 @@ def test_at_full_speed_the_engine_builds_no_event_and_the_summary_counts_them_al
 
     monkeypatch.setattr(sim, "Event", refuse)
     code, shown = _live(monkeypatch, "--frames", "30")
-    assert code == 0 and "frames 30/30" in shown
-    assert re.search(rf"events +{events}\b", shown.split("Summary")[-1])
+    assert code == 0 and "frames done 30/30" in shown
+    assert re.search(rf"events +{events:,}\b", shown.split("Summary")[-1])
 
 
 def test_ctrl_c_at_full_speed_counts_what_the_view_took_in(

@@ -5,7 +5,6 @@ Function names, file paths and field names are never translated.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from vtrace.catalog import Era, Step
@@ -68,7 +67,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "live.where": "Where the code runs",
         "live.step": "Step",
         "live.counters": "Counters",
-        "live.frames": "frames",
+        "live.frames": "frames done",
         "live.lesson": "Compared with the lesson",
         "live.keys": "Enter/space: next step   q: quit",
         "ring.in_use": "descriptors in use",
@@ -84,6 +83,9 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "steps.layer": "layer",
         "steps.actor": "actor",
         "steps.count": "{count} steps; a line marked * was not checked against the source",
+        "steps.map": "{title}: the path by layer, {era}",
+        "steps.map_more": "+{count} more",
+        "steps.map_hint": "vtrace steps: every function with its file and line",
         "explain.where": "Where it is",
         "explain.absent": "not in this version",
         "explain.callers": "Runs after",
@@ -138,7 +140,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "live.where": "代码在哪里运行",
         "live.step": "步骤",
         "live.counters": "计数",
-        "live.frames": "帧",
+        "live.frames": "走完的帧",
         "live.lesson": "与课程对照",
         "live.keys": "回车/空格：下一步   q：退出",
         "ring.in_use": "使用中的描述符",
@@ -154,6 +156,9 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "steps.layer": "层",
         "steps.actor": "角色",
         "steps.count": "共 {count} 个步骤；标 * 的行号未与源码核对",
+        "steps.map": "{title}：按层看路径，{era}",
+        "steps.map_more": "另有 {count} 个",
+        "steps.map_hint": "vtrace steps：每个函数及其文件和行号",
         "explain.where": "位置",
         "explain.absent": "此版本中没有",
         "explain.callers": "在它之前运行",
@@ -169,13 +174,14 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def default_lang() -> str:
-    """``VTRACE_LANG``, else the locale's language when vtrace speaks it, else English."""
-    chosen = os.environ.get("VTRACE_LANG", "")
+def default_lang(environ: Mapping[str, str]) -> str:
+    """``VTRACE_LANG`` of ``environ``, else the locale's language when vtrace speaks it, else
+    English."""
+    chosen = environ.get("VTRACE_LANG", "")
     if chosen in LANGS:
         return chosen
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable, "")
+        value = environ.get(variable, "")
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"

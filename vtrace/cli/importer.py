@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from vtrace.cli.env import current
-from vtrace.codec import encode
-from vtrace.output import atomic_output, check_writable
+from vtrace.codec import tee_jsonl
+from vtrace.output import check_writable
 from vtrace.renderers.progress import progress
 from vtrace.sources.files import SIDES, Imported, Versions, format_names, open_traces
 
@@ -54,15 +53,14 @@ def import_command(paths: tuple[Path, ...], fmt: str, offsets: tuple[int, ...],
     if len(offsets) > len(paths) or len(sides) > len(paths):
         raise click.UsageError("give --offset-ns and --side at most once per file")
     check_writable(events_path)
+    env = current()
     imported = Imported()
     header, events = open_traces(list(paths), fmt, offsets, sides,
                                  Versions(linux_version, qemu_version, host_version), tsc_mhz,
-                                 current().argv, imported)
-    with atomic_output(events_path) as out, progress(sys.stderr, None) as track:
-        write = out.write
-        write(encode(header) + "\n")
-        for event in track(events):
-            write(encode(event) + "\n")
+                                 env.argv, imported)
+    with env.output(events_path) as out, progress(env.stderr, None) as track:
+        for _ in tee_jsonl(header, track(events), out):
+            pass
     if imported.unmapped:
         click.echo(unmapped_line(imported.unmapped), err=True)
 

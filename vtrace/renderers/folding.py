@@ -52,7 +52,8 @@ from vtrace.model import ACTOR_LAYER, ACTORS, Event, Kind
 from vtrace.renderers.base import count_param
 from vtrace.renderers.diagram_text import crosses_layer, note_text
 
-__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "fold", "in_summary", "lifelines"]
+__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "decisions", "fold", "in_summary",
+           "lifelines"]
 
 #: Rows drawn at most (about 18,000 points of the full diagram); the rest is counted.
 MAX_STEPS = 800
@@ -84,7 +85,6 @@ class Outline:
     actors: list[str] = field(default_factory=list)  # the lifelines drawn rounds use
     steps: int = 0  # rows drawn: events (each once, however often its round repeats), references
     hidden_steps: int = 0  # events not drawn
-    hidden_frames: int = 0
     hidden_first: int | None = None  # first and last frame of the rounds not drawn
     hidden_last: int | None = None
     hidden_rounds: int = 0  # rounds not drawn
@@ -109,7 +109,7 @@ def in_summary(event: Event, lang: str = "en") -> bool:
     return crosses_layer(event) or event.kind is Kind.NOTE or bool(note_text(event, lang))
 
 
-def _shape(detail: Mapping[str, Any]) -> tuple[Hashable, ...]:
+def decisions(detail: Mapping[str, Any]) -> tuple[Hashable, ...]:
     """The decisions in ``detail``: bool and str values, the keys of nested mappings, and only
     the names of everything else (counters and indices)."""
     shape: list[Hashable] = []
@@ -218,11 +218,8 @@ class _Folder:
             self.emit(self.pending, self.pending_same, self.pending_overflow)
         outline = self.outline
         outline.actors = lifelines(outline.actors)
-        if newest is not None:
-            shown = self.shown_until if self.shown_until is not None else -1
-            outline.hidden_frames = max(0, newest - shown)
-            if outline.hidden_rounds:
-                outline.hidden_last = newest
+        if newest is not None and outline.hidden_rounds:
+            outline.hidden_last = newest
         return outline
 
 
@@ -257,7 +254,7 @@ def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang
             detail = event.detail
             sign((event.place, event.kind, event.src, event.dst,
                   None if frame is None or lead is None else frame - lead,
-                  _shape(detail) if detail else (), event.thread))
+                  decisions(detail) if detail else (), event.thread))
         else:
             overflow += 1
     if current.events or overflow:
