@@ -36,7 +36,8 @@ def available_chains(model: SplitModel) -> list[list[tuple[int, int]]]:
     avail_idx = memory.u16(layout.avail_idx)
     for offset in range((avail_idx - model.device.last_avail_idx) & 0xFFFF):
         slot = (model.device.last_avail_idx + offset) & (layout.size - 1)
-        index, chain = memory.u16(layout.avail_ring(slot)), []
+        index = memory.u16(layout.avail_ring(slot))
+        chain: list[tuple[int, int]] = []
         while len(chain) <= layout.size:
             _, _, flags, following = struct.unpack_from("<QIHH", memory.bytes,
                                                          layout.descriptor(index))
