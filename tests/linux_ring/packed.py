@@ -9,7 +9,6 @@ from __future__ import annotations
 import zlib
 
 from linux_ring.split import MAX_CHAIN, add_line, buffers_for
-
 from vtrace.ring_packed import (
     PackedDevice,
     PackedDriver,
