@@ -43,7 +43,7 @@ ANSWERS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         {"interrupts": "6", "buffers reclaimed by the guest": "8"}, ()),
     "vtrace diff --era lesson --era modern": ({}, (
         "arch/x86/kvm/vmx.c", "arch/x86/kvm/vmx/vmx.c", "virtqueue_add_split",
-        "virtqueue_split_pop", "virtnet_poll_tx", "napi_tx: lesson False, modern True")),
+        "virtqueue_split_pop", "virtnet_poll_tx", "napi_tx: lesson off, modern on")),
 }
 
 

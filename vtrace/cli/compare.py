@@ -80,20 +80,31 @@ def _both(row: Measured, name: str) -> str:
     return f"{_cell(row.totals[name], 0)} / {_cell(row.per_frame(name), 2)}"
 
 
+#: The table's own words, per language.
+_TABLE = {
+    "en": {"title": "{frames} frames, {era} era (total / per frame)",
+           "unreplayed": "{name} (not replayed)", "where": "where", "costs": "costs",
+           "gives up": "gives up"},
+    "zh": {"title": "{frames} 帧，{era} 年代（总数 / 每帧）", "unreplayed": "{name}（不重放）",
+           "where": "位置", "costs": "代价", "gives up": "放弃"},
+}
+
+
 def table_lines(rows: tuple[Measured, ...], lang: str) -> list[str]:
     """Per scenario and back end: total and per-frame figures, then the explained rows."""
+    said = _TABLE.get(lang, _TABLE["en"])
     head = f"{'':<24}" + "".join(f"{row.scenario + ' ' + row.backend:>24}" for row in rows)
-    lines = [f"{rows[0].frames} frames, {rows[0].era} era (total / per frame)" if rows else "",
+    lines = [said["title"].format(frames=rows[0].frames, era=rows[0].era) if rows else "",
              head]
     for figure in FIGURES:
         cells = "".join(f"{_both(row, figure.name):>24}" for row in rows)
         lines.append(f"{_label(figure.label[lang])}{cells}")
     lines.append("")
     for item in EXPLAINED:
-        lines.append(f"{item.name} (not replayed)")
+        lines.append(said["unreplayed"].format(name=item.name))
         for title, text in (("where", item.where), ("costs", item.costs),
                             ("gives up", item.gives_up)):
-            lines.append(f"  {title:<9}{text[lang]}")
+            lines.append(f"  {_label(said[title], 9)}{text[lang]}")
         lines.append("  sources  " + "  ".join(item.sources))
     return lines
 

@@ -23,15 +23,14 @@ from vtrace.renderers.graphviz_run import CHOICES
 from vtrace.renderers.progress import progress
 from vtrace.renderers.rows import DETAILS
 from vtrace.renderers.sequence import SequenceRenderer
-from vtrace.scenarios import REGISTERED, Param, scenario
+from vtrace.scenarios import REGISTERED, Param, all_params, scenario
 from vtrace.session import from_file, replayed
 
 __all__ = ["diagram_command", "page_path"]
 
 REPLAYABLE = tuple(name for name, item in REGISTERED.items() if item.replayable)
 #: Every parameter of every replayable scenario, once (scenarios share some).
-PARAMS: tuple[Param, ...] = tuple({param.name: param for name in REPLAYABLE
-                                   for param in REGISTERED[name].params}.values())
+PARAMS: tuple[Param, ...] = all_params(REPLAYABLE)
 REPLAY_OPTIONS = ("scenario_name", "era", "seed", *(param.name for param in PARAMS))
 
 EPILOG = """\b

@@ -20,6 +20,7 @@ import click
 from vtrace.cli.env import Environment
 from vtrace.cli.options import lang_option, stacked
 from vtrace.i18n import say
+from vtrace.model import Source
 from vtrace.output import atomic_output, check_writable
 from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
@@ -234,5 +235,6 @@ def _measure(session: Session, lang: str) -> tuple[int | None, str]:
 
 
 def _summary(session: Session, lang: str, interrupted: bool, out: Any) -> None:
-    click.echo("\n".join(summary_lines(session.tally, session.scenario, lang, interrupted)),
-               file=out)
+    measured = session.header.source is not Source.REPLAY
+    click.echo("\n".join(summary_lines(session.tally, session.scenario, lang, interrupted,
+                                        measured=measured)), file=out)

@@ -53,7 +53,7 @@ def _layout(header: Header) -> dict[str, Any]:
     """What the page needs besides the stream: words, layers, counters, ring fields."""
     return {
         "langs": list(LANGS),
-        "words": words(of(header)),
+        "words": words(of(header), header.params),
         "layers": [layer.value for layer in Layer],
         "actorLayer": {actor: layer.value for actor, layer in ACTOR_LAYER.items()},
         "counters": counters(of(header)),

@@ -10,12 +10,14 @@ taken from ``vtrace.i18n`` and ``diagram_text``; only the player's own
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from vtrace.i18n import LANGS, say
 from vtrace.model import ACTORS, Layer
 from vtrace.renderers.diagram_text import actor_role, layer_title, word
 from vtrace.renderers.live import DEVICE, DRIVER, SHARED
 from vtrace.scenarios import Scenario
+from vtrace.scenarios.words import text
 
 __all__ = ["RING_GROUPS", "counters", "words"]
 #: The ring panel's groups, as the live view shows them.
@@ -32,12 +34,14 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "theme": "Light/dark", "permalink": "Link to this step",
         "scrubber": "Position in the run",
         "diagram": "Sequence diagram", "overview": "Where the frame is",
-        "step": "Step", "ring": "TX virtqueue", "counters": "Counters so far",
+        "step": "Step", "counters": "Counters so far",
         "descriptors": "Descriptor table entries in use",
         "avail_ring": "avail ring, not yet taken", "used_ring": "used ring, not yet reclaimed",
         "head": "head", "addr": "addr", "len": "len", "state": "state",
-        "desc.avail": "available", "desc.device": "taken by QEMU", "desc.used": "used",
-        "none": "none", "no_ring": "This run has no virtqueue (set-up).",
+        "desc.avail": "available", "desc.used": "used",
+        "none": "none", "unknown": "?",
+        "unlisted": "{count} more posted: the stream names a buffer when the device takes it",
+        "no_ring": "This run has no virtqueue (set-up).",
         "changed": "changed at this step",
         "function": "function", "where": "where", "version": "version",
         "source": "seen by", "time": "time", "hop": "since the previous step",
@@ -72,12 +76,14 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "theme": "浅色/深色", "permalink": "本步骤的链接",
         "scrubber": "在运行中的位置",
         "diagram": "时序图", "overview": "帧在哪里",
-        "step": "步骤", "ring": "TX 虚拟队列", "counters": "到目前为止的计数",
+        "step": "步骤", "counters": "到目前为止的计数",
         "descriptors": "使用中的描述符表项",
         "avail_ring": "avail 环中尚未取走的", "used_ring": "used 环中尚未收回的",
         "head": "head", "addr": "addr", "len": "len", "state": "状态",
-        "desc.avail": "可用", "desc.device": "已被 QEMU 取走", "desc.used": "已用",
-        "none": "无", "no_ring": "本次运行没有虚拟队列（建立阶段）。",
+        "desc.avail": "可用", "desc.used": "已用",
+        "none": "无", "unknown": "？",
+        "unlisted": "另有 {count} 个已投放：设备取走缓冲区时，流里才写出是哪一个",
+        "no_ring": "本次运行没有虚拟队列（建立阶段）。",
         "changed": "在本步骤中改变",
         "function": "函数", "where": "位置", "version": "版本",
         "source": "记录来源", "time": "时间", "hop": "距上一步",
@@ -110,14 +116,19 @@ def counters(scenario: Scenario) -> list[str]:
     return [counter.name for counter in scenario.counters if counter.name != "events"]
 
 
-def words(scenario: Scenario) -> dict[str, dict[str, str]]:
-    """Every word the page shows, per language."""
+def words(scenario: Scenario, params: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Every word the page shows, per language: the queue's name and the back end's word
+    (``params`` are the header's) come from the scenario."""
+    backend = scenario.backend(params)
     shared_keys = [heading for heading, _ in RING_GROUPS] + ["ring.in_use"]
     table: dict[str, dict[str, str]] = {}
     for lang in LANGS:
         texts = dict(_OWN["en"])
         texts.update(_OWN.get(lang, {}))
         texts.update({key: say(key, lang) for key in shared_keys})
+        texts["ring"] = text(scenario.queue.name, lang) if scenario.queue else ""
+        texts["desc.device"] = text(backend.taken, lang)
+        texts["ring.device"] = text(backend.side, lang)
         texts.update({f"counter.{counter.name}": counter.label.get(lang, counter.label["en"])
                       for counter in scenario.counters})
         texts.update({f"layer.{layer.value}": layer_title(layer, lang) for layer in Layer})

@@ -25,10 +25,11 @@ part for are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from vtrace.catalog import Text
 from vtrace.model import Event, Header, Kind, Layer
 from vtrace.renderers.base import register
 from vtrace.renderers.canvas import BACK, FRONT, MIDDLE, MONO, Canvas, text_width
@@ -38,12 +39,13 @@ from vtrace.renderers.diagram_text import (
     arrow_look,
     diagram_comment,
     diagram_title,
-    has_word,
     message_label,
     word,
 )
 from vtrace.renderers.folding import batch_of
 from vtrace.renderers.graphviz_run import GraphvizRenderer
+from vtrace.scenarios import of
+from vtrace.scenarios.words import text as worded
 
 __all__ = ["OverviewRenderer", "Hop", "bypassed", "overview_hops", "overview_source",
            "overview_title"]
@@ -118,8 +120,8 @@ def _first_round(events: Iterable[Event], batch: int) -> Iterator[Event]:
 
 
 def bypassed(header: Header) -> bool:
-    """Whether the stream ran on vhost-net, so QEMU is off the data path."""
-    return header.params.get("backend") == "vhost-net"
+    """Whether the stream's back end (vhost-net) leaves QEMU off the data path."""
+    return of(header).backend(header.params).bypasses_qemu
 
 
 def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
@@ -166,14 +168,17 @@ def _frames(canvas: Canvas, lang: str, dim: bool) -> None:
                 fontcolor="#7a5a3a")
 
 
-def _parts(canvas: Canvas, lang: str, hops: list[Hop], dim: bool) -> dict[str, str]:
-    """The parts' boxes; the vhost worker only when it works, QEMU's greyed out when ``dim``."""
+def _parts(canvas: Canvas, lang: str, hops: list[Hop], dim: bool,
+           own: Mapping[str, Text]) -> dict[str, str]:
+    """The parts' boxes; the vhost worker only when it works, QEMU's greyed out when ``dim``;
+    ``own``: the labels the scenario words its own way."""
     nodes: dict[str, str] = {}
     used = {part for hop in hops for part in (hop.src, hop.dst)}
     for part, (x, y, layer) in PARTS.items():
         if part == "vhost" and not (dim or part in used):
             continue
-        label = word("part.vring.vhost" if part == "vring" and dim else f"part.{part}", lang)
+        label = worded(own[part], lang) if part in own else word(
+            "part.vring.vhost" if part == "vring" and dim else f"part.{part}", lang)
         height = PART_H if part != "vring" else PART_H * 1.8
         off = dim and part in QEMU_PARTS
         nodes[part] = canvas.box(x, y, max(PART_W, text_width(label, 9) + 16), height,
@@ -247,8 +252,7 @@ def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
 
 def overview_title(header: Header, lang: str = "en") -> str:
     """``The send path across the layers``, ``The receive path ...``: the scenario's path."""
-    key = f"overview.title.{header.scenario}"
-    return word(key if has_word(key) else "overview.title", lang)
+    return worded(of(header).path_title, lang)
 
 
 def overview_source(header: Header, events: Iterable[Event], *, lang: str = "en") -> str:
@@ -259,7 +263,7 @@ def overview_source(header: Header, events: Iterable[Event], *, lang: str = "en"
     canvas.text(30, 20, overview_title(header, lang), left=True, size=14)
     canvas.text(30, 40, diagram_title(header, lang), left=True, size=9, fontcolor="#555555")
     _frames(canvas, lang, dim)
-    nodes = _parts(canvas, lang, hops, dim)
+    nodes = _parts(canvas, lang, hops, dim, of(header).part_words)
     bent = {ROW_MAIN: 0, ROW_HOST: 0}
     for hop in hops:
         row = PARTS[hop.src][1]

@@ -26,8 +26,6 @@ __all__ = ["KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
 
 KEEP_ENTRIES = 8  # ring entries kept per ring, newest last
 
-#: What a call that carries a descriptor ``head`` does to that descriptor, per step.
-
 @dataclass(slots=True)
 class Descriptor:
     """One descriptor table entry in use; ``state`` is ``avail``, ``device`` or ``used``."""
@@ -112,7 +110,11 @@ class RingContents:
             self.avail = [*self.avail, (self.avail_written, head)][-KEEP_ENTRIES:]
             self.avail_written += 1
         elif action == "take":
-            self._set_state(head, "device")
+            if self._set_state(head, "device") is None:
+                # A buffer posted in bulk (a receive refill) is named when the device takes it.
+                self.descriptors[head] = Descriptor(
+                    head, _int(detail.get("addr")), _int(detail.get("len")),
+                    VRING_DESC_F_WRITE if self.device_writes else 0, 0, frame, "device")
             self.avail_taken += 1
         elif action == "use":
             entry = self._set_state(head, "used")
@@ -141,6 +143,11 @@ class RingContents:
 
     def in_use(self) -> list[Descriptor]:
         return [self.descriptors[head] for head in sorted(self.descriptors)]
+
+    def unlisted(self) -> int:
+        """Descriptors in use (by ``num_free``) that no event has named yet."""
+        free = self.values.get("num_free")
+        return max(0, self.size - free - len(self.descriptors)) if type(free) is int else 0
 
     def frame_bytes(self) -> bytes | None:
         """What the buffer of the newest frame holds (virtio_net_hdr first), when known."""

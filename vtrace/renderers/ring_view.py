@@ -31,7 +31,9 @@ def ring_lines(contents: RingContents, lang: str = "en", descriptors: int = 8) -
     lines += [INDENT + _descriptor(entry, lang) for entry in in_use[:descriptors]]
     if len(in_use) > descriptors:
         lines.append(INDENT + word("ring.more", lang, count=len(in_use) - descriptors))
-    if not in_use:
+    if contents.unlisted():
+        lines.append(INDENT + word("ring.unlisted", lang, count=contents.unlisted()))
+    elif not in_use:
         lines.append(INDENT + word("ring.none", lang))
     for key, entries in (("ring.avail", contents.avail_entries()),
                          ("ring.used", contents.used_entries())):

@@ -25,24 +25,26 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_len(text))
 
 
-def summary_rows(tally: Tally, scenario: Scenario,
-                 lang: str = "en") -> list[tuple[str, str, str]]:
-    """(label, total, per frame) for each of the scenario's counters, then the modelled time."""
+def summary_rows(tally: Tally, scenario: Scenario, lang: str = "en", *,
+                 measured: bool = False) -> list[tuple[str, str, str]]:
+    """(label, total, per frame) for each of the scenario's counters, then the time: modelled
+    for a replay, ``measured`` for a captured stream."""
     rows = []
     for counter in scenario.counters:
         count = tally[counter.name]
         per_frame = f"{tally.per_frame(count):.2f}" if counter.per_frame else ""
         rows.append((counter.label.get(lang, counter.label["en"]), str(count), per_frame))
-    rows.append((say("summary.modelled_time", lang), f"{tally.t_ns / 1000:.3f} µs",
+    time = say("summary.measured_time" if measured else "summary.modelled_time", lang)
+    rows.append((time, f"{tally.t_ns / 1000:.3f} µs",
                  f"{tally.per_frame(tally.t_ns) / 1000:.3f} µs"))
     return rows
 
 
 def summary_lines(tally: Tally, scenario: Scenario, lang: str = "en",
-                  interrupted: bool = False) -> list[str]:
+                  interrupted: bool = False, *, measured: bool = False) -> list[str]:
     """The summary table; without frames (a set-up) it has no per-frame column."""
     title = say("summary.interrupted" if interrupted else "summary.title", lang)
-    rows = summary_rows(tally, scenario, lang)
+    rows = summary_rows(tally, scenario, lang, measured=measured)
     width = max(cell_len(label) for label, _, _ in rows)
     if not tally.frames:
         return [title] + [f"  {pad(label, width)}  {total:>14}" for label, total, _ in rows]

@@ -15,6 +15,7 @@ from vtrace import __version__
 from vtrace.catalog import era
 from vtrace.model import Event, Header
 from vtrace.scenarios.base import EVENTS, Counter, Param, ParamError, RingPanel, Scenario
+from vtrace.scenarios.params import SHARED
 from vtrace.scenarios.recv import RECV
 from vtrace.scenarios.send import SEND
 from vtrace.scenarios.setup import SETUP
@@ -28,12 +29,17 @@ __all__ = [
     "RingPanel",
     "Scenario",
     "UnknownScenario",
+    "all_params",
+    "decision_kind",
     "of",
     "replay",
     "scenario",
 ]
 
 REGISTERED: Mapping[str, Scenario] = {item.name: item for item in (SEND, RECV, SETUP)}
+#: Every registered scenario's decisions: a step's name is the same step in each.
+_DECISIONS: Mapping[str, str] = {step: kind for item in REGISTERED.values()
+                                 for step, kind in item.decisions.items()}
 
 
 class _Unknown(Scenario):
@@ -59,6 +65,19 @@ def scenario(name: str) -> Scenario:
         return REGISTERED[name]
     except KeyError:
         raise UnknownScenario(name) from None
+
+
+def all_params(names: tuple[str, ...]) -> tuple[Param, ...]:
+    """Every parameter of the scenarios ``names``, once, for a command that serves them all: a
+    parameter they share in its shared words, not one scenario's."""
+    shared = {param.name: param for param in SHARED}
+    return tuple({param.name: shared.get(param.name, param) for name in names
+                  for param in REGISTERED[name].params}.values())
+
+
+def decision_kind(step: str) -> str | None:
+    """The kind of decision ``step`` records (``vtrace.scenarios.words.DECISIONS``), if any."""
+    return _DECISIONS.get(step)
 
 
 def of(header: Header) -> Scenario:
