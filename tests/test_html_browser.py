@@ -23,6 +23,7 @@ from vtrace.model import ACTORS, Event, Header, Source
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
 from vtrace.scenarios.send import SEND
+from vtrace.session import Session
 from vtrace.tally import Tally
 
 playwright_api = pytest.importorskip("playwright.sync_api",
@@ -36,7 +37,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 def write(path: Path, header: Header, events: list[Event]) -> Path:
     with path.open("w", encoding="utf-8") as out:
-        HtmlRenderer().render(header, events, out)
+        HtmlRenderer().render(Session(header, events), out)
     return path
 
 
@@ -315,5 +316,5 @@ def test_html_renders_a_whole_stream_once() -> None:
             consumed.append(event.seq)
             yield event
 
-    HtmlRenderer().render(header, stream(), io.StringIO())
+    HtmlRenderer().render(Session(header, stream()), io.StringIO())
     assert consumed == [event.seq for event in events]

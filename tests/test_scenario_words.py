@@ -71,7 +71,7 @@ def test_the_player_names_the_receive_ring_and_the_vhost_worker() -> None:
 
 def test_the_receive_ring_says_how_many_buffers_it_cannot_name() -> None:
     session = replayed("recv", {"frames": 1}, "modern", 1)
-    contents = RingContents(session.header)
+    contents = RingContents(session.header, session.scenario)
     for event in session.events():
         contents.update(event)
         if event.step == "virtqueue_split_pop":
@@ -125,7 +125,7 @@ def test_shared_steps_do_not_speak_of_the_send_side(lang: str) -> None:
 
 def test_the_receive_overview_labels_the_guest_stack_without_a_qdisc() -> None:
     session = replayed("recv", {"frames": 1}, "modern", 1)
-    source = overview_source(session.header, session.events())
+    source = overview_source(session)
     assert "GRO, IP/UDP" in source and "qdisc" not in source
     assert "The receive path across the layers" in source
 

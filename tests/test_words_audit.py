@@ -112,7 +112,7 @@ def audit(name: str, params: dict[str, Any], era: str) -> list[str]:
     found: list[str] = []
     for lang in LANGS:
         out = io.StringIO()
-        PlainRenderer(lang=lang, show_ring=True).render(session.header, events, out)
+        PlainRenderer(lang=lang, show_ring=True).render(session.fed(events), out)
         found += problems([out.getvalue()], name, backend, lang, "plain")
         found += problems([live_screen(events, session.header, lang)], name, backend, lang,
                           "live")

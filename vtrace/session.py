@@ -2,12 +2,14 @@
 
 The CLI builds a session from a replay or from a recorded file, optionally
 tees it to a JSON Lines file, paces it for a class to follow, and hands it to
-a renderer. The scenario is found from the header, so a recording counts the
-same as the replay that made it.
+a renderer. The scenario is found from the header here, once: a renderer reads
+``session.scenario``, so a recording counts and reads the same as the replay
+that made it.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +43,13 @@ class Session:
     def events(self) -> Iterator[Event]:
         """The stream, counted as it flows."""
         return self.tally.watch(self.source)
+
+    def fed(self, events: Iterable[Event]) -> Session:
+        """This session (header, scenario, tally) with ``events`` as its stream: its own,
+        paced, teed to a file or tracked by a progress bar."""
+        other = copy.copy(self)
+        other.source = events
+        return other
 
     def count(self, tick: Callable[[], object] | None = None, take: Take | None = None) -> None:
         """Run the stream for its counts alone, calling ``tick`` now and then. A replay's

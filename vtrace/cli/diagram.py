@@ -155,14 +155,14 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
     frames = count_param(session.header.params, frames_param) if frames_param else None
     if paged and isinstance(renderer, SequenceRenderer):
         with progress(env.stderr, frames, lang) as track:
-            drawn = renderer.render_pages(session.header, track(session.events()))
+            drawn = renderer.render_pages(session.fed(track(session.source)))
         for number, page in enumerate(drawn, 1):
             with atomic_output(page_path(out, number), binary=True) as sink:
                 sink.write(page)
         return
     with (atomic_output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
-        renderer.render(session.header, track(session.events()), sink)
+        renderer.render(session.fed(track(session.source)), sink)
 
 
 def page_path(out: str, number: int) -> str:

@@ -13,7 +13,7 @@ import contextlib
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, Protocol, TypeVar, runtime_checkable
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -168,17 +168,10 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
     _summary(session, playback.lang, False, summary)
 
 
-@runtime_checkable
-class _Follows(Protocol):
-    """A view that can take a session's events unbuilt (the live view)."""
-
-    def follow(self, session: Session, out: IO[Any]) -> None: ...
-
-
 def _show(session: Session, playback: Playback, env: Environment, renderer: Renderer,
           summary: IO[str]) -> None:
     if (playback.speed is None and not playback.step and playback.events_path is None
-            and playback.pcap_path is None and isinstance(renderer, _Follows)):
+            and playback.pcap_path is None):
         # Nothing else reads the stream and nothing paces it: the view builds only the
         # events it draws, and the summary still counts what it took in.
         renderer.follow(session, env.stdout)
@@ -200,13 +193,13 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             events = stack.enter_context(progress(summary, frames, label=label))(events)
         if playback.step:
             read_key = stack.enter_context(env.keys(env.stdin))
-            view = stack.enter_context(step_view(renderer, session.header, env.stdout))
+            view = stack.enter_context(step_view(renderer, session, env.stdout))
             drive(events, view, read_key, session.tally.add)
             return
         if playback.speed is not None:
             events = paced(events, playback.speed, env.clock, env.sleep,
                            **(PACE if playback.budgeted else {}))
-        renderer.render(session.header, session.tally.watch(events), env.stdout)
+        renderer.render(session.fed(events), env.stdout)
 
 
 def _count(session: Session, summary: IO[str], lang: str) -> None:

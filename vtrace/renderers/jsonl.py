@@ -8,6 +8,7 @@ from typing import IO, Any
 from vtrace.codec import encode
 from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
+from vtrace.session import Session
 
 __all__ = ["JsonLinesRenderer", "tee_jsonl"]
 
@@ -27,6 +28,6 @@ class JsonLinesRenderer(Renderer):
     formats = ("jsonl",)
     description = "one JSON object per line: a header, then every event"
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        for _ in tee_jsonl(header, events, out):
+    def render(self, session: Session, out: IO[Any]) -> None:
+        for _ in tee_jsonl(session.header, session.events(), out):
             pass

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from vtrace.catalog import Text
-from vtrace.model import Event, Header, Kind, Layer
+from vtrace.model import Event, Kind, Layer
 from vtrace.renderers.base import register
 from vtrace.renderers.canvas import BACK, FRONT, MIDDLE, MONO, Canvas, text_width
 from vtrace.renderers.diagram_text import (
@@ -44,8 +44,9 @@ from vtrace.renderers.diagram_text import (
 )
 from vtrace.renderers.folding import batch_of
 from vtrace.renderers.graphviz_run import GraphvizRenderer
-from vtrace.scenarios import of
+from vtrace.scenarios import Scenario
 from vtrace.scenarios.words import text as worded
+from vtrace.session import Session
 
 __all__ = ["OverviewRenderer", "Hop", "bypassed", "overview_hops", "overview_source",
            "overview_title"]
@@ -119,9 +120,9 @@ def _first_round(events: Iterable[Event], batch: int) -> Iterator[Event]:
         yield event
 
 
-def bypassed(header: Header) -> bool:
+def bypassed(session: Session) -> bool:
     """Whether the stream's back end (vhost-net) leaves QEMU off the data path."""
-    return of(header).backend(header.params).bypasses_qemu
+    return session.scenario.backend(session.header.params).bypasses_qemu
 
 
 def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
@@ -250,20 +251,21 @@ def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
                     f"{number:>2}  {text}", left=True, size=9, fontname=MONO, layer=BACK)
 
 
-def overview_title(header: Header, lang: str = "en") -> str:
+def overview_title(scenario: Scenario, lang: str = "en") -> str:
     """``The send path across the layers``, ``The receive path ...``: the scenario's path."""
-    return worded(of(header).path_title, lang)
+    return worded(scenario.path_title, lang)
 
 
-def overview_source(header: Header, events: Iterable[Event], *, lang: str = "en") -> str:
-    """The DOT source of the overview, with the path of ``events`` numbered on it."""
-    hops = overview_hops(events, batch=batch_of(header.params))
-    dim = bypassed(header)
+def overview_source(session: Session, *, lang: str = "en") -> str:
+    """The DOT source of the overview, with the path of the session's events numbered on it."""
+    header = session.header
+    hops = overview_hops(session.events(), batch=batch_of(header.params))
+    dim = bypassed(session)
     canvas = Canvas("overview", comment=diagram_comment(header))
-    canvas.text(30, 20, overview_title(header, lang), left=True, size=14)
+    canvas.text(30, 20, overview_title(session.scenario, lang), left=True, size=14)
     canvas.text(30, 40, diagram_title(header, lang), left=True, size=9, fontcolor="#555555")
     _frames(canvas, lang, dim)
-    nodes = _parts(canvas, lang, hops, dim, of(header).part_words)
+    nodes = _parts(canvas, lang, hops, dim, session.scenario.part_words)
     bent = {ROW_MAIN: 0, ROW_HOST: 0}
     for hop in hops:
         row = PARTS[hop.src][1]
@@ -283,5 +285,5 @@ class OverviewRenderer(GraphvizRenderer):
     options = ("output_format", "renderer")
     description = "one-page picture of the layers with the path numbered"
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        self.write(overview_source(header, events, lang=self.lang), out)
+    def render(self, session: Session, out: IO[Any]) -> None:
+        self.write(overview_source(session, lang=self.lang), out)

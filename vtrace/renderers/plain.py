@@ -10,18 +10,19 @@ the key hint waits on the line below.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any
 
 from vtrace.i18n import say
-from vtrace.model import Event, Header, Kind
+from vtrace.model import Event, Kind
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
 from vtrace.renderers.ring_state import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
 from vtrace.renderers.view_words import hint, word
+from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 
 __all__ = ["PlainRenderer", "format_event", "remarks"]
@@ -60,9 +61,9 @@ def remarks(event: Event, lang: str = "en") -> list[str]:
 class _Lines:
     """The lines each event adds, remembering which steps were already annotated."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool) -> None:
+    def __init__(self, session: Session, lang: str, show_ring: bool) -> None:
         self.lang = lang
-        self.ring = RingContents(header) if show_ring else None
+        self.ring = RingContents(session.header, session.scenario) if show_ring else None
         self.annotated: set[tuple[str, str]] = set()
         self.framed: set[int] = set()
 
@@ -100,16 +101,19 @@ class PlainRenderer(Renderer):
         self.lang = lang
         self.show_ring = show_ring
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        lines = _Lines(header, self.lang, self.show_ring)
-        for event in events:
+    def render(self, session: Session, out: IO[Any]) -> None:
+        lines = _Lines(session, self.lang, self.show_ring)
+        for event in session.events():
             for line in lines.of(event):
                 out.write(line + "\n")
 
-    @contextmanager
-    def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
+    def stepping(self, session: Session, out: IO[Any]) -> AbstractContextManager[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
-        view = _PlainSteps(header, self.lang, self.show_ring, out)
+        return self._stepping(session, out)
+
+    @contextmanager
+    def _stepping(self, session: Session, out: IO[Any]) -> Iterator[StepView]:
+        view = _PlainSteps(session, self.lang, self.show_ring, out)
         try:
             yield view
         finally:
@@ -119,8 +123,8 @@ class PlainRenderer(Renderer):
 class _PlainSteps:
     """The plain view in step mode: a step's lines once the presenter reaches it."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool, out: IO[Any]) -> None:
-        self.header = header
+    def __init__(self, session: Session, lang: str, show_ring: bool, out: IO[Any]) -> None:
+        self.session = session
         self.lang = lang
         self.show_ring = show_ring
         self.out = out
@@ -129,7 +133,7 @@ class _PlainSteps:
         self.reset()
 
     def reset(self) -> None:
-        self.lines = _Lines(self.header, self.lang, self.show_ring)
+        self.lines = _Lines(self.session, self.lang, self.show_ring)
         self.step: list[str] = []
 
     def feed(self, event: Event) -> None:

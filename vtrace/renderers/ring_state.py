@@ -20,7 +20,7 @@ from vtrace.frames import VNET_HDR, FrameError, build_frame
 from vtrace.model import Event, Header, Kind, Source
 from vtrace.renderers.base import count_param
 from vtrace.ring import VRING_DESC_F_WRITE
-from vtrace.scenarios import of
+from vtrace.scenarios import Scenario
 
 __all__ = ["KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
 
@@ -57,8 +57,8 @@ class RingEntry:
 class RingContents:
     """The ring of one stream, updated per event."""
 
-    def __init__(self, header: Header) -> None:
-        panel = of(header).ring
+    def __init__(self, header: Header, scenario: Scenario) -> None:
+        panel = scenario.ring
         self.size = (count_param(header.params, panel.size_param) or 0) if panel else 0
         self.device_writes = bool(panel and panel.device_writes)
         self.actions: Mapping[str, str] = panel.actions if panel else {}

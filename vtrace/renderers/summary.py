@@ -6,15 +6,14 @@ columns per character) line up as well as English ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, Any
 
 from rich.cells import cell_len
 
 from vtrace.i18n import say
-from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
 from vtrace.scenarios import Scenario
+from vtrace.session import Session
 from vtrace.tally import Tally
 
 __all__ = ["QuietRenderer", "pad", "summary_lines", "summary_rows"]
@@ -63,6 +62,6 @@ class QuietRenderer(Renderer):
     def __init__(self, *, lang: str = "en") -> None:
         self.lang = lang
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        for _ in events:
+    def render(self, session: Session, out: IO[Any]) -> None:
+        for _ in session.events():
             pass
