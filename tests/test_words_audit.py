@@ -44,7 +44,8 @@ FOREIGN: dict[str, tuple[str, ...]] = {
     "setup": ("TX virtqueue", "TX 虚拟队列"),
 }
 FOREIGN_BACKEND: dict[str, tuple[str, ...]] = {
-    "vhost-net": ("taken by QEMU", "已被 QEMU 取走", "shared with QEMU", "与 QEMU 共享"),
+    "vhost-net": ("taken by QEMU", "已被 QEMU 取走", "shared with QEMU", "与 QEMU 共享",
+                  "interrupt (msix_notify)", "QEMU's view"),
     "qemu": ("taken by the vhost", "shared with vhost-net"),
 }
 

@@ -54,7 +54,6 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "no_frame": "no frame",
         "round": "round {n} of {total}", "same": "the same steps as rounds {first}–{last}",
         "marker.kick": "kick (vp_notify)", "marker.exit": "VM exit (handle_ept_misconfig)",
-        "marker.irq": "interrupt (msix_notify)",
         "marker.suppressed": "suppressed notification",
         "key.next": "next step", "key.prev": "previous step", "key.play": "play or pause",
         "key.home": "first step", "key.end": "last step",
@@ -96,7 +95,6 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "no_frame": "不属于某一帧",
         "round": "第 {n} 轮，共 {total} 轮", "same": "与第 {first}–{last} 轮步骤相同",
         "marker.kick": "通知（vp_notify）", "marker.exit": "VM 退出（handle_ept_misconfig）",
-        "marker.irq": "中断（msix_notify）",
         "marker.suppressed": "被抑制的通知",
         "key.next": "下一步", "key.prev": "上一步", "key.play": "播放或暂停",
         "key.home": "第一步", "key.end": "最后一步",
@@ -129,6 +127,7 @@ def words(scenario: Scenario, params: Mapping[str, Any]) -> dict[str, dict[str, 
         texts["ring"] = text(scenario.queue.name, lang) if scenario.queue else ""
         texts["desc.device"] = text(backend.taken, lang)
         texts["ring.device"] = text(backend.side, lang)
+        texts["marker.irq"] = text(backend.interrupt, lang)
         texts.update({f"counter.{counter.name}": counter.label.get(lang, counter.label["en"])
                       for counter in scenario.counters})
         texts.update({f"layer.{layer.value}": layer_title(layer, lang) for layer in Layer})

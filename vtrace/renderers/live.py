@@ -103,6 +103,8 @@ class LiveState:
         self.ring = RingContents(header, scenario)
         panel = scenario.ring
         self.ring_title = panel.title.get(lang, panel.title["en"]) if panel else ""
+        side = scenario.backend(header.params).side
+        self.device_side = side.get(lang) or side["en"]  # whose view of the ring
         era = ERAS.get(str(header.params.get("era", "")))
         self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
         self.tally = tally if tally is not None else Tally(scenario.calls, scenario.notes)
@@ -251,7 +253,7 @@ class LiveState:
 
     def _registers(self, compact: bool) -> Table:
         return register_panel(self.ring.values, self.ring.size, self.ring_title, self.lang,
-                              compact)
+                              compact, device=self.device_side)
 
     def _screen(self, arrangement: Arrangement, inner: int) -> Panel:
         parts: list[RenderableType] = []

@@ -48,16 +48,20 @@ class Backend:
     taken: Text  # a descriptor the device holds: "taken by QEMU"
     side: Text  # the ring view's heading for the device's own values
     title: Text  # the phrase a title adds ("" for the default back end)
+    interrupt: Text  # how it interrupts the guest, for a legend
     bypasses_qemu: bool = False  # QEMU only sets the device up and is off the data path
 
 
 QEMU = Backend("qemu", {"en": "QEMU's virtio-net", "zh": "QEMU 的 virtio-net"},
                {"en": "taken by QEMU", "zh": "已被 QEMU 取走"},
-               {"en": "QEMU's view", "zh": "QEMU 看到的"}, {"en": "", "zh": ""})
+               {"en": "QEMU's view", "zh": "QEMU 看到的"}, {"en": "", "zh": ""},
+               {"en": "interrupt (msix_notify)", "zh": "中断（msix_notify）"})
 VHOST_NET = Backend("vhost-net", {"en": "the vhost-net worker", "zh": "vhost-net 工作线程"},
                     {"en": "taken by the vhost worker", "zh": "已被 vhost 工作线程取走"},
                     {"en": "the vhost worker's view", "zh": "vhost 工作线程看到的"},
-                    {"en": "vhost-net", "zh": "vhost-net"}, bypasses_qemu=True)
+                    {"en": "vhost-net", "zh": "vhost-net"},
+                    {"en": "interrupt (irqfd, kvm_arch_set_irq_inatomic)",
+                     "zh": "中断（irqfd，kvm_arch_set_irq_inatomic）"}, bypasses_qemu=True)
 BACKENDS: Mapping[str, Backend] = {backend.name: backend for backend in (QEMU, VHOST_NET)}
 
 
