@@ -333,5 +333,9 @@ def test_the_receive_player_names_its_ring_and_its_buffers(browser: Any,
         assert "=-1" not in ring and "TX virtqueue" not in ring
         assert "taken by the vhost worker" in ring and "taken by QEMU" not in ring
         assert "255 more posted: the stream names a buffer when the device takes it" in ring
+        assert page.page.get_attribute("#ring-title", "title") == (
+            "the guest's driver posts empty buffers; the device fills them with arriving "
+            "frames. An entry in use: a buffer posted for a frame to come, or filled but not "
+            "yet received.")
     finally:
         page.close()

@@ -25,6 +25,7 @@ from vtrace.scenarios import REGISTERED, all_params
 from vtrace.scenarios.recv import RECV, RecvParams
 from vtrace.scenarios.send import SEND, SendParams
 from vtrace.scenarios.setup import SETUP
+from vtrace.scenarios.words import DECISIONS
 from vtrace.session import replayed
 
 
@@ -166,3 +167,12 @@ def test_a_capture_is_not_labelled_modelled_time(tmp_path: Path) -> None:
     code, out, err = run("play", str(recorded), "--view", "quiet")
     assert code == 0, err
     assert "time seen in the capture" in out + err and "modelled time" not in out + err
+
+
+def test_a_step_records_one_kind_of_decision_in_every_scenario() -> None:
+    kinds: dict[str, set[str]] = {}
+    for item in REGISTERED.values():
+        for step, kind in item.decisions.items():
+            kinds.setdefault(step, set()).add(kind)
+            assert kind in DECISIONS and step in CATALOG, (item.name, step)
+    assert all(len(found) == 1 for found in kinds.values()), kinds

@@ -109,6 +109,11 @@ _OWN: Mapping[str, Mapping[str, str]] = {
 }
 
 
+#: The ring panel's first line: the queue's roles, as its scenario words them.
+_ROLES = {"en": "{posts}; {takes}. An entry in use: {in_use}.",
+          "zh": "{posts}；{takes}。使用中的项：{in_use}。"}
+
+
 def counters(scenario: Scenario) -> list[str]:
     """The counters the player keeps: the scenario's own (it counts events itself)."""
     return [counter.name for counter in scenario.counters if counter.name != "events"]
@@ -124,7 +129,11 @@ def words(scenario: Scenario, params: Mapping[str, Any]) -> dict[str, dict[str, 
         texts = dict(_OWN["en"])
         texts.update(_OWN.get(lang, {}))
         texts.update({key: say(key, lang) for key in shared_keys})
-        texts["ring"] = text(scenario.queue.name, lang) if scenario.queue else ""
+        queue = scenario.queue
+        texts["ring"] = text(queue.name, lang) if queue else ""
+        texts["ring.roles"] = _ROLES.get(lang, _ROLES["en"]).format(
+            posts=text(queue.posts, lang), takes=text(queue.takes, lang),
+            in_use=text(queue.in_use, lang)) if queue else ""
         texts["desc.device"] = text(backend.taken, lang)
         texts["ring.device"] = text(backend.side, lang)
         texts["marker.irq"] = text(backend.interrupt, lang)

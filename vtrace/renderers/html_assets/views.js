@@ -283,6 +283,8 @@ var vtraceViews = (function (S) {
     var box = document.getElementById("ring");
     box.textContent = "";
     if (!Q) { box.appendChild(el("p", null, w("no_ring"))); return; }
+    /* the queue's roles, on hover: the panel has no room for a line more at 1280x720 */
+    document.getElementById("ring-title").setAttribute("title", w("ring.roles"));
     var changed = {}, desc = descriptor(i);
     ringChange(i).forEach(function (part) { changed[part[0]] = true; });
     var groups = el("div", {"class": "groups"});
