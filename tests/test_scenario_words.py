@@ -176,3 +176,15 @@ def test_a_step_records_one_kind_of_decision_in_every_scenario() -> None:
             kinds.setdefault(step, set()).add(kind)
             assert kind in DECISIONS and step in CATALOG, (item.name, step)
     assert all(len(found) == 1 for found in kinds.values()), kinds
+
+
+def test_a_replay_keeps_the_scenario_it_was_given() -> None:
+    class Renamed(type(SEND)):  # type: ignore[misc]
+        """The send scenario under a name the registry does not know."""
+
+        name = "send-renamed"
+
+    renamed = Renamed()
+    session = replayed(renamed, {"frames": 1}, "modern", 1)
+    assert session.scenario is renamed and session.header.scenario == "send-renamed"
+    assert session.fed([]).scenario is renamed and session.fed([]).tally is session.tally

@@ -147,7 +147,7 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
                          {"detail": (detail, "full"), "renderer": (program, "auto"),
                           "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None)})
     if from_path is None:
-        session = replayed(chosen.name, {name: given[name] for name in own}, era, seed,
+        session = replayed(chosen, {name: given[name] for name in own}, era, seed,
                            env.argv)
     else:
         session = from_file(read_lines(from_path))

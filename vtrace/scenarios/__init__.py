@@ -85,11 +85,12 @@ def of(header: Header) -> Scenario:
     return REGISTERED.get(header.scenario, UNKNOWN)
 
 
-def replay(name: str, given: Mapping[str, Any], era_name: str, seed: int,
+def replay(chosen: Scenario | str, given: Mapping[str, Any], era_name: str, seed: int,
            argv: tuple[str, ...] = ()) -> tuple[Header, Iterator[Event]]:
-    """The header and events of a replay: ``given`` parameters (in the options' units) over
-    the scenario's defaults, checked."""
-    chosen = scenario(name)
+    """The header and events of a replay of ``chosen`` (a scenario, or its registered name):
+    ``given`` parameters (in the options' units) over the scenario's defaults, checked."""
+    if isinstance(chosen, str):
+        chosen = scenario(chosen)
     params = chosen.settle(given)
     header = Header(__version__, chosen.name, {**params, "era": era_name}, seed, argv)
     return header, chosen.run(params, era(era_name), seed)
