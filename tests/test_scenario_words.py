@@ -83,6 +83,7 @@ def test_the_receive_ring_says_how_many_buffers_it_cannot_name() -> None:
     lines = ring_lines(contents)
     assert "  255 more posted: the stream names a buffer when the device takes it" in lines
     assert "  none" not in lines[:4]
+    assert "  255 not taken yet, posted without their heads in the stream" in lines
 
 
 def test_receive_plain_has_no_empty_note_line() -> None:
