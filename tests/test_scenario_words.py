@@ -100,7 +100,8 @@ def test_setup_on_vhost_net_says_each_fact_and_names_the_queues() -> None:
     for said in ("queue rx0: its interrupt is now a KVM irqfd, woken through irqfd_wakeup",
                  "queue tx0: vhost-net now moves its packets through the tap's socket",
                  "the device's vhost worker vhost-<QEMU pid> now exists",
-                 "QEMU is off the data path"):
+                 "QEMU is off the data path", "queue rx0: VHOST_SET_VRING_KICK",
+                 "queue tx0: VHOST_NET_SET_BACKEND"):
         assert said in out
 
 

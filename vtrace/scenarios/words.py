@@ -144,6 +144,7 @@ _SAID: Mapping[str, Mapping[str, str]] = {
         "buffers.one": "the frame fills 1 buffer (num_buffers 1)",
         "buffers.many": "the frame fills {n} buffers (num_buffers {n})",
         "stalled": "no buffer posted: {n} packets wait until the guest refills the ring",
+        "queue": "queue {queue}", "queue.request": "queue {queue}: {request}",
     },
     "zh": {
         "irq.yes": "中断：used_event {used_event} 落在 [{old}, {new}) 中",
@@ -155,6 +156,7 @@ _SAID: Mapping[str, Mapping[str, str]] = {
         "buffers.one": "这一帧填满 1 个缓冲区（num_buffers 1）",
         "buffers.many": "这一帧填满 {n} 个缓冲区（num_buffers {n}）",
         "stalled": "没有投放的缓冲区：{n} 个包等待客户机补充",
+        "queue": "队列 {queue}", "queue.request": "队列 {queue}：{request}",
     },
 }
 
@@ -189,10 +191,20 @@ def _buffers(detail: Mapping[str, Any], lang: str) -> str:
     return _said("buffers.one" if count == 1 else "buffers.many", lang, n=count)
 
 
+def _queue(detail: Mapping[str, Any], lang: str) -> str:
+    """Which queue a set-up step works on (``rx0``, ``tx0``), and the request it makes."""
+    queue = detail.get("queue")
+    if not isinstance(queue, str):
+        return ""
+    request = detail.get("ioctl", detail.get("cmd"))
+    return _said("queue.request", lang, queue=queue, request=request) \
+        if isinstance(request, str) else _said("queue", lang, queue=queue)
+
+
 #: The sentence of each kind of decision a step records, by the ``decision`` kind its
 #: scenario gives the step (``Scenario.decisions``).
 DECISIONS: Mapping[str, Sentence] = {
-    "interrupt": _interrupt, "tap_poll": _tap_poll, "buffers": _buffers,
+    "interrupt": _interrupt, "tap_poll": _tap_poll, "buffers": _buffers, "queue": _queue,
 }
 
 

@@ -45,7 +45,12 @@ class SetupScenario(Scenario):
     calls = {"handle_ept_misconfig": ("vm_exits", _one), "kvm_cpu_exec": ("exits_to_qemu", _one)}
     examples = ({}, {"backend": "vhost-net"})
 
-    decisions = {"virtio_notify": "interrupt"}
+    # A step done once per queue says which queue (and the request it makes of it).
+    decisions = {"virtio_notify": "interrupt", **dict.fromkeys((
+        "vp_setup_vq", "setup_vq", "kvm_mem_ioeventfd_add", "vp_find_one_vq_msix",
+        "kvm_virtio_pci_irqfd_use", "vhost_virtqueue_start", "vhost_vring_ioctl",
+        "vhost_kernel_set_vring_addr", "vhost_kernel_set_vring_kick",
+        "vhost_kernel_set_vring_call", "vhost_kernel_net_set_backend"), "queue")}
     path_title = {"en": "The device's set-up across the layers", "zh": "设备建立过程穿过的各层"}
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
