@@ -18,7 +18,7 @@ from vtrace.model import Event
 from vtrace.renderers.describe import decision
 from vtrace.renderers.html_words import words
 from vtrace.renderers.overview import overview_source
-from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import ring_lines
 from vtrace.renderers.summary import summary_lines
 from vtrace.scenarios import REGISTERED, all_params

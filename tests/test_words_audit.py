@@ -30,7 +30,7 @@ from vtrace.renderers.live import LiveState
 from vtrace.renderers.plain import PlainRenderer
 from vtrace.renderers.summary import summary_lines
 from vtrace.scenarios import REGISTERED, Scenario
-from vtrace.scenarios.costs import compare
+from vtrace.scenarios.costs import measure_backends
 from vtrace.session import replayed
 
 EMPTY = re.compile(r"(?:\*\*|—|↳|:)\s*$")
@@ -143,7 +143,7 @@ def test_every_text_of_every_view_reads_as_its_scenario(
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_compare_table_speaks_its_language(lang: str) -> None:
-    lines = table_lines(compare(3, "modern", 1), lang)
+    lines = table_lines(measure_backends(3, "modern", 1), lang)
     assert problems(lines, "compare", "", lang, "compare") == []
     if lang == "zh":
         prose = [line for line in lines if line.strip() and not line.startswith(" " * 24)]

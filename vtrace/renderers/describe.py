@@ -51,7 +51,10 @@ def decision(event: Event, lang: str = "en") -> str:
             return say(f"fact.{detail['fact']}", lang, **values)
         except (KeyError, IndexError):  # a stream from another vtrace version
             return ""
-    kind = decision_kind(event.step)
+    # The event's own kind of decision (``details.StepDetail.decision``), else its scenario's.
+    kind = detail.get("decision")
+    if not isinstance(kind, str):
+        kind = decision_kind(event.step)
     if kind is not None and (said := decision_sentence(kind, detail, lang)):
         return said
     queue = detail.get("queue")

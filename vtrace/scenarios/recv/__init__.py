@@ -8,12 +8,12 @@ era. This module declares the scenario: its parameters, counters and views.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from vtrace.catalog import Era
-from vtrace.model import Event
+from vtrace.engine.sim import Run
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -167,7 +167,7 @@ class RecvScenario(Scenario):
         the parameters left at an unusual value after it."""
         return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return recv(RecvParams(**params), era, seed)
 
 

@@ -9,13 +9,13 @@ and views.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from vtrace.catalog import Era
+from vtrace.engine.sim import Run
 from vtrace.frames import Endpoints
-from vtrace.model import Event
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -163,7 +163,7 @@ class SendScenario(Scenario):
         the parameters left at an unusual value after it."""
         return frame_phrases(params, lang, ("event_idx", "ioeventfd"), self.defaults())
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return send(SendParams(**params), era, seed)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from vtrace.catalog import Era
-from vtrace.engine.sim import Signal
+from vtrace.engine.sim import Scheduler
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
 from vtrace.scenarios.base import Param
@@ -52,7 +52,7 @@ class SendParams:
 class World(RingWorld):
     """Shared state of one run: guest memory, both ring sides, the signals between threads."""
 
-    def __init__(self, params: SendParams, era: Era) -> None:
+    def __init__(self, params: SendParams, era: Era, scheduler: Scheduler) -> None:
         self.params = params
         self.switches = SWITCHES[era.name]
         memory = GuestMemory(RingLayout(params.queue_size), slot_size=VNET_HDR_SIZE + params.size)
@@ -62,9 +62,9 @@ class World(RingWorld):
             Driver(memory, event_idx=params.event_idx,
                    disable_writes_used_event=self.switches.disable_cb_writes_used_event),
             device(memory, event_idx=params.event_idx))
-        self.kick_fd = Signal("ioeventfd")
-        self.tx_bh = Signal("tx_bh")
-        self.irq = Signal("msix")
+        self.kick_fd = scheduler.signal("ioeventfd")
+        self.tx_bh = scheduler.signal("tx_bh")
+        self.irq = scheduler.signal("msix")
         self.stopped = False
         self.tx_waiting = False
         self.endpoints = Endpoints()

@@ -6,11 +6,11 @@ frames, so its summary has no per-frame column and the live view no ring.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from vtrace.catalog import Era
-from vtrace.model import Event
+from vtrace.engine.sim import Run
 from vtrace.scenarios.base import EVENTS, EXITS_TO_QEMU, VM_EXITS, Scenario
 from vtrace.scenarios.params import BACKEND
 from vtrace.scenarios.setup.chains import setup
@@ -57,7 +57,7 @@ class SetupScenario(Scenario):
         """The title, then the back end when it is not QEMU's own."""
         return [text(self.title, lang)], [text(self.backend(params).title, lang)]
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return setup(era, seed, params["backend"])
 
 
