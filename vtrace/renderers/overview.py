@@ -39,6 +39,7 @@ from vtrace.renderers.diagram_text import (
     arrow_look,
     diagram_comment,
     diagram_title,
+    ends,
     message_label,
     word,
 )
@@ -132,7 +133,8 @@ def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
     number = 0
     for event in _first_round(events, batch):
         dst = STEP_PART.get(event.step, ACTOR_PART.get(event.dst))
-        src = where.get(event.src, ACTOR_PART.get(event.src))
+        actor = ends(event, ACTOR_PART)[0]  # a VM entry leaves KVM
+        src = where.get(actor, ACTOR_PART.get(actor))
         if event.kind is Kind.CALL and dst is not None:
             where[event.dst] = dst
         if src is None or dst is None or src == dst or event.kind is Kind.NOTE:
@@ -237,12 +239,21 @@ def _hop(canvas: Canvas, nodes: dict[str, str], hop: Hop, level: int) -> None:
     _badge(canvas, (x1, top), (x2, top), hop.badge(), colour, below=below)
 
 
-def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
+def _part_name(part: str, lang: str, own: Mapping[str, Text]) -> str:
+    """What the picture calls a part, on one line (``tap netdev (tap0)``, ``virtqueue``);
+    ``own``: the labels the scenario words its own way."""
+    label = worded(own[part], lang) if part in own else word(f"part.{part}", lang)
+    return label.split("\n", 1)[0]
+
+
+def _legend(canvas: Canvas, hops: list[Hop], lang: str, own: Mapping[str, Text]) -> None:
     lines: list[tuple[int, str]] = []
     for hop in hops:
         for (number, event), (src, dst) in [*((step, (hop.src, hop.dst)) for step in hop.steps),
                                             *((step, (hop.dst, hop.src)) for step in hop.back)]:
-            lines.append((number, f"{message_label(event, lang)}  ({src} → {dst})"))
+            lines.append((number, f"{message_label(event, lang)}  "
+                                  f"({_part_name(src, lang, own)} → "
+                                  f"{_part_name(dst, lang, own)})"))
     lines.sort()
     canvas.text(30, LEGEND_TOP, word("overview.legend", lang), left=True, size=11)
     for index, (number, text) in enumerate(lines):
@@ -271,7 +282,7 @@ def overview_source(session: Session, *, lang: str = "en") -> str:
         row = PARTS[hop.src][1]
         _hop(canvas, nodes, hop, bent.get(row, 0))
         bent[row] = bent.get(row, 0) + _bends(hop)
-    _legend(canvas, hops, lang)
+    _legend(canvas, hops, lang, session.scenario.part_words)
     return canvas.source()
 
 
