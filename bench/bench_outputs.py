@@ -24,14 +24,14 @@ from vtrace.renderers.chrome import ChromeTraceRenderer
 from vtrace.renderers.jsonl import JsonLinesRenderer
 from vtrace.renderers.pcap import PcapngRenderer, PcapRenderer
 from vtrace.renderers.perfetto import PerfettoRenderer
-from vtrace.session import replayed
+from vtrace.session import Session, replayed
 
 
 def written(renderer: Renderer, header: Header, events: list[Event]) -> tuple[float, int]:
     """(seconds, bytes) of one render into memory."""
     out: Any = io.BytesIO() if renderer.binary else io.StringIO()
     started = time.perf_counter()
-    renderer.render(header, events, out)
+    renderer.render(Session(header, events), out)
     seconds = time.perf_counter() - started
     value = out.getvalue()
     return seconds, len(value if isinstance(value, bytes) else value.encode("utf-8"))

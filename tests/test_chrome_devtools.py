@@ -51,7 +51,7 @@ def test_devtools_binds_every_flow_to_its_slices(tmp_path: Path) -> None:
         session = replayed(scenario, {"frames": 3}, "modern", 1)
         path = tmp_path / f"{scenario}.json"
         with path.open("w", encoding="utf-8") as out:
-            ChromeTraceRenderer().render(session.header, session.events(), out)
+            ChromeTraceRenderer().render(session, out)
         document = json.loads(path.read_text(encoding="utf-8"))
         report = devtools(path)
         assert report["starts"] > 0
@@ -76,7 +76,7 @@ def test_a_ten_thousand_frame_trace_is_no_larger_than_its_recording() -> None:
     for renderer in (ChromeTraceRenderer(), JsonLinesRenderer()):
         session = replayed("send", {"frames": 10_000}, "modern", 1)
         sink = _Counted()
-        renderer.render(session.header, session.events(), sink)  # type: ignore[arg-type]
+        renderer.render(session, sink)  # type: ignore[arg-type]
         sizes.append(sink.size)
     trace, recording = sizes
     assert 0 < trace <= recording

@@ -15,7 +15,7 @@ from vtrace.cli import main
 from vtrace.cli.env import Environment
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.perfetto import GUEST_PID, HOST_PID, MISSING, PerfettoRenderer, side_of
-from vtrace.session import replayed
+from vtrace.session import Session, replayed
 from vtrace.sources.lab import load
 
 pb2 = pytest.importorskip("perfetto.protos.perfetto.trace.perfetto_trace_pb2",
@@ -25,7 +25,7 @@ LAB = Path(__file__).parent / "data" / "lab" / "recv-2"
 
 def decoded(header: Header, events: list[Event]) -> list[Any]:
     out = io.BytesIO()
-    PerfettoRenderer().render(header, events, out)
+    PerfettoRenderer().render(Session(header, events), out)
     return list(pb2.Trace.FromString(out.getvalue()).packet)
 
 

@@ -4,10 +4,8 @@ hop, an interface per hop, a comment per packet); see ``vtrace.renderers.packets
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, Any, ClassVar
 
-from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.packets import write_packets
 from vtrace.session import Session
@@ -27,9 +25,8 @@ class PcapRenderer(Renderer):
         self.lang = lang
         self.packets_written = 0  # after render: how many packets the file holds
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        self.packets_written = write_packets(Session(header, events), out,
-                                             pcapng=self.pcapng, lang=self.lang)
+    def render(self, session: Session, out: IO[Any]) -> None:
+        self.packets_written = write_packets(session, out, pcapng=self.pcapng, lang=self.lang)
 
 
 @register

@@ -28,7 +28,6 @@ category ``captured`` (``modelled`` for a replay) and its processes say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from vtrace.catalog import CATALOG
@@ -37,6 +36,7 @@ from vtrace.renderers.base import Renderer, RenderError, register
 from vtrace.renderers.chrome import IDLE_FACTOR, PLACES_REMEMBERED
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
+from vtrace.session import Session
 
 if TYPE_CHECKING:
     from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import TracePacket
@@ -222,8 +222,8 @@ class PerfettoRenderer(Renderer):
         except ImportError:
             raise RenderError(MISSING) from None
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        trace = _Trace(out, header, self.lang)
-        for event in events:
+    def render(self, session: Session, out: IO[Any]) -> None:
+        trace = _Trace(out, session.header, self.lang)
+        for event in session.events():
             trace.event(event)
         trace.finish()
