@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vtrace.output import OutputError, atomic_output, check_writable
+from vtrace.output import OutputError, atomic_output, check_apart, check_writable
 
 
 def test_the_target_appears_whole_and_no_temporary_file_stays(tmp_path: Path) -> None:
@@ -61,3 +61,25 @@ def test_unwritable_places_are_refused_before_any_work(tmp_path: Path) -> None:
         check_writable(str(tmp_path))
     with pytest.raises(OutputError, match="does not exist"):
         check_writable(str(tmp_path / "missing" / "run.jsonl"))
+
+
+def test_outputs_apart_from_inputs_and_from_each_other(tmp_path: Path) -> None:
+    source = tmp_path / "capture"
+    source.mkdir()
+    (source / "trace.txt").write_text("kept")
+    check_apart([("--events", "-"), ("--pcap", "-")])  # refused elsewhere, not here
+    check_apart([("--events", os.devnull), ("--pcap", os.devnull)])  # a device takes both
+    check_apart([("--events", str(source / "new.jsonl"))], [str(source)])
+    with pytest.raises(OutputError, match="is a file in"):
+        check_apart([("--events", str(source / "trace.txt"))], [str(source)])
+    with pytest.raises(OutputError, match="are one file"):
+        check_apart([("--events", str(tmp_path / "a")), ("--pcap", f"{tmp_path}/./a")])
+
+
+def test_an_output_that_cannot_be_made_names_the_users_path() -> None:
+    with pytest.raises(OutputError, match="empty name"):
+        check_writable("")
+    with pytest.raises(OutputError, match="^/proc/x.svg: ") as failed, \
+            atomic_output("/proc/x.svg"):
+        pass
+    assert ".tmp" not in str(failed.value)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from vtrace.codec import encode
-from vtrace.output import atomic_output, check_writable
+from vtrace.output import atomic_output, check_apart, check_writable
 from vtrace.renderers.progress import progress
 from vtrace.sources.files import FORMATS, SIDES, Versions, open_traces
 
@@ -48,6 +48,7 @@ def import_command(paths: tuple[Path, ...], fmt: str, offsets: tuple[int, ...],
     if len(offsets) > len(paths) or len(sides) > len(paths):
         raise click.UsageError("give --offset-ns and --side at most once per file")
     check_writable(events_path)
+    check_apart([("--events", events_path)], [str(path) for path in paths])
     header, events = open_traces(list(paths), fmt, offsets, sides,
                                  Versions(linux_version, qemu_version, host_version), tsc_mhz,
                                  tuple(sys.argv[1:]))
