@@ -6,12 +6,12 @@ never in assertions); this only keeps the scripts from rotting as the code moves
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import root
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -23,7 +23,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("bench_import.py", ["--lines", "500", "--repeat", "1"], "## vtrace import"),
     ("bench_html.py", ["--frames", "2", "--repeat", "1"], "## HTML player"),
     pytest.param("bench_lab.py", ["--rounds", "1", "--no-warm-up"], "## vtrace lab",
-                 marks=pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")),
+                 marks=root()),
 ])
 def test_a_benchmark_prints_its_section(script: str, arguments: list[str], section: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *arguments],

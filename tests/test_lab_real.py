@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,13 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import needs, program, root
 from lab_host import NOTHING, host_state
 
 from vtrace.lab import Backend, LabError, LabParams, Scenario, capture
-from vtrace.lab.prereq import HostView
+from vtrace.lab.prereq import HostView, check_host
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="the lab needs root (taps, tracefs, uprobes)")
+#: What this host lacks for a run, each with its fix (as root the missing packages).
+LACKS = check_host(LabParams(Scenario.SEND), HostView(kernel_available=lambda: True))
+pytestmark = [root(), needs(bool(LACKS), "needs " + "; ".join(LACKS))]
 
 LAB = [sys.executable, "-m", "vtrace", "lab"]
 
@@ -247,7 +248,7 @@ def udp_in_pcap(path: Path) -> list[tuple[str, str]]:
     return [(source, bytes.fromhex(data).decode("latin-1")) for source, data in rows]
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark (apt-get install tshark)")
+@program("tshark", "tshark")
 def test_the_frames_that_crossed_the_tap_are_in_a_pcap_tshark_reads(
         sent: Capture, received: Capture) -> None:
     guest = sent.manifest["network"]["guest_ip"]
