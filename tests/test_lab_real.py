@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_run import interruptible
 from conftest import needs, program, root
 from lab_host import NOTHING, host_state, left_behind, whole_host
 
@@ -234,7 +235,7 @@ def test_a_signal_in_any_phase_leaves_the_host_as_it_was(
     target = tmp_path / "run"
     before = whole_host()
     run = subprocess.Popen([*LAB, "send", "--save", str(target)], stderr=subprocess.PIPE,
-                           stdout=subprocess.DEVNULL, text=True)
+                           stdout=subprocess.DEVNULL, text=True, preexec_fn=interruptible)
     assert run.stderr is not None
     try:
         _wait_for_line(run.stderr, f"{phase} ...", 180)

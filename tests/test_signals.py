@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_run import interruptible
 
 from vtrace.stop import Stopped, guarded
 
@@ -41,7 +42,7 @@ def _stopped(folder: Path, args: list[str], number: int) -> subprocess.Completed
     standard output and error go to files (a pipe nobody reads would stop it)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         run = subprocess.Popen([*VTRACE, *args], cwd=folder, stdin=subprocess.DEVNULL,
-                               stdout=out, stderr=err)
+                               stdout=out, stderr=err, preexec_fn=interruptible)
         try:
             _wait_for_data(folder, run)
             run.send_signal(number)
