@@ -17,8 +17,8 @@ from types import ModuleType
 
 import pytest
 
-__all__ = ["NOT_ROOT", "REQUIRE_ALL", "ROOT_REASON", "importable", "needs", "program", "require",
-           "root"]
+__all__ = ["NOT_ROOT", "REQUIRE_ALL", "ROOT_REASON", "importable", "lab", "needs", "program",
+           "require", "root"]
 
 REQUIRE_ALL = "VTRACE_REQUIRE_ALL"
 NOT_ROOT = os.geteuid() != 0
@@ -47,6 +47,16 @@ def program(name: str, package: str) -> pytest.MarkDecorator:
 def root() -> pytest.MarkDecorator:
     """A mark: the test changes the host (taps, tracefs) and so runs as root."""
     return needs(NOT_ROOT, ROOT_REASON)
+
+
+def lab() -> list[pytest.MarkDecorator]:
+    """Marks: the test boots the lab's guest, so it runs as root on a host with what the
+    lab's own check asks for (QEMU, gcc, cpio, busybox-static, ...)."""
+    from vtrace.lab import LabParams, Scenario
+    from vtrace.lab.prereq import HostView, check_host
+
+    lacks = check_host(LabParams(Scenario.SEND), HostView(kernel_available=lambda: True))
+    return [root(), needs(bool(lacks), "the lab lacks on this host: " + "; ".join(lacks))]
 
 
 def importable(name: str, reason: str) -> ModuleType:

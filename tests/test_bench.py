@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import root
+from conftest import lab
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -23,7 +23,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("bench_import.py", ["--lines", "500", "--repeat", "1"], "## vtrace import"),
     ("bench_html.py", ["--frames", "2", "--repeat", "1"], "## HTML player"),
     pytest.param("bench_lab.py", ["--rounds", "1", "--no-warm-up"], "## vtrace lab",
-                 marks=root()),
+                 marks=lab()),
 ])
 def test_a_benchmark_prints_its_section(script: str, arguments: list[str], section: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *arguments],

@@ -23,15 +23,13 @@ from pathlib import Path
 
 import pytest
 from cli_run import interruptible
-from conftest import needs, program, root
+from conftest import lab, program
 from lab_host import NOTHING, host_state, left_behind, whole_host
 
 from vtrace.lab import Backend, LabError, LabParams, Scenario, capture
-from vtrace.lab.prereq import HostView, check_host
+from vtrace.lab.prereq import HostView
 
-#: What this host lacks for a run, each with its fix (as root the missing packages).
-LACKS = check_host(LabParams(Scenario.SEND), HostView(kernel_available=lambda: True))
-pytestmark = [root(), needs(bool(LACKS), "needs " + "; ".join(LACKS))]
+pytestmark = lab()
 
 LAB = [sys.executable, "-m", "vtrace", "lab"]
 
