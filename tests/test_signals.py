@@ -8,6 +8,7 @@ again, and the status is 128 plus the signal's number.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -171,3 +173,31 @@ def test_an_error_meets_a_signal_during_its_clean_up_and_the_signal_wins() -> No
 
     with pytest.raises(Stopped), guarded(clean_up):
         raise RuntimeError("the run failed")
+
+
+def _own_terminal() -> None:
+    """In the child: a session whose controlling terminal is its standard input, so that
+    closing the other end hangs it up (SIGHUP) as closing a terminal window does."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@pytest.mark.parametrize("view", ["live", "plain"])
+def test_a_closed_terminal_keeps_the_stream_and_exits_129(view: str, tmp_path: Path) -> None:
+    controller, device = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm"}
+    run = subprocess.Popen([*VTRACE, "send", "-n", "100000", "--view", view, "--speed",
+                            "2000", "--events", "out.jsonl"], stdin=device, stdout=device,
+                           stderr=device, env=env, cwd=tmp_path, preexec_fn=_own_terminal)
+    os.close(device)
+    try:
+        while not any(path.stat().st_size > 100_000 for path in tmp_path.glob(".*.tmp")):
+            assert run.poll() is None, "the run ended before its terminal closed"
+            _read_until(controller, b"\n", run)  # the terminal shows what comes
+        os.close(controller)
+        assert run.wait(60) == 129
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.jsonl"]
+    assert _complete_lines(tmp_path / "out.jsonl") > 1

@@ -25,6 +25,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from vtrace.stop import interruption
+
 T = TypeVar("T")
 
 __all__ = ["OutputError", "atomic_output", "check_apart", "check_writable", "same_file"]
@@ -122,14 +124,12 @@ def atomic_output(path: str, *, binary: bool = False,
     try:
         with _opened(descriptor, mode) as handle:
             yield handle
-    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP (vtrace.stop)
-        if keep_on_interrupt:
+    except BaseException as error:
+        # Ctrl-C, SIGTERM, SIGHUP, or an error on the way out after one (vtrace.stop)
+        if keep_on_interrupt and interruption(error) is not None:
             _publish(path, temporary, target)
         else:
             os.unlink(temporary)
-        raise
-    except BaseException:
-        os.unlink(temporary)
         raise
     _publish(path, temporary, target)
 

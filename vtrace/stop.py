@@ -20,7 +20,7 @@ import signal
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-__all__ = ["ENDING", "Stopped", "guarded", "raise_for", "stoppable"]
+__all__ = ["ENDING", "Stopped", "guarded", "interruption", "raise_for", "stoppable"]
 
 #: The signals that end a run as Ctrl-C does (SIGINT raises KeyboardInterrupt by itself).
 ENDING = (signal.SIGTERM, signal.SIGHUP)
@@ -36,6 +36,17 @@ class Stopped(KeyboardInterrupt):
     @property
     def status(self) -> int:
         return 128 + self.number
+
+
+def interruption(error: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or signal behind ``error``: itself, or one it was raised while handling
+    (after SIGHUP, the live view's last redraw fails on the closed terminal)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return seen
+        seen = seen.__context__
+    return None
 
 
 def _raise_stopped(number: int, frame: FrameType | None) -> None:

@@ -18,7 +18,7 @@ import click
 from vtrace.cli.app import cli
 from vtrace.cli.env import Environment
 from vtrace.cli.errors import ExitStatus, report
-from vtrace.stop import stoppable
+from vtrace.stop import interruption, stoppable
 
 __all__ = ["Environment", "cli", "main"]
 
@@ -42,13 +42,13 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> None:
                 cli.invoke(context)
     except (click.exceptions.Abort, EOFError):
         sys.exit(ExitStatus.INTERRUPTED)
-    except OSError as error:
-        if error.errno != errno.EPIPE:
-            sys.exit(report(error, env.stderr, context))
-        _drop_stdout()
     except (Exception, KeyboardInterrupt) as error:
+        stopped = interruption(error) is not None
+        if isinstance(error, OSError) and error.errno == errno.EPIPE and not stopped:
+            _drop_stdout()
+            sys.exit(ExitStatus.OK)
         status = report(error, env.stderr, context)
-        if isinstance(error, KeyboardInterrupt):
+        if stopped:
             _after_signal(env)
         sys.exit(status)
     sys.exit(ExitStatus.OK)

@@ -45,11 +45,12 @@ _HELP_FOR_NO_ARGUMENTS: tuple[type[click.ClickException], ...] = tuple(
 
 
 def exit_status_for(error: BaseException) -> ExitStatus:
-    from vtrace.stop import Stopped
+    from vtrace.stop import Stopped, interruption
 
-    if isinstance(error, Stopped):
-        return ExitStatus(error.status)
-    if isinstance(error, KeyboardInterrupt):
+    signal = interruption(error)
+    if isinstance(signal, Stopped):
+        return ExitStatus(signal.status)
+    if signal is not None:
         return ExitStatus.INTERRUPTED
     if isinstance(error, click.exceptions.Exit):
         return ExitStatus(error.exit_code)
@@ -87,8 +88,11 @@ def report(error: BaseException, stream: IO[str] | None = None,
 
 def _message(error: BaseException, context: click.Context | None) -> list[str]:
     """The lines that say what went wrong, each starting with the command's name."""
+    from vtrace.stop import interruption
+
     command = _command(context)
-    if isinstance(error, (KeyboardInterrupt, click.exceptions.Exit, *_HELP_FOR_NO_ARGUMENTS)):
+    if interruption(error) is not None or isinstance(
+            error, (click.exceptions.Exit, *_HELP_FOR_NO_ARGUMENTS)):
         # Ctrl-C and signals: the run's summary already says so
         return []
     lab_errors = sys.modules.get("vtrace.lab.errors")  # no lab error without the lab loaded
