@@ -4,12 +4,20 @@ output."""
 
 from __future__ import annotations
 
+import errno
+import io
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from cli_run import run
+
+from vtrace.cli.errors import report
+from vtrace.lab.errors import LabError, PrerequisiteError
+from vtrace.stop import Stopped
 
 
 def test_a_truncated_recording_names_its_file_and_the_whole_reason(tmp_path: Path) -> None:
@@ -96,3 +104,31 @@ def test_two_outputs_naming_one_file_are_refused(tmp_path: Path) -> None:
     assert error == (f"vtrace send: error: --events {target} and --pcap {alias} are one file; "
                      "give each its own\n")
     assert not target.exists()
+
+
+def _reported(error: BaseException, command: str) -> tuple[int, str]:
+    stream = io.StringIO()
+    context = click.Context(click.Group("vtrace"))
+    context.invoked_subcommand = command
+    return report(error, stream, context), stream.getvalue()
+
+
+def test_the_labs_exits_are_mapped_where_every_other_is() -> None:
+    assert _reported(LabError("QEMU exited (status 1)"), "lab") == (
+        1, "vtrace lab: error: QEMU exited (status 1)\n")
+    assert _reported(PrerequisiteError(["no gcc: apt-get install gcc",
+                                        "no cpio: apt-get install cpio"]), "lab") == (
+        1, "vtrace lab: no gcc: apt-get install gcc\nvtrace lab: no cpio: apt-get install cpio\n")
+    assert _reported(Stopped(signal.SIGTERM), "lab") == (143, "")
+    assert _reported(Stopped(signal.SIGHUP), "send") == (129, "")
+    assert _reported(KeyboardInterrupt(), "send") == (130, "")
+
+
+def test_an_error_on_the_way_out_after_a_signal_counts_as_the_signal() -> None:
+    try:
+        try:
+            raise Stopped(signal.SIGHUP)
+        except Stopped:
+            raise OSError(errno.EIO, "Input/output error") from None
+    except OSError as error:
+        assert _reported(error, "send") == (129, "")
