@@ -132,3 +132,10 @@ def test_an_error_on_the_way_out_after_a_signal_counts_as_the_signal() -> None:
             raise OSError(errno.EIO, "Input/output error") from None
     except OSError as error:
         assert _reported(error, "send") == (129, "")
+
+
+def test_a_lab_save_directory_that_cannot_be_made_is_named_not_its_temporary_one() -> None:
+    status, _, error = run("lab", "send", "--save", "/proc/run")
+    assert status == 2
+    assert error.startswith("vtrace lab: error: --save /proc/run: cannot be written: ")
+    assert ".vtrace-lab-" not in error

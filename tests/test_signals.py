@@ -66,11 +66,12 @@ def _complete_lines(path: Path) -> int:
     return len(lines)
 
 
-@pytest.mark.parametrize("number, status", SIGNALS)
+@pytest.mark.parametrize("number, status, view", [*((number, status, ("--view", "quiet"))
+                                                    for number, status in SIGNALS),
+                                                  (signal.SIGTERM, 143, ())])
 def test_a_signal_keeps_the_complete_lines_and_says_interrupted(
-        number: signal.Signals, status: int, tmp_path: Path) -> None:
-    done = _stopped(tmp_path, ["send", "-n", "100000", "--events", "out.jsonl", "--view",
-                               "quiet"], number)
+        number: signal.Signals, status: int, view: tuple[str, ...], tmp_path: Path) -> None:
+    done = _stopped(tmp_path, ["send", "-n", "100000", "--events", "out.jsonl", *view], number)
     assert done.returncode == status, done.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.jsonl"]
     assert _complete_lines(tmp_path / "out.jsonl") > 1

@@ -22,7 +22,7 @@ from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
-from vtrace.output import atomic_output, check_apart, check_writable
+from vtrace.output import OutputError, atomic_output, check_apart, check_writable
 from vtrace.session import Session
 from vtrace.sources.lab import load
 from vtrace.stop import Stopped
@@ -139,13 +139,20 @@ def _save_target(save_dir: str | None) -> Path | None:
 def _directory(save: Path | None) -> Iterator[Path]:
     """Where the run writes: a temporary directory, renamed to ``save`` only on success."""
     parent = save.resolve().parent if save is not None else None
-    work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
+    except OSError as error:
+        raise OutputError(f"--save {save}: cannot be written: {error.strerror}") from None
     try:
         yield work
         if save is not None:
             if save.is_dir():
                 save.rmdir()
-            work.rename(save)
+            try:
+                work.rename(save)
+            except OSError as error:
+                raise OutputError(f"--save {save}: cannot be written: {error.strerror}") \
+                    from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
