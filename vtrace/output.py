@@ -2,8 +2,9 @@
 
 Data goes to a temporary file beside the target, which replaces the target
 only when the writer finishes. An error removes the temporary file; an
-interruption (Ctrl-C) keeps what was written so far when the caller asks for
-that, because every line of an event stream is complete on its own.
+interruption (Ctrl-C, SIGTERM, SIGHUP: ``vtrace.stop``) keeps what was written
+so far when the caller asks for that, because every line of an event stream is
+complete on its own.
 
 A target that exists and is not a regular file (``/dev/null``, a named pipe,
 a terminal) is written straight to: it has no contents to keep whole, and
