@@ -83,3 +83,21 @@ def test_an_output_that_cannot_be_made_names_the_users_path() -> None:
             atomic_output("/proc/x.svg"):
         pass
     assert ".tmp" not in str(failed.value)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_signal_as_the_temporary_file_is_made_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool) -> None:
+    """The signal comes once the file exists and before Python holds its descriptor."""
+    real_open = os.open
+
+    def open_then_interrupted(*args: object, **options: object) -> int:
+        os.close(real_open(*args, **options))  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt), \
+            atomic_output(str(tmp_path / "run.jsonl"), keep_on_interrupt=keep):
+        pass
+    monkeypatch.undo()
+    assert sorted(path.name for path in tmp_path.iterdir()) == (["run.jsonl"] if keep else [])

@@ -19,8 +19,8 @@ another output of the same command writes.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -120,24 +120,31 @@ def atomic_output(path: str, *, binary: bool = False,
         with _opened(_named(path, os.open, target, os.O_WRONLY), mode) as handle:
             yield handle
         return
-    descriptor, temporary = _named(path, tempfile.mkstemp, prefix=f".{target.name}.",
-                                   suffix=".tmp", dir=target.parent)
+    # The name is chosen before the file is made, so that a signal that comes as it is
+    # made (before Python holds its descriptor) still finds it to remove or keep.
+    temporary = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp")
+    descriptor: int | None = None
     try:
+        descriptor = _named(path, os.open, temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                            0o600)
         with _opened(descriptor, mode) as handle:
             yield handle
     except BaseException as error:
-        # Ctrl-C, SIGTERM, SIGHUP, or an error on the way out after one (vtrace.stop)
-        if keep_on_interrupt and interruption(error) is not None:
+        interrupted = interruption(error) is not None  # Ctrl-C, SIGTERM, SIGHUP (vtrace.stop)
+        if descriptor is None and not interrupted:
+            raise  # the file was not made (or the name was another's)
+        if keep_on_interrupt and interrupted and os.path.exists(temporary):
             _publish(path, temporary, target)
         else:
-            os.unlink(temporary)
+            with suppress(FileNotFoundError):
+                os.unlink(temporary)
         raise
     _publish(path, temporary, target)
 
 
 def _publish(path: str, temporary: str, target: Path) -> None:
     """Put the finished (or kept) temporary file in place with the mode a plain ``open``
-    would have given it: mkstemp makes it 0600, whatever the umask says."""
+    would have given it (the temporary file is made 0600, whatever the umask says)."""
     try:
         os.chmod(temporary, 0o666 & ~_umask())
         _named(path, os.replace, temporary, target)
