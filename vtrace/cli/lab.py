@@ -9,6 +9,7 @@ event stream, the views and the pcap file.
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -162,8 +163,9 @@ def _capture(params: LabParams, directory: Path) -> None:
     clean again."""
     try:
         capture(params, directory, _progress)
-    except Stopped:
-        click.echo("vtrace lab: terminated; the host is as it was", err=True)
+    except Stopped as stopped:
+        click.echo(f"vtrace lab: stopped by {signal.Signals(stopped.number).name}; the host is "
+                   "as it was", err=True)
         raise
     except KeyboardInterrupt:
         click.echo("vtrace lab: interrupted; the host is as it was", err=True)
