@@ -17,10 +17,18 @@ __all__ = [
     "MIN_FRAME",
     "UDP_HEADER",
     "VNET_HDR",
+    "VNET_HDR_FIELDS",
+    "VNET_HDR_F_DATA_VALID",
+    "VNET_HDR_F_NEEDS_CSUM",
+    "VNET_HDR_GSO_ECN",
+    "VNET_HDR_GSO_TCPV4",
+    "VNET_HDR_GSO_TCPV6",
+    "VNET_HDR_LENGTHS",
     "VNET_HDR_SIZE",
     "Endpoints",
     "FrameError",
     "ParsedFrame",
+    "VnetHeader",
     "build_frame",
     "internet_checksum",
     "parse_frame",
@@ -38,9 +46,62 @@ VIRTIO_NET_HDR_GSO_NONE = 0
 #: The header ``xmit_skb`` puts in front of a frame whose checksum is already complete.
 VNET_HDR = struct.pack("<BBHHHHH", 0, VIRTIO_NET_HDR_GSO_NONE, 0, 0, 0, 0, 0)
 
+VNET_HDR_F_NEEDS_CSUM = 1
+VNET_HDR_F_DATA_VALID = 2
+VNET_HDR_GSO_TCPV4 = 1
+VNET_HDR_GSO_TCPV6 = 4
+VNET_HDR_GSO_ECN = 0x80
+#: (field, byte offset, struct code) of struct virtio_net_hdr_v1_hash; virtio 1.x is little-endian.
+VNET_HDR_FIELDS = (
+    ("flags", 0, "B"), ("gso_type", 1, "B"), ("hdr_len", 2, "H"), ("gso_size", 4, "H"),
+    ("csum_start", 6, "H"), ("csum_offset", 8, "H"), ("num_buffers", 10, "H"),
+    ("hash_value", 12, "I"), ("hash_report", 16, "H"), ("padding", 18, "H"),
+    ("outer_th_offset", 20, "H"), ("inner_nh_offset", 22, "H"),
+)
+#: ``vi->hdr_len``: legacy, with MRG_RXBUF or VERSION_1, with HASH_REPORT, with UDP tunnel
+#: GSO (``struct virtio_net_hdr_v1_hash_tunnel``, Linux 7.2).
+VNET_HDR_LENGTHS = (10, 12, 20, 24)
+
 
 class FrameError(ValueError):
     """A frame could not be built or does not parse."""
+
+
+@dataclass(frozen=True, slots=True)
+class VnetHeader:
+    """The fields of ``struct virtio_net_hdr_v1_hash_tunnel``; a shorter header holds a prefix."""
+
+    flags: int = 0
+    gso_type: int = VIRTIO_NET_HDR_GSO_NONE
+    hdr_len: int = 0
+    gso_size: int = 0
+    csum_start: int = 0
+    csum_offset: int = 0
+    num_buffers: int = 0
+    hash_value: int = 0
+    hash_report: int = 0
+    outer_th_offset: int = 0
+    inner_nh_offset: int = 0
+
+    def pack(self, length: int) -> bytes:
+        """The first ``length`` bytes (10, 12, 20 or 24), fields at the spec's offsets."""
+        if length not in VNET_HDR_LENGTHS:
+            raise FrameError(f"a virtio_net_hdr is 10, 12, 20 or 24 bytes, not {length}")
+        out = bytearray(VNET_HDR_LENGTHS[-1])
+        for name, offset, code in VNET_HDR_FIELDS:
+            value = 0 if name == "padding" else getattr(self, name)
+            struct.pack_into("<" + code, out, offset, value)
+        return bytes(out[:length])
+
+    @classmethod
+    def unpack(cls, data: bytes) -> VnetHeader:
+        """Read a 10-, 12-, 20- or 24-byte header; fields past its end read as zero."""
+        if len(data) not in VNET_HDR_LENGTHS:
+            raise FrameError(f"a virtio_net_hdr is 10, 12, 20 or 24 bytes, not {len(data)}")
+        padded = data + bytes(VNET_HDR_LENGTHS[-1] - len(data))
+        values = {name: struct.unpack_from("<" + code, padded, offset)[0]
+                  for name, offset, code in VNET_HDR_FIELDS if name != "padding"}
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)

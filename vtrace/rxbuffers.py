@@ -1,0 +1,132 @@
+"""The receive buffers the guest posts: mergeable buffers sized by an EWMA, or big page chains.
+
+With MRG_RXBUF, ``add_recvbuf_mergeable`` (drivers/net/virtio_net.c) posts one
+descriptor per buffer, carved from a 32 KiB page fragment;
+``get_mergeable_buf_len`` sizes it from the average packet length that
+``receive_mergeable`` feeds the EWMA, never below ``mergeable_min_buf_len``.
+Without it and with guest GSO, ``add_recvbuf_big`` posts a chain: the header,
+the rest of the first page, then whole pages. Here there is no XDP, so no
+headroom. Linux 7.2 carves mergeable buffers from a page pool
+(``page_pool_alloc_va``) instead of the page fragment: ``add_recvbuf_mergeable``
+here is the 4.19 and 6.1 one. Lines per version: ``vtrace.offload_sites``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "GOOD_PACKET_LEN",
+    "PAGE_SIZE",
+    "BufferError",
+    "Ewma",
+    "PageFrag",
+    "RxBuffer",
+    "add_recvbuf_big",
+    "add_recvbuf_mergeable",
+    "big_packets_num_skbfrags",
+    "get_mergeable_buf_len",
+    "mergeable_min_buf_len",
+    "padded_vnet_hdr",
+]
+
+PAGE_SIZE = 4096
+L1_CACHE_BYTES = 64
+ETH_HLEN = 14
+VLAN_HLEN = 4
+ETH_DATA_LEN = 1500
+IP_MAX_MTU = 0xFFFF
+GOOD_PACKET_LEN = ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN
+MAX_SKB_FRAGS = 65536 // PAGE_SIZE + 1  # 17; 7.2 makes it CONFIG_MAX_SKB_FRAGS, 17 by default
+SKB_FRAG_PAGE = 32768  # skb_page_frag_refill tries an order-3 page first
+EWMA_WEIGHT_SHIFT = 6  # DECLARE_EWMA(pkt_len, 0, 64): precision 0, weight 1/64
+
+
+class BufferError(ValueError):
+    """A receive buffer cannot be laid out as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ewma:
+    """``struct ewma_pkt_len`` (include/linux/average.h): zero until the first sample."""
+
+    internal: int = 0
+
+    def add(self, value: int) -> Ewma:
+        if not self.internal:
+            return Ewma(value)
+        return Ewma(((self.internal << EWMA_WEIGHT_SHIFT) - self.internal + value)
+                    >> EWMA_WEIGHT_SHIFT)
+
+    def read(self) -> int:
+        return self.internal
+
+
+def mergeable_min_buf_len(hdr_len: int, rq_size: int, big_packets: bool,
+                          max_mtu: int = ETH_DATA_LEN) -> int:
+    """The smallest buffer so that ``rq_size`` of them hold the largest packet expected."""
+    packet_len = IP_MAX_MTU if big_packets else max_mtu
+    min_buf_len = math.ceil((hdr_len + ETH_HLEN + VLAN_HLEN + packet_len) / rq_size)
+    return max(max(min_buf_len, hdr_len) - hdr_len, GOOD_PACKET_LEN)
+
+
+def get_mergeable_buf_len(average: Ewma, min_buf_len: int, hdr_len: int) -> int:
+    """Header plus the average packet, clamped to [min_buf_len, page], cache-line aligned."""
+    length = hdr_len + min(max(average.read(), min_buf_len), PAGE_SIZE - hdr_len)
+    return -(-length // L1_CACHE_BYTES) * L1_CACHE_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class PageFrag:
+    """``rq->alloc_frag``: which page the next buffer comes from, and where in it."""
+
+    page: int = 0
+    offset: int = 0
+    size: int = SKB_FRAG_PAGE
+
+
+@dataclass(frozen=True, slots=True)
+class RxBuffer:
+    """One posted receive buffer: a page, an offset in it, and its length."""
+
+    page: int
+    offset: int
+    len: int
+
+
+def add_recvbuf_mergeable(frag: PageFrag, length: int) -> tuple[RxBuffer, PageFrag]:
+    """Carve a buffer of ``length`` from ``frag``; a too-small remainder joins it.
+
+    ``skb_page_frag_refill`` starts a new page when the current one has no room.
+    """
+    if length > frag.size:
+        raise BufferError(f"a buffer of {length} bytes does not fit a {frag.size}-byte page")
+    if frag.offset + length > frag.size:
+        frag = replace(frag, page=frag.page + 1, offset=0)
+    offset = frag.offset + length
+    hole = frag.size - offset
+    if hole < length:
+        length += hole
+        offset += hole
+    return RxBuffer(frag.page, frag.offset, length), replace(frag, offset=offset)
+
+
+def big_packets_num_skbfrags(guest_gso: bool, mtu: int = ETH_DATA_LEN) -> int:
+    """Pages after the first in a big buffer: all MAX_SKB_FRAGS with guest GSO.
+
+    Linux 4.19 always uses MAX_SKB_FRAGS.
+    """
+    return MAX_SKB_FRAGS if guest_gso else math.ceil(mtu / PAGE_SIZE)
+
+
+def padded_vnet_hdr(linux: str) -> int:
+    """``sizeof(struct padded_vnet_hdr)``: 12 + 4 in Linux 4.19, 20 + 12 in 6.1."""
+    return 16 if linux == "4.19" else 32
+
+
+def add_recvbuf_big(hdr_len: int, num_skbfrags: int, padded: int) -> list[int]:
+    """Lengths of the chain: header, the first page after the padded header, whole pages."""
+    if hdr_len > padded:
+        raise BufferError(f"a {hdr_len}-byte header does not fit {padded} padded bytes")
+    return [hdr_len, PAGE_SIZE - padded] + [PAGE_SIZE] * num_skbfrags
