@@ -15,6 +15,7 @@ import click
 import pytest
 from cli_run import run
 
+from vtrace.cli.app import COMMANDS
 from vtrace.cli.errors import report
 from vtrace.lab.errors import LabError, PrerequisiteError
 from vtrace.stop import Stopped
@@ -139,3 +140,12 @@ def test_a_lab_save_directory_that_cannot_be_made_is_named_not_its_temporary_one
     assert status == 2
     assert error.startswith("vtrace lab: error: --save /proc/run: cannot be written: ")
     assert ".vtrace-lab-" not in error
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_command_names_itself_and_its_help_in_a_usage_error(name: str) -> None:
+    status, _, error = run(name, "--no-such-option")
+    assert status == 2
+    line, = error.splitlines()
+    assert line.startswith(f"vtrace {name}: error: No such option")
+    assert line.endswith(f"(see 'vtrace {name} --help')")
