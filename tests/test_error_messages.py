@@ -149,3 +149,11 @@ def test_each_command_names_itself_and_its_help_in_a_usage_error(name: str) -> N
     line, = error.splitlines()
     assert line.startswith(f"vtrace {name}: error: No such option")
     assert line.endswith(f"(see 'vtrace {name} --help')")
+
+
+def test_a_missing_choice_is_one_line() -> None:
+    status, _, error = run("lab")
+    assert status == 2
+    line, = error.splitlines()
+    assert line.startswith("vtrace lab: error: Missing argument") and "send" in line
+    assert line.endswith("(see 'vtrace lab --help')")

@@ -99,7 +99,8 @@ def _message(error: BaseException, context: click.Context | None) -> list[str]:
     if lab_errors is not None and isinstance(error, lab_errors.PrerequisiteError):
         return [f"{command}: {problem}" for problem in error.problems]
     if isinstance(error, click.UsageError):
-        return [f"{command}: error: {error.format_message()} (see '{command} --help')"]
+        text = " ".join(error.format_message().split())  # click lists choices on lines
+        return [f"{command}: error: {text} (see '{command} --help')"]
     if isinstance(error, click.ClickException):
         return [f"{command}: error: {error.format_message()}"]
     if isinstance(error, OSError):
