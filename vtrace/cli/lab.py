@@ -143,7 +143,7 @@ def _directory(save: Path | None) -> Iterator[Path]:
     try:
         work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
     except OSError as error:
-        raise OutputError(f"--save {save}: cannot be written: {error.strerror}") from None
+        raise _unwritable(save, error) from None
     try:
         yield work
         if save is not None:
@@ -152,10 +152,14 @@ def _directory(save: Path | None) -> Iterator[Path]:
             try:
                 work.rename(save)
             except OSError as error:
-                raise OutputError(f"--save {save}: cannot be written: {error.strerror}") \
-                    from None
+                raise _unwritable(save, error) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _unwritable(save: Path | None, error: OSError) -> OutputError:
+    """The message names ``--save``'s directory, never the temporary one beside it."""
+    return OutputError(f"--save {save}: cannot be written: {error.strerror}")
 
 
 def _capture(params: LabParams, directory: Path) -> None:
