@@ -158,8 +158,10 @@ def _directory(save: Path | None) -> Iterator[Path]:
 
 
 def _unwritable(save: Path | None, error: OSError) -> OutputError:
-    """The message names ``--save``'s directory, never the temporary one beside it."""
-    return OutputError(f"--save {save}: cannot be written: {error.strerror}")
+    """The message names ``--save``'s directory (or the system's temporary one), never the
+    run's temporary directory inside it."""
+    where = f"--save {save}" if save is not None else tempfile.gettempdir()
+    return OutputError(f"{where}: cannot be written: {error.strerror}")
 
 
 def _capture(params: LabParams, directory: Path) -> None:
