@@ -9,6 +9,8 @@ from typing import IO
 
 import click
 
+from vtrace.stop import Stopped, interruption
+
 __all__ = ["ExitStatus", "exit_status_for", "reading", "report"]
 
 
@@ -45,8 +47,6 @@ _HELP_FOR_NO_ARGUMENTS: tuple[type[click.ClickException], ...] = tuple(
 
 
 def exit_status_for(error: BaseException) -> ExitStatus:
-    from vtrace.stop import Stopped, interruption
-
     signal = interruption(error)
     if isinstance(signal, Stopped):
         return ExitStatus(signal.status)
@@ -59,15 +59,15 @@ def exit_status_for(error: BaseException) -> ExitStatus:
     return ExitStatus.ERROR
 
 
+_READING = "vtrace.reading"
+
+
 def reading(path: str) -> None:
     """Note that the running command reads its data from ``path``, so that a message about
     bad data names the file (``-``: standard input)."""
     context = click.get_current_context(silent=True)
     if context is not None:
         context.meta[_READING] = path
-
-
-_READING = "vtrace.reading"
 
 
 def report(error: BaseException, stream: IO[str] | None = None,
@@ -88,8 +88,6 @@ def report(error: BaseException, stream: IO[str] | None = None,
 
 def _message(error: BaseException, context: click.Context | None) -> list[str]:
     """The lines that say what went wrong, each starting with the command's name."""
-    from vtrace.stop import interruption
-
     command = _command(context)
     if interruption(error) is not None or isinstance(
             error, (click.exceptions.Exit, *_HELP_FOR_NO_ARGUMENTS)):
