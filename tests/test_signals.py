@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 from pathlib import Path
 
@@ -202,3 +203,19 @@ def test_a_closed_terminal_keeps_the_stream_and_exits_129(view: str, tmp_path: P
             run.kill()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.jsonl"]
     assert _complete_lines(tmp_path / "out.jsonl") > 1
+
+
+def test_a_run_off_the_main_thread_leaves_the_signals_alone() -> None:
+    from vtrace.stop import stoppable
+
+    before = signal.getsignal(signal.SIGTERM)
+    seen: list[object] = []
+
+    def inside() -> None:
+        with stoppable():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    worker = threading.Thread(target=inside)
+    worker.start()
+    worker.join()
+    assert seen == [before]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 
@@ -56,7 +57,11 @@ def _raise_stopped(number: int, frame: FrameType | None) -> None:
 @contextlib.contextmanager
 def stoppable() -> Iterator[None]:
     """SIGTERM and SIGHUP raise ``Stopped`` inside the block; a signal the process was
-    started ignoring (``nohup``) stays ignored."""
+    started ignoring (``nohup``) stays ignored. Off the main thread, which alone receives
+    signals, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = {}
     for number in ENDING:
         if signal.getsignal(number) is not signal.SIG_IGN:
