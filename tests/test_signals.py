@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from cli_run import interruptible
 
-from vtrace.stop import Stopped, guarded
+from vtrace.stop import Stopped, guarded, stoppable
 
 VTRACE = [sys.executable, "-m", "vtrace"]
 SIGNALS = [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
@@ -206,8 +206,6 @@ def test_a_closed_terminal_keeps_the_stream_and_exits_129(view: str, tmp_path: P
 
 
 def test_a_run_off_the_main_thread_leaves_the_signals_alone() -> None:
-    from vtrace.stop import stoppable
-
     before = signal.getsignal(signal.SIGTERM)
     seen: list[object] = []
 
