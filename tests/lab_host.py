@@ -69,7 +69,8 @@ def host_state(pid: int) -> dict[str, object]:
     }
 
 
-NOTHING = {"links": [], "tracefs_mounts": [], "instances": [], "uprobes": [], "qemu": []}
+NOTHING: dict[str, object] = {"links": [], "tracefs_mounts": [], "instances": [], "uprobes": [],
+                              "qemu": []}
 
 
 def _uprobe_names(tracefs: Path) -> set[str]:

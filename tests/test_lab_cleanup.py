@@ -4,6 +4,7 @@ No root is needed: the host's commands are replaced by recorders."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def test_a_signal_as_the_tap_is_made_still_deletes_it(tmp_path: Path,
     monkeypatch.setattr(tap_module, "_NET", tmp_path)
     monkeypatch.setattr(tap_module, "_routes", list)
     monkeypatch.setattr(tap_module, "_ip", ip)
-    monkeypatch.setattr(tap_module.subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "run", run)
     with pytest.raises(KeyboardInterrupt), tap_module.tap("vt1", neighbour=False):
         pass
     assert ran == [["ip", "link", "del", "vt1"]]
@@ -68,7 +69,7 @@ def test_a_signal_as_tracefs_is_mounted_still_unmounts_it(
         return subprocess.CompletedProcess(list(argv), 0, "", "")
 
     monkeypatch.setattr(tracefs, "_run", run)
-    monkeypatch.setattr(tracefs.os.path, "ismount", lambda path: True)
+    monkeypatch.setattr(os.path, "ismount", lambda path: True)
     with pytest.raises(KeyboardInterrupt), tracefs.private_mount():
         pass
     point, = points

@@ -9,7 +9,8 @@ complete on its own.
 A target that exists and is not a regular file (``/dev/null``, a named pipe,
 a terminal) is written straight to: it has no contents to keep whole, and
 replacing it would put a regular file where the device or pipe was. A
-symbolic link stays a link; the file it points to is the one replaced.
+symbolic link stays a link; the file it points to is the one replaced. ``-`` is
+no file: a command's standard output is its ``Environment``'s (``Environment.output``).
 
 Messages name the user's path, never the temporary file's; ``check_apart``
 refuses an output that would replace a file the command reads, or that
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -107,12 +107,9 @@ def _inside(path: str, directory: str) -> bool:
 @contextmanager
 def atomic_output(path: str, *, binary: bool = False,
                   keep_on_interrupt: bool = False) -> Iterator[IO[Any]]:
-    """Open ``path`` for writing through a temporary file; ``-`` is standard output."""
+    """Open ``path`` for writing through a temporary file."""
     if path == "-":
-        stream = sys.stdout.buffer if binary else sys.stdout
-        yield stream
-        stream.flush()
-        return
+        raise ValueError("'-' is the command's standard output: use Environment.output")
     check_writable(path)
     target = _resolved(path)
     mode = "wb" if binary else "w"

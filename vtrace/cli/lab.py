@@ -23,7 +23,7 @@ from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
-from vtrace.output import OutputError, atomic_output, check_apart, check_writable
+from vtrace.output import OutputError, check_apart, check_writable
 from vtrace.session import Session
 from vtrace.sources.lab import load
 from vtrace.stop import Stopped
@@ -102,7 +102,7 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
         _capture(params, directory)
         click.echo(f"vtrace lab: {_captured(directory)}", err=True)
         if pcap_path is not None:
-            with atomic_output(pcap_path, binary=True) as out:
+            with env.output(pcap_path, binary=True) as out:
                 out.write((directory / FILES["tap_pcap"]).read_bytes())
         if save is not None:
             click.echo(f"vtrace lab: saved to {save}", err=True)
