@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import program
+from outside_tools import require
 
 from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Phase, Place, Source
