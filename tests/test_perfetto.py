@@ -137,5 +137,5 @@ def test_without_the_package_one_line_names_the_extra(tmp_path: Path,
     with pytest.raises(SystemExit) as exited:
         main(args, Environment(argv=tuple(args), stdout=io.StringIO(), stderr=stderr))
     assert exited.value.code == 1
-    assert stderr.getvalue() == f"vtrace: error: {MISSING}\n"
+    assert stderr.getvalue() == f"vtrace diagram: error: {MISSING}\n"
     assert not path.exists()
