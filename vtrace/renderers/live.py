@@ -333,8 +333,8 @@ class LiveState:
         at = self.position
         if at is None:
             return Text(word("hint.run", self.lang), style="dim")
-        return Text(hint(at, self.lang), style="dim" if at.typed is None and not at.legend
-                    else "bold")
+        quiet = at.typed is None and at.finding is None and not at.legend and at.missed is None
+        return Text(hint(at, self.lang), style="dim" if quiet else "bold")
 
 
 LAYERS = tuple(Layer)
