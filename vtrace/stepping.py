@@ -100,7 +100,8 @@ class Position:
     ``g`` (go to) being typed, or None; ``finding`` the name of a ``/`` (find)
     being typed, or None; ``legend`` asks for the key legend; ``back`` says the
     presenter arrived here by going back; ``missed`` names the key (``k``,
-    ``K``, ``/``) whose search found no step, so the presenter stayed.
+    ``K``, ``/``) whose search found no step, so the presenter stayed;
+    ``figure`` asks for the ring drawn as a figure (``v``).
     """
 
     step: int
@@ -111,6 +112,7 @@ class Position:
     back: bool = False
     finding: str | None = None
     missed: str | None = None
+    figure: bool = False
 
 
 class StepView(Protocol):
@@ -181,6 +183,7 @@ class _Presenter:
         self.typed: str | None = None
         self.finding: str | None = None
         self.missed: str | None = None
+        self.figure = False
 
     def go(self, step: int) -> bool:
         """Show step ``step`` (0-based); False when the stream has no such step."""
@@ -205,7 +208,7 @@ class _Presenter:
         history = self.history
         self.view.show(Position(self.step + 1, history.events[history.starts[self.step]],
                                 history.last(self.step), self.typed, self.legend, back,
-                                self.finding, self.missed))
+                                self.finding, self.missed, self.figure))
         self.missed = None
 
     def miss(self, key: str) -> None:
@@ -317,6 +320,9 @@ def _press(presenter: _Presenter, key: str) -> bool:
         presenter.show()
     elif key == "?":
         presenter.legend = not presenter.legend
+        presenter.show()
+    elif key in ("v", "V"):
+        presenter.figure = not presenter.figure
         presenter.show()
     return True
 

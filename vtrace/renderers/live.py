@@ -49,6 +49,8 @@ from vtrace.renderers.live_panels import (
     step_title,
 )
 from vtrace.renderers.ring_contents import RingContents
+from vtrace.renderers.ring_figure import StepChanges, figure_lines, split_figure
+from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.renderers.view_words import hint, word
 from vtrace.scenarios import of
 from vtrace.session import Session
@@ -71,12 +73,15 @@ GAP = 2  # columns between panels side by side
 
 @dataclass(frozen=True, slots=True)
 class Arrangement:
-    """Which panels a screen shows; ``ring`` is ``full``, ``compact`` or ``none``."""
+    """Which panels a screen shows; ``ring`` is ``full``, ``compact`` or ``none``; ``figure``
+    where the ring's figure goes: ``beside`` the lanes, ``below`` them, ``alone`` or
+    nowhere (``""``)."""
 
     lanes: bool
     actors: bool
     ring: str
     contents: bool
+    figure: str = ""
 
 
 #: From the richest to the barest; the first that fits the terminal is drawn.
@@ -89,6 +94,14 @@ ARRANGEMENTS = (
     Arrangement(True, False, "none", False),
     Arrangement(False, False, "none", False),
 )
+#: With the ring drawn as a figure (``v`` in step mode): the first that fits, else the above.
+FIGURE_ARRANGEMENTS = (
+    Arrangement(True, True, "none", False, "beside"),
+    Arrangement(True, False, "none", False, "beside"),
+    Arrangement(True, False, "none", False, "below"),
+    Arrangement(False, False, "none", False, "alone"),
+)
+FIGURE_SLACK = 6  # columns a figure may grow by as its numbers do, after the layout is picked
 
 
 class LiveState:
@@ -126,6 +139,9 @@ class LiveState:
         self._layout: tuple[tuple[object, ...], Arrangement] | None = None
         self._taking = False
         self._taken = _Taken()
+        self.figure = False  # the ring drawn as a figure instead of its values
+        self.changes = StepChanges(self.ring.actions)
+        self.in_ring = FramesInRing(self.ring.size)
 
     def taker(self) -> Take:
         """Take in each event as its fields (``Session.count``), already counted in the
@@ -134,7 +150,11 @@ class LiveState:
         taken, call, ring = self._taken, Kind.CALL, self.ring
         newest, since, known = taken.newest, taken.since, taken.known
 
+        in_ring = self.in_ring
+
         def take(fields: Fields) -> None:
+            if "ring" in fields.detail:
+                in_ring.update(fields.frame, fields.detail)
             if fields.kind is not call:
                 since.append(fields)
                 if len(since) > FOLD_AFTER:
@@ -190,6 +210,8 @@ class LiveState:
     def update(self, event: Event) -> None:
         self.tally.add(event)
         self.ring.update(event)
+        self.changes.update(event)
+        self.in_ring.update(event.frame, event.detail)
         if event.kind is Kind.CALL:
             self.steps += 1
             self.current = event
@@ -241,7 +263,8 @@ class LiveState:
         """The arrangement for a terminal of ``size``, picked once for that size (again only
         when the ring first holds values, or a lane must widen for a longer name), so that
         the screen keeps its layout from step to step."""
-        key = (*size, self.ringed, self.function_width, self.frame_width)
+        key = (*size, self.ringed, self.function_width, self.frame_width,
+               self.figure and self.ringed)
         if self._layout is None or self._layout[0] != key:
             self._layout = key, self._pick(console, inner, size[1])
         return self._layout[1]
@@ -250,7 +273,9 @@ class LiveState:
         """The richest arrangement whose panels fit side by side and leave the room the
         era's tallest step needs (``step_reserve``)."""
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
-        for arrangement in ARRANGEMENTS:
+        choices = (*FIGURE_ARRANGEMENTS, *ARRANGEMENTS) if self.figure and self.ringed \
+            else ARRANGEMENTS
+        for arrangement in choices:
             if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
             taken = sum(len(console.render_lines(part, inner, pad=False))
@@ -271,6 +296,10 @@ class LiveState:
             return False
         needed = lanes_width(self.function_width, self.frame_width, arrangement.actors,
                              self.lang) if arrangement.lanes else 0
+        if arrangement.figure:
+            beside = needed + GAP if arrangement.figure == "beside" else 0
+            drawn = max(line.cell_len for line in self._figure(inner - beside))
+            return beside + drawn + FIGURE_SLACK <= inner and needed <= inner
         if arrangement.ring != "none":
             compact = arrangement.ring == "compact"
             if compact not in registers:
@@ -289,26 +318,50 @@ class LiveState:
                inner: int) -> tuple[list[RenderableType], list[RenderableType]]:
         """What the screen shows above the step panel and below it, top to bottom."""
         above: list[RenderableType] = []
-        top = self._top(arrangement)
+        top = self._top(arrangement, inner)
         if top is not None:
             above.append(top)
+        if arrangement.figure in ("below", "alone"):
+            above.append(Group(*self._figure(inner)))
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
             above.append(frame)
         below: list[RenderableType] = [self._counters(inner), self._hint()]
-        missing = [name for name, gone in (("lanes", not arrangement.lanes),
-                                           ("ring", self.ringed and arrangement.ring == "none"))
+        # The figure alone is what the presenter asked for with v, which brings the lanes back.
+        missing = [name for name, gone in (("lanes", not arrangement.lanes
+                                            and arrangement.figure != "alone"),
+                                           ("ring", self.ringed and arrangement.ring == "none"
+                                            and not arrangement.figure))
                    if gone]
         if missing:
             below.append(left_out(missing, self.lang))
         return above, below
 
-    def _top(self, arrangement: Arrangement) -> Table | None:
+    def _figure(self, inner: int) -> list[Text]:
+        """The ring drawn as the specification draws it, at this step."""
+        return figure_lines(split_figure(self.ring, self.changes), self.lang, inner)
+
+    def _in_ring(self) -> tuple[str, int] | None:
+        """The ring entry the current frame sits in (else the oldest frame's), for the ring's
+        lane: ``avail.ring[3]``, with how many other frames wait there."""
+        residents = self.in_ring.residents()
+        if not residents:
+            return None
+        current = self.current.frame if self.current is not None else None
+        shown = next((resident for resident in residents if resident.frame == current),
+                     residents[0])
+        more = f" +{len(residents) - 1}" if len(residents) > 1 else ""
+        return f"{shown.ring}.ring[{self.in_ring.slot(shown)}]{more}", shown.frame
+
+    def _top(self, arrangement: Arrangement, inner: int) -> Table | None:
         columns: list[RenderableType] = []
         if arrangement.lanes:
             title = say("live.layers" if self.frames else "live.where", self.lang)
             columns.append(lanes(self.last_in_layer, self.current, title,
                                  (self.function_width, self.frame_width), arrangement.actors,
-                                 self.lang))
+                                 self.lang, self._in_ring()))
+        if arrangement.figure == "beside":
+            columns.append(Group(*self._figure(inner - GAP - lanes_width(
+                self.function_width, self.frame_width, arrangement.actors, self.lang))))
         if arrangement.ring != "none":
             columns.append(self._registers(arrangement.ring == "compact"))
         if arrangement.contents:
@@ -467,5 +520,6 @@ class _LiveSteps:
 
     def show(self, at: Position) -> None:
         self.state.position = at
+        self.state.figure = at.figure
         self.state.ended = at.last
         self.live.update(self.state, refresh=True)

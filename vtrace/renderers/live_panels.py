@@ -112,10 +112,12 @@ def lanes_width(function_width: int, frame_width: int, actors: bool, lang: str) 
 
 
 def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
-          widths: tuple[int, int], actors: bool, lang: str) -> Table:
+          widths: tuple[int, int], actors: bool, lang: str,
+          in_ring: tuple[str, int] | None = None) -> Table:
     """One row per layer, named in ``lang``: the last function that ran there and its
-    frame; rows of another frame than the current step's are dimmed, so two frames never
-    read as one."""
+    frame, and on the ring's row the entry that holds a frame while it sits in the ring
+    (``in_ring``: the entry and the frame); rows of another frame than the current step's
+    are dimmed, so two frames never read as one."""
     function_width, frame_width = widths
     table = Table(title=title, show_header=False, title_justify="left", box=None,
                   padding=(0, 1, 0, 0), collapse_padding=True)
@@ -126,17 +128,18 @@ def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
     table.add_column(no_wrap=True, width=frame_width, justify="right")
     for layer in Layer:
         event = last.get(layer)
+        what, frame_number = (event.function, event.frame) if event is not None else \
+            in_ring if layer is Layer.VRING and in_ring is not None else ("", None)
         style = LAYER_STYLE[layer]
         here = current is not None and layer is current.layer
-        other_frame = event is not None and current is not None and event.frame != current.frame
+        other_frame = bool(what) and current is not None and frame_number != current.frame
         name_style = f"bold {style}" if here else "dim" if other_frame else style
-        frame = "" if event is None or event.frame is None else f"#{event.frame}"
+        frame = "" if frame_number is None else f"#{frame_number}"
         cells: list[RenderableType] = [Text(f"{'▶' if here else ' '} {_lane_name(layer, lang)}",
                                             style=style)]
         if actors:
             cells.append(Text(ACTORS[layer], style="dim"))
-        cells += [Text(event.function if event else "", style=name_style),
-                  Text(frame, style="dim" if other_frame else "")]
+        cells += [Text(what, style=name_style), Text(frame, style="dim" if other_frame else "")]
         table.add_row(*cells)
     return table
 
