@@ -21,8 +21,9 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from vtrace.i18n import worded
-from vtrace.model import Event, Kind
+from vtrace.model import Event, Header, Kind
 from vtrace.renderers.ring_contents import RingContents
+from vtrace.scenarios import of
 
 __all__ = [
     "Area",
@@ -32,6 +33,7 @@ __all__ = [
     "Value",
     "figure_lines",
     "figure_svg",
+    "ring_at",
     "split_figure",
 ]
 
@@ -206,6 +208,27 @@ def _ring(name: str, heads: Mapping[int, int], size: int, idx: int, taken: int, 
         rows.append(Row(slot, cells, "live" if position >= taken else "old", head,
                         moved and position == idx - 1))
     return Area(name, ("slot", "head"), tuple(rows), above, (below,))
+
+
+def ring_at(header: Header, events: Iterable[Event], step: int,
+            descriptors: int = 8) -> tuple[Figure | None, int]:
+    """The ring at the end of step ``step`` (numbered as step mode numbers steps: each call
+    starts one, and what comes before the first call belongs to the first), and how many
+    steps were read; None when the stream ends before that step, or has no ring."""
+    panel = of(header).ring
+    contents = RingContents(header)
+    changes = StepChanges(panel.actions if panel else {})
+    calls = 0
+    for event in events:
+        if event.kind is Kind.CALL:
+            if calls == step:
+                break
+            calls += 1
+        contents.update(event)
+        changes.update(event)
+    if calls < step or not contents.size:
+        return None, calls
+    return split_figure(contents, changes, descriptors=descriptors), calls
 
 
 # -- text --------------------------------------------------------------------------------------
