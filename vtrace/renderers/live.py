@@ -52,6 +52,7 @@ from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_figure import StepChanges, figure_lines, split_figure
 from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.renderers.view_words import hint, word
+from vtrace.renderers.wrapping import wrap
 from vtrace.scenarios import of
 from vtrace.session import Session
 from vtrace.stepping import Position, StepView
@@ -325,7 +326,7 @@ class LiveState:
             above.append(Group(*self._figure(inner)))
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
             above.append(frame)
-        below: list[RenderableType] = [self._counters(inner), self._hint()]
+        below: list[RenderableType] = [self._counters(inner), self._hint(inner)]
         # The figure alone is what the presenter asked for with v, which brings the lanes back.
         missing = [name for name, gone in (("lanes", not arrangement.lanes
                                             and arrangement.figure != "alone"),
@@ -382,12 +383,13 @@ class LiveState:
         frames = (self.frames_done(), self.frames) if self.frames else None
         return counters(items, inner, frames, self.lang)
 
-    def _hint(self) -> Text:
+    def _hint(self, inner: int) -> Text:
         at = self.position
         if at is None:
             return Text(word("hint.run", self.lang), style="dim")
         quiet = at.typed is None and at.finding is None and not at.legend and at.missed is None
-        return Text(hint(at, self.lang), style="dim" if quiet else "bold")
+        return Text("\n".join(wrap(hint(at, self.lang), inner)),
+                    style="dim" if quiet else "bold")
 
 
 LAYERS = tuple(Layer)
