@@ -16,6 +16,7 @@ from vtrace.renderers.live import LiveState
 from vtrace.renderers.live_panels import counters, lanes, step_panel
 from vtrace.renderers.wrapping import wrap
 from vtrace.session import replayed
+from vtrace.stepping import Position
 
 #: The identifiers, paths and numbers of a sentence: nothing may break inside them.
 _UNBROKEN = re.compile(r"[A-Za-z0-9_]+(?:(?:->|[./:_\-])[A-Za-z0-9_]+)*")
@@ -85,3 +86,25 @@ def test_counters_and_frame_numbers_are_never_dim(lang: str) -> None:
     drawn = lanes(state.last_in_layer, state.current, "", (31, 2), False, lang)
     numbers = _styles_of_numbers(drawn, 76)
     assert numbers and not any("dim" in style for style in numbers)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_key_legend_takes_the_steps_place_and_the_screen_still_fits(lang: str) -> None:
+    session = replayed("send", {"frames": 2}, "modern", 1)
+    state = LiveState(session.header, lang)
+    last = None
+    for count, event in enumerate(session.source):
+        if count == 41:
+            break
+        state.update(event)
+        last = event if event.kind is Kind.CALL else last
+    assert last is not None
+    console = Console(width=80, height=24, color_system=None, force_terminal=True,
+                      record=True, file=io.StringIO())
+    state.position = Position(39, last, legend=True)
+    console.print(state)
+    screen = console.export_text()
+    assert len(screen.splitlines()) <= 24
+    assert "PageDown" in screen
+    assert ("k、x、i、s" if lang == "zh" else "k, x, i, s") in screen
+    assert last.function not in screen.split("PageDown")[1]  # the step gave way to the keys

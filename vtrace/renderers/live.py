@@ -13,6 +13,7 @@ the view keeps the lanes, five ring values, the step and every counter.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -248,8 +249,14 @@ class LiveState:
         above, below = ([console.render_lines(part, inner, pad=False) for part in parts]
                         for parts in self._parts(arrangement, inner.max_width))
         room = height - 2 - sum(len(lines) for lines in (*above, *below))
-        step = step_panel(self.current, step_title(self.steps, self.current, self.lang),
-                          self.remark, self.lang, (inner.max_width, room))
+        title = step_title(self.steps, self.current, self.lang)
+        if self.position is not None and self.position.legend:
+            # The keys take the step's place, which the layout keeps room for, until ? again.
+            step = Panel(Text("\n".join(wrap(word("legend", self.lang), inner.max_width - 4)),
+                              style="bold"), title=title, title_align="left")
+        else:
+            step = step_panel(self.current, title, self.remark, self.lang,
+                              (inner.max_width, room))
         drawn = [*above, console.render_lines(step, inner, pad=False), *below]
         yield Panel(_Lines([line for lines in drawn for line in lines]), title=self.title,
                     title_align="left")
@@ -387,7 +394,8 @@ class LiveState:
         at = self.position
         if at is None:
             return Text(word("hint.run", self.lang), style="dim")
-        quiet = at.typed is None and at.finding is None and not at.legend and at.missed is None
+        at = dataclasses.replace(at, legend=False)  # the legend shows in the step's place
+        quiet = at.typed is None and at.finding is None and at.missed is None
         return Text("\n".join(wrap(hint(at, self.lang), inner)),
                     style="dim" if quiet else "bold")
 
