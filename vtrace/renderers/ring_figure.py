@@ -58,7 +58,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "pointer": "← idx",
         "changed": "{mark} changed by this step",
         "changed.short": "{mark} changed",
-        "title": "The split ring at step {step}",
+        "title.split": "The split ring",
+        "at": "{title} at step {step}",
     },
     "zh": {
         "desc": "描述符表",
@@ -76,7 +77,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "pointer": "← idx",
         "changed": "{mark} 这一步改动的",
         "changed.short": "{mark} 本步改动",
-        "title": "第 {step} 步时的 split 环",
+        "title.split": "split 环",
+        "at": "第 {step} 步时的 {title}",
     },
 }
 
@@ -109,8 +111,9 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Area:
-    """One part of the figure: the descriptor table, or a ring with its fields above the rows
-    (flags, idx) and below them (its event field); ``more`` rows are left out."""
+    """One part of the figure: a ``table`` of descriptors (rows of cells under ``columns``,
+    the target of the arrows), or a ring with its fields above the rows (flags, idx) and
+    below them (its event field); ``more`` rows are left out."""
 
     name: str
     columns: tuple[str, ...]
@@ -118,15 +121,18 @@ class Area:
     above: tuple[Value, ...] = ()
     below: tuple[Value, ...] = ()
     more: int = 0
+    table: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """A ring at one step: its areas, left to right, and the shadows each side keeps."""
+    """A ring at one step: its areas, left to right, and the shadows each side keeps;
+    ``layout`` names the ring's layout (``split``)."""
 
     size: int
     areas: tuple[Area, ...]
     shadows: tuple[Value, ...]
+    layout: str = "split"
 
     def values(self) -> dict[str, int]:
         """Every named value the figure shows."""
@@ -176,7 +182,7 @@ def split_figure(contents: RingContents, changes: StepChanges | None = None,
                        entry.state), entry.state, changed=entry.head in heads)
                   for entry in in_use[:descriptors])
     desc = Area("desc", ("head", "addr", "len", "state"), table,
-                more=max(len(in_use) - descriptors, 0))
+                more=max(len(in_use) - descriptors, 0), table=True)
     avail = _ring("avail", {index: head for index, head in contents.avail},
                   contents.size, values.get("avail.idx", 0), values.get("last_avail_idx", 0),
                   window, "avail.idx" in names, (value("avail.flags"), value("avail.idx")),
@@ -249,11 +255,11 @@ def _pad(text: str, width: int, right: bool) -> str:
     return room + text if right else text + room
 
 
-def _desc_block(area: Area, lang: str) -> list[Text]:
+def _table_block(area: Area, lang: str) -> list[Text]:
     heads = [_word(f"column.{column}", lang) for column in area.columns]
     cells = [[row.label, *row.cells[:2], _word(f"state.{row.state}", lang)] for row in area.rows]
     widths = [max(cell_len(text) for text in column) for column in zip(heads, *cells, strict=True)]
-    lines = [Text(_word("desc", lang), style="bold"),
+    lines = [Text(_word(area.name, lang), style="bold"),
              Text(" ".join(_pad(head, width, False) for head, width
                            in zip(heads, widths, strict=True)).rstrip(), style="bold")]
     for row, texts in zip(area.rows, cells, strict=True):
@@ -293,7 +299,7 @@ def figure_lines(figure: Figure, lang: str = "en", width: int = 76,
                  gap: int = 3) -> list[Text]:
     """The figure as terminal lines: its areas side by side, then the shadows and what the
     mark means (on the shadows' line when ``width`` leaves room)."""
-    blocks = [_desc_block(area, lang) if area.name == "desc" else _ring_block(area, lang)
+    blocks = [_table_block(area, lang) if area.table else _ring_block(area, lang)
               for area in figure.areas]
     widths = [max(line.cell_len for line in block) for block in blocks]
     lines = []
@@ -357,7 +363,7 @@ def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str
     x, y, bottom, right, desc_right = 0.0, 40.0, 0.0, 0.0, 0.0
     for area in figure.areas:
         parts.append(_svg_text(x, y - 8, _word(area.name, lang), "title"))
-        if area.name == "desc":
+        if area.table:
             texts = [[row.label, *row.cells[:2], _word(f"state.{row.state}", lang)]
                      for row in area.rows]
             heads = [_word(f"column.{column}", lang) for column in area.columns]
@@ -418,7 +424,9 @@ def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str
     parts.append(_svg_text(0, bottom + 3 * ROW, _word("changed", lang, mark=MARK), "note"))
     width = max(right + CHAR * 8, end) + PAD
     height = bottom + 3 * ROW + PAD
-    title = _word("title", lang, step=step) if step is not None else _word("desc", lang)
+    title = _word(f"title.{figure.layout}", lang)
+    if step is not None:
+        title = _word("at", lang, title=title, step=step)
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">',
