@@ -4,11 +4,17 @@ finds a function. Step numbers stay those of Enter."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import pytest
+from fake_terminal import Terminal
 
+from vtrace.cli import main
+from vtrace.cli.env import Environment
 from vtrace.model import Event, Kind
 from vtrace.scenarios import of
 from vtrace.session import replayed
@@ -114,3 +120,24 @@ def test_escape_cancels_a_find_and_q_while_typing_is_a_letter() -> None:
     shown, _ = _run(["/", "q", "\x1b", "\n"])
     assert shown[2].finding == "q" and shown[3].finding is None
     assert shown[-1].step == 2
+
+
+def test_the_live_step_mode_draws_the_figure_after_v_and_finds_with_slash() -> None:
+    """Through the command line, as a presenter's terminal sends the keys."""
+
+    @contextmanager
+    def keys(stream: IO[Any]) -> Iterator[Callable[[], str]]:
+        pressed = iter(["/virtqueue_add_split\r", "v", "q"])
+        yield lambda: next(pressed)
+
+    out = Terminal()
+    env = Environment(argv=(), stdin=Terminal(), stdout=out, stderr=io.StringIO(),
+                      environ={"TERM": "xterm", "COLUMNS": "80", "LINES": "24"}, keys=keys)
+    with pytest.raises(SystemExit) as exited:
+        main(["send", "--frames", "1", "--step", "--view", "live"], env)
+    assert exited.value.code == 0
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    found = screen.index("find a function: virtqueue_add_split")
+    assert "descriptor table" not in screen[:found]
+    drawn = screen[screen.index("descriptor table"):]
+    assert "Step 14" in drawn and "idx 1*" in drawn and "[0] → 0*" in drawn
