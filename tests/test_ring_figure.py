@@ -19,6 +19,7 @@ from vtrace.model import Event, Kind
 from vtrace.renderers.live import LiveState
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_figure import MARK, StepChanges, figure_lines, split_figure
+from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.scenarios import of
 from vtrace.session import replayed
 from vtrace.stepping import Position, drive
@@ -92,7 +93,8 @@ def test_the_figure_fits_80x24_at_every_step(name: str, given: dict[str, Any],
     for step in range(1, count + 1, 5):
         screen = _screen(_state(name, given, step, lang), 80, 24)
         assert len(screen.splitlines()) <= 24
-        assert "used_event" in screen and "avail_event" in screen, (step, screen)
+        assert "← idx" in screen and "used_event" in screen and "avail_event" in screen, (
+            step, screen)
 
 
 def test_the_figure_names_the_values_of_the_events_ring_detail() -> None:
@@ -193,3 +195,16 @@ def test_the_vring_lane_holds_a_received_frame_from_the_fill_to_the_get_buf() ->
     assert all(re.fullmatch(r"used\.ring\[0\] +#0", shown) for _, shown in
                rows[flushed:taken]), rows[flushed:taken]
     assert all(not shown for _, shown in rows[taken:])
+
+
+def test_a_frame_leaves_the_ring_when_the_index_wraps_past_it() -> None:
+    """The indices are free-running 16-bit numbers: 65535 is passed by 0."""
+    in_ring = FramesInRing(256)
+    in_ring.update(7, {"ring": {"avail.idx": 0}})  # published at position 65535
+    assert [(resident.ring, in_ring.slot(resident), resident.frame)
+            for resident in in_ring.residents()] == [("avail", 255, 7)]
+    in_ring.update(7, {"ring": {"used.idx": 1}})  # the same buffer coming back: not again
+    in_ring.update(None, {"ring": {"last_avail_idx": 65535}})
+    assert in_ring.residents()
+    in_ring.update(7, {"ring": {"last_avail_idx": 0}})
+    assert not in_ring.residents()

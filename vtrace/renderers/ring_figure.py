@@ -37,8 +37,10 @@ __all__ = [
     "split_figure",
 ]
 
-WINDOW = 4  # ring positions drawn, the one idx points at last
-DESCRIPTORS = 4  # descriptor table rows drawn in a terminal
+#: Ring positions drawn (the one idx points at last) and descriptor table rows, in a
+#: terminal: the figure is then as tall as the lanes it replaces, which an 80x24 screen needs.
+WINDOW = 3
+DESCRIPTORS = 3
 MARK = "*"  # a changed cell, for a screen without colour and for the eye
 CHANGED_STYLE = "bold reverse"
 _WORDS: Mapping[str, Mapping[str, str]] = {
@@ -217,7 +219,7 @@ def _ring(name: str, heads: Mapping[int, int], size: int, idx: int, taken: int, 
 
 
 def ring_at(header: Header, events: Iterable[Event], step: int,
-            descriptors: int = 8) -> tuple[Figure | None, int]:
+            window: int = 5, descriptors: int = 8) -> tuple[Figure | None, int]:
     """The ring at the end of step ``step`` (numbered as step mode numbers steps: each call
     starts one, and what comes before the first call belongs to the first), and how many
     steps were read; None when the stream ends before that step, or has no ring."""
@@ -234,7 +236,7 @@ def ring_at(header: Header, events: Iterable[Event], step: int,
         changes.update(event)
     if calls < step or not contents.size:
         return None, calls
-    return split_figure(contents, changes, descriptors=descriptors), calls
+    return split_figure(contents, changes, window, descriptors), calls
 
 
 # -- text --------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ class FramesInRing:
         for name, published, consumed in _RINGS:
             if published in ring and frame is not None and frame > self.newest:
                 self.newest = frame
-                self.waiting.append(Resident(name, ring[published] - 1, frame))
+                self.waiting.append(Resident(name, (ring[published] - 1) % _WRAP, frame))
             if consumed in ring:
                 taken = ring[consumed]
                 self.waiting = deque(resident for resident in self.waiting
