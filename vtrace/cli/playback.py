@@ -97,7 +97,7 @@ def view_options(speed_help: str, *, pcap: bool = False) -> Callable[[F], F]:
                           "k, x, i, s the next kick, VM exit, interrupt, suppressed "
                           "notification (K, X, I, S the one before); / NAME Enter finds a "
                           "function; g NUMBER Enter goes to a step; v shows the ring as a "
-                          "figure or as values; ? shows the keys; q quits."),
+                          "figure or as values (live view); ? shows the keys; q quits."),
         click.option("--show-ring", is_flag=True, expose_value=False, callback=_show_ring,
                      help="Plain view: print the ring's contents (descriptors, ring entries, "
                           "event indices, the frame's headers) after each ring step."),
