@@ -47,7 +47,7 @@ class _Ring:
 def _step_mode(given: dict[str, Any], steps: int) -> list[tuple[Position, dict[str, int],
                                                                 list[int]]]:
     session = replayed("send", given, "modern", 1)
-    view = _Ring(RingContents(session.header))
+    view = _Ring(RingContents(session.header, session.scenario))
     keys = iter(["\n"] * (steps - 1) + ["q"])
     drive(session.source, view, lambda: next(keys))
     return view.shown

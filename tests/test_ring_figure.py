@@ -103,7 +103,7 @@ def test_the_figure_names_the_values_of_the_events_ring_detail() -> None:
     session = replayed("send", BATCH, "modern", 1)
     panel = of(session.header).ring
     assert panel is not None
-    contents = RingContents(session.header)
+    contents = RingContents(session.header, session.scenario)
     changes = StepChanges(panel.actions)
     told = dict(panel.start(contents.size))
     for event in session.source:

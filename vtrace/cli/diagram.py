@@ -8,7 +8,7 @@ renderer takes, and what it needs, are the renderer's own declarations.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import IO, Any
 
@@ -19,7 +19,6 @@ from vtrace.cli.env import current
 from vtrace.cli.options import era_option, lang_option, param_options, seed_option
 from vtrace.cli.play import read_lines
 from vtrace.i18n import worded
-from vtrace.model import Event, Header
 from vtrace.output import check_writable, same_file
 from vtrace.renderers import UnknownRenderer, by_name, for_format, format_of, formats
 from vtrace.renderers.base import Renderer, count_param
@@ -29,15 +28,14 @@ from vtrace.renderers.ring_figure import figure_svg, ring_at
 from vtrace.renderers.rows import DETAILS
 from vtrace.renderers.sequence import SequenceRenderer
 from vtrace.renderers.sequence_look import MIN_ROWS
-from vtrace.scenarios import REGISTERED, Param, scenario
-from vtrace.session import from_file, replayed
+from vtrace.scenarios import REGISTERED, Param, all_params, scenario
+from vtrace.session import Session, from_file, replayed
 
 __all__ = ["diagram_command", "page_path"]
 
 REPLAYABLE = tuple(name for name, item in REGISTERED.items() if item.replayable)
 #: Every parameter of every replayable scenario, once (scenarios share some).
-PARAMS: tuple[Param, ...] = tuple({param.name: param for name in REPLAYABLE
-                                   for param in REGISTERED[name].params}.values())
+PARAMS: tuple[Param, ...] = all_params(REPLAYABLE)
 REPLAY_OPTIONS = ("scenario_name", "era", "seed", *(param.name for param in PARAMS))
 
 #: A Chrome trace larger than this opens slowly in Perfetto and Chrome: say so, and name the
@@ -183,18 +181,18 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         {"detail": (detail, "full"), "renderer": (program, "auto"),
          "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None)})
     if from_path is None:
-        session = replayed(chosen.name, {name: given[name] for name in own}, era, seed,
+        session = replayed(chosen, {name: given[name] for name in own}, era, seed,
                            env.argv)
     else:
         session = from_file(read_lines(from_path))
     if renderer is None:
-        _write_ring(session.header, session.events(), ring_at or 1, out, lang)
+        _write_ring(session, ring_at or 1, out, lang)
         return
     frames_param = session.scenario.frames_param
     frames = count_param(session.header.params, frames_param) if frames_param else None
     if paged and isinstance(renderer, SequenceRenderer):
         with progress(env.stderr, frames, lang) as track:
-            drawn = renderer.render_pages(session.header, track(session.events()))
+            drawn = renderer.render_pages(session.fed(track(session.source)))
         for number, page in enumerate(drawn, 1):
             with env.output(page_path(out, number), binary=True) as sink:
                 sink.write(page)
@@ -204,7 +202,7 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         return
     with (env.output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
-        renderer.render(session.header, track(session.events()), sink)
+        renderer.render(session.fed(track(session.source)), sink)
     if out != "-" and renderer.name == "chrome":
         _point_to_the_player(out, lang, env.stderr)
 
@@ -219,14 +217,13 @@ def _ring_options(output_format: str, overview: bool, paged: bool, detail: str) 
             raise click.UsageError(f"{name} does not apply to --ring-at")
 
 
-def _write_ring(header: Header, events: Iterable[Event], step: int, out: str,
-                lang: str) -> None:
+def _write_ring(session: Session, step: int, out: str, lang: str) -> None:
     """The ring at the end of ``step`` as an SVG figure in ``out``."""
-    figure, steps = ring_at(header, events, step)
+    figure, steps = ring_at(session, step)
     if figure is None:
         key = "no_step" if steps < step else "no_ring"
         raise click.UsageError(worded(_WORDS, key, lang, step=step, steps=steps,
-                                      scenario=header.scenario))
+                                      scenario=session.header.scenario))
     with current().output(out) as sink:
         sink.write(figure_svg(figure, lang, step))
 

@@ -21,9 +21,9 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from vtrace.i18n import worded
-from vtrace.model import Event, Header, Kind
+from vtrace.model import Event, Kind
 from vtrace.renderers.ring_contents import RingContents
-from vtrace.scenarios import of
+from vtrace.session import Session
 
 __all__ = [
     "Area",
@@ -218,16 +218,17 @@ def _ring(name: str, heads: Mapping[int, int], size: int, idx: int, taken: int, 
     return Area(name, ("slot", "head"), tuple(rows), above, (below,))
 
 
-def ring_at(header: Header, events: Iterable[Event], step: int,
-            window: int = 5, descriptors: int = 8) -> tuple[Figure | None, int]:
-    """The ring at the end of step ``step`` (numbered as step mode numbers steps: each call
-    starts one, and what comes before the first call belongs to the first), and how many
-    steps were read; None when the stream ends before that step, or has no ring."""
-    panel = of(header).ring
-    contents = RingContents(header)
+def ring_at(session: Session, step: int, window: int = 5,
+            descriptors: int = 8) -> tuple[Figure | None, int]:
+    """The ring of ``session`` at the end of step ``step`` (numbered as step mode numbers
+    steps: each call starts one, and what comes before the first call belongs to the
+    first), and how many steps were read; None when the stream ends before that step, or
+    has no ring."""
+    panel = session.scenario.ring
+    contents = RingContents(session.header, session.scenario)
     changes = StepChanges(panel.actions if panel else {})
     calls = 0
-    for event in events:
+    for event in session.events():
         if event.kind is Kind.CALL:
             if calls == step:
                 break
