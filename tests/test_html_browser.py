@@ -316,12 +316,12 @@ def test_chinese_toggle_changes_the_texts(opened: Opened, files: dict[str, Any])
     assert "通知：avail_event 0 落在 [0, 1) 中" in chinese
     assert opened.page.get_attribute("html", "lang") == "zh"
     assert opened.page.inner_text("#diagram-title") == "时序图"
-    title = diagram_title(files["header"], "zh")
+    title = diagram_title(Session(files["header"], ()), "zh")
     assert opened.page.inner_text("#run-title") == title and title.startswith("3 帧")
     assert opened.page.title().endswith(title)
     opened.page.click("#lang")
     assert opened.page.inner_text("#step") == english
-    assert opened.page.inner_text("#run-title") == diagram_title(files["header"], "en")
+    assert opened.page.inner_text("#run-title") == diagram_title(Session(files["header"], ()), "en")
 
 
 def test_only_the_lifelines_the_stream_uses_are_drawn(opened: Opened) -> None:

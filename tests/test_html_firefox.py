@@ -28,6 +28,7 @@ from vtrace.catalog import CATALOG
 from vtrace.model import Event
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.scenarios.send import SEND
+from vtrace.session import Session
 from vtrace.tally import Tally
 
 FIREFOX = "/usr/bin/firefox-esr"
@@ -264,12 +265,12 @@ def test_chinese_toggle_changes_the_texts(player: Firefox,
     assert CATALOG["virtqueue_kick_prepare"].text["zh"] in chinese["text"]
     assert "通知：avail_event 0 落在 [0, 1) 中" in chinese["text"]
     assert chinese["lang"] == "zh" and chinese["diagramTitle"] == "时序图"
-    title = diagram_title(files["header"], "zh")
+    title = diagram_title(Session(files["header"], ()), "zh")
     assert chinese["runTitle"] == title and chinese["title"].endswith(title)
     player.do("click", selector="#lang")
     again = player.shown()
     assert again["text"] == english["text"]
-    assert again["runTitle"] == diagram_title(files["header"], "en")
+    assert again["runTitle"] == diagram_title(Session(files["header"], ()), "en")
 
 
 def test_legend_and_theme(player: Firefox) -> None:
