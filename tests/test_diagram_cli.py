@@ -123,7 +123,7 @@ def test_an_output_path_that_cannot_be_written_is_one_line(
     (tmp_path / "file.txt").write_text("x")
     assert run(where) == 2
     error = capsys.readouterr().err
-    assert len(error.strip().splitlines()) == 1 and error.startswith("vtrace: error:")
+    assert len(error.strip().splitlines()) == 1 and error.startswith("vtrace diagram: error:")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file.txt"]
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import importable, program
 from diagram_fixtures import hostile_events, hostile_header, recorded
 from player_steps import step_of, terminal_steps
 
@@ -27,11 +27,9 @@ from vtrace.scenarios.send import SEND
 from vtrace.session import Session, replayed
 from vtrace.tally import Tally
 
-playwright_api = pytest.importorskip("playwright.sync_api",
-                                     reason="the [test] extra installs playwright")
+playwright_api = importable("playwright.sync_api", "needs playwright: pip install -e '.[test]'")
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = program(CHROMIUM, "chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 

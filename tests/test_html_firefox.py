@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import pytest
 import test_html_browser as chromium
+from conftest import needs, program
 from player_steps import step_of
 
 from vtrace.catalog import CATALOG
@@ -37,10 +38,9 @@ MODULES = DRIVER.parent / "node_modules" / "puppeteer-core"
 files = chromium.files  # the same files, made from the same stream, as the Chromium tests open
 expected_ring = chromium.expected_ring
 pytestmark = [
-    pytest.mark.skipif(shutil.which(FIREFOX) is None,
-                       reason="Debian's firefox-esr is not installed (.ci/run installs it)"),
-    pytest.mark.skipif(shutil.which("node") is None or not MODULES.is_dir(),
-                       reason="needs node and `npm ci --prefix tests/firefox` (.ci/run runs it)"),
+    program(FIREFOX, "firefox-esr"),
+    needs(shutil.which("node") is None or not MODULES.is_dir(),
+          "needs node and puppeteer-core: apt-get install npm; npm ci --prefix tests/firefox"),
 ]
 
 
