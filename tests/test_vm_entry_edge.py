@@ -6,6 +6,7 @@ KVM_EXIT_MMIO)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from vtrace.catalog import ERAS
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.diagram_text import RED, crossing
 from vtrace.renderers.folding import batch_of
+from vtrace.renderers.html import HtmlRenderer
 from vtrace.renderers.mermaid import mermaid_lines
 from vtrace.renderers.overview import overview_hops
 from vtrace.renderers.plain import PlainRenderer
@@ -109,3 +111,20 @@ def test_the_overview_draws_the_vm_entry_from_kvm(name: str, given: dict[str, An
              if event.kind is Kind.RETURN and crossing(event) == "entry"]
     assert all(src == "kvm" for src, _ in drawn), drawn
     assert drawn or name == "recv"  # a receive's first round takes no exit
+
+
+@pytest.mark.parametrize(("name", "given", "era"), RUNS, ids=NAMES)
+def test_the_player_draws_the_vm_entry_from_kvm(name: str, given: dict[str, Any],
+                                                era: str) -> None:
+    """The player's arrows are its shapes' lifelines: an entry's leaves KVM, as above."""
+    header, events = _replay(name, given, era)
+    out = io.StringIO()
+    HtmlRenderer().render(Session(header, events), out)
+    found = re.search(r'<script type="application/json" id="vtrace-data">(.*?)</script>',
+                      out.getvalue(), re.S)
+    assert found is not None
+    data = json.loads(found[1])
+    entries = [(data["actors"][shape[2]], data["actors"][shape[3]]) for shape in data["shapes"]
+               if shape[6] == "entry"]
+    assert all(pair == ("kvm", "virtio_net") for pair in entries), entries
+    assert bool(entries) == bool(_entries(events))

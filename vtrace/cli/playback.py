@@ -97,7 +97,10 @@ def view_options(speed_help: str, *, pcap: bool = False) -> Callable[[F], F]:
         click.option("--step", is_flag=True,
                      help="Step mode for a presenter: Enter, space, →, ↓ or PageDown shows the "
                           "next step; ←, ↑ or PageUp the one before; f the next frame; "
-                          "g NUMBER Enter goes to a step; ? shows the keys; q quits."),
+                          "k, x, i, s the next kick, VM exit, interrupt, suppressed "
+                          "notification (K, X, I, S the one before); / NAME Enter finds a "
+                          "function; g NUMBER Enter goes to a step; v shows the ring as a "
+                          "figure or as values (live view); ? shows the keys; q quits."),
         click.option("--show-ring", is_flag=True, expose_value=False, callback=_show_ring,
                      help="Plain view: print the ring's contents (descriptors, ring entries, "
                           "event indices, the frame's headers) after each ring step."),
@@ -220,7 +223,10 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
         if playback.step:
             read_key = stack.enter_context(env.keys(env.stdin))
             view = stack.enter_context(step_view(renderer, session, env.stdout))
-            drive(events, view, read_key, session.tally.add)
+            tally = session.tally
+            drive(events, view, read_key, tally.add,
+                  lambda event: (counter for counter, _ in
+                                 tally.moves(event.step, event.kind, event.detail)))
             return
         if playback.speed is not None:
             events = paced(events, playback.speed, env.clock, env.sleep,
