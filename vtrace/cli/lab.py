@@ -84,6 +84,9 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
     """Boot a real guest and capture its datagrams on the guest, QEMU and host layers."""
     if (kernel is None) != (modules is None):
         raise click.UsageError("--kernel and --modules go together")
+    if pcap_path == "-" and (compare or events_path or view or step):
+        raise click.UsageError("--pcap - writes the capture to standard output; leave out "
+                               "--compare, --events and the view options with it")
     smallest = min_frame_size(frames)
     if size is not None and size < smallest:
         raise click.UsageError(f"--size {size} cannot hold 'vtrace seq={frames}': use "
