@@ -25,8 +25,10 @@ from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
 from vtrace.output import atomic_output, check_writable
+from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.session import Session
 from vtrace.sources.lab import load
+from vtrace.sources.lab_ring import compare_lab_ring
 
 __all__ = ["lab_command"]
 
@@ -189,7 +191,12 @@ def _compare(directory: Path, env: Environment) -> None:
     header, events = load(directory, env.argv)
     try:
         result, era = compare_capture(header, events)
+        ring = compare_lab_ring(directory, header, era)
     except ValueError as problem:
         click.echo(f"vtrace lab: no comparison: {problem}", err=True)
         return
     click.echo("\n".join(report_lines(result, era)))
+    if ring is None:
+        click.echo("vtrace lab: no ring comparison: QEMU's rings were not read", err=True)
+        return
+    click.echo("\n" + "\n".join(ring_lines(ring)))
