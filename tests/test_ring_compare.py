@@ -15,10 +15,16 @@ from typing import Any
 import pytest
 
 from vtrace import __version__
+from vtrace.cli.lab_ring import replay_ring
 from vtrace.model import Header, Source
 from vtrace.ring_compare import compare_rings, report_lines
-from vtrace.sources.lab_ring import replay_ring
-from vtrace.sources.qmp_ring import parse_xp, ring_bytes, ring_fields, rings_of_answers
+from vtrace.sources.qmp_ring import (
+    load_ring,
+    parse_xp,
+    ring_bytes,
+    ring_fields,
+    rings_of_answers,
+)
 
 DATA = Path(__file__).parent / "data" / "lab"
 
@@ -108,3 +114,11 @@ def test_a_difference_without_a_known_reason_is_shown_as_such() -> None:
     result = compare_rings("tx", changed, ring, 3)
     assert [row.field for row in result.unexplained] == ["inuse"]
     assert "  inuse" in "\n".join(report_lines(result))
+
+
+def test_a_lab_directory_without_rings_has_none_and_a_foreign_file_is_refused(
+        tmp_path: Path) -> None:
+    assert load_ring(tmp_path) is None
+    (tmp_path / "ring.json").write_text('{"format": "other/1"}')
+    with pytest.raises(ValueError, match="ring.json is not vtrace-ring/1"):
+        load_ring(tmp_path)

@@ -19,6 +19,7 @@ import click
 
 from vtrace.cli.compare_trace import compare_capture, report_lines
 from vtrace.cli.env import Environment, current
+from vtrace.cli.lab_ring import compare_lab_ring
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
@@ -28,7 +29,6 @@ from vtrace.output import atomic_output, check_writable
 from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.session import Session
 from vtrace.sources.lab import load
-from vtrace.sources.lab_ring import compare_lab_ring
 
 __all__ = ["lab_command"]
 

@@ -10,16 +10,18 @@ replay uses (``vtrace.scenarios.ringstate``): ``avail.flags``, ``avail.idx``,
 ``used_event``, ``used.flags``, ``used.idx``, ``avail_event``, each
 descriptor's addr/len/flags/next, the avail ring's heads, the used elements'
 id/len, and QEMU's ``last_avail_idx``, ``shadow_avail_idx``, ``used_idx``,
-``signalled_used`` and ``inuse``. Nothing here does I/O.
+``signalled_used`` and ``inuse``. Only ``load_ring`` reads a file.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMAT", "QUEUES", "RING_FILE", "parse_xp", "ring_bytes", "ring_fields",
-           "rings_of_answers"]
+__all__ = ["FORMAT", "QUEUES", "RING_FILE", "load_ring", "parse_xp", "ring_bytes",
+           "ring_fields", "rings_of_answers"]
 
 FORMAT = "vtrace-ring/1"
 #: The file in a lab directory with the rings as QEMU saw them after the last frame.
@@ -94,3 +96,14 @@ def rings_of_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
                    for name, queue in answers["queues"].items()},
         "answers": answers,
     }
+
+
+def load_ring(directory: Path) -> dict[str, Any] | None:
+    """``ring.json`` of a lab directory, or None when the run read no ring."""
+    path = directory / RING_FILE
+    if not path.is_file():
+        return None
+    rings: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if rings.get("format") != FORMAT:
+        raise ValueError(f"{RING_FILE} is not {FORMAT}")
+    return rings

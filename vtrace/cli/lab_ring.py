@@ -3,11 +3,12 @@
 A send run's frames go through the transmit queue, a receive run's through
 the receive queue; the replay of the same scenario, parameters and era is
 run to its end and its one queue read with ``vtrace.ring_compare.ring_of``.
+It joins a source (the saved rings) and the scenarios' worlds, so it sits
+with the commands that use it.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +21,12 @@ from vtrace.scenarios.recv.world import RecvParams
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.guest import run_world as send_world
 from vtrace.scenarios.send.world import SendParams
-from vtrace.sources.qmp_ring import FORMAT, RING_FILE
+from vtrace.sources.qmp_ring import load_ring
 
-__all__ = ["QUEUE_OF", "compare_lab_ring", "load_ring", "replay_ring"]
+__all__ = ["QUEUE_OF", "compare_lab_ring", "replay_ring"]
 
 #: The queue each scenario's frames go through.
 QUEUE_OF = {"send": "tx", "recv": "rx"}
-
-
-def load_ring(directory: Path) -> dict[str, Any] | None:
-    """``ring.json`` of a lab directory, or None when the run read no ring."""
-    path = directory / RING_FILE
-    if not path.is_file():
-        return None
-    rings: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if rings.get("format") != FORMAT:
-        raise ValueError(f"{RING_FILE} is not {FORMAT}")
-    return rings
 
 
 def replay_ring(header: Header, era: str, seed: int = 1) -> dict[str, Any]:
