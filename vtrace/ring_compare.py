@@ -140,13 +140,10 @@ def _chain_rows(real: dict[str, Any], replay: dict[str, Any], chains: int) -> li
     rows = []
     for k in range(chains):
         heads = [_avail_head(ring, chains, k) for ring in sides]
-        relative = [(head - first) % ring["size"] for head, first, ring
-                    in zip(heads, firsts, sides, strict=True)]
-        rows.append(_row(f"chain {k + 1} avail head", *relative))
+        rows.append(_row(f"chain {k + 1} avail head", *_relative(heads, firsts, sides)))
         elements = [ring["used"][(ring[ANCHOR] - chains + k) % ring["size"]] for ring in sides]
-        ids = [(element["id"] - first) % ring["size"] for element, first, ring
-               in zip(elements, firsts, sides, strict=True)]
-        rows.append(_row(f"chain {k + 1} used id", *ids))
+        rows.append(_row(f"chain {k + 1} used id", *_relative(
+            [element["id"] for element in elements], firsts, sides)))
         rows.append(_row(f"chain {k + 1} used len", elements[0]["len"], elements[1]["len"]))
         rows += _descriptor_rows(k + 1, sides, heads, firsts)
     return rows
@@ -154,6 +151,8 @@ def _chain_rows(real: dict[str, Any], replay: dict[str, Any], chains: int) -> li
 
 def _descriptor_rows(chain: int, sides: tuple[dict[str, Any], dict[str, Any]],
                      heads: list[int], firsts: list[int]) -> list[RingRow]:
+    """len, flags and ``next`` of each descriptor of one chain, walked on both sides while
+    both say VRING_DESC_F_NEXT."""
     rows = []
     indices = list(heads)
     for position in range(min(sides[0]["size"], sides[1]["size"])):
@@ -161,8 +160,7 @@ def _descriptor_rows(chain: int, sides: tuple[dict[str, Any], dict[str, Any]],
         name = f"chain {chain} desc {position + 1}"
         rows.append(_row(f"{name} len", descs[0]["len"], descs[1]["len"]))
         rows.append(_row(f"{name} flags", descs[0]["flags"], descs[1]["flags"]))
-        following = [(desc["next"] - first) % ring["size"] for desc, first, ring
-                     in zip(descs, firsts, sides, strict=True)]
+        following = _relative([desc["next"] for desc in descs], firsts, sides)
         last = not descs[0]["flags"] & VRING_DESC_F_NEXT
         why = ("not read by the device (no VRING_DESC_F_NEXT): Linux 6.1's "
                "virtqueue_add_desc_split leaves its free list's next entry there, the replay "
@@ -173,6 +171,14 @@ def _descriptor_rows(chain: int, sides: tuple[dict[str, Any], dict[str, Any]],
             break
         indices = [desc["next"] for desc in descs]
     return rows
+
+
+def _relative(indices: list[int], firsts: list[int],
+              sides: tuple[dict[str, Any], dict[str, Any]]) -> tuple[int, int]:
+    """Descriptor numbers of (real, replay), each counted from its side's first run chain."""
+    real, replay = ((index - first) % ring["size"] for index, first, ring
+                    in zip(indices, firsts, sides, strict=True))
+    return real, replay
 
 
 def _avail_head(ring: dict[str, Any], chains: int, k: int) -> int:
