@@ -23,10 +23,10 @@ import time
 from collections.abc import Callable
 
 from vtrace.catalog import era
+from vtrace.codec import tee_jsonl
 from vtrace.model import Event, Header
 from vtrace.renderers.folding import batch_of, fold
 from vtrace.renderers.graphviz_run import find_program, render_source
-from vtrace.renderers.jsonl import tee_jsonl
 from vtrace.renderers.mermaid import MermaidRenderer
 from vtrace.renderers.sequence import SequenceRenderer, sequence_source
 from vtrace.scenarios.send import SendParams, send

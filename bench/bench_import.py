@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from vtrace.sources import ftrace
-from vtrace.sources.convert import Sides, from_ftrace
+from vtrace.sources.convert import Sides
+from vtrace.sources.ftrace import from_ftrace
 
 SHAPES = (
     "         udpsend-94      [000] bN.1.  {}: start_xmit <-dev_hard_start_xmit\n",

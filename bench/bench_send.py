@@ -25,7 +25,6 @@ because other work on a shared machine slows any one of them.
 from __future__ import annotations
 
 import argparse
-import collections
 import contextlib
 import dataclasses
 import io
@@ -88,7 +87,6 @@ def breakdown(frames: int) -> tuple[float, float, float, float]:
     the scenario's tally), encoding one event, and building one Event."""
     from vtrace.catalog import era
     from vtrace.codec import encode
-    from vtrace.engine.sim import counting
     from vtrace.scenarios.send import SEND, SendParams, send
     from vtrace.tally import Tally
 
@@ -102,8 +100,7 @@ def breakdown(frames: int) -> tuple[float, float, float, float]:
     engine = (time.perf_counter() - started) / events * 1e6
     tally = Tally(SEND.calls, SEND.notes)
     started = time.perf_counter()
-    with counting(tally.counter()):
-        collections.deque(send(SendParams(frames=frames), era("modern"), 1), 0)
+    send(SendParams(frames=frames), era("modern"), 1).count(tally.counter())
     counted = (time.perf_counter() - started) / events * 1e6
     assert tally.events == events
     started = time.perf_counter()

@@ -68,4 +68,5 @@ def host_state(pid: int) -> dict[str, object]:
     }
 
 
-NOTHING = {"links": [], "tracefs_mounts": [], "instances": [], "uprobes": [], "qemu": []}
+NOTHING: dict[str, object] = {"links": [], "tracefs_mounts": [], "instances": [], "uprobes": [],
+                              "qemu": []}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -66,10 +67,11 @@ def test_an_event_with_a_wrong_field_is_refused(field: str, value: object, messa
 
 
 def test_lines_of_one_step_share_one_place() -> None:
-    events = [decode_line(encode(event)) for event in send(SendParams(frames=3), era("modern"), 1)
-              if event.step == "start_xmit"]
-    assert len(events) == 3
-    assert all(isinstance(event, Event) and event.place is events[0].place for event in events)
+    records = [decode_line(encode(event)) for event in send(SendParams(frames=3), era("modern"), 1)
+               if event.step == "start_xmit"]
+    events = [record for record in records if isinstance(record, Event)]
+    assert len(events) == len(records) == 3
+    assert all(event.place is events[0].place for event in events)
 
 
 def test_a_stream_without_a_header_is_refused_with_its_line_number() -> None:
@@ -135,8 +137,9 @@ def test_the_encoding_cache_is_keyed_on_every_field_that_is_not_per_event() -> N
     place = Place("start_xmit", "start_xmit", "f.c", 1, "linux", "6.1", Phase.XMIT,
                   Layer.GUEST_KERNEL, "virtio_net")
     base = Event(0, 0, place, Kind.CALL, "stack", "virtio_net", 5)
-    changed = {"place": dataclasses.replace(place, line=2), "kind": Kind.NOTE, "src": "app",
-               "dst": "vring", "thread": "qemu-main", "source": Source.GUEST_FTRACE}
+    changed: dict[str, Any] = {
+        "place": dataclasses.replace(place, line=2), "kind": Kind.NOTE, "src": "app",
+        "dst": "vring", "thread": "qemu-main", "source": Source.GUEST_FTRACE}
     assert set(changed) == set(codec.FIXED)
     encode(base)
     for name, value in changed.items():

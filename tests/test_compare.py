@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vtrace.compare import NOT_TRACED, compare, hops
+from vtrace.catalog import CATALOG, ERAS, place
+from vtrace.compare import NOT_CAPTURED, NOT_TRACED, UNSEEN_WHY, compare, hops
 from vtrace.model import Event, Kind, Layer, Phase, Place, Source
 
 NAMES = ["udp_sendmsg", "start_xmit", "vp_notify", "virtqueue_pop", "tap_write_packet",
@@ -13,7 +16,7 @@ NAMES = ["udp_sendmsg", "start_xmit", "vp_notify", "virtqueue_pop", "tap_write_p
 
 
 def stream(frames: list[list[str]], step_ns: int = 100) -> list[Event]:
-    events = []
+    events: list[Event] = []
     for frame, names in enumerate(frames):
         for name in names:
             place = Place(name, name, None, None, "linux", "6.1", Phase.XMIT,
@@ -68,3 +71,32 @@ def test_a_capture_with_a_warm_up_frame_pairs_its_last_frames() -> None:
     result = compare(real, replay)
     assert [frame.real_frame for frame in result.frames] == [1, 2]
     assert result.agreement == 1.0
+
+
+def test_a_capture_that_names_no_frame_is_one_frame() -> None:
+    loose = [replace(event, frame=None) for event in stream([["udp_sendmsg", "vp_notify"]])]
+    assert [hop.function for hop in hops(loose)[0]] == ["udp_sendmsg", "vp_notify"]
+    framed = stream([["udp_sendmsg"]])
+    assert set(hops([*loose, *framed])) == {0}  # events before a named frame are left out
+    assert hops([*loose, *framed])[0][0].function == "udp_sendmsg"
+
+
+def test_a_replay_standing_for_a_capture_keeps_its_frameless_events() -> None:
+    replayed = stream([["udp_sendmsg", "vp_notify"]])
+    interrupt = replace(stream([["vring_interrupt"]])[0], seq=2, frame=None, t_ns=300)
+    both = [*replayed, interrupt]
+    assert compare(both, both, real_is_replay=True).agreement == 1.0
+    assert compare(both, both).agreement < 1.0
+
+
+def test_only_the_lab_names_its_blind_spots() -> None:
+    (frame,) = compare(stream([["udp_sendmsg"]]), stream([["udp_sendmsg", "xmit_skb"]]),
+                       lab=False).frames
+    assert dict(frame.unseen) == {"xmit_skb": NOT_CAPTURED}
+
+
+def test_every_reason_a_hop_goes_unseen_names_a_step_a_replay_has() -> None:
+    functions = {found.function for step in CATALOG.values()
+                 for chosen in ERAS.values() for version in chosen.versions.values()
+                 if (found := place(step, version)) is not None}
+    assert sorted(set(UNSEEN_WHY) - functions) == []

@@ -45,7 +45,8 @@ def decoded(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The events as the page's script decodes them (its decode(), sayText() and apply(),
     in Python)."""
     columns, events, newest, t_ns, fresh = data["events"], [], -1, 0, 0
-    ring, last, langs = dict(data["initial"]), {}, len(data["langs"])
+    ring, langs = dict(data["initial"]), len(data["langs"])
+    last: dict[Any, Any] = {}
     for code, frame_code, dt in zip(columns["c"], columns["f"], columns["t"], strict=True):
         if code == 0:
             combo, fresh = fresh, fresh + 1
@@ -178,7 +179,7 @@ def test_captured_events_keep_their_source() -> None:
 def _size(frames: int) -> int:
     session = replayed("send", {"frames": frames}, "modern", 1)
 
-    class Counter(io.TextIOBase):
+    class Counter(io.StringIO):
         size = 0
 
         def write(self, text: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import string
 
@@ -10,7 +11,8 @@ from click.testing import CliRunner
 from rich.cells import cell_len
 
 from vtrace.catalog import CATALOG, ERAS
-from vtrace.cli import cli
+from vtrace.cli import cli, main
+from vtrace.cli.env import Environment
 from vtrace.i18n import (
     LANGS,
     default_lang,
@@ -63,7 +65,7 @@ def test_step_texts_fall_back_to_english() -> None:
 
 def test_era_labels() -> None:
     for chosen in ERAS.values():
-        assert era_label(chosen, "en") == chosen.label
+        assert era_label(chosen, "en").startswith(f"Linux {chosen.linux} + QEMU {chosen.qemu}")
         assert "Linux" in era_label(chosen, "zh")
 
 
@@ -75,13 +77,21 @@ def test_era_labels() -> None:
     ({"VTRACE_LANG": "klingon"}, "en"),
     ({}, "en"),
 ])
-def test_default_language(monkeypatch: pytest.MonkeyPatch, environment: dict[str, str],
-                          expected: str) -> None:
-    for variable in ("VTRACE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        monkeypatch.delenv(variable, raising=False)
-    for variable, value in environment.items():
-        monkeypatch.setenv(variable, value)
-    assert default_lang() == expected
+def test_default_language(environment: dict[str, str], expected: str) -> None:
+    assert default_lang(environment) == expected
+
+
+def test_the_default_language_is_the_environments_not_the_process(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VTRACE_LANG", "en")
+    out = io.StringIO()
+    env = Environment(argv=("steps",), stdout=out, stderr=io.StringIO(),
+                      environ={"VTRACE_LANG": "zh"})
+    with pytest.raises(SystemExit) as done:
+        main(["steps"], env)
+    assert done.value.code in (0, None)
+    written = out.getvalue() + capsys.readouterr().out
+    assert say("steps.title", "zh", era=era_label(ERAS["modern"], "zh")) in written
 
 
 def _plain(*args: str) -> list[str]:

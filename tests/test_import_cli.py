@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from vtrace.codec import read_stream
 
 DATA = Path(__file__).parent / "data" / "lab"
@@ -102,3 +104,25 @@ def test_a_recv_capture_agrees_in_order_layer_by_layer(tmp_path: Path) -> None:
     why = dict(frame["unseen"])
     assert why["tun_put_user"].startswith("host kernel function")
     assert why["virtio_net_receive_rcu"].startswith("static in QEMU")
+
+
+def test_the_header_records_the_argv_given_with_paths_as_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli_run import run
+
+    monkeypatch.chdir(DATA)
+    monkeypatch.setattr(sys, "argv", ["/usr/bin/some-other-program", "--flag"])
+    out = tmp_path / "real.jsonl"
+    status, _, err = run("import", "send-1", "--events", str(out))
+    assert status == 0, err
+    with open(out, encoding="utf-8") as handle:
+        header, _ = read_stream(handle)
+    assert header.argv == ("import", "send-1", "--events", str(out))
+
+
+def test_unmapped_records_are_summed_up_in_one_line(tmp_path: Path) -> None:
+    done = vtrace("import", str(DATA.parent / "traces" / "retis-send.json"), "--events",
+                  str(tmp_path / "out.jsonl"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "vtrace import: 4 records name no step of the catalog (kept under " \
+                          "their own names): consume_skb ×4\n"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from vtrace.cli import lab as lab_cli
 from vtrace.cli.app import cli
 from vtrace.lab.params import LabParams
-from vtrace.sources.qmp_ring import RING_FILE, rings_of_answers
+from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 
 DATA = Path(__file__).parent / "data" / "lab"
 

@@ -14,7 +14,7 @@ import pytest
 from vtrace.lab.capture import _save_rings
 from vtrace.lab.errors import LabError
 from vtrace.lab.qmp import Qmp, read_rings, socket_directory
-from vtrace.sources.qmp_ring import QUEUES, rings_of_answers
+from vtrace.lab.qmp_ring import QUEUES, rings_of_answers
 
 DATA = Path(__file__).parent / "data" / "lab"
 

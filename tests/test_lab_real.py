@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lab_host import NOTHING, host_state
@@ -36,7 +37,7 @@ LAB = [sys.executable, "-m", "vtrace", "lab"]
 @dataclass(frozen=True)
 class Capture:
     directory: Path
-    manifest: dict[str, object]
+    manifest: dict[str, Any]
     stderr: str
     seen: set[str]  # the kinds of host state the run was seen to make
     after: dict[str, object]
@@ -44,9 +45,9 @@ class Capture:
     stdout: str = ""
 
     def text(self, key: str) -> str:
-        files = self.manifest["files"]
-        assert isinstance(files, dict)
-        return (self.directory / files[key]).read_bytes().decode("latin-1")
+        name = self.manifest["files"][key]
+        assert isinstance(name, str)
+        return (self.directory / name).read_bytes().decode("latin-1")
 
 
 def watched(run: subprocess.Popen[str], timeout_s: float) -> set[str]:

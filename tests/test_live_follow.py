@@ -21,8 +21,8 @@ from vtrace.session import replayed
 
 
 def _fields(event: Event) -> Fields:
-    return (event.seq, event.frame, event.place, event.kind, event.src, event.dst, event.t_ns,
-            event.detail, event.thread, event.source)
+    return Fields(event.seq, event.frame, event.place, event.kind, event.src, event.dst,
+                  event.t_ns, event.detail, event.thread, event.source)
 
 
 def _screen(state: LiveState, width: int, height: int) -> str:

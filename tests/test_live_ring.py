@@ -10,7 +10,7 @@ from vtrace.cli import main
 from vtrace.cli.env import Environment
 from vtrace.codec import encode, read_stream
 from vtrace.model import Header, Source
-from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import decode_headers, frame_lines, ring_lines
 from vtrace.session import replayed
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from vtrace.catalog import CATALOG, ERAS, Era
-from vtrace.engine.sim import recording_wakes
 from vtrace.model import Kind
 from vtrace.scenarios import REGISTERED
 from vtrace.scenarios.paths import paths
@@ -51,8 +50,9 @@ def test_every_hop_of_every_replay_is_in_the_paths(chosen: Era) -> None:
         for ioeventfd in (True, False):
             given = {"ioeventfd": ioeventfd} if any(
                 param.name == "ioeventfd" for param in scenario.params) else {}
-            with recording_wakes() as wakes:
-                events = list(scenario.run(scenario.settle(given), chosen, 1))
+            run = scenario.run(scenario.settle(given), chosen, 1)
+            wakes = run.note_wakes()
+            events = list(run)
             assert all(event.step in found.runs[name] for event in events)
             last: dict[str, str] = {}
             for event in events:

@@ -8,11 +8,12 @@ import pytest
 from fake_terminal import Terminal
 
 from vtrace.catalog import era
+from vtrace.model import Event
 from vtrace.renderers.progress import REDRAW_EVERY, progress
 from vtrace.scenarios.send import SendParams, send
 
 
-def frames(count: int) -> list[object]:
+def frames(count: int) -> list[Event]:
     return list(send(SendParams(frames=count), era("modern"), 1))
 
 

@@ -96,8 +96,9 @@ def arrow(label: str) -> Arrow:
 
 def test_a_page_never_splits_a_loop_nor_ends_on_a_rounds_title() -> None:
     row = arrow("x")
-    drawn = [Separator("frame 0"), row, row, row, Separator("frame 1"),
-             Loop("× 5", 5, (row, Note("virtio_net", "n"), row)), Separator("frame 7"), row, row]
+    drawn: list[Arrow | Note | Separator | Loop] = [
+        Separator("frame 0"), row, row, row, Separator("frame 1"),
+        Loop("× 5", 5, (row, Note("virtio_net", "n"), row)), Separator("frame 7"), row, row]
     cut = pages(drawn, per_page=4)
     for page in cut:
         assert not isinstance(page[-1], Separator)

@@ -126,8 +126,11 @@ def test_no_buffer_stalls_qemu_until_the_guest_refills_and_kicks(era_name: str) 
                                          world.rearm] and queued < stop
     poll_off = next(e for e in events if e.step == "tap_read_poll")
     assert poll_off.detail == {"enable": False}
-    restart = steps[steps.index("refill_work"):]
-    expected = ["refill_work", "try_fill_recv", "virtqueue_kick_prepare", "virtqueue_notify",
+    # Linux 7.2 has no refill_work (a failed refill makes NAPI poll again): the refill starts
+    # at try_fill_recv there
+    work = ["refill_work"] if "refill_work" in steps else []
+    restart = steps[steps.index((work or ["try_fill_recv"])[0], stop):]
+    expected = [*work, "try_fill_recv", "virtqueue_kick_prepare", "virtqueue_notify",
                 "vp_notify", "handle_ept_misconfig", "kvm_io_bus_write", "ioeventfd_write",
                 "virtio_queue_host_notifier_read", "virtio_queue_notify_vq",
                 "virtio_net_handle_rx", "qemu_flush_queued_packets", "qemu_net_queue_flush",

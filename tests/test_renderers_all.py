@@ -44,6 +44,3 @@ def test_the_registry_picks_by_format_and_extension() -> None:
     with pytest.raises(UnknownRenderer, match="no renderer named"):
         by_name("hologram")
 
-
-def test_what_a_format_needs_is_declared() -> None:
-    assert "graphviz" in for_format("pdf").needs["pdf"]

@@ -79,7 +79,8 @@ def test_a_chain_links_descriptors_with_next_and_the_device_walks_it() -> None:
     element = device.pop()
     assert element is not None and element.head == head
     assert [b.length for b in element.buffers] == [12, 100]
-    device.push(element, 0)
+    device.fill(element, 0, 0)
+    device.flush(1)
     assert driver.get_buf() == (1, head, 0)
     assert driver.num_free == 8
 
@@ -101,7 +102,8 @@ def test_used_entries_come_back_in_order_and_free_the_descriptors() -> None:
     for _ in range(4):
         element = device.pop()
         assert element is not None
-        device.push(element, 0)
+        device.fill(element, 0, 0)
+        device.flush(1)
     tokens = [driver.get_buf() for _ in range(4)]
     assert [t[0] for t in tokens if t] == [0, 1, 2, 3]
     assert driver.get_buf() is None and driver.num_free == 4
@@ -154,7 +156,8 @@ def test_without_event_idx_the_flags_carry_both_suppressions() -> None:
     assert memory.u16(memory.layout.avail_flags) & VRING_AVAIL_F_NO_INTERRUPT
     element = device.pop()
     assert element is not None
-    device.push(element, 0)
+    device.fill(element, 0, 0)
+    device.flush(1)
     assert not device.should_notify().interrupt
     driver.enable_cb_prepare()
     assert device.should_notify().interrupt
@@ -170,7 +173,8 @@ def test_interrupt_decision_with_event_idx_reads_used_event() -> None:
     for _ in range(4):
         element = device.pop()
         assert element is not None
-        device.push(element, 0)
+        device.fill(element, 0, 0)
+        device.flush(1)
         decisions.append(device.should_notify().interrupt)
     # The first notify always fires (nothing signalled yet); then only the entry at index 3.
     assert decisions == [True, False, False, True]
@@ -183,7 +187,8 @@ def test_enable_cb_delayed_reports_work_already_done() -> None:
     for _ in range(4):
         element = device.pop()
         assert element is not None
-        device.push(element, 0)
+        device.fill(element, 0, 0)
+        device.flush(1)
     assert not driver.enable_cb_delayed()
 
 
@@ -214,7 +219,8 @@ def test_indices_wrap_and_descriptors_never_leak(rounds: list[tuple[int, int]]) 
             element = device.pop()
             if element is None:
                 break
-            device.push(element, 0)
+            device.fill(element, 0, 0)
+            device.flush(1)
         while (got := driver.get_buf()) is not None:
             assert got[0] == outstanding.pop(0)
         assert driver.num_free + len(outstanding) == 8

@@ -16,15 +16,15 @@ import pytest
 
 from vtrace import __version__
 from vtrace.cli.lab_ring import replay_ring
-from vtrace.model import Header, Source
-from vtrace.ring_compare import compare_rings, report_lines
-from vtrace.sources.qmp_ring import (
+from vtrace.lab.qmp_ring import (
     load_ring,
     parse_xp,
     ring_bytes,
     ring_fields,
     rings_of_answers,
 )
+from vtrace.model import Header, Source
+from vtrace.ring_compare import compare_rings, report_lines
 
 DATA = Path(__file__).parent / "data" / "lab"
 

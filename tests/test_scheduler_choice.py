@@ -24,7 +24,7 @@ def _looking_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
     def spawning(self: sim.Scheduler, name: str,
                  program: Callable[[sim.Thread], Iterator[sim.Action]]) -> sim.Thread:
         def touching(thread: sim.Thread) -> Iterator[sim.Action]:
-            probe = sim.Signal(f"{name}-probe")
+            probe = self.signal(f"{name}-probe")
             for action in program(thread):
                 probe.clear()
                 yield action

@@ -13,7 +13,7 @@ from fake_terminal import Terminal
 from vtrace.cli import main
 from vtrace.cli.env import Environment
 from vtrace.model import Event, Kind
-from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.ring_contents import RingContents
 from vtrace.session import replayed
 from vtrace.stepping import Position, drive, key_names
 

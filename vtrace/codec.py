@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import fields
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from vtrace.model import (
     READABLE_VERSIONS,
@@ -26,7 +26,7 @@ from vtrace.model import (
     Source,
 )
 
-__all__ = ["DecodeError", "decode", "decode_line", "encode", "read_stream"]
+__all__ = ["DecodeError", "decode", "decode_line", "encode", "read_stream", "tee_jsonl"]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: Fields of an event that change from event to event; every other field is in the cache key.
@@ -85,6 +85,16 @@ def encode(record: Record) -> str:
     details = _detail_json(record.detail) if record.detail else "{}"
     return (f'{{"v":{record.v},"seq":{record.seq},"frame":{frame},"t_ns":{record.t_ns},'
             f'{middle},"detail":{details}}}')
+
+
+def tee_jsonl(header: Header, events: Iterable[Event], out: IO[str]) -> Iterator[Event]:
+    """Write the stream to ``out``, the header at once, then each event as it passes through:
+    the one JSON Lines writer."""
+    write = out.write
+    write(encode(header) + "\n")
+    for event in events:
+        write(encode(event) + "\n")
+        yield event
 
 
 def _detail_json(detail: Mapping[str, Any]) -> str:

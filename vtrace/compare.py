@@ -6,11 +6,13 @@ tracepoints and notes; returns are not hops); a replay's events of no frame
 the importer attributes a capture's. Per frame, the hops both streams have in the
 same order are their longest common subsequence; every other replay hop is
 either out of order or unseen (``UNSEEN_WHY`` says why a capture cannot see
-it), and every other capture hop is one the replay lacks. The agreement is
+it; of a capture other than the lab's, only that it is absent), and every
+other capture hop is one the replay lacks. The agreement is
 the share of replay hops seen in order. Capture frames (named by the
 datagram's seq) pair with replay frames (0, 1, ...) in order; a capture with
-more frames than the replay pairs its last ones. Pure: events in,
-a ``Comparison`` out.
+more frames than the replay pairs its last ones. A replay standing in for a
+capture is read as a replay (its frameless events carried), so a replay
+compared with itself agrees fully. Pure: events in, a ``Comparison`` out.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from typing import Any
 
 from vtrace.model import Event, Kind
 
-__all__ = ["SAME_HOP", "UNSEEN_WHY", "Comparison", "FrameComparison", "Hop", "Matched", "compare",
-           "hops", "why_unseen"]
+__all__ = ["NOT_CAPTURED", "SAME_HOP", "UNSEEN_WHY", "Comparison", "FrameComparison", "Hop",
+           "Matched", "compare", "compare_hops", "hops", "why_unseen"]
 
 _STATIC = "static in QEMU: absent from the binary's dynamic symbols, so no uprobe"
 _INLINED = "not traceable in the guest kernel: inlined or notrace, absent from " \
@@ -43,8 +45,8 @@ UNSEEN_WHY: Mapping[str, str] = {
                      "virtio_net_receive_rcu", "virtio_net_has_buffers", "receive_filter",
                      "receive_header", "virtqueue_split_fill", "virtqueue_split_flush"),
                     _STATIC),
-    **dict.fromkeys(("virtqueue_add_split", "virtqueue_kick_prepare_split", "xmit_skb",
-                     "virtnet_add_outbuf", "virtqueue_add", "virtqueue_napi_schedule"),
+    **dict.fromkeys(("virtqueue_add_split", "xmit_skb", "virtnet_add_outbuf", "virtqueue_add",
+                     "virtqueue_napi_schedule"),
                     _INLINED),
     **dict.fromkeys(("handle_ept_misconfig", "kvm_io_bus_write", "ioeventfd_write",
                      "vcpu_mmio_write", "kvm_cpu_exec", "kvm_apic_mem_write",
@@ -53,14 +55,19 @@ UNSEEN_WHY: Mapping[str, str] = {
     **dict.fromkeys(("sendto", "__sys_sendto"), _APP),
 }
 NOT_TRACED = "not traced: outside the lab's filter and probe list"
+#: Why any other capture lacks a replay hop: vtrace knows nothing of how it was taken.
+NOT_CAPTURED = "not in the capture"
 #: Capture names of a hop the replay names otherwise: a system call's tracepoint stands for
 #: the kernel function that does the call, the receiver's recv() for the replay's recvfrom().
 SAME_HOP: Mapping[str, str] = {"sys_sendto": "__sys_sendto", "sys_recvfrom": "__sys_recvfrom",
                                "recv": "recvfrom"}
 
 
-def why_unseen(function: str, layer: str = "") -> str:
-    """Why the lab's capture lacks a replay hop (host kernel functions: no tracer for them)."""
+def why_unseen(function: str, layer: str = "", *, lab: bool = True) -> str:
+    """Why the lab's capture lacks a replay hop (host kernel functions: no tracer for them);
+    of another capture (``lab`` false) vtrace cannot say more than that it is absent."""
+    if not lab:
+        return NOT_CAPTURED
     if layer == "host-kernel" and function not in UNSEEN_WHY:
         return _HOST_KERNEL
     return UNSEEN_WHY.get(function, NOT_TRACED)
@@ -126,18 +133,19 @@ def hops(events: Iterable[Event], *, carry: bool = False,
     ``sock_def_readable`` are two). ``names`` renames functions first; with
     ``carry`` an event of no frame belongs to the frame before it, as the
     importer attributes a capture's events (a replay draws the interrupt and
-    the NAPI poll that serve a batch without a frame).
+    the NAPI poll that serve a batch without a frame). A stream that names no
+    frame at all (a QEMU log alone) is one frame, 0.
     """
-    found: dict[int, list[Hop]] = {}
-    seen: dict[int, set[tuple[str, str]]] = {}
-    start: dict[int, int] = {}
+    found: dict[int | None, list[Hop]] = {}  # None: events before any frame is named
+    seen: dict[int | None, set[tuple[str, str]]] = {}
+    start: dict[int | None, int] = {}
     renamed = names or {}
     last: int | None = None
     for event in events:
         frame = event.frame
         if frame is None and carry:
             frame = last
-        if frame is None or event.kind is Kind.RETURN:
+        if event.kind is Kind.RETURN or (frame is None and last is not None):
             continue
         last = frame
         function = renamed.get(event.function, event.function)
@@ -148,7 +156,9 @@ def hops(events: Iterable[Event], *, carry: bool = False,
         met.add(key)
         origin = start.setdefault(frame, event.t_ns)
         found.setdefault(frame, []).append(Hop(function, event.layer.value, event.t_ns - origin))
-    return found
+    loose = found.pop(None, [])
+    return {int(frame): found[frame] for frame in found if frame is not None} or \
+        ({0: loose} if loose else {})
 
 
 def _common(replay: Sequence[Hop], real: Sequence[Hop]) -> list[tuple[int, int]]:
@@ -174,7 +184,7 @@ def _common(replay: Sequence[Hop], real: Sequence[Hop]) -> list[tuple[int, int]]
 
 
 def _frame(replay_frame: int, real_frame: int | None, replay: Sequence[Hop],
-           real: Sequence[Hop]) -> FrameComparison:
+           real: Sequence[Hop], lab: bool) -> FrameComparison:
     pairs = _common(replay, real)
     in_replay = {row for row, _ in pairs}
     in_real = {col for _, col in pairs}
@@ -190,21 +200,31 @@ def _frame(replay_frame: int, real_frame: int | None, replay: Sequence[Hop],
         replay_frame, real_frame, matched,
         out_of_order=tuple(hop.function for hop in missed
                            if (hop.function, hop.layer) in real_keys),
-        unseen=tuple((hop.function, why_unseen(hop.function, hop.layer)) for hop in missed
+        unseen=tuple((hop.function, why_unseen(hop.function, hop.layer, lab=lab)) for hop in missed
                      if (hop.function, hop.layer) not in real_keys),
         extra=tuple(hop.function for index, hop in enumerate(real)
                     if index not in in_real and (hop.function, hop.layer) not in replay_keys),
         replay_hops=len(replay))
 
 
-def compare(real: Iterable[Event], replay: Iterable[Event]) -> Comparison:
-    """The capture ``real`` beside ``replay``, frame by frame in order."""
-    real_hops, replay_hops = hops(real, names=SAME_HOP), hops(replay, carry=True)
+def compare(real: Iterable[Event], replay: Iterable[Event], *,
+            real_is_replay: bool = False, lab: bool = True) -> Comparison:
+    """The capture ``real`` beside ``replay``, frame by frame in order; ``real_is_replay``
+    when ``real`` is itself a replay's stream, ``lab`` when it is a lab capture (whose
+    blind spots ``UNSEEN_WHY`` names)."""
+    return compare_hops(hops(real, carry=real_is_replay, names=SAME_HOP),
+                        hops(replay, carry=True), lab=lab)
+
+
+def compare_hops(real_hops: Mapping[int, Sequence[Hop]],
+                 replay_hops: Mapping[int, Sequence[Hop]], *, lab: bool = True) -> Comparison:
+    """``compare`` of the hops ``hops`` found in a capture and in a replay."""
     # A capture's extra frames come first (the warm-up datagram): pair the last ones.
     real_frames = sorted(real_hops)[-len(replay_hops):] if replay_hops else []
     frames = []
     for index, replay_frame in enumerate(sorted(replay_hops)):
         real_frame = real_frames[index] if index < len(real_frames) else None
         frames.append(_frame(replay_frame, real_frame, replay_hops[replay_frame],
-                             real_hops.get(real_frame, []) if real_frame is not None else []))
+                             real_hops.get(real_frame, []) if real_frame is not None else [],
+                             lab))
     return Comparison(tuple(frames))

@@ -5,7 +5,6 @@ Function names, file paths and field names are never translated.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from vtrace.catalog import Era, Step
@@ -169,13 +168,14 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def default_lang() -> str:
-    """``VTRACE_LANG``, else the locale's language when vtrace speaks it, else English."""
-    chosen = os.environ.get("VTRACE_LANG", "")
+def default_lang(environ: Mapping[str, str]) -> str:
+    """``VTRACE_LANG`` of ``environ``, else the locale's language when vtrace speaks it, else
+    English."""
+    chosen = environ.get("VTRACE_LANG", "")
     if chosen in LANGS:
         return chosen
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable, "")
+        value = environ.get(variable, "")
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"

@@ -25,7 +25,8 @@ Fields of an ``Event``, one occurrence of a place (which it also reads through:
 ``kind``      see ``Kind``
 ``src``/``dst`` the actors of the message this step draws
 ``t_ns``      modelled (replay) or measured (trace) time in nanoseconds
-``detail``    step-specific facts: ring indices, kick decisions, byte counts
+``detail``    step-specific facts: ring indices, kick decisions, byte counts; read-only, with
+              the keys of its step's family in ``vtrace.details``
 ``thread``    the execution context: ``vcpu0``, ``qemu-main``, ...
 ``source``    ``replay`` or ``trace``
 
@@ -40,6 +41,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from vtrace.details import Detail
 
 __all__ = [
     "ACTORS",
@@ -175,7 +178,7 @@ class Event:
     src: str
     dst: str
     t_ns: int
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    detail: Detail = field(default_factory=dict)
     thread: str = "vcpu0"
     source: Source = Source.REPLAY
     v: ClassVar[int] = SCHEMA_VERSION

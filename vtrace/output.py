@@ -8,13 +8,13 @@ that, because every line of an event stream is complete on its own.
 A target that exists and is not a regular file (``/dev/null``, a named pipe,
 a terminal) is written straight to: it has no contents to keep whole, and
 replacing it would put a regular file where the device or pipe was. A
-symbolic link stays a link; the file it points to is the one replaced.
+symbolic link stays a link; the file it points to is the one replaced. ``-`` is
+no file: a command's standard output is its ``Environment``'s (``Environment.output``).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,12 +65,9 @@ def same_file(output: str, source: str) -> bool:
 @contextmanager
 def atomic_output(path: str, *, binary: bool = False,
                   keep_on_interrupt: bool = False) -> Iterator[IO[Any]]:
-    """Open ``path`` for writing through a temporary file; ``-`` is standard output."""
+    """Open ``path`` for writing through a temporary file."""
     if path == "-":
-        stream = sys.stdout.buffer if binary else sys.stdout
-        yield stream
-        stream.flush()
-        return
+        raise ValueError("'-' is the command's standard output: use Environment.output")
     check_writable(path)
     target = _resolved(path)
     mode = "wb" if binary else "w"

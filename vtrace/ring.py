@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "DESC_SIZE",
+    "DEVICE_FIELDS",
+    "DRIVER_FIELDS",
     "LEGACY_ALIGN",
     "MODERN_ALIGN",
     "VRING_AVAIL_F_NO_INTERRUPT",
@@ -29,8 +31,10 @@ __all__ = [
     "GuestMemory",
     "KickDecision",
     "NotifyDecision",
+    "RING_FIELDS",
     "RingError",
     "RingLayout",
+    "SHARED_FIELDS",
     "VhostQueue",
     "vring_need_event",
 ]
@@ -49,6 +53,16 @@ MODERN_ALIGN = 64
 LEGACY_ALIGN = 4096
 
 MAX_QUEUE_SIZE = 32768  # the spec's upper bound for a split queue
+
+#: The names of the ring values a stream carries (``ring`` and ``writes`` in an event's detail)
+#: and the views show, defined here once. First the fields in guest memory that both sides
+#: read, in the order of their bytes (avail flags and idx, used_event, used flags and idx,
+#: avail_event); then the driver's shadows; then the device's view.
+SHARED_FIELDS = ("avail.flags", "avail.idx", "used_event", "used.flags", "used.idx",
+                 "avail_event")
+DRIVER_FIELDS = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
+DEVICE_FIELDS = ("last_avail_idx", "inuse", "signalled_used", "notification")
+RING_FIELDS = SHARED_FIELDS + DRIVER_FIELDS + DEVICE_FIELDS
 
 
 class RingError(ValueError):
@@ -75,7 +89,6 @@ class RingLayout:
 
     size: int
     align: int = MODERN_ALIGN
-    desc: int = field(init=False, default=0)
     avail: int = field(init=False)
     avail_flags: int = field(init=False)
     avail_idx: int = field(init=False)
@@ -386,11 +399,6 @@ class Device:
             index = following
         self.inuse += 1
         return Element(head, tuple(buffers))
-
-    def push(self, element: Element, written: int) -> None:
-        """``virtqueue_push``: ``virtqueue_fill`` the used entry, then ``virtqueue_flush``."""
-        self.fill(element, written, 0)
-        self.flush(1)
 
     def fill(self, element: Element, written: int, index: int) -> None:
         """``virtqueue_fill``: write {head, written} ``index`` entries past used->idx; the

@@ -1,6 +1,6 @@
 """A real guest's ring beside the replay's ring after the same frames, field by field.
 
-Both rings are plain dicts with the names ``vtrace.sources.qmp_ring`` gives
+Both rings are plain dicts with the names ``vtrace.lab.qmp_ring`` gives
 QEMU's view (``avail.idx``, ``used_event``, ``desc`` entries with
 addr/len/flags/next, ``avail`` heads, ``used`` elements with id/len, QEMU's
 ``last_avail_idx`` ...); ``ring_of`` makes one from the replay's memory and
@@ -36,7 +36,7 @@ ANCHOR = "used.idx"
 
 
 def ring_of(memory: GuestMemory, driver: Driver, device: Device) -> dict[str, Any]:
-    """The replay's ring in ``vtrace.sources.qmp_ring``'s names (QEMU's shadow of avail.idx
+    """The replay's ring in ``vtrace.lab.qmp_ring``'s names (QEMU's shadow of avail.idx
     only where the device keeps one: vhost's cache)."""
     layout, data = memory.layout, memory.bytes
     size = layout.size

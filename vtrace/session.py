@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vtrace.codec import read_stream
-from vtrace.engine.sim import Take, counting
+from vtrace.engine.sim import Fields, Run, Take
 from vtrace.model import Event, Header, Kind
 from vtrace.scenarios import Scenario, of, replay
 from vtrace.tally import Tally
@@ -48,12 +48,14 @@ class Session:
         events are counted as they are read. ``take``, when given, takes in each event's
         fields once it is counted (a view that builds only what it draws)."""
         count = self.tally.counter(tick)
-        with counting(count, take):
-            for event in self.source:
-                count(event.place.step, event.kind, event.detail, event.t_ns)
-                if take is not None:
-                    take((event.seq, event.frame, event.place, event.kind, event.src,
-                          event.dst, event.t_ns, event.detail, event.thread, event.source))
+        if isinstance(self.source, Run):
+            self.source.count(count, take)
+            return
+        for event in self.source:
+            count(event.place.step, event.kind, event.detail, event.t_ns)
+            if take is not None:
+                take(Fields(event.seq, event.frame, event.place, event.kind, event.src,
+                            event.dst, event.t_ns, event.detail, event.thread, event.source))
 
 
 def replayed(name: str, given: Mapping[str, Any], era: str, seed: int,

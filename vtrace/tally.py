@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from vtrace.engine.sim import CountEvent
 from vtrace.model import Event, Kind
 
 __all__ = ["Count", "Table", "Tally"]
@@ -63,7 +64,7 @@ class Tally:
         self._count(event.place.step, event.kind, event.detail, event.t_ns)
 
     def counter(self, tick: Callable[[], object] | None = None,
-                every: int = 4096) -> Callable[[str, Kind, Mapping[str, Any], int], None]:
+                every: int = 4096) -> CountEvent:
         """Count one event from its parts (step, kind, detail, t_ns), as ``add`` does, for a
         stream whose events are never built; ``tick`` runs every ``every`` events."""
         counts, ring, call, note = self.counts, self.ring, Kind.CALL, Kind.NOTE

@@ -41,7 +41,6 @@ class Era:
     name: str
     linux: str
     qemu: str
-    label: str
 
     @property
     def versions(self) -> Mapping[str, str]:
@@ -49,9 +48,9 @@ class Era:
 
 
 ERAS: Mapping[str, Era] = {
-    "lesson": Era("lesson", "4.19", "3.1", "Linux 4.19 + QEMU 3.1 (the 2019 lesson)"),
-    "modern": Era("modern", "6.1", "7.2", "Linux 6.1 + QEMU 7.2 (Debian 12)"),
-    "newest": Era("newest", "7.2", "10.2", "Linux 7.2 + QEMU 10.2"),
+    "lesson": Era("lesson", "4.19", "3.1"),
+    "modern": Era("modern", "6.1", "7.2"),
+    "newest": Era("newest", "7.2", "10.2"),
 }
 
 #: Every version of each project that some era uses, oldest first.

@@ -187,7 +187,7 @@ STEPS: tuple[Step, ...] = (
          Phase.XMIT, 100,
          "Post new receive buffers until the ring is full or memory runs out, then kick the "
          "device if it asked for a notification."),
-    step("refill_work", "linux", VN, at(v4_19=1298, v6_1=None, v7_2=None), "virtio_net",
+    step("refill_work", "linux", VN, at(v4_19=1298, v6_1=1556), "virtio_net",
          Phase.XMIT, 300,
          "The delayed work virtnet_open (or a failed refill) schedules when the ring could "
          "not be filled: with NAPI disabled, try_fill_recv once more from a kworker; still "

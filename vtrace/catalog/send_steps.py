@@ -224,7 +224,7 @@ STEPS: tuple[Step, ...] = (
          "virtio-net", Phase.DEVICE, 20,
          "Record/replay's way to schedule a bottom half; with record/replay off, as here, it "
          "simply calls qemu_bh_schedule."),
-    step("qemu_bh_schedule", "qemu", "util/async.c", at(v3_1=None, v7_2=225, v10_2=234),
+    step("qemu_bh_schedule", "qemu", "util/async.c", at(v3_1=155, v7_2=225, v10_2=234),
          "virtio-net", Phase.DEVICE, 40,
          "Mark the bottom half as scheduled and wake the event loop; the main loop runs it on "
          "its next pass."),

@@ -72,7 +72,7 @@ STEPS: tuple[Step, ...] = (
                          "the device's ndo_init.",
                   "7.2": "Linux 7.2 calls tun_net_initialize() here; tun_net_init is the "
                          "device's ndo_init."}),
-    _setup("register_netdevice", "linux", DEV, at(v4_19=None, v6_1=None, v7_2=None),
+    _setup("register_netdevice", "linux", DEV, at(v4_19=8612, v6_1=10135, v7_2=11376),
            "host-stack", 3000,
            "Add the interface to the kernel's list of network devices; from now on it shows up "
            "in ip link."),
@@ -92,7 +92,7 @@ STEPS: tuple[Step, ...] = (
                          "the others when the guest turns them on.",
                   "10.2": "QEMU 10.2 adds only pair 0 here; virtio_net_change_num_queues "
                           "adds the others when the guest turns them on."}),
-    _setup("virtio_init", "qemu", QV, at(v3_1=None, v7_2=None, v10_2=None), "virtio-net", 500,
+    _setup("virtio_init", "qemu", QV, at(v3_1=2261, v7_2=3855, v10_2=3546), "virtio-net", 500,
            "Initialise the generic part of the device: its status, its config space and room "
            "for its queues."),
     _setup("virtio_net_add_queue", "qemu", QVN, at(v3_1=1545, v7_2=2885, v10_2=2974),
@@ -174,13 +174,13 @@ STEPS: tuple[Step, ...] = (
            "queue's notify address.",
            notes={"7.2": "Linux 7.2 installs vp_notify_with_data instead when "
                          "VIRTIO_F_NOTIFICATION_DATA is negotiated."}),
-    _setup("vring_create_virtqueue", "linux", VR, at(v4_19=None, v6_1=None, v7_2=None),
+    _setup("vring_create_virtqueue", "linux", VR, at(v4_19=1058, v6_1=2546, v7_2=3333),
            "virtio_net", 600,
            "Allocate the descriptor table, the available ring and the used ring in guest "
            "memory, and record the queue's notify function and callback."),
     _setup("register_netdev", "linux", DEV,
-           {"4.19": Site(None), "6.1": Site(None, function="register_netdevice"),
-            "7.2": Site(None, function="register_netdevice")},
+           {"4.19": Site(8823), "6.1": Site(10135, function="register_netdevice"),
+            "7.2": Site(11376, function="register_netdevice")},
            "stack", 3000,
            "Register the guest's network interface; it now shows up in the guest, as eth0 or "
            "ens3 and the like."),

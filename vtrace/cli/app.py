@@ -39,11 +39,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lab": ("vtrace.cli.lab", "lab_command",
             "Boot a real guest and capture its datagrams on the guest, QEMU and host layers."),
     "import": ("vtrace.cli.importer", "import_command",
-               "Turn real traces (ftrace, QEMU's trace log, a lab capture) into vtrace's events."),
+               "Turn real traces (ftrace, trace-cmd, QEMU's log, retis, pwru, a lab capture) "
+               "into vtrace's events."),
     "compare": ("vtrace.cli.compare", "compare_command",
                 "Compare the costs of QEMU's virtio-net and vhost-net for the same frames."),
     "compare-trace": ("vtrace.cli.compare_trace", "compare_trace_command",
-                      "Compare a captured stream with the replay of its parameters, hop by hop."),
+                      "Compare a capture (stream, trace file, lab directory) with the replay of "
+                      "its parameters, hop by hop."),
     "diff": ("vtrace.cli.diff", "diff_command",
              "Show two eras' paths side by side, with the changed steps marked and explained."),
 }

@@ -16,8 +16,8 @@ import click
 from vtrace.catalog import ERAS
 from vtrace.cli.env import current
 from vtrace.cli.options import lang_option
-from vtrace.output import atomic_output, check_writable
-from vtrace.scenarios.costs import EXPLAINED, FIGURES, Measured, compare
+from vtrace.output import check_writable
+from vtrace.scenarios.costs import EXPLAINED, FIGURES, Measured, measure_backends
 
 __all__ = ["compare_command", "dot_source", "table_lines"]
 
@@ -49,7 +49,7 @@ def compare_command(frames: int, batch: int, era: str, seed: int, as_json: bool,
         if not out.endswith(".svg"):
             raise click.UsageError(f"--out {out}: the picture is an SVG; name it FILE.svg")
         check_writable(out)
-    rows = compare(frames, era, seed, batch)
+    rows = measure_backends(frames, era, seed, batch)
     stdout = current().stdout
     if as_json:
         stdout.write(json.dumps({"era": era, "frames": frames, "batch": batch, "seed": seed,
@@ -62,7 +62,7 @@ def compare_command(frames: int, batch: int, era: str, seed: int, as_json: bool,
         from vtrace.renderers.graphviz_run import find_program, render_source
 
         picture = render_source(dot_source(rows, lang), "svg", find_program("auto"))
-        with atomic_output(out, binary=True) as stream:
+        with current().output(out, binary=True) as stream:
             stream.write(picture)
 
 

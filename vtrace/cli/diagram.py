@@ -16,7 +16,7 @@ from click.core import ParameterSource
 from vtrace.cli.env import current
 from vtrace.cli.options import era_option, lang_option, param_options, seed_option
 from vtrace.cli.play import read_lines
-from vtrace.output import atomic_output, check_writable, same_file
+from vtrace.output import check_writable, same_file
 from vtrace.renderers import UnknownRenderer, by_name, for_format, format_of, formats
 from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.graphviz_run import CHOICES
@@ -158,10 +158,10 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         with progress(env.stderr, frames, lang) as track:
             drawn = renderer.render_pages(session.header, track(session.events()))
         for number, page in enumerate(drawn, 1):
-            with atomic_output(page_path(out, number), binary=True) as sink:
+            with env.output(page_path(out, number), binary=True) as sink:
                 sink.write(page)
         return
-    with (atomic_output(out, binary=renderer.binary) as sink,
+    with (env.output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
         renderer.render(session.header, track(session.events()), sink)
 

@@ -2,7 +2,8 @@
 
 ``main`` builds one from the process, or takes one a caller (a test) made, and
 hands it to every command through click's context object, so nothing below
-the command line reads ``sys`` or ``os.environ`` for itself.
+the command line reads ``sys`` or ``os.environ`` for itself: the default
+language comes from its variables, and an output named ``-`` is its standard output.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any
 
 import click
@@ -56,6 +57,29 @@ class Environment:
         from vtrace.terminal import colour_allowed
 
         return colour_allowed(stream, self.environ)
+
+    def lang(self) -> str:
+        """The language of its variables (``VTRACE_LANG``, the locale's), else English."""
+        from vtrace.i18n import default_lang
+
+        return default_lang(self.environ)
+
+    @contextmanager
+    def output(self, path: str, *, binary: bool = False,
+               keep_on_interrupt: bool = False) -> Iterator[IO[Any]]:
+        """``path`` written atomically (``vtrace.output.atomic_output``); ``-`` is this
+        environment's standard output."""
+        if path == "-":
+            # A test's text stream has no bytes under it: it takes the bytes itself.
+            stream: IO[Any] = getattr(self.stdout, "buffer", self.stdout) if binary \
+                else self.stdout
+            yield stream
+            stream.flush()
+            return
+        from vtrace.output import atomic_output
+
+        with atomic_output(path, binary=binary, keep_on_interrupt=keep_on_interrupt) as out:
+            yield out
 
 
 def _keypresses(stream: IO[Any]) -> AbstractContextManager[Callable[[], str]]:

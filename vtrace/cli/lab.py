@@ -25,7 +25,7 @@ from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
-from vtrace.output import atomic_output, check_writable
+from vtrace.output import check_writable
 from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.session import Session
 from vtrace.sources.lab import load
@@ -104,7 +104,7 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
         _capture(params, directory)
         click.echo(f"vtrace lab: {_captured(directory)}", err=True)
         if pcap_path is not None:
-            with atomic_output(pcap_path, binary=True) as out:
+            with env.output(pcap_path, binary=True) as out:
                 out.write((directory / FILES["tap_pcap"]).read_bytes())
         if save is not None:
             click.echo(f"vtrace lab: saved to {save}", err=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vtrace.catalog import ERAS
+from vtrace.lab.qmp_ring import load_ring
 from vtrace.model import Header
 from vtrace.ring_compare import RingComparison, compare_rings, ring_of
 from vtrace.scenarios import of
@@ -21,7 +22,6 @@ from vtrace.scenarios.recv.world import RecvParams
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.guest import run_world as send_world
 from vtrace.scenarios.send.world import SendParams
-from vtrace.sources.qmp_ring import load_ring
 
 __all__ = ["QUEUE_OF", "compare_lab_ring", "replay_ring"]
 

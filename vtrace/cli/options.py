@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 import click
 
 from vtrace.catalog import ERAS
-from vtrace.i18n import LANGS, default_lang
+from vtrace.cli.env import current
+from vtrace.i18n import LANGS
 from vtrace.scenarios import Param
 
 __all__ = [
@@ -70,7 +71,11 @@ def param_options(params: Iterable[Param],
                     for param in params])
 
 
+def _environment_lang() -> str:
+    return current().lang()
+
+
 def lang_option(function: F) -> F:
-    return click.option("--lang", type=click.Choice(LANGS), default=default_lang,
+    return click.option("--lang", type=click.Choice(LANGS), default=_environment_lang,
                         help="Language of explanations (default: VTRACE_LANG or the locale).")(
         function)

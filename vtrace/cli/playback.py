@@ -19,12 +19,12 @@ import click
 
 from vtrace.cli.env import Environment
 from vtrace.cli.options import lang_option, stacked
+from vtrace.codec import tee_jsonl
 from vtrace.i18n import say
-from vtrace.output import atomic_output, check_writable
+from vtrace.output import check_writable
 from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
 from vtrace.renderers.base import Renderer, count_param
-from vtrace.renderers.jsonl import tee_jsonl
 from vtrace.renderers.progress import bar, progress
 from vtrace.renderers.step_views import step_view
 from vtrace.renderers.summary import summary_lines
@@ -187,12 +187,12 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
         # the screen showed and not an event read ahead.
         events = session.source
         if playback.events_path is not None:
-            sink = stack.enter_context(atomic_output(playback.events_path,
-                                                     keep_on_interrupt=True))
+            sink = stack.enter_context(env.output(playback.events_path,
+                                                  keep_on_interrupt=True))
             events = tee_jsonl(session.header, events, sink)
         if playback.pcap_path is not None:
-            packets = stack.enter_context(atomic_output(playback.pcap_path, binary=True,
-                                                        keep_on_interrupt=True))
+            packets = stack.enter_context(env.output(playback.pcap_path, binary=True,
+                                                     keep_on_interrupt=True))
             events = tee_pcap(session.header, events, packets)
         if playback.view == "quiet":  # a quiet run that writes files: show it moving
             frames, label = _measure(session, playback.lang)

@@ -5,17 +5,17 @@ each a generator of ``Do`` and ``Wait`` actions. The scheduler always
 resumes the runnable thread whose modelled clock is earliest, so effects
 on the shared ring happen in time order and the event stream comes out
 sorted by ``t_ns``. Nothing here reads a real clock; durations come from
-the catalog's modelled costs with a seeded jitter. Inside ``counting`` the
-same run builds no events and hands each one's parts to a counter instead, and
-all of its fields, unbuilt, to a view that shows only some of them.
+the catalog's modelled costs with a seeded jitter. A scheduler's ``Run`` is its
+stream of events; ``Run.count`` makes the same run build no events and hand each
+one's parts to a counter instead, and all of its fields, unbuilt, to a view that
+shows only some of them. Whoever drains a run says which: nothing is read from
+the context or kept between runs.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -23,39 +23,39 @@ from typing import Any, NamedTuple
 from vtrace.catalog import CATALOG, Era, place
 from vtrace.model import Event, Kind, Place, Source
 
-__all__ = ["JITTER", "Count", "Do", "Doing", "Fields", "Scheduler", "Signal", "Take", "Thread",
-           "Wait", "counting", "recording_wakes"]
+__all__ = ["JITTER", "CountEvent", "Do", "Doing", "Fields", "Run", "Scheduler", "Signal", "Take",
+           "Thread", "Wait"]
 
 JITTER = 0.2  # a step takes its catalog cost give or take up to 20%, drawn from the seed
 
 
-@dataclass(slots=True)
 class Signal:
-    """Something a thread can sleep on: an eventfd, an interrupt line, a bottom half."""
+    """Something a thread can sleep on: an eventfd, an interrupt line, a bottom half.
 
-    name: str
-    pending: int = 0
-    raised_at: int = 0
-    raised_by: str | None = None  # the step just before the raise, while paths are recorded
+    It belongs to one scheduler (``on``), which learns of every raise and clear.
+    """
+
+    __slots__ = ("name", "on", "pending", "raised_at", "raised_by")
+
+    def __init__(self, name: str, on: Scheduler) -> None:
+        self.name = name
+        self.on = on
+        self.pending = 0
+        self.raised_at = 0
+        self.raised_by: str | None = None  # the step just before the raise, while wakes are noted
 
     def raise_(self, t_ns: int) -> None:
-        global _changes
-        _changes += 1
+        on = self.on
+        on.changes += 1
         if not self.pending:
             self.raised_at = t_ns
-            self.raised_by = _RAISER.get()
+            self.raised_by = on.raiser
         self.pending += 1
 
     def clear(self) -> int:
-        global _changes
-        _changes += 1
+        self.on.changes += 1
         count, self.pending = self.pending, 0
         return count
-
-
-#: How many times a signal was raised or cleared or a thread spawned: while it stays the same,
-#: only the thread that ran has a new moment, so the scheduler need not look at every thread.
-_changes = 0
 
 
 #: What ``Do`` returns: (step, frame, kind, src, dst, detail, cost), unpacked by the scheduler.
@@ -102,55 +102,77 @@ class Thread:
     last_step: str | None = None  # its newest step, while paths are recorded
 
 
-#: seq of an event that a thread ran first after a signal woke it -> the step that raised it.
-_WAKES: ContextVar[dict[int, str] | None] = ContextVar("vtrace_wakes", default=None)
-#: While paths are recorded: the newest step of the thread running, which a signal it raises
-#: remembers as its raiser.
-_RAISER: ContextVar[str | None] = ContextVar("vtrace_raiser", default=None)
-
-
-@contextmanager
-def recording_wakes() -> Iterator[dict[int, str]]:
-    """Schedulers made inside note, for each event that a signal's wake-up led to (an
-    eventfd, a bottom half, an interrupt), the step on another thread that raised it."""
-    wakes: dict[int, str] = {}
-    token, raiser = _WAKES.set(wakes), _RAISER.set(None)
-    try:
-        yield wakes
-    finally:
-        _WAKES.reset(token)
-        _RAISER.reset(raiser)
-
-
 #: Counts one event from its parts, as it would be built: (step, kind, detail, t_ns).
-Count = Callable[[str, Kind, Mapping[str, Any], int], None]
+CountEvent = Callable[[str, Kind, Mapping[str, Any], int], None]
 
-#: An event's fields in the order ``Event`` takes them (seq, frame, place, kind, src, dst,
-#: t_ns, detail, thread, source): ``Event(*fields)`` builds it.
-Fields = tuple[int, int | None, Place, Kind, str, str, int, Mapping[str, Any], str, Source]
-#: Takes in one event as its fields, after ``Count`` has counted it.
+
+class Fields(NamedTuple):
+    """An event's fields in the order ``Event`` takes them: ``Event(*fields)`` builds it."""
+
+    seq: int
+    frame: int | None
+    place: Place
+    kind: Kind
+    src: str
+    dst: str
+    t_ns: int
+    detail: Mapping[str, Any]
+    thread: str
+    source: Source
+
+
+#: Takes in one event as its fields, after ``CountEvent`` has counted it.
 Take = Callable[[Fields], None]
 
-_COUNTING: ContextVar[tuple[Count, Take | None] | None] = ContextVar("vtrace_counting",
-                                                                    default=None)
 
+class Run:
+    """The stream of a scheduler's threads, made as it is drained.
 
-@contextmanager
-def counting(count: Count, take: Take | None = None) -> Iterator[None]:
-    """Schedulers that run inside hand each event's parts to ``count`` and build no events:
-    their streams come out empty. For a run that shows only its counts, or (``take``)
-    a view that builds only the few events it draws: each event's fields, after counting."""
-    token = _COUNTING.set((count, take))
-    try:
-        yield
-    finally:
-        _COUNTING.reset(token)
+    Iterated, it yields each ``Event``; ``count`` runs it instead for its counts alone. Either
+    drains it, once. ``note_wakes`` asks, before it runs, for the raiser of each wake-up.
+    """
+
+    __slots__ = ("_events", "_scheduler")
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+        self._events: Iterator[Event] | None = None
+
+    def __iter__(self) -> Iterator[Event]:
+        # The generator itself, so that a loop over the run pays no call per event.
+        if self._events is None:
+            self._events = self._scheduler.steps(None, None)
+        return self._events
+
+    def __next__(self) -> Event:
+        return next(iter(self))
+
+    def count(self, count: CountEvent, take: Take | None = None) -> None:
+        """Hand each event's parts to ``count`` and build no events; with ``take``, each
+        event's fields too, after counting (a view that builds only the few it draws)."""
+        if self._events is not None:
+            raise RuntimeError("this run has been iterated: a run is drained once")
+        self._events = iter(())
+        for _ in self._scheduler.steps(count, take):
+            pass
+
+    def note_wakes(self) -> Mapping[int, str]:
+        """For each event that a signal's wake-up led to (an eventfd, a bottom half, an
+        interrupt), the step on another thread that raised it, by the event's ``seq``: filled
+        in as the run is drained."""
+        wakes = self._scheduler.wakes
+        if wakes is None:
+            wakes = self._scheduler.wakes = {}
+        return wakes
 
 
 class Scheduler:
     """Interleaves threads by modelled time and turns their actions into events.
 
-    Inside ``counting`` it goes through the same steps and clocks but only counts them.
+    ``changes`` counts the raises and clears of its signals and the threads spawned: while it
+    stays the same, only the thread that ran has a new moment, so the scheduler need not look
+    at every thread. ``raiser`` is the newest step of the running thread while wakes are
+    noted, which a signal it raises remembers.
     """
 
     def __init__(self, era: Era, seed: int) -> None:
@@ -159,15 +181,21 @@ class Scheduler:
         self.threads: list[Thread] = []
         self.current: Thread | None = None
         self._placements: dict[str, _Placed | None] = {}
-        self._wakes = _WAKES.get()
+        self.changes = 0
+        self.raiser: str | None = None
+        #: seq of an event a thread ran first after a signal woke it -> the step that raised it
+        self.wakes: dict[int, str] | None = None
 
     def now(self) -> int:
         """The modelled clock of the thread that is running."""
         return self.current.clock if self.current else 0
 
+    def signal(self, name: str) -> Signal:
+        """A new signal of this scheduler's threads."""
+        return Signal(name, self)
+
     def spawn(self, name: str, program: Callable[[Thread], Iterator[Action]]) -> Thread:
-        global _changes
-        _changes += 1
+        self.changes += 1
         thread = Thread(name, iter(()))
         thread.program = program(thread)
         self.threads.append(thread)
@@ -218,13 +246,19 @@ class Scheduler:
             best.clock, best.waiting, best.woken_by = best_at, None, best_by
         return best, rival_at, first
 
-    def run(self) -> Iterator[Event]:
-        """Run every thread until all of them wait for something that will not come."""
-        # Read when the stream starts, so that whoever drains it decides.
-        count, take = _COUNTING.get() or (None, None)
-        recording = self._wakes is not None
+    def run(self) -> Run:
+        """The stream of every thread, run until all of them wait for something that will not
+        come; whoever drains it decides whether it builds events or only counts them."""
+        return Run(self)
+
+    def steps(self, count: CountEvent | None, take: Take | None) -> Iterator[Event]:
+        """Run every thread: yield each event, or with ``count`` hand it each event's parts
+        (and ``take`` its fields) and yield nothing."""
+        wakes = self.wakes
         runnable, placements, uniform = self._runnable, self._placements, self._uniform
         replayed = Source.REPLAY
+        # The tuple's own constructor: the class's calls a Python function per event.
+        new_fields = tuple.__new__
         thread: Thread | None = None  # the thread that ran the last step, while it may go on
         rival_at: int | None = None
         first = True
@@ -233,15 +267,15 @@ class Scheduler:
         while True:
             # Unless a signal moved, only the thread that ran has a new moment: it goes on
             # while it is still the earliest, and the threads are looked at again otherwise.
-            if thread is None or seen != _changes or rival_at is not None and (
+            if thread is None or seen != self.changes or rival_at is not None and (
                     thread.clock > rival_at or thread.clock == rival_at and not first):
                 thread, rival_at, first = runnable()
                 if thread is None:
                     return
-                seen = _changes
+                seen = self.changes
                 self.current = thread
-            if recording:
-                _RAISER.set(thread.last_step)
+            if wakes is not None:
+                self.raiser = thread.last_step
             try:
                 action = next(thread.program)
             except StopIteration:
@@ -268,22 +302,15 @@ class Scheduler:
             if count is not None:
                 count(place.step, kind, detail, started)
                 if take is not None:
-                    take((seq, frame, place, kind, src or place.actor, dst or place.actor,
-                          started, detail, thread.name, replayed))
+                    take(new_fields(Fields, (seq, frame, place, kind, src or place.actor,
+                                             dst or place.actor, started, detail, thread.name,
+                                             replayed)))
                 continue
             event = Event(seq, frame, place, kind, src or place.actor, dst or place.actor,
                           started, detail, thread.name)
-            if recording:
-                self._note_wake(thread, event)
+            if wakes is not None:
+                _note_wake(wakes, thread, event)
             yield event
-
-    def _note_wake(self, thread: Thread, event: Event) -> None:
-        """Record the raiser of the signal that woke ``thread``: the step its raising thread
-        ran just before it raised it."""
-        thread.last_step = event.step
-        raiser, thread.woken_by = thread.woken_by, None
-        if raiser is not None:
-            self._wakes[event.seq] = raiser  # type: ignore[index]
 
     def _placed(self, key: str) -> _Placed | None:
         """The step's place and cost in this era; None when the era has no such function."""
@@ -294,6 +321,15 @@ class Scheduler:
         # The half makes int() below round to the nearest nanosecond; a cost of at
         # least 1 ns then always moves the clock.
         return _Placed(found, step.cost_ns * (1.0 - JITTER) + 0.5, step.cost_ns * 2.0 * JITTER)
+
+
+def _note_wake(wakes: dict[int, str], thread: Thread, event: Event) -> None:
+    """Note the raiser of the signal that woke ``thread``: the step its raising thread ran
+    just before it raised it."""
+    thread.last_step = event.step
+    raiser, thread.woken_by = thread.woken_by, None
+    if raiser is not None:
+        wakes[event.seq] = raiser
 
 
 class _Placed(NamedTuple):

@@ -36,12 +36,12 @@ from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
 from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
 from vtrace.lab.qmp import Qmp, read_rings, socket_directory
+from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 from vtrace.lab.signals import deferred, terminable
 from vtrace.lab.tap import new_tap_name, tap
 from vtrace.lab.tap_pcap import recorded, write_pcap
 from vtrace.lab.traffic import Console, receive, send
 from vtrace.output import atomic_output
-from vtrace.sources.qmp_ring import RING_FILE, rings_of_answers
 
 __all__ = ["PHASES", "PhaseReport", "Progress", "capture"]
 

@@ -6,7 +6,7 @@ asynchronous ``{"event": ...}`` lines may come in between and are skipped.
 ``read_rings`` stops the guest, asks QEMU 7.2's ``x-query-virtio*`` commands
 for each queue's indices and reads the ring bytes with the monitor's ``xp``,
 then lets the guest go on. Its answers are kept as QEMU gave them;
-``vtrace.sources.qmp_ring`` turns them into ring fields.
+``vtrace.lab.qmp_ring`` turns them into ring fields.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vtrace.lab.errors import LabError
-from vtrace.sources.qmp_ring import QUEUES, ring_bytes
+from vtrace.lab.qmp_ring import QUEUES, ring_bytes
 
 __all__ = ["Qmp", "read_rings", "socket_directory"]
 

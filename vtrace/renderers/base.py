@@ -44,8 +44,7 @@ class Renderer(ABC):
     A renderer declares what the command line needs to know of it: the file
     formats it writes (named as the file extension without its dot), whether it
     is the one chosen for those formats or only by name (the overview), whether it
-    is a terminal view, which keyword options it takes besides ``lang``, and what
-    it needs from the machine for which format.
+    is a terminal view, and which keyword options it takes besides ``lang``.
     """
 
     #: The name ``--view`` (for views) or ``by_name`` accepts.
@@ -60,8 +59,6 @@ class Renderer(ABC):
     options: ClassVar[tuple[str, ...]] = ()
     #: Whether ``render`` writes bytes rather than text.
     binary: ClassVar[bool] = False
-    #: format -> what that format needs from the machine, as a one-line fix.
-    needs: ClassVar[Mapping[str, str]] = {}
     #: One line for ``--help``.
     description: ClassVar[str] = ""
 

@@ -84,7 +84,6 @@ class Outline:
     actors: list[str] = field(default_factory=list)  # the lifelines drawn rounds use
     steps: int = 0  # rows drawn: events (each once, however often its round repeats), references
     hidden_steps: int = 0  # events not drawn
-    hidden_frames: int = 0
     hidden_first: int | None = None  # first and last frame of the rounds not drawn
     hidden_last: int | None = None
     hidden_rounds: int = 0  # rounds not drawn
@@ -218,11 +217,8 @@ class _Folder:
             self.emit(self.pending, self.pending_same, self.pending_overflow)
         outline = self.outline
         outline.actors = lifelines(outline.actors)
-        if newest is not None:
-            shown = self.shown_until if self.shown_until is not None else -1
-            outline.hidden_frames = max(0, newest - shown)
-            if outline.hidden_rounds:
-                outline.hidden_last = newest
+        if newest is not None and outline.hidden_rounds:
+            outline.hidden_last = newest
         return outline
 
 

@@ -126,7 +126,6 @@ class GraphvizRenderer(Renderer):
     """
 
     binary = True
-    needs = {"pdf": _INSTALL_DOT}
 
     def __init__(self, *, output_format: str = "svg", renderer: str = "auto",
                  lang: str = "en") -> None:

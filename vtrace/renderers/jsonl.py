@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import IO, Any
 
-from vtrace.codec import encode
+from vtrace.codec import tee_jsonl
 from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
 
-__all__ = ["JsonLinesRenderer", "tee_jsonl"]
-
-
-def tee_jsonl(header: Header, events: Iterable[Event], out: IO[str]) -> Iterator[Event]:
-    """Write the header, then each event as it passes through."""
-    write = out.write
-    write(encode(header) + "\n")
-    for event in events:
-        write(encode(event) + "\n")
-        yield event
+__all__ = ["JsonLinesRenderer"]
 
 
 @register

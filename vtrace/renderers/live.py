@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.control import Control
@@ -42,7 +42,7 @@ from vtrace.renderers.live_panels import (
     step_panel,
     step_title,
 )
-from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.view_words import hint, word
 from vtrace.scenarios import of
 from vtrace.session import Session
@@ -126,25 +126,25 @@ class LiveState:
         newest, since, known = taken.newest, taken.since, taken.known
 
         def take(fields: Fields) -> None:
-            if fields[3] is not call:
+            if fields.kind is not call:
                 since.append(fields)
                 if len(since) > FOLD_AFTER:
                     self._fold()
                 return
-            place = fields[2]
+            place = fields.place
             step = place.step
             seen = known.get(step)
-            if seen is None or seen[0] is not place:
+            if seen is None or seen.place is not place:
                 seen = known[step] = taken.learn(place, ring)
-            newest[seen[1]] = taken.call = fields
+            newest[seen.layer] = taken.call = fields
             if since:
                 since.clear()
             taken.calls += 1
-            frame = fields[1]
+            frame = fields.frame
             if frame is not None and not taken.low <= frame <= taken.high:
                 taken.low, taken.high = min(taken.low, frame), max(taken.high, frame)
-            if seen[2]:
-                ring.call(step, frame, fields[7])
+            if seen.on_ring:
+                ring.call(step, frame, fields.detail)
 
         return take
 
@@ -318,13 +318,21 @@ class _Taken:
         self.calls = 0
         self.widest = 0  # the longest function of a call
         self.low = self.high = 0  # the lowest and the highest frame of a call
-        #: step -> (its place, the index of its layer, whether it acts on the ring)
-        self.known: dict[str, tuple[Place, int, bool]] = {}
+        self.known: dict[str, _Known] = {}  # by step
 
-    def learn(self, place: Place, ring: RingContents) -> tuple[Place, int, bool]:
+    def learn(self, place: Place, ring: RingContents) -> _Known:
         """What a call at ``place`` needs, worked out once per step."""
         self.widest = max(self.widest, len(place.function))
-        return place, LAYERS.index(place.layer), place.step in ring.actions
+        return _Known(place, LAYERS.index(place.layer), place.step in ring.actions)
+
+
+class _Known(NamedTuple):
+    """What the taker keeps of a step: its place, the index of its layer in ``LAYERS``, and
+    whether it acts on the ring."""
+
+    place: Place
+    layer: int
+    on_ring: bool
 
 
 @register

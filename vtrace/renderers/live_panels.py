@@ -19,9 +19,10 @@ from rich.text import Text
 from vtrace.i18n import say
 from vtrace.model import ACTOR_LAYER, Event, Layer
 from vtrace.renderers.describe import lesson, location, note, why
-from vtrace.renderers.ring_state import RingContents
+from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.view_words import word
+from vtrace.ring import DEVICE_FIELDS, DRIVER_FIELDS, SHARED_FIELDS
 
 __all__ = [
     "COMPACT",
@@ -47,11 +48,20 @@ LAYER_STYLE = {
     Layer.QEMU: "yellow",
     Layer.HOST_KERNEL: "blue",
 }
-SHARED = ("avail.idx", "used.idx", "avail_event", "used_event", "avail.flags", "used.flags")
-DRIVER = ("avail_idx_shadow", "num_added", "num_free", "last_used_idx")
-DEVICE = ("last_avail_idx", "inuse", "signalled_used", "notification")
+
+
+def _listed(name: str) -> tuple[int, bool]:
+    """Where the panel lists a shared field: the indices, the event indices, then the flags,
+    each with the avail side's first."""
+    what = 2 if name.endswith("flags") else 1 if name.endswith("event") else 0
+    return what, not name.startswith("avail")
+
+
+SHARED = tuple(sorted(SHARED_FIELDS, key=_listed))
+DRIVER = DRIVER_FIELDS
+DEVICE = DEVICE_FIELDS
 #: The ring values a narrow screen keeps: both indices, both event indices, the free count.
-COMPACT = ("avail.idx", "used.idx", "avail_event", "used_event", "num_free")
+COMPACT = (*SHARED[:4], "num_free")
 LAYER_WIDTH = max(len(layer.value) for layer in Layer) + 2  # the marker, a space, the name
 ACTORS = {layer: " ".join(a for a, lay in ACTOR_LAYER.items() if lay is layer) for layer in Layer}
 ACTORS_WIDTH = max(len(actors) for actors in ACTORS.values())

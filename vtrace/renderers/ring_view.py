@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 
 from vtrace.frames import ETH_HEADER, IPV4_HEADER, UDP_HEADER, VNET_HDR_SIZE
-from vtrace.renderers.ring_state import Descriptor, RingContents, RingEntry
+from vtrace.renderers.ring_contents import Descriptor, RingContents, RingEntry
 from vtrace.renderers.view_words import word
 from vtrace.ring import VRING_DESC_F_NEXT, VRING_DESC_F_WRITE
 

@@ -11,12 +11,13 @@ guessing from the parameters.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from vtrace.catalog import ERAS, Era, Text
-from vtrace.model import Event
+from vtrace.engine.sim import Run
+from vtrace.ring import RING_FIELDS
 from vtrace.tally import Table
 
 __all__ = [
@@ -136,10 +137,7 @@ class Counter:
 def split_ring_at_start(size: int) -> dict[str, int]:
     """A split ring as set-up leaves it: every index 0, all ``size`` descriptors free, the
     device taking kicks (QEMU's ``notification`` starts true)."""
-    return {"avail.flags": 0, "avail.idx": 0, "used_event": 0, "used.flags": 0, "used.idx": 0,
-            "avail_event": 0, "avail_idx_shadow": 0, "num_added": 0, "num_free": size,
-            "last_used_idx": 0, "last_avail_idx": 0, "inuse": 0, "signalled_used": 0,
-            "notification": 1}
+    return {**dict.fromkeys(RING_FIELDS, 0), "num_free": size, "notification": 1}
 
 
 #: Counters several scenarios keep, with one label each.
@@ -236,7 +234,7 @@ class Scenario:
         parts = [*before, era_words(params.get("era")), *after]
         return SEPARATOR.get(lang, ", ").join(part for part in parts if part)
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         """The events of a replay with settled ``params``, in time order."""
         raise NotImplementedError(f"{self.name} streams are recorded, not replayed")
 

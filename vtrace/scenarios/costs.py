@@ -17,7 +17,7 @@ from vtrace.catalog import Text
 from vtrace.scenarios import REGISTERED, Scenario, replay
 from vtrace.tally import Tally
 
-__all__ = ["EXPLAINED", "FIGURES", "Explained", "Figure", "Measured", "compare", "measure",
+__all__ = ["EXPLAINED", "FIGURES", "Explained", "Figure", "Measured", "measure", "measure_backends",
            "with_backends"]
 
 
@@ -97,7 +97,7 @@ def measure(scenario: Scenario, backend: str, frames: int, era: str, seed: int,
     return Measured(scenario.name, backend, era, tally.frames or frames, totals)
 
 
-def compare(frames: int, era: str, seed: int, batch: int = 1,
+def measure_backends(frames: int, era: str, seed: int, batch: int = 1,
             scenarios: Iterable[Scenario] | None = None) -> tuple[Measured, ...]:
     """Each scenario with a back end, on each of its back ends, with the same frames."""
     return tuple(measure(scenario, backend, frames, era, seed, batch)

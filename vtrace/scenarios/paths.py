@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vtrace.catalog import Era
-from vtrace.engine.sim import recording_wakes
 from vtrace.model import Event, Kind
 from vtrace.scenarios import REGISTERED
 
@@ -45,8 +44,9 @@ def paths(era: Era, seed: int = 1) -> Paths:
             continue
         ran = runs.setdefault(name, {})
         for example in scenario.examples:
-            with recording_wakes() as wakes:
-                events = list(scenario.run(scenario.settle(example), era, seed))
+            run = scenario.run(scenario.settle(example), era, seed)
+            wakes = run.note_wakes()
+            events = list(run)
             for before, after in _hops(events, wakes):
                 ran.setdefault(after, None)
                 if before is not None and before != after:

@@ -17,20 +17,21 @@ from typing import Any
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Action, Do, Doing
 from vtrace.model import Kind
-from vtrace.ring import Device, Driver, Element, GuestMemory
+from vtrace.ring import (
+    DEVICE_FIELDS,
+    DRIVER_FIELDS,
+    RING_FIELDS,
+    SHARED_FIELDS,
+    Device,
+    Driver,
+    Element,
+    GuestMemory,
+)
 
 __all__ = ["RING_FIELDS", "SHARED_FIELDS", "RingWorld", "fill_used", "flush_used", "kick_reason",
            "note", "with_ring"]
 
-#: Shared bytes first (avail flags and idx, used_event, used flags and idx, avail_event),
-#: then the driver's shadows, then the device's view.
-RING_FIELDS = (
-    "avail.flags", "avail.idx", "used_event", "used.flags", "used.idx", "avail_event",
-    "avail_idx_shadow", "num_added", "num_free", "last_used_idx",
-    "last_avail_idx", "inuse", "signalled_used", "notification",
-)
-SHARED_FIELDS = RING_FIELDS[:6]
-OWN_FIELDS = RING_FIELDS[6:]
+OWN_FIELDS = DRIVER_FIELDS + DEVICE_FIELDS
 
 
 def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:

@@ -1,9 +1,13 @@
 """Real traces: parsers of what tracers print, and their conversion into vtrace's events.
 
-``ftrace`` reads tracefs and ``trace-cmd report`` text, ``qemu_log`` QEMU's
-``-trace`` log backend, ``places`` decides where a traced name is drawn, and
-``lab`` loads the directory ``vtrace lab --save`` writes. Every parser
-streams its input line by line and reports a malformed line as a
+Each format is one module that registers itself (``registry``): ``ftrace``
+reads tracefs and ``trace-cmd report`` text, ``tracecmd`` a ``trace-cmd
+record`` file through ``trace-cmd report``, ``qemu_log`` QEMU's ``-trace`` log
+backend, ``retis`` and ``pwru`` those tools' JSON events (``skb_events`` holds
+what the two share), and ``lab`` the directory ``vtrace lab --save`` writes.
+``places`` decides where a traced name is drawn, ``convert`` numbers drafts
+into events, and ``files`` merges the files ``vtrace import`` is given. Every
+parser streams its input line by line and reports a malformed line as a
 ``TraceSyntaxError`` that names the file and the line.
 """
 

@@ -8,7 +8,16 @@ optional ``(tgid)`` before the CPU):
 - trace_marker: ``<head> tracing_mark_write: text`` (``trace-cmd report``: ``print: ...``)
 - uprobes: ``<head> name: (0xADDR) a=1``, return probes ``name: (0xRET <- 0xFUNC) r=1``
   (a return probe's ``__return`` suffix is dropped: it names the probed function)
-- function_graph: ``[ts |] cpu) [comm-tid |] [duration us] |  func() {`` / ``func();`` / ``}``
+- function_graph: ``[ts |] cpu) [comm-tid |] [duration us] |  func() {`` / ``func();`` / ``}``;
+  a tracepoint, system call or marker that fires meanwhile is a comment in the call column,
+  ``/* sys_write(fd: 4, ...) */``, ``/* net_dev_xmit: dev=eth0 ... */``, and a marker's
+  comment is its bare text (``/* app write() begin seq=1 */``); each is kept as that event
+- lost records: ``CPU:1 [LOST 344 EVENTS]`` (``trace-cmd report``: ``[344 EVENTS DROPPED]``,
+  or ``[EVENTS DROPPED]`` when it does not know how many),
+  a ``LOST`` record at the time of the record before it
+- ignored: ``#`` lines (the header, ``##### CPU 1 buffer started ####``), function_graph's
+  context-switch banners (``1) init-1 => udpsend-98``), ``trace-cmd report``'s ``cpus=2``
+  and ``CPU 1 is empty``
 
 A comm may hold spaces and dashes: the thread id is the last ``-digits`` before
 `` [``. Timestamps are integers (a counter clock such as x86-tsc) or seconds
@@ -16,6 +25,9 @@ with decimals; either way ``ts`` is the integer the clock counts, nanoseconds
 for the seconds form (with a counter clock tracefs prints counter/10^9 as
 seconds, so the same integer comes back). Lines are read one at a time and
 nothing is kept but the function_graph call stack of each CPU, bounded in depth.
+
+``from_ftrace`` turns the records into drafts (kinds, places, frames, threads), and
+the module registers the ``ftrace`` format, the one tried last.
 """
 
 from __future__ import annotations
@@ -23,14 +35,18 @@ from __future__ import annotations
 import enum
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from vtrace.model import Kind, Source
 from vtrace.sources import TraceSyntaxError
+from vtrace.sources.convert import NO_FRAME, OTHER_PACKET, Draft, Sides, thread_of
+from vtrace.sources.registry import Format, Reading, register
 
-__all__ = ["LineKind", "Shape", "TraceLine", "fields", "parse", "read", "to_ticks"]
+__all__ = ["FORMAT", "LineKind", "Shape", "TraceLine", "fields", "from_ftrace", "parse", "read",
+           "to_ticks"]
 
 
 class LineKind(str, enum.Enum):
@@ -44,6 +60,7 @@ class LineKind(str, enum.Enum):
     PROBE_RETURN = "probe-return"  # a return probe; ``parent`` is the function's address
     SYSCALL = "syscall"  # a system call's entry; ``body`` holds its arguments
     SYSCALL_RETURN = "syscall-return"  # a system call's exit; ``body`` is the return value
+    LOST = "lost"  # the ring buffer dropped ``body`` records of CPU ``cpu`` here
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -108,7 +125,21 @@ _GRAPH_CALL = re.compile(r"([\w.]+)(?: \[\w+\])?\(\)\s*([{;])$")
 _GRAPH_EXIT = re.compile(r"\}(?:\s*/\*\s*([\w.]+)\s*\*/)?$")
 #: Lines of a trace that carry no record: banners, lost-event notes, trace-cmd's preamble.
 _CHATTER = re.compile(
-    r"(?:#|CPU:?\s*\d+ \[LOST|cpus=\d+$|version = |-{10,}|=+>|<=+|\d+\)[^|]*=>[^|]*$)")
+    r"(?:#|cpus=\d+$|CPU \d+ is empty$|version = |-{10,}|=+>|<=+|\d+\)[^|]*=>[^|]*$)")
+_KINDS = {
+    LineKind.FUNCTION: Kind.CALL, LineKind.ENTRY: Kind.CALL, LineKind.LEAF: Kind.CALL,
+    LineKind.EXIT: Kind.RETURN, LineKind.EVENT: Kind.NOTE, LineKind.PRINT: Kind.NOTE,
+    LineKind.PROBE: Kind.CALL, LineKind.PROBE_RETURN: Kind.RETURN,
+    LineKind.SYSCALL: Kind.CALL, LineKind.SYSCALL_RETURN: Kind.RETURN, LineKind.LOST: Kind.NOTE,
+}
+_SEQ = re.compile(r"\bseq=(\d+)")
+#: Events that are about a thread, not about any datagram.
+_FRAMELESS = frozenset({"sched_switch", "sched_wakeup", "sched_waking"})
+#: Uprobe arguments that hold the frame's bytes, eight at a time, little-endian: b0, b1, ...
+_BYTES = re.compile(r"b(\d+)$")
+_SHAPES_KEPT = 1024  # drafts without a time kept for reuse
+_PEEK = 200  # records a file's side is told from
+_LOST = re.compile(r"CPU:?\s*(\d+) \[(?:LOST (\d+) EVENTS|(\d+)? ?EVENTS DROPPED)\]")
 _MAX_DEPTH = 256  # deeper function_graph nesting than any kernel stack allows
 _TABLE_LIMIT = 2048  # record shapes kept for reuse
 _UNSEEN = Shape("", 0, 0, LineKind.EVENT, "", "", "")  # a pair of body and head not met
@@ -215,6 +246,12 @@ def parse(lines: Iterable[str], path: str = "<trace>") -> Iterator[TraceLine]:
         stripped = line.strip()
         if not stripped or _CHATTER.match(stripped):
             continue
+        lost = _LOST.match(stripped)
+        if lost is not None:
+            cpu_text, lost_count, dropped = lost.groups()
+            yield TraceLine(number, None, Shape("", -1, int(cpu_text), LineKind.LOST,
+                                                "lost_events", "", lost_count or dropped or ""))
+            continue
         graph = _GRAPH.match(line)
         if graph is None:
             raise TraceSyntaxError(path, number, f"not an ftrace line: {_shown(line)}")
@@ -258,7 +295,7 @@ def _tail(body: str, number: int, path: str) -> tuple[LineKind, str, str, str] |
             called, _, parent = rest.partition(" <-")
             return LineKind.FUNCTION, called.strip(), parent.lstrip("- "), ""
         if name in ("tracing_mark_write", "print"):
-            return LineKind.PRINT, "tracing_mark_write", "", _marker_text(rest)
+            return LineKind.PRINT, "tracing_mark_write", "", _marker_text(name, rest)
         probe = _PROBE.match(rest) if rest.startswith("(0x") else None
         if probe is not None:
             address, function, arguments = probe.groups()
@@ -277,12 +314,15 @@ def _tail(body: str, number: int, path: str) -> tuple[LineKind, str, str, str] |
     raise TraceSyntaxError(path, number, f"no event, function or system call in {_shown(body)}")
 
 
-def _marker_text(rest: str) -> str:
-    """The written text of a marker, without trace-cmd's ``tracing_mark_write:`` or ``(ip)``."""
-    if rest.startswith("tracing_mark_write:"):
-        return rest[len("tracing_mark_write:"):].strip()
+def _marker_text(event: str, rest: str) -> str:
+    """The written text of a marker. ``trace-cmd report``'s ``print:`` puts the writer's
+    address first, as a symbol (``tracing_mark_write:``, or the nearest symbol it knows), an
+    address (``0xffffffff811c36bd:``) or ``(ip)``; tracefs prints the text alone."""
     if rest.startswith("(") and ")" in rest:
         return rest[rest.index(")") + 1:].strip()
+    where, colon, text = rest.partition(": ")
+    if colon and (event == "print" or where == "tracing_mark_write") and " " not in where:
+        return text.strip()
     return rest
 
 
@@ -327,11 +367,135 @@ def _graph_call(number: int, comm: str, tid: int, cpu: int, ts: int | None, dura
         if left.group(1) and stack and stack[-1] == name:
             stack.pop()
         return TraceLine(number, ts, Shape(comm, tid, cpu, LineKind.EXIT, name, "", duration))
+    if call.startswith("/*") and call.endswith("*/"):
+        return TraceLine(number, ts, Shape(comm, tid, cpu, *_comment(call[2:-2].strip())))
     if "=>" in call or not call:
         return None
     raise TraceSyntaxError(path, number, f"not a function_graph call: {_shown(call)}")
 
 
+def _comment(text: str) -> tuple[LineKind, str, str, str]:
+    """(kind, name, parent, body) of an event function_graph printed as a comment: a
+    tracepoint or a system call by its shape, any other text a marker's."""
+    try:
+        found = _tail(text, 0, "")
+    except TraceSyntaxError:
+        found = None
+    return found or (LineKind.PRINT, "tracing_mark_write", "", text)
+
+
 def _shown(text: str, limit: int = 80) -> str:
     """``text`` quoted for a message, cut to ``limit`` characters."""
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def from_ftrace(records: Iterable[TraceLine], sides: Sides, *, guest: bool,
+                clock: Callable[[int], int]) -> Iterator[Draft]:
+    """Drafts of a guest's (``guest``) or the host's ftrace records; ``clock`` maps ts to ns.
+
+    A function_graph line without a time takes the time of the line before it.
+    Records of one ``Shape`` (they differ only in number and time) make drafts
+    that share everything else, the ``detail`` mapping included, worked out once.
+    """
+    last_ns = 0
+    made: dict[Shape, tuple[Any, ...]] = {}
+    new = tuple.__new__
+    for _, ts, shape in records:
+        if ts is not None:
+            last_ns = clock(ts)
+        rest = made.get(shape)
+        if rest is None:
+            if len(made) >= _SHAPES_KEPT:
+                made.clear()
+            rest = made[shape] = _draft(shape, sides, guest)
+        yield new(Draft, (last_ns,) + rest)
+
+
+def _draft(record: Shape, sides: Sides, guest: bool) -> tuple[Any, ...]:
+    """A draft of a record without its time: (label, place, kind, thread, source, detail)."""
+    kind = record.kind
+    detail: dict[str, Any] = {"comm": record.comm, "tid": record.tid, "cpu": record.cpu}
+    label: int | None = None
+    if kind is LineKind.PRINT:
+        detail["text"] = record.body
+        seq = _SEQ.search(record.body)
+        label = int(seq.group(1)) if seq else (NO_FRAME if "calib" in record.body else None)
+        place, known = (sides.app.place(_marker_step(record.body)) if guest
+                        else sides.host.place("trace_marker", "host-stack"))
+        source = Source.GUEST_FTRACE if guest else Source.HOST_TRACEPOINT
+    elif kind in (LineKind.PROBE, LineKind.PROBE_RETURN):
+        args = fields(record.body)
+        detail.update(args, address=record.parent)
+        label = _seqch(args)
+        frame = _frame_bytes(args)
+        if frame:
+            detail["frame_hex"] = frame.hex()
+        place, known = sides.qemu.place(record.name)
+        source = Source.HOST_UPROBE
+    else:
+        if kind in (LineKind.EVENT, LineKind.SYSCALL):
+            detail["fields"] = record.body
+        elif kind is LineKind.SYSCALL_RETURN:
+            detail["ret"] = record.body
+        elif kind is LineKind.LOST:
+            if record.body:
+                detail["lost"] = int(record.body)
+            label = NO_FRAME
+        elif kind is LineKind.FUNCTION and record.parent:
+            detail["parent"] = record.parent
+        elif record.body:
+            detail["duration_us"] = record.body
+        if record.name in _FRAMELESS:
+            label = NO_FRAME
+        place, known = (sides.guest if guest else sides.host).place(record.name)
+        source = Source.GUEST_FTRACE if guest else Source.HOST_TRACEPOINT
+    if not known:
+        detail["in_catalog"] = False
+    thread = f"vcpu{record.cpu}" if guest else thread_of(record.comm, record.tid)
+    return label, place, _KINDS[kind], thread, source, detail
+
+
+def _marker_step(text: str) -> str:
+    """The application's step a marker stands for: ``app write() begin seq=1`` -> ``write``."""
+    words = text.split()
+    if len(words) >= 2 and words[0] == "app" and words[1].endswith("()"):
+        return words[1][:-2]
+    return "trace_marker"
+
+
+def _seqch(args: Mapping[str, str]) -> int | None:
+    """The frame a probe's ``seqch`` (the seq digit of the payload) names."""
+    if "seqch" not in args:
+        return None
+    digit = args["seqch"]
+    return int(digit) if len(digit) == 1 and digit.isdigit() else OTHER_PACKET
+
+
+def _frame_bytes(args: Mapping[str, str]) -> bytes:
+    """The frame bytes a probe fetched as ``b0=0x..``, ``b1=0x..`` (u64 words), if any."""
+    words = sorted((int(match.group(1)), value) for key, value in args.items()
+                   if (match := _BYTES.match(key)))
+    try:
+        return b"".join(int(value, 16).to_bytes(8, "little") for _, value in words)
+    except ValueError:
+        return b""
+
+
+def _read(path: Path, reading: Reading) -> Iterator[Draft]:
+    """Drafts of a guest's or the host's trace file, the side told from its first records
+    where it is ``auto`` (the host's holds uprobe lines)."""
+    records: Iterator[TraceLine] = read(path)
+    side = reading.side
+    if side == "auto":
+        head = list(itertools.islice(records, _PEEK))
+        side = "host" if any(record.kind in (LineKind.PROBE, LineKind.PROBE_RETURN)
+                             for record in head) else "guest"
+        records = itertools.chain(head, records)
+    scale = 1000.0 / reading.tsc_mhz if reading.tsc_mhz else 1.0
+    shift = reading.shift_ns
+    return from_ftrace(records, reading.sides, guest=side == "guest",
+                       clock=lambda ts: round(ts * scale) + shift)
+
+
+#: Any text is tried as ftrace last: a line of no known shape is then refused with its number.
+FORMAT = register(Format("ftrace", 90, lambda path, head: path.is_file(), read=_read))

@@ -33,12 +33,15 @@ from vtrace.catalog import ERAS
 from vtrace.model import Event, Header, Source
 from vtrace.pcap import read_packets
 from vtrace.sources import TraceError, ftrace, qemu_log
-from vtrace.sources.convert import Draft, Sides, from_ftrace, from_qemu_log, numbered
-from vtrace.sources.ftrace import LineKind, TraceLine
+from vtrace.sources.convert import Draft, Sides, numbered
+from vtrace.sources.ftrace import LineKind, TraceLine, from_ftrace
+from vtrace.sources.qemu_log import from_qemu_log
+from vtrace.sources.registry import Format, register
 
-__all__ = ["FORMAT", "Fit", "LabError", "clock_offset", "era_of", "LogFit", "load", "log_fit"]
+__all__ = ["FORMAT", "MANIFEST_FORMAT", "Fit", "LabError", "LogFit", "clock_offset", "era_of",
+           "load", "log_fit"]
 
-FORMAT = "vtrace-lab/1"
+MANIFEST_FORMAT = "vtrace-lab/1"
 _GUEST_KICK = "vp_notify"
 _HOST_SIGNAL = "event_notifier_set"  # the vCPU thread signals the kick's ioeventfd
 _HOST_READ = "virtio_queue_host_notifier_read"  # the main loop reads it
@@ -302,8 +305,8 @@ def _manifest(root: Path) -> dict[str, Any]:
             from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise LabError(f"{path}: not JSON: {error}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise LabError(f"{path}: format is not {FORMAT!r}")
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise LabError(f"{path}: format is not {MANIFEST_FORMAT!r}")
     for key in ("files", "guest", "qemu"):
         if not isinstance(manifest.get(key), dict):
             raise LabError(f"{path}: {key!r} is missing")
@@ -354,3 +357,6 @@ def _kicks(records: Sequence[TraceLine], *, guest_side: bool) -> list[int]:
     return sorted(record.ts for record in records
                   if record.kind is LineKind.PROBE and record.name == _HOST_NOTIFY
                   and record.comm.startswith("CPU ") and record.ts is not None)
+
+
+FORMAT = register(Format("lab", 10, lambda path, head: path.is_dir(), load=load))

@@ -15,7 +15,8 @@ from collections.abc import Callable, Collection
 from vtrace import catalog
 from vtrace.model import ACTOR_LAYER, Layer, Phase, Place
 
-__all__ = ["PHASE_OF_ACTOR", "Placer", "base_name", "guest_actor", "host_actor", "qemu_actor"]
+__all__ = ["PHASE_OF_ACTOR", "Placer", "base_name", "catalog_functions", "guest_actor",
+           "host_actor", "qemu_actor"]
 
 #: The phase a name outside the catalog is given, by the lifeline it is drawn on.
 PHASE_OF_ACTOR: dict[str, Phase] = {
@@ -107,3 +108,10 @@ def _steps_of(project: str, version: str) -> dict[str, list[catalog.Step]]:
         if item.project == project and site is not None:
             found.setdefault(site.function or item.function, []).append(item)
     return found
+
+
+@functools.cache
+def catalog_functions(project: str) -> frozenset[str]:
+    """Every function the catalog names for ``project``, in any version."""
+    return frozenset(site.function or item.function for item in catalog.CATALOG.values()
+                     if item.project == project for site in item.sites.values())

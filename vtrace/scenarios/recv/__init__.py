@@ -8,11 +8,11 @@ era. This module declares the scenario: its parameters, counters and views.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from vtrace.catalog import Era
-from vtrace.model import Event
+from vtrace.engine.sim import Run
 from vtrace.ring import MAX_QUEUE_SIZE
 from vtrace.scenarios.base import (
     COPIES,
@@ -145,7 +145,7 @@ class RecvScenario(Scenario):
          "mergeable": False},
     )
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return recv(RecvParams(**params), era, seed)
 
 

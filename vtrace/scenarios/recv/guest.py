@@ -15,9 +15,8 @@ from collections.abc import Generator, Iterator
 
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, vm_entry
-from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
+from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR_SIZE, parse_frame
-from vtrace.model import Event
 from vtrace.ring import Buffer
 from vtrace.scenarios.recv.host import host_sender
 from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, qemu_main
@@ -315,10 +314,10 @@ def _guest(world: RecvWorld, thread: Thread) -> Iterator[Action]:
         yield from _app_reads(world)
 
 
-def run_world(params: RecvParams, era: Era, seed: int) -> tuple[RecvWorld, Iterator[Event]]:
+def run_world(params: RecvParams, era: Era, seed: int) -> tuple[RecvWorld, Run]:
     """The world of a receive replay and its events, for tests that look at both."""
-    world = RecvWorld(params, era)
     scheduler = Scheduler(era, seed)
+    world = RecvWorld(params, era, scheduler)
     world.now = scheduler.now
     scheduler.spawn("vcpu0", lambda thread: _guest(world, thread))
     if world.vhost:
@@ -329,6 +328,6 @@ def run_world(params: RecvParams, era: Era, seed: int) -> tuple[RecvWorld, Itera
     return world, scheduler.run()
 
 
-def recv(params: RecvParams, era: Era, seed: int) -> Iterator[Event]:
+def recv(params: RecvParams, era: Era, seed: int) -> Run:
     """The events of ``params.frames`` frames arriving from the host, in time order."""
     return run_world(params, era, seed)[1]

@@ -12,10 +12,9 @@ from __future__ import annotations
 import struct
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 from vtrace.catalog import Era, first_present
-from vtrace.engine.sim import Signal
+from vtrace.engine.sim import Scheduler
 from vtrace.frames import Endpoints
 from vtrace.ring import VRING_DESC_F_NEXT, Device, Driver, GuestMemory, RingLayout
 from vtrace.scenarios.recv.eras import SWITCHES
@@ -55,14 +54,11 @@ class RecvParams:
     interval_ns: int = 50_000
     backend: str = "qemu"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
 
 class RecvWorld(RingWorld):
     """Shared state of one receive run."""
 
-    def __init__(self, params: RecvParams, era: Era) -> None:
+    def __init__(self, params: RecvParams, era: Era, scheduler: Scheduler) -> None:
         self.params = params
         self.switches = SWITCHES[era.name]
         self.napi_tx = SEND_SWITCHES[era.name].napi_tx
@@ -77,10 +73,10 @@ class RecvWorld(RingWorld):
         # How virtio_net_has_buffers turns notifications on when it finds too little room.
         self.rearm = first_present(era, "virtio_queue_enable_notification_and_check",
                                    "virtio_queue_set_notification")
-        self.irq = Signal("msix" if not self.vhost else "irqfd")
-        self.tap_fd = Signal("tap")  # the tap fd is readable: QEMU's main loop wakes
-        self.rx_kick = Signal("ioeventfd")  # the guest kicked the RX queue
-        self.work = Signal("vhost")  # the vhost worker has works queued
+        self.irq = scheduler.signal("msix" if not self.vhost else "irqfd")
+        self.tap_fd = scheduler.signal("tap")  # the tap fd is readable: QEMU's main loop wakes
+        self.rx_kick = scheduler.signal("ioeventfd")  # the guest kicked the RX queue
+        self.work = scheduler.signal("vhost")  # the vhost worker has works queued
         self.tun_ring: deque[tuple[int, bytes]] = deque()  # (frame, vnet header + frame)
         self.net_queue: deque[tuple[int, bytes]] = deque()  # the NIC's incoming queue in QEMU
         self.vhost_batch: deque[tuple[int, bytes]] = deque()  # vhost's rxq, taken from tun

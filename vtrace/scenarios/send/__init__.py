@@ -9,12 +9,12 @@ and views.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from vtrace.catalog import Era
+from vtrace.engine.sim import Run
 from vtrace.frames import MAX_FRAME, MIN_FRAME
-from vtrace.model import Event
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -207,7 +207,7 @@ class SendScenario(Scenario):
                          else words["no_interval"])
         return before, after
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return send(SendParams(**params), era, seed)
 
 

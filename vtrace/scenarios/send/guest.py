@@ -17,9 +17,8 @@ from collections.abc import Generator, Iterator
 
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
-from vtrace.engine.sim import Action, Do, Scheduler, Thread, Wait
+from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
-from vtrace.model import Event
 from vtrace.ring import Buffer
 from vtrace.scenarios.ringstate import kick_reason
 from vtrace.scenarios.send import vhost
@@ -243,16 +242,16 @@ def _arrived(world: World, thread: Thread) -> bool:
     return bool(irq.pending) and irq.raised_at + IRQ_DELIVERY_NS <= thread.clock
 
 
-def run_world(params: SendParams, era: Era, seed: int) -> tuple[World, Iterator[Event]]:
+def run_world(params: SendParams, era: Era, seed: int) -> tuple[World, Run]:
     """The world of a send replay and its events (the ring after the last event, say)."""
-    world = World(params, era)
     scheduler = Scheduler(era, seed)
+    world = World(params, era, scheduler)
     world.now = scheduler.now
     _attach(scheduler, world)
     return world, scheduler.run()
 
 
-def send(params: SendParams, era: Era, seed: int) -> Iterator[Event]:
+def send(params: SendParams, era: Era, seed: int) -> Run:
     """The events of ``params.frames`` frames leaving the guest, in time order."""
     return run_world(params, era, seed)[1]
 

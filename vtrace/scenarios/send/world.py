@@ -7,10 +7,9 @@ ring's values, and ``with_ring``, come from ``vtrace.scenarios.ringstate``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from vtrace.catalog import Era
-from vtrace.engine.sim import Signal
+from vtrace.engine.sim import Scheduler
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
 from vtrace.scenarios.ringstate import SHARED_FIELDS, RingWorld, note, with_ring
@@ -32,14 +31,11 @@ class SendParams:
     interval_ns: int = 50_000  # the application's pause between batches
     backend: str = "qemu"  # who runs the device's data path: QEMU or the kernel's vhost-net
 
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
 
 class World(RingWorld):
     """Shared state of one run: guest memory, both ring sides, the signals between threads."""
 
-    def __init__(self, params: SendParams, era: Era) -> None:
+    def __init__(self, params: SendParams, era: Era, scheduler: Scheduler) -> None:
         self.params = params
         self.switches = SWITCHES[era.name]
         memory = GuestMemory(RingLayout(params.queue_size), slot_size=VNET_HDR_SIZE + params.size)
@@ -49,9 +45,9 @@ class World(RingWorld):
             Driver(memory, event_idx=params.event_idx,
                    disable_writes_used_event=self.switches.disable_cb_writes_used_event),
             device(memory, event_idx=params.event_idx))
-        self.kick_fd = Signal("ioeventfd")
-        self.tx_bh = Signal("tx_bh")
-        self.irq = Signal("msix")
+        self.kick_fd = scheduler.signal("ioeventfd")
+        self.tx_bh = scheduler.signal("tx_bh")
+        self.irq = scheduler.signal("msix")
         self.stopped = False
         self.tx_waiting = False
         self.endpoints = Endpoints()

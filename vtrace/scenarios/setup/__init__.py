@@ -6,11 +6,11 @@ frames, so its summary has no per-frame column and the live view no ring.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from vtrace.catalog import Era
-from vtrace.model import Event
+from vtrace.engine.sim import Run
 from vtrace.scenarios.base import EVENTS, EXITS_TO_QEMU, VM_EXITS, Scenario
 from vtrace.scenarios.send import BACKEND
 from vtrace.scenarios.setup.chains import setup
@@ -44,7 +44,7 @@ class SetupScenario(Scenario):
     calls = {"handle_ept_misconfig": ("vm_exits", _one), "kvm_cpu_exec": ("exits_to_qemu", _one)}
     examples = ({}, {"backend": "vhost-net"})
 
-    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Iterator[Event]:
+    def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return setup(era, seed, params["backend"])
 
 

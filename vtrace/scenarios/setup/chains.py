@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
-from vtrace.engine.sim import Action, Do, Scheduler, Signal, Thread, Wait
-from vtrace.model import Event, Kind
+from vtrace.engine.sim import Action, Do, Run, Scheduler, Signal, Thread, Wait
+from vtrace.model import Kind
 from vtrace.scenarios.setup.vhost import vhost_driver_ok, vhost_net_init
 from vtrace.scenarios.setup.walk import ioeventfd, walk
 
@@ -138,11 +138,11 @@ def _vcpu(era: Era, machine_ready: Signal, vhost: bool) -> Iterator[Action]:
         yield from _driver_ok(era)
 
 
-def setup(era: Era, seed: int, backend: str = "qemu") -> Iterator[Event]:
+def setup(era: Era, seed: int, backend: str = "qemu") -> Run:
     """The events of the set-up, in time order; with ``backend`` vhost-net, QEMU also opens
     /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel."""
     scheduler = Scheduler(era, seed)
-    machine_ready = Signal("machine_ready")
+    machine_ready = scheduler.signal("machine_ready")
     vhost = backend == "vhost-net"
 
     def qemu_main(thread: Thread) -> Iterator[Action]:

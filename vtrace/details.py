@@ -1,0 +1,246 @@
+"""What an event's ``detail`` may hold: one ``TypedDict`` per family of steps.
+
+A replayed step's family is the catalog module that lists it (``send_steps``,
+``vhost_steps``, ...): ``FAMILIES`` maps each module's family name to the keys its
+steps write and their types. Every key is optional: a step writes only those of its
+row in ``docs/events.md``, which a test checks against these types both ways, and
+another checks every replayed event against its family. ``TraceDetail`` is what a
+capture adds (``vtrace import``, the lab). An event holds its detail as a read-only
+``Mapping``: nothing changes it once the event is made.
+
+``decision`` is the kind of decision a step took, where it took one; the views'
+sentences dispatch on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+__all__ = [
+    "FAMILIES",
+    "Detail",
+    "RecvDetail",
+    "RecvGuestDetail",
+    "RingValues",
+    "SendDetail",
+    "SetupDetail",
+    "StepDetail",
+    "TraceDetail",
+    "VhostDetail",
+]
+
+#: Ring field -> value: ``vtrace.ring.RING_FIELDS`` names the fields.
+RingValues = Mapping[str, int]
+
+
+class StepDetail(TypedDict, total=False):
+    """Keys every family shares."""
+
+    ring: RingValues  # the ring values the step changed
+    writes: RingValues  # on a ``state`` event: the shared fields written and their new values
+    decision: str  # the kind of decision the step took
+    fact: str  # a point the views explain in words (``fact.*`` messages)
+    vm_entry: bool  # on a ``return`` event: the guest runs again
+
+
+class SendDetail(StepDetail, total=False):
+    """``send_steps``: the guest's transmit path, QEMU's TX device, the tap, KVM's exits."""
+
+    addr: int
+    avail_event: int | None
+    bh: str
+    bus: str
+    bytes: int
+    checksums_ok: bool
+    dport: int
+    empty: bool
+    enable: bool
+    exit: str
+    exit_reason: str
+    flags: str
+    frame_bytes: int
+    head: int
+    hint: str
+    interrupt: bool
+    iov: int
+    kick: bool
+    layout: str
+    len: int
+    match: bool
+    more_used: bool
+    napi: bool
+    napi_complete: bool
+    new: int
+    num_free: int
+    old: int
+    queue: str
+    queue_index: int
+    sg: int
+    syscall: str
+    tx_waiting: bool
+    type: str
+    used_event: int | None
+    used_pending: int
+    using_vnet_hdr: bool
+    vector: str
+    vnet_hdr: int
+    why: str
+    xmit_more: bool
+
+
+class VhostDetail(StepDetail, total=False):
+    """``vhost_steps``: the host kernel's vhost-net worker, and QEMU handing rings to it."""
+
+    already_queued: bool
+    backend: str
+    batched: int
+    bytes: int
+    callback: str
+    cmd: str
+    count: int
+    eventfd: str
+    exceeded: bool
+    fn: str
+    head: int
+    heads: int | list[int]  # a count (vhost_net_signal_used), or the heads (vhost_add_used_n)
+    interrupt: bool
+    ioctl: str
+    left: int
+    more: bool
+    msg_more: bool
+    need: int
+    new: int
+    num: int
+    num_buffers: int
+    old: int
+    packets: int
+    path: str
+    poll: str
+    queue: str
+    queue_pairs: int
+    queued: bool
+    queues: int
+    runs_in: str
+    stalled: bool
+    status: str
+    syscall: str
+    taken: int
+    to_tun: str
+    type: str
+    used_event: int | None
+    vector: str
+    vnet_hdr: int
+    waiting: int
+    woken: bool
+    work: str
+    worker: str
+    works: int
+    zerocopy: bool
+
+
+class RecvDetail(StepDetail, total=False):
+    """``recv_steps``: the host sender, tun, the tap and QEMU's RX device."""
+
+    accept: bool
+    added: bool
+    bytes: int
+    count: int
+    dropped: bool
+    enable: bool
+    errno: str
+    head: int
+    idx: int
+    into: str
+    left: int
+    len: int
+    mergeable: bool
+    need: int
+    num_buffers: int
+    ok: bool
+    queued: int
+    sent_cb: str
+    size: int
+    syscall: str
+
+
+class RecvGuestDetail(StepDetail, total=False):
+    """``recv_guest_steps``: the guest's receive path, NAPI, GRO and the application."""
+
+    budget: int
+    bytes: int
+    checksums_ok: bool
+    dport: int
+    gfp: str
+    head: int
+    len: int
+    more_used: bool
+    napi_tx: bool
+    num_buffers: int
+    packets: int
+    posted: int
+    processed: int
+    refill_work: bool
+    result: str
+    rx_count: int
+    sg: int
+    work_done: int
+
+
+class SetupDetail(StepDetail, total=False):
+    """``setup_steps``: the tap, the device, the driver's probe and the ioeventfds."""
+
+    bh: str
+    bus: str
+    callback: str
+    cmd: str
+    deliver: str
+    device: str
+    flags: str
+    handler: str
+    ifname: str
+    ioctl: str
+    len: int
+    netdev: str
+    notify: str
+    path: str
+    peer: str
+    per_vq_vectors: bool
+    queue: str
+    queues: int
+    rx_poll: str
+    syscall: str
+    tx_poll: str
+    type: str
+    via: str
+
+
+class TraceDetail(TypedDict, total=False):
+    """What a captured event carries besides its step's keys; a uprobe's arguments come
+    under their own names too (docs/import.md)."""
+
+    comm: str
+    tid: int
+    cpu: int
+    text: str
+    fields: str
+    ret: str
+    parent: str
+    address: str
+    duration_us: str
+    frame_hex: str
+    in_catalog: bool
+
+
+#: Family (the catalog module ``<family>_steps``) -> the keys its steps write.
+FAMILIES: Mapping[str, type[StepDetail]] = {
+    "send": SendDetail,
+    "vhost": VhostDetail,
+    "recv": RecvDetail,
+    "recv_guest": RecvGuestDetail,
+    "setup": SetupDetail,
+}
+
+#: An event's detail, read-only: one family's keys, or a capture's. Its values stay ``Any`` to
+#: readers, who index it by the names above; the tests hold every replay to its family.
+Detail = Mapping[str, Any]
