@@ -56,3 +56,16 @@ def test_compare_says_when_no_ring_was_read(monkeypatch: pytest.MonkeyPatch) -> 
     result = CliRunner().invoke(cli, ["lab", "recv", "--compare"])
     assert result.exit_code == 0, result.output
     assert "no ring comparison: QEMU's rings were not read" in result.stderr
+
+
+def test_compare_trace_reads_the_ring_a_saved_lab_directory_holds(tmp_path: Path) -> None:
+    saved = tmp_path / "recv"
+    shutil.copytree(DATA / "recv-1", saved)
+    answers = json.loads((DATA / "qmp-recv.json").read_text())
+    (saved / RING_FILE).write_text(json.dumps(rings_of_answers(answers)))
+    shown = CliRunner().invoke(cli, ["compare-trace", str(saved)])
+    assert shown.exit_code == 0, shown.output
+    assert re.fullmatch(r"ring: (23|26) of 28 fields agree", shown.stdout.splitlines()[-1])
+    as_json = CliRunner().invoke(cli, ["compare-trace", str(saved), "--json"])
+    ring = json.loads(as_json.stdout)["ring"]
+    assert (ring["queue"], ring["compared"], ring["earlier"]) == ("rx", 28, 1)

@@ -85,6 +85,12 @@ class RingComparison:
     def agreeing(self) -> int:
         return sum(row.agree is True for row in self.rows)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"queue": self.queue, "earlier": self.earlier, "chains": self.chains,
+                "agreeing": self.agreeing, "compared": self.compared,
+                "rows": [{"field": row.field, "real": row.real, "replay": row.replay,
+                          "agree": row.agree, "why": row.why} for row in self.rows]}
+
     @property
     def unexplained(self) -> tuple[RingRow, ...]:
         """Disagreements without a known reason: what the model gets wrong."""
