@@ -77,7 +77,8 @@ def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
                    "them) to a pcap file.")
 @click.option("--compare", "compare", is_flag=True,
               help="After the capture, print it hop by hop beside the replay of the same "
-                   "parameters and era (as vtrace compare-trace does).")
+                   "parameters and era (as vtrace compare-trace does), then QEMU's view of "
+                   "the ring after the last frame beside the replay's.")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, accel: str,
                 backend: str, save_dir: str | None, kernel: Path | None, modules: Path | None,
