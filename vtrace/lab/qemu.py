@@ -23,8 +23,8 @@ from pathlib import Path
 from vtrace.lab.errors import LabError
 from vtrace.lab.params import GUEST_MAC, Accel, Backend, LabParams
 
-__all__ = ["NET_DEVICE", "QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu", "kernel_command_line",
-           "qemu_command", "qemu_path"]
+__all__ = ["NET_DEVICE", "QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu",
+           "kernel_command_line", "qemu_command", "qemu_path"]
 
 QEMU = "qemu-system-x86_64"
 #: QEMU's own trace events, for its ``-trace events=FILE``.
