@@ -60,7 +60,7 @@ def send_rate(frames: int, *options: str, screen: bool = False,
         main(args, env)
     elapsed = time.perf_counter() - started
     printed = out.getvalue()
-    events = next(int(line.split()[-1]) for line in printed.splitlines()
+    events = next(int(line.split()[-1].replace(",", "")) for line in printed.splitlines()
                   if line.strip().startswith("events"))
     return events, elapsed
 

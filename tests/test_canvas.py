@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vtrace import scenarios
+from vtrace.catalog import ERAS
 from vtrace.renderers.canvas import Canvas, text_width, wrap
+from vtrace.renderers.sequence import sequence_source
 
 
 def test_wide_characters_count_double() -> None:
@@ -53,3 +58,19 @@ def test_background_nodes_come_before_front_ones() -> None:
     back = canvas.box(0, 0, 10, 10)
     source = canvas.source()
     assert source.index(f"\t{back} ") < source.index(f"\t{front} ")
+
+
+def test_a_paragraph_does_not_end_on_a_lone_character() -> None:
+    sentence = "通知：avail_event 0 落在 [0, 1) 中"
+    width = text_width("通知：avail_event 0 落在 [0, 1)", 10)
+    assert wrap(sentence, width, 10) == ["通知：avail_event 0 落在", "[0, 1) 中"]
+    assert wrap("abc def g", text_width("abc def", 10), 10) == ["abc", "def g"]
+    assert wrap("中文", text_width("中", 10), 10) == ["中", "文"]  # nothing left to take along
+
+
+@pytest.mark.parametrize("name", ["send", "recv", "setup"])
+def test_no_chinese_note_ends_on_a_lone_character(name: str) -> None:
+    for era in ERAS:
+        header, events = scenarios.replay(name, {}, era, 1)
+        dot = sequence_source(header, events, lang="zh")
+        assert not re.search(r"\\l[^\\\\\"]\\l\"", dot), (era, re.findall(r'"[^"]*\\l.\\l"', dot))

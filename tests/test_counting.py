@@ -7,6 +7,7 @@ import io
 from collections import deque
 
 import pytest
+from cli_run import run
 from fake_terminal import Terminal
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,3 +92,14 @@ def test_off_a_terminal_a_quiet_run_prints_the_summary_alone() -> None:
     assert _quiet(out, "--frames", "300", "--view", "quiet") == 0
     text = out.getvalue()
     assert "\x1b" not in text and text.lstrip().startswith("Summary")
+
+
+def test_the_summary_has_no_trailing_spaces_and_separates_thousands() -> None:
+    code, out, _ = run("send", "--view", "quiet", "-n", "1500")
+    assert code == 0
+    lines = out.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    frames = next(line for line in lines if line.strip().startswith("frames sent"))
+    assert frames.split()[-1] == "1,500"
+    events = next(line for line in lines if line.strip().startswith("events"))
+    assert "," in events.split()[1]

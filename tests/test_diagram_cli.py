@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from diagram_fixtures import RECORDED
 
-from vtrace.cli import main
+from vtrace.cli import diagram, main
 
 
 def run(*args: str) -> int:
@@ -247,3 +247,35 @@ def test_a_recording_too_long_to_draw_ends_between_rounds_and_says_what_is_left(
     assert left.startswith("frames 7–199 not drawn: ") and " in 28 rounds, " in left, left
     # the round drawn is whole: its last frame reaches the app before the note
     assert lines[-3] == "    app->>stack: __sys_recvfrom  #35;6" and lines[-1].endswith(left)
+
+
+def test_a_large_chrome_trace_names_the_html_player(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Past ``LARGE_TRACE`` bytes the trace says its size on stderr and names the HTML
+    player, which holds the same run far smaller."""
+    trace, player = tmp_path / "x.json", tmp_path / "x.html"
+    assert run("-n", "50", str(trace)) == 0
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(diagram, "LARGE_TRACE", trace.stat().st_size - 1)
+    assert run("-n", "50", str(trace)) == 0
+    size = f"{trace.stat().st_size / 1e6:,.0f} MB"
+    assert capsys.readouterr().err == (
+        f"vtrace diagram: {trace} is {size}, slow to open in Perfetto or Chrome; the HTML "
+        f"player holds the same steps far smaller: write {player} instead\n")
+    assert run("-n", "50", str(player)) == 0
+    assert player.stat().st_size * 5 < trace.stat().st_size
+
+
+@pytest.mark.parametrize("lang,player", [("en", "the HTML player, .html,"),
+                                         ("zh", "HTML 播放器 .html")])
+def test_a_cut_or_ended_diagram_names_the_html_player(lang: str, player: str) -> None:
+    from vtrace import scenarios
+    from vtrace.renderers.sequence import sequence_source
+
+    header, events = scenarios.replay("send", {"frames": 64, "batch": 64}, "modern", 1)
+    cut = sequence_source(header, list(events), lang=lang, max_steps=100)
+    header, events = scenarios.replay("send", {"frames": 300, "interval_ns": 0}, "modern", 1)
+    ended = sequence_source(header, list(events), lang=lang, max_steps=300)
+    for source in (cut, ended):
+        assert player in source.replace("\\l", "") and ".json" in source

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from diagram_fixtures import hostile_events, hostile_header, recorded
+from player_steps import step_of, terminal_steps
 
 from vtrace.catalog import CATALOG
 from vtrace.model import ACTORS, Event, Header, Source
@@ -51,7 +52,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                for event in hostile_events()]
     captured = [dataclasses.replace(event, source=Source.HOST_UPROBE, t_ns=event.t_ns * 3)
                 for event in events]
-    return {"header": header, "events": events, "nasty": nasty,
+    return {"header": header, "events": events, "nasty": nasty, "steps": terminal_steps(events),
             "run": write(folder / "run.html", header, events),
             "hostile": write(folder / "hostile.html", hostile_header(), hostile),
             "captured": write(folder / "captured.html", header, captured)}
@@ -83,7 +84,7 @@ class Opened:
 
     def _route(self, route: Any) -> None:
         self.requests.append(route.request.url)
-        if route.request.url.split("#")[0] == self.url:
+        if route.request.url.split("#")[0].split("?")[0] == self.url:
             route.continue_()
         else:
             route.abort()
@@ -105,7 +106,8 @@ class Opened:
 
     def close(self) -> None:
         assert self.errors == []
-        assert [url for url in self.requests if url.split("#")[0] != self.url] == []
+        assert [url for url in self.requests
+                if url.split("#")[0].split("?")[0] != self.url] == []
         self.page.close()
 
 
@@ -116,9 +118,10 @@ def opened(browser: Any, files: dict[str, Any]) -> Iterator[Opened]:
     page.close()
 
 
-def expected_ring(events: list[Event], step: int, queue_size: int) -> dict[str, str]:
+def expected_ring(events: list[Event], upto: int, queue_size: int) -> dict[str, str]:
+    """The ring panel's values once the first ``upto`` events have happened."""
     tally = Tally(SEND.calls, SEND.notes)
-    for event in events[:step]:
+    for event in events[:upto]:
         tally.add(event)
     ring = {name: 0 for name in ("avail.idx", "used.idx", "avail_event", "used_event",
                                  "avail.flags", "used.flags", "avail_idx_shadow", "num_added",
@@ -129,25 +132,28 @@ def expected_ring(events: list[Event], step: int, queue_size: int) -> dict[str, 
 
 def test_keys_step_through_the_stream_and_back(opened: Opened, files: dict[str, Any]) -> None:
     events: list[Event] = files["events"]
+    steps = files["steps"]
     size = files["header"].params["queue_size"]
     assert opened.step() == 1 and opened.current_row() == 1
-    add = next(e.seq for e in events if e.step == "virtqueue_add_split")
-    for _ in range(add):
+    add = step_of(steps, next(e.seq for e in events if e.step == "virtqueue_add_split"))
+    for _ in range(add.number - 1):
         opened.page.keyboard.press("ArrowRight")
-    assert opened.step() == add + 1 and opened.current_row() == add + 1
+    assert opened.step() == add.number and opened.current_row() == add.number
     assert opened.page.inner_text("#step h3") == "virtqueue_add_split"
-    assert opened.ring() == expected_ring(events, add + 1, size)
-    assert opened.changed() == set(events[add].detail["ring"])
+    assert opened.ring() == expected_ring(events, add.end, size)
+    first = steps[add.number - 2].end
+    assert opened.changed() == {name for event in events[first:add.end]
+                                for name in event.detail.get("ring", {})}
     assert opened.ring()["avail.idx"] == "1"
     assert opened.page.query_selector("#descriptors tr.changed") is not None
     before = opened.ring()
     opened.page.keyboard.press("ArrowRight")
-    opened.page.keyboard.press("ArrowRight")
+    opened.page.keyboard.press("PageDown")
     opened.page.keyboard.press("ArrowLeft")
-    opened.page.keyboard.press("ArrowLeft")
-    assert opened.step() == add + 1 and opened.ring() == before
+    opened.page.keyboard.press("PageUp")
+    assert opened.step() == add.number and opened.ring() == before
     opened.page.keyboard.press("End")
-    assert opened.step() == len(events)
+    assert opened.step() == len(steps)
     assert opened.ring() == expected_ring(events, len(events), size)
     tally = Tally(SEND.calls, SEND.notes)
     for event in events:
@@ -161,24 +167,37 @@ def test_keys_step_through_the_stream_and_back(opened: Opened, files: dict[str, 
     assert opened.step() == 1
 
 
-def test_frames_pages_and_the_scrubber(opened: Opened, files: dict[str, Any]) -> None:
+def test_every_step_is_the_terminals_step_of_that_number(opened: Opened,
+                                                          files: dict[str, Any]) -> None:
+    """A teacher's notes fit both surfaces: step N is the same call in the terminal and here,
+    and one clicker press (PageDown) moves one step."""
+    for step in files["steps"]:
+        assert (opened.step(), opened.page.inner_text("#step h3")) == \
+            (step.number, step.call.function)
+        opened.page.keyboard.press("PageDown")
+    assert opened.step() == len(files["steps"])
+
+
+def test_frames_rounds_and_the_scrubber(opened: Opened, files: dict[str, Any]) -> None:
     events: list[Event] = files["events"]
-    starts = [next(e.seq for e in events if e.frame == frame) for frame in (1, 2)]
+    steps = files["steps"]
+    starts = [step_of(steps, next(e.seq for e in events if e.frame == frame)).number
+              for frame in (1, 2)]
     opened.page.keyboard.press("f")
-    assert opened.step() == starts[0] + 1
+    assert opened.step() == starts[0]
     opened.page.keyboard.press("f")
-    assert opened.step() == starts[1] + 1
+    assert opened.step() == starts[1]
     opened.page.keyboard.press("Shift+F")
-    assert opened.step() == starts[0] + 1
-    opened.page.keyboard.press("PageUp")
+    assert opened.step() == starts[0]
+    opened.page.keyboard.press("Shift+R")
     assert opened.step() == 1
-    opened.page.keyboard.press("PageDown")
-    assert opened.step() == starts[0] + 1
+    opened.page.keyboard.press("r")
+    assert opened.step() == starts[0]
     assert "2" in opened.page.inner_text("#pageinfo")
     opened.page.click("#next-frame")
-    assert opened.step() == starts[1] + 1
-    opened.page.click("#prev-step")
     assert opened.step() == starts[1]
+    opened.page.click("#prev-step")
+    assert opened.step() == starts[1] - 1
     opened.page.fill("#jump-to", "7")
     opened.page.press("#jump-to", "Enter")
     assert opened.step() == 7
@@ -186,13 +205,74 @@ def test_frames_pages_and_the_scrubber(opened: Opened, files: dict[str, Any]) ->
     assert opened.step() == 7
     box = opened.page.query_selector("#marks").bounding_box()
     opened.page.mouse.click(box["x"] + box["width"] - 2, box["y"] + 5)
-    assert opened.step() == len(events)
+    assert opened.step() == len(steps)
     marks = opened.page.inner_text("#marks-legend")
     assert "(3)" in marks  # three kicks, three exits, three interrupts
 
 
+def test_keys_go_by_meaning(opened: Opened, files: dict[str, Any]) -> None:
+    events: list[Event] = files["events"]
+    steps = files["steps"]
+    tally = Tally(SEND.calls, SEND.notes)
+
+    def numbers(counter: str) -> list[int]:
+        return sorted({step_of(steps, event.seq).number for event in events
+                       if dict(tally.moves(event.step, event.kind, event.detail)).get(counter)})
+
+    for key, counter in (("k", "kicks"), ("x", "vm_exits"), ("i", "interrupts")):
+        opened.page.keyboard.press("Home")
+        seen = []
+        for _ in numbers(counter):
+            opened.page.keyboard.press(key)
+            seen.append(opened.step())
+        assert seen == numbers(counter), key
+        opened.page.keyboard.press(f"Shift+{key.upper()}")
+        assert opened.step() == numbers(counter)[-2], key
+    opened.page.keyboard.press("Home")
+    opened.page.keyboard.press("/")
+    opened.page.keyboard.type("tun_get_user")
+    opened.page.keyboard.press("Enter")
+    wanted = [step.number for step in steps if step.call.function == "tun_get_user"]
+    assert opened.step() == wanted[0] and opened.page.inner_text("#step h3") == "tun_get_user"
+    opened.page.click("#find button[type=submit]")
+    assert opened.step() == wanted[1]
+    opened.page.fill("#find-text", "no_such_function")
+    opened.page.press("#find-text", "Enter")
+    assert opened.step() == wanted[1] and opened.page.inner_text("#find-none")
+    opened.page.keyboard.press("Escape")
+    opened.page.keyboard.press("g")
+    opened.page.keyboard.type("12")
+    opened.page.keyboard.press("Enter")
+    assert opened.step() == 12
+
+
+def test_the_ring_figure_follows_the_stream(opened: Opened, files: dict[str, Any]) -> None:
+    events: list[Event] = files["events"]
+    ring: dict[str, int] = {}
+    for step in files["steps"]:
+        for event in events[:step.end]:
+            ring.update(event.detail.get("ring", {}))
+        texts = opened.page.evaluate(
+            "[...document.querySelectorAll('#figure text')].map(node => node.textContent)")
+        for name in ("used_event", "avail_event"):
+            assert f"{name} {ring.get(name, 0)}" in texts, (step.number, name)
+        assert [text for text in texts if text.startswith("idx ")] == \
+            [f"idx {ring.get('avail.idx', 0)}", f"idx {ring.get('used.idx', 0)}"], step.number
+        opened.page.keyboard.press("ArrowRight")
+    add = step_of(files["steps"], next(e.seq for e in events if e.step == "virtqueue_add_split"))
+    opened.page.fill("#jump-to", str(add.number))
+    opened.page.press("#jump-to", "Enter")
+    assert opened.page.query_selector("#figure .fig-arrow") is not None
+    assert opened.page.query_selector("#figure .fig-cell.changed") is not None
+    opened.page.keyboard.press("Escape")  # leave the jump box
+    opened.page.keyboard.press("v")
+    assert not opened.page.is_visible("#figure svg")
+    opened.page.keyboard.press("v")
+    assert opened.page.is_visible("#figure svg")
+
+
 def test_play_pause_and_speed_while_playing(opened: Opened) -> None:
-    opened.page.keyboard.press("Space")
+    opened.page.keyboard.press("Enter")
     assert opened.page.get_attribute("#play", "aria-pressed") == "true"
     opened.page.fill("#speed", "7")
     opened.page.dispatch_event("#speed", "input")
@@ -202,8 +282,8 @@ def test_play_pause_and_speed_while_playing(opened: Opened) -> None:
             break
         opened.page.wait_for_timeout(50)
     assert opened.step() >= 4
-    opened.page.focus("#seq")  # Space on the slider would be the slider's
-    opened.page.keyboard.press("Space")
+    opened.page.focus("#seq")  # Enter on the slider would be the slider's
+    opened.page.keyboard.press("Enter")
     assert opened.page.get_attribute("#play", "aria-pressed") == "false"
     stopped = opened.step()
     opened.page.wait_for_timeout(300)
@@ -223,8 +303,9 @@ def test_permalink_opens_at_its_step(browser: Any, files: dict[str, Any]) -> Non
 
 def test_chinese_toggle_changes_the_texts(opened: Opened, files: dict[str, Any]) -> None:
     events: list[Event] = files["events"]
-    kick = next(e.seq for e in events if e.step == "virtqueue_kick_prepare")
-    opened.page.fill("#jump-to", str(kick + 1))
+    kick = step_of(files["steps"],
+                   next(e.seq for e in events if e.step == "virtqueue_kick_prepare"))
+    opened.page.fill("#jump-to", str(kick.number))
     opened.page.press("#jump-to", "Enter")
     english = opened.page.inner_text("#step")
     assert CATALOG["virtqueue_kick_prepare"].text["en"] in english
@@ -287,13 +368,54 @@ def test_captured_stream_shows_measured_time_and_source(browser: Any,
 
 
 @pytest.mark.parametrize("width,height", [(1280, 720), (1920, 1080)])
+def test_presentation_mode_shows_the_whole_path_and_the_note(
+        browser: Any, files: dict[str, Any], tmp_path: Path, width: int, height: int) -> None:
+    """At 1280x720 (also what 1920x1080 zoomed to 150% lays out: the same CSS pixels) and at
+    1920x1080, the lifelines from the guest's application to the host stack are in view
+    without scrolling, with the current step's note in full and counters whole."""
+    events: list[Event] = files["events"]
+    page = Opened(browser, files["run"], "?present")
+    try:
+        page.page.set_viewport_size({"width": width, "height": height})
+        assert "present" in (page.page.get_attribute("body", "class") or "")
+        kick = step_of(files["steps"],
+                       next(e.seq for e in events if e.step == "virtqueue_kick_prepare"))
+        page.page.fill("#jump-to", str(kick.number))
+        page.page.press("#jump-to", "Enter")
+        page.page.focus("#seq")
+        page.page.keyboard.press("PageDown")
+        page.page.keyboard.press("PageUp")
+        assert page.step() == kick.number
+        page.page.screenshot(path=str(tmp_path / f"present-{width}.png"))
+        seq = page.page.query_selector("#seq")
+        assert seq.evaluate("node => node.scrollWidth <= node.clientWidth")
+        heads = (page.page.get_attribute("#heads", "aria-label") or "").split(", ")
+        assert heads[0] == "app" and heads[-1] == "host-stack"
+        box = seq.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] > 200
+        decision = page.page.query_selector("#step .decision")
+        note = decision.bounding_box()
+        assert note["y"] >= 0 and note["y"] + note["height"] <= height
+        assert decision.evaluate("node => node.scrollWidth <= node.clientWidth")
+        for cell in page.page.query_selector_all("#counters dd"):
+            assert cell.evaluate("node => node.getClientRects().length") == 1
+        size = float(page.page.evaluate(
+            "getComputedStyle(document.querySelector('#step p')).fontSize").rstrip("px"))
+        assert size >= 18
+        page.page.keyboard.press("p")
+        assert "present" not in (page.page.get_attribute("body", "class") or "")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width,height", [(1280, 720), (1920, 1080)])
 def test_screens_show_the_diagram_and_panels(browser: Any, files: dict[str, Any],
                                              tmp_path: Path, width: int, height: int) -> None:
     page = Opened(browser, files["run"], "#step=18")
     try:
         page.page.set_viewport_size({"width": width, "height": height})
         page.page.screenshot(path=str(tmp_path / f"player-{width}.png"))
-        for selector in ("#seq", "#overview", "#step", "#ring", "#counter-panel", "#scrub",
+        for selector in ("#seq", "#overview", "#step", "#ring-panel", "#counter-panel", "#scrub",
                          "#marks", ".row.current", ".controls"):
             box = page.page.query_selector(selector).bounding_box()
             assert box and box["width"] > 50 and box["height"] > 10, selector

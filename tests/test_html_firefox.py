@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import pytest
 import test_html_browser as chromium
+from player_steps import step_of
 
 from vtrace.catalog import CATALOG
 from vtrace.model import Event
@@ -173,21 +174,25 @@ def test_the_recorder_sees_what_a_page_loads(firefox: Firefox, tmp_path: Path) -
 def test_keys_step_through_the_stream_and_back(player: Firefox,
                                                files: dict[str, Any]) -> None:
     events: list[Event] = files["events"]
+    steps = files["steps"]
     size = files["header"].params["queue_size"]
     shown = player.shown()
     assert shown["step"] == 1 and shown["row"] == 1
-    add = next(e.seq for e in events if e.step == "virtqueue_add_split")
-    shown = player.press(*["ArrowRight"] * add)
-    assert shown["step"] == add + 1 and shown["row"] == add + 1
+    add = step_of(steps, next(e.seq for e in events if e.step == "virtqueue_add_split"))
+    shown = player.press(*["PageDown"] * (add.number - 1))
+    assert shown["step"] == add.number and shown["row"] == add.number
     assert shown["function"] == "virtqueue_add_split"
-    assert shown["ring"] == expected_ring(events, add + 1, size)
-    assert set(shown["changed"]) == set(events[add].detail["ring"])
+    assert shown["ring"] == expected_ring(events, add.end, size)
+    first = steps[add.number - 2].end
+    assert set(shown["changed"]) == {name for event in events[first:add.end]
+                                     for name in event.detail.get("ring", {})}
     assert shown["ring"]["avail.idx"] == "1" and shown["descriptorChanged"]
-    back = player.press("ArrowRight", "ArrowRight", "ArrowLeft", "ArrowLeft")
+    assert f"idx {shown['ring']['avail.idx']}" in shown["figureTexts"]
+    back = player.press("ArrowRight", " ", "ArrowLeft", "PageUp")
     assert (back["step"], back["row"], back["ring"], back["changed"]) == \
         (shown["step"], shown["row"], shown["ring"], shown["changed"])
     end = player.press("End")
-    assert end["step"] == end["row"] == len(events)
+    assert end["step"] == end["row"] == len(steps)
     assert end["ring"] == expected_ring(events, len(events), size)
     tally = Tally(SEND.calls, SEND.notes)
     for event in events:
@@ -197,21 +202,46 @@ def test_keys_step_through_the_stream_and_back(player: Firefox,
     assert player.press("Home")["step"] == 1
 
 
-def test_frames_and_play(player: Firefox, files: dict[str, Any]) -> None:
+def test_frames_meaning_and_play(player: Firefox, files: dict[str, Any]) -> None:
     events: list[Event] = files["events"]
-    starts = [next(e.seq for e in events if e.frame == frame) for frame in (1, 2)]
-    assert player.press("f")["step"] == starts[0] + 1
-    assert player.press("f")["step"] == starts[1] + 1
-    assert player.press("Shift+F")["step"] == starts[0] + 1
-    assert player.press("Home", " ")["playing"] == "true"
+    steps = files["steps"]
+    starts = [step_of(steps, next(e.seq for e in events if e.frame == frame)).number
+              for frame in (1, 2)]
+    assert player.press("f")["step"] == starts[0]
+    assert player.press("f")["step"] == starts[1]
+    assert player.press("Shift+F")["step"] == starts[0]
+    kick = step_of(steps, next(e.seq for e in events if e.step == "vp_notify"))
+    assert player.press("Home", "k")["function"] == kick.call.function
+    player.press("/")
+    for key in "tun_get_user":
+        player.do("press", key=key)
+    assert player.press("Enter")["function"] == "tun_get_user"
+    assert player.press("Escape", "Home", "Enter")["playing"] == "true"
     for _ in range(100):  # two steps at 1×
         if player.shown()["step"] >= 3:
             break
         player.do("wait", ms=50)
-    shown = player.press(" ")
+    shown = player.press("Enter")
     assert shown["playing"] == "false" and shown["step"] >= 3
     player.do("wait", ms=1000)
     assert player.shown()["step"] == shown["step"]
+
+
+def test_presentation_mode_shows_the_whole_path(firefox: Firefox,
+                                                files: dict[str, Any]) -> None:
+    events: list[Event] = files["events"]
+    kick = step_of(files["steps"],
+                   next(e.seq for e in events if e.step == "virtqueue_kick_prepare"))
+    shown = firefox.open(files["run"], f"?present#step={kick.number}")
+    assert shown["present"] and shown["viewport"] == [1280, 720]
+    assert shown["step"] == kick.number and shown["seqFits"]
+    heads = shown["heads"].split(", ")
+    assert heads[0] == "app" and heads[-1] == "host-stack"
+    top, height, fits = shown["decision"]
+    assert top >= 0 and top + height <= 720 and fits
+    assert set(shown["counterLines"]) == {1}
+    assert not firefox.press("p")["present"]
+    assert_kept_to_itself(firefox)
 
 
 def test_permalink_opens_at_its_step(firefox: Firefox,
@@ -225,8 +255,9 @@ def test_permalink_opens_at_its_step(firefox: Firefox,
 def test_chinese_toggle_changes_the_texts(player: Firefox,
                                           files: dict[str, Any]) -> None:
     events: list[Event] = files["events"]
-    kick = next(e.seq for e in events if e.step == "virtqueue_kick_prepare")
-    english = player.jump(kick + 1)
+    kick = step_of(files["steps"],
+                   next(e.seq for e in events if e.step == "virtqueue_kick_prepare"))
+    english = player.jump(kick.number)
     assert CATALOG["virtqueue_kick_prepare"].text["en"] in english["text"]
     player.do("click", selector="#lang")
     chinese = player.shown()

@@ -39,7 +39,7 @@ def test_the_screen_is_drawn_again_from_the_top_after_fg() -> None:
     assert CLEAR not in _drawn(None)
     drawn = _drawn(10)
     assert drawn.count(CLEAR) == 1
-    assert "frames 1/1" in drawn.split(CLEAR)[1]  # the whole screen follows the clearing
+    assert "frames done 1/1" in drawn.split(CLEAR)[1]  # the whole screen follows the clearing
 
 
 def test_continuing_runs_the_handler_and_the_one_before_then_restores_it() -> None:

@@ -98,8 +98,8 @@ def test_at_full_speed_the_engine_builds_no_event_and_the_summary_counts_them_al
 
     monkeypatch.setattr(sim, "Event", refuse)
     code, shown = _live(monkeypatch, "--frames", "30")
-    assert code == 0 and "frames 30/30" in shown
-    assert re.search(rf"events +{events}\b", shown.split("Summary")[-1])
+    assert code == 0 and "frames done 30/30" in shown
+    assert re.search(rf"events +{events:,}\b", shown.split("Summary")[-1])
 
 
 def test_ctrl_c_at_full_speed_counts_what_the_view_took_in(

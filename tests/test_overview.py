@@ -183,3 +183,16 @@ def test_the_receive_overview_in_chinese() -> None:
 def test_a_scenario_without_its_own_title_gets_the_generic_one() -> None:
     header = dataclasses.replace(replay("send", "qemu")[0], scenario="trace")
     assert overview_title(header) == "The path across the layers"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_step_list_names_the_parts_as_the_picture_does(lang: str) -> None:
+    for name, given in (("send", {"frames": 1}), ("recv", {"frames": 1, "backend": "vhost-net"}),
+                        ("setup", {})):
+        session = replayed(name, given, "modern", 1)
+        source = overview_source(session.header, session.events(), lang=lang)
+        legend = re.findall(r'label="[ \d]\d  [^"]*\(([^"]*) → ([^"]*)\)\\l"', source)
+        assert legend
+        for ends in legend:
+            assert not {"tap-netdev", "host-stack", "tun-chr", "virtio-net", "net-queue",
+                        "vring", "app", "tap", "stack"} & set(ends), ends

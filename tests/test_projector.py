@@ -11,7 +11,7 @@ import pytest
 from vtrace.cli import main
 from vtrace.cli.diagram import page_path
 from vtrace.renderers.rows import Arrow, Loop, Note, Separator
-from vtrace.renderers.sequence_look import pages, weight
+from vtrace.renderers.sequence_look import MIN_ROWS, pages, weight
 
 SCREEN = (1920, 1080)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -107,3 +107,19 @@ def test_a_page_never_splits_a_loop_nor_ends_on_a_rounds_title() -> None:
     assert [item for page in cut for item in page
             if not (isinstance(item, Separator) and "continued" in item.title)] == drawn
     assert sum(isinstance(item, Loop) for page in cut for item in page) == 1
+
+
+def test_more_pages_than_the_rows_fill_make_pages_of_at_least_min_rows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "one.dot"
+    assert run("-n", "1", "--pages", "999", str(out)) == 0
+    written = sorted(tmp_path.glob("one-*.dot"))
+    assert 2 <= len(written) <= 10
+    assert f"{len(written)} pages of at least {MIN_ROWS} rows hold this diagram (--pages 999 " \
+           "asked for more)" in capsys.readouterr().err
+
+
+def test_pages_asked_for_that_are_all_filled_say_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("-n", "1", "--pages", "2", str(tmp_path / "two.dot")) == 0
+    assert len(list(tmp_path.glob("two-*.dot"))) == 2 and capsys.readouterr().err == ""

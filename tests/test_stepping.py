@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 import pytest
@@ -170,6 +171,20 @@ def test_every_view_shows_the_key_hint_and_the_summary_counts_what_was_shown(vie
 def test_quiet_step_mode_names_the_step_and_its_function() -> None:
     screen = _step_run("quiet", ["\n", "q"])
     assert "step 2 · __sys_sendto · frame #0" in screen
+
+
+def test_quiet_step_mode_is_one_status_line_with_the_keys_from_the_first_step(
+        tmp_path: Path) -> None:
+    """Writing a file, the quiet view in step mode draws no bar under its status line: the
+    first line already has the key hint, each step replaces it, the summary starts afresh."""
+    screen = _step_run("quiet", ["\n", "q"], "--events", str(tmp_path / "run.jsonl"))
+    drawn = screen[:screen.index("Summary")].split("\r\x1b[2K")
+    assert [line for line in drawn if line] == [
+        "step 1 · sendto · frame #0 · 0.000 µs · Enter/→ next  ← back  f frame  g go to  "
+        "? keys  q quit",
+        "step 2 · __sys_sendto · frame #0 · 0.341 µs · Enter/→ next  ← back  f frame  g go to  "
+        "? keys  q quit\n"]
+    assert "━" not in screen
 
 
 def test_plain_step_mode_reprints_a_step_when_going_back() -> None:

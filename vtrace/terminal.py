@@ -25,6 +25,21 @@ def is_interactive(stream: IO[Any], environ: Mapping[str, str] | None = None) ->
     return bool(isatty and isatty()) and (environ or os.environ).get("TERM", "") != "dumb"
 
 
+def columns(stream: IO[Any], environ: Mapping[str, str] | None = None) -> int | None:
+    """The width of the terminal ``stream`` writes to (``COLUMNS`` first, as shells set it);
+    None off a terminal, where lines are not broken."""
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    said = (environ or os.environ).get("COLUMNS", "")
+    if said.isdigit() and int(said) > 0:
+        return int(said)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def colour_allowed(stream: IO[Any], environ: Mapping[str, str] | None = None) -> bool:
     return is_interactive(stream, environ) and "NO_COLOR" not in (environ or os.environ)
 

@@ -33,7 +33,7 @@ function shown() {
   const counters = {};
   document.querySelectorAll("#counters dd").forEach((cell) => { counters[cell.getAttribute("data-counter")] = cell.innerText; });
   const boxes = {};
-  for (const selector of ["#seq", "#overview", "#step", "#ring", "#counter-panel", "#scrub", "#marks",
+  for (const selector of ["#seq", "#overview", "#step", "#ring-panel", "#counter-panel", "#scrub", "#marks",
                           ".row.current", ".controls"]) {
     const node = document.querySelector(selector);
     if (node) { const box = node.getBoundingClientRect(); boxes[selector] = [box.x, box.y, box.width, box.height]; }
@@ -60,6 +60,17 @@ function shown() {
     pwned: window.pwned === undefined ? null : window.pwned,
     boxes,
     viewport: [window.innerWidth, window.innerHeight],
+    present: document.body.classList.contains("present"),
+    heads: attr("#heads", "aria-label"),
+    seqFits: (() => { const seq = document.getElementById("seq"); return seq.scrollWidth <= seq.clientWidth; })(),
+    decision: (() => {
+      const node = document.querySelector("#step .decision");
+      if (!node) return null;
+      const box = node.getBoundingClientRect();
+      return [box.y, box.height, node.scrollWidth <= node.clientWidth];
+    })(),
+    counterLines: [...document.querySelectorAll("#counters dd")].map((cell) => cell.getClientRects().length),
+    figureTexts: [...document.querySelectorAll("#figure text")].map((node) => node.textContent),
   };
 }
 

@@ -10,16 +10,31 @@ from __future__ import annotations
 import html
 import json
 import unicodedata
+from collections.abc import Mapping
 
 import click
 
 from vtrace.catalog import ERAS
 from vtrace.cli.env import current
 from vtrace.cli.options import lang_option
+from vtrace.i18n import worded
 from vtrace.output import check_writable
 from vtrace.scenarios.costs import EXPLAINED, FIGURES, Measured, measure_backends
 
 __all__ = ["compare_command", "dot_source", "table_lines"]
+
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "title": "{frames} frames, {era} era (total / per frame)",
+        "not_replayed": "{name} (not replayed)",
+        "where": "where", "costs": "costs", "gives_up": "gives up", "sources": "sources",
+    },
+    "zh": {
+        "title": "{frames} 帧，{era} 时代（总数 / 每帧）",
+        "not_replayed": "{name}（没有回放）",
+        "where": "位置", "costs": "代价", "gives_up": "放弃", "sources": "来源",
+    },
+}
 
 EPILOG = """\b
 Examples:
@@ -76,6 +91,12 @@ def _label(text: str, width: int = 24) -> str:
     return text + " " * max(0, width - used)
 
 
+def _title(rows: tuple[Measured, ...], lang: str) -> str:
+    """``3 frames, modern era (total / per frame)``."""
+    return worded(_WORDS, "title", lang, frames=f"{rows[0].frames:,}",
+                  era=rows[0].era) if rows else ""
+
+
 def _both(row: Measured, name: str) -> str:
     return f"{_cell(row.totals[name], 0)} / {_cell(row.per_frame(name), 2)}"
 
@@ -83,18 +104,17 @@ def _both(row: Measured, name: str) -> str:
 def table_lines(rows: tuple[Measured, ...], lang: str) -> list[str]:
     """Per scenario and back end: total and per-frame figures, then the explained rows."""
     head = f"{'':<24}" + "".join(f"{row.scenario + ' ' + row.backend:>24}" for row in rows)
-    lines = [f"{rows[0].frames} frames, {rows[0].era} era (total / per frame)" if rows else "",
-             head]
+    lines = [_title(rows, lang), head]
     for figure in FIGURES:
         cells = "".join(f"{_both(row, figure.name):>24}" for row in rows)
         lines.append(f"{_label(figure.label[lang])}{cells}")
     lines.append("")
     for item in EXPLAINED:
-        lines.append(f"{item.name} (not replayed)")
-        for title, text in (("where", item.where), ("costs", item.costs),
-                            ("gives up", item.gives_up)):
-            lines.append(f"  {title:<9}{text[lang]}")
-        lines.append("  sources  " + "  ".join(item.sources))
+        lines.append(worded(_WORDS, "not_replayed", lang, name=item.name))
+        for key, text in (("where", item.where), ("costs", item.costs),
+                          ("gives_up", item.gives_up), ("sources", None)):
+            said = text[lang] if text is not None else "  ".join(item.sources)
+            lines.append(f"  {_label(worded(_WORDS, key, lang), 9)}{said}")
     return lines
 
 
@@ -106,8 +126,9 @@ def dot_source(rows: tuple[Measured, ...], lang: str) -> str:
         f"<tr><td align=\"left\">{html.escape(figure.label[lang])}</td>"
         + "".join(f"<td>{_both(row, figure.name)}</td>" for row in rows)
         + "</tr>" for figure in FIGURES)
-    title = f"{rows[0].frames} frames, {rows[0].era} era" if rows else ""
+    # One run of text: an SVG viewer drops the space that would start a second one.
+    title = html.escape(_title(rows, lang))
     return ("digraph compare {\n  node [shape=plaintext fontname=\"sans-serif\"];\n"
             f"  table [label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\">"
-            f"<tr><td colspan=\"{len(rows) + 1}\"><b>{html.escape(title)}</b>"
-            f" (total / per frame)</td></tr><tr><td></td>{header}</tr>{body}</table>>];\n}}\n")
+            f"<tr><td colspan=\"{len(rows) + 1}\"><b>{title}</b></td></tr>"
+            f"<tr><td></td>{header}</tr>{body}</table>>];\n}}\n")

@@ -7,8 +7,10 @@ renderer takes, and what it needs, are the renderer's own declarations.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import IO, Any
 
 import click
 from click.core import ParameterSource
@@ -16,6 +18,7 @@ from click.core import ParameterSource
 from vtrace.cli.env import current
 from vtrace.cli.options import era_option, lang_option, param_options, seed_option
 from vtrace.cli.play import read_lines
+from vtrace.i18n import worded
 from vtrace.output import check_writable, same_file
 from vtrace.renderers import UnknownRenderer, by_name, for_format, format_of, formats
 from vtrace.renderers.base import Renderer, count_param
@@ -23,6 +26,7 @@ from vtrace.renderers.graphviz_run import CHOICES
 from vtrace.renderers.progress import progress
 from vtrace.renderers.rows import DETAILS
 from vtrace.renderers.sequence import SequenceRenderer
+from vtrace.renderers.sequence_look import MIN_ROWS
 from vtrace.scenarios import REGISTERED, Param, scenario
 from vtrace.session import from_file, replayed
 
@@ -33,6 +37,24 @@ REPLAYABLE = tuple(name for name, item in REGISTERED.items() if item.replayable)
 PARAMS: tuple[Param, ...] = tuple({param.name: param for name in REPLAYABLE
                                    for param in REGISTERED[name].params}.values())
 REPLAY_OPTIONS = ("scenario_name", "era", "seed", *(param.name for param in PARAMS))
+
+#: A Chrome trace larger than this opens slowly in Perfetto and Chrome: say so, and name the
+#: HTML player, which holds the same steps in a small fraction of the bytes.
+LARGE_TRACE = 50_000_000
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "large": "vtrace diagram: {out} is {size}, slow to open in Perfetto or Chrome; the HTML "
+                 "player holds the same steps far smaller: write {html} instead",
+        "fewer_pages": "vtrace diagram: {drawn} pages of at least {rows} rows hold this diagram "
+                       "(--pages {asked} asked for more)",
+    },
+    "zh": {
+        "large": "vtrace diagram：{out} 有 {size}，在 Perfetto 或 Chrome 中打开很慢；HTML 播放器"
+                 "用小得多的文件装下同样的步骤：改写 {html}",
+        "fewer_pages": "vtrace diagram：这张图用 {drawn} 页（每页至少 {rows} 行）就够了"
+                       "（--pages {asked} 要的更多）",
+    },
+}
 
 EPILOG = """\b
 Examples:
@@ -160,10 +182,24 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         for number, page in enumerate(drawn, 1):
             with env.output(page_path(out, number), binary=True) as sink:
                 sink.write(page)
+        if len(drawn) < pages:
+            click.echo(worded(_WORDS, "fewer_pages", lang, drawn=len(drawn), rows=MIN_ROWS,
+                              asked=pages), file=env.stderr)
         return
     with (env.output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
         renderer.render(session.header, track(session.events()), sink)
+    if out != "-" and renderer.name == "chrome":
+        _point_to_the_player(out, lang, env.stderr)
+
+
+def _point_to_the_player(out: str, lang: str, stderr: IO[str]) -> None:
+    """A Chrome trace too large to open quickly: name the HTML player."""
+    size = os.path.getsize(out)
+    if size > LARGE_TRACE:
+        html = str(PurePath(out).with_suffix(".html"))
+        click.echo(worded(_WORDS, "large", lang, out=out, size=f"{size / 1e6:,.0f} MB",
+                          html=html), file=stderr)
 
 
 def page_path(out: str, number: int) -> str:

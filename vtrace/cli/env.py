@@ -81,6 +81,11 @@ class Environment:
         with atomic_output(path, binary=binary, keep_on_interrupt=keep_on_interrupt) as out:
             yield out
 
+    def columns(self, stream: IO[Any]) -> int | None:
+        from vtrace.terminal import columns
+
+        return columns(stream, self.environ)
+
 
 def _keypresses(stream: IO[Any]) -> AbstractContextManager[Callable[[], str]]:
     from vtrace.terminal import keypresses

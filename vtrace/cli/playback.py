@@ -61,12 +61,18 @@ def _speed(ctx: click.Context, param: click.Parameter, value: str) -> float | st
 
 
 SHOW_RING = "vtrace.show_ring"
+FOLD = "vtrace.fold"
 
 
 def _show_ring(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     """Kept in the context for ``Playback.settle``, so every playing command has the option
     without a parameter of its own."""
     ctx.meta[SHOW_RING] = value
+
+
+def _fold(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """Kept in the context like ``--show-ring``."""
+    ctx.meta[FOLD] = value
 
 
 PCAP_OPTION = click.option(
@@ -92,6 +98,10 @@ def view_options(speed_help: str, *, pcap: bool = False) -> Callable[[F], F]:
         click.option("--show-ring", is_flag=True, expose_value=False, callback=_show_ring,
                      help="Plain view: print the ring's contents (descriptors, ring entries, "
                           "event indices, the frame's headers) after each ring step."),
+        click.option("--fold/--no-fold", default=True, expose_value=False, callback=_fold,
+                     help="Plain view: show a loop that runs again and again (a refill, a "
+                          "stalled queue) once, with how many more times it ran (default), "
+                          "or every pass."),
         lang_option,
     ])
 
@@ -108,6 +118,7 @@ class Playback:
     budgeted: bool = False  # the live view's own pace (PACE), from the speed
     show_ring: bool = False
     pcap_path: str | None = None
+    fold: bool = True
 
     @classmethod
     def settle(cls, env: Environment, *, view: str | None, events_path: str | None,
@@ -137,8 +148,10 @@ class Playback:
         if show_ring and chosen != "plain":
             raise click.UsageError("--show-ring is for the plain view (--view plain); the live "
                                    "view shows the ring when the terminal has room")
+        context = click.get_current_context(silent=True)
+        fold = bool(context.meta.get(FOLD, True)) if context else True
         return cls(chosen, events_path, speed if isinstance(speed, float) else None, step, lang,
-                   budgeted, show_ring, pcap_path)
+                   budgeted, show_ring, pcap_path, fold)
 
     @property
     def counts_only(self) -> bool:
@@ -150,7 +163,8 @@ class Playback:
 def play(session: Session, playback: Playback, env: Environment) -> None:
     """Show ``session`` and then its summary (on stderr when events go to stdout)."""
     renderer = make_view(playback.view, lang=playback.lang, colour=env.colour(env.stdout),
-                         show_ring=playback.show_ring)
+                         show_ring=playback.show_ring, fold=playback.fold,
+                         width=env.columns(env.stdout))
     summary = env.stderr if playback.events_path == "-" else env.stdout
     # What is built before the stream starts (catalog, renderers, the ring) lives as long
     # as the run: moving it out of the collector's reach keeps the full collections a
@@ -194,7 +208,9 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             packets = stack.enter_context(env.output(playback.pcap_path, binary=True,
                                                      keep_on_interrupt=True))
             events = tee_pcap(session.header, events, packets)
-        if playback.view == "quiet":  # a quiet run that writes files: show it moving
+        if playback.view == "quiet" and not playback.step:
+            # A quiet run that writes files: show it moving (in step mode the status line
+            # says where the presenter is, on the line a bar would take).
             frames, label = _measure(session, playback.lang)
             events = stack.enter_context(progress(summary, frames, label=label))(events)
         if playback.step:

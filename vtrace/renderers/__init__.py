@@ -47,10 +47,12 @@ __all__ = [
 _ = (chrome, html, jsonl, live, mermaid, overview, pcap, plain, sequence, summary)
 
 
-def make_view(name: str, *, lang: str, colour: bool, show_ring: bool = False) -> Renderer:
+def make_view(name: str, *, lang: str, colour: bool, show_ring: bool = False,
+              fold: bool = True, width: int | None = None) -> Renderer:
     """A terminal view, given the options it takes: whether it may colour, whether it shows
-    the ring's contents."""
+    the ring's contents, whether it folds a loop's repeated passes, the terminal's width
+    (None off a terminal)."""
     cls = by_name(name)
-    offered = {"colour": colour, "show_ring": show_ring}
+    offered = {"colour": colour, "show_ring": show_ring, "fold": fold, "width": width}
     return cls(lang=lang, **{option: offered[option] for option in cls.options
                              if option in offered})

@@ -48,26 +48,44 @@ def text_width(text: str, size: float) -> float:
 
 def wrap(text: str, width: float, size: float) -> list[str]:
     """Lines of ``text`` no wider than ``width`` points, broken at spaces or between wide
-    characters (a word longer than a line is cut)."""
+    characters (a word longer than a line is cut); a paragraph never ends on a line of one
+    character when the piece before it fits beside it."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line, line_width = "", 0.0
+        rows: list[list[str]] = [[]]  # the pieces of each line, spaces kept
+        row_width = 0.0
         for word in _words(paragraph):
             word_width = text_width(word, size)
-            if line and line_width + word_width > width:
-                lines.append(line.rstrip())
-                line, line_width = "", 0.0
+            if rows[-1] and row_width + word_width > width:
+                rows.append([])
+                row_width = 0.0
+                word_width = text_width(word.lstrip(), size) if word.strip() else 0.0
+            while word_width > width and len(word.strip()) > 1:
                 word = word.lstrip()
-                word_width = text_width(word, size) if word else 0.0
-            while word_width > width and len(word) > 1:
                 cut = _fit(word, width, size)
-                lines.append(word[:cut])
+                rows[-1].append(word[:cut])
+                rows.append([])
                 word = word[cut:]
                 word_width = text_width(word, size)
-            line += word
-            line_width += word_width
-        lines.append(line.rstrip())
+            rows[-1].append(word)
+            row_width += word_width
+        _no_widow(rows, width, size)
+        lines += ["".join(row).rstrip() if index == 0 else "".join(row).strip()
+                  for index, row in enumerate(rows)]
     return lines
+
+
+def _no_widow(rows: list[list[str]], width: float, size: float) -> None:
+    """A last row of one character takes the previous row's last piece along, when both fit."""
+    if len(rows) < 2 or len("".join(rows[-1]).strip()) != 1:
+        return
+    before = rows[-2]
+    at = max((index for index, piece in enumerate(before) if piece.strip()), default=0)
+    if not "".join(before[:at]).strip():
+        return  # the row before would be left empty
+    last = [*before[at:], *rows[-1]]
+    if text_width("".join(last).strip(), size) <= width:
+        rows[-2], rows[-1] = before[:at], last
 
 
 def _words(paragraph: str) -> list[str]:

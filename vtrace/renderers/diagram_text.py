@@ -9,7 +9,7 @@ A language that lacks a word falls back to English.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from vtrace import scenarios
 from vtrace.i18n import worded
@@ -28,6 +28,7 @@ __all__ = [
     "crossing",
     "diagram_comment",
     "diagram_title",
+    "ends",
     "frames_title",
     "has_word",
     "is_dashed",
@@ -83,10 +84,11 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "same": "{frames}: the same steps as {like} above, not drawn again",
         "same.many": "{frames}: × {times}, the same steps as {like} above, not drawn again",
         "cut": "{frames}: only the first {drawn} of its {steps} steps are drawn (draw a "
-               "smaller batch, or open the .json trace)",
+               "smaller batch, or write the HTML player, .html, or the .json trace)",
         "elided": "{frames} not drawn: {steps} steps in {rounds} rounds, {alike} of them the "
                   "same as one drawn above; the picture ends after the last whole round that "
-                  "fits (draw fewer frames, or open the .json trace)",
+                  "fits (draw fewer frames, or write the HTML player, .html, or the .json "
+                  "trace)",
         "notify.off": "notifications off: no kicks wanted while QEMU drains the ring",
         "notify.on": "notifications on: kicks wanted again",
         "overview.title": "The path across the layers",
@@ -149,9 +151,10 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "same": "{frames}：步骤与上面的{like}相同，不再重画",
         "same.many": "{frames}：× {times}，步骤与上面的{like}相同，不再重画",
         "cut": "{frames}：只画出了全部 {steps} 步中的前 {drawn} 步（换小一点的批量，"
-               "或打开 .json 跟踪文件）",
+               "或输出 HTML 播放器 .html、.json 跟踪文件）",
         "elided": "{frames}没有画出：共 {steps} 步、{rounds} 轮，其中 {alike} 轮与上面画出的某一轮"
-                  "相同；图在能容纳的最后一个完整轮次之后结束（少画几帧，或打开 .json 跟踪文件）",
+                  "相同；图在能容纳的最后一个完整轮次之后结束（少画几帧，或输出 HTML 播放器 .html、"
+                  ".json 跟踪文件）",
         "notify.off": "关闭通知：QEMU 清空队列期间不需要 kick",
         "notify.on": "重新打开通知：又需要 kick 了",
         "overview.title": "路径穿过的各层",
@@ -216,6 +219,15 @@ def crossing(event: Event) -> str | None:
     if src in HOST_LAYERS and dst in GUEST_LAYERS:
         return "entry" if event.kind is Kind.RETURN else "interrupt"
     return None
+
+
+def ends(event: Event, actors: Collection[str]) -> tuple[str, str]:
+    """The lifelines an event's arrow joins, of ``actors``: a VM entry leaves KVM, which
+    resumes the vCPU, even when the stream names the thread that asked for it (QEMU's
+    vCPU thread going back into KVM_RUN)."""
+    if crossing(event) == "entry" and "kvm" in actors:
+        return "kvm", event.dst
+    return event.src, event.dst
 
 
 def is_dashed(event: Event) -> bool:

@@ -52,7 +52,8 @@ from vtrace.model import ACTOR_LAYER, ACTORS, Event, Kind
 from vtrace.renderers.base import count_param
 from vtrace.renderers.diagram_text import crosses_layer, note_text
 
-__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "fold", "in_summary", "lifelines"]
+__all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "decisions", "fold", "in_summary",
+           "lifelines"]
 
 #: Rows drawn at most (about 18,000 points of the full diagram); the rest is counted.
 MAX_STEPS = 800
@@ -108,7 +109,7 @@ def in_summary(event: Event, lang: str = "en") -> bool:
     return crosses_layer(event) or event.kind is Kind.NOTE or bool(note_text(event, lang))
 
 
-def _shape(detail: Mapping[str, Any]) -> tuple[Hashable, ...]:
+def decisions(detail: Mapping[str, Any]) -> tuple[Hashable, ...]:
     """The decisions in ``detail``: bool and str values, the keys of nested mappings, and only
     the names of everything else (counters and indices)."""
     shape: list[Hashable] = []
@@ -253,7 +254,7 @@ def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang
             detail = event.detail
             sign((event.place, event.kind, event.src, event.dst,
                   None if frame is None or lead is None else frame - lead,
-                  _shape(detail) if detail else (), event.thread))
+                  decisions(detail) if detail else (), event.thread))
         else:
             overflow += 1
     if current.events or overflow:

@@ -32,8 +32,8 @@ from vtrace.scenarios import of
 __all__ = ["HtmlRenderer", "embed"]
 
 _ASSETS = "html_assets"
-#: The page's script, in the order it runs: the stream, the views, the controls.
-_SCRIPTS = ("stream.js", "views.js", "player.js")
+#: The page's script, in the order it runs: the stream, the views, the ring figure, the controls.
+_SCRIPTS = ("stream.js", "views.js", "figure.js", "player.js")
 
 
 def _asset(name: str) -> str:

@@ -1,10 +1,14 @@
 """The live view: swimlanes by layer, the current step, the ring and the counters (rich).
 
-The screen is laid out anew for the terminal's size at every refresh: the
-richest arrangement that fits is drawn, and a smaller terminal loses whole
-panels (the ring's contents, the lifelines, the ring's shadows, the notes),
-never digits of a number or letters of a function name. At 80x24 the view
-keeps the lanes, five ring values, the step and every counter.
+The layout is picked once for a terminal's size (and again when it is
+resized), not per step, so panels do not come and go while a run goes on: the
+richest arrangement whose panels fit side by side and that leaves the room
+the era's tallest step needs. A smaller terminal loses whole panels (the
+ring's contents, the lifelines, the ring's shadows), never digits of a number
+or letters of a function name, and a line says when the layers or the ring
+are left out. A step's notes (the version's, the lesson's) show where the
+room left allows; where it does not, a line says where to read them. At 80x24
+the view keeps the lanes, five ring values, the step and every counter.
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ from vtrace.renderers.live_panels import (
     frame_panel,
     lanes,
     lanes_width,
+    left_out,
     register_panel,
     ring_panel,
     step_panel,
+    step_reserve,
     step_title,
 )
 from vtrace.renderers.ring_contents import RingContents
@@ -59,6 +65,7 @@ FULL_SPEED_REFRESH_PER_SECOND = 4.0
 FOLD_AFTER = 64  # events without a call that a state fed by its taker keeps unbuilt
 FUNCTION_WIDTH = 31  # the longest function of a send; a longer one widens the lane for good
 CONTENTS_WIDTH = 56  # the ring's contents need this much to read well
+FRAME_LINES = 6  # the newest frame's headers, once a frame is in the ring
 GAP = 2  # columns between panels side by side
 
 
@@ -70,19 +77,17 @@ class Arrangement:
     actors: bool
     ring: str
     contents: bool
-    notes: bool
 
 
 #: From the richest to the barest; the first that fits the terminal is drawn.
 ARRANGEMENTS = (
-    Arrangement(True, True, "full", True, True),
-    Arrangement(True, False, "full", True, True),
-    Arrangement(True, True, "full", False, True),
-    Arrangement(True, False, "full", False, True),
-    Arrangement(True, False, "compact", False, True),
-    Arrangement(True, False, "compact", False, False),
-    Arrangement(True, False, "none", False, False),
-    Arrangement(False, False, "none", False, False),
+    Arrangement(True, True, "full", True),
+    Arrangement(True, False, "full", True),
+    Arrangement(True, True, "full", False),
+    Arrangement(True, False, "full", False),
+    Arrangement(True, False, "compact", False),
+    Arrangement(True, False, "none", False),
+    Arrangement(False, False, "none", False),
 )
 
 
@@ -115,6 +120,10 @@ class LiveState:
         self.position: Position | None = None  # in step mode: where the presenter is
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
+        self.era = str(header.params.get("era", ""))
+        self.live_counters = _live_counters(header)
+        #: the arrangement picked, and the terminal size and widths it was picked for
+        self._layout: tuple[tuple[object, ...], Arrangement] | None = None
         self._taking = False
         self._taken = _Taken()
 
@@ -211,34 +220,57 @@ class LiveState:
             self._settle()
         width = options.max_width
         height = options.height or options.size.height
-        loose = options.update(width=width, height=None)
+        inner = options.update(width=width - 4, height=None)
+        arrangement = self._arranged(console, inner, (width, height))
+        above, below = ([console.render_lines(part, inner, pad=False) for part in parts]
+                        for parts in self._parts(arrangement, inner.max_width))
+        room = height - 2 - sum(len(lines) for lines in (*above, *below))
+        step = step_panel(self.current, step_title(self.steps, self.current, self.lang),
+                          self.remark, self.lang, (inner.max_width, room))
+        drawn = [*above, console.render_lines(step, inner, pad=False), *below]
+        yield Panel(_Lines([line for lines in drawn for line in lines]), title=self.title,
+                    title_align="left")
+
+    @property
+    def ringed(self) -> bool:
+        """Whether the stream has a ring with values to show."""
+        return self.ring.size > 0 and bool(self.ring.values)
+
+    def _arranged(self, console: Console, inner: ConsoleOptions,
+                  size: tuple[int, int]) -> Arrangement:
+        """The arrangement for a terminal of ``size``, picked once for that size (again only
+        when the ring first holds values, or a lane must widen for a longer name), so that
+        the screen keeps its layout from step to step."""
+        key = (*size, self.ringed, self.function_width, self.frame_width)
+        if self._layout is None or self._layout[0] != key:
+            self._layout = key, self._pick(console, inner, size[1])
+        return self._layout[1]
+
+    def _pick(self, console: Console, inner: ConsoleOptions, height: int) -> Arrangement:
+        """The richest arrangement whose panels fit side by side and leave the room the
+        era's tallest step needs (``step_reserve``)."""
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
         for arrangement in ARRANGEMENTS:
-            if not self._fits_across(arrangement, console, loose, width - 4, registers):
+            if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
-            screen = self._screen(arrangement, width - 4)
-            lines = console.render_lines(screen, loose, pad=False)
-            if len(lines) <= height:
-                if loose != options.update(width=width):
-                    yield screen
-                    return
-                # Drawn just now with the options rich asks for (but for their min_width,
-                # which no renderable reads): hand over those lines rather than have the
-                # screen drawn a second time.
-                for line in lines:
-                    yield from line
-                    yield Segment.line()
-                return
-        yield self._screen(ARRANGEMENTS[-1], width - 4)
+            taken = sum(len(console.render_lines(part, inner, pad=False))
+                        for parts in self._parts(arrangement, inner.max_width)
+                        for part in parts)
+            if arrangement.contents and frame_panel(self.ring, self.lang) is None:
+                taken += FRAME_LINES
+            reserve = step_reserve(self.era, self.lang, inner.max_width)
+            if 2 + taken + reserve <= height:
+                return arrangement
+        return ARRANGEMENTS[-1]
 
     def _fits_across(self, arrangement: Arrangement, console: Console,
                      options: ConsoleOptions, inner: int, registers: dict[bool, int]) -> bool:
         """Whether the arrangement's panels side by side fit in ``inner`` columns;
         ``registers`` keeps the register panel's widths from one arrangement to the next."""
-        if arrangement.ring != "none" and (self.ring.size == 0 or not self.ring.values):
+        if arrangement.ring != "none" and not self.ringed:
             return False
-        needed = lanes_width(self.function_width, self.frame_width, arrangement.actors) \
-            if arrangement.lanes else 0
+        needed = lanes_width(self.function_width, self.frame_width, arrangement.actors,
+                             self.lang) if arrangement.lanes else 0
         if arrangement.ring != "none":
             compact = arrangement.ring == "compact"
             if compact not in registers:
@@ -253,25 +285,30 @@ class LiveState:
         return register_panel(self.ring.values, self.ring.size, self.ring_title, self.lang,
                               compact)
 
-    def _screen(self, arrangement: Arrangement, inner: int) -> Panel:
-        parts: list[RenderableType] = []
+    def _parts(self, arrangement: Arrangement,
+               inner: int) -> tuple[list[RenderableType], list[RenderableType]]:
+        """What the screen shows above the step panel and below it, top to bottom."""
+        above: list[RenderableType] = []
         top = self._top(arrangement)
         if top is not None:
-            parts.append(top)
+            above.append(top)
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
-            parts.append(frame)
-        parts.append(step_panel(self.current, step_title(self.steps, self.current, self.lang),
-                                self.remark, self.lang, arrangement.notes))
-        parts.append(self._counters(inner))
-        parts.append(self._hint())
-        return Panel(Group(*parts), title=self.title, title_align="left")
+            above.append(frame)
+        below: list[RenderableType] = [self._counters(inner), self._hint()]
+        missing = [name for name, gone in (("lanes", not arrangement.lanes),
+                                           ("ring", self.ringed and arrangement.ring == "none"))
+                   if gone]
+        if missing:
+            below.append(left_out(missing, self.lang))
+        return above, below
 
     def _top(self, arrangement: Arrangement) -> Table | None:
         columns: list[RenderableType] = []
         if arrangement.lanes:
             title = say("live.layers" if self.frames else "live.where", self.lang)
             columns.append(lanes(self.last_in_layer, self.current, title,
-                                 (self.function_width, self.frame_width), arrangement.actors))
+                                 (self.function_width, self.frame_width), arrangement.actors,
+                                 self.lang))
         if arrangement.ring != "none":
             columns.append(self._registers(arrangement.ring == "compact"))
         if arrangement.contents:
@@ -288,7 +325,7 @@ class LiveState:
     def _counters(self, inner: int) -> Group:
         labels = {counter.name: counter.label for counter in self.scenario.counters}
         items = [(labels[name].get(self.lang, labels[name]["en"]), self.tally[name])
-                 for name in self.scenario.live_counters]
+                 for name in self.live_counters]
         frames = (self.frames_done(), self.frames) if self.frames else None
         return counters(items, inner, frames, self.lang)
 
@@ -301,6 +338,31 @@ class LiveState:
 
 
 LAYERS = tuple(Layer)
+
+
+def _live_counters(header: Header) -> tuple[str, ...]:
+    """The scenario's live counters; without ioeventfd every kick exits to QEMU's vCPU
+    thread, the figure that mode is about, so it follows the VM exits."""
+    scenario = of(header)
+    names = scenario.live_counters
+    counted = {counter.name for counter in scenario.counters}
+    if header.params.get("ioeventfd") is False and "exits_to_qemu" in counted \
+            and "exits_to_qemu" not in names and "vm_exits" in names:
+        at = names.index("vm_exits") + 1
+        return (*names[:at], "exits_to_qemu", *names[at:])
+    return names
+
+
+class _Lines:
+    """Lines rendered already, drawn as they are."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
 
 
 class _Taken:

@@ -1,23 +1,29 @@
 """The pieces of the live view, each built for a given width from what the view holds.
 
-``live`` picks which of them fit the terminal; this module only draws them.
-Numbers are never cut: a column that holds one is as wide as its widest value,
-and counters flow onto the next line whole, label and number together.
+``live`` picks which of them fit the terminal; this module draws them, and
+measures the room the tallest step of an era needs (``step_reserve``), so that
+the pick holds for the whole run. Numbers are never cut: a column that holds
+one is as wide as its widest value, and counters flow onto the next line
+whole, label and number together.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Mapping, Sequence
 
 from rich.cells import cell_len
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from vtrace.i18n import say
-from vtrace.model import ACTOR_LAYER, Event, Layer
+from vtrace import catalog
+from vtrace.catalog import ERAS
+from vtrace.i18n import message_keys, say, worded
+from vtrace.model import ACTOR_LAYER, Event, Kind, Layer
 from vtrace.renderers.describe import lesson, location, note, why
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
@@ -34,9 +40,11 @@ __all__ = [
     "frame_panel",
     "lanes",
     "lanes_width",
+    "left_out",
     "register_panel",
     "ring_panel",
     "step_panel",
+    "step_reserve",
     "step_title",
 ]
 
@@ -62,24 +70,56 @@ DRIVER = DRIVER_FIELDS
 DEVICE = DEVICE_FIELDS
 #: The ring values a narrow screen keeps: both indices, both event indices, the free count.
 COMPACT = (*SHARED[:4], "num_free")
-LAYER_WIDTH = max(len(layer.value) for layer in Layer) + 2  # the marker, a space, the name
+#: Decisions a step's remark may say; the longest of them is room a step panel keeps.
+REMARKS = ("why", "irq", "queue", "fact", "vm_entry", "state")
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "left_out": "Left out, the terminal is too small: {panels}",
+        "left_out.ring": "the ring panel",
+        "left_out.lanes": "the layers",
+        "cut": "… more: vtrace explain {function}",
+        **{f"lane.{layer.value}": layer.value for layer in Layer},
+    },
+    "zh": {
+        "left_out": "终端太小，没有显示：{panels}",
+        "left_out.ring": "环形队列面板",
+        "left_out.lanes": "各层",
+        "cut": "……其余内容：vtrace explain {function}",
+        "lane.guest-user": "客户机用户态",
+        "lane.guest-kernel": "客户机内核",
+        "lane.vring": "共享内存",
+        "lane.kvm": "KVM",
+        "lane.qemu": "QEMU",
+        "lane.host-kernel": "宿主机内核",
+    },
+}
 ACTORS = {layer: " ".join(a for a, lay in ACTOR_LAYER.items() if lay is layer) for layer in Layer}
 ACTORS_WIDTH = max(len(actors) for actors in ACTORS.values())
 
 
-def lanes_width(function_width: int, frame_width: int, actors: bool) -> int:
-    return LAYER_WIDTH + 1 + function_width + 1 + frame_width + (ACTORS_WIDTH + 1 if actors
-                                                                   else 0)
+def _lane_name(layer: Layer, lang: str) -> str:
+    return worded(_WORDS, f"lane.{layer.value}", lang)
+
+
+def _layer_width(lang: str) -> int:
+    """The marker, a space and the longest layer name."""
+    return max(cell_len(_lane_name(layer, lang)) for layer in Layer) + 2
+
+
+def lanes_width(function_width: int, frame_width: int, actors: bool, lang: str) -> int:
+    return _layer_width(lang) + 1 + function_width + 1 + frame_width + (
+        ACTORS_WIDTH + 1 if actors else 0)
 
 
 def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
-          widths: tuple[int, int], actors: bool) -> Table:
-    """One row per layer: the last function that ran there and its frame; rows of another
-    frame than the current step's are dimmed, so two frames never read as one."""
+          widths: tuple[int, int], actors: bool, lang: str) -> Table:
+    """One row per layer, named in ``lang``: the last function that ran there and its
+    frame; rows of another frame than the current step's are dimmed, so two frames never
+    read as one."""
     function_width, frame_width = widths
     table = Table(title=title, show_header=False, title_justify="left", box=None,
                   padding=(0, 1, 0, 0), collapse_padding=True)
-    table.add_column(no_wrap=True, width=LAYER_WIDTH)
+    table.add_column(no_wrap=True, width=_layer_width(lang))
     if actors:
         table.add_column(no_wrap=True, width=ACTORS_WIDTH)
     table.add_column(no_wrap=True, width=function_width)
@@ -91,7 +131,8 @@ def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
         other_frame = event is not None and current is not None and event.frame != current.frame
         name_style = f"bold {style}" if here else "dim" if other_frame else style
         frame = "" if event is None or event.frame is None else f"#{event.frame}"
-        cells: list[RenderableType] = [Text(f"{'▶' if here else ' '} {layer.value}", style=style)]
+        cells: list[RenderableType] = [Text(f"{'▶' if here else ' '} {_lane_name(layer, lang)}",
+                                            style=style)]
         if actors:
             cells.append(Text(ACTORS[layer], style="dim"))
         cells += [Text(event.function if event else "", style=name_style),
@@ -148,24 +189,79 @@ def step_title(number: int, event: Event | None, lang: str) -> str:
             f"{event.thread}")
 
 
-def step_panel(event: Event | None, title: str, remark: str, lang: str, full: bool) -> Panel:
-    """What the current step does; ``full`` adds the version's and the lesson's notes."""
-    if event is None:
-        return Panel("", title=title, title_align="left")
+def _step_lines(event: Event, remark: str, lang: str) -> tuple[list[Text], list[Text]]:
+    """The step's own lines (function and place, what it does, its decision) and its notes
+    (the version's, the lesson's)."""
     style = LAYER_STYLE[event.layer]
-    lines: list[RenderableType] = [
-        Text.assemble((event.function, f"bold {style}"), "  ",
-                      (location(event, lang), "dim")),
-        Text(why(event, lang)),
-    ]
+    lines = [Text.assemble((event.function, f"bold {style}"), "  ",
+                           (location(event, lang), "dim")),
+             Text(why(event, lang))]
     if remark:
         lines.append(Text(remark, style="bold"))
-    if full:
-        if particular := note(event, lang):
-            lines.append(Text(particular, style=style))
-        if said := lesson(event, lang):
-            lines.append(Text(f"{say('live.lesson', lang)}: {said}", style="italic"))
-    return Panel(Group(*lines), title=title, title_align="left")
+    notes: list[Text] = []
+    if particular := note(event, lang):
+        notes.append(Text(particular, style=style))
+    if said := lesson(event, lang):
+        notes.append(Text(f"{say('live.lesson', lang)}: {said}", style="italic"))
+    return lines, notes
+
+
+def step_panel(event: Event | None, title: str, remark: str, lang: str,
+               room: tuple[int, int] | None = None) -> Panel:
+    """What the current step does, with the version's and the lesson's notes. ``room`` (the
+    panel's width, and the lines it may take, borders included) leaves the notes out, last
+    first, when they do not fit, and says where to read them."""
+    if event is None:
+        return Panel("", title=title, title_align="left")
+    lines, notes = _step_lines(event, remark, lang)
+    panel = Panel(Group(*lines, *notes), title=title, title_align="left")
+    if room is None or not notes or _height(panel, room[0]) <= room[1]:
+        return panel
+    cut = Text(worded(_WORDS, "cut", lang, function=event.function), style="dim")
+    while notes:
+        notes.pop()
+        panel = Panel(Group(*lines, *notes, cut), title=title, title_align="left")
+        if _height(panel, room[0]) <= room[1]:
+            break
+    return panel
+
+
+_MEASURING = Console(file=io.StringIO(), color_system=None, force_terminal=False,
+                     legacy_windows=False)
+
+
+def _height(renderable: RenderableType, width: int) -> int:
+    """Lines ``renderable`` takes at ``width`` columns."""
+    return len(_MEASURING.render_lines(renderable, _MEASURING.options.update(width=width),
+                                       pad=False))
+
+
+@functools.cache
+def step_reserve(era_name: str, lang: str, width: int) -> int:
+    """Lines the step panel of the era's tallest step takes at ``width`` (all eras' when
+    the stream names none), with the longest remark and without its notes (which show
+    where there is room): the room a layout keeps for it."""
+    eras = [ERAS[era_name]] if era_name in ERAS else list(ERAS.values())
+    remark = max((say(key, lang) for key in message_keys(lang)
+                  if key.split(".")[0] in REMARKS), key=cell_len)
+    tallest = 0
+    for chosen in eras:
+        for step in catalog.steps(chosen):
+            place = catalog.place(step, chosen.versions.get(step.project, ""))
+            if place is None:
+                continue
+            lines, _ = _step_lines(Event(0, 0, place, Kind.CALL, place.actor, place.actor, 0),
+                                   remark, lang)
+            tallest = max(tallest, _height(Panel(Group(*lines)), width))
+    return tallest
+
+
+def left_out(panels: Sequence[str], lang: str) -> Text:
+    """The line that says which panels the terminal has no room for."""
+    names = "、".join if lang == "zh" else ", ".join
+    return Text(worded(_WORDS, "left_out", lang,
+                       panels=names(worded(_WORDS, f"left_out.{panel}", lang)
+                                    for panel in panels)), style="dim")
 
 
 def counters(items: Sequence[tuple[str, int]], width: int,

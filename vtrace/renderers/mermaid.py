@@ -30,6 +30,7 @@ from vtrace.renderers.diagram_text import (
     crossing,
     diagram_comment,
     diagram_title,
+    ends,
     is_dashed,
     layer_runs,
     layer_title,
@@ -95,7 +96,8 @@ class _Writer:
             self.lines.append(f"{indent}Note {where}: {mermaid_text(row.text)}")
             return
         event = row.event
-        message = (f"{self.ids[event.src]}{_arrow(event)}{self.ids[event.dst]}: "
+        src, dst = ends(event, self.ids)
+        message = (f"{self.ids[src]}{_arrow(event)}{self.ids[dst]}: "
                    f"{mermaid_text(row.label)}")
         tint = _CROSSING_TINT.get(crossing(event) or "")
         if tint:

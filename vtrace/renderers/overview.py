@@ -38,6 +38,7 @@ from vtrace.renderers.diagram_text import (
     arrow_look,
     diagram_comment,
     diagram_title,
+    ends,
     has_word,
     message_label,
     word,
@@ -129,7 +130,8 @@ def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
     number = 0
     for event in _first_round(events, batch):
         dst = STEP_PART.get(event.step, ACTOR_PART.get(event.dst))
-        src = where.get(event.src, ACTOR_PART.get(event.src))
+        actor = ends(event, ACTOR_PART)[0]  # a VM entry leaves KVM
+        src = where.get(actor, ACTOR_PART.get(actor))
         if event.kind is Kind.CALL and dst is not None:
             where[event.dst] = dst
         if src is None or dst is None or src == dst or event.kind is Kind.NOTE:
@@ -231,12 +233,18 @@ def _hop(canvas: Canvas, nodes: dict[str, str], hop: Hop, level: int) -> None:
     _badge(canvas, (x1, top), (x2, top), hop.badge(), colour, below=below)
 
 
+def _part_name(part: str, lang: str) -> str:
+    """What the picture calls a part, on one line (``tap netdev (tap0)``, ``virtqueue``)."""
+    return word(f"part.{part}", lang).split("\n", 1)[0]
+
+
 def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
     lines: list[tuple[int, str]] = []
     for hop in hops:
         for (number, event), (src, dst) in [*((step, (hop.src, hop.dst)) for step in hop.steps),
                                             *((step, (hop.dst, hop.src)) for step in hop.back)]:
-            lines.append((number, f"{message_label(event, lang)}  ({src} → {dst})"))
+            lines.append((number, f"{message_label(event, lang)}  "
+                                  f"({_part_name(src, lang)} → {_part_name(dst, lang)})"))
     lines.sort()
     canvas.text(30, LEGEND_TOP, word("overview.legend", lang), left=True, size=11)
     for index, (number, text) in enumerate(lines):

@@ -5,7 +5,12 @@ particular to that version and where the lesson tells it differently. With
 ``show_ring``, every call that adds, takes, uses or frees a descriptor is
 followed by the ring's contents, and a frame's first descriptor by its headers.
 In step mode each step's lines are printed when the presenter reaches it, and
-the key hint waits on the line below.
+the key hint waits on the line below. A loop that runs again and again (a
+refill posting 256 buffers, a stalled queue retried, frame after frame taking
+the same steps) is shown once, with a line that says how many more times it ran
+(``repeats``); ``fold=False``, and ``show_ring``, show every pass. On a
+terminal (``width``) a long line is broken the way a reader expects
+(``wrapping``): never inside a name or a path, Chinese between characters.
 """
 
 from __future__ import annotations
@@ -15,16 +20,19 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from vtrace.i18n import say
-from vtrace.model import Event, Header, Kind
+from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
+from vtrace.renderers.diagram_text import ends
+from vtrace.renderers.repeats import Repeat, fold_repeats
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
 from vtrace.renderers.view_words import hint, word
+from vtrace.renderers.wrapping import wrap
 from vtrace.stepping import Position, StepView
 
-__all__ = ["PlainRenderer", "format_event", "remarks"]
+__all__ = ["PlainRenderer", "format_event", "remarks", "repeat_line"]
 
 NOTE_INDENT = " " * 34  # past the time and frame columns, ending inside the layer column
 RING_INDENT = " " * 22  # under the layer column: the ring is what the step changed
@@ -33,7 +41,7 @@ RING_INDENT = " " * 22  # under the layer column: the ring is what the step chan
 def format_event(event: Event, lang: str = "en") -> str:
     """``   2.420 µs  #0  guest-kernel  virtqueue_add_split  file:line [Linux 6.1]  ...``"""
     frame = f"#{event.frame}" if event.frame is not None else "-"
-    head = f"{event.t_ns / 1000:10.3f} µs  {frame:>6}  {event.layer.value:<12}  "
+    head = f"{event.t_ns / 1000:10.3f} µs  {frame:>6}  {_layer(event).value:<12}  "
     if event.kind is Kind.CALL:
         said = decision(event, lang)
         extras = "  ".join(part for part in (ring_fields(event.detail), said) if part)
@@ -41,6 +49,21 @@ def format_event(event: Event, lang: str = "en") -> str:
         return f"{head}{text}" + (f"  {extras}" if extras else "") + f"  — {why(event, lang)}"
     marker = {Kind.RETURN: "<-", Kind.STATE: "=>", Kind.NOTE: "**"}[event.kind]
     return f"{head}{marker} {decision(event, lang)}"
+
+
+def _layer(event: Event) -> Layer:
+    """The layer a line is in: the step's, but a VM entry is KVM's, as the diagrams draw it
+    (``diagram_text.ends``), whichever thread asked for it."""
+    drawn_from = ends(event, ACTOR_LAYER)[0]
+    return ACTOR_LAYER[drawn_from] if drawn_from != event.src else event.layer
+
+
+def repeat_line(repeat: Repeat, lang: str = "en") -> str:
+    """``   94.492 µs  ↻ the last 5 lines of vcpu0 ran 255 more times, ...``"""
+    head = f"{repeat.last.t_ns / 1000:10.3f} µs  {'':>6}  {'':<12}  "
+    return head + word("repeat" if repeat.times > 1 else "repeat.once", lang,
+                       lines=repeat.block, thread=repeat.last.thread,
+                       times=f"{repeat.times:,}")
 
 
 def remarks(event: Event, lang: str = "en") -> list[str]:
@@ -60,13 +83,24 @@ def remarks(event: Event, lang: str = "en") -> list[str]:
 class _Lines:
     """The lines each event adds, remembering which steps were already annotated."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool) -> None:
+    def __init__(self, header: Header, lang: str, show_ring: bool, width: int | None) -> None:
         self.lang = lang
         self.ring = RingContents(header) if show_ring else None
         self.annotated: set[tuple[str, str]] = set()
         self.framed: set[int] = set()
+        self.width = width
+
+    def broken(self, line: str) -> list[str]:
+        """``line`` as the terminal should show it: broken to its width, under the text."""
+        if self.width is None:
+            return [line]
+        under = NOTE_INDENT + "  " if line.startswith(NOTE_INDENT) else NOTE_INDENT
+        return wrap(line, self.width, under if len(under) < self.width // 2 else "  ")
 
     def of(self, event: Event) -> list[str]:
+        return [part for line in self._of(event) for part in self.broken(line)]
+
+    def _of(self, event: Event) -> list[str]:
         lines = [format_event(event, self.lang)]
         if event.kind is Kind.CALL and (event.step, event.version) not in self.annotated:
             self.annotated.add((event.step, event.version))
@@ -93,23 +127,32 @@ class PlainRenderer(Renderer):
     name = "plain"
     formats = ("txt",)
     view = True
-    options = ("show_ring",)
+    options = ("show_ring", "fold", "width")
     description = "one readable line per step"
 
-    def __init__(self, *, lang: str = "en", show_ring: bool = False) -> None:
+    def __init__(self, *, lang: str = "en", show_ring: bool = False, fold: bool = True,
+                 width: int | None = None) -> None:
         self.lang = lang
         self.show_ring = show_ring
+        self.fold = fold
+        self.width = width
 
     def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        lines = _Lines(header, self.lang, self.show_ring)
-        for event in events:
-            for line in lines.of(event):
+        lines = _Lines(header, self.lang, self.show_ring, self.width)
+        # With the ring shown, each pass differs in what the reader came to see.
+        folding = self.fold and not self.show_ring
+        for item in fold_repeats(events) if folding else events:
+            if isinstance(item, Repeat):
+                out.write("".join(part + "\n" for part in lines.broken(
+                    repeat_line(item, self.lang))))
+                continue
+            for line in lines.of(item):
                 out.write(line + "\n")
 
     @contextmanager
     def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
-        view = _PlainSteps(header, self.lang, self.show_ring, out)
+        view = _PlainSteps(header, self.lang, self.show_ring, out, self.width)
         try:
             yield view
         finally:
@@ -119,17 +162,19 @@ class PlainRenderer(Renderer):
 class _PlainSteps:
     """The plain view in step mode: a step's lines once the presenter reaches it."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool, out: IO[Any]) -> None:
+    def __init__(self, header: Header, lang: str, show_ring: bool, out: IO[Any],
+                 width: int | None) -> None:
         self.header = header
         self.lang = lang
         self.show_ring = show_ring
         self.out = out
+        self.width = width
         self.hint = Transient(out, once=True)
         self.printed = 0  # the step whose lines were printed last
         self.reset()
 
     def reset(self) -> None:
-        self.lines = _Lines(self.header, self.lang, self.show_ring)
+        self.lines = _Lines(self.header, self.lang, self.show_ring, self.width)
         self.step: list[str] = []
 
     def feed(self, event: Event) -> None:

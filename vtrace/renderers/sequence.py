@@ -13,7 +13,7 @@ and the host begins. Each event becomes one row, top to bottom:
 * completions, interrupts and returns are dashed; the VM exit, the VM
   entry and the interrupt that crosses back into the guest are thick and
   red (orange for the interrupt) and named, so the boundary crossings stand
-  out;
+  out; the VM entry leaves the KVM lifeline, since KVM resumes the vCPU;
 * a decision worth knowing (kick or not, interrupt or not, notifications
   off) is a yellow note beside its lifeline.
 
@@ -45,6 +45,7 @@ from vtrace.renderers.diagram_text import (
     arrow_look,
     diagram_comment,
     diagram_title,
+    ends,
     layer_runs,
     layer_title,
     word,
@@ -91,7 +92,7 @@ def _used(actors: list[str], drawn: list[Item]) -> list[str]:
     """The lifelines some row touches, in their order."""
     touched: set[str] = set()
     for row in rows_of(drawn):
-        touched.update((row.actor,) if isinstance(row, Note) else (row.event.src, row.event.dst))
+        touched.update((row.actor,) if isinstance(row, Note) else ends(row.event, actors))
     return [actor for actor in actors if actor in touched] or actors
 
 
@@ -109,7 +110,7 @@ def _columns(actors: list[str], drawn: list[Item], lang: str, look: Look) -> _Co
                 need[column] = max(need[column], look.note_min)
             continue
         event, width = row.event, text_width(look.number + row.label, look.size)
-        src, dst = index[event.src], index[event.dst]
+        src, dst = (index[end] for end in ends(event, index))
         if src == dst:
             reach = look(LOOP_W + 6) + width + look(10)
             gaps[src] = max(gaps[src], reach)
@@ -158,7 +159,7 @@ class _Painter:
         pen = arrow_look(event)
         colour, style, width = pen["color"], pen["style"], pen["penwidth"]
         tooltip = _tooltip(event, self.lang)
-        src, dst = self.columns.x[event.src], self.columns.x[event.dst]
+        src, dst = (self.columns.x[end] for end in ends(event, self.columns.x))
         if src == dst:
             right, low = src + look(LOOP_W), y + look.v(LOOP_H)
             for start, end in (((src, y), (right, y)), ((right, y), (right, low))):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from vtrace.renderers.diagram_text import word
 from vtrace.renderers.rows import Item, Loop, Separator
 
-__all__ = ["FULL", "PRESENTER", "Look", "pages", "weight"]
+__all__ = ["FULL", "MIN_ROWS", "PRESENTER", "Look", "pages", "weight"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,10 @@ PRESENTER = Look(size=15.0, scale=1.1, vscale=1.4, note_min=250.0, head_min=86.0
                  span=0.8, foot=False, only_used=True, number="00 ")
 
 
+#: The fewest rows a page of ``--pages`` holds: a page with fewer is not worth turning to.
+MIN_ROWS = 12
+
+
 def weight(item: Item) -> int:
     """How many rows an item takes (a loop: its rows and its frame)."""
     if isinstance(item, Loop):
@@ -63,11 +67,12 @@ def weight(item: Item) -> int:
 
 def pages(drawn: list[Item], *, count: int | None = None, per_page: int | None = None,
           lang: str = "en") -> list[list[Item]]:
-    """``drawn`` cut into ``count`` pages, or pages of at most ``per_page`` rows (a loop
-    longer than that gets a page of its own)."""
+    """``drawn`` cut into ``count`` pages (fewer when a page would hold less than
+    ``MIN_ROWS`` rows), or pages of at most ``per_page`` rows (a loop longer than that
+    gets a page of its own)."""
     total = sum(weight(item) for item in drawn)
     if per_page is None:
-        per_page = max(1, math.ceil(total / max(1, count or 1)))
+        per_page = max(MIN_ROWS, math.ceil(total / max(1, count or 1)))
     cut: list[list[Item]] = [[]]
     rows = 0
     round_title: str | None = None

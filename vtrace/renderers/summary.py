@@ -31,16 +31,17 @@ def summary_rows(tally: Tally, scenario: Scenario,
     rows = []
     for counter in scenario.counters:
         count = tally[counter.name]
-        per_frame = f"{tally.per_frame(count):.2f}" if counter.per_frame else ""
-        rows.append((counter.label.get(lang, counter.label["en"]), str(count), per_frame))
-    rows.append((say("summary.modelled_time", lang), f"{tally.t_ns / 1000:.3f} µs",
-                 f"{tally.per_frame(tally.t_ns) / 1000:.3f} µs"))
+        per_frame = f"{tally.per_frame(count):,.2f}" if counter.per_frame else ""
+        rows.append((counter.label.get(lang, counter.label["en"]), f"{count:,}", per_frame))
+    rows.append((say("summary.modelled_time", lang), f"{tally.t_ns / 1000:,.3f} µs",
+                 f"{tally.per_frame(tally.t_ns) / 1000:,.3f} µs"))
     return rows
 
 
 def summary_lines(tally: Tally, scenario: Scenario, lang: str = "en",
                   interrupted: bool = False) -> list[str]:
-    """The summary table; without frames (a set-up) it has no per-frame column."""
+    """The summary table, figures with thousands separators and no line ending in spaces;
+    without frames (a set-up) it has no per-frame column."""
     title = say("summary.interrupted" if interrupted else "summary.title", lang)
     rows = summary_rows(tally, scenario, lang)
     width = max(cell_len(label) for label, _, _ in rows)
@@ -48,7 +49,7 @@ def summary_lines(tally: Tally, scenario: Scenario, lang: str = "en",
         return [title] + [f"  {pad(label, width)}  {total:>14}" for label, total, _ in rows]
     lines = [f"{title}  ({say('summary.per_frame', lang)} →)"]
     for label, total, per_frame in rows:
-        lines.append(f"  {pad(label, width)}  {total:>14}  {per_frame:>12}")
+        lines.append(f"  {pad(label, width)}  {total:>14}  {per_frame:>12}".rstrip())
     return lines
 
 

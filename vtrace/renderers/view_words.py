@@ -22,6 +22,10 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "legend": ("next step: Enter, space, →, ↓, PageDown · back: ←, ↑, PageUp · "
                    "f: next frame · g NUMBER Enter: go to step · ?: hide keys · q: quit"),
         "back": "back to step {step}",
+        "repeat": ("↻ the last {lines} lines of {thread} ran {times} more times: the same "
+                   "steps with other numbers (--no-fold shows every one)"),
+        "repeat.once": ("↻ the last {lines} lines of {thread} ran once more: the same steps "
+                        "with other numbers (--no-fold shows them)"),
         "step": "step {step}",
         "frame": "frame #{frame}",
         "no_frame": "no frame",
@@ -49,6 +53,10 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "legend": ("下一步：回车、空格、→、↓、PageDown · 上一步：←、↑、PageUp · "
                    "f：下一帧 · g 数字 回车：跳到该步 · ?：隐藏按键说明 · q：退出"),
         "back": "回到第 {step} 步",
+        "repeat": ("↻ {thread} 的最后 {lines} 行又重复了 {times} 次：步骤相同、数值不同"
+                   "（--no-fold 全部列出）"),
+        "repeat.once": ("↻ {thread} 的最后 {lines} 行又重复了一次：步骤相同、数值不同"
+                        "（--no-fold 列出）"),
         "step": "第 {step} 步",
         "frame": "帧 #{frame}",
         "no_frame": "不属于某一帧",

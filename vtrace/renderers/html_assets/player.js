@@ -1,57 +1,83 @@
-/* vtrace player, part 3 of 3: moving through the run (buttons, keys, scrubber, play at a
-   speed, the #step=N permalink), the language and theme switches, and the legend. */
-(function (S, V) {
+/* vtrace player, part 4 of 4: moving through the run by steps (buttons, clicker and keys,
+   scrubber, play at a speed, the #step=N permalink), by meaning (the next kick, VM exit,
+   interrupt, suppressed notification, frame or round; a function found by name), presentation
+   mode, the language and theme switches, and the legend. */
+(function (S, V, F) {
   "use strict";
   var D = S.D, n = S.n, frameOf = S.frameOf, frameStarts = S.frameStarts,
-      pageStarts = S.pageStarts, pages = S.pages, bisect = S.bisect;
+      pageStarts = S.pageStarts, pages = S.pages, bisect = S.bisect, marks = S.marks;
   var w = V.w, fill = V.fill, num = V.num, el = V.el;
   var SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8];
   var BASE_MS = 700;          /* one step at 1x */
 
-  /* -- moving ---------------------------------------------------------------------------- */
-  var current = 0;
-  function go(i) {
+  /* -- moving: `current` is a step (see part 1), shown at its last event ------------------ */
+  var current = 0, steps = S.steps, stepStarts = S.stepStarts, stepOf = S.stepOf;
+  function go(k) {
     if (!n) return;
-    i = Math.max(0, Math.min(n - 1, i | 0));
-    current = i;
-    var s = S.stateAt(i);
-    V.showRow(i); V.showOverview(i); V.showStep(i); V.showRing(i, s); V.showCounters(i, s);
+    k = Math.max(0, Math.min(steps - 1, k | 0));
+    current = k;
+    var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last);
+    V.showRow(k); V.showOverview(S.stepCall(k)); V.showStep(k); V.showRing(k, s); V.showCounters(k, s);
+    F.show(k, s);
     var scrub = document.getElementById("scrub");
-    scrub.value = i + 1;
-    scrub.setAttribute("aria-valuetext", fill(w("step_of"), {n: num(i + 1), total: num(n)}));
-    V.cursorAt(i);
-    var f = frameOf[i];
-    document.getElementById("position").textContent = fill(w("step_of"), {n: num(i + 1), total: num(n)}) +
+    scrub.value = k + 1;
+    scrub.setAttribute("aria-valuetext", fill(w("step_of"), {n: num(k + 1), total: num(steps)}));
+    V.cursorAt(k);
+    var f = frameOf[first];
+    document.getElementById("position").textContent = fill(w("step_of"), {n: num(k + 1), total: num(steps)}) +
       " · " + (f >= 0 ? fill(w("frame_of"), {frame: f}) : w("no_frame"));
     var link = document.getElementById("permalink");
-    link.setAttribute("href", "#step=" + (i + 1));
-    document.getElementById("jump-to").value = i + 1;
-    try { history.replaceState(null, "", "#step=" + (i + 1)); } catch (ignored) { /* some file:// setups refuse */ }
-    document.body.setAttribute("data-step", String(i + 1));
+    link.setAttribute("href", "#step=" + (k + 1));
+    document.getElementById("jump-to").value = k + 1;
+    try { history.replaceState(null, "", "#step=" + (k + 1) + (presenting() ? "&present" : "")); }
+    catch (ignored) { /* some file:// setups refuse */ }
+    document.body.setAttribute("data-step", String(k + 1));
+    document.body.setAttribute("data-event", String(first + 1));
   }
-  function frameIndex(i) { return bisect(frameStarts, i); }
-  function nextFrame() { var k = frameIndex(current); if (k + 1 < frameStarts.length) go(frameStarts[k + 1]); }
+  function goEvent(i) { go(stepOf(i)); }
+  /* The next (or previous) entry of a sorted list of event indices outside the current step. */
+  function seek(list, forward) {
+    var first = stepStarts[current], end = S.stepEnd(current), k = bisect(list, forward ? end - 1 : first - 1);
+    var at = forward ? k + 1 : k;
+    if (at >= 0 && at < list.length) { goEvent(list[at]); return true; }
+    return false;
+  }
+  function nextFrame() { seek(frameStarts, true); }
   function prevFrame() {
-    var k = frameIndex(current);
-    if (k < 0) return go(0);
-    go(frameStarts[k] < current ? frameStarts[k] : (k > 0 ? frameStarts[k - 1] : 0));
+    var k = bisect(frameStarts, stepStarts[current]);
+    if (k >= 0 && frameStarts[k] < stepStarts[current]) return goEvent(frameStarts[k]);
+    if (k > 0) return goEvent(frameStarts[k - 1]);
+    go(0);
   }
-  function nextPage() { var p = bisect(pageStarts, current); if (p + 1 < pages) go(pageStarts[p + 1]); }
+  function nextPage() { seek(pageStarts.slice(0, pages), true); }
   function prevPage() {
-    var p = bisect(pageStarts, current);
-    go(pageStarts[p] < current ? pageStarts[p] : pageStarts[Math.max(0, p - 1)]);
+    var p = bisect(pageStarts, stepStarts[current]);
+    goEvent(pageStarts[p] < stepStarts[current] ? pageStarts[p] : pageStarts[Math.max(0, p - 1)]);
+  }
+  /* Find a function or file, from the step after this one, wrapping round; false if none. */
+  function find(text, forward) {
+    var needle = text.trim().toLowerCase();
+    if (!needle) return false;
+    for (var step = 1; step <= steps; step++) {
+      var k = ((forward ? current + step : current - step) % steps + steps) % steps;
+      var pl = S.place(S.stepCall(k));
+      if (pl.function.toLowerCase().indexOf(needle) >= 0 || pl.where.en.toLowerCase().indexOf(needle) >= 0) {
+        go(k); return true;
+      }
+    }
+    return false;
   }
 
   var timer = null;
   function speed() { return SPEEDS[Number(document.getElementById("speed").value)] || 1; }
   function tick() {
-    if (current >= n - 1) return pause();
+    if (current >= steps - 1) return pause();
     go(current + 1);
     timer = setTimeout(tick, BASE_MS / speed());
   }
   function play() {
     if (timer !== null) return;
-    if (current >= n - 1) go(0);
+    if (current >= steps - 1) go(0);
     var button = document.getElementById("play");
     button.setAttribute("aria-pressed", "true"); button.textContent = "❚❚";
     button.setAttribute("aria-label", w("pause")); button.title = w("pause");
@@ -73,9 +99,11 @@
   }
 
   /* -- words, legend, theme --------------------------------------------------------------- */
-  var KEYS = [["→", "key.next"], ["←", "key.prev"], ["Space", "key.play"], ["Home", "key.home"],
-              ["End", "key.end"], ["PageUp", "key.pageup"], ["PageDown", "key.pagedown"],
-              ["F", "key.frame"], ["?", "key.legend"]];
+  var KEYS = [["→ PageDown Space", "key.next"], ["← PageUp", "key.prev"], ["Enter", "key.play"],
+              ["Home", "key.home"], ["End", "key.end"], ["f", "key.frame"], ["r", "key.round"],
+              ["k", "key.kick"], ["x", "key.exit"], ["i", "key.irq"], ["s", "key.suppressed"],
+              ["/", "key.find"], ["g", "key.goto"], ["p", "key.present"], ["v", "key.figure"],
+              ["?", "key.legend"]];
   function translate() {
     document.documentElement.lang = V.lang();
     document.querySelectorAll("[data-w]").forEach(function (node) { node.textContent = w(node.getAttribute("data-w")); });
@@ -102,6 +130,14 @@
     var dialog = document.getElementById("legend");
     if (dialog.open) dialog.close(); else dialog.showModal();
   }
+  /* -- presentation mode: type for the back row, the whole path in view -------------------- */
+  function presenting() { return document.body.classList.contains("present"); }
+  function present(on) {
+    document.body.classList.toggle("present", on);
+    document.getElementById("present").setAttribute("aria-pressed", on ? "true" : "false");
+    V.setScale(on ? 1.4 : 1);
+    V.drawHeads(); V.drawMarks(); go(current);
+  }
   function toggleTheme() {
     var root = document.documentElement, now = root.getAttribute("data-theme");
     if (!now) now = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
@@ -126,11 +162,11 @@
   on("marks", "click", function (event) {
     var canvas = document.getElementById("marks"), box = canvas.getBoundingClientRect(), left = 14;
     var share = (event.clientX - box.left - left) / Math.max(1, box.width - left - 2);
-    go(Math.round(Math.max(0, Math.min(1, share)) * (n - 1)));
+    go(Math.round(Math.max(0, Math.min(1, share)) * (steps - 1)));
   });
   on("rows", "click", function (event) {
     var row = event.target.closest && event.target.closest(".row");
-    if (row) go(Number(row.getAttribute("data-step")) - 1);
+    if (row) goEvent(Number(row.getAttribute("data-event")) - 1);
   });
   on("lang", "click", function () {
     V.setLang(V.langs[(V.li() + 1) % V.langs.length]); translate(); go(current);
@@ -141,36 +177,60 @@
   on("permalink", "click", function (event) { event.preventDefault(); go(current); });
   window.addEventListener("hashchange", function () { var i = stepFromHash(); if (i !== null && i !== current) go(i); });
   window.addEventListener("resize", function () { V.drawMarks(); V.cursorAt(current); });
+  on("present", "click", function () { present(!presenting()); });
+  on("figure-button", "click", function () { F.toggle(); go(current); });
+  on("find", "submit", function (event) {
+    event.preventDefault();
+    var box = document.getElementById("find-text"), found = find(box.value, true);
+    document.getElementById("find-none").textContent = found || !box.value.trim() ? "" : w("not_found");
+  });
+  /* "Next X": a marker lane's events; Shift goes back. */
+  var SEEK = {k: marks.kick, x: marks.exit, i: marks.irq, s: marks.suppressed};
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target, tag = target && target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable)) return;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable)) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
     if (document.getElementById("legend").open && event.key !== "?") return;
-    var handled = true;
+    var handled = true, lower = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     switch (event.key) {
-      case "ArrowRight": go(current + 1); break;
-      case "ArrowLeft": go(current - 1); break;
-      case " ": if (tag === "BUTTON" || tag === "A") { handled = false; break; } toggle(); break;
+      case "ArrowRight": case "PageDown": go(current + 1); break;
+      case "ArrowLeft": case "PageUp": go(current - 1); break;
+      case " ": if (tag === "BUTTON" || tag === "A") { handled = false; break; } go(current + 1); break;
+      case "Enter": if (tag === "BUTTON" || tag === "A") { handled = false; break; } toggle(); break;
       case "Home": go(0); break;
-      case "End": go(n - 1); break;
-      case "PageDown": nextPage(); break;
-      case "PageUp": prevPage(); break;
+      case "End": go(steps - 1); break;
       case "f": nextFrame(); break;
       case "F": prevFrame(); break;
+      case "r": nextPage(); break;
+      case "R": prevPage(); break;
+      case "/": document.getElementById("find-text").focus(); break;
+      case "g": document.getElementById("jump-to").focus(); document.getElementById("jump-to").select(); break;
+      case "p": case "P": present(!presenting()); break;
+      case "v": case "V": F.toggle(); go(current); break;
       case "?": toggleLegend(); break;
-      default: handled = false;
+      default:
+        if (SEEK[lower]) seek(SEEK[lower], event.key === lower); else handled = false;
     }
     if (handled) event.preventDefault();
   });
 
   var scrub = document.getElementById("scrub");
-  scrub.max = String(Math.max(1, n));
-  document.getElementById("jump-to").max = String(Math.max(1, n));
+  scrub.max = String(Math.max(1, steps));
+  document.getElementById("jump-to").max = String(Math.max(1, steps));
+  var functions = document.getElementById("functions"), seen = {};
+  for (var k = 0; k < steps; k++) {
+    var name = S.place(S.stepCall(k)).function;
+    if (!seen[name]) { seen[name] = true; functions.appendChild(V.el("option", {value: name})); }
+  }
   translate();
   showSpeed();
   V.drawMarks();
   var start = stepFromHash();
+  if (/(?:^[#?]|&)present\b/.test(location.hash) || /(?:^\?|&)present\b/.test(location.search)) present(true);
   go(start === null ? 0 : start);
   document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
   document.body.setAttribute("data-ready", "1");
-})(vtraceStream, vtraceViews);
+})(vtraceStream, vtraceViews, vtraceFigure);

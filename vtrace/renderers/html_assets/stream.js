@@ -1,6 +1,8 @@
-/* vtrace player, part 1 of 3: the stream embedded in the page, decoded (the layout is in
-   vtrace/renderers/html_data.py), cut into frames and diagram pages, and the ring, descriptors
-   and counters at any step, folded from the start with a saved state every CHECK steps. */
+/* vtrace player, part 1 of 4: the stream embedded in the page, decoded (the layout is in
+   vtrace/renderers/html_data.py), cut into steps, frames and diagram pages, and the ring,
+   descriptors and counters at any event, folded from the start with a saved state every CHECK
+   events. A step is what the terminal's step mode calls one: a call and the state writes,
+   returns and notes after it, so step N is the same moment on every surface. */
 var vtraceStream = (function () {
   "use strict";
   var D = JSON.parse(document.getElementById("vtrace-data").textContent);
@@ -58,18 +60,25 @@ var vtraceStream = (function () {
   }
   function ringChange(i) { return D.rings[D.combos[comboOf[i]][2]]; }
 
-  /* Frame starts, diagram pages (rounds of the batch, cut at PAGE rows), markers. */
-  var frameStarts = [], pageStarts = [], marks = {kick: [], exit: [], irq: [], suppressed: []};
+  /* Step, frame and diagram page starts (pages are rounds of the batch, cut at PAGE rows, never
+     inside a step), markers. */
+  var stepStarts = [], stepCalls = [], frameStarts = [], pageStarts = [],
+      marks = {kick: [], exit: [], irq: [], suppressed: []};
   (function index() {
-    var newest = -1, lead = -1, inPage = 0;
+    var newest = -1, lead = -1, inPage = 0, roundDue = false, sawCall = false;
     for (var i = 0; i < n; i++) {
-      var f = frameOf[i];
-      var startsRound = i === 0;
+      /* Events before the first call belong to its step, as the terminal feeds them. */
+      var f = frameOf[i], isCall = kind(i) === "call", startsStep = i === 0 || (isCall && sawCall);
+      if (startsStep) { stepStarts.push(i); stepCalls.push(i); }
+      if (isCall && !sawCall) stepCalls[0] = i;
+      if (isCall) sawCall = true;
       if (f > newest) {
         newest = f; frameStarts.push(i);
-        if (lead < 0 || f - lead >= D.batch) { lead = f; startsRound = true; }
+        if (lead < 0 || f - lead >= D.batch) { lead = f; roundDue = true; }
       }
-      if (startsRound || inPage >= PAGE) { pageStarts.push(i); inPage = 0; }
+      if (i === 0 || (startsStep && (roundDue || inPage >= PAGE))) {
+        pageStarts.push(i); inPage = 0; roundDue = false;
+      }
       inPage++;
       var count = counted(i);
       if (count.kicks) marks.kick.push(i);
@@ -160,8 +169,16 @@ var vtraceStream = (function () {
     return state;
   }
 
+  /* The step an event belongs to, and the events of step k: [stepStarts[k], stepEnd(k)). */
+  function stepOf(i) { return Math.max(0, bisect(stepStarts, i)); }
+  function stepEnd(k) { return k + 1 < stepStarts.length ? stepStarts[k + 1] : n; }
+  /* The call a step is named after (its first event in a stream that starts without one). */
+  function stepCall(k) { return stepCalls[k]; }
+
   return {D: D, n: n, frameOf: frameOf, timeOf: timeOf, shape: shape, place: place, kind: kind,
           text: sayText, counted: counted, descriptor: descriptor, ringChange: ringChange,
+          stepStarts: stepStarts, steps: stepStarts.length, stepOf: stepOf, stepEnd: stepEnd,
+          stepCall: stepCall,
           frameStarts: frameStarts, pageStarts: pageStarts, pages: pages, groupFirst: groupFirst,
           groupLast: groupLast, marks: marks, bisect: bisect, stateAt: stateAt, Q: Q, mod: mod};
 })();

@@ -1,4 +1,4 @@
-/* vtrace player, part 2 of 3: what the page draws at a step: the sequence diagram, the
+/* vtrace player, part 2 of 4: what the page draws at a step: the sequence diagram, the
    layered overview, the step, ring and counter panels, the scrubber's markers. Text goes in
    with textContent only. */
 var vtraceViews = (function (S) {
@@ -10,7 +10,7 @@ var vtraceViews = (function (S) {
       groupLast = S.groupLast, marks = S.marks, bisect = S.bisect, Q = S.Q, mod = S.mod;
   var LANGS = D.langs;
   var lang = LANGS.indexOf(document.documentElement.lang) >= 0 ? document.documentElement.lang : "en";
-  var ROW = 22, NUM_W = 50, LABEL_W = 250, COL_W = 84, NOTE_W = 440, HEAD_H = 58;
+  var ROW = 22, NUM_W = 50, LABEL_W = 250, LABEL_CHARS = 34, COL_W = 84, NOTE_W = 440, HEAD_H = 58;
 
   function w(key) { var t = D.words[lang]; return (t && t[key] !== undefined) ? t[key] : (D.words.en[key] || key); }
   function fill(template, values) {
@@ -33,24 +33,51 @@ var vtraceViews = (function (S) {
   function num(value) { return Number(value).toLocaleString("en-US"); }
   function sayText(i, what) { return S.text(i, what, li()); }
 
-  /* -- the page's fixed parts ----------------------------------------------------------- */
+  /* -- the lifelines: every actor of the stream, or in presentation mode only those the
+        current round uses, fitted to the width ---------------------------------------- */
   var actors = D.actors;
   function layerOf(actor) { return D.actorLayer[actor] || "other"; }
-  var LEFT = NUM_W + LABEL_W;   /* the step numbers and labels, kept in view when scrolled */
-  function xOf(a) { return a * COL_W + COL_W / 2; }
-  var LANES = actors.length * COL_W + NOTE_W;
-  var boundaryAt = -1;
-  for (var a = 1; a < actors.length; a++) {
-    var before = layerOf(actors[a - 1]), after = layerOf(actors[a]);
-    if ((before === "guest-user" || before === "guest-kernel" || before === "vring") &&
-        (after === "kvm" || after === "qemu" || after === "host-kernel")) { boundaryAt = a; break; }
+  var scale = 1, cols = actors.map(function (actor, a) { return a; }), colOf = cols.slice();
+  function LEFT() { return NUM_W + LABEL_W; }  /* the step numbers and labels, kept in view */
+  function xOf(a) { return colOf[a] * COL_W + COL_W / 2; }
+  function lanes() { return cols.length * COL_W + NOTE_W; }
+  function setScale(factor) {
+    scale = factor;
+    /* Presentation mode trades the note column and long labels for type that carries and
+       lanes that fit: the current step's note is in the step panel, in full. */
+    ROW = Math.round(22 * factor); NUM_W = Math.round(46 * factor);
+    LABEL_W = factor > 1 ? Math.round(150 * factor) : 250; LABEL_CHARS = factor > 1 ? 17 : 34;
+    HEAD_H = Math.round(58 * factor); NOTE_W = factor > 1 ? 0 : 440; COL_W = 84;
+    shownPage = -1;
+  }
+  function useColumns(p) {
+    var used = {};
+    if (scale > 1) {
+      for (var i = pageStarts[p]; i < pageStarts[p + 1]; i++) { var sh = shape(i); used[sh[2]] = used[sh[3]] = true; }
+    }
+    cols = actors.map(function (actor, a) { return a; }).filter(function (a) { return scale === 1 || used[a]; });
+    colOf = [];
+    cols.forEach(function (a, c) { colOf[a] = c; });
+    if (scale > 1) {
+      /* room for the vertical scrollbar the rows may bring (Firefox draws it inside) */
+      var seen = document.getElementById("seq").clientWidth - LEFT() - 18;
+      COL_W = Math.max(40, Math.floor(seen / Math.max(1, cols.length)));
+    }
+  }
+  function boundaryAt() {
+    for (var c = 1; c < cols.length; c++) {
+      var before = layerOf(actors[cols[c - 1]]), after = layerOf(actors[cols[c]]);
+      if ((before === "guest-user" || before === "guest-kernel" || before === "vring") &&
+          (after === "kvm" || after === "qemu" || after === "host-kernel")) return c;
+    }
+    return -1;
   }
   function layerRuns(each) {
     var start = 0;
-    for (var a = 1; a <= actors.length; a++) {
-      if (a < actors.length && layerOf(actors[a]) === layerOf(actors[start])) continue;
-      each(layerOf(actors[start]), start, a);
-      start = a;
+    for (var c = 1; c <= cols.length; c++) {
+      if (c < cols.length && layerOf(actors[cols[c]]) === layerOf(actors[cols[start]])) continue;
+      each(layerOf(actors[cols[start]]), start, c);
+      start = c;
     }
   }
   function lanesBackground(svg, top, height) {
@@ -58,38 +85,47 @@ var vtraceViews = (function (S) {
       svg.appendChild(sv("rect", {x: start * COL_W + 1, y: top, width: (end - start) * COL_W - 2,
                                    height: height, "class": "L-" + layer}));
     });
-    if (boundaryAt > 0) {
-      var bx = boundaryAt * COL_W;
+    var at = boundaryAt();
+    if (at > 0) {
+      var bx = at * COL_W;
       svg.appendChild(sv("line", {x1: bx, x2: bx, y1: top, y2: top + height, "class": "boundary"}));
     }
   }
   function split(height, extra) {
     /* a row of two drawings: the labels (sticky at the left) and the lifelines */
     var box = el("div", {"class": "split"});
-    var left = sv("svg", Object.assign({width: LEFT, height: height, "class": "left"}, extra || {}));
-    var right = sv("svg", Object.assign({width: LANES, height: height}, extra || {}));
-    left.appendChild(sv("rect", {x: 0, y: 0, width: LEFT, height: height, "class": "left-bg"}));
+    var left = sv("svg", Object.assign({width: LEFT(), height: height, "class": "left"}, extra || {}));
+    var right = sv("svg", Object.assign({width: lanes(), height: height}, extra || {}));
+    left.appendChild(sv("rect", {x: 0, y: 0, width: LEFT(), height: height, "class": "left-bg"}));
     box.appendChild(left); box.appendChild(right);
     return [box, left, right];
   }
   function drawHeads() {
     var box = document.getElementById("heads");
     box.textContent = "";
-    var parts = split(HEAD_H, {"aria-hidden": "true"}), svg = parts[2];
+    var parts = split(HEAD_H, {"aria-hidden": "true"}), svg = parts[2], most = Math.floor(COL_W / (7 * scale));
     lanesBackground(svg, 0, HEAD_H);
     layerRuns(function (layer, start, end) {
-      svg.appendChild(sv("text", {x: (start + end) * COL_W / 2, y: 11, "text-anchor": "middle", "class": "muted"}, w("layer." + layer)));
+      svg.appendChild(sv("text", {x: (start + end) * COL_W / 2, y: 11 * scale, "text-anchor": "middle", "class": "muted"},
+                         short(w("layer." + layer), Math.max(4, (end - start) * most))));
     });
-    actors.forEach(function (actor, a) {
-      svg.appendChild(sv("rect", {x: xOf(a) - COL_W / 2 + 4, y: 16, width: COL_W - 8, height: 38, rx: 5, "class": "head-box"}));
-      var name = sv("text", {x: xOf(a), y: 32, "text-anchor": "middle", "class": "mono"}, short(actor, 10));
+    /* In presentation mode a head is the actor's name alone, in as many characters as fit. */
+    var fit = scale > 1 ? Math.max(5, Math.floor((COL_W - 6) / 8)) : 10;
+    cols.forEach(function (a) {
+      var actor = actors[a], top = 16 * scale;
+      svg.appendChild(sv("rect", {x: xOf(a) - COL_W / 2 + 2, y: top, width: COL_W - 4, height: HEAD_H - top - 4, rx: 5, "class": "head-box"}));
+      var name = sv("text", {x: xOf(a), y: scale > 1 ? top + (HEAD_H - top) / 2 + 2 : 32, "text-anchor": "middle",
+                             "class": scale > 1 ? "mono head-name" : "mono"}, short(actor, fit));
       name.appendChild(sv("title", null, actor));
       svg.appendChild(name);
-      svg.appendChild(sv("text", {x: xOf(a), y: 47, "text-anchor": "middle", "class": "muted"}, short(D.words[lang]["role." + actor] || "", 15)));
+      if (scale === 1) {
+        svg.appendChild(sv("text", {x: xOf(a), y: 47, "text-anchor": "middle", "class": "muted"},
+                           short(D.words[lang]["role." + actor] || "", 15)));
+      }
     });
-    parts[1].appendChild(sv("text", {x: 6, y: 32, "class": "muted"}, "#"));
+    parts[1].appendChild(sv("text", {x: 6, y: 32 * scale, "class": "muted"}, "#"));
     box.appendChild(parts[0]);
-    box.setAttribute("aria-label", actors.join(", "));
+    box.setAttribute("aria-label", cols.map(function (a) { return actors[a]; }).join(", "));
   }
 
   /* -- the sequence diagram, one page at a time ----------------------------------------- */
@@ -105,19 +141,22 @@ var vtraceViews = (function (S) {
     svg.appendChild(sv("path", {d: "M" + x + "," + y + " l" + dx + ",-4 l0,8 z", "class": cls}));
   }
   function drawRow(left, right, i, y) {
-    var sh = shape(i), k = D.kinds[sh[1]];
+    var sh = shape(i), k = D.kinds[sh[1]], step = S.stepOf(i);
     var label = k === "note" ? "◆ " + place(i).function : sayText(i, 0);
     if (frameOf[i] >= 0 && k !== "note") label += "  #" + frameOf[i];
     var note = sayText(i, 2);
     var tip = place(i).function + " — " + place(i).where[lang] + (note ? "\n" + note : "");
-    var g = sv("g", {"class": "row", "data-step": i + 1, role: "listitem"});
-    g.appendChild(sv("rect", {x: 0, y: y, width: LEFT, height: ROW, "class": "bg"}));
-    g.appendChild(sv("text", {x: NUM_W - 6, y: y + 15, "text-anchor": "end", "class": "num mono"}, String(i + 1)));
-    g.appendChild(sv("text", {x: NUM_W, y: y + 15, "class": "label mono"}, short(label, 34)));
+    var text = ROW * 0.68;
+    var g = sv("g", {"class": "row", "data-step": step + 1, "data-event": i + 1, role: "listitem"});
+    g.appendChild(sv("rect", {x: 0, y: y, width: LEFT(), height: ROW, "class": "bg"}));
+    if (S.stepCall(step) === i) {
+      g.appendChild(sv("text", {x: NUM_W - 6, y: y + text, "text-anchor": "end", "class": "num mono"}, String(step + 1)));
+    }
+    g.appendChild(sv("text", {x: NUM_W, y: y + text, "class": "label mono"}, short(label, LABEL_CHARS)));
     g.appendChild(sv("title", null, label + "\n" + tip));
     left.appendChild(g);
-    var lane = sv("g", {"class": "row", "data-step": i + 1, "aria-hidden": "true"});
-    lane.appendChild(sv("rect", {x: 0, y: y, width: LANES, height: ROW, "class": "bg"}));
+    var lane = sv("g", {"class": "row", "data-step": step + 1, "data-event": i + 1, "aria-hidden": "true"});
+    lane.appendChild(sv("rect", {x: 0, y: y, width: lanes(), height: ROW, "class": "bg"}));
     var src = sh[2], dst = sh[3], x1 = xOf(src), x2 = xOf(dst), mid = y + ROW / 2;
     var cls = "arrow" + (k === "state" ? " state" : "") + (sh[7] && k !== "state" ? " dashed" : "") +
               (sh[6] ? " " + sh[6] : "");
@@ -132,20 +171,22 @@ var vtraceViews = (function (S) {
       lane.appendChild(sv("line", {x1: x1, y1: mid, x2: end, y2: mid, "class": cls}));
       arrowHead(lane, end, mid, x2 > x1, hc);
     }
-    if (note) lane.appendChild(sv("text", {x: actors.length * COL_W + 8, y: y + 15, "class": "note"}, "◆ " + note));
+    if (note && NOTE_W) lane.appendChild(sv("text", {x: cols.length * COL_W + 8, y: y + text, "class": "note"}, "◆ " + note));
     lane.appendChild(sv("title", null, tip));
     right.appendChild(lane);
     return [g, lane];
   }
   function drawPage(p) {
     var first = pageStarts[p], last = pageStarts[p + 1], rows = last - first, height = rows * ROW + 8;
+    useColumns(p);
+    drawHeads();
     var box = document.getElementById("rows");
     box.textContent = "";
     var parts = split(height), right = parts[2];
     parts[1].setAttribute("role", "list");
     parts[1].setAttribute("aria-label", w("diagram"));
     lanesBackground(right, 0, height);
-    actors.forEach(function (actor, a) {
+    cols.forEach(function (a) {
       right.appendChild(sv("line", {x1: xOf(a), x2: xOf(a), y1: 0, y2: height, "class": "lifeline"}));
     });
     rowNodes = [];
@@ -155,22 +196,26 @@ var vtraceViews = (function (S) {
     var info = document.getElementById("pageinfo");
     var words = fill(w("round"), {n: num(p + 1), total: num(pages)});
     if (groupLast[p] > groupFirst[p]) words += " · " + fill(w("same"), {first: num(groupFirst[p] + 1), last: num(groupLast[p] + 1)});
+    if (cols.length < actors.length) words += " · " + fill(w("folded"), {n: num(actors.length - cols.length)});
     info.textContent = words;
   }
-  var litRow = null;
-  function showRow(i) {
-    var p = bisect(pageStarts, i);
-    if (p !== shownPage || shownLang !== lang) { drawPage(p); litRow = null; }
-    if (litRow) litRow.forEach(function (g) { g.classList.remove("current"); g.removeAttribute("aria-current"); });
-    litRow = rowNodes[i - pageStarts[p]];
-    litRow.forEach(function (g) { g.classList.add("current"); });
-    litRow[0].setAttribute("aria-current", "step");
-    var seq = document.getElementById("seq"), top = (i - pageStarts[p]) * ROW + HEAD_H;
-    if (top - HEAD_H < seq.scrollTop || top + ROW + 4 > seq.scrollTop + seq.clientHeight) {
+  var litRows = [];
+  function showRow(step) {
+    var first = S.stepStarts[step], end = S.stepEnd(step), p = bisect(pageStarts, first);
+    if (p !== shownPage || shownLang !== lang) { drawPage(p); litRows = []; }
+    litRows.forEach(function (g) { g.classList.remove("current"); g.removeAttribute("aria-current"); });
+    litRows = [];
+    for (var i = first; i < end && i < pageStarts[p + 1]; i++) {
+      rowNodes[i - pageStarts[p]].forEach(function (g) { g.classList.add("current"); litRows.push(g); });
+    }
+    litRows[0].setAttribute("aria-current", "step");
+    var seq = document.getElementById("seq"), top = (first - pageStarts[p]) * ROW + HEAD_H;
+    var bottom = (Math.min(end, pageStarts[p + 1]) - pageStarts[p]) * ROW + HEAD_H;
+    if (top - HEAD_H < seq.scrollTop || bottom + 4 > seq.scrollTop + seq.clientHeight) {
       seq.scrollTop = Math.max(0, top - HEAD_H - seq.clientHeight / 3);
     }
-    var sh = shape(i), low = Math.min(xOf(sh[2]), xOf(sh[3])), high = Math.max(xOf(sh[2]), xOf(sh[3]));
-    var seen = seq.clientWidth - LEFT;
+    var sh = shape(S.stepCall(step)), low = Math.min(xOf(sh[2]), xOf(sh[3])), high = Math.max(xOf(sh[2]), xOf(sh[3]));
+    var seen = seq.clientWidth - LEFT();
     if (low < seq.scrollLeft || high + 24 > seq.scrollLeft + seen) {
       seq.scrollLeft = Math.max(0, Math.min(low - COL_W / 2, (low + high) / 2 - seen / 2));
     }
@@ -243,7 +288,8 @@ var vtraceViews = (function (S) {
 
   /* -- the step panel ------------------------------------------------------------------- */
   function micro(ns) { return (ns / 1000).toLocaleString("en-US", {maximumFractionDigits: 2}) + " µs"; }
-  function showStep(i) {
+  function showStep(step) {
+    var i = S.stepCall(step), end = S.stepEnd(step);
     var box = document.getElementById("step"), pl = place(i), sh = shape(i);
     box.textContent = "";
     box.appendChild(el("h3", {"class": "mono"}, pl.function));
@@ -272,19 +318,29 @@ var vtraceViews = (function (S) {
     row(w("frame"),
         frameOf[i] >= 0 ? fill(w("frame_of"), {frame: frameOf[i]}) : w("no_frame"));
     box.appendChild(dl);
-    if (sayText(i, 1)) box.appendChild(el("p", {"class": "decision"}, sayText(i, 1)));
+    for (var j = S.stepStarts[step]; j < end; j++) {
+      var decision = sayText(j, 1) || (kind(j) === "note" ? sayText(j, 2) : "");
+      if (decision) box.appendChild(el("p", {"class": "decision"}, (j !== i ? "◆ " : "") + decision));
+    }
     if (pl.why[lang]) box.appendChild(el("p", {"class": "why"}, pl.why[lang]));
     if (pl.note[lang]) box.appendChild(el("p", {"class": "vnote"}, w("vnote") + ": " + pl.note[lang]));
     if (pl.lesson[lang]) box.appendChild(el("p", {"class": "lesson"}, w("lesson") + ": " + pl.lesson[lang]));
   }
 
   /* -- the ring panel ------------------------------------------------------------------- */
-  function showRing(i, s) {
+  /* The ring fields a step wrote, and the descriptor head its call touched. */
+  function changedIn(step) {
+    var changed = {};
+    for (var i = S.stepStarts[step]; i < S.stepEnd(step); i++) {
+      ringChange(i).forEach(function (part) { changed[part[0]] = true; });
+    }
+    return changed;
+  }
+  function showRing(step, s) {
     var box = document.getElementById("ring");
     box.textContent = "";
     if (!Q) { box.appendChild(el("p", null, w("no_ring"))); return; }
-    var changed = {}, desc = descriptor(i);
-    ringChange(i).forEach(function (part) { changed[part[0]] = true; });
+    var changed = changedIn(step), desc = descriptor(S.stepCall(step));
     var groups = el("div", {"class": "groups"});
     D.ringGroups.forEach(function (group) {
       groups.appendChild(el("h3", null, w(group[0])));
@@ -334,10 +390,11 @@ var vtraceViews = (function (S) {
   }
 
   /* -- counters ------------------------------------------------------------------------- */
-  function showCounters(i, s) {
+  function showCounters(step, s) {
     var box = document.getElementById("counters");
     box.textContent = "";
-    var dl = el("dl"), changed = counted(i);
+    var dl = el("dl"), changed = {};
+    for (var i = S.stepStarts[step]; i < S.stepEnd(step); i++) Object.assign(changed, counted(i));
     D.counters.forEach(function (name) {
       var mark = changed[name] ? "● " : "";
       dl.appendChild(el("dt", null, w("counter." + name)));
@@ -366,17 +423,18 @@ var vtraceViews = (function (S) {
       g.fillText(mark[1], 2, y + 8);
       g.fillStyle = colours[mark[0]];
       var last = -1;
+      var steps = S.steps;
       marks[mark[0]].forEach(function (i) {
-        var x = Math.round(left + (n > 1 ? i / (n - 1) : 0) * span);
+        var x = Math.round(left + (steps > 1 ? S.stepOf(i) / (steps - 1) : 0) * span);
         if (x === last) return;
         last = x;
         g.fillRect(x, y + 1, 1.5, 7);
       });
     });
   }
-  function cursorAt(i) {
+  function cursorAt(step) {
     var canvas = document.getElementById("marks"), width = canvas.clientWidth, left = 14;
-    var x = left + (n > 1 ? i / (n - 1) : 0) * Math.max(1, width - left - 2);
+    var x = left + (S.steps > 1 ? step / (S.steps - 1) : 0) * Math.max(1, width - left - 2);
     document.getElementById("cursor").style.left = (x - 1) + "px";
   }
   function legendOfMarks() {
@@ -395,5 +453,5 @@ var vtraceViews = (function (S) {
           drawHeads: drawHeads, drawOverview: drawOverview, drawMarks: drawMarks,
           cursorAt: cursorAt, legendOfMarks: legendOfMarks, showRow: showRow,
           showOverview: showOverview, showStep: showStep, showRing: showRing,
-          showCounters: showCounters};
+          showCounters: showCounters, setScale: setScale};
 })(vtraceStream);

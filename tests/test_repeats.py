@@ -1,0 +1,81 @@
+"""Folding a loop's repeated passes: nothing lost, nothing reordered, the refill told once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from cli_run import run
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vtrace.model import Event
+from vtrace.renderers.repeats import Repeat, _signature, fold_repeats
+from vtrace.session import replayed
+
+TEMPLATE = list(replayed("send", {"frames": 1}, "modern", 1).source)
+PLACES = [event.place for event in TEMPLATE[:6]]
+
+
+def _stream(codes: list[tuple[int, int]]) -> list[Event]:
+    return [dataclasses.replace(TEMPLATE[0], seq=seq, place=PLACES[place], thread=f"t{thread}",
+                                detail={})
+            for seq, (place, thread) in enumerate(codes)]
+
+
+def _expanded(items: list[Event | Repeat]) -> dict[str, list[object]]:
+    """Each thread's signatures with every folded pass put back: a repeat names the last lines
+    of its thread that were printed."""
+    printed: dict[str, list[object]] = defaultdict(list)
+    threads: dict[str, list[object]] = defaultdict(list)
+    for item in items:
+        if isinstance(item, Repeat):
+            thread = item.last.thread
+            threads[thread].extend(printed[thread][-item.block:] * item.times)
+        else:
+            printed[item.thread].append(_signature(item))
+            threads[item.thread].append(_signature(item))
+    return dict(threads)
+
+
+streams = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1)), max_size=120).map(_stream)
+
+
+@given(streams)
+def test_folding_loses_nothing_and_keeps_the_order(events: list[Event]) -> None:
+    items = list(fold_repeats(events, longest=8))
+    kept = [item for item in items if not isinstance(item, Repeat)]
+    assert [event.seq for event in kept] == sorted(event.seq for event in kept)
+    threads: dict[str, list[object]] = defaultdict(list)
+    for event in events:
+        threads[event.thread].append(_signature(event))
+    assert _expanded(items) == dict(threads)
+    for item in items:
+        if isinstance(item, Repeat):
+            assert item.times >= (2 if item.block == 1 else 1) and 1 <= item.block <= 8
+
+
+def test_a_loop_that_runs_on_is_one_pass_and_a_count() -> None:
+    loop = [(0, 0), (1, 0), (2, 0)] * 50
+    items = list(fold_repeats(_stream(loop)))
+    repeat = items[3]
+    assert len(items) == 4 and isinstance(repeat, Repeat)
+    assert (repeat.block, repeat.times, repeat.last.seq) == (3, 49, len(loop) - 1)
+
+
+def test_the_stalled_receive_tells_the_refill_once() -> None:
+    code, folded, _ = run("recv", "--rx-buffers", "0", "--view", "plain")
+    code_all, every, _ = run("recv", "--rx-buffers", "0", "--view", "plain", "--no-fold")
+    assert code == code_all == 0
+    assert every.count("add_recvbuf_mergeable") == 256
+    assert folded.count("add_recvbuf_mergeable") < 10
+    assert "↻ the last 5 lines of vcpu0 ran" in folded
+    assert len(folded.splitlines()) < len(every.splitlines()) / 4
+    assert folded.splitlines()[-8:] == every.splitlines()[-8:]  # the same summary
+
+
+def test_frames_that_take_the_same_steps_fold_in_both_languages() -> None:
+    code, out, _ = run("send", "--frames", "20", "--view", "plain")
+    assert code == 0 and len(out.splitlines()) < 250 and "more times" in out
+    code, out, _ = run("send", "--frames", "20", "--view", "plain", "--lang", "zh")
+    assert code == 0 and "又重复了" in out
