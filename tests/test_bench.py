@@ -22,6 +22,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("bench_diagram.py", ["--frames", "2", "--repeat", "1"], "## Diagrams"),
     ("bench_import.py", ["--lines", "500", "--repeat", "1"], "## vtrace import"),
     ("bench_html.py", ["--frames", "2", "--repeat", "1"], "## HTML player"),
+    ("bench_ring.py", ["--buffers", "200", "--repeat", "1"], "## Rings"),
     pytest.param("bench_lab.py", ["--rounds", "1", "--no-warm-up"], "## vtrace lab",
                  marks=pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")),
 ])

@@ -125,12 +125,12 @@ def test_events_to_standard_output_need_the_quiet_view_and_keep_pcap_off_it() ->
 
 
 def test_ten_thousand_frames_in_the_player(tmp_path: Path) -> None:
-    """'10,000 frames (about 690,000 events) take about 6 MB'."""
-    assert "10,000 frames (about 690,000 events) take about 6 MB" in _text(
+    """'10,000 frames (about 680,000 events) take about 6 MB'."""
+    assert "10,000 frames (about 680,000 events) take about 6 MB" in _text(
         "docs/html-player.md")
     session = replayed("send", {"frames": 10_000}, "modern", 1)
     events = list(session.events())
-    assert round(len(events), -4) == 690_000
+    assert round(len(events), -4) == 680_000
     page = tmp_path / "run.html"
     with page.open("w", encoding="utf-8") as out:
         HtmlRenderer(lang="en").render(session.header, events, out)

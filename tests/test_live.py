@@ -109,7 +109,7 @@ def test_rows_of_an_earlier_frame_carry_their_frame_number() -> None:
 def test_the_ring_contents_show_at_160_columns() -> None:
     state = _state(14)  # just after the first descriptor was added
     screen = _screen(state, 160, 48)
-    assert "[0] addr=0x2000 len=140 flags=0 next=0  #0  available" in screen
+    assert "[0] addr=0x2000 len=140 flags=0 next=1  #0  available" in screen
     assert "idx=0 ring[0]=0  not taken yet" in screen
     assert "UDP src_port=40000 dst_port=9 len=94" in screen
     assert "Ring contents" not in _screen(state, 80, 24)

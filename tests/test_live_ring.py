@@ -26,7 +26,7 @@ def test_the_plain_view_prints_the_ring_after_each_descriptor_step() -> None:
     code, out, _ = _run("send", "--frames", "2", "--view", "plain", "--show-ring")
     assert code == 0
     assert out.count("│ descriptor table, entries in use") == 8  # add, take, use, free x 2
-    assert "│   [0] addr=0x2000 len=140 flags=0 next=0  #0  taken by the device" in out
+    assert "│   [0] addr=0x2000 len=140 flags=0 next=1  #0  taken by the device" in out
     assert "│   idx=1 ring[1]=0 len=0  not taken yet" in out
     assert out.count("frame #1, first bytes") == 1
 
@@ -70,4 +70,4 @@ def test_a_captured_stream_shows_what_its_events_say_and_no_bytes() -> None:
         if event.step == "virtqueue_add_split":
             break
     assert frame_lines(contents) == ["frame #0: 140 bytes, not recorded in the stream"]
-    assert "  [0] addr=0x2000 len=140 flags=0 next=0  #0  available" in ring_lines(contents)
+    assert "  [0] addr=0x2000 len=140 flags=0 next=1  #0  available" in ring_lines(contents)

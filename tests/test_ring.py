@@ -64,7 +64,8 @@ def test_adding_a_buffer_writes_descriptor_avail_entry_and_idx_little_endian() -
     address = memory.slot_address(0)
     head = driver.add([Buffer(address, 140)], token=7)
     assert head == 0
-    assert memory.bytes[0:16] == struct.pack("<QIHH", address, 140, 0, 0)
+    # Linux 6.1's virtqueue_add_desc_split: next = the free-list successor, even when last.
+    assert memory.bytes[0:16] == struct.pack("<QIHH", address, 140, 0, 1)
     assert memory.bytes[layout.avail_ring(0) : layout.avail_ring(0) + 2] == b"\x00\x00"
     assert memory.bytes[layout.avail_idx : layout.avail_idx + 2] == b"\x01\x00"
     assert driver.num_free == 7
@@ -233,3 +234,41 @@ def test_linux_4_19_disables_interrupts_without_touching_used_event() -> None:
     memory.put_u16(memory.layout.used_event, 5)
     driver.disable_cb()
     assert memory.u16(memory.layout.used_event) == 5
+
+
+def _next_fields(memory: GuestMemory) -> list[int]:
+    return [memory.u16(memory.layout.descriptor(index) + 14) for index in range(memory.layout.size)]
+
+
+def test_linux_6_1_writes_the_free_list_successor_into_next_and_nothing_on_detach() -> None:
+    memory, driver, device = ring(size=4)
+    assert _next_fields(memory) == [0, 0, 0, 0]  # the free list lives in desc_extra
+    driver.add([Buffer(4096, 10), Buffer(8192, 20)], token=1)
+    assert _next_fields(memory) == [1, 2, 0, 0]  # desc[1] (last, flags 0) still reads 2
+    element = device.pop()
+    assert element is not None
+    device.fill(element, 0, 0)
+    device.flush(1)
+    driver.get_buf()
+    assert _next_fields(memory) == [1, 2, 0, 0]  # detach_buf_split writes desc_extra only
+    assert driver.next_free[1] == 2 and driver.free_head == 0
+
+
+def test_linux_4_19_keeps_its_free_list_in_the_ring() -> None:
+    memory = GuestMemory(RingLayout(4), slot_size=64)
+    driver = Driver(memory, event_idx=True, free_list_in_ring=True)
+    device = Device(memory, event_idx=True)
+    # __vring_new_virtqueue: desc[i].next = i + 1, the last one left 0.
+    assert _next_fields(memory) == [1, 2, 3, 0]
+    driver.add([Buffer(4096, 10)], token=1)
+    driver.add([Buffer(8192, 10)], token=2)
+    for _ in range(2):
+        element = device.pop()
+        assert element is not None
+        device.fill(element, 0, 0)
+        device.flush(1)
+    driver.get_buf()
+    driver.get_buf()
+    # detach_buf: desc[tail].next = free_head; 0 freed first (-> 2), then 1 (-> 0).
+    assert _next_fields(memory) == [2, 0, 3, 0]
+    assert driver.free_head == 1

@@ -72,6 +72,7 @@ class SendDetail(StepDetail, total=False):
     napi: bool
     napi_complete: bool
     new: int
+    next: int  # the added head descriptor's next field, as the ring holds it
     num_free: int
     old: int
     queue: str

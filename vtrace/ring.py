@@ -30,6 +30,7 @@ __all__ = [
     "Element",
     "GuestMemory",
     "KickDecision",
+    "Memory",
     "NotifyDecision",
     "RING_FIELDS",
     "RingError",
@@ -126,14 +127,15 @@ class RingLayout:
         return DESC_SIZE * index
 
 
-class GuestMemory:
-    """Guest-physical memory: the ring at address 0, then one buffer slot per descriptor."""
+class Memory:
+    """Guest-physical memory: ``ring_bytes`` of ring at address 0, then one buffer slot
+    per descriptor, then ``extra`` bytes (the packed ring's indirect tables)."""
 
-    def __init__(self, layout: RingLayout, slot_size: int) -> None:
-        self.layout = layout
+    def __init__(self, ring_bytes: int, size: int, slot_size: int, extra: int = 0) -> None:
         self.slot_size = slot_size
-        self.buffers_base = (layout.total + 4095) & ~4095
-        self.bytes = bytearray(self.buffers_base + slot_size * layout.size)
+        self.ring_bytes = ring_bytes
+        self.buffers_base = (ring_bytes + 4095) & ~4095
+        self.bytes = bytearray(self.buffers_base + slot_size * size + extra)
 
     def u16(self, offset: int) -> int:
         value: int = struct.unpack_from("<H", self.bytes, offset)[0]
@@ -152,6 +154,14 @@ class GuestMemory:
 
     def write(self, address: int, data: bytes) -> None:
         self.bytes[address : address + len(data)] = data
+
+
+class GuestMemory(Memory):
+    """Guest memory holding one split ring."""
+
+    def __init__(self, layout: RingLayout, slot_size: int) -> None:
+        super().__init__(layout.total, layout.size, slot_size)
+        self.layout = layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,24 +202,40 @@ class Element:
 
 
 class Driver:
-    """The guest side of one queue, as Linux's split ``vring_virtqueue`` keeps it."""
+    """The guest side of one queue, as Linux's split ``vring_virtqueue`` keeps it.
+
+    The free list threads the descriptors: ``next_free[i]`` is the descriptor after
+    ``i`` (Linux 6.1 keeps it in ``desc_extra[i].next``, 4.19 in the ring's own
+    ``desc[i].next``). Either way ``virtqueue_add_split`` leaves each descriptor's
+    ``next`` holding its free-list successor, the last of a chain's included:
+    6.1's ``virtqueue_add_desc_split`` copies ``extra[i].next`` into it, 4.19
+    finds it already there. With ``free_list_in_ring`` (4.19) the bytes also
+    change where 6.1 touches only its shadow: ``__vring_new_virtqueue`` writes
+    ``desc[i].next = i + 1`` and ``detach_buf`` writes ``desc[tail].next = free_head``.
+    """
 
     def __init__(self, memory: GuestMemory, *, event_idx: bool,
-                 disable_writes_used_event: bool = True) -> None:
+                 disable_writes_used_event: bool = True, free_list_in_ring: bool = False) -> None:
         self.memory = memory
         self.layout = memory.layout
         self.event_idx = event_idx
         self.disable_writes_used_event = disable_writes_used_event
+        self.free_list_in_ring = free_list_in_ring
         size = self.layout.size
         self.num_free = size
         self.free_head = 0
+        # vring_alloc_desc_extra links i to i + 1 and leaves the last entry's next 0.
         self.next_free = [(index + 1) % size for index in range(size)]
+        if free_list_in_ring:
+            for index in range(size - 1):
+                self._put_next(index, index + 1)
         self.avail_idx_shadow = 0
         self.num_added = 0
         self.last_used_idx = 0
         self.avail_flags_shadow = 0
         self.tokens: list[int | None] = [None] * size
         self.chain_length = [0] * size
+        self.event_triggered = False
 
     # -- adding buffers -------------------------------------------------------------
 
@@ -229,7 +255,7 @@ class Driver:
                 flags |= VRING_DESC_F_NEXT
             struct.pack_into(
                 "<QIHH", mem, layout.descriptor(index), buffer.addr, buffer.length, flags,
-                0 if last else following,
+                following,
             )
             if not last:
                 index = following
@@ -288,16 +314,32 @@ class Driver:
         for _ in range(length - 1):
             tail = self.next_free[tail]
         self.next_free[tail] = self.free_head
+        if self.free_list_in_ring:
+            self._put_next(tail, self.free_head)
         self.free_head = head
         self.num_free += length
 
+    def _put_next(self, index: int, following: int) -> None:
+        self.memory.put_u16(self.layout.descriptor(index) + 14, following)
+
     # -- asking for, or declining, interrupts ---------------------------------------
+
+    def interrupt(self) -> bool:
+        """``vring_interrupt``: False (IRQ_NONE) when nothing is used; with EVENT_IDX it
+        notes ``event_triggered``, so that the ``disable_cb`` that follows writes nothing."""
+        if not self.more_used():
+            return False
+        if self.event_idx:
+            self.event_triggered = True
+        return True
 
     def disable_cb(self) -> None:
         """``virtqueue_disable_cb_split``: ask the device not to interrupt."""
         if self.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT:
             return
         self.avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT
+        if self.event_triggered:
+            return  # the device has fired the one interrupt used_event asked for
         if self.event_idx:
             # Since 5.x Linux writes 0 here (an index far behind the device rarely
             # matches); 4.19 only keeps the flag in its shadow.
@@ -314,9 +356,14 @@ class Driver:
 
     def enable_cb_prepare(self) -> int:
         """``virtqueue_enable_cb_prepare_split``: interrupt on the next used entry."""
+        self.event_triggered = False
         self._enable_flags()
         self.memory.put_u16(self.layout.used_event, self.last_used_idx)
         return self.last_used_idx
+
+    def poll(self, opaque: int) -> bool:
+        """``virtqueue_poll_split``: has the device used more since ``enable_cb_prepare``?"""
+        return opaque & 0xFFFF != self.used_idx()
 
     def enable_cb_delayed(self) -> bool:
         """``virtqueue_enable_cb_delayed_split``: interrupt after 3/4 of what is in flight.
@@ -324,6 +371,7 @@ class Driver:
         Returns False when that many entries are already used, so the caller
         should reap them now instead of waiting.
         """
+        self.event_triggered = False
         self._enable_flags()
         in_flight = (self.avail_idx_shadow - self.last_used_idx) & 0xFFFF
         bufs = in_flight * 3 // 4

@@ -29,9 +29,6 @@ def _pieces(text: str) -> list[str]:
     for token in _TOKEN.findall(text):
         if pieces and token[0] in _CLOSING and not pieces[-1].isspace():
             pieces[-1] += token
-        elif len(pieces) > 1 and token[0] in _CLOSING:  # "word ，": the space goes along
-            space = pieces.pop()
-            pieces[-1] += space + token
         else:
             pieces.append(token)
     return pieces

@@ -64,6 +64,10 @@ class RingWorld:
         self._read_used = _fields_around_ring(layout.used_flags, layout.avail_event).unpack_from
         self._shared, self._own = self._shared_values(), self._own_values()
 
+    def desc_next(self, index: int) -> int:
+        """Descriptor ``index``'s ``next`` field as the ring holds it."""
+        return self.memory.u16(self.memory.layout.descriptor(index) + 14)
+
     def _shared_values(self) -> tuple[int, ...]:
         """The ring values in guest memory, in the order of ``SHARED_FIELDS``."""
         bytes_, layout = self.memory.bytes, self.memory.layout

@@ -75,7 +75,7 @@ def _post(world: RecvWorld) -> Generator[Action, None, bool]:
         yield Do("virtqueue_add", None, detail={"layout": "split"})
     head = world.driver.add(buffers, world.driver.free_head)
     yield from with_ring(world, world.ring_writer, None, head=head, addr=buffers[0].addr,
-                         len=buffers[0].length, flags="WRITE")
+                         len=buffers[0].length, flags="WRITE", next=world.desc_next(head))
     return True
 
 
@@ -139,7 +139,7 @@ def _refill_work(world: RecvWorld) -> Iterator[Action]:
 def _interrupt(world: RecvWorld) -> Iterator[Action]:
     """``vring_interrupt`` -> ``skb_recv_done`` -> NAPI scheduled."""
     world.irq.clear()
-    more = world.driver.more_used()
+    more = world.driver.interrupt()
     yield Do("vring_interrupt", None, src="kvm",
              detail={"more_used": more})
     if more:

@@ -68,7 +68,8 @@ class RecvWorld(RingWorld):
         super().__init__(
             era, memory,
             Driver(memory, event_idx=params.event_idx,
-                   disable_writes_used_event=SEND_SWITCHES[era.name].disable_cb_writes_used_event),
+                   disable_writes_used_event=SEND_SWITCHES[era.name].disable_cb_writes_used_event,
+                   free_list_in_ring=SEND_SWITCHES[era.name].free_list_in_ring),
             Device(memory, event_idx=params.event_idx))
         # How virtio_net_has_buffers turns notifications on when it finds too little room.
         self.rearm = first_present(era, "virtio_queue_enable_notification_and_check",

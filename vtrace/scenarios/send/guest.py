@@ -56,7 +56,7 @@ def _interrupt(world: World) -> Iterator[Action]:
     yield Wait((world.irq,), IRQ_DELIVERY_NS)
     world.irq.clear()
     driver = world.driver
-    yield Do("vring_interrupt", None, src="kvm", detail={"more_used": driver.more_used()})
+    yield Do("vring_interrupt", None, src="kvm", detail={"more_used": driver.interrupt()})
     driver.disable_cb()
     yield from with_ring(world, "skb_xmit_done", None, src="virtio_net",
                           napi=world.switches.napi_tx)
@@ -174,7 +174,8 @@ def _add(world: World, frame: int) -> Iterator[Action]:
     address = world.memory.slot_address(driver.free_head)
     world.memory.write(address, data)
     head = driver.add([Buffer(address, len(data))], frame)
-    yield from with_ring(world, writer, frame, head=head, addr=address, len=len(data))
+    yield from with_ring(world, writer, frame, head=head, addr=address, len=len(data),
+                         next=world.desc_next(head))
 
 
 def _stop_queue(world: World, frame: int) -> Iterator[Action]:

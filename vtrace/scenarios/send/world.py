@@ -43,7 +43,8 @@ class World(RingWorld):
         super().__init__(
             era, memory,
             Driver(memory, event_idx=params.event_idx,
-                   disable_writes_used_event=self.switches.disable_cb_writes_used_event),
+                   disable_writes_used_event=self.switches.disable_cb_writes_used_event,
+                   free_list_in_ring=self.switches.free_list_in_ring),
             device(memory, event_idx=params.event_idx))
         self.kick_fd = scheduler.signal("ioeventfd")
         self.tx_bh = scheduler.signal("tx_bh")
