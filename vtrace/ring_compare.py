@@ -167,13 +167,8 @@ def _descriptor_rows(chain: int, sides: tuple[dict[str, Any], dict[str, Any]],
         rows.append(_row(f"{name} len", descs[0]["len"], descs[1]["len"]))
         rows.append(_row(f"{name} flags", descs[0]["flags"], descs[1]["flags"]))
         following = _relative([desc["next"] for desc in descs], firsts, sides)
-        last = not descs[0]["flags"] & VRING_DESC_F_NEXT
-        why = ("not read by the device (no VRING_DESC_F_NEXT): Linux 6.1's "
-               "virtqueue_add_desc_split leaves its free list's next entry there, the replay "
-               f"writes {descs[1]['next']}") if last and following[0] != following[1] else ""
-        rows.append(RingRow(f"{name} next", following[0], following[1],
-                            following[0] == following[1], why))
-        if last or not descs[1]["flags"] & VRING_DESC_F_NEXT:
+        rows.append(_row(f"{name} next", *following))
+        if not descs[0]["flags"] & descs[1]["flags"] & VRING_DESC_F_NEXT:
             break
         indices = [desc["next"] for desc in descs]
     return rows
