@@ -30,7 +30,7 @@ from vtrace.renderers.graphviz_run import find_program, render_source
 from vtrace.renderers.mermaid import MermaidRenderer
 from vtrace.renderers.sequence import SequenceRenderer, sequence_source
 from vtrace.scenarios.send import SendParams, send
-from vtrace.session import from_file, replayed
+from vtrace.session import Session, from_file, replayed
 
 
 def recorded(frames: int) -> tuple[Header, list[Event], float]:
@@ -69,10 +69,11 @@ def main() -> None:
     program = find_program()
 
     def svg(header: Header, events: list[Event]) -> Callable[[], object]:
-        return lambda: SequenceRenderer(output_format="svg").render(header, events, io.BytesIO())
+        return lambda: SequenceRenderer(output_format="svg").render(Session(header, events),
+                                                                  io.BytesIO())
 
     def mmd(header: Header, events: list[Event]) -> Callable[[], object]:
-        return lambda: MermaidRenderer().render(header, events, io.StringIO())
+        return lambda: MermaidRenderer().render(Session(header, events), io.StringIO())
 
     def folding(header: Header, events: list[Event]) -> Callable[[], object]:
         return lambda: fold(events, batch=batch_of(header.params))
@@ -89,8 +90,8 @@ def main() -> None:
          drawing),
     ]
     one_svg, many_svg = io.BytesIO(), io.BytesIO()
-    SequenceRenderer(output_format="svg").render(one_header, one, one_svg)
-    SequenceRenderer(output_format="svg").render(many_header, many, many_svg)
+    SequenceRenderer(output_format="svg").render(Session(one_header, one), one_svg)
+    SequenceRenderer(output_format="svg").render(Session(many_header, many), many_svg)
 
     print("## Diagrams\n")
     print(f"`vtrace diagram` of 1 frame ({len(one):,} events) and of {options.frames:,} "

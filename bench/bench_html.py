@@ -32,6 +32,7 @@ from bench_diagram import best, recorded
 from vtrace.model import Event, Header
 from vtrace.renderers.html import HtmlRenderer
 from vtrace.renderers.sequence import SequenceRenderer
+from vtrace.session import Session
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -47,7 +48,7 @@ STEPS = """(count) => {
 
 def write_html(header: Header, events: list[Event]) -> str:
     out = io.StringIO()
-    HtmlRenderer().render(header, events, out)
+    HtmlRenderer().render(Session(header, events), out)
     return out.getvalue()
 
 
@@ -98,7 +99,7 @@ def main() -> None:
     for _ in range(options.repeat):
         html_s = min(html_s, best(1, lambda: write_html(many_header, many)))
         svg_s = min(svg_s, best(1, lambda: SequenceRenderer(output_format="svg").render(
-            many_header, many, io.BytesIO())))
+            Session(many_header, many), io.BytesIO())))
     ratio = html_s / svg_s
     with tempfile.TemporaryDirectory() as folder:
         files = {"1 frame": Path(folder) / "one.html",

@@ -29,7 +29,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as driver:
         page_file = Path(folder) / "run.html"
         with page_file.open("w", encoding="utf-8") as out:
-            HtmlRenderer(lang="en", dark=False).render(session.header, events, out)
+            HtmlRenderer(lang="en", dark=False).render(session.fed(events), out)
         context = driver.chromium.launch_persistent_context(
             str(Path(folder) / "profile"), executable_path="/usr/bin/chromium", args=ARGS,
             headless=True, viewport={"width": 1280, "height": 720})

@@ -12,11 +12,12 @@ from vtrace.catalog import CATALOG
 from vtrace.model import ACTORS, Event, Header, Kind
 from vtrace.renderers.chrome import IDLE_FACTOR, ChromeTraceRenderer
 from vtrace.renderers.escape import clean
+from vtrace.session import Session
 
 
 def trace(header: Header, events: list[Event]) -> dict[str, Any]:
     out = io.StringIO()
-    ChromeTraceRenderer().render(header, events, out)
+    ChromeTraceRenderer().render(Session(header, events), out)
     parsed: dict[str, Any] = json.loads(out.getvalue())
     return parsed
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from vtrace.catalog import ERAS
 from vtrace.cli import main
 from vtrace.cli.env import Environment
-from vtrace.scenarios.send import QUEUE_SIZES
+from vtrace.scenarios.params import QUEUE_SIZES
 from vtrace.session import Session, replayed
 from vtrace.tally import Tally
 

@@ -133,7 +133,7 @@ def test_ten_thousand_frames_in_the_player(tmp_path: Path) -> None:
     assert round(len(events), -4) == 680_000
     page = tmp_path / "run.html"
     with page.open("w", encoding="utf-8") as out:
-        HtmlRenderer(lang="en").render(session.header, events, out)
+        HtmlRenderer(lang="en").render(session.fed(events), out)
     assert round(page.stat().st_size / 1e6) == 6
 
 

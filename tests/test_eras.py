@@ -10,6 +10,7 @@ from vtrace.catalog import CATALOG, ERAS, Era
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.plain import PlainRenderer
 from vtrace.scenarios.send import SendParams, send
+from vtrace.session import Session
 
 # The first frame's way from the application to the host stack (tables 1a to 1e).
 GUEST = ["sendto", "__sys_sendto", "udp_sendmsg", "__dev_queue_xmit", "dev_hard_start_xmit",
@@ -167,7 +168,7 @@ def test_no_ioeventfd_takes_the_lessons_exit_path_in_every_era() -> None:
 def _plain(name: str, frames: int) -> list[str]:
     out = io.StringIO()
     header = Header("test", "send", {"era": name}, 1)
-    PlainRenderer().render(header, send(SendParams(frames=frames), ERAS[name], 1), out)
+    PlainRenderer().render(Session(header, send(SendParams(frames=frames), ERAS[name], 1)), out)
     return out.getvalue().splitlines()
 
 

@@ -43,7 +43,7 @@ ANSWERS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "vtrace diff --era lesson --era modern": ({}, (
         "arch/x86/kvm/vmx.c", "arch/x86/kvm/vmx/vmx.c", "virtqueue_add_split",
         "virtqueue_split_pop", "virtqueue_split_fill", "virtqueue_split_flush",
-        "virtnet_poll_tx", "napi_tx: lesson False, modern True")),
+        "virtnet_poll_tx", "napi_tx: lesson off, modern on")),
 }
 
 

@@ -24,6 +24,7 @@ from vtrace.model import ACTORS, Event, Header, Source
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
 from vtrace.scenarios.send import SEND
+from vtrace.session import Session, replayed
 from vtrace.tally import Tally
 
 playwright_api = pytest.importorskip("playwright.sync_api",
@@ -37,7 +38,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 def write(path: Path, header: Header, events: list[Event]) -> Path:
     with path.open("w", encoding="utf-8") as out:
-        HtmlRenderer().render(header, events, out)
+        HtmlRenderer().render(Session(header, events), out)
     return path
 
 
@@ -437,5 +438,26 @@ def test_html_renders_a_whole_stream_once() -> None:
             consumed.append(event.seq)
             yield event
 
-    HtmlRenderer().render(header, stream(), io.StringIO())
+    HtmlRenderer().render(Session(header, stream()), io.StringIO())
     assert consumed == [event.seq for event in events]
+
+
+def test_the_receive_player_names_its_ring_and_its_buffers(browser: Any,
+                                                          tmp_path: Path) -> None:
+    session = replayed("recv", {"frames": 2, "backend": "vhost-net"}, "modern", 1)
+    events = list(session.source)
+    path = write(tmp_path / "recv.html", session.header, events)
+    take = next(event.seq for event in events if event.step == "vhost_get_vq_desc")
+    page = Opened(browser, path, f"#step={take + 1}")
+    try:
+        assert page.page.text_content("#ring-title") == "RX virtqueue"
+        ring = page.page.inner_text("#ring")
+        assert "=-1" not in ring and "TX virtqueue" not in ring
+        assert "taken by the vhost worker" in ring and "taken by QEMU" not in ring
+        assert "255 more posted: the stream names a buffer when the device takes it" in ring
+        assert page.page.get_attribute("#ring-title", "title") == (
+            "the guest's driver posts empty buffers; the device fills them with arriving "
+            "frames. An entry in use: a buffer posted for a frame to come, or filled but not "
+            "yet received.")
+    finally:
+        page.close()

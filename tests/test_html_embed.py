@@ -22,7 +22,7 @@ from vtrace.renderers.html import HtmlRenderer
 from vtrace.renderers.html_numbers import fill
 from vtrace.renderers.html_stream import source_link
 from vtrace.scenarios.send import SEND
-from vtrace.session import replayed
+from vtrace.session import Session, replayed
 from vtrace.tally import Tally
 
 DATA = re.compile(r'<script type="application/json" id="vtrace-data">(.*?)</script>', re.S)
@@ -30,7 +30,7 @@ DATA = re.compile(r'<script type="application/json" id="vtrace-data">(.*?)</scri
 
 def page(header: Header, events: list[Event], lang: str = "en") -> str:
     out = io.StringIO()
-    HtmlRenderer(lang=lang).render(header, events, out)
+    HtmlRenderer(lang=lang).render(Session(header, events), out)
     return out.getvalue()
 
 
@@ -187,7 +187,7 @@ def _size(frames: int) -> int:
             return len(text)
 
     out = Counter()
-    HtmlRenderer().render(session.header, session.events(), out)
+    HtmlRenderer().render(session, out)
     return out.size
 
 

@@ -128,3 +128,11 @@ def test_a_structure_and_its_numbers_make_the_detail_again() -> None:
     assert fill(str(again["old"]), numbers) == "7"
     assert fill(str(again["ring"]["num_added"]), numbers) == "0"
     assert repr(again["old"]) == "#0"  # never a string's repr
+
+
+def test_a_head_too_big_for_javascript_keeps_its_other_fields() -> None:
+    session = replayed("send", {"frames": 1}, "modern", 1)
+    kick = next(event for event in session.events() if event.step == "virtqueue_kick_prepare")
+    detail = {"head": 2 ** 53, "addr": 0}
+    check(session.header, [dataclasses.replace(kick, seq=seq, kind=Kind.CALL, detail=detail,
+                                               t_ns=seq) for seq in range(2)])

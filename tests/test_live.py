@@ -125,7 +125,7 @@ def test_the_renderer_ends_with_the_final_state_coloured_only_when_told(
     monkeypatch.delenv("NO_COLOR", raising=False)
     session = replayed("send", {"frames": 1}, "modern", 1)
     out = Terminal()
-    LiveRenderer(colour=colour).render(session.header, session.events(), out)
+    LiveRenderer(colour=colour).render(session, out)
     text = out.getvalue()
     assert "frames done 1/1" in text
     assert bool(COLOUR.search(text)) is colour

@@ -31,7 +31,7 @@ def _drawn(continued_at: int | None) -> str:
     if continued_at is not None:
         events = _continued_after(events, continued_at)
     out = Terminal()
-    LiveRenderer(colour=False).render(session.header, events, out)
+    LiveRenderer(colour=False).render(session.fed(events), out)
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from vtrace.codec import encode, read_stream
 from vtrace.model import Header, Source
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import decode_headers, frame_lines, ring_lines
+from vtrace.scenarios.send import SEND
 from vtrace.session import replayed
 
 
@@ -39,7 +40,7 @@ def test_show_ring_is_refused_outside_the_plain_view() -> None:
 def test_a_wrapped_ring_puts_entries_in_their_slots() -> None:
     session = replayed("send", {"frames": 40, "batch": 8, "queue_size": 32,
                                 "interval_ns": 0}, "modern", 1)
-    contents = RingContents(session.header)
+    contents = RingContents(session.header, session.scenario)
     for event in session.source:
         contents.update(event)
     assert contents.avail_written == 40 and contents.avail_entries()[-1].slot == 39 % 32
@@ -48,7 +49,7 @@ def test_a_wrapped_ring_puts_entries_in_their_slots() -> None:
 
 def test_headers_decode_from_a_rebuilt_frame() -> None:
     session = replayed("send", {"frames": 1, "size": 200}, "modern", 1)
-    contents = RingContents(session.header)
+    contents = RingContents(session.header, session.scenario)
     for event in session.source:
         contents.update(event)
     data = contents.frame_bytes()
@@ -64,7 +65,7 @@ def test_a_captured_stream_shows_what_its_events_say_and_no_bytes() -> None:
     captured = Header(session.header.vtrace_version, "send", session.header.params, 1,
                       source=Source.TRACE)
     header, events = read_stream([encode(captured), *(encode(e) for e in session.source)])
-    contents = RingContents(header)
+    contents = RingContents(header, SEND)
     for event in events:
         contents.update(event)
         if event.step == "virtqueue_add_split":

@@ -17,6 +17,7 @@ from diagram_fixtures import (
 from vtrace.model import ACTORS
 from vtrace.renderers.escape import mermaid_text
 from vtrace.renderers.mermaid import MermaidRenderer, mermaid_lines
+from vtrace.session import Session
 
 #: Every statement the writer may produce, one per line.
 STATEMENT = re.compile(
@@ -34,7 +35,7 @@ def statements(lines: list[str]) -> list[str]:
 def test_snapshot_of_three_frames() -> None:
     header, events = recorded()
     out = io.StringIO()
-    MermaidRenderer().render(header, events, out)
+    MermaidRenderer().render(Session(header, events), out)
     assert_snapshot("mermaid-3-frames.mmd", out.getvalue())
 
 

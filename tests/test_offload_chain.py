@@ -35,17 +35,17 @@ def test_a_linear_frame_with_headroom_is_one_descriptor_header_included() -> Non
     skb = TxSkb(data=DATA, headlen=128)
     chain = xmit_chain(skb, 12, any_header_sg=True, indirect=True, num_free=256)
     assert chain.can_push and not chain.table
-    assert chain.ring == (Descriptor(DATA - 12, 12 + 128, 0),)
+    assert chain.ring == (Descriptor(DATA - 12, 12 + 128, 0, 1),)  # next: the free successor
 
 
 def test_a_pushed_gso_send_is_one_indirect_descriptor_over_three_entries() -> None:
     chain = xmit_chain(GSO_SEND, 12, any_header_sg=True, indirect=True, num_free=256,
                        table_addr=TABLE)
-    assert chain.ring == (Descriptor(TABLE, 3 * 16, VRING_DESC_F_INDIRECT),)
+    assert chain.ring == (Descriptor(TABLE, 3 * 16, VRING_DESC_F_INDIRECT, 1),)
     assert [(d.addr, d.len, d.flags, d.next) for d in chain.table] == [
         (DATA - 12, 12 + TCP_HEADERS, VRING_DESC_F_NEXT, 1),
         (0x4_0000_0000, 32768, VRING_DESC_F_NEXT, 2),
-        (0x4_0000_8000, 32232, 0, 0),
+        (0x4_0000_8000, 32232, 0, 3),  # alloc_indirect_split links i + 1 throughout
     ]
 
 
@@ -53,7 +53,10 @@ def test_without_indirect_the_entries_chain_in_the_ring() -> None:
     chain = xmit_chain(GSO_SEND, 12, any_header_sg=True, indirect=False, num_free=256,
                        free_head=10)
     assert [(d.flags, d.next) for d in chain.ring] == [(VRING_DESC_F_NEXT, 11),
-                                                       (VRING_DESC_F_NEXT, 12), (0, 0)]
+                                                       (VRING_DESC_F_NEXT, 12), (0, 13)]
+    wraps = xmit_chain(GSO_SEND, 12, any_header_sg=True, indirect=False, num_free=3,
+                       free_head=253)
+    assert [d.next for d in wraps.ring] == [254, 255, 0]
     with pytest.raises(ChainError):
         xmit_chain(GSO_SEND, 12, any_header_sg=True, indirect=False, num_free=2)
 

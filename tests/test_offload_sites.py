@@ -16,10 +16,10 @@ from vtrace.offload_sites import SITES, site
 MODULES = ["netfeatures", "offload", "txchain", "rxbuffers", "rxreceive", "rss", "tcpframes"]
 # Words in double backticks that are fields, parameters or options, not functions.
 NOT_FUNCTIONS = {
-    "addr", "base", "can_push", "csum_start", "flow", "frag", "frag_list", "frame_len",
+    "addr", "base", "can_push", "csum_start", "first", "flow", "frag", "frag_list", "frame_len",
     "free_head", "headlen", "host_features", "host_hdr_len", "length", "linux", "mss", "mtu",
-    "no_offload", "num_buffers", "partial", "payload", "qemu", "rq_size", "sender_cpu", "skb",
-    "total", "types",
+    "next", "no_offload", "num_buffers", "partial", "payload", "qemu", "queue_size", "rq_size",
+    "sender_cpu", "skb", "total", "types",
 }
 
 

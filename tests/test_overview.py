@@ -18,8 +18,8 @@ from vtrace.renderers.overview import (
     overview_source,
     overview_title,
 )
-from vtrace.scenarios.send import SendParams, send
-from vtrace.session import replayed
+from vtrace.scenarios.send import SEND, SendParams, send
+from vtrace.session import Session, replayed
 
 
 def path(**params: object) -> list[tuple[str, str, str]]:
@@ -76,7 +76,7 @@ def test_only_the_first_round_is_read() -> None:
 def test_the_svg_shows_the_layers_parts_and_legend() -> None:
     header, events = recorded()
     out = io.BytesIO()
-    OverviewRenderer().render(header, events, out)
+    OverviewRenderer().render(Session(header, events), out)
     root = ElementTree.fromstring(out.getvalue())
     shown = " ".join(element.text or "" for element in root.iter()
                      if element.tag.endswith("}text"))
@@ -88,7 +88,7 @@ def test_the_svg_shows_the_layers_parts_and_legend() -> None:
 
 def test_dot_source_in_chinese() -> None:
     header, events = recorded()
-    source = overview_source(header, events, lang="zh")
+    source = overview_source(Session(header, events), lang="zh")
     assert "客户机（虚拟机）" in source and "发送路径" in source
 
 
@@ -96,7 +96,7 @@ def test_actors_it_has_no_part_for_are_left_out() -> None:
     hops = overview_hops(hostile_events())
     assert hops == []
     out = io.BytesIO()
-    OverviewRenderer().render(hostile_header(), hostile_events(), out)
+    OverviewRenderer().render(Session(hostile_header(), hostile_events()), out)
     root = ElementTree.fromstring(out.getvalue())  # the hostile title stays text
     assert not [element for element in root.iter() if element.tag.endswith("script")]
 
@@ -159,7 +159,7 @@ def test_each_scenario_and_back_end_numbers_its_own_path(scenario: str, backend:
     else:
         assert "vhost" not in parts
     header, events = replay(scenario, backend)
-    source = overview_source(header, events)
+    source = overview_source(Session(header, events))
     nodes = labels(source)
     assert title in nodes
     assert ("vhost-net worker\n(kernel thread\nvhost-<QEMU pid>)" in nodes) == \
@@ -174,15 +174,15 @@ def test_each_scenario_and_back_end_numbers_its_own_path(scenario: str, backend:
 
 def test_the_receive_overview_in_chinese() -> None:
     header, events = replay("recv", "vhost-net")
-    source = overview_source(header, events, lang="zh")
+    source = overview_source(Session(header, events), lang="zh")
     assert "接收路径穿过的各层" in source and "vhost-net 工作线程" in source
     assert "vhost-net 绕过了这里" in source
-    assert overview_title(replay("send", "qemu")[0], "zh") == "发送路径穿过的各层"
+    assert overview_title(SEND, "zh") == "发送路径穿过的各层"
 
 
 def test_a_scenario_without_its_own_title_gets_the_generic_one() -> None:
     header = dataclasses.replace(replay("send", "qemu")[0], scenario="trace")
-    assert overview_title(header) == "The path across the layers"
+    assert overview_title(Session(header, []).scenario) == "The path across the layers"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -190,7 +190,7 @@ def test_the_step_list_names_the_parts_as_the_picture_does(lang: str) -> None:
     for name, given in (("send", {"frames": 1}), ("recv", {"frames": 1, "backend": "vhost-net"}),
                         ("setup", {})):
         session = replayed(name, given, "modern", 1)
-        source = overview_source(session.header, session.events(), lang=lang)
+        source = overview_source(session, lang=lang)
         legend = re.findall(r'label="[ \d]\d  [^"]*\(([^"]*) → ([^"]*)\)\\l"', source)
         assert legend
         for ends in legend:

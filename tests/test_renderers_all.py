@@ -30,7 +30,7 @@ def test_every_renderer_draws_every_scenario(name: str, scenario: str) -> None:
     renderer = cls(**_options(name))
     session = replayed(scenario, {"frames": 1} if scenario == "send" else {}, "modern", 1)
     out: Any = io.BytesIO() if cls.binary else io.StringIO()
-    renderer.render(session.header, session.events(), out)
+    renderer.render(session, out)
     assert len(out.getvalue()) > 0 or name == "quiet"
 
 

@@ -22,12 +22,14 @@ from vtrace.renderers.base import RenderError
 from vtrace.renderers.escape import clean
 from vtrace.renderers.sequence import SequenceRenderer, sequence_source
 from vtrace.scenarios.send import SendParams, send
+from vtrace.session import Session
 
 
 def render(header: Header, events: list[Event] | object, output_format: str = "svg",
            **options: str) -> bytes:
     out = io.BytesIO()
-    SequenceRenderer(output_format=output_format, **options).render(header, events, out)  # type: ignore[arg-type]
+    SequenceRenderer(output_format=output_format, **options).render(  # type: ignore[arg-type]
+        Session(header, events), out)  # type: ignore[arg-type]
     return out.getvalue()
 
 

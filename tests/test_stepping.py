@@ -15,6 +15,7 @@ from vtrace.cli import main
 from vtrace.cli.env import Environment
 from vtrace.model import Event, Kind
 from vtrace.renderers.ring_contents import RingContents
+from vtrace.scenarios.send import SEND
 from vtrace.session import replayed
 from vtrace.stepping import Position, drive, key_names
 
@@ -39,12 +40,12 @@ class Recorder:
         self.shown: list[Position] = []
         self.resets = 0
         self.rings: list[dict[str, int]] = []
-        self.ring = RingContents(self.header)
+        self.ring = RingContents(self.header, SEND)
 
     def reset(self) -> None:
         self.resets += 1
         self.fed = []
-        self.ring = RingContents(self.header)
+        self.ring = RingContents(self.header, SEND)
 
     def feed(self, event: Event) -> None:
         self.fed.append(event)

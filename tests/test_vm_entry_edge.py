@@ -21,6 +21,7 @@ from vtrace.renderers.mermaid import mermaid_lines
 from vtrace.renderers.overview import overview_hops
 from vtrace.renderers.plain import PlainRenderer
 from vtrace.renderers.sequence import sequence_source
+from vtrace.session import Session
 
 
 def _runs() -> Iterator[tuple[str, dict[str, Any], str]]:
@@ -91,7 +92,7 @@ def test_the_text_diagram_puts_the_vm_entry_in_kvm(name: str, given: dict[str, A
                                                    era: str) -> None:
     header, events = _replay(name, given, era)
     out = io.StringIO()
-    PlainRenderer().render(header, events, out)
+    PlainRenderer().render(Session(header, events), out)
     entries = [line for line in out.getvalue().splitlines() if "<- VM entry" in line]
     assert len(entries) == _entries(events)
     assert all(re.search(r"µs +\S+ +kvm +<- VM entry", line) for line in entries), entries

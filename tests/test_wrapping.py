@@ -41,11 +41,11 @@ def test_the_plain_view_on_a_narrow_terminal(lang: str) -> None:
     session = replayed("recv", {"frames": 1}, "lesson", 1)
     events = list(session.source)
     out = io.StringIO()
-    PlainRenderer(lang=lang, width=72).render(session.header, events, out)
+    PlainRenderer(lang=lang, width=72).render(session.fed(events), out)
     text = out.getvalue()
     assert all(cell_len(line) <= 72 for line in text.splitlines())
     for event in events:
         assert re.search(rf"(^|\s){re.escape(event.function)}(\s|$)", text, re.M)
     whole = io.StringIO()
-    PlainRenderer(lang=lang).render(session.header, events, whole)
+    PlainRenderer(lang=lang).render(session.fed(events), whole)
     assert "".join(text.split()) == "".join(whole.getvalue().split())

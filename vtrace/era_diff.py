@@ -5,7 +5,8 @@ eras, lines their calls up with ``difflib`` by step, and says for each pair whet
 step is the same, has a different line, was renamed, moved to another file, or is
 absent from one side. A step absent from one side either does not exist in that era's
 version (the catalog has no site for it) or exists but is not taken: a behaviour switch
-of the era (NAPI TX, byte queue limits, ...), listed from the scenario's switches.
+of the era (NAPI TX, byte queue limits, ...), listed from the scenario's switches
+(``Scenario.switches``).
 
 Pure: no printing, no terminal; the CLI (``vtrace diff``) lays the rows out.
 """
@@ -14,13 +15,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from vtrace.catalog import CATALOG, Era, era, present
 from vtrace.model import Event, Kind, Place
 from vtrace.scenarios import scenario
-from vtrace.scenarios.send.eras import SWITCHES
 
 __all__ = ["CHANGES", "EraDiff", "Pair", "era_diff", "switches_differ"]
 
@@ -83,11 +83,9 @@ def _absent(place: Place, other: Era) -> tuple[str, ...]:
 
 def switches_differ(name: str, left: Era, right: Era) -> tuple[tuple[str, Any, Any], ...]:
     """The scenario's era switches whose values differ between the two eras."""
-    if name != "send":
-        return ()
-    a, b = SWITCHES[left.name], SWITCHES[right.name]
-    return tuple((item.name, getattr(a, item.name), getattr(b, item.name))
-                 for item in fields(a) if getattr(a, item.name) != getattr(b, item.name))
+    chosen = scenario(name)
+    a, b = chosen.era_switches(left.name), chosen.era_switches(right.name)
+    return tuple((switch, a[switch], b.get(switch)) for switch in a if a[switch] != b.get(switch))
 
 
 def era_diff(name: str, params: Mapping[str, Any], left_era: str, right_era: str,

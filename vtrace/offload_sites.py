@@ -78,6 +78,8 @@ SITES: tuple[SourceSite, ...] = (
     _linux("virtqueue_add", "drivers/virtio/virtio_ring.c", 259, 2099, 2856),
     _linux("virtqueue_add_split", "drivers/virtio/virtio_ring.c", None, 517, 648),
     _linux("virtqueue_use_indirect", "drivers/virtio/virtio_ring.c", None, 232, 346),
+    _linux("alloc_indirect_split", "drivers/virtio/virtio_ring.c", None, 465, 593),
+    _linux("virtqueue_add_desc_split", "drivers/virtio/virtio_ring.c", None, 488, 622),
     _qemu("virtio_net_flush_tx", QVN, 1325, 2628, 2716),
     _linux("tun_get_user", "drivers/net/tun.c", 1706, 1742, 1700),
     _linux("virtio_net_hdr_to_skb", "include/linux/virtio_net.h", 26, 46, 207),

@@ -2,21 +2,23 @@
 
 The CLI builds a session from a replay or from a recorded file, optionally
 tees it to a JSON Lines file, paces it for a class to follow, and hands it to
-a renderer. The scenario is found from the header, so a recording counts the
-same as the replay that made it.
+a renderer. The scenario is found from the header here, once: a renderer reads
+``session.scenario``, so a recording counts and reads the same as the replay
+that made it.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from vtrace.codec import read_stream
 from vtrace.engine.sim import Fields, Run, Take
 from vtrace.model import Event, Header, Kind
-from vtrace.scenarios import Scenario, of, replay
+from vtrace.scenarios import Scenario, of, replay, scenario
 from vtrace.tally import Tally
 
 __all__ = [
@@ -29,18 +31,29 @@ __all__ = [
 
 @dataclass
 class Session:
+    """A stream's header, the scenario it is of (``known``, or found by the header) and its
+    events, with the tally that counts them."""
+
     header: Header
     source: Iterable[Event]
+    known: InitVar[Scenario | None] = None
     scenario: Scenario = field(init=False)
     tally: Tally = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.scenario = of(self.header)
+    def __post_init__(self, known: Scenario | None) -> None:
+        self.scenario = known if known is not None else of(self.header)
         self.tally = Tally(self.scenario.calls, self.scenario.notes)
 
     def events(self) -> Iterator[Event]:
         """The stream, counted as it flows."""
         return self.tally.watch(self.source)
+
+    def fed(self, events: Iterable[Event]) -> Session:
+        """This session (header, scenario, tally) with ``events`` as its stream: its own,
+        paced, teed to a file or tracked by a progress bar."""
+        other = copy.copy(self)
+        other.source = events
+        return other
 
     def count(self, tick: Callable[[], object] | None = None, take: Take | None = None) -> None:
         """Run the stream for its counts alone, calling ``tick`` now and then. A replay's
@@ -58,10 +71,13 @@ class Session:
                             event.dst, event.t_ns, event.detail, event.thread, event.source))
 
 
-def replayed(name: str, given: Mapping[str, Any], era: str, seed: int,
+def replayed(chosen: Scenario | str, given: Mapping[str, Any], era: str, seed: int,
              argv: tuple[str, ...] = ()) -> Session:
-    """A replay of scenario ``name`` with ``given`` parameters over its defaults."""
-    return Session(*replay(name, given, era, seed, argv))
+    """A replay of ``chosen`` (a scenario, or its registered name) with ``given`` parameters
+    over its defaults."""
+    if isinstance(chosen, str):
+        chosen = scenario(chosen)
+    return Session(*replay(chosen, given, era, seed, argv), chosen)
 
 
 def from_file(lines: Iterable[str]) -> Session:

@@ -104,16 +104,22 @@ def scatter_list(skb: TxSkb, hdr_len: int, any_header_sg: bool) -> list[tuple[in
     return entries + [frag for frag in skb.frags if frag[1]]
 
 
-def _chained(entries: list[tuple[int, int]], first: int) -> tuple[Descriptor, ...]:
+def _chained(entries: list[tuple[int, int]], first: int, size: int) -> tuple[Descriptor, ...]:
+    """Descriptors ``first`` on, each ``next`` holding what Linux 6.1 leaves there: the free
+    list's successor, the last of the chain's included (``virtqueue_add_desc_split`` copies
+    ``desc_extra[i].next``; an indirect table is linked ``i + 1`` throughout by
+    ``alloc_indirect_split``). A fresh free list links each slot to the one after it."""
     last = len(entries) - 1
     return tuple(Descriptor(addr, length, 0 if i == last else VRING_DESC_F_NEXT,
-                            0 if i == last else first + i + 1)
+                            (first + i + 1) % size)
                  for i, (addr, length) in enumerate(entries))
 
 
 def xmit_chain(skb: TxSkb, hdr_len: int, *, any_header_sg: bool, indirect: bool,
-               num_free: int, free_head: int = 0, table_addr: int = 0) -> TxChain:
-    """The chain for ``skb``; ring slots are taken from ``free_head`` on, in order.
+               num_free: int, free_head: int = 0, table_addr: int = 0,
+               queue_size: int = 256) -> TxChain:
+    """The chain for ``skb``; ring slots are taken from ``free_head`` on, in order, in a
+    queue of ``queue_size`` descriptors.
 
     A ring whose free list is no longer in slot order would link other slots;
     the addresses, lengths and flags are the same.
@@ -121,12 +127,13 @@ def xmit_chain(skb: TxSkb, hdr_len: int, *, any_header_sg: bool, indirect: bool,
     entries = scatter_list(skb, hdr_len, any_header_sg)
     pushed = can_push(skb, hdr_len, any_header_sg)
     if indirect and len(entries) > 1 and num_free:
-        table = _chained(entries, 0)
-        ring = (Descriptor(table_addr, DESC_SIZE * len(table), VRING_DESC_F_INDIRECT),)
+        table = _chained(entries, 0, len(entries) + 1)
+        ring = (Descriptor(table_addr, DESC_SIZE * len(table), VRING_DESC_F_INDIRECT,
+                           (free_head + 1) % queue_size),)
         return TxChain(pushed, ring, table)
     if num_free < len(entries):
         raise ChainError(f"{len(entries)} descriptors needed, {num_free} free")
-    return TxChain(pushed, _chained(entries, free_head), ())
+    return TxChain(pushed, _chained(entries, free_head, queue_size), ())
 
 
 def flush_tx_iov(lengths: list[int], guest_hdr_len: int,

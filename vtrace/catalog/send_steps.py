@@ -262,7 +262,8 @@ STEPS: tuple[Step, ...] = (
          "packets queued earlier."),
     step("qemu_deliver_packet_iov", "qemu", "net/net.c", at(v3_1=713, v7_2=795, v10_2=828),
          "net-queue", Phase.BACKEND, 40,
-         "Call the receiving client's receive_iov, here tap_receive_iov.",
+         "Hand the packet to the receiving client: its receive_iov if it has one, else "
+         "nc_sendv_compat, which calls its receive.",
          notes={"10.2": "QEMU 10.2 adds a reentrancy guard here."}),
     step("tap_receive_iov", "qemu", "net/tap.c", at(v3_1=116, v7_2=117, v10_2=137), "tap",
          Phase.BACKEND, 40,
@@ -318,7 +319,7 @@ STEPS: tuple[Step, ...] = (
                         "through an irqfd instead."}),
     step("msix_notify", "qemu", "hw/pci/msix.c", at(v3_1=479, v7_2=516, v10_2=540),
          "virtio-net", Phase.INTERRUPT, 200,
-         "Look up the MSI-X table entry of the TX queue's vector (address and data) and send "
+         "Look up the MSI-X table entry of the queue's vector (address and data) and send "
          "that message, unless the vector is masked."),
     # -- the way back: QEMU's MSI write reaches KVM, which injects the interrupt -------------
     step("msi_send_message", "qemu", "hw/pci/msi.c", at(v3_1=335, v7_2=376, v10_2=378),

@@ -216,7 +216,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "等待。投递成功后，它还会把之前排队的包送出去。",
     },
     "qemu_deliver_packet_iov": {
-        "text": "调用接收方客户端的 receive_iov，这里是 tap_receive_iov。",
+        "text": "把包交给接收方客户端：它有 receive_iov 就调用它，否则经 nc_sendv_compat "
+                "调用它的 receive。",
         "10.2": "QEMU 10.2 在这里加了防重入保护。",
     },
     "tap_receive_iov": {
@@ -266,7 +267,7 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "10.2": "设备在 IOThread 中运行时，QEMU 10.2 改用 irqfd 触发中断。",
     },
     "msix_notify": {
-        "text": "查出 TX 队列所用向量的 MSI-X 表项（地址和数据），向量没有被屏蔽时就发出这条消息。",
+        "text": "查出这个队列所用向量的 MSI-X 表项（地址和数据），向量没有被屏蔽时就发出这条消息。",
     },
     "msi_send_message": {
         "text": "MSI 写：在设备的总线主控地址空间里，把消息的数据写到消息的地址（0xfee...，本地 "

@@ -27,15 +27,14 @@ from vtrace.renderers.progress import progress
 from vtrace.renderers.rows import DETAILS
 from vtrace.renderers.sequence import SequenceRenderer
 from vtrace.renderers.sequence_look import MIN_ROWS
-from vtrace.scenarios import REGISTERED, Param, scenario
+from vtrace.scenarios import REGISTERED, Param, all_params, scenario
 from vtrace.session import from_file, replayed
 
 __all__ = ["diagram_command", "page_path"]
 
 REPLAYABLE = tuple(name for name, item in REGISTERED.items() if item.replayable)
 #: Every parameter of every replayable scenario, once (scenarios share some).
-PARAMS: tuple[Param, ...] = tuple({param.name: param for name in REPLAYABLE
-                                   for param in REGISTERED[name].params}.values())
+PARAMS: tuple[Param, ...] = all_params(REPLAYABLE)
 REPLAY_OPTIONS = ("scenario_name", "era", "seed", *(param.name for param in PARAMS))
 
 #: A Chrome trace larger than this opens slowly in Perfetto and Chrome: say so, and name the
@@ -170,7 +169,7 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
                          {"detail": (detail, "full"), "renderer": (program, "auto"),
                           "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None)})
     if from_path is None:
-        session = replayed(chosen.name, {name: given[name] for name in own}, era, seed,
+        session = replayed(chosen, {name: given[name] for name in own}, era, seed,
                            env.argv)
     else:
         session = from_file(read_lines(from_path))
@@ -178,7 +177,7 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
     frames = count_param(session.header.params, frames_param) if frames_param else None
     if paged and isinstance(renderer, SequenceRenderer):
         with progress(env.stderr, frames, lang) as track:
-            drawn = renderer.render_pages(session.header, track(session.events()))
+            drawn = renderer.render_pages(session.fed(track(session.source)))
         for number, page in enumerate(drawn, 1):
             with env.output(page_path(out, number), binary=True) as sink:
                 sink.write(page)
@@ -188,7 +187,7 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         return
     with (env.output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
-        renderer.render(session.header, track(session.events()), sink)
+        renderer.render(session.fed(track(session.source)), sink)
     if out != "-" and renderer.name == "chrome":
         _point_to_the_player(out, lang, env.stderr)
 

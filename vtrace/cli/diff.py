@@ -19,13 +19,12 @@ from vtrace.cli.env import current
 from vtrace.cli.options import lang_option, param_options, seed_option
 from vtrace.era_diff import CHANGES, EraDiff, Pair, era_diff
 from vtrace.model import Place
-from vtrace.scenarios import REGISTERED
+from vtrace.scenarios import REGISTERED, all_params
 
 __all__ = ["LESSON", "diff_command", "diff_lines"]
 
 REPLAYABLE = tuple(name for name, item in REGISTERED.items() if item.replayable)
-PARAMS = tuple({param.name: param for name in REPLAYABLE
-                for param in REGISTERED[name].params}.values())
+PARAMS = all_params(REPLAYABLE)
 
 #: The lesson the ``lesson`` era stands for, named in full.
 LESSON = {
@@ -48,6 +47,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "legend.absent": "absent: that era's version has no such function",
         "legend.switch": "not taken: the function exists, but the era's behaviour skips it",
         "switches": "Behaviour switches that differ",
+        "on": "on", "off": "off",
         "counts": "{same} steps alike, {changed} changed, {only_left} only in {left}, "
                   "{only_right} only in {right}",
         "lesson": "lesson = {lesson}",
@@ -64,6 +64,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "legend.absent": "不存在：那个年代的版本里没有这个函数",
         "legend.switch": "没有走：函数存在，但那个年代的行为跳过了它",
         "switches": "不同的行为开关",
+        "on": "开", "off": "关",
         "counts": "{same} 步相同，{changed} 步有变化，{only_left} 步只在 {left}，"
                   "{only_right} 步只在 {right}",
         "lesson": "lesson = {lesson}",
@@ -74,6 +75,13 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
 def _word(key: str, lang: str, **values: object) -> str:
     template = _WORDS.get(lang, _WORDS["en"]).get(key, _WORDS["en"][key])
     return template.format(**values) if values else template
+
+
+def _value(value: object, lang: str) -> str:
+    """A switch's value in words: a flag is on or off, anything else as it reads."""
+    if isinstance(value, bool):
+        return _word("on" if value else "off", lang)
+    return str(value)
 
 
 def _side(place: Place | None, lang: str) -> str:
@@ -119,7 +127,7 @@ def diff_lines(diff: EraDiff, lang: str = "en") -> list[str]:
                         left=left.name, right=right.name)]
     if diff.switches:
         lines += ["", _word("switches", lang) + ":"]
-        lines += [f"  {name}: {left.name} {a!r}, {right.name} {b!r}"
+        lines += [f"  {name}: {left.name} {_value(a, lang)}, {right.name} {_value(b, lang)}"
                   for name, a, b in diff.switches]
     lines += ["", _word("legend", lang) + ":"]
     lines += [f"  {_word(f'legend.{change}', lang)}" for change in CHANGES if change != "same"]

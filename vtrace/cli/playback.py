@@ -13,7 +13,7 @@ import contextlib
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, Protocol, TypeVar, runtime_checkable
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -21,6 +21,7 @@ from vtrace.cli.env import Environment
 from vtrace.cli.options import lang_option, stacked
 from vtrace.codec import tee_jsonl
 from vtrace.i18n import say
+from vtrace.model import Source
 from vtrace.output import check_writable
 from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
@@ -181,17 +182,10 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
     _summary(session, playback.lang, False, summary)
 
 
-@runtime_checkable
-class _Follows(Protocol):
-    """A view that can take a session's events unbuilt (the live view)."""
-
-    def follow(self, session: Session, out: IO[Any]) -> None: ...
-
-
 def _show(session: Session, playback: Playback, env: Environment, renderer: Renderer,
           summary: IO[str]) -> None:
     if (playback.speed is None and not playback.step and playback.events_path is None
-            and playback.pcap_path is None and isinstance(renderer, _Follows)):
+            and playback.pcap_path is None):
         # Nothing else reads the stream and nothing paces it: the view builds only the
         # events it draws, and the summary still counts what it took in.
         renderer.follow(session, env.stdout)
@@ -215,13 +209,13 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             events = stack.enter_context(progress(summary, frames, label=label))(events)
         if playback.step:
             read_key = stack.enter_context(env.keys(env.stdin))
-            view = stack.enter_context(step_view(renderer, session.header, env.stdout))
+            view = stack.enter_context(step_view(renderer, session, env.stdout))
             drive(events, view, read_key, session.tally.add)
             return
         if playback.speed is not None:
             events = paced(events, playback.speed, env.clock, env.sleep,
                            **(PACE if playback.budgeted else {}))
-        renderer.render(session.header, session.tally.watch(events), env.stdout)
+        renderer.render(session.fed(events), env.stdout)
 
 
 def _count(session: Session, summary: IO[str], lang: str) -> None:
@@ -250,5 +244,6 @@ def _measure(session: Session, lang: str) -> tuple[int | None, str]:
 
 
 def _summary(session: Session, lang: str, interrupted: bool, out: Any) -> None:
-    click.echo("\n".join(summary_lines(session.tally, session.scenario, lang, interrupted)),
-               file=out)
+    measured = session.header.source is not Source.REPLAY
+    click.echo("\n".join(summary_lines(session.tally, session.scenario, lang, interrupted,
+                                        measured=measured)), file=out)

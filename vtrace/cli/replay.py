@@ -39,7 +39,7 @@ def replay_command(scenario: Scenario) -> click.Command:
         env = current()
         playback = Playback.settle(env, view=view, events_path=events_path, speed=speed,
                                    step=step, lang=lang, classroom=True, pcap_path=pcap_path)
-        play(replayed(scenario.name, given, era, seed, env.argv), playback, env)
+        play(replayed(scenario, given, era, seed, env.argv), playback, env)
 
     return command
 

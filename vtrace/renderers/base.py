@@ -1,19 +1,23 @@
 """The renderer interface and the registry that picks one by name, format or file extension.
 
-A renderer turns a header and an event stream into output: text on a
-terminal, JSON Lines, a diagram. It reads the stream once, front to back,
-and never talks to the engine. Options are keyword-only constructor
-arguments; a combination that makes no sense raises ``RenderError``.
+A renderer turns a ``Session`` (the header, its scenario and the event stream)
+into output: text on a terminal, JSON Lines, a diagram. It reads the stream
+once, front to back (``session.events()``), never talks to the engine and never
+looks the scenario up itself. Options are keyword-only constructor arguments; a
+combination that makes no sense raises ``RenderError``. A view may also follow a
+session at full speed (``follow``) or be driven a step at a time (``stepping``).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import PurePath
 from typing import IO, Any, ClassVar, TypeVar
 
-from vtrace.model import Event, Header
+from vtrace.session import Session
+from vtrace.stepping import StepView
 
 __all__ = [
     "RenderError",
@@ -66,8 +70,19 @@ class Renderer(ABC):
         self.lang = lang
 
     @abstractmethod
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        """Consume ``events`` and write the output to ``out``."""
+    def render(self, session: Session, out: IO[Any]) -> None:
+        """Consume ``session.events()`` and write the output to ``out``."""
+
+    def follow(self, session: Session, out: IO[Any]) -> None:
+        """Show a session that nothing else reads or paces; a view that can build only what
+        it draws overrides this (the live view)."""
+        self.render(session, out)
+
+    def stepping(self, session: Session,
+                 out: IO[Any]) -> AbstractContextManager[StepView] | None:
+        """A view of the session a presenter drives a step at a time, or None: the command
+        then shows a status line (``vtrace.renderers.step_views``)."""
+        return None
 
 
 _BY_NAME: dict[str, type[Renderer]] = {}

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import IO, Any, NamedTuple
 
 from vtrace.catalog import CATALOG
-from vtrace.model import ACTOR_LAYER, ACTORS, Event, Header, Kind, Layer, Place
+from vtrace.model import ACTOR_LAYER, ACTORS, Event, Kind, Layer, Place
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import location, why
 from vtrace.renderers.diagram_text import layer_title, message_label, note_text
 from vtrace.renderers.escape import clean
+from vtrace.session import Session
 
 __all__ = ["ChromeTraceRenderer"]
 
@@ -179,10 +180,11 @@ class ChromeTraceRenderer(Renderer):
     def __init__(self, *, lang: str = "en") -> None:
         self.lang = lang
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
+    def render(self, session: Session, out: IO[Any]) -> None:
+        header = session.header
         out.write('{"traceEvents":[\n')
         trace = _Trace(out, self.lang)
-        for event in events:
+        for event in session.events():
             trace.event(event)
         trace.finish()
         other = _safe({"vtrace": header.vtrace_version, "scenario": header.scenario,

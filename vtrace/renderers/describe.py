@@ -13,6 +13,8 @@ from typing import Any
 from vtrace.catalog import CATALOG
 from vtrace.i18n import known, say, step_lesson, step_note, step_text
 from vtrace.model import Event, Kind
+from vtrace.scenarios import decision_kind
+from vtrace.scenarios.words import decision_sentence
 
 __all__ = ["PROJECT_NAMES", "decision", "lesson", "location", "note", "ring_fields", "why"]
 
@@ -29,7 +31,8 @@ def location(event: Event, lang: str = "en") -> str:
 
 
 def decision(event: Event, lang: str = "en") -> str:
-    """The sentence for a kick, interrupt, queue or VM-entry decision this event records."""
+    """The sentence for a kick, interrupt, queue or VM-entry decision this event records;
+    which kind of decision a step records, its scenario says (``decision_kind``)."""
     detail = event.detail
     if event.kind is Kind.RETURN and detail.get("vm_entry"):
         return say("vm_entry", lang)
@@ -48,13 +51,12 @@ def decision(event: Event, lang: str = "en") -> str:
             return say(f"fact.{detail['fact']}", lang, **values)
         except (KeyError, IndexError):  # a stream from another vtrace version
             return ""
-    if event.step == "virtio_notify" and "interrupt" in detail:
-        if detail.get("used_event") is None:
-            key = "irq.flag_yes" if detail["interrupt"] else "irq.flag_no"
-        else:
-            key = "irq.yes" if detail["interrupt"] else "irq.no"
-        return say(key, lang, used_event=detail.get("used_event"), old=detail.get("old"),
-                   new=detail.get("new"))
+    # The event's own kind of decision (``details.StepDetail.decision``), else its scenario's.
+    kind = detail.get("decision")
+    if not isinstance(kind, str):
+        kind = decision_kind(event.step)
+    if kind is not None and (said := decision_sentence(kind, detail, lang)):
+        return said
     queue = detail.get("queue")
     if queue in ("stopped", "woken"):
         return say(f"queue.{queue}", lang, num_free=detail.get("num_free"))

@@ -91,10 +91,6 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
                   "trace)",
         "notify.off": "notifications off: no kicks wanted while QEMU drains the ring",
         "notify.on": "notifications on: kicks wanted again",
-        "overview.title": "The path across the layers",
-        "overview.title.send": "The send path across the layers",
-        "overview.title.recv": "The receive path across the layers",
-        "overview.title.setup": "The device's set-up across the layers",
         "overview.bypassed": "bypassed with vhost-net: the host kernel's vhost worker moves the "
                              "packets;\nQEMU only set the device up (VHOST_SET_*) and is off "
                              "the data path",
@@ -157,10 +153,6 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
                   ".json 跟踪文件）",
         "notify.off": "关闭通知：QEMU 清空队列期间不需要 kick",
         "notify.on": "重新打开通知：又需要 kick 了",
-        "overview.title": "路径穿过的各层",
-        "overview.title.send": "发送路径穿过的各层",
-        "overview.title.recv": "接收路径穿过的各层",
-        "overview.title.setup": "设备建立过程穿过的各层",
         "overview.bypassed": "vhost-net 绕过了这里：由宿主机内核的 vhost 工作线程搬运数据包；\n"
                              "QEMU 只负责建立设备（VHOST_SET_*），不在数据路径上",
         "overview.guest": "客户机（虚拟机）",

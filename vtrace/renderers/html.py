@@ -15,19 +15,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from collections.abc import Iterable
 from importlib import resources
 from typing import IO, Any
 
 from vtrace.i18n import LANGS
-from vtrace.model import ACTOR_LAYER, Event, Header, Layer
+from vtrace.model import ACTOR_LAYER, Layer
 from vtrace.renderers.base import Renderer, RenderError, count_param, register
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.escape import clean
 from vtrace.renderers.folding import batch_of
 from vtrace.renderers.html_data import encode
 from vtrace.renderers.html_words import RING_GROUPS, counters, words
-from vtrace.scenarios import of
+from vtrace.session import Session
 
 __all__ = ["HtmlRenderer", "embed"]
 
@@ -49,14 +48,15 @@ def _digest(text: str) -> str:
     return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def _layout(header: Header) -> dict[str, Any]:
+def _layout(session: Session) -> dict[str, Any]:
     """What the page needs besides the stream: words, layers, counters, ring fields."""
+    header, scenario = session.header, session.scenario
     return {
         "langs": list(LANGS),
-        "words": words(of(header)),
+        "words": words(scenario, header.params),
         "layers": [layer.value for layer in Layer],
         "actorLayer": {actor: layer.value for actor, layer in ACTOR_LAYER.items()},
-        "counters": counters(of(header)),
+        "counters": counters(scenario),
         "ringGroups": [[heading, list(names)] for heading, names in RING_GROUPS],
         "queueSize": count_param(header.params, "queue_size") or 0,
         "batch": batch_of(header.params),
@@ -80,8 +80,9 @@ class HtmlRenderer(Renderer):
         self.lang = lang
         self.dark = dark  # None: follow the browser's preference
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        data = embed(encode(header, events, _layout(header)))
+    def render(self, session: Session, out: IO[Any]) -> None:
+        header = session.header
+        data = embed(encode(session, _layout(session)))
         script = "\n".join(_asset(name) for name in _SCRIPTS)
         style = _asset("player.css")
         theme = "" if self.dark is None else ("dark" if self.dark else "light")

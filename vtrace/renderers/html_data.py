@@ -60,7 +60,7 @@ from vtrace.renderers.escape import clean
 from vtrace.renderers.folding import lifelines
 from vtrace.renderers.html_numbers import split
 from vtrace.renderers.html_stream import LITERAL, Entry, Stream
-from vtrace.scenarios import of
+from vtrace.session import Session
 
 __all__ = ["KINDS", "encode"]
 
@@ -178,10 +178,11 @@ def _header(header: Header) -> dict[str, Any]:
             "argv": [clean(arg) for arg in header.argv]}
 
 
-def encode(header: Header, events: Iterable[Event], extra: Mapping[str, Any]) -> str:
+def encode(session: Session, extra: Mapping[str, Any]) -> str:
     """The JSON text of the stream, with ``extra`` (words, layout) beside it; not yet escaped
     for HTML."""
-    stream = Stream(count_param(header.params, "queue_size") or 0, of(header))
+    header, events = session.header, session.events()
+    stream = Stream(count_param(header.params, "queue_size") or 0, session.scenario)
     # The tables only grow and hold no cycles: collections would only scan them again and
     # again, which takes a third of the time of a long stream.
     collecting = gc.isenabled()

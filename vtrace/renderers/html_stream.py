@@ -80,12 +80,13 @@ def _descriptor(detail: Mapping[str, Any]) -> tuple[list[Any] | None, list[int] 
     """The descriptor an event carries, [head, addr, len], or None; and for a slotted
     detail, which of the event's numbers each field is (-1: the field's value is given)."""
     fields = (detail.get("head"), detail.get("addr"), detail.get("len"))
-    if type(fields[0]) is Slot:
+    if type(fields[0]) not in (int, Slot):
+        return None, None
+    # Any field may be slotted: a head too big for a JavaScript number is given as it is.
+    if any(type(field) is Slot for field in fields):
         return ([None if type(field) is Slot else _number(field) for field in fields],
                 [field.position if type(field) is Slot else -1 for field in fields])
-    if type(fields[0]) is int:
-        return [fields[0], _number(fields[1]), _number(fields[2])], None
-    return None, None
+    return [fields[0], _number(fields[1]), _number(fields[2])], None
 
 
 class Stream:

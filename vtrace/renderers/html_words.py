@@ -10,12 +10,14 @@ taken from ``vtrace.i18n`` and ``diagram_text``; only the player's own
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from vtrace.i18n import LANGS, say
 from vtrace.model import ACTORS, Layer
 from vtrace.renderers.diagram_text import actor_role, layer_title, word
 from vtrace.renderers.live import DEVICE, DRIVER, SHARED
 from vtrace.scenarios import Scenario
+from vtrace.scenarios.words import text
 
 __all__ = ["RING_GROUPS", "counters", "words"]
 #: The ring panel's groups, as the live view shows them.
@@ -32,12 +34,14 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "theme": "Light/dark", "permalink": "Link to this step",
         "scrubber": "Position in the run",
         "diagram": "Sequence diagram", "overview": "Where the frame is",
-        "step": "Step", "ring": "TX virtqueue", "counters": "Counters so far",
+        "step": "Step", "counters": "Counters so far",
         "descriptors": "Descriptor table entries in use",
         "avail_ring": "avail ring, not yet taken", "used_ring": "used ring, not yet reclaimed",
         "head": "head", "addr": "addr", "len": "len", "state": "state",
-        "desc.avail": "available", "desc.device": "taken by QEMU", "desc.used": "used",
-        "none": "none", "no_ring": "This run has no virtqueue (set-up).",
+        "desc.avail": "available", "desc.used": "used",
+        "none": "none", "unknown": "?",
+        "unlisted": "{count} more posted: the stream names a buffer when the device takes it",
+        "no_ring": "This run has no virtqueue (set-up).",
         "changed": "changed at this step",
         "function": "function", "where": "where", "version": "version",
         "source": "seen by", "time": "time", "hop": "since the previous step",
@@ -50,7 +54,6 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "no_frame": "no frame",
         "round": "round {n} of {total}", "same": "the same steps as rounds {first}–{last}",
         "marker.kick": "kick (vp_notify)", "marker.exit": "VM exit (handle_ept_misconfig)",
-        "marker.irq": "interrupt (msix_notify)",
         "marker.suppressed": "suppressed notification",
         "key.next": "next step (a presenter's clicker sends PageDown)",
         "key.prev": "previous step", "key.play": "play or pause",
@@ -89,12 +92,14 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "theme": "浅色/深色", "permalink": "本步骤的链接",
         "scrubber": "在运行中的位置",
         "diagram": "时序图", "overview": "帧在哪里",
-        "step": "步骤", "ring": "TX 虚拟队列", "counters": "到目前为止的计数",
+        "step": "步骤", "counters": "到目前为止的计数",
         "descriptors": "使用中的描述符表项",
         "avail_ring": "avail 环中尚未取走的", "used_ring": "used 环中尚未收回的",
         "head": "head", "addr": "addr", "len": "len", "state": "状态",
-        "desc.avail": "可用", "desc.device": "已被 QEMU 取走", "desc.used": "已用",
-        "none": "无", "no_ring": "本次运行没有虚拟队列（建立阶段）。",
+        "desc.avail": "可用", "desc.used": "已用",
+        "none": "无", "unknown": "？",
+        "unlisted": "另有 {count} 个已投放：设备取走缓冲区时，流里才写出是哪一个",
+        "no_ring": "本次运行没有虚拟队列（建立阶段）。",
         "changed": "在本步骤中改变",
         "function": "函数", "where": "位置", "version": "版本",
         "source": "记录来源", "time": "时间", "hop": "距上一步",
@@ -107,7 +112,6 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "no_frame": "不属于某一帧",
         "round": "第 {n} 轮，共 {total} 轮", "same": "与第 {first}–{last} 轮步骤相同",
         "marker.kick": "通知（vp_notify）", "marker.exit": "VM 退出（handle_ept_misconfig）",
-        "marker.irq": "中断（msix_notify）",
         "marker.suppressed": "被抑制的通知",
         "key.next": "下一步（翻页笔发送的是 PageDown）", "key.prev": "上一步",
         "key.play": "播放或暂停",
@@ -139,19 +143,34 @@ _OWN: Mapping[str, Mapping[str, str]] = {
 }
 
 
+#: The ring panel's first line: the queue's roles, as its scenario words them.
+_ROLES = {"en": "{posts}; {takes}. An entry in use: {in_use}.",
+          "zh": "{posts}；{takes}。使用中的项：{in_use}。"}
+
+
 def counters(scenario: Scenario) -> list[str]:
     """The counters the player keeps: the scenario's own (it counts events itself)."""
     return [counter.name for counter in scenario.counters if counter.name != "events"]
 
 
-def words(scenario: Scenario) -> dict[str, dict[str, str]]:
-    """Every word the page shows, per language."""
+def words(scenario: Scenario, params: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Every word the page shows, per language: the queue's name and the back end's word
+    (``params`` are the header's) come from the scenario."""
+    backend = scenario.backend(params)
     shared_keys = [heading for heading, _ in RING_GROUPS] + ["ring.in_use"]
     table: dict[str, dict[str, str]] = {}
     for lang in LANGS:
         texts = dict(_OWN["en"])
         texts.update(_OWN.get(lang, {}))
         texts.update({key: say(key, lang) for key in shared_keys})
+        queue = scenario.queue
+        texts["ring"] = text(queue.name, lang) if queue else ""
+        texts["ring.roles"] = _ROLES.get(lang, _ROLES["en"]).format(
+            posts=text(queue.posts, lang), takes=text(queue.takes, lang),
+            in_use=text(queue.in_use, lang)) if queue else ""
+        texts["desc.device"] = text(backend.taken, lang)
+        texts["ring.device"] = text(backend.side, lang)
+        texts["marker.irq"] = text(backend.interrupt, lang)
         texts.update({f"counter.{counter.name}": counter.label.get(lang, counter.label["en"])
                       for counter in scenario.counters})
         texts.update({f"layer.{layer.value}": layer_title(layer, lang) for layer in Layer})

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, Any
 
 from vtrace.codec import tee_jsonl
-from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
+from vtrace.session import Session
 
 __all__ = ["JsonLinesRenderer"]
 
@@ -18,6 +17,6 @@ class JsonLinesRenderer(Renderer):
     formats = ("jsonl",)
     description = "one JSON object per line: a header, then every event"
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        for _ in tee_jsonl(header, events, out):
+    def render(self, session: Session, out: IO[Any]) -> None:
+        for _ in tee_jsonl(session.header, session.events(), out):
             pass

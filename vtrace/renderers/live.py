@@ -13,8 +13,8 @@ the view keeps the lanes, five ring values, the step and every counter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
@@ -105,9 +105,11 @@ class LiveState:
         self.scenario = scenario = of(header)
         frames = scenario.frames_param
         self.frames = (count_param(header.params, frames) or 0) if frames else 0
-        self.ring = RingContents(header)
+        self.ring = RingContents(header, scenario)
         panel = scenario.ring
         self.ring_title = panel.title.get(lang, panel.title["en"]) if panel else ""
+        side = scenario.backend(header.params).side
+        self.device_side = side.get(lang) or side["en"]  # whose view of the ring
         era = ERAS.get(str(header.params.get("era", "")))
         self.title = f"vtrace {header.scenario}" + (f" · {era_label(era, lang)}" if era else "")
         self.tally = tally if tally is not None else Tally(scenario.calls, scenario.notes)
@@ -283,7 +285,7 @@ class LiveState:
 
     def _registers(self, compact: bool) -> Table:
         return register_panel(self.ring.values, self.ring.size, self.ring_title, self.lang,
-                              compact)
+                              compact, device=self.device_side)
 
     def _parts(self, arrangement: Arrangement,
                inner: int) -> tuple[list[RenderableType], list[RenderableType]]:
@@ -413,10 +415,10 @@ class LiveRenderer(Renderer):
     def _console(self, out: IO[Any]) -> Console:
         return self.console or Console(file=out, no_color=not self.colour, highlight=False)
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        state = LiveState(header, self.lang)
+    def render(self, session: Session, out: IO[Any]) -> None:
+        state = LiveState(session.header, self.lang)
         with self._showing(state, out, REFRESH_PER_SECOND):
-            for event in events:
+            for event in session.events():
                 state.update(event)
 
     def follow(self, session: Session, out: IO[Any]) -> None:
@@ -436,9 +438,12 @@ class LiveRenderer(Renderer):
             yield
             state.ended = True
 
-    @contextmanager
-    def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
+    def stepping(self, session: Session, out: IO[Any]) -> AbstractContextManager[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
+        return self._stepping(session.header, out)
+
+    @contextmanager
+    def _stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
         with Live(console=self._console(out), auto_refresh=False, transient=False) as live:
             view = _LiveSteps(header, self.lang, live)
             with continuing(view.continued):

@@ -142,9 +142,10 @@ def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
 
 
 def register_panel(values: Mapping[str, int], size: int, title: str, lang: str,
-                   compact: bool) -> Table:
+                   compact: bool, device: str = "") -> Table:
     """The ring's indices and both sides' shadows (``compact``: only the five that tell the
-    story), then the descriptors in use."""
+    story), then the descriptors in use; ``device`` heads the device's side (the back
+    end's view, QEMU's by default)."""
     table = Table(title=f"{title} ({size})", box=None, show_header=False,
                   title_justify="left", padding=(0, 0, 0, 1))
     table.add_column(no_wrap=True)
@@ -154,7 +155,8 @@ def register_panel(values: Mapping[str, int], size: int, title: str, lang: str,
         (("ring.shared", SHARED), ("ring.driver", DRIVER), ("ring.device", DEVICE)))
     for heading, names in groups:
         if heading is not None:
-            table.add_row(Text(say(heading, lang), style="bold"), "")
+            said = device if heading == "ring.device" and device else say(heading, lang)
+            table.add_row(Text(said, style="bold"), "")
         for name in names:
             table.add_row(f"{'' if compact else '  '}{name}", str(values.get(name, 0)))
     in_use = size - values.get("num_free", size)

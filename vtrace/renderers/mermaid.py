@@ -38,6 +38,7 @@ from vtrace.renderers.diagram_text import (
 from vtrace.renderers.escape import mermaid_box_title, mermaid_text
 from vtrace.renderers.folding import MAX_STEPS, batch_of, fold
 from vtrace.renderers.rows import Arrow, Item, Loop, Note, Separator, is_summary, items
+from vtrace.session import Session
 
 __all__ = ["MermaidRenderer", "mermaid_lines"]
 
@@ -141,6 +142,7 @@ class MermaidRenderer(Renderer):
     def __init__(self, *, detail: str = "full", lang: str = "en") -> None:
         self.summary, self.lang = is_summary(detail), lang
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        for line in mermaid_lines(header, events, summary=self.summary, lang=self.lang):
+    def render(self, session: Session, out: IO[Any]) -> None:
+        for line in mermaid_lines(session.header, session.events(), summary=self.summary,
+                                  lang=self.lang):
             out.write(line + "\n")

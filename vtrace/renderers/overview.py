@@ -25,11 +25,12 @@ part for are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from vtrace.model import Event, Header, Kind, Layer
+from vtrace.catalog import Text
+from vtrace.model import Event, Kind, Layer
 from vtrace.renderers.base import register
 from vtrace.renderers.canvas import BACK, FRONT, MIDDLE, MONO, Canvas, text_width
 from vtrace.renderers.diagram_text import (
@@ -39,12 +40,14 @@ from vtrace.renderers.diagram_text import (
     diagram_comment,
     diagram_title,
     ends,
-    has_word,
     message_label,
     word,
 )
 from vtrace.renderers.folding import batch_of
 from vtrace.renderers.graphviz_run import GraphvizRenderer
+from vtrace.scenarios import Scenario
+from vtrace.scenarios.words import text as worded
+from vtrace.session import Session
 
 __all__ = ["OverviewRenderer", "Hop", "bypassed", "overview_hops", "overview_source",
            "overview_title"]
@@ -118,9 +121,9 @@ def _first_round(events: Iterable[Event], batch: int) -> Iterator[Event]:
         yield event
 
 
-def bypassed(header: Header) -> bool:
-    """Whether the stream ran on vhost-net, so QEMU is off the data path."""
-    return header.params.get("backend") == "vhost-net"
+def bypassed(session: Session) -> bool:
+    """Whether the stream's back end (vhost-net) leaves QEMU off the data path."""
+    return session.scenario.backend(session.header.params).bypasses_qemu
 
 
 def overview_hops(events: Iterable[Event], *, batch: int = 1) -> list[Hop]:
@@ -168,14 +171,17 @@ def _frames(canvas: Canvas, lang: str, dim: bool) -> None:
                 fontcolor="#7a5a3a")
 
 
-def _parts(canvas: Canvas, lang: str, hops: list[Hop], dim: bool) -> dict[str, str]:
-    """The parts' boxes; the vhost worker only when it works, QEMU's greyed out when ``dim``."""
+def _parts(canvas: Canvas, lang: str, hops: list[Hop], dim: bool,
+           own: Mapping[str, Text]) -> dict[str, str]:
+    """The parts' boxes; the vhost worker only when it works, QEMU's greyed out when ``dim``;
+    ``own``: the labels the scenario words its own way."""
     nodes: dict[str, str] = {}
     used = {part for hop in hops for part in (hop.src, hop.dst)}
     for part, (x, y, layer) in PARTS.items():
         if part == "vhost" and not (dim or part in used):
             continue
-        label = word("part.vring.vhost" if part == "vring" and dim else f"part.{part}", lang)
+        label = worded(own[part], lang) if part in own else word(
+            "part.vring.vhost" if part == "vring" and dim else f"part.{part}", lang)
         height = PART_H if part != "vring" else PART_H * 1.8
         off = dim and part in QEMU_PARTS
         nodes[part] = canvas.box(x, y, max(PART_W, text_width(label, 9) + 16), height,
@@ -233,18 +239,21 @@ def _hop(canvas: Canvas, nodes: dict[str, str], hop: Hop, level: int) -> None:
     _badge(canvas, (x1, top), (x2, top), hop.badge(), colour, below=below)
 
 
-def _part_name(part: str, lang: str) -> str:
-    """What the picture calls a part, on one line (``tap netdev (tap0)``, ``virtqueue``)."""
-    return word(f"part.{part}", lang).split("\n", 1)[0]
+def _part_name(part: str, lang: str, own: Mapping[str, Text]) -> str:
+    """What the picture calls a part, on one line (``tap netdev (tap0)``, ``virtqueue``);
+    ``own``: the labels the scenario words its own way."""
+    label = worded(own[part], lang) if part in own else word(f"part.{part}", lang)
+    return label.split("\n", 1)[0]
 
 
-def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
+def _legend(canvas: Canvas, hops: list[Hop], lang: str, own: Mapping[str, Text]) -> None:
     lines: list[tuple[int, str]] = []
     for hop in hops:
         for (number, event), (src, dst) in [*((step, (hop.src, hop.dst)) for step in hop.steps),
                                             *((step, (hop.dst, hop.src)) for step in hop.back)]:
             lines.append((number, f"{message_label(event, lang)}  "
-                                  f"({_part_name(src, lang)} → {_part_name(dst, lang)})"))
+                                  f"({_part_name(src, lang, own)} → "
+                                  f"{_part_name(dst, lang, own)})"))
     lines.sort()
     canvas.text(30, LEGEND_TOP, word("overview.legend", lang), left=True, size=11)
     for index, (number, text) in enumerate(lines):
@@ -253,27 +262,27 @@ def _legend(canvas: Canvas, hops: list[Hop], lang: str) -> None:
                     f"{number:>2}  {text}", left=True, size=9, fontname=MONO, layer=BACK)
 
 
-def overview_title(header: Header, lang: str = "en") -> str:
+def overview_title(scenario: Scenario, lang: str = "en") -> str:
     """``The send path across the layers``, ``The receive path ...``: the scenario's path."""
-    key = f"overview.title.{header.scenario}"
-    return word(key if has_word(key) else "overview.title", lang)
+    return worded(scenario.path_title, lang)
 
 
-def overview_source(header: Header, events: Iterable[Event], *, lang: str = "en") -> str:
-    """The DOT source of the overview, with the path of ``events`` numbered on it."""
-    hops = overview_hops(events, batch=batch_of(header.params))
-    dim = bypassed(header)
+def overview_source(session: Session, *, lang: str = "en") -> str:
+    """The DOT source of the overview, with the path of the session's events numbered on it."""
+    header = session.header
+    hops = overview_hops(session.events(), batch=batch_of(header.params))
+    dim = bypassed(session)
     canvas = Canvas("overview", comment=diagram_comment(header))
-    canvas.text(30, 20, overview_title(header, lang), left=True, size=14)
+    canvas.text(30, 20, overview_title(session.scenario, lang), left=True, size=14)
     canvas.text(30, 40, diagram_title(header, lang), left=True, size=9, fontcolor="#555555")
     _frames(canvas, lang, dim)
-    nodes = _parts(canvas, lang, hops, dim)
+    nodes = _parts(canvas, lang, hops, dim, session.scenario.part_words)
     bent = {ROW_MAIN: 0, ROW_HOST: 0}
     for hop in hops:
         row = PARTS[hop.src][1]
         _hop(canvas, nodes, hop, bent.get(row, 0))
         bent[row] = bent.get(row, 0) + _bends(hop)
-    _legend(canvas, hops, lang)
+    _legend(canvas, hops, lang, session.scenario.part_words)
     return canvas.source()
 
 
@@ -287,5 +296,5 @@ class OverviewRenderer(GraphvizRenderer):
     options = ("output_format", "renderer")
     description = "one-page picture of the layers with the path numbered"
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        self.write(overview_source(header, events, lang=self.lang), out)
+    def render(self, session: Session, out: IO[Any]) -> None:
+        self.write(overview_source(session, lang=self.lang), out)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, Any
 
-from vtrace.model import Event, Header
 from vtrace.pcap import packets, write_packets
 from vtrace.renderers.base import Renderer, register
+from vtrace.session import Session
 
 __all__ = ["PcapRenderer"]
 
@@ -19,5 +18,5 @@ class PcapRenderer(Renderer):
     binary = True
     description = "the frames as they crossed the tap, as a pcap file (Wireshark, tshark)"
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        write_packets(out, packets(header, events))
+    def render(self, session: Session, out: IO[Any]) -> None:
+        write_packets(out, packets(session.header, session.events()))

@@ -15,12 +15,12 @@ terminal (``width``) a long line is broken the way a reader expects
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any
 
 from vtrace.i18n import say
-from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer
+from vtrace.model import ACTOR_LAYER, Event, Kind, Layer
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
 from vtrace.renderers.diagram_text import ends
@@ -30,6 +30,7 @@ from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
 from vtrace.renderers.view_words import hint, word
 from vtrace.renderers.wrapping import wrap
+from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 
 __all__ = ["PlainRenderer", "format_event", "remarks", "repeat_line"]
@@ -83,9 +84,10 @@ def remarks(event: Event, lang: str = "en") -> list[str]:
 class _Lines:
     """The lines each event adds, remembering which steps were already annotated."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool, width: int | None) -> None:
+    def __init__(self, session: Session, lang: str, show_ring: bool,
+                 width: int | None) -> None:
         self.lang = lang
-        self.ring = RingContents(header) if show_ring else None
+        self.ring = RingContents(session.header, session.scenario) if show_ring else None
         self.annotated: set[tuple[str, str]] = set()
         self.framed: set[int] = set()
         self.width = width
@@ -137,8 +139,9 @@ class PlainRenderer(Renderer):
         self.fold = fold
         self.width = width
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        lines = _Lines(header, self.lang, self.show_ring, self.width)
+    def render(self, session: Session, out: IO[Any]) -> None:
+        lines = _Lines(session, self.lang, self.show_ring, self.width)
+        events = session.events()
         # With the ring shown, each pass differs in what the reader came to see.
         folding = self.fold and not self.show_ring
         for item in fold_repeats(events) if folding else events:
@@ -149,10 +152,13 @@ class PlainRenderer(Renderer):
             for line in lines.of(item):
                 out.write(line + "\n")
 
-    @contextmanager
-    def stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
+    def stepping(self, session: Session, out: IO[Any]) -> AbstractContextManager[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
-        view = _PlainSteps(header, self.lang, self.show_ring, out, self.width)
+        return self._stepping(session, out)
+
+    @contextmanager
+    def _stepping(self, session: Session, out: IO[Any]) -> Iterator[StepView]:
+        view = _PlainSteps(session, self.lang, self.show_ring, out, self.width)
         try:
             yield view
         finally:
@@ -162,9 +168,9 @@ class PlainRenderer(Renderer):
 class _PlainSteps:
     """The plain view in step mode: a step's lines once the presenter reaches it."""
 
-    def __init__(self, header: Header, lang: str, show_ring: bool, out: IO[Any],
+    def __init__(self, session: Session, lang: str, show_ring: bool, out: IO[Any],
                  width: int | None) -> None:
-        self.header = header
+        self.session = session
         self.lang = lang
         self.show_ring = show_ring
         self.out = out
@@ -174,7 +180,7 @@ class _PlainSteps:
         self.reset()
 
     def reset(self) -> None:
-        self.lines = _Lines(self.header, self.lang, self.show_ring, self.width)
+        self.lines = _Lines(self.session, self.lang, self.show_ring, self.width)
         self.step: list[str] = []
 
     def feed(self, event: Event) -> None:

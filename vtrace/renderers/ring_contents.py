@@ -20,13 +20,11 @@ from vtrace.frames import VNET_HDR, FrameError, build_frame
 from vtrace.model import Event, Header, Kind, Source
 from vtrace.renderers.base import count_param
 from vtrace.ring import VRING_DESC_F_WRITE
-from vtrace.scenarios import of
+from vtrace.scenarios import Scenario
 
 __all__ = ["KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
 
 KEEP_ENTRIES = 8  # ring entries kept per ring, newest last
-
-#: What a call that carries a descriptor ``head`` does to that descriptor, per step.
 
 @dataclass(slots=True)
 class Descriptor:
@@ -59,8 +57,8 @@ class RingEntry:
 class RingContents:
     """The ring of one stream, updated per event."""
 
-    def __init__(self, header: Header) -> None:
-        panel = of(header).ring
+    def __init__(self, header: Header, scenario: Scenario) -> None:
+        panel = scenario.ring
         self.size = (count_param(header.params, panel.size_param) or 0) if panel else 0
         self.device_writes = bool(panel and panel.device_writes)
         self.actions: Mapping[str, str] = panel.actions if panel else {}
@@ -112,7 +110,11 @@ class RingContents:
             self.avail = [*self.avail, (self.avail_written, head)][-KEEP_ENTRIES:]
             self.avail_written += 1
         elif action == "take":
-            self._set_state(head, "device")
+            if self._set_state(head, "device") is None:
+                # A buffer posted in bulk (a receive refill) is named when the device takes it.
+                self.descriptors[head] = Descriptor(
+                    head, _int(detail.get("addr")), _int(detail.get("len")),
+                    VRING_DESC_F_WRITE if self.device_writes else 0, 0, frame, "device")
             self.avail_taken += 1
         elif action == "use":
             entry = self._set_state(head, "used")
@@ -141,6 +143,11 @@ class RingContents:
 
     def in_use(self) -> list[Descriptor]:
         return [self.descriptors[head] for head in sorted(self.descriptors)]
+
+    def unlisted(self) -> int:
+        """Descriptors in use (by ``num_free``) that no event has named yet."""
+        free = self.values.get("num_free")
+        return max(0, self.size - free - len(self.descriptors)) if type(free) is int else 0
 
     def frame_bytes(self) -> bytes | None:
         """What the buffer of the newest frame holds (virtio_net_hdr first), when known."""

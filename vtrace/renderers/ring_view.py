@@ -31,15 +31,21 @@ def ring_lines(contents: RingContents, lang: str = "en", descriptors: int = 8) -
     lines += [INDENT + _descriptor(entry, lang) for entry in in_use[:descriptors]]
     if len(in_use) > descriptors:
         lines.append(INDENT + word("ring.more", lang, count=len(in_use) - descriptors))
-    if not in_use:
+    if contents.unlisted():
+        lines.append(INDENT + word("ring.unlisted", lang, count=contents.unlisted()))
+    elif not in_use:
         lines.append(INDENT + word("ring.none", lang))
+    values = contents.values
     for key, entries in (("ring.avail", contents.avail_entries()),
                          ("ring.used", contents.used_entries())):
         lines.append(word(key, lang))
         lines += [INDENT + _entry(entry, lang, key == "ring.used") for entry in entries]
+        # Buffers posted in bulk wait in the avail ring without the stream naming them.
+        waiting = values.get("avail.idx", 0) - values.get("last_avail_idx", 0) \
+            if key == "ring.avail" else 0
         if not entries:
-            lines.append(INDENT + word("ring.none", lang))
-    values = contents.values
+            lines.append(INDENT + (word("ring.unnamed", lang, count=waiting) if waiting > 0
+                                   else word("ring.none", lang)))
     indices = "  ".join(f"{name}={values[name]}" for name in ("used_event", "avail_event")
                         if name in values)
     lines.append(f"{word('ring.event_idx', lang)}  {indices}")

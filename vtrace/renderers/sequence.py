@@ -54,6 +54,7 @@ from vtrace.renderers.folding import MAX_STEPS, batch_of, fold
 from vtrace.renderers.graphviz_run import GraphvizRenderer
 from vtrace.renderers.rows import Arrow, Item, Loop, Note, Separator, is_summary, items, rows_of
 from vtrace.renderers.sequence_look import FULL, PRESENTER, Look, pages
+from vtrace.session import Session
 
 __all__ = ["SequenceRenderer", "sequence_pages", "sequence_source"]
 
@@ -350,15 +351,16 @@ class SequenceRenderer(GraphvizRenderer):
         """Whether the diagram may come out on more than one page."""
         return self.pages > 1 or self.per_page is not None
 
-    def render_pages(self, header: Header, events: Iterable[Event]) -> list[bytes]:
+    def render_pages(self, session: Session) -> list[bytes]:
         """Each page's picture (or DOT source), in order."""
         return [self.draw(source) for source in sequence_pages(
-            header, events, summary=self.summary, lang=self.lang, pages_wanted=self.pages,
-            per_page=self.per_page)]
+            session.header, session.events(), summary=self.summary, lang=self.lang,
+            pages_wanted=self.pages, per_page=self.per_page)]
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
+    def render(self, session: Session, out: IO[Any]) -> None:
         """The diagram on one page; pages go to files of their own (``render_pages``)."""
         if self.paged:
             raise RenderError("a diagram in pages is written to one file per page, not to "
                               "one stream")
-        self.write(sequence_source(header, events, summary=self.summary, lang=self.lang), out)
+        self.write(sequence_source(session.header, session.events(), summary=self.summary,
+                                   lang=self.lang), out)

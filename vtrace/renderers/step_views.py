@@ -1,34 +1,30 @@
 """Step mode for every view: the views that draw steps themselves, and a status line for
 the rest.
 
-A renderer that can be driven a step at a time has a ``stepping(header, out)``
-context manager yielding a ``vtrace.stepping.StepView`` (the live and the plain
-views). Any other view (quiet) gets ``StatusLine``: the step number, the
-function, its frame and time, and the key hint, on one line that is redrawn in
-place on a terminal and printed line by line off one.
+A renderer that can be driven a step at a time returns, from its
+``stepping(session, out)``, a context manager yielding a
+``vtrace.stepping.StepView`` (the live and the plain views). Any other view
+(quiet) gets ``StatusLine``: the step number, the function, its frame and time,
+and the key hint, on one line that is redrawn in place on a terminal and
+printed line by line off one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, Any
 
-from vtrace.model import Event, Header
+from vtrace.model import Event
 from vtrace.renderers.base import Renderer
 from vtrace.renderers.view_words import hint, word
+from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 from vtrace.terminal import is_interactive
 
-__all__ = ["ERASE_LINE", "Steppable", "StatusLine", "Transient", "step_view"]
+__all__ = ["ERASE_LINE", "StatusLine", "Transient", "step_view"]
 
 ERASE_LINE = "\r\x1b[2K"
-
-
-@runtime_checkable
-class Steppable(Protocol):
-    def stepping(self, header: Header, out: IO[Any]) -> AbstractContextManager[StepView]:
-        """A view of ``header``'s stream on ``out`` that a presenter drives."""
 
 
 class Transient:
@@ -92,11 +88,10 @@ def _status(out: IO[Any], lang: str) -> Iterator[StepView]:
         view.close()
 
 
-def step_view(renderer: Renderer, header: Header, out: IO[Any]) -> AbstractContextManager[
-        StepView]:
+def step_view(renderer: Renderer, session: Session,
+              out: IO[Any]) -> AbstractContextManager[StepView]:
     """The step-mode view of ``renderer``: its own, or the status line."""
-    if isinstance(renderer, Steppable):
-        return renderer.stepping(header, out)
-    return _status(out, renderer.lang)
+    own = renderer.stepping(session, out)
+    return own if own is not None else _status(out, renderer.lang)
 
 

@@ -6,15 +6,14 @@ columns per character) line up as well as English ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, Any
 
 from rich.cells import cell_len
 
 from vtrace.i18n import say
-from vtrace.model import Event, Header
 from vtrace.renderers.base import Renderer, register
 from vtrace.scenarios import Scenario
+from vtrace.session import Session
 from vtrace.tally import Tally
 
 __all__ = ["QuietRenderer", "pad", "summary_lines", "summary_rows"]
@@ -25,25 +24,27 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_len(text))
 
 
-def summary_rows(tally: Tally, scenario: Scenario,
-                 lang: str = "en") -> list[tuple[str, str, str]]:
-    """(label, total, per frame) for each of the scenario's counters, then the modelled time."""
+def summary_rows(tally: Tally, scenario: Scenario, lang: str = "en", *,
+                 measured: bool = False) -> list[tuple[str, str, str]]:
+    """(label, total, per frame) for each of the scenario's counters, then the time: modelled
+    for a replay, ``measured`` for a captured stream."""
     rows = []
     for counter in scenario.counters:
         count = tally[counter.name]
         per_frame = f"{tally.per_frame(count):,.2f}" if counter.per_frame else ""
         rows.append((counter.label.get(lang, counter.label["en"]), f"{count:,}", per_frame))
-    rows.append((say("summary.modelled_time", lang), f"{tally.t_ns / 1000:,.3f} µs",
+    time = say("summary.measured_time" if measured else "summary.modelled_time", lang)
+    rows.append((time, f"{tally.t_ns / 1000:,.3f} µs",
                  f"{tally.per_frame(tally.t_ns) / 1000:,.3f} µs"))
     return rows
 
 
 def summary_lines(tally: Tally, scenario: Scenario, lang: str = "en",
-                  interrupted: bool = False) -> list[str]:
+                  interrupted: bool = False, *, measured: bool = False) -> list[str]:
     """The summary table, figures with thousands separators and no line ending in spaces;
     without frames (a set-up) it has no per-frame column."""
     title = say("summary.interrupted" if interrupted else "summary.title", lang)
-    rows = summary_rows(tally, scenario, lang)
+    rows = summary_rows(tally, scenario, lang, measured=measured)
     width = max(cell_len(label) for label, _, _ in rows)
     if not tally.frames:
         return [title] + [f"  {pad(label, width)}  {total:>14}" for label, total, _ in rows]
@@ -62,6 +63,6 @@ class QuietRenderer(Renderer):
     def __init__(self, *, lang: str = "en") -> None:
         self.lang = lang
 
-    def render(self, header: Header, events: Iterable[Event], out: IO[Any]) -> None:
-        for _ in events:
+    def render(self, session: Session, out: IO[Any]) -> None:
+        for _ in session.events():
             pass

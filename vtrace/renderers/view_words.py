@@ -37,6 +37,9 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "ring.event_idx": "event indices",
         "ring.none": "none",
         "ring.more": "... {count} more",
+        "ring.unlisted": "{count} more posted: the stream names a buffer when the device "
+                         "takes it",
+        "ring.unnamed": "{count} not taken yet, posted without their heads in the stream",
         "ring.pending": "not taken yet",
         "ring.taken": "taken",
         "state.avail": "available",
@@ -68,6 +71,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "ring.event_idx": "事件索引",
         "ring.none": "无",
         "ring.more": "……还有 {count} 项",
+        "ring.unlisted": "另有 {count} 个已投放：设备取走缓冲区时，流里才写出是哪一个",
+        "ring.unnamed": "{count} 项尚未取走，投放时流里没有写出它们的 head",
         "ring.pending": "尚未取走",
         "ring.taken": "已取走",
         "state.avail": "可用",

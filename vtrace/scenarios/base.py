@@ -1,9 +1,11 @@
 """What a scenario is: one registered object that owns everything about one replayable path.
 
 A scenario owns its parameters (defaults, bounds and help: the command line is
-built from them), its behaviour per era, the counters a tally keeps for its
-streams (which step moves which counter), the rows of its summary, what the
-live view shows, and ``run()``, which yields its events. Views and commands find
+built from them), its behaviour per era (``switches``), the counters a tally keeps
+for its streams (which step moves which counter), the rows of its summary, what the
+live view shows, its words (the queue and its roles, each back end's word, the
+tap's direction, titles, the kind of each decision its steps record: see
+``vtrace.scenarios.words``), and ``run()``, which yields its events. Views and commands find
 a scenario by a stream's ``header.scenario`` (``vtrace.scenarios.of``), never by
 guessing from the parameters.
 """
@@ -12,12 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from vtrace.catalog import ERAS, Era, Text
 from vtrace.engine.sim import Run
 from vtrace.ring import RING_FIELDS
+from vtrace.scenarios.words import BACKENDS, QEMU, Backend, Queue, Tap
 from vtrace.tally import Table
 
 __all__ = [
@@ -199,6 +202,26 @@ class Scenario:
     frames_param: ClassVar[str | None] = None  # the parameter that counts frames, if any
     frames_done: ClassVar[str | None] = None  # the counter of frames whose last step has run
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({},)
+    queue: ClassVar[Queue | None] = None  # the virtqueue its frames go through
+    tap: ClassVar[Tap | None] = None  # where its frames cross the tap
+    switches: ClassVar[Mapping[str, Any]] = {}  # era name -> its behaviour (a dataclass)
+    decisions: ClassVar[Mapping[str, str]] = {}  # step -> the kind of decision it records
+    path_title: ClassVar[Text] = {"en": "The path across the layers", "zh": "路径穿过的各层"}
+    part_words: ClassVar[Mapping[str, Text]] = {}  # the overview's labels it words its own way
+
+    def backend(self, params: Mapping[str, Any]) -> Backend:
+        """Who runs the device's data path in a stream with these header parameters."""
+        return BACKENDS.get(str(params.get("backend")), QEMU)
+
+    @property
+    def tap_direction(self) -> str | None:
+        """``guest-to-host`` or ``host-to-guest``: which way its frames cross the tap."""
+        return self.tap.direction if self.tap is not None else None
+
+    def era_switches(self, era_name: str) -> dict[str, Any]:
+        """The behaviour switches of ``era_name``, by name (none for an era it lacks)."""
+        chosen = self.switches.get(era_name)
+        return asdict(chosen) if chosen is not None else {}
 
     def defaults(self) -> dict[str, Any]:
         return {param.name: param.default for param in self.params}

@@ -87,7 +87,7 @@ def measure(scenario: Scenario, backend: str, frames: int, era: str, seed: int,
         given[scenario.frames_param] = frames
     if any(param.name == "batch" for param in scenario.params):
         given["batch"] = batch
-    header, events = replay(scenario.name, given, era, seed)
+    header, events = replay(scenario, given, era, seed)
     tally = Tally(scenario.calls, scenario.notes)
     for event in events:
         tally.add(event)

@@ -142,7 +142,11 @@ var vtraceStream = (function () {
         s.desc[head] = {addr: desc[1], len: desc[2], state: "avail", frame: frameOf[i]};
         var shadow = s.ring.avail_idx_shadow || s.ring["avail.idx"];
         s.avail[mod(shadow - 1, Q)] = head;
-      } else if (action === "take" && entry) entry.state = "device";
+      } else if (action === "take") {
+        /* a buffer posted in bulk is named only when the device takes it */
+        if (entry) entry.state = "device";
+        else s.desc[head] = {addr: desc[1], len: desc[2], state: "device", frame: frameOf[i]};
+      }
       else if (action === "use") {
         if (entry) entry.state = "used";
         s.used[mod(s.ring["used.idx"] - 1, Q)] = head;

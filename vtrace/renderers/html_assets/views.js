@@ -340,6 +340,8 @@ var vtraceViews = (function (S) {
     var box = document.getElementById("ring");
     box.textContent = "";
     if (!Q) { box.appendChild(el("p", null, w("no_ring"))); return; }
+    /* the queue's roles, on hover: the panel has no room for a line more at 1280x720 */
+    document.getElementById("ring-title").setAttribute("title", w("ring.roles"));
     var changed = changedIn(step), desc = descriptor(S.stepCall(step));
     var groups = el("div", {"class": "groups"});
     D.ringGroups.forEach(function (group) {
@@ -359,8 +361,9 @@ var vtraceViews = (function (S) {
                        (Q - s.ring.num_free) + "/" + Q));
     var heads = Object.keys(s.desc).map(Number).sort(function (x, y) { return x - y; });
     box.appendChild(el("h3", null, w("descriptors")));
-    if (!heads.length) box.appendChild(el("p", null, w("none")));
-    else {
+    var unlisted = (Q - s.ring.num_free) - heads.length;
+    if (!heads.length && !(unlisted > 0)) box.appendChild(el("p", null, w("none")));
+    else if (heads.length) {
       var dt = el("table", {id: "descriptors"}), hr = el("tr");
       ["head", "addr", "len", "state"].forEach(function (key) { hr.appendChild(el("th", {scope: "col"}, w(key))); });
       dt.appendChild(hr);
@@ -368,13 +371,14 @@ var vtraceViews = (function (S) {
       heads.slice(0, 32).forEach(function (h) {
         var entry = s.desc[h], tr = el("tr", h === mine ? {"class": "changed"} : null);
         tr.appendChild(el("td", {"class": "value"}, (h === mine ? "● " : "") + h));
-        tr.appendChild(el("td", {"class": "value"}, "0x" + Number(entry.addr).toString(16)));
-        tr.appendChild(el("td", {"class": "value"}, String(entry.len)));
+        tr.appendChild(el("td", {"class": "value"}, entry.addr == null ? w("unknown") : "0x" + Number(entry.addr).toString(16)));
+        tr.appendChild(el("td", {"class": "value"}, entry.len == null ? w("unknown") : String(entry.len)));
         tr.appendChild(el("td", null, w("desc." + entry.state)));
         dt.appendChild(tr);
       });
       box.appendChild(dt);
     }
+    if (unlisted > 0) box.appendChild(el("p", {id: "unlisted"}, w("unlisted").replace("{count}", num(unlisted))));
     var cols = el("div", {"class": "cols"});
     cols.appendChild(slots(w("avail_ring"), s.avail, s.ring.last_avail_idx, s.ring["avail.idx"]));
     cols.appendChild(slots(w("used_ring"), s.used, s.ring.last_used_idx, s.ring["used.idx"]));
@@ -384,7 +388,7 @@ var vtraceViews = (function (S) {
     var part = el("div");
     part.appendChild(el("h3", null, title));
     var list = [];
-    for (var idx = from; idx < to && list.length < 16; idx++) list.push("[" + mod(idx, Q) + "]=" + ring[mod(idx, Q)]);
+    for (var idx = from; idx < to && list.length < 16; idx++) list.push("[" + mod(idx, Q) + "]=" + (ring[mod(idx, Q)] < 0 ? w("unknown") : ring[mod(idx, Q)]));
     part.appendChild(el("p", {"class": "mono"}, list.length ? list.join(" ") : w("none")));
     return part;
   }

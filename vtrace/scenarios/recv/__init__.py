@@ -9,11 +9,11 @@ era. This module declares the scenario: its parameters, counters and views.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
-from vtrace.ring import MAX_QUEUE_SIZE
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -25,18 +25,23 @@ from vtrace.scenarios.base import (
     VM_EXITS,
     WAKEUPS,
     Counter,
-    Param,
     RingPanel,
     Scenario,
 )
+from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
-from vtrace.scenarios.recv.world import RecvParams
-from vtrace.scenarios.send import EVENT_IDX, MAX_FRAMES, QUEUE_SIZE, SIZE
+from vtrace.scenarios.recv.world import (
+    BATCH,
+    HOST_TO_GUEST,
+    MERGEABLE,
+    NAPI_BUDGET,
+    RX_BUFFERS,
+    RecvParams,
+)
+from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
 __all__ = ["RECV", "RecvParams", "RecvScenario", "recv"]
-
-BACKENDS = ("qemu", "vhost-net")
-
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -58,24 +63,17 @@ class RecvScenario(Scenario):
         "vtrace recv --era lesson --lang zh",
     )
     params = (
-        Param("frames", 3, "Frames the host sends to the guest.", low=1, high=MAX_FRAMES,
-              short="-n"),
+        replace(FRAMES, help="Frames the host sends to the guest."),
         SIZE,
-        Param("batch", 1, "Frames the host sends back to back.", low=1, high=MAX_FRAMES,
-              short="-b"),
+        BATCH,
         QUEUE_SIZE,
         EVENT_IDX,
-        Param("mergeable", True, "Negotiate VIRTIO_NET_F_MRG_RXBUF (mergeable RX buffers); "
-              "without it the guest posts big-packet page chains."),
-        Param("napi_budget", 64, "NAPI's weight: packets virtnet_poll takes per poll.",
-              low=1, high=4096),
-        Param("rx_buffers", MAX_QUEUE_SIZE, "Buffers the guest posted when it opened the device "
-              "(more than fit: the ring full; 0 shows the stall and restart).",
-              low=0, high=MAX_QUEUE_SIZE),
-        Param("interval_ns", 50_000, "The host program's pause between batches, in "
-              "microseconds.", low=0, high=10_000_000, option="interval-us", scale=1000),
-        Param("backend", "qemu", "Who fills the RX buffers: QEMU's virtio-net, or the host "
-              "kernel's vhost-net.", choices=BACKENDS),
+        MERGEABLE,
+        NAPI_BUDGET,
+        RX_BUFFERS,
+        replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
+        replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
+                "kernel's vhost-net."),
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
@@ -131,7 +129,26 @@ class RecvScenario(Scenario):
         "virtnet_poll": ("napi_polls", _one),
     }
     notes = {"handle_rx": ("stalls", lambda detail: bool(detail.get("stalled")))}
-    ring = RingPanel({"en": "RX virtqueue", "zh": "RX 虚拟队列"}, "queue_size")
+    queue = Queue(
+        {"en": "RX virtqueue", "zh": "RX 虚拟队列"},
+        posts={"en": "the guest's driver posts empty buffers", "zh": "客户机驱动投放空缓冲区"},
+        takes={"en": "the device fills them with arriving frames",
+               "zh": "设备把到来的帧写进去"},
+        in_use={"en": "a buffer posted for a frame to come, or filled but not yet received",
+                "zh": "为将到的帧投放的缓冲区，或已写入但还没接收的缓冲区"})
+    tap = Tap("host-to-guest", HOST_TO_GUEST, frozenset({"tun_put_user"}))
+    switches = SWITCHES
+    path_title = {"en": "The receive path across the layers", "zh": "接收路径穿过的各层"}
+    # No qdisc on the way in: the guest's stack is GRO, IP and UDP.
+    part_words = {"stack": {"en": "GRO, IP/UDP", "zh": "GRO、IP/UDP"}}
+    decisions = {"virtio_notify": "interrupt", "vhost_notify": "interrupt",
+                 "tap_read_poll": "tap_poll", "virtio_net_receive_rcu": "buffers",
+                 "handle_rx": "buffers"}
+    # The guest posts its buffers in bulk (try_fill_recv says how many, not which): a
+    # buffer is named when the device takes it.
+    ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
+        "virtqueue_split_pop": "take", "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
+        "virtqueue_get_buf_ctx": "free"})
     frames_param = "frames"
     examples = (
         {"frames": 3},
@@ -144,6 +161,11 @@ class RecvScenario(Scenario):
         {"frames": 40, "batch": 40, "queue_size": 32, "backend": "vhost-net",
          "mergeable": False},
     )
+
+    def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
+        """``3 frames of 128 bytes`` before the era; the back end, EVENT_IDX, the buffers and
+        the parameters left at an unusual value after it."""
+        return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return recv(RecvParams(**params), era, seed)

@@ -110,7 +110,8 @@ def _try_fill(world: RecvWorld, gfp: str) -> Iterator[Action]:
     if decision.kick:
         yield from _kick(world)
     else:
-        yield note("virtqueue_kick_prepare", None, kick=False, why=reason)
+        yield note("virtqueue_kick_prepare", None, kick=False, old=decision.old,
+                   new=decision.new, avail_event=decision.avail_event, why=reason)
 
 
 def _kick(world: RecvWorld) -> Iterator[Action]:

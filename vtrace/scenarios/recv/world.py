@@ -11,18 +11,37 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
 from vtrace.frames import Endpoints
-from vtrace.ring import VRING_DESC_F_NEXT, Device, Driver, GuestMemory, RingLayout
+from vtrace.ring import (
+    MAX_QUEUE_SIZE,
+    VRING_DESC_F_NEXT,
+    Device,
+    Driver,
+    GuestMemory,
+    RingLayout,
+)
+from vtrace.scenarios.base import Param
+from vtrace.scenarios.params import (
+    BACKEND,
+    EVENT_IDX,
+    FRAMES,
+    INTERVAL,
+    QUEUE_SIZE,
+    SIZE,
+    default_of,
+)
+from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
 
-__all__ = ["BIG_CHAIN", "BIG_DATA_OFFSET", "HOST_TO_GUEST", "MERGEABLE_BUF", "PAGE",
-           "RecvParams", "RecvWorld", "TUN_QUEUE"]
+__all__ = ["BATCH", "BIG_CHAIN", "BIG_DATA_OFFSET", "HOST_TO_GUEST", "MERGEABLE",
+           "MERGEABLE_BUF", "NAPI_BUDGET", "PAGE", "RX_BUFFERS", "RecvParams", "RecvWorld",
+           "TUN_QUEUE"]
 
 PAGE = 4096
 #: get_mergeable_buf_len: the header plus GOOD_PACKET_LEN (1518) as the least, to 64 bytes.
@@ -39,20 +58,30 @@ HOST_TO_GUEST = Endpoints(src_mac=bytes.fromhex("fe54001234ff"),
                           src_port=40000, dst_port=9)
 
 
+BATCH = replace(SHARED_BATCH, help="Frames the host sends back to back.")
+MERGEABLE = Param("mergeable", True, "Negotiate VIRTIO_NET_F_MRG_RXBUF (mergeable RX buffers); "
+                  "without it the guest posts big-packet page chains.")
+NAPI_BUDGET = Param("napi_budget", 64, "NAPI's weight: packets virtnet_poll takes per poll.",
+                    low=1, high=4096)
+RX_BUFFERS = Param("rx_buffers", MAX_QUEUE_SIZE, "Buffers the guest posted when it opened the "
+                   "device (more than fit: the ring full; 0 shows the stall and restart).",
+                   low=0, high=MAX_QUEUE_SIZE)
+
+
 @dataclass(frozen=True, slots=True)
 class RecvParams:
-    """What ``vtrace recv`` asks for."""
+    """What ``vtrace recv`` asks for, typed; each default is its ``Param``'s."""
 
-    frames: int = 3
-    size: int = 128
-    batch: int = 1
-    queue_size: int = 256
-    event_idx: bool = True
-    mergeable: bool = True
-    napi_budget: int = 64
-    rx_buffers: int = 32768
-    interval_ns: int = 50_000
-    backend: str = "qemu"
+    frames: int = default_of(FRAMES, int)
+    size: int = default_of(SIZE, int)
+    batch: int = default_of(BATCH, int)
+    queue_size: int = default_of(QUEUE_SIZE, int)
+    event_idx: bool = default_of(EVENT_IDX, bool)
+    mergeable: bool = default_of(MERGEABLE, bool)
+    napi_budget: int = default_of(NAPI_BUDGET, int)
+    rx_buffers: int = default_of(RX_BUFFERS, int)
+    interval_ns: int = default_of(INTERVAL, int)
+    backend: str = default_of(BACKEND, str)
 
 
 class RecvWorld(RingWorld):

@@ -10,11 +10,12 @@ and views.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from dataclasses import replace
+from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
-from vtrace.frames import MAX_FRAME, MIN_FRAME
+from vtrace.frames import Endpoints
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -26,50 +27,17 @@ from vtrace.scenarios.base import (
     VM_EXITS,
     WAKEUPS,
     Counter,
-    Param,
     ParamError,
     RingPanel,
     Scenario,
 )
+from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.send.eras import SWITCHES
 from vtrace.scenarios.send.guest import send
-from vtrace.scenarios.send.world import SendParams
+from vtrace.scenarios.send.world import BATCH, IOEVENTFD, SendParams
+from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
-__all__ = ["BACKEND", "FRAMES", "MAX_FRAMES", "QUEUE_SIZES", "SEND", "SendParams",
-           "SendScenario", "send"]
-
-MAX_FRAMES = 10_000_000
-QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
-
-FRAMES = Param("frames", 3, "Frames to send.", low=1, high=MAX_FRAMES, short="-n")
-SIZE = Param("size", 128, "Ethernet frame length in bytes (without the virtio_net_hdr).",
-             low=MIN_FRAME, high=MAX_FRAME)
-QUEUE_SIZE = Param("queue_size", 256,
-                   "Virtqueue size, a power of two (QEMU accepts 256-1024; smaller shows "
-                   "wrap-around sooner).", choices=QUEUE_SIZES)
-EVENT_IDX = Param("event_idx", True,
-                  "Negotiate VIRTIO_RING_F_EVENT_IDX, or use the flags method.")
-INTERVAL = Param("interval_ns", 50_000, "The application's pause between batches, in "
-                 "microseconds.", low=0, high=10_000_000, option="interval-us", scale=1000)
-
-_EN = {
-    "frame": "{n:,} frame of {size} bytes", "frames": "{n:,} frames of {size} bytes",
-    "batch": "in batches of {n:,}",
-    "event_idx.on": "EVENT_IDX on", "event_idx.off": "EVENT_IDX off",
-    "ioeventfd.on": "ioeventfd on", "ioeventfd.off": "ioeventfd off",
-    "queue": "a queue of {n}", "interval": "{us} µs apart", "no_interval": "back to back",
-}
-_ZH = {
-    "frame": "{n:,} 帧，每帧 {size} 字节", "frames": "{n:,} 帧，每帧 {size} 字节",
-    "batch": "每批 {n:,} 帧",
-    "event_idx.on": "EVENT_IDX 开启", "event_idx.off": "EVENT_IDX 关闭",
-    "ioeventfd.on": "ioeventfd 开启", "ioeventfd.off": "ioeventfd 关闭",
-    "queue": "队列大小 {n}", "interval": "间隔 {us} µs", "no_interval": "连续发送",
-}
-
-BACKEND = Param("backend", "qemu",
-                "Who runs the device's data path: QEMU's own virtio-net, or the host kernel's "
-                "vhost-net worker (-netdev tap,vhost=on).", choices=("qemu", "vhost-net"))
-
+__all__ = ["SEND", "SendParams", "SendScenario", "send"]
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -77,10 +45,6 @@ def _one(detail: Mapping[str, Any]) -> int:
 
 def _bytes(detail: Mapping[str, Any]) -> int:
     return int(detail.get("bytes", 0))
-
-
-def _count(value: object) -> TypeGuard[int]:
-    return type(value) is int and value > 0
 
 
 class SendScenario(Scenario):
@@ -96,15 +60,13 @@ class SendScenario(Scenario):
         "vtrace send --backend vhost-net --frames 3",
     )
     params = (
-        FRAMES,
+        replace(FRAMES, help="Frames to send."),
         SIZE,
-        Param("batch", 1, "Frames handed to the driver back to back (xmit_more on all but "
-              "the last).", low=1, high=MAX_FRAMES, short="-b"),
+        BATCH,
         QUEUE_SIZE,
         EVENT_IDX,
-        Param("ioeventfd", True,
-              "Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread."),
-        INTERVAL,
+        IOEVENTFD,
+        replace(INTERVAL, help="The application's pause between batches, in microseconds."),
         BACKEND,
     )
     counters = (
@@ -154,7 +116,19 @@ class SendScenario(Scenario):
         "virtqueue_kick_prepare": ("kicks_deferred",
                                    lambda detail: detail.get("why") == "xmit_more"),
     }
-    ring = RingPanel({"en": "TX virtqueue", "zh": "TX 虚拟队列"}, "queue_size",
+    queue = Queue(
+        {"en": "TX virtqueue", "zh": "TX 虚拟队列"},
+        posts={"en": "the guest's driver posts each frame to send",
+               "zh": "客户机驱动投放每个要发送的帧"},
+        takes={"en": "the device takes it, hands it to the tap and returns the buffer",
+               "zh": "设备取走它，交给 tap，再归还缓冲区"},
+        in_use={"en": "a frame not yet sent, or sent but not yet reclaimed",
+                "zh": "尚未发出、或已发出但还没收回的帧"})
+    tap = Tap("guest-to-host", Endpoints(), frozenset({"tap_write_packet", "tun_get_user"}))
+    switches = SWITCHES
+    path_title = {"en": "The send path across the layers", "zh": "发送路径穿过的各层"}
+    decisions = {"virtio_notify": "interrupt", "vhost_notify": "interrupt"}
+    ring = RingPanel(queue.name, "queue_size",
                      frame_param="size", actions={
                          "virtqueue_add_split": "add", "virtqueue_add": "add",
                          "virtqueue_split_pop": "take", "virtqueue_pop": "take",
@@ -185,27 +159,9 @@ class SendScenario(Scenario):
         return params
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
-        """``3 frames of 128 bytes`` before the era; EVENT_IDX, ioeventfd and the parameters
-        left at an unusual value after it. A value of the wrong type (a file may hold
-        anything) is shown as recorded."""
-        words = _ZH if lang == "zh" else _EN
-        frames, size, batch = (params.get(name) for name in ("frames", "size", "batch"))
-        if _count(frames) and _count(size):
-            head = words["frame" if frames == 1 else "frames"].format(n=frames, size=size)
-        else:
-            head = f"frames={frames}, size={size}"
-        before = [head]
-        if _count(batch) and batch > 1:
-            before.append(words["batch"].format(n=batch))
-        after = [words[f"{name}.{'on' if params[name] else 'off'}"]
-                 for name in ("event_idx", "ioeventfd") if isinstance(params.get(name), bool)]
-        queue, interval = params.get("queue_size"), params.get("interval_ns")
-        if _count(queue) and queue != QUEUE_SIZE.default:
-            after.append(words["queue"].format(n=queue))
-        if isinstance(interval, int) and interval != INTERVAL.default:
-            after.append(words["interval"].format(us=f"{interval / 1000:g}") if interval
-                         else words["no_interval"])
-        return before, after
+        """``3 frames of 128 bytes`` before the era; the back end, EVENT_IDX, ioeventfd and
+        the parameters left at an unusual value after it."""
+        return frame_phrases(params, lang, ("event_idx", "ioeventfd"), self.defaults())
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return send(SendParams(**params), era, seed)

@@ -6,30 +6,47 @@ ring's values, and ``with_ring``, come from ``vtrace.scenarios.ringstate``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Scheduler
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
+from vtrace.scenarios.base import Param
+from vtrace.scenarios.params import (
+    BACKEND,
+    EVENT_IDX,
+    FRAMES,
+    INTERVAL,
+    QUEUE_SIZE,
+    SIZE,
+    default_of,
+)
+from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.ringstate import SHARED_FIELDS, RingWorld, note, with_ring
 from vtrace.scenarios.send.eras import SWITCHES
 
-__all__ = ["SHARED_FIELDS", "SendParams", "World", "note", "with_ring"]
+__all__ = ["BATCH", "IOEVENTFD", "SHARED_FIELDS", "SendParams", "World", "note", "with_ring"]
+
+
+BATCH = replace(SHARED_BATCH, help="Frames handed to the driver back to back (xmit_more on "
+                "all but the last).")
+IOEVENTFD = Param("ioeventfd", True,
+                  "Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread.")
 
 
 @dataclass(frozen=True, slots=True)
 class SendParams:
-    """What ``vtrace send`` asks for."""
+    """What ``vtrace send`` asks for, typed; each default is its ``Param``'s."""
 
-    frames: int = 1
-    size: int = 128
-    batch: int = 1
-    queue_size: int = 256
-    event_idx: bool = True
-    ioeventfd: bool = True
-    interval_ns: int = 50_000  # the application's pause between batches
-    backend: str = "qemu"  # who runs the device's data path: QEMU or the kernel's vhost-net
+    frames: int = default_of(FRAMES, int)
+    size: int = default_of(SIZE, int)
+    batch: int = default_of(BATCH, int)
+    queue_size: int = default_of(QUEUE_SIZE, int)
+    event_idx: bool = default_of(EVENT_IDX, bool)
+    ioeventfd: bool = default_of(IOEVENTFD, bool)
+    interval_ns: int = default_of(INTERVAL, int)  # the application's pause between batches
+    backend: str = default_of(BACKEND, str)  # who runs the device's data path
 
 
 class World(RingWorld):

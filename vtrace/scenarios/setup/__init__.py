@@ -12,8 +12,9 @@ from typing import Any
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
 from vtrace.scenarios.base import EVENTS, EXITS_TO_QEMU, VM_EXITS, Scenario
-from vtrace.scenarios.send import BACKEND
+from vtrace.scenarios.params import BACKEND
 from vtrace.scenarios.setup.chains import setup
+from vtrace.scenarios.words import text
 
 __all__ = ["SETUP", "SetupScenario", "setup"]
 
@@ -43,6 +44,18 @@ class SetupScenario(Scenario):
     live_counters = ("events", "vm_exits", "exits_to_qemu")
     calls = {"handle_ept_misconfig": ("vm_exits", _one), "kvm_cpu_exec": ("exits_to_qemu", _one)}
     examples = ({}, {"backend": "vhost-net"})
+
+    # A step done once per queue says which queue (and the request it makes of it).
+    decisions = {"virtio_notify": "interrupt", **dict.fromkeys((
+        "vp_setup_vq", "setup_vq", "kvm_mem_ioeventfd_add", "vp_find_one_vq_msix",
+        "kvm_virtio_pci_irqfd_use", "vhost_virtqueue_start", "vhost_vring_ioctl",
+        "vhost_kernel_set_vring_addr", "vhost_kernel_set_vring_kick",
+        "vhost_kernel_set_vring_call", "vhost_kernel_net_set_backend"), "queue")}
+    path_title = {"en": "The device's set-up across the layers", "zh": "设备建立过程穿过的各层"}
+
+    def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
+        """The title, then the back end when it is not QEMU's own."""
+        return [text(self.title, lang)], [text(self.backend(params).title, lang)]
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return setup(era, seed, params["backend"])

@@ -1,0 +1,50 @@
+"""Parameters several scenarios share, declared once with their one default.
+
+A scenario lists these beside its own in ``Scenario.params``; its typed
+parameter class (``SendParams``, ``RecvParams``) takes each default from here
+with ``default_of``, so a default is written in one place only.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from vtrace.frames import MAX_FRAME, MIN_FRAME
+from vtrace.scenarios.base import Param
+
+__all__ = ["BACKEND", "BACKENDS", "BATCH", "EVENT_IDX", "FRAMES", "INTERVAL", "MAX_FRAMES",
+           "QUEUE_SIZE", "QUEUE_SIZES", "SHARED", "SIZE", "default_of"]
+
+MAX_FRAMES = 10_000_000
+QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
+BACKENDS = ("qemu", "vhost-net")
+
+T = TypeVar("T", int, float, bool, str)
+
+FRAMES = Param("frames", 3, "Frames to replay (the guest sends them, or the host sends them "
+               "to the guest).", low=1, high=MAX_FRAMES, short="-n")
+BATCH = Param("batch", 1, "Frames sent back to back.", low=1, high=MAX_FRAMES, short="-b")
+SIZE = Param("size", 128, "Ethernet frame length in bytes (without the virtio_net_hdr).",
+             low=MIN_FRAME, high=MAX_FRAME)
+QUEUE_SIZE = Param("queue_size", 256,
+                   "Virtqueue size, a power of two (QEMU accepts 256-1024; smaller shows "
+                   "wrap-around sooner).", choices=QUEUE_SIZES)
+EVENT_IDX = Param("event_idx", True,
+                  "Negotiate VIRTIO_RING_F_EVENT_IDX, or use the flags method.")
+INTERVAL = Param("interval_ns", 50_000, "The sending program's pause between batches, in "
+                 "microseconds.", low=0, high=10_000_000, option="interval-us", scale=1000)
+BACKEND = Param("backend", "qemu",
+                "Who runs the device's data path: QEMU's own virtio-net, or the host kernel's "
+                "vhost-net worker (-netdev tap,vhost=on).", choices=BACKENDS)
+
+#: The shared parameters, in the words of no one scenario: a command that serves several
+#: (``vtrace diagram``, ``vtrace diff``) offers these.
+SHARED: tuple[Param, ...] = (FRAMES, SIZE, BATCH, QUEUE_SIZE, EVENT_IDX, INTERVAL, BACKEND)
+
+
+def default_of(param: Param, kind: type[T]) -> T:
+    """``param``'s default as a field default of a typed parameter class."""
+    value = param.default
+    if type(value) is not kind:
+        raise TypeError(f"{param.name}'s default {value!r} is not a {kind.__name__}")
+    return value
