@@ -4,7 +4,8 @@ A replay's frames are rebuilt exactly: ``build_frame`` of the frame's index,
 the header's size and the scenario's endpoints, the bytes the engine put
 behind the virtio-net header (the tap strips that header), at the step where
 the frame crosses the tap: out of QEMU into tun for send, out of tun into QEMU
-for recv. A capture's frames are the bytes it saw, the ``frame_hex`` detail
+for recv. A TCP send writes each superframe as it crosses the tap and its
+segments as they leave the host. A capture's frames are the bytes it saw, the ``frame_hex`` detail
 of the events that carry one (the lab's packet socket on the tap, or a probe).
 Each packet's time is the event's ``t_ns`` (from the stream's start).
 ``read_packets`` reads a pcap file back (the lab's ``tap.pcap``).
@@ -21,6 +22,7 @@ from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Source
 from vtrace.output import atomic_output
 from vtrace.scenarios.recv.world import HOST_TO_GUEST
+from vtrace.scenarios.send.tso import tcp_send, wire_frames
 
 __all__ = ["LINKTYPE_ETHERNET", "packets", "read_packets", "tee_pcap", "write_packets",
            "write_pcap"]
@@ -57,12 +59,28 @@ def _replayed(header: Header, events: Iterable[Event]) -> Iterator[tuple[int, by
         return
     endpoints, steps = crossing
     size = int(header.params.get("size", 0))
+    if header.params.get("proto") == "tcp":
+        yield from _tso(size, events)
+        return
     written: set[int] = set()
     for event in events:
         if event.frame is None or event.frame in written or event.step not in steps:
             continue
         written.add(event.frame)
         yield event.t_ns, build_frame(event.frame, size, endpoints)
+
+
+def _tso(size: int, events: Iterable[Event]) -> Iterator[tuple[int, bytes]]:
+    """A TCP send: each superframe as it crosses the tap (``tun_get_user``), then its wire
+    frames as they leave the host (``tcp_gso_segment``), checksums complete."""
+    for event in events:
+        if event.frame is None:
+            continue
+        if event.step == "tun_get_user":
+            yield event.t_ns, tcp_send(event.frame, size).skb.frame
+        elif event.step == "tcp_gso_segment":
+            for segment in wire_frames(event.frame, size):
+                yield event.t_ns, segment
 
 
 def read_packets(path: str | Path) -> Iterator[tuple[int, bytes]]:

@@ -1,0 +1,91 @@
+"""``vtrace send --proto tcp``: the GSO header at the spec's offsets, the chain, the segments."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from cli_run import run
+
+from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_TCPV4
+from vtrace.scenarios.send.tso import MSS
+
+TSHARK = shutil.which("tshark")
+
+
+def _events(*args: str) -> list[dict[str, object]]:
+    code, out, err = run("send", "--proto", "tcp", "--size", "65000", "--frames", "1",
+                         "--events", "-", "--view", "quiet", *args)
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def _detail(events: list[dict[str, object]], step: str) -> dict[str, object]:
+    found = [event["detail"] for event in events if event.get("step") == step]
+    assert found, step
+    detail = found[0]
+    assert isinstance(detail, dict)
+    return detail
+
+
+def test_the_header_carries_the_gso_fields_at_the_spec_offsets() -> None:
+    detail = _detail(_events(), "virtio_net_hdr_from_skb")
+    raw = bytes.fromhex(str(detail["vnet_hdr_hex"]))
+    assert len(raw) == 12
+    flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers = struct.unpack(
+        "<BBHHHHH", raw)
+    assert (flags, gso_type, gso_size) == (VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_TCPV4, MSS)
+    assert MSS == 1448
+    assert (csum_start, csum_offset, hdr_len, num_buffers) == (34, 16, 66, 0)
+    assert detail["gso_size"] == gso_size and detail["csum_start"] == csum_start
+
+
+def test_the_chain_is_header_and_headers_then_page_fragments() -> None:
+    events = _events()
+    chain = _detail(events, "virtqueue_add_split")["descriptors"]
+    assert isinstance(chain, list) and len(chain) >= 3  # fragments end at 32 KiB pages
+    assert _detail(events, "virtqueue_add_outbuf")["sg"] == len(chain)
+    lengths = [length for _, length in chain]
+    assert lengths[0] == 12 + 66 and sum(lengths) == 12 + 66 + 65000
+    assert [addr for addr, _ in chain][1] == chain[0][0] + 78
+    assert _detail(events, "qemu_sendv_packet_async")["iov"] == len(chain)
+
+
+def test_the_host_cuts_the_superframe_into_mss_segments() -> None:
+    events = _events()
+    assert _detail(events, "virtio_net_hdr_to_skb")["gso_type"] == ["dodgy", "tcpv4"]
+    assert _detail(events, "tcp_gso_segment")["segments"] == math.ceil(65000 / MSS) == 45
+    code, out, _ = run("send", "--proto", "tcp", "--size", "65000", "--frames", "2",
+                       "--view", "quiet", "--lang", "en")
+    assert code == 0 and "TCP segments the host's GSO put on the wire" in out
+    assert any(line.split()[-2:] == ["90", "45.00"] for line in out.splitlines())
+
+
+@pytest.mark.parametrize("args", [("--proto", "tcp", "--size", "70000"),
+                                  ("--proto", "udp", "--size", "65000")])
+def test_sizes_beyond_the_protocols_limit_exit_2_on_one_line(args: tuple[str, ...]) -> None:
+    code, out, err = run("send", *args)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_tshark_reads_the_superframe_and_segments_with_correct_checksums(tmp_path: Path) -> None:
+    assert TSHARK is not None
+    pcap = tmp_path / "run.pcap"
+    code, _, err = run("send", "--proto", "tcp", "--size", "65000", "--frames", "1",
+                       "--view", "quiet", "--pcap", str(pcap))
+    assert code == 0, err
+    done = subprocess.run([TSHARK, "-r", str(pcap), "-o", "tcp.check_checksum:TRUE", "-T",
+                           "fields", "-e", "frame.len", "-e", "tcp.len", "-e",
+                           "tcp.checksum.status"], capture_output=True, text=True, check=True)
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert rows[0][:2] == ["65066", "65000"]  # the superframe, its checksum still partial
+    segments = rows[1:]
+    assert len(segments) == 45
+    assert all(status == "1" for _, _, status in segments)  # 1: good
+    assert sum(int(length) for _, length, _ in segments) == 65000
