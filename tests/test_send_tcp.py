@@ -89,3 +89,12 @@ def test_tshark_reads_the_superframe_and_segments_with_correct_checksums(tmp_pat
     assert len(segments) == 45
     assert all(status == "1" for _, _, status in segments)  # 1: good
     assert sum(int(length) for _, length, _ in segments) == 65000
+
+
+def test_show_ring_shows_the_chain_and_the_gso_header() -> None:
+    code, out, err = run("send", "--proto", "tcp", "--size", "65000", "--frames", "1",
+                         "--view", "plain", "--show-ring", "--lang", "en")
+    assert code == 0, err
+    assert "len=78 flags=NEXT" in out
+    assert ("virtio_net_hdr flags=1 gso_type=tcpv4 hdr_len=66 gso_size=1448 csum_start=34 "
+            "csum_offset=16 num_buffers=0") in out

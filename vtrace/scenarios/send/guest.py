@@ -20,7 +20,7 @@ from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
-from vtrace.ring import Buffer
+from vtrace.ring import VRING_DESC_F_NEXT, Buffer
 from vtrace.scenarios.ringstate import kick_reason
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
@@ -205,10 +205,10 @@ def _write_chain(world: World, frame: int, entries: list[tuple[int, int]],
     address = entries[0][0]
     world.memory.write(address, data)
     head = driver.add([Buffer(addr, length) for addr, length in entries], frame)
-    descriptors: dict[str, Any] = {"descriptors": [[addr, length] for addr, length in entries]} \
-        if len(entries) > 1 else {}
+    chained: dict[str, Any] = {} if len(entries) == 1 else {
+        "flags": VRING_DESC_F_NEXT, "descriptors": [[addr, length] for addr, length in entries]}
     yield from with_ring(world, writer, frame, head=head, addr=address, len=entries[0][1],
-                         next=world.desc_next(head), **descriptors)
+                         next=world.desc_next(head), **chained)
 
 
 def _stop_queue(world: World, frame: int) -> Iterator[Action]:
