@@ -13,6 +13,7 @@ import pytest
 from cli_run import run
 
 from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_TCPV4
+from vtrace.ring import VRING_DESC_F_INDIRECT, Buffer, Device, Driver, GuestMemory, RingLayout
 from vtrace.scenarios.send.tso import MSS
 
 TSHARK = shutil.which("tshark")
@@ -45,15 +46,38 @@ def test_the_header_carries_the_gso_fields_at_the_spec_offsets() -> None:
     assert detail["gso_size"] == gso_size and detail["csum_start"] == csum_start
 
 
-def test_the_chain_is_header_and_headers_then_page_fragments() -> None:
+def test_the_chain_is_one_indirect_descriptor_for_header_headers_and_fragments() -> None:
     events = _events()
-    chain = _detail(events, "virtqueue_add_split")["descriptors"]
+    added = _detail(events, "virtqueue_add_split")
+    chain = added["indirect"]
     assert isinstance(chain, list) and len(chain) >= 3  # fragments end at 32 KiB pages
+    assert added["flags"] == VRING_DESC_F_INDIRECT and added["len"] == 16 * len(chain)
     assert _detail(events, "virtqueue_add_outbuf")["sg"] == len(chain)
     lengths = [length for _, length in chain]
     assert lengths[0] == 12 + 66 and sum(lengths) == 12 + 66 + 65000
     assert [addr for addr, _ in chain][1] == chain[0][0] + 78
+    # One ring descriptor: the queue's 256 less one are free.
+    ring = added["ring"]
+    assert isinstance(ring, dict) and ring["num_free"] == 255
     assert _detail(events, "qemu_sendv_packet_async")["iov"] == len(chain)
+
+
+def test_the_ring_bytes_hold_the_indirect_table_and_the_device_follows_it() -> None:
+    layout = RingLayout(8)
+    memory = GuestMemory(layout, slot_size=4096)
+    driver, device = Driver(memory, event_idx=True), Device(memory, event_idx=True)
+    base = memory.slot_address(0)
+    buffers = [Buffer(base, 78), Buffer(base + 78, 1000), Buffer(base + 1078, 500)]
+    head = driver.add_indirect(buffers, base + 2048, token=7)
+    addr, length, flags, _ = struct.unpack_from("<QIHH", memory.bytes, layout.descriptor(head))
+    assert (addr, length, flags, driver.num_free) == (base + 2048, 48, VRING_DESC_F_INDIRECT, 7)
+    table = [struct.unpack_from("<QIHH", memory.bytes, base + 2048 + 16 * i) for i in range(3)]
+    assert [(entry[2], entry[3]) for entry in table] == [(1, 1), (1, 2), (0, 3)]
+    element = device.pop()
+    assert element is not None and element.buffers == tuple(buffers)
+    device.fill(element, 0, 0)
+    device.flush(1)
+    assert driver.get_buf() == (7, head, 0) and driver.num_free == 8
 
 
 def test_the_host_cuts_the_superframe_into_mss_segments() -> None:
@@ -95,6 +119,6 @@ def test_show_ring_shows_the_chain_and_the_gso_header() -> None:
     code, out, err = run("send", "--proto", "tcp", "--size", "65000", "--frames", "1",
                          "--view", "plain", "--show-ring", "--lang", "en")
     assert code == 0, err
-    assert "len=78 flags=NEXT" in out
+    assert "len=64 flags=INDIRECT" in out  # a table of four entries
     assert ("virtio_net_hdr flags=1 gso_type=tcpv4 hdr_len=66 gso_size=1448 csum_start=34 "
             "csum_offset=16 num_buffers=0") in out

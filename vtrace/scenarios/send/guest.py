@@ -20,7 +20,7 @@ from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
-from vtrace.ring import VRING_DESC_F_NEXT, Buffer
+from vtrace.ring import DESC_SIZE, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, Buffer
 from vtrace.scenarios.ringstate import kick_reason
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
@@ -189,25 +189,38 @@ def _add_superframe(world: World, frame: int) -> Iterator[Action]:
     yield Do("virtio_net_hdr_from_skb", frame, detail={
         **fields, "vnet_hdr_hex": header.pack(VNET_HDR_SIZE).hex()})
     address = world.memory.slot_address(world.driver.free_head)
-    yield from _write_chain(world, frame, sent.scatter(address), sent.buffer)
+    yield from _write_chain(world, frame, sent.scatter(address), sent.buffer,
+                            table=sent.table(address))
 
 
-def _write_chain(world: World, frame: int, entries: list[tuple[int, int]],
-                 data: bytes) -> Iterator[Action]:
+def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], data: bytes,
+                 table: int | None = None) -> Iterator[Action]:
     """``virtqueue_add_outbuf``: ``data`` (header and frame) in guest memory from the first
-    entry's address on, one descriptor per scatter-gather entry."""
+    entry's address on, one descriptor per scatter-gather entry, or with INDIRECT_DESC
+    (a ``table`` address) one ring descriptor for an indirect table of several
+    (``virtqueue_use_indirect``)."""
     driver = world.driver
     yield Do("virtnet_add_outbuf", frame, detail={"type": "skb"})
     yield Do("virtqueue_add_outbuf", frame, detail={"sg": len(entries)})
     writer = world.ring_writer
     if writer != "virtqueue_add":
         yield Do("virtqueue_add", frame, detail={"layout": "split"})
-    address = entries[0][0]
+    address, length = entries[0]
     world.memory.write(address, data)
-    head = driver.add([Buffer(addr, length) for addr, length in entries], frame)
-    chained: dict[str, Any] = {} if len(entries) == 1 else {
-        "flags": VRING_DESC_F_NEXT, "descriptors": [[addr, length] for addr, length in entries]}
-    yield from with_ring(world, writer, frame, head=head, addr=address, len=entries[0][1],
+    buffers = [Buffer(addr, size) for addr, size in entries]
+    chained: dict[str, Any] = {}
+    if len(entries) > 1:
+        listed = [[addr, size] for addr, size in entries]
+        if table is not None and driver.num_free:
+            head = driver.add_indirect(buffers, table, frame)
+            address, length = table, DESC_SIZE * len(entries)
+            chained = {"flags": VRING_DESC_F_INDIRECT, "indirect": listed}
+        else:
+            head = driver.add(buffers, frame)
+            chained = {"flags": VRING_DESC_F_NEXT, "descriptors": listed}
+    else:
+        head = driver.add(buffers, frame)
+    yield from with_ring(world, writer, frame, head=head, addr=address, len=length,
                          next=world.desc_next(head), **chained)
 
 

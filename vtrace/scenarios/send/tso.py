@@ -4,10 +4,11 @@ With ``--proto tcp`` each frame the guest sends is one GSO skb carrying
 ``size`` bytes of TCP payload; the flow uses Linux's default timestamps (12
 option bytes), so a 1500-byte MTU gives an MSS of 1448. The header is the
 12-byte modern one (VERSION_1); ``xmit_skb`` pushes it in front of the frame
-(``can_push``) and the payload sits in page fragments. INDIRECT_DESC is not
-followed by the ring model: the chain is written as plain chained descriptors,
-the shape without INDIRECT_DESC. Everything here is a pure function of the
-frame's index and size, so the pcap writer rebuilds the same bytes.
+(``can_push``) and the payload sits in page fragments. INDIRECT_DESC is
+negotiated, so the entries go in an indirect table and the ring holds one
+descriptor. Linux allocates that table with kmalloc; here it sits in the
+frame's buffer slot, after the frame. Everything here is a pure function of
+the frame's index and size, so the pcap writer rebuilds the same bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from vtrace.frames import VNET_HDR_SIZE, VnetHeader
 from vtrace.offload import GsoSkb, gso_superframe, tcp_gso_segment, virtio_net_hdr_from_skb
+from vtrace.ring import DESC_SIZE
 from vtrace.tcpframes import TcpFlow, timestamp_option
 from vtrace.txchain import TxSkb, page_frags, scatter_list
 
@@ -27,6 +29,7 @@ OPTIONS = 12  # NOP, NOP, timestamps
 FLOW = TcpFlow()
 MSS = MTU - 20 - 20 - OPTIONS  # IPv4 and TCP headers, timestamps
 HEADERS = 14 + 20 + 20 + OPTIONS  # what the skb's linear area holds
+TABLE_ENTRIES = 2 + 17  # header and linear part, then up to MAX_SKB_FRAGS fragments
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +53,19 @@ class TcpSend:
                                      len(self.skb.frame) - self.skb.headlen))
         return scatter_list(skb, VNET_HDR_SIZE, any_header_sg=True)
 
+    def table(self, address: int) -> int:
+        """Where the indirect table of a buffer at ``address`` goes: after it, 16-aligned."""
+        return _aligned(address + len(self.buffer))
+
 
 def slot_bytes(size: int) -> int:
-    """Guest memory one superframe of ``size`` payload bytes needs, header included."""
-    return VNET_HDR_SIZE + HEADERS + size
+    """Guest memory one superframe of ``size`` payload bytes needs, header and indirect
+    table included."""
+    return _aligned(VNET_HDR_SIZE + HEADERS + size) + DESC_SIZE * TABLE_ENTRIES
+
+
+def _aligned(address: int) -> int:
+    return (address + DESC_SIZE - 1) & ~(DESC_SIZE - 1)
 
 
 def tcp_send(frame: int, size: int) -> TcpSend:
