@@ -14,7 +14,7 @@ from cli_run import run
 
 from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_TCPV4
 from vtrace.ring import VRING_DESC_F_INDIRECT, Buffer, Device, Driver, GuestMemory, RingLayout
-from vtrace.scenarios.send.tso import MSS
+from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, MSS
 
 TSHARK = shutil.which("tshark")
 
@@ -95,6 +95,17 @@ def test_the_host_cuts_the_superframe_into_mss_segments() -> None:
 def test_sizes_beyond_the_protocols_limit_exit_2_on_one_line(args: tuple[str, ...]) -> None:
     code, out, err = run("send", *args)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+
+
+def test_the_largest_superframe_is_one_full_ipv4_packet() -> None:
+    assert MAX_TCP_PAYLOAD == 65483
+    code, out, err = run("send", "--proto", "tcp", "--size", str(MAX_TCP_PAYLOAD), "--frames",
+                         "1", "--events", "-", "--view", "quiet")
+    assert code == 0, err
+    segments = [json.loads(line)["detail"]["segments"] for line in out.splitlines()
+                if '"tcp_gso_segment"' in line]
+    assert segments == [math.ceil(MAX_TCP_PAYLOAD / MSS)]
+    assert run("send", "--proto", "tcp", "--size", str(MAX_TCP_PAYLOAD + 1))[0] == 2
 
 
 @pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")

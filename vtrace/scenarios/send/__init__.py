@@ -161,7 +161,7 @@ class SendScenario(Scenario):
         if params["proto"] == "udp":
             if params["size"] > MAX_FRAME:
                 raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
-                                 "bytes (one 1500-byte MTU); --proto tcp sends up to 65,535")
+                                 "bytes (one 1500-byte MTU); --proto tcp sends superframes")
             # A UDP stream's header names no protocol, as before TCP could be sent.
             del params["proto"]
         elif params["backend"] == "vhost-net":

@@ -23,9 +23,10 @@ from vtrace.txchain import TxSkb, page_frags, scatter_list
 
 __all__ = ["MAX_TCP_PAYLOAD", "MSS", "TcpSend", "slot_bytes", "tcp_send", "wire_frames"]
 
-MAX_TCP_PAYLOAD = 65535
 MTU = 1500
 OPTIONS = 12  # NOP, NOP, timestamps
+# The superframe is one IPv4 packet: its 16-bit total length holds IP and TCP headers too.
+MAX_TCP_PAYLOAD = 0xFFFF - 20 - 20 - OPTIONS
 FLOW = TcpFlow()
 MSS = MTU - 20 - 20 - OPTIONS  # IPv4 and TCP headers, timestamps
 HEADERS = 14 + 20 + 20 + OPTIONS  # what the skb's linear area holds

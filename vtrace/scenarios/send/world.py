@@ -40,7 +40,8 @@ PROTO = Param("proto", "udp", "What the application sends: UDP datagrams, or TCP
               "(one GSO superframe per frame, segmented by the host).", choices=("udp", "tcp"))
 SEND_SIZE = replace(SIZE, high=MAX_TCP_PAYLOAD,
                     help="Ethernet frame length in bytes (without the virtio_net_hdr); with "
-                         "--proto tcp, the TCP payload of each superframe (up to 65,535).")
+                         "--proto tcp, the TCP payload of each superframe (up to 65,483: one IPv4 "
+                         "packet of 65,535 bytes less its IP and TCP headers).")
 
 
 @dataclass(frozen=True, slots=True)
