@@ -131,11 +131,13 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class Counter:
-    """A number the summary shows: its tally name, its label, and whether it is per frame."""
+    """A number the summary shows: its tally name, its label, whether it is per frame, and
+    whether the summary shows it only when the run counted some (what one mode alone does)."""
 
     name: str
     label: Text
     per_frame: bool = True
+    when_counted: bool = False
 
 
 def split_ring_at_start(size: int) -> dict[str, int]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
-from vtrace.frames import Endpoints
+from vtrace.frames import MAX_FRAME, Endpoints
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -32,10 +32,10 @@ from vtrace.scenarios.base import (
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE
 from vtrace.scenarios.send.eras import SWITCHES
 from vtrace.scenarios.send.guest import send
-from vtrace.scenarios.send.world import BATCH, IOEVENTFD, SendParams
+from vtrace.scenarios.send.world import BATCH, IOEVENTFD, PROTO, SEND_SIZE, SendParams
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
 __all__ = ["SEND", "SendParams", "SendScenario", "send"]
@@ -59,16 +59,18 @@ class SendScenario(Scenario):
         "vtrace send --era lesson --lang zh",
         "vtrace send --frames 5 --events - | jq .function",
         "vtrace send --backend vhost-net --frames 3",
+        "vtrace send --proto tcp --size 65000 --frames 1 --pcap run.pcap",
     )
     params = (
         replace(FRAMES, help="Frames to send."),
-        SIZE,
+        SEND_SIZE,
         BATCH,
         QUEUE_SIZE,
         EVENT_IDX,
         IOEVENTFD,
         replace(INTERVAL, help="The application's pause between batches, in microseconds."),
         BACKEND,
+        PROTO,
     )
     counters = (
         Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
@@ -87,6 +89,8 @@ class SendScenario(Scenario):
         WAKEUPS,
         SYSCALLS,
         COPIES,
+        Counter("wire_frames", {"en": "TCP segments the host's GSO put on the wire",
+                                "zh": "宿主机 GSO 发到线路上的 TCP 段"}, when_counted=True),
     )
     live_counters = ("kicks", "kicks_suppressed", "vm_exits", "interrupts",
                      "interrupts_suppressed", "bytes_to_host")
@@ -101,6 +105,7 @@ class SendScenario(Scenario):
         "vhost_notify": ("interrupts_suppressed", lambda detail: not detail.get("interrupt")),
         "msix_notify": (("interrupts", _one), ("wakeups", _one)),
         "kvm_arch_set_irq_inatomic": (("interrupts", _one), ("wakeups", _one)),
+        "tcp_gso_segment": ("wire_frames", lambda detail: int(detail.get("segments", 0))),
         "tun_get_user": (("bytes_to_host", _bytes), ("copies", _one)),
         "vhost_net_build_xdp": (("bytes_to_host", _bytes), ("copies", _one)),
         "tap_write_packet": ("syscalls", _one),
@@ -158,8 +163,17 @@ class SendScenario(Scenario):
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """As ``Scenario.settle``; vhost-net takes kicks only through an ioeventfd: QEMU
         grabs one for vhost even when the device has ioeventfd=off
-        (``virtio_bus_grab_ioeventfd``), so ``--no-ioeventfd`` would replay nothing real."""
+        (``virtio_bus_grab_ioeventfd``), so ``--no-ioeventfd`` would replay nothing real.
+        A UDP frame fits one MTU; only TCP sends superframes."""
         params = super().settle(given)
+        if params["proto"] == "udp":
+            if params["size"] > MAX_FRAME:
+                raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
+                                 "bytes (one 1500-byte MTU); --proto tcp sends superframes")
+            # A UDP stream's header names no protocol, as before TCP could be sent.
+            del params["proto"]
+        elif params["backend"] == "vhost-net":
+            raise ParamError("--proto tcp: only --backend qemu follows a TCP send")
         if params["backend"] == "vhost-net" and not params["ioeventfd"]:
             raise ParamError("--no-ioeventfd: vhost-net always takes the kick through KVM's "
                              "ioeventfd (QEMU ignores ioeventfd=off for vhost); drop it, or "

@@ -25,14 +25,23 @@ from vtrace.scenarios.params import (
 from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.ringstate import SHARED_FIELDS, RingWorld, note, with_ring
 from vtrace.scenarios.send.eras import SWITCHES
+from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, slot_bytes
 
-__all__ = ["BATCH", "IOEVENTFD", "SHARED_FIELDS", "SendParams", "World", "note", "with_ring"]
+__all__ = ["BATCH", "IOEVENTFD", "PROTO", "SEND_SIZE", "SHARED_FIELDS", "SendParams", "World",
+           "note", "with_ring"]
 
 
 BATCH = replace(SHARED_BATCH, help="Frames handed to the driver back to back (xmit_more on "
                 "all but the last).")
 IOEVENTFD = Param("ioeventfd", True,
                   "Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread.")
+
+PROTO = Param("proto", "udp", "What the application sends: UDP datagrams, or TCP with TSO "
+              "(one GSO superframe per frame, segmented by the host).", choices=("udp", "tcp"))
+SEND_SIZE = replace(SIZE, high=MAX_TCP_PAYLOAD,
+                    help="Ethernet frame length in bytes (without the virtio_net_hdr); with "
+                         "--proto tcp, the TCP payload of each superframe (up to 65,483: one IPv4 "
+                         "packet of 65,535 bytes less its IP and TCP headers).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,7 @@ class SendParams:
     ioeventfd: bool = default_of(IOEVENTFD, bool)
     interval_ns: int = default_of(INTERVAL, int)  # the application's pause between batches
     backend: str = default_of(BACKEND, str)  # who runs the device's data path
+    proto: str = default_of(PROTO, str)
 
 
 class World(RingWorld):
@@ -55,7 +65,8 @@ class World(RingWorld):
     def __init__(self, params: SendParams, era: Era, scheduler: Scheduler) -> None:
         self.params = params
         self.switches = SWITCHES[era.name]
-        memory = GuestMemory(RingLayout(params.queue_size), slot_size=VNET_HDR_SIZE + params.size)
+        slot = slot_bytes(params.size) if params.proto == "tcp" else VNET_HDR_SIZE + params.size
+        memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot)
         device = VhostQueue if params.backend == "vhost-net" else Device
         super().__init__(
             era, memory,
