@@ -260,6 +260,18 @@ class PackedDriver:
         return is_desc_used(self._flags(self.last_used_idx & ~WRAP_BIT),
                             bool(self.used_wrap_counter))
 
+    def used_pending(self) -> int:
+        """How many used buffers ``get_buf`` would take back now, one after another."""
+        count, index, wrap = 0, self.last_used_idx & ~WRAP_BIT, self.used_wrap_counter
+        while count < self.layout.size - self.num_free and is_desc_used(self._flags(index),
+                                                                         bool(wrap)):
+            buffer_id = self.memory.u16(DESC_SIZE * index + 12)
+            index += self.chain_length[buffer_id] if buffer_id < self.layout.size else 1
+            if index >= self.layout.size:
+                index, wrap = index - self.layout.size, wrap ^ 1
+            count += 1
+        return count
+
     def get_buf(self) -> tuple[int, int, int] | None:
         """``virtqueue_get_buf_ctx_packed``: take one used buffer back; (token, id, len)."""
         if not self.more_used():
@@ -371,6 +383,10 @@ class PackedDevice:
         """``virtio_queue_packed_empty``: is the slot at last_avail_idx not available?"""
         flags = self.memory.u16(DESC_SIZE * self.last_avail_idx + 14)
         return not is_desc_avail(flags, self.last_avail_wrap_counter)
+
+    def next_head(self) -> int:
+        """The buffer id in the slot at last_avail_idx (meaningful when not ``empty``)."""
+        return self.memory.u16(DESC_SIZE * self.last_avail_idx + 12)
 
     def set_notification(self, enable: bool) -> None:
         """``virtio_queue_packed_set_notification``: the device's area says whether to kick."""

@@ -31,13 +31,15 @@ from vtrace.scenarios.base import (
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, RING, SIZE
 from vtrace.scenarios.send.eras import SWITCHES
 from vtrace.scenarios.send.guest import send
 from vtrace.scenarios.send.world import BATCH, IOEVENTFD, SendParams
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
-__all__ = ["SEND", "SendParams", "SendScenario", "send"]
+__all__ = ["PACKED_ERAS", "SEND", "SendParams", "SendScenario", "send"]
+
+PACKED_ERAS = ("modern", "newest")  # eras whose Linux and QEMU both have the packed ring
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -58,6 +60,7 @@ class SendScenario(Scenario):
         "vtrace send --era lesson --lang zh",
         "vtrace send --frames 5 --events - | jq .function",
         "vtrace send --backend vhost-net --frames 3",
+        "vtrace send --ring packed -n 300 --view plain",
     )
     params = (
         replace(FRAMES, help="Frames to send."),
@@ -68,6 +71,7 @@ class SendScenario(Scenario):
         IOEVENTFD,
         replace(INTERVAL, help="The application's pause between batches, in microseconds."),
         BACKEND,
+        RING,
     )
     counters = (
         Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
@@ -131,7 +135,9 @@ class SendScenario(Scenario):
     ring = RingPanel(queue.name, "queue_size",
                      frame_param="size", actions={
                          "virtqueue_add_split": "add", "virtqueue_add": "add",
+                         "virtqueue_add_packed": "add",
                          "virtqueue_split_pop": "take", "virtqueue_pop": "take",
+                         "virtqueue_packed_pop": "take",
                          "virtqueue_push": "use", "virtqueue_get_buf": "free"})
     frames_param = "frames"
     frames_done = "completed"  # a frame's last step is the guest taking its buffer back
@@ -145,13 +151,18 @@ class SendScenario(Scenario):
         {"frames": 3, "event_idx": False, "backend": "vhost-net"},
         {"frames": 300, "batch": 100, "queue_size": 1024, "interval_ns": 0,
          "backend": "vhost-net"},
+        {"frames": 3, "ring": "packed"},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """As ``Scenario.settle``; vhost-net takes kicks only through an ioeventfd: QEMU
         grabs one for vhost even when the device has ioeventfd=off
-        (``virtio_bus_grab_ioeventfd``), so ``--no-ioeventfd`` would replay nothing real."""
+        (``virtio_bus_grab_ioeventfd``), so ``--no-ioeventfd`` would replay nothing real.
+        Linux's vhost-net has no packed ring: QEMU would negotiate the split ring instead."""
         params = super().settle(given)
+        if params["backend"] == "vhost-net" and params["ring"] == "packed":
+            raise ParamError("--ring packed: Linux's vhost-net has no packed ring (QEMU would "
+                             "fall back to the split ring); use --backend qemu")
         if params["backend"] == "vhost-net" and not params["ioeventfd"]:
             raise ParamError("--no-ioeventfd: vhost-net always takes the kick through KVM's "
                              "ioeventfd (QEMU ignores ioeventfd=off for vhost); drop it, or "
@@ -163,7 +174,16 @@ class SendScenario(Scenario):
         the parameters left at an unusual value after it."""
         return frame_phrases(params, lang, ("event_idx", "ioeventfd"), self.defaults())
 
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        if params.get("ring") == "packed" and era.name not in PACKED_ERAS:
+            return (f"--ring packed: Linux {era.linux} and QEMU {era.qemu} have no packed ring "
+                    "(it came in Linux 5.0 and QEMU 4.2); use --era modern or newest")
+        return None
+
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
+        refused = self.refusal(params, era)
+        if refused is not None:
+            raise ParamError(refused)
         return send(SendParams(**params), era, seed)
 
 
