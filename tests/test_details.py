@@ -17,7 +17,7 @@ from test_events_doc import EVENTS
 from vtrace.catalog import CATALOG
 from vtrace.details import FAMILIES, StepDetail
 from vtrace.ring import RING_FIELDS
-from vtrace.scenarios.ringstate import PACKED_FIELDS
+from vtrace.ring_packed import PACKED_FIELDS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "events.md"
 

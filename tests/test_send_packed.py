@@ -10,8 +10,15 @@ import pytest
 from cli_run import run
 
 from vtrace.renderers import by_name, names
+from vtrace.renderers.ring_contents import RingContents
 from vtrace.ring import Buffer
-from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
+from vtrace.ring_packed import (
+    PackedDevice,
+    PackedDriver,
+    PackedLayout,
+    PackedMemory,
+    packed_ring_at_start,
+)
 from vtrace.scenarios import replay
 from vtrace.scenarios.send import SEND
 from vtrace.session import replayed
@@ -68,7 +75,7 @@ def test_the_ring_detail_matches_a_packed_driver_run_alongside() -> None:
         device.fill(element, 0, 0)
         device.flush(1)
         assert driver.get_buf() is not None
-    shown: dict[str, int] = {"next_avail_idx": 0, "avail_wrap_counter": 1}
+    shown = packed_ring_at_start(256)
     replayed_wraps = []
     for step, ring in _ring_events(300):
         shown.update(ring)
@@ -114,3 +121,12 @@ def test_the_jsonl_stream_and_its_title_say_packed(tmp_path: Any) -> None:
     assert "Linux 6.1 + QEMU 7.2, packed ring," in SEND.describe(lines[0]["params"])
     assert "packed 环" in SEND.describe(lines[0]["params"], "zh")
     assert "packed" not in SEND.describe({**lines[0]["params"], "ring": "split"})
+
+
+def test_the_ring_views_start_from_a_packed_ring() -> None:
+    session = replayed("send", {"frames": 1, "ring": "packed"}, "modern", 1)
+    contents = RingContents(session.header, SEND)
+    assert contents.values["avail_wrap_counter"] == 1
+    assert contents.values["last_used_idx"] == 0x8000
+    split = replayed("send", {"frames": 1}, "modern", 1)
+    assert "avail_wrap_counter" not in RingContents(split.header, SEND).values

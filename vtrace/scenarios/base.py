@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from vtrace.catalog import ERAS, Era, Text
 from vtrace.engine.sim import Run
 from vtrace.ring import RING_FIELDS
+from vtrace.ring_packed import packed_ring_at_start
 from vtrace.scenarios.words import BACKENDS, QEMU, Backend, Queue, Tap
 from vtrace.tally import Table
 
@@ -181,6 +182,13 @@ class RingPanel:
     device_writes: bool = False
     frame_param: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
+
+    def at_start(self, params: Mapping[str, Any], size: int) -> Mapping[str, int]:
+        """The ring's values before a stream's first event: ``start``'s, or a packed
+        ring's where the header says ``ring`` is packed."""
+        if params.get("ring") == "packed":
+            return packed_ring_at_start(size)
+        return self.start(size)
 
 
 class Scenario:

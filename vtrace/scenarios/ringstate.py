@@ -28,22 +28,20 @@ from vtrace.ring import (
     Element,
     GuestMemory,
 )
-from vtrace.ring_packed import PackedDevice, PackedDriver, PackedElement, PackedMemory
+from vtrace.ring_packed import (
+    PACKED_FIELDS,
+    PACKED_OWN_FIELDS,
+    PACKED_SHARED_FIELDS,
+    PackedDevice,
+    PackedDriver,
+    PackedElement,
+    PackedMemory,
+)
 
 __all__ = ["PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "RingWorld", "fill_used",
            "flush_used", "kick_reason", "note", "with_ring"]
 
 OWN_FIELDS = DRIVER_FIELDS + DEVICE_FIELDS
-#: A packed ring's values: the two event-suppression areas in guest memory, then each
-#: side's own (Linux's and QEMU's names; QEMU's used wrap counter is ``vq.``'s), then the
-#: descriptor slot the last step touched and its flags (AVAIL bit 7, USED bit 15).
-PACKED_SHARED_FIELDS: tuple[str, ...] = (
-    "driver_event.off_wrap", "driver_event.flags", "device_event.off_wrap", "device_event.flags")
-PACKED_OWN_FIELDS: tuple[str, ...] = (
-    "next_avail_idx", "avail_wrap_counter", "num_added", "num_free", "last_used_idx",
-    "used_wrap_counter", "last_avail_idx", "last_avail_wrap_counter", "inuse", "used_idx",
-    "vq.used_wrap_counter", "signalled_used", "notification", "slot", "slot.flags")
-PACKED_FIELDS = PACKED_SHARED_FIELDS + PACKED_OWN_FIELDS
 _EVENT_AREAS = struct.Struct("<HHHH")
 
 MemoryT = TypeVar("MemoryT", bound=GuestMemory | PackedMemory)
