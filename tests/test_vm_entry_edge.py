@@ -69,13 +69,13 @@ def test_the_vm_entry_leaves_kvm(name: str, given: dict[str, Any], era: str,
                                  summary: bool) -> None:
     header, events = _replay(name, given, era)
     count = _entries(events)
-    dot = sequence_source(header, events, summary=summary, max_steps=100_000)
+    dot = sequence_source(Session(header, events), summary=summary, max_steps=100_000)
     drawn = _entry_edges(dot)
     assert len(drawn) == count
     if count:
         kvm, guest = _lifeline_x(dot, "kvm"), _lifeline_x(dot, "virtio_net")
         assert all(edge == (kvm, guest) for edge in drawn), (kvm, guest, drawn)
-    lines = mermaid_lines(header, events, summary=summary, max_steps=100_000)
+    lines = mermaid_lines(Session(header, events), summary=summary, max_steps=100_000)
     arrows = [re.match(r"\s*(\w+)-->>(\w+): VM entry", line) for line in lines]
     assert [(found[1], found[2]) for found in arrows if found] == [("kvm", "virtio_net")] * count
 

@@ -22,7 +22,7 @@ from vtrace.cli.options import lang_option, stacked
 from vtrace.codec import tee_jsonl
 from vtrace.i18n import say
 from vtrace.model import Source
-from vtrace.output import check_writable
+from vtrace.output import check_apart, check_writable
 from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
 from vtrace.renderers.base import Renderer, count_param
@@ -132,6 +132,7 @@ class Playback:
                 check_writable(path)
         if events_path == "-" and pcap_path == "-":
             raise click.UsageError("--events - and --pcap - cannot both go to standard output")
+        check_apart([("--events", events_path), ("--pcap", pcap_path)])
         to_stdout = events_path == "-"
         if to_stdout and view not in (None, "quiet"):
             raise click.UsageError(
@@ -176,8 +177,9 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
             _count(session, summary, playback.lang)
         else:
             _show(session, playback, env, renderer, summary)
-    except KeyboardInterrupt:
-        _summary(session, playback.lang, True, summary)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            _summary(session, playback.lang, True, summary)
         raise
     _summary(session, playback.lang, False, summary)
 
