@@ -63,7 +63,8 @@ class RingContents:
         self.size = (count_param(header.params, panel.size_param) or 0) if panel else 0
         self.device_writes = bool(panel and panel.device_writes)
         self.actions: Mapping[str, str] = panel.actions if panel else {}
-        self.values: dict[str, int] = dict(panel.start(self.size)) if panel and self.size else {}
+        self.values: dict[str, int] = (dict(panel.at_start(header.params, self.size))
+                                       if panel and self.size else {})
         frame_length = count_param(header.params, panel.frame_param) \
             if panel and panel.frame_param and header.source is Source.REPLAY else None
         rebuild = _rebuilt_superframe if header.params.get("proto") == "tcp" else _rebuilt

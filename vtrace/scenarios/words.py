@@ -86,6 +86,7 @@ _PHRASES: Mapping[str, Mapping[str, str]] = {
         "queue": "a queue of {n}", "interval": "{us} µs apart", "no_interval": "back to back",
         "napi_budget": "NAPI budget {n}", "rx_buffers": "{n} buffers posted at start",
         "proto.tcp": "TCP with TSO",
+        "ring.packed": "packed ring",
     },
     "zh": {
         "frame": "{n:,} 帧，每帧 {size} 字节", "frames": "{n:,} 帧，每帧 {size} 字节",
@@ -96,6 +97,7 @@ _PHRASES: Mapping[str, Mapping[str, str]] = {
         "queue": "队列大小 {n}", "interval": "间隔 {us} µs", "no_interval": "连续发送",
         "napi_budget": "NAPI 预算 {n}", "rx_buffers": "开始时投放 {n} 个缓冲区",
         "proto.tcp": "TCP，使用 TSO",
+        "ring.packed": "packed 环",
     },
 }
 
@@ -122,6 +124,8 @@ def frame_phrases(params: Mapping[str, Any], lang: str, switches: tuple[str, ...
     after = [text(backend.title, lang)] if backend is not None else []
     if params.get("proto") == "tcp":
         after.append(words["proto.tcp"])
+    if params.get("ring") == "packed":  # the split ring is the default, and goes unsaid
+        after.append(words["ring.packed"])
     after += [words[f"{name}.{'on' if params[name] else 'off'}"]
               for name in switches if isinstance(params.get(name), bool)]
     for name in ("queue_size", "napi_budget", "rx_buffers"):

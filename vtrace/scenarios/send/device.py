@@ -44,6 +44,7 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         frame = world.frame_of(device.next_head())
         if world.ring_reader != "virtqueue_pop":
             yield Do("virtqueue_pop", frame)
+        world.slot = device.last_avail_idx
         element = device.pop()
         assert element is not None  # the guest only ever adds
         yield from with_ring(world, world.ring_reader, frame, head=element.head)

@@ -21,6 +21,7 @@ from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
 from vtrace.ring import DESC_SIZE, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, Buffer
+from vtrace.ring_packed import PackedDriver
 from vtrace.scenarios.ringstate import kick_reason
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
@@ -40,9 +41,12 @@ IRQ_DELIVERY_NS = 1800  # MSI-X message to the guest's handler
 def _reap(world: World) -> Iterator[Action]:
     """``free_old_xmit_skbs``: take back every used buffer."""
     driver = world.driver
-    yield Do("free_old_xmit_skbs", None, src="virtio_net", detail={"used_pending": (
-        driver.used_idx() - driver.last_used_idx) & 0xFFFF})
-    while (got := driver.get_buf()) is not None:
+    yield Do("free_old_xmit_skbs", None, src="virtio_net",
+             detail={"used_pending": world.used_pending()})
+    while True:
+        world.slot = driver.last_used_idx & 0x7FFF
+        if (got := driver.get_buf()) is None:
+            break
         frame, head, _ = got
         yield from with_ring(world, "virtqueue_get_buf", frame, head=head)
     # The loop ends on the call that finds nothing used, so there is always one more.
@@ -79,7 +83,7 @@ def _napi_poll(world: World) -> Iterator[Action]:
         yield from _reap(world)
         last = driver.enable_cb_prepare()
         yield from with_ring(world, "virtnet_poll_tx", None, napi_complete=True)
-        if driver.used_idx() == last:
+        if not driver.poll(last):
             break
         driver.disable_cb()  # more arrived meanwhile: napi reschedules itself
         yield from with_ring(world, "virtqueue_disable_cb", None)
@@ -204,10 +208,15 @@ def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], data:
     yield Do("virtqueue_add_outbuf", frame, detail={"sg": len(entries)})
     writer = world.ring_writer
     if writer != "virtqueue_add":
-        yield Do("virtqueue_add", frame, detail={"layout": "split"})
+        yield Do("virtqueue_add", frame, detail={"layout": world.params.ring})
     address, length = entries[0]
     world.memory.write(address, data)
     buffers = [Buffer(addr, size) for addr, size in entries]
+    if isinstance(driver, PackedDriver):
+        world.slot = driver.next_avail_idx
+        buffer_id = driver.add(buffers, frame)
+        yield from with_ring(world, writer, frame, head=buffer_id, addr=address, len=length)
+        return
     chained: dict[str, Any] = {}
     if len(entries) > 1:
         listed = [[addr, size] for addr, size in entries]
