@@ -18,11 +18,9 @@ __all__ = ["STEPS"]
 STEPS: tuple[Step, ...] = (
     step("virtqueue_add_packed", "linux", VR, at(v6_1=1352, v7_2=1658), "virtio_net",
          Phase.XMIT, 90,
-         "The packed-ring body of virtqueue_add: write the buffer's address, length and id "
-         "into the descriptor slot at next_avail_idx, AVAIL set to avail_wrap_counter and "
-         "USED to its opposite; the head's flags are written last, after a write barrier, "
-         "so the device sees the whole chain at once. Past the ring's end the index goes "
-         "back to 0 and avail_wrap_counter flips.",
+         "The packed-ring body of virtqueue_add: write address, length and id into the slot "
+         "at next_avail_idx, AVAIL = avail_wrap_counter, USED its opposite; the head's flags "
+         "go last, after a write barrier. Past the ring's end avail_wrap_counter flips.",
          notes={"6.1": "Compared with the split ring: no avail ring and no avail->idx; the "
                        "descriptor's flags make it available, and the id travels in the "
                        "descriptor itself. Chains of several buffers go through "
