@@ -236,3 +236,43 @@ def test_setup_command_rejects_bad_options() -> None:
     assert runner.invoke(cli, ["setup", "--era", "bronze"]).exit_code == 2
     result = runner.invoke(cli, ["setup", "--events", "-", "--view", "plain"])
     assert result.exit_code == 2
+
+
+def _plain(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["setup", "--view", "plain", *args])
+    assert result.exit_code == 0, result.output
+    return str(result.output)
+
+
+def test_the_plain_view_says_what_each_step_made() -> None:
+    out = _plain()
+    assert "│ + tun_file (host kernel): the open /dev/net/tun" in out
+    assert "│ + NICState (QEMU): VirtIONet's nic; its NetClientState and the tap's are " \
+           "each other's peer" in out
+    assert "│ + vring tx0 (guest kernel): descriptor table, available and used ring in guest " \
+           "memory; vi->sq[0].vq" in out
+
+
+def test_the_plain_view_ends_with_the_objects_on_each_side() -> None:
+    out = _plain()
+    panel = out[out.index("Objects the set-up made, and their links"):out.index("\nSummary")]
+    sides = [line for line in panel.splitlines() if line and not line.startswith(" ")]
+    assert sides[1:] == ["host kernel", "QEMU", "KVM", "guest kernel"]
+    for name in ("tun_file", "tun_struct", "net_device tap0", "TAPState tap0", "VirtIONet",
+                 "VirtQueue rx0", "VirtQueue ctrl.vring", "NICState", "ioeventfd tx0",
+                 "net_device + virtnet_info", "vring rx0", "vring ctrl"):
+        assert f"\n  {name}: " in panel, name
+    assert panel.index("tun_struct") < panel.index("TAPState") < panel.index("vring rx0")
+
+
+def test_the_objects_panel_speaks_chinese() -> None:
+    out = _plain("--lang", "zh", "--era", "lesson")
+    panel = out[out.index("建立过程创建的对象及其联系"):]
+    assert "\n宿主内核\n" in panel and "\n客户机内核\n" in panel
+    assert "tun_struct: tfiles[0] → tun_file，tun_file 的 tun 指回这里" in panel
+
+
+def test_other_replays_have_no_objects_panel() -> None:
+    result = CliRunner().invoke(cli, ["send", "-n", "1", "--view", "plain"])
+    assert result.exit_code == 0 and "│ + " not in result.output
+    assert "Objects the set-up made" not in result.output

@@ -56,6 +56,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fact.rings": "queue {queue}: QEMU now knows where its descriptor table, available "
                       "ring and used ring are",
         "fact.qom": "QOM type {type}, child of {parent}: its class hooks are filled in",
+        "objects.title": "Objects the set-up made, and their links",
         "fact.ioeventfd": "queue {queue}: its notify address gets an ioeventfd",
         "fact.fast_mmio": "on {bus} now: later kicks stay in the kernel",
         "fact.vhost": "the data path goes to the host kernel's vhost-net ({backend})",
@@ -138,6 +139,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fact.features": "协商结果：{features}",
         "fact.rings": "队列 {queue}：QEMU 现在知道它的描述符表、可用环和已用环在哪里",
         "fact.qom": "QOM 类型 {type}，父类型 {parent}：它的类钩子已填好",
+        "objects.title": "建立过程创建的对象及其联系",
         "fact.ioeventfd": "队列 {queue}：它的通知地址获得一个 ioeventfd",
         "fact.fast_mmio": "已登记到 {bus}：以后的通知留在内核里处理",
         "fact.vhost": "数据路径交给宿主机内核的 vhost-net（{backend}）",

@@ -15,6 +15,7 @@ from vtrace.engine.sim import Run
 from vtrace.scenarios.base import EVENTS, Scenario
 from vtrace.scenarios.params import BACKEND
 from vtrace.scenarios.setup.chains import setup
+from vtrace.scenarios.setup.objects import ObjectsPanel
 from vtrace.scenarios.words import text
 
 __all__ = ["SETUP", "SetupScenario", "setup"]
@@ -53,6 +54,9 @@ class SetupScenario(Scenario):
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
         """The title, then the back end when it is not QEMU's own."""
         return [text(self.title, lang)], [text(self.backend(params).title, lang)]
+
+    def objects(self, lang: str) -> ObjectsPanel:
+        return ObjectsPanel(lang)
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         return setup(era, seed, params["backend"])
