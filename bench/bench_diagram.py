@@ -81,7 +81,7 @@ def main() -> None:
     def drawing(header: Header, events: list[Event]) -> Callable[[], object]:
         # What folding hands on: the drawn rounds only, whatever the stream's length.
         drawn = [event for done in fold(events).rounds for event in done.events]
-        return lambda: render_source(sequence_source(header, drawn), "svg", program)
+        return lambda: render_source(sequence_source(Session(header, drawn)), "svg", program)
 
     rows = [
         (f"SVG ({program.name}), whole renderer", svg),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from click.testing import CliRunner
 
 from vtrace.cli import main
@@ -17,3 +19,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
             code = done.code if isinstance(done.code, int) else 1
         out, err = streams[0].getvalue(), streams[1].getvalue()
     return code, out.decode(), err.decode()
+
+
+def interruptible() -> None:
+    """For a child process (``preexec_fn``): Ctrl-C as at a terminal, even where the tests
+    run in the background of a shell, which starts its children ignoring SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -9,6 +9,7 @@ other test sessions) make their own, so the snapshot looks only at one pid's.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -70,3 +71,38 @@ def host_state(pid: int) -> dict[str, object]:
 
 NOTHING: dict[str, object] = {"links": [], "tracefs_mounts": [], "instances": [], "uprobes": [],
                               "qemu": []}
+
+
+def _uprobe_names(tracefs: Path) -> set[str]:
+    return {line.split()[0].split(":", 1)[1]
+            for line in (tracefs / "uprobe_events").read_text().splitlines() if line.strip()}
+
+
+def whole_host() -> dict[str, set[str]]:
+    """Every link, tracefs mount, trace instance and uprobe on the host, by name: compared
+    before and after a run, what is new was left by it, or by a run someone else started
+    meanwhile, which carries that run's pid. (QEMU is found by its tap, in ``host_state``.)"""
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
+                           check=True).stdout
+    with tracefs_view() as tracefs:
+        instances = {path.name for path in (tracefs / "instances").iterdir()}
+        uprobes = _uprobe_names(tracefs)
+    return {
+        "links": {line.split(":")[1].strip().split("@")[0] for line in links.splitlines()},
+        "tracefs_mounts": set(tracefs_mounts()),
+        "instances": instances,
+        "uprobes": uprobes,
+    }
+
+
+def left_behind(before: dict[str, set[str]], after: dict[str, set[str]],
+                run_pid: int) -> dict[str, set[str]]:
+    """What ``after`` has that ``before`` had not, less what is named after another process
+    that still runs (another run, started by someone else meanwhile)."""
+    def anothers(item: str) -> bool:
+        return any(int(number) != run_pid and Path(f"/proc/{number}").exists()
+                   for number in re.findall(r"\d+", item))
+
+    new = {kind: {item for item in after[kind] - before[kind] if not anothers(item)}
+           for kind in after}
+    return {kind: items for kind, items in new.items() if items}

@@ -6,12 +6,12 @@ never in assertions); this only keeps the scripts from rotting as the code moves
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import lab
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -24,7 +24,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("bench_html.py", ["--frames", "2", "--repeat", "1"], "## HTML player"),
     ("bench_ring.py", ["--buffers", "200", "--repeat", "1"], "## Rings"),
     pytest.param("bench_lab.py", ["--rounds", "1", "--no-warm-up"], "## vtrace lab",
-                 marks=pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")),
+                 marks=lab()),
 ])
 def test_a_benchmark_prints_its_section(script: str, arguments: list[str], section: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *arguments],

@@ -12,6 +12,7 @@ from vtrace import scenarios
 from vtrace.catalog import ERAS
 from vtrace.renderers.canvas import Canvas, text_width, wrap
 from vtrace.renderers.sequence import sequence_source
+from vtrace.session import Session
 
 
 def test_wide_characters_count_double() -> None:
@@ -72,5 +73,5 @@ def test_a_paragraph_does_not_end_on_a_lone_character() -> None:
 def test_no_chinese_note_ends_on_a_lone_character(name: str) -> None:
     for era in ERAS:
         header, events = scenarios.replay(name, {}, era, 1)
-        dot = sequence_source(header, events, lang="zh")
+        dot = sequence_source(Session(header, events), lang="zh")
         assert not re.search(r"\\l[^\\\\\"]\\l\"", dot), (era, re.findall(r'"[^"]*\\l.\\l"', dot))

@@ -10,6 +10,7 @@ import pytest
 from diagram_fixtures import RECORDED
 
 from vtrace.cli import diagram, main
+from vtrace.session import Session
 
 
 def run(*args: str) -> int:
@@ -122,7 +123,7 @@ def test_an_output_path_that_cannot_be_written_is_one_line(
     (tmp_path / "file.txt").write_text("x")
     assert run(where) == 2
     error = capsys.readouterr().err
-    assert len(error.strip().splitlines()) == 1 and error.startswith("vtrace: error:")
+    assert len(error.strip().splitlines()) == 1 and error.startswith("vtrace diagram: error:")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file.txt"]
 
 
@@ -274,8 +275,8 @@ def test_a_cut_or_ended_diagram_names_the_html_player(lang: str, player: str) ->
     from vtrace.renderers.sequence import sequence_source
 
     header, events = scenarios.replay("send", {"frames": 64, "batch": 64}, "modern", 1)
-    cut = sequence_source(header, list(events), lang=lang, max_steps=100)
+    cut = sequence_source(Session(header, list(events)), lang=lang, max_steps=100)
     header, events = scenarios.replay("send", {"frames": 300, "interval_ns": 0}, "modern", 1)
-    ended = sequence_source(header, list(events), lang=lang, max_steps=300)
+    ended = sequence_source(Session(header, list(events)), lang=lang, max_steps=300)
     for source in (cut, ended):
         assert player in source.replace("\\l", "") and ".json" in source

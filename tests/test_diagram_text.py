@@ -17,6 +17,7 @@ from vtrace.renderers.diagram_text import (
     note_text,
     word,
 )
+from vtrace.session import Session
 
 
 def make(src: str, dst: str, kind: Kind = Kind.CALL, step: str = "start_xmit",
@@ -69,11 +70,11 @@ def test_titles_and_fallback_to_english() -> None:
     assert word("part.kvm", "zh") == "KVM"
     assert actor_role("tap") == "tap backend" and actor_role("unknown") == ""
     header = Header("0.1.0", "send", {"frames": 1, "size": 60, "event_idx": False}, 7)
-    assert diagram_title(header) == "1 frame of 60 bytes, EVENT_IDX off"
+    assert diagram_title(Session(header, ())) == "1 frame of 60 bytes, EVENT_IDX off"
     assert diagram_comment(header) == "vtrace send · frames=1, size=60, event_idx=False · seed 7"
     header = Header("0.1.0", "send", {"frames": 2, "size": 128, "era": "lesson",
                                       "ioeventfd": False, "batch": 2}, 7)
-    assert diagram_title(header, "zh") == \
+    assert diagram_title(Session(header, ()), "zh") == \
         "2 帧，每帧 128 字节，每批 2 帧，Linux 4.19 + QEMU 3.1，ioeventfd 关闭"
-    assert diagram_title(Header("0.1.0", "setup", {"era": "modern"}, 1)) == \
+    assert diagram_title(Session(Header("0.1.0", "setup", {"era": "modern"}, 1), ())) == \
         "Setting up the device and the tap (vtrace setup), Linux 6.1 + QEMU 7.2"

@@ -70,4 +70,5 @@ def test_unknown_name_from_the_console_script_is_one_line() -> None:
     assert completed.returncode == 2
     assert completed.stdout == ""
     assert completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
-    assert completed.stderr.startswith("vtrace: error: no step or function named 'tun_recv'")
+    assert completed.stderr.startswith(
+        "vtrace explain: error: no step or function named 'tun_recv'")

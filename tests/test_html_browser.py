@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import importable, program
 from diagram_fixtures import hostile_events, hostile_header, recorded
 from player_steps import step_of, terminal_steps
 
@@ -27,11 +27,9 @@ from vtrace.scenarios.send import SEND
 from vtrace.session import Session, replayed
 from vtrace.tally import Tally
 
-playwright_api = pytest.importorskip("playwright.sync_api",
-                                     reason="the [test] extra installs playwright")
+playwright_api = importable("playwright.sync_api", "needs playwright: pip install -e '.[test]'")
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = program(CHROMIUM, "chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -316,12 +314,12 @@ def test_chinese_toggle_changes_the_texts(opened: Opened, files: dict[str, Any])
     assert "通知：avail_event 0 落在 [0, 1) 中" in chinese
     assert opened.page.get_attribute("html", "lang") == "zh"
     assert opened.page.inner_text("#diagram-title") == "时序图"
-    title = diagram_title(files["header"], "zh")
+    title = diagram_title(Session(files["header"], ()), "zh")
     assert opened.page.inner_text("#run-title") == title and title.startswith("3 帧")
     assert opened.page.title().endswith(title)
     opened.page.click("#lang")
     assert opened.page.inner_text("#step") == english
-    assert opened.page.inner_text("#run-title") == diagram_title(files["header"], "en")
+    assert opened.page.inner_text("#run-title") == diagram_title(Session(files["header"], ()), "en")
 
 
 def test_only_the_lifelines_the_stream_uses_are_drawn(opened: Opened) -> None:

@@ -22,12 +22,14 @@ from typing import IO, Any
 
 import pytest
 import test_html_browser as chromium
+from conftest import needs, program
 from player_steps import step_of
 
 from vtrace.catalog import CATALOG
 from vtrace.model import Event
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.scenarios.send import SEND
+from vtrace.session import Session
 from vtrace.tally import Tally
 
 FIREFOX = "/usr/bin/firefox-esr"
@@ -36,10 +38,9 @@ MODULES = DRIVER.parent / "node_modules" / "puppeteer-core"
 files = chromium.files  # the same files, made from the same stream, as the Chromium tests open
 expected_ring = chromium.expected_ring
 pytestmark = [
-    pytest.mark.skipif(shutil.which(FIREFOX) is None,
-                       reason="Debian's firefox-esr is not installed (.ci/run installs it)"),
-    pytest.mark.skipif(shutil.which("node") is None or not MODULES.is_dir(),
-                       reason="needs node and `npm ci --prefix tests/firefox` (.ci/run runs it)"),
+    program(FIREFOX, "firefox-esr"),
+    needs(shutil.which("node") is None or not MODULES.is_dir(),
+          "needs node and puppeteer-core: apt-get install npm; npm ci --prefix tests/firefox"),
 ]
 
 
@@ -264,12 +265,12 @@ def test_chinese_toggle_changes_the_texts(player: Firefox,
     assert CATALOG["virtqueue_kick_prepare"].text["zh"] in chinese["text"]
     assert "通知：avail_event 0 落在 [0, 1) 中" in chinese["text"]
     assert chinese["lang"] == "zh" and chinese["diagramTitle"] == "时序图"
-    title = diagram_title(files["header"], "zh")
+    title = diagram_title(Session(files["header"], ()), "zh")
     assert chinese["runTitle"] == title and chinese["title"].endswith(title)
     player.do("click", selector="#lang")
     again = player.shown()
     assert again["text"] == english["text"]
-    assert again["runTitle"] == diagram_title(files["header"], "en")
+    assert again["runTitle"] == diagram_title(Session(files["header"], ()), "en")
 
 
 def test_legend_and_theme(player: Firefox) -> None:

@@ -34,7 +34,7 @@ def test_a_malformed_line_exits_2_with_one_line(tmp_path: Path) -> None:
     bad.write_text("# tracer: function\n  a-1 [000] ..... 5: f <-g\nnot a trace line\n")
     done = vtrace("import", str(bad), "--events", str(tmp_path / "out.jsonl"))
     assert done.returncode == 2
-    assert done.stderr.strip() == f"vtrace: error: {bad}:3: not an ftrace line: " \
+    assert done.stderr.strip() == f"vtrace import: error: {bad}:3: not an ftrace line: " \
                                   "'not a trace line'"
     assert not (tmp_path / "out.jsonl").exists()
 

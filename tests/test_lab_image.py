@@ -11,15 +11,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import needs, program
 
 from vtrace.lab.elf import has_pvh_entry, is_static, symbol_offsets
 from vtrace.lab.errors import LabError
 from vtrace.lab.image import BUSYBOX, build_image, cache_root
 from vtrace.lab.kernel import MODULES, KernelFiles, boot_image, bzimage_version, user_kernel
 
-needs_build_tools = pytest.mark.skipif(
+needs_build_tools = needs(
     not all(shutil.which(tool) for tool in ("gcc", "cpio")) or not BUSYBOX.exists(),
-    reason="building the initramfs needs gcc, cpio and busybox-static")
+    "building the initramfs needs gcc, cpio and busybox-static: apt-get install gcc cpio "
+    "busybox-static")
 
 
 def fake_bzimage(path: Path, version: str, payload: bytes = b"") -> Path:
@@ -92,7 +94,7 @@ def test_the_cache_follows_xdg_cache_home_or_home() -> None:
     assert cache_root({"HOME": "/home/t"}) == Path("/home/t/.cache/vtrace/lab")
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+@program("gcc", "gcc")
 def test_symbol_offsets_turn_addresses_into_file_offsets(tmp_path: Path) -> None:
     source = tmp_path / "lib.c"
     source.write_text("int vtrace_probe_me(int x) { return x + 1; }\n")
@@ -107,7 +109,7 @@ def test_symbol_offsets_turn_addresses_into_file_offsets(tmp_path: Path) -> None
     assert not has_pvh_entry(library)
 
 
-@pytest.mark.skipif(not BUSYBOX.exists(), reason="needs busybox-static")
+@needs(not BUSYBOX.exists(), "needs busybox-static: apt-get install busybox-static")
 def test_busybox_static_is_static() -> None:
     assert is_static(BUSYBOX)
     assert not is_static(Path(os.path.realpath(sys.executable)))  # it has an interpreter

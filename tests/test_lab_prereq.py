@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import root
 
 from vtrace.lab.params import Accel, Backend, LabParams, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
@@ -104,6 +105,7 @@ def run_lab(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(os.path.exists("/dev/vhost-net"),
                     reason="this host has /dev/vhost-net, so the run would capture")
+@root()  # elsewhere "not root" comes first
 def test_the_command_refuses_vhost_net_here_with_one_line_and_status_1() -> None:
     done = run_lab("send", "--backend", "vhost-net")
     assert done.returncode == 1

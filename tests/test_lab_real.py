@@ -1,9 +1,11 @@
 """Real lab runs: a Debian guest under QEMU, captured on every layer, and nothing left behind.
 
 One ``send`` and one ``recv`` capture of three frames are shared by the
-tests of each mode; two more runs are stopped by a signal while the guest
-boots. While each run goes, what it made is watched (tap, tracefs mount, instance, uprobes,
-QEMU, all named after its pid); after it, none of it may be left.
+tests of each mode; more runs are stopped by a signal in each phase (prepare,
+boot, send, collect), one of them by a second signal during its clean-up.
+While each run goes, what it made is watched (tap, tracefs mount, instance,
+uprobes, QEMU, all named after its pid); after it, none of it may be left,
+and the host has nothing it had not before.
 """
 
 from __future__ import annotations
@@ -11,24 +13,24 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_host import NOTHING, host_state
+from cli_run import interruptible
+from conftest import lab, program
+from lab_host import NOTHING, host_state, left_behind, whole_host
 
 from vtrace.lab import Backend, LabError, LabParams, Scenario, capture
 from vtrace.lab.prereq import HostView
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="the lab needs root (taps, tracefs, uprobes)")
+pytestmark = lab()
 
 LAB = [sys.executable, "-m", "vtrace", "lab"]
 
@@ -202,27 +204,54 @@ def _wait_for_qemu(pid: int, deadline_s: float) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("number, status", [(signal.SIGTERM, 128 + 15),
-                                            (signal.SIGINT, 130)])
-def test_a_signal_while_the_guest_boots_leaves_nothing_behind(
-        number: signal.Signals, status: int, tmp_path: Path) -> None:
+def _made_something(pid: int) -> None:
+    """Wait until run ``pid`` has made something on the host (its tracefs mount first)."""
+    end = time.monotonic() + 60
+    while not any(host_state(pid).values()):
+        assert time.monotonic() < end, "the run made nothing within 60 s"
+        time.sleep(0.01)
+
+
+#: (phase, when to signal once its line is shown, the signals, the status): the first signal
+#: decides the status; a second one comes while the first one's clean-up runs.
+PHASE_SIGNALS = [
+    ("prepare", _made_something, (signal.SIGTERM,), 143),
+    ("boot", lambda pid: _wait_for_qemu(pid, 30), (signal.SIGTERM,), 143),
+    ("send", None, (signal.SIGTERM,), 143),
+    ("collect", None, (signal.SIGTERM,), 143),
+    ("boot", lambda pid: _wait_for_qemu(pid, 30), (signal.SIGINT,), 130),
+    ("send", None, (signal.SIGHUP,), 129),
+    ("boot", lambda pid: _wait_for_qemu(pid, 30), (signal.SIGTERM, signal.SIGINT), 143),
+]
+
+
+@pytest.mark.parametrize("phase, ready, numbers, status", PHASE_SIGNALS,
+                         ids=[f"{phase}-{'-'.join(signal.Signals(n).name for n in numbers)}"
+                              for phase, _, numbers, _ in PHASE_SIGNALS])
+def test_a_signal_in_any_phase_leaves_the_host_as_it_was(
+        phase: str, ready: Callable[[int], None] | None, numbers: tuple[signal.Signals, ...],
+        status: int, tmp_path: Path) -> None:
     target = tmp_path / "run"
+    before = whole_host()
     run = subprocess.Popen([*LAB, "send", "--save", str(target)], stderr=subprocess.PIPE,
-                           stdout=subprocess.DEVNULL, text=True)
+                           stdout=subprocess.DEVNULL, text=True, preexec_fn=interruptible)
     assert run.stderr is not None
     try:
-        _wait_for_line(run.stderr, "boot ...", 120)
-        _wait_for_qemu(run.pid, 30)
-        time.sleep(0.5)  # the guest is in its kernel: it takes seconds to its link under TCG
-        assert all(host_state(run.pid).values())  # everything is made: all must go
-        run.send_signal(number)
+        _wait_for_line(run.stderr, f"{phase} ...", 180)
+        if ready is not None:
+            ready(run.pid)
+        for number in numbers:
+            run.send_signal(number)
+            time.sleep(0.05)
         rest = run.stderr.read()
         assert run.wait(60) == status, rest
     finally:
         if run.poll() is None:
             run.kill()
     assert "the host is as it was" in rest
-    assert host_state(run.pid) == NOTHING
+    assert host_state(run.pid) == NOTHING, f"left by run {run.pid}: {host_state(run.pid)}"
+    left = left_behind(before, whole_host(), run.pid)
+    assert left == {}, f"left on the host after a signal in {phase}: {left}"
     assert os.listdir(tmp_path) == []
 
 
@@ -248,7 +277,7 @@ def udp_in_pcap(path: Path) -> list[tuple[str, str]]:
     return [(source, bytes.fromhex(data).decode("latin-1")) for source, data in rows]
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark (apt-get install tshark)")
+@program("tshark", "tshark")
 def test_the_frames_that_crossed_the_tap_are_in_a_pcap_tshark_reads(
         sent: Capture, received: Capture) -> None:
     guest = sent.manifest["network"]["guest_ip"]

@@ -41,7 +41,7 @@ def test_snapshot_of_three_frames() -> None:
 
 def test_boxes_hold_the_lifelines_in_order_and_arrows_are_numbered() -> None:
     header, events = recorded()
-    lines = statements(mermaid_lines(header, events))
+    lines = statements(mermaid_lines(Session(header, events)))
     assert lines[1] == "sequenceDiagram" and lines[3] == "autonumber"
     assert lines[2] == "title 3 frames of 128 bytes, Linux 6.1 + QEMU 7.2, EVENT_IDX on, " \
         "ioeventfd on"
@@ -55,7 +55,7 @@ def test_boxes_hold_the_lifelines_in_order_and_arrows_are_numbered() -> None:
 
 def test_a_repeated_frame_is_a_loop_and_crossings_are_tinted() -> None:
     header, events = recorded()
-    lines = statements(mermaid_lines(header, events))
+    lines = statements(mermaid_lines(Session(header, events)))
     assert "loop × 2: frames 1–2, the same steps each time" in lines
     assert lines.count("Note over app,host_stack: frame 0") == 1
     exit_line = lines.index("virtio_net->>kvm: VM exit: handle_ept_misconfig")
@@ -69,7 +69,8 @@ def test_a_repeated_frame_is_a_loop_and_crossings_are_tinted() -> None:
 def test_summary_keeps_the_crossings_only() -> None:
     header, events = recorded()
     first = list(rounds(header, events, 1))
-    full, summary = mermaid_lines(header, first), mermaid_lines(header, first, summary=True)
+    full = mermaid_lines(Session(header, first))
+    summary = mermaid_lines(Session(header, first), summary=True)
     arrows = [line for line in summary if "->>" in line or "-)" in line]
     assert 0 < len(arrows) < len([line for line in full if "->>" in line]) / 3
     self_call = re.compile(r"^\s*(\w+)(?:->>|-->>|-\))\1:")
@@ -78,7 +79,7 @@ def test_summary_keeps_the_crossings_only() -> None:
 
 
 def test_hostile_text_cannot_break_a_statement() -> None:
-    lines = statements(mermaid_lines(hostile_header(), hostile_events()))
+    lines = statements(mermaid_lines(Session(hostile_header(), hostile_events())))
     assert all(STATEMENT.fullmatch(line) for line in lines), [
         line for line in lines if not STATEMENT.fullmatch(line)]
     body = "\n".join(lines[1:])

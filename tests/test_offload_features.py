@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
+from conftest import program, require
 
 from vtrace.netfeatures import (
     NO_OFFLOAD,
@@ -126,7 +126,7 @@ def test_qemu_property_names_are_understood() -> None:
                                                                           F.RING_PACKED}
 
 
-@pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="QEMU is not installed")
+@program("qemu-system-x86_64", "qemu-system-x86")
 def test_the_installed_qemu_7_2_defaults_agree() -> None:
     result = subprocess.run(["qemu-system-x86_64", "-device", "virtio-net-pci,help"],
                             capture_output=True, text=True, timeout=60)
@@ -134,8 +134,8 @@ def test_the_installed_qemu_7_2_defaults_agree() -> None:
                                result.stdout, re.M))
     version = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
                              text=True, timeout=60).stdout
-    if " 7.2." not in version:
-        pytest.skip("the installed QEMU is not 7.2")
+    require(" 7.2." not in version, "needs QEMU 7.2 (Debian 12's qemu-system-x86); this one "
+            f"is {version.splitlines()[0] if version else 'unknown'}")
     checked = {name: value for name, value in defaults.items() if name in QEMU_PROPERTIES}
     assert len(checked) >= 25
     on = offered("7.2")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -153,7 +153,7 @@ def write_pcap(path: Path, frames: list[bytes]) -> None:
     path.write_bytes(b"".join(records))
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+@program("tshark", "tshark")
 def test_tshark_finds_every_segment_checksum_good(tmp_path: Path) -> None:
     frames = tcp_gso_segment(gso_superframe(V4, PAYLOAD, mss=1448, seq=1, options=TS).frame,
                              1448)

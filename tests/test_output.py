@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vtrace.output import OutputError, atomic_output, check_writable
+from vtrace.output import OutputError, atomic_output, check_apart, check_writable
 
 
 def test_the_target_appears_whole_and_no_temporary_file_stays(tmp_path: Path) -> None:
@@ -61,3 +61,43 @@ def test_unwritable_places_are_refused_before_any_work(tmp_path: Path) -> None:
         check_writable(str(tmp_path))
     with pytest.raises(OutputError, match="does not exist"):
         check_writable(str(tmp_path / "missing" / "run.jsonl"))
+
+
+def test_outputs_apart_from_inputs_and_from_each_other(tmp_path: Path) -> None:
+    source = tmp_path / "capture"
+    source.mkdir()
+    (source / "trace.txt").write_text("kept")
+    check_apart([("--events", "-"), ("--pcap", "-")])  # refused elsewhere, not here
+    check_apart([("--events", os.devnull), ("--pcap", os.devnull)])  # a device takes both
+    check_apart([("--events", str(source / "new.jsonl"))], [str(source)])
+    with pytest.raises(OutputError, match="is a file in"):
+        check_apart([("--events", str(source / "trace.txt"))], [str(source)])
+    with pytest.raises(OutputError, match="are one file"):
+        check_apart([("--events", str(tmp_path / "a")), ("--pcap", f"{tmp_path}/./a")])
+
+
+def test_an_output_that_cannot_be_made_names_the_users_path() -> None:
+    with pytest.raises(OutputError, match="empty name"):
+        check_writable("")
+    with pytest.raises(OutputError, match="^/proc/x.svg: ") as failed, \
+            atomic_output("/proc/x.svg"):
+        pass
+    assert ".tmp" not in str(failed.value)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_signal_as_the_temporary_file_is_made_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool) -> None:
+    """The signal comes once the file exists and before Python holds its descriptor."""
+    real_open = os.open
+
+    def open_then_interrupted(*args: object, **options: object) -> int:
+        os.close(real_open(*args, **options))  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt), \
+            atomic_output(str(tmp_path / "run.jsonl"), keep_on_interrupt=keep):
+        pass
+    monkeypatch.undo()
+    assert sorted(path.name for path in tmp_path.iterdir()) == (["run.jsonl"] if keep else [])

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import program
 
 from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Phase, Place, Source
@@ -30,7 +31,7 @@ def tshark(path: Path, *fields: str) -> list[list[str]]:
     return [line.split("\t") for line in done.stdout.splitlines()]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_a_replay_writes_its_frames_byte_for_byte(tmp_path: Path) -> None:
     session = replayed("send", {"frames": 3, "size": 100}, "modern", 1)
     path = tmp_path / "send.pcap"
@@ -41,7 +42,7 @@ def test_a_replay_writes_its_frames_byte_for_byte(tmp_path: Path) -> None:
         build_frame(index, 100, Endpoints())[42:] for index in range(3)]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_a_capture_writes_the_bytes_a_probe_saw(tmp_path: Path) -> None:
     place = Place("qemu_sendv_packet_async", "qemu_sendv_packet_async", None, None, "qemu",
                   "7.2", Phase.BACKEND, Layer.QEMU, "net-queue")
@@ -56,7 +57,7 @@ def test_a_capture_writes_the_bytes_a_probe_saw(tmp_path: Path) -> None:
     assert tshark(path, "udp.dstport", "frame.time_epoch") == [["41922", "0.000001000"]]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_vtrace_diagram_writes_a_pcap_that_tshark_reads(tmp_path: Path) -> None:
     from vtrace.cli import main
 
@@ -68,7 +69,7 @@ def test_vtrace_diagram_writes_a_pcap_that_tshark_reads(tmp_path: Path) -> None:
     assert rows == [["90", f"0x{index:04x}"] for index in range(4)]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_send_and_play_write_the_frames_they_show(tmp_path: Path) -> None:
     import io
 
@@ -87,7 +88,7 @@ def test_send_and_play_write_the_frames_they_show(tmp_path: Path) -> None:
     assert sent.read_bytes() == played.read_bytes()
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_a_recv_replay_writes_the_frames_the_host_sends_in(tmp_path: Path) -> None:
     session = replayed("recv", {"frames": 3, "size": 90}, "modern", 1)
     path = tmp_path / "recv.pcap"
@@ -98,7 +99,7 @@ def test_a_recv_replay_writes_the_frames_the_host_sends_in(tmp_path: Path) -> No
         build_frame(index, 90, HOST_TO_GUEST)[42:] for index in range(3)]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_a_lab_capture_writes_the_datagrams_its_tap_saw(tmp_path: Path) -> None:
     capture = Path(__file__).parent / "data" / "lab" / "recv-2"
     header, events = load(capture)

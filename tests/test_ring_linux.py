@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+from conftest import require
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from linux_ring import oracle
@@ -45,8 +46,7 @@ class Model(Protocol):
 @pytest.fixture(scope="session")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reason = oracle.missing()
-    if reason is not None:
-        pytest.skip(reason)
+    require(reason is not None, reason or "")
     return oracle.build(tmp_path_factory.mktemp("linux-6.1"))
 
 

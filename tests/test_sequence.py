@@ -80,8 +80,8 @@ def test_dot_snapshot_of_three_frames() -> None:
 
 def test_summary_draws_one_arrow_per_layer_crossing() -> None:
     header, events = one_frame()
-    full = sequence_source(header, events)
-    summary = sequence_source(header, events, summary=True)
+    full = sequence_source(Session(header, events))
+    summary = sequence_source(Session(header, events), summary=True)
     assert summary.count(" -> ") < full.count(" -> ") / 3
     assert "VM exit: handle_ept_misconfig" in summary
     assert "virtqueue_add_outbuf" not in summary.split("tooltip")[0]
@@ -104,14 +104,14 @@ def test_ten_thousand_identical_frames_draw_within_three_times_one_frame() -> No
 
 def test_a_replay_without_repeats_is_cut_short_with_a_note() -> None:
     events = send(SendParams(frames=400, batch=32), era("modern"), 1)
-    source = sequence_source(Header("0", "send", {"batch": 32}, 1), events, max_steps=300)
+    source = sequence_source(Session(Header("0", "send", {"batch": 32}, 1), events), max_steps=300)
     assert "not drawn" in source
     assert source.count("shape=point") < 300 * 8
 
 
 def test_chinese_words_and_a_cjk_capable_font() -> None:
     header, events = one_frame()
-    source = sequence_source(header, events, lang="zh")
+    source = sequence_source(Session(header, events), lang="zh")
     assert "客户机内核" in source and "Noto Sans CJK SC" in source
 
 

@@ -3,11 +3,11 @@ interleaved events as events, markers, lost records, CPU banners, trace-cmd, ret
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import program
 
 from vtrace.model import Kind
 from vtrace.sources import TraceError, TraceSyntaxError
@@ -16,9 +16,7 @@ from vtrace.sources.ftrace import LineKind, parse, read
 from vtrace.sources.registry import detect, formats
 
 TRACES = Path(__file__).parent / "data" / "traces"
-needs_trace_cmd = pytest.mark.skipif(shutil.which("trace-cmd") is None,
-                                     reason="trace-cmd report is missing: apt-get install "
-                                            "trace-cmd")
+needs_trace_cmd = program("trace-cmd", "trace-cmd")
 
 
 def kinds(name: str) -> Counter[LineKind]:

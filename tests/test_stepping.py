@@ -181,10 +181,10 @@ def test_quiet_step_mode_is_one_status_line_with_the_keys_from_the_first_step(
     screen = _step_run("quiet", ["\n", "q"], "--events", str(tmp_path / "run.jsonl"))
     drawn = screen[:screen.index("Summary")].split("\r\x1b[2K")
     assert [line for line in drawn if line] == [
-        "step 1 · sendto · frame #0 · 0.000 µs · Enter/→ next  ← back  f frame  g go to  "
-        "? keys  q quit",
-        "step 2 · __sys_sendto · frame #0 · 0.341 µs · Enter/→ next  ← back  f frame  g go to  "
-        "? keys  q quit\n"]
+        "step 1 · sendto · frame #0 · 0.000 µs · Enter/→ next  ← back  f frame  k x i s  "
+        "/ find  g go to  ? keys  q quit",
+        "step 2 · __sys_sendto · frame #0 · 0.341 µs · Enter/→ next  ← back  f frame  "
+        "k x i s  / find  g go to  ? keys  q quit\n"]
     assert "━" not in screen
 
 

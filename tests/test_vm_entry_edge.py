@@ -6,6 +6,7 @@ KVM_EXIT_MMIO)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from vtrace.catalog import ERAS
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.diagram_text import RED, crossing
 from vtrace.renderers.folding import batch_of
+from vtrace.renderers.html import HtmlRenderer
 from vtrace.renderers.mermaid import mermaid_lines
 from vtrace.renderers.overview import overview_hops
 from vtrace.renderers.plain import PlainRenderer
@@ -69,13 +71,13 @@ def test_the_vm_entry_leaves_kvm(name: str, given: dict[str, Any], era: str,
                                  summary: bool) -> None:
     header, events = _replay(name, given, era)
     count = _entries(events)
-    dot = sequence_source(header, events, summary=summary, max_steps=100_000)
+    dot = sequence_source(Session(header, events), summary=summary, max_steps=100_000)
     drawn = _entry_edges(dot)
     assert len(drawn) == count
     if count:
         kvm, guest = _lifeline_x(dot, "kvm"), _lifeline_x(dot, "virtio_net")
         assert all(edge == (kvm, guest) for edge in drawn), (kvm, guest, drawn)
-    lines = mermaid_lines(header, events, summary=summary, max_steps=100_000)
+    lines = mermaid_lines(Session(header, events), summary=summary, max_steps=100_000)
     arrows = [re.match(r"\s*(\w+)-->>(\w+): VM entry", line) for line in lines]
     assert [(found[1], found[2]) for found in arrows if found] == [("kvm", "virtio_net")] * count
 
@@ -109,3 +111,20 @@ def test_the_overview_draws_the_vm_entry_from_kvm(name: str, given: dict[str, An
              if event.kind is Kind.RETURN and crossing(event) == "entry"]
     assert all(src == "kvm" for src, _ in drawn), drawn
     assert drawn or name == "recv"  # a receive's first round takes no exit
+
+
+@pytest.mark.parametrize(("name", "given", "era"), RUNS, ids=NAMES)
+def test_the_player_draws_the_vm_entry_from_kvm(name: str, given: dict[str, Any],
+                                                era: str) -> None:
+    """The player's arrows are its shapes' lifelines: an entry's leaves KVM, as above."""
+    header, events = _replay(name, given, era)
+    out = io.StringIO()
+    HtmlRenderer().render(Session(header, events), out)
+    found = re.search(r'<script type="application/json" id="vtrace-data">(.*?)</script>',
+                      out.getvalue(), re.S)
+    assert found is not None
+    data = json.loads(found[1])
+    entries = [(data["actors"][shape[2]], data["actors"][shape[3]]) for shape in data["shapes"]
+               if shape[6] == "entry"]
+    assert all(pair == ("kvm", "virtio_net") for pair in entries), entries
+    assert bool(entries) == bool(_entries(events))

@@ -119,7 +119,7 @@ def audit(name: str, params: dict[str, Any], era: str) -> list[str]:
                           "live")
         found += problems(words(scenario, session.header.params)[lang].values(), name, backend,
                           lang, "html")
-        labels = [diagram_title(session.header, lang), frames_title(0, 2, lang)]
+        labels = [diagram_title(session, lang), frames_title(0, 2, lang)]
         for event in events:
             labels.append(message_label(event, lang))
             labels += sentences(event, lang)

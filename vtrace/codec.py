@@ -205,7 +205,7 @@ def decode_line(line: str) -> Record:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as error:
-        raise DecodeError(f"not JSON: {error.msg}") from None
+        raise DecodeError(f"not JSON: {error.msg}: column {error.colno}") from None
     if not isinstance(obj, dict):
         raise DecodeError("not a JSON object")
     return decode(obj)

@@ -10,6 +10,12 @@ history, so its ring, counters and lanes are those of that step.
 Keys arrive as the raw text a terminal sends (``"\\x1b[6~"`` for PageDown);
 ``key_names`` splits such text into names, so a clicker, the arrows and the
 keyboard all work, and a test can hand in the same text a terminal would.
+
+Keys by meaning go to the next step that kicks, exits the VM, interrupts or
+suppresses a notification (Shift: the step before that does), as the player's
+k, x, i and s do; which event means what is read off the counters it moves in
+the scenario's tally table (``moved``). ``/`` and a name find the next step
+calling a function of that name, or in a file of that name.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from vtrace.model import Event, Kind
 
 __all__ = [
     "BACK",
+    "MEANINGS",
     "NEXT",
     "Position",
     "StepView",
@@ -33,6 +40,17 @@ __all__ = [
 NEXT = frozenset({"enter", "space", "right", "down", "pagedown"})
 #: Keys that show the step before: the left and up arrows, PageUp.
 BACK = frozenset({"left", "up", "pageup"})
+
+#: The keys that seek a step by meaning, and the counters whose move marks an event as one;
+#: a note (a notification held back, a decision) marks a suppressed notification too.
+MEANINGS: dict[str, tuple[str, ...]] = {
+    "k": ("kicks",),
+    "x": ("vm_exits",),
+    "i": ("interrupts",),
+    "s": ("kicks_suppressed", "interrupts_suppressed", "kicks_deferred"),
+}
+#: The meaning that includes every note.
+NOTED = "s"
 
 _ESCAPES = {
     "\x1b[A": "up", "\x1b[B": "down", "\x1b[C": "right", "\x1b[D": "left",
@@ -79,8 +97,11 @@ class Position:
 
     ``step`` is the 1-based number of the step shown and ``event`` its call;
     ``last`` says the stream ends after it; ``typed`` holds the digits of a
-    ``g`` (go to) being typed, or None; ``legend`` asks for the key legend;
-    ``back`` says the presenter arrived here by going back.
+    ``g`` (go to) being typed, or None; ``finding`` the name of a ``/`` (find)
+    being typed, or None; ``legend`` asks for the key legend; ``back`` says the
+    presenter arrived here by going back; ``missed`` names the key (``k``,
+    ``K``, ``/``) whose search found no step, so the presenter stayed;
+    ``figure`` asks for the ring drawn as a figure (``v``).
     """
 
     step: int
@@ -89,6 +110,9 @@ class Position:
     typed: str | None = None
     legend: bool = False
     back: bool = False
+    finding: str | None = None
+    missed: str | None = None
+    figure: bool = False
 
 
 class StepView(Protocol):
@@ -136,20 +160,30 @@ class _History:
     def frame_at(self, step: int) -> int | None:
         return self.events[self.starts[step]].frame
 
+    def step_events(self, step: int) -> list[Event]:
+        """The events of step ``step`` (complete); the first step holds what came before
+        its call, as a view is fed it."""
+        return self.events[self.starts[step] if step else 0:self.end_of(step)]
+
 
 class _Presenter:
     """The step on screen and how the view got there."""
 
     def __init__(self, history: _History, view: StepView,
-                 consumed: Callable[[Event], None]) -> None:
+                 consumed: Callable[[Event], None],
+                 moved: Callable[[Event], Iterable[str]]) -> None:
         self.history = history
         self.view = view
         self.consumed = consumed
+        self.moved = moved
         self.fed = 0  # events of the history the view holds now
         self.seen = 0  # events ever handed to the view (and counted)
         self.step = -1
         self.legend = False
         self.typed: str | None = None
+        self.finding: str | None = None
+        self.missed: str | None = None
+        self.figure = False
 
     def go(self, step: int) -> bool:
         """Show step ``step`` (0-based); False when the stream has no such step."""
@@ -173,7 +207,59 @@ class _Presenter:
     def show(self, back: bool = False) -> None:
         history = self.history
         self.view.show(Position(self.step + 1, history.events[history.starts[self.step]],
-                                history.last(self.step), self.typed, self.legend, back))
+                                history.last(self.step), self.typed, self.legend, back,
+                                self.finding, self.missed, self.figure))
+        self.missed = None
+
+    def miss(self, key: str) -> None:
+        """A search found nothing: stay, and say so."""
+        self.missed = key
+        self.show()
+
+    def means(self, step: int, meaning: str) -> bool:
+        """Whether an event of step ``step`` (complete) has ``meaning`` (a key of
+        ``MEANINGS``)."""
+        counters = MEANINGS[meaning]
+        return any((meaning == NOTED and event.kind is Kind.NOTE)
+                   or any(counter in counters for counter in self.moved(event))
+                   for event in self.history.step_events(step))
+
+    def seek(self, key: str) -> None:
+        """Show the next step with the meaning of ``key`` (upper case: the step before)."""
+        meaning = key.lower()
+        if key.isupper():
+            found = next((step for step in range(self.step - 1, -1, -1)
+                          if self.means(step, meaning)), None)
+        else:
+            step = self.step + 1
+            while self.history.complete(step) and not self.means(step, meaning):
+                step += 1
+            found = step if step < len(self.history.starts) else None
+        if found is None:
+            self.miss(key)
+        else:
+            self.go(found)
+
+    def find(self, name: str) -> None:
+        """Show the next step calling a function whose name (or file) holds ``name``, from
+        the step after this one, going round to the first step at the end."""
+        needle = name.lower()
+
+        def calls(step: int) -> bool:
+            place = self.history.events[self.history.starts[step]].place
+            return needle in place.function.lower() or needle in (place.file or "").lower()
+
+        step = self.step + 1
+        while self.history.complete(step):
+            if calls(step):
+                self.go(step)
+                return
+            step += 1
+        found = next((step for step in range(self.step + 1) if calls(step)), None)
+        if found is None:
+            self.miss("/")
+        else:
+            self.go(found)
 
     def next_frame(self) -> bool:
         """Show the first step of a frame after every frame met so far; False at the end."""
@@ -190,13 +276,16 @@ class _Presenter:
 
 
 def drive(events: Iterable[Event], view: StepView, read_key: Callable[[], str],
-          consumed: Callable[[Event], None] = lambda event: None) -> None:
+          consumed: Callable[[Event], None] = lambda event: None,
+          moved: Callable[[Event], Iterable[str]] = lambda event: ()) -> None:
     """Let the presenter move through ``events`` on ``view`` until the end or ``q``.
 
     ``consumed`` is called once for every event the first time the view takes
     it in, so a tally counts what was shown, never an event read ahead.
+    ``moved`` names the counters an event moves (``Tally.moves``), which the
+    keys by meaning seek.
     """
-    presenter = _Presenter(_History(events), view, consumed)
+    presenter = _Presenter(_History(events), view, consumed, moved)
     if not presenter.go(0):
         return
     while True:
@@ -210,6 +299,9 @@ def _press(presenter: _Presenter, key: str) -> bool:
     if presenter.typed is not None:
         _typing(presenter, key)
         return True
+    if presenter.finding is not None:
+        _finding(presenter, key)
+        return True
     if key in ("q", "Q"):
         return False
     if key in NEXT:
@@ -218,11 +310,19 @@ def _press(presenter: _Presenter, key: str) -> bool:
         presenter.go(presenter.step - 1)
     elif key in ("f", "F"):
         return presenter.next_frame() or not presenter.history.last(presenter.step)
+    elif key.lower() in MEANINGS:
+        presenter.seek(key)
     elif key in ("g", "G"):
         presenter.typed = ""
         presenter.show()
+    elif key == "/":
+        presenter.finding = ""
+        presenter.show()
     elif key == "?":
         presenter.legend = not presenter.legend
+        presenter.show()
+    elif key in ("v", "V"):
+        presenter.figure = not presenter.figure
         presenter.show()
     return True
 
@@ -242,4 +342,21 @@ def _typing(presenter: _Presenter, key: str) -> None:
         return
     else:
         presenter.typed = None
+    presenter.show()
+
+
+def _finding(presenter: _Presenter, key: str) -> None:
+    """A key while the name of a ``/`` is being typed: characters, Backspace, Enter or
+    Escape."""
+    typed = presenter.finding or ""
+    if len(key) == 1 and key.isprintable() and not key.isspace():
+        presenter.finding = typed + key
+    elif key == "backspace":
+        presenter.finding = typed[:-1]
+    elif key == "enter" and typed:
+        presenter.finding = None
+        presenter.find(typed)
+        return
+    else:
+        presenter.finding = None
     presenter.show()

@@ -24,11 +24,12 @@ from vtrace.renderers import UnknownRenderer, by_name, for_format, format_of, fo
 from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.graphviz_run import CHOICES
 from vtrace.renderers.progress import progress
+from vtrace.renderers.ring_figure import figure_svg, ring_at
 from vtrace.renderers.rows import DETAILS
 from vtrace.renderers.sequence import SequenceRenderer
 from vtrace.renderers.sequence_look import MIN_ROWS
 from vtrace.scenarios import REGISTERED, Param, all_params, scenario
-from vtrace.session import from_file, replayed
+from vtrace.session import Session, from_file, replayed
 
 __all__ = ["diagram_command", "page_path"]
 
@@ -46,12 +47,16 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
                  "player holds the same steps far smaller: write {html} instead",
         "fewer_pages": "vtrace diagram: {drawn} pages of at least {rows} rows hold this diagram "
                        "(--pages {asked} asked for more)",
+        "no_ring": "the {scenario} stream has no ring to draw",
+        "no_step": "--ring-at {step}: the stream has {steps} steps",
     },
     "zh": {
         "large": "vtrace diagram：{out} 有 {size}，在 Perfetto 或 Chrome 中打开很慢；HTML 播放器"
                  "用小得多的文件装下同样的步骤：改写 {html}",
         "fewer_pages": "vtrace diagram：这张图用 {drawn} 页（每页至少 {rows} 行）就够了"
                        "（--pages {asked} 要的更多）",
+        "no_ring": "{scenario} 的流里没有可画的环",
+        "no_step": "--ring-at {step}：这个流只有 {steps} 步",
     },
 }
 
@@ -68,6 +73,7 @@ Examples:
   vtrace diagram --detail summary talk.svg  large type for a projector (1920x1080)
   vtrace diagram -n 3 --pages 3 talk.svg    talk-1.svg, talk-2.svg, talk-3.svg
   vtrace diagram send.txt                   the plain text view, one line per step
+  vtrace diagram --ring-at 14 ring.svg      the ring at step 14 (vtrace send --step's)
 """
 
 
@@ -136,12 +142,15 @@ def _renderer(output_format: str, overview: bool, lang: str,
                    "OUT-2.svg, ...")
 @click.option("--max-steps-per-page", type=click.IntRange(1, 100_000),
               help="Cut the sequence diagram into pages of at most this many rows.")
+@click.option("--ring-at", type=click.IntRange(min=1), metavar="STEP",
+              help="Draw the ring as it is at the end of STEP (numbered as --step numbers "
+                   "steps) as an SVG figure, instead of a diagram.")
 @lang_option
 @click.pass_context
 def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_path: str | None,
                     output_format: str | None, overview: bool, detail: str, program: str,
-                    pages: int, max_steps_per_page: int | None, lang: str, era: str, seed: int,
-                    **given: Any) -> None:
+                    pages: int, max_steps_per_page: int | None, ring_at: int | None,
+                    lang: str, era: str, seed: int, **given: Any) -> None:
     """Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout)."""
     env = current()
     check_writable(out)
@@ -163,16 +172,22 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         raise click.UsageError(f"--{foreign[0]} is not a parameter of the {chosen.name} "
                                "scenario")
     paged = pages > 1 or max_steps_per_page is not None
-    if paged and out == "-":
+    if ring_at is not None:
+        _ring_options(_format(out, output_format), overview, paged, detail)
+    elif paged and out == "-":
         raise click.UsageError("pages are written to files OUT-1, OUT-2, ...; name a file")
-    renderer = _renderer(_format(out, output_format), overview, lang,
-                         {"detail": (detail, "full"), "renderer": (program, "auto"),
-                          "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None)})
+    renderer = None if ring_at is not None else _renderer(
+        _format(out, output_format), overview, lang,
+        {"detail": (detail, "full"), "renderer": (program, "auto"),
+         "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None)})
     if from_path is None:
         session = replayed(chosen, {name: given[name] for name in own}, era, seed,
                            env.argv)
     else:
         session = from_file(read_lines(from_path))
+    if renderer is None:
+        _write_ring(session, ring_at or 1, out, lang)
+        return
     frames_param = session.scenario.frames_param
     frames = count_param(session.header.params, frames_param) if frames_param else None
     if paged and isinstance(renderer, SequenceRenderer):
@@ -190,6 +205,27 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
         renderer.render(session.fed(track(session.source)), sink)
     if out != "-" and renderer.name == "chrome":
         _point_to_the_player(out, lang, env.stderr)
+
+
+def _ring_options(output_format: str, overview: bool, paged: bool, detail: str) -> None:
+    """``--ring-at`` writes one SVG figure: nothing else a diagram takes goes with it."""
+    if output_format != "svg":
+        raise click.UsageError(f"--ring-at writes an SVG figure, not .{output_format}")
+    for name, given in (("--overview", overview), ("--pages", paged),
+                        ("--detail", detail != "full")):
+        if given:
+            raise click.UsageError(f"{name} does not apply to --ring-at")
+
+
+def _write_ring(session: Session, step: int, out: str, lang: str) -> None:
+    """The ring at the end of ``step`` as an SVG figure in ``out``."""
+    figure, steps = ring_at(session, step)
+    if figure is None:
+        key = "no_step" if steps < step else "no_ring"
+        raise click.UsageError(worded(_WORDS, key, lang, step=step, steps=steps,
+                                      scenario=session.header.scenario))
+    with current().output(out) as sink:
+        sink.write(figure_svg(figure, lang, step))
 
 
 def _point_to_the_player(out: str, lang: str, stderr: IO[str]) -> None:

@@ -8,7 +8,7 @@ import click
 
 from vtrace.cli.env import current
 from vtrace.codec import tee_jsonl
-from vtrace.output import check_writable
+from vtrace.output import check_apart, check_writable
 from vtrace.renderers.progress import progress
 from vtrace.sources.files import SIDES, Imported, Versions, format_names, open_traces
 
@@ -53,6 +53,7 @@ def import_command(paths: tuple[Path, ...], fmt: str, offsets: tuple[int, ...],
     if len(offsets) > len(paths) or len(sides) > len(paths):
         raise click.UsageError("give --offset-ns and --side at most once per file")
     check_writable(events_path)
+    check_apart([("--events", events_path)], [str(path) for path in paths])
     env = current()
     imported = Imported()
     header, events = open_traces(list(paths), fmt, offsets, sides,

@@ -9,7 +9,7 @@ event stream, the views and the pcap file.
 from __future__ import annotations
 
 import shutil
-import sys
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,17 +21,16 @@ from vtrace.cli.compare_trace import compare_capture, report_lines
 from vtrace.cli.env import Environment, current
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
-from vtrace.lab.errors import LabError, PrerequisiteError, Terminated
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
-from vtrace.output import check_writable
+from vtrace.output import OutputError, check_apart, check_writable
 from vtrace.session import Session
 from vtrace.sources.lab import load
+from vtrace.stop import Stopped
 
 __all__ = ["lab_command"]
 
 MAX_LAB_FRAMES = 1000  # the guest's 4 MiB trace buffer holds about this many datagrams
-SIGTERM_STATUS = 128 + 15
 
 EPILOG = """\b
 Examples:
@@ -94,6 +93,7 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
     save = _save_target(save_dir)
     if pcap_path is not None:
         check_writable(pcap_path)
+    check_apart([("--pcap", pcap_path), ("--events", events_path)])
     wants_events = bool(events_path or view or step)
     env = current()
     playback = Playback.settle(env, view=view, events_path=events_path, speed=speed, step=step,
@@ -140,30 +140,39 @@ def _save_target(save_dir: str | None) -> Path | None:
 def _directory(save: Path | None) -> Iterator[Path]:
     """Where the run writes: a temporary directory, renamed to ``save`` only on success."""
     parent = save.resolve().parent if save is not None else None
-    work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
+    except OSError as error:
+        raise _unwritable(save, error) from None
     try:
         yield work
         if save is not None:
             if save.is_dir():
                 save.rmdir()
-            work.rename(save)
+            try:
+                work.rename(save)
+            except OSError as error:
+                raise _unwritable(save, error) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _unwritable(save: Path | None, error: OSError) -> OutputError:
+    """The message names ``--save``'s directory (or the system's temporary one), never the
+    run's temporary directory inside it."""
+    where = f"--save {save}" if save is not None else tempfile.gettempdir()
+    return OutputError(f"{where}: cannot be written: {error.strerror}")
+
+
 def _capture(params: LabParams, directory: Path) -> None:
+    """Errors go to ``vtrace.cli.errors``; a signal gets one more line, once the host is
+    clean again."""
     try:
         capture(params, directory, _progress)
-    except PrerequisiteError as missing:
-        for problem in missing.problems:
-            click.echo(f"vtrace lab: {problem}", err=True)
-        sys.exit(1)
-    except LabError as failed:
-        click.echo(f"vtrace lab: error: {failed}", err=True)
-        sys.exit(1)
-    except Terminated:
-        click.echo("vtrace lab: terminated; the host is as it was", err=True)
-        sys.exit(SIGTERM_STATUS)
+    except Stopped as stopped:
+        click.echo(f"vtrace lab: stopped by {signal.Signals(stopped.number).name}; the host is "
+                   "as it was", err=True)
+        raise
     except KeyboardInterrupt:
         click.echo("vtrace lab: interrupted; the host is as it was", err=True)
         raise

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import click
 
 from vtrace.cli.env import current
+from vtrace.cli.errors import reading
 from vtrace.cli.playback import AUTO_PACE_HELP, Playback, play, view_options
 from vtrace.output import same_file
 from vtrace.session import from_file
@@ -26,6 +27,7 @@ Examples:
 def read_lines(path: str) -> Iterator[str]:
     """The lines of a recording ('-': standard input). Bytes that are not UTF-8 stay
     readable (as U+FFFD in every output), so a damaged label does not hide the rest."""
+    reading(path)
     if path == "-":
         yield from current().stdin
         return

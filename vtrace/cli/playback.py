@@ -22,7 +22,7 @@ from vtrace.cli.options import lang_option, stacked
 from vtrace.codec import tee_jsonl
 from vtrace.i18n import say
 from vtrace.model import Source
-from vtrace.output import check_writable
+from vtrace.output import check_apart, check_writable
 from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
 from vtrace.renderers.base import Renderer, count_param
@@ -95,7 +95,10 @@ def view_options(speed_help: str, *, pcap: bool = False) -> Callable[[F], F]:
         click.option("--step", is_flag=True,
                      help="Step mode for a presenter: Enter, space, →, ↓ or PageDown shows the "
                           "next step; ←, ↑ or PageUp the one before; f the next frame; "
-                          "g NUMBER Enter goes to a step; ? shows the keys; q quits."),
+                          "k, x, i, s the next kick, VM exit, interrupt, suppressed "
+                          "notification (K, X, I, S the one before); / NAME Enter finds a "
+                          "function; g NUMBER Enter goes to a step; v shows the ring as a "
+                          "figure or as values (live view); ? shows the keys; q quits."),
         click.option("--show-ring", is_flag=True, expose_value=False, callback=_show_ring,
                      help="Plain view: print the ring's contents (descriptors, ring entries, "
                           "event indices, the frame's headers) after each ring step."),
@@ -132,6 +135,7 @@ class Playback:
                 check_writable(path)
         if events_path == "-" and pcap_path == "-":
             raise click.UsageError("--events - and --pcap - cannot both go to standard output")
+        check_apart([("--events", events_path), ("--pcap", pcap_path)])
         to_stdout = events_path == "-"
         if to_stdout and view not in (None, "quiet"):
             raise click.UsageError(
@@ -176,8 +180,9 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
             _count(session, summary, playback.lang)
         else:
             _show(session, playback, env, renderer, summary)
-    except KeyboardInterrupt:
-        _summary(session, playback.lang, True, summary)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            _summary(session, playback.lang, True, summary)
         raise
     _summary(session, playback.lang, False, summary)
 
@@ -210,7 +215,10 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
         if playback.step:
             read_key = stack.enter_context(env.keys(env.stdin))
             view = stack.enter_context(step_view(renderer, session, env.stdout))
-            drive(events, view, read_key, session.tally.add)
+            tally = session.tally
+            drive(events, view, read_key, tally.add,
+                  lambda event: (counter for counter, _ in
+                                 tally.moves(event.step, event.kind, event.detail)))
             return
         if playback.speed is not None:
             events = paced(events, playback.speed, env.clock, env.sleep,

@@ -1,9 +1,10 @@
 """One lab run: prepare, boot, send or receive, collect; the raw captures land in a directory.
 
 Everything the run changes on the host is entered on one ExitStack (its
-tracefs mount, the tap, the uprobes, the trace instance, QEMU), so leaving
-the run by any path (success, error, Ctrl-C, SIGTERM) undoes it in reverse
-order, with signals held off until the clean-up is over.
+tracefs mount, the tap, the uprobes, the trace instance, QEMU), each
+registered there before it is made, so leaving the run by any path (success,
+error, Ctrl-C, SIGTERM, SIGHUP) undoes it in reverse order. Signals are held
+off until the clean-up is over, and then take effect.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from vtrace.lab.manifest import (
 from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
 from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
-from vtrace.lab.signals import deferred, terminable
 from vtrace.lab.tap import new_tap_name, tap
 from vtrace.lab.tap_pcap import recorded, write_pcap
 from vtrace.lab.traffic import Console, receive, send
+from vtrace.stop import guarded
 
 __all__ = ["PHASES", "PhaseReport", "Progress", "capture"]
 
@@ -95,12 +96,8 @@ def capture(params: LabParams, directory: Path, progress: Progress = _ignore,
         raise PrerequisiteError(problems)
     accel, accel_note = resolve_accel(params.accel, view)
     stack = ExitStack()
-    with terminable():
-        try:
-            return _run(params, accel, directory, _Phases(progress), accel_note, stack)
-        finally:
-            with deferred():
-                stack.close()
+    with guarded(stack.close):
+        return _run(params, accel, directory, _Phases(progress), accel_note, stack)
 
 
 def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, accel_note: str,
@@ -142,6 +139,7 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         calibration = _Calibration(instance)
         qemu = Qemu(argv, directory / "qemu-stderr.txt")
         stack.callback(qemu.stop)
+        qemu.start()
         instance.add_pid(qemu.gate_pid)
         instance.set("tracing_on", "1")
         calibration.mark("start")  # trace_marker refuses writes (EBADF) while tracing is off

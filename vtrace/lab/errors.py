@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LabError", "PrerequisiteError", "Terminated"]
+__all__ = ["LabError", "PrerequisiteError"]
 
 
 class LabError(Exception):
@@ -16,6 +16,3 @@ class PrerequisiteError(LabError):
         super().__init__("\n".join(problems))
         self.problems = problems
 
-
-class Terminated(BaseException):
-    """SIGTERM arrived: unwind like Ctrl-C so that every clean-up runs."""

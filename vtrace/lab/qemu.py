@@ -102,20 +102,34 @@ def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
 
 
 class Qemu:
-    """QEMU behind its gate: ``gate_pid`` first, QEMU's own pid once it has started."""
+    """QEMU behind its gate: ``gate_pid`` once ``start`` has run, QEMU's own pid once it
+    runs. Made first and started after, so that ``stop`` can be set up before there is a
+    process to stop."""
 
     def __init__(self, argv: list[str], stderr: Path) -> None:
         self.argv = argv
         self.binary = os.path.realpath(argv[0])
         self.stderr = stderr
-        with stderr.open("wb") as errors:
-            self._gate = subprocess.Popen(
+        self._started: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
+
+    def start(self) -> None:
+        with self.stderr.open("wb") as errors:
+            self._started = subprocess.Popen(
                 ["/bin/sh", "-c", 'read -r _ && exec "$@"', "vtrace-gate", "timeout",
-                 str(TIMEOUT_S), *argv],
+                 str(TIMEOUT_S), *self.argv],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors,
                 start_new_session=True)
-        self.gate_pid = self._gate.pid
-        self.pid: int | None = None
+
+    @property
+    def _gate(self) -> subprocess.Popen[bytes]:
+        if self._started is None:
+            raise LabError("QEMU has not been started")
+        return self._started
+
+    @property
+    def gate_pid(self) -> int:
+        return self._gate.pid
 
     def open_gate(self) -> None:
         stdin = self._gate.stdin
@@ -188,7 +202,10 @@ class Qemu:
         return self._until(look, deadline_s, "QEMU's descriptor of the tap")
 
     def stop(self) -> None:
-        """Stop QEMU, then its gate, by their pids; wait for both. Safe to call twice."""
+        """Stop QEMU, then its gate, by their pids; wait for both. Safe to call twice, and
+        before ``start``."""
+        if self._started is None:
+            return
         if self._gate.poll() is None:
             if self.pid is not None:
                 _signal_if_qemu(self.pid, self.binary, signal.SIGTERM)

@@ -32,7 +32,10 @@ class Link:
 
 
 def _ip(*args: str) -> str:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    """Run ``ip ARGS`` in a session of its own: a Ctrl-C at the terminal reaches only vtrace,
+    which then lets a clean-up's ``ip`` finish."""
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, check=False,
+                          start_new_session=True)
     if done.returncode != 0:
         raise LabError(f"ip {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
@@ -71,11 +74,13 @@ def _routes() -> list[str]:
 @contextlib.contextmanager
 def tap(name: str, neighbour: bool) -> Iterator[Link]:
     """Create tap ``name``, address it, bring it up; ``neighbour`` adds the guest's MAC so the
-    host's first datagram to the guest needs no ARP. Deleted on exit."""
+    host's first datagram to the guest needs no ARP. Deleted on exit, however the run ends:
+    the deletion is set up before the tap is made (the name is new, so a tap of that name
+    is ours)."""
     subnet = choose_subnet(_routes())
     host_ip, guest_ip = str(subnet.network_address + 1), str(subnet.network_address + 2)
-    _ip("tuntap", "add", "dev", name, "mode", "tap")
     try:
+        _ip("tuntap", "add", "dev", name, "mode", "tap")
         _ip("link", "set", name, "address", HOST_MAC)
         ipv6 = Path("/proc/sys/net/ipv6/conf") / name / "disable_ipv6"
         if ipv6.exists():
@@ -88,4 +93,5 @@ def tap(name: str, neighbour: bool) -> Iterator[Link]:
         yield Link(name, host_ip, guest_ip)
     finally:
         if (_NET / name).exists():
-            subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
+            subprocess.run(["ip", "link", "del", name], capture_output=True, check=False,
+                           start_new_session=True)

@@ -6,7 +6,9 @@ another program in the middle of a run, and the instance would be out of
 reach of its clean-up. All mounts show the same tracefs, so instances and
 uprobes are global; ours carry the run's pid in their names.
 
-Every piece is a context manager that undoes exactly what it did: the
+Every piece is a context manager that undoes exactly what it did, and sets
+the undoing up before it does anything, so that a signal at any moment
+leaves nothing behind: the
 instance is switched off, its events disabled and its pid filter cleared
 before it is removed; uprobes are removed by their own names
 (``-:GROUP/NAME``), after the instance that enabled them is gone, because
@@ -39,25 +41,30 @@ def _write(path: Path, text: str, *, flags: int = os.O_TRUNC) -> None:
         os.close(descriptor)
 
 
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a session of its own: a Ctrl-C at the terminal does not stop a clean-up's
+    ``umount`` half way."""
+    return subprocess.run(argv, capture_output=True, text=True, check=False,
+                          start_new_session=True)
+
+
 @contextlib.contextmanager
 def private_mount() -> Iterator[Path]:
     """tracefs mounted at a new directory; yields that directory, unmounted and removed on
     exit."""
-    point = Path(tempfile.mkdtemp(prefix=f"vtrace-tracefs-{os.getpid()}-"))
+    point: Path | None = None
     try:
-        done = subprocess.run(["mount", "-t", "tracefs", "nodev", str(point)],
-                              capture_output=True, text=True, check=False)
+        point = Path(tempfile.mkdtemp(prefix=f"vtrace-tracefs-{os.getpid()}-"))
+        done = _run("mount", "-t", "tracefs", "nodev", str(point))
         if done.returncode != 0:
             raise LabError(f"mount -t tracefs nodev {point} failed: {done.stderr.strip()}")
-        try:
-            yield point
-        finally:
-            if subprocess.run(["umount", str(point)], capture_output=True,
-                              check=False).returncode != 0:
-                subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)
+        yield point
     finally:
-        with contextlib.suppress(OSError):
-            point.rmdir()
+        if point is not None:
+            if os.path.ismount(point) and _run("umount", str(point)).returncode != 0:
+                _run("umount", "-l", str(point))
+            with contextlib.suppress(OSError):
+                point.rmdir()
 
 
 class Instance:
@@ -113,11 +120,10 @@ class Instance:
 def instance(root: Path, name: str) -> Iterator[Instance]:
     """A new instance ``name`` with tracing off; removed on exit."""
     made = Instance(root, name)
+    if made.path.exists():
+        raise LabError(f"tracefs instance {name} already exists")
     try:
         made.path.mkdir()
-    except FileExistsError:
-        raise LabError(f"tracefs instance {name} already exists") from None
-    try:
         made.set("tracing_on", "0")
         yield made
     finally:
@@ -129,15 +135,15 @@ def uprobes(root: Path, definitions: Iterable[str]) -> Iterator[list[str]]:
     """Add uprobe ``definitions`` (``p:GROUP/NAME ...`` lines); yields their event names.
 
     The file is opened for appending: a truncating open would remove every uprobe on the
-    host, not only ours.
+    host, not only ours. Each probe's removal is noted before the probe is added; removing
+    one that was never added fails, quietly.
     """
     events = root / "uprobe_events"
     added: list[str] = []
     try:
         for line in definitions:
-            name = line.split()[0].split(":", 1)[1]
+            added.append(line.split()[0].split(":", 1)[1])
             _write(events, line + "\n", flags=os.O_APPEND)
-            added.append(name)
         yield added
     finally:
         for name in reversed(added):

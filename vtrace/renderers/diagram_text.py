@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 
-from vtrace import scenarios
 from vtrace.i18n import worded
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
 from vtrace.renderers.describe import decision
+from vtrace.session import Session
 
 __all__ = [
     "GUEST_LAYERS",
@@ -282,10 +282,10 @@ def frames_title(first: int | None, last: int | None, lang: str = "en") -> str:
     return word("frames", lang, first=first, last=last)
 
 
-def diagram_title(header: Header, lang: str = "en") -> str:
+def diagram_title(session: Session, lang: str = "en") -> str:
     """What was run, in words (``1 frame of 128 bytes, Linux 6.1 + QEMU 7.2, EVENT_IDX on,
-    ioeventfd on``), as the stream's scenario describes its header's parameters."""
-    return scenarios.of(header).describe(header.params, lang)
+    ioeventfd on``), as the session's scenario describes its parameters."""
+    return session.scenario.describe(session.header.params, lang)
 
 
 def diagram_comment(header: Header) -> str:

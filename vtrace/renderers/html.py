@@ -61,7 +61,7 @@ def _layout(session: Session) -> dict[str, Any]:
         "queueSize": count_param(header.params, "queue_size") or 0,
         "batch": batch_of(header.params),
         "frames": count_param(header.params, "frames") or 0,
-        "title": {lang: clean(diagram_title(header, lang)) for lang in LANGS},
+        "title": {lang: clean(diagram_title(session, lang)) for lang in LANGS},
     }
 
 
@@ -81,7 +81,6 @@ class HtmlRenderer(Renderer):
         self.dark = dark  # None: follow the browser's preference
 
     def render(self, session: Session, out: IO[Any]) -> None:
-        header = session.header
         data = embed(encode(session, _layout(session)))
         script = "\n".join(_asset(name) for name in _SCRIPTS)
         style = _asset("player.css")
@@ -92,6 +91,6 @@ class HtmlRenderer(Renderer):
         head, rest = page.split("{{data}}")
         out.write(head.replace("{{lang}}", self.lang).replace("{{theme}}", theme)
                   .replace("{{policy}}", policy).replace("{{style}}", style)
-                  .replace("{{title}}", html.escape(clean(diagram_title(header, self.lang)))))
+                  .replace("{{title}}", html.escape(clean(diagram_title(session, self.lang)))))
         out.write(data)
         out.write(rest.replace("{{script}}", script))

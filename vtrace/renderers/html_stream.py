@@ -19,7 +19,7 @@ from vtrace.catalog import CATALOG
 from vtrace.i18n import LANGS, step_lesson, step_note, step_text
 from vtrace.model import Event, Kind, Place
 from vtrace.renderers.describe import decision, location
-from vtrace.renderers.diagram_text import crossing, is_dashed, message_label, note_text
+from vtrace.renderers.diagram_text import crossing, ends, is_dashed, message_label, note_text
 from vtrace.renderers.escape import clean
 from vtrace.renderers.html_numbers import Slot, fill, slotted
 from vtrace.renderers.html_words import RING_GROUPS
@@ -176,9 +176,10 @@ class Stream:
         row = self._shapes_seen.get(same)
         if row is None:
             row = self._shapes_seen[same] = len(self.shapes)
+            src, dst = ends(event, self.actors)
             self.shapes.append([place, _KIND_INDEX[event.kind],
-                                self._index(self.actors, event.src),
-                                self._index(self.actors, event.dst),
+                                self._index(self.actors, src),
+                                self._index(self.actors, dst),
                                 self._index(self.threads, event.thread),
                                 self._index(self.sources, event.source.value),
                                 crossing(event) or "", int(is_dashed(event))])

@@ -13,6 +13,7 @@ the view keeps the lanes, five ring values, the step and every counter.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -49,7 +50,10 @@ from vtrace.renderers.live_panels import (
     step_title,
 )
 from vtrace.renderers.ring_contents import RingContents
+from vtrace.renderers.ring_figure import StepChanges, figure_lines, split_figure
+from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.renderers.view_words import hint, word
+from vtrace.renderers.wrapping import wrap
 from vtrace.scenarios import of
 from vtrace.session import Session
 from vtrace.stepping import Position, StepView
@@ -71,12 +75,15 @@ GAP = 2  # columns between panels side by side
 
 @dataclass(frozen=True, slots=True)
 class Arrangement:
-    """Which panels a screen shows; ``ring`` is ``full``, ``compact`` or ``none``."""
+    """Which panels a screen shows; ``ring`` is ``full``, ``compact`` or ``none``; ``figure``
+    where the ring's figure goes: ``beside`` the lanes, ``below`` them, ``alone`` or
+    nowhere (``""``)."""
 
     lanes: bool
     actors: bool
     ring: str
     contents: bool
+    figure: str = ""
 
 
 #: From the richest to the barest; the first that fits the terminal is drawn.
@@ -89,6 +96,14 @@ ARRANGEMENTS = (
     Arrangement(True, False, "none", False),
     Arrangement(False, False, "none", False),
 )
+#: With the ring drawn as a figure (``v`` in step mode): the first that fits, else the above.
+FIGURE_ARRANGEMENTS = (
+    Arrangement(True, True, "none", False, "beside"),
+    Arrangement(True, False, "none", False, "beside"),
+    Arrangement(True, False, "none", False, "below"),
+    Arrangement(False, False, "none", False, "alone"),
+)
+FIGURE_SLACK = 6  # columns a figure may grow by as its numbers do, after the layout is picked
 
 
 class LiveState:
@@ -128,6 +143,9 @@ class LiveState:
         self._layout: tuple[tuple[object, ...], Arrangement] | None = None
         self._taking = False
         self._taken = _Taken()
+        self.figure = False  # the ring drawn as a figure instead of its values
+        self.changes = StepChanges(self.ring.actions)
+        self.in_ring = FramesInRing(self.ring.size)
 
     def taker(self) -> Take:
         """Take in each event as its fields (``Session.count``), already counted in the
@@ -136,7 +154,11 @@ class LiveState:
         taken, call, ring = self._taken, Kind.CALL, self.ring
         newest, since, known = taken.newest, taken.since, taken.known
 
+        in_ring = self.in_ring
+
         def take(fields: Fields) -> None:
+            if "ring" in fields.detail:
+                in_ring.update(fields.frame, fields.detail)
             if fields.kind is not call:
                 since.append(fields)
                 if len(since) > FOLD_AFTER:
@@ -192,6 +214,8 @@ class LiveState:
     def update(self, event: Event) -> None:
         self.tally.add(event)
         self.ring.update(event)
+        self.changes.update(event)
+        self.in_ring.update(event.frame, event.detail)
         if event.kind is Kind.CALL:
             self.steps += 1
             self.current = event
@@ -227,8 +251,14 @@ class LiveState:
         above, below = ([console.render_lines(part, inner, pad=False) for part in parts]
                         for parts in self._parts(arrangement, inner.max_width))
         room = height - 2 - sum(len(lines) for lines in (*above, *below))
-        step = step_panel(self.current, step_title(self.steps, self.current, self.lang),
-                          self.remark, self.lang, (inner.max_width, room))
+        title = step_title(self.steps, self.current, self.lang)
+        if self.position is not None and self.position.legend:
+            # The keys take the step's place, which the layout keeps room for, until ? again.
+            step = Panel(Text("\n".join(wrap(word("legend", self.lang), inner.max_width - 4)),
+                              style="bold"), title=title, title_align="left")
+        else:
+            step = step_panel(self.current, title, self.remark, self.lang,
+                              (inner.max_width, room))
         drawn = [*above, console.render_lines(step, inner, pad=False), *below]
         yield Panel(_Lines([line for lines in drawn for line in lines]), title=self.title,
                     title_align="left")
@@ -243,7 +273,8 @@ class LiveState:
         """The arrangement for a terminal of ``size``, picked once for that size (again only
         when the ring first holds values, or a lane must widen for a longer name), so that
         the screen keeps its layout from step to step."""
-        key = (*size, self.ringed, self.function_width, self.frame_width)
+        key = (*size, self.ringed, self.function_width, self.frame_width,
+               self.figure and self.ringed)
         if self._layout is None or self._layout[0] != key:
             self._layout = key, self._pick(console, inner, size[1])
         return self._layout[1]
@@ -252,7 +283,9 @@ class LiveState:
         """The richest arrangement whose panels fit side by side and leave the room the
         era's tallest step needs (``step_reserve``)."""
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
-        for arrangement in ARRANGEMENTS:
+        choices = (*FIGURE_ARRANGEMENTS, *ARRANGEMENTS) if self.figure and self.ringed \
+            else ARRANGEMENTS
+        for arrangement in choices:
             if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
             taken = sum(len(console.render_lines(part, inner, pad=False))
@@ -273,6 +306,10 @@ class LiveState:
             return False
         needed = lanes_width(self.function_width, self.frame_width, arrangement.actors,
                              self.lang) if arrangement.lanes else 0
+        if arrangement.figure:
+            beside = needed + GAP if arrangement.figure == "beside" else 0
+            drawn = max(line.cell_len for line in self._figure(inner - beside))
+            return beside + drawn + FIGURE_SLACK <= inner and needed <= inner
         if arrangement.ring != "none":
             compact = arrangement.ring == "compact"
             if compact not in registers:
@@ -291,26 +328,50 @@ class LiveState:
                inner: int) -> tuple[list[RenderableType], list[RenderableType]]:
         """What the screen shows above the step panel and below it, top to bottom."""
         above: list[RenderableType] = []
-        top = self._top(arrangement)
+        top = self._top(arrangement, inner)
         if top is not None:
             above.append(top)
+        if arrangement.figure in ("below", "alone"):
+            above.append(Group(*self._figure(inner)))
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
             above.append(frame)
-        below: list[RenderableType] = [self._counters(inner), self._hint()]
-        missing = [name for name, gone in (("lanes", not arrangement.lanes),
-                                           ("ring", self.ringed and arrangement.ring == "none"))
+        below: list[RenderableType] = [self._counters(inner), self._hint(inner)]
+        # The figure alone is what the presenter asked for with v, which brings the lanes back.
+        missing = [name for name, gone in (("lanes", not arrangement.lanes
+                                            and arrangement.figure != "alone"),
+                                           ("ring", self.ringed and arrangement.ring == "none"
+                                            and not arrangement.figure))
                    if gone]
         if missing:
             below.append(left_out(missing, self.lang))
         return above, below
 
-    def _top(self, arrangement: Arrangement) -> Table | None:
+    def _figure(self, inner: int) -> list[Text]:
+        """The ring drawn as the specification draws it, at this step."""
+        return figure_lines(split_figure(self.ring, self.changes), self.lang, inner)
+
+    def _in_ring(self) -> tuple[str, int] | None:
+        """The ring entry the current frame sits in (else the oldest frame's), for the ring's
+        lane: ``avail.ring[3]``, with how many other frames wait there."""
+        residents = self.in_ring.residents()
+        if not residents:
+            return None
+        current = self.current.frame if self.current is not None else None
+        shown = next((resident for resident in residents if resident.frame == current),
+                     residents[0])
+        more = f" +{len(residents) - 1}" if len(residents) > 1 else ""
+        return f"{shown.ring}.ring[{self.in_ring.slot(shown)}]{more}", shown.frame
+
+    def _top(self, arrangement: Arrangement, inner: int) -> Table | None:
         columns: list[RenderableType] = []
         if arrangement.lanes:
             title = say("live.layers" if self.frames else "live.where", self.lang)
             columns.append(lanes(self.last_in_layer, self.current, title,
                                  (self.function_width, self.frame_width), arrangement.actors,
-                                 self.lang))
+                                 self.lang, self._in_ring()))
+        if arrangement.figure == "beside":
+            columns.append(Group(*self._figure(inner - GAP - lanes_width(
+                self.function_width, self.frame_width, arrangement.actors, self.lang))))
         if arrangement.ring != "none":
             columns.append(self._registers(arrangement.ring == "compact"))
         if arrangement.contents:
@@ -331,12 +392,14 @@ class LiveState:
         frames = (self.frames_done(), self.frames) if self.frames else None
         return counters(items, inner, frames, self.lang)
 
-    def _hint(self) -> Text:
+    def _hint(self, inner: int) -> Text:
         at = self.position
         if at is None:
             return Text(word("hint.run", self.lang), style="dim")
-        return Text(hint(at, self.lang), style="dim" if at.typed is None and not at.legend
-                    else "bold")
+        at = dataclasses.replace(at, legend=False)  # the legend shows in the step's place
+        quiet = at.typed is None and at.finding is None and at.missed is None
+        return Text("\n".join(wrap(hint(at, self.lang), inner)),
+                    style="dim" if quiet else "bold")
 
 
 LAYERS = tuple(Layer)
@@ -472,5 +535,6 @@ class _LiveSteps:
 
     def show(self, at: Position) -> None:
         self.state.position = at
+        self.state.figure = at.figure
         self.state.ended = at.last
         self.live.update(self.state, refresh=True)

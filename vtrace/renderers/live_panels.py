@@ -28,6 +28,7 @@ from vtrace.renderers.describe import lesson, location, note, why
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.view_words import word
+from vtrace.renderers.wrapping import wrap
 from vtrace.ring import DEVICE_FIELDS, DRIVER_FIELDS, SHARED_FIELDS
 
 __all__ = [
@@ -93,6 +94,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "lane.host-kernel": "宿主机内核",
     },
 }
+PANEL = 4  # the columns a panel's borders and padding take
 ACTORS = {layer: " ".join(a for a, lay in ACTOR_LAYER.items() if lay is layer) for layer in Layer}
 ACTORS_WIDTH = max(len(actors) for actors in ACTORS.values())
 
@@ -112,10 +114,12 @@ def lanes_width(function_width: int, frame_width: int, actors: bool, lang: str) 
 
 
 def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
-          widths: tuple[int, int], actors: bool, lang: str) -> Table:
+          widths: tuple[int, int], actors: bool, lang: str,
+          in_ring: tuple[str, int] | None = None) -> Table:
     """One row per layer, named in ``lang``: the last function that ran there and its
-    frame; rows of another frame than the current step's are dimmed, so two frames never
-    read as one."""
+    frame, and on the ring's row the entry that holds a frame while it sits in the ring
+    (``in_ring``: the entry and the frame); rows of another frame than the current step's
+    are dimmed, so two frames never read as one."""
     function_width, frame_width = widths
     table = Table(title=title, show_header=False, title_justify="left", box=None,
                   padding=(0, 1, 0, 0), collapse_padding=True)
@@ -126,17 +130,19 @@ def lanes(last: Mapping[Layer, Event], current: Event | None, title: str,
     table.add_column(no_wrap=True, width=frame_width, justify="right")
     for layer in Layer:
         event = last.get(layer)
+        what, frame_number = (event.function, event.frame) if event is not None else \
+            in_ring if layer is Layer.VRING and in_ring is not None else ("", None)
         style = LAYER_STYLE[layer]
         here = current is not None and layer is current.layer
-        other_frame = event is not None and current is not None and event.frame != current.frame
+        other_frame = bool(what) and current is not None and frame_number != current.frame
         name_style = f"bold {style}" if here else "dim" if other_frame else style
-        frame = "" if event is None or event.frame is None else f"#{event.frame}"
+        frame = "" if frame_number is None else f"#{frame_number}"
         cells: list[RenderableType] = [Text(f"{'▶' if here else ' '} {_lane_name(layer, lang)}",
                                             style=style)]
         if actors:
             cells.append(Text(ACTORS[layer], style="dim"))
-        cells += [Text(event.function if event else "", style=name_style),
-                  Text(frame, style="dim" if other_frame else "")]
+        cells += [Text(what, style=name_style),
+                  Text(frame, style="italic" if other_frame else "bold")]
         table.add_row(*cells)
     return table
 
@@ -191,20 +197,27 @@ def step_title(number: int, event: Event | None, lang: str) -> str:
             f"{event.thread}")
 
 
-def _step_lines(event: Event, remark: str, lang: str) -> tuple[list[Text], list[Text]]:
+def _wrapped(text: str, width: int | None, style: str = "") -> Text:
+    """``text`` broken for ``width`` cells as a reader expects (``wrapping.wrap``: Chinese
+    between characters, never inside an identifier), so rich has nothing left to break."""
+    return Text(text if width is None else "\n".join(wrap(text, width)), style=style)
+
+
+def _step_lines(event: Event, remark: str, lang: str,
+                width: int | None = None) -> tuple[list[Text], list[Text]]:
     """The step's own lines (function and place, what it does, its decision) and its notes
-    (the version's, the lesson's)."""
+    (the version's, the lesson's), broken for ``width`` cells."""
     style = LAYER_STYLE[event.layer]
     lines = [Text.assemble((event.function, f"bold {style}"), "  ",
                            (location(event, lang), "dim")),
-             Text(why(event, lang))]
+             _wrapped(why(event, lang), width)]
     if remark:
-        lines.append(Text(remark, style="bold"))
+        lines.append(_wrapped(remark, width, "bold"))
     notes: list[Text] = []
     if particular := note(event, lang):
-        notes.append(Text(particular, style=style))
+        notes.append(_wrapped(particular, width, style))
     if said := lesson(event, lang):
-        notes.append(Text(f"{say('live.lesson', lang)}: {said}", style="italic"))
+        notes.append(_wrapped(f"{say('live.lesson', lang)}: {said}", width, "italic"))
     return lines, notes
 
 
@@ -215,7 +228,7 @@ def step_panel(event: Event | None, title: str, remark: str, lang: str,
     first, when they do not fit, and says where to read them."""
     if event is None:
         return Panel("", title=title, title_align="left")
-    lines, notes = _step_lines(event, remark, lang)
+    lines, notes = _step_lines(event, remark, lang, None if room is None else room[0] - PANEL)
     panel = Panel(Group(*lines, *notes), title=title, title_align="left")
     if room is None or not notes or _height(panel, room[0]) <= room[1]:
         return panel
@@ -253,7 +266,7 @@ def step_reserve(era_name: str, lang: str, width: int) -> int:
             if place is None:
                 continue
             lines, _ = _step_lines(Event(0, 0, place, Kind.CALL, place.actor, place.actor, 0),
-                                   remark, lang)
+                                   remark, lang, width - PANEL)
             tallest = max(tallest, _height(Panel(Group(*lines)), width))
     return tallest
 
@@ -273,7 +286,7 @@ def counters(items: Sequence[tuple[str, int]], width: int,
     lines: list[Text] = []
     line = Text()
     for label, count in items:
-        item = Text.assemble((label, "dim"), " ", str(count))
+        item = Text.assemble(label, " ", (str(count), "bold"))
         if line.cell_len and line.cell_len + 2 + item.cell_len > width:
             lines.append(line)
             line = Text()

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from typing import IO, Any
 
-from vtrace.model import Event, Header, Kind
+from vtrace.model import Event, Kind
 from vtrace.renderers.base import Renderer, register
 from vtrace.renderers.diagram_text import (
     LAYER_FILL,
@@ -119,16 +119,18 @@ class _Writer:
                 self.row(item, "    ")
 
 
-def mermaid_lines(header: Header, events: Iterable[Event], *, summary: bool = False,
-                  lang: str = "en", max_steps: int = MAX_STEPS) -> list[str]:
-    """The lines of the Mermaid sequence diagram of ``events`` (``summary``: crossings only)."""
-    outline = fold(events, batch=batch_of(header.params), summary=summary, lang=lang,
+def mermaid_lines(session: Session, *, summary: bool = False, lang: str = "en",
+                  max_steps: int = MAX_STEPS) -> list[str]:
+    """The lines of the Mermaid sequence diagram of the session's events (``summary``:
+    crossings only)."""
+    header = session.header
+    outline = fold(session.events(), batch=batch_of(header.params), summary=summary, lang=lang,
                    max_steps=max_steps)
     ids = _ids(outline.actors)
     writer = _Writer(ids, outline.actors[0], outline.actors[-1])
     writer.items(items(outline, summary=summary, lang=lang))
     return [f"%% {mermaid_text(diagram_comment(header))}", "sequenceDiagram",
-            f"    title {mermaid_text(diagram_title(header, lang))}", "    autonumber",
+            f"    title {mermaid_text(diagram_title(session, lang))}", "    autonumber",
             *_participants(outline.actors, ids, lang), *writer.lines]
 
 
@@ -143,6 +145,5 @@ class MermaidRenderer(Renderer):
         self.summary, self.lang = is_summary(detail), lang
 
     def render(self, session: Session, out: IO[Any]) -> None:
-        for line in mermaid_lines(session.header, session.events(), summary=self.summary,
-                                  lang=self.lang):
+        for line in mermaid_lines(session, summary=self.summary, lang=self.lang):
             out.write(line + "\n")

@@ -274,7 +274,7 @@ def overview_source(session: Session, *, lang: str = "en") -> str:
     dim = bypassed(session)
     canvas = Canvas("overview", comment=diagram_comment(header))
     canvas.text(30, 20, overview_title(session.scenario, lang), left=True, size=14)
-    canvas.text(30, 40, diagram_title(header, lang), left=True, size=9, fontcolor="#555555")
+    canvas.text(30, 40, diagram_title(session, lang), left=True, size=9, fontcolor="#555555")
     _frames(canvas, lang, dim)
     nodes = _parts(canvas, lang, hops, dim, session.scenario.part_words)
     bent = {ROW_MAIN: 0, ROW_HOST: 0}

@@ -297,21 +297,22 @@ def _page(header: Header, drawn: list[Item], actors: list[str], columns: _Column
     return canvas.source(), painter.number
 
 
-def sequence_pages(header: Header, events: Iterable[Event], *, summary: bool = False,
+def sequence_pages(session: Session, *, summary: bool = False,
                    lang: str = "en", max_steps: int = MAX_STEPS, pages_wanted: int = 1,
                    per_page: int | None = None) -> list[str]:
-    """The DOT source of each page of the sequence diagram of ``events`` (``summary``:
-    crossings only, in the presenter's look): ``pages_wanted`` pages of about equal
-    height, or pages of at most ``per_page`` rows."""
+    """The DOT source of each page of the sequence diagram of the session's events
+    (``summary``: crossings only, in the presenter's look): ``pages_wanted`` pages of about
+    equal height, or pages of at most ``per_page`` rows."""
     look = PRESENTER if summary else FULL
-    outline = fold(events, batch=batch_of(header.params), summary=summary, lang=lang,
+    header = session.header
+    outline = fold(session.events(), batch=batch_of(header.params), summary=summary, lang=lang,
                    max_steps=max_steps)
     drawn = items(outline, summary=summary, lang=lang)
     actors = _used(outline.actors, drawn) if look.only_used else outline.actors
     columns = _columns(actors, drawn, lang, look)
     cut = [drawn] if pages_wanted <= 1 and per_page is None else \
         pages(drawn, count=pages_wanted, per_page=per_page, lang=lang) or [drawn]
-    title = diagram_title(header, lang)
+    title = diagram_title(session, lang)
     sources: list[str] = []
     number = 0
     for page, page_items in enumerate(cut, 1):
@@ -323,10 +324,10 @@ def sequence_pages(header: Header, events: Iterable[Event], *, summary: bool = F
     return sources
 
 
-def sequence_source(header: Header, events: Iterable[Event], *, summary: bool = False,
-                    lang: str = "en", max_steps: int = MAX_STEPS) -> str:
-    """The DOT source of the sequence diagram of ``events`` on one page."""
-    return sequence_pages(header, events, summary=summary, lang=lang, max_steps=max_steps)[0]
+def sequence_source(session: Session, *, summary: bool = False, lang: str = "en",
+                    max_steps: int = MAX_STEPS) -> str:
+    """The DOT source of the sequence diagram of the session's events on one page."""
+    return sequence_pages(session, summary=summary, lang=lang, max_steps=max_steps)[0]
 
 
 @register
@@ -354,7 +355,7 @@ class SequenceRenderer(GraphvizRenderer):
     def render_pages(self, session: Session) -> list[bytes]:
         """Each page's picture (or DOT source), in order."""
         return [self.draw(source) for source in sequence_pages(
-            session.header, session.events(), summary=self.summary, lang=self.lang,
+            session, summary=self.summary, lang=self.lang,
             pages_wanted=self.pages, per_page=self.per_page)]
 
     def render(self, session: Session, out: IO[Any]) -> None:
@@ -362,5 +363,5 @@ class SequenceRenderer(GraphvizRenderer):
         if self.paged:
             raise RenderError("a diagram in pages is written to one file per page, not to "
                               "one stream")
-        self.write(sequence_source(session.header, session.events(), summary=self.summary,
+        self.write(sequence_source(session, summary=self.summary,
                                    lang=self.lang), out)

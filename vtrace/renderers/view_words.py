@@ -15,12 +15,25 @@ __all__ = ["WORDS", "hint", "word"]
 
 WORDS: Mapping[str, Mapping[str, str]] = {
     "en": {
-        "hint": "Enter/→ next  ← back  f frame  g go to  ? keys  q quit",
+        "hint": "Enter/→ next  ← back  f frame  k x i s  / find  g go to  ? keys  q quit",
         "hint.run": "Ctrl-C stops",
         "hint.last": "the last step: Enter ends",
         "typed": "go to step: {typed}▏ Enter goes, Esc cancels",
+        "finding": "find a function: {typed}▏ Enter finds, Esc cancels",
         "legend": ("next step: Enter, space, →, ↓, PageDown · back: ←, ↑, PageUp · "
-                   "f: next frame · g NUMBER Enter: go to step · ?: hide keys · q: quit"),
+                   "f: next frame · k, x, i, s: next kick, VM exit, interrupt, suppressed "
+                   "notification (K, X, I, S: the one before) · / NAME Enter: find a "
+                   "function · g NUMBER Enter: go to step · v: ring figure or values (live view) · "
+                   "?: hide keys · q: quit"),
+        "missed.k": "no kick after this step",
+        "missed.x": "no VM exit after this step",
+        "missed.i": "no interrupt after this step",
+        "missed.s": "no suppressed notification after this step",
+        "missed.K": "no kick before this step",
+        "missed.X": "no VM exit before this step",
+        "missed.I": "no interrupt before this step",
+        "missed.S": "no suppressed notification before this step",
+        "missed./": "no step calls a function of that name",
         "back": "back to step {step}",
         "repeat": ("↻ the last {lines} lines of {thread} ran {times} more times: the same "
                    "steps with other numbers (--no-fold shows every one)"),
@@ -49,12 +62,24 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "frame.unknown": "frame #{frame}: {length} bytes, not recorded in the stream",
     },
     "zh": {
-        "hint": "回车/→ 下一步  ← 上一步  f 下一帧  g 跳到  ? 按键  q 退出",
+        "hint": "回车/→ 下一步  ← 上一步  f 下一帧  k x i s  / 查找  g 跳到  ? 按键  q 退出",
         "hint.run": "Ctrl-C 停止",
         "hint.last": "最后一步：按回车结束",
         "typed": "跳到第几步：{typed}▏ 回车跳转，Esc 取消",
+        "finding": "查找函数：{typed}▏ 回车查找，Esc 取消",
         "legend": ("下一步：回车、空格、→、↓、PageDown · 上一步：←、↑、PageUp · "
-                   "f：下一帧 · g 数字 回车：跳到该步 · ?：隐藏按键说明 · q：退出"),
+                   "f：下一帧 · k、x、i、s：下一次 kick、VM exit、中断、被抑制的通知"
+                   "（K、X、I、S：上一次） · / 函数名 回车：查找函数 · g 数字 回车：跳到该步 · "
+                   "v：环的图或数值（实时视图） · ?：隐藏按键说明 · q：退出"),
+        "missed.k": "这一步之后没有 kick",
+        "missed.x": "这一步之后没有 VM exit",
+        "missed.i": "这一步之后没有中断",
+        "missed.s": "这一步之后没有被抑制的通知",
+        "missed.K": "这一步之前没有 kick",
+        "missed.X": "这一步之前没有 VM exit",
+        "missed.I": "这一步之前没有中断",
+        "missed.S": "这一步之前没有被抑制的通知",
+        "missed./": "没有哪一步调用这个名字的函数",
         "back": "回到第 {step} 步",
         "repeat": ("↻ {thread} 的最后 {lines} 行又重复了 {times} 次：步骤相同、数值不同"
                    "（--no-fold 全部列出）"),
@@ -93,7 +118,11 @@ def hint(at: Position, lang: str = "en") -> str:
     """The one line that tells a presenter which keys do what, at ``at``."""
     if at.typed is not None:
         return word("typed", lang, typed=at.typed)
+    if at.finding is not None:
+        return word("finding", lang, typed=at.finding)
     if at.legend:
         return word("legend", lang)
     said = word("hint", lang)
+    if at.missed is not None:
+        said = f"{word(f'missed.{at.missed}', lang)} · {said}"
     return f"{word('hint.last', lang)} · {said}" if at.last else said

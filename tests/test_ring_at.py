@@ -1,0 +1,104 @@
+"""``vtrace diagram --ring-at N ring.svg``: the ring at the end of step N (numbered as step
+mode numbers steps), drawn from the same description as the terminal's figure, naming the
+values the events' ring detail gave up to then."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_run import run
+
+from vtrace.model import Event, Kind
+from vtrace.renderers.ring_contents import RingContents
+from vtrace.scenarios import of
+from vtrace.session import replayed
+from vtrace.stepping import Position, drive
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(path: Path) -> list[str]:
+    root = ET.parse(path).getroot()
+    return [node.text or "" for node in root.iter(f"{SVG}text")]
+
+
+class _Ring:
+    """A step-mode view that keeps the ring each step shows."""
+
+    def __init__(self, contents: RingContents) -> None:
+        self.contents = contents
+        self.shown: list[tuple[Position, dict[str, int], list[int]]] = []
+
+    def reset(self) -> None:
+        raise AssertionError("only forward")
+
+    def feed(self, event: Event) -> None:
+        self.contents.update(event)
+
+    def show(self, at: Position) -> None:
+        self.shown.append((at, dict(self.contents.values),
+                           [entry.head for entry in self.contents.in_use()]))
+
+
+def _step_mode(given: dict[str, Any], steps: int) -> list[tuple[Position, dict[str, int],
+                                                                list[int]]]:
+    session = replayed("send", given, "modern", 1)
+    view = _Ring(RingContents(session.header, session.scenario))
+    keys = iter(["\n"] * (steps - 1) + ["q"])
+    drive(session.source, view, lambda: next(keys))
+    return view.shown
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_svg_names_the_values_step_mode_shows_at_that_step(tmp_path: Path,
+                                                               lang: str) -> None:
+    given = {"frames": 4, "batch": 4}
+    shown = _step_mode(given, 130)
+    for step in (1, 14, 40, 92, 130):
+        out = tmp_path / f"ring-{step}.svg"
+        code, _, err = run("diagram", "--ring-at", str(step), "--frames", "4", "--batch", "4",
+                           "--lang", lang, str(out))
+        assert code == 0, err
+        texts = _texts(out)
+        at, values, heads = shown[step - 1]
+        assert at.step == step
+        named = {found[1]: int(found[2]) for text in texts
+                 if (found := re.fullmatch(r"([a-z_.]+) (\d+)\*?", text))}
+        assert named == {name: values[name] for name in named}
+        assert set(named) >= {"avail.idx", "used.idx", "used_event", "avail_event",
+                              "avail_idx_shadow", "last_used_idx", "last_avail_idx"}
+        table = [int(texts[index - 1].rstrip("*")) for index, text in enumerate(texts)
+                 if text.startswith("0x")]  # each row's number stands before its addr
+        assert table == heads
+
+
+def test_changed_cells_are_marked_and_arrows_point_at_descriptors(tmp_path: Path) -> None:
+    session = replayed("send", {"frames": 1}, "modern", 1)
+    calls = [event for event in session.source if event.kind is Kind.CALL]
+    added = next(number for number, event in enumerate(calls, 1)
+                 if event.function == "virtqueue_add_split")
+    out = tmp_path / "added.svg"
+    assert run("diagram", "--ring-at", str(added), str(out))[0] == 0
+    texts = _texts(out)
+    assert "avail.idx 1*" in texts and "[0] → 0*" in texts
+    assert 'class="arrow"' in out.read_text(encoding="utf-8")
+    assert of(session.header).ring is not None
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--ring-at", "9999", "r.svg"], "the stream has 61 steps"),
+    (["--ring-at", "3", "r.png"], "writes an SVG figure"),
+    (["--ring-at", "3", "--scenario", "setup", "r.svg"], "no ring"),
+    (["--ring-at", "3", "--overview", "r.svg"], "--overview does not apply"),
+    (["--ring-at", "0", "r.svg"], "0"),
+])
+def test_bad_requests_are_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              args: list[str], said: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("diagram", *args)
+    assert code == 2 and said in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
