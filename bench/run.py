@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ["bench_send.py", "bench_diagram.py", "bench_import.py", "bench_html.py",
-              "bench_lab.py", "bench_ring.py"]
+              "bench_outputs.py", "bench_lab.py", "bench_ring.py", "bench_offload.py"]
 
 HEADER = """# Performance
 

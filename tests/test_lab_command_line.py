@@ -35,7 +35,7 @@ def test_the_guest_gets_its_kernel_two_serial_files_and_a_virtio_net_on_the_tap(
     assert option(argv, "-machine") == ["pc,accel=tcg"]
     assert option(argv, "-serial") == ["file:c.txt", "file:g.txt"]
     assert option(argv, "-netdev") == ["tap,id=n0,ifname=vt42,script=no,downscript=no,vhost=off"]
-    assert option(argv, "-device") == ["virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02"]
+    assert option(argv, "-device") == ["virtio-net-pci,netdev=n0,id=vnet0,mac=52:54:00:77:00:02"]
     assert option(argv, "-trace") == ["events=e.txt"]
     assert option(argv, "-D") == ["q.log"] and option(argv, "-msg") == ["timestamp=on"]
     assert "-cpu" not in argv

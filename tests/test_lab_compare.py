@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 from vtrace.cli import lab as lab_cli
 from vtrace.cli.app import cli
 from vtrace.lab.params import LabParams
+from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 
 DATA = Path(__file__).parent / "data" / "lab"
 
@@ -26,3 +29,43 @@ def test_compare_prints_the_report_after_the_capture(monkeypatch: pytest.MonkeyP
     assert "frame 2 (capture frame 3):" in result.stdout
     assert "agreement (modern):" in result.stdout.splitlines()[-1]
     assert "tun_put_user" in result.stdout and "host kernel function" in result.stdout
+
+
+def test_compare_ends_with_the_ring_when_qemu_s_rings_were_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = json.loads((DATA / "qmp-recv.json").read_text())
+
+    def captured(params: LabParams, directory: Path, progress: Callable[..., None]) -> None:
+        shutil.copytree(DATA / "recv-1", directory, dirs_exist_ok=True)
+        (directory / RING_FILE).write_text(json.dumps(rings_of_answers(answers)))
+
+    monkeypatch.setattr(lab_cli, "capture", captured)
+    result = CliRunner().invoke(cli, ["lab", "recv", "--compare"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"ring: 26 of 28 fields agree", lines[-1])
+    assert any(line.startswith("agreement (modern):") for line in lines)
+    assert "ring of the rx queue after the last frame" in result.stdout
+
+
+def test_compare_says_when_no_ring_was_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    def captured(params: LabParams, directory: Path, progress: Callable[..., None]) -> None:
+        shutil.copytree(DATA / "recv-1", directory, dirs_exist_ok=True)
+
+    monkeypatch.setattr(lab_cli, "capture", captured)
+    result = CliRunner().invoke(cli, ["lab", "recv", "--compare"])
+    assert result.exit_code == 0, result.output
+    assert "no ring comparison: QEMU's rings were not read" in result.stderr
+
+
+def test_compare_trace_reads_the_ring_a_saved_lab_directory_holds(tmp_path: Path) -> None:
+    saved = tmp_path / "recv"
+    shutil.copytree(DATA / "recv-1", saved)
+    answers = json.loads((DATA / "qmp-recv.json").read_text())
+    (saved / RING_FILE).write_text(json.dumps(rings_of_answers(answers)))
+    shown = CliRunner().invoke(cli, ["compare-trace", str(saved)])
+    assert shown.exit_code == 0, shown.output
+    assert re.fullmatch(r"ring: 26 of 28 fields agree", shown.stdout.splitlines()[-1])
+    as_json = CliRunner().invoke(cli, ["compare-trace", str(saved), "--json"])
+    ring = json.loads(as_json.stdout)["ring"]
+    assert (ring["queue"], ring["compared"], ring["earlier"]) == ("rx", 28, 1)

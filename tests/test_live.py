@@ -26,7 +26,7 @@ LAYOUT_SIZES = [(110, 30), (100, 30), (60, 20)]
 
 def _state(events: int, lang: str = "en", **given: object) -> LiveState:
     session = replayed("send", {"frames": 2, **given}, "modern", 1)
-    state = LiveState(session.header, lang)
+    state = LiveState(session, lang)
     for count, event in enumerate(session.source):
         if count == events:
             break
@@ -55,7 +55,7 @@ def test_mid_run_screen_matches_the_snapshot_and_fits(width: int, height: int,
 @pytest.mark.parametrize("width,height", SIZES)
 def test_numbers_and_names_are_never_cut(width: int, height: int) -> None:
     session = replayed("send", {"frames": 3}, "modern", 1)
-    state = LiveState(session.header, "en")
+    state = LiveState(session, "en")
     for event in session.source:
         state.update(event)
         if event.kind is not Kind.CALL or event.seq % 7:
@@ -138,7 +138,7 @@ def test_one_layout_per_terminal_size_for_the_whole_run(width: int, height: int,
     """``vtrace send --era lesson -n 1 --step`` at a terminal of one size: every step is
     drawn with the same panels, none taller than the terminal."""
     session = replayed("send", {"frames": 1}, "lesson", 1)
-    state = LiveState(session.header, lang)
+    state = LiveState(session, lang)
     ring = {"en": "TX virtqueue (", "zh": "TX 虚拟队列 ("}[lang]
     shown: set[tuple[int, bool, bool]] = set()
     for event in session.source:

@@ -37,7 +37,7 @@ def _side_by_side(name: str, given: dict[str, object],
     """A state fed each event and one fed its fields (counted in its tally), after each."""
     fed = replayed(name, given, "modern", 1)
     taken = replayed(name, given, "modern", 1)
-    built, unbuilt = LiveState(fed.header, "en"), LiveState(taken.header, "en", taken.tally)
+    built, unbuilt = LiveState(fed, "en"), LiveState(taken, "en", taken.tally)
     take = unbuilt.taker()
     for event in events if events is not None else fed.source:
         built.update(event)

@@ -78,7 +78,7 @@ def test_counters_and_frame_numbers_are_never_dim(lang: str) -> None:
     styles = _styles_of_numbers(counters([("kicks", 12), ("VM exits", 3)], 76, None, lang), 76)
     assert styles and not any("dim" in style for style in styles)
     session = replayed("send", {"frames": 2}, "modern", 1)
-    state = LiveState(session.header, lang)
+    state = LiveState(session, lang)
     for event in session.source:
         state.update(event)
         if event.kind is Kind.CALL and event.frame == 1:
@@ -91,7 +91,7 @@ def test_counters_and_frame_numbers_are_never_dim(lang: str) -> None:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_key_legend_takes_the_steps_place_and_the_screen_still_fits(lang: str) -> None:
     session = replayed("send", {"frames": 2}, "modern", 1)
-    state = LiveState(session.header, lang)
+    state = LiveState(session, lang)
     last = None
     for count, event in enumerate(session.source):
         if count == 41:

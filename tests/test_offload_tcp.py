@@ -21,6 +21,7 @@ from vtrace.offload import (
     virtio_net_hdr_from_skb,
     virtio_net_hdr_to_skb,
 )
+from vtrace.pcap import PcapWriter
 from vtrace.tcpframes import (
     ACK,
     CWR,
@@ -146,11 +147,11 @@ def test_too_much_for_one_ip_packet_is_refused() -> None:
 
 
 def write_pcap(path: Path, frames: list[bytes]) -> None:
-    """A classic little-endian pcap, link type Ethernet."""
-    records = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
-    for number, frame in enumerate(frames):
-        records.append(struct.pack("<IIII", number, 0, len(frame), len(frame)) + frame)
-    path.write_bytes(b"".join(records))
+    """A classic pcap of ``frames``, one a second, through vtrace's one pcap writer."""
+    with path.open("wb") as out:
+        writer = PcapWriter(out)
+        for number, frame in enumerate(frames):
+            writer.packet(number * 1_000_000_000, frame)
 
 
 @program("tshark", "tshark")

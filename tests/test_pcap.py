@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from conftest import program
+from outside_tools import require
 
 from vtrace.frames import Endpoints, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Phase, Place, Source
-from vtrace.pcap import read_packets, write_pcap
+from vtrace.pcap import read_packets
+from vtrace.renderers.packets import write_packets
 from vtrace.scenarios.recv.world import HOST_TO_GUEST
-from vtrace.session import replayed
+from vtrace.session import Session, replayed
 from vtrace.sources.lab import load
 
 TSHARK = shutil.which("tshark")
@@ -21,7 +24,13 @@ TSHARK = shutil.which("tshark")
 ROOT_NOTICE = 'Running as user "root" and group "root". This could be dangerous.'
 
 
+def write_pcap(header: Header, events: Iterable[Event], path: str) -> int:
+    with open(path, "wb") as out:
+        return write_packets(Session(header, events), out, pcapng=path.endswith(".pcapng"))
+
+
 def tshark(path: Path, *fields: str) -> list[list[str]]:
+    require(None if TSHARK else "needs tshark (Debian: apt install tshark)")
     assert TSHARK is not None
     done = subprocess.run([TSHARK, "-r", str(path), "-T", "fields",
                            *[arg for field in fields for arg in ("-e", field)]],

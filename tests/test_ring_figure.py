@@ -40,7 +40,7 @@ def _steps(name: str, given: dict[str, Any]) -> Iterator[tuple[int, list[Event]]
 def _state(name: str, given: dict[str, Any], step: int, lang: str,
            figure: bool = True) -> LiveState:
     session = replayed(name, given, "modern", 1)
-    state = LiveState(session.header, lang)
+    state = LiveState(session, lang)
     state.figure = figure
     for number, events in _steps(name, given):
         if number == step:
@@ -124,7 +124,7 @@ def test_the_figure_changes_with_each_step_that_moves_the_ring() -> None:
     drawn = []
     for _, events in _steps("send", {"frames": 2}):
         session = replayed("send", {"frames": 2}, "modern", 1)
-        state = LiveState(session.header, "en")
+        state = LiveState(session, "en")
         for event in events:
             state.update(event)
         figure = split_figure(state.ring, state.changes)
@@ -163,7 +163,7 @@ def _vring_rows(name: str, given: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for _, events in _steps(name, given):
         session = replayed(name, given, "modern", 1)
-        state = LiveState(session.header, "en")
+        state = LiveState(session, "en")
         for event in events:
             state.update(event)
         screen = _screen(state, 160, 48)

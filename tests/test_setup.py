@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -124,6 +125,7 @@ def test_setup_command_plain_view() -> None:
     # the summary counts events only.
     summary = result.output[result.output.index("\nSummary"):]
     assert "VM exits" not in summary and "exits to QEMU" not in summary
+    assert re.search(r"device status writes\s+4\n", summary)
 
 
 def _status_writes(name: str, backend: str = "qemu") -> list[tuple[str, str]]:

@@ -256,7 +256,7 @@ def test_the_smallest_terminal_the_guide_asks_for_shows_the_whole_ring(lang: str
     assert "110 列宽、35 行高" in _text(GUIDES[1])
     for height, whole in ((35, True), (30, False)):
         session = replayed("send", {"frames": 1}, "lesson", 1)
-        state = LiveState(session.header, lang)
+        state = LiveState(session, lang)
         for event in session.source:
             state.update(event)
             console = Console(width=110, height=height, color_system=None, force_terminal=True,

@@ -31,7 +31,7 @@ from vtrace.renderers.plain import PlainRenderer
 from vtrace.renderers.summary import summary_lines
 from vtrace.scenarios import REGISTERED, Scenario
 from vtrace.scenarios.costs import measure_backends
-from vtrace.session import replayed
+from vtrace.session import Session, replayed
 
 EMPTY = re.compile(r"(?:\*\*|—|↳|:)\s*$")
 REPR = re.compile(r"\b(?:True|False|None)\b|_ns=")
@@ -96,7 +96,7 @@ def untranslated(event: Event) -> list[str]:
 
 
 def live_screen(session_events: list[Event], header: Any, lang: str) -> str:
-    state = LiveState(header, lang)
+    state = LiveState(Session(header, ()), lang)
     for event in session_events:
         state.update(event)
     console = Console(width=160, height=48, color_system=None, force_terminal=True,

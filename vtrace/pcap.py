@@ -1,68 +1,98 @@
-"""The frames of a stream as a classic libpcap file (LINKTYPE_ETHERNET), as the tap saw them.
+"""The two capture file formats Wireshark reads, written and read back: one writer each.
 
-A replay's frames are rebuilt exactly: ``build_frame`` of the frame's index,
-the header's size and the scenario's endpoints, the bytes the engine put
-behind the virtio-net header (the tap strips that header), at the step where
-the frame crosses the tap: out of QEMU into tun for send, out of tun into QEMU
-for recv. A capture's frames are the bytes it saw, the ``frame_hex`` detail
-of the events that carry one (the lab's packet socket on the tap, or a probe).
-Each packet's time is the event's ``t_ns`` (from the stream's start).
-``read_packets`` reads a pcap file back (the lab's ``tap.pcap``).
+``PcapWriter`` writes classic libpcap (Ethernet link type, microsecond or
+nanosecond stamps): what ``--pcap run.pcap`` and the lab's ``tap.pcap`` are.
+``PcapngWriter`` writes pcapng: a section header naming vtrace, one Interface
+Description Block per interface, announced the first time a packet uses it,
+and Enhanced Packet Blocks with nanosecond stamps and a comment each. Both
+take ``(t_ns, frame)``; which frames a stream carries is ``vtrace.packets``'
+business. ``read_packets`` reads a classic file back (the lab's ``tap.pcap``).
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from vtrace.frames import Endpoints, build_frame
-from vtrace.model import Event, Header, Source
-from vtrace.output import atomic_output
-from vtrace.scenarios.recv.world import HOST_TO_GUEST
-
-__all__ = ["LINKTYPE_ETHERNET", "packets", "read_packets", "tee_pcap", "write_packets",
-           "write_pcap"]
+__all__ = ["LINKTYPE_ETHERNET", "PcapWriter", "PcapngWriter", "read_packets"]
 
 LINKTYPE_ETHERNET = 1
-_MAGIC = 0xA1B2C3D4  # microsecond timestamps
-_SNAPLEN = 65535
-#: Per scenario: who the replayed frames go between, and the steps where a frame crosses
-#: the tap (the first one met is the packet's time).
-_CROSSING: dict[str, tuple[Endpoints, frozenset[str]]] = {
-    "send": (Endpoints(), frozenset({"tap_write_packet", "tun_get_user"})),
-    "recv": (HOST_TO_GUEST, frozenset({"tun_put_user"})),
-}
-_MAGICS = {0xA1B2C3D4: 1000, 0xA1B23C4D: 1}  # ns per unit of a packet's sub-second field
+SNAPLEN = 65535
+_MAGIC_US, _MAGIC_NS = 0xA1B2C3D4, 0xA1B23C4D
+_MAGICS = {_MAGIC_US: 1000, _MAGIC_NS: 1}  # ns per unit of a packet's sub-second field
+
+# pcapng (draft-ietf-opsawg-pcapng): block types and option codes.
+_SHB, _IDB, _EPB = 0x0A0D0D0A, 0x00000001, 0x00000006
+_BYTE_ORDER_MAGIC = 0x1A2B3C4D
+_OPT_END, _OPT_COMMENT = 0, 1
+_SHB_USERAPPL = 4
+_IF_NAME, _IF_DESCRIPTION, _IF_TSRESOL = 2, 3, 9
+_NANOSECONDS = 9  # if_tsresol: 10^-9 s
 
 
-def packets(header: Header, events: Iterable[Event]) -> Iterator[tuple[int, bytes]]:
-    """(t_ns, Ethernet frame) of each frame of the stream, in the order they are met."""
-    if header.source is Source.REPLAY:
-        yield from _replayed(header, events)
-        return
-    seen: set[tuple[int | None, str]] = set()
-    for event in events:
-        frame_hex = event.detail.get("frame_hex")
-        if not isinstance(frame_hex, str) or (event.frame, frame_hex) in seen:
-            continue
-        seen.add((event.frame, frame_hex))
-        yield event.t_ns, bytes.fromhex(frame_hex)
+class PcapWriter:
+    """Classic pcap on ``out``: the file header at once, then each packet as it comes."""
+
+    def __init__(self, out: IO[bytes], *, nanoseconds: bool = False) -> None:
+        self.write, self.nanoseconds = out.write, nanoseconds
+        self.count = 0
+        self.write(struct.pack("<IHHiIII", _MAGIC_NS if nanoseconds else _MAGIC_US, 2, 4, 0, 0,
+                               SNAPLEN, LINKTYPE_ETHERNET))
+
+    def packet(self, t_ns: int, frame: bytes) -> None:
+        seconds, rest = divmod(t_ns, 1_000_000_000)
+        kept = frame[:SNAPLEN]
+        self.write(struct.pack("<IIII", seconds, rest if self.nanoseconds else rest // 1000,
+                               len(kept), len(frame)))
+        self.write(kept)
+        self.count += 1
 
 
-def _replayed(header: Header, events: Iterable[Event]) -> Iterator[tuple[int, bytes]]:
-    crossing = _CROSSING.get(header.scenario)
-    if crossing is None:
-        return
-    endpoints, steps = crossing
-    size = int(header.params.get("size", 0))
-    written: set[int] = set()
-    for event in events:
-        if event.frame is None or event.frame in written or event.step not in steps:
-            continue
-        written.add(event.frame)
-        yield event.t_ns, build_frame(event.frame, size, endpoints)
+def _option(code: int, value: bytes) -> bytes:
+    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def _block(kind: int, body: bytes) -> bytes:
+    length = 12 + len(body)
+    return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
+
+
+class PcapngWriter:
+    """pcapng on ``out``, every interface Ethernet with nanosecond stamps."""
+
+    def __init__(self, out: IO[bytes], *, application: str, comment: str = "") -> None:
+        self.write = out.write
+        self.count = 0
+        self.interfaces: dict[str, int] = {}
+        options = _option(_SHB_USERAPPL, application.encode())
+        if comment:
+            options += _option(_OPT_COMMENT, comment.encode())
+        self.write(_block(_SHB, struct.pack("<IHHq", _BYTE_ORDER_MAGIC, 1, 0, -1) + options
+                          + _option(_OPT_END, b"")))
+
+    def interface(self, name: str, description: str = "") -> int:
+        """The id of interface ``name``, announcing it on first use."""
+        known = self.interfaces.get(name)
+        if known is not None:
+            return known
+        options = _option(_IF_NAME, name.encode()) + _option(_IF_TSRESOL, bytes((_NANOSECONDS,)))
+        if description:
+            options += _option(_IF_DESCRIPTION, description.encode())
+        self.write(_block(_IDB, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN) + options
+                          + _option(_OPT_END, b"")))
+        self.interfaces[name] = len(self.interfaces)
+        return self.interfaces[name]
+
+    def packet(self, t_ns: int, frame: bytes, interface: int, comment: str = "") -> None:
+        kept = frame[:SNAPLEN]
+        body = [struct.pack("<IIIII", interface, (t_ns >> 32) & 0xFFFFFFFF, t_ns & 0xFFFFFFFF,
+                            len(kept), len(frame)), kept, b"\0" * (-len(kept) % 4)]
+        if comment:
+            body += [_option(_OPT_COMMENT, comment.encode()), _option(_OPT_END, b"")]
+        self.write(_block(_EPB, b"".join(body)))
+        self.count += 1
 
 
 def read_packets(path: str | Path) -> Iterator[tuple[int, bytes]]:
@@ -74,51 +104,3 @@ def read_packets(path: str | Path) -> Iterator[tuple[int, bytes]]:
         while len(record := capture.read(16)) == 16:
             seconds, fraction, kept, _ = struct.unpack("<IIII", record)
             yield seconds * 1_000_000_000 + fraction * scale, capture.read(kept)
-
-
-def write_packets(out: IO[bytes], found: Iterable[tuple[int, bytes]]) -> int:
-    """A pcap file of ``found`` on ``out``; the number of packets written."""
-    _write_header(out)
-    count = 0
-    for t_ns, frame in found:
-        _write_packet(out, t_ns, frame)
-        count += 1
-    return count
-
-
-def _write_header(out: IO[bytes]) -> None:
-    out.write(struct.pack("<IHHiIII", _MAGIC, 2, 4, 0, 0, _SNAPLEN, LINKTYPE_ETHERNET))
-
-
-def _write_packet(out: IO[bytes], t_ns: int, frame: bytes) -> None:
-    seconds, rest = divmod(t_ns, 1_000_000_000)
-    kept = frame[:_SNAPLEN]
-    out.write(struct.pack("<IIII", seconds, rest // 1000, len(kept), len(frame)))
-    out.write(kept)
-
-
-def write_pcap(header: Header, events: Iterable[Event], path: str) -> int:
-    """Write the stream's frames to ``path`` (``-``: standard output) atomically."""
-    with atomic_output(path, binary=True) as out:
-        return write_packets(out, packets(header, events))
-
-
-def tee_pcap(header: Header, events: Iterable[Event], out: IO[bytes]) -> Iterator[Event]:
-    """Pass ``events`` through, writing the frames they carry to ``out`` as they go, so a
-    run shown in a view leaves its pcap file too."""
-    passed: list[Event] = []
-
-    def passing() -> Iterator[Event]:
-        for event in events:
-            passed.append(event)
-            yield event
-
-    found = packets(header, passing())
-    _write_header(out)
-    while True:
-        packet = next(found, None)
-        yield from passed
-        passed.clear()
-        if packet is None:
-            return
-        _write_packet(out, *packet)

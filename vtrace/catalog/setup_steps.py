@@ -121,14 +121,18 @@ STEPS: tuple[Step, ...] = (
     # -- QOM: the device's type, before any object exists -----------------------------
     _setup("virtio_net_class_init", "qemu", QVN, at(v3_1=2204, v7_2=3897, v10_2=4316),
            "virtio-net", 500,
-           "QOM's class initialiser for TYPE_VIRTIO_NET. The TypeInfo virtio_net_info (parent "
-           "TYPE_VIRTIO_DEVICE, whose parent is TYPE_DEVICE) is registered by type_init at "
-           "start-up; when virtio-net-pci first makes its VirtIONet child, QOM initialises the "
-           "class and this function fills in the VirtioDeviceClass hooks: realize = "
+           "QOM's class initialiser for TYPE_VIRTIO_NET (TypeInfo virtio_net_info, parent "
+           "TYPE_VIRTIO_DEVICE): fill in the VirtioDeviceClass hooks, realize = "
            "virtio_net_device_realize, get_features, set_features, set_status.",
-           notes={"3.1": "QEMU 3.1 registers virtio_net_info at hw/net/virtio-net.c:2227.",
-                  "7.2": "QEMU 7.2 registers virtio_net_info at hw/net/virtio-net.c:3927.",
-                  "10.2": "QEMU 10.2 registers virtio_net_info at hw/net/virtio-net.c:4346."}),
+           notes={"3.1": "QEMU 3.1 registers virtio_net_info with type_init at "
+                         "hw/net/virtio-net.c:2227; QOM runs this when virtio-net-pci first "
+                         "makes its VirtIONet child.",
+                  "7.2": "QEMU 7.2 registers virtio_net_info with type_init at "
+                         "hw/net/virtio-net.c:3927; QOM runs this when virtio-net-pci first "
+                         "makes its VirtIONet child.",
+                  "10.2": "QEMU 10.2 registers virtio_net_info with type_init at "
+                          "hw/net/virtio-net.c:4346; QOM runs this when virtio-net-pci "
+                          "first makes its VirtIONet child."}),
     # -- the guest finds the device: status bits and features --------------------------
     _setup("register_virtio_device", "linux", VIRTIO, at(v4_19=315, v6_1=418, v7_2=539),
            "virtio_net", 500,

@@ -175,14 +175,15 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "ioeventfd_write 中结束，不必离开内核。",
     },
     "virtio_net_class_init": {
-        "text": "QOM 为 TYPE_VIRTIO_NET 准备类的函数。TypeInfo virtio_net_info（父类型 "
-                "TYPE_VIRTIO_DEVICE，它的父类型是 TYPE_DEVICE）在启动时由 type_init 注册；"
-                "virtio-net-pci 第一次创建它的 VirtIONet 子对象时，QOM 初始化这个类，本函数填好 "
-                "VirtioDeviceClass 的钩子：realize = virtio_net_device_realize、get_features、"
-                "set_features、set_status。",
-        "3.1": "QEMU 3.1 在 hw/net/virtio-net.c:2227 注册 virtio_net_info。",
-        "7.2": "QEMU 7.2 在 hw/net/virtio-net.c:3927 注册 virtio_net_info。",
-        "10.2": "QEMU 10.2 在 hw/net/virtio-net.c:4346 注册 virtio_net_info。",
+        "text": "QOM 为 TYPE_VIRTIO_NET 准备类的函数（TypeInfo virtio_net_info，父类型 "
+                "TYPE_VIRTIO_DEVICE）：填好 VirtioDeviceClass 的钩子，realize = "
+                "virtio_net_device_realize、get_features、set_features、set_status。",
+        "3.1": "QEMU 3.1 在 hw/net/virtio-net.c:2227 用 type_init 注册 virtio_net_info；"
+               "virtio-net-pci 第一次创建它的 VirtIONet 子对象时，QOM 运行本函数。",
+        "7.2": "QEMU 7.2 在 hw/net/virtio-net.c:3927 用 type_init 注册 virtio_net_info；"
+               "virtio-net-pci 第一次创建它的 VirtIONet 子对象时，QOM 运行本函数。",
+        "10.2": "QEMU 10.2 在 hw/net/virtio-net.c:4346 用 type_init 注册 virtio_net_info；"
+                "virtio-net-pci 第一次创建它的 VirtIONet 子对象时，QOM 运行本函数。",
     },
     "register_virtio_device": {
         "text": "virtio-pci 在 PCI 总线上找到了设备，登记它：先复位，再设置第一个状态位 "

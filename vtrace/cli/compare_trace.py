@@ -17,9 +17,11 @@ from pathlib import Path
 import click
 
 from vtrace.catalog import ERAS
+from vtrace.cli.lab_ring import compare_lab_ring
 from vtrace.codec import DecodeError, decode_line
 from vtrace.compare import SAME_HOP, Comparison, FrameComparison, compare_hops, hops
 from vtrace.model import Event, Header, Source
+from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.scenarios import REGISTERED, of
 from vtrace.session import from_file, replayed
 from vtrace.sources.files import Versions, open_traces
@@ -35,6 +37,7 @@ Examples:
   vtrace compare-trace real.jsonl
   vtrace compare-trace real.jsonl --json | jq .agreement
   vtrace compare-trace capture/                          a directory vtrace lab --save wrote
+                                                         (with its ring beside the replay's)
   vtrace compare-trace guest.txt --scenario send --linux-version 6.1.0-57-amd64
 """
 
@@ -60,12 +63,16 @@ def compare_trace_command(real: Path, scenario: str | None, era: str | None,
     with _captured(real, Versions(linux_version, qemu_version)) as (header, events):
         try:
             result, chosen = compare_capture(header, events, era, seed, scenario)
+            ring = compare_lab_ring(real, header, chosen) if real.is_dir() else None
         except ValueError as problem:
             raise click.UsageError(f"{real}: {problem}") from None
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=1))
+        click.echo(json.dumps({**result.as_dict(), **({"ring": ring.as_dict()} if ring else {})},
+                              indent=1))
     else:
         click.echo("\n".join(report_lines(result, chosen)))
+        if ring is not None:
+            click.echo("\n" + "\n".join(ring_lines(ring)))
     sys.stdout.flush()
 
 

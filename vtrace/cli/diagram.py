@@ -23,6 +23,8 @@ from vtrace.output import check_writable, same_file
 from vtrace.renderers import UnknownRenderer, by_name, for_format, format_of, formats
 from vtrace.renderers.base import Renderer, count_param
 from vtrace.renderers.graphviz_run import CHOICES
+from vtrace.renderers.packets import empty_notice
+from vtrace.renderers.pcap import PcapRenderer
 from vtrace.renderers.progress import progress
 from vtrace.renderers.ring_figure import figure_svg, ring_at
 from vtrace.renderers.rows import DETAILS
@@ -68,7 +70,9 @@ Examples:
   vtrace diagram --scenario setup setup.svg the set-up before any packet moves
   vtrace send --frames 5 --batch 5 --events run.jsonl --view quiet
   vtrace diagram --from run.jsonl run.svg   one kick serving five frames
-  vtrace diagram -n 1000 run.json           a trace to open in ui.perfetto.dev
+  vtrace diagram -n 1000 run.json           a trace for ui.perfetto.dev or Chrome DevTools
+  vtrace diagram -n 3 run.perfetto-trace    a native Perfetto trace, guest and host
+  vtrace diagram -n 3 run.pcapng            each frame at every hop, for Wireshark
   vtrace diagram --detail summary send.mmd  Mermaid, one arrow per layer crossing
   vtrace diagram --detail summary talk.svg  large type for a projector (1920x1080)
   vtrace diagram -n 3 --pages 3 talk.svg    talk-1.svg, talk-2.svg, talk-3.svg
@@ -203,6 +207,8 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
     with (env.output(out, binary=renderer.binary) as sink,
           progress(env.stderr, frames, lang) as track):
         renderer.render(session.fed(track(session.source)), sink)
+    if isinstance(renderer, PcapRenderer) and renderer.packets_written == 0:
+        click.echo(empty_notice(out, lang), file=env.stderr)
     if out != "-" and renderer.name == "chrome":
         _point_to_the_player(out, lang, env.stderr)
 

@@ -19,11 +19,13 @@ import click
 
 from vtrace.cli.compare_trace import compare_capture, report_lines
 from vtrace.cli.env import Environment, current
+from vtrace.cli.lab_ring import compare_lab_ring
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
 from vtrace.output import OutputError, check_apart, check_writable
+from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.session import Session
 from vtrace.sources.lab import load
 from vtrace.stop import Stopped
@@ -74,7 +76,8 @@ def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
                    "them) to a pcap file.")
 @click.option("--compare", "compare", is_flag=True,
               help="After the capture, print it hop by hop beside the replay of the same "
-                   "parameters and era (as vtrace compare-trace does).")
+                   "parameters and era (as vtrace compare-trace does), then QEMU's view of "
+                   "the ring after the last frame beside the replay's.")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, accel: str,
                 backend: str, save_dir: str | None, kernel: Path | None, modules: Path | None,
@@ -84,6 +87,9 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
     """Boot a real guest and capture its datagrams on the guest, QEMU and host layers."""
     if (kernel is None) != (modules is None):
         raise click.UsageError("--kernel and --modules go together")
+    if pcap_path == "-" and (compare or events_path or view or step):
+        raise click.UsageError("--pcap - writes the capture to standard output; leave out "
+                               "--compare, --events and the view options with it")
     smallest = min_frame_size(frames)
     if size is not None and size < smallest:
         raise click.UsageError(f"--size {size} cannot hold 'vtrace seq={frames}': use "
@@ -198,7 +204,12 @@ def _compare(directory: Path, env: Environment) -> None:
     header, events = load(directory, env.argv)
     try:
         result, era = compare_capture(header, events)
+        ring = compare_lab_ring(directory, header, era)
     except ValueError as problem:
         click.echo(f"vtrace lab: no comparison: {problem}", err=True)
         return
     click.echo("\n".join(report_lines(result, era)))
+    if ring is None:
+        click.echo("vtrace lab: no ring comparison: QEMU's rings were not read", err=True)
+        return
+    click.echo("\n" + "\n".join(ring_lines(ring)))

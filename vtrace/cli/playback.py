@@ -23,9 +23,9 @@ from vtrace.codec import tee_jsonl
 from vtrace.i18n import say
 from vtrace.model import Source
 from vtrace.output import check_apart, check_writable
-from vtrace.pcap import tee_pcap
 from vtrace.renderers import make_view, views
 from vtrace.renderers.base import Renderer, count_param
+from vtrace.renderers.packets import PacketFile, empty_notice, is_pcapng, tee_packets
 from vtrace.renderers.progress import bar, progress
 from vtrace.renderers.step_views import step_view
 from vtrace.renderers.summary import summary_lines
@@ -78,7 +78,9 @@ def _fold(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 PCAP_OPTION = click.option(
     "--pcap", "pcap_path", metavar="PATH",
-    help="Also write the frames, as they crossed the tap, to a pcap file (Wireshark, tshark).")
+    help="Also write the frames to a capture file for Wireshark or tshark: PATH.pcap holds "
+         "each frame as it crossed the tap, PATH.pcapng each frame at every hop of its path "
+         "('-': classic pcap on standard output).")
 
 
 def view_options(speed_help: str, *, pcap: bool = False) -> Callable[[F], F]:
@@ -136,10 +138,11 @@ class Playback:
         if events_path == "-" and pcap_path == "-":
             raise click.UsageError("--events - and --pcap - cannot both go to standard output")
         check_apart([("--events", events_path), ("--pcap", pcap_path)])
-        to_stdout = events_path == "-"
+        to_stdout = "-" in (events_path, pcap_path)
         if to_stdout and view not in (None, "quiet"):
+            option = "--events -" if events_path == "-" else "--pcap -"
             raise click.UsageError(
-                "--events - writes to standard output; use --view quiet with it")
+                f"{option} writes to standard output; use --view quiet with it")
         if step and not env.interactive(env.stdin):
             raise click.UsageError("--step needs a terminal to read keys from")
         chosen = view or ("quiet" if to_stdout else
@@ -170,7 +173,7 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
     renderer = make_view(playback.view, lang=playback.lang, colour=env.colour(env.stdout),
                          show_ring=playback.show_ring, fold=playback.fold,
                          width=env.columns(env.stdout))
-    summary = env.stderr if playback.events_path == "-" else env.stdout
+    summary = env.stderr if "-" in (playback.events_path, playback.pcap_path) else env.stdout
     # What is built before the stream starts (catalog, renderers, the ring) lives as long
     # as the run: moving it out of the collector's reach keeps the full collections a
     # long stream triggers from scanning it again and again.
@@ -203,10 +206,15 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             sink = stack.enter_context(env.output(playback.events_path,
                                                   keep_on_interrupt=True))
             events = tee_jsonl(session.header, events, sink)
+        capture: PacketFile | None = None
         if playback.pcap_path is not None:
-            packets = stack.enter_context(env.output(playback.pcap_path, binary=True,
-                                                     keep_on_interrupt=True))
-            events = tee_pcap(session.header, events, packets)
+            capture = PacketFile(session,
+                                 stack.enter_context(env.output(playback.pcap_path,
+                                                                binary=True,
+                                                                keep_on_interrupt=True)),
+                                 pcapng=is_pcapng(playback.pcap_path), lang=playback.lang)
+            events = tee_packets(capture, events)
+            stack.callback(_say_if_empty, capture, playback, env)
         if playback.view == "quiet" and not playback.step:
             # A quiet run that writes files: show it moving (in step mode the status line
             # says where the presenter is, on the line a bar would take).
@@ -224,6 +232,11 @@ def _show(session: Session, playback: Playback, env: Environment, renderer: Rend
             events = paced(events, playback.speed, env.clock, env.sleep,
                            **(PACE if playback.budgeted else {}))
         renderer.render(session.fed(events), env.stdout)
+
+
+def _say_if_empty(capture: PacketFile, playback: Playback, env: Environment) -> None:
+    if capture.count == 0 and playback.pcap_path is not None:
+        click.echo(empty_notice(playback.pcap_path, playback.lang), file=env.stderr)
 
 
 def _count(session: Session, summary: IO[str], lang: str) -> None:

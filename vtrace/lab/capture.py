@@ -10,6 +10,7 @@ off until the clean-up is over, and then take effect.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import socket
@@ -35,14 +36,20 @@ from vtrace.lab.manifest import (
 from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
 from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
+from vtrace.lab.qmp import Qmp, read_rings, socket_directory
+from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 from vtrace.lab.tap import new_tap_name, tap
 from vtrace.lab.tap_pcap import recorded, write_pcap
 from vtrace.lab.traffic import Console, receive, send
+from vtrace.output import atomic_output
 from vtrace.stop import guarded
 
 __all__ = ["PHASES", "PhaseReport", "Progress", "capture"]
 
 PHASES = ("prepare", "boot", "send", "recv", "collect")
+#: What the guest's /init says once its trace window is closed (the last frame and its
+#: completions are in the rings) and before it dumps the trace: the moment to read the rings.
+QUIET = "vtrace-guest quiet"
 BOOT_TIMEOUT_S = 120.0
 TRAFFIC_TIMEOUT_S = 120.0
 
@@ -133,8 +140,9 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
                        GUEST_RX_PORT)
         files.events.write_text("\n".join(TRACE_EVENTS) + "\n")
+        qmp_socket = stack.enter_context(socket_directory()) / "qmp.sock"
         argv = qemu_command(params, accel, image.kernel.boot, image.initramfs, files, net,
-                            qemu_binary)
+                            qemu_binary, qmp_socket)
         (directory / FILES["cmdline"]).write_text(shlex.join(argv) + "\n")
         calibration = _Calibration(instance)
         qemu = Qemu(argv, directory / "qemu-stderr.txt")
@@ -159,6 +167,10 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
     with phases.phase(params.scenario.value):
         sent, received = _traffic(params, console, instance, receiver, net)
         threads.update(qemu.threads())
+        console.wait_for(QUIET, TRAFFIC_TIMEOUT_S)
+        ring_note = _save_rings(qmp_socket, directory / RING_FILE)
+        if ring_note:
+            phases.note(params.scenario.value, ring_note)
         console.wait_for("vtrace-guest done", TRAFFIC_TIMEOUT_S)
         status = qemu.wait(TRAFFIC_TIMEOUT_S)
         if status != 0:
@@ -185,6 +197,22 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
     facts["timings"] = phases.timings
     write_manifest(directory, params, accel.value, facts)
     return facts
+
+
+def _save_rings(qmp_socket: Path, target: Path, connect_s: float = 10.0) -> str:
+    """The rings as QEMU sees them now, into ``target``; says why not when QMP fails, since
+    the capture itself is still good."""
+    try:
+        qmp = Qmp(qmp_socket, connect_s)
+        try:
+            rings = rings_of_answers(read_rings(qmp))
+        finally:
+            qmp.close()
+    except (LabError, ValueError, KeyError) as failed:
+        return f"no ring read through QMP: {failed}"
+    with atomic_output(str(target)) as out:
+        out.write(json.dumps(rings) + "\n")
+    return ""
 
 
 def _image(params: LabParams, say: Callable[[str], None]) -> GuestImage:

@@ -23,8 +23,8 @@ from pathlib import Path
 from vtrace.lab.errors import LabError
 from vtrace.lab.params import GUEST_MAC, Accel, Backend, LabParams
 
-__all__ = ["QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu", "kernel_command_line",
-           "qemu_command", "qemu_path"]
+__all__ = ["NET_DEVICE", "QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu",
+           "kernel_command_line", "qemu_command", "qemu_path"]
 
 QEMU = "qemu-system-x86_64"
 #: QEMU's own trace events, for its ``-trace events=FILE``.
@@ -32,6 +32,8 @@ TRACE_EVENTS = ("virtio_set_status", "virtio_queue_notify", "virtio_pci_notify_w
                 "virtio_pci_notify_write_pio", "virtqueue_alloc_element", "virtqueue_pop",
                 "virtqueue_fill", "virtqueue_flush", "virtio_notify", "virtio_notify_irqfd",
                 "virtio_pci_notify")
+#: The virtio-net device's id: QMP names it /machine/peripheral/vnet0/virtio-backend.
+NET_DEVICE = "vnet0"
 TIMEOUT_S = 300
 _STOP_GRACE_S = 5.0
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ")  # what -msg timestamp=on puts first
@@ -78,15 +80,17 @@ def kernel_command_line(params: LabParams, net: GuestNet) -> str:
 
 
 def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
-                 files: Files, net: GuestNet, qemu: str = QEMU) -> list[str]:
-    """QEMU's argv for one run; ``accel`` is resolved (KVM or TCG, never AUTO)."""
+                 files: Files, net: GuestNet, qemu: str = QEMU,
+                 qmp: Path | None = None) -> list[str]:
+    """QEMU's argv for one run; ``accel`` is resolved (KVM or TCG, never AUTO). With ``qmp``,
+    QEMU listens for QMP on that Unix socket without waiting for a client."""
     if accel is Accel.AUTO:
         raise ValueError("resolve --accel auto before building the command line")
     machine = ["-machine", f"pc,accel={accel.value}"]
     if accel is Accel.KVM:
         machine += ["-cpu", "host"]
     vhost = "on" if params.backend is Backend.VHOST_NET else "off"
-    device = f"virtio-net-pci,netdev=n0,mac={GUEST_MAC}"
+    device = f"virtio-net-pci,netdev=n0,id={NET_DEVICE},mac={GUEST_MAC}"
     if not params.ioeventfd:
         device += ",ioeventfd=off"
     return [
@@ -98,6 +102,7 @@ def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
         "-netdev", f"tap,id=n0,ifname={net.tap},script=no,downscript=no,vhost={vhost}",
         "-device", device,
         "-trace", f"events={files.events}", "-D", str(files.log), "-msg", "timestamp=on",
+        *(["-qmp", f"unix:{qmp},server=on,wait=off"] if qmp is not None else []),
     ]
 
 

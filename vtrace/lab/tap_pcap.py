@@ -4,7 +4,8 @@ A raw AF_PACKET socket bound to the run's tap sees every frame both ways
 (the guest's, as the host receives them, and the host's, as they leave for
 QEMU), each stamped by the kernel (SO_TIMESTAMPNS, wall clock). It is read
 once the run is over; its buffer is made large enough for a run's frames.
-The file is classic pcap with nanosecond times and Ethernet link type.
+The file is classic pcap with nanosecond times and Ethernet link type
+(``vtrace.pcap.PcapWriter``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+from vtrace.pcap import PcapWriter
+
 __all__ = ["Packet", "recorded", "write_pcap"]
 
 _ETH_P_ALL = 0x0003
@@ -22,8 +25,6 @@ _ETH_P_ALL = 0x0003
 _SO_TIMESTAMPNS = 35
 _SO_RCVBUFFORCE = 33
 _BUFFER = 16 << 20
-_PCAP_NS_MAGIC = 0xA1B23C4D
-_LINKTYPE_ETHERNET = 1
 _SNAPLEN = 65535
 
 Packet = tuple[int, bytes]  # (wall clock, ns; the frame)
@@ -66,9 +67,6 @@ def recorded(interface: str) -> Iterator[_Recorder]:
 
 def write_pcap(path: Path, packets: list[Packet]) -> None:
     with path.open("wb") as out:
-        out.write(struct.pack("<IHHiIII", _PCAP_NS_MAGIC, 2, 4, 0, 0, _SNAPLEN,
-                              _LINKTYPE_ETHERNET))
+        writer = PcapWriter(out, nanoseconds=True)
         for stamp, frame in packets:
-            seconds, nanoseconds = divmod(stamp, 1_000_000_000)
-            out.write(struct.pack("<IIII", seconds, nanoseconds, len(frame), len(frame)))
-            out.write(frame)
+            writer.packet(stamp, frame)

@@ -13,6 +13,7 @@ from vtrace.renderers import (
     mermaid,
     overview,
     pcap,
+    perfetto,
     plain,
     sequence,
     summary,
@@ -44,7 +45,7 @@ __all__ = [
     "views",
 ]
 
-_ = (chrome, html, jsonl, live, mermaid, overview, pcap, plain, sequence, summary)
+_ = (chrome, html, jsonl, live, mermaid, overview, pcap, perfetto, plain, sequence, summary)
 
 
 def make_view(name: str, *, lang: str, colour: bool, show_ring: bool = False,

@@ -54,7 +54,7 @@ from vtrace.renderers.ring_figure import StepChanges, figure_lines, split_figure
 from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.renderers.view_words import hint, word
 from vtrace.renderers.wrapping import wrap
-from vtrace.scenarios import of
+from vtrace.scenarios import Scenario
 from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 from vtrace.tally import Tally
@@ -115,9 +115,10 @@ class LiveState:
     ring's values and the counters off ``tally``, which counts the stream for it.
     """
 
-    def __init__(self, header: Header, lang: str, tally: Tally | None = None) -> None:
+    def __init__(self, session: Session, lang: str, tally: Tally | None = None) -> None:
         self.lang = lang
-        self.scenario = scenario = of(header)
+        header = session.header
+        self.scenario = scenario = session.scenario
         frames = scenario.frames_param
         self.frames = (count_param(header.params, frames) or 0) if frames else 0
         self.ring = RingContents(header, scenario)
@@ -138,7 +139,7 @@ class LiveState:
         self.function_width = FUNCTION_WIDTH
         self.frame_width = len(f"#{max(self.frames - 1, 0)}")
         self.era = str(header.params.get("era", ""))
-        self.live_counters = _live_counters(header)
+        self.live_counters = _live_counters(header, scenario)
         #: the arrangement picked, and the terminal size and widths it was picked for
         self._layout: tuple[tuple[object, ...], Arrangement] | None = None
         self._taking = False
@@ -405,10 +406,9 @@ class LiveState:
 LAYERS = tuple(Layer)
 
 
-def _live_counters(header: Header) -> tuple[str, ...]:
+def _live_counters(header: Header, scenario: Scenario) -> tuple[str, ...]:
     """The scenario's live counters; without ioeventfd every kick exits to QEMU's vCPU
     thread, the figure that mode is about, so it follows the VM exits."""
-    scenario = of(header)
     names = scenario.live_counters
     counted = {counter.name for counter in scenario.counters}
     if header.params.get("ioeventfd") is False and "exits_to_qemu" in counted \
@@ -479,7 +479,7 @@ class LiveRenderer(Renderer):
         return self.console or Console(file=out, no_color=not self.colour, highlight=False)
 
     def render(self, session: Session, out: IO[Any]) -> None:
-        state = LiveState(session.header, self.lang)
+        state = LiveState(session, self.lang)
         with self._showing(state, out, REFRESH_PER_SECOND):
             for event in session.events():
                 state.update(event)
@@ -487,7 +487,7 @@ class LiveRenderer(Renderer):
     def follow(self, session: Session, out: IO[Any]) -> None:
         """``render`` of a session that goes as fast as it can: the session counts its
         events and the screen builds only those it draws, at each refresh."""
-        state = LiveState(session.header, self.lang, session.tally)
+        state = LiveState(session, self.lang, session.tally)
         with self._showing(state, out, FULL_SPEED_REFRESH_PER_SECOND):
             session.count(take=state.taker())
 
@@ -503,12 +503,12 @@ class LiveRenderer(Renderer):
 
     def stepping(self, session: Session, out: IO[Any]) -> AbstractContextManager[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""
-        return self._stepping(session.header, out)
+        return self._stepping(session, out)
 
     @contextmanager
-    def _stepping(self, header: Header, out: IO[Any]) -> Iterator[StepView]:
+    def _stepping(self, session: Session, out: IO[Any]) -> Iterator[StepView]:
         with Live(console=self._console(out), auto_refresh=False, transient=False) as live:
-            view = _LiveSteps(header, self.lang, live)
+            view = _LiveSteps(session, self.lang, live)
             with continuing(view.continued):
                 yield view
 
@@ -516,14 +516,14 @@ class LiveRenderer(Renderer):
 class _LiveSteps:
     """The live view in step mode: a fresh state to go back, a redraw per step."""
 
-    def __init__(self, header: Header, lang: str, live: Live) -> None:
-        self.header = header
+    def __init__(self, session: Session, lang: str, live: Live) -> None:
+        self.session = session
         self.lang = lang
         self.live = live
-        self.state = LiveState(header, lang)
+        self.state = LiveState(session, lang)
 
     def reset(self) -> None:
-        self.state = LiveState(self.header, self.lang)
+        self.state = LiveState(self.session, self.lang)
 
     def continued(self) -> None:
         """Back from Ctrl-Z: redraw the step on a clear screen now."""

@@ -36,6 +36,7 @@ __all__ = [
     "WAKEUPS",
     "Amount",
     "Counter",
+    "Hop",
     "Param",
     "ParamError",
     "RingPanel",
@@ -193,6 +194,15 @@ class ObjectsView(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """A step at which a frame's bytes are in hand, so a per-hop capture shows it there:
+    the step, and whether the bytes there start with a virtio_net_hdr."""
+
+    step: str
+    vnet_hdr: bool
+
+
 class Scenario:
     """A path vtrace knows; subclasses fill in the class data and, to replay it, ``run``.
 
@@ -217,6 +227,7 @@ class Scenario:
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = ({},)
     queue: ClassVar[Queue | None] = None  # the virtqueue its frames go through
     tap: ClassVar[Tap | None] = None  # where its frames cross the tap
+    hops: ClassVar[tuple[Hop, ...]] = ()  # where its frames' bytes are seen, in path order
     switches: ClassVar[Mapping[str, Any]] = {}  # era name -> its behaviour (a dataclass)
     decisions: ClassVar[Mapping[str, str]] = {}  # step -> the kind of decision it records
     path_title: ClassVar[Text] = {"en": "The path across the layers", "zh": "路径穿过的各层"}

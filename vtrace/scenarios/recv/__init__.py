@@ -25,6 +25,7 @@ from vtrace.scenarios.base import (
     VM_EXITS,
     WAKEUPS,
     Counter,
+    Hop,
     RingPanel,
     Scenario,
 )
@@ -137,6 +138,12 @@ class RecvScenario(Scenario):
         in_use={"en": "a buffer posted for a frame to come, or filled but not yet received",
                 "zh": "为将到的帧投放的缓冲区，或已写入但还没接收的缓冲区"})
     tap = Tap("host-to-guest", HOST_TO_GUEST, frozenset({"tun_put_user"}))
+    #: The host socket (a capture's spelling: sys_sendto), tun's transmit, tun handing
+    #: header and frame to QEMU's read or vhost-net's worker, QEMU popping the RX buffer
+    #: it copies them into, the guest driver's receive_buf, GRO, the guest socket.
+    hops = (Hop("host_sys_sendto", False), Hop("sys_sendto", False), Hop("tun_net_xmit", False),
+            Hop("tun_put_user", True), Hop("virtqueue_pop", True), Hop("receive_buf", True),
+            Hop("napi_gro_receive", False), Hop("udp_recvmsg", False))
     switches = SWITCHES
     path_title = {"en": "The receive path across the layers", "zh": "接收路径穿过的各层"}
     # No qdisc on the way in: the guest's stack is GRO, IP and UDP.

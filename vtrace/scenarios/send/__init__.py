@@ -27,6 +27,7 @@ from vtrace.scenarios.base import (
     VM_EXITS,
     WAKEUPS,
     Counter,
+    Hop,
     ParamError,
     RingPanel,
     Scenario,
@@ -133,6 +134,13 @@ class SendScenario(Scenario):
                          "virtqueue_add_split": "add", "virtqueue_add": "add",
                          "virtqueue_split_pop": "take", "virtqueue_pop": "take",
                          "virtqueue_push": "use", "virtqueue_get_buf": "free"})
+    #: The guest socket, the driver's TX ring (xmit_skb puts the header in front), QEMU
+    #: popping the ring or vhost-net's worker in its place, QEMU's writev to the tap (its
+    #: capture spelling: sys_writev), tun taking the header off, the host stack.
+    hops = (Hop("udp_sendmsg", False), Hop("start_xmit", True), Hop("virtqueue_pop", True),
+            Hop("vhost_get_vq_desc", True), Hop("tap_write_packet", True),
+            Hop("sys_writev", True), Hop("tun_get_user", True), Hop("tun_xdp_one", True),
+            Hop("netif_receive_skb", False))
     frames_param = "frames"
     frames_done = "completed"  # a frame's last step is the guest taking its buffer back
     examples = (

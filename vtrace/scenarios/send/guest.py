@@ -25,7 +25,7 @@ from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
 from vtrace.scenarios.send.world import SendParams, World, note, with_ring
 
-__all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "send"]
+__all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "run_world", "send"]
 
 MAX_SKB_FRAGS = 17  # Linux with 4 KiB pages
 ROOM_NEEDED = 2 + MAX_SKB_FRAGS  # start_xmit stops the queue below this many free entries
@@ -243,13 +243,18 @@ def _arrived(world: World, thread: Thread) -> bool:
     return bool(irq.pending) and irq.raised_at + IRQ_DELIVERY_NS <= thread.clock
 
 
-def send(params: SendParams, era: Era, seed: int) -> Run:
-    """The events of ``params.frames`` frames leaving the guest, in time order."""
+def run_world(params: SendParams, era: Era, seed: int) -> tuple[World, Run]:
+    """The world of a send replay and its events (the ring after the last event, say)."""
     scheduler = Scheduler(era, seed)
     world = World(params, era, scheduler)
     world.now = scheduler.now
     _attach(scheduler, world)
-    return scheduler.run()
+    return world, scheduler.run()
+
+
+def send(params: SendParams, era: Era, seed: int) -> Run:
+    """The events of ``params.frames`` frames leaving the guest, in time order."""
+    return run_world(params, era, seed)[1]
 
 
 def _attach(scheduler: Scheduler, world: World) -> None:

@@ -1,0 +1,60 @@
+"""The ring of a lab directory (``ring.json``) beside the replay's ring after the same frames.
+
+A send run's frames go through the transmit queue, a receive run's through
+the receive queue; the replay of the same scenario, parameters and era is
+run to its end and its one queue read with ``vtrace.ring_compare.ring_of``.
+It joins a source (the saved rings) and the scenarios' worlds, so it sits
+with the commands that use it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vtrace.catalog import ERAS
+from vtrace.lab.qmp_ring import load_ring
+from vtrace.model import Header
+from vtrace.ring_compare import RingComparison, compare_rings, ring_of
+from vtrace.scenarios import of
+from vtrace.scenarios.recv.guest import run_world as recv_world
+from vtrace.scenarios.recv.world import RecvParams
+from vtrace.scenarios.ringstate import RingWorld
+from vtrace.scenarios.send.guest import run_world as send_world
+from vtrace.scenarios.send.world import SendParams
+
+__all__ = ["QUEUE_OF", "compare_lab_ring", "replay_ring"]
+
+#: The queue each scenario's frames go through.
+QUEUE_OF = {"send": "tx", "recv": "rx"}
+
+
+def replay_ring(header: Header, era: str, seed: int = 1) -> dict[str, Any]:
+    """The replay's ring after the last event of the replay of ``header``'s parameters."""
+    scenario = of(header)
+    params = scenario.settle(scenario.given_by(header.params))
+    world: RingWorld
+    if scenario.name == "send":
+        world, events = send_world(SendParams(**params), ERAS[era], seed)
+    elif scenario.name == "recv":
+        world, events = recv_world(RecvParams(**params), ERAS[era], seed)
+    else:
+        raise ValueError(f"vtrace has no ring replay of the {header.scenario!r} scenario")
+    for _ in events:
+        pass
+    return ring_of(world.memory, world.driver, world.device)
+
+
+def compare_lab_ring(directory: Path, header: Header, era: str) -> RingComparison | None:
+    """The lab directory's ring of its scenario's queue beside the replay's; None without
+    ``ring.json``. ValueError says why there is nothing to compare."""
+    rings = load_ring(directory)
+    if rings is None:
+        return None
+    queue = QUEUE_OF.get(header.scenario)
+    if queue is None:
+        raise ValueError(f"no ring to compare for the {header.scenario!r} scenario")
+    real = {**rings["queues"][queue], "event_idx": rings.get("event_idx")}
+    frames = header.params.get("frames")
+    return compare_rings(queue, real, replay_ring(header, era),
+                         frames if isinstance(frames, int) else 0)

@@ -1,0 +1,109 @@
+"""QEMU's answers about a real guest's virtio-net rings, turned into the replay's ring fields.
+
+The lab (``vtrace.lab.qmp``) keeps what QEMU 7.2 answered: per queue,
+``x-query-virtio-queue-status`` (QEMU's own indices: ``last-avail-idx``,
+``shadow-avail-idx``, ``used-idx``, ``signalled-used``, ``inuse``, and where
+the descriptor table, avail and used rings are) and the monitor's ``xp /Nxh``
+dumps of those three areas. ``ring_fields`` reads them as the split ring's
+little-endian layout (virtio 1.x, "Split Virtqueues") into the names the
+replay uses (``vtrace.scenarios.ringstate``): ``avail.flags``, ``avail.idx``,
+``used_event``, ``used.flags``, ``used.idx``, ``avail_event``, each
+descriptor's addr/len/flags/next, the avail ring's heads, the used elements'
+id/len, and QEMU's ``last_avail_idx``, ``shadow_avail_idx``, ``used_idx``,
+``signalled_used`` and ``inuse``. Only ``load_ring`` reads a file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FORMAT", "QUEUES", "RING_FILE", "load_ring", "parse_xp", "ring_bytes",
+           "ring_fields", "rings_of_answers"]
+
+FORMAT = "vtrace-ring/1"
+#: The file in a lab directory with the rings as QEMU saw them after the last frame.
+RING_FILE = "ring.json"
+#: virtio-net's queue indices: receive queue 0 and transmit queue 1 of the first pair.
+QUEUES = {"rx": 0, "tx": 1}
+_EVENT_IDX = "VIRTIO_RING_F_EVENT_IDX"
+
+
+def ring_bytes(status: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """(guest-physical address, halfwords) of the descriptor table, avail and used rings."""
+    size = int(status["vring-num"])
+    return {"desc": (int(status["vring-desc"]), 8 * size),  # 16 bytes a descriptor
+            "avail": (int(status["vring-avail"]), 3 + size),  # flags, idx, ring, used_event
+            "used": (int(status["vring-used"]), 3 + 4 * size)}  # flags, idx, elems, avail_event
+
+
+def parse_xp(text: str) -> list[int]:
+    """The halfwords of the monitor's ``xp /Nxh`` lines (``ADDRESS: 0xHHHH 0xHHHH ...``)."""
+    words: list[int] = []
+    for line in text.splitlines():
+        address, colon, values = line.partition(":")
+        if not colon or not address.strip():
+            continue
+        try:
+            words += [int(value, 16) for value in values.split()]
+        except ValueError:
+            raise ValueError(f"not an xp line: {line.strip()!r}") from None
+    return words
+
+
+def _u32(low: int, high: int) -> int:
+    return low | high << 16
+
+
+def ring_fields(status: Mapping[str, Any], xp: Mapping[str, str]) -> dict[str, Any]:
+    """One queue's ring as the replay names its fields; ValueError if a dump is short."""
+    size = int(status["vring-num"])
+    desc, avail, used = (parse_xp(xp[part]) for part in ("desc", "avail", "used"))
+    for part, words in (("desc", desc), ("avail", avail), ("used", used)):
+        wanted = ring_bytes(status)[part][1]
+        if len(words) < wanted:
+            raise ValueError(f"the {part} dump has {len(words)} halfwords, not {wanted}")
+    return {
+        "size": size,
+        "avail.flags": avail[0], "avail.idx": avail[1], "used_event": avail[2 + size],
+        "used.flags": used[0], "used.idx": used[1], "avail_event": used[2 + 4 * size],
+        "last_avail_idx": int(status["last-avail-idx"]),
+        "shadow_avail_idx": int(status["shadow-avail-idx"]),
+        "used_idx": int(status["used-idx"]),
+        "signalled_used": int(status["signalled-used"]),
+        "inuse": int(status["inuse"]),
+        "desc": [{"addr": _u32(*words[0:2]) | _u32(*words[2:4]) << 32,
+                  "len": _u32(words[4], words[5]), "flags": words[6], "next": words[7]}
+                 for words in (desc[8 * index: 8 * index + 8] for index in range(size))],
+        "avail": avail[2: 2 + size],
+        "used": [{"id": _u32(*used[2 + 4 * slot: 4 + 4 * slot]),
+                  "len": _u32(*used[4 + 4 * slot: 6 + 4 * slot])} for slot in range(size)],
+    }
+
+
+def rings_of_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """``ring.json``: both queues' fields, whether EVENT_IDX was negotiated, and QEMU's
+    answers they were read from."""
+    transports = answers["status"].get("guest-features", {}).get("transports", [])
+    return {
+        "format": FORMAT,
+        "qemu": answers.get("qemu", {}),
+        "device": answers["path"],
+        "event_idx": any(feature.startswith(_EVENT_IDX) for feature in transports),
+        "queues": {name: ring_fields(queue["status"], queue["xp"])
+                   for name, queue in answers["queues"].items()},
+        "answers": answers,
+    }
+
+
+def load_ring(directory: Path) -> dict[str, Any] | None:
+    """``ring.json`` of a lab directory, or None when the run read no ring."""
+    path = directory / RING_FILE
+    if not path.is_file():
+        return None
+    rings: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if rings.get("format") != FORMAT:
+        raise ValueError(f"{RING_FILE} is not {FORMAT}")
+    return rings
