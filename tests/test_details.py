@@ -17,6 +17,7 @@ from test_events_doc import EVENTS
 from vtrace.catalog import CATALOG
 from vtrace.details import FAMILIES, StepDetail
 from vtrace.ring import RING_FIELDS
+from vtrace.ring_packed import PACKED_FIELDS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "events.md"
 
@@ -70,7 +71,7 @@ def test_every_replayed_detail_fits_its_family() -> None:
 def test_ring_values_name_ring_fields() -> None:
     named = {name for event in EVENTS for key in ("ring", "writes")
              for name in event.detail.get(key, {})}
-    assert named and named <= set(RING_FIELDS)
+    assert named and named <= set(RING_FIELDS) | set(PACKED_FIELDS)
 
 
 def _detail_rows() -> list[tuple[set[str], set[str]]]:

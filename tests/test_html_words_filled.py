@@ -64,7 +64,9 @@ def _examples() -> Iterable[tuple[str, dict[str, Any], str]]:
     for name, scenario in REGISTERED.items():
         for params in scenario.examples:
             for era in ERAS:
-                yield name, {**params, "frames": 12} if scenario.frames_param else dict(params), era
+                if scenario.refusal(scenario.settle(params), ERAS[era]) is None:
+                    yield (name, {**params, "frames": 12} if scenario.frames_param
+                           else dict(params), era)
 
 
 @pytest.mark.parametrize(("name", "params", "era"), list(_examples()),

@@ -57,7 +57,7 @@ def test_the_header_records_the_argv_main_was_given(tmp_path: Path) -> None:
     (["send", "--interval-us", "nan"], "nan is not a finite number"),
     (["send", "--interval-us", "inf"], "inf is not a finite number"),
     (["send", "--queue-size", "100"], "100 is not one of 32, 64, ... 32768"),
-    (["send", "--size", "20"], "20 is not in the range 42 to 1514"),
+    (["send", "--size", "20"], "20 is not in the range 42 to 65483"),
     (["send", "--frames", "0"], "0 is not in the range 1 to 1e+07"),
 ])
 def test_every_bad_value_exits_2_with_one_line(

@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 __all__ = [
     "FAMILIES",
     "Detail",
+    "PackedDetail",
     "RecvDetail",
     "RecvGuestDetail",
     "RingValues",
@@ -244,6 +245,16 @@ class TraceDetail(TypedDict, total=False):
     in_catalog: bool
 
 
+class PackedDetail(StepDetail, total=False):
+    """``packed_steps``: the packed virtqueue's bodies of the ring functions."""
+
+    addr: int
+    count: int
+    head: int  # the buffer id
+    idx: int
+    len: int
+
+
 #: Family (the catalog module ``<family>_steps``) -> the keys its steps write.
 FAMILIES: Mapping[str, type[StepDetail]] = {
     "send": SendDetail,
@@ -251,6 +262,7 @@ FAMILIES: Mapping[str, type[StepDetail]] = {
     "recv": RecvDetail,
     "recv_guest": RecvGuestDetail,
     "setup": SetupDetail,
+    "packed": PackedDetail,
 }
 
 #: An event's detail, read-only: one family's keys, or a capture's. Its values stay ``Any`` to

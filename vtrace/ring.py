@@ -21,6 +21,7 @@ __all__ = [
     "LEGACY_ALIGN",
     "MODERN_ALIGN",
     "VRING_AVAIL_F_NO_INTERRUPT",
+    "VRING_DESC_F_INDIRECT",
     "VRING_DESC_F_NEXT",
     "VRING_DESC_F_WRITE",
     "VRING_USED_F_NO_NOTIFY",
@@ -45,6 +46,7 @@ USED_ELEM_SIZE = 8  # struct virtq_used_elem { le32 id; le32 len; }
 
 VRING_DESC_F_NEXT = 1
 VRING_DESC_F_WRITE = 2
+VRING_DESC_F_INDIRECT = 4
 VRING_USED_F_NO_NOTIFY = 1
 VRING_AVAIL_F_NO_INTERRUPT = 1
 
@@ -260,15 +262,41 @@ class Driver:
             if not last:
                 index = following
         self.free_head = self.next_free[index]
-        self.num_free -= len(buffers)
+        self._publish(head, len(buffers), token)
+        return head
+
+    def add_indirect(self, buffers: list[Buffer], table: int, token: int) -> int:
+        """``virtqueue_add_split`` with an indirect table at guest address ``table``: the
+        buffers fill the table (``alloc_indirect_split`` links entry i to i + 1, the last
+        included), and one ring descriptor flagged INDIRECT points to it."""
+        if not buffers:
+            raise RingError("a chain needs at least one buffer")
+        if not self.num_free:
+            raise RingError("no room in the ring")
+        for position, buffer in enumerate(buffers):
+            flags = VRING_DESC_F_WRITE if buffer.writable else 0
+            if position < len(buffers) - 1:
+                flags |= VRING_DESC_F_NEXT
+            struct.pack_into("<QIHH", self.memory.bytes, table + DESC_SIZE * position,
+                             buffer.addr, buffer.length, flags, position + 1)
+        head = self.free_head
+        struct.pack_into("<QIHH", self.memory.bytes, self.layout.descriptor(head), table,
+                         DESC_SIZE * len(buffers), VRING_DESC_F_INDIRECT, self.next_free[head])
+        self.free_head = self.next_free[head]
+        self._publish(head, 1, token)
+        return head
+
+    def _publish(self, head: int, descriptors: int, token: int) -> None:
+        """Note the chain at ``head`` and make it available: avail->ring, then avail->idx."""
+        layout = self.layout
+        self.num_free -= descriptors
         self.tokens[head] = token
-        self.chain_length[head] = len(buffers)
+        self.chain_length[head] = descriptors
         slot = self.avail_idx_shadow & (layout.size - 1)
         self.memory.put_u16(layout.avail_ring(slot), head)
         self.avail_idx_shadow = (self.avail_idx_shadow + 1) & 0xFFFF
         self.memory.put_u16(layout.avail_idx, self.avail_idx_shadow)
         self.num_added += 1
-        return head
 
     # -- notifying the device -------------------------------------------------------
 
@@ -441,12 +469,35 @@ class Device:
             addr, length, flags, following = struct.unpack_from(
                 "<QIHH", self.memory.bytes, self.layout.descriptor(index)
             )
+            if flags & VRING_DESC_F_INDIRECT:
+                if buffers or flags & VRING_DESC_F_NEXT:
+                    raise RingError(f"an indirect descriptor inside the chain at head {head}")
+                self.inuse += 1
+                return Element(head, self._indirect(head, addr, length))
             buffers.append(Buffer(addr, length, bool(flags & VRING_DESC_F_WRITE)))
             if not flags & VRING_DESC_F_NEXT:
                 break
             index = following
         self.inuse += 1
         return Element(head, tuple(buffers))
+
+    def _indirect(self, head: int, table: int, length: int) -> tuple[Buffer, ...]:
+        """The buffers of an indirect table (``virtqueue_split_pop`` switching its descriptor
+        cache to the table), followed by ``next`` from entry 0."""
+        count = length // DESC_SIZE
+        if not count or length % DESC_SIZE:
+            raise RingError(f"indirect table of {length} bytes at head {head}")
+        buffers: list[Buffer] = []
+        index = 0
+        while True:
+            if index >= count or len(buffers) >= count:
+                raise RingError(f"bad indirect chain at head {head}")
+            addr, size, flags, following = struct.unpack_from(
+                "<QIHH", self.memory.read(table + DESC_SIZE * index, DESC_SIZE))
+            buffers.append(Buffer(addr, size, bool(flags & VRING_DESC_F_WRITE)))
+            if not flags & VRING_DESC_F_NEXT:
+                return tuple(buffers)
+            index = following
 
     def fill(self, element: Element, written: int, index: int) -> None:
         """``virtqueue_fill``: write {head, written} ``index`` entries past used->idx; the

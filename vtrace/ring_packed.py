@@ -39,6 +39,9 @@ from vtrace.ring import (
 __all__ = [
     "EVENT_SIZE",
     "MAX_PACKED_SIZE",
+    "PACKED_FIELDS",
+    "PACKED_OWN_FIELDS",
+    "PACKED_SHARED_FIELDS",
     "VRING_DESC_F_INDIRECT",
     "VRING_PACKED_DESC_F_AVAIL",
     "VRING_PACKED_DESC_F_USED",
@@ -52,6 +55,7 @@ __all__ = [
     "PackedMemory",
     "is_desc_avail",
     "is_desc_used",
+    "packed_ring_at_start",
 ]
 
 VRING_DESC_F_INDIRECT = 4
@@ -67,6 +71,27 @@ MAX_PACKED_SIZE = 32768  # the spec's bound; a packed queue need not be a power 
 #: Room for one indirect table per buffer id (Linux kmallocs each; here they sit in a row).
 MAX_INDIRECT = 64
 _DESC = struct.Struct("<QIHH")  # addr, len, id, flags
+
+
+#: A packed ring's values as a replay shows them: the two event-suppression areas in guest
+#: memory, then each side's own (Linux's and QEMU's names; QEMU's used wrap counter is
+#: ``vq.``'s), then the descriptor slot the last step touched and its flags.
+PACKED_SHARED_FIELDS: tuple[str, ...] = (
+    "driver_event.off_wrap", "driver_event.flags", "device_event.off_wrap", "device_event.flags")
+PACKED_OWN_FIELDS: tuple[str, ...] = (
+    "next_avail_idx", "avail_wrap_counter", "num_added", "num_free", "last_used_idx",
+    "used_wrap_counter", "last_avail_idx", "last_avail_wrap_counter", "inuse", "used_idx",
+    "vq.used_wrap_counter", "signalled_used", "notification", "slot", "slot.flags")
+PACKED_FIELDS = PACKED_SHARED_FIELDS + PACKED_OWN_FIELDS
+
+
+def packed_ring_at_start(size: int) -> dict[str, int]:
+    """The values of ``PACKED_FIELDS`` before the first step: every index 0, both sides'
+    wrap counters 1 (Linux keeps the used one in ``last_used_idx``'s bit 15), ``size``
+    descriptors free, the device taking kicks."""
+    return {**dict.fromkeys(PACKED_FIELDS, 0), "avail_wrap_counter": 1, "used_wrap_counter": 1,
+            "last_used_idx": WRAP_BIT, "last_avail_wrap_counter": 1, "vq.used_wrap_counter": 1,
+            "num_free": size, "notification": 1}
 
 
 def is_desc_avail(flags: int, wrap_counter: bool) -> bool:
@@ -260,6 +285,18 @@ class PackedDriver:
         return is_desc_used(self._flags(self.last_used_idx & ~WRAP_BIT),
                             bool(self.used_wrap_counter))
 
+    def used_pending(self) -> int:
+        """How many used buffers ``get_buf`` would take back now, one after another."""
+        count, index, wrap = 0, self.last_used_idx & ~WRAP_BIT, self.used_wrap_counter
+        while count < self.layout.size - self.num_free and is_desc_used(self._flags(index),
+                                                                         bool(wrap)):
+            buffer_id = self.memory.u16(DESC_SIZE * index + 12)
+            index += self.chain_length[buffer_id] if buffer_id < self.layout.size else 1
+            if index >= self.layout.size:
+                index, wrap = index - self.layout.size, wrap ^ 1
+            count += 1
+        return count
+
     def get_buf(self) -> tuple[int, int, int] | None:
         """``virtqueue_get_buf_ctx_packed``: take one used buffer back; (token, id, len)."""
         if not self.more_used():
@@ -371,6 +408,10 @@ class PackedDevice:
         """``virtio_queue_packed_empty``: is the slot at last_avail_idx not available?"""
         flags = self.memory.u16(DESC_SIZE * self.last_avail_idx + 14)
         return not is_desc_avail(flags, self.last_avail_wrap_counter)
+
+    def next_head(self) -> int:
+        """The buffer id in the slot at last_avail_idx (meaningful when not ``empty``)."""
+        return self.memory.u16(DESC_SIZE * self.last_avail_idx + 12)
 
     def set_notification(self, enable: bool) -> None:
         """``virtio_queue_packed_set_notification``: the device's area says whether to kick."""

@@ -36,6 +36,11 @@ STEPS: tuple[Step, ...] = (
          "stack", Phase.APP, 700,
          "UDP routes the destination, builds an skb with the payload behind UDP and IP headers "
          "and sends it down through IP toward the network device."),
+    step("tcp_sendmsg", "linux", "net/ipv4/tcp.c", at(v4_19=1447, v6_1=1489, v7_2=1446),
+         "stack", Phase.APP, 2000,
+         "TCP copies the user's bytes into page fragments of one skb of up to 64 KiB and "
+         "leaves its checksum partial: with TSO the device (here the host) cuts it into "
+         "segments of one MSS each."),
     step("__dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813), "stack",
          Phase.XMIT, 250,
          "Pick a transmit queue of the virtio NIC and pass the skb through its queueing "
@@ -104,6 +109,11 @@ STEPS: tuple[Step, ...] = (
          notes={"7.2": "Linux 7.2 fills the header with virtio_net_hdr_tnl_from_skb, which "
                        "knows UDP tunnel offloads, and adds the buffer through "
                        "virtnet_add_outbuf."}),
+    step("virtio_net_hdr_from_skb", "linux", "include/linux/virtio_net.h",
+         at(v4_19=95, v6_1=188, v7_2=247), "virtio_net", Phase.XMIT, 30,
+         "Fill the header from the GSO skb: NEEDS_CSUM with csum_start and csum_offset (where "
+         "the TCP checksum starts and lies), gso_type TCPV4 or TCPV6, gso_size (the MSS) and "
+         "hdr_len (the headers' length)."),
     step("virtnet_add_outbuf", "linux", VN, at(v7_2=561), "virtio_net", Phase.XMIT, 30,
          "Tag the token with the buffer's type (an skb here), so that completion knows how to "
          "free it, then add the buffer."),
@@ -302,6 +312,19 @@ STEPS: tuple[Step, ...] = (
          Phase.HOST, 1200,
          "The host stack receives the frame as if it had come in on the tap interface; a "
          "bridge or the routing code takes it from here."),
+    step("virtio_net_hdr_to_skb", "linux", "include/linux/virtio_net.h",
+         at(v4_19=26, v6_1=46, v7_2=207), "tun", Phase.HOST, 60,
+         "Check the guest's header and copy it into the skb: the partial checksum's start and "
+         "offset, and the gso fields (marked SKB_GSO_DODGY: a guest wrote them)."),
+    step("skb_gso_segment", "linux", "include/linux/netdevice.h",
+         {**at(v4_19=4263, v6_1=4836), "7.2": Site(80, "include/net/gso.h")}, "host-stack",
+         Phase.HOST, 400,
+         "The superframe leaves through a device that cannot segment TCP: the host's GSO "
+         "cuts it now. A packet delivered to a local socket is never cut."),
+    step("tcp_gso_segment", "linux", "net/ipv4/tcp_offload.c", at(v4_19=57, v6_1=132, v7_2=133),
+         "host-stack", Phase.HOST, 3000,
+         "Make one wire frame per MSS of payload: the headers copied, sequence numbers "
+         "advanced, PSH and FIN only on the last, and each segment's checksum completed."),
     # -- completion --------------------------------------------------------------------------
     step("virtqueue_push", "qemu", QV, at(v3_1=526, v7_2=1461, v10_2=1199), "virtio-net",
          Phase.COMPLETE, 80,

@@ -17,6 +17,10 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "sendto() 在内核里的实现：根据文件描述符找到 socket，把用户缓冲区包装成一条消息，"
                 "交给协议的 sendmsg。",
     },
+    "tcp_sendmsg": {
+        "text": "TCP 把用户的字节复制进一个最大 64 KiB 的 skb 的页片段里，校验和只算一部分：有了 "
+                "TSO，由设备（这里是宿主机）把它切成每段一个 MSS 的报文段。",
+    },
     "udp_sendmsg": {
         "text": "UDP 查出到达目的地址的路由，构造一个 skb（负载前加上 UDP 头和 IP 头），再经由 IP "
                 "层送往网络设备。",
@@ -71,6 +75,23 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "上其中的 3/4。如果已经用完了这么多，就返回 false。",
         "6.1": "Linux 6.1 由 virtqueue_enable_cb_delayed_split（第 902 行）完成实际工作。",
         "7.2": "Linux 7.2 由 virtqueue_enable_cb_delayed_split（第 1133 行）完成实际工作。",
+    },
+    "virtio_net_hdr_from_skb": {
+        "text": "按 GSO skb 填写这个头：NEEDS_CSUM 以及 csum_start 和 csum_offset（TCP 校验和从哪里"
+                "算起、放在哪里），gso_type 为 TCPV4 或 TCPV6，gso_size（即 MSS）和 hdr_len（各"
+                "层头部的长度）。",
+    },
+    "virtio_net_hdr_to_skb": {
+        "text": "检查客户机的头并把它复制进 skb：部分校验和的起点和偏移，以及 gso 字段（标上 "
+                "SKB_GSO_DODGY：它们是客户机写的）。",
+    },
+    "skb_gso_segment": {
+        "text": "超帧要从一个不能分段 TCP 的设备离开：宿主机的 GSO 现在切分它。交付给本机套接字"
+                "的包永远不会被切分。",
+    },
+    "tcp_gso_segment": {
+        "text": "每个 MSS 的负载做成一个线路帧：复制各层头部，推进序号，PSH 和 FIN 只留在最后一"
+                "段，并补全每一段的校验和。",
     },
     "xmit_skb": {
         "text": "在帧前面放上 12 字节的 virtio_net_hdr（校验和与分段提示），再把两者描述成一个分"

@@ -15,6 +15,7 @@ from typing import Any
 from vtrace.catalog import ERAS
 from vtrace.lab.qmp_ring import load_ring
 from vtrace.model import Header
+from vtrace.ring import Device, Driver, GuestMemory
 from vtrace.ring_compare import RingComparison, compare_rings, ring_of
 from vtrace.scenarios import of
 from vtrace.scenarios.recv.guest import run_world as recv_world
@@ -33,7 +34,7 @@ def replay_ring(header: Header, era: str, seed: int = 1) -> dict[str, Any]:
     """The replay's ring after the last event of the replay of ``header``'s parameters."""
     scenario = of(header)
     params = scenario.settle(scenario.given_by(header.params))
-    world: RingWorld
+    world: RingWorld[Any, Any, Any]
     if scenario.name == "send":
         world, events = send_world(SendParams(**params), ERAS[era], seed)
     elif scenario.name == "recv":
@@ -42,7 +43,11 @@ def replay_ring(header: Header, era: str, seed: int = 1) -> dict[str, Any]:
         raise ValueError(f"vtrace has no ring replay of the {header.scenario!r} scenario")
     for _ in events:
         pass
-    return ring_of(world.memory, world.driver, world.device)
+    memory, driver, device = world.memory, world.driver, world.device
+    if not (isinstance(memory, GuestMemory) and isinstance(driver, Driver)
+            and isinstance(device, Device)):
+        raise ValueError("the lab reads and compares the split ring only")
+    return ring_of(memory, driver, device)
 
 
 def compare_lab_ring(directory: Path, header: Header, era: str) -> RingComparison | None:

@@ -26,12 +26,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, NamedTuple
 
 from vtrace import __version__
-from vtrace.frames import VNET_HDR, build_frame
+from vtrace.frames import VNET_HDR, Endpoints, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Source
 from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
+from vtrace.scenarios.send.tso import tcp_send, wire_frames
 from vtrace.session import Session
 
 __all__ = ["Packet", "PacketFile", "empty_notice", "hop_packets", "is_pcapng", "tap_packets",
@@ -76,21 +77,35 @@ def _words(lang: str) -> Mapping[str, str]:
     return _WORDS.get(lang, _WORDS["en"])
 
 
+def _replayed_frame(header: Header, frame: int, endpoints: Endpoints) -> bytes:
+    """The bytes of a replay's frame ``frame`` as they cross the tap: a TCP send's
+    superframe, or a UDP datagram."""
+    size = int(header.params.get("size", 0))
+    if header.params.get("proto") == "tcp":
+        return tcp_send(frame, size).skb.frame
+    return build_frame(frame, size, endpoints)
+
+
 def tap_packets(header: Header, scenario: Scenario,
                 events: Iterable[Event]) -> Iterator[Packet]:
-    """Each frame of the stream once, as it crossed the tap, in the order met."""
+    """Each frame of the stream once, as it crossed the tap, in the order met; a TCP send's
+    segments too, as they leave the host (``tcp_gso_segment``), checksums complete."""
     if header.source is Source.REPLAY:
         tap = scenario.tap
         if tap is None:
             return
         size = int(header.params.get("size", 0))
+        segmented = header.params.get("proto") == "tcp"
         written: set[int] = set()
         for event in events:
             frame = event.frame
+            if frame is not None and segmented and event.step == "tcp_gso_segment":
+                for segment in wire_frames(frame, size):
+                    yield Packet(event.t_ns, segment)
             if frame is None or frame in written or event.step not in tap.steps:
                 continue
             written.add(frame)
-            yield Packet(event.t_ns, build_frame(frame, size, tap.endpoints))
+            yield Packet(event.t_ns, _replayed_frame(header, frame, tap.endpoints))
         return
     seen: set[tuple[int | None, str]] = set()
     for event in events:
@@ -154,7 +169,6 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
         tap = scenario.tap
         if tap is None:
             return
-        size = int(header.params.get("size", 0))
         built: tuple[int, bytes] | None = None
         for event in events:
             frame = event.frame
@@ -166,7 +180,7 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
             if hop is None or event.kind is not Kind.CALL:
                 continue
             if built is None or built[0] != frame:
-                built = frame, build_frame(frame, size, tap.endpoints)
+                built = frame, _replayed_frame(header, frame, tap.endpoints)
             packet = hops.packet(event, frame, built[1], hop)
             if packet is not None:
                 yield packet

@@ -21,6 +21,7 @@ from vtrace.model import Event, Header, Kind, Source
 from vtrace.renderers.base import count_param
 from vtrace.ring import VRING_DESC_F_WRITE
 from vtrace.scenarios import Scenario
+from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, tcp_send
 
 __all__ = ["KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
 
@@ -62,11 +63,13 @@ class RingContents:
         self.size = (count_param(header.params, panel.size_param) or 0) if panel else 0
         self.device_writes = bool(panel and panel.device_writes)
         self.actions: Mapping[str, str] = panel.actions if panel else {}
-        self.values: dict[str, int] = dict(panel.start(self.size)) if panel and self.size else {}
+        self.values: dict[str, int] = (dict(panel.at_start(header.params, self.size))
+                                       if panel and self.size else {})
         frame_length = count_param(header.params, panel.frame_param) \
             if panel and panel.frame_param and header.source is Source.REPLAY else None
+        rebuild = _rebuilt_superframe if header.params.get("proto") == "tcp" else _rebuilt
         self._frame_bytes: Callable[[int], bytes | None] = (
-            (lambda frame: _rebuilt(frame, frame_length)) if frame_length else lambda _: None)
+            (lambda frame: rebuild(frame, frame_length)) if frame_length else lambda _: None)
         self.descriptors: dict[int, Descriptor] = {}
         self.avail: list[tuple[int, int]] = []  # (index, head), the newest KEEP_ENTRIES
         self.used: list[tuple[int, int, int | None]] = []  # (index, head, length)
@@ -159,6 +162,11 @@ def _rebuilt(frame: int, length: int) -> bytes | None:
         return VNET_HDR + build_frame(frame, length)
     except FrameError:  # a recording may hold any size
         return None
+
+
+def _rebuilt_superframe(frame: int, payload: int) -> bytes | None:
+    """A TCP send's buffer: the GSO header, then the superframe's headers and payload."""
+    return tcp_send(frame, payload).buffer if payload <= MAX_TCP_PAYLOAD else None
 
 
 def _int(value: Any) -> int | None:

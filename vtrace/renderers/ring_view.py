@@ -13,7 +13,7 @@ import struct
 from vtrace.frames import ETH_HEADER, IPV4_HEADER, UDP_HEADER, VNET_HDR_SIZE
 from vtrace.renderers.ring_contents import Descriptor, RingContents, RingEntry
 from vtrace.renderers.view_words import word
-from vtrace.ring import VRING_DESC_F_NEXT, VRING_DESC_F_WRITE
+from vtrace.ring import VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE
 
 __all__ = ["decode_headers", "frame_lines", "ring_lines"]
 
@@ -61,8 +61,8 @@ def _descriptor(entry: Descriptor, lang: str) -> str:
 
 
 def _flags(flags: int) -> str:
-    names = [name for bit, name in ((VRING_DESC_F_NEXT, "NEXT"), (VRING_DESC_F_WRITE, "WRITE"))
-             if flags & bit]
+    names = [name for bit, name in ((VRING_DESC_F_NEXT, "NEXT"), (VRING_DESC_F_WRITE, "WRITE"),
+                                    (VRING_DESC_F_INDIRECT, "INDIRECT")) if flags & bit]
     return "|".join(names) if names else "0"
 
 

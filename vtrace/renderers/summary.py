@@ -26,11 +26,14 @@ def pad(text: str, width: int) -> str:
 
 def summary_rows(tally: Tally, scenario: Scenario, lang: str = "en", *,
                  measured: bool = False) -> list[tuple[str, str, str]]:
-    """(label, total, per frame) for each of the scenario's counters, then the time: modelled
+    """(label, total, per frame) for each of the scenario's counters (those kept for one mode
+    only when they counted something), then the time: modelled
     for a replay, ``measured`` for a captured stream."""
     rows = []
     for counter in scenario.counters:
         count = tally[counter.name]
+        if counter.when_counted and not count:
+            continue
         per_frame = f"{tally.per_frame(count):,.2f}" if counter.per_frame else ""
         rows.append((counter.label.get(lang, counter.label["en"]), f"{count:,}", per_frame))
     time = say("summary.measured_time" if measured else "summary.modelled_time", lang)

@@ -92,5 +92,6 @@ def replay(chosen: Scenario | str, given: Mapping[str, Any], era_name: str, seed
     if isinstance(chosen, str):
         chosen = scenario(chosen)
     params = chosen.settle(given)
-    header = Header(__version__, chosen.name, {**params, "era": era_name}, seed, argv)
+    header = Header(__version__, chosen.name, {**chosen.recorded(params), "era": era_name}, seed,
+                    argv)
     return header, chosen.run(params, era(era_name), seed)

@@ -21,6 +21,7 @@ from vtrace.catalog import ERAS, Era, Text
 from vtrace.engine.sim import Run
 from vtrace.model import Event
 from vtrace.ring import RING_FIELDS
+from vtrace.ring_packed import packed_ring_at_start
 from vtrace.scenarios.words import BACKENDS, QEMU, Backend, Queue, Tap
 from vtrace.tally import Table
 
@@ -70,6 +71,8 @@ class Param:
     ``name`` is the header's key. ``option`` is the command-line spelling when it
     differs (``interval-us`` for ``interval_ns``), with ``scale`` from the option's
     unit to the parameter's (1000 from µs to ns). A bool is a ``--x/--no-x`` flag.
+    ``silent_default``: the header leaves it out while it has its default, so that the
+    streams recorded before it existed stay byte for byte what they were.
     """
 
     name: str
@@ -81,6 +84,7 @@ class Param:
     short: str | None = None
     option: str | None = None
     scale: int = 1
+    silent_default: bool = False
 
     @property
     def flag(self) -> str:
@@ -132,11 +136,13 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class Counter:
-    """A number the summary shows: its tally name, its label, and whether it is per frame."""
+    """A number the summary shows: its tally name, its label, whether it is per frame, and
+    whether the summary shows it only when the run counted some (what one mode alone does)."""
 
     name: str
     label: Text
     per_frame: bool = True
+    when_counted: bool = False
 
 
 def split_ring_at_start(size: int) -> dict[str, int]:
@@ -180,6 +186,13 @@ class RingPanel:
     device_writes: bool = False
     frame_param: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
+
+    def at_start(self, params: Mapping[str, Any], size: int) -> Mapping[str, int]:
+        """The ring's values before a stream's first event: ``start``'s, or a packed
+        ring's where the header says ``ring`` is packed."""
+        if params.get("ring") == "packed":
+            return packed_ring_at_start(size)
+        return self.start(size)
 
 
 class ObjectsView(Protocol):
@@ -265,6 +278,13 @@ class Scenario:
         return {param.name: param.check(given[param.name]) if param.name in given
                 else param.default for param in self.params}
 
+    def recorded(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Settled ``params`` as a header records them: a ``silent_default`` left out at
+        its default."""
+        silent = {param.name: param.default for param in self.params if param.silent_default}
+        return {name: value for name, value in params.items()
+                if name not in silent or value != silent[name]}
+
     def given_by(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A header's parameters as ``settle`` takes them (in the options' units), so that a
         recording or a capture can be replayed; names the scenario lacks are left out."""
@@ -284,6 +304,11 @@ class Scenario:
         before, after = self.phrases(params, lang)
         parts = [*before, era_words(params.get("era")), *after]
         return SEPARATOR.get(lang, ", ").join(part for part in parts if part)
+
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        """Why settled ``params`` cannot be replayed in ``era`` (the era lacks what they ask
+        for), in one line; None when they can."""
+        return None
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         """The events of a replay with settled ``params``, in time order."""

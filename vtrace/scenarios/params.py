@@ -13,11 +13,12 @@ from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.scenarios.base import Param
 
 __all__ = ["BACKEND", "BACKENDS", "BATCH", "EVENT_IDX", "FRAMES", "INTERVAL", "MAX_FRAMES",
-           "QUEUE_SIZE", "QUEUE_SIZES", "SHARED", "SIZE", "default_of"]
+           "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED", "SIZE", "default_of"]
 
 MAX_FRAMES = 10_000_000
 QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
 BACKENDS = ("qemu", "vhost-net")
+RINGS = ("split", "packed")
 
 T = TypeVar("T", int, float, bool, str)
 
@@ -36,6 +37,11 @@ INTERVAL = Param("interval_ns", 50_000, "The sending program's pause between bat
 BACKEND = Param("backend", "qemu",
                 "Who runs the device's data path: QEMU's own virtio-net, or the host kernel's "
                 "vhost-net worker (-netdev tap,vhost=on).", choices=BACKENDS)
+
+RING = Param("ring", "split",
+             "The virtqueue layout: virtio 1.0's split ring, or virtio 1.1's packed ring "
+             "(VIRTIO_F_RING_PACKED; Linux 6.1 and 7.2, QEMU 7.2 and 10.2).", choices=RINGS,
+             silent_default=True)
 
 #: The shared parameters, in the words of no one scenario: a command that serves several
 #: (``vtrace diagram``, ``vtrace diff``) offers these.

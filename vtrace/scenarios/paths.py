@@ -44,7 +44,10 @@ def paths(era: Era, seed: int = 1) -> Paths:
             continue
         ran = runs.setdefault(name, {})
         for example in scenario.examples:
-            run = scenario.run(scenario.settle(example), era, seed)
+            settled = scenario.settle(example)
+            if scenario.refusal(settled, era) is not None:
+                continue
+            run = scenario.run(settled, era, seed)
             wakes = run.note_wakes()
             events = list(run)
             for before, after in _hops(events, wakes):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Action, Do, Doing
 from vtrace.model import Kind
 from vtrace.ring import (
+    DESC_SIZE,
     DEVICE_FIELDS,
     DRIVER_FIELDS,
     RING_FIELDS,
@@ -27,11 +28,25 @@ from vtrace.ring import (
     Element,
     GuestMemory,
 )
+from vtrace.ring_packed import (
+    PACKED_FIELDS,
+    PACKED_OWN_FIELDS,
+    PACKED_SHARED_FIELDS,
+    PackedDevice,
+    PackedDriver,
+    PackedElement,
+    PackedMemory,
+)
 
-__all__ = ["RING_FIELDS", "SHARED_FIELDS", "RingWorld", "fill_used", "flush_used", "kick_reason",
-           "note", "with_ring"]
+__all__ = ["PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "RingWorld", "fill_used",
+           "flush_used", "kick_reason", "note", "with_ring"]
 
 OWN_FIELDS = DRIVER_FIELDS + DEVICE_FIELDS
+_EVENT_AREAS = struct.Struct("<HHHH")
+
+MemoryT = TypeVar("MemoryT", bound=GuestMemory | PackedMemory)
+DriverT = TypeVar("DriverT", bound=Driver | PackedDriver)
+DeviceT = TypeVar("DeviceT", bound=Device | PackedDevice)
 
 
 def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
@@ -39,44 +54,71 @@ def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
     return struct.Struct(f"<HH{event_index - flags - 4}xH")
 
 
-class RingWorld:
+class RingWorld(Generic[MemoryT, DriverT, DeviceT]):
     """One virtqueue in guest memory with both its sides, and the last ring values shown.
 
     ``ring_writer``, ``ring_reader``, ``filler`` and ``flusher`` name the functions that
     add to the ring, pop from it, write the used ring and publish it in the replayed era:
     the split-ring bodies where the era's versions have them. ``now`` is the modelled
     clock, which the scenario points at its scheduler's.
+
+    With a packed ring (``PackedDriver`` and ``PackedDevice``) the functions are the
+    packed bodies, the values those of ``PACKED_FIELDS``, and ``slot`` is the
+    descriptor slot the last step wrote or read.
     """
 
-    def __init__(self, era: Era, memory: GuestMemory, driver: Driver, device: Device) -> None:
+    def __init__(self, era: Era, memory: MemoryT, driver: DriverT,
+                 device: DeviceT) -> None:
         self.era = era
-        self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
-        self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
-        self.filler = first_present(era, "virtqueue_split_fill", "virtqueue_fill")
-        self.flusher = first_present(era, "virtqueue_split_flush", "virtqueue_flush")
         self.now: Callable[[], int] = lambda: 0
         self.memory = memory
         self.driver = driver
         self.device = device
-        layout = memory.layout
-        # Each ring's flags, idx and event index, read in one go across the ring entries.
-        self._read_avail = _fields_around_ring(layout.avail_flags, layout.used_event).unpack_from
-        self._read_used = _fields_around_ring(layout.used_flags, layout.avail_event).unpack_from
+        self.slot = 0
+        if isinstance(memory, PackedMemory):
+            self.ring_writer, self.ring_reader = "virtqueue_add_packed", "virtqueue_packed_pop"
+            self.filler, self.flusher = "virtqueue_packed_fill", "virtqueue_packed_flush"
+            self.shared_fields, self.own_fields = PACKED_SHARED_FIELDS, PACKED_OWN_FIELDS
+            self._event_areas = memory.layout.driver_event
+        else:
+            self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
+            self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
+            self.filler = first_present(era, "virtqueue_split_fill", "virtqueue_fill")
+            self.flusher = first_present(era, "virtqueue_split_flush", "virtqueue_flush")
+            self.shared_fields, self.own_fields = SHARED_FIELDS, OWN_FIELDS
+            layout = memory.layout
+            # Each ring's flags, idx and event index, read in one go across the ring entries.
+            self._read_avail = _fields_around_ring(layout.avail_flags,
+                                                   layout.used_event).unpack_from
+            self._read_used = _fields_around_ring(layout.used_flags,
+                                                  layout.avail_event).unpack_from
         self._shared, self._own = self._shared_values(), self._own_values()
 
     def desc_next(self, index: int) -> int:
-        """Descriptor ``index``'s ``next`` field as the ring holds it."""
-        return self.memory.u16(self.memory.layout.descriptor(index) + 14)
+        """Descriptor ``index``'s ``next`` field as the split ring holds it (the packed
+        ring's ``flags`` sit there)."""
+        return self.memory.u16(DESC_SIZE * index + 14)
 
     def _shared_values(self) -> tuple[int, ...]:
         """The ring values in guest memory, in the order of ``SHARED_FIELDS``."""
-        bytes_, layout = self.memory.bytes, self.memory.layout
-        return (self._read_avail(bytes_, layout.avail_flags)
-                + self._read_used(bytes_, layout.used_flags))
+        memory = self.memory
+        if isinstance(memory, PackedMemory):
+            return _EVENT_AREAS.unpack_from(memory.bytes, self._event_areas)
+        layout = memory.layout
+        return (self._read_avail(memory.bytes, layout.avail_flags)
+                + self._read_used(memory.bytes, layout.used_flags))
 
     def _own_values(self) -> tuple[int, ...]:
         """Both sides' shadows, in the order of ``RING_FIELDS`` after the shared ones."""
         drv, dev = self.driver, self.device
+        if isinstance(drv, PackedDriver):
+            assert isinstance(dev, PackedDevice)
+            return (drv.next_avail_idx, drv.avail_wrap_counter, drv.num_added, drv.num_free,
+                    drv.last_used_idx, drv.used_wrap_counter, dev.last_avail_idx,
+                    int(dev.last_avail_wrap_counter), dev.inuse, dev.used_idx,
+                    int(dev.used_wrap_counter), dev.signalled_used, int(dev.notification),
+                    self.slot, self.desc_next(self.slot))
+        assert isinstance(dev, Device)
         return (drv.avail_idx_shadow, drv.num_added, drv.num_free, drv.last_used_idx,
                 dev.last_avail_idx, dev.inuse, dev.signalled_used, int(dev.notification))
 
@@ -86,18 +128,21 @@ class RingWorld:
         shared, own = self._shared_values(), self._own_values()
         writes = {} if shared == self._shared else {
             name: value for name, value, before
-            in zip(SHARED_FIELDS, shared, self._shared, strict=True) if value != before}
+            in zip(self.shared_fields, shared, self._shared, strict=True) if value != before}
         if own == self._own:
             changes = dict(writes)
         else:
             changes = {**writes, **{name: value for name, value, before
-                                    in zip(OWN_FIELDS, own, self._own, strict=True)
+                                    in zip(self.own_fields, own, self._own, strict=True)
                                     if value != before}}
         self._shared, self._own = shared, own
         return changes, writes
 
 
-def with_ring(world: RingWorld, step: str, frame: int | None, src: str | None = None,
+AnyWorld = RingWorld[Any, Any, Any]
+
+
+def with_ring(world: AnyWorld, step: str, frame: int | None, src: str | None = None,
               **detail: Any) -> Iterator[Action]:
     """Emit ``step`` with the ring values it changed, then a state event for shared writes."""
     changes, writes = world.ring_changes()
@@ -108,8 +153,8 @@ def with_ring(world: RingWorld, step: str, frame: int | None, src: str | None = 
         yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
 
 
-def fill_used(world: RingWorld, frame: int | None, element: Element, written: int,
-              index: int) -> Iterator[Action]:
+def fill_used(world: AnyWorld, frame: int | None, element: Element | PackedElement,
+              written: int, index: int) -> Iterator[Action]:
     """``virtqueue_fill``: the used entry ``index`` past used->idx, not yet published."""
     if world.filler != "virtqueue_fill":
         yield Do("virtqueue_fill", frame, detail={"head": element.head, "len": written})
@@ -118,10 +163,12 @@ def fill_used(world: RingWorld, frame: int | None, element: Element, written: in
     yield from with_ring(world, world.filler, frame, head=element.head, len=written, idx=index)
 
 
-def flush_used(world: RingWorld, frame: int | None, count: int) -> Iterator[Action]:
+def flush_used(world: AnyWorld, frame: int | None, count: int) -> Iterator[Action]:
     """``virtqueue_flush``: publish ``count`` filled entries with the new used->idx."""
     if world.flusher != "virtqueue_flush":
         yield Do("virtqueue_flush", frame, detail={"count": count})
+    if isinstance(world.device, PackedDevice):
+        world.slot = world.device.used_idx
     world.device.flush(count)
     yield from with_ring(world, world.flusher, frame, count=count)
 

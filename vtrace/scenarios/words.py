@@ -85,6 +85,8 @@ _PHRASES: Mapping[str, Mapping[str, str]] = {
         "mergeable.on": "mergeable buffers", "mergeable.off": "big-packet buffers",
         "queue": "a queue of {n}", "interval": "{us} µs apart", "no_interval": "back to back",
         "napi_budget": "NAPI budget {n}", "rx_buffers": "{n} buffers posted at start",
+        "proto.tcp": "TCP with TSO",
+        "ring.packed": "packed ring",
     },
     "zh": {
         "frame": "{n:,} 帧，每帧 {size} 字节", "frames": "{n:,} 帧，每帧 {size} 字节",
@@ -94,6 +96,8 @@ _PHRASES: Mapping[str, Mapping[str, str]] = {
         "mergeable.on": "可合并缓冲区", "mergeable.off": "大包缓冲区",
         "queue": "队列大小 {n}", "interval": "间隔 {us} µs", "no_interval": "连续发送",
         "napi_budget": "NAPI 预算 {n}", "rx_buffers": "开始时投放 {n} 个缓冲区",
+        "proto.tcp": "TCP，使用 TSO",
+        "ring.packed": "packed 环",
     },
 }
 
@@ -118,6 +122,10 @@ def frame_phrases(params: Mapping[str, Any], lang: str, switches: tuple[str, ...
         before.append(words["batch"].format(n=batch))
     backend = BACKENDS.get(str(params.get("backend")))
     after = [text(backend.title, lang)] if backend is not None else []
+    if params.get("proto") == "tcp":
+        after.append(words["proto.tcp"])
+    if params.get("ring") == "packed":  # the split ring is the default, and goes unsaid
+        after.append(words["ring.packed"])
     after += [words[f"{name}.{'on' if params[name] else 'off'}"]
               for name in switches if isinstance(params.get(name), bool)]
     for name in ("queue_size", "napi_budget", "rx_buffers"):

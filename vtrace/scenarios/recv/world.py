@@ -84,7 +84,7 @@ class RecvParams:
     backend: str = default_of(BACKEND, str)
 
 
-class RecvWorld(RingWorld):
+class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
     """Shared state of one receive run."""
 
     def __init__(self, params: RecvParams, era: Era, scheduler: Scheduler) -> None:

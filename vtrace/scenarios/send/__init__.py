@@ -15,7 +15,7 @@ from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
-from vtrace.frames import Endpoints
+from vtrace.frames import MAX_FRAME, Endpoints
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -32,13 +32,22 @@ from vtrace.scenarios.base import (
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.params import (
+    BACKEND,
+    EVENT_IDX,
+    FRAMES,
+    INTERVAL,
+    QUEUE_SIZE,
+    RING,
+)
 from vtrace.scenarios.send.eras import SWITCHES
 from vtrace.scenarios.send.guest import send
-from vtrace.scenarios.send.world import BATCH, IOEVENTFD, SendParams
+from vtrace.scenarios.send.world import BATCH, IOEVENTFD, PROTO, SEND_SIZE, SendParams
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
-__all__ = ["SEND", "SendParams", "SendScenario", "send"]
+__all__ = ["PACKED_ERAS", "SEND", "SendParams", "SendScenario", "send"]
+
+PACKED_ERAS = ("modern", "newest")  # eras whose Linux and QEMU both have the packed ring
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -59,16 +68,20 @@ class SendScenario(Scenario):
         "vtrace send --era lesson --lang zh",
         "vtrace send --frames 5 --events - | jq .function",
         "vtrace send --backend vhost-net --frames 3",
+        "vtrace send --proto tcp --size 65000 --frames 1 --pcap run.pcap",
+        "vtrace send --ring packed -n 300 --view plain",
     )
     params = (
         replace(FRAMES, help="Frames to send."),
-        SIZE,
+        SEND_SIZE,
         BATCH,
         QUEUE_SIZE,
         EVENT_IDX,
         IOEVENTFD,
         replace(INTERVAL, help="The application's pause between batches, in microseconds."),
         BACKEND,
+        PROTO,
+        RING,
     )
     counters = (
         Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
@@ -87,6 +100,8 @@ class SendScenario(Scenario):
         WAKEUPS,
         SYSCALLS,
         COPIES,
+        Counter("wire_frames", {"en": "TCP segments the host's GSO put on the wire",
+                                "zh": "宿主机 GSO 发到线路上的 TCP 段"}, when_counted=True),
     )
     live_counters = ("kicks", "kicks_suppressed", "vm_exits", "interrupts",
                      "interrupts_suppressed", "bytes_to_host")
@@ -101,6 +116,7 @@ class SendScenario(Scenario):
         "vhost_notify": ("interrupts_suppressed", lambda detail: not detail.get("interrupt")),
         "msix_notify": (("interrupts", _one), ("wakeups", _one)),
         "kvm_arch_set_irq_inatomic": (("interrupts", _one), ("wakeups", _one)),
+        "tcp_gso_segment": ("wire_frames", lambda detail: int(detail.get("segments", 0))),
         "tun_get_user": (("bytes_to_host", _bytes), ("copies", _one)),
         "vhost_net_build_xdp": (("bytes_to_host", _bytes), ("copies", _one)),
         "tap_write_packet": ("syscalls", _one),
@@ -132,7 +148,9 @@ class SendScenario(Scenario):
     ring = RingPanel(queue.name, "queue_size",
                      frame_param="size", actions={
                          "virtqueue_add_split": "add", "virtqueue_add": "add",
+                         "virtqueue_add_packed": "add",
                          "virtqueue_split_pop": "take", "virtqueue_pop": "take",
+                         "virtqueue_packed_pop": "take",
                          "virtqueue_push": "use", "virtqueue_get_buf": "free"})
     #: The guest socket, the driver's TX ring (xmit_skb puts the header in front), QEMU
     #: popping the ring or vhost-net's worker in its place, QEMU's writev to the tap (its
@@ -153,13 +171,30 @@ class SendScenario(Scenario):
         {"frames": 3, "event_idx": False, "backend": "vhost-net"},
         {"frames": 300, "batch": 100, "queue_size": 1024, "interval_ns": 0,
          "backend": "vhost-net"},
+        {"frames": 3, "ring": "packed"},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """As ``Scenario.settle``; vhost-net takes kicks only through an ioeventfd: QEMU
         grabs one for vhost even when the device has ioeventfd=off
-        (``virtio_bus_grab_ioeventfd``), so ``--no-ioeventfd`` would replay nothing real."""
+        (``virtio_bus_grab_ioeventfd``), so ``--no-ioeventfd`` would replay nothing real.
+        A UDP frame fits one MTU; only TCP sends superframes. Linux's vhost-net has no packed
+        ring: QEMU would negotiate the split ring instead."""
         params = super().settle(given)
+        if params["backend"] == "vhost-net" and params["ring"] == "packed":
+            raise ParamError("--ring packed: Linux's vhost-net has no packed ring (QEMU would "
+                             "fall back to the split ring); use --backend qemu")
+        if params["proto"] == "udp":
+            if params["size"] > MAX_FRAME:
+                raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
+                                 "bytes (one 1500-byte MTU); --proto tcp sends superframes")
+            # A UDP stream's header names no protocol, as before TCP could be sent.
+            del params["proto"]
+        elif params["backend"] == "vhost-net":
+            raise ParamError("--proto tcp: only --backend qemu follows a TCP send")
+        elif params["ring"] == "packed":
+            raise ParamError("--proto tcp --ring packed: vtrace replays a TCP send on the split "
+                             "ring only, so far; drop --ring packed")
         if params["backend"] == "vhost-net" and not params["ioeventfd"]:
             raise ParamError("--no-ioeventfd: vhost-net always takes the kick through KVM's "
                              "ioeventfd (QEMU ignores ioeventfd=off for vhost); drop it, or "
@@ -171,7 +206,16 @@ class SendScenario(Scenario):
         the parameters left at an unusual value after it."""
         return frame_phrases(params, lang, ("event_idx", "ioeventfd"), self.defaults())
 
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        if params.get("ring") == "packed" and era.name not in PACKED_ERAS:
+            return (f"--ring packed: Linux {era.linux} and QEMU {era.qemu} have no packed ring "
+                    "(it came in Linux 5.0 and QEMU 4.2); use --era modern or newest")
+        return None
+
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
+        refused = self.refusal(params, era)
+        if refused is not None:
+            raise ParamError(refused)
         return send(SendParams(**params), era, seed)
 
 

@@ -14,11 +14,13 @@ from collections.abc import Generator, Iterator
 
 from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
-from vtrace.frames import VNET_HDR_SIZE, parse_frame
+from vtrace.frames import VNET_HDR_SIZE, VnetHeader, parse_frame
+from vtrace.offload import gso_segments, virtio_net_hdr_to_skb
 from vtrace.scenarios.ringstate import fill_used, flush_used
 from vtrace.scenarios.send.world import World, with_ring
 
-__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "into_tun", "qemu_main"]
+__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "into_tun", "into_tun_gso",
+           "qemu_main"]
 
 TX_BURST = 256  # virtio-net's default x-txburst
 EVENTFD_WAKEUP_NS = 2500  # a sleeping main loop noticing its eventfd
@@ -42,17 +44,22 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         frame = world.frame_of(device.next_head())
         if world.ring_reader != "virtqueue_pop":
             yield Do("virtqueue_pop", frame)
+        world.slot = device.last_avail_idx
         element = device.pop()
         assert element is not None  # the guest only ever adds
         yield from with_ring(world, world.ring_reader, frame, head=element.head)
         payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
-        yield Do("qemu_sendv_packet_async", frame, src="virtio-net", detail={"iov": 1})
+        yield Do("qemu_sendv_packet_async", frame, src="virtio-net",
+                 detail={"iov": len(element.buffers)})
         yield Do("qemu_net_queue_send_iov", frame)
         yield Do("qemu_deliver_packet_iov", frame)
         yield Do("tap_receive_iov", frame, src="net-queue", detail={"using_vnet_hdr": True})
         yield Do("tap_write_packet", frame, detail={"syscall": "writev", "bytes": len(payload)})
         yield Do("tun_chr_write_iter", frame, src="tap", detail={"bytes": len(payload)})
-        yield from into_tun(frame, payload)
+        if world.params.proto == "tcp":
+            yield from into_tun_gso(frame, payload)
+        else:
+            yield from into_tun(frame, payload)
         # virtqueue_push: fill the used entry (nothing written into a TX buffer), publish it.
         yield Do("virtqueue_push", frame, src="tap", detail={"head": element.head})
         yield from fill_used(world, frame, element, 0, 0)
@@ -77,6 +84,27 @@ def into_tun(frame: int | None, payload: bytes) -> Iterator[Action]:
         "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
     yield Do("tun_rx_batched", frame)
     yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
+
+
+def into_tun_gso(frame: int | None, payload: bytes) -> Iterator[Action]:
+    """``tun_get_user`` with a GSO header: ``virtio_net_hdr_to_skb`` turns it into the skb's
+    gso fields, and the superframe is cut into wire frames only when it leaves the host
+    (``skb_gso_segment`` on a device that cannot segment); delivered locally, it never is."""
+    header = VnetHeader.unpack(payload[:VNET_HDR_SIZE])
+    superframe = payload[VNET_HDR_SIZE:]
+    skb = virtio_net_hdr_to_skb(header, superframe)
+    segments = gso_segments(len(superframe) - header.hdr_len, header.gso_size) \
+        if skb.gso_size else 1
+    yield Do("tun_get_user", frame, detail={"bytes": len(superframe), "vnet_hdr": VNET_HDR_SIZE,
+                                            "gso_size": header.gso_size})
+    yield Do("virtio_net_hdr_to_skb", frame, detail={
+        "gso_type": sorted(skb.gso_type), "gso_size": skb.gso_size,
+        "checksum_partial": skb.checksum_partial, "csum_start": skb.csum_start,
+        "csum_offset": skb.csum_offset})
+    yield Do("tun_rx_batched", frame)
+    yield Do("netif_receive_skb", frame, src="tun", detail={"gso": bool(skb.gso_size)})
+    yield Do("skb_gso_segment", frame, src="host-stack", detail={"bytes": len(superframe)})
+    yield Do("tcp_gso_segment", frame, detail={"mss": header.gso_size, "segments": segments})
 
 
 

@@ -14,15 +14,18 @@ exchange ring bytes. QEMU's side is in ``device`` and the shared state in ``worl
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
-from vtrace.ring import Buffer
+from vtrace.ring import DESC_SIZE, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, Buffer
+from vtrace.ring_packed import PackedDriver
 from vtrace.scenarios.ringstate import kick_reason
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
+from vtrace.scenarios.send.tso import tcp_send
 from vtrace.scenarios.send.world import SendParams, World, note, with_ring
 
 __all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "run_world", "send"]
@@ -38,9 +41,12 @@ IRQ_DELIVERY_NS = 1800  # MSI-X message to the guest's handler
 def _reap(world: World) -> Iterator[Action]:
     """``free_old_xmit_skbs``: take back every used buffer."""
     driver = world.driver
-    yield Do("free_old_xmit_skbs", None, src="virtio_net", detail={"used_pending": (
-        driver.used_idx() - driver.last_used_idx) & 0xFFFF})
-    while (got := driver.get_buf()) is not None:
+    yield Do("free_old_xmit_skbs", None, src="virtio_net",
+             detail={"used_pending": world.used_pending()})
+    while True:
+        world.slot = driver.last_used_idx & 0x7FFF
+        if (got := driver.get_buf()) is None:
+            break
         frame, head, _ = got
         yield from with_ring(world, "virtqueue_get_buf", frame, head=head)
     # The loop ends on the call that finds nothing used, so there is always one more.
@@ -77,7 +83,7 @@ def _napi_poll(world: World) -> Iterator[Action]:
         yield from _reap(world)
         last = driver.enable_cb_prepare()
         yield from with_ring(world, "virtnet_poll_tx", None, napi_complete=True)
-        if driver.used_idx() == last:
+        if not driver.poll(last):
             break
         driver.disable_cb()  # more arrived meanwhile: napi reschedules itself
         yield from with_ring(world, "virtqueue_disable_cb", None)
@@ -111,9 +117,10 @@ def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
     """One frame through the guest: application, stack, ``start_xmit``, maybe a kick."""
     params, driver, era = world.params, world.driver, world.switches
     hint = "__netdev_tx_sent_queue()" if era.bql else era.xmit_more
-    yield Do("sendto", frame, detail={"bytes": params.size - MIN_FRAME})
+    tcp = params.proto == "tcp"
+    yield Do("sendto", frame, detail={"bytes": params.size if tcp else params.size - MIN_FRAME})
     yield Do("__sys_sendto", frame, src="app")
-    yield Do("udp_sendmsg", frame)
+    yield Do("tcp_sendmsg" if tcp else "udp_sendmsg", frame)
     yield Do("__dev_queue_xmit", frame)
     yield Do("dev_hard_start_xmit", frame, detail={"xmit_more": xmit_more,
                                                    "hint": era.xmit_more})
@@ -163,19 +170,67 @@ def _reclaim_before_adding(world: World, frame: int, kick: bool) -> Iterator[Act
 
 def _add(world: World, frame: int) -> Iterator[Action]:
     """``xmit_skb`` down to the ring write, which shows under the function that does it."""
+    if world.params.proto == "tcp":
+        yield from _add_superframe(world, frame)
+        return
     params, driver = world.params, world.driver
     data = VNET_HDR + build_frame(frame, params.size, world.endpoints)
     yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE, "frame_bytes": params.size})
+    yield from _write_chain(world, frame, [(world.memory.slot_address(driver.free_head),
+                                            len(data))], data)
+
+
+def _add_superframe(world: World, frame: int) -> Iterator[Action]:
+    """A TCP GSO skb: ``virtio_net_hdr_from_skb`` fills the header's offload fields, the
+    header goes in front of the frame and the payload follows in page fragments."""
+    sent = tcp_send(frame, world.params.size)
+    header = sent.header
+    fields = {"flags": header.flags, "gso_type": header.gso_type, "hdr_len": header.hdr_len,
+              "gso_size": header.gso_size, "csum_start": header.csum_start,
+              "csum_offset": header.csum_offset}
+    yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE,
+                                        "frame_bytes": len(sent.skb.frame)})
+    yield Do("virtio_net_hdr_from_skb", frame, detail={
+        **fields, "vnet_hdr_hex": header.pack(VNET_HDR_SIZE).hex()})
+    address = world.memory.slot_address(world.driver.free_head)
+    yield from _write_chain(world, frame, sent.scatter(address), sent.buffer,
+                            table=sent.table(address))
+
+
+def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], data: bytes,
+                 table: int | None = None) -> Iterator[Action]:
+    """``virtqueue_add_outbuf``: ``data`` (header and frame) in guest memory from the first
+    entry's address on, one descriptor per scatter-gather entry, or with INDIRECT_DESC
+    (a ``table`` address) one ring descriptor for an indirect table of several
+    (``virtqueue_use_indirect``)."""
+    driver = world.driver
     yield Do("virtnet_add_outbuf", frame, detail={"type": "skb"})
-    yield Do("virtqueue_add_outbuf", frame, detail={"sg": 1})
+    yield Do("virtqueue_add_outbuf", frame, detail={"sg": len(entries)})
     writer = world.ring_writer
     if writer != "virtqueue_add":
-        yield Do("virtqueue_add", frame, detail={"layout": "split"})
-    address = world.memory.slot_address(driver.free_head)
+        yield Do("virtqueue_add", frame, detail={"layout": world.params.ring})
+    address, length = entries[0]
     world.memory.write(address, data)
-    head = driver.add([Buffer(address, len(data))], frame)
-    yield from with_ring(world, writer, frame, head=head, addr=address, len=len(data),
-                         next=world.desc_next(head))
+    buffers = [Buffer(addr, size) for addr, size in entries]
+    if isinstance(driver, PackedDriver):
+        world.slot = driver.next_avail_idx
+        buffer_id = driver.add(buffers, frame)
+        yield from with_ring(world, writer, frame, head=buffer_id, addr=address, len=length)
+        return
+    chained: dict[str, Any] = {}
+    if len(entries) > 1:
+        listed = [[addr, size] for addr, size in entries]
+        if table is not None and driver.num_free:
+            head = driver.add_indirect(buffers, table, frame)
+            address, length = table, DESC_SIZE * len(entries)
+            chained = {"flags": VRING_DESC_F_INDIRECT, "indirect": listed}
+        else:
+            head = driver.add(buffers, frame)
+            chained = {"flags": VRING_DESC_F_NEXT, "descriptors": listed}
+    else:
+        head = driver.add(buffers, frame)
+    yield from with_ring(world, writer, frame, head=head, addr=address, len=length,
+                         next=world.desc_next(head), **chained)
 
 
 def _stop_queue(world: World, frame: int) -> Iterator[Action]:

@@ -12,6 +12,7 @@ from vtrace.catalog import Era
 from vtrace.engine.sim import Scheduler
 from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
+from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.scenarios.base import Param
 from vtrace.scenarios.params import (
     BACKEND,
@@ -19,20 +20,30 @@ from vtrace.scenarios.params import (
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    RING,
     SIZE,
     default_of,
 )
 from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.ringstate import SHARED_FIELDS, RingWorld, note, with_ring
 from vtrace.scenarios.send.eras import SWITCHES
+from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, slot_bytes
 
-__all__ = ["BATCH", "IOEVENTFD", "SHARED_FIELDS", "SendParams", "World", "note", "with_ring"]
+__all__ = ["BATCH", "IOEVENTFD", "PROTO", "SEND_SIZE", "SHARED_FIELDS", "SendParams", "World",
+           "note", "with_ring"]
 
 
 BATCH = replace(SHARED_BATCH, help="Frames handed to the driver back to back (xmit_more on "
                 "all but the last).")
 IOEVENTFD = Param("ioeventfd", True,
                   "Let KVM signal an eventfd on a kick, or exit to QEMU's vCPU thread.")
+
+PROTO = Param("proto", "udp", "What the application sends: UDP datagrams, or TCP with TSO "
+              "(one GSO superframe per frame, segmented by the host).", choices=("udp", "tcp"))
+SEND_SIZE = replace(SIZE, high=MAX_TCP_PAYLOAD,
+                    help="Ethernet frame length in bytes (without the virtio_net_hdr); with "
+                         "--proto tcp, the TCP payload of each superframe (up to 65,483: one IPv4 "
+                         "packet of 65,535 bytes less its IP and TCP headers).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +58,32 @@ class SendParams:
     ioeventfd: bool = default_of(IOEVENTFD, bool)
     interval_ns: int = default_of(INTERVAL, int)  # the application's pause between batches
     backend: str = default_of(BACKEND, str)  # who runs the device's data path
+    proto: str = default_of(PROTO, str)
+    ring: str = default_of(RING, str)  # split or packed
 
 
-class World(RingWorld):
+class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
+                      Device | PackedDevice]):
     """Shared state of one run: guest memory, both ring sides, the signals between threads."""
 
     def __init__(self, params: SendParams, era: Era, scheduler: Scheduler) -> None:
         self.params = params
         self.switches = SWITCHES[era.name]
-        memory = GuestMemory(RingLayout(params.queue_size), slot_size=VNET_HDR_SIZE + params.size)
-        device = VhostQueue if params.backend == "vhost-net" else Device
-        super().__init__(
-            era, memory,
-            Driver(memory, event_idx=params.event_idx,
-                   disable_writes_used_event=self.switches.disable_cb_writes_used_event,
-                   free_list_in_ring=self.switches.free_list_in_ring),
-            device(memory, event_idx=params.event_idx))
+        slot_size = slot_bytes(params.size) if params.proto == "tcp" else \
+            VNET_HDR_SIZE + params.size
+        if params.ring == "packed":
+            packed = PackedMemory(PackedLayout(params.queue_size), slot_size)
+            super().__init__(era, packed, PackedDriver(packed, event_idx=params.event_idx),
+                             PackedDevice(packed, event_idx=params.event_idx))
+        else:
+            memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
+            device = VhostQueue if params.backend == "vhost-net" else Device
+            super().__init__(
+                era, memory,
+                Driver(memory, event_idx=params.event_idx,
+                       disable_writes_used_event=self.switches.disable_cb_writes_used_event,
+                       free_list_in_ring=self.switches.free_list_in_ring),
+                device(memory, event_idx=params.event_idx))
         self.kick_fd = scheduler.signal("ioeventfd")
         self.tx_bh = scheduler.signal("tx_bh")
         self.irq = scheduler.signal("msix")
@@ -74,3 +95,10 @@ class World(RingWorld):
         """The frame whose buffer sits at descriptor ``head``: the driver's token for it, which
         a tracer would read as the skb address."""
         return self.driver.tokens[head]
+
+    def used_pending(self) -> int:
+        """How many buffers the device has used and the driver not yet taken back."""
+        driver = self.driver
+        if isinstance(driver, Driver):
+            return (driver.used_idx() - driver.last_used_idx) & 0xFFFF
+        return driver.used_pending()
