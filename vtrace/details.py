@@ -59,6 +59,7 @@ class SendDetail(StepDetail, total=False):
     enable: bool
     exit: str
     exit_reason: str
+    field: str  # kvm_cpu_exec in the set-up: the common configuration field a store wrote
     flags: str
     frame_bytes: int
     head: int
@@ -79,6 +80,7 @@ class SendDetail(StepDetail, total=False):
     queue: str
     queue_index: int
     sg: int
+    status: str  # kvm_cpu_exec in the set-up: the status bit a store sets
     syscall: str
     tx_waiting: bool
     type: str
@@ -196,8 +198,12 @@ class SetupDetail(StepDetail, total=False):
     bus: str
     callback: str
     cmd: str
+    count: int  # how many of the offered features the driver accepts
     deliver: str
     device: str
+    driver: str
+    features: str  # feature names, space-separated
+    field: str  # the common configuration's field a store wrote
     flags: str
     handler: str
     ifname: str
@@ -205,15 +211,20 @@ class SetupDetail(StepDetail, total=False):
     len: int
     netdev: str
     notify: str
+    offered: str
+    parent: str
     path: str
     peer: str
     per_vq_vectors: bool
     queue: str
     queues: int
+    refused: str
     rx_poll: str
+    status: str  # a device status bit: ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK
     syscall: str
     tx_poll: str
     type: str
+    value: str  # the device status byte, as 0x0f
     via: str
 
 

@@ -20,6 +20,9 @@ NET = "net/net.c"
 TAP = "net/tap.c"
 KVM_ALL = "accel/kvm/kvm-all.c"
 EVENTFD = "virt/kvm/eventfd.c"
+VIRTIO = "drivers/virtio/virtio.c"
+VIRTIO_CONFIG = "include/linux/virtio_config.h"
+VPM_DEV = "drivers/virtio/virtio_pci_modern_dev.c"
 
 
 def _setup(key: str, project: str, file: str, sites: Mapping[str, Site], actor: str,
@@ -115,6 +118,89 @@ STEPS: tuple[Step, ...] = (
            300,
            "Fill in a NetClientState, link it with its peer and give it an incoming queue whose "
            "deliver function is qemu_deliver_packet_iov."),
+    # -- QOM: the device's type, before any object exists -----------------------------
+    _setup("virtio_net_class_init", "qemu", QVN, at(v3_1=2204, v7_2=3897, v10_2=4316),
+           "virtio-net", 500,
+           "QOM's class initialiser for TYPE_VIRTIO_NET (TypeInfo virtio_net_info, parent "
+           "TYPE_VIRTIO_DEVICE): fill in the VirtioDeviceClass hooks, realize = "
+           "virtio_net_device_realize, get_features, set_features, set_status.",
+           notes={"3.1": "QEMU 3.1 registers virtio_net_info with type_init at "
+                         "hw/net/virtio-net.c:2227; QOM runs this when virtio-net-pci first "
+                         "makes its VirtIONet child.",
+                  "7.2": "QEMU 7.2 registers virtio_net_info with type_init at "
+                         "hw/net/virtio-net.c:3927; QOM runs this when virtio-net-pci first "
+                         "makes its VirtIONet child.",
+                  "10.2": "QEMU 10.2 registers virtio_net_info with type_init at "
+                          "hw/net/virtio-net.c:4346; QOM runs this when virtio-net-pci "
+                          "first makes its VirtIONet child."}),
+    # -- the guest finds the device: status bits and features --------------------------
+    _setup("register_virtio_device", "linux", VIRTIO, at(v4_19=315, v6_1=418, v7_2=539),
+           "virtio_net", 500,
+           "virtio-pci found the device on the PCI bus and registers it: reset it, then set "
+           "ACKNOWLEDGE, the first status bit: the guest has noticed the device."),
+    _setup("virtio_dev_probe", "linux", VIRTIO, at(v4_19=190, v6_1=237, v7_2=270),
+           "virtio_net", 1000,
+           "Bind the virtio_net driver to the device: set DRIVER, read the features the device "
+           "offers, keep those the driver knows, write them back, set FEATURES_OK, then call "
+           "the driver's probe, virtnet_probe."),
+    _setup("virtio_add_status", "linux", VIRTIO, at(v4_19=162, v6_1=163, v7_2=196),
+           "virtio_net", 100,
+           "Add one bit to the device status: read the status byte and write it back with the "
+           "bit set."),
+    _setup("vp_set_status", "linux", VPM, at(v4_19=276, v6_1=155, v7_2=535), "virtio_net",
+           200,
+           "Store the status byte in device_status of the common configuration structure, in "
+           "the device's BAR: not guest memory, so the store exits to QEMU."),
+    _setup("vp_finalize_features", "linux", VPM, at(v4_19=167, v6_1=43, v7_2=420),
+           "virtio_net", 300,
+           "Check that the device offered VERSION_1, then write the accepted features to the "
+           "common configuration, 32 bits at a time through guest_feature_select and "
+           "guest_feature."),
+    _setup("virtio_features_ok", "linux", VIRTIO,
+           {"4.19": Site(168, function="virtio_finalize_features"), **at(v6_1=171, v7_2=204)},
+           "virtio_net", 200,
+           "Set FEATURES_OK, then read the status back: a device that refuses the features "
+           "clears the bit and the probe fails.",
+           notes={"4.19": "Linux 4.19 does this in virtio_finalize_features, which first calls "
+                          "the transport's finalize_features (vp_finalize_features) and then "
+                          "sets FEATURES_OK."}),
+    _setup("vp_active_vq", "linux", VPM, at(v6_1=182, v7_2=567), "virtio_net", 300,
+           "Tell the device where the ring is: the queue's size and the guest-physical "
+           "addresses of its descriptor table, available ring and used ring, written to "
+           "queue_desc, queue_avail and queue_used, and its MSI-X vector."),
+    _setup("vp_modern_set_queue_enable", "linux", VPM_DEV,
+           {"4.19": Site(405, file=VPM, function="vp_modern_find_vqs"),
+            **at(v6_1=587, v7_2=616)},
+           "virtio_net", 100,
+           "Write 1 to queue_enable for the selected queue: from now on the device may use it.",
+           notes={"4.19": "Linux 4.19's vp_modern_find_vqs writes queue_enable itself, once "
+                          "every queue is set up.",
+                  "6.1": "Linux 6.1's vp_modern_find_vqs enables every queue this way once "
+                         "all are set up.",
+                  "7.2": "Linux 7.2's vp_modern_find_vqs enables every queue this way once "
+                         "all are set up."}),
+    # -- QEMU's side of those stores ----------------------------------------------------
+    _setup("virtio_pci_common_write", "qemu", QVP, at(v3_1=1251, v7_2=1327, v10_2=1633),
+           "virtio-net", 300,
+           "QEMU's handler for stores to the common configuration structure. device_status goes "
+           "to virtio_set_status, guest_feature to virtio_set_features; queue_desc, queue_avail "
+           "and queue_used are only kept in the proxy until queue_enable hands them to "
+           "virtio_queue_set_rings."),
+    _setup("virtio_set_status", "qemu", QV, at(v3_1=1150, v7_2=2482, v10_2=2259),
+           "virtio-net", 300,
+           "Record the new status byte and pass it to the device's set_status, "
+           "virtio_net_set_status, which starts the device's queues at DRIVER_OK."),
+    _setup("virtio_set_features", "qemu", QV, at(v3_1=2016, v7_2=3552, v10_2=3177),
+           "virtio-net", 400,
+           "Keep the features the driver accepted, refusing any the device did not offer, and "
+           "let virtio_net_set_features set the header length and the tap's offloads for them."),
+    _setup("virtio_queue_set_rings", "qemu", QV, at(v3_1=1439, v7_2=2821, v10_2=2376),
+           "virtio-net", 200,
+           "Record the guest-physical addresses of the queue's descriptor table, available "
+           "ring and used ring: from now on QEMU finds this ring in guest memory."),
+    _setup("virtio_queue_enable", "qemu", QV, at(v7_2=2560, v10_2=2341), "virtio-net", 100,
+           "Tell the device class that the queue is enabled, through its queue_enable hook "
+           "when it has one."),
     # -- the guest's driver probes the device ------------------------------------------
     _setup("virtnet_probe", "linux", VN, at(v4_19=2923, v6_1=3793, v7_2=6755), "virtio_net",
            5000,
@@ -159,6 +245,15 @@ STEPS: tuple[Step, ...] = (
            400,
            "Allocate MSI-X vectors, one for configuration changes and one per queue, set up "
            "each queue, and request vring_interrupt as each queue's handler."),
+    step("vp_interrupt", "linux", VPC, at(v4_19=85, v6_1=82, v7_2=106), "virtio_net",
+         Phase.INTERRUPT, 500,
+         "The handler of the shared INTx line: read the ISR register (which clears it), handle "
+         "a configuration change, then call vp_vring_interrupt, which runs vring_interrupt for "
+         "every queue.",
+         lesson="The lesson's guest takes the device's interrupt in vp_interrupt, the INTx "
+                "handler. vtrace's guest gets MSI-X, which vp_find_vqs tries first: each "
+                "queue has its own vector whose handler is vring_interrupt itself, so "
+                "vp_interrupt never runs and no ISR register is read."),
     _setup("vp_find_vqs_intx", "linux", VPC, at(v4_19=356, v6_1=360, v7_2=457), "virtio_net",
            300,
            "The fallback: one shared INTx line, handled by vp_interrupt, then set up each "
@@ -184,6 +279,10 @@ STEPS: tuple[Step, ...] = (
            "stack", 3000,
            "Register the guest's network interface; it now shows up in the guest, as eth0 or "
            "ens3 and the like."),
+    _setup("virtio_device_ready", "linux", VIRTIO_CONFIG, at(v4_19=214, v6_1=268, v7_2=344),
+           "virtio_net", 100,
+           "Set DRIVER_OK, the last status bit: the driver is ready and the device may use "
+           "the queues."),
     # -- DRIVER_OK: QEMU moves the kicks to ioeventfds ---------------------------------
     _setup("virtio_device_start_ioeventfd_impl", "qemu", QV,
            at(v3_1=2608, v7_2=4351, v10_2=4113), "virtio-net", 800,

@@ -174,4 +174,79 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "以零长度匹配把 eventfd 登记到快速 MMIO 总线上，这样以后对这个地址的写入就在 "
                 "ioeventfd_write 中结束，不必离开内核。",
     },
+    "virtio_net_class_init": {
+        "text": "QOM 为 TYPE_VIRTIO_NET 准备类的函数（TypeInfo virtio_net_info，父类型 "
+                "TYPE_VIRTIO_DEVICE）：填好 VirtioDeviceClass 的钩子，realize = "
+                "virtio_net_device_realize、get_features、set_features、set_status。",
+        "3.1": "QEMU 3.1 在 hw/net/virtio-net.c:2227 用 type_init 注册 virtio_net_info；"
+               "virtio-net-pci 第一次创建它的 VirtIONet 子对象时，QOM 运行本函数。",
+        "7.2": "QEMU 7.2 在 hw/net/virtio-net.c:3927 用 type_init 注册 virtio_net_info；"
+               "virtio-net-pci 第一次创建它的 VirtIONet 子对象时，QOM 运行本函数。",
+        "10.2": "QEMU 10.2 在 hw/net/virtio-net.c:4346 用 type_init 注册 virtio_net_info；"
+                "virtio-net-pci 第一次创建它的 VirtIONet 子对象时，QOM 运行本函数。",
+    },
+    "register_virtio_device": {
+        "text": "virtio-pci 在 PCI 总线上找到了设备，登记它：先复位，再设置第一个状态位 "
+                "ACKNOWLEDGE，表示客户机已经注意到这个设备。",
+    },
+    "virtio_dev_probe": {
+        "text": "把 virtio_net 驱动绑定到设备：设置 DRIVER，读出设备提供的特性，保留驱动认识的，"
+                "写回设备，设置 FEATURES_OK，再调用驱动的 probe，即 virtnet_probe。",
+    },
+    "virtio_add_status": {
+        "text": "给设备状态加上一位：读出状态字节，置上这一位后写回。",
+    },
+    "vp_set_status": {
+        "text": "把状态字节写入通用配置结构的 device_status。它位于设备的 BAR 中，不是客户机内存，"
+                "所以这次写入会退出到 QEMU。",
+    },
+    "vp_finalize_features": {
+        "text": "确认设备提供了 VERSION_1，再通过 guest_feature_select 和 guest_feature，"
+                "每次 32 位，把接受的特性写入通用配置。",
+    },
+    "virtio_features_ok": {
+        "text": "设置 FEATURES_OK，再读回状态：如果设备拒绝这些特性，它会清掉这一位，probe 失败。",
+        "4.19": "Linux 4.19 在 virtio_finalize_features 中做这件事：它先调用传输层的 "
+                "finalize_features（vp_finalize_features），再设置 FEATURES_OK。",
+    },
+    "vp_active_vq": {
+        "text": "告诉设备环在哪里：把队列大小以及描述符表、可用环和已用环的客户机物理地址写入 "
+                "queue_desc、queue_avail 和 queue_used，再写入它的 MSI-X 向量。",
+    },
+    "vp_modern_set_queue_enable": {
+        "text": "为选中的队列向 queue_enable 写 1：从此设备可以使用它。",
+        "4.19": "Linux 4.19 的 vp_modern_find_vqs 在所有队列建好后，自己写 queue_enable。",
+        "6.1": "Linux 6.1 的 vp_modern_find_vqs 在所有队列建好后，用这种方式逐个启用它们。",
+        "7.2": "Linux 7.2 的 vp_modern_find_vqs 在所有队列建好后，用这种方式逐个启用它们。",
+    },
+    "virtio_pci_common_write": {
+        "text": "QEMU 处理对通用配置结构写入的函数。device_status 交给 virtio_set_status，"
+                "guest_feature 交给 virtio_set_features；queue_desc、queue_avail 和 queue_used "
+                "只先存在代理对象里，等到写 queue_enable 时才交给 virtio_queue_set_rings。",
+    },
+    "virtio_set_status": {
+        "text": "记下新的状态字节，并交给设备的 set_status，即 virtio_net_set_status；"
+                "到 DRIVER_OK 时它启动设备的队列。",
+    },
+    "virtio_set_features": {
+        "text": "保存驱动接受的特性（设备没有提供的一律拒绝），再让 virtio_net_set_features "
+                "据此设置头部长度和 tap 的卸载功能。",
+    },
+    "virtio_queue_set_rings": {
+        "text": "记下队列的描述符表、可用环和已用环的客户机物理地址：从此 QEMU 能在客户机内存中"
+                "找到这个环。",
+    },
+    "virtio_queue_enable": {
+        "text": "通过设备类的 queue_enable 钩子（如果有）告诉它这个队列已经启用。",
+    },
+    "vp_interrupt": {
+        "text": "共享 INTx 中断线的处理函数：读 ISR 寄存器（读即清零），处理配置变化，再调用 "
+                "vp_vring_interrupt，由它对每个队列运行 vring_interrupt。",
+        "lesson": "课程中的客户机在 INTx 处理函数 vp_interrupt 里接收设备中断。vtrace 的客户机"
+                  "用的是 MSI-X，vp_find_vqs 会先尝试它：每个队列有自己的向量，处理函数就是 "
+                  "vring_interrupt 本身，所以 vp_interrupt 从不运行，也不读 ISR 寄存器。",
+    },
+    "virtio_device_ready": {
+        "text": "设置最后一个状态位 DRIVER_OK：驱动已就绪，设备可以使用这些队列。",
+    },
 }

@@ -91,6 +91,7 @@ class _Lines:
         self.annotated: set[tuple[str, str]] = set()
         self.framed: set[int] = set()
         self.width = width
+        self.objects = session.scenario.objects(lang)
 
     def broken(self, line: str) -> list[str]:
         """``line`` as the terminal should show it: broken to its width, under the text."""
@@ -107,6 +108,8 @@ class _Lines:
         if event.kind is Kind.CALL and (event.step, event.version) not in self.annotated:
             self.annotated.add((event.step, event.version))
             lines += remarks(event, self.lang)
+        if self.objects is not None:
+            lines += [f"{RING_INDENT}│ {line}" for line in self.objects.feed(event)]
         if self.ring is not None:
             self.ring.update(event)
             if event.kind is Kind.CALL and event.step in self.ring.actions \
@@ -151,6 +154,10 @@ class PlainRenderer(Renderer):
                 continue
             for line in lines.of(item):
                 out.write(line + "\n")
+        if lines.objects is not None:
+            out.write("".join(part + "\n" for line in
+                              ["", say("objects.title", self.lang), *lines.objects.lines()]
+                              for part in lines.broken(line)))
 
     def stepping(self, session: Session, out: IO[Any]) -> AbstractContextManager[StepView]:
         """A view a presenter drives a step at a time (``vtrace.stepping.drive``)."""

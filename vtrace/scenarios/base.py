@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from vtrace.catalog import ERAS, Era, Text
 from vtrace.engine.sim import Run
+from vtrace.model import Event
 from vtrace.ring import RING_FIELDS
 from vtrace.ring_packed import packed_ring_at_start
 from vtrace.scenarios.words import BACKENDS, QEMU, Backend, Queue, Tap
@@ -194,6 +195,18 @@ class RingPanel:
         return self.start(size)
 
 
+class ObjectsView(Protocol):
+    """What a view shows of the objects a replay creates (see ``Scenario.objects``)."""
+
+    def feed(self, event: Event) -> list[str]:
+        """The lines for what ``event`` created, if anything."""
+        ...
+
+    def lines(self) -> list[str]:
+        """Every object created so far, with its links."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Hop:
     """A step at which a frame's bytes are in hand, so a per-hop capture shows it there:
@@ -232,6 +245,10 @@ class Scenario:
     decisions: ClassVar[Mapping[str, str]] = {}  # step -> the kind of decision it records
     path_title: ClassVar[Text] = {"en": "The path across the layers", "zh": "路径穿过的各层"}
     part_words: ClassVar[Mapping[str, Text]] = {}  # the overview's labels it words its own way
+
+    def objects(self, lang: str) -> ObjectsView | None:
+        """A panel of the objects the replay creates, if it tells of any (the set-up)."""
+        return None
 
     def backend(self, params: Mapping[str, Any]) -> Backend:
         """Who runs the device's data path in a stream with these header parameters."""

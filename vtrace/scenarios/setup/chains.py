@@ -17,8 +17,9 @@ from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Signal, Thread, Wait
 from vtrace.model import Kind
+from vtrace.netfeatures import driver_features, feature_names, negotiate, offered
 from vtrace.scenarios.setup.vhost import vhost_driver_ok, vhost_net_init
-from vtrace.scenarios.setup.walk import ioeventfd, walk
+from vtrace.scenarios.setup.walk import Row, ioeventfd, status_rows, status_value, walk
 
 __all__ = ["QUEUES", "SWITCHES", "TAP_FLAGS", "SetupEra", "setup"]
 
@@ -80,6 +81,8 @@ def _device(era: Era) -> Iterator[Action]:
     switches = SWITCHES[era.name]
     realize = "realize_all" if switches.realize_all_queues else "realize_first"
     yield from walk(era, (
+        ("virtio_net_class_init", {"fact": "qom", "type": "virtio-net",
+                                   "parent": "virtio-device"}),
         ("virtio_net_device_realize", {"fact": realize}),
         ("virtio_init", {"device": "virtio-net"}),
         ("virtio_net_add_queue", {"fact": "tx_bh", "bh": "virtio_net_tx_bh",
@@ -94,8 +97,64 @@ def _device(era: Era) -> Iterator[Action]:
     ), "virtio-net")
 
 
+def _store(era: Era, *rows: Row, **fact: str) -> Iterator[Action]:
+    """A store to the common configuration: it exits to QEMU's vCPU thread, which runs
+    ``rows``, then enters the guest again."""
+    yield ept_exit(None)
+    yield from exit_to_qemu(None, **fact)
+    yield from walk(era, rows, "virtio-net")
+    yield vm_entry("kvm_cpu_exec", None, src="virtio-net")
+
+
+def _set_status(era: Era, status: str, caller: str | None) -> Iterator[Action]:
+    """``virtio_add_status``: the guest sets one more status bit, QEMU records it."""
+    yield from walk(era, (
+        ("virtio_add_status", {"status": status}),
+        ("vp_set_status", {"status": status, "value": status_value(status)}),
+    ), caller)
+    yield from _store(era, *status_rows(status), fact="status_write", status=status)
+
+
+def _features(era: Era) -> Iterator[Action]:
+    """DRIVER, then the features: the device's offer, the driver's answer, FEATURES_OK."""
+    device = offered(era.versions["qemu"])
+    accepted = negotiate(device, driver_features(era.versions["linux"]))
+    yield from walk(era, (("virtio_dev_probe", {"driver": "virtio_net"}),), "virtio_net")
+    yield from _set_status(era, "DRIVER", "virtio_net")
+    yield from walk(era, (("vp_finalize_features", {
+        "fact": "features_accepted", "count": len(accepted),
+        "offered": " ".join(feature_names(device)),
+        "refused": " ".join(feature_names(device - accepted))}),), "virtio_net")
+    yield from _store(era, ("virtio_pci_common_write", {"field": "guest_feature"}),
+                      ("virtio_set_features", {"fact": "features",
+                                               "features": " ".join(feature_names(accepted))}),
+                      fact="config_write", field="guest_feature")
+    yield from walk(era, (("virtio_features_ok", {}),), "virtio_net")
+    yield from _set_status(era, "FEATURES_OK", "virtio_net")
+
+
+def _acknowledge(era: Era) -> Iterator[Action]:
+    """virtio-pci registers the device and sets ACKNOWLEDGE."""
+    yield from walk(era, (("register_virtio_device", {}),), None)
+    yield from _set_status(era, "ACKNOWLEDGE", "virtio_net")
+
+
+def _enable_queues(era: Era) -> Iterator[Action]:
+    """queue_enable for each queue: QEMU takes the ring addresses the guest wrote earlier."""
+    for name, _, _ in QUEUES:
+        yield from walk(era, (("vp_modern_set_queue_enable", {"queue": name}),), "virtio_net")
+        yield from _store(
+            era,
+            ("virtio_pci_common_write", {"field": "queue_enable", "queue": name}),
+            ("virtio_queue_set_rings", {"fact": "rings", "queue": name}),
+            ("virtio_queue_enable", {"queue": name}),
+            fact="config_write", field="queue_enable")
+
+
 def _probe(era: Era) -> Iterator[Action]:
     """The guest's virtio_net driver finds the device and builds its three queues."""
+    yield from _acknowledge(era)
+    yield from _features(era)
     yield from walk(era, (
         ("virtnet_probe", {}),
         ("init_vqs", {}),
@@ -112,16 +171,27 @@ def _probe(era: Era) -> Iterator[Action]:
             ("setup_vq", {"queue": name}),
             ("vring_create_virtqueue", {"fact": "vring", "queue": name, "notify": "vp_notify",
                                         "callback": callback or "-"}),
+            ("vp_active_vq", {"queue": name}),
         ), "virtio_net")
+        yield from _store(era, ("virtio_pci_common_write",
+                                {"field": "queue_desc queue_avail queue_used", "queue": name}),
+                          fact="config_write", field="queue_desc, queue_avail and queue_used")
+    yield from _enable_queues(era)
     yield from walk(era, (("register_netdev", {}),), "virtio_net")
     yield Do("virtnet_probe", None, Kind.NOTE, detail={"fact": "driver_ok"}, cost=False)
+    yield from walk(era, (
+        ("virtio_device_ready", {}),
+        ("virtio_add_status", {"status": "DRIVER_OK"}),
+        ("vp_set_status", {"status": "DRIVER_OK", "value": status_value("DRIVER_OK")}),
+    ), "virtio_net")
 
 
 def _driver_ok(era: Era) -> Iterator[Action]:
     """DRIVER_OK is a store to the common config: an exit to QEMU, which starts ioeventfds."""
     yield ept_exit(None)
-    yield from exit_to_qemu(None, fact="status_write")
+    yield from exit_to_qemu(None, fact="status_write", status="DRIVER_OK")
     yield from walk(era, (
+        *status_rows("DRIVER_OK"),
         ("virtio_device_start_ioeventfd_impl", {"handler": "virtio_queue_host_notifier_read"}),
     ), "virtio-net")  # QEMU's vCPU thread, back from KVM_RUN
     for name, _, _ in QUEUES:

@@ -18,7 +18,7 @@ from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do
 from vtrace.model import Kind
-from vtrace.scenarios.setup.walk import ioeventfd, walk
+from vtrace.scenarios.setup.walk import ioeventfd, status_rows, walk
 
 __all__ = ["VHOST_QUEUES", "vhost_driver_ok", "vhost_net_init"]
 
@@ -105,8 +105,9 @@ def vhost_driver_ok(era: Era, early_notifiers: bool) -> Iterator[Action]:
     handlers; the control queue keeps exiting to QEMU. ``early_notifiers``: the ioeventfds
     are set up in ``vhost_net_start``, before the irqfds (QEMU 10.2)."""
     yield ept_exit(None)
-    yield from exit_to_qemu(None, fact="status_write")
+    yield from exit_to_qemu(None, fact="status_write", status="DRIVER_OK")
     yield from walk(era, (
+        *status_rows("DRIVER_OK"),
         ("virtio_net_vhost_status", {"status": "DRIVER_OK"}),
         ("vhost_net_start", {"queue_pairs": 1}),
     ), "virtio-net")
