@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 
-from linux_ring.split import MAX_CHAIN, add_line, buffers_for
+from linux_ring.split import MAX_CHAIN, add_line, buffers_for, driver_step
 from vtrace.ring_packed import (
     PackedDevice,
     PackedDriver,
@@ -70,22 +70,7 @@ class PackedModel:
             table = self.memory.indirect_table(buffer_id)
             written = memoryview(self.memory.bytes)[table : table + 16 * len(chain)]
             return line, f"ok table {zlib.crc32(written):08x}"
-        if kind == "kick":
-            return "kick", "kick" if driver.kick_prepare().kick else "nokick"
-        if kind == "get":
-            got = driver.get_buf()
-            return "get", "none" if got is None else f"buf {got[0]} {got[2]}"
-        if kind == "interrupt":
-            return "interrupt", "irq handled" if driver.interrupt() else "irq none"
-        if kind == "disable":
-            driver.disable_cb()
-            return "disable", "-"
-        if kind == "enable":
-            opaque = driver.enable_cb_prepare()
-            return "enable", f"enable {opaque} {int(driver.poll(opaque))}"
-        if kind == "delayed":
-            return "delayed", f"delayed {int(driver.enable_cb_delayed())}"
-        return self._device_step(kind, seed)
+        return driver_step(driver, kind) or self._device_step(kind, seed)
 
     def _device_step(self, kind: str, seed: int) -> tuple[str, str] | None:
         device, layout = self.device, self.memory.layout

@@ -11,6 +11,7 @@ import struct
 import zlib
 
 from vtrace.ring import Buffer, Device, Driver, Element, GuestMemory, RingLayout
+from vtrace.ring_packed import PackedDriver
 
 #: The operations a script is made of, weighted by repetition.
 KINDS = ("add",) * 4 + ("kick",) * 2 + ("pop",) * 3 + ("push",) * 3 + ("get",) * 3 + (
@@ -19,6 +20,27 @@ KINDS = ("add",) * 4 + ("kick",) * 2 + ("pop",) * 3 + ("push",) * 3 + ("get",) *
 MAX_CHAIN = 6
 #: The field of a 16-byte split descriptor that holds each of its bytes.
 DESC_FIELDS = ["addr"] * 8 + ["len"] * 4 + ["flags"] * 2 + ["next"] * 2
+
+
+def driver_step(driver: Driver | PackedDriver, kind: str) -> tuple[str, str] | None:
+    """A driver operation other than add, as the harness line and the model's answer; None
+    when ``kind`` is the device's. Both ring layouts answer alike."""
+    if kind == "kick":
+        return "kick", "kick" if driver.kick_prepare().kick else "nokick"
+    if kind == "get":
+        got = driver.get_buf()
+        return "get", "none" if got is None else f"buf {got[0]} {got[2]}"
+    if kind == "interrupt":
+        return "interrupt", "irq handled" if driver.interrupt() else "irq none"
+    if kind == "disable":
+        driver.disable_cb()
+        return "disable", "-"
+    if kind == "enable":
+        opaque = driver.enable_cb_prepare()
+        return "enable", f"enable {opaque} {int(driver.poll(opaque))}"
+    if kind == "delayed":
+        return "delayed", f"delayed {int(driver.enable_cb_delayed())}"
+    return None
 
 
 def buffers_for(token: int, seed: int, limit: int) -> tuple[int, list[Buffer]]:
@@ -107,22 +129,7 @@ class SplitModel:
                 return line, "full"
             driver.add(chain, self.token)
             return line, "ok"
-        if kind == "kick":
-            return "kick", "kick" if driver.kick_prepare().kick else "nokick"
-        if kind == "get":
-            got = driver.get_buf()
-            return "get", "none" if got is None else f"buf {got[0]} {got[2]}"
-        if kind == "interrupt":
-            return "interrupt", "irq handled" if driver.interrupt() else "irq none"
-        if kind == "disable":
-            driver.disable_cb()
-            return "disable", "-"
-        if kind == "enable":
-            opaque = driver.enable_cb_prepare()
-            return "enable", f"enable {opaque} {int(driver.poll(opaque))}"
-        if kind == "delayed":
-            return "delayed", f"delayed {int(driver.enable_cb_delayed())}"
-        return self._device_step(kind, seed)
+        return driver_step(driver, kind) or self._device_step(kind, seed)
 
     def _device_step(self, kind: str, seed: int) -> tuple[str, str] | None:
         device, layout = self.device, self.memory.layout
