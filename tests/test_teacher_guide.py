@@ -18,13 +18,14 @@ from typing import IO, Any
 
 import pytest
 from fake_terminal import Terminal
+from player_steps import TerminalStep, terminal_steps
 from rich.console import Console
 
 from vtrace.cli import main
 from vtrace.cli.env import Environment
 from vtrace.model import Layer
 from vtrace.renderers.live import LiveState
-from vtrace.session import replayed
+from vtrace.session import from_file, replayed
 
 DOCS = Path(__file__).parent.parent / "docs"
 GUIDES = ("teacher-guide.md", "teacher-guide.zh.md")
@@ -211,6 +212,29 @@ CLAIMS = (
     Claim("a 256-entry ring holds only 13 buffers", "256 项的环只放得下 13 个缓冲区",
           "vtrace recv -n 1 --no-mergeable --view quiet",
           rows={"buffers posted": "13"}),
+    Claim("Answer: 9 kicks, 9 VM exits; 968 kicks are deferred by `xmit_more` and 23 are "
+          "suppressed by the ring",
+          "答案：9 次通知、9 次 VM 退出；968 次因 `xmit_more` 推迟，23 次被环抑制",
+          "vtrace send --frames 1000 --batch 32 --view quiet",
+          rows={"frames sent": "1,000", "kicks (notify writes)": "9", "VM exits": "9",
+                "kicks deferred by xmit_more": "968", "kicks suppressed by the ring": "23"}),
+    Claim("Answer: 1 stall, 1 packet queued in QEMU, 1 kick (the refill), 1 VM exit.",
+          "答案：1 次停顿、QEMU 里排队 1 个包、1 次通知（补充缓冲区之后）、1 次 VM 退出。",
+          "vtrace recv --rx-buffers 0 --view plain",
+          rows={"frames received": "3", "stalls (no buffer posted)": "1",
+                "packets queued in QEMU": "1", "kicks (refill notifications)": "1",
+                "VM exits": "1"},
+          steps=("qemu_net_queue_append", "tap_read_poll", "virtio_net_handle_rx",
+                 "qemu_flush_queued_packets")),
+    Claim("Answer: 4 device status writes (`0x01`, `0x03`, `0x0b`, `0x0f`).",
+          "答案：设备状态写入 4 次（`0x01`、`0x03`、`0x0b`、`0x0f`）。",
+          "vtrace setup --view plain",
+          rows={"device status writes": "4"},
+          steps=("virtio_set_status", "virtio_set_features", "virtio_queue_set_rings"),
+          words=("device status 0x01: ACKNOWLEDGE is set", "device status 0x03: DRIVER is set",
+                 "device status 0x0b: FEATURES_OK is set",
+                 "device status 0x0f: DRIVER_OK is set", "negotiated: csum",
+                 "queue tx0: QEMU now knows where its descriptor table")),
 )
 
 
@@ -227,6 +251,47 @@ def test_what_the_guides_say_is_what_the_tool_shows(claim: Claim, tmp_path: Path
     assert _in_order(out, claim.steps), claim.steps
     for words in claim.words:
         assert words in out, words
+
+
+# -- the 45-minute lesson plan: the steps to stop at ------------------------------------------
+
+PLAN = (("## A 45-minute lesson plan", r"step (\d+): `(\w+)`"),
+        ("## 45 分钟教案", r"第 (\d+) 步：`(\w+)`"))
+
+
+def _stops(doc: str, heading: str, pattern: str) -> list[tuple[str, int, str]]:
+    """(command, step number, function) for every step the plan's table says to stop at,
+    the command being the first one of its row, as typed in English."""
+    text = (DOCS / doc).read_text(encoding="utf-8")
+    plan = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    stops = []
+    for row in plan.splitlines():
+        commands = re.findall(r"`(vtrace [^`]*)`", row)
+        if row.startswith("|") and commands:
+            for number, name in re.findall(pattern, row):
+                stops.append((commands[0].replace(" --lang zh", ""), int(number), name))
+            for ring_at in re.findall(r"--ring-at (\d+)", row):
+                assert int(ring_at) in {int(number) for number, _ in re.findall(pattern, row)}
+    return stops
+
+
+def test_the_lesson_plan_stops_where_step_mode_shows_those_functions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    english, chinese = (_stops(doc, heading, pattern)
+                        for doc, (heading, pattern) in zip(GUIDES, PLAN, strict=True))
+    assert english == chinese
+    assert len(english) >= 6
+    replays: dict[str, list[TerminalStep]] = {}
+    for command, number, name in english:
+        if command not in replays:
+            events = tmp_path / f"{len(replays)}.jsonl"
+            replay = f"{command.replace(' --step', '')} --view quiet --events {events} --lang en"
+            assert _run(replay, tmp_path, monkeypatch, capsys)[0] == 0
+            with events.open(encoding="utf-8") as lines:
+                replays[command] = terminal_steps(list(from_file(lines).source))
+        shown = replays[command][number - 1]
+        assert (shown.number, shown.call.place.function) == (number, name), command
 
 
 def test_one_packet_crosses_six_layers() -> None:
