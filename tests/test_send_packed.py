@@ -136,3 +136,38 @@ def test_a_tcp_send_on_the_packed_ring_is_refused_in_one_line() -> None:
     code, out, err = run("send", "--proto", "tcp", "--size", "65000", "--ring", "packed")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "--ring packed" in err and "split" in err
+
+
+def _ring_panel(frames: int, lang: str = "en") -> str:
+    code, out, err = run("send", "--ring", "packed", "-n", str(frames), "--view", "plain",
+                         "--show-ring", "--lang", lang)
+    assert code == 0 and err == ""
+    return "\n".join(line for line in out.splitlines() if "│" in line)
+
+
+def test_show_ring_on_a_packed_ring_shows_the_slots_not_the_split_rings() -> None:
+    panel = _ring_panel(3)
+    assert "avail ring" not in panel and "used ring" not in panel
+    assert "[0] addr=0x2000 len=140 id=0 flags=AVAIL  avail=1 used=0 → available to the device" \
+        in panel
+    assert "flags=AVAIL|USED  avail=1 used=1 → used, reclaimed by the driver  #2" in panel
+    assert "driver event area" in panel and "device event area" in panel
+    assert "flags=DESC" in panel and "flags=DISABLE" in panel and "off_wrap=0x8003" in panel
+    assert "avail_wrap_counter=1" in panel and "vq.used_wrap_counter=1" in panel
+
+
+def test_show_ring_on_a_packed_ring_shows_the_wrap() -> None:
+    panel = _ring_panel(300)
+    # The second lap: the driver writes AVAIL clear and USED set, the device both clear.
+    assert "flags=USED  avail=0 used=1 → available to the device  #299" in panel
+    last = panel.splitlines()[-8:]
+    assert "flags=0  avail=0 used=0 → used, reclaimed by the driver  #299" in last[3]
+    assert "avail_wrap_counter=0" in last[6] and "used_wrap_counter=0" in last[6]
+    assert "last_avail_wrap_counter=0" in last[7] and "vq.used_wrap_counter=0" in last[7]
+    assert "(off=43 wrap=0)" in last[4]
+
+
+def test_show_ring_on_a_packed_ring_in_chinese() -> None:
+    panel = _ring_panel(1, "zh")
+    assert "packed 环" in panel and "可供设备取用" in panel and "驱动的事件区" in panel
+    assert "avail ring" not in panel and "avail 环" not in panel

@@ -7,7 +7,9 @@ descriptor table entry, and the order of the calls gives the slots of the
 avail and used rings. The scalar values (indices, shadows, event indices) start
 from the scenario's ``RingPanel.start`` and follow each event's ``ring`` changes.
 A replay's frames are rebuilt with ``build_frame``; a captured stream shows what
-its events say and no bytes.
+its events say and no bytes. On a packed ring (its start values hold
+``avail_wrap_counter``) the descriptor slots follow the ``slot`` and ``slot.flags``
+each step writes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from vtrace.ring import VRING_DESC_F_WRITE
 from vtrace.scenarios import Scenario
 from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, tcp_send
 
-__all__ = ["KEEP_ENTRIES", "Descriptor", "RingContents", "RingEntry"]
+__all__ = ["KEEP_ENTRIES", "Descriptor", "PackedSlot", "RingContents", "RingEntry"]
 
 KEEP_ENTRIES = 8  # ring entries kept per ring, newest last
 
@@ -55,6 +57,22 @@ class RingEntry:
     length: int | None = None
 
 
+@dataclass(slots=True)
+class PackedSlot:
+    """One descriptor slot of a packed ring: what the driver wrote (``addr``, ``length``,
+    ``id``), the flags as the newest step left them, and the buffer's ``state`` (``avail``,
+    ``device``, ``used``, ``freed``). ``written``: the length the device returns, once used."""
+
+    slot: int
+    addr: int | None
+    length: int | None
+    id: int
+    flags: int
+    frame: int | None
+    state: str = "avail"
+    written: int | None = None
+
+
 class RingContents:
     """The ring of one stream, updated per event."""
 
@@ -78,6 +96,8 @@ class RingContents:
         self.used_written = self.values.get("used.idx", 0)
         self.used_taken = self.values.get("last_used_idx", 0)
         self.frame: int | None = None  # the frame of the newest descriptor event
+        self.packed = "avail_wrap_counter" in self.values
+        self.slots: dict[int, PackedSlot] = {}  # the newest KEEP_ENTRIES slots written
         self.frame_length: int | None = None
 
     def update(self, event: Event) -> None:
@@ -87,6 +107,10 @@ class RingContents:
             self.values.update(ring)
         if event.kind is Kind.CALL:
             self.call(event.step, event.frame, detail)
+        if self.packed and ring and "slot.flags" in ring:
+            slot = self.slots.get(self.values.get("slot", 0))
+            if slot is not None:
+                slot.flags = self.values["slot.flags"]
 
     def call(self, step: str, frame: int | None, detail: Mapping[str, Any]) -> None:
         """What a call does to the descriptors and the rings' entries (``update`` without
@@ -112,7 +136,10 @@ class RingContents:
                 _int(detail.get("next")) or 0, frame)
             self.avail = [*self.avail, (self.avail_written, head)][-KEEP_ENTRIES:]
             self.avail_written += 1
+            if self.packed:
+                self._write_slot(head, frame, detail)
         elif action == "take":
+            self._slot_state(head, ("avail",), "device")
             if self._set_state(head, "device") is None:
                 # A buffer posted in bulk (a receive refill) is named when the device takes it.
                 self.descriptors[head] = Descriptor(
@@ -126,9 +153,30 @@ class RingContents:
                 written = 0  # a buffer the device may only read: it writes nothing
             self.used = [*self.used, (self.used_written, head, written)][-KEEP_ENTRIES:]
             self.used_written += 1
+            slot = self._slot_state(head, ("avail", "device"), "used")
+            if slot is not None:
+                slot.written = written
         else:
+            self._slot_state(head, ("avail", "device", "used"), "freed")
             self.descriptors.pop(head, None)
             self.used_taken += 1
+
+    def _write_slot(self, head: int, frame: int | None, detail: Mapping[str, Any]) -> None:
+        number = self.values.get("slot", 0)
+        self.slots.pop(number, None)
+        self.slots[number] = PackedSlot(number, _int(detail.get("addr")),
+                                        _int(detail.get("len")), head,
+                                        self.values.get("slot.flags", 0), frame)
+        for oldest in list(self.slots)[:-KEEP_ENTRIES]:
+            del self.slots[oldest]
+
+    def _slot_state(self, head: int, states: tuple[str, ...], state: str) -> PackedSlot | None:
+        """The oldest slot holding buffer ``head`` in one of ``states``, now in ``state``."""
+        for slot in self.slots.values():
+            if slot.id == head and slot.state in states:
+                slot.state = state
+                return slot
+        return None
 
     def _set_state(self, head: int, state: str) -> Descriptor | None:
         entry = self.descriptors.get(head)

@@ -1,5 +1,7 @@
 """The ring's contents as text lines: the descriptor table in use, the avail and used rings,
-the event indices and the newest frame's headers, decoded.
+the event indices and the newest frame's headers, decoded. A packed ring has no avail
+or used ring: its lines are the descriptor slots with their AVAIL and USED bits, the
+two event-suppression areas and the wrap counters.
 
 The plain view prints these lines with ``--show-ring``; the live view puts them
 in a panel when the terminal has room. Values are ``name=value`` words, so a
@@ -11,21 +13,58 @@ from __future__ import annotations
 import struct
 
 from vtrace.frames import ETH_HEADER, IPV4_HEADER, UDP_HEADER, VNET_HDR_SIZE
-from vtrace.renderers.ring_contents import Descriptor, RingContents, RingEntry
+from vtrace.i18n import worded
+from vtrace.renderers.ring_contents import Descriptor, PackedSlot, RingContents, RingEntry
 from vtrace.renderers.view_words import word
 from vtrace.ring import VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE
+from vtrace.ring_packed import (
+    VRING_PACKED_DESC_F_AVAIL,
+    VRING_PACKED_DESC_F_USED,
+    VRING_PACKED_EVENT_FLAG_DESC,
+    VRING_PACKED_EVENT_FLAG_DISABLE,
+    VRING_PACKED_EVENT_FLAG_ENABLE,
+    WRAP_BIT,
+)
 
-__all__ = ["decode_headers", "frame_lines", "ring_lines"]
+__all__ = ["decode_headers", "frame_lines", "packed_lines", "ring_lines"]
 
 INDENT = "  "
 _ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP"}
 _PROTOCOLS = {17: "UDP", 6: "TCP", 1: "ICMP"}
 _GSO = {0: "none", 1: "tcpv4", 3: "udp", 4: "tcpv6"}
+_EVENT_FLAGS = {VRING_PACKED_EVENT_FLAG_ENABLE: "ENABLE",
+                VRING_PACKED_EVENT_FLAG_DISABLE: "DISABLE", VRING_PACKED_EVENT_FLAG_DESC: "DESC"}
+_PACKED_WORDS = {
+    "en": {
+        "slots": "packed ring, descriptor slots written (newest last)",
+        "slot.avail": "available to the device",
+        "slot.device": "taken by the device",
+        "slot.used": "used, for the driver to reclaim",
+        "slot.freed": "used, reclaimed by the driver",
+        "driver_event": "driver event area (the device reads it before an interrupt)",
+        "device_event": "device event area (the driver reads it before a kick)",
+        "driver": "wrap counters, driver",
+        "device": "wrap counters, device",
+    },
+    "zh": {
+        "slots": "packed 环，已写的描述符槽（最新的在最后）",
+        "slot.avail": "可供设备取用",
+        "slot.device": "设备已取走",
+        "slot.used": "已用，等驱动收回",
+        "slot.freed": "已用，驱动已收回",
+        "driver_event": "驱动的事件区（设备发中断前读它）",
+        "device_event": "设备的事件区（驱动 kick 前读它）",
+        "driver": "驱动的回绕计数器",
+        "device": "设备的回绕计数器",
+    },
+}
 
 
 def ring_lines(contents: RingContents, lang: str = "en", descriptors: int = 8) -> list[str]:
     """The descriptor table entries in use (at most ``descriptors`` of them), both rings'
-    newest entries and the event indices."""
+    newest entries and the event indices; a packed ring's own lines on a packed ring."""
+    if contents.packed:
+        return packed_lines(contents, lang)
     lines = [word("ring.descriptors", lang)]
     in_use = contents.in_use()
     lines += [INDENT + _descriptor(entry, lang) for entry in in_use[:descriptors]]
@@ -52,6 +91,54 @@ def ring_lines(contents: RingContents, lang: str = "en", descriptors: int = 8) -
     return lines
 
 
+def packed_lines(contents: RingContents, lang: str = "en") -> list[str]:
+    """The packed ring's newest slots written, each with its AVAIL and USED bits and what
+    they mean, both event-suppression areas and both sides' indices and wrap counters."""
+    values = contents.values
+    lines = [_packed_word("slots", lang)]
+    lines += [INDENT + _slot(slot, lang) for slot in contents.slots.values()]
+    if not contents.slots:
+        lines.append(INDENT + word("ring.none", lang))
+    for area in ("driver_event", "device_event"):
+        off_wrap = values.get(f"{area}.off_wrap", 0)
+        flags = values.get(f"{area}.flags", 0)
+        lines.append(f"{_packed_word(area, lang)}  off_wrap={off_wrap:#06x} "
+                     f"(off={off_wrap & ~WRAP_BIT} wrap={off_wrap >> 15}) "
+                     f"flags={_EVENT_FLAGS.get(flags, str(flags))}")
+    last_used = values.get("last_used_idx", 0)
+    lines.append(f"{_packed_word('driver', lang)}  "
+                 f"next_avail_idx={values.get('next_avail_idx', 0)} "
+                 f"avail_wrap_counter={values.get('avail_wrap_counter', 0)}  "
+                 f"last_used_idx={last_used & ~WRAP_BIT} "
+                 f"used_wrap_counter={values.get('used_wrap_counter', 0)}")
+    lines.append(f"{_packed_word('device', lang)}  "
+                 f"last_avail_idx={values.get('last_avail_idx', 0)} "
+                 f"last_avail_wrap_counter={values.get('last_avail_wrap_counter', 0)}  "
+                 f"used_idx={values.get('used_idx', 0)} "
+                 f"vq.used_wrap_counter={values.get('vq.used_wrap_counter', 0)}")
+    return lines
+
+
+def _packed_word(key: str, lang: str) -> str:
+    return worded(_PACKED_WORDS, key, lang)
+
+
+def _slot(slot: PackedSlot, lang: str) -> str:
+    avail = int(bool(slot.flags & VRING_PACKED_DESC_F_AVAIL))
+    used = int(bool(slot.flags & VRING_PACKED_DESC_F_USED))
+    # Equal bits: the device wrote the slot back, with the id and the length it returns.
+    if avail == used:
+        state = "freed" if slot.state == "freed" else "used"
+    else:
+        state = "device" if slot.state == "device" else "avail"
+    length = slot.written if avail == used and slot.written is not None else slot.length
+    addr = "?" if slot.addr is None else f"{slot.addr:#x}"
+    frame = "" if slot.frame is None else f"  #{slot.frame}"
+    return (f"[{slot.slot}] addr={addr} len={'?' if length is None else length} id={slot.id} "
+            f"flags={_flags(slot.flags)}  avail={avail} used={used} → "
+            f"{_packed_word(f'slot.{state}', lang)}{frame}")
+
+
 def _descriptor(entry: Descriptor, lang: str) -> str:
     addr = "?" if entry.addr is None else f"{entry.addr:#x}"
     length = "?" if entry.length is None else str(entry.length)
@@ -62,7 +149,9 @@ def _descriptor(entry: Descriptor, lang: str) -> str:
 
 def _flags(flags: int) -> str:
     names = [name for bit, name in ((VRING_DESC_F_NEXT, "NEXT"), (VRING_DESC_F_WRITE, "WRITE"),
-                                    (VRING_DESC_F_INDIRECT, "INDIRECT")) if flags & bit]
+                                    (VRING_DESC_F_INDIRECT, "INDIRECT"),
+                                    (VRING_PACKED_DESC_F_AVAIL, "AVAIL"),
+                                    (VRING_PACKED_DESC_F_USED, "USED")) if flags & bit]
     return "|".join(names) if names else "0"
 
 
