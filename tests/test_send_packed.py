@@ -10,6 +10,7 @@ import pytest
 from cli_run import run
 
 from vtrace.renderers import by_name, names
+from vtrace.renderers.live import LiveState
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.ring import Buffer
 from vtrace.ring_packed import (
@@ -171,3 +172,11 @@ def test_show_ring_on_a_packed_ring_in_chinese() -> None:
     panel = _ring_panel(1, "zh")
     assert "packed 环" in panel and "可供设备取用" in panel and "驱动的事件区" in panel
     assert "avail ring" not in panel and "avail 环" not in panel
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "packed ring"), ("zh", "packed 环")])
+def test_the_live_ring_panel_is_titled_packed(lang: str, said: str) -> None:
+    packed = replayed("send", {"frames": 1, "ring": "packed"}, "modern", 1)
+    assert LiveState(packed, lang).ring_title.endswith(f" · {said}")
+    split = replayed("send", {"frames": 1}, "modern", 1)
+    assert said not in LiveState(split, lang).ring_title

@@ -55,6 +55,7 @@ from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.renderers.view_words import hint, word
 from vtrace.renderers.wrapping import wrap
 from vtrace.scenarios import Scenario
+from vtrace.scenarios.words import ring_phrase
 from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 from vtrace.tally import Tally
@@ -124,6 +125,8 @@ class LiveState:
         self.ring = RingContents(header, scenario)
         panel = scenario.ring
         self.ring_title = panel.title.get(lang, panel.title["en"]) if panel else ""
+        if panel and (layout := ring_phrase(header.params, lang)):
+            self.ring_title += f" · {layout}"
         side = scenario.backend(header.params).side
         self.device_side = side.get(lang) or side["en"]  # whose view of the ring
         era = ERAS.get(str(header.params.get("era", "")))

@@ -16,7 +16,7 @@ from vtrace.catalog import Text
 from vtrace.frames import Endpoints
 
 __all__ = ["BACKENDS", "DECISIONS", "QEMU", "VHOST_NET", "Backend", "Queue", "Tap",
-           "decision_sentence", "frame_phrases", "text"]
+           "decision_sentence", "frame_phrases", "ring_phrase", "text"]
 
 
 def text(words: Text, lang: str) -> str:
@@ -106,6 +106,13 @@ def _count(value: object) -> TypeGuard[int]:
     return type(value) is int and value > 0
 
 
+def ring_phrase(params: Mapping[str, Any], lang: str) -> str:
+    """``packed ring`` for a packed stream; nothing for the split ring, the default."""
+    if params.get("ring") != "packed":
+        return ""
+    return _PHRASES.get(lang, _PHRASES["en"])["ring.packed"]
+
+
 def frame_phrases(params: Mapping[str, Any], lang: str, switches: tuple[str, ...],
                   defaults: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """``3 frames of 128 bytes`` (and the batch) before the era; the back end, the on/off
@@ -124,8 +131,8 @@ def frame_phrases(params: Mapping[str, Any], lang: str, switches: tuple[str, ...
     after = [text(backend.title, lang)] if backend is not None else []
     if params.get("proto") == "tcp":
         after.append(words["proto.tcp"])
-    if params.get("ring") == "packed":  # the split ring is the default, and goes unsaid
-        after.append(words["ring.packed"])
+    if said := ring_phrase(params, lang):
+        after.append(said)
     after += [words[f"{name}.{'on' if params[name] else 'off'}"]
               for name in switches if isinstance(params.get(name), bool)]
     for name in ("queue_size", "napi_budget", "rx_buffers"):
