@@ -103,8 +103,9 @@ Examples:
 @lang_option
 def compare_command(frames: int, batch: int, era: str, seed: int, rings: tuple[str, ...],
                     as_json: bool, out: str | None, lang: str) -> None:
-    """Compare the costs of QEMU's virtio-net and vhost-net for the same frames, or of the
-    split and the packed ring."""
+    """Compare the costs of QEMU's virtio-net and vhost-net for the same frames.
+
+    With --ring split --ring packed, the costs of the two rings instead."""
     if out is not None:
         if not out.endswith(".svg"):
             raise click.UsageError(f"--out {out}: the picture is an SVG; name it FILE.svg")
