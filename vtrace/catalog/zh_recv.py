@@ -13,12 +13,17 @@ __all__ = ["ZH"]
 ZH: Mapping[str, Mapping[str, str]] = {
     # -- the host sends -----------------------------------------------------------------------
     "host_sys_sendto": {
-        "text": "宿主机上的一个程序对发往客户机地址的 UDP socket 调用 sendto()；这是该调用在内核里"
-                "的部分。",
+        "text": "宿主机上的一个程序对发往客户机地址的 UDP socket（或使用 --proto tcp 时，对连到客户"
+                "机的 TCP socket）调用 sendto()；这是该调用在内核里的部分。",
     },
     "host_udp_sendmsg": {
         "text": "宿主机的 UDP 和 IP 构造数据报；到客户机地址的路由从 tap 接口出去（直接，或经过网"
                 "桥）。",
+    },
+    "host_tcp_sendmsg": {
+        "text": "使用 --proto tcp 时，宿主机程序写一个连到客户机的 TCP socket。QEMU 已通过 "
+                "TUNSETOFFLOAD 告诉 tap 客户机接受 TSO，所以 tap 设备能“分段”：TCP 构造一个最大 "
+                "64 KiB 的 skb，gso_size 为 MSS，校验和只算一部分，宿主机上没有谁去切它。",
     },
     "host_dev_queue_xmit": {
         "text": "把帧排到 tap 设备上，经 dev_hard_start_xmit 到达 tap 的发送函数。在 tap 上“发送”"
@@ -247,6 +252,13 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "分配一个 skb，把 virtio_net_hdr 和帧的开头拷进它的线性区，其余部分作为页分片挂上"
                 "。",
     },
+    "guest_virtio_net_hdr_to_skb": {
+        "text": "把 QEMU 从 tap 拷来的头应用到 skb 上：NEEDS_CSUM 使它成为 CHECKSUM_PARTIAL"
+                "（客户机的 TCP 信任它），GSO 字段使它成为每段 gso_size 字节的 GSO skb，"
+                "就像网卡做了 LRO。",
+        "7.2": "Linux 7.2 在 virtnet_receive_done 中调用 virtio_net_hdr_tnl_to_skb，它也认识 UDP "
+               "隧道卸载。",
+    },
     "virtnet_receive_done": {
         "text": "应用 RSS 哈希、校验和标志和头（包括隧道卸载），设置协议，把 skb 交给 GRO。",
     },
@@ -261,8 +273,22 @@ ZH: Mapping[str, Mapping[str, str]] = {
                "6.1 相同。",
     },
     "dev_gro_receive": {
-        "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP）。没有开启 UDP GRO 的普通 UDP socket "
-                "要求立即冲刷，所以包不会被留住：GRO_NORMAL。",
+        "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP 或 TCP），它们可能把 skb 并入同一流中被"
+                "留住的包。没有开启 UDP GRO 的普通 UDP socket 要求立即冲刷，所以包不会被留住："
+                "GRO_NORMAL。",
+    },
+    "inet_gro_receive": {
+        "text": "IPv4 的 GRO 处理函数：把 IP 头与 GRO 留住的包比较，再调用传输层的处理函数 "
+                "tcp4_gro_receive。",
+    },
+    "tcp4_gro_receive": {
+        "text": "TCP 的 GRO（tcp_gro_receive）：报文段接续同一流中被留住的包时，就追加上去。带 PSH "
+                "的报文段立即冲刷，所以这里每个超帧（各是一次写）单独上送；两个超帧本来也合并不了："
+                "skb_gro_receive 拒绝把 skb 增长到 64 KiB。",
+        "4.19": "Linux 4.19 不检查 skb 是否已经是 GSO：只有 PSH 使它被冲刷。",
+        "6.1": "Linux 6.1 还会冲刷长度不等于 count x gso_size 的 GSO skb，超帧最后不满的一段就"
+               "使它如此。",
+        "7.2": "Linux 7.2 与 6.1 一样，冲刷长度不等于 count x gso_size 的 GSO skb。",
     },
     "netif_receive_skb_internal": {
         "text": "把一个 skb 交给协议栈：RPS 可能把它转到别的 CPU，否则由 __netif_receive_skb 调用"
@@ -302,6 +328,14 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "6.1": "Linux 6.1 在这里拆分 GSO 包，每个分段经由 udp_queue_rcv_one_skb 入队。",
         "7.2": "Linux 7.2 在这里拆分 GSO 包，每个分段经由 udp_queue_rcv_one_skb 入队。",
     },
+    "tcp_v4_rcv": {
+        "text": "TCP 输入：检查头部（CHECKSUM_PARTIAL 的 skb 不必再算校验和），查找已建立连接的 "
+                "socket，在它的锁下处理报文段。",
+    },
+    "tcp_v4_do_rcv": {
+        "text": "已建立的连接：tcp_rcv_established 把按序到达的数据放进接收队列（tcp_data_queue），"
+                "安排 ACK，并唤醒读者。",
+    },
     "sock_def_readable": {
         "text": "socket 的 sk_data_ready：唤醒在这个 socket 上 recvfrom() 等待的任务。",
     },
@@ -332,6 +366,11 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "切出一块约为平均包长的缓冲区（至少一个 min_buf_len 的页分片），作为一个设备可写的"
                 "描述符投放。",
     },
+    "get_mergeable_buf_len": {
+        "text": "确定下一个可合并缓冲区的大小：头部加上 receive_mergeable 维护的平均包长"
+                "（权重 1/64 的 EWMA，include/linux/average.h），不小于 min_buf_len，"
+                "不大于一页，向上取整到缓存行。",
+    },
     "add_recvbuf_small": {
         "text": "投放一个足以装下整帧及其头部的缓冲区。",
     },
@@ -353,6 +392,10 @@ ZH: Mapping[str, Mapping[str, str]] = {
     },
     "__sys_recvfrom": {
         "text": "recvfrom() 在内核里的实现：找到 socket，调用它的 recvmsg。",
+    },
+    "tcp_recvmsg": {
+        "text": "把排队的字节拷到用户缓冲区（从 skb 的页片段拷出：负载的最后一次拷贝）并释放 skb；"
+                "宿主机的 TCP 在下一个 ACK 里看到窗口打开。",
     },
     "udp_recvmsg": {
         "text": "从接收队列取出下一个数据报（睡眠直到 sock_def_readable 唤醒它），把负载拷到用户缓"

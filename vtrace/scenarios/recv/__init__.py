@@ -14,6 +14,7 @@ from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
+from vtrace.frames import MAX_FRAME
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -26,10 +27,11 @@ from vtrace.scenarios.base import (
     WAKEUPS,
     Counter,
     Hop,
+    ParamError,
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
 from vtrace.scenarios.recv.world import (
@@ -37,6 +39,8 @@ from vtrace.scenarios.recv.world import (
     HOST_TO_GUEST,
     MERGEABLE,
     NAPI_BUDGET,
+    RECV_PROTO,
+    RECV_SIZE,
     RX_BUFFERS,
     RecvParams,
 )
@@ -62,10 +66,11 @@ class RecvScenario(Scenario):
         "vtrace recv --backend vhost-net --frames 3",
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
+        "vtrace recv --proto tcp --size 65000 --frames 2 --pcap in.pcap",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
-        SIZE,
+        RECV_SIZE,
         BATCH,
         QUEUE_SIZE,
         EVENT_IDX,
@@ -75,6 +80,7 @@ class RecvScenario(Scenario):
         replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
+        RECV_PROTO,
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
@@ -100,6 +106,7 @@ class RecvScenario(Scenario):
                      "napi_polls", "bytes_to_guest")
     calls = {
         "udp_recvmsg": ("frames", _one),
+        "tcp_recvmsg": ("frames", _one),
         # An injected interrupt wakes the vCPU; tun's data wakes QEMU's main loop or the
         # vhost worker; the guest's refill kick wakes whoever serves the RX queue.
         "msix_notify": (("interrupts", _one), ("wakeups", _one)),
@@ -167,7 +174,22 @@ class RecvScenario(Scenario):
         {"frames": 3, "backend": "vhost-net", "rx_buffers": 0},
         {"frames": 40, "batch": 40, "queue_size": 32, "backend": "vhost-net",
          "mergeable": False},
+        {"frames": 2, "proto": "tcp", "size": 65000},
+        {"frames": 3, "proto": "tcp", "size": 65000, "queue_size": 64},
+        {"frames": 2, "proto": "tcp", "size": 65000, "mergeable": False},
     )
+
+    def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``Scenario.settle``; a UDP frame fits one MTU, only TCP brings superframes, and
+        only QEMU's own virtio-net is followed for them."""
+        params = super().settle(given)
+        if params["proto"] == "udp":
+            if params["size"] > MAX_FRAME:
+                raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
+                                 "bytes (one 1500-byte MTU); --proto tcp receives superframes")
+        elif params["backend"] == "vhost-net":
+            raise ParamError("--proto tcp: only --backend qemu follows a TCP receive")
+        return params
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
         """``3 frames of 128 bytes`` before the era; the back end, EVENT_IDX, the buffers and
