@@ -238,7 +238,11 @@ STEPS: tuple[Step, ...] = (
          "virtio_net", Phase.XMIT, 20,
          "Size the next mergeable buffer: the header plus the average packet length "
          "receive_mergeable keeps (an EWMA of weight 1/64, include/linux/average.h), no "
-         "less than min_buf_len and no more than a page, rounded up to a cache line."),
+         "less than min_buf_len and no more than a page, rounded up to a cache line.",
+         lesson="The lesson shows virtnet_find_vqs setting min_buf_len from "
+                "mergeable_min_buf_len and says no more: it is the floor of every mergeable "
+                "buffer, chosen so that a full ring holds a 64 KiB packet, and the EWMA of "
+                "received lengths lifts the buffers toward a page."),
     step("add_recvbuf_small", "linux", VN, at(v4_19=1085, v6_1=1340, v7_2=2619), "virtio_net",
          Phase.XMIT, 60,
          "Post one buffer big enough for a full-sized frame and its header."),

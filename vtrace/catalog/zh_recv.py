@@ -370,6 +370,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "确定下一个可合并缓冲区的大小：头部加上 receive_mergeable 维护的平均包长"
                 "（权重 1/64 的 EWMA，include/linux/average.h），不小于 min_buf_len，"
                 "不大于一页，向上取整到缓存行。",
+        "lesson": "课程展示了 virtnet_find_vqs 用 mergeable_min_buf_len 设置 min_buf_len，但没有说"
+                  "它的用途：它是每个可合并缓冲区的下限，使装满的环能容纳一个 64 KiB 的包；收到的"
+                  "包长的 EWMA 再把缓冲区往一页的大小抬。",
     },
     "add_recvbuf_small": {
         "text": "投放一个足以装下整帧及其头部的缓冲区。",
