@@ -186,3 +186,20 @@ def test_tshark_reads_the_host_to_guest_superframes(tmp_path: Path) -> None:
     rows = [line.split("\t") for line in done.stdout.splitlines()]
     assert rows == [[str(FRAME), "5001", "40000", "65000", "1"],
                     [str(FRAME), "5001", "40000", "65000", "65001"]]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_pcapng_comments_carry_the_gso_header_and_then_num_buffers(tmp_path: Path) -> None:
+    assert TSHARK is not None
+    pcap = tmp_path / "in.pcapng"
+    assert run("recv", "--proto", "tcp", "--size", "65000", "--frames", "1", "--view",
+               "quiet", "--pcap", str(pcap))[0] == 0
+    done = subprocess.run([TSHARK, "-r", str(pcap), "-T", "fields", "-e",
+                           "frame.interface_name", "-e", "frame.comment"],
+                          capture_output=True, text=True, check=True)
+    comments = dict(line.split("\t", 1) for line in done.stdout.splitlines())
+    # flags 1, gso_type 1, hdr_len 66, gso_size 1448, csum_start 34, csum_offset 16, then
+    # num_buffers: 0 as tun wrote it, 42 once QEMU filled it in.
+    assert "virtio_net_hdr (12 bytes) 01014200a805220010000000" in comments["host:tun_put_user"]
+    assert "01014200a805220010002a00" in comments["guest:receive_buf"]
+    assert "guest:tcp_recvmsg" in comments

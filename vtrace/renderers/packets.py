@@ -23,6 +23,7 @@ first (a frame's bytes may come after its first hops); a replay streams.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
 from typing import IO, NamedTuple
 
 from vtrace import __version__
@@ -133,11 +134,16 @@ class _Hops:
     def note_header(self, event: Event, frame: int) -> None:
         """Keep the frame's virtio_net_hdr as it stands: as ``xmit_skb`` or tun writes it,
         with ``num_buffers`` once the device has filled it in (a mergeable receive)."""
+        written = event.detail.get("vnet_hdr_hex")  # a TCP header's offload fields
+        if isinstance(written, str) and len(written) in (20, 24, 40, 48):
+            with suppress(ValueError):  # a file from elsewhere may hold anything
+                self.headers[frame] = bytes.fromhex(written)
         buffers = event.detail.get("num_buffers")
         if type(buffers) is int and 0 <= buffers <= 0xFFFF:
-            self.headers[frame] = VNET_HDR[:-2] + buffers.to_bytes(2, "little")
-            if len(self.headers) > FRAMES_REMEMBERED:
-                del self.headers[next(iter(self.headers))]
+            base = self.headers.get(frame, VNET_HDR)
+            self.headers[frame] = base[:10] + buffers.to_bytes(2, "little") + base[12:]
+        if len(self.headers) > FRAMES_REMEMBERED:
+            del self.headers[next(iter(self.headers))]
 
     def packet(self, event: Event, frame: int, data: bytes, hop: Hop | None) -> Packet | None:
         name = f"{_SIDE.get(event.layer, 'host')}:{clean(event.function)}" if hop else TAP

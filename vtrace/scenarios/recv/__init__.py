@@ -147,10 +147,11 @@ class RecvScenario(Scenario):
     tap = Tap("host-to-guest", HOST_TO_GUEST, frozenset({"tun_put_user"}))
     #: The host socket (a capture's spelling: sys_sendto), tun's transmit, tun handing
     #: header and frame to QEMU's read or vhost-net's worker, QEMU popping the RX buffer
-    #: it copies them into, the guest driver's receive_buf, GRO, the guest socket.
+    #: it copies them into, the guest driver's receive_buf, GRO, the guest socket (UDP or TCP).
     hops = (Hop("host_sys_sendto", False), Hop("sys_sendto", False), Hop("tun_net_xmit", False),
             Hop("tun_put_user", True), Hop("virtqueue_pop", True), Hop("receive_buf", True),
-            Hop("napi_gro_receive", False), Hop("udp_recvmsg", False))
+            Hop("napi_gro_receive", False), Hop("udp_recvmsg", False),
+            Hop("tcp_recvmsg", False))
     switches = SWITCHES
     path_title = {"en": "The receive path across the layers", "zh": "接收路径穿过的各层"}
     # No qdisc on the way in: the guest's stack is GRO, IP and UDP.
