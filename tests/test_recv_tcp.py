@@ -151,6 +151,7 @@ def test_gro_flushes_each_superframe_at_once(name: str) -> None:
                                   ("--size", "2000"),
                                   ("--proto", "tcp", "--size", "65000", "--backend",
                                    "vhost-net"),
+                                  ("--proto", "tcp", "--queue-size", "32"),
                                   ("--proto", "sctp")])
 def test_bad_sizes_exit_2_on_one_line(args: tuple[str, ...]) -> None:
     code, out, err = run("recv", *args)

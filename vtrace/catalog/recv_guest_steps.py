@@ -233,7 +233,10 @@ STEPS: tuple[Step, ...] = (
     step("add_recvbuf_mergeable", "linux", VN, at(v4_19=1176, v6_1=1432, v7_2=2713),
          "virtio_net", Phase.XMIT, 80,
          "Carve a buffer of about the average packet length (at least one page fragment of "
-         "min_buf_len) and post it as one device-writable descriptor."),
+         "min_buf_len) and post it as one device-writable descriptor.",
+         notes={"7.2": "Linux 7.2 takes the buffer from the queue's page pool "
+                       "(page_pool_alloc_va), which may hand it more than asked; vtrace "
+                       "carves it from 32 KiB page fragments as 4.19 and 6.1 do."}),
     step("get_mergeable_buf_len", "linux", VN, at(v4_19=1160, v6_1=1415, v7_2=2696),
          "virtio_net", Phase.XMIT, 20,
          "Size the next mergeable buffer: the header plus the average packet length "

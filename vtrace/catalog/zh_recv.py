@@ -365,6 +365,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "add_recvbuf_mergeable": {
         "text": "切出一块约为平均包长的缓冲区（至少一个 min_buf_len 的页分片），作为一个设备可写的"
                 "描述符投放。",
+        "7.2": "Linux 7.2 从队列的页池取缓冲区（page_pool_alloc_va），可能比要求的多给一些；"
+               "vtrace 仍像 4.19 和 6.1 那样从 32 KiB 的页分片中切出。",
     },
     "get_mergeable_buf_len": {
         "text": "确定下一个可合并缓冲区的大小：头部加上 receive_mergeable 维护的平均包长"

@@ -46,7 +46,10 @@ from vtrace.scenarios.recv.world import (
 )
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
-__all__ = ["RECV", "RecvParams", "RecvScenario", "recv"]
+__all__ = ["MIN_TCP_QUEUE", "RECV", "RecvParams", "RecvScenario", "recv"]
+
+#: Half a ring of page-sized buffers must hold the largest TCP superframe.
+MIN_TCP_QUEUE = 64
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -190,6 +193,12 @@ class RecvScenario(Scenario):
                                  "bytes (one 1500-byte MTU); --proto tcp receives superframes")
         elif params["backend"] == "vhost-net":
             raise ParamError("--proto tcp: only --backend qemu follows a TCP receive")
+        elif params["mergeable"] and params["queue_size"] < MIN_TCP_QUEUE:
+            # The guest refills only past half the ring (virtnet_receive): 16 page-sized
+            # buffers hold less than the largest packet, which would wait for good.
+            raise ParamError(f"--queue-size {params['queue_size']}: with --proto tcp and "
+                             f"mergeable buffers the queue holds at least {MIN_TCP_QUEUE} "
+                             "(QEMU's rx_queue_size is at least 256)")
         return params
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
