@@ -188,6 +188,7 @@ class RecvGuestDetail(StepDetail, total=False):
     frag_list: int
     frags: int
     gfp: str
+    gso: bool
     gso_size: int
     gso_type: int
     head: int

@@ -106,7 +106,8 @@ STEPS: tuple[Step, ...] = (
          "virtio_net", Phase.COMPLETE, 60,
          "Apply the header QEMU copied from the tap to the skb: NEEDS_CSUM makes it "
          "CHECKSUM_PARTIAL (the guest's TCP trusts it), and the GSO fields make it a GSO skb "
-         "of gso_size-byte segments, as if a NIC had done LRO.",
+         "of gso_size-byte segments, as if a NIC had done LRO, marked SKB_GSO_DODGY (a "
+         "device wrote them, so gso_segs is counted later).",
          function="virtio_net_hdr_to_skb",
          notes={"7.2": "Linux 7.2 calls virtio_net_hdr_tnl_to_skb, which also knows UDP "
                        "tunnel offloads, from virtnet_receive_done."}),
@@ -132,7 +133,8 @@ STEPS: tuple[Step, ...] = (
          "stack", Phase.APP, 120,
          "Run the protocol GRO handlers (IPv4, then UDP or TCP), which may merge the skb "
          "into a held one of the same flow. A plain UDP socket without UDP GRO asks for a "
-         "flush, so the packet is not held: GRO_NORMAL."),
+         "flush, so the packet is not held: GRO_NORMAL. Nor is a GSO skb built from a "
+         "device's header."),
     step("inet_gro_receive", "linux", "net/ipv4/af_inet.c", at(v4_19=1388, v6_1=1487,
                                                              v7_2=1468),
          "stack", Phase.APP, 100,
@@ -142,15 +144,16 @@ STEPS: tuple[Step, ...] = (
                                                                    v7_2=428),
          "stack", Phase.APP, 120,
          "TCP's GRO (tcp_gro_receive): append the segment to a held one of the same flow "
-         "when it continues it. A segment with PSH is flushed at once, so each superframe "
-         "here (one write each) goes up alone, and two superframes could not merge anyway: "
-         "skb_gro_receive refuses to grow an skb to 64 KiB.",
-         notes={"4.19": "Linux 4.19 has no check for an skb that is already GSO: PSH alone "
-                        "flushes it.",
-                "6.1": "Linux 6.1 also flushes a GSO skb whose length is not count x "
-                       "gso_size, as a superframe's last partial segment makes it.",
-                "7.2": "Linux 7.2 flushes a GSO skb whose length is not count x gso_size, "
-                       "like 6.1."}),
+         "when it continues it. Here nothing is held or merged: a superframe is already a "
+         "GSO skb, which dev_gro_receive has marked for flushing, and each write ends with "
+         "PSH, which flushes too; two superframes could not merge anyway (skb_gro_receive "
+         "stops at 64 KiB). GRO merges when the host sends MSS-sized segments, which this "
+         "replay does not.",
+         notes={"4.19": "Linux 4.19's dev_gro_receive marks every GSO skb for flushing.",
+                "6.1": "Linux 6.1's dev_gro_receive marks a GSO skb for flushing when it is "
+                       "SKB_GSO_DODGY, as virtio_net_hdr_to_skb makes every one.",
+                "7.2": "Linux 7.2's dev_gro_receive marks a GSO skb for flushing when it is "
+                       "SKB_GSO_DODGY, as virtio_net_hdr_to_skb makes every one."}),
     step("netif_receive_skb_internal", "linux", DEV, at(v4_19=5127, v6_1=5797, v7_2=6435),
          "stack", Phase.APP, 150,
          "Pass one skb to the stack: RPS may move it to another CPU, otherwise "

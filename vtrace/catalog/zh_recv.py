@@ -255,7 +255,7 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "guest_virtio_net_hdr_to_skb": {
         "text": "把 QEMU 从 tap 拷来的头应用到 skb 上：NEEDS_CSUM 使它成为 CHECKSUM_PARTIAL"
                 "（客户机的 TCP 信任它），GSO 字段使它成为每段 gso_size 字节的 GSO skb，"
-                "就像网卡做了 LRO。",
+                "就像网卡做了 LRO，并标上 SKB_GSO_DODGY（字段是设备写的，gso_segs 以后再算）。",
         "7.2": "Linux 7.2 在 virtnet_receive_done 中调用 virtio_net_hdr_tnl_to_skb，它也认识 UDP "
                "隧道卸载。",
     },
@@ -275,20 +275,22 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "dev_gro_receive": {
         "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP 或 TCP），它们可能把 skb 并入同一流中被"
                 "留住的包。没有开启 UDP GRO 的普通 UDP socket 要求立即冲刷，所以包不会被留住："
-                "GRO_NORMAL。",
+                "GRO_NORMAL。由设备的头构造的 GSO skb 也不会被留住。",
     },
     "inet_gro_receive": {
         "text": "IPv4 的 GRO 处理函数：把 IP 头与 GRO 留住的包比较，再调用传输层的处理函数 "
                 "tcp4_gro_receive。",
     },
     "tcp4_gro_receive": {
-        "text": "TCP 的 GRO（tcp_gro_receive）：报文段接续同一流中被留住的包时，就追加上去。带 PSH "
-                "的报文段立即冲刷，所以这里每个超帧（各是一次写）单独上送；两个超帧本来也合并不了："
-                "skb_gro_receive 拒绝把 skb 增长到 64 KiB。",
-        "4.19": "Linux 4.19 不检查 skb 是否已经是 GSO：只有 PSH 使它被冲刷。",
-        "6.1": "Linux 6.1 还会冲刷长度不等于 count x gso_size 的 GSO skb，超帧最后不满的一段就"
-               "使它如此。",
-        "7.2": "Linux 7.2 与 6.1 一样，冲刷长度不等于 count x gso_size 的 GSO skb。",
+        "text": "TCP 的 GRO（tcp_gro_receive）：报文段接续同一流中被留住的包时，就追加上去。这里"
+                "没有包被留住或合并：超帧本身已是 GSO skb，dev_gro_receive 已把它标记为要冲刷；"
+                "每次写的末尾带 PSH，也会冲刷；两个超帧本来也合并不了（skb_gro_receive 止于 "
+                "64 KiB）。宿主机发送 MSS 大小的报文段时 GRO 才合并，本回放不演示这种情况。",
+        "4.19": "Linux 4.19 的 dev_gro_receive 把所有 GSO skb 都标记为要冲刷。",
+        "6.1": "Linux 6.1 的 dev_gro_receive 把带 SKB_GSO_DODGY 的 GSO skb 标记为要冲刷，"
+               "而 virtio_net_hdr_to_skb 给每个这样的 skb 都加上了它。",
+        "7.2": "Linux 7.2 的 dev_gro_receive 把带 SKB_GSO_DODGY 的 GSO skb 标记为要冲刷，"
+               "而 virtio_net_hdr_to_skb 给每个这样的 skb 都加上了它。",
     },
     "netif_receive_skb_internal": {
         "text": "把一个 skb 交给协议栈：RPS 可能把它转到别的 CPU，否则由 __netif_receive_skb 调用"

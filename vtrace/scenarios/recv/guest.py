@@ -287,9 +287,9 @@ def _gro(world: RecvWorld, frame: int, packet: bytes) -> Iterator[Action]:
 
 
 def _tcp_gro(world: RecvWorld, frame: int, raw: bytes, packet: bytes) -> Iterator[Action]:
-    """The header onto the skb, then GRO. Each superframe is one write on the host, so it
-    carries PSH: ``tcp_gro_receive`` flushes it at once (and from 6.1 on, a GSO skb whose
-    length is not a whole number of MSS too), so GRO holds nothing and merges nothing."""
+    """The header onto the skb, then GRO, which holds nothing and merges nothing: the skb is
+    GSO (``dev_gro_receive`` flushes every GSO skb in 4.19, an SKB_GSO_DODGY one from 6.1
+    on, and ``virtio_net_hdr_to_skb`` makes it so), and each write ends with PSH."""
     fields = header_fields(raw)
     segment = parse_tcp_frame(packet)
     world.parsed[frame] = (segment.flow.dst_port, segment.ip_checksum_ok)
@@ -298,7 +298,8 @@ def _tcp_gro(world: RecvWorld, frame: int, raw: bytes, packet: bytes) -> Iterato
         "ip_summed": "CHECKSUM_PARTIAL" if fields["flags"] & VNET_HDR_F_NEEDS_CSUM
         else "CHECKSUM_NONE"})
     yield Do("napi_gro_receive", frame, src="virtio_net")
-    yield Do("dev_gro_receive", frame, detail={"result": "GRO_NORMAL"})
+    yield Do("dev_gro_receive", frame, detail={"result": "GRO_NORMAL",
+                                               "gso": bool(fields["gso_size"])})
     yield Do("inet_gro_receive", frame)
     yield Do("tcp4_gro_receive", frame, detail={
         "flush": True, "psh": bool(segment.flags & PSH), "len": len(segment.payload),
