@@ -245,6 +245,9 @@ STEPS: tuple[Step, ...] = (
          "Size the next mergeable buffer: the header plus the average packet length "
          "receive_mergeable keeps (an EWMA of weight 1/64, include/linux/average.h), no "
          "less than min_buf_len and no more than a page, rounded up to a cache line.",
+         notes={"4.19": "Linux 4.19 counts the header as sizeof(struct "
+                        "virtio_net_hdr_mrg_rxbuf), 12 bytes; 6.1 and 7.2 take vi->hdr_len, "
+                        "which is 24 under Linux 7.2 and QEMU 10.2 (UDP tunnel offloads)."},
          lesson="The lesson shows virtnet_find_vqs setting min_buf_len from "
                 "mergeable_min_buf_len and says no more: it is the floor of every mergeable "
                 "buffer, chosen so that a full ring holds a 64 KiB packet, and the EWMA of "

@@ -374,6 +374,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "确定下一个可合并缓冲区的大小：头部加上 receive_mergeable 维护的平均包长"
                 "（权重 1/64 的 EWMA，include/linux/average.h），不小于 min_buf_len，"
                 "不大于一页，向上取整到缓存行。",
+        "4.19": "Linux 4.19 把头部长度算作 sizeof(struct virtio_net_hdr_mrg_rxbuf)，即 12 字节；"
+                "6.1 和 7.2 用 vi->hdr_len，在 Linux 7.2 与 QEMU 10.2 下为 24（UDP 隧道卸载）。",
         "lesson": "课程展示了 virtnet_find_vqs 用 mergeable_min_buf_len 设置 min_buf_len，但没有说"
                   "它的用途：它是每个可合并缓冲区的下限，使装满的环能容纳一个 64 KiB 的包；收到的"
                   "包长的 EWMA 再把缓冲区往一页的大小抬。",
