@@ -104,10 +104,9 @@ STEPS: tuple[Step, ...] = (
          {**at(v4_19=26, v6_1=46),
           "7.2": Site(296, function="virtio_net_hdr_tnl_to_skb")},
          "virtio_net", Phase.COMPLETE, 60,
-         "Apply the header QEMU copied from the tap to the skb: NEEDS_CSUM makes it "
-         "CHECKSUM_PARTIAL (the guest's TCP trusts it), and the GSO fields make it a GSO skb "
-         "of gso_size-byte segments, as if a NIC had done LRO, marked SKB_GSO_DODGY (a "
-         "device wrote them, so gso_segs is counted later).",
+         "Apply the header QEMU copied from the tap: NEEDS_CSUM makes the skb "
+         "CHECKSUM_PARTIAL (TCP trusts it); the GSO fields make it a GSO skb of gso_size "
+         "segments, like LRO, marked SKB_GSO_DODGY (a device wrote them).",
          function="virtio_net_hdr_to_skb",
          notes={"7.2": "Linux 7.2 calls virtio_net_hdr_tnl_to_skb, which also knows UDP "
                        "tunnel offloads, from virtnet_receive_done."}),
@@ -131,10 +130,8 @@ STEPS: tuple[Step, ...] = (
     step("dev_gro_receive", "linux", DEV, {"4.19": Site(5445), "6.1": Site(488, file=GRO),
                                            "7.2": Site(476, file=GRO)},
          "stack", Phase.APP, 120,
-         "Run the protocol GRO handlers (IPv4, then UDP or TCP), which may merge the skb "
-         "into a held one of the same flow. A plain UDP socket without UDP GRO asks for a "
-         "flush, so the packet is not held: GRO_NORMAL. Nor is a GSO skb built from a "
-         "device's header."),
+         "Run the protocol GRO handlers (IPv4, then UDP or TCP). A plain UDP socket without "
+         "UDP GRO asks for a flush, as does a GSO skb from a device: not held, GRO_NORMAL."),
     step("inet_gro_receive", "linux", "net/ipv4/af_inet.c", at(v4_19=1388, v6_1=1487,
                                                              v7_2=1468),
          "stack", Phase.APP, 100,
@@ -143,17 +140,17 @@ STEPS: tuple[Step, ...] = (
     step("tcp4_gro_receive", "linux", "net/ipv4/tcp_offload.c", at(v4_19=308, v6_1=399,
                                                                    v7_2=428),
          "stack", Phase.APP, 120,
-         "TCP's GRO (tcp_gro_receive): append the segment to a held one of the same flow "
-         "when it continues it. Here nothing is held or merged: a superframe is already a "
-         "GSO skb, which dev_gro_receive has marked for flushing, and each write ends with "
-         "PSH, which flushes too; two superframes could not merge anyway (skb_gro_receive "
-         "stops at 64 KiB). GRO merges when the host sends MSS-sized segments, which this "
-         "replay does not.",
-         notes={"4.19": "Linux 4.19's dev_gro_receive marks every GSO skb for flushing.",
-                "6.1": "Linux 6.1's dev_gro_receive marks a GSO skb for flushing when it is "
-                       "SKB_GSO_DODGY, as virtio_net_hdr_to_skb makes every one.",
-                "7.2": "Linux 7.2's dev_gro_receive marks a GSO skb for flushing when it is "
-                       "SKB_GSO_DODGY, as virtio_net_hdr_to_skb makes every one."}),
+         "TCP's GRO (tcp_gro_receive): append a segment to a held one it continues. Nothing "
+         "is held here: a superframe is already GSO, which dev_gro_receive flushes, and each "
+         "write ends with PSH. GRO merges MSS-sized segments, which this replay does not send.",
+         notes={"4.19": "Linux 4.19's dev_gro_receive flushes every GSO skb; two superframes "
+                        "could not merge anyway, as skb_gro_receive stops at 64 KiB.",
+                "6.1": "Linux 6.1's dev_gro_receive flushes a GSO skb marked SKB_GSO_DODGY, "
+                       "as virtio_net_hdr_to_skb marks every one; skb_gro_receive stops at "
+                       "64 KiB (gro_max_size).",
+                "7.2": "Linux 7.2's dev_gro_receive flushes a GSO skb marked SKB_GSO_DODGY, "
+                       "as virtio_net_hdr_to_skb marks every one; skb_gro_receive stops at "
+                       "64 KiB (gro_max_size)."}),
     step("netif_receive_skb_internal", "linux", DEV, at(v4_19=5127, v6_1=5797, v7_2=6435),
          "stack", Phase.APP, 150,
          "Pass one skb to the stack: RPS may move it to another CPU, otherwise "

@@ -21,9 +21,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "桥）。",
     },
     "host_tcp_sendmsg": {
-        "text": "使用 --proto tcp 时，宿主机程序写一个连到客户机的 TCP socket。QEMU 已通过 "
-                "TUNSETOFFLOAD 告诉 tap 客户机接受 TSO，所以 tap 设备能“分段”：TCP 构造一个最大 "
-                "64 KiB 的 skb，gso_size 为 MSS，校验和只算一部分，宿主机上没有谁去切它。",
+        "text": "宿主机程序写一个连到客户机的 TCP socket。QEMU 已用 TUNSETOFFLOAD 告诉 tap 客户机"
+                "接受 TSO，所以 TCP 构造一个最大 64 KiB 的 skb（gso_size 为 MSS，校验和只算一"
+                "部分），宿主机上没人切它。",
     },
     "host_dev_queue_xmit": {
         "text": "把帧排到 tap 设备上，经 dev_hard_start_xmit 到达 tap 的发送函数。在 tap 上“发送”"
@@ -253,9 +253,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "。",
     },
     "guest_virtio_net_hdr_to_skb": {
-        "text": "把 QEMU 从 tap 拷来的头应用到 skb 上：NEEDS_CSUM 使它成为 CHECKSUM_PARTIAL"
-                "（客户机的 TCP 信任它），GSO 字段使它成为每段 gso_size 字节的 GSO skb，"
-                "就像网卡做了 LRO，并标上 SKB_GSO_DODGY（字段是设备写的，gso_segs 以后再算）。",
+        "text": "把 QEMU 从 tap 拷来的头应用到 skb：NEEDS_CSUM 使它成为 CHECKSUM_PARTIAL（TCP 信任"
+                "它）；GSO 字段使它成为每段 gso_size 的 GSO skb，像 LRO，并标上 SKB_GSO_DODGY"
+                "（字段是设备写的）。",
         "7.2": "Linux 7.2 在 virtnet_receive_done 中调用 virtio_net_hdr_tnl_to_skb，它也认识 UDP "
                "隧道卸载。",
     },
@@ -273,24 +273,25 @@ ZH: Mapping[str, Mapping[str, str]] = {
                "6.1 相同。",
     },
     "dev_gro_receive": {
-        "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP 或 TCP），它们可能把 skb 并入同一流中被"
-                "留住的包。没有开启 UDP GRO 的普通 UDP socket 要求立即冲刷，所以包不会被留住："
-                "GRO_NORMAL。由设备的头构造的 GSO skb 也不会被留住。",
+        "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP 或 TCP）。没有开启 UDP GRO 的普通 UDP "
+                "socket 要求立即冲刷，来自设备的 GSO skb 也一样：不被留住，GRO_NORMAL。",
     },
     "inet_gro_receive": {
         "text": "IPv4 的 GRO 处理函数：把 IP 头与 GRO 留住的包比较，再调用传输层的处理函数 "
                 "tcp4_gro_receive。",
     },
     "tcp4_gro_receive": {
-        "text": "TCP 的 GRO（tcp_gro_receive）：报文段接续同一流中被留住的包时，就追加上去。这里"
-                "没有包被留住或合并：超帧本身已是 GSO skb，dev_gro_receive 已把它标记为要冲刷；"
-                "每次写的末尾带 PSH，也会冲刷；两个超帧本来也合并不了（skb_gro_receive 止于 "
-                "64 KiB）。宿主机发送 MSS 大小的报文段时 GRO 才合并，本回放不演示这种情况。",
-        "4.19": "Linux 4.19 的 dev_gro_receive 把所有 GSO skb 都标记为要冲刷。",
-        "6.1": "Linux 6.1 的 dev_gro_receive 把带 SKB_GSO_DODGY 的 GSO skb 标记为要冲刷，"
-               "而 virtio_net_hdr_to_skb 给每个这样的 skb 都加上了它。",
-        "7.2": "Linux 7.2 的 dev_gro_receive 把带 SKB_GSO_DODGY 的 GSO skb 标记为要冲刷，"
-               "而 virtio_net_hdr_to_skb 给每个这样的 skb 都加上了它。",
+        "text": "TCP 的 GRO（tcp_gro_receive）：报文段接续被留住的包时就追加上去。这里没有包被留"
+                "住：超帧已是 GSO，dev_gro_receive 让它冲刷，且每次写以 PSH 结尾。GRO 合并的是 "
+                "MSS 大小的报文段，本回放不发送这种报文段。",
+        "4.19": "Linux 4.19 的 dev_gro_receive 冲刷所有 GSO skb；两个超帧本来也合并不了，"
+                "skb_gro_receive 止于 64 KiB。",
+        "6.1": "Linux 6.1 的 dev_gro_receive 冲刷带 SKB_GSO_DODGY 的 GSO skb，而 "
+               "virtio_net_hdr_to_skb 给每个都加上了它；skb_gro_receive 止于 64 KiB"
+               "（gro_max_size）。",
+        "7.2": "Linux 7.2 的 dev_gro_receive 冲刷带 SKB_GSO_DODGY 的 GSO skb，而 "
+               "virtio_net_hdr_to_skb 给每个都加上了它；skb_gro_receive 止于 64 KiB"
+               "（gro_max_size）。",
     },
     "netif_receive_skb_internal": {
         "text": "把一个 skb 交给协议栈：RPS 可能把它转到别的 CPU，否则由 __netif_receive_skb 调用"
