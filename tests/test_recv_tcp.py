@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_run import run
+from test_words_audit import audit
 
 from vtrace.catalog import ERAS, era
 from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_TCPV4
@@ -205,3 +206,10 @@ def test_pcapng_comments_carry_the_gso_header_and_then_num_buffers(tmp_path: Pat
     assert "virtio_net_hdr (12 bytes) 01014200a805220010000000" in comments["host:tun_put_user"]
     assert "01014200a805220010002a00" in comments["guest:receive_buf"]
     assert "guest:tcp_recvmsg" in comments
+
+
+@pytest.mark.parametrize("mergeable", [True, False])
+def test_the_words_audit_passes_for_a_tcp_receive_in_every_era(mergeable: bool) -> None:
+    for name in ERAS:
+        assert audit("recv", {"frames": 2, "proto": "tcp", "size": 65000,
+                              "mergeable": mergeable}, name) == []
