@@ -20,6 +20,8 @@ from vtrace.tcpframes import TcpFlow, timestamp_option
 
 __all__ = ["HOST_FLOW", "header_fields", "host_superframe"]
 
+_PATTERN = bytes(range(256))
+
 #: The host's program (port 5001) sending to the guest's socket.
 HOST_FLOW = TcpFlow(src_ip=bytes((10, 0, 2, 2)), dst_ip=bytes((10, 0, 2, 15)), src_port=5001,
                     dst_port=40000, src_mac=bytes.fromhex("fe54001234ff"),
@@ -29,7 +31,8 @@ HOST_FLOW = TcpFlow(src_ip=bytes((10, 0, 2, 2)), dst_ip=bytes((10, 0, 2, 15)), s
 def host_superframe(frame: int, size: int) -> GsoSkb:
     """Frame ``frame``'s skb as the host's TCP hands it to the tap: ``size`` payload bytes,
     sequence numbers continuing, PSH on each (one write each), checksum partial."""
-    payload = bytes((frame * 7 + index) & 0xFF for index in range(size))
+    start = frame * 7 & 0xFF  # byte i of the payload is (frame * 7 + i) mod 256
+    payload = (_PATTERN[start:] + _PATTERN * (size // 256 + 1))[:size]
     return gso_superframe(HOST_FLOW, payload, mss=MSS, seq=1 + frame * size, ack=1,
                           ip_id=frame * ((size + MSS - 1) // MSS),
                           options=timestamp_option(2000 + frame, 1000 + frame))
