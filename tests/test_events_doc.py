@@ -47,6 +47,8 @@ def _replays() -> Iterator[Event]:
             yield from send(vhost, era(name), seed=1)
     for name, backend in itertools.product(sorted(ERAS), ("qemu", "vhost-net")):
         yield from setup(era(name), seed=1, backend=backend)
+    for name in PACKED_ERAS:
+        yield from setup(era(name), seed=1, ring="packed")
     for name, event_idx in itertools.product(PACKED_ERAS, (True, False)):
         yield from send(SendParams(frames=300, batch=4, event_idx=event_idx, ring="packed"),
                         era(name), seed=1)

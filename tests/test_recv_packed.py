@@ -71,23 +71,23 @@ def _actual(world: RingWorld[Any, Any, Any]) -> dict[str, int]:
 # -- refusals ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scenario", ["recv"])
+@pytest.mark.parametrize("scenario", ["recv", "setup"])
 def test_the_lesson_era_refuses_the_packed_ring_in_one_line(scenario: str) -> None:
     code, out, err = run(scenario, "--ring", "packed", "--era", "lesson")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "Linux 4.19 and QEMU 3.1 have no packed ring" in err
 
 
-@pytest.mark.parametrize("scenario", ["recv"])
+@pytest.mark.parametrize("scenario", ["recv", "setup"])
 def test_vhost_net_refuses_the_packed_ring_in_one_line(scenario: str) -> None:
     code, out, err = run(scenario, "--ring", "packed", "--backend", "vhost-net")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "vhost-net has no packed ring" in err
 
 
-def test_send_and_recv_refuse_in_the_same_words() -> None:
+def test_send_recv_and_setup_refuse_in_the_same_words() -> None:
     said = {scenario: run(scenario, "--ring", "packed", "--era", "lesson")[2].split(": ", 1)[1]
-            for scenario in ("send", "recv")}
+            for scenario in ("send", "recv", "setup")}
     assert len(set(said.values())) == 1
 
 
