@@ -62,6 +62,8 @@ PACKED_BODIES: dict[str, str] = {
     "virtqueue_poll": "virtqueue_poll_packed",
     "virtio_notify": "virtio_packed_should_notify",
     "virtio_queue_set_notification": "virtio_queue_packed_set_notification",
+    # QEMU 10.2's re-arm calls virtio_queue_set_notification, then polls the ring.
+    "virtio_queue_enable_notification_and_check": "virtio_queue_packed_set_notification",
 }
 
 

@@ -152,7 +152,7 @@ def _has_buffers(world: RecvWorld, frame: int, need: int) -> Generator[Action, N
     if not _room(world, need):
         device.set_notification(True)
         if world.rearm == "virtio_queue_enable_notification_and_check":
-            yield from with_ring(world, world.rearm, frame, added=_room(world, need))
+            yield from ring_call(world, world.rearm, frame, added=_room(world, need))
         else:
             yield from ring_call(world, world.rearm, frame, enable=True)
         if not _room(world, need):
