@@ -39,8 +39,9 @@ STEPS: tuple[Step, ...] = (
          "read the descriptor after a read barrier, map the buffers, advance last_avail_idx "
          "by the descriptors used, flipping the wrap counter past the ring's end.",
          notes={"7.2": "Compared with the split ring: QEMU reads no avail->idx and writes no "
-                       "avail_event here; it reads the descriptor slot itself, and the "
-                       "buffer's id comes from the descriptor.",
+                       "avail_event here; it reads the descriptor slot itself "
+                       "(vring_packed_desc_read: the flags, a read barrier, then the rest), "
+                       "and the buffer's id comes from the descriptor.",
                 "10.2": "Compared with the split ring: the slot's flags, not avail->idx, say "
                         "what is available; QEMU 10.2 reads them as 7.2 does."}),
     step("virtqueue_packed_fill", "qemu", QV, at(v7_2=1330, v10_2=947), "virtio-net",
@@ -59,9 +60,10 @@ STEPS: tuple[Step, ...] = (
          "used_wrap_counter, the first element's slot last after a write barrier; advance "
          "used_idx, flipping used_wrap_counter past the ring's end.",
          notes={"7.2": "Compared with the split ring: the used element overwrites a descriptor "
-                       "slot of the same ring, and no used->idx is published; the flags tell "
-                       "the driver. (Debian's 7.2 carries the stable fix that places each "
-                       "element past the descriptors of those before it.)",
+                       "slot of the same ring (virtqueue_packed_fill_desc), and no used->idx is "
+                       "published; the flags tell the driver. (Debian's 7.2 carries the "
+                       "stable fix that places each element past the descriptors of those "
+                       "before it.)",
                 "10.2": "Compared with the split ring: used elements go back into the "
                         "descriptor ring and the flags publish them; there is no used->idx."}),
     step("virtqueue_kick_prepare_packed", "linux", VR, at(v6_1=1503, v7_2=2002), "virtio_net",

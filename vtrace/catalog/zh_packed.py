@@ -27,7 +27,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "同且等于 last_avail_wrap_counter 时可用（is_desc_avail）；读屏障之后读描述符，映"
                 "射缓冲区，把 last_avail_idx 推进所用的描述符数，越过环尾时翻转回绕计数器。",
         "7.2": "与 split 环相比：QEMU 在这里不读 avail->idx，也不写 avail_event；它直接读描述符槽"
-               "，缓冲区的 id 来自描述符。",
+               "（vring_packed_desc_read：先读 flags，读屏障，再读其余字段），缓冲区的 id 来自描述"
+               "符。",
         "10.2": "与 split 环相比：说明哪些可用的是槽的 flags，而不是 avail->idx；QEMU 10.2 的读法"
                 "与 7.2 相同。",
     },
@@ -43,7 +44,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "virtqueue_flush 的 packed 环实现：从 used_idx 起把每个已用元素的 id 和长度写进描"
                 "述符槽，AVAIL 和 USED 都设为 used_wrap_counter，第一个元素的槽在写屏障之后最后写"
                 "；推进 used_idx，越过环尾时翻转 used_wrap_counter。",
-        "7.2": "与 split 环相比：已用元素覆盖同一个环里的描述符槽，也不发布 used->idx，由 flags "
+        "7.2": "与 split 环相比：已用元素覆盖同一个环里的描述符槽（virtqueue_packed_fill_desc），也"
+               "不发布 used->idx，由 flags "
                "告诉驱动。（Debian 的 7.2 带有稳定版修复：每个元素放在它前面各元素的描述符之后。"
                "）",
         "10.2": "与 split 环相比：已用元素回到描述符环，由 flags 发布；没有 used->idx。",
