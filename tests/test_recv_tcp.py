@@ -16,6 +16,7 @@ from vtrace.catalog import ERAS, era
 from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_TCPV4
 from vtrace.model import Event
 from vtrace.pcap import read_packets
+from vtrace.ring import RingLayout
 from vtrace.rxbuffers import (
     PAGE_SIZE,
     add_recvbuf_big,
@@ -84,6 +85,7 @@ def test_the_header_sits_at_the_spec_offsets_in_the_first_buffer() -> None:
 def test_the_used_ring_holds_each_buffers_length() -> None:
     world, _ = _replay()
     layout = world.memory.layout
+    assert isinstance(layout, RingLayout)
     entries = [struct.unpack_from("<II", world.memory.bytes, layout.used_ring(slot))
                for slot in range(42)]
     lengths = [length for _, length in entries]
@@ -154,6 +156,7 @@ def test_gro_flushes_each_superframe_at_once(name: str) -> None:
                                   ("--proto", "tcp", "--size", "65000", "--backend",
                                    "vhost-net"),
                                   ("--proto", "tcp", "--queue-size", "32"),
+                                  ("--proto", "tcp", "--ring", "packed"),
                                   ("--proto", "sctp")])
 def test_bad_sizes_exit_2_on_one_line(args: tuple[str, ...]) -> None:
     code, out, err = run("recv", *args)

@@ -31,7 +31,16 @@ from vtrace.scenarios.base import (
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE
+from vtrace.scenarios.params import (
+    BACKEND,
+    EVENT_IDX,
+    FRAMES,
+    INTERVAL,
+    QUEUE_SIZE,
+    RING,
+    check_packed_backend,
+    packed_refusal,
+)
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
 from vtrace.scenarios.recv.world import (
@@ -70,6 +79,7 @@ class RecvScenario(Scenario):
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
         "vtrace recv --proto tcp --size 65000 --frames 2 --pcap in.pcap",
+        "vtrace recv --ring packed -n 300 --view plain",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
@@ -84,6 +94,7 @@ class RecvScenario(Scenario):
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
         RECV_PROTO,
+        RING,
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
@@ -165,7 +176,8 @@ class RecvScenario(Scenario):
     # The guest posts its buffers in bulk (try_fill_recv says how many, not which): a
     # buffer is named when the device takes it.
     ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
-        "virtqueue_split_pop": "take", "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
+        "virtqueue_split_pop": "take", "virtqueue_packed_pop": "take",
+        "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
         "virtqueue_get_buf_ctx": "free"})
     frames_param = "frames"
     examples = (
@@ -178,21 +190,27 @@ class RecvScenario(Scenario):
         {"frames": 3, "backend": "vhost-net", "rx_buffers": 0},
         {"frames": 40, "batch": 40, "queue_size": 32, "backend": "vhost-net",
          "mergeable": False},
+        {"frames": 3, "ring": "packed"},
         {"frames": 2, "proto": "tcp", "size": 65000},
         {"frames": 3, "proto": "tcp", "size": 65000, "queue_size": 64},
         {"frames": 2, "proto": "tcp", "size": 65000, "mergeable": False},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """As ``Scenario.settle``; a UDP frame fits one MTU, only TCP brings superframes, and
-        only QEMU's own virtio-net is followed for them."""
+        """As ``Scenario.settle``; Linux's vhost-net has no packed ring. A UDP frame fits one
+        MTU, only TCP brings superframes, and only QEMU's own virtio-net on the split ring is
+        followed for them."""
         params = super().settle(given)
+        check_packed_backend(params)
         if params["proto"] == "udp":
             if params["size"] > MAX_FRAME:
                 raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
                                  "bytes (one 1500-byte MTU); --proto tcp receives superframes")
         elif params["backend"] == "vhost-net":
             raise ParamError("--proto tcp: only --backend qemu follows a TCP receive")
+        elif params["ring"] == "packed":
+            raise ParamError("--proto tcp --ring packed: vtrace replays a TCP receive on the "
+                             "split ring only, so far; drop --ring packed")
         elif params["mergeable"] and params["queue_size"] < MIN_TCP_QUEUE:
             # The guest refills only past half the ring (virtnet_receive): 16 page-sized
             # buffers hold less than the largest packet, which would wait for good.
@@ -201,12 +219,18 @@ class RecvScenario(Scenario):
                              "(QEMU's rx_queue_size is at least 256)")
         return params
 
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        return packed_refusal(params, era)
+
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
         """``3 frames of 128 bytes`` before the era; the back end, EVENT_IDX, the buffers and
         the parameters left at an unusual value after it."""
         return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
+        refused = self.refusal(params, era)
+        if refused is not None:
+            raise ParamError(refused)
         return recv(RecvParams(**params), era, seed)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
@@ -20,11 +21,13 @@ from vtrace.netfeatures import Feature, driver_features, hdr_len, negotiate, off
 from vtrace.ring import (
     MAX_QUEUE_SIZE,
     VRING_DESC_F_NEXT,
+    Buffer,
     Device,
     Driver,
     GuestMemory,
     RingLayout,
 )
+from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.rxbuffers import (
     SKB_FRAG_PAGE,
     Ewma,
@@ -42,6 +45,7 @@ from vtrace.scenarios.params import (
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    RING,
     SIZE,
     default_of,
 )
@@ -103,6 +107,7 @@ class RecvParams:
     interval_ns: int = default_of(INTERVAL, int)
     backend: str = default_of(BACKEND, str)
     proto: str = default_of(RECV_PROTO, str)
+    ring: str = default_of(RING, str)  # split or packed
 
 
 @dataclass(slots=True)
@@ -150,7 +155,8 @@ def _negotiated(era: Era, mergeable: bool) -> frozenset[Feature]:
     return negotiate(device, driver_features(era.linux))
 
 
-class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
+class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
+                          Device | PackedDevice]):
     """Shared state of one receive run."""
 
     def __init__(self, params: RecvParams, era: Era, scheduler: Scheduler) -> None:
@@ -166,23 +172,29 @@ class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
         #: (UDP streams keep 4.19's 16 bytes in every era, as they were recorded).
         self.big_data_offset = padded_vnet_hdr(era.linux if self.tcp else "4.19")
         slot_size = MERGEABLE_BUF if params.mergeable else PAGE
-        if self.tcp and params.mergeable:
-            pages = MergeableSizing.pool_pages(params.queue_size)
-            slot_size = -(-pages * SKB_FRAG_PAGE // params.queue_size)
-        memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
         self.sizing: MergeableSizing | None = None
-        if self.tcp and params.mergeable:
-            # Guest GSO is negotiated, so big_packets holds: room for 64 KiB in a full ring.
-            big = Feature.GUEST_TSO4 in features
-            self.sizing = MergeableSizing(
-                memory.buffers_base, pages, self.hdr_len,
-                mergeable_min_buf_len(self.hdr_len, params.queue_size, big_packets=big))
-        super().__init__(
-            era, memory,
-            Driver(memory, event_idx=params.event_idx,
-                   disable_writes_used_event=SEND_SWITCHES[era.name].disable_cb_writes_used_event,
-                   free_list_in_ring=SEND_SWITCHES[era.name].free_list_in_ring),
-            Device(memory, event_idx=params.event_idx))
+        if params.ring == "packed":
+            packed = PackedMemory(PackedLayout(params.queue_size), slot_size)
+            super().__init__(era, packed, PackedDriver(packed, event_idx=params.event_idx),
+                             PackedDevice(packed, event_idx=params.event_idx))
+        else:
+            if self.tcp and params.mergeable:
+                pages = MergeableSizing.pool_pages(params.queue_size)
+                slot_size = -(-pages * SKB_FRAG_PAGE // params.queue_size)
+            memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
+            if self.tcp and params.mergeable:
+                # Guest GSO is negotiated, so big_packets holds: room for 64 KiB in a full ring.
+                big = Feature.GUEST_TSO4 in features
+                self.sizing = MergeableSizing(
+                    memory.buffers_base, pages, self.hdr_len,
+                    mergeable_min_buf_len(self.hdr_len, params.queue_size, big_packets=big))
+            super().__init__(
+                era, memory,
+                Driver(memory, event_idx=params.event_idx,
+                       disable_writes_used_event=SEND_SWITCHES[era.name]
+                       .disable_cb_writes_used_event,
+                       free_list_in_ring=SEND_SWITCHES[era.name].free_list_in_ring),
+                Device(memory, event_idx=params.event_idx))
         # How virtio_net_has_buffers turns notifications on when it finds too little room.
         self.rearm = first_present(era, "virtio_queue_enable_notification_and_check",
                                    "virtio_queue_set_notification")
@@ -204,9 +216,26 @@ class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
         self.delivered: list[int] = []  # frames the application read, in order
         self.dropped: list[int] = []  # frames tun dropped: its ring was full
         self.refill_due: int | None = None  # when refill_work runs, if scheduled
+        # The packed ring's buffers by id, as the driver posted them: the device overwrites
+        # their slots with used elements (Linux keeps them in desc_extra and the token).
+        self.posted: dict[int, list[tuple[int, int]]] = {}
+
+    def post(self, buffers: list[Buffer]) -> tuple[int, dict[str, Any]]:
+        """``virtqueue_add`` of device-writable ``buffers``: the chain's head (the packed
+        ring's id) and what its event adds: the split head's ``next``."""
+        driver = self.driver
+        if isinstance(driver, PackedDriver):
+            self.slot = driver.next_avail_idx
+            head = driver.add(buffers, driver.free_head)
+            self.posted[head] = [(buffer.addr, buffer.length) for buffer in buffers]
+            return head, {}
+        head = driver.add(buffers, driver.free_head)
+        return head, {"next": self.desc_next(head)}
 
     def chain(self, head: int) -> list[tuple[int, int]]:
         """(address, length) of each descriptor of the chain at ``head``, from the table."""
+        if isinstance(self.memory, PackedMemory):
+            return self.posted[head]
         found, index, layout = [], head, self.memory.layout
         for _ in range(layout.size):
             addr, length, flags, following = struct.unpack_from(
