@@ -61,7 +61,6 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
                        "has its own",
         "twice": "give --ring twice (--ring split --ring packed), or once for both eras",
         "one_era": "two rings are compared in one era: give --era once, or leave it out",
-        "no_ring": "--ring: the {scenario} scenario has only the split ring",
     },
     "zh": {
         "title": "两个年代里 '{scenario}' 的第一帧",
@@ -179,11 +178,10 @@ Examples:
 @click.pass_context
 def diff_command(ctx: click.Context, /, eras: tuple[str, ...], rings: tuple[str, ...],
                  scenario_name: str, seed: int, lang: str, **given: Any) -> None:
-    """Show two eras' (or two rings') paths side by side, with the changed steps marked and
-    explained."""
+    """Show two eras' paths side by side, with the changed steps marked and explained.
+
+    With --ring split --ring packed, the two rings in one era, and what each costs."""
     own = {param.name for param in REGISTERED[scenario_name].params}
-    if rings and "ring" not in own:
-        raise click.UsageError(_word("no_ring", "en", scenario=scenario_name))
     if len(rings) == 2 and rings[0] != rings[1]:
         _diff_rings(eras, (rings[0], rings[1]), scenario_name, seed, lang, own, given)
         return
@@ -209,16 +207,21 @@ def diff_command(ctx: click.Context, /, eras: tuple[str, ...], rings: tuple[str,
 def _diff_rings(eras: tuple[str, ...], rings: tuple[str, str],
                 scenario_name: str, seed: int, lang: str, own: set[str],
                 given: dict[str, Any]) -> None:
-    """The first frame on both rings, then what the same frames cost on each."""
+    """The first frame on both rings; for a send, then what the same frames cost on each
+    (the ring traffic is counted on the transmit path)."""
     if len(eras) > 1:
         raise click.UsageError(_word("one_era", "en"))
     era_name = eras[0] if eras else "modern"
     params = {name: given[name] for name in own if name in given}
     diff = ring_diff(scenario_name, params, era_name, seed, rings)
+    out = current().stdout
+    for line in diff_lines(diff, lang):
+        out.write(line + "\n")
+    if scenario_name != "send":
+        return
     shared = {name: params[name] for name in ("size", "queue_size", "event_idx", "ioeventfd",
                                               "interval_ns") if name in params}
     measures = measure_rings(params.get("frames", 1), era_name, seed, params.get("batch", 1),
                              rings, **shared)
-    out = current().stdout
-    for line in [*diff_lines(diff, lang), "", *ring_table_lines(measures, lang)]:
+    for line in ["", *ring_table_lines(measures, lang)]:
         out.write(line + "\n")
