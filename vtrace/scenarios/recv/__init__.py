@@ -26,10 +26,21 @@ from vtrace.scenarios.base import (
     WAKEUPS,
     Counter,
     Hop,
+    ParamError,
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.multiqueue import QUEUES_QEMU_ONLY
+from vtrace.scenarios.params import (
+    BACKEND,
+    EVENT_IDX,
+    FLOWS,
+    FRAMES,
+    INTERVAL,
+    QUEUE_SIZE,
+    QUEUES,
+    SIZE,
+)
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
 from vtrace.scenarios.recv.world import (
@@ -42,7 +53,9 @@ from vtrace.scenarios.recv.world import (
 )
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
-__all__ = ["RECV", "RecvParams", "RecvScenario", "recv"]
+__all__ = ["RECV", "RSS_ERAS", "RecvParams", "RecvScenario", "recv"]
+
+RSS_ERAS = ("modern", "newest")  # eras whose QEMU has software RSS (virtio_net_process_rss)
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -62,6 +75,7 @@ class RecvScenario(Scenario):
         "vtrace recv --backend vhost-net --frames 3",
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
+        "vtrace recv --queues 2 --flows 4 -n 8",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
@@ -75,6 +89,8 @@ class RecvScenario(Scenario):
         replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
+        QUEUES,
+        FLOWS,
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
@@ -167,6 +183,7 @@ class RecvScenario(Scenario):
         {"frames": 3, "backend": "vhost-net", "rx_buffers": 0},
         {"frames": 40, "batch": 40, "queue_size": 32, "backend": "vhost-net",
          "mergeable": False},
+        {"frames": 8, "queues": 2, "flows": 4},
     )
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
@@ -174,7 +191,24 @@ class RecvScenario(Scenario):
         the parameters left at an unusual value after it."""
         return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
+    def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``Scenario.settle``; several queue pairs with QEMU's own back end only."""
+        params = super().settle(given)
+        if params["queues"] > 1 and params["backend"] == "vhost-net":
+            raise ParamError(QUEUES_QEMU_ONLY)
+        return params
+
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        if params.get("queues", 1) > 1 and era.name not in RSS_ERAS:
+            return (f"--queues: QEMU {era.qemu} has no RSS, and the tap's own choice "
+                    "(tun_automq_select_queue) hashes with a random per-boot seed that vtrace "
+                    "cannot replay; use --era modern or newest")
+        return None
+
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
+        refused = self.refusal(params, era)
+        if refused is not None:
+            raise ParamError(refused)
         return recv(RecvParams(**params), era, seed)
 
 

@@ -25,12 +25,15 @@ from vtrace.ring import (
     RingLayout,
 )
 from vtrace.scenarios.base import Param
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FLOWS,
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    QUEUES,
     SIZE,
     default_of,
 )
@@ -82,6 +85,8 @@ class RecvParams:
     rx_buffers: int = default_of(RX_BUFFERS, int)
     interval_ns: int = default_of(INTERVAL, int)
     backend: str = default_of(BACKEND, str)
+    queues: int = default_of(QUEUES, int)
+    flows: int = default_of(FLOWS, int)
 
 
 class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
@@ -121,6 +126,10 @@ class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
         self.delivered: list[int] = []  # frames the application read, in order
         self.dropped: list[int] = []  # frames tun dropped: its ring was full
         self.refill_due: int | None = None  # when refill_work runs, if scheduled
+
+    def endpoints_of(self, frame: int) -> Endpoints:
+        """The endpoints of ``frame``'s flow (flow 0's are ``HOST_TO_GUEST``)."""
+        return endpoints_of(HOST_TO_GUEST, frame % self.params.flows)
 
     def chain(self, head: int) -> list[tuple[int, int]]:
         """(address, length) of each descriptor of the chain at ``head``, from the table."""

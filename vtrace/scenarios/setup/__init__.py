@@ -8,12 +8,13 @@ events and the device status writes, not VM exits (see ``counters``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
 from vtrace.scenarios.base import EVENTS, Counter, Scenario
-from vtrace.scenarios.params import BACKEND
+from vtrace.scenarios.params import BACKEND, QUEUES
 from vtrace.scenarios.setup.chains import setup
 from vtrace.scenarios.setup.objects import ObjectsPanel
 from vtrace.scenarios.words import text
@@ -40,15 +41,17 @@ class SetupScenario(Scenario):
         "vtrace setup --lang zh --step",
         "vtrace setup --events setup.jsonl --view quiet",
         "vtrace setup --backend vhost-net",
+        "vtrace setup --queues 2",
     )
-    params = (BACKEND,)
+    params = (BACKEND, replace(QUEUES, help="Queue pairs the driver turns on with a "
+                               "VIRTIO_NET_CTRL_MQ command once the device is live."))
     # No VM exits are counted: the replay shows the stores that change the device (status,
     # features, ring addresses), not every access to its configuration, so a count of exits
     # would be a number that did not happen. The status writes are all there.
     counters = (EVENTS, STATUS_WRITES)
     live_counters = ("events", "status_writes")
     calls = {"virtio_set_status": ("status_writes", _one)}
-    examples = ({}, {"backend": "vhost-net"})
+    examples = ({}, {"backend": "vhost-net"}, {"queues": 2})
 
     # A step done once per queue says which queue (and the request it makes of it).
     decisions = {"virtio_notify": "interrupt", **dict.fromkeys((
@@ -68,7 +71,7 @@ class SetupScenario(Scenario):
         return ObjectsPanel(lang)
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
-        return setup(era, seed, params["backend"])
+        return setup(era, seed, params["backend"], params.get("queues", 1))
 
 
 SETUP = SetupScenario()
