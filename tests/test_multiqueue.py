@@ -171,3 +171,63 @@ def test_endpoints_differ_per_flow_only_in_the_port() -> None:
     from vtrace.scenarios.multiqueue import endpoints_of
     assert endpoints_of(Endpoints(), 0) == Endpoints()
     assert endpoints_of(Endpoints(), 3).src_port == Endpoints().src_port + 3
+
+
+def test_the_summary_counts_per_queue_pair_and_in_total() -> None:
+    code, out, err = run("send", "--queues", "2", "--flows", "4", "-n", "8", "--view", "quiet")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    at = next(index for index, line in enumerate(lines) if line.startswith("Per queue pair"))
+    assert lines[at + 1].split() == ["queue", "0", "queue", "1", "total"]
+    sent = next(line for line in lines[at:] if line.strip().startswith("frames sent"))
+    assert sent.split()[-3:] == ["4", "4", "8"]
+    code, out, _ = run("send", "-n", "8", "--view", "quiet")
+    assert code == 0 and "Per queue pair" not in out
+
+
+def test_the_zh_summary_names_the_queues_in_chinese() -> None:
+    code, out, _ = run("recv", "--queues", "2", "--flows", "4", "-n", "8", "--view", "quiet",
+                       "--lang", "zh")
+    assert code == 0 and "每个队列对" in out and "队列 1" in out and "合计" in out
+
+
+def test_the_live_ring_panel_switches_between_the_queue_pairs() -> None:
+    from rich.console import Console
+
+    from vtrace.renderers.live import LiveState
+    session = replayed("send", {"frames": 8, "queues": 2, "flows": 4}, "modern", 1)
+    state = LiveState(session, "en")
+    for event in session.source:
+        state.update(event)
+    assert sorted(state.queue_rings) == [0, 1]
+    for presses, queue in ((0, 0), (1, 1), (2, 0)):
+        state.show_queue(presses)
+        assert state.shown_queue == queue
+        assert state.ring is state.queue_rings[queue][0]
+        assert state.ring.values["avail.idx"] == 4
+        console = Console(width=160, height=50, record=True)
+        console.print(state)
+        assert f"TX virtqueue · queue {queue}" in console.export_text()
+
+
+def test_u_moves_the_step_view_to_the_next_queue_pair() -> None:
+    from vtrace.renderers.view_words import word
+    from vtrace.stepping import Position, drive
+    events = _events("send")
+    shown: list[Position] = []
+
+    class Recorder:
+        def reset(self) -> None:
+            pass
+
+        def feed(self, event: Event) -> None:
+            pass
+
+        def show(self, at: Position) -> None:
+            shown.append(at)
+
+    pressed = iter(["u", "u", "\n", "q"])
+    drive(events, Recorder(), lambda: next(pressed), lambda event: None)
+    assert [at.queue for at in shown] == [0, 1, 2, 2]
+    assert "u: the next queue pair's ring" in word("legend", "en")
+    assert "u：下一个队列对的环" in word("legend", "zh")

@@ -32,6 +32,7 @@ from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.send.tso import tcp_send, wire_frames
 from vtrace.session import Session
 
@@ -83,7 +84,8 @@ def _replayed_frame(header: Header, frame: int, endpoints: Endpoints) -> bytes:
     size = int(header.params.get("size", 0))
     if header.params.get("proto") == "tcp":
         return tcp_send(frame, size).skb.frame
-    return build_frame(frame, size, endpoints)
+    return build_frame(frame, size,
+                       endpoints_of(endpoints, frame % int(header.params.get("flows", 1))))
 
 
 def tap_packets(header: Header, scenario: Scenario,
