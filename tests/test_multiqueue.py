@@ -231,3 +231,19 @@ def test_u_moves_the_step_view_to_the_next_queue_pair() -> None:
     assert [at.queue for at in shown] == [0, 1, 2, 2]
     assert "u: the next queue pair's ring" in word("legend", "en")
     assert "u：下一个队列对的环" in word("legend", "zh")
+
+
+@pytest.mark.parametrize("scenario", ["send", "recv"])
+def test_the_sequence_diagram_has_the_guest_s_lifelines_once_per_vcpu(scenario: str) -> None:
+    from vtrace.renderers.folding import fold
+    from vtrace.renderers.sequence import on_vcpus, sequence_source
+    session = replayed(scenario, {"frames": 2, "queues": 2, "flows": 2}, "modern", 1)
+    outline = fold(on_vcpus(session.events(), session.header), batch=1)
+    guest = [actor for actor in outline.actors if "@" in actor]
+    assert guest[:3] == ["app@vcpu0", "stack@vcpu0", "virtio_net@vcpu0"]
+    assert guest[3:] == ["app@vcpu1", "stack@vcpu1", "virtio_net@vcpu1"]
+    assert outline.actors[len(guest)] == "vring"
+    one = replayed(scenario, {"frames": 2}, "modern", 1)
+    assert "@vcpu" not in sequence_source(one)
+    assert "virtio_net@vcpu1" in sequence_source(
+        replayed(scenario, {"frames": 2, "queues": 2, "flows": 2}, "modern", 1))

@@ -190,22 +190,27 @@ def layer_title(layer: Layer | None, lang: str = "en") -> str:
     return word(f"layer.{layer.value}" if layer else "layer.other", lang)
 
 
+def layer_of(actor: str) -> Layer | None:
+    """The layer of a lifeline: its actor's, also for one vCPU's (``virtio_net@vcpu1``)."""
+    return ACTOR_LAYER.get(actor.partition("@")[0])
+
+
 def actor_role(actor: str, lang: str = "en") -> str:
     """What a lifeline is, under its name; empty for actors vtrace does not know."""
-    key = f"role.{actor}"
+    key = f"role.{actor.partition('@')[0]}"
     return word(key, lang) if has_word(key) else ""
 
 
 def crosses_layer(event: Event) -> bool:
     """Whether the event goes from one layer to another (from one actor to another when
     either is unknown)."""
-    src, dst = ACTOR_LAYER.get(event.src), ACTOR_LAYER.get(event.dst)
+    src, dst = layer_of(event.src), layer_of(event.dst)
     return src != dst if src is not None and dst is not None else event.src != event.dst
 
 
 def crossing(event: Event) -> str | None:
     """``exit``, ``entry`` or ``interrupt`` when the event crosses the guest/host boundary."""
-    src, dst = ACTOR_LAYER.get(event.src), ACTOR_LAYER.get(event.dst)
+    src, dst = layer_of(event.src), layer_of(event.dst)
     if event.kind is Kind.CALL and src in GUEST_LAYERS and dst in HOST_LAYERS:
         return "exit"
     if src in HOST_LAYERS and dst in GUEST_LAYERS:
@@ -231,8 +236,8 @@ def layer_runs(actors: list[str]) -> Iterator[tuple[Layer | None, int, int]]:
     """(layer, start, end) of each run of neighbouring lifelines in one layer."""
     start = 0
     for end in range(1, len(actors) + 1):
-        layer = ACTOR_LAYER.get(actors[start])
-        if end < len(actors) and ACTOR_LAYER.get(actors[end]) == layer:
+        layer = layer_of(actors[start])
+        if end < len(actors) and layer_of(actors[end]) == layer:
             continue
         yield layer, start, end
         start = end

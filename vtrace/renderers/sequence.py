@@ -28,11 +28,11 @@ one DOT graph each, with the same lifelines and the arrows' numbers going on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
-from vtrace.model import ACTOR_LAYER, Event, Header, Layer
-from vtrace.renderers.base import RenderError, register
+from vtrace.model import Event, Header, Layer
+from vtrace.renderers.base import RenderError, count_param, register
 from vtrace.renderers.canvas import FRONT, MIDDLE, MONO, SANS, Canvas, text_width, wrap
 from vtrace.renderers.describe import location, why
 from vtrace.renderers.diagram_text import (
@@ -46,6 +46,7 @@ from vtrace.renderers.diagram_text import (
     diagram_comment,
     diagram_title,
     ends,
+    layer_of,
     layer_runs,
     layer_title,
     word,
@@ -56,7 +57,7 @@ from vtrace.renderers.rows import Arrow, Item, Loop, Note, Separator, is_summary
 from vtrace.renderers.sequence_look import FULL, PRESENTER, Look, pages
 from vtrace.session import Session
 
-__all__ = ["SequenceRenderer", "sequence_pages", "sequence_source"]
+__all__ = ["SequenceRenderer", "on_vcpus", "sequence_pages", "sequence_source"]
 
 MARGIN = 24.0
 HEAD_H = 34.0
@@ -250,7 +251,7 @@ def _layer_boxes(canvas: Canvas, actors: list[str], columns: _Columns, bottom: f
         canvas.text((left + right) / 2, look.v(50), layer_title(layer, lang), size=look.small + 1,
                     fontcolor="#555555", fontname=SANS)
     for position in range(1, len(actors)):
-        before, after = ACTOR_LAYER.get(actors[position - 1]), ACTOR_LAYER.get(actors[position])
+        before, after = layer_of(actors[position - 1]), layer_of(actors[position])
         if (before in GUEST_LAYERS or before is Layer.VRING) and after in HOST_LAYERS:
             x = edges[position]
             canvas.line((x, look.v(28)), (x, bottom), arrow=False, color=RED, style="dashed",
@@ -297,6 +298,23 @@ def _page(header: Header, drawn: list[Item], actors: list[str], columns: _Column
     return canvas.source(), painter.number
 
 
+def on_vcpus(events: Iterable[Event], header: Header) -> Iterable[Event]:
+    """With several queue pairs, the guest's lifelines once per vCPU: an event on ``vcpu1``
+    runs between ``stack@vcpu1`` and ``virtio_net@vcpu1``."""
+    if count_param(header.params, "queues") in (None, 1):
+        return events
+    return (_on_vcpu(event) for event in events)
+
+
+def _on_vcpu(event: Event) -> Event:
+    thread = event.thread
+    if not thread.startswith("vcpu"):
+        return event
+    src, dst = (f"{actor}@{thread}" if layer_of(actor) in GUEST_LAYERS else actor
+                for actor in (event.src, event.dst))
+    return replace(event, src=src, dst=dst)
+
+
 def sequence_pages(session: Session, *, summary: bool = False,
                    lang: str = "en", max_steps: int = MAX_STEPS, pages_wanted: int = 1,
                    per_page: int | None = None) -> list[str]:
@@ -305,8 +323,8 @@ def sequence_pages(session: Session, *, summary: bool = False,
     equal height, or pages of at most ``per_page`` rows."""
     look = PRESENTER if summary else FULL
     header = session.header
-    outline = fold(session.events(), batch=batch_of(header.params), summary=summary, lang=lang,
-                   max_steps=max_steps)
+    outline = fold(on_vcpus(session.events(), header), batch=batch_of(header.params),
+                   summary=summary, lang=lang, max_steps=max_steps)
     drawn = items(outline, summary=summary, lang=lang)
     actors = _used(outline.actors, drawn) if look.only_used else outline.actors
     columns = _columns(actors, drawn, lang, look)
