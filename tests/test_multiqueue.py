@@ -247,3 +247,14 @@ def test_the_sequence_diagram_has_the_guest_s_lifelines_once_per_vcpu(scenario: 
     assert "@vcpu" not in sequence_source(one)
     assert "virtio_net@vcpu1" in sequence_source(
         replayed(scenario, {"frames": 2, "queues": 2, "flows": 2}, "modern", 1))
+
+
+def test_plain_show_ring_shows_each_queue_pair_s_own_ring() -> None:
+    code, out, err = run("send", "--queues", "2", "--flows", "2", "-n", "2", "--view", "plain",
+                         "--show-ring")
+    assert code == 0 and err == ""
+    blocks = out.split("│ queue ")[1:]
+    assert {block[0] for block in blocks} == {"0", "1"}
+    # Each pair's ring has its own first descriptor: both show [0] holding their own frame.
+    assert any("[0]" in block and "#0" in block for block in blocks if block[0] == "0")
+    assert any("[0]" in block and "#1" in block for block in blocks if block[0] == "1")
