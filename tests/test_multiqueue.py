@@ -258,3 +258,25 @@ def test_plain_show_ring_shows_each_queue_pair_s_own_ring() -> None:
     # Each pair's ring has its own first descriptor: both show [0] holding their own frame.
     assert any("[0]" in block and "#0" in block for block in blocks if block[0] == "0")
     assert any("[0]" in block and "#1" in block for block in blocks if block[0] == "1")
+
+
+def _compare(*args: str) -> tuple[int, str]:
+    from vtrace.cli import main
+    from vtrace.cli.env import Environment
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", *args], Environment(argv=("compare", *args), stdout=out, stderr=err))
+    return int(exited.value.code or 0), out.getvalue()
+
+
+def test_compare_sets_one_queue_pair_beside_several() -> None:
+    import json
+    code, out = _compare("--queues", "2", "-n", "8", "--json")
+    assert code == 0
+    rows = [(row["scenario"], row["backend"], row["queues"]) for row in json.loads(out)["rows"]]
+    assert rows == [("send", "qemu", 1), ("send", "qemu", 2), ("recv", "qemu", 1),
+                    ("recv", "qemu", 2)]
+    code, out = _compare("--queues", "2", "-n", "8", "--era", "lesson")
+    assert code == 0 and "send qemu, 2 queues" in out and "recv qemu, 2 queues" not in out
+    code, out = _compare("-n", "2", "--json")
+    assert {row["queues"] for row in json.loads(out)["rows"]} == {1}
