@@ -38,6 +38,10 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vm_entry": "VM entry: the guest runs again",
         "state.write": "{writer} writes {fields}",
         "fact.tunsetiff": "open {path}, then ioctl(TUNSETIFF) with {flags}",
+        "fact.xps": "flow {flow} is sent from CPU {cpu}; XPS maps that CPU to TX queue "
+                    "{tx_queue}",
+        "fact.rss": "flow {flow}: Toeplitz hash {hash} ({hash_type}), indirection table "
+                    "entry {indirection}: RX queue {rx_queue}",
         "fact.tap_created": "the host now has an interface {ifname}",
         "fact.fd_handler": "QEMU's main loop watches the tap's fd with {handler}",
         "fact.realize_all": "every queue pair is added now",
@@ -126,6 +130,9 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vm_entry": "VM 进入：客户机继续运行",
         "state.write": "{writer} 写入 {fields}",
         "fact.tunsetiff": "打开 {path}，再用 {flags} 调用 ioctl(TUNSETIFF)",
+        "fact.xps": "流 {flow} 从 CPU {cpu} 发出；XPS 把这个 CPU 映射到 TX 队列 {tx_queue}",
+        "fact.rss": "流 {flow}：Toeplitz 哈希 {hash}（{hash_type}），间接表第 {indirection} 项："
+                    "RX 队列 {rx_queue}",
         "fact.tap_created": "宿主机上现在有了接口 {ifname}",
         "fact.fd_handler": "QEMU 主循环用 {handler} 监视 tap 的文件描述符",
         "fact.realize_all": "现在就添加所有队列对",

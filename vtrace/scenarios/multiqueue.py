@@ -30,6 +30,7 @@ from vtrace.frames import Endpoints
 from vtrace.model import Kind
 from vtrace.rss import (
     DEFAULT_KEY,
+    INDIRECTION_TABLE_LEN,
     Flow,
     default_indirection_table,
     rss_queue,
@@ -71,7 +72,8 @@ def tx_pick(flow: int, queues: int) -> Picked:
     maps that CPU to one queue."""
     cpu = flow % queues
     xps = xps_map(queues, queues)
-    return Picked(tx_queue(cpu, xps), {"flow": flow, "cpu": cpu, "xps_cpus": list(xps[cpu])})
+    return Picked(tx_queue(cpu, xps), {"fact": "xps", "flow": flow, "cpu": cpu,
+                                       "xps_cpus": list(xps[cpu])})
 
 
 def rx_pick(flow: int, queues: int, endpoints: Endpoints) -> Picked:
@@ -81,8 +83,9 @@ def rx_pick(flow: int, queues: int, endpoints: Endpoints) -> Picked:
                 ends.src_port, ends.dst_port, "udp")
     queue, value, report = rss_queue(seen, DEFAULT_KEY, default_indirection_table(queues),
                                      queues)
-    return Picked(queue, {"flow": flow, "hash": f"{value:#010x}", "hash_type": report.name,
-                          "indirection": value & 127, "redirect": False})
+    return Picked(queue, {"fact": "rss", "flow": flow, "hash": f"{value:#010x}",
+                          "hash_type": report.name,
+                          "indirection": value & (INDIRECTION_TABLE_LEN - 1), "redirect": False})
 
 
 def rss_steps(queues: int, flows: int, endpoints: Endpoints,
