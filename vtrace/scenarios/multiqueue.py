@@ -53,9 +53,8 @@ Anchor = str | tuple[str | None, str]  # a step, or the step before it and the s
 
 
 def endpoints_of(base: Endpoints, flow: int) -> Endpoints:
-    """Flow ``flow``'s endpoints: the port on the far side of the guest counts up from
-    ``base``'s (the guest's source port on transmit, the host's on receive); flow 0 is
-    ``base`` itself."""
+    """Flow ``flow``'s endpoints: the source port counts up from ``base``'s (the guest's
+    on transmit, the host sender's on receive); flow 0's are ``base``."""
     return replace(base, src_port=base.src_port + flow) if flow else base
 
 
