@@ -235,8 +235,9 @@ def test_u_moves_the_step_view_to_the_next_queue_pair() -> None:
 
 @pytest.mark.parametrize("scenario", ["send", "recv"])
 def test_the_sequence_diagram_has_the_guest_s_lifelines_once_per_vcpu(scenario: str) -> None:
+    from vtrace.renderers.diagram_text import on_vcpus
     from vtrace.renderers.folding import fold
-    from vtrace.renderers.sequence import on_vcpus, sequence_source
+    from vtrace.renderers.sequence import sequence_source
     session = replayed(scenario, {"frames": 2, "queues": 2, "flows": 2}, "modern", 1)
     outline = fold(on_vcpus(session.events(), session.header), batch=1)
     guest = [actor for actor in outline.actors if "@" in actor]
@@ -280,3 +281,10 @@ def test_compare_sets_one_queue_pair_beside_several() -> None:
     assert code == 0 and "send qemu, 2 queues" in out and "recv qemu, 2 queues" not in out
     code, out = _compare("-n", "2", "--json")
     assert {row["queues"] for row in json.loads(out)["rows"]} == {1}
+
+
+def test_the_mermaid_diagram_has_the_guest_s_lifelines_once_per_vcpu() -> None:
+    out = io.StringIO()
+    by_name("mermaid")(lang="en").render(
+        replayed("recv", {"frames": 2, "queues": 2, "flows": 2}, "modern", 1), out)
+    assert "participant virtio_net_vcpu1 as virtio_net@vcpu1" in out.getvalue()

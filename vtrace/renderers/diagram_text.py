@@ -9,10 +9,12 @@ A language that lacks a word falls back to English.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import replace
 
 from vtrace.i18n import worded
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
+from vtrace.renderers.base import count_param
 from vtrace.renderers.describe import decision
 from vtrace.session import Session
 
@@ -32,10 +34,12 @@ __all__ = [
     "frames_title",
     "has_word",
     "is_dashed",
+    "layer_of",
     "layer_runs",
     "layer_title",
     "message_label",
     "note_text",
+    "on_vcpus",
     "word",
 ]
 
@@ -193,6 +197,23 @@ def layer_title(layer: Layer | None, lang: str = "en") -> str:
 def layer_of(actor: str) -> Layer | None:
     """The layer of a lifeline: its actor's, also for one vCPU's (``virtio_net@vcpu1``)."""
     return ACTOR_LAYER.get(actor.partition("@")[0])
+
+
+def on_vcpus(events: Iterable[Event], header: Header) -> Iterable[Event]:
+    """With several queue pairs, the guest's lifelines once per vCPU: an event on ``vcpu1``
+    runs between ``stack@vcpu1`` and ``virtio_net@vcpu1``."""
+    if count_param(header.params, "queues") in (None, 1):
+        return events
+    return (_on_vcpu(event) for event in events)
+
+
+def _on_vcpu(event: Event) -> Event:
+    thread = event.thread
+    if not thread.startswith("vcpu"):
+        return event
+    src, dst = (f"{actor}@{thread}" if layer_of(actor) in GUEST_LAYERS else actor
+                for actor in (event.src, event.dst))
+    return replace(event, src=src, dst=dst)
 
 
 def actor_role(actor: str, lang: str = "en") -> str:

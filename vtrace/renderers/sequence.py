@@ -28,11 +28,11 @@ one DOT graph each, with the same lifelines and the arrows' numbers going on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import IO, Any
 
 from vtrace.model import Event, Header, Layer
-from vtrace.renderers.base import RenderError, count_param, register
+from vtrace.renderers.base import RenderError, register
 from vtrace.renderers.canvas import FRONT, MIDDLE, MONO, SANS, Canvas, text_width, wrap
 from vtrace.renderers.describe import location, why
 from vtrace.renderers.diagram_text import (
@@ -49,6 +49,7 @@ from vtrace.renderers.diagram_text import (
     layer_of,
     layer_runs,
     layer_title,
+    on_vcpus,
     word,
 )
 from vtrace.renderers.folding import MAX_STEPS, batch_of, fold
@@ -57,7 +58,7 @@ from vtrace.renderers.rows import Arrow, Item, Loop, Note, Separator, is_summary
 from vtrace.renderers.sequence_look import FULL, PRESENTER, Look, pages
 from vtrace.session import Session
 
-__all__ = ["SequenceRenderer", "on_vcpus", "sequence_pages", "sequence_source"]
+__all__ = ["SequenceRenderer", "sequence_pages", "sequence_source"]
 
 MARGIN = 24.0
 HEAD_H = 34.0
@@ -296,23 +297,6 @@ def _page(header: Header, drawn: list[Item], actors: list[str], columns: _Column
     canvas.text(columns.left, look.v(8), title, left=True, size=look.size + 2, layer=FRONT,
                 fontcolor="#222222", fontname=SANS)
     return canvas.source(), painter.number
-
-
-def on_vcpus(events: Iterable[Event], header: Header) -> Iterable[Event]:
-    """With several queue pairs, the guest's lifelines once per vCPU: an event on ``vcpu1``
-    runs between ``stack@vcpu1`` and ``virtio_net@vcpu1``."""
-    if count_param(header.params, "queues") in (None, 1):
-        return events
-    return (_on_vcpu(event) for event in events)
-
-
-def _on_vcpu(event: Event) -> Event:
-    thread = event.thread
-    if not thread.startswith("vcpu"):
-        return event
-    src, dst = (f"{actor}@{thread}" if layer_of(actor) in GUEST_LAYERS else actor
-                for actor in (event.src, event.dst))
-    return replace(event, src=src, dst=dst)
 
 
 def sequence_pages(session: Session, *, summary: bool = False,
