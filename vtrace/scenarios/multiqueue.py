@@ -117,25 +117,28 @@ def tagged(program: Iterator[Action], queue: int, vq_index: int,
     step, or by the step before it and its own), the steps it adds (the queue choice,
     where the path makes it)."""
     previous: str | None = None
+    # Only a call named in ``extra`` is looked up there: this runs for every event.
+    anchors = {key if isinstance(key, str) else key[1] for key in extra}
+    notify, interrupt, call = "vp_notify", "msix_notify", Kind.CALL
     for action in program:
         if action.__class__ is Wait:
             yield action
             continue
         step, frame, kind, src, dst, detail, cost = action  # type: ignore[misc]
-        more: dict[str, Any] = {"queue": queue}
-        if step == "vp_notify":
-            more["queue_index"] = vq_index
-        elif step == "msix_notify":
-            more["msix_vector"] = vq_index + MSIX_CONFIG
-        yield Do(step, frame, kind, src, dst, {**detail, **more}, cost)
-        if kind is not Kind.CALL:
+        if step == notify:
+            detail = {**detail, "queue_index": vq_index}
+        elif step == interrupt:
+            detail = {**detail, "msix_vector": vq_index + MSIX_CONFIG}
+        yield step, frame, kind, src, dst, {**detail, "queue": queue}, cost
+        if kind is not call:
             continue
-        after = extra.get(step) or extra.get((previous, step))
+        if step in anchors:
+            after = extra.get(step) or extra.get((previous, step))
+            if after is not None:
+                for added in after(frame):
+                    step_, frame_, kind_, src_, dst_, detail_, cost_ = added
+                    yield step_, frame_, kind_, src_, dst_, {**detail_, "queue": queue}, cost_
         previous = step
-        if after is not None:
-            for added in after(frame):
-                step, frame, kind, src, dst, detail, cost = added
-                yield Do(step, frame, kind, src, dst, {**detail, "queue": queue}, cost)
 
 
 def one_thread(thread: Thread, programs: Sequence[Iterator[Action]]) -> Iterator[Action]:
