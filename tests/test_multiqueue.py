@@ -288,3 +288,38 @@ def test_the_mermaid_diagram_has_the_guest_s_lifelines_once_per_vcpu() -> None:
     by_name("mermaid")(lang="en").render(
         replayed("recv", {"frames": 2, "queues": 2, "flows": 2}, "modern", 1), out)
     assert "participant virtio_net_vcpu1 as virtio_net@vcpu1" in out.getvalue()
+
+
+def test_u_in_the_live_step_view_shows_the_other_queue_pair_s_ring(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections.abc import Callable, Iterator
+    from contextlib import contextmanager
+    from typing import IO
+
+    from fake_terminal import Terminal
+
+    from vtrace.cli import main
+    from vtrace.cli.env import Environment
+
+    def keys(pressed: list[str]) -> Callable[[IO[Any]], Any]:
+        @contextmanager
+        def reader(stream: IO[Any]) -> Iterator[Callable[[], str]]:
+            sequence = iter(pressed)
+            yield lambda: next(sequence)
+        return reader
+
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("LINES", "50")
+    screens = []
+    for pressed in (["\n"] * 30 + ["q"], ["\n"] * 30 + ["u", "q"]):
+        out = Terminal()
+        env = Environment(argv=(), stdin=Terminal(), stdout=out, stderr=io.StringIO(),
+                          environ={"TERM": "xterm", "COLUMNS": "160", "LINES": "50"},
+                          keys=keys(pressed))
+        with pytest.raises(SystemExit) as exited:
+            main(["send", "--queues", "2", "--flows", "2", "-n", "2", "--step", "--view",
+                  "live"], env)
+        assert exited.value.code == 0
+        screens.append(out.getvalue())
+    assert "queue 0" in screens[0] and "TX virtqueue · queue 1" not in screens[0]
+    assert "TX virtqueue · queue 1" in screens[1]
