@@ -15,7 +15,10 @@ software RSS hashes the flow (``virtio_net_process_rss``) with the key and the
 default indirection table the driver wrote: ``vtrace.rss.rss_queue``. vtrace
 reads each frame from the tap queue RSS then picks, so QEMU never redirects it
 (the tap's own choice, ``tun_automq_select_queue``, hashes with a per-boot random
-seed).
+seed). The device has ``rss=on``; Linux 7.2 sends the table at probe
+(``virtnet_set_queues`` → ``virtnet_commit_rss_command``), Linux 6.1 only fills it
+(``virtnet_init_default_rss``) and sends it when ``ethtool -X`` or a change of
+rxhash commits it: the replay is of a guest after that.
 """
 
 from __future__ import annotations

@@ -89,7 +89,9 @@ class RecvScenario(Scenario):
         replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
-        QUEUES,
+        replace(QUEUES, help="Queue pairs (mq=on, queues=N, rss=on): QEMU's software RSS "
+                "picks each flow's RX queue with the driver's table (Linux 7.2 sends it at "
+                "probe, 6.1 once ethtool -X commits it); modern and newest eras."),
         FLOWS,
     )
     counters = (
