@@ -116,7 +116,9 @@ def test_recv_rings_fill_per_queue() -> None:
     for queue, world in enumerate(worlds):
         mine = [frame for frame in range(FRAMES) if _expected_rx(frame % FLOWS) == queue]
         assert world.delivered == mine
-        assert world.memory.u16(world.memory.layout.used_idx) == len(mine)
+        layout = world.memory.layout
+        assert isinstance(layout, RingLayout)
+        assert world.memory.u16(layout.used_idx) == len(mine)
 
 
 def test_one_queue_streams_say_nothing_of_queues() -> None:

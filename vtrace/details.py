@@ -217,6 +217,7 @@ class SetupDetail(StepDetail, total=False):
     handler: str
     ifname: str
     ioctl: str
+    layout: str  # packed, with --ring packed
     len: int
     netdev: str
     notify: str
@@ -269,7 +270,9 @@ class PackedDetail(StepDetail, total=False):
 
     addr: int
     count: int
+    flags: str  # WRITE: a receive buffer
     head: int  # the buffer id
+    id: int  # the buffer id detach_buf_packed frees
     idx: int
     len: int
 

@@ -39,7 +39,10 @@ from vtrace.scenarios.params import (
     INTERVAL,
     QUEUE_SIZE,
     QUEUES,
+    RING,
     SIZE,
+    check_packed_backend,
+    packed_refusal,
 )
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
@@ -76,6 +79,7 @@ class RecvScenario(Scenario):
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
         "vtrace recv --queues 2 --flows 4 -n 8",
+        "vtrace recv --ring packed -n 300 --view plain",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
@@ -89,6 +93,7 @@ class RecvScenario(Scenario):
         replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
+        RING,
         replace(QUEUES, help="Queue pairs (mq=on, queues=N, rss=on): QEMU's software RSS "
                 "picks each flow's RX queue with the driver's table (Linux 7.2 sends it at "
                 "probe, 6.1 once ethtool -X commits it); modern and newest eras."),
@@ -172,7 +177,8 @@ class RecvScenario(Scenario):
     # The guest posts its buffers in bulk (try_fill_recv says how many, not which): a
     # buffer is named when the device takes it.
     ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
-        "virtqueue_split_pop": "take", "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
+        "virtqueue_split_pop": "take", "virtqueue_packed_pop": "take",
+        "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
         "virtqueue_get_buf_ctx": "free"})
     frames_param = "frames"
     examples = (
@@ -185,6 +191,7 @@ class RecvScenario(Scenario):
         {"frames": 3, "backend": "vhost-net", "rx_buffers": 0},
         {"frames": 40, "batch": 40, "queue_size": 32, "backend": "vhost-net",
          "mergeable": False},
+        {"frames": 3, "ring": "packed"},
         {"frames": 8, "queues": 2, "flows": 4},
     )
 
@@ -194,13 +201,17 @@ class RecvScenario(Scenario):
         return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """As ``Scenario.settle``; several queue pairs with QEMU's own back end only."""
+        """As ``Scenario.settle``; Linux's vhost-net has no packed ring, and several queue
+        pairs are replayed with QEMU's own back end only."""
         params = super().settle(given)
+        check_packed_backend(params)
         if params["queues"] > 1 and params["backend"] == "vhost-net":
             raise ParamError(QUEUES_QEMU_ONLY)
         return params
 
     def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        if (packed := packed_refusal(params, era)) is not None:
+            return packed
         if params.get("queues", 1) > 1 and era.name not in RSS_ERAS:
             return (f"--queues: QEMU {era.qemu} has no RSS, and the tap's own choice "
                     "(tun_automq_select_queue) hashes with a random per-boot seed that vtrace "
