@@ -21,8 +21,14 @@ from vtrace.cli.options import lang_option
 from vtrace.era_diff import RING_COUNTS, RingMeasure, measure_rings
 from vtrace.i18n import worded
 from vtrace.output import check_writable
-from vtrace.scenarios.costs import EXPLAINED, FIGURES, Measured, measure_backends
-from vtrace.scenarios.params import RINGS
+from vtrace.scenarios.costs import (
+    EXPLAINED,
+    FIGURES,
+    Measured,
+    measure_backends,
+    measure_queues,
+)
+from vtrace.scenarios.params import MAX_QUEUES, RINGS
 
 __all__ = ["RING_LABELS", "compare_command", "dot_source", "ring_dot_source",
            "ring_table_lines", "table_lines"]
@@ -60,6 +66,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
                      "each frame touches, added up. The split device writes used-ring "
                      "entries, not descriptors.",
         "twice": "give --ring twice: --ring split --ring packed",
+        "queues": "{name}, {queues} queues",
     },
     "zh": {
         "title": "{frames} 帧，{era} 时代（总数 / 每帧）",
@@ -72,6 +79,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
                      "代码的做法计数；缓存行：每帧触及的环内存 64 字节行，逐帧相加。"
                      "split 环的设备写的是 used 环的条目，不是描述符。",
         "twice": "请给两次 --ring：--ring split --ring packed",
+        "queues": "{name}，{queues} 个队列",
     },
 }
 
@@ -83,6 +91,7 @@ Examples:
   vtrace compare --out costs.svg
   vtrace compare --ring split --ring packed      the same frames on both rings
   vtrace compare --ring split --ring packed --frames 300 --json
+  vtrace compare --queues 2 -n 8          one queue pair vs two, QEMU's back end
 """
 
 
@@ -100,9 +109,12 @@ Examples:
                    "--ring split --ring packed.")
 @click.option("--json", "as_json", is_flag=True, help="Write the table as JSON.")
 @click.option("--out", metavar="FILE.svg", help="Also draw the table as an SVG picture.")
+@click.option("--queues", type=click.IntRange(1, MAX_QUEUES), default=1, show_default=True,
+              help="Compare one queue pair with this many on QEMU's back end (as many "
+                   "flows), instead of the back ends.")
 @lang_option
 def compare_command(frames: int, batch: int, era: str, seed: int, rings: tuple[str, ...],
-                    as_json: bool, out: str | None, lang: str) -> None:
+                    as_json: bool, out: str | None, queues: int, lang: str) -> None:
     """Compare the costs of QEMU's virtio-net and vhost-net for the same frames.
 
     With --ring split --ring packed, the costs of the two rings instead."""
@@ -111,12 +123,15 @@ def compare_command(frames: int, batch: int, era: str, seed: int, rings: tuple[s
             raise click.UsageError(f"--out {out}: the picture is an SVG; name it FILE.svg")
         check_writable(out)
     if rings:
+        if queues != 1:
+            raise click.UsageError("--ring and --queues compare different things: give one")
         if len(rings) != 2 or rings[0] == rings[1]:
             raise click.UsageError(worded(_WORDS, "twice", "en"))
         _compare_rings(measure_rings(frames, era, seed, batch, (rings[0], rings[1])),
                        batch, seed, as_json, out, lang)
         return
-    rows = measure_backends(frames, era, seed, batch)
+    rows = measure_backends(frames, era, seed, batch) if queues == 1 else \
+        measure_queues(frames, era, seed, queues, batch)
     stdout = current().stdout
     if as_json:
         stdout.write(json.dumps({"era": era, "frames": frames, "batch": batch, "seed": seed,
@@ -207,13 +222,20 @@ def _title(rows: tuple[Measured, ...], lang: str) -> str:
                   era=rows[0].era) if rows else ""
 
 
+def _name(row: Measured, lang: str) -> str:
+    """``send qemu``, or with several queue pairs ``send qemu, 2 queues``."""
+    name = f"{row.scenario} {row.backend}"
+    return name if row.queues == 1 else worded(_WORDS, "queues", lang, name=name,
+                                               queues=row.queues)
+
+
 def _both(row: Measured, name: str) -> str:
     return f"{_cell(row.totals[name], 0)} / {_cell(row.per_frame(name), 2)}"
 
 
 def table_lines(rows: tuple[Measured, ...], lang: str) -> list[str]:
     """Per scenario and back end: total and per-frame figures, then the explained rows."""
-    head = f"{'':<24}" + "".join(f"{row.scenario + ' ' + row.backend:>24}" for row in rows)
+    head = f"{'':<24}" + "".join(f"{_name(row, lang):>24}" for row in rows)
     lines = [_title(rows, lang), head]
     for figure in FIGURES:
         cells = "".join(f"{_both(row, figure.name):>24}" for row in rows)
@@ -230,8 +252,7 @@ def table_lines(rows: tuple[Measured, ...], lang: str) -> list[str]:
 
 def dot_source(rows: tuple[Measured, ...], lang: str) -> str:
     """The table as one Graphviz HTML-like label."""
-    header = "".join(f"<td><b>{html.escape(row.scenario)} {html.escape(row.backend)}</b></td>"
-                     for row in rows)
+    header = "".join(f"<td><b>{html.escape(_name(row, lang))}</b></td>" for row in rows)
     body = "".join(
         f"<tr><td align=\"left\">{html.escape(figure.label[lang])}</td>"
         + "".join(f"<td>{_both(row, figure.name)}</td>" for row in rows)
