@@ -149,13 +149,14 @@ def gso_segments(payload_length: int, mss: int) -> int:
     return max(1, math.ceil(payload_length / mss))
 
 
-def tcp_gso_segment(frame: bytes, mss: int) -> list[bytes]:
+def tcp_gso_segment(frame: bytes, mss: int, *, partial: bool = False) -> list[bytes]:
     """Cut a TCP superframe into wire frames as ``inet_gso_segment`` and ``tcp_gso_segment`` do.
 
     Every segment copies the headers; sequence numbers advance by ``mss``; FIN
     and PSH stay only on the last segment, CWR only on the first; an IPv4 id
-    grows by one per segment (no SKB_GSO_TCP_FIXEDID from a tap); lengths and
-    both checksums are recomputed.
+    grows by one per segment (no SKB_GSO_TCP_FIXEDID); lengths and both checksums
+    are recomputed. ``partial``: the device has checksum offload, so each TCP
+    checksum is left partial (by gso_reset_checksum), as in the guest's own GSO.
     """
     if mss <= 0:
         raise FrameError("the MSS must be positive")
@@ -176,5 +177,5 @@ def tcp_gso_segment(frame: bytes, mss: int) -> list[bytes]:
         segments.append(build_tcp_frame(
             head.flow, head.payload[index * mss:(index + 1) * mss], seq=head.seq + index * mss,
             ack=head.ack, flags=flags, ip_id=head.ip_id + index, window=window,
-            options=options))
+            options=options, partial=partial))
     return segments

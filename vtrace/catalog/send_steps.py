@@ -45,6 +45,15 @@ STEPS: tuple[Step, ...] = (
          Phase.XMIT, 250,
          "Pick a transmit queue of the virtio NIC and pass the skb through its queueing "
          "discipline; when the queue is free, the skb goes on to the driver."),
+    step("validate_xmit_skb", "linux", DEV, at(v4_19=3312, v6_1=3766, v7_2=4066), "stack",
+         Phase.XMIT, 3000,
+         "Before the driver: the device lacks a feature this skb needs. Without TSO "
+         "(netif_needs_gso) skb_gso_segment and tcp_gso_segment cut the GSO skb here, in the "
+         "guest, into one skb per MSS, each then handed to the driver on its own; without "
+         "checksum offload the segments' checksums are computed here too (skb_checksum_help "
+         "for an unsegmented skb), and they are linear: no scatter-gather either.",
+         notes={"7.2": "Linux 7.2 first drops unreadable (device-memory) skbs with "
+                       "validate_xmit_unreadable_skb; the segmenting is the same."}),
     step("dev_hard_start_xmit", "linux", DEV, at(v4_19=3264, v6_1=3701, v7_2=3937), "stack",
          Phase.XMIT, 200,
          "Hand the skb to the driver's ndo_start_xmit, saying whether more packets are right "

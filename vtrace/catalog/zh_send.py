@@ -29,6 +29,14 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "为 virtio 网卡选一个发送队列，让 skb 经过它的排队规则（qdisc）；队列空闲时，skb "
                 "就继续交给驱动。",
     },
+    "validate_xmit_skb": {
+        "text": "交给驱动之前：设备缺少这个 skb 需要的某项特性。没有 TSO 时（netif_needs_gso），"
+                "skb_gso_segment 和 tcp_gso_segment 就在这里、在客户机里，把 GSO skb 切成每个 MSS "
+                "一个 skb，再逐个交给驱动；没有校验和卸载时，各段的校验和也在这里算好（没分段的 "
+                "skb 用 skb_checksum_help），而且它们是线性的：也没有分散聚集。",
+        "7.2": "Linux 7.2 先用 validate_xmit_unreadable_skb 丢掉不可读（设备内存）的 skb；分段的"
+               "做法相同。",
+    },
     "dev_hard_start_xmit": {
         "text": "调用驱动的 ndo_start_xmit 把 skb 交出去，同时告诉驱动后面是否紧跟着更多的包（"
                 "xmit_more 提示）。",

@@ -28,11 +28,12 @@ from typing import IO, NamedTuple
 from vtrace import __version__
 from vtrace.frames import VNET_HDR, Endpoints, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Source
+from vtrace.offload import TCP_CSUM_OFFSET, complete_checksum
 from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
-from vtrace.scenarios.send.tso import tcp_send, wire_frames
+from vtrace.scenarios.send.tso import path_of, ring_sends, tcp_send, wire_frames
 from vtrace.session import Session
 
 __all__ = ["Packet", "PacketFile", "empty_notice", "hop_packets", "is_pcapng", "tap_packets",
@@ -82,7 +83,7 @@ def _replayed_frame(header: Header, frame: int, endpoints: Endpoints) -> bytes:
     superframe, or a UDP datagram."""
     size = int(header.params.get("size", 0))
     if header.params.get("proto") == "tcp":
-        return tcp_send(frame, size).skb.frame
+        return tcp_send(frame, size, path_of(header.params)).skb.frame
     return build_frame(frame, size, endpoints)
 
 
@@ -94,14 +95,12 @@ def tap_packets(header: Header, scenario: Scenario,
         tap = scenario.tap
         if tap is None:
             return
-        size = int(header.params.get("size", 0))
-        segmented = header.params.get("proto") == "tcp"
+        if header.params.get("proto") == "tcp":
+            yield from _tcp_packets(header, events)
+            return
         written: set[int] = set()
         for event in events:
             frame = event.frame
-            if frame is not None and segmented and event.step == "tcp_gso_segment":
-                for segment in wire_frames(frame, size):
-                    yield Packet(event.t_ns, segment)
             if frame is None or frame in written or event.step not in tap.steps:
                 continue
             written.add(frame)
@@ -114,6 +113,29 @@ def tap_packets(header: Header, scenario: Scenario,
             continue
         seen.add((event.frame, frame_hex))
         yield Packet(event.t_ns, bytes.fromhex(frame_hex))
+
+
+def _tcp_packets(header: Header, events: Iterable[Event]) -> Iterator[Packet]:
+    """A TCP send's packets: each one the ring carried as it enters tun (a superframe, or a
+    segment the guest cut), then what leaves the host: the host's segments of a superframe,
+    or the packet itself with its checksum completed."""
+    size, path = int(header.params.get("size", 0)), path_of(header.params)
+    entered: dict[int, int] = {}  # frame -> packets of it that reached tun so far
+    for event in events:
+        frame = event.frame
+        if frame is None:
+            continue
+        if event.step == "tcp_gso_segment":
+            for segment in wire_frames(frame, size, path):
+                yield Packet(event.t_ns, segment)
+        elif event.step in ("tun_get_user", "tun_xdp_one"):
+            index = entered.get(frame, 0)
+            entered[frame] = index + 1
+            sent = ring_sends(frame, size, path)[index].skb
+            yield Packet(event.t_ns, sent.frame)
+            if sent.gso_size == 0 and path.offload.csum:
+                yield Packet(event.t_ns, complete_checksum(sent.frame, sent.csum_start,
+                                                           TCP_CSUM_OFFSET))
 
 
 class _Hops:

@@ -12,8 +12,9 @@ from typing import TypeVar
 from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.scenarios.base import Param
 
-__all__ = ["BACKEND", "BACKENDS", "BATCH", "EVENT_IDX", "FRAMES", "INTERVAL", "MAX_FRAMES",
-           "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED", "SIZE", "default_of"]
+__all__ = ["BACKEND", "BACKENDS", "BATCH", "ECN", "EVENT_IDX", "FEATURES", "FRAMES", "INTERVAL",
+           "IP", "MAX_FRAMES", "OFFLOAD", "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED",
+           "SIZE", "default_of"]
 
 MAX_FRAMES = 10_000_000
 QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
@@ -42,6 +43,19 @@ RING = Param("ring", "split",
              "The virtqueue layout: virtio 1.0's split ring, or virtio 1.1's packed ring "
              "(VIRTIO_F_RING_PACKED; Linux 6.1 and 7.2, QEMU 7.2 and 10.2).", choices=RINGS,
              silent_default=True)
+
+FEATURES = Param("features", "",
+                 "Switch feature bits on the device, as QEMU's properties would: +X adds, -X "
+                 "removes, by the spec's names (VIRTIO_NET_F_HOST_TSO4) or short ones "
+                 "(host_tso4), comma-separated.", silent_default=True)
+OFFLOAD = Param("offload", True,
+                "Offer checksum and segmentation offloads (CSUM, GUEST_CSUM, HOST_TSO*, "
+                "GUEST_TSO*, ECN, UFO, USO); --no-offload turns them all off.",
+                silent_default=True)
+IP = Param("ip", "4", "The TCP flow's IP version: 4, or 6 (a 40-byte IPv6 header, gso_type "
+           "TCPV6).", choices=("4", "6"), silent_default=True)
+ECN = Param("ecn", False, "Set CWR on each TCP send, as ECN's congestion response does: "
+            "gso_type gains VIRTIO_NET_HDR_GSO_ECN.", silent_default=True)
 
 #: The shared parameters, in the words of no one scenario: a command that serves several
 #: (``vtrace diagram``, ``vtrace diff``) offers these.
