@@ -155,3 +155,15 @@ def test_tshark_reads_the_wire_segments_with_correct_checksums(tmp_path: Path,
     rows = [line.split("\t") for line in done.stdout.splitlines()]
     good = [int(length) for length, status in rows if status == "1"]
     assert sum(good) == 65000  # the wire segments, each checksum right
+
+
+def test_setup_shows_the_negotiation_of_the_switched_set() -> None:
+    code, out, err = run("setup", "--no-offload", "--features", "+mq,+rss,+hash",
+                         "--events", "-", "--view", "quiet")
+    assert code == 0, err
+    details = [json.loads(line)["detail"] for line in out.splitlines()
+               if '"virtio_set_features"' in line and '"fact"' in line]
+    assert details[0]["hdr_len"] == 20
+    assert "hash_report" in details[0]["features"] and "csum" not in details[0]["features"]
+    assert run("setup", "--features", "+hash", "--era", "lesson")[0] == 2  # QEMU 3.1 lacks it
+    assert run("setup", "--features", "-version_1")[0] == 2  # the legacy transport is not shown

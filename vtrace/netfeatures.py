@@ -22,8 +22,10 @@ __all__ = [
     "Feature",
     "FeatureError",
     "Offer",
+    "Switched",
     "TxOffload",
     "any_header_sg",
+    "device_offer",
     "driver_features",
     "feature_names",
     "hdr_len",
@@ -331,6 +333,28 @@ def parse_features(text: str, base: Iterable[Feature], *,
     return frozenset(features)
 
 
+@dataclass(frozen=True, slots=True)
+class Switched:
+    """What ``--features`` and ``--no-offload`` ask of the device's properties."""
+
+    features: str = ""
+    offload: bool = True
+
+
+def device_offer(qemu: str, text: str = "", *, no_offload: bool = False) -> frozenset[Feature]:
+    """What QEMU ``qemu`` offers once ``--features`` and ``--no-offload`` have switched its
+    properties; without VERSION_1 the device is legacy and shows 32 bits."""
+    base = offered(qemu)
+    device = parse_features(text, base, no_offload=no_offload)
+    known = (_known(_QEMU_NET_DEFAULTS, qemu, "QEMU") | _QEMU_COMMON_DEFAULTS[qemu]
+             | set(_QEMU_SWITCHES[qemu].values()) | {F.ACCESS_PLATFORM})
+    for feature in sorted(device - base - known):
+        raise FeatureError(f"QEMU {qemu} has no property that offers {feature.name}")
+    if F.VERSION_1 in device:
+        return device
+    return frozenset(feature for feature in device if feature < LEGACY_BITS)
+
+
 def negotiated(qemu: str, linux: str, text: str = "", *,
                no_offload: bool = False) -> frozenset[Feature]:
     """What QEMU ``qemu`` and Linux ``linux`` agree on once ``--features`` and
@@ -339,11 +363,8 @@ def negotiated(qemu: str, linux: str, text: str = "", *,
     Dropping VERSION_1 makes the device legacy: 32 bits, and Linux's ``features_legacy``.
     A set that breaks the spec's feature requirements raises FeatureError.
     """
-    device = parse_features(text, offered(qemu), no_offload=no_offload)
-    modern = F.VERSION_1 in device
-    if not modern:
-        device = frozenset(feature for feature in device if feature < LEGACY_BITS)
-    agreed = negotiate(device, driver_features(linux, modern))
+    device = device_offer(qemu, text, no_offload=no_offload)
+    agreed = negotiate(device, driver_features(linux, F.VERSION_1 in device))
     for feature, needs in missing_dependencies(agreed):
         raise FeatureError(f"{feature.name} needs {needs.name} (virtio spec 5.1.3.1): keep "
                            f"{needs.name.lower()}, or drop -{feature.name.lower()} too "

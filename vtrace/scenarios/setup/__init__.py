@@ -12,8 +12,9 @@ from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
-from vtrace.scenarios.base import EVENTS, Counter, Scenario
-from vtrace.scenarios.params import BACKEND
+from vtrace.netfeatures import Feature, FeatureError, Switched, device_offer, negotiated
+from vtrace.scenarios.base import EVENTS, Counter, ParamError, Scenario
+from vtrace.scenarios.params import BACKEND, FEATURES, OFFLOAD
 from vtrace.scenarios.setup.chains import setup
 from vtrace.scenarios.setup.objects import ObjectsPanel
 from vtrace.scenarios.words import text
@@ -40,8 +41,10 @@ class SetupScenario(Scenario):
         "vtrace setup --lang zh --step",
         "vtrace setup --events setup.jsonl --view quiet",
         "vtrace setup --backend vhost-net",
+        "vtrace setup --features -version_1,-mrg_rxbuf",
+        "vtrace setup --no-offload --features +mq,+rss,+hash",
     )
-    params = (BACKEND,)
+    params = (BACKEND, FEATURES, OFFLOAD)
     # No VM exits are counted: the replay shows the stores that change the device (status,
     # features, ring addresses), not every access to its configuration, so a count of exits
     # would be a number that did not happen. The status writes are all there.
@@ -68,7 +71,16 @@ class SetupScenario(Scenario):
         return ObjectsPanel(lang)
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
-        return setup(era, seed, params["backend"])
+        switched = Switched(params.get("features", ""), params.get("offload", True))
+        try:
+            device = device_offer(era.qemu, switched.features, no_offload=not switched.offload)
+            negotiated(era.qemu, era.linux, switched.features, no_offload=not switched.offload)
+        except FeatureError as error:
+            raise ParamError(f"--features: {error}") from None
+        if Feature.VERSION_1 not in device:
+            raise ParamError("--features -version_1: the set-up follows the modern virtio-pci "
+                             "transport; a legacy device (virtio_pci_legacy) is not replayed")
+        return setup(era, seed, params["backend"], switched)
 
 
 SETUP = SetupScenario()

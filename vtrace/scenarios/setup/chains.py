@@ -17,7 +17,15 @@ from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Signal, Thread, Wait
 from vtrace.model import Kind
-from vtrace.netfeatures import driver_features, feature_names, negotiate, offered
+from vtrace.netfeatures import (
+    Feature,
+    Switched,
+    device_offer,
+    driver_features,
+    feature_names,
+    hdr_len,
+    negotiate,
+)
 from vtrace.scenarios.setup.vhost import vhost_driver_ok, vhost_net_init
 from vtrace.scenarios.setup.walk import Row, ioeventfd, status_rows, status_value, walk
 
@@ -25,6 +33,7 @@ __all__ = ["QUEUES", "SWITCHES", "TAP_FLAGS", "SetupEra", "setup"]
 
 TAP_FLAGS = "IFF_TAP|IFF_NO_PI|IFF_VNET_HDR"
 TAP_NAME = "tap0"
+UNSWITCHED = Switched()
 BOOT_NS = 20_000  # from realize to the driver's probe; a real boot takes far longer
 
 #: The queues of one queue pair and the control queue: name, guest callback, QEMU handler.
@@ -115,10 +124,13 @@ def _set_status(era: Era, status: str, caller: str | None) -> Iterator[Action]:
     yield from _store(era, *status_rows(status), fact="status_write", status=status)
 
 
-def _features(era: Era) -> Iterator[Action]:
-    """DRIVER, then the features: the device's offer, the driver's answer, FEATURES_OK."""
-    device = offered(era.versions["qemu"])
-    accepted = negotiate(device, driver_features(era.versions["linux"]))
+def _features(era: Era, switched: Switched) -> Iterator[Action]:
+    """DRIVER, then the features: the device's offer, the driver's answer, FEATURES_OK;
+    with ``--features`` or ``--no-offload``, the header length they lead to."""
+    device = device_offer(era.qemu, switched.features, no_offload=not switched.offload)
+    accepted = negotiate(device, driver_features(era.linux, Feature.VERSION_1 in device))
+    fact = {"fact": "features"} if switched == UNSWITCHED else {
+        "fact": "features_hdr", "hdr_len": hdr_len(accepted)}
     yield from walk(era, (("virtio_dev_probe", {"driver": "virtio_net"}),), "virtio_net")
     yield from _set_status(era, "DRIVER", "virtio_net")
     yield from walk(era, (("vp_finalize_features", {
@@ -126,7 +138,7 @@ def _features(era: Era) -> Iterator[Action]:
         "offered": " ".join(feature_names(device)),
         "refused": " ".join(feature_names(device - accepted))}),), "virtio_net")
     yield from _store(era, ("virtio_pci_common_write", {"field": "guest_feature"}),
-                      ("virtio_set_features", {"fact": "features",
+                      ("virtio_set_features", {**fact,
                                                "features": " ".join(feature_names(accepted))}),
                       fact="config_write", field="guest_feature")
     yield from walk(era, (("virtio_features_ok", {}),), "virtio_net")
@@ -151,10 +163,10 @@ def _enable_queues(era: Era) -> Iterator[Action]:
             fact="config_write", field="queue_enable")
 
 
-def _probe(era: Era) -> Iterator[Action]:
+def _probe(era: Era, switched: Switched) -> Iterator[Action]:
     """The guest's virtio_net driver finds the device and builds its three queues."""
     yield from _acknowledge(era)
-    yield from _features(era)
+    yield from _features(era, switched)
     yield from walk(era, (
         ("virtnet_probe", {}),
         ("init_vqs", {}),
@@ -199,18 +211,20 @@ def _driver_ok(era: Era) -> Iterator[Action]:
     yield vm_entry("kvm_cpu_exec", None, src="virtio-net")
 
 
-def _vcpu(era: Era, machine_ready: Signal, vhost: bool) -> Iterator[Action]:
+def _vcpu(era: Era, machine_ready: Signal, vhost: bool,
+          switched: Switched) -> Iterator[Action]:
     yield Wait((machine_ready,), BOOT_NS)
-    yield from _probe(era)
+    yield from _probe(era, switched)
     if vhost:
         yield from vhost_driver_ok(era, SWITCHES[era.name].vhost_notifiers_early)
     else:
         yield from _driver_ok(era)
 
 
-def setup(era: Era, seed: int, backend: str = "qemu") -> Run:
+def setup(era: Era, seed: int, backend: str = "qemu", switched: Switched = UNSWITCHED) -> Run:
     """The events of the set-up, in time order; with ``backend`` vhost-net, QEMU also opens
-    /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel."""
+    /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel; ``switched``
+    are the device properties ``--features`` and ``--no-offload`` change."""
     scheduler = Scheduler(era, seed)
     machine_ready = scheduler.signal("machine_ready")
     vhost = backend == "vhost-net"
@@ -223,5 +237,5 @@ def setup(era: Era, seed: int, backend: str = "qemu") -> Run:
         machine_ready.raise_(thread.clock)
 
     scheduler.spawn("qemu-main", qemu_main)
-    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost))
+    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost, switched))
     return scheduler.run()
