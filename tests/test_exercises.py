@@ -45,6 +45,17 @@ ANSWERS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         "virtqueue_split_pop", "virtqueue_split_fill", "virtqueue_split_flush",
         "virtnet_poll_tx", "napi_tx: lesson off, modern on")),
 }
+#: Exercise 8: a 64 KiB TCP send with TSO, then without it.
+ANSWERS |= {
+    "vtrace send --proto tcp --size 65000 --frames 1 --view quiet": (
+        {"kicks (notify writes)": "1", "VM exits": "1", "buffers reclaimed by the guest": "1",
+         "interrupts": "1", "host system calls": "1", "events": "70",
+         "TCP segments the host's GSO put on the wire": "45"}, ()),
+    "vtrace send --proto tcp --size 65000 --frames 1 --features -host_tso4 --view quiet": (
+        {"kicks (notify writes)": "1", "VM exits": "1", "kicks deferred by xmit_more": "44",
+         "buffers reclaimed by the guest": "45", "interrupts": "45", "host system calls": "45",
+         "events": "2,146", "TCP segments the guest's GSO made (no TSO)": "45"}, ()),
+}
 
 
 def commands_in(doc: Path) -> list[str]:

@@ -367,8 +367,8 @@ def negotiated(qemu: str, linux: str, text: str = "", *,
     agreed = negotiate(device, driver_features(linux, F.VERSION_1 in device))
     for feature, needs in missing_dependencies(agreed):
         raise FeatureError(f"{feature.name} needs {needs.name} (virtio spec 5.1.3.1): keep "
-                           f"{needs.name.lower()}, or drop -{feature.name.lower()} too "
-                           "(--no-offload drops every offload)")
+                           f"{needs.name.lower()}, or drop {feature.name.lower()} too "
+                           f"(-{feature.name.lower()}; --no-offload drops every offload)")
     return agreed
 
 
