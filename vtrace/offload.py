@@ -62,7 +62,7 @@ def mss_for(mtu: int, flow: TcpFlow, options: int = 0) -> int:
     return mtu - flow.ip_header - 20 - options
 
 
-def gso_superframe(flow: TcpFlow, payload: bytes, *, mss: int, seq: int, ack: int = 0,
+def gso_superframe(flow: TcpFlow, payload: bytes | memoryview, *, mss: int, seq: int, ack: int = 0,
                    flags: int = ACK | PSH, ip_id: int = 0, options: bytes = b"",
                    headlen: int | None = None) -> GsoSkb:
     """The skb TCP hands to the driver: one frame, partial checksum, gso_size = ``mss``.
@@ -103,7 +103,7 @@ class HostSkb:
     csum_offset: int
 
 
-def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes) -> HostSkb:
+def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes | memoryview) -> HostSkb:
     """The checks and fields of ``virtio_net_hdr_to_skb`` for a TCP frame (UDP is not followed).
 
     A header the kernel refuses raises FrameError naming the check (it returns -EINVAL).
@@ -127,7 +127,7 @@ def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes) -> HostSkb:
                              f"the frame has {len(frame)}")
         payload_offset = header.csum_start + thlen
     else:
-        payload_offset = ETH_HEADER + parse_tcp_frame(frame).flow.ip_header + thlen
+        payload_offset = ETH_HEADER + parse_tcp_frame(bytes(frame)).flow.ip_header + thlen
     if gso_type and partial and header.csum_offset != TCP_CSUM_OFFSET:
         raise FrameError(f"csum_offset {header.csum_offset} is not the TCP checksum's")
     if gso_type and len(frame) - payload_offset > header.gso_size:

@@ -10,17 +10,18 @@ vCPU accepts it.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 
 from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import VNET_HDR_SIZE, VnetHeader, parse_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_to_skb
+from vtrace.ring import Buffer
 from vtrace.scenarios.ringstate import fill_used, flush_used
 from vtrace.scenarios.send.world import World, with_ring
 
-__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "into_tun", "into_tun_gso",
-           "qemu_main"]
+__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "element_bytes", "handle_tx_bh", "into_tun",
+           "into_tun_gso", "qemu_main"]
 
 TX_BURST = 256  # virtio-net's default x-txburst
 EVENTFD_WAKEUP_NS = 2500  # a sleeping main loop noticing its eventfd
@@ -48,7 +49,7 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         element = device.pop()
         assert element is not None  # the guest only ever adds
         yield from with_ring(world, world.ring_reader, frame, head=element.head)
-        payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
+        payload = element_view(world, element.buffers)
         yield Do("qemu_sendv_packet_async", frame, src="virtio-net",
                  detail={"iov": len(element.buffers)})
         yield Do("qemu_net_queue_send_iov", frame)
@@ -77,9 +78,29 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
     return sent
 
 
-def into_tun(frame: int | None, payload: bytes, hdr_len: int = VNET_HDR_SIZE) -> Iterator[Action]:
+def element_bytes(world: World, buffers: Iterable[Buffer]) -> bytes:
+    """The bytes an element's buffers hold, copied out of guest memory once (a 64 KiB
+    superframe's copies add up)."""
+    view = memoryview(world.memory.bytes)
+    return b"".join(view[buffer.addr:buffer.addr + buffer.length] for buffer in buffers)
+
+
+def element_view(world: World, buffers: Sequence[Buffer]) -> memoryview:
+    """The bytes of an element whose buffers lie back to back, in place in guest memory (a
+    TCP send's header, headers and fragments do); copied when they do not. The device
+    uses them before it returns the element, so the guest cannot overwrite them meanwhile."""
+    if all(buffer.addr + buffer.length == after.addr
+           for buffer, after in zip(buffers, buffers[1:], strict=False)):
+        start = buffers[0].addr
+        end = buffers[-1].addr + buffers[-1].length
+        return memoryview(world.memory.bytes)[start:end]
+    return memoryview(element_bytes(world, buffers))
+
+
+def into_tun(frame: int | None, payload: bytes | memoryview,
+             hdr_len: int = VNET_HDR_SIZE) -> Iterator[Action]:
     """``tun_get_user``: the vnet header and frame copied into an skb, handed to the stack."""
-    parsed = parse_frame(payload[hdr_len:])
+    parsed = parse_frame(bytes(payload[hdr_len:]))
     yield Do("tun_get_user", frame, detail={
         "bytes": parsed.length, "vnet_hdr": hdr_len,
         "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
@@ -87,15 +108,15 @@ def into_tun(frame: int | None, payload: bytes, hdr_len: int = VNET_HDR_SIZE) ->
     yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
 
 
-def into_tun_gso(frame: int | None, payload: bytes, hdr_len: int = VNET_HDR_SIZE,
+def into_tun_gso(frame: int | None, payload: bytes | memoryview, hdr_len: int = VNET_HDR_SIZE,
                  via: str = "tun_get_user") -> Iterator[Action]:
     """``tun_get_user`` (or ``tun_xdp_one`` for a vhost-net batch) with the guest's header:
     ``virtio_net_hdr_to_skb`` turns it into the skb's checksum and gso fields; a GSO
     superframe is cut into wire frames only when it leaves the host (``skb_gso_segment`` on
     a device that cannot segment), never when it is delivered locally; a segment the guest
     already cut leaves as it is."""
-    header = VnetHeader.unpack(payload[:hdr_len])
-    superframe = payload[hdr_len:]
+    header = VnetHeader.unpack(bytes(payload[:hdr_len]))
+    superframe = memoryview(payload)[hdr_len:]  # read in place: 64 KiB copies add up
     skb = virtio_net_hdr_to_skb(header, superframe)
     detail: dict[str, object] = {"bytes": len(superframe), "vnet_hdr": hdr_len}
     yield Do(via, frame, detail={**detail, "gso_size": header.gso_size})

@@ -214,18 +214,19 @@ def _add_tcp(world: World, frame: int, sent: TcpSend) -> Iterator[Action]:
     yield Do("xmit_skb", frame, detail={"vnet_hdr": sent.hdr_len,
                                         "frame_bytes": len(sent.skb.frame)})
     yield Do("virtio_net_hdr_from_skb", frame, detail={
-        **fields, "vnet_hdr_hex": header.pack(sent.hdr_len).hex()})
+        **fields, "vnet_hdr_hex": sent.header_bytes.hex()})
     address = world.memory.slot_address(world.driver.free_head)
     yield from _write_chain(world, frame, sent.scatter(address, offload.any_header_sg),
-                            sent.buffer, table=sent.table(address) if offload.indirect else None)
+                            sent.header_bytes, sent.skb.frame,
+                            table=sent.table(address) if offload.indirect else None)
 
 
-def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], data: bytes,
+def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], *data: bytes,
                  table: int | None = None) -> Iterator[Action]:
-    """``virtqueue_add_outbuf``: ``data`` (header and frame) in guest memory from the first
-    entry's address on, one descriptor per scatter-gather entry, or with INDIRECT_DESC
-    (a ``table`` address) one ring descriptor for an indirect table of several
-    (``virtqueue_use_indirect``)."""
+    """``virtqueue_add_outbuf``: ``data`` (header and frame, one after the other) in guest
+    memory from the first entry's address on, one descriptor per scatter-gather entry, or
+    with INDIRECT_DESC (a ``table`` address) one ring descriptor for an indirect table of
+    several (``virtqueue_use_indirect``)."""
     driver = world.driver
     yield Do("virtnet_add_outbuf", frame, detail={"type": "skb"})
     yield Do("virtqueue_add_outbuf", frame, detail={"sg": len(entries)})
@@ -233,7 +234,10 @@ def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], data:
     if writer != "virtqueue_add":
         yield Do("virtqueue_add", frame, detail={"layout": world.params.ring})
     address, length = entries[0]
-    world.memory.write(address, data)
+    written = address
+    for piece in data:  # the header, then the frame right behind it
+        world.memory.write(written, piece)
+        written += len(piece)
     buffers = [Buffer(addr, size) for addr, size in entries]
     if isinstance(driver, PackedDriver):
         world.slot = driver.next_avail_idx

@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import parse_frame
 from vtrace.ring import Element, VhostQueue
-from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS, into_tun, into_tun_gso
+from vtrace.scenarios.send.device import (
+    EVENTFD_WAKEUP_NS,
+    element_bytes,
+    into_tun,
+    into_tun_gso,
+)
 from vtrace.scenarios.send.world import World, with_ring
 
 __all__ = ["VHOST_NET_BATCH", "VHOST_NET_PKT_WEIGHT", "VHOST_NET_WEIGHT", "WORKER",
@@ -126,7 +131,7 @@ def _one_packet(world: World,
             yield from with_ring(world, "vhost_disable_notify", None)
         return None, not more
     yield from with_ring(world, "vhost_get_vq_desc", frame, head=element.head)
-    payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
+    payload = element_bytes(world, element.buffers)
     gathered.bytes += len(payload)
     hdr_len, tcp = world.path.offload.hdr_len, world.params.proto == "tcp"
     if world.switches.vhost_xdp_batch:
