@@ -40,7 +40,7 @@ STEPS: tuple[Step, ...] = (
          "stack", Phase.APP, 2000,
          "TCP copies the user's bytes into page fragments of one skb of up to 64 KiB and "
          "leaves its checksum partial: with TSO the device (here the host) cuts it into "
-         "segments of one MSS each."),
+         "segments of one MSS each; without, the guest's validate_xmit_skb does."),
     step("__dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813), "stack",
          Phase.XMIT, 250,
          "Pick a transmit queue of the virtio NIC and pass the skb through its queueing "
@@ -113,8 +113,9 @@ STEPS: tuple[Step, ...] = (
                        "(line 1133)."}),
     step("xmit_skb", "linux", VN, at(v4_19=1515, v6_1=1839, v7_2=3278), "virtio_net",
          Phase.XMIT, 150,
-         "Put the 12-byte virtio_net_hdr (checksum and segmentation hints) in front of the "
-         "frame and describe both as a scatter-gather list.",
+         "Put the virtio_net_hdr (checksum and segmentation hints; vi->hdr_len bytes: 12 with "
+         "VERSION_1 or MRG_RXBUF, 20 with HASH_REPORT, 10 on a legacy device without "
+         "either) in front of the frame and describe both as a scatter-gather list.",
          notes={"7.2": "Linux 7.2 fills the header with virtio_net_hdr_tnl_from_skb, which "
                        "knows UDP tunnel offloads, and adds the buffer through "
                        "virtnet_add_outbuf."}),

@@ -19,7 +19,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
     },
     "tcp_sendmsg": {
         "text": "TCP 把用户的字节复制进一个最大 64 KiB 的 skb 的页片段里，校验和只算一部分：有了 "
-                "TSO，由设备（这里是宿主机）把它切成每段一个 MSS 的报文段。",
+                "TSO，由设备（这里是宿主机）把它切成每段一个 MSS 的报文段；没有 TSO 时，由客户机"
+                "的 validate_xmit_skb 来切。",
     },
     "udp_sendmsg": {
         "text": "UDP 查出到达目的地址的路由，构造一个 skb（负载前加上 UDP 头和 IP 头），再经由 IP "
@@ -102,8 +103,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "段，并补全每一段的校验和。",
     },
     "xmit_skb": {
-        "text": "在帧前面放上 12 字节的 virtio_net_hdr（校验和与分段提示），再把两者描述成一个分"
-                "散聚集列表。",
+        "text": "在帧前面放上 virtio_net_hdr（校验和与分段提示；长度为 vi->hdr_len：有 VERSION_1 "
+                "或 MRG_RXBUF 时 12 字节，有 HASH_REPORT 时 20 字节，两者都没有的传统设备上 10 字"
+                "节），再把两者描述成一个分散聚集列表。",
         "7.2": "Linux 7.2 用 virtio_net_hdr_tnl_from_skb 填写这个头（它认识 UDP 隧道卸载），并经"
                "由 virtnet_add_outbuf 添加缓冲区。",
     },

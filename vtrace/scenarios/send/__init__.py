@@ -190,6 +190,8 @@ class SendScenario(Scenario):
         {"frames": 300, "batch": 100, "queue_size": 1024, "interval_ns": 0,
          "backend": "vhost-net"},
         {"frames": 3, "ring": "packed"},
+        {"frames": 1, "proto": "tcp", "size": 65000, "ip": "6", "ecn": True,
+         "backend": "vhost-net"},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
