@@ -167,3 +167,15 @@ def test_setup_shows_the_negotiation_of_the_switched_set() -> None:
     assert "hash_report" in details[0]["features"] and "csum" not in details[0]["features"]
     assert run("setup", "--features", "+hash", "--era", "lesson")[0] == 2  # QEMU 3.1 lacks it
     assert run("setup", "--features", "-version_1")[0] == 2  # the legacy transport is not shown
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+def test_pcapng_hops_show_the_segment_the_guest_cut(tmp_path: Path) -> None:
+    assert TSHARK is not None
+    pcapng = tmp_path / "run.pcapng"
+    code, _, err = run("send", "--proto", "tcp", "--size", "65000", "--frames", "1",
+                       "--view", "quiet", "--pcap", str(pcapng), "--features", "-host_tso4")
+    assert code == 0, err
+    done = subprocess.run([TSHARK, "-r", str(pcapng), "-T", "fields", "-e", "frame.len"],
+                          capture_output=True, text=True, check=True)
+    assert set(done.stdout.split()) == {"1514"}  # one MSS of payload, never the superframe

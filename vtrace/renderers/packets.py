@@ -138,6 +138,25 @@ def _tcp_packets(header: Header, events: Iterable[Event]) -> Iterator[Packet]:
                                                            TCP_CSUM_OFFSET))
 
 
+class _TcpHops:
+    """Which of a TCP send's packets a hop event shows: the superframe, or the n-th segment
+    the guest cut when the n-th event of that hop for the frame comes."""
+
+    def __init__(self, header: Header) -> None:
+        self.size, self.path = int(header.params.get("size", 0)), path_of(header.params)
+        self.met: dict[tuple[int, str], int] = {}
+        self.sends: dict[int, list[bytes]] = {}
+
+    def frame_at(self, frame: int, step: str) -> bytes:
+        if frame not in self.sends:
+            self.sends = {frame: [sent.skb.frame
+                                  for sent in ring_sends(frame, self.size, self.path)]}
+        index = self.met.get((frame, step), 0)
+        self.met[frame, step] = index + 1
+        packets = self.sends[frame]
+        return packets[min(index, len(packets) - 1)]
+
+
 class _Hops:
     """Turns a frame's events at its scenario's hops into packets with their comments."""
 
@@ -192,6 +211,7 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
         if tap is None:
             return
         built: tuple[int, bytes] | None = None
+        tcp = _TcpHops(header) if header.params.get("proto") == "tcp" else None
         for event in events:
             frame = event.frame
             if frame is None:
@@ -201,7 +221,9 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
             hop = hops.by_step.get(event.step)
             if hop is None or event.kind is not Kind.CALL:
                 continue
-            if built is None or built[0] != frame:
+            if tcp is not None:
+                built = frame, tcp.frame_at(frame, event.step)
+            elif built is None or built[0] != frame:
                 built = frame, _replayed_frame(header, frame, tap.endpoints)
             packet = hops.packet(event, frame, built[1], hop)
             if packet is not None:
