@@ -179,3 +179,14 @@ def test_pcapng_hops_show_the_segment_the_guest_cut(tmp_path: Path) -> None:
     done = subprocess.run([TSHARK, "-r", str(pcapng), "-T", "fields", "-e", "frame.len"],
                           capture_output=True, text=True, check=True)
     assert set(done.stdout.split()) == {"1514"}  # one MSS of payload, never the superframe
+
+
+def test_recv_takes_the_features_too() -> None:
+    code, out, err = run("recv", "--features", "-mrg_rxbuf", "--frames", "2", "--events", "-",
+                         "--view", "quiet")
+    assert code == 0, err
+    assert json.loads(out.splitlines()[0])["params"]["mergeable"] is False  # big buffers
+    assert any('"add_recvbuf_big"' in line for line in out.splitlines())
+    code, _, err = run("recv", "--features", "+mq,+rss,+hash")
+    assert code == 2 and "20-byte virtio_net_hdr" in err and len(err.strip().splitlines()) == 1
+    assert run("recv", "--no-offload", "--frames", "1", "--view", "quiet")[0] == 0

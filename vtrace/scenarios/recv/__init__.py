@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from vtrace.catalog import Era
+from vtrace.catalog import ERAS, Era
 from vtrace.engine.sim import Run
+from vtrace.frames import VNET_HDR_SIZE
+from vtrace.netfeatures import Feature, FeatureError, hdr_len, negotiated
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -26,10 +28,20 @@ from vtrace.scenarios.base import (
     WAKEUPS,
     Counter,
     Hop,
+    ParamError,
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.params import (
+    BACKEND,
+    EVENT_IDX,
+    FEATURES,
+    FRAMES,
+    INTERVAL,
+    OFFLOAD,
+    QUEUE_SIZE,
+    SIZE,
+)
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
 from vtrace.scenarios.recv.world import (
@@ -62,6 +74,7 @@ class RecvScenario(Scenario):
         "vtrace recv --backend vhost-net --frames 3",
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
+        "vtrace recv --features -mrg_rxbuf --frames 3",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
@@ -75,6 +88,8 @@ class RecvScenario(Scenario):
         replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
+        FEATURES,
+        OFFLOAD,
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
@@ -174,8 +189,44 @@ class RecvScenario(Scenario):
         the parameters left at an unusual value after it."""
         return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
+    def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``Scenario.settle``; ``--features`` and ``--no-offload`` switch the device's
+        bits: without MRG_RXBUF the guest posts big buffers (as ``--no-mergeable``)."""
+        params = super().settle(given)
+        problem = _features_problem(params, ERAS["modern"])
+        if problem is not None:
+            raise ParamError(problem)
+        if params["features"] and Feature.MRG_RXBUF not in negotiated(
+                "7.2", "6.1", params["features"], no_offload=not params["offload"]):
+            params["mergeable"] = False
+        return params
+
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        return _features_problem(params, era)
+
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
-        return recv(RecvParams(**params), era, seed)
+        if (refused := self.refusal(params, era)) is not None:
+            raise ParamError(refused)
+        switched = ("features", "offload")
+        return recv(RecvParams(**{name: value for name, value in params.items()
+                                  if name not in switched}), era, seed)
+
+
+def _features_problem(params: Mapping[str, Any], era: Era) -> str | None:
+    """What is wrong with ``--features`` and ``--no-offload`` for a receive in ``era``: a
+    wrong list, or a header other than the 12 bytes the receive replay writes."""
+    features, offload = params.get("features", ""), params.get("offload", True)
+    if not features and offload:
+        return None
+    try:
+        agreed = negotiated(era.qemu, era.linux, features, no_offload=not offload)
+    except FeatureError as error:
+        return f"--features: {error}"
+    if hdr_len(agreed) != VNET_HDR_SIZE:
+        return (f"--features: Linux {era.linux} and QEMU {era.qemu} would agree on a "
+                f"{hdr_len(agreed)}-byte virtio_net_hdr; the receive replay writes 12 bytes "
+                "only (drop what adds HASH_REPORT or UDP tunnel GSO, or keep VERSION_1)")
+    return None
 
 
 RECV = RecvScenario()
