@@ -207,9 +207,7 @@ class RecvScenario(Scenario):
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         if (refused := self.refusal(params, era)) is not None:
             raise ParamError(refused)
-        switched = ("features", "offload")
-        return recv(RecvParams(**{name: value for name, value in params.items()
-                                  if name not in switched}), era, seed)
+        return recv(RecvParams(**params), era, seed)
 
 
 def _features_problem(params: Mapping[str, Any], era: Era) -> str | None:

@@ -28,8 +28,10 @@ from vtrace.scenarios.base import Param
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FEATURES,
     FRAMES,
     INTERVAL,
+    OFFLOAD,
     QUEUE_SIZE,
     SIZE,
     default_of,
@@ -82,6 +84,8 @@ class RecvParams:
     rx_buffers: int = default_of(RX_BUFFERS, int)
     interval_ns: int = default_of(INTERVAL, int)
     backend: str = default_of(BACKEND, str)
+    features: str = default_of(FEATURES, str)  # settled into mergeable by RecvScenario
+    offload: bool = default_of(OFFLOAD, bool)
 
 
 class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
