@@ -47,11 +47,10 @@ STEPS: tuple[Step, ...] = (
          "discipline; when the queue is free, the skb goes on to the driver."),
     step("validate_xmit_skb", "linux", DEV, at(v4_19=3312, v6_1=3766, v7_2=4066), "stack",
          Phase.XMIT, 3000,
-         "Before the driver: the device lacks a feature this skb needs. Without TSO "
-         "(netif_needs_gso) skb_gso_segment and tcp_gso_segment cut the GSO skb here, in the "
-         "guest, into one skb per MSS, each then handed to the driver on its own; without "
-         "checksum offload the segments' checksums are computed here too (skb_checksum_help "
-         "for an unsegmented skb), and they are linear: no scatter-gather either.",
+         "The device lacks what this skb needs. Without TSO, skb_gso_segment and "
+         "tcp_gso_segment cut the GSO skb here, in the guest, into one skb per MSS, each "
+         "handed to the driver alone; without checksum offload the checksums are computed "
+         "here too and the segments are linear (no scatter-gather).",
          notes={"7.2": "Linux 7.2 first drops unreadable (device-memory) skbs with "
                        "validate_xmit_unreadable_skb; the segmenting is the same."}),
     step("dev_hard_start_xmit", "linux", DEV, at(v4_19=3264, v6_1=3701, v7_2=3937), "stack",

@@ -31,10 +31,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "就继续交给驱动。",
     },
     "validate_xmit_skb": {
-        "text": "交给驱动之前：设备缺少这个 skb 需要的某项特性。没有 TSO 时（netif_needs_gso），"
-                "skb_gso_segment 和 tcp_gso_segment 就在这里、在客户机里，把 GSO skb 切成每个 MSS "
-                "一个 skb，再逐个交给驱动；没有校验和卸载时，各段的校验和也在这里算好（没分段的 "
-                "skb 用 skb_checksum_help），而且它们是线性的：也没有分散聚集。",
+        "text": "设备缺少这个 skb 需要的特性。没有 TSO 时，skb_gso_segment 和 tcp_gso_segment 就"
+                "在客户机里把 GSO skb 切成每个 MSS 一个 skb，逐个交给驱动；没有校验和卸载时，校验"
+                "和也在这里算好，各段是线性的（没有分散聚集）。",
         "7.2": "Linux 7.2 先用 validate_xmit_unreadable_skb 丢掉不可读（设备内存）的 skb；分段的"
                "做法相同。",
     },
