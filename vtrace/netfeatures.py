@@ -341,10 +341,12 @@ class Switched:
     offload: bool = True
 
 
-def device_offer(qemu: str, text: str = "", *, no_offload: bool = False) -> frozenset[Feature]:
-    """What QEMU ``qemu`` offers once ``--features`` and ``--no-offload`` have switched its
-    properties; without VERSION_1 the device is legacy and shows 32 bits."""
-    base = offered(qemu)
+def device_offer(qemu: str, text: str = "", *, no_offload: bool = False,
+                 offer: Offer = Offer()) -> frozenset[Feature]:
+    """What QEMU ``qemu`` offers with the switches ``offer`` once ``--features`` and
+    ``--no-offload`` have switched its properties; without VERSION_1 the device is legacy
+    and shows 32 bits."""
+    base = offered(qemu, offer)
     device = parse_features(text, base, no_offload=no_offload)
     known = (_known(_QEMU_NET_DEFAULTS, qemu, "QEMU") | _QEMU_COMMON_DEFAULTS[qemu]
              | set(_QEMU_SWITCHES[qemu].values()) | {F.ACCESS_PLATFORM})

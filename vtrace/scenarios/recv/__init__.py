@@ -40,7 +40,10 @@ from vtrace.scenarios.params import (
     INTERVAL,
     OFFLOAD,
     QUEUE_SIZE,
+    RING,
     SIZE,
+    check_packed_backend,
+    packed_refusal,
 )
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
@@ -74,6 +77,7 @@ class RecvScenario(Scenario):
         "vtrace recv --backend vhost-net --frames 3",
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
+        "vtrace recv --ring packed -n 300 --view plain",
         "vtrace recv --features -mrg_rxbuf --frames 3",
     )
     params = (
@@ -88,6 +92,7 @@ class RecvScenario(Scenario):
         replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
+        RING,
         FEATURES,
         OFFLOAD,
     )
@@ -169,7 +174,8 @@ class RecvScenario(Scenario):
     # The guest posts its buffers in bulk (try_fill_recv says how many, not which): a
     # buffer is named when the device takes it.
     ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
-        "virtqueue_split_pop": "take", "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
+        "virtqueue_split_pop": "take", "virtqueue_packed_pop": "take",
+        "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
         "virtqueue_get_buf_ctx": "free"})
     frames_param = "frames"
     examples = (
@@ -182,6 +188,7 @@ class RecvScenario(Scenario):
         {"frames": 3, "backend": "vhost-net", "rx_buffers": 0},
         {"frames": 40, "batch": 40, "queue_size": 32, "backend": "vhost-net",
          "mergeable": False},
+        {"frames": 3, "ring": "packed"},
     )
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
@@ -190,9 +197,11 @@ class RecvScenario(Scenario):
         return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """As ``Scenario.settle``; ``--features`` and ``--no-offload`` switch the device's
-        bits: without MRG_RXBUF the guest posts big buffers (as ``--no-mergeable``)."""
+        """As ``Scenario.settle``; Linux's vhost-net has no packed ring. ``--features`` and
+        ``--no-offload`` switch the device's bits: without MRG_RXBUF the guest posts big
+        buffers (as ``--no-mergeable``)."""
         params = super().settle(given)
+        check_packed_backend(params)
         problem = _features_problem(params, ERAS["modern"])
         if problem is not None:
             raise ParamError(problem)
@@ -202,10 +211,11 @@ class RecvScenario(Scenario):
         return params
 
     def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
-        return _features_problem(params, era)
+        return _features_problem(params, era) or packed_refusal(params, era)
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
-        if (refused := self.refusal(params, era)) is not None:
+        refused = self.refusal(params, era)
+        if refused is not None:
             raise ParamError(refused)
         return recv(RecvParams(**params), era, seed)
 

@@ -19,6 +19,7 @@ from vtrace.engine.sim import Action, Do, Run, Scheduler, Signal, Thread, Wait
 from vtrace.model import Kind
 from vtrace.netfeatures import (
     Feature,
+    Offer,
     Switched,
     device_offer,
     driver_features,
@@ -124,10 +125,12 @@ def _set_status(era: Era, status: str, caller: str | None) -> Iterator[Action]:
     yield from _store(era, *status_rows(status), fact="status_write", status=status)
 
 
-def _features(era: Era, switched: Switched) -> Iterator[Action]:
-    """DRIVER, then the features: the device's offer, the driver's answer, FEATURES_OK;
-    with ``--features`` or ``--no-offload``, the header length they lead to."""
-    device = device_offer(era.qemu, switched.features, no_offload=not switched.offload)
+def _features(era: Era, packed: bool, switched: Switched) -> Iterator[Action]:
+    """DRIVER, then the features: the device's offer (``packed=on`` adds
+    VIRTIO_F_RING_PACKED), the driver's answer, FEATURES_OK; with ``--features`` or
+    ``--no-offload``, the header length they lead to."""
+    device = device_offer(era.qemu, switched.features, no_offload=not switched.offload,
+                          offer=Offer(packed=packed))
     accepted = negotiate(device, driver_features(era.linux, Feature.VERSION_1 in device))
     fact = {"fact": "features"} if switched == UNSWITCHED else {
         "fact": "features_hdr", "hdr_len": hdr_len(accepted)}
@@ -151,22 +154,24 @@ def _acknowledge(era: Era) -> Iterator[Action]:
     yield from _set_status(era, "ACKNOWLEDGE", "virtio_net")
 
 
-def _enable_queues(era: Era) -> Iterator[Action]:
-    """queue_enable for each queue: QEMU takes the ring addresses the guest wrote earlier."""
+def _enable_queues(era: Era, layout: dict[str, str]) -> Iterator[Action]:
+    """queue_enable for each queue: QEMU takes the ring addresses the guest wrote earlier
+    (of a packed ring: the descriptor ring and the driver's and device's event areas)."""
     for name, _, _ in QUEUES:
         yield from walk(era, (("vp_modern_set_queue_enable", {"queue": name}),), "virtio_net")
         yield from _store(
             era,
             ("virtio_pci_common_write", {"field": "queue_enable", "queue": name}),
-            ("virtio_queue_set_rings", {"fact": "rings", "queue": name}),
+            ("virtio_queue_set_rings", {"fact": "rings", "queue": name, **layout}),
             ("virtio_queue_enable", {"queue": name}),
             fact="config_write", field="queue_enable")
 
 
-def _probe(era: Era, switched: Switched) -> Iterator[Action]:
+def _probe(era: Era, packed: bool, switched: Switched) -> Iterator[Action]:
     """The guest's virtio_net driver finds the device and builds its three queues."""
+    layout = {"layout": "packed"} if packed else {}
     yield from _acknowledge(era)
-    yield from _features(era, switched)
+    yield from _features(era, packed, switched)
     yield from walk(era, (
         ("virtnet_probe", {}),
         ("init_vqs", {}),
@@ -182,13 +187,14 @@ def _probe(era: Era, switched: Switched) -> Iterator[Action]:
             ("vp_setup_vq", {"queue": name}),
             ("setup_vq", {"queue": name}),
             ("vring_create_virtqueue", {"fact": "vring", "queue": name, "notify": "vp_notify",
-                                        "callback": callback or "-"}),
+                                        "callback": callback or "-", **layout}),
+            *((("vring_create_virtqueue_packed", {"queue": name}),) if packed else ()),
             ("vp_active_vq", {"queue": name}),
         ), "virtio_net")
         yield from _store(era, ("virtio_pci_common_write",
                                 {"field": "queue_desc queue_avail queue_used", "queue": name}),
                           fact="config_write", field="queue_desc, queue_avail and queue_used")
-    yield from _enable_queues(era)
+    yield from _enable_queues(era, layout)
     yield from walk(era, (("register_netdev", {}),), "virtio_net")
     yield Do("virtnet_probe", None, Kind.NOTE, detail={"fact": "driver_ok"}, cost=False)
     yield from walk(era, (
@@ -211,20 +217,22 @@ def _driver_ok(era: Era) -> Iterator[Action]:
     yield vm_entry("kvm_cpu_exec", None, src="virtio-net")
 
 
-def _vcpu(era: Era, machine_ready: Signal, vhost: bool,
+def _vcpu(era: Era, machine_ready: Signal, vhost: bool, packed: bool,
           switched: Switched) -> Iterator[Action]:
     yield Wait((machine_ready,), BOOT_NS)
-    yield from _probe(era, switched)
+    yield from _probe(era, packed, switched)
     if vhost:
         yield from vhost_driver_ok(era, SWITCHES[era.name].vhost_notifiers_early)
     else:
         yield from _driver_ok(era)
 
 
-def setup(era: Era, seed: int, backend: str = "qemu", switched: Switched = UNSWITCHED) -> Run:
+def setup(era: Era, seed: int, backend: str = "qemu", ring: str = "split",
+          switched: Switched = UNSWITCHED) -> Run:
     """The events of the set-up, in time order; with ``backend`` vhost-net, QEMU also opens
-    /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel; ``switched``
-    are the device properties ``--features`` and ``--no-offload`` change."""
+    /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel. With
+    ``ring`` packed the device has ``packed=on`` and the driver builds packed rings;
+    ``switched`` are the device properties ``--features`` and ``--no-offload`` change."""
     scheduler = Scheduler(era, seed)
     machine_ready = scheduler.signal("machine_ready")
     vhost = backend == "vhost-net"
@@ -237,5 +245,6 @@ def setup(era: Era, seed: int, backend: str = "qemu", switched: Switched = UNSWI
         machine_ready.raise_(thread.clock)
 
     scheduler.spawn("qemu-main", qemu_main)
-    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost, switched))
+    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost, ring == "packed",
+                                                  switched))
     return scheduler.run()
