@@ -343,7 +343,7 @@ class Switched:
 
 def device_offer(qemu: str, text: str = "", *, no_offload: bool = False,
                  offer: Offer = Offer()) -> frozenset[Feature]:
-    """What QEMU ``qemu`` offers with the switches ``offer`` once ``--features`` and
+    """What QEMU ``qemu`` offers with the switches of its Offer once ``--features`` and
     ``--no-offload`` have switched its properties; without VERSION_1 the device is legacy
     and shows 32 bits."""
     base = offered(qemu, offer)
