@@ -34,6 +34,7 @@ from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.send.tso import path_of, ring_sends, tcp_send, wire_frames
 from vtrace.scenarios.words import Tap
@@ -89,7 +90,8 @@ def _replayed_frame(header: Header, frame: int, tap: Tap) -> bytes:
         if tap.direction == "host-to-guest":
             return host_superframe(frame, size).frame
         return tcp_send(frame, size, path_of(header.params)).skb.frame
-    return build_frame(frame, size, tap.endpoints)
+    return build_frame(frame, size,
+                       endpoints_of(tap.endpoints, frame % int(header.params.get("flows", 1))))
 
 
 def tap_packets(header: Header, scenario: Scenario,

@@ -14,9 +14,10 @@ from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.scenarios.base import Param, ParamError
 
-__all__ = ["BACKEND", "BACKENDS", "BATCH", "ECN", "EVENT_IDX", "FEATURES", "FRAMES", "INTERVAL",
-           "IP", "MAX_FRAMES", "OFFLOAD", "PACKED_ERAS", "QUEUE_SIZE", "QUEUE_SIZES", "RING",
-           "RINGS", "SHARED", "SIZE", "check_packed_backend", "default_of", "packed_refusal"]
+__all__ = ["BACKEND", "BACKENDS", "BATCH", "ECN", "EVENT_IDX", "FEATURES", "FLOWS", "FRAMES",
+           "INTERVAL", "IP", "MAX_FRAMES", "MAX_QUEUES", "OFFLOAD", "PACKED_ERAS", "QUEUES",
+           "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED", "SIZE", "check_packed_backend",
+           "default_of", "packed_refusal"]
 
 MAX_FRAMES = 10_000_000
 QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
@@ -59,6 +60,13 @@ IP = Param("ip", "4", "The TCP flow's IP version: 4, or 6 (a 40-byte IPv6 header
            "TCPV6).", choices=("4", "6"), silent_default=True)
 ECN = Param("ecn", False, "Set CWR on each TCP send, as ECN's congestion response does: "
             "gso_type gains VIRTIO_NET_HDR_GSO_ECN.", silent_default=True)
+MAX_QUEUES = 8
+QUEUES = Param("queues", 1, "Queue pairs (virtio-net's mq=on, queues=N): each has its own rings, "
+               "vCPU and MSI-X vectors; the guest enables one per vCPU.", low=1, high=MAX_QUEUES,
+               silent_default=True)
+FLOWS = Param("flows", 1, "Flows the frames belong to, in turn (frame i is flow i mod M): each "
+              "takes the queue XPS (transmit) or RSS (receive) gives it.", low=1, high=64,
+              silent_default=True)
 
 #: The shared parameters, in the words of no one scenario: a command that serves several
 #: (``vtrace diagram``, ``vtrace diff``) offers these.

@@ -39,14 +39,17 @@ from vtrace.rxbuffers import (
     padded_vnet_hdr,
 )
 from vtrace.scenarios.base import Param
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
     FEATURES,
+    FLOWS,
     FRAMES,
     INTERVAL,
     OFFLOAD,
     QUEUE_SIZE,
+    QUEUES,
     RING,
     SIZE,
     default_of,
@@ -112,6 +115,8 @@ class RecvParams:
     ring: str = default_of(RING, str)  # split or packed
     features: str = default_of(FEATURES, str)  # settled into mergeable by RecvScenario
     offload: bool = default_of(OFFLOAD, bool)
+    queues: int = default_of(QUEUES, int)
+    flows: int = default_of(FLOWS, int)
 
 
 @dataclass(slots=True)
@@ -235,6 +240,10 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
             return head, {}
         head = driver.add(buffers, driver.free_head)
         return head, {"next": self.desc_next(head)}
+
+    def endpoints_of(self, frame: int) -> Endpoints:
+        """The endpoints of ``frame``'s flow (flow 0's are ``HOST_TO_GUEST``)."""
+        return endpoints_of(HOST_TO_GUEST, frame % self.params.flows)
 
     def chain(self, head: int) -> list[tuple[int, int]]:
         """(address, length) of each descriptor of the chain at ``head``, from the table."""

@@ -33,16 +33,19 @@ from vtrace.scenarios.base import (
     RingPanel,
     Scenario,
 )
+from vtrace.scenarios.multiqueue import QUEUES_QEMU_ONLY
 from vtrace.scenarios.params import (
     BACKEND,
     ECN,
     EVENT_IDX,
     FEATURES,
+    FLOWS,
     FRAMES,
     INTERVAL,
     IP,
     OFFLOAD,
     QUEUE_SIZE,
+    QUEUES,
     RING,
     check_packed_backend,
     packed_refusal,
@@ -78,6 +81,7 @@ class SendScenario(Scenario):
         "vtrace send --ring packed -n 300 --view plain",
         "vtrace send --proto tcp --size 65000 --frames 1 --features -host_tso4",
         "vtrace send --proto tcp --size 65000 --frames 1 --ip 6 --ecn --backend vhost-net",
+        "vtrace send --queues 2 --flows 4 -n 8",
     )
     params = (
         replace(FRAMES, help="Frames to send."),
@@ -94,6 +98,8 @@ class SendScenario(Scenario):
         OFFLOAD,
         IP,
         ECN,
+        QUEUES,
+        FLOWS,
     )
     counters = (
         Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
@@ -192,6 +198,7 @@ class SendScenario(Scenario):
         {"frames": 3, "ring": "packed"},
         {"frames": 1, "proto": "tcp", "size": 65000, "ip": "6", "ecn": True,
          "backend": "vhost-net"},
+        {"frames": 8, "queues": 2, "flows": 4},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,6 +222,8 @@ class SendScenario(Scenario):
         elif params["ring"] == "packed":
             raise ParamError("--proto tcp --ring packed: vtrace replays a TCP send on the split "
                              "ring only, so far; drop --ring packed")
+        if params["queues"] > 1 and params["backend"] == "vhost-net":
+            raise ParamError(QUEUES_QEMU_ONLY)
         if params["backend"] == "vhost-net" and not params["ioeventfd"]:
             raise ParamError("--no-ioeventfd: vhost-net always takes the kick through KVM's "
                              "ioeventfd (QEMU ignores ioeventfd=off for vhost); drop it, or "

@@ -14,16 +14,19 @@ from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.scenarios.base import Param
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.params import (
     BACKEND,
     ECN,
     EVENT_IDX,
     FEATURES,
+    FLOWS,
     FRAMES,
     INTERVAL,
     IP,
     OFFLOAD,
     QUEUE_SIZE,
+    QUEUES,
     RING,
     SIZE,
     default_of,
@@ -68,14 +71,18 @@ class SendParams:
     offload: bool = default_of(OFFLOAD, bool)
     ip: str = default_of(IP, str)  # the TCP flow's IP version
     ecn: bool = default_of(ECN, bool)  # CWR on each TCP send
+    queues: int = default_of(QUEUES, int)
+    flows: int = default_of(FLOWS, int)
 
 
 class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
                       Device | PackedDevice]):
     """Shared state of one run: guest memory, both ring sides, the signals between threads."""
 
-    def __init__(self, params: SendParams, era: Era, scheduler: Scheduler) -> None:
+    def __init__(self, params: SendParams, era: Era, scheduler: Scheduler,
+                 frames: tuple[int, ...] | range | None = None) -> None:
         self.params = params
+        self.frames = range(params.frames) if frames is None else frames  # this queue's
         self.switches = SWITCHES[era.name]
         self.path = tcp_path(era, params.features, offload=params.offload, ip=params.ip,
                              ecn=params.ecn)  # what the device takes over, hdr_len
@@ -100,6 +107,10 @@ class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.stopped = False
         self.tx_waiting = False
         self.endpoints = Endpoints()
+
+    def endpoints_of(self, frame: int) -> Endpoints:
+        """The endpoints of ``frame``'s flow (flow 0's are the defaults)."""
+        return endpoints_of(self.endpoints, frame % self.params.flows)
 
     def frame_of(self, head: int) -> int | None:
         """The frame whose buffer sits at descriptor ``head``: the driver's token for it, which

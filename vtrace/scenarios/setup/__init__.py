@@ -8,6 +8,7 @@ events and the device status writes, not VM exits (see ``counters``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from vtrace.catalog import Era
@@ -18,6 +19,7 @@ from vtrace.scenarios.params import (
     BACKEND,
     FEATURES,
     OFFLOAD,
+    QUEUES,
     RING,
     check_packed_backend,
     packed_refusal,
@@ -49,17 +51,20 @@ class SetupScenario(Scenario):
         "vtrace setup --events setup.jsonl --view quiet",
         "vtrace setup --backend vhost-net",
         "vtrace setup --ring packed --view plain",
+        "vtrace setup --queues 2",
         "vtrace setup --features -version_1,-mrg_rxbuf",
         "vtrace setup --no-offload --features +mq,+rss,+hash",
     )
-    params = (BACKEND, RING, FEATURES, OFFLOAD)
+    params = (BACKEND, RING, replace(QUEUES, help="Queue pairs the driver turns on with a "
+                                     "VIRTIO_NET_CTRL_MQ command once the device is live."),
+              FEATURES, OFFLOAD)
     # No VM exits are counted: the replay shows the stores that change the device (status,
     # features, ring addresses), not every access to its configuration, so a count of exits
     # would be a number that did not happen. The status writes are all there.
     counters = (EVENTS, STATUS_WRITES)
     live_counters = ("events", "status_writes")
     calls = {"virtio_set_status": ("status_writes", _one)}
-    examples = ({}, {"backend": "vhost-net"}, {"ring": "packed"})
+    examples = ({}, {"backend": "vhost-net"}, {"ring": "packed"}, {"queues": 2})
 
     # A step done once per queue says which queue (and the request it makes of it).
     decisions = {"virtio_notify": "interrupt", **dict.fromkeys((
@@ -101,7 +106,8 @@ class SetupScenario(Scenario):
         if Feature.VERSION_1 not in device:
             raise ParamError("--features -version_1: the set-up follows the modern virtio-pci "
                              "transport; a legacy device (virtio_pci_legacy) is not replayed")
-        return setup(era, seed, params["backend"], params["ring"], switched)
+        return setup(era, seed, params["backend"], params["ring"], params.get("queues", 1),
+                     switched)
 
 
 SETUP = SetupScenario()
