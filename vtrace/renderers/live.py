@@ -50,7 +50,7 @@ from vtrace.renderers.live_panels import (
     step_title,
 )
 from vtrace.renderers.ring_contents import RingContents
-from vtrace.renderers.ring_figure import StepChanges, figure_lines, split_figure
+from vtrace.renderers.ring_figure import StepChanges, figure_lines, ring_figure
 from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.renderers.view_words import hint, word
 from vtrace.renderers.wrapping import wrap
@@ -352,7 +352,7 @@ class LiveState:
 
     def _figure(self, inner: int) -> list[Text]:
         """The ring drawn as the specification draws it, at this step."""
-        return figure_lines(split_figure(self.ring, self.changes), self.lang, inner)
+        return figure_lines(ring_figure(self.ring, self.changes), self.lang, inner)
 
     def _in_ring(self) -> tuple[str, int] | None:
         """The ring entry the current frame sits in (else the oldest frame's), for the ring's

@@ -22,6 +22,7 @@ from vtrace.frames import VNET_HDR, FrameError, build_frame
 from vtrace.model import Event, Header, Kind, Source
 from vtrace.renderers.base import count_param
 from vtrace.ring import VRING_DESC_F_WRITE
+from vtrace.ring_packed import VRING_PACKED_DESC_F_AVAIL, VRING_PACKED_DESC_F_USED
 from vtrace.scenarios import Scenario
 from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, tcp_send
 
@@ -71,6 +72,22 @@ class PackedSlot:
     frame: int | None
     state: str = "avail"
     written: int | None = None
+
+    def bits(self) -> tuple[int, int]:
+        """The AVAIL (bit 7) and USED (bit 15) bits of its flags."""
+        return int(bool(self.flags & VRING_PACKED_DESC_F_AVAIL)), \
+            int(bool(self.flags & VRING_PACKED_DESC_F_USED))
+
+    def shown(self) -> tuple[str, int | None]:
+        """What the slot holds now by its flags: its state and its length. Equal bits: the
+        device wrote the slot back, with the length it returns; unequal, the driver's
+        buffer, taken by the device or not (a used element not yet flushed is still the
+        driver's descriptor in memory)."""
+        avail, used = self.bits()
+        if avail == used:
+            return ("freed" if self.state == "freed" else "used"), \
+                self.written if self.written is not None else self.length
+        return ("avail" if self.state == "avail" else "device"), self.length
 
 
 class RingContents:
