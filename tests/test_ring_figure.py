@@ -175,8 +175,8 @@ def _vring_rows(name: str, given: dict[str, Any]) -> list[tuple[str, str]]:
             state.update(event)
         screen = _screen(state, 160, 48)
         lane = next(line for line in screen.splitlines() if "  vring  " in line)
-        found = re.search(r"  vring +(?:vring +)?((?:avail|used)\.ring\[\d+\](?: \+\d+)? +#\d+)?",
-                          lane)
+        found = re.search(r"  vring +(?:vring +)?((?:(?:avail|used)\.ring|desc)\[\d+\](?: \+\d+)?"
+                          r" +#\d+)?", lane)
         assert found is not None, lane
         rows.append((state.current.function if state.current else "", found[1] or ""))
     return rows
@@ -202,6 +202,32 @@ def test_the_vring_lane_holds_a_received_frame_from_the_fill_to_the_get_buf() ->
     assert all(re.fullmatch(r"used\.ring\[0\] +#0", shown) for _, shown in
                rows[flushed:taken]), rows[flushed:taken]
     assert all(not shown for _, shown in rows[taken:])
+
+
+def test_the_vring_lane_holds_a_frame_in_its_packed_slot_from_the_add_to_the_pop() -> None:
+    rows = _vring_rows("send", {"frames": 1, "ring": "packed"})
+    functions = [function for function, _ in rows]
+    added = functions.index("virtqueue_add_packed")
+    popped = functions.index("virtqueue_packed_pop")
+    assert all(not shown for _, shown in rows[:added])
+    assert all(re.fullmatch(r"desc\[0\] +#0", shown) for _, shown in rows[added:popped]), \
+        rows[added:popped]
+    assert all(not shown for _, shown in rows[popped:])
+
+
+def test_a_frame_leaves_a_packed_ring_when_the_device_passes_its_slot_after_a_wrap() -> None:
+    """The packed ring's indices wrap at its size; Linux's last_used_idx carries the wrap
+    counter in bit 15."""
+    in_ring = FramesInRing(32, packed=True)
+    in_ring.update(7, {"ring": {"next_avail_idx": 0, "avail_wrap_counter": 0}})  # slot 31
+    assert [in_ring.place(resident) for resident in in_ring.residents()] == ["desc[31]"]
+    in_ring.update(None, {"ring": {"last_avail_idx": 31}})
+    assert in_ring.residents()
+    in_ring.update(7, {"ring": {"last_avail_idx": 0, "last_avail_wrap_counter": 0}})
+    assert not in_ring.residents()
+    in_ring.update(8, {"ring": {"used_idx": 1}})  # a later frame: published on the used side
+    in_ring.update(None, {"ring": {"last_used_idx": 1 | 1 << 15}})
+    assert not in_ring.residents()
 
 
 def test_a_frame_leaves_the_ring_when_the_index_wraps_past_it() -> None:

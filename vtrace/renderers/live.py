@@ -149,7 +149,7 @@ class LiveState:
         self._taken = _Taken()
         self.figure = False  # the ring drawn as a figure instead of its values
         self.changes = StepChanges(self.ring.actions)
-        self.in_ring = FramesInRing(self.ring.size)
+        self.in_ring = FramesInRing(self.ring.size, self.ring.packed)
 
     def taker(self) -> Take:
         """Take in each event as its fields (``Session.count``), already counted in the
@@ -364,7 +364,7 @@ class LiveState:
         shown = next((resident for resident in residents if resident.frame == current),
                      residents[0])
         more = f" +{len(residents) - 1}" if len(residents) > 1 else ""
-        return f"{shown.ring}.ring[{self.in_ring.slot(shown)}]{more}", shown.frame
+        return f"{self.in_ring.place(shown)}{more}", shown.frame
 
     def _top(self, arrangement: Arrangement, inner: int) -> Table | None:
         columns: list[RenderableType] = []
