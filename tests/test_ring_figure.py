@@ -251,7 +251,7 @@ PACKED_WRAP = {"frames": 40, "batch": 4, "ring": "packed", "queue_size": 32}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize(("width", "height"), [(80, 24), (160, 48)])
+@pytest.mark.parametrize(("width", "height"), SIZES)
 def test_the_packed_figure_in_step_mode_matches_the_snapshot_and_fits(width: int, height: int,
                                                                       lang: str) -> None:
     """The device has written the first buffer back: both bits of slot 0 equal its used

@@ -685,7 +685,7 @@ def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str
         title = _word("at", lang, title=title, step=step)
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">',
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">',  # named by its title
         f"<title>{escape(title)}</title>",
         "<style>",
         "text { font: 14px monospace; fill: #111; }",
