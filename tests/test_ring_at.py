@@ -121,7 +121,17 @@ def test_a_packed_stream_draws_the_packed_ring_step_mode_has(tmp_path: Path, lan
     view = _PackedRing(RingContents(session.header, session.scenario))
     keys = iter(["\n"] * 129 + ["q"])
     drive(session.source, view, lambda: next(keys))
-    for step in (13, 68, 82, 107, 130):
+    calls = [event for event in replayed("send", given, "modern", 1).source
+             if event.kind is Kind.CALL]
+    flushed = next(number for number, event in enumerate(calls, 1)
+                   if event.function == "virtqueue_packed_flush")
+    chosen = [next(number for number, event in enumerate(calls, 1) if event.function == function
+                   and (function == "virtqueue_packed_flush" or "head" in event.detail))
+              for function in ("virtqueue_add_packed", "virtqueue_packed_pop",
+                               "virtqueue_packed_flush")]
+    chosen.append(next(number for number, event in enumerate(calls, 1) if number > flushed
+                       and event.function == "virtqueue_get_buf" and "head" in event.detail))
+    for step in (*chosen, 130):
         out = tmp_path / f"ring-{step}.svg"
         code, _, err = run("diagram", "--ring-at", str(step), "--frames", "4", "--batch", "4",
                            "--ring", "packed", "--lang", lang, str(out))
@@ -145,8 +155,11 @@ def test_a_packed_stream_draws_the_packed_ring_step_mode_has(tmp_path: Path, lan
         title = "The packed ring" if lang == "en" else "packed 环"
         assert title in out.read_text(encoding="utf-8").split("</title>")[0]
         assert not {"avail.idx", "used.idx", "used_event"} & set(named)
-        drawn = [int(texts[index - 1].rstrip("*")) for index, text in enumerate(texts)
-                 if text.startswith("0x2")]  # each slot's number stands before its addr
+        drawn, cell = [], texts.index("slot" if lang == "en" else "槽") + 8  # the column heads
+        while re.fullmatch(r"\d+\*?", texts[cell]):  # a row: 8 cells, then what points at it
+            if texts[cell + 1]:
+                drawn.append(int(texts[cell].rstrip("*")))
+            cell += 9 if texts[cell + 8].startswith("← ") else 8
         assert drawn and set(drawn) <= set(slots)
         assert any(text.startswith("← ") and "next_avail_idx" in text for text in texts)
 

@@ -156,7 +156,9 @@ class RingContents:
             if self.packed:
                 self._write_slot(head, frame, detail)
         elif action == "take":
-            self._slot_state(head, ("avail",), "device")
+            if self._slot_state(head, ("avail",), "device") is None and self.packed:
+                # A buffer posted in bulk: its slot is the one the device read.
+                self._write_slot(head, frame, detail).state = "device"
             if self._set_state(head, "device") is None:
                 # A buffer posted in bulk (a receive refill) is named when the device takes it.
                 self.descriptors[head] = Descriptor(
@@ -178,14 +180,15 @@ class RingContents:
             self.descriptors.pop(head, None)
             self.used_taken += 1
 
-    def _write_slot(self, head: int, frame: int | None, detail: Mapping[str, Any]) -> None:
+    def _write_slot(self, head: int, frame: int | None, detail: Mapping[str, Any]) -> PackedSlot:
         number = self.values.get("slot", 0)
         self.slots.pop(number, None)
-        self.slots[number] = PackedSlot(number, _int(detail.get("addr")),
-                                        _int(detail.get("len")), head,
-                                        self.values.get("slot.flags", 0), frame)
+        slot = self.slots[number] = PackedSlot(number, _int(detail.get("addr")),
+                                               _int(detail.get("len")), head,
+                                               self.values.get("slot.flags", 0), frame)
         for oldest in list(self.slots)[:-KEEP_ENTRIES]:
             del self.slots[oldest]
+        return slot
 
     def _slot_state(self, head: int, states: tuple[str, ...], state: str) -> PackedSlot | None:
         """The oldest slot holding buffer ``head`` in one of ``states``, now in ``state``."""

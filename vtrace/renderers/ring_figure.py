@@ -324,11 +324,20 @@ def packed_figure(contents: RingContents, changes: StepChanges | None = None,
     first = end - max(count - 1, behind)
     if first < 0 and first % size not in contents.slots:
         first = 0  # a young ring: nothing written before slot 0 yet
+    # Slots the driver has made available that the device has not taken yet: a whole lap
+    # when the driver's wrap counter is a lap ahead of the device's.
+    taken = values.get("last_avail_idx", 0)
+    pending = (end - taken) % size or (
+        size if values.get("avail_wrap_counter") != values.get("last_avail_wrap_counter") else 0)
     rows = []
     for position in range(first, first + count):
         number = position % size
         slot = contents.slots.get(number)
         pointers = tuple(pointed.get(number, ()))
+        if slot is None and (number - taken) % size < pending:
+            # posted in bulk (a receive ring's refill): the stream names it when it is taken
+            rows.append(Row(str(number), ("?",) * 6 + ("avail",), "avail", pointers=pointers))
+            continue
         if slot is None:
             rows.append(Row(str(number), (), "next" if number == end else "free",
                             pointers=pointers))
@@ -482,7 +491,7 @@ _SHORT = {"slot": "column.head", "avail": "column.avail.short", "used": "column.
 
 def _packed_lines(figure: Figure, lang: str, width: int, gap: int) -> list[Text]:
     """A packed ring in a terminal: the slots (number, id, AVAIL and USED bits, what the slot
-    holds) beside each side's values, then both event areas: 8 lines of 70 columns (a
+    holds) beside each side's values, then both event areas: 7 lines of 70 columns (a
     queue of up to 256), which an 80x24 screen has room for."""
     ring, *sides = figure.areas
     picks = [ring.columns.index(column) for column in PACKED_TERMINAL]
@@ -504,8 +513,10 @@ def _packed_lines(figure: Figure, lang: str, width: int, gap: int) -> list[Text]
         line = Text(" ".join(_pad(text, across, index < len(widths) - 1) for index, (text, across)
                              in enumerate(zip(cells[id(row)], widths, strict=True))).rstrip())
         table.append(_marked_line(line, row.changed))
+    # Each side's indices and wrap counters; its count of buffers (num_free, inuse) is
+    # left to the SVG and the player, so that the figure is as tall as the split one.
     blocks = [table, *([Text(_word(side.name, lang), style="bold"),
-                        *(_values((value,)) for value in side.above)] for side in sides)]
+                        *(_values((value,)) for value in side.above[:4])] for side in sides)]
     lines = _side_by_side(blocks, gap - 1)
     events = [Text.assemble(f"{side.below[0].name.split('.')[0]} ",
                             _values(side.below, side.below[0].name.split(".")[0] + "."))

@@ -84,13 +84,20 @@ var vtraceFigure = (function (S, V) {
       var at = mod((r[name] || 0) & 0x7fff, Q);
       pointed[at] = (pointed[at] || []).concat([name]);
     });
+    /* slots made available and not yet taken: a whole lap when the driver is a lap ahead */
+    var taken = r.last_avail_idx || 0, pending = mod(end - taken, Q) ||
+      (r.avail_wrap_counter !== r.last_avail_wrap_counter ? Q : 0);
     var top = 16, x = 0;
     svg.appendChild(sv("text", {x: 0, y: top - 4, "class": "fig-title"}, w("fig.ring")));
     SLOT_COLUMNS.forEach(function (column) { cell(svg, x, top, column[1], column[0], "head"); x += column[1]; });
     var tableRight = x, row = top + ROW, pointerWidth = 0;
     for (var p = first; p < first + count; p++) {
       var number = mod(p, Q), slot = bySlot[number], cls, texts;
-      if (slot) {
+      if (!slot && mod(number - taken, Q) < pending) {
+        /* posted in bulk (a receive ring's refill): the stream names it when it is taken */
+        cls = "in-avail";
+        texts = [String(number), "?", "?", "?", "?", "?", "?", w("fig.s.avail")];
+      } else if (slot) {
         var seen = slotShown(slot);
         cls = {avail: "in-avail", device: "in-device", used: "in-used", freed: "old"}[seen.state];
         texts = [String(number), slot.addr == null ? "?" : "0x" + Number(slot.addr).toString(16),

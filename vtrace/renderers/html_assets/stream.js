@@ -138,17 +138,20 @@ var vtraceStream = (function () {
     }
     return null;
   }
+  function writeSlot(s, desc, i, state) {
+    var number = s.ring.slot || 0;
+    s.slots = s.slots.filter(function (old) { return old.slot !== number; });
+    s.slots.push({slot: number, addr: desc[1], len: desc[2], id: desc[0], flags: s.ring["slot.flags"] || 0,
+                  state: state, frame: frameOf[i], written: null});
+    if (s.slots.length > KEEP) s.slots.shift();
+  }
   function packedApply(s, action, desc, i, flagsChanged) {
     var head = desc ? desc[0] : null, slot;
-    if (action === "add") {
-      var number = s.ring.slot || 0;
-      s.slots = s.slots.filter(function (old) { return old.slot !== number; });
-      s.slots.push({slot: number, addr: desc[1], len: desc[2], id: head, flags: s.ring["slot.flags"] || 0,
-                    state: "avail", frame: frameOf[i], written: null});
-      if (s.slots.length > KEEP) s.slots.shift();
-    } else if (action === "take") {
+    if (action === "add") writeSlot(s, desc, i, "avail");
+    else if (action === "take") {
       slot = slotOf(s, head, ["avail"]);
       if (slot) slot.state = "device";
+      else writeSlot(s, desc, i, "device");  /* posted in bulk: its slot is the one the device read */
     } else if (action === "use") {
       slot = slotOf(s, head, ["avail", "device"]);
       if (slot) { slot.state = "used"; slot.written = desc[2] == null ? 0 : desc[2]; }
