@@ -97,11 +97,27 @@ def received(tmp_path_factory: pytest.TempPathFactory) -> Capture:
     return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv", "--compare")
 
 
+@pytest.fixture(scope="module")
+def sent_packed(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("send", tmp_path_factory.mktemp("lab") / "send-packed", "--ring",
+                       "packed", "--compare")
+
+
+@pytest.fixture(scope="module")
+def received_packed(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv-packed", "--ring",
+                       "packed", "--compare")
+
+
+#: Every capture of this module, by fixture name.
+CAPTURES = ["sent", "sent_without_ioeventfd", "received", "sent_packed", "received_packed"]
+
+
 def lines_with(text: str, pattern: str) -> list[str]:
     return [line for line in text.splitlines() if re.search(pattern, line)]
 
 
-@pytest.mark.parametrize("scenario", ["sent", "sent_without_ioeventfd", "received"])
+@pytest.mark.parametrize("scenario", CAPTURES)
 def test_a_run_leaves_the_host_as_it_found_it(scenario: str,
                                               request: pytest.FixtureRequest) -> None:
     capture: Capture = request.getfixturevalue(scenario)
@@ -111,16 +127,20 @@ def test_a_run_leaves_the_host_as_it_found_it(scenario: str,
                    os.listdir(capture.directory.parent))
 
 
-@pytest.mark.parametrize("scenario", ["sent", "sent_without_ioeventfd", "received"])
+@pytest.mark.parametrize("scenario", CAPTURES)
 def test_the_manifest_names_the_versions_clocks_tap_and_files(
         scenario: str, request: pytest.FixtureRequest) -> None:
     capture: Capture = request.getfixturevalue(scenario)
     manifest = capture.manifest
     assert manifest["format"] == "vtrace-lab/1" and manifest["clock"] == "x86-tsc"
-    assert manifest["scenario"] == ("recv" if scenario == "received" else "send")
+    assert manifest["scenario"] == ("recv" if scenario.startswith("received") else "send")
+    packed = scenario.endswith("_packed")
     assert manifest["params"] == {"frames": 3, "size": 54,
                                   "ioeventfd": scenario != "sent_without_ioeventfd",
-                                  "backend": "qemu", "accel": manifest["params"]["accel"]}
+                                  "backend": "qemu", "accel": manifest["params"]["accel"],
+                                  "ring": "packed" if packed else "split"}
+    assert ("ring_packed" in manifest["guest"]["features"]) == packed
+    assert {"event_idx", "indirect_desc", "mrg_rxbuf"} <= set(manifest["guest"]["features"])
     shown = subprocess.run(["/usr/bin/qemu-system-x86_64", "--version"], capture_output=True,
                            text=True, check=True).stdout
     assert f"version {manifest['qemu']['version']}" in shown
@@ -218,6 +238,35 @@ def test_qemus_view_of_the_ring_agrees_with_the_replay(scenario: str, queue: str
     assert all(row.group(5) for row in differ)  # each difference says why
     assert all(_EXPLAINED.fullmatch(row.group(1)) for row in differ)
     assert not (Path(tempfile.gettempdir()) / f"vtrace-qmp-{capture.pid}").exists()
+
+
+def test_the_packed_send_ring_agrees_with_the_replay_field_by_field(
+        sent_packed: Capture) -> None:
+    rings = json.loads((sent_packed.directory / "ring.json").read_text())
+    assert rings["layout"] == "packed"
+    tx = rings["queues"]["tx"]
+    assert tx["used_idx"] == tx["last_avail_idx"] >= 4 and tx["inuse"] == 0
+    assert ",packed=on" in sent_packed.text("cmdline")
+    lines = sent_packed.stdout.splitlines()
+    assert "packed ring of the tx queue after the last frame" in sent_packed.stdout
+    agreed = re.fullmatch(r"ring: (\d+) of (\d+) fields agree", lines[-1])
+    assert agreed and agreed.group(1) == agreed.group(2) and int(agreed.group(2)) >= 18
+    assert any(line.startswith("agreement (modern):") for line in lines)
+    guest = sent_packed.text("guest_trace")
+    assert lines_with(guest, r" virtqueue_get_buf_ctx_packed <-")
+    assert len(lines_with(guest, r" vp_notify <-virtqueue_notify")) >= 3
+
+
+def test_the_packed_receive_ring_is_read_and_shown(received_packed: Capture) -> None:
+    rings = json.loads((received_packed.directory / "ring.json").read_text())
+    rx = rings["queues"]["rx"]
+    assert rings["layout"] == "packed" and rx["used_idx"] >= 4 and rx["inuse"] == 0
+    assert [rx["desc"][slot]["len"] for slot in range(rx["used_idx"] - 3, rx["used_idx"])] \
+        == [66, 66, 66]  # the 12-byte header and the 54-byte frame, one buffer each
+    assert "rx seq=3" in received_packed.text("console")
+    lines = received_packed.stdout.splitlines()
+    assert "packed ring of the rx queue after the last frame" in received_packed.stdout
+    assert re.fullmatch(r"ring: (\d+ of \d+ fields agree|not compared: .+)", lines[-1])
 
 
 def _wait_for_line(stream: Iterator[str], text: str, deadline_s: float) -> None:

@@ -2,7 +2,9 @@
 
 A send run's frames go through the transmit queue, a receive run's through
 the receive queue; the replay of the same scenario, parameters and era is
-run to its end and its one queue read with ``vtrace.ring_compare.ring_of``.
+run to its end and its one queue read with ``vtrace.ring_compare.ring_of``
+(``packed_ring_of`` when the run's ring is packed: then the replay must be
+too).
 It joins a source (the saved rings) and the scenarios' worlds, so it sits
 with the commands that use it.
 """
@@ -16,7 +18,15 @@ from vtrace.catalog import ERAS
 from vtrace.lab.qmp_ring import load_ring
 from vtrace.model import Header
 from vtrace.ring import Device, Driver, GuestMemory
-from vtrace.ring_compare import RingComparison, compare_rings, ring_of
+from vtrace.ring_compare import (
+    RingComparison,
+    compare_packed_rings,
+    compare_rings,
+    packed_ring_alone,
+    packed_ring_of,
+    ring_of,
+)
+from vtrace.ring_packed import PackedDevice, PackedDriver, PackedMemory
 from vtrace.scenarios import of
 from vtrace.scenarios.recv.guest import run_world as recv_world
 from vtrace.scenarios.recv.world import RecvParams
@@ -44,10 +54,13 @@ def replay_ring(header: Header, era: str, seed: int = 1) -> dict[str, Any]:
     for _ in events:
         pass
     memory, driver, device = world.memory, world.driver, world.device
-    if not (isinstance(memory, GuestMemory) and isinstance(driver, Driver)
-            and isinstance(device, Device)):
-        raise ValueError("the lab reads and compares the split ring only")
-    return ring_of(memory, driver, device)
+    if isinstance(memory, GuestMemory) and isinstance(driver, Driver) \
+            and isinstance(device, Device):
+        return ring_of(memory, driver, device)
+    if isinstance(memory, PackedMemory) and isinstance(driver, PackedDriver) \
+            and isinstance(device, PackedDevice):
+        return packed_ring_of(memory, driver, device)
+    raise ValueError("the replay's ring is neither a split nor a packed one")
 
 
 def compare_lab_ring(directory: Path, header: Header, era: str) -> RingComparison | None:
@@ -61,5 +74,12 @@ def compare_lab_ring(directory: Path, header: Header, era: str) -> RingCompariso
         raise ValueError(f"no ring to compare for the {header.scenario!r} scenario")
     real = {**rings["queues"][queue], "event_idx": rings.get("event_idx")}
     frames = header.params.get("frames")
-    return compare_rings(queue, real, replay_ring(header, era),
-                         frames if isinstance(frames, int) else 0)
+    count = frames if isinstance(frames, int) else 0
+    replay = replay_ring(header, era)
+    packed = rings.get("layout") == "packed"
+    if packed and replay.get("layout") != "packed":
+        return packed_ring_alone(queue, real, count, f"vtrace {header.scenario} replays the "
+                                 "split ring only, so far")
+    if packed != (replay.get("layout") == "packed"):
+        raise ValueError(f"the real ring is split and the {header.scenario} replay's packed")
+    return (compare_packed_rings if packed else compare_rings)(queue, real, replay, count)

@@ -24,6 +24,7 @@ from typing import Any
 from vtrace.lab import probes, tracefs
 from vtrace.lab.elf import symbol_offsets
 from vtrace.lab.errors import LabError, PrerequisiteError
+from vtrace.lab.features import check_negotiated
 from vtrace.lab.image import GuestImage, build_image, cache_root
 from vtrace.lab.kernel import cached_kernel, current_package, user_kernel
 from vtrace.lab.manifest import (
@@ -33,7 +34,7 @@ from vtrace.lab.manifest import (
     qemu_version,
     write_manifest,
 )
-from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
+from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Ring, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
 from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
 from vtrace.lab.qmp import Qmp, read_rings, socket_directory
@@ -41,6 +42,7 @@ from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 from vtrace.lab.tap import new_tap_name, tap
 from vtrace.lab.tap_pcap import recorded, write_pcap
 from vtrace.lab.traffic import Console, receive, send
+from vtrace.netfeatures import Feature
 from vtrace.output import atomic_output
 from vtrace.stop import guarded
 
@@ -161,7 +163,8 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
                                                           point.filter_for(tap_fd=tap_fd)):
                 missing.append(point.event)
         guest_kernel = console.wait_for("vtrace-guest kernel=", BOOT_TIMEOUT_S).split("=", 1)[1]
-        console.wait_for("eth0:", BOOT_TIMEOUT_S)
+        features = check_negotiated(console.wait_for("eth0:", BOOT_TIMEOUT_S),
+                                    _wanted(params), f"--ring {params.ring.value}")
         threads = qemu.threads()
         calibration.mark("booted")
     with phases.phase(params.scenario.value):
@@ -183,7 +186,8 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         write_pcap(directory / FILES["tap_pcap"], frames_seen.drain())
         facts.update(
             guest={"kernel": guest_kernel.strip(),
-                   "boot": "pvh" if image.kernel.boot != image.kernel.vmlinuz else "bzimage"},
+                   "boot": "pvh" if image.kernel.boot != image.kernel.vmlinuz else "bzimage",
+                   "features": features},
             qemu={"version": qemu_version(qemu_binary), "binary": qemu_binary,
                   "pid": qemu.pid, "threads": threads},
             missing=missing,
@@ -197,6 +201,11 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
     facts["timings"] = phases.timings
     write_manifest(directory, params, accel.value, facts)
     return facts
+
+
+def _wanted(params: LabParams) -> set[Feature]:
+    """The features the run asked QEMU for, which the guest's driver must have taken."""
+    return {Feature.RING_PACKED} if params.ring is Ring.PACKED else set()
 
 
 def _save_rings(qmp_socket: Path, target: Path, connect_s: float = 10.0) -> str:

@@ -45,7 +45,7 @@ def write_manifest(directory: Path, params: LabParams, accel: str, facts: dict[s
         "format": FORMAT,
         "scenario": params.scenario.value,
         "params": {"frames": params.frames, "size": params.size, "ioeventfd": params.ioeventfd,
-                   "backend": params.backend.value, "accel": accel},
+                   "backend": params.backend.value, "accel": accel, "ring": params.ring.value},
         "guest": facts["guest"],
         "qemu": facts["qemu"],
         "host": {"kernel": os.uname().release, "missing_events": facts["missing"]},

@@ -16,6 +16,7 @@ __all__ = [
     "Accel",
     "Backend",
     "LabParams",
+    "Ring",
     "Scenario",
     "min_frame_size",
 ]
@@ -47,6 +48,11 @@ class Backend(str, Enum):
     VHOST_NET = "vhost-net"  # the host kernel's vhost-net worker
 
 
+class Ring(str, Enum):
+    SPLIT = "split"  # virtio 1.0's split virtqueue
+    PACKED = "packed"  # virtio 1.1's packed virtqueue: the device gets packed=on
+
+
 def min_frame_size(frames: int) -> int:
     """The smallest frame that holds the payload of the highest seq of ``frames`` datagrams."""
     return FRAME_OVERHEAD + len(PAYLOAD_PREFIX) + len(str(frames))
@@ -65,6 +71,7 @@ class LabParams:
     kernel: Path | None = None
     modules: Path | None = None
     gap_ms: int = 100
+    ring: Ring = Ring.SPLIT
 
     @property
     def payload_size(self) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vtrace.lab.errors import LabError
-from vtrace.lab.params import GUEST_MAC, Accel, Backend, LabParams
+from vtrace.lab.params import GUEST_MAC, Accel, Backend, LabParams, Ring
 
 __all__ = ["NET_DEVICE", "QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu",
            "kernel_command_line", "qemu_command", "qemu_path"]
@@ -93,6 +93,8 @@ def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
     device = f"virtio-net-pci,netdev=n0,id={NET_DEVICE},mac={GUEST_MAC}"
     if not params.ioeventfd:
         device += ",ioeventfd=off"
+    if params.ring is Ring.PACKED:
+        device += ",packed=on"
     return [
         qemu, "-name", "vtrace,debug-threads=on", *machine,
         "-m", "256", "-smp", "1", "-display", "none", "-monitor", "none", "-no-reboot",
