@@ -57,14 +57,14 @@ def test_the_guests_features_are_read_bit_by_bit() -> None:
     assert Feature.RING_PACKED in negotiated(PACKED_BITS)
     assert Feature.RING_PACKED not in negotiated(SPLIT_BITS)
     names = check_negotiated(f"eth0: up 192.168.77.2 features={PACKED_BITS}",
-                             {Feature.RING_PACKED}, "--ring packed")
+                             {Feature.RING_PACKED: "--ring packed"})
     assert {"ring_packed", "event_idx", "indirect_desc", "mrg_rxbuf", "version_1"} <= set(names)
 
 
 def test_a_packed_ring_not_negotiated_is_one_line() -> None:
     with pytest.raises(LabError) as failed:
-        check_negotiated(f"eth0: up 192.168.77.2 features={SPLIT_BITS}", {Feature.RING_PACKED},
-                         "--ring packed")
+        check_negotiated(f"eth0: up 192.168.77.2 features={SPLIT_BITS}",
+                         {Feature.RING_PACKED: "--ring packed"})
     message = str(failed.value)
     assert "\n" not in message
     assert message.startswith("--ring packed: the guest's driver and QEMU did not negotiate "

@@ -31,8 +31,21 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from vtrace.ring import VRING_DESC_F_NEXT, Device, Driver, GuestMemory, VhostQueue
-from vtrace.ring_packed import WRAP_BIT, PackedDevice, PackedDriver, PackedMemory
+from vtrace.ring import (
+    DESC_SIZE,
+    VRING_DESC_F_NEXT,
+    Device,
+    Driver,
+    GuestMemory,
+    VhostQueue,
+)
+from vtrace.ring_packed import (
+    VRING_DESC_F_INDIRECT,
+    WRAP_BIT,
+    PackedDevice,
+    PackedDriver,
+    PackedMemory,
+)
 
 __all__ = ["RingComparison", "RingRow", "compare_packed_rings", "compare_rings",
            "packed_ring_alone", "packed_ring_of", "report_lines", "ring_of"]
@@ -150,7 +163,7 @@ def compare_rings(queue: str, real: dict[str, Any], replay: dict[str, Any],
                         "from memory each time" if "shadow_avail_idx" not in replay else
                         "vhost's cache of avail.idx"))
     chains = min(frames, real[ANCHOR], replay[ANCHOR], real["size"], replay["size"])
-    rows += _chain_rows(real, replay, chains)
+    rows += _chain_rows(real, replay, chains, earlier)
     return RingComparison(queue, earlier, chains, tuple(rows))
 
 
@@ -163,6 +176,11 @@ _UNMOVED = {
 }
 
 
+_LEFTOVER_NEXT = ("the device does not follow it (no NEXT flag): Linux leaves there its free "
+                  "list's successor, which the real ring's earlier buffers, more than the "
+                  "run's, moved on (detach_buf_split); the replay had none")
+
+
 def _index_reason(name: str, real: dict[str, Any], replay: dict[str, Any],
                   earlier: int) -> str:
     """Why an index differs by exactly the earlier buffers: it has not moved on either side."""
@@ -171,7 +189,8 @@ def _index_reason(name: str, real: dict[str, Any], replay: dict[str, Any],
     return ""
 
 
-def _chain_rows(real: dict[str, Any], replay: dict[str, Any], chains: int) -> list[RingRow]:
+def _chain_rows(real: dict[str, Any], replay: dict[str, Any], chains: int,
+                earlier: int) -> list[RingRow]:
     """Per run chain k: its avail entry, its used element, each descriptor of the chain."""
     sides = (real, replay)
     firsts = [_avail_head(ring, chains, 0) for ring in sides]
@@ -183,27 +202,43 @@ def _chain_rows(real: dict[str, Any], replay: dict[str, Any], chains: int) -> li
         rows.append(_row(f"chain {k + 1} used id", *_relative(
             [element["id"] for element in elements], firsts, sides)))
         rows.append(_row(f"chain {k + 1} used len", elements[0]["len"], elements[1]["len"]))
-        rows += _descriptor_rows(k + 1, sides, heads, firsts)
+        rows += _descriptor_rows(k + 1, sides, heads, firsts, earlier > chains)
     return rows
 
 
 def _descriptor_rows(chain: int, sides: tuple[dict[str, Any], dict[str, Any]],
-                     heads: list[int], firsts: list[int]) -> list[RingRow]:
+                     heads: list[int], firsts: list[int], busy: bool) -> list[RingRow]:
     """len, flags and ``next`` of each descriptor of one chain, walked on both sides while
-    both say VRING_DESC_F_NEXT."""
+    both say VRING_DESC_F_NEXT (``busy``: the real ring used more buffers before the run's
+    than the run's own)."""
     rows = []
     indices = list(heads)
     for position in range(min(sides[0]["size"], sides[1]["size"])):
         descs = [ring["desc"][index] for ring, index in zip(sides, indices, strict=True)]
         name = f"chain {chain} desc {position + 1}"
-        rows.append(_row(f"{name} len", descs[0]["len"], descs[1]["len"]))
+        rows.append(_length_row(f"{name} len", descs[0], descs[1]))
         rows.append(_row(f"{name} flags", descs[0]["flags"], descs[1]["flags"]))
         following = _relative([desc["next"] for desc in descs], firsts, sides)
-        rows.append(_row(f"{name} next", *following))
+        row = _row(f"{name} next", *following)
+        if not row.agree and busy and \
+                not (descs[0]["flags"] | descs[1]["flags"]) & VRING_DESC_F_NEXT:
+            row = RingRow(row.field, row.real, row.replay, False, _LEFTOVER_NEXT)
+        rows.append(row)
         if not descs[0]["flags"] & descs[1]["flags"] & VRING_DESC_F_NEXT:
             break
         indices = [desc["next"] for desc in descs]
     return rows
+
+
+def _length_row(name: str, real: dict[str, int], replay: dict[str, int]) -> RingRow:
+    """A descriptor's length; two indirect tables of different lengths say their entries."""
+    row = _row(name, real["len"], replay["len"])
+    if row.agree or not real["flags"] & replay["flags"] & VRING_DESC_F_INDIRECT:
+        return row
+    return RingRow(name, row.real, row.replay, False,
+                   f"an indirect table of {real['len'] // DESC_SIZE} entries against the "
+                   f"replay's {replay['len'] // DESC_SIZE}: the frames' descriptors above say "
+                   "why")
 
 
 def _relative(indices: list[int], firsts: list[int],

@@ -4,13 +4,15 @@ A send run's frames go through the transmit queue, a receive run's through
 the receive queue; the replay of the same scenario, parameters and era is
 run to its end and its one queue read with ``vtrace.ring_compare.ring_of``
 (``packed_ring_of`` when the run's ring is packed: then the replay must be
-too).
+too). With several queue pairs, each pair's queue is compared with the
+replay of the frames that went through it.
 It joins a source (the saved rings) and the scenarios' worlds, so it sits
 with the commands that use it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.guest import run_world as send_world
 from vtrace.scenarios.send.world import SendParams
 
-__all__ = ["QUEUE_OF", "compare_lab_ring", "replay_ring"]
+__all__ = ["QUEUE_OF", "compare_lab_ring", "compare_lab_rings", "replay_ring"]
 
 #: The queue each scenario's frames go through.
 QUEUE_OF = {"send": "tx", "recv": "rx"}
@@ -64,17 +66,38 @@ def replay_ring(header: Header, era: str, seed: int = 1) -> dict[str, Any]:
 
 
 def compare_lab_ring(directory: Path, header: Header, era: str) -> RingComparison | None:
-    """The lab directory's ring of its scenario's queue beside the replay's; None without
-    ``ring.json``. ValueError says why there is nothing to compare."""
+    """The lab directory's ring of its scenario's queue (of the first queue pair) beside the
+    replay's; None without ``ring.json``. ValueError says why there is nothing to compare."""
+    rings = compare_lab_rings(directory, header, era)
+    return rings[0] if rings else None
+
+
+def compare_lab_rings(directory: Path, header: Header, era: str) -> list[RingComparison]:
+    """Every queue pair's ring of the scenario's queue beside the replay's of the frames that
+    went through it (with several pairs, frame N took pair (N - 1) % pairs: the lab's
+    flows); empty without ``ring.json``."""
     rings = load_ring(directory)
     if rings is None:
-        return None
+        return []
     queue = QUEUE_OF.get(header.scenario)
     if queue is None:
         raise ValueError(f"no ring to compare for the {header.scenario!r} scenario")
-    real = {**rings["queues"][queue], "event_idx": rings.get("event_idx")}
-    frames = header.params.get("frames")
+    frames, pairs = header.params.get("frames"), header.params.get("queues")
     count = frames if isinstance(frames, int) else 0
+    pairs = pairs if isinstance(pairs, int) and pairs > 1 else 1
+    found = []
+    for pair in range(pairs):
+        name, through = f"{queue}{pair or ''}", len(range(pair + 1, count + 1, pairs))
+        if name in rings["queues"] and through:
+            found.append(_compare_queue(name, rings, replace(
+                header, params={**header.params, "frames": through}), era, through))
+    return found
+
+
+def _compare_queue(queue: str, rings: dict[str, Any], header: Header, era: str,
+                   count: int) -> RingComparison:
+    """One queue of ``ring.json`` beside the replay of ``header``'s ``count`` frames."""
+    real = {**rings["queues"][queue], "event_idx": rings.get("event_idx")}
     replay = replay_ring(header, era)
     packed = rings.get("layout") == "packed"
     if packed and replay.get("layout") != "packed":

@@ -8,7 +8,7 @@ something (``packed=on``, ``mq=on``) checks here that the driver took it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from vtrace.lab.errors import LabError
 from vtrace.netfeatures import Feature, feature_names
@@ -35,14 +35,15 @@ def c_name(feature: Feature) -> str:
     return f"VIRTIO_NET_F_{feature.name}"
 
 
-def check_negotiated(line: str, wanted: Iterable[Feature], why: str) -> list[str]:
+def check_negotiated(line: str, wanted: Mapping[Feature, str]) -> list[str]:
     """The features of the guest's ``eth0: up ... features=BITS`` line, by name; LabError,
-    one line, when one of ``wanted`` (asked for by ``why``) is not among them."""
+    one line, when one of ``wanted`` (each with the option that asked for it) is not among
+    them."""
     _, found, bits = line.partition(FEATURES_WORD)
     if not found:
         raise LabError(f"the guest did not say which features it negotiated ({line.strip()!r})")
     features = negotiated(bits.split()[0] if bits.split() else "")
-    for feature in wanted:
+    for feature, why in wanted.items():
         if feature not in features:
             raise LabError(f"{why}: the guest's driver and QEMU did not negotiate "
                            f"{c_name(feature)} "

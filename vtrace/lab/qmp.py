@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vtrace.lab.errors import LabError
-from vtrace.lab.qmp_ring import QUEUES, is_packed, ring_bytes
+from vtrace.lab.qmp_ring import is_packed, queue_indices, ring_bytes
 
 __all__ = ["Qmp", "read_rings", "socket_directory"]
 
@@ -93,9 +93,9 @@ class Qmp:
         self._socket.close()
 
 
-def read_rings(qmp: Qmp) -> dict[str, Any]:
-    """Stop the guest, read the virtio-net device's status and its RX and TX rings, let the
-    guest go on. Returns QEMU's answers, unparsed."""
+def read_rings(qmp: Qmp, pairs: int = 1) -> dict[str, Any]:
+    """Stop the guest, read the virtio-net device's status and the RX and TX rings of its
+    ``pairs`` queue pairs, let the guest go on. Returns QEMU's answers, unparsed."""
     devices = qmp.execute("x-query-virtio")
     path = next((device["path"] for device in devices if device["name"] == "virtio-net"),
                 None)
@@ -110,7 +110,7 @@ def read_rings(qmp: Qmp) -> dict[str, Any]:
             "queues": {},
         }
         packed = is_packed(answers["status"])
-        for name, index in QUEUES.items():
+        for name, index in queue_indices(pairs).items():
             status = qmp.execute("x-query-virtio-queue-status", path=path, queue=index)
             memory = {part: qmp.execute("human-monitor-command",
                                         **{"command-line": f"xp /{count}xh {address:#x}"})

@@ -26,13 +26,20 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["FORMAT", "QUEUES", "RING_FILE", "is_packed", "load_ring", "packed_ring_fields",
-           "parse_xp", "ring_bytes", "ring_fields", "rings_of_answers"]
+           "parse_xp", "queue_indices", "ring_bytes", "ring_fields", "rings_of_answers"]
 
 FORMAT = "vtrace-ring/1"
 #: The file in a lab directory with the rings as QEMU saw them after the last frame.
 RING_FILE = "ring.json"
 #: virtio-net's queue indices: receive queue 0 and transmit queue 1 of the first pair.
 QUEUES = {"rx": 0, "tx": 1}
+
+
+def queue_indices(pairs: int) -> dict[str, int]:
+    """Every queue pair's receive and transmit queue: ``rx``, ``tx``, then ``rx1``,
+    ``tx1`` ... (virtio-net numbers them 2N and 2N + 1)."""
+    return {f"{kind}{pair or ''}": 2 * pair + offset for pair in range(pairs)
+            for kind, offset in QUEUES.items()}
 _EVENT_IDX = "VIRTIO_RING_F_EVENT_IDX"
 _RING_PACKED = "VIRTIO_F_RING_PACKED"
 
