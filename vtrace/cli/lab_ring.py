@@ -89,8 +89,9 @@ def compare_lab_rings(directory: Path, header: Header, era: str) -> list[RingCom
     for pair in range(pairs):
         name, through = f"{queue}{pair or ''}", len(range(pair + 1, count + 1, pairs))
         if name in rings["queues"] and through:
+            one_pair = {key: value for key, value in header.params.items() if key != "queues"}
             found.append(_compare_queue(name, rings, replace(
-                header, params={**header.params, "frames": through}), era, through))
+                header, params={**one_pair, "frames": through}), era, through))
     return found
 
 
