@@ -103,8 +103,9 @@ TCP_SIZE = 65000
                    "them) to a pcap file.")
 @click.option("--compare", "compare", is_flag=True,
               help="After the capture, print it hop by hop beside the replay of the same "
-                   "parameters and era (as vtrace compare-trace does), then QEMU's view of "
-                   "the ring after the last frame beside the replay's.")
+                   "parameters and era (as vtrace compare-trace does), then (send) each "
+                   "frame's descriptors and virtio_net_hdr as QEMU passed them to the tap, "
+                   "then QEMU's view of the ring after the last frame beside the replay's.")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues: int,
                 ioeventfd: bool, accel: str, backend: str, ring: str, save_dir: str | None,
