@@ -23,7 +23,7 @@ from vtrace.lab.qemu import Files, GuestNet, qemu_command
 from vtrace.lab.qmp_ring import RING_FILE, ring_bytes, rings_of_answers
 from vtrace.model import Header, Source
 from vtrace.netfeatures import Feature
-from vtrace.ring_compare import report_lines
+from vtrace.ring_compare import packed_ring_alone, report_lines
 
 DATA = Path(__file__).parent / "data" / "lab"
 #: A 6.1 guest's sysfs ``features`` under QEMU 7.2 with packed=on (bit 34 set), and without.
@@ -116,15 +116,27 @@ def test_a_packed_difference_is_counted(tmp_path: Path) -> None:
     assert [row.field for row in result.rows if row.agree is False] == ["slot 3 flags"]
 
 
-def test_the_real_packed_receive_ring_is_shown_alone_until_recv_replays_it(
-        tmp_path: Path) -> None:
+def test_the_real_packed_receive_ring_agrees_with_the_replay(tmp_path: Path) -> None:
     (tmp_path / RING_FILE).write_text(json.dumps(rings_of_answers(answers("recv"))))
     result = compare_lab_ring(tmp_path, header("recv"), "modern")
-    assert result is not None and result.alone and result.compared == 0
+    assert result is not None and not result.alone
+    assert (result.layout, result.earlier, result.chains) == ("packed", 1, 3)  # the ARP reply
+    assert (result.agreeing, result.compared) == (17, 18)
+    differ, = (row for row in result.rows if row.agree is False)
+    assert differ.field == "device_event.off_wrap" and differ.real == differ.replay == 0
+    assert "virtio_queue_packed_set_notification" in differ.why
+    assert result.unexplained == ()
+    assert report_lines(result)[-1] == "ring: 17 of 18 fields agree"
+
+
+def test_a_real_packed_ring_without_a_packed_replay_is_shown_alone() -> None:
+    real = rings_of_answers(answers("recv"))["queues"]["rx"]
+    result = packed_ring_alone("rx", {**real, "event_idx": True}, 3, "no packed replay")
+    assert result.alone and result.compared == 0
     lines = report_lines(result)
     assert lines[0].startswith("packed ring of the rx queue after the last frame")
-    assert lines[-1] == "ring: not compared: vtrace recv replays the split ring only, so far"
-    shown = {line.split()[0]: line.split()[-1] for line in lines[2:-1] if " " in line.strip()}
+    assert lines[-1] == "ring: not compared: no packed replay"
+    shown = {line.split()[0]: line.split()[-1] for line in lines[2:-1]}
     assert shown["used_idx"] == "4" and shown["device_event.flags"] == "1"
 
 
