@@ -163,8 +163,3 @@ def test_show_ring_shows_the_indirect_slot() -> None:
     assert code == 0, err
     assert "len=64 id=0 flags=INDIRECT|AVAIL  avail=1 used=0" in out
 
-
-def test_a_tcp_receive_on_the_packed_ring_is_still_refused_in_one_line() -> None:
-    code, out, err = run("recv", "--proto", "tcp", "--size", "65000", "--ring", "packed")
-    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert "--ring packed" in err and "split" in err
