@@ -13,6 +13,7 @@ import json
 import shutil
 import struct
 import subprocess
+import typing
 import zlib
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from linux_ring.packed import PackedModel
 from linux_ring.split import add_line
 from test_words_audit import audit
 
-from vtrace.catalog import ERAS
+from vtrace.catalog import ERAS, packed_steps
+from vtrace.details import PackedDetail, StepDetail
 from vtrace.renderers import by_name, names
 from vtrace.ring import Buffer
 from vtrace.ring_packed import (
@@ -138,6 +140,14 @@ def test_the_segments_on_the_wire_are_those_of_the_split_ring(tmp_path: Path) ->
                               capture_output=True, text=True, check=True)
         rows[ring] = done.stdout.splitlines()
     assert rows["packed"] == rows["split"] and len(rows["packed"]) == 2 * 46
+
+
+def test_the_packed_steps_carry_only_keys_vtrace_details_declares() -> None:
+    declared = set(typing.get_type_hints(PackedDetail)) | set(typing.get_type_hints(StepDetail))
+    ours = {step.key for step in packed_steps.STEPS}
+    used = {key for event in _events("--frames", "2") if event["step"] in ours
+            for key in event["detail"]}
+    assert {"indirect", "sg"} <= used and used <= declared
 
 
 @pytest.mark.parametrize("name", names())
