@@ -24,6 +24,7 @@ from conftest import require
 from linux_ring import oracle
 from linux_ring.packed import PackedModel
 from linux_ring.split import add_line
+from test_ring_figure import _screen, _state, _step_of
 from test_words_audit import audit
 
 from vtrace.catalog import ERAS, packed_steps
@@ -148,6 +149,15 @@ def test_the_packed_steps_carry_only_keys_vtrace_details_declares() -> None:
     used = {key for event in _events("--frames", "2") if event["step"] in ours
             for key in event["detail"]}
     assert {"indirect", "sg"} <= used and used <= declared
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_live_view_at_80x24_shows_the_indirect_step_and_the_ring(lang: str) -> None:
+    step = _step_of("send", TCP, "virtqueue_add_indirect_packed", 0)
+    screen = _screen(_state("send", TCP, step, lang), 80, 24)
+    assert len(screen.splitlines()) <= 24
+    assert "virtqueue_add_indirect_packed" in screen
+    assert "next_avail_idx" in screen and "device_event" in screen
 
 
 @pytest.mark.parametrize("name", names())
