@@ -110,3 +110,5 @@ def test_the_stall_and_the_restart_fit_in_two_hundred_lines(era: str, lang: str)
         assert step in out
     said = "as frame #1 took them" if lang == "en" else "与帧 #1 走过的相同"
     assert said in out
+    # the lesson's flush chain, told where the replay flushes what waited
+    assert ("the path of packets queued earlier" if lang == "en" else "先前排队的包走的路") in out
