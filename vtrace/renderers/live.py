@@ -9,12 +9,15 @@ or letters of a function name, and a line says when the layers or the ring
 are left out. A step's notes (the version's, the lesson's) show where the
 room left allows; where it does not, a line says where to read them. At 80x24
 the view keeps the lanes, five ring values, the step and every counter.
+On a terminal ``v`` draws the ring as a figure or as its values, in a run as in
+step mode (a thread waits for keys; the next refresh draws the change).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
@@ -477,6 +480,12 @@ class LiveRenderer(Renderer):
         self.lang = lang
         self.console = console
         self.colour = colour
+        self.read_key: Callable[[], str] | None = None
+
+    def listen(self, read_key: Callable[[], str]) -> None:
+        """Take keys while a run plays (``v``: the ring as a figure or as its values), as
+        step mode does; ``read_key`` waits for the next one."""
+        self.read_key = read_key
 
     def _console(self, out: IO[Any]) -> Console:
         return self.console or Console(file=out, no_color=not self.colour, highlight=False)
@@ -498,6 +507,8 @@ class LiveRenderer(Renderer):
     def _showing(self, state: LiveState, out: IO[Any], per_second: float) -> Iterator[None]:
         """Redraw ``state`` ``per_second`` times a second; leaving the ``Live`` draws it once
         more, ended."""
+        if self.read_key is not None:
+            threading.Thread(target=toggling, args=(state, self.read_key), daemon=True).start()
         with continuing(lambda: setattr(state, "continued", True)), \
                 Live(state, console=self._console(out), refresh_per_second=per_second,
                      auto_refresh=self.console is None, transient=False):
@@ -514,6 +525,21 @@ class LiveRenderer(Renderer):
             view = _LiveSteps(session, self.lang, live)
             with continuing(view.continued):
                 yield view
+
+
+def toggling(state: LiveState, read_key: Callable[[], str]) -> None:
+    """Until the keys end: each ``v`` switches ``state``'s ring between figure and values
+    (the next refresh draws it)."""
+    while True:
+        try:
+            keys = read_key()
+        except (StopIteration, OSError):
+            return
+        if not keys:
+            return
+        for key in keys:
+            if key in "vV":
+                state.figure = not state.figure
 
 
 class _LiveSteps:
