@@ -46,6 +46,7 @@ from vtrace.renderers.live_panels import (
     lanes,
     lanes_width,
     left_out,
+    objects_panel,
     register_panel,
     ring_panel,
     step_panel,
@@ -88,6 +89,7 @@ class Arrangement:
     ring: str
     contents: bool
     figure: str = ""
+    objects: bool = False  # the panel of the objects a set-up made
 
 
 #: From the richest to the barest; the first that fits the terminal is drawn.
@@ -151,6 +153,7 @@ class LiveState:
         self._taking = False
         self._taken = _Taken()
         self.figure = False  # the ring drawn as a figure instead of its values
+        self.objects = scenario.objects(lang)
         self.changes = StepChanges(self.ring.actions)
         self.in_ring = FramesInRing(self.ring.size)
 
@@ -161,7 +164,7 @@ class LiveState:
         taken, call, ring = self._taken, Kind.CALL, self.ring
         newest, since, known = taken.newest, taken.since, taken.known
 
-        in_ring = self.in_ring
+        in_ring, objects = self.in_ring, self.objects
 
         def take(fields: Fields) -> None:
             if "ring" in fields.detail:
@@ -185,6 +188,8 @@ class LiveState:
                 taken.low, taken.high = min(taken.low, frame), max(taken.high, frame)
             if seen.on_ring:
                 ring.call(step, frame, fields.detail)
+            if objects is not None:
+                objects.feed(Event(*fields))
 
         return take
 
@@ -220,6 +225,8 @@ class LiveState:
 
     def update(self, event: Event) -> None:
         self.tally.add(event)
+        if self.objects is not None:
+            self.objects.feed(event)
         self.ring.update(event)
         self.changes.update(event)
         self.in_ring.update(event.frame, event.detail)
@@ -292,6 +299,9 @@ class LiveState:
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
         choices = (*FIGURE_ARRANGEMENTS, *ARRANGEMENTS) if self.figure and self.ringed \
             else ARRANGEMENTS
+        if self.objects is not None:
+            choices = (*(dataclasses.replace(choice, objects=True) for choice in choices),
+                       *choices)
         for arrangement in choices:
             if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
@@ -342,6 +352,8 @@ class LiveState:
             above.append(Group(*self._figure(inner)))
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
             above.append(frame)
+        if arrangement.objects and self.objects is not None:
+            above.append(objects_panel(self.objects, self.lang, inner))
         below: list[RenderableType] = [self._counters(inner), self._hint(inner)]
         # The figure alone is what the presenter asked for with v, which brings the lanes back.
         missing = [name for name, gone in (("lanes", not arrangement.lanes
