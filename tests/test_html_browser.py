@@ -459,3 +459,28 @@ def test_the_receive_player_names_its_ring_and_its_buffers(browser: Any,
             "yet received.")
     finally:
         page.close()
+
+
+def test_the_set_up_player_shows_the_objects_made_so_far(browser: Any,
+                                                        tmp_path: Path) -> None:
+    """Both sides of the boundary, empty at the first step, every object at the last; the
+    step that makes one says what it made; the panel speaks the page's language."""
+    session = replayed("setup", {}, "modern", 1)
+    path = write(tmp_path / "setup.html", session.header, list(session.source))
+    first = Opened(browser, path, "#step=1")
+    panel = first.page.inner_text("#objects-panel")
+    assert "host kernel" in panel and "guest kernel" in panel and "tun_file" not in panel
+    first.close()
+    steps = terminal_steps(list(replayed("setup", {}, "modern", 1).source))
+    last = Opened(browser, path, f"#step={len(steps)}")
+    panel = last.page.inner_text("#objects-panel")
+    assert all(name in panel for name in ("tun_file", "VirtIONet", "ioeventfd ctrl",
+                                          "vring rx0"))
+    made = next(number for number, step in enumerate(steps, 1)
+                if step.call.step == "virtio_queue_set_rings")
+    last.page.evaluate(f"location.hash = '#step={made}'")
+    last.page.wait_for_selector(f"body[data-step='{made}']")
+    assert "both sides share the ring" in last.page.inner_text("#objects .made")
+    last.page.click("#lang")
+    assert "客户机内核" in last.page.inner_text("#objects-panel")
+    last.close()

@@ -69,6 +69,7 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "key.legend": "show or hide this legend",
         "find": "Find", "find_go": "Next match", "not_found": "no step calls that",
         "present": "Present", "present_tip": "Presentation mode (p)",
+        "objects": "Objects the set-up made, and their links",
         "figure_toggle": "Figure", "figure": "The ring in guest memory, drawn as the virtio "
         "specification draws it",
         "fig.desc": "descriptor table", "fig.avail": "available ring (driver → device)",
@@ -128,6 +129,7 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "key.legend": "显示或隐藏本说明",
         "find": "查找", "find_go": "下一个", "not_found": "没有调用它的步骤",
         "present": "演示", "present_tip": "演示模式（p）",
+        "objects": "建立过程创建的对象及其联系",
         "figure_toggle": "图示", "figure": "客户机内存中的环形队列，按 virtio 规范的画法",
         "fig.desc": "描述符表", "fig.avail": "可用环（驱动 → 设备）",
         "fig.used": "已用环（设备 → 驱动）",

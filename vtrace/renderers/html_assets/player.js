@@ -18,6 +18,7 @@
     current = k;
     var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last);
     V.showRow(k); V.showOverview(S.stepCall(k)); V.showStep(k); V.showRing(k, s); V.showCounters(k, s);
+    V.showObjects(first, last);
     F.show(k, s);
     var scrub = document.getElementById("scrub");
     scrub.value = k + 1;

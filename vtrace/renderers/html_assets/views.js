@@ -452,7 +452,26 @@ var vtraceViews = (function (S) {
     });
   }
 
-  return {w: w, fill: fill, num: num, el: el, li: li, langs: LANGS,
+  /* -- the set-up's objects: what exists after the step, on each side of the boundary -- */
+  var madeAt = (D.objects || []).map(function (row) { return row[0]; });
+  function showObjects(first, last) {
+    var panel = document.getElementById("objects-panel"), box = document.getElementById("objects");
+    if (!madeAt.length) return;
+    panel.hidden = false;
+    box.textContent = "";
+    var r = S.bisect(madeAt, last), sides = r < 0 ? null : D.objects[r][1][lang];
+    (sides || D.objects[0][1][lang].map(function (side) { return [side[0], []]; })).forEach(function (side) {
+      var line = el("p", {"class": "side"});
+      line.appendChild(el("b", null, side[0]));
+      line.appendChild(document.createTextNode(" " + (side[1].length ? side[1].join(" · ") : "—")));
+      box.appendChild(line);
+    });
+    if (r >= 0 && D.objects[r][0] >= first) {
+      D.objects[r][2][lang].forEach(function (said) { box.appendChild(el("p", {"class": "made"}, said)); });
+    }
+  }
+
+  return {w: w, fill: fill, num: num, el: el, li: li, langs: LANGS, showObjects: showObjects,
           lang: function () { return lang; }, setLang: function (chosen) { lang = chosen; },
           drawHeads: drawHeads, drawOverview: drawOverview, drawMarks: drawMarks,
           cursorAt: cursorAt, legendOfMarks: legendOfMarks, showRow: showRow,
