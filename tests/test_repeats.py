@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 
 import pytest
 from cli_run import run
@@ -24,7 +25,7 @@ def _stream(codes: list[tuple[int, int]]) -> list[Event]:
             for seq, (place, thread) in enumerate(codes)]
 
 
-def _expanded(items: list[Event | Repeat | Alike]) -> dict[str, list[object]]:
+def _expanded(items: Sequence[Event | Repeat | Alike]) -> dict[str, list[object]]:
     """Each thread's signatures with every folded pass put back: a repeat names the last lines
     of its thread that were printed."""
     printed: dict[str, list[object]] = defaultdict(list)

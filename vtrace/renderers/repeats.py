@@ -34,18 +34,33 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, overload
 
 from vtrace.model import Event
-from vtrace.renderers.folding import decisions
 
-__all__ = ["LOOKAHEAD", "Alike", "Repeat", "fold_alike", "fold_repeats"]
+__all__ = ["LOOKAHEAD", "Alike", "Repeat", "decisions", "fold_alike", "fold_repeats"]
 
 #: Steps of the earlier frame a run may skip to find the next step both frames took.
 LOOKAHEAD = 16
 #: Steps of a segment remembered for the next frame to match (a refill between frames can be long).
 REMEMBERED = 4096
+
+
+def decisions(detail: Mapping[str, Any]) -> tuple[Hashable, ...]:
+    """The decisions in ``detail``: bool and str values, the keys of nested mappings, and only
+    the names of everything else (counters and indices)."""
+    shape: list[Hashable] = []
+    for name, value in detail.items():
+        kind = value.__class__
+        if kind is bool or kind is str:
+            shape.append((name, value))
+        elif kind is dict:
+            shape.append((name, *value))
+        else:
+            shape.append(name)
+    return tuple(shape)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,14 +187,28 @@ class _Folder:
         self.held = []
 
 
-def fold_repeats(events: Iterable[Event | Alike], *,
-                 longest: int = 128) -> Iterator[Event | Repeat | Alike]:
+@overload
+def fold_repeats(events: Iterable[Event], *, longest: int = 128,
+                 frameless: bool = False) -> Iterator[Event | Repeat]: ...
+
+
+@overload
+def fold_repeats(events: Iterable[Event | Alike], *, longest: int = 128,
+                 frameless: bool = False) -> Iterator[Event | Repeat | Alike]: ...
+
+
+def fold_repeats(events: Iterable[Event | Alike], *, longest: int = 128,
+                 frameless: bool = False) -> Iterator[Event | Repeat | Alike]:
     """``events``, with every loop of at most ``longest`` events in one thread folded into its
     first pass and a ``Repeat``; an ``Alike`` goes through as a line of its thread that ends
-    a loop (the steps it stands for are not shown, so no pass of the loop follows them)."""
+    a loop (the steps it stands for are not shown, so no pass of the loop follows them).
+    ``frameless``: only steps of no frame loop (a diagram folds whole frames by rounds), so
+    a step of a frame ends its thread's loop the way an ``Alike`` does."""
     folders: dict[str, _Folder] = {}
     for item in events:
         event = item.first if isinstance(item, Alike) else item
+        if frameless and event.frame is not None:
+            item = Alike(event.frame, event.frame, 0, event, event, event.frame)
         for thread, other in folders.items():
             if thread != event.thread and other.holding():
                 yield from other.interrupt()
@@ -189,7 +218,7 @@ def fold_repeats(events: Iterable[Event | Alike], *,
         if isinstance(item, Alike):
             yield from folder.finish()
             folder.shown.clear()
-            yield item
+            yield event if item.steps == 0 else item
         else:
             yield from folder.take((event, _signature(event)))
     for folder in folders.values():
