@@ -484,3 +484,28 @@ def test_the_set_up_player_shows_the_objects_made_so_far(browser: Any,
     last.page.click("#lang")
     assert "客户机内核" in last.page.inner_text("#objects-panel")
     last.close()
+
+
+def test_repeated_rows_fold_and_unfold_without_renumbering(browser: Any,
+                                                           tmp_path: Path) -> None:
+    """The stalled receive's refill: one pass, then a row with the count; a step inside the
+    fold lights that row and keeps the terminal's number; z (or the button) draws every
+    row, and again folds them."""
+    events = list(replayed("recv", {"rx_buffers": 0}, "modern", 1).source)
+    path = write(tmp_path / "stall.html", replayed("recv", {"rx_buffers": 0}, "modern", 1)
+                 .header, events)
+    steps = terminal_steps(events)
+    inside = next(step.number for step in steps
+                  if step.call.step == "add_recvbuf_mergeable") + 10
+    page = Opened(browser, path, f"#step={inside}")
+    folds = page.page.query_selector_all("#rows .row.fold")
+    assert folds and "ran" in (folds[0].text_content() or "")
+    assert page.page.query_selector("#rows .row.fold.current") is not None
+    page.page.keyboard.press("PageDown")
+    assert page.step() == inside + 1
+    page.page.keyboard.press("z")
+    assert page.page.query_selector_all("#rows .row.fold") == [] and page.step() == inside + 1
+    assert page.current_row() == inside + 1
+    page.page.click("#fold")
+    assert page.page.query_selector_all("#rows .row.fold")
+    page.close()
