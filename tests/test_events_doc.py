@@ -12,8 +12,9 @@ import pytest
 from vtrace.catalog import ERAS, era
 from vtrace.codec import decode_line
 from vtrace.model import ACTORS, Event, Header, Kind, Layer, Phase, Source
+from vtrace.scenarios.params import PACKED_ERAS
 from vtrace.scenarios.recv import RECV
-from vtrace.scenarios.send import PACKED_ERAS, SendParams, send
+from vtrace.scenarios.send import SendParams, send
 from vtrace.scenarios.setup import setup
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "events.md"
@@ -46,12 +47,19 @@ def _replays() -> Iterator[Event]:
             yield from send(vhost, era(name), seed=1)
     for name, backend in itertools.product(sorted(ERAS), ("qemu", "vhost-net")):
         yield from setup(era(name), seed=1, backend=backend)
+    for name in PACKED_ERAS:
+        yield from setup(era(name), seed=1, ring="packed")
     for name, event_idx in itertools.product(PACKED_ERAS, (True, False)):
         yield from send(SendParams(frames=300, batch=4, event_idx=event_idx, ring="packed"),
                         era(name), seed=1)
     for name in sorted(ERAS):
         for example in RECV.examples:
-            yield from RECV.run(RECV.settle(example), era(name), 1)
+            settled = RECV.settle(example)
+            if RECV.refusal(settled, era(name)) is None:
+                yield from RECV.run(settled, era(name), 1)
+    for name, event_idx in itertools.product(PACKED_ERAS, (True, False)):
+        yield from RECV.run(RECV.settle({"frames": 300, "event_idx": event_idx,
+                                         "ring": "packed"}), era(name), 1)
 
 
 EVENTS = list(_replays())

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from vtrace.catalog import ERAS, era
 from vtrace.frames import VNET_HDR_SIZE, parse_frame
 from vtrace.model import Event, Kind
-from vtrace.ring import VRING_DESC_F_WRITE
+from vtrace.ring import VRING_DESC_F_WRITE, Driver, RingLayout
 from vtrace.scenarios.recv import RECV, RecvParams, recv
 from vtrace.scenarios.recv.guest import run_world
 from vtrace.scenarios.recv.world import BIG_CHAIN, MERGEABLE_BUF, TUN_QUEUE, RecvWorld
@@ -46,6 +46,7 @@ def test_the_rx_ring_loses_nothing(frames: int, batch: int, queue_size: int, rx_
                          rx_buffers=rx_buffers, backend=backend, mergeable=mergeable,
                          event_idx=event_idx, napi_budget=budget, interval_ns=interval_ns)
     driver, device = world.driver, world.device
+    assert isinstance(driver, Driver)
     # Every frame reached the application exactly once, in order, unless tun dropped it.
     assert not world.dropped  # fewer than TUN_QUEUE frames can never fill tun's ring
     assert world.delivered == list(range(frames))
@@ -84,6 +85,7 @@ def test_an_rx_descriptor_is_device_writable_at_the_spec_offsets(mergeable: bool
     # The ring as the guest finds it when the interrupt comes: used, not yet refilled.
     next(event for event in stream if event.step == "vring_interrupt")
     memory, layout = world.memory, world.memory.layout
+    assert isinstance(layout, RingLayout)
     head = memory.u16(layout.avail_ring(0))
     addr, length, flags, following = struct.unpack_from("<QIHH", memory.bytes,
                                                         layout.descriptor(head))
@@ -103,6 +105,7 @@ def test_an_rx_descriptor_is_device_writable_at_the_spec_offsets(mergeable: bool
 def test_the_frame_in_guest_memory_is_the_real_one() -> None:
     world, _ = _run(frames=1, queue_size=32)
     memory, layout = world.memory, world.memory.layout
+    assert isinstance(layout, RingLayout)
     head, written = struct.unpack_from("<II", memory.bytes, layout.used_ring(0))
     data = memory.read(memory.slot_address(head), written)
     (num_buffers,) = struct.unpack_from("<H", data, 10)

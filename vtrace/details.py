@@ -208,6 +208,7 @@ class SetupDetail(StepDetail, total=False):
     handler: str
     ifname: str
     ioctl: str
+    layout: str  # packed, with --ring packed
     len: int
     netdev: str
     notify: str
@@ -250,9 +251,12 @@ class PackedDetail(StepDetail, total=False):
 
     addr: int
     count: int
+    flags: str  # WRITE: a receive buffer
     head: int  # the buffer id
+    id: int  # the buffer id detach_buf_packed frees
     idx: int
     len: int
+    queue: str  # the queue whose packed ring the set-up creates
 
 
 #: Family (the catalog module ``<family>_steps``) -> the keys its steps write.

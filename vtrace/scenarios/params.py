@@ -7,13 +7,16 @@ with ``default_of``, so a default is written in one place only.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
+from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
-from vtrace.scenarios.base import Param
+from vtrace.scenarios.base import Param, ParamError
 
 __all__ = ["BACKEND", "BACKENDS", "BATCH", "EVENT_IDX", "FRAMES", "INTERVAL", "MAX_FRAMES",
-           "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED", "SIZE", "default_of"]
+           "PACKED_ERAS", "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED", "SIZE",
+           "check_packed_backend", "default_of", "packed_refusal"]
 
 MAX_FRAMES = 10_000_000
 QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
@@ -42,6 +45,7 @@ RING = Param("ring", "split",
              "The virtqueue layout: virtio 1.0's split ring, or virtio 1.1's packed ring "
              "(VIRTIO_F_RING_PACKED; Linux 6.1 and 7.2, QEMU 7.2 and 10.2).", choices=RINGS,
              silent_default=True)
+PACKED_ERAS = ("modern", "newest")  # eras whose Linux and QEMU both have the packed ring
 
 #: The shared parameters, in the words of no one scenario: a command that serves several
 #: (``vtrace diagram``, ``vtrace diff``) offers these.
@@ -54,3 +58,18 @@ def default_of(param: Param, kind: type[T]) -> T:
     if type(value) is not kind:
         raise TypeError(f"{param.name}'s default {value!r} is not a {kind.__name__}")
     return value
+
+
+def check_packed_backend(params: Mapping[str, Any]) -> None:
+    """Refuse ``--ring packed`` with vhost-net: Linux's vhost-net has no packed ring."""
+    if params.get("backend") == "vhost-net" and params.get("ring") == "packed":
+        raise ParamError("--ring packed: Linux's vhost-net has no packed ring (QEMU would "
+                         "fall back to the split ring); use --backend qemu")
+
+
+def packed_refusal(params: Mapping[str, Any], era: Era) -> str | None:
+    """Why ``--ring packed`` cannot be replayed in ``era``, in one line; None when it can."""
+    if params.get("ring") == "packed" and era.name not in PACKED_ERAS:
+        return (f"--ring packed: Linux {era.linux} and QEMU {era.qemu} have no packed ring "
+                "(it came in Linux 5.0 and QEMU 4.2); use --era modern or newest")
+    return None

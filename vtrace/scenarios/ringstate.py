@@ -38,8 +38,8 @@ from vtrace.ring_packed import (
     PackedMemory,
 )
 
-__all__ = ["PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "RingWorld", "fill_used",
-           "flush_used", "kick_reason", "note", "with_ring"]
+__all__ = ["PACKED_BODIES", "PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "RingWorld",
+           "fill_used", "flush_used", "kick_reason", "note", "ring_call", "with_ring"]
 
 OWN_FIELDS = DRIVER_FIELDS + DEVICE_FIELDS
 _EVENT_AREAS = struct.Struct("<HHHH")
@@ -47,6 +47,24 @@ _EVENT_AREAS = struct.Struct("<HHHH")
 MemoryT = TypeVar("MemoryT", bound=GuestMemory | PackedMemory)
 DriverT = TypeVar("DriverT", bound=Driver | PackedDriver)
 DeviceT = TypeVar("DeviceT", bound=Device | PackedDevice)
+
+
+#: The packed-ring body each ring function runs on a packed queue: Linux 6.1 tests
+#: ``vq->packed_ring``, 7.2 goes through ``VIRTQUEUE_CALL``'s table, QEMU tests
+#: VIRTIO_F_RING_PACKED. The split ring shows only the function itself.
+PACKED_BODIES: dict[str, str] = {
+    "virtqueue_kick_prepare": "virtqueue_kick_prepare_packed",
+    "virtqueue_get_buf": "virtqueue_get_buf_ctx_packed",
+    "virtqueue_get_buf_ctx": "virtqueue_get_buf_ctx_packed",
+    "virtqueue_disable_cb": "virtqueue_disable_cb_packed",
+    "virtqueue_enable_cb_prepare": "virtqueue_enable_cb_prepare_packed",
+    "virtqueue_enable_cb_delayed": "virtqueue_enable_cb_delayed_packed",
+    "virtqueue_poll": "virtqueue_poll_packed",
+    "virtio_notify": "virtio_packed_should_notify",
+    "virtio_queue_set_notification": "virtio_queue_packed_set_notification",
+    # QEMU 10.2's re-arm calls virtio_queue_set_notification, then polls the ring.
+    "virtio_queue_enable_notification_and_check": "virtio_queue_packed_set_notification",
+}
 
 
 def _fields_around_ring(flags: int, event_index: int) -> struct.Struct:
@@ -151,6 +169,25 @@ def with_ring(world: AnyWorld, step: str, frame: int | None, src: str | None = N
     yield Do(step, frame, src=src, detail=detail)
     if writes:
         yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
+
+
+def ring_call(world: AnyWorld, step: str, frame: int | None, src: str | None = None,
+              split_ring: bool = True, /, **detail: Any) -> Iterator[Action]:
+    """A ring function that has a body per layout: on the split ring ``step`` with the ring
+    values it changed (none with ``split_ring`` False); on the packed ring ``step`` with
+    ``detail``, then its packed body with the ring values, and for a buffer taken back
+    ``detach_buf_packed`` returning its id to the free list."""
+    body = PACKED_BODIES[step]
+    if not isinstance(world.driver, PackedDriver):
+        if split_ring:
+            yield from with_ring(world, step, frame, src, **detail)
+        else:
+            yield Do(step, frame, src=src, detail=detail)
+        return
+    yield Do(step, frame, src=src, detail=detail)
+    yield from with_ring(world, body, frame)
+    if body == "virtqueue_get_buf_ctx_packed":
+        yield Do("detach_buf_packed", frame, detail={"id": detail["head"]})
 
 
 def fill_used(world: AnyWorld, frame: int | None, element: Element | PackedElement,

@@ -26,10 +26,21 @@ from vtrace.scenarios.base import (
     WAKEUPS,
     Counter,
     Hop,
+    ParamError,
     RingPanel,
     Scenario,
 )
-from vtrace.scenarios.params import BACKEND, EVENT_IDX, FRAMES, INTERVAL, QUEUE_SIZE, SIZE
+from vtrace.scenarios.params import (
+    BACKEND,
+    EVENT_IDX,
+    FRAMES,
+    INTERVAL,
+    QUEUE_SIZE,
+    RING,
+    SIZE,
+    check_packed_backend,
+    packed_refusal,
+)
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
 from vtrace.scenarios.recv.world import (
@@ -62,6 +73,7 @@ class RecvScenario(Scenario):
         "vtrace recv --backend vhost-net --frames 3",
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
+        "vtrace recv --ring packed -n 300 --view plain",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
@@ -75,6 +87,7 @@ class RecvScenario(Scenario):
         replace(INTERVAL, help="The host program's pause between batches, in microseconds."),
         replace(BACKEND, help="Who fills the RX buffers: QEMU's virtio-net, or the host "
                 "kernel's vhost-net."),
+        RING,
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
@@ -154,7 +167,8 @@ class RecvScenario(Scenario):
     # The guest posts its buffers in bulk (try_fill_recv says how many, not which): a
     # buffer is named when the device takes it.
     ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
-        "virtqueue_split_pop": "take", "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
+        "virtqueue_split_pop": "take", "virtqueue_packed_pop": "take",
+        "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
         "virtqueue_get_buf_ctx": "free"})
     frames_param = "frames"
     examples = (
@@ -167,7 +181,17 @@ class RecvScenario(Scenario):
         {"frames": 3, "backend": "vhost-net", "rx_buffers": 0},
         {"frames": 40, "batch": 40, "queue_size": 32, "backend": "vhost-net",
          "mergeable": False},
+        {"frames": 3, "ring": "packed"},
     )
+
+    def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``Scenario.settle``; Linux's vhost-net has no packed ring."""
+        params = super().settle(given)
+        check_packed_backend(params)
+        return params
+
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        return packed_refusal(params, era)
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
         """``3 frames of 128 bytes`` before the era; the back end, EVENT_IDX, the buffers and
@@ -175,6 +199,9 @@ class RecvScenario(Scenario):
         return frame_phrases(params, lang, ("event_idx", "mergeable"), self.defaults())
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
+        refused = self.refusal(params, era)
+        if refused is not None:
+            raise ParamError(refused)
         return recv(RecvParams(**params), era, seed)
 
 

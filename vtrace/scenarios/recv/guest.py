@@ -29,7 +29,7 @@ from vtrace.scenarios.recv.world import (
     RecvParams,
     RecvWorld,
 )
-from vtrace.scenarios.ringstate import kick_reason, note, with_ring
+from vtrace.scenarios.ringstate import kick_reason, note, ring_call, with_ring
 
 __all__ = ["NETDEV_BUDGET", "REFILL_WORK_NS", "recv", "run_world"]
 
@@ -72,10 +72,10 @@ def _post(world: RecvWorld) -> Generator[Action, None, bool]:
         yield Do("add_recvbuf_big", None, detail={"sg": BIG_CHAIN})
         yield Do("virtqueue_add_inbuf", None, detail={"sg": BIG_CHAIN})
     if world.ring_writer != "virtqueue_add":
-        yield Do("virtqueue_add", None, detail={"layout": "split"})
-    head = world.driver.add(buffers, world.driver.free_head)
+        yield Do("virtqueue_add", None, detail={"layout": world.params.ring})
+    head, link = world.post(buffers)
     yield from with_ring(world, world.ring_writer, None, head=head, addr=buffers[0].addr,
-                         len=buffers[0].length, flags="WRITE", next=world.desc_next(head))
+                         len=buffers[0].length, flags="WRITE", **link)
     return True
 
 
@@ -87,7 +87,7 @@ def _open_fill(world: RecvWorld) -> Iterator[Action]:
     """
     driver, posted = world.driver, 0
     while posted < world.params.rx_buffers and (buffers := _buffers(world)) is not None:
-        driver.add(buffers, driver.free_head)
+        world.post(buffers)
         posted += 1
     short = _buffers(world) is not None
     driver.num_added = 0  # the open kicks no one: the device reads the ring when it starts
@@ -104,7 +104,7 @@ def _try_fill(world: RecvWorld, gfp: str) -> Iterator[Action]:
         pass
     decision = world.driver.kick_prepare()
     reason = kick_reason(decision.kick, decision.avail_event)
-    yield from with_ring(world, "virtqueue_kick_prepare", None, kick=decision.kick,
+    yield from ring_call(world, "virtqueue_kick_prepare", None, kick=decision.kick,
                          old=decision.old, new=decision.new, avail_event=decision.avail_event,
                          why=reason)
     if decision.kick:
@@ -153,7 +153,7 @@ def _napi_schedule(world: RecvWorld) -> Iterator[Action]:
         return
     yield Do("virtqueue_napi_schedule", None)
     world.driver.disable_cb()
-    yield from with_ring(world, "virtqueue_disable_cb", None)
+    yield from ring_call(world, "virtqueue_disable_cb", None)
     yield Do("__napi_schedule", None, src="virtio_net")
     world.napi_scheduled = True
 
@@ -172,7 +172,7 @@ def _poll(world: RecvWorld) -> Generator[Action, None, int]:
     yield Do("virtnet_poll", None, src="stack", detail={"budget": budget})
     if world.switches.poll_disables_cb:
         world.driver.disable_cb()
-        yield from with_ring(world, "virtqueue_disable_cb", None)
+        yield from ring_call(world, "virtqueue_disable_cb", None)
     yield Do("virtnet_poll_cleantx", None, detail={"napi_tx": world.napi_tx})
     received = yield from _receive(world, budget)
     if received < budget:
@@ -200,15 +200,16 @@ def _receive(world: RecvWorld, budget: int) -> Generator[Action, None, int]:
 
 def _get(world: RecvWorld) -> Generator[Action, None, tuple[int, int, int]]:
     """One used buffer back: (frame, head, len)."""
+    world.slot = world.driver.last_used_idx & 0x7FFF
     got = world.driver.get_buf()
     assert got is not None
     _, head, written = got
     frame = world.frame_at.pop(head)
     if not world.params.mergeable:
-        yield from with_ring(world, "virtqueue_get_buf", frame, head=head, len=written)
+        yield from ring_call(world, "virtqueue_get_buf", frame, head=head, len=written)
         return frame, head, written
     yield Do("virtnet_rq_get_buf", frame)
-    yield from with_ring(world, "virtqueue_get_buf_ctx", frame, head=head, len=written)
+    yield from ring_call(world, "virtqueue_get_buf_ctx", frame, head=head, len=written)
     return frame, head, written
 
 
@@ -276,13 +277,13 @@ def _napi_complete(world: RecvWorld, received: int) -> Iterator[Action]:
     driver = world.driver
     yield Do("virtqueue_napi_complete", None, detail={"processed": received})
     last = driver.enable_cb_prepare()
-    yield from with_ring(world, "virtqueue_enable_cb_prepare", None)
+    yield from ring_call(world, "virtqueue_enable_cb_prepare", None)
     yield Do("napi_complete_done", None, src="virtio_net", detail={"work_done": received})
     if world.rx_list:
         yield from _gro_normal_list(world)
     world.napi_scheduled = False
-    more = driver.used_idx() != last
-    yield Do("virtqueue_poll", None, detail={"more_used": more})
+    more = driver.poll(last)
+    yield from ring_call(world, "virtqueue_poll", None, None, False, more_used=more)
     if more:
         yield from _napi_schedule(world)
 

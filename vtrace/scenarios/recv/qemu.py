@@ -17,8 +17,9 @@ from collections.abc import Generator, Iterator
 from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.ring import Element
+from vtrace.ring_packed import PackedElement
 from vtrace.scenarios.recv.world import RecvWorld
-from vtrace.scenarios.ringstate import fill_used, flush_used, note, with_ring
+from vtrace.scenarios.ringstate import fill_used, flush_used, note, ring_call, with_ring
 from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS
 
 __all__ = ["TAP_SEND_LIMIT", "NUM_BUFFERS_AT", "qemu_main", "scatter"]
@@ -27,7 +28,7 @@ TAP_SEND_LIMIT = 50  # tap_send stops after this many packets, not to hog the gl
 NUM_BUFFERS_AT = 10  # offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers)
 
 
-def scatter(world: RecvWorld, element: Element, data: bytes, offset: int) -> int:
+def scatter(world: RecvWorld, element: Element | PackedElement, data: bytes, offset: int) -> int:
     """``iov_from_buf``: copy ``data[offset:]`` into the element's buffers; bytes copied."""
     copied = 0
     for buffer in element.buffers:
@@ -113,11 +114,12 @@ def _receive_rcu(world: RecvWorld, frame: int, data: bytes) -> Generator[Action,
         return 0
     yield Do("receive_filter", frame, detail={"accept": True})
     device, mergeable = world.device, world.params.mergeable
-    elements: list[tuple[Element, int]] = []
+    elements: list[tuple[Element | PackedElement, int]] = []
     offset = 0
     while offset < len(data):
         if world.ring_reader != "virtqueue_pop":
             yield Do("virtqueue_pop", frame)
+        world.slot = device.last_avail_idx
         element = device.pop()
         assert element is not None  # virtio_net_has_buffers saw room for the whole packet
         world.frame_at[element.head] = frame
@@ -150,13 +152,13 @@ def _has_buffers(world: RecvWorld, frame: int, need: int) -> Generator[Action, N
     if not _room(world, need):
         device.set_notification(True)
         if world.rearm == "virtio_queue_enable_notification_and_check":
-            yield from with_ring(world, world.rearm, frame, added=_room(world, need))
+            yield from ring_call(world, world.rearm, frame, added=_room(world, need))
         else:
-            yield from with_ring(world, world.rearm, frame, enable=True)
+            yield from ring_call(world, world.rearm, frame, enable=True)
         if not _room(world, need):
             return False
     device.set_notification(False)
-    yield from with_ring(world, "virtio_queue_set_notification", frame, enable=False)
+    yield from ring_call(world, "virtio_queue_set_notification", frame, enable=False)
     return True
 
 
@@ -168,7 +170,7 @@ def _room(world: RecvWorld, need: int) -> bool:
 
 def _notify(world: RecvWorld, frame: int) -> Iterator[Action]:
     decision = world.device.should_notify()
-    yield from with_ring(world, "virtio_notify", frame, interrupt=decision.interrupt,
+    yield from ring_call(world, "virtio_notify", frame, interrupt=decision.interrupt,
                          old=decision.old, new=decision.new, used_event=decision.used_event)
     if decision.interrupt:
         yield Do("msix_notify", frame, detail={"vector": "rx"})

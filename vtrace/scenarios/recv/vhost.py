@@ -15,7 +15,7 @@ import struct
 from collections.abc import Generator, Iterator
 
 from vtrace.engine.sim import Action, Do, Wait
-from vtrace.ring import Element
+from vtrace.ring import Device, Element
 from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, scatter
 from vtrace.scenarios.recv.world import RecvWorld
 from vtrace.scenarios.ringstate import note, with_ring
@@ -118,6 +118,7 @@ def _get_rx_bufs(world: RecvWorld, frame: int,
     """``get_rx_bufs``: descriptor chains until they hold ``need`` bytes (one without
     mergeable buffers); none at all when the ring is empty."""
     device, elements, room = world.device, [], 0
+    assert isinstance(device, Device)  # Linux's vhost-net has no packed ring
     yield Do("get_rx_bufs", frame, detail={"need": need})
     while room < need and not device.empty():
         element = device.pop()
@@ -154,6 +155,7 @@ def _signal_used(world: RecvWorld, done: list[tuple[int, Element, int]]) -> Iter
     if not done:
         return
     device, count = world.device, len(done)
+    assert isinstance(device, Device)
     frame = done[0][0] if count == 1 else None
     yield Do("vhost_net_signal_used", frame, detail={"count": count})
     yield Do("vhost_add_used_and_signal_n", frame)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import Any
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
@@ -19,11 +20,13 @@ from vtrace.frames import Endpoints
 from vtrace.ring import (
     MAX_QUEUE_SIZE,
     VRING_DESC_F_NEXT,
+    Buffer,
     Device,
     Driver,
     GuestMemory,
     RingLayout,
 )
+from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.scenarios.base import Param
 from vtrace.scenarios.params import (
     BACKEND,
@@ -31,6 +34,7 @@ from vtrace.scenarios.params import (
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    RING,
     SIZE,
     default_of,
 )
@@ -82,9 +86,11 @@ class RecvParams:
     rx_buffers: int = default_of(RX_BUFFERS, int)
     interval_ns: int = default_of(INTERVAL, int)
     backend: str = default_of(BACKEND, str)
+    ring: str = default_of(RING, str)  # split or packed
 
 
-class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
+class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
+                          Device | PackedDevice]):
     """Shared state of one receive run."""
 
     def __init__(self, params: RecvParams, era: Era, scheduler: Scheduler) -> None:
@@ -92,14 +98,20 @@ class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
         self.switches = SWITCHES[era.name]
         self.napi_tx = SEND_SWITCHES[era.name].napi_tx
         self.vhost = params.backend == "vhost-net"
-        memory = GuestMemory(RingLayout(params.queue_size),
-                             slot_size=MERGEABLE_BUF if params.mergeable else PAGE)
-        super().__init__(
-            era, memory,
-            Driver(memory, event_idx=params.event_idx,
-                   disable_writes_used_event=SEND_SWITCHES[era.name].disable_cb_writes_used_event,
-                   free_list_in_ring=SEND_SWITCHES[era.name].free_list_in_ring),
-            Device(memory, event_idx=params.event_idx))
+        slot_size = MERGEABLE_BUF if params.mergeable else PAGE
+        if params.ring == "packed":
+            packed = PackedMemory(PackedLayout(params.queue_size), slot_size)
+            super().__init__(era, packed, PackedDriver(packed, event_idx=params.event_idx),
+                             PackedDevice(packed, event_idx=params.event_idx))
+        else:
+            memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
+            super().__init__(
+                era, memory,
+                Driver(memory, event_idx=params.event_idx,
+                       disable_writes_used_event=SEND_SWITCHES[era.name]
+                       .disable_cb_writes_used_event,
+                       free_list_in_ring=SEND_SWITCHES[era.name].free_list_in_ring),
+                Device(memory, event_idx=params.event_idx))
         # How virtio_net_has_buffers turns notifications on when it finds too little room.
         self.rearm = first_present(era, "virtio_queue_enable_notification_and_check",
                                    "virtio_queue_set_notification")
@@ -121,9 +133,26 @@ class RecvWorld(RingWorld[GuestMemory, Driver, Device]):
         self.delivered: list[int] = []  # frames the application read, in order
         self.dropped: list[int] = []  # frames tun dropped: its ring was full
         self.refill_due: int | None = None  # when refill_work runs, if scheduled
+        # The packed ring's buffers by id, as the driver posted them: the device overwrites
+        # their slots with used elements (Linux keeps them in desc_extra and the token).
+        self.posted: dict[int, list[tuple[int, int]]] = {}
+
+    def post(self, buffers: list[Buffer]) -> tuple[int, dict[str, Any]]:
+        """``virtqueue_add`` of device-writable ``buffers``: the chain's head (the packed
+        ring's id) and what its event adds: the split head's ``next``."""
+        driver = self.driver
+        if isinstance(driver, PackedDriver):
+            self.slot = driver.next_avail_idx
+            head = driver.add(buffers, driver.free_head)
+            self.posted[head] = [(buffer.addr, buffer.length) for buffer in buffers]
+            return head, {}
+        head = driver.add(buffers, driver.free_head)
+        return head, {"next": self.desc_next(head)}
 
     def chain(self, head: int) -> list[tuple[int, int]]:
         """(address, length) of each descriptor of the chain at ``head``, from the table."""
+        if isinstance(self.memory, PackedMemory):
+            return self.posted[head]
         found, index, layout = [], head, self.memory.layout
         for _ in range(layout.size):
             addr, length, flags, following = struct.unpack_from(

@@ -39,15 +39,15 @@ from vtrace.scenarios.params import (
     INTERVAL,
     QUEUE_SIZE,
     RING,
+    check_packed_backend,
+    packed_refusal,
 )
 from vtrace.scenarios.send.eras import SWITCHES
 from vtrace.scenarios.send.guest import send
 from vtrace.scenarios.send.world import BATCH, IOEVENTFD, PROTO, SEND_SIZE, SendParams
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
-__all__ = ["PACKED_ERAS", "SEND", "SendParams", "SendScenario", "send"]
-
-PACKED_ERAS = ("modern", "newest")  # eras whose Linux and QEMU both have the packed ring
+__all__ = ["SEND", "SendParams", "SendScenario", "send"]
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -181,9 +181,7 @@ class SendScenario(Scenario):
         A UDP frame fits one MTU; only TCP sends superframes. Linux's vhost-net has no packed
         ring: QEMU would negotiate the split ring instead."""
         params = super().settle(given)
-        if params["backend"] == "vhost-net" and params["ring"] == "packed":
-            raise ParamError("--ring packed: Linux's vhost-net has no packed ring (QEMU would "
-                             "fall back to the split ring); use --backend qemu")
+        check_packed_backend(params)
         if params["proto"] == "udp":
             if params["size"] > MAX_FRAME:
                 raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
@@ -207,10 +205,7 @@ class SendScenario(Scenario):
         return frame_phrases(params, lang, ("event_idx", "ioeventfd"), self.defaults())
 
     def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
-        if params.get("ring") == "packed" and era.name not in PACKED_ERAS:
-            return (f"--ring packed: Linux {era.linux} and QEMU {era.qemu} have no packed ring "
-                    "(it came in Linux 5.0 and QEMU 4.2); use --era modern or newest")
-        return None
+        return packed_refusal(params, era)
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
         refused = self.refusal(params, era)

@@ -16,7 +16,7 @@ from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import VNET_HDR_SIZE, VnetHeader, parse_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_to_skb
-from vtrace.scenarios.ringstate import fill_used, flush_used
+from vtrace.scenarios.ringstate import fill_used, flush_used, ring_call
 from vtrace.scenarios.send.world import World, with_ring
 
 __all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "into_tun", "into_tun_gso",
@@ -65,7 +65,7 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         yield from fill_used(world, frame, element, 0, 0)
         yield from flush_used(world, frame, 1)
         decision = device.should_notify()
-        yield from with_ring(world, "virtio_notify", frame, interrupt=decision.interrupt,
+        yield from ring_call(world, "virtio_notify", frame, interrupt=decision.interrupt,
                               old=decision.old, new=decision.new,
                               used_event=decision.used_event)
         if decision.interrupt:
@@ -118,7 +118,7 @@ def _tx_bh(world: World) -> Iterator[Action]:
         yield from _reschedule(world, None, notifications_off=False)
         return
     world.device.set_notification(True)
-    yield from with_ring(world, "virtio_queue_set_notification", None, enable=True)
+    yield from ring_call(world, "virtio_queue_set_notification", None, enable=True)
     sent = yield from _flush_tx(world)
     if sent > 0:
         yield from _reschedule(world, None, notifications_off=True)
@@ -132,7 +132,7 @@ def _reschedule(world: World, frame: int | None, *, notifications_off: bool) -> 
     world.tx_waiting = True
     if notifications_off:
         world.device.set_notification(False)
-        yield from with_ring(world, "virtio_queue_set_notification", frame, enable=False)
+        yield from ring_call(world, "virtio_queue_set_notification", frame, enable=False)
     yield Do("replay_bh_schedule_event", frame, detail={"bh": "tx_bh"})
     yield Do("qemu_bh_schedule", frame, detail={"bh": "tx_bh"})
     world.tx_bh.raise_(world.now())

@@ -22,7 +22,7 @@ from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
 from vtrace.ring import DESC_SIZE, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, Buffer
 from vtrace.ring_packed import PackedDriver
-from vtrace.scenarios.ringstate import kick_reason
+from vtrace.scenarios.ringstate import kick_reason, ring_call
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
 from vtrace.scenarios.send.tso import tcp_send
@@ -48,7 +48,7 @@ def _reap(world: World) -> Iterator[Action]:
         if (got := driver.get_buf()) is None:
             break
         frame, head, _ = got
-        yield from with_ring(world, "virtqueue_get_buf", frame, head=head)
+        yield from ring_call(world, "virtqueue_get_buf", frame, head=head)
     # The loop ends on the call that finds nothing used, so there is always one more.
     yield Do("virtqueue_get_buf", None, detail={"empty": True})
 
@@ -86,7 +86,7 @@ def _napi_poll(world: World) -> Iterator[Action]:
         if not driver.poll(last):
             break
         driver.disable_cb()  # more arrived meanwhile: napi reschedules itself
-        yield from with_ring(world, "virtqueue_disable_cb", None)
+        yield from ring_call(world, "virtqueue_disable_cb", None)
     if world.stopped and driver.num_free >= ROOM_NEEDED:
         world.stopped = False
         yield note("virtnet_poll_tx", None, queue="woken", num_free=driver.num_free)
@@ -133,7 +133,7 @@ def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
     if kick or world.stopped:
         decision = driver.kick_prepare()
         reason = kick_reason(decision.kick, decision.avail_event)
-        yield from with_ring(world, "virtqueue_kick_prepare", frame, kick=decision.kick,
+        yield from ring_call(world, "virtqueue_kick_prepare", frame, kick=decision.kick,
                               old=decision.old, new=decision.new,
                               avail_event=decision.avail_event, why=reason)
         if decision.kick:
@@ -155,12 +155,12 @@ def _reclaim_before_adding(world: World, frame: int, kick: bool) -> Iterator[Act
     driver, era = world.driver, world.switches
     if era.napi_reclaims_only:
         driver.disable_cb()
-        yield from with_ring(world, "virtqueue_disable_cb", frame)
+        yield from ring_call(world, "virtqueue_disable_cb", frame)
         return
     while True:
         if era.napi_tx:
             driver.disable_cb()
-            yield from with_ring(world, "virtqueue_disable_cb", frame)
+            yield from ring_call(world, "virtqueue_disable_cb", frame)
         yield from _reap(world)
         if not (era.napi_tx and kick):
             return
@@ -252,7 +252,7 @@ def _rearm_after_kick(world: World, frame: int) -> Iterator[Action]:
 def _enable_cb_delayed(world: World, frame: int, **detail: str) -> Generator[Action, None, bool]:
     """``virtqueue_enable_cb_delayed``: True when no interrupt is needed yet (few are used)."""
     ok = world.driver.enable_cb_delayed()
-    yield from with_ring(world, "virtqueue_enable_cb_delayed", frame, **detail, more_used=not ok)
+    yield from ring_call(world, "virtqueue_enable_cb_delayed", frame, **detail, more_used=not ok)
     return ok
 
 
@@ -265,7 +265,7 @@ def _stopped_but_used(world: World) -> Iterator[Action]:
     if world.driver.num_free >= ROOM_NEEDED:
         world.stopped = False
         world.driver.disable_cb()
-        yield from with_ring(world, "virtqueue_disable_cb", None, queue="restarted")
+        yield from ring_call(world, "virtqueue_disable_cb", None, queue="restarted")
 
 
 def _guest(world: World, thread: Thread) -> Iterator[Action]:

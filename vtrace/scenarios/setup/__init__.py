@@ -12,8 +12,8 @@ from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
-from vtrace.scenarios.base import EVENTS, Counter, Scenario
-from vtrace.scenarios.params import BACKEND
+from vtrace.scenarios.base import EVENTS, Counter, ParamError, Scenario
+from vtrace.scenarios.params import BACKEND, RING, check_packed_backend, packed_refusal
 from vtrace.scenarios.setup.chains import setup
 from vtrace.scenarios.setup.objects import ObjectsPanel
 from vtrace.scenarios.words import text
@@ -40,19 +40,21 @@ class SetupScenario(Scenario):
         "vtrace setup --lang zh --step",
         "vtrace setup --events setup.jsonl --view quiet",
         "vtrace setup --backend vhost-net",
+        "vtrace setup --ring packed --view plain",
     )
-    params = (BACKEND,)
+    params = (BACKEND, RING)
     # No VM exits are counted: the replay shows the stores that change the device (status,
     # features, ring addresses), not every access to its configuration, so a count of exits
     # would be a number that did not happen. The status writes are all there.
     counters = (EVENTS, STATUS_WRITES)
     live_counters = ("events", "status_writes")
     calls = {"virtio_set_status": ("status_writes", _one)}
-    examples = ({}, {"backend": "vhost-net"})
+    examples = ({}, {"backend": "vhost-net"}, {"ring": "packed"})
 
     # A step done once per queue says which queue (and the request it makes of it).
     decisions = {"virtio_notify": "interrupt", **dict.fromkeys((
         "vp_active_vq", "vp_modern_set_queue_enable", "virtio_queue_set_rings",
+        "vring_create_virtqueue_packed",
         "virtio_queue_enable", "vp_setup_vq", "setup_vq", "kvm_mem_ioeventfd_add",
         "virtio_bus_set_host_notifier",
         "vp_find_one_vq_msix",
@@ -68,8 +70,20 @@ class SetupScenario(Scenario):
     def objects(self, lang: str) -> ObjectsPanel:
         return ObjectsPanel(lang)
 
+    def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``Scenario.settle``; Linux's vhost-net has no packed ring."""
+        params = super().settle(given)
+        check_packed_backend(params)
+        return params
+
+    def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        return packed_refusal(params, era)
+
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
-        return setup(era, seed, params["backend"])
+        refused = self.refusal(params, era)
+        if refused is not None:
+            raise ParamError(refused)
+        return setup(era, seed, params["backend"], params["ring"])
 
 
 SETUP = SetupScenario()

@@ -21,7 +21,7 @@ from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Signal, Thread, Wait
 from vtrace.model import Kind
-from vtrace.netfeatures import driver_features, feature_names, negotiate, offered
+from vtrace.netfeatures import Offer, driver_features, feature_names, negotiate, offered
 from vtrace.scenarios.setup.vhost import vhost_driver_ok, vhost_net_init
 from vtrace.scenarios.setup.walk import Row, ioeventfd, status_rows, status_value, walk
 
@@ -119,9 +119,10 @@ def _set_status(era: Era, status: str, caller: str | None) -> Iterator[Action]:
     yield from _store(era, *status_rows(status), fact="status_write", status=status)
 
 
-def _features(era: Era) -> Iterator[Action]:
-    """DRIVER, then the features: the device's offer, the driver's answer, FEATURES_OK."""
-    device = offered(era.versions["qemu"])
+def _features(era: Era, packed: bool) -> Iterator[Action]:
+    """DRIVER, then the features: the device's offer (``packed=on`` adds
+    VIRTIO_F_RING_PACKED), the driver's answer, FEATURES_OK."""
+    device = offered(era.versions["qemu"], Offer(packed=packed))
     accepted = negotiate(device, driver_features(era.versions["linux"]))
     yield from walk(era, (("virtio_dev_probe", {"driver": "virtio_net"}),), "virtio_net")
     yield from _set_status(era, "DRIVER", "virtio_net")
@@ -143,22 +144,24 @@ def _acknowledge(era: Era) -> Iterator[Action]:
     yield from _set_status(era, "ACKNOWLEDGE", "virtio_net")
 
 
-def _enable_queues(era: Era) -> Iterator[Action]:
-    """queue_enable for each queue: QEMU takes the ring addresses the guest wrote earlier."""
+def _enable_queues(era: Era, layout: dict[str, str]) -> Iterator[Action]:
+    """queue_enable for each queue: QEMU takes the ring addresses the guest wrote earlier
+    (of a packed ring: the descriptor ring and the driver's and device's event areas)."""
     for name, _, _ in QUEUES:
         yield from walk(era, (("vp_modern_set_queue_enable", {"queue": name}),), "virtio_net")
         yield from _store(
             era,
             ("virtio_pci_common_write", {"field": "queue_enable", "queue": name}),
-            ("virtio_queue_set_rings", {"fact": "rings", "queue": name}),
+            ("virtio_queue_set_rings", {"fact": "rings", "queue": name, **layout}),
             ("virtio_queue_enable", {"queue": name}),
             fact="config_write", field="queue_enable")
 
 
-def _probe(era: Era) -> Iterator[Action]:
+def _probe(era: Era, packed: bool) -> Iterator[Action]:
     """The guest's virtio_net driver finds the device and builds its three queues."""
+    layout = {"layout": "packed"} if packed else {}
     yield from _acknowledge(era)
-    yield from _features(era)
+    yield from _features(era, packed)
     yield from walk(era, (
         ("virtnet_probe", {}),
         ("init_vqs", {}),
@@ -174,13 +177,14 @@ def _probe(era: Era) -> Iterator[Action]:
             ("vp_setup_vq", {"queue": name}),
             ("setup_vq", {"queue": name}),
             ("vring_create_virtqueue", {"fact": "vring", "queue": name, "notify": "vp_notify",
-                                        "callback": callback or "-"}),
+                                        "callback": callback or "-", **layout}),
+            *((("vring_create_virtqueue_packed", {"queue": name}),) if packed else ()),
             ("vp_active_vq", {"queue": name}),
         ), "virtio_net")
         yield from _store(era, ("virtio_pci_common_write",
                                 {"field": "queue_desc queue_avail queue_used", "queue": name}),
                           fact="config_write", field="queue_desc, queue_avail and queue_used")
-    yield from _enable_queues(era)
+    yield from _enable_queues(era, layout)
     yield from walk(era, (("register_netdev", {}),), "virtio_net")
     yield Do("virtnet_probe", None, Kind.NOTE, detail={"fact": "driver_ok"}, cost=False)
     yield from walk(era, (
@@ -203,18 +207,19 @@ def _driver_ok(era: Era) -> Iterator[Action]:
     yield vm_entry("kvm_cpu_exec", None, src="virtio-net")
 
 
-def _vcpu(era: Era, machine_ready: Signal, vhost: bool) -> Iterator[Action]:
+def _vcpu(era: Era, machine_ready: Signal, vhost: bool, packed: bool) -> Iterator[Action]:
     yield Wait((machine_ready,), BOOT_NS)
-    yield from _probe(era)
+    yield from _probe(era, packed)
     if vhost:
         yield from vhost_driver_ok(era, SWITCHES[era.name].vhost_notifiers_early)
     else:
         yield from _driver_ok(era)
 
 
-def setup(era: Era, seed: int, backend: str = "qemu") -> Run:
+def setup(era: Era, seed: int, backend: str = "qemu", ring: str = "split") -> Run:
     """The events of the set-up, in time order; with ``backend`` vhost-net, QEMU also opens
-    /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel."""
+    /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel. With
+    ``ring`` packed the device has ``packed=on`` and the driver builds packed rings."""
     scheduler = Scheduler(era, seed)
     machine_ready = scheduler.signal("machine_ready")
     vhost = backend == "vhost-net"
@@ -227,5 +232,5 @@ def setup(era: Era, seed: int, backend: str = "qemu") -> Run:
         machine_ready.raise_(thread.clock)
 
     scheduler.spawn("qemu-main", qemu_main)
-    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost))
+    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost, ring == "packed"))
     return scheduler.run()

@@ -16,7 +16,7 @@ from vtrace.catalog import Text
 from vtrace.model import Event, Kind
 from vtrace.scenarios.words import text
 
-__all__ = ["MADE", "SIDES", "ObjectsPanel"]
+__all__ = ["MADE", "MADE_PACKED", "SIDES", "ObjectsPanel"]
 
 #: Where an object lives, in the order the panel lists them.
 SIDES: dict[str, Text] = {
@@ -76,6 +76,20 @@ MADE: dict[str, tuple[tuple[str, str, Text], ...]] = {
         "zh": "挂在队列的通知地址上；这个 eventfd 就是 VirtQueue {queue} 的 host_notifier"}),),
 }
 
+#: What a packed ring's set-up makes instead, where it differs (the event says ``layout``).
+MADE_PACKED: dict[str, tuple[tuple[str, str, Text], ...]] = {
+    "vring_create_virtqueue": (("vring {queue}", "guest", {
+        "en": "a packed ring: one ring of 16-byte descriptors, the driver's and the device's "
+              "event areas, in guest memory; {field}",
+        "zh": "packed 环：客户机内存中一个 16 字节描述符的环，以及驱动的和设备的事件区；"
+              "{field}"}),),
+    "virtio_queue_set_rings": (("VirtQueue {queue}.vring", "qemu", {
+        "en": "desc, avail and used now hold the guest's addresses of the descriptor ring and "
+              "the driver's and the device's event areas: both sides share the ring",
+        "zh": "desc、avail 和 used 现在是客户机中描述符环、驱动事件区和设备事件区的地址：两边共用"
+              "这个环"}),),
+}
+
 
 def _words(detail: Mapping[str, Any]) -> dict[str, Any]:
     queue = detail.get("queue", "")
@@ -94,8 +108,9 @@ class ObjectsPanel:
         if event.kind is not Kind.CALL or event.step not in MADE:
             return []
         words = _words(event.detail)
+        made = MADE_PACKED if event.detail.get("layout") == "packed" else MADE
         new = [(name.format(**words), side, text(link, self.lang).format(**words))
-               for name, side, link in MADE[event.step]]
+               for name, side, link in made.get(event.step, MADE[event.step])]
         self.made += new
         colon = self._colon()
         self.latest = [f"+ {name} ({text(SIDES[side], self.lang)}){colon}{link}"
