@@ -150,9 +150,15 @@ class RecvDetail(StepDetail, total=False):
     added: bool
     bytes: int
     count: int
+    csum_offset: int
+    csum_start: int
     dropped: bool
     enable: bool
     errno: str
+    flags: int
+    gso_size: int
+    gso_type: int
+    hdr_len: int
     head: int
     idx: int
     into: str
@@ -163,27 +169,42 @@ class RecvDetail(StepDetail, total=False):
     num_buffers: int
     ok: bool
     queued: int
+    segments: int
     sent_cb: str
     size: int
     syscall: str
+    vnet_hdr_hex: str
 
 
 class RecvGuestDetail(StepDetail, total=False):
     """``recv_guest_steps``: the guest's receive path, NAPI, GRO and the application."""
 
+    avg_pkt_len: int
     budget: int
     bytes: int
     checksums_ok: bool
     dport: int
+    flush: bool
+    frag_list: int
+    frags: int
     gfp: str
+    gso: bool
+    gso_size: int
+    gso_type: int
     head: int
+    ip_checksum_ok: bool
+    ip_summed: str
     len: int
+    linear: int
+    min_buf_len: int
     more_used: bool
     napi_tx: bool
+    next_buf_len: int
     num_buffers: int
     packets: int
     posted: int
     processed: int
+    psh: bool
     refill_work: bool
     result: str
     rx_count: int

@@ -47,6 +47,8 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fact.peer": "the NIC's peer is {peer}",
         "fact.vring": "queue {queue}: notify with {notify}, callback {callback}",
         "fact.driver_ok": "driver ready: the guest writes DRIVER_OK to the device status",
+        "fact.gathered": "one skb of {len} bytes, {frags} page fragments; the EWMA sizes the "
+                         "next buffers at {next_buf_len}",
         "fact.status_write": "the store was the {status} write to the device status",
         "fact.config_write": "the store was a write of {field} to the common configuration",
         "fact.status": "device status {value}: {status} is set",
@@ -132,6 +134,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fact.peer": "网卡的对端是 {peer}",
         "fact.vring": "队列 {queue}：通知函数 {notify}，回调 {callback}",
         "fact.driver_ok": "驱动就绪：客户机把 DRIVER_OK 写入设备状态",
+        "fact.gathered": "合成 {len} 字节，{frags} 个页片段；EWMA 使下批缓冲区为 {next_buf_len}",
         "fact.status_write": "这次写入就是向设备状态写 {status}",
         "fact.config_write": "这次写入是向通用配置写 {field}",
         "fact.status": "设备状态 {value}：{status} 已置位",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 __all__ = [
     "GOOD_PACKET_LEN",
     "PAGE_SIZE",
+    "SKB_FRAG_PAGE",
     "BufferError",
     "Ewma",
     "PageFrag",

@@ -100,6 +100,16 @@ STEPS: tuple[Step, ...] = (
          Phase.COMPLETE, 200,
          "Allocate an skb, copy the virtio_net_hdr and the start of the frame into its head "
          "and attach the rest of the page as a fragment."),
+    step("guest_virtio_net_hdr_to_skb", "linux", "include/linux/virtio_net.h",
+         {**at(v4_19=26, v6_1=46),
+          "7.2": Site(296, function="virtio_net_hdr_tnl_to_skb")},
+         "virtio_net", Phase.COMPLETE, 60,
+         "Apply the header QEMU copied from the tap: NEEDS_CSUM makes the skb "
+         "CHECKSUM_PARTIAL (TCP trusts it); the GSO fields make it a GSO skb of gso_size "
+         "segments, like LRO, marked SKB_GSO_DODGY (a device wrote them).",
+         function="virtio_net_hdr_to_skb",
+         notes={"7.2": "Linux 7.2 calls virtio_net_hdr_tnl_to_skb, which also knows UDP "
+                       "tunnel offloads, from virtnet_receive_done."}),
     step("virtnet_receive_done", "linux", VN, at(v7_2=2500), "virtio_net", Phase.COMPLETE, 60,
          "Apply the RSS hash, the checksum flags and the header (tunnel offloads included), "
          "set the protocol and hand the skb to GRO."),
@@ -120,8 +130,27 @@ STEPS: tuple[Step, ...] = (
     step("dev_gro_receive", "linux", DEV, {"4.19": Site(5445), "6.1": Site(488, file=GRO),
                                            "7.2": Site(476, file=GRO)},
          "stack", Phase.APP, 120,
-         "Run the protocol GRO handlers (IPv4, then UDP). A plain UDP socket without UDP GRO "
-         "asks for a flush, so the packet is not held: GRO_NORMAL."),
+         "Run the protocol GRO handlers (IPv4, then UDP or TCP). A plain UDP socket without "
+         "UDP GRO asks for a flush, as does a GSO skb from a device: not held, GRO_NORMAL."),
+    step("inet_gro_receive", "linux", "net/ipv4/af_inet.c", at(v4_19=1388, v6_1=1487,
+                                                             v7_2=1468),
+         "stack", Phase.APP, 100,
+         "IPv4's GRO handler: compare the IP header with the packets GRO holds, then call "
+         "the transport's handler, tcp4_gro_receive."),
+    step("tcp4_gro_receive", "linux", "net/ipv4/tcp_offload.c", at(v4_19=308, v6_1=399,
+                                                                   v7_2=428),
+         "stack", Phase.APP, 120,
+         "TCP's GRO (tcp_gro_receive): append a segment to a held one it continues. Nothing "
+         "is held here: a superframe is already GSO, which dev_gro_receive flushes, and each "
+         "write ends with PSH. GRO merges MSS-sized segments, which this replay does not send.",
+         notes={"4.19": "Linux 4.19's dev_gro_receive flushes every GSO skb; two superframes "
+                        "could not merge anyway, as skb_gro_receive stops at 64 KiB.",
+                "6.1": "Linux 6.1's dev_gro_receive flushes a GSO skb marked SKB_GSO_DODGY, "
+                       "as virtio_net_hdr_to_skb marks every one; skb_gro_receive stops at "
+                       "64 KiB (gro_max_size).",
+                "7.2": "Linux 7.2's dev_gro_receive flushes a GSO skb marked SKB_GSO_DODGY, "
+                       "as virtio_net_hdr_to_skb marks every one; skb_gro_receive stops at "
+                       "64 KiB (gro_max_size)."}),
     step("netif_receive_skb_internal", "linux", DEV, at(v4_19=5127, v6_1=5797, v7_2=6435),
          "stack", Phase.APP, 150,
          "Pass one skb to the stack: RPS may move it to another CPU, otherwise "
@@ -161,6 +190,15 @@ STEPS: tuple[Step, ...] = (
                        "udp_queue_rcv_one_skb.",
                 "7.2": "Linux 7.2 splits GSO packets here and queues each segment through "
                        "udp_queue_rcv_one_skb."}),
+    step("tcp_v4_rcv", "linux", "net/ipv4/tcp_ipv4.c", at(v4_19=1686, v6_1=1948, v7_2=2070),
+         "stack", Phase.APP, 300,
+         "TCP input: check the header (a CHECKSUM_PARTIAL skb needs no checksum pass), look "
+         "up the established socket and process the segment under its lock."),
+    step("tcp_v4_do_rcv", "linux", "net/ipv4/tcp_ipv4.c", at(v4_19=1519, v6_1=1663,
+                                                            v7_2=1830),
+         "stack", Phase.APP, 400,
+         "An established socket: tcp_rcv_established queues the in-order data on the "
+         "receive queue (tcp_data_queue), schedules the ACK and wakes the reader."),
     step("sock_def_readable", "linux", "net/core/sock.c", at(v4_19=2691, v6_1=3318, v7_2=3656),
          "stack", Phase.APP, 200,
          "The socket's sk_data_ready: wake the task waiting in recvfrom() on this socket."),
@@ -195,7 +233,22 @@ STEPS: tuple[Step, ...] = (
     step("add_recvbuf_mergeable", "linux", VN, at(v4_19=1176, v6_1=1432, v7_2=2713),
          "virtio_net", Phase.XMIT, 80,
          "Carve a buffer of about the average packet length (at least one page fragment of "
-         "min_buf_len) and post it as one device-writable descriptor."),
+         "min_buf_len) and post it as one device-writable descriptor.",
+         notes={"7.2": "Linux 7.2 takes the buffer from the queue's page pool "
+                       "(page_pool_alloc_va), which may hand it more than asked; vtrace "
+                       "carves it from 32 KiB page fragments as 4.19 and 6.1 do."}),
+    step("get_mergeable_buf_len", "linux", VN, at(v4_19=1160, v6_1=1415, v7_2=2696),
+         "virtio_net", Phase.XMIT, 20,
+         "Size the next mergeable buffer: the header plus the average packet length "
+         "receive_mergeable keeps (an EWMA of weight 1/64, include/linux/average.h), no "
+         "less than min_buf_len and no more than a page, rounded up to a cache line.",
+         notes={"4.19": "Linux 4.19 counts the header as sizeof(struct "
+                        "virtio_net_hdr_mrg_rxbuf), 12 bytes; 6.1 and 7.2 take vi->hdr_len, "
+                        "which is 24 under Linux 7.2 and QEMU 10.2 (UDP tunnel offloads)."},
+         lesson="The lesson shows virtnet_find_vqs setting min_buf_len from "
+                "mergeable_min_buf_len and says no more: it is the floor of every mergeable "
+                "buffer, chosen so that a full ring holds a 64 KiB packet, and the EWMA of "
+                "received lengths lifts the buffers toward a page."),
     step("add_recvbuf_small", "linux", VN, at(v4_19=1085, v6_1=1340, v7_2=2619), "virtio_net",
          Phase.XMIT, 60,
          "Post one buffer big enough for a full-sized frame and its header."),
@@ -218,6 +271,11 @@ STEPS: tuple[Step, ...] = (
     step("__sys_recvfrom", "linux", "net/socket.c", at(v4_19=1817, v6_1=2183, v7_2=2277),
          "stack", Phase.APP, 250,
          "The kernel side of recvfrom(): find the socket and call its recvmsg."),
+    step("tcp_recvmsg", "linux", "net/ipv4/tcp.c", at(v4_19=1929, v6_1=2709, v7_2=2930),
+         "stack", Phase.APP, 400,
+         "Copy the queued bytes to the user's buffer (from the skb's page fragments: the "
+         "last copy of the payload) and free the skbs; the host's TCP sees the window open "
+         "in the next ACK."),
     step("udp_recvmsg", "linux", UDP, at(v4_19=1665, v6_1=1842, v7_2=2031), "stack",
          Phase.APP, 400,
          "Take the next datagram from the receive queue (sleeping until sock_def_readable "

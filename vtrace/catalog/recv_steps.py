@@ -27,13 +27,20 @@ STEPS: tuple[Step, ...] = (
     # -- the host sends ----------------------------------------------------------------------
     step("host_sys_sendto", "linux", "net/socket.c", at(v4_19=1756, v6_1=2120, v7_2=2217),
          "host-stack", Phase.HOST, 250,
-         "A program on the host calls sendto() on a UDP socket addressed to the guest; this "
-         "is the kernel side of that call.",
+         "A program on the host calls sendto() on a UDP socket addressed to the guest (or, "
+         "with --proto tcp, on a TCP socket connected to it); this is the kernel side of that "
+         "call.",
          function="__sys_sendto"),
     step("host_udp_sendmsg", "linux", "net/ipv4/udp.c", at(v4_19=919, v6_1=1067, v7_2=1233),
          "host-stack", Phase.HOST, 700,
          "UDP and IP on the host build the datagram; the route to the guest's address leads "
          "out through the tap interface (directly or through a bridge).", function="udp_sendmsg"),
+    step("host_tcp_sendmsg", "linux", "net/ipv4/tcp.c", at(v4_19=1447, v6_1=1489, v7_2=1446),
+         "host-stack", Phase.HOST, 2000,
+         "The host program writes to a TCP socket connected to the guest. QEMU told the tap "
+         "(TUNSETOFFLOAD) that the guest takes TSO, so TCP builds one skb of up to 64 KiB, "
+         "gso_size the MSS, checksum partial, and nobody on the host cuts it.",
+         function="tcp_sendmsg"),
     step("host_dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813),
          "host-stack", Phase.HOST, 250,
          "Queue the frame on the tap device; through dev_hard_start_xmit it reaches the tap's "

@@ -13,12 +13,17 @@ __all__ = ["ZH"]
 ZH: Mapping[str, Mapping[str, str]] = {
     # -- the host sends -----------------------------------------------------------------------
     "host_sys_sendto": {
-        "text": "宿主机上的一个程序对发往客户机地址的 UDP socket 调用 sendto()；这是该调用在内核里"
-                "的部分。",
+        "text": "宿主机上的一个程序对发往客户机地址的 UDP socket（或使用 --proto tcp 时，对连到客户"
+                "机的 TCP socket）调用 sendto()；这是该调用在内核里的部分。",
     },
     "host_udp_sendmsg": {
         "text": "宿主机的 UDP 和 IP 构造数据报；到客户机地址的路由从 tap 接口出去（直接，或经过网"
                 "桥）。",
+    },
+    "host_tcp_sendmsg": {
+        "text": "宿主机程序写一个连到客户机的 TCP socket。QEMU 已用 TUNSETOFFLOAD 告诉 tap 客户机"
+                "接受 TSO，所以 TCP 构造一个最大 64 KiB 的 skb（gso_size 为 MSS，校验和只算一"
+                "部分），宿主机上没人切它。",
     },
     "host_dev_queue_xmit": {
         "text": "把帧排到 tap 设备上，经 dev_hard_start_xmit 到达 tap 的发送函数。在 tap 上“发送”"
@@ -251,6 +256,13 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "分配一个 skb，把 virtio_net_hdr 和帧的开头拷进它的线性区，其余部分作为页分片挂上"
                 "。",
     },
+    "guest_virtio_net_hdr_to_skb": {
+        "text": "把 QEMU 从 tap 拷来的头应用到 skb：NEEDS_CSUM 使它成为 CHECKSUM_PARTIAL（TCP 信任"
+                "它）；GSO 字段使它成为每段 gso_size 的 GSO skb，像 LRO，并标上 SKB_GSO_DODGY"
+                "（字段是设备写的）。",
+        "7.2": "Linux 7.2 在 virtnet_receive_done 中调用 virtio_net_hdr_tnl_to_skb，它也认识 UDP "
+               "隧道卸载。",
+    },
     "virtnet_receive_done": {
         "text": "应用 RSS 哈希、校验和标志和头（包括隧道卸载），设置协议，把 skb 交给 GRO。",
     },
@@ -265,8 +277,25 @@ ZH: Mapping[str, Mapping[str, str]] = {
                "6.1 相同。",
     },
     "dev_gro_receive": {
-        "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP）。没有开启 UDP GRO 的普通 UDP socket "
-                "要求立即冲刷，所以包不会被留住：GRO_NORMAL。",
+        "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP 或 TCP）。没有开启 UDP GRO 的普通 UDP "
+                "socket 要求立即冲刷，来自设备的 GSO skb 也一样：不被留住，GRO_NORMAL。",
+    },
+    "inet_gro_receive": {
+        "text": "IPv4 的 GRO 处理函数：把 IP 头与 GRO 留住的包比较，再调用传输层的处理函数 "
+                "tcp4_gro_receive。",
+    },
+    "tcp4_gro_receive": {
+        "text": "TCP 的 GRO（tcp_gro_receive）：报文段接续被留住的包时就追加上去。这里没有包被留"
+                "住：超帧已是 GSO，dev_gro_receive 让它冲刷，且每次写以 PSH 结尾。GRO 合并的是 "
+                "MSS 大小的报文段，本回放不发送这种报文段。",
+        "4.19": "Linux 4.19 的 dev_gro_receive 冲刷所有 GSO skb；两个超帧本来也合并不了，"
+                "skb_gro_receive 止于 64 KiB。",
+        "6.1": "Linux 6.1 的 dev_gro_receive 冲刷带 SKB_GSO_DODGY 的 GSO skb，而 "
+               "virtio_net_hdr_to_skb 给每个都加上了它；skb_gro_receive 止于 64 KiB"
+               "（gro_max_size）。",
+        "7.2": "Linux 7.2 的 dev_gro_receive 冲刷带 SKB_GSO_DODGY 的 GSO skb，而 "
+               "virtio_net_hdr_to_skb 给每个都加上了它；skb_gro_receive 止于 64 KiB"
+               "（gro_max_size）。",
     },
     "netif_receive_skb_internal": {
         "text": "把一个 skb 交给协议栈：RPS 可能把它转到别的 CPU，否则由 __netif_receive_skb 调用"
@@ -306,6 +335,14 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "6.1": "Linux 6.1 在这里拆分 GSO 包，每个分段经由 udp_queue_rcv_one_skb 入队。",
         "7.2": "Linux 7.2 在这里拆分 GSO 包，每个分段经由 udp_queue_rcv_one_skb 入队。",
     },
+    "tcp_v4_rcv": {
+        "text": "TCP 输入：检查头部（CHECKSUM_PARTIAL 的 skb 不必再算校验和），查找已建立连接的 "
+                "socket，在它的锁下处理报文段。",
+    },
+    "tcp_v4_do_rcv": {
+        "text": "已建立的连接：tcp_rcv_established 把按序到达的数据放进接收队列（tcp_data_queue），"
+                "安排 ACK，并唤醒读者。",
+    },
     "sock_def_readable": {
         "text": "socket 的 sk_data_ready：唤醒在这个 socket 上 recvfrom() 等待的任务。",
     },
@@ -335,6 +372,18 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "add_recvbuf_mergeable": {
         "text": "切出一块约为平均包长的缓冲区（至少一个 min_buf_len 的页分片），作为一个设备可写的"
                 "描述符投放。",
+        "7.2": "Linux 7.2 从队列的页池取缓冲区（page_pool_alloc_va），可能比要求的多给一些；"
+               "vtrace 仍像 4.19 和 6.1 那样从 32 KiB 的页分片中切出。",
+    },
+    "get_mergeable_buf_len": {
+        "text": "确定下一个可合并缓冲区的大小：头部加上 receive_mergeable 维护的平均包长"
+                "（权重 1/64 的 EWMA，include/linux/average.h），不小于 min_buf_len，"
+                "不大于一页，向上取整到缓存行。",
+        "4.19": "Linux 4.19 把头部长度算作 sizeof(struct virtio_net_hdr_mrg_rxbuf)，即 12 字节；"
+                "6.1 和 7.2 用 vi->hdr_len，在 Linux 7.2 与 QEMU 10.2 下为 24（UDP 隧道卸载）。",
+        "lesson": "课程展示了 virtnet_find_vqs 用 mergeable_min_buf_len 设置 min_buf_len，但没有说"
+                  "它的用途：它是每个可合并缓冲区的下限，使装满的环能容纳一个 64 KiB 的包；收到的"
+                  "包长的 EWMA 再把缓冲区往一页的大小抬。",
     },
     "add_recvbuf_small": {
         "text": "投放一个足以装下整帧及其头部的缓冲区。",
@@ -357,6 +406,10 @@ ZH: Mapping[str, Mapping[str, str]] = {
     },
     "__sys_recvfrom": {
         "text": "recvfrom() 在内核里的实现：找到 socket，调用它的 recvmsg。",
+    },
+    "tcp_recvmsg": {
+        "text": "把排队的字节拷到用户缓冲区（从 skb 的页片段拷出：负载的最后一次拷贝）并释放 skb；"
+                "宿主机的 TCP 在下一个 ACK 里看到窗口打开。",
     },
     "udp_recvmsg": {
         "text": "从接收队列取出下一个数据报（睡眠直到 sock_def_readable 唤醒它），把负载拷到用户缓"

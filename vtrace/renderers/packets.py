@@ -23,16 +23,19 @@ first (a frame's bytes may come after its first hops); a replay streams.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
 from typing import IO, NamedTuple
 
 from vtrace import __version__
-from vtrace.frames import VNET_HDR, Endpoints, build_frame
+from vtrace.frames import VNET_HDR, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Source
 from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
+from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.send.tso import tcp_send, wire_frames
+from vtrace.scenarios.words import Tap
 from vtrace.session import Session
 
 __all__ = ["Packet", "PacketFile", "empty_notice", "hop_packets", "is_pcapng", "tap_packets",
@@ -77,13 +80,15 @@ def _words(lang: str) -> Mapping[str, str]:
     return _WORDS.get(lang, _WORDS["en"])
 
 
-def _replayed_frame(header: Header, frame: int, endpoints: Endpoints) -> bytes:
-    """The bytes of a replay's frame ``frame`` as they cross the tap: a TCP send's
-    superframe, or a UDP datagram."""
+def _replayed_frame(header: Header, frame: int, tap: Tap) -> bytes:
+    """The bytes of a replay's frame ``frame`` as they cross the tap: a TCP superframe (the
+    guest's send, or the host's toward the guest), or a UDP datagram."""
     size = int(header.params.get("size", 0))
     if header.params.get("proto") == "tcp":
+        if tap.direction == "host-to-guest":
+            return host_superframe(frame, size).frame
         return tcp_send(frame, size).skb.frame
-    return build_frame(frame, size, endpoints)
+    return build_frame(frame, size, tap.endpoints)
 
 
 def tap_packets(header: Header, scenario: Scenario,
@@ -105,7 +110,7 @@ def tap_packets(header: Header, scenario: Scenario,
             if frame is None or frame in written or event.step not in tap.steps:
                 continue
             written.add(frame)
-            yield Packet(event.t_ns, _replayed_frame(header, frame, tap.endpoints))
+            yield Packet(event.t_ns, _replayed_frame(header, frame, tap))
         return
     seen: set[tuple[int | None, str]] = set()
     for event in events:
@@ -129,11 +134,16 @@ class _Hops:
     def note_header(self, event: Event, frame: int) -> None:
         """Keep the frame's virtio_net_hdr as it stands: as ``xmit_skb`` or tun writes it,
         with ``num_buffers`` once the device has filled it in (a mergeable receive)."""
+        written = event.detail.get("vnet_hdr_hex")  # a TCP header's offload fields
+        if isinstance(written, str) and len(written) in (20, 24, 40, 48):
+            with suppress(ValueError):  # a file from elsewhere may hold anything
+                self.headers[frame] = bytes.fromhex(written)
         buffers = event.detail.get("num_buffers")
         if type(buffers) is int and 0 <= buffers <= 0xFFFF:
-            self.headers[frame] = VNET_HDR[:-2] + buffers.to_bytes(2, "little")
-            if len(self.headers) > FRAMES_REMEMBERED:
-                del self.headers[next(iter(self.headers))]
+            base = self.headers.get(frame, VNET_HDR)
+            self.headers[frame] = base[:10] + buffers.to_bytes(2, "little") + base[12:]
+        if len(self.headers) > FRAMES_REMEMBERED:
+            del self.headers[next(iter(self.headers))]
 
     def packet(self, event: Event, frame: int, data: bytes, hop: Hop | None) -> Packet | None:
         name = f"{_SIDE.get(event.layer, 'host')}:{clean(event.function)}" if hop else TAP
@@ -180,7 +190,7 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
             if hop is None or event.kind is not Kind.CALL:
                 continue
             if built is None or built[0] != frame:
-                built = frame, _replayed_frame(header, frame, tap.endpoints)
+                built = frame, _replayed_frame(header, frame, tap)
             packet = hops.packet(event, frame, built[1], hop)
             if packet is not None:
                 yield packet

@@ -12,24 +12,27 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Generator, Iterator
+from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, vm_entry
-from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
-from vtrace.frames import MIN_FRAME, VNET_HDR_SIZE, parse_frame
+from vtrace.engine.sim import Action, Do, Doing, Run, Scheduler, Thread, Wait
+from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_SIZE, parse_frame
 from vtrace.ring import Buffer
+from vtrace.rxreceive import Placement, receive_big, receive_mergeable
 from vtrace.scenarios.recv.host import host_sender
 from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, qemu_main
+from vtrace.scenarios.recv.tcp import header_fields
 from vtrace.scenarios.recv.vhost import poll_wakeup, vhost_worker
 from vtrace.scenarios.recv.world import (
     BIG_CHAIN,
-    BIG_DATA_OFFSET,
     MERGEABLE_BUF,
     PAGE,
     RecvParams,
     RecvWorld,
 )
 from vtrace.scenarios.ringstate import kick_reason, note, ring_call, with_ring
+from vtrace.tcpframes import PSH, parse_tcp_frame
 
 __all__ = ["NETDEV_BUDGET", "REFILL_WORK_NS", "recv", "run_world"]
 
@@ -43,20 +46,32 @@ REFILL_WORK_NS = 30_000  # modelled: until a kworker runs the refill work virtne
 
 def _buffers(world: RecvWorld) -> list[Buffer] | None:
     """The buffers of the next ``add_recvbuf_*``, or None when the ring has no room."""
-    driver, memory = world.driver, world.memory
+    driver, memory, sizing = world.driver, world.memory, world.sizing
     if world.params.mergeable:
         if not driver.num_free:
             return None
+        if sizing is not None:
+            buffer, _ = sizing.carve()
+            return [Buffer(sizing.address(buffer), buffer.len, writable=True)]
         return [Buffer(memory.slot_address(driver.free_head), MERGEABLE_BUF, writable=True)]
     if driver.num_free < BIG_CHAIN:
         return None
     pages = [driver.free_head]
     while len(pages) < BIG_CHAIN:
         pages.append(driver.next_free[pages[-1]])
-    first = memory.slot_address(pages[0])
-    return [Buffer(first, VNET_HDR_SIZE, writable=True),
-            Buffer(first + BIG_DATA_OFFSET, PAGE - BIG_DATA_OFFSET, writable=True),
+    first, offset = memory.slot_address(pages[0]), world.big_data_offset
+    return [Buffer(first, world.hdr_len, writable=True),
+            Buffer(first + offset, PAGE - offset, writable=True),
             *(Buffer(memory.slot_address(page), PAGE, writable=True) for page in pages[2:])]
+
+
+def _add(world: RecvWorld, buffers: list[Buffer]) -> tuple[int, dict[str, Any]]:
+    """``virtqueue_add_inbuf*``: the chain into the ring (a mergeable buffer carved from its
+    page fragment for good); its head and what its event adds (``RecvWorld.post``)."""
+    head, link = world.post(buffers)
+    if world.sizing is not None:
+        world.sizing.take(head)
+    return head, link
 
 
 def _post(world: RecvWorld) -> Generator[Action, None, bool]:
@@ -65,7 +80,11 @@ def _post(world: RecvWorld) -> Generator[Action, None, bool]:
     if buffers is None:
         return False
     if world.params.mergeable:
-        yield Do("add_recvbuf_mergeable", None, detail={"len": MERGEABLE_BUF})
+        if (sizing := world.sizing) is not None:
+            yield Do("get_mergeable_buf_len", None, detail={
+                "avg_pkt_len": sizing.average.read(), "min_buf_len": sizing.min_buf_len,
+                "len": sizing.length()})
+        yield Do("add_recvbuf_mergeable", None, detail={"len": buffers[0].length})
         yield Do("virtnet_rq_submit", None)
         yield Do("virtqueue_add_inbuf_ctx", None, detail={"sg": 1})
     else:
@@ -73,7 +92,7 @@ def _post(world: RecvWorld) -> Generator[Action, None, bool]:
         yield Do("virtqueue_add_inbuf", None, detail={"sg": BIG_CHAIN})
     if world.ring_writer != "virtqueue_add":
         yield Do("virtqueue_add", None, detail={"layout": world.params.ring})
-    head, link = world.post(buffers)
+    head, link = _add(world, buffers)
     yield from with_ring(world, world.ring_writer, None, head=head, addr=buffers[0].addr,
                          len=buffers[0].length, flags="WRITE", **link)
     return True
@@ -87,7 +106,7 @@ def _open_fill(world: RecvWorld) -> Iterator[Action]:
     """
     driver, posted = world.driver, 0
     while posted < world.params.rx_buffers and (buffers := _buffers(world)) is not None:
-        world.post(buffers)
+        _add(world, buffers)
         posted += 1
     short = _buffers(world) is not None
     driver.num_added = 0  # the open kicks no one: the device reads the ring when it starts
@@ -222,16 +241,41 @@ def _receive_one(world: RecvWorld) -> Iterator[Action]:
         (count,) = struct.unpack_from("<H", chain[0], NUM_BUFFERS_AT)
         yield Do("receive_mergeable", frame, detail={"num_buffers": count})
         yield Do("page_to_skb", frame)
-        packet = chain[0][:written]
+        packet, used = chain[0][:written], [(head, written)]
         for _ in range(count - 1):
             _, more, length = yield from _get(world)
             packet += world.memory.read(world.chain(more)[0][0], length)
+            used.append((more, length))
+        if world.sizing is not None:
+            yield _gathered(world, frame, used)
     else:
         yield Do("receive_big", frame)
-        yield Do("page_to_skb", frame)
         packet = b"".join(chain)[:written]
+        if world.tcp:
+            skb = receive_big(written - world.hdr_len, world.big_data_offset)
+            yield Do("page_to_skb", frame, detail={"len": skb.length, "linear": skb.linear,
+                                                   "frags": len(skb.frags)})
+        else:
+            yield Do("page_to_skb", frame)
     yield Do("virtnet_receive_done", frame)
-    yield from _gro(world, frame, packet[VNET_HDR_SIZE:])
+    if world.tcp:
+        yield from _tcp_gro(world, frame, packet[:world.hdr_len], packet[world.hdr_len:])
+    else:
+        yield from _gro(world, frame, packet[VNET_HDR_SIZE:])
+
+
+def _gathered(world: RecvWorld, frame: int, used: list[tuple[int, int]]) -> Doing:
+    """The end of ``receive_mergeable``: the skb its buffers made, and the packet's length
+    fed to the EWMA that sizes the next buffers (``ewma_pkt_len_add``)."""
+    sizing = world.sizing
+    assert sizing is not None
+    buffers = [sizing.posted.pop(head) for head, _ in used]
+    written = tuple(length for _, length in used)
+    skb = receive_mergeable(buffers, Placement(written, len(written)), world.hdr_len)
+    sizing.average = sizing.average.add(skb.length)
+    return note("receive_mergeable", frame, fact="gathered", len=skb.length, linear=skb.linear,
+                frags=len(skb.frags), frag_list=len(skb.frag_list),
+                avg_pkt_len=sizing.average.read(), next_buf_len=sizing.length())
 
 
 def _gro(world: RecvWorld, frame: int, packet: bytes) -> Iterator[Action]:
@@ -241,6 +285,32 @@ def _gro(world: RecvWorld, frame: int, packet: bytes) -> Iterator[Action]:
     world.parsed[frame] = (parsed.dst_port, parsed.ip_checksum_ok and parsed.udp_checksum_ok)
     yield Do("napi_gro_receive", frame, src="virtio_net")
     yield Do("dev_gro_receive", frame, detail={"result": "GRO_NORMAL"})
+    yield from _gro_normal(world, frame)
+
+
+def _tcp_gro(world: RecvWorld, frame: int, raw: bytes, packet: bytes) -> Iterator[Action]:
+    """The header onto the skb, then GRO, which holds nothing and merges nothing: the skb is
+    GSO (``dev_gro_receive`` flushes every GSO skb in 4.19, an SKB_GSO_DODGY one from 6.1
+    on, and ``virtio_net_hdr_to_skb`` makes it so), and each write ends with PSH."""
+    fields = header_fields(raw)
+    segment = parse_tcp_frame(packet)
+    world.parsed[frame] = (segment.flow.dst_port, segment.ip_checksum_ok)
+    yield Do("guest_virtio_net_hdr_to_skb", frame, detail={
+        "gso_type": fields["gso_type"], "gso_size": fields["gso_size"],
+        "ip_summed": "CHECKSUM_PARTIAL" if fields["flags"] & VNET_HDR_F_NEEDS_CSUM
+        else "CHECKSUM_NONE"})
+    yield Do("napi_gro_receive", frame, src="virtio_net")
+    yield Do("dev_gro_receive", frame, detail={"result": "GRO_NORMAL",
+                                               "gso": bool(fields["gso_size"])})
+    yield Do("inet_gro_receive", frame)
+    yield Do("tcp4_gro_receive", frame, detail={
+        "flush": True, "psh": bool(segment.flags & PSH), "len": len(segment.payload),
+        "gso_size": fields["gso_size"]})
+    yield from _gro_normal(world, frame)
+
+
+def _gro_normal(world: RecvWorld, frame: int) -> Iterator[Action]:
+    """A packet GRO did not hold: up at once in 4.19, on the NAPI's rx_list later on."""
     if world.switches.gro_batch == 1:
         yield Do("netif_receive_skb_internal", frame)
         yield Do("ip_rcv", frame)
@@ -264,6 +334,12 @@ def _gro_normal_list(world: RecvWorld) -> Iterator[Action]:
 def _deliver_locally(world: RecvWorld, frame: int) -> Iterator[Action]:
     yield Do("ip_local_deliver", frame)
     dport, checksums_ok = world.parsed.pop(frame)
+    if world.tcp:
+        yield Do("tcp_v4_rcv", frame, detail={"dport": dport, "ip_checksum_ok": checksums_ok})
+        yield Do("tcp_v4_do_rcv", frame)
+        yield Do("sock_def_readable", frame)
+        world.socket.append(frame)
+        return
     yield Do("udp_rcv", frame, detail={"dport": dport, "checksums_ok": checksums_ok})
     yield Do("__udp4_lib_rcv", frame)
     yield Do("udp_queue_rcv_skb", frame)
@@ -293,12 +369,12 @@ def _napi_complete(world: RecvWorld, received: int) -> Iterator[Action]:
 
 def _app_reads(world: RecvWorld) -> Iterator[Action]:
     """The application, woken in ``recvfrom``, reads every datagram queued to its socket."""
-    payload = world.params.size - MIN_FRAME
+    payload = world.params.size - (0 if world.tcp else MIN_FRAME)
     while world.socket:
         frame = world.socket.popleft()
         yield Do("recvfrom", frame, detail={"bytes": payload})
         yield Do("__sys_recvfrom", frame, src="app")
-        yield Do("udp_recvmsg", frame, detail={"bytes": payload})
+        yield Do("tcp_recvmsg" if world.tcp else "udp_recvmsg", frame, detail={"bytes": payload})
         world.delivered.append(frame)
 
 

@@ -1,9 +1,10 @@
-"""The host's side of the receive replay: a program sends UDP datagrams to the guest.
+"""The host's side of the receive replay: a program sends UDP datagrams, or TCP, to the guest.
 
-Each datagram goes down the host's stack to the tap's ``tun_net_xmit``, which
-queues it on the tun file's ring (dropping it when the ring is full) and wakes
-the reader: QEMU's main loop polling the tap fd, or with vhost-net the
-worker's poll entry on tun's socket, while vhost polls it.
+Each datagram (or TCP superframe, ``recv.tcp``) goes down the host's stack to
+the tap's ``tun_net_xmit``, which queues it on the tun file's ring (dropping it
+when the ring is full) and wakes the reader: QEMU's main loop polling the tap
+fd, or with vhost-net the worker's poll entry on tun's socket, while vhost
+polls it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Iterator
 
 from vtrace.engine.sim import Action, Do, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, build_frame
+from vtrace.offload import gso_segments, virtio_net_hdr_from_skb
+from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.recv.vhost import poll_wakeup
 from vtrace.scenarios.recv.world import HOST_TO_GUEST, TUN_QUEUE, RecvWorld
 
@@ -29,8 +32,17 @@ def host_sender(world: RecvWorld, thread: Thread) -> Iterator[Action]:
 
 def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
     size = world.params.size
-    yield Do("host_sys_sendto", frame, detail={"bytes": size - MIN_FRAME})
-    yield Do("host_udp_sendmsg", frame)
+    if world.tcp:
+        skb = host_superframe(frame, size)
+        yield Do("host_sys_sendto", frame, detail={"bytes": size})
+        yield Do("host_tcp_sendmsg", frame, detail={
+            "gso_size": skb.gso_size, "segments": gso_segments(size, skb.gso_size or size)})
+        data = virtio_net_hdr_from_skb(skb).pack(world.hdr_len) + skb.frame
+    else:
+        yield Do("host_sys_sendto", frame, detail={"bytes": size - MIN_FRAME})
+        yield Do("host_udp_sendmsg", frame)
+        # tun_put_user will put the header the skb's state gives in front: checksum complete.
+        data = VNET_HDR + build_frame(frame, size, HOST_TO_GUEST)
     yield Do("host_dev_queue_xmit", frame)
     full = len(world.tun_ring) >= TUN_QUEUE
     yield Do("tun_net_xmit", frame, src="host-stack",
@@ -38,8 +50,7 @@ def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
     if full:
         world.dropped.append(frame)
         return
-    # tun_put_user will put the header the skb's state gives in front: checksum complete.
-    world.tun_ring.append((frame, VNET_HDR + build_frame(frame, size, HOST_TO_GUEST)))
+    world.tun_ring.append((frame, data))
     yield Do("tun_sk_data_ready", frame)
     if world.vhost:
         if world.sock_polled:

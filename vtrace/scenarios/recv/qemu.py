@@ -18,6 +18,7 @@ from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.ring import Element
 from vtrace.ring_packed import PackedElement
+from vtrace.scenarios.recv.tcp import header_fields
 from vtrace.scenarios.recv.world import RecvWorld
 from vtrace.scenarios.ringstate import fill_used, flush_used, note, ring_call, with_ring
 from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS
@@ -68,7 +69,10 @@ def _tap_send(world: RecvWorld) -> Iterator[Action]:
             return
         frame, data = world.tun_ring.popleft()
         yield Do("tun_ring_recv", frame, detail={"left": len(world.tun_ring)})
-        yield Do("tun_put_user", frame, detail={"bytes": len(data), "into": "qemu"})
+        detail: dict[str, object] = {"bytes": len(data), "into": "qemu"}
+        if world.tcp:
+            detail["vnet_hdr_hex"] = data[:world.hdr_len].hex()
+        yield Do("tun_put_user", frame, detail=detail)
         if not (yield from _send_async(world, frame, data)):
             yield from _read_poll(world, frame, enable=False)
             return
@@ -125,8 +129,9 @@ def _receive_rcu(world: RecvWorld, frame: int, data: bytes) -> Generator[Action,
         world.frame_at[element.head] = frame
         yield from with_ring(world, world.ring_reader, frame, head=element.head)
         if not elements:
+            fields = header_fields(data[:world.hdr_len]) if world.tcp else {}
             yield Do("receive_header", frame, detail={"bytes": len(data),
-                                                      "mergeable": mergeable})
+                                                      "mergeable": mergeable, **fields})
         copied = scatter(world, element, data, offset)
         offset += copied
         elements.append((element, copied))

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
-from vtrace.frames import Endpoints
+from vtrace.frames import MAX_FRAME, VNET_HDR_SIZE, Endpoints
+from vtrace.netfeatures import Feature, driver_features, hdr_len, negotiate, offered
 from vtrace.ring import (
     MAX_QUEUE_SIZE,
     VRING_DESC_F_NEXT,
@@ -27,6 +28,16 @@ from vtrace.ring import (
     RingLayout,
 )
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
+from vtrace.rxbuffers import (
+    SKB_FRAG_PAGE,
+    Ewma,
+    PageFrag,
+    RxBuffer,
+    add_recvbuf_mergeable,
+    get_mergeable_buf_len,
+    mergeable_min_buf_len,
+    padded_vnet_hdr,
+)
 from vtrace.scenarios.base import Param
 from vtrace.scenarios.params import (
     BACKEND,
@@ -42,17 +53,18 @@ from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
+from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD
+from vtrace.scenarios.send.world import PROTO
 
-__all__ = ["BATCH", "BIG_CHAIN", "BIG_DATA_OFFSET", "HOST_TO_GUEST", "MERGEABLE",
-           "MERGEABLE_BUF", "NAPI_BUDGET", "PAGE", "RX_BUFFERS", "RecvParams", "RecvWorld",
-           "TUN_QUEUE"]
+__all__ = ["BATCH", "BIG_CHAIN", "HOST_TO_GUEST", "MERGEABLE",
+           "MERGEABLE_BUF", "MergeableSizing", "NAPI_BUDGET", "PAGE", "RECV_PROTO", "RECV_SIZE",
+           "RX_BUFFERS", "RecvParams", "RecvWorld", "TUN_QUEUE"]
 
 PAGE = 4096
 #: get_mergeable_buf_len: the header plus GOOD_PACKET_LEN (1518) as the least, to 64 bytes.
 MERGEABLE_BUF = 1536
 #: add_recvbuf_big: the header, the rest of its page, then MAX_SKB_FRAGS (17) pages.
 BIG_CHAIN = 2 + 17
-BIG_DATA_OFFSET = 16  # sizeof(struct padded_vnet_hdr)
 TUN_QUEUE = 500  # tun's tx_queue_len (TUN_READQ_SIZE): the size of the tfile's ptr_ring
 
 #: The host side of the tap sends to the guest's address.
@@ -67,6 +79,14 @@ MERGEABLE = Param("mergeable", True, "Negotiate VIRTIO_NET_F_MRG_RXBUF (mergeabl
                   "without it the guest posts big-packet page chains.")
 NAPI_BUDGET = Param("napi_budget", 64, "NAPI's weight: packets virtnet_poll takes per poll.",
                     low=1, high=4096)
+RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP through "
+                     "a tap that takes TSO (one GSO superframe per frame, which the guest "
+                     "receives whole).", silent_default=True)
+RECV_SIZE = replace(SIZE, high=MAX_TCP_PAYLOAD,
+                    help=f"Ethernet frame length in bytes (without the virtio_net_hdr; at most "
+                         f"{MAX_FRAME} for UDP); with --proto tcp, the TCP payload of each "
+                         f"superframe (up to {MAX_TCP_PAYLOAD:,}: one IPv4 packet of 65,535 "
+                         "bytes less its IP and TCP headers).")
 RX_BUFFERS = Param("rx_buffers", MAX_QUEUE_SIZE, "Buffers the guest posted when it opened the "
                    "device (more than fit: the ring full; 0 shows the stall and restart).",
                    low=0, high=MAX_QUEUE_SIZE)
@@ -86,7 +106,53 @@ class RecvParams:
     rx_buffers: int = default_of(RX_BUFFERS, int)
     interval_ns: int = default_of(INTERVAL, int)
     backend: str = default_of(BACKEND, str)
+    proto: str = default_of(RECV_PROTO, str)
     ring: str = default_of(RING, str)  # split or packed
+
+
+@dataclass(slots=True)
+class MergeableSizing:
+    """``rq->mrg_avg_pkt_len`` and ``rq->alloc_frag`` of a TCP receive: how long the next
+    mergeable buffer is (``get_mergeable_buf_len``) and where it is carved from
+    (``add_recvbuf_mergeable``). The 32 KiB pages come from a pool in guest memory that
+    outlasts every buffer a full ring can hold."""
+
+    base: int  # guest address of page 0 of the pool
+    pages: int
+    hdr_len: int
+    min_buf_len: int
+    average: Ewma = Ewma()
+    frag: PageFrag = PageFrag()
+    posted: dict[int, RxBuffer] = field(default_factory=dict)  # head -> its buffer
+
+    @staticmethod
+    def pool_pages(queue_size: int) -> int:
+        """Pages a ring of ``queue_size`` buffers spans at most: each page holds at least
+        four buffers (a page-sized one takes its page whole), one more at each end."""
+        return queue_size // 4 + 3
+
+    def length(self) -> int:
+        return get_mergeable_buf_len(self.average, self.min_buf_len, self.hdr_len)
+
+    def carve(self) -> tuple[RxBuffer, PageFrag]:
+        """The next buffer and the page fragment after it; nothing is taken yet."""
+        return add_recvbuf_mergeable(self.frag, self.length())
+
+    def address(self, buffer: RxBuffer) -> int:
+        return self.base + (buffer.page % self.pages) * SKB_FRAG_PAGE + buffer.offset
+
+    def take(self, head: int) -> RxBuffer:
+        """Carve the buffer posted at ``head``."""
+        buffer, self.frag = self.carve()
+        self.posted[head] = buffer
+        return buffer
+
+
+def _negotiated(era: Era, mergeable: bool) -> frozenset[Feature]:
+    """The features of a modern virtio-net-pci device with QEMU's defaults, with or
+    without MRG_RXBUF (``mrg_rxbuf=off``)."""
+    device = offered(era.qemu) - ({Feature.MRG_RXBUF} if not mergeable else set())
+    return negotiate(device, driver_features(era.linux))
 
 
 class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
@@ -98,13 +164,30 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.switches = SWITCHES[era.name]
         self.napi_tx = SEND_SWITCHES[era.name].napi_tx
         self.vhost = params.backend == "vhost-net"
+        self.tcp = params.proto == "tcp"
+        features = _negotiated(era, params.mergeable)
+        #: vi->hdr_len; UDP streams keep the 12 bytes they were recorded with in every era.
+        self.hdr_len = hdr_len(features) if self.tcp else VNET_HDR_SIZE
+        #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
+        #: (UDP streams keep 4.19's 16 bytes in every era, as they were recorded).
+        self.big_data_offset = padded_vnet_hdr(era.linux if self.tcp else "4.19")
         slot_size = MERGEABLE_BUF if params.mergeable else PAGE
+        self.sizing: MergeableSizing | None = None
         if params.ring == "packed":
             packed = PackedMemory(PackedLayout(params.queue_size), slot_size)
             super().__init__(era, packed, PackedDriver(packed, event_idx=params.event_idx),
                              PackedDevice(packed, event_idx=params.event_idx))
         else:
+            if self.tcp and params.mergeable:
+                pages = MergeableSizing.pool_pages(params.queue_size)
+                slot_size = -(-pages * SKB_FRAG_PAGE // params.queue_size)
             memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
+            if self.tcp and params.mergeable:
+                # Guest GSO is negotiated, so big_packets holds: room for 64 KiB in a full ring.
+                big = Feature.GUEST_TSO4 in features
+                self.sizing = MergeableSizing(
+                    memory.buffers_base, pages, self.hdr_len,
+                    mergeable_min_buf_len(self.hdr_len, params.queue_size, big_packets=big))
             super().__init__(
                 era, memory,
                 Driver(memory, event_idx=params.event_idx,
