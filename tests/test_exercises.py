@@ -44,6 +44,16 @@ ANSWERS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         "arch/x86/kvm/vmx.c", "arch/x86/kvm/vmx/vmx.c", "virtqueue_add_split",
         "virtqueue_split_pop", "virtqueue_split_fill", "virtqueue_split_flush",
         "virtnet_poll_tx", "napi_tx: lesson off, modern on")),
+    "vtrace send --queues 2 --flows 4 --frames 4 --view plain": ({}, (
+        "flow 0 is sent from CPU 0; XPS maps that CPU to TX queue 0",
+        "flow 1 is sent from CPU 1; XPS maps that CPU to TX queue 1",
+        "flow 2 is sent from CPU 0; XPS maps that CPU to TX queue 0",
+        "flow 3 is sent from CPU 1; XPS maps that CPU to TX queue 1")),
+    "vtrace recv --queues 2 --flows 4 --frames 4 --view plain": ({}, (
+        "flow 0: Toeplitz hash 0x18b5fb0f (UDPV4), indirection table entry 15: RX queue 1",
+        "flow 1: Toeplitz hash 0x8a2b5ade (UDPV4), indirection table entry 94: RX queue 0",
+        "flow 2: Toeplitz hash 0xd1faabe7 (UDPV4), indirection table entry 103: RX queue 1",
+        "flow 3: Toeplitz hash 0x43640a36 (UDPV4), indirection table entry 54: RX queue 0")),
 }
 
 

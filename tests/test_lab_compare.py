@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from vtrace.cli import lab as lab_cli
 from vtrace.cli.app import cli
+from vtrace.cli.lab_ring import compare_lab_ring, compare_lab_rings
 from vtrace.lab.params import LabParams
 from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
+from vtrace.model import Header, Source
 
 DATA = Path(__file__).parent / "data" / "lab"
 
@@ -69,3 +71,16 @@ def test_compare_trace_reads_the_ring_a_saved_lab_directory_holds(tmp_path: Path
     as_json = CliRunner().invoke(cli, ["compare-trace", str(saved), "--json"])
     ring = json.loads(as_json.stdout)["ring"]
     assert (ring["queue"], ring["compared"], ring["earlier"]) == ("rx", 28, 1)
+
+
+def test_each_queue_pair_is_compared_with_the_frames_that_went_through_it(
+        tmp_path: Path) -> None:
+    answers = json.loads((DATA / "qmp-send.json").read_text())
+    rings = rings_of_answers(answers)
+    rings["queues"]["tx1"] = rings["queues"]["tx"]
+    (tmp_path / RING_FILE).write_text(json.dumps(rings))
+    header = Header("0", "send", {"frames": 3, "size": 54, "queues": 2, "era": "modern"}, 0,
+                    (), Source.TRACE)
+    compared = compare_lab_rings(tmp_path, header, "modern")
+    assert [(ring.queue, ring.chains) for ring in compared] == [("tx", 2), ("tx1", 1)]
+    assert compare_lab_ring(tmp_path, header, "modern") == compared[0]

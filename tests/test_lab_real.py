@@ -97,11 +97,42 @@ def received(tmp_path_factory: pytest.TempPathFactory) -> Capture:
     return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv", "--compare")
 
 
+@pytest.fixture(scope="module")
+def sent_packed(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("send", tmp_path_factory.mktemp("lab") / "send-packed", "--ring",
+                       "packed", "--compare")
+
+
+@pytest.fixture(scope="module")
+def received_packed(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv-packed", "--ring",
+                       "packed", "--compare")
+
+
+@pytest.fixture(scope="module")
+def sent_tcp(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("send", tmp_path_factory.mktemp("lab") / "send-tcp", "--proto", "tcp",
+                       "--size", "65000", "--compare")
+
+
+@pytest.fixture(scope="module")
+def sent_two_queues(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("send", tmp_path_factory.mktemp("lab") / "send-2q", "--queues", "2",
+                       "--compare")
+
+
+#: Every capture of this module, by fixture name, and its parameters other than the defaults.
+CAPTURES: dict[str, dict[str, object]] = {
+    "sent": {}, "sent_without_ioeventfd": {"ioeventfd": False}, "received": {},
+    "sent_packed": {"ring": "packed"}, "received_packed": {"ring": "packed"},
+    "sent_tcp": {"size": 65000, "proto": "tcp"}, "sent_two_queues": {"queues": 2}}
+
+
 def lines_with(text: str, pattern: str) -> list[str]:
     return [line for line in text.splitlines() if re.search(pattern, line)]
 
 
-@pytest.mark.parametrize("scenario", ["sent", "sent_without_ioeventfd", "received"])
+@pytest.mark.parametrize("scenario", list(CAPTURES))
 def test_a_run_leaves_the_host_as_it_found_it(scenario: str,
                                               request: pytest.FixtureRequest) -> None:
     capture: Capture = request.getfixturevalue(scenario)
@@ -111,16 +142,19 @@ def test_a_run_leaves_the_host_as_it_found_it(scenario: str,
                    os.listdir(capture.directory.parent))
 
 
-@pytest.mark.parametrize("scenario", ["sent", "sent_without_ioeventfd", "received"])
+@pytest.mark.parametrize("scenario", list(CAPTURES))
 def test_the_manifest_names_the_versions_clocks_tap_and_files(
         scenario: str, request: pytest.FixtureRequest) -> None:
     capture: Capture = request.getfixturevalue(scenario)
     manifest = capture.manifest
     assert manifest["format"] == "vtrace-lab/1" and manifest["clock"] == "x86-tsc"
-    assert manifest["scenario"] == ("recv" if scenario == "received" else "send")
-    assert manifest["params"] == {"frames": 3, "size": 54,
-                                  "ioeventfd": scenario != "sent_without_ioeventfd",
-                                  "backend": "qemu", "accel": manifest["params"]["accel"]}
+    assert manifest["scenario"] == ("recv" if scenario.startswith("received") else "send")
+    assert manifest["params"] == {"frames": 3, "size": 54, "ioeventfd": True,
+                                  "backend": "qemu", "accel": manifest["params"]["accel"],
+                                  "ring": "split", **CAPTURES[scenario]}
+    assert ("ring_packed" in manifest["guest"]["features"]) == scenario.endswith("_packed")
+    assert ("mq" in manifest["guest"]["features"]) == (scenario == "sent_two_queues")
+    assert {"event_idx", "indirect_desc", "mrg_rxbuf"} <= set(manifest["guest"]["features"])
     shown = subprocess.run(["/usr/bin/qemu-system-x86_64", "--version"], capture_output=True,
                            text=True, check=True).stdout
     assert f"version {manifest['qemu']['version']}" in shown
@@ -128,6 +162,8 @@ def test_the_manifest_names_the_versions_clocks_tap_and_files(
     assert manifest["host"]["kernel"] == os.uname().release
     assert "CPU 0/TCG" in manifest["qemu"]["threads"].values() or \
         "CPU 0/KVM" in manifest["qemu"]["threads"].values()
+    if scenario == "sent_two_queues":
+        assert re.search(r"CPU 1/(TCG|KVM)", " ".join(manifest["qemu"]["threads"].values()))
     calibration = manifest["calibration"]
     assert len(calibration) >= 2
     assert [point["tsc"] for point in calibration] == sorted(p["tsc"] for p in calibration)
@@ -218,6 +254,83 @@ def test_qemus_view_of_the_ring_agrees_with_the_replay(scenario: str, queue: str
     assert all(row.group(5) for row in differ)  # each difference says why
     assert all(_EXPLAINED.fullmatch(row.group(1)) for row in differ)
     assert not (Path(tempfile.gettempdir()) / f"vtrace-qmp-{capture.pid}").exists()
+
+
+def test_the_packed_send_ring_agrees_with_the_replay_field_by_field(
+        sent_packed: Capture) -> None:
+    rings = json.loads((sent_packed.directory / "ring.json").read_text())
+    assert rings["layout"] == "packed"
+    tx = rings["queues"]["tx"]
+    assert tx["used_idx"] == tx["last_avail_idx"] >= 4 and tx["inuse"] == 0
+    assert ",packed=on" in sent_packed.text("cmdline")
+    lines = sent_packed.stdout.splitlines()
+    assert "packed ring of the tx queue after the last frame" in sent_packed.stdout
+    agreed = re.fullmatch(r"ring: (\d+) of (\d+) fields agree", lines[-1])
+    assert agreed and agreed.group(1) == agreed.group(2) and int(agreed.group(2)) >= 18
+    assert any(line.startswith("agreement (modern):") for line in lines)
+    guest = sent_packed.text("guest_trace")
+    assert lines_with(guest, r" virtqueue_get_buf_ctx_packed <-")
+    assert len(lines_with(guest, r" vp_notify <-virtqueue_notify")) >= 3
+
+
+def test_the_packed_receive_ring_agrees_with_the_replay(received_packed: Capture) -> None:
+    rings = json.loads((received_packed.directory / "ring.json").read_text())
+    rx = rings["queues"]["rx"]
+    assert rings["layout"] == "packed" and rx["used_idx"] >= 4 and rx["inuse"] == 0
+    assert [rx["desc"][slot]["len"] for slot in range(rx["used_idx"] - 3, rx["used_idx"])] \
+        == [66, 66, 66]  # the 12-byte header and the 54-byte frame, one buffer each
+    assert "rx seq=3" in received_packed.text("console")
+    lines = received_packed.stdout.splitlines()
+    assert "packed ring of the rx queue after the last frame" in received_packed.stdout
+    assert re.fullmatch(r"ring: \d+ of \d+ fields agree", lines[-1])
+    ring = _rows(received_packed.stdout, "packed ring of the rx queue", "ring:")
+    assert ring and all(row.group(5) for row in ring if row.group(4) == "differ")
+
+
+def _rows(stdout: str, first: str, last: str) -> list[re.Match[str]]:
+    """The field rows of a report section of ``--compare`` (from the line starting with
+    ``first`` to the line starting with ``last``)."""
+    lines = stdout.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith(first))
+    end = next(index for index, line in enumerate(lines) if line.startswith(last))
+    found = [re.match(r"  (\S.*?) +(\S+) +(\S+)  (agree|differ|not compared)(: .*)?$", line)
+             for line in lines[start + 2:end]]
+    return [row for row in found if row]
+
+
+def test_a_tcp_send_carries_the_real_gso_header_of_each_block(sent_tcp: Capture) -> None:
+    host = sent_tcp.text("host_trace")
+    for seq in (1, 2, 3):
+        block, = lines_with(host, rf" qemu_sendv_packet_async: .* iovcnt=[2-9] .* "
+                                  rf"seqch='{seq}'$")
+        assert re.search(r" flags=1 gso_type=1 hdr_len=66 gso_size=1448 "
+                         r"csum_start=34 csum_offset=16 len0=78 ", block), block
+    guest = sent_tcp.text("guest_trace")
+    assert len(lines_with(guest, r"tracing_mark_write: app write\(\) begin seq=\d$")) == 3
+    assert lines_with(guest, r" tcp_sendmsg <-")
+    assert lines_with(guest, r"net_dev_start_xmit: dev=eth0 .* gso_size=1448 ")
+    assert sent_tcp.manifest["datagrams"] == {"sent": [], "received": [1, 2, 3]}
+    rows = _rows(sent_tcp.stdout, "packets of the run's frames", "packets:")
+    fields = {row.group(1): row for row in rows}
+    for seq in (1, 2, 3):
+        for name in ("flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset"):
+            assert fields[f"frame {seq} {name}"].group(4) == "agree"
+    assert all(row.group(5) for row in rows if row.group(4) == "differ")  # each says why
+    ring = _rows(sent_tcp.stdout, "ring of the tx queue", "ring:")
+    assert all(row.group(5) for row in ring if row.group(4) == "differ")
+    assert not (Path(tempfile.gettempdir()) / f"vtrace-qmp-{sent_tcp.pid}").exists()
+
+
+def test_two_queues_send_each_flow_from_its_vcpu_on_its_queue(
+        sent_two_queues: Capture) -> None:
+    lines = sent_two_queues.stdout.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("flows over 2"))
+    flows = [line.split() for line in lines[start + 2:start + 5]]
+    # frame, flow, vCPU, the guest's txq, QEMU's virtqueue: flow f on vCPU f, queue pair f
+    assert flows == [["1", "0", "0", "0", "1"], ["2", "1", "1", "1", "3"],
+                     ["3", "0", "0", "0", "1"]]
+    assert "-smp 2" in sent_two_queues.text("cmdline")
+    assert "mq=on,vectors=6" in sent_two_queues.text("cmdline")
 
 
 def _wait_for_line(stream: Iterator[str], text: str, deadline_s: float) -> None:

@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 __all__ = [
     "FAMILIES",
     "Detail",
+    "MqDetail",
     "PackedDetail",
     "RecvDetail",
     "RecvGuestDetail",
@@ -43,6 +44,9 @@ class StepDetail(TypedDict, total=False):
     decision: str  # the kind of decision the step took
     fact: str  # a point the views explain in words (``fact.*`` messages)
     vm_entry: bool  # on a ``return`` event: the guest runs again
+    # With --queues above 1, the queue pair's index on every event of that pair; a queue's
+    # name (the set-up) or what happened to it (``stopped``, ``woken``) where a step says so.
+    queue: int | str
 
 
 class SendDetail(StepDetail, total=False):
@@ -71,13 +75,13 @@ class SendDetail(StepDetail, total=False):
     len: int
     match: bool
     more_used: bool
+    msix_vector: int  # msix_notify with --queues above 1: the queue's MSI-X vector
     napi: bool
     napi_complete: bool
     new: int
     next: int  # the added head descriptor's next field, as the ring holds it
     num_free: int
     old: int
-    queue: str
     queue_index: int
     sg: int
     status: str  # kvm_cpu_exec in the set-up: the status bit a store sets
@@ -121,7 +125,6 @@ class VhostDetail(StepDetail, total=False):
     packets: int
     path: str
     poll: str
-    queue: str
     queue_pairs: int
     queued: bool
     queues: int
@@ -147,6 +150,12 @@ class RecvDetail(StepDetail, total=False):
     """``recv_steps``: the host sender, tun, the tap and QEMU's RX device."""
 
     accept: bool
+    flow: int  # virtio_net_process_rss: the frame's flow
+    hash: str
+    hash_type: str
+    indirection: int
+    redirect: bool
+    rx_queue: int
     added: bool
     bytes: int
     count: int
@@ -238,7 +247,6 @@ class SetupDetail(StepDetail, total=False):
     path: str
     peer: str
     per_vq_vectors: bool
-    queue: str
     queues: int
     refused: str
     rx_poll: str
@@ -267,6 +275,17 @@ class TraceDetail(TypedDict, total=False):
     in_catalog: bool
 
 
+class MqDetail(StepDetail, total=False):
+    """``mq_steps``: the transmit queue a packet takes, the queue pairs turned on."""
+
+    cmd: str
+    cpu: int
+    flow: int
+    queue_pairs: int
+    tx_queue: int
+    xps_cpus: list[int]
+
+
 class PackedDetail(StepDetail, total=False):
     """``packed_steps``: the packed virtqueue's bodies of the ring functions."""
 
@@ -277,7 +296,6 @@ class PackedDetail(StepDetail, total=False):
     id: int  # the buffer id detach_buf_packed frees
     idx: int
     len: int
-    queue: str  # the queue whose packed ring the set-up creates
 
 
 #: Family (the catalog module ``<family>_steps``) -> the keys its steps write.
@@ -288,6 +306,7 @@ FAMILIES: Mapping[str, type[StepDetail]] = {
     "recv_guest": RecvGuestDetail,
     "setup": SetupDetail,
     "packed": PackedDetail,
+    "mq": MqDetail,
 }
 
 #: An event's detail, read-only: one family's keys, or a capture's. Its values stay ``Any`` to

@@ -101,7 +101,8 @@ class Position:
     being typed, or None; ``legend`` asks for the key legend; ``back`` says the
     presenter arrived here by going back; ``missed`` names the key (``k``,
     ``K``, ``/``) whose search found no step, so the presenter stayed;
-    ``figure`` asks for the ring drawn as a figure (``v``).
+    ``figure`` asks for the ring drawn as a figure (``v``); ``queue`` counts the presses
+    of ``u``, which move the ring panel to the next queue pair of a stream that has several.
     """
 
     step: int
@@ -113,6 +114,7 @@ class Position:
     finding: str | None = None
     missed: str | None = None
     figure: bool = False
+    queue: int = 0
 
 
 class StepView(Protocol):
@@ -184,6 +186,7 @@ class _Presenter:
         self.finding: str | None = None
         self.missed: str | None = None
         self.figure = False
+        self.queue = 0
 
     def go(self, step: int) -> bool:
         """Show step ``step`` (0-based); False when the stream has no such step."""
@@ -208,7 +211,7 @@ class _Presenter:
         history = self.history
         self.view.show(Position(self.step + 1, history.events[history.starts[self.step]],
                                 history.last(self.step), self.typed, self.legend, back,
-                                self.finding, self.missed, self.figure))
+                                self.finding, self.missed, self.figure, self.queue))
         self.missed = None
 
     def miss(self, key: str) -> None:
@@ -323,6 +326,9 @@ def _press(presenter: _Presenter, key: str) -> bool:
         presenter.show()
     elif key in ("v", "V"):
         presenter.figure = not presenter.figure
+        presenter.show()
+    elif key in ("u", "U"):
+        presenter.queue += 1
         presenter.show()
     return True
 

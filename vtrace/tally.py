@@ -33,9 +33,12 @@ def _counts(table: Table | None) -> dict[str, tuple[Count, ...]]:
 
 class Tally:
     """Running counts of one stream: ``events``, the last ``t_ns``, the newest ring values,
-    and the scenario's own counters in ``counts``."""
+    and the scenario's own counters in ``counts``; with several queue pairs (events whose
+    ``detail.queue`` is an index), each pair's counters in ``per_queue`` and its ring's
+    values in ``rings``."""
 
-    __slots__ = ("_calls", "_count", "_notes", "counts", "events", "ring", "t_ns")
+    __slots__ = ("_calls", "_count", "_notes", "counts", "events", "per_queue", "ring", "rings",
+                 "t_ns")
 
     def __init__(self, calls: Table | None = None, notes: Table | None = None) -> None:
         self._calls = _counts(calls)
@@ -46,6 +49,8 @@ class Tally:
         self.events = 0
         self.t_ns = 0
         self.ring: dict[str, int] = {}
+        self.per_queue: dict[int, dict[str, int]] = {}
+        self.rings: dict[int, dict[str, int]] = {}
         self._count = self.counter()
 
     def __getitem__(self, name: str) -> int:
@@ -68,6 +73,7 @@ class Tally:
         """Count one event from its parts (step, kind, detail, t_ns), as ``add`` does, for a
         stream whose events are never built; ``tick`` runs every ``every`` events."""
         counts, ring, call, note = self.counts, self.ring, Kind.CALL, Kind.NOTE
+        per_queue, rings = self.per_queue, self.rings
         # Most steps move no counter: one look-up by step settles them.
         by_step = {step: (self._calls.get(step), self._notes.get(step))
                    for step in (*self._calls, *self._notes)}
@@ -78,12 +84,20 @@ class Tally:
             changed = detail.get("ring")
             if changed:
                 ring.update(changed)
+                queue = detail.get("queue")
+                if type(queue) is int:
+                    rings.setdefault(queue, {}).update(changed)
             tables = by_step.get(step)
             if tables is not None:
                 counted = tables[0] if kind is call else tables[1] if kind is note else None
                 if counted is not None:
+                    queue = detail.get("queue")
+                    own = per_queue.setdefault(queue, {}) if type(queue) is int else None
                     for counter, amount in counted:
-                        counts[counter] += amount(detail)
+                        added = amount(detail)
+                        counts[counter] += added
+                        if own is not None:
+                            own[counter] = own.get(counter, 0) + added
             if tick is not None and not events % every:
                 tick()
 

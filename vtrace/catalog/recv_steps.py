@@ -153,7 +153,8 @@ STEPS: tuple[Step, ...] = (
     step("virtio_net_process_rss", "qemu", QVN, at(v7_2=1782, v10_2=1849), "virtio-net",
          Phase.DEVICE, 200,
          "With software RSS on: hash the packet's addresses and ports and pick its RX queue "
-         "from the indirection table; off by default, as here."),
+         "from the indirection table; off by default (rss=on turns it on, as vtrace does "
+         "with --queues above 1)."),
     step("virtio_net_can_receive", "qemu", QVN, at(v3_1=1038, v7_2=1576, v10_2=1629),
          "virtio-net", Phase.DEVICE, 20,
          "The VM runs, the queue pair is in use, the RX queue is set up and the driver has "

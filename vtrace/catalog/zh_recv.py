@@ -122,8 +122,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "10.2": "QEMU 10.2 与 7.2 一样在循环后填入，并且在检查队列能否接收之前先做软件 RSS。",
     },
     "virtio_net_process_rss": {
-        "text": "开启软件 RSS 时：对包的地址和端口做哈希，从间接表里选出它的 RX 队列；默认关闭，这"
-                "里也是。",
+        "text": "开启软件 RSS 时：对包的地址和端口做哈希，从间接表里选出它的 RX 队列；默认关闭"
+                "（rss=on 打开它，vtrace 在 --queues 大于 1 时就这样做）。",
     },
     "virtio_net_can_receive": {
         "text": "虚拟机在运行、该队列对在使用、RX 队列已建立、驱动已设置 DRIVER_OK。它不检查缓冲区"

@@ -19,7 +19,14 @@ from vtrace.cli.env import current
 from vtrace.cli.options import lang_option
 from vtrace.i18n import worded
 from vtrace.output import check_writable
-from vtrace.scenarios.costs import EXPLAINED, FIGURES, Measured, measure_backends
+from vtrace.scenarios.costs import (
+    EXPLAINED,
+    FIGURES,
+    Measured,
+    measure_backends,
+    measure_queues,
+)
+from vtrace.scenarios.params import MAX_QUEUES
 
 __all__ = ["compare_command", "dot_source", "table_lines"]
 
@@ -28,11 +35,13 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "title": "{frames} frames, {era} era (total / per frame)",
         "not_replayed": "{name} (not replayed)",
         "where": "where", "costs": "costs", "gives_up": "gives up", "sources": "sources",
+        "queues": "{name}, {queues} queues",
     },
     "zh": {
         "title": "{frames} 帧，{era} 时代（总数 / 每帧）",
         "not_replayed": "{name}（没有回放）",
         "where": "位置", "costs": "代价", "gives_up": "放弃", "sources": "来源",
+        "queues": "{name}，{queues} 个队列",
     },
 }
 
@@ -42,6 +51,7 @@ Examples:
   vtrace compare --frames 300 --batch 100 --era lesson
   vtrace compare --json | jq '.rows[] | {backend, total}'
   vtrace compare --out costs.svg
+  vtrace compare --queues 2 -n 8          one queue pair vs two, QEMU's back end
 """
 
 
@@ -56,15 +66,19 @@ Examples:
               help="Seed of the replays' modelled timing.")
 @click.option("--json", "as_json", is_flag=True, help="Write the table as JSON.")
 @click.option("--out", metavar="FILE.svg", help="Also draw the table as an SVG picture.")
+@click.option("--queues", type=click.IntRange(1, MAX_QUEUES), default=1, show_default=True,
+              help="Compare one queue pair with this many on QEMU's back end (as many "
+                   "flows), instead of the back ends.")
 @lang_option
 def compare_command(frames: int, batch: int, era: str, seed: int, as_json: bool,
-                    out: str | None, lang: str) -> None:
+                    out: str | None, queues: int, lang: str) -> None:
     """Compare the costs of QEMU's virtio-net and vhost-net for the same frames."""
     if out is not None:
         if not out.endswith(".svg"):
             raise click.UsageError(f"--out {out}: the picture is an SVG; name it FILE.svg")
         check_writable(out)
-    rows = measure_backends(frames, era, seed, batch)
+    rows = measure_backends(frames, era, seed, batch) if queues == 1 else \
+        measure_queues(frames, era, seed, queues, batch)
     stdout = current().stdout
     if as_json:
         stdout.write(json.dumps({"era": era, "frames": frames, "batch": batch, "seed": seed,
@@ -97,13 +111,20 @@ def _title(rows: tuple[Measured, ...], lang: str) -> str:
                   era=rows[0].era) if rows else ""
 
 
+def _name(row: Measured, lang: str) -> str:
+    """``send qemu``, or with several queue pairs ``send qemu, 2 queues``."""
+    name = f"{row.scenario} {row.backend}"
+    return name if row.queues == 1 else worded(_WORDS, "queues", lang, name=name,
+                                               queues=row.queues)
+
+
 def _both(row: Measured, name: str) -> str:
     return f"{_cell(row.totals[name], 0)} / {_cell(row.per_frame(name), 2)}"
 
 
 def table_lines(rows: tuple[Measured, ...], lang: str) -> list[str]:
     """Per scenario and back end: total and per-frame figures, then the explained rows."""
-    head = f"{'':<24}" + "".join(f"{row.scenario + ' ' + row.backend:>24}" for row in rows)
+    head = f"{'':<24}" + "".join(f"{_name(row, lang):>24}" for row in rows)
     lines = [_title(rows, lang), head]
     for figure in FIGURES:
         cells = "".join(f"{_both(row, figure.name):>24}" for row in rows)
@@ -120,8 +141,7 @@ def table_lines(rows: tuple[Measured, ...], lang: str) -> list[str]:
 
 def dot_source(rows: tuple[Measured, ...], lang: str) -> str:
     """The table as one Graphviz HTML-like label."""
-    header = "".join(f"<td><b>{html.escape(row.scenario)} {html.escape(row.backend)}</b></td>"
-                     for row in rows)
+    header = "".join(f"<td><b>{html.escape(_name(row, lang))}</b></td>" for row in rows)
     body = "".join(
         f"<tr><td align=\"left\">{html.escape(figure.label[lang])}</td>"
         + "".join(f"<td>{_both(row, figure.name)}</td>" for row in rows)

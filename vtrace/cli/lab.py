@@ -19,11 +19,24 @@ import click
 
 from vtrace.cli.compare_trace import compare_capture, report_lines
 from vtrace.cli.env import Environment, current
-from vtrace.cli.lab_ring import compare_lab_ring
+from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
+from vtrace.cli.lab_ring import compare_lab_rings
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
 from vtrace.lab.manifest import FILES
-from vtrace.lab.params import MAX_FRAME, Accel, Backend, LabParams, Scenario, min_frame_size
+from vtrace.lab.params import (
+    MAX_FRAME,
+    MAX_QUEUES,
+    MAX_TCP_SIZE,
+    MIN_TCP_SIZE,
+    Accel,
+    Backend,
+    LabParams,
+    Proto,
+    Ring,
+    Scenario,
+    min_frame_size,
+)
 from vtrace.output import OutputError, check_apart, check_writable
 from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.session import Session
@@ -41,22 +54,32 @@ Examples:
   sudo vtrace lab send --no-ioeventfd --events real.jsonl --view quiet
   sudo vtrace lab send --pcap send.pcap
   sudo vtrace lab recv --frames 3 --compare
+  sudo vtrace lab send --ring packed --compare
+  sudo vtrace lab send --proto tcp --size 65000 --compare
+  sudo vtrace lab send --queues 2 --frames 4 --compare
 """
 
 
-def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    if value is not None and not 0 < value <= MAX_FRAME:
-        raise click.BadParameter(f"{value} is not a frame length up to {MAX_FRAME}", ctx, param)
-    return value
+#: What ``--size`` means for each protocol, and its default.
+TCP_SIZE = 65000
 
 
 @click.command("lab", epilog=EPILOG)
 @click.argument("scenario", type=click.Choice([s.value for s in Scenario]))
 @click.option("--frames", "-n", type=click.IntRange(1, MAX_LAB_FRAMES), default=3,
               show_default=True, help="Datagrams to send (guest to host, or host to guest).")
-@click.option("--size", type=int, callback=_size,
-              help="Ethernet frame length in bytes (default: the smallest that holds "
-                   "'vtrace seq=N', 54 for up to 9 frames).")
+@click.option("--size", type=int,
+              help="UDP: Ethernet frame length in bytes (default: the smallest that holds "
+                   "'vtrace seq=N', 54 for up to 9 frames). TCP: the bytes of each block the "
+                   f"guest writes (default {TCP_SIZE}, at most {MAX_TCP_SIZE}).")
+@click.option("--proto", type=click.Choice([p.value for p in Proto]), default="udp",
+              show_default=True,
+              help="UDP datagrams, or TCP: one connection to a peer on the host, a 4 MiB "
+                   "warm-up outside the trace window, then one write a frame (GSO packets "
+                   "under TSO; send only).")
+@click.option("--queues", type=click.IntRange(1, MAX_QUEUES), default=1, show_default=True,
+              help="Queue pairs (mq=on, one vCPU each); with 2, frames alternate between two "
+                   "flows, each sent from its own vCPU.")
 @click.option("--ioeventfd/--no-ioeventfd", default=True, show_default=True,
               help="Let a kick signal an eventfd, or handle it on QEMU's vCPU thread.")
 @click.option("--accel", type=click.Choice([a.value for a in Accel]), default="auto",
@@ -65,6 +88,10 @@ def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
               show_default=True,
               help="QEMU's own virtio-net datapath, or the host's vhost-net (needs "
                    "/dev/vhost-net).")
+@click.option("--ring", type=click.Choice([r.value for r in Ring]), default="split",
+              show_default=True,
+              help="The virtqueue layout: virtio 1.0's split ring, or virtio 1.1's packed "
+                   "ring (the device gets packed=on; the run checks VIRTIO_F_RING_PACKED).")
 @click.option("--save", "save_dir", metavar="DIR",
               help="Keep the raw captures and a manifest in DIR (new or empty).")
 @click.option("--kernel", type=click.Path(dir_okay=False, path_type=Path),
@@ -76,13 +103,14 @@ def _size(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
                    "them) to a pcap file.")
 @click.option("--compare", "compare", is_flag=True,
               help="After the capture, print it hop by hop beside the replay of the same "
-                   "parameters and era (as vtrace compare-trace does), then QEMU's view of "
-                   "the ring after the last frame beside the replay's.")
+                   "parameters and era (as vtrace compare-trace does), then (send) each "
+                   "frame's descriptors and virtio_net_hdr as QEMU passed them to the tap, "
+                   "then QEMU's view of the ring after the last frame beside the replay's.")
 @view_options(speed_help="Pace of the view (default: max).")
-def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, accel: str,
-                backend: str, save_dir: str | None, kernel: Path | None, modules: Path | None,
-                pcap_path: str | None, compare: bool, events_path: str | None,
-                view: str | None,
+def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues: int,
+                ioeventfd: bool, accel: str, backend: str, ring: str, save_dir: str | None,
+                kernel: Path | None, modules: Path | None, pcap_path: str | None, compare: bool,
+                events_path: str | None, view: str | None,
                 speed: float | str | None, step: bool, lang: str) -> None:
     """Boot a real guest and capture its datagrams on the guest, QEMU and host layers."""
     if (kernel is None) != (modules is None):
@@ -90,12 +118,16 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
     if pcap_path == "-" and (compare or events_path or view or step):
         raise click.UsageError("--pcap - writes the capture to standard output; leave out "
                                "--compare, --events and the view options with it")
-    smallest = min_frame_size(frames)
-    if size is not None and size < smallest:
-        raise click.UsageError(f"--size {size} cannot hold 'vtrace seq={frames}': use "
-                               f"{smallest} or more")
-    params = LabParams(Scenario(scenario), frames, size or smallest, ioeventfd, Accel(accel),
-                       Backend(backend), kernel, modules)
+    if ring == Ring.PACKED.value and backend == Backend.VHOST_NET.value:
+        raise click.UsageError("--ring packed: Linux's vhost-net has no packed ring (QEMU would "
+                               "fall back to the split ring); use --backend qemu")
+    if queues > 1 and scenario != Scenario.SEND.value:
+        raise click.UsageError(f"--queues {queues}: the lab spreads flows over queue pairs "
+                               "when the guest sends, so far; use vtrace lab send")
+    chosen_size = _frame_size(Scenario(scenario), Proto(proto), frames, size)
+    params = LabParams(Scenario(scenario), frames, chosen_size, ioeventfd, Accel(accel),
+                       Backend(backend), kernel, modules, ring=Ring(ring), proto=Proto(proto),
+                       queues=queues)
     save = _save_target(save_dir)
     if pcap_path is not None:
         check_writable(pcap_path)
@@ -116,6 +148,23 @@ def lab_command(scenario: str, frames: int, size: int | None, ioeventfd: bool, a
             _show(directory, playback, env)
         if compare:
             _compare(directory, env)
+
+
+def _frame_size(scenario: Scenario, proto: Proto, frames: int, size: int | None) -> int:
+    """``--size`` checked for the protocol, or its default."""
+    smallest = min_frame_size(frames)
+    if proto is Proto.TCP:
+        if scenario is not Scenario.SEND:
+            raise click.UsageError("--proto tcp: the lab sends TCP from the guest only, so "
+                                   "far; use vtrace lab send")
+        if size is not None and not MIN_TCP_SIZE <= size <= MAX_TCP_SIZE:
+            raise click.UsageError(f"--size {size}: a TCP block is {MIN_TCP_SIZE} to "
+                                   f"{MAX_TCP_SIZE} bytes")
+        return TCP_SIZE if size is None else size
+    if size is not None and not smallest <= size <= MAX_FRAME:
+        raise click.UsageError(f"--size {size}: a UDP frame holding 'vtrace seq={frames}' is "
+                               f"{smallest} to {MAX_FRAME} bytes")
+    return smallest if size is None else size
 
 
 def _captured(directory: Path) -> str:
@@ -204,12 +253,24 @@ def _compare(directory: Path, env: Environment) -> None:
     header, events = load(directory, env.argv)
     try:
         result, era = compare_capture(header, events)
-        ring = compare_lab_ring(directory, header, era)
     except ValueError as problem:
         click.echo(f"vtrace lab: no comparison: {problem}", err=True)
         return
     click.echo("\n".join(report_lines(result, era)))
-    if ring is None:
+    packets = compare_lab_packets(directory, header, era)
+    if packets is not None:
+        click.echo("\n" + "\n".join(packet_lines(packets)))
+    try:
+        rings = compare_lab_rings(directory, header, era)
+    except ValueError as problem:
+        click.echo(f"vtrace lab: no ring comparison: {problem}", err=True)
+        return
+    if not rings:
         click.echo("vtrace lab: no ring comparison: QEMU's rings were not read", err=True)
         return
-    click.echo("\n" + "\n".join(ring_lines(ring)))
+    for ring in rings:
+        click.echo("\n" + "\n".join(ring_lines(ring)))
+    if len(rings) > 1:
+        click.echo(f"ring: {sum(ring.agreeing for ring in rings)} of "
+                   f"{sum(ring.compared for ring in rings)} fields agree "
+                   f"({len(rings)} queues)")

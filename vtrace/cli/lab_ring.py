@@ -2,13 +2,17 @@
 
 A send run's frames go through the transmit queue, a receive run's through
 the receive queue; the replay of the same scenario, parameters and era is
-run to its end and its one queue read with ``vtrace.ring_compare.ring_of``.
+run to its end and its one queue read with ``vtrace.ring_compare.ring_of``
+(``packed_ring_of`` when the run's ring is packed: then the replay must be
+too). With several queue pairs, each pair's queue is compared with the
+replay of the frames that went through it.
 It joins a source (the saved rings) and the scenarios' worlds, so it sits
 with the commands that use it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,15 @@ from vtrace.catalog import ERAS
 from vtrace.lab.qmp_ring import load_ring
 from vtrace.model import Header
 from vtrace.ring import Device, Driver, GuestMemory
-from vtrace.ring_compare import RingComparison, compare_rings, ring_of
+from vtrace.ring_compare import (
+    RingComparison,
+    compare_packed_rings,
+    compare_rings,
+    packed_ring_alone,
+    packed_ring_of,
+    ring_of,
+)
+from vtrace.ring_packed import PackedDevice, PackedDriver, PackedMemory
 from vtrace.scenarios import of
 from vtrace.scenarios.recv.guest import run_world as recv_world
 from vtrace.scenarios.recv.world import RecvParams
@@ -24,7 +36,7 @@ from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.guest import run_world as send_world
 from vtrace.scenarios.send.world import SendParams
 
-__all__ = ["QUEUE_OF", "compare_lab_ring", "replay_ring"]
+__all__ = ["QUEUE_OF", "compare_lab_ring", "compare_lab_rings", "replay_ring"]
 
 #: The queue each scenario's frames go through.
 QUEUE_OF = {"send": "tx", "recv": "rx"}
@@ -44,22 +56,54 @@ def replay_ring(header: Header, era: str, seed: int = 1) -> dict[str, Any]:
     for _ in events:
         pass
     memory, driver, device = world.memory, world.driver, world.device
-    if not (isinstance(memory, GuestMemory) and isinstance(driver, Driver)
-            and isinstance(device, Device)):
-        raise ValueError("the lab reads and compares the split ring only")
-    return ring_of(memory, driver, device)
+    if isinstance(memory, GuestMemory) and isinstance(driver, Driver) \
+            and isinstance(device, Device):
+        return ring_of(memory, driver, device)
+    if isinstance(memory, PackedMemory) and isinstance(driver, PackedDriver) \
+            and isinstance(device, PackedDevice):
+        return packed_ring_of(memory, driver, device)
+    raise ValueError("the replay's ring is neither a split nor a packed one")
 
 
 def compare_lab_ring(directory: Path, header: Header, era: str) -> RingComparison | None:
-    """The lab directory's ring of its scenario's queue beside the replay's; None without
-    ``ring.json``. ValueError says why there is nothing to compare."""
+    """The lab directory's ring of its scenario's queue (of the first queue pair) beside the
+    replay's; None without ``ring.json``. ValueError says why there is nothing to compare."""
+    rings = compare_lab_rings(directory, header, era)
+    return rings[0] if rings else None
+
+
+def compare_lab_rings(directory: Path, header: Header, era: str) -> list[RingComparison]:
+    """Every queue pair's ring of the scenario's queue beside the replay's of the frames that
+    went through it (with several pairs, frame N took pair (N - 1) % pairs: the lab's
+    flows); empty without ``ring.json``."""
     rings = load_ring(directory)
     if rings is None:
-        return None
+        return []
     queue = QUEUE_OF.get(header.scenario)
     if queue is None:
         raise ValueError(f"no ring to compare for the {header.scenario!r} scenario")
+    frames, pairs = header.params.get("frames"), header.params.get("queues")
+    count = frames if isinstance(frames, int) else 0
+    pairs = pairs if isinstance(pairs, int) and pairs > 1 else 1
+    found = []
+    for pair in range(pairs):
+        name, through = f"{queue}{pair or ''}", len(range(pair + 1, count + 1, pairs))
+        if name in rings["queues"] and through:
+            one_pair = {key: value for key, value in header.params.items() if key != "queues"}
+            found.append(_compare_queue(name, rings, replace(
+                header, params={**one_pair, "frames": through}), era, through))
+    return found
+
+
+def _compare_queue(queue: str, rings: dict[str, Any], header: Header, era: str,
+                   count: int) -> RingComparison:
+    """One queue of ``ring.json`` beside the replay of ``header``'s ``count`` frames."""
     real = {**rings["queues"][queue], "event_idx": rings.get("event_idx")}
-    frames = header.params.get("frames")
-    return compare_rings(queue, real, replay_ring(header, era),
-                         frames if isinstance(frames, int) else 0)
+    replay = replay_ring(header, era)
+    packed = rings.get("layout") == "packed"
+    if packed and replay.get("layout") != "packed":
+        return packed_ring_alone(queue, real, count, f"vtrace {header.scenario} replays the "
+                                 "split ring only, so far")
+    if packed != (replay.get("layout") == "packed"):
+        raise ValueError(f"the real ring is split and the {header.scenario} replay's packed")
+    return (compare_packed_rings if packed else compare_rings)(queue, real, replay, count)

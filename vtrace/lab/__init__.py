@@ -9,7 +9,7 @@ click. ``capture`` is the entry point; turning the directory into events is
 
 from vtrace.lab.capture import PHASES, PhaseReport, capture
 from vtrace.lab.errors import LabError, PrerequisiteError
-from vtrace.lab.params import Accel, Backend, LabParams, Scenario
+from vtrace.lab.params import Accel, Backend, LabParams, Ring, Scenario
 
 __all__ = ["PHASES", "Accel", "Backend", "LabError", "LabParams", "PhaseReport",
-           "PrerequisiteError", "Scenario", "capture"]
+           "PrerequisiteError", "Ring", "Scenario", "capture"]

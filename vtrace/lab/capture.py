@@ -24,6 +24,7 @@ from typing import Any
 from vtrace.lab import probes, tracefs
 from vtrace.lab.elf import symbol_offsets
 from vtrace.lab.errors import LabError, PrerequisiteError
+from vtrace.lab.features import check_negotiated
 from vtrace.lab.image import GuestImage, build_image, cache_root
 from vtrace.lab.kernel import cached_kernel, current_package, user_kernel
 from vtrace.lab.manifest import (
@@ -33,14 +34,15 @@ from vtrace.lab.manifest import (
     qemu_version,
     write_manifest,
 )
-from vtrace.lab.params import GUEST_RX_PORT, Accel, LabParams, Scenario
+from vtrace.lab.params import GUEST_RX_PORT, TCP_WARMUP, Accel, LabParams, Proto, Ring, Scenario
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
 from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
 from vtrace.lab.qmp import Qmp, read_rings, socket_directory
 from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 from vtrace.lab.tap import new_tap_name, tap
 from vtrace.lab.tap_pcap import recorded, write_pcap
-from vtrace.lab.traffic import Console, receive, send
+from vtrace.lab.traffic import Console, receive, receive_stream, send
+from vtrace.netfeatures import Feature
 from vtrace.output import atomic_output
 from vtrace.stop import guarded
 
@@ -122,12 +124,13 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         problems = check_tracefs(root)
         if problems:
             raise PrerequisiteError(problems)
-        link = stack.enter_context(tap(new_tap_name(), neighbour=params.scenario is Scenario.RECV))
+        link = stack.enter_context(tap(new_tap_name(), neighbour=params.scenario is Scenario.RECV,
+                                       queues=params.queues))
         group = f"vtrace_{os.getpid()}"
         qemu_binary = qemu_path()
-        offsets = symbol_offsets(Path(qemu_binary), {probe.symbol for probe in
-                                                     probes.uprobes(params.scenario)})
-        definitions = [line for probe in probes.uprobes(params.scenario)
+        wanted = probes.uprobes(params.scenario, params.proto)
+        offsets = symbol_offsets(Path(qemu_binary), {probe.symbol for probe in wanted})
+        definitions = [line for probe in wanted
                        if probe.symbol in offsets
                        for line in probes.uprobe_definition(probe, group, qemu_binary,
                                                             offsets[probe.symbol])]
@@ -135,8 +138,12 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         instance = stack.enter_context(tracefs.instance(root, group))
         missing = _configure(instance, params, group, link.name, offsets)
         frames_seen = stack.enter_context(recorded(link.name))
-        receiver = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+        receiver = stack.enter_context(socket.socket(
+            socket.AF_INET, socket.SOCK_STREAM if params.proto is Proto.TCP else
+            socket.SOCK_DGRAM))
         receiver.bind((link.host_ip, 0))
+        if params.proto is Proto.TCP:
+            receiver.listen(1)
         net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
                        GUEST_RX_PORT)
         files.events.write_text("\n".join(TRACE_EVENTS) + "\n")
@@ -161,14 +168,14 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
                                                           point.filter_for(tap_fd=tap_fd)):
                 missing.append(point.event)
         guest_kernel = console.wait_for("vtrace-guest kernel=", BOOT_TIMEOUT_S).split("=", 1)[1]
-        console.wait_for("eth0:", BOOT_TIMEOUT_S)
+        features = check_negotiated(console.wait_for("eth0:", BOOT_TIMEOUT_S), _wanted(params))
         threads = qemu.threads()
         calibration.mark("booted")
     with phases.phase(params.scenario.value):
-        sent, received = _traffic(params, console, instance, receiver, net)
+        sent, received = _traffic(params, console, instance, receiver, net, stack)
         threads.update(qemu.threads())
         console.wait_for(QUIET, TRAFFIC_TIMEOUT_S)
-        ring_note = _save_rings(qmp_socket, directory / RING_FILE)
+        ring_note = _save_rings(qmp_socket, directory / RING_FILE, params.queues)
         if ring_note:
             phases.note(params.scenario.value, ring_note)
         console.wait_for("vtrace-guest done", TRAFFIC_TIMEOUT_S)
@@ -183,7 +190,8 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         write_pcap(directory / FILES["tap_pcap"], frames_seen.drain())
         facts.update(
             guest={"kernel": guest_kernel.strip(),
-                   "boot": "pvh" if image.kernel.boot != image.kernel.vmlinuz else "bzimage"},
+                   "boot": "pvh" if image.kernel.boot != image.kernel.vmlinuz else "bzimage",
+                   "features": features},
             qemu={"version": qemu_version(qemu_binary), "binary": qemu_binary,
                   "pid": qemu.pid, "threads": threads},
             missing=missing,
@@ -199,13 +207,25 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
     return facts
 
 
-def _save_rings(qmp_socket: Path, target: Path, connect_s: float = 10.0) -> str:
-    """The rings as QEMU sees them now, into ``target``; says why not when QMP fails, since
-    the capture itself is still good."""
+def _wanted(params: LabParams) -> dict[Feature, str]:
+    """The features the run asked QEMU for, which the guest's driver must have taken, each
+    with the option that asked."""
+    wanted = {}
+    if params.ring is Ring.PACKED:
+        wanted[Feature.RING_PACKED] = "--ring packed"
+    if params.queues > 1:
+        wanted[Feature.MQ] = f"--queues {params.queues}"
+    return wanted
+
+
+def _save_rings(qmp_socket: Path, target: Path, pairs: int = 1,
+                connect_s: float = 10.0) -> str:
+    """The rings of ``pairs`` queue pairs as QEMU sees them now, into ``target``; says why
+    not when QMP fails, since the capture itself is still good."""
     try:
         qmp = Qmp(qmp_socket, connect_s)
         try:
-            rings = rings_of_answers(read_rings(qmp))
+            rings = rings_of_answers(read_rings(qmp, pairs))
         finally:
             qmp.close()
     except (LabError, ValueError, KeyError) as failed:
@@ -236,7 +256,7 @@ def _configure(instance: tracefs.Instance, params: LabParams, group: str, tap_na
         if not point.needs_tap_fd and not instance.enable(
                 point.event, point.filter_for(tap=tap_name, own_pid=os.getpid())):
             missing.append(point.event)
-    for probe in probes.uprobes(params.scenario):
+    for probe in probes.uprobes(params.scenario, params.proto):
         if probe.symbol not in offsets:
             missing.append(f"uprobe {probe.symbol}")
             continue
@@ -247,9 +267,15 @@ def _configure(instance: tracefs.Instance, params: LabParams, group: str, tap_na
 
 
 def _traffic(params: LabParams, console: Console, instance: tracefs.Instance,
-             receiver: socket.socket, net: GuestNet) -> tuple[list[int], list[int]]:
-    """(seqs the host sent, seqs the host received); seq 0 is the guest's first datagram."""
+             receiver: socket.socket, net: GuestNet,
+             stack: ExitStack) -> tuple[list[int], list[int]]:
+    """(seqs the host sent, seqs the host received); seq 0 is the guest's first datagram (a
+    TCP send has none: its warm-up bytes come first)."""
     frames = list(range(1, params.frames + 1))
+    if params.proto is Proto.TCP:
+        return [], receive_stream(receiver, TCP_WARMUP, params.size, params.frames,
+                                  instance.mark, console, TRAFFIC_TIMEOUT_S,
+                                  stack.enter_context)
     if params.scenario is Scenario.SEND:
         return [], receive(receiver, {0, *frames}, instance.mark, console, TRAFFIC_TIMEOUT_S)
     console.wait_for("rx ready", TRAFFIC_TIMEOUT_S)

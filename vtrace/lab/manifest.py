@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from vtrace.lab.params import PAYLOAD_PREFIX, LabParams
+from vtrace.lab.params import PAYLOAD_PREFIX, LabParams, Proto
 
 __all__ = ["FILES", "FORMAT", "calibration_points", "qemu_version", "write_manifest"]
 
@@ -45,7 +45,9 @@ def write_manifest(directory: Path, params: LabParams, accel: str, facts: dict[s
         "format": FORMAT,
         "scenario": params.scenario.value,
         "params": {"frames": params.frames, "size": params.size, "ioeventfd": params.ioeventfd,
-                   "backend": params.backend.value, "accel": accel},
+                   "backend": params.backend.value, "accel": accel, "ring": params.ring.value,
+                   **({"proto": params.proto.value} if params.proto is not Proto.UDP else {}),
+                   **({"queues": params.queues} if params.queues > 1 else {})},
         "guest": facts["guest"],
         "qemu": facts["qemu"],
         "host": {"kernel": os.uname().release, "missing_events": facts["missing"]},

@@ -15,7 +15,13 @@ __all__ = [
     "PAYLOAD_PREFIX",
     "Accel",
     "Backend",
+    "MAX_QUEUES",
+    "MAX_TCP_SIZE",
+    "MIN_TCP_SIZE",
+    "TCP_WARMUP",
     "LabParams",
+    "Proto",
+    "Ring",
     "Scenario",
     "min_frame_size",
 ]
@@ -29,6 +35,16 @@ MAX_FRAME = 1514
 GUEST_MAC = "52:54:00:77:00:02"
 HOST_MAC = "02:77:00:00:00:01"
 GUEST_RX_PORT = 47001
+#: The most TCP payload one write of the lab's TCP sender carries: one IPv4 packet of 65,535
+#: bytes less its IP and TCP headers (with timestamps), as ``vtrace send --proto tcp`` allows.
+MAX_TCP_SIZE = 65483
+#: The least a TCP block holds: ``vtrace seq=1000`` and a space (the guest's sender's floor).
+MIN_TCP_SIZE = 16
+#: Bytes the TCP sender writes before the trace window, so that the congestion window is
+#: open: a fresh connection's ten segments would cut a 64 KiB write into smaller packets.
+TCP_WARMUP = 4 << 20
+#: Queue pairs the lab's guest can be given (one vCPU each).
+MAX_QUEUES = 2
 
 
 class Scenario(str, Enum):
@@ -45,6 +61,16 @@ class Accel(str, Enum):
 class Backend(str, Enum):
     QEMU = "qemu"  # QEMU's own virtio-net datapath
     VHOST_NET = "vhost-net"  # the host kernel's vhost-net worker
+
+
+class Ring(str, Enum):
+    SPLIT = "split"  # virtio 1.0's split virtqueue
+    PACKED = "packed"  # virtio 1.1's packed virtqueue: the device gets packed=on
+
+
+class Proto(str, Enum):
+    UDP = "udp"  # datagrams of one frame each
+    TCP = "tcp"  # one connection, blocks of --size bytes: GSO packets under TSO
 
 
 def min_frame_size(frames: int) -> int:
@@ -65,7 +91,12 @@ class LabParams:
     kernel: Path | None = None
     modules: Path | None = None
     gap_ms: int = 100
+    ring: Ring = Ring.SPLIT
+    proto: Proto = Proto.UDP
+    queues: int = 1
 
     @property
     def payload_size(self) -> int:
-        return self.size - FRAME_OVERHEAD
+        """Bytes each frame's application write carries: a UDP frame less its headers, or
+        the whole TCP block."""
+        return self.size if self.proto is Proto.TCP else self.size - FRAME_OVERHEAD

@@ -4,7 +4,12 @@ QEMU's tap and virtio-net datapath functions (tap_send, virtio_net_flush_tx,
 virtio_net_receive, ...) are static, so absent from ``nm -D``; the uprobes sit
 on the exported functions around them. Arguments follow the x86-64 SysV
 convention; in QEMU's buffers the 12-byte virtio-net header comes first, so
-byte 65 of a 66-byte buffer is the first digit of the seq number.
+byte 65 of a 66-byte buffer is the first digit of the seq number. QEMU
+passes the guest's header through to the tap unchanged (equal header
+lengths), so ``qemu_sendv_packet_async`` also reads its fields from the
+first iovec: the real ``flags``, ``gso_type``, ``hdr_len``, ``gso_size``,
+``csum_start`` and ``csum_offset`` of each packet the guest sent, and
+``iovcnt``, the descriptors it took.
 
 Filters are templates: ``{tap}`` is the tap's name, ``{tap_fd}`` QEMU's
 descriptor of it (known once QEMU runs), ``{own_pid}`` this process (the
@@ -15,9 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vtrace.lab.params import Scenario
+from vtrace.lab.params import Proto, Scenario
 
-__all__ = ["MAIN_THREAD", "Tracepoint", "Uprobe", "tracepoints", "uprobe_definition", "uprobes"]
+__all__ = ["MAIN_THREAD", "SEQ_DIGIT", "VNET_HDR_ARGS", "Tracepoint", "Uprobe", "tracepoints",
+           "uprobe_definition", "uprobes"]
 
 #: QEMU's main-loop thread's comm (its name cut to 15 bytes) with ``debug-threads=on``.
 MAIN_THREAD = "qemu-system-x86"
@@ -45,13 +51,28 @@ class Tracepoint:
         return self.event_filter.format(**values)
 
 
+#: struct virtio_net_hdr at the start of the first iovec (``+0(%si)``: iov[0].iov_base).
+VNET_HDR_ARGS = ("flags=+0(+0(%si)):u8 gso_type=+1(+0(%si)):u8 hdr_len=+2(+0(%si)):u16 "
+                 "gso_size=+4(+0(%si)):u16 csum_start=+6(+0(%si)):u16 "
+                 "csum_offset=+8(+0(%si)):u16")
+#: Where the seq's first digit is: a UDP frame sits behind its header in the first iovec
+#: (12 + 42 + 11 bytes in); a TCP block's payload starts the second iovec (iov[1].iov_base
+#: is 16 bytes into the array), the first page fragment, behind the pushed headers.
+SEQ_DIGIT = {Proto.UDP: "+65(+0(%si))", Proto.TCP: "+11(+16(%si))"}
+
+
+def _sent(proto: Proto) -> Uprobe:
+    """``qemu_sendv_packet_async``: the descriptors, the header, the seq of each packet."""
+    return Uprobe("qemu_sendv_packet_async",
+                  f"iovcnt=%dx:s32 {VNET_HDR_ARGS} len0=+8(%si):u64 "
+                  f"seqch={SEQ_DIGIT[proto]}:char", returns=True)
+
+
 _SEND_UPROBES = (
     Uprobe("event_notifier_set", event_filter=_VCPU),
     Uprobe("msix_notify", "vector=%si:u32"),
     Uprobe("qemu_bh_schedule", event_filter=f'comm == "{MAIN_THREAD}"'),
     Uprobe("qemu_net_queue_send_iov"),
-    Uprobe("qemu_sendv_packet_async", "iovcnt=%dx:s32 len0=+8(%si):u64 seqch=+65(+0(%si)):char",
-           returns=True),
     Uprobe("virtio_notify"),
     Uprobe("virtio_queue_host_notifier_read"),
     Uprobe("virtio_queue_notify", "n=%si:s32"),
@@ -89,9 +110,9 @@ _RECV_TRACEPOINTS = (
 )
 
 
-def uprobes(scenario: Scenario) -> tuple[Uprobe, ...]:
+def uprobes(scenario: Scenario, proto: Proto = Proto.UDP) -> tuple[Uprobe, ...]:
     """Receiving also sees one guest-to-host datagram (the clock anchor), so it adds to send's."""
-    return _SEND_UPROBES + (_RECV_UPROBES if scenario is Scenario.RECV else ())
+    return (*_SEND_UPROBES, _sent(proto), *(_RECV_UPROBES if scenario is Scenario.RECV else ()))
 
 
 def tracepoints(scenario: Scenario) -> tuple[Tracepoint, ...]:

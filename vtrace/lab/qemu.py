@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vtrace.lab.errors import LabError
-from vtrace.lab.params import GUEST_MAC, Accel, Backend, LabParams
+from vtrace.lab.params import GUEST_MAC, TCP_WARMUP, Accel, Backend, LabParams, Proto, Ring
 
 __all__ = ["NET_DEVICE", "QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu",
            "kernel_command_line", "qemu_command", "qemu_path"]
@@ -73,8 +73,11 @@ def kernel_command_line(params: LabParams, net: GuestNet) -> str:
         "vtrace_payload": params.payload_size, "vtrace_gap_ms": params.gap_ms,
         "vtrace_host": net.host_ip, "vtrace_guest": net.guest_ip,
         "vtrace_port": net.host_port, "vtrace_rx_port": net.guest_port,
-        "vtrace_clock": "x86-tsc",
+        "vtrace_clock": "x86-tsc", "vtrace_proto": params.proto.value,
+        "vtrace_queues": params.queues,
     }
+    if params.proto is Proto.TCP:
+        words["vtrace_warmup"] = TCP_WARMUP
     return " ".join(["console=ttyS0", "panic=-1", "quiet", "ipv6.disable=1",
                      *(f"{key}={value}" for key, value in words.items())])
 
@@ -93,13 +96,21 @@ def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
     device = f"virtio-net-pci,netdev=n0,id={NET_DEVICE},mac={GUEST_MAC}"
     if not params.ioeventfd:
         device += ",ioeventfd=off"
+    if params.ring is Ring.PACKED:
+        device += ",packed=on"
+    netdev = f"tap,id=n0,ifname={net.tap},script=no,downscript=no,vhost={vhost}"
+    if params.queues > 1:
+        # two vectors a queue pair, one for the control queue, one for configuration changes
+        device += f",mq=on,vectors={2 * params.queues + 2}"
+        netdev += f",queues={params.queues}"
     return [
         qemu, "-name", "vtrace,debug-threads=on", *machine,
-        "-m", "256", "-smp", "1", "-display", "none", "-monitor", "none", "-no-reboot",
+        "-m", "256", "-smp", str(params.queues), "-display", "none", "-monitor", "none",
+        "-no-reboot",
         "-kernel", str(kernel), "-initrd", str(initramfs),
         "-append", kernel_command_line(params, net),
         "-serial", f"file:{files.console}", "-serial", f"file:{files.guest_trace}",
-        "-netdev", f"tap,id=n0,ifname={net.tap},script=no,downscript=no,vhost={vhost}",
+        "-netdev", netdev,
         "-device", device,
         "-trace", f"events={files.events}", "-D", str(files.log), "-msg", "timestamp=on",
         *(["-qmp", f"unix:{qmp},server=on,wait=off"] if qmp is not None else []),

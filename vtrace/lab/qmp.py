@@ -4,7 +4,8 @@ QMP is one JSON object a line: QEMU greets, takes ``qmp_capabilities``, then
 answers each ``{"execute": ...}`` with ``{"return": ...}`` or ``{"error": ...}``;
 asynchronous ``{"event": ...}`` lines may come in between and are skipped.
 ``read_rings`` stops the guest, asks QEMU 7.2's ``x-query-virtio*`` commands
-for each queue's indices and reads the ring bytes with the monitor's ``xp``,
+for each queue's indices and reads the ring bytes with the monitor's ``xp``
+(also of a packed ring, which ``x-query-virtio-queue-element`` refuses),
 then lets the guest go on. Its answers are kept as QEMU gave them;
 ``vtrace.lab.qmp_ring`` turns them into ring fields.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vtrace.lab.errors import LabError
-from vtrace.lab.qmp_ring import QUEUES, ring_bytes
+from vtrace.lab.qmp_ring import is_packed, queue_indices, ring_bytes
 
 __all__ = ["Qmp", "read_rings", "socket_directory"]
 
@@ -92,9 +93,9 @@ class Qmp:
         self._socket.close()
 
 
-def read_rings(qmp: Qmp) -> dict[str, Any]:
-    """Stop the guest, read the virtio-net device's status and its RX and TX rings, let the
-    guest go on. Returns QEMU's answers, unparsed."""
+def read_rings(qmp: Qmp, pairs: int = 1) -> dict[str, Any]:
+    """Stop the guest, read the virtio-net device's status and the RX and TX rings of its
+    ``pairs`` queue pairs, let the guest go on. Returns QEMU's answers, unparsed."""
     devices = qmp.execute("x-query-virtio")
     path = next((device["path"] for device in devices if device["name"] == "virtio-net"),
                 None)
@@ -108,11 +109,12 @@ def read_rings(qmp: Qmp) -> dict[str, Any]:
             "status": qmp.execute("x-query-virtio-status", path=path),
             "queues": {},
         }
-        for name, index in QUEUES.items():
+        packed = is_packed(answers["status"])
+        for name, index in queue_indices(pairs).items():
             status = qmp.execute("x-query-virtio-queue-status", path=path, queue=index)
             memory = {part: qmp.execute("human-monitor-command",
                                         **{"command-line": f"xp /{count}xh {address:#x}"})
-                      for part, (address, count) in ring_bytes(status).items()}
+                      for part, (address, count) in ring_bytes(status, packed).items()}
             answers["queues"][name] = {"status": status, "xp": memory}
     finally:
         qmp.execute("cont")

@@ -72,15 +72,17 @@ def _routes() -> list[str]:
 
 
 @contextlib.contextmanager
-def tap(name: str, neighbour: bool) -> Iterator[Link]:
+def tap(name: str, neighbour: bool, queues: int = 1) -> Iterator[Link]:
     """Create tap ``name``, address it, bring it up; ``neighbour`` adds the guest's MAC so the
-    host's first datagram to the guest needs no ARP. Deleted on exit, however the run ends:
+    host's first datagram to the guest needs no ARP; several ``queues`` make it a
+    multi-queue tap (QEMU opens one file a queue). Deleted on exit, however the run ends:
     the deletion is set up before the tap is made (the name is new, so a tap of that name
     is ours)."""
     subnet = choose_subnet(_routes())
     host_ip, guest_ip = str(subnet.network_address + 1), str(subnet.network_address + 2)
     try:
-        _ip("tuntap", "add", "dev", name, "mode", "tap")
+        _ip("tuntap", "add", "dev", name, "mode", "tap",
+            *(["multi_queue"] if queues > 1 else []))
         _ip("link", "set", name, "address", HOST_MAC)
         ipv6 = Path("/proc/sys/net/ipv6/conf") / name / "disable_ipv6"
         if ipv6.exists():

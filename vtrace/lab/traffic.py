@@ -3,7 +3,9 @@
 Each datagram the host's application handles gets a trace_marker line in
 the host's instance, so the host trace says when the application saw it:
 ``vtrace-host recv() returned seq=N`` (send) or ``vtrace-host sendto()
-begin|end seq=N`` (recv).
+begin|end seq=N`` (recv). A TCP send is one connection: the host's peer
+counts the stream's bytes, the warm-up first, then one block a frame, and
+marks ``vtrace-host recv() returned seq=N`` once block N is whole.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from vtrace.lab.errors import LabError
 from vtrace.lab.params import PAYLOAD_PREFIX
 
-__all__ = ["Console", "payload", "receive", "send", "seq_of"]
+__all__ = ["Console", "payload", "receive", "receive_stream", "send", "seq_of"]
 
 _SEQ = re.compile(rb"seq=(\d+)")
 _GUEST_ERROR = "vtrace-guest error:"
@@ -116,6 +118,41 @@ def receive(sock: socket.socket, expected: set[int], mark: Mark, console: Consol
         if time.monotonic() > end:
             raise LabError(f"the host received seq {sorted(got)} of {sorted(expected)} within "
                            f"{timeout_s:g} s")
+    return got
+
+
+def receive_stream(listener: socket.socket, warmup: int, size: int, frames: int, mark: Mark,
+                   console: Console, timeout_s: float,
+                   keep: Callable[[socket.socket], object]) -> list[int]:
+    """The guest's one TCP connection on ``listener``: ``warmup`` bytes, then ``frames``
+    blocks of ``size``; the seqs of the blocks that came whole. ``keep`` takes the
+    connection as soon as it is accepted, to close it after the rings are read (a FIN now
+    would make the guest answer into its transmit ring)."""
+    end = time.monotonic() + timeout_s
+    connection: socket.socket | None = None
+    got: list[int] = []
+    total = 0
+    while len(got) < frames:
+        ready, _, _ = select.select([connection or listener], [], [], 0.05)
+        if ready and connection is None:
+            connection, _ = listener.accept()
+            keep(connection)
+            continue
+        if ready and connection is not None:
+            data = connection.recv(1 << 20)
+            if not data:
+                break
+            total += len(data)
+            while len(got) < frames and total >= warmup + (len(got) + 1) * size:
+                got.append(len(got) + 1)
+                mark(f"vtrace-host recv() returned seq={got[-1]}\n")
+            continue
+        console.check()
+        if time.monotonic() > end:
+            break
+    if len(got) < frames:
+        raise LabError(f"the host received {total} bytes of the guest's TCP stream, not "
+                       f"{warmup + frames * size}, within {timeout_s:g} s")
     return got
 
 

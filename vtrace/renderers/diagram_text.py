@@ -9,10 +9,12 @@ A language that lacks a word falls back to English.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import replace
 
 from vtrace.i18n import worded
 from vtrace.model import ACTOR_LAYER, Event, Header, Kind, Layer, Phase
+from vtrace.renderers.base import count_param
 from vtrace.renderers.describe import decision
 from vtrace.session import Session
 
@@ -32,10 +34,12 @@ __all__ = [
     "frames_title",
     "has_word",
     "is_dashed",
+    "layer_of",
     "layer_runs",
     "layer_title",
     "message_label",
     "note_text",
+    "on_vcpus",
     "word",
 ]
 
@@ -196,22 +200,44 @@ def layer_title(layer: Layer | None, lang: str = "en") -> str:
     return word(f"layer.{layer.value}" if layer else "layer.other", lang)
 
 
+def layer_of(actor: str) -> Layer | None:
+    """The layer of a lifeline: its actor's, also for one vCPU's (``virtio_net@vcpu1``)."""
+    return ACTOR_LAYER.get(actor.partition("@")[0])
+
+
+def on_vcpus(events: Iterable[Event], header: Header) -> Iterable[Event]:
+    """With several queue pairs, the guest's lifelines once per vCPU: an event on ``vcpu1``
+    runs between ``stack@vcpu1`` and ``virtio_net@vcpu1``."""
+    if count_param(header.params, "queues") in (None, 1):
+        return events
+    return (_on_vcpu(event) for event in events)
+
+
+def _on_vcpu(event: Event) -> Event:
+    thread = event.thread
+    if not thread.startswith("vcpu"):
+        return event
+    src, dst = (f"{actor}@{thread}" if layer_of(actor) in GUEST_LAYERS else actor
+                for actor in (event.src, event.dst))
+    return replace(event, src=src, dst=dst)
+
+
 def actor_role(actor: str, lang: str = "en") -> str:
     """What a lifeline is, under its name; empty for actors vtrace does not know."""
-    key = f"role.{actor}"
+    key = f"role.{actor.partition('@')[0]}"
     return word(key, lang) if has_word(key) else ""
 
 
 def crosses_layer(event: Event) -> bool:
     """Whether the event goes from one layer to another (from one actor to another when
     either is unknown)."""
-    src, dst = ACTOR_LAYER.get(event.src), ACTOR_LAYER.get(event.dst)
+    src, dst = layer_of(event.src), layer_of(event.dst)
     return src != dst if src is not None and dst is not None else event.src != event.dst
 
 
 def crossing(event: Event) -> str | None:
     """``exit``, ``entry`` or ``interrupt`` when the event crosses the guest/host boundary."""
-    src, dst = ACTOR_LAYER.get(event.src), ACTOR_LAYER.get(event.dst)
+    src, dst = layer_of(event.src), layer_of(event.dst)
     if event.kind is Kind.CALL and src in GUEST_LAYERS and dst in HOST_LAYERS:
         return "exit"
     if src in HOST_LAYERS and dst in GUEST_LAYERS:
@@ -237,8 +263,8 @@ def layer_runs(actors: list[str]) -> Iterator[tuple[Layer | None, int, int]]:
     """(layer, start, end) of each run of neighbouring lifelines in one layer."""
     start = 0
     for end in range(1, len(actors) + 1):
-        layer = ACTOR_LAYER.get(actors[start])
-        if end < len(actors) and ACTOR_LAYER.get(actors[end]) == layer:
+        layer = layer_of(actors[start])
+        if end < len(actors) and layer_of(actors[end]) == layer:
             continue
         yield layer, start, end
         start = end

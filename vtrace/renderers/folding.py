@@ -101,7 +101,14 @@ def lifelines(used: list[str]) -> list[str]:
     """The lifelines to draw for the actors ``used``: the known ones in ``ACTORS`` order, then
     the others in the order they came; every known one when none is used."""
     drawn = [actor for actor in ACTORS if actor in used]
-    drawn += [actor for actor in used if actor not in ACTOR_LAYER and actor not in drawn]
+    # With several queue pairs each vCPU's guest lifelines (``virtio_net@vcpu1``) come
+    # first, one vCPU after the other.
+    per_vcpu = sorted((actor for actor in used if actor.partition("@")[0] in ACTOR_LAYER
+                       and "@" in actor), key=lambda actor: (
+        actor.partition("@")[2], ACTORS.index(actor.partition("@")[0])))
+    drawn = list(dict.fromkeys(per_vcpu)) + drawn
+    drawn += [actor for actor in used if actor.partition("@")[0] not in ACTOR_LAYER
+              and actor not in drawn]
     return drawn or list(ACTORS)
 
 

@@ -156,6 +156,12 @@ class LiveState:
         self.objects = scenario.objects(lang)
         self.changes = StepChanges(self.ring.actions)
         self.in_ring = FramesInRing(self.ring.size)
+        #: each queue pair's ring, what its steps changed and its frames (``--queues``);
+        #: the panels show ``shown_queue``'s, which ``u`` moves on in step mode
+        self.queue_rings: dict[int, tuple[RingContents, StepChanges, FramesInRing]] = {
+            0: (self.ring, self.changes, self.in_ring)}
+        self.shown_queue = 0
+        self._header = header
 
     def taker(self) -> Take:
         """Take in each event as its fields (``Session.count``), already counted in the
@@ -165,10 +171,13 @@ class LiveState:
         newest, since, known = taken.newest, taken.since, taken.known
 
         in_ring, objects = self.in_ring, self.objects
+        of_queue = self._of_queue
 
         def take(fields: Fields) -> None:
             if "ring" in fields.detail:
-                in_ring.update(fields.frame, fields.detail)
+                queue = fields.detail.get("queue")
+                (in_ring if type(queue) is not int else of_queue(queue)[2]).update(
+                    fields.frame, fields.detail)
             if fields.kind is not call:
                 since.append(fields)
                 if len(since) > FOLD_AFTER:
@@ -187,11 +196,28 @@ class LiveState:
             if frame is not None and not taken.low <= frame <= taken.high:
                 taken.low, taken.high = min(taken.low, frame), max(taken.high, frame)
             if seen.on_ring:
-                ring.call(step, frame, fields.detail)
+                queue = fields.detail.get("queue")
+                (ring if type(queue) is not int else of_queue(queue)[0]).call(
+                    step, frame, fields.detail)
             if objects is not None:
                 objects.feed(Event(*fields))
 
         return take
+
+    def _of_queue(self, queue: int) -> tuple[RingContents, StepChanges, FramesInRing]:
+        """Queue pair ``queue``'s ring, changes and frames, made when it first shows."""
+        parts = self.queue_rings.get(queue)
+        if parts is None:
+            ring = RingContents(self._header, self.scenario)
+            parts = self.queue_rings[queue] = (ring, StepChanges(ring.actions),
+                                               FramesInRing(ring.size))
+        return parts
+
+    def show_queue(self, presses: int) -> None:
+        """Show the ring of the queue pair ``presses`` presses of ``u`` reach, in turn."""
+        queues = sorted(self.queue_rings)
+        self.shown_queue = queues[presses % len(queues)]
+        self.ring, self.changes, self.in_ring = self.queue_rings[self.shown_queue]
 
     def _remark_now(self) -> str:
         """The remark of the newest call, or of what came after it when that has one."""
@@ -221,15 +247,22 @@ class LiveState:
         self.steps = taken.calls
         self.function_width = max(self.function_width, taken.widest)
         self.frame_width = max(self.frame_width, len(f"#{taken.low}"), len(f"#{taken.high}"))
-        self.ring.values.update(self.tally.ring)
+        if len(self.queue_rings) > 1:
+            for queue, (ring, _, _) in self.queue_rings.items():
+                ring.values.update(self.tally.rings.get(queue, {}))
+        else:
+            self.ring.values.update(self.tally.ring)
 
     def update(self, event: Event) -> None:
         self.tally.add(event)
         if self.objects is not None:
             self.objects.feed(event)
-        self.ring.update(event)
-        self.changes.update(event)
-        self.in_ring.update(event.frame, event.detail)
+        queue = event.detail.get("queue")
+        ring, changes, in_ring = self._of_queue(queue) if type(queue) is int \
+            else self.queue_rings[0]
+        ring.update(event)
+        changes.update(event)
+        in_ring.update(event.frame, event.detail)
         if event.kind is Kind.CALL:
             self.steps += 1
             self.current = event
@@ -338,7 +371,10 @@ class LiveState:
         return needed <= inner
 
     def _registers(self, compact: bool) -> Table:
-        return register_panel(self.ring.values, self.ring.size, self.ring_title, self.lang,
+        title = self.ring_title
+        if len(self.queue_rings) > 1:
+            title += " · " + say("summary.queue", self.lang, queue=self.shown_queue)
+        return register_panel(self.ring.values, self.ring.size, title, self.lang,
                               compact, device=self.device_side)
 
     def _parts(self, arrangement: Arrangement,
@@ -577,5 +613,6 @@ class _LiveSteps:
     def show(self, at: Position) -> None:
         self.state.position = at
         self.state.figure = at.figure
+        self.state.show_queue(at.queue)
         self.state.ended = at.last
         self.live.update(self.state, refresh=True)

@@ -34,6 +34,7 @@ from vtrace.renderers.diagram_text import (
     is_dashed,
     layer_runs,
     layer_title,
+    on_vcpus,
 )
 from vtrace.renderers.escape import mermaid_box_title, mermaid_text
 from vtrace.renderers.folding import MAX_STEPS, batch_of, fold
@@ -124,8 +125,8 @@ def mermaid_lines(session: Session, *, summary: bool = False, lang: str = "en",
     """The lines of the Mermaid sequence diagram of the session's events (``summary``:
     crossings only)."""
     header = session.header
-    outline = fold(session.events(), batch=batch_of(header.params), summary=summary, lang=lang,
-                   max_steps=max_steps, loops=loops)
+    outline = fold(on_vcpus(session.events(), header), batch=batch_of(header.params),
+                   summary=summary, lang=lang, max_steps=max_steps, loops=loops)
     ids = _ids(outline.actors)
     writer = _Writer(ids, outline.actors[0], outline.actors[-1])
     writer.items(items(outline, summary=summary, lang=lang))

@@ -33,6 +33,7 @@ from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.send.tso import tcp_send, wire_frames
 from vtrace.scenarios.words import Tap
@@ -88,7 +89,8 @@ def _replayed_frame(header: Header, frame: int, tap: Tap) -> bytes:
         if tap.direction == "host-to-guest":
             return host_superframe(frame, size).frame
         return tcp_send(frame, size).skb.frame
-    return build_frame(frame, size, tap.endpoints)
+    return build_frame(frame, size,
+                       endpoints_of(tap.endpoints, frame % int(header.params.get("flows", 1))))
 
 
 def tap_packets(header: Header, scenario: Scenario,

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from vtrace.i18n import say
 from vtrace.model import ACTOR_LAYER, Event, Kind, Layer
-from vtrace.renderers.base import Renderer, register
+from vtrace.renderers.base import Renderer, count_param, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
 from vtrace.renderers.diagram_text import ends
 from vtrace.renderers.repeats import Alike, Repeat, fold_alike, fold_repeats
@@ -47,7 +47,9 @@ def format_event(event: Event, lang: str = "en") -> str:
     head = f"{event.t_ns / 1000:10.3f} µs  {frame:>6}  {_layer(event).value:<12}  "
     if event.kind is Kind.CALL:
         said = decision(event, lang)
-        extras = "  ".join(part for part in (ring_fields(event.detail), said) if part)
+        queue = event.detail.get("queue")
+        pair = say("summary.queue", lang, queue=queue) if type(queue) is int else ""
+        extras = "  ".join(part for part in (pair, ring_fields(event.detail), said) if part)
         text = f"{event.function}  {location(event, lang)}"
         return f"{head}{text}" + (f"  {extras}" if extras else "") + f"  — {why(event, lang)}"
     marker = {Kind.RETURN: "<-", Kind.STATE: "=>", Kind.NOTE: "**"}[event.kind]
@@ -100,6 +102,10 @@ class _Lines:
                  width: int | None) -> None:
         self.lang = lang
         self.ring = RingContents(session.header, session.scenario) if show_ring else None
+        #: with several queue pairs, each pair's ring, shown under the steps of that pair
+        self.rings: dict[int, RingContents] = {0: self.ring} if self.ring is not None else {}
+        self.several = (count_param(session.header.params, "queues") or 1) > 1
+        self._session = session
         self.annotated: set[tuple[str, str]] = set()
         self.framed: set[int] = set()
         self.width = width
@@ -123,19 +129,25 @@ class _Lines:
         if self.objects is not None:
             lines += [f"{RING_INDENT}│ {line}" for line in self.objects.feed(event)]
         if self.ring is not None:
-            self.ring.update(event)
-            if event.kind is Kind.CALL and event.step in self.ring.actions \
+            queue = event.detail.get("queue")
+            queue = queue if type(queue) is int else 0
+            ring = self.rings.get(queue)
+            if ring is None:
+                ring = self.rings[queue] = RingContents(self._session.header,
+                                                        self._session.scenario)
+            ring.update(event)
+            if event.kind is Kind.CALL and event.step in ring.actions \
                     and "head" in event.detail:
-                lines += self._ring_lines()
+                lines += self._ring_lines(ring, queue)
         return lines
 
-    def _ring_lines(self) -> list[str]:
-        assert self.ring is not None
-        lines = ring_lines(self.ring, self.lang)
-        frame = self.ring.frame
+    def _ring_lines(self, ring: RingContents, queue: int) -> list[str]:
+        lines = [say("summary.queue", self.lang, queue=queue)] if self.several else []
+        lines += ring_lines(ring, self.lang)
+        frame = ring.frame
         if frame is not None and frame not in self.framed:
             self.framed.add(frame)
-            lines += frame_lines(self.ring, self.lang)
+            lines += frame_lines(ring, self.lang)
         return [f"{RING_INDENT}│ {line}" for line in lines]
 
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from vtrace.model import ACTOR_LAYER, Event, Header, Layer
+from vtrace.model import Event, Header, Layer
 from vtrace.renderers.base import RenderError, register
 from vtrace.renderers.canvas import FRONT, MIDDLE, MONO, SANS, Canvas, text_width, wrap
 from vtrace.renderers.describe import location, why
@@ -46,8 +46,10 @@ from vtrace.renderers.diagram_text import (
     diagram_comment,
     diagram_title,
     ends,
+    layer_of,
     layer_runs,
     layer_title,
+    on_vcpus,
     word,
 )
 from vtrace.renderers.folding import MAX_STEPS, batch_of, fold
@@ -250,7 +252,7 @@ def _layer_boxes(canvas: Canvas, actors: list[str], columns: _Columns, bottom: f
         canvas.text((left + right) / 2, look.v(50), layer_title(layer, lang), size=look.small + 1,
                     fontcolor="#555555", fontname=SANS)
     for position in range(1, len(actors)):
-        before, after = ACTOR_LAYER.get(actors[position - 1]), ACTOR_LAYER.get(actors[position])
+        before, after = layer_of(actors[position - 1]), layer_of(actors[position])
         if (before in GUEST_LAYERS or before is Layer.VRING) and after in HOST_LAYERS:
             x = edges[position]
             canvas.line((x, look.v(28)), (x, bottom), arrow=False, color=RED, style="dashed",
@@ -305,8 +307,8 @@ def sequence_pages(session: Session, *, summary: bool = False,
     equal height, or pages of at most ``per_page`` rows."""
     look = PRESENTER if summary else FULL
     header = session.header
-    outline = fold(session.events(), batch=batch_of(header.params), summary=summary, lang=lang,
-                   max_steps=max_steps, loops=loops)
+    outline = fold(on_vcpus(session.events(), header), batch=batch_of(header.params),
+                   summary=summary, lang=lang, max_steps=max_steps, loops=loops)
     drawn = items(outline, summary=summary, lang=lang)
     actors = _used(outline.actors, drawn) if look.only_used else outline.actors
     columns = _columns(actors, drawn, lang, look)

@@ -16,7 +16,7 @@ from vtrace.scenarios import Scenario
 from vtrace.session import Session
 from vtrace.tally import Tally
 
-__all__ = ["QuietRenderer", "pad", "summary_lines", "summary_rows"]
+__all__ = ["QuietRenderer", "pad", "queue_lines", "queue_rows", "summary_lines", "summary_rows"]
 
 
 def pad(text: str, width: int) -> str:
@@ -54,6 +54,46 @@ def summary_lines(tally: Tally, scenario: Scenario, lang: str = "en",
     lines = [f"{title}  ({say('summary.per_frame', lang)} →)"]
     for label, total, per_frame in rows:
         lines.append(f"  {pad(label, width)}  {total:>14}  {per_frame:>12}".rstrip())
+    return lines + queue_lines(tally, scenario, lang)
+
+
+def queue_rows(tally: Tally, scenario: Scenario,
+               lang: str = "en") -> list[tuple[str, list[int], int]]:
+    """(label, count per queue pair, total) of each counter a queue pair moved, with several
+    pairs; none with one."""
+    queues = sorted(tally.per_queue)
+    if len(queues) < 2:
+        return []
+    rows = []
+    for counter in scenario.counters:
+        counts = [tally.per_queue[queue].get(counter.name, 0) for queue in queues]
+        if any(counts):
+            rows.append((counter.label.get(lang, counter.label["en"]), counts,
+                         tally[counter.name]))
+    return rows
+
+
+def _right(text: str, width: int) -> str:
+    return " " * max(0, width - cell_len(text)) + text
+
+
+def queue_lines(tally: Tally, scenario: Scenario, lang: str = "en") -> list[str]:
+    """The counters per queue pair and in total, with several pairs: what each one moved,
+    and the whole run's (which counts the host's and QEMU's steps of every pair too)."""
+    rows = queue_rows(tally, scenario, lang)
+    if not rows:
+        return []
+    queues = sorted(tally.per_queue)
+    width = max(cell_len(label) for label, _, _ in rows)
+    heads = [say("summary.queue", lang, queue=queue) for queue in queues]
+    total = say("summary.total", lang)
+    columns = max(10, *(cell_len(head) for head in [*heads, total]))
+    lines = [say("summary.per_queue", lang),
+             "  " + pad("", width) + "".join(f"  {_right(head, columns)}"
+                                             for head in [*heads, total])]
+    for label, counts, whole in rows:
+        cells = "".join(f"  {count:>{columns},}" for count in counts)
+        lines.append(f"  {pad(label, width)}{cells}  {whole:>{columns},}".rstrip())
     return lines
 
 

@@ -24,7 +24,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
                    "f: next frame · k, x, i, s: next kick, VM exit, interrupt, suppressed "
                    "notification (K, X, I, S: the one before) · / NAME Enter: find a "
                    "function · g NUMBER Enter: go to step · v: ring figure or values (live view) · "
-                   "?: hide keys · q: quit"),
+                   "u: the next queue pair's ring (--queues) · ?: hide keys · q: quit"),
         "missed.k": "no kick after this step",
         "missed.x": "no VM exit after this step",
         "missed.i": "no interrupt after this step",
@@ -77,7 +77,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "legend": ("下一步：回车、空格、→、↓、PageDown · 上一步：←、↑、PageUp · "
                    "f：下一帧 · k、x、i、s：下一次 kick、VM exit、中断、被抑制的通知"
                    "（K、X、I、S：上一次） · / 函数名 回车：查找函数 · g 数字 回车：跳到该步 · "
-                   "v：环的图或数值（实时视图） · ?：隐藏按键说明 · q：退出"),
+                   "v：环的图或数值（实时视图） · u：下一个队列对的环（--queues） · "
+                   "?：隐藏按键说明 · q：退出"),
         "missed.k": "这一步之后没有 kick",
         "missed.x": "这一步之后没有 VM exit",
         "missed.i": "这一步之后没有中断",

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vtrace.catalog import Text
+from vtrace.catalog import ERAS, Text
 from vtrace.scenarios import REGISTERED, Scenario, replay
 from vtrace.tally import Tally
 
 __all__ = ["EXPLAINED", "FIGURES", "Explained", "Figure", "Measured", "measure", "measure_backends",
-           "with_backends"]
+           "measure_queues", "with_backends"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,7 @@ class Measured:
     era: str
     frames: int
     totals: Mapping[str, int | None]
+    queues: int = 1  # queue pairs (--queues), the flows spread over them
 
     def per_frame(self, name: str) -> float | None:
         total = self.totals[name]
@@ -62,7 +63,7 @@ class Measured:
 
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "backend": self.backend, "era": self.era,
-                "frames": self.frames, "total": dict(self.totals),
+                "frames": self.frames, "queues": self.queues, "total": dict(self.totals),
                 "per_frame": {name: self.per_frame(name) for name in self.totals}}
 
 
@@ -79,10 +80,13 @@ def backends(scenario: Scenario) -> tuple[str, ...]:
 
 
 def measure(scenario: Scenario, backend: str, frames: int, era: str, seed: int,
-            batch: int = 1) -> Measured:
+            batch: int = 1, queues: int = 1) -> Measured:
     """Replay ``frames`` frames of ``scenario`` on ``backend`` (``batch`` back to back, where
-    the scenario has batches) and add up its counters."""
+    the scenario has batches; with ``queues`` pairs, as many flows) and add up its
+    counters."""
     given: dict[str, Any] = {"backend": backend}
+    if queues > 1:
+        given.update(queues=queues, flows=queues)
     if scenario.frames_param:
         given[scenario.frames_param] = frames
     if any(param.name == "batch" for param in scenario.params):
@@ -94,7 +98,7 @@ def measure(scenario: Scenario, backend: str, frames: int, era: str, seed: int,
     kept = {counter.name for counter in scenario.counters} | {"t_ns"}
     totals = {figure.name: sum(tally[name] for name in figure.counters)
               if set(figure.counters) <= kept else None for figure in FIGURES}
-    return Measured(scenario.name, backend, era, tally.frames or frames, totals)
+    return Measured(scenario.name, backend, era, tally.frames or frames, totals, queues)
 
 
 def measure_backends(frames: int, era: str, seed: int, batch: int = 1,
@@ -103,6 +107,20 @@ def measure_backends(frames: int, era: str, seed: int, batch: int = 1,
     return tuple(measure(scenario, backend, frames, era, seed, batch)
                  for scenario in (with_backends() if scenarios is None else scenarios)
                  for backend in backends(scenario))
+
+
+def measure_queues(frames: int, era: str, seed: int, queues: int,
+                   batch: int = 1) -> tuple[Measured, ...]:
+    """Each scenario with a back end on QEMU's, with one queue pair and with ``queues`` (as
+    many flows), the same frames; a scenario the era cannot spread over queues (recv
+    without RSS) has its one-queue row only."""
+    rows = []
+    for scenario in with_backends():
+        rows.append(measure(scenario, "qemu", frames, era, seed, batch))
+        spread = scenario.settle({"queues": queues, "flows": queues})
+        if scenario.refusal(spread, ERAS[era]) is None:
+            rows.append(measure(scenario, "qemu", frames, era, seed, batch, queues))
+    return tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)

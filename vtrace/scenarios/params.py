@@ -14,9 +14,10 @@ from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.scenarios.base import Param, ParamError
 
-__all__ = ["BACKEND", "BACKENDS", "BATCH", "EVENT_IDX", "FRAMES", "INTERVAL", "MAX_FRAMES",
-           "PACKED_ERAS", "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED", "SIZE",
-           "check_packed_backend", "default_of", "packed_refusal"]
+__all__ = ["BACKEND", "BACKENDS", "BATCH", "EVENT_IDX", "FLOWS", "FRAMES", "INTERVAL",
+           "MAX_FRAMES", "MAX_QUEUES", "PACKED_ERAS", "QUEUES", "QUEUE_SIZE", "QUEUE_SIZES",
+           "RING", "RINGS", "SHARED", "SIZE", "check_packed_backend", "default_of",
+           "packed_refusal"]
 
 MAX_FRAMES = 10_000_000
 QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
@@ -46,6 +47,14 @@ RING = Param("ring", "split",
              "(VIRTIO_F_RING_PACKED; Linux 6.1 and 7.2, QEMU 7.2 and 10.2).", choices=RINGS,
              silent_default=True)
 PACKED_ERAS = ("modern", "newest")  # eras whose Linux and QEMU both have the packed ring
+
+MAX_QUEUES = 8
+QUEUES = Param("queues", 1, "Queue pairs (virtio-net's mq=on, queues=N): each has its own rings, "
+               "vCPU and MSI-X vectors; the guest enables one per vCPU.", low=1, high=MAX_QUEUES,
+               silent_default=True)
+FLOWS = Param("flows", 1, "Flows the frames belong to, in turn (frame i is flow i mod M): each "
+              "takes the queue XPS (transmit) or RSS (receive) gives it.", low=1, high=64,
+              silent_default=True)
 
 #: The shared parameters, in the words of no one scenario: a command that serves several
 #: (``vtrace diagram``, ``vtrace diff``) offers these.

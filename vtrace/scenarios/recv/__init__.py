@@ -31,12 +31,15 @@ from vtrace.scenarios.base import (
     RingPanel,
     Scenario,
 )
+from vtrace.scenarios.multiqueue import QUEUES_QEMU_ONLY
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FLOWS,
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    QUEUES,
     RING,
     check_packed_backend,
     packed_refusal,
@@ -55,10 +58,11 @@ from vtrace.scenarios.recv.world import (
 )
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
-__all__ = ["MIN_TCP_QUEUE", "RECV", "RecvParams", "RecvScenario", "recv"]
+__all__ = ["MIN_TCP_QUEUE", "RECV", "RSS_ERAS", "RecvParams", "RecvScenario", "recv"]
 
 #: Half a ring of page-sized buffers must hold the largest TCP superframe.
 MIN_TCP_QUEUE = 64
+RSS_ERAS = ("modern", "newest")  # eras whose QEMU has software RSS (virtio_net_process_rss)
 
 def _one(detail: Mapping[str, Any]) -> int:
     return 1
@@ -78,6 +82,7 @@ class RecvScenario(Scenario):
         "vtrace recv --backend vhost-net --frames 3",
         "vtrace recv --frames 200 --batch 50 --queue-size 64 --view quiet",
         "vtrace recv --era lesson --lang zh",
+        "vtrace recv --queues 2 --flows 4 -n 8",
         "vtrace recv --proto tcp --size 65000 --frames 2 --pcap in.pcap",
         "vtrace recv --ring packed -n 300 --view plain",
     )
@@ -95,6 +100,10 @@ class RecvScenario(Scenario):
                 "kernel's vhost-net."),
         RECV_PROTO,
         RING,
+        replace(QUEUES, help="Queue pairs (mq=on, queues=N, rss=on): QEMU's software RSS "
+                "picks each flow's RX queue with the driver's table (Linux 7.2 sends it at "
+                "probe, 6.1 once ethtool -X commits it); modern and newest eras."),
+        FLOWS,
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
@@ -194,6 +203,7 @@ class RecvScenario(Scenario):
         {"frames": 2, "proto": "tcp", "size": 65000},
         {"frames": 3, "proto": "tcp", "size": 65000, "queue_size": 64},
         {"frames": 2, "proto": "tcp", "size": 65000, "mergeable": False},
+        {"frames": 8, "queues": 2, "flows": 4},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -217,10 +227,18 @@ class RecvScenario(Scenario):
             raise ParamError(f"--queue-size {params['queue_size']}: with --proto tcp and "
                              f"mergeable buffers the queue holds at least {MIN_TCP_QUEUE} "
                              "(QEMU's rx_queue_size is at least 256)")
+        if params["queues"] > 1 and params["backend"] == "vhost-net":
+            raise ParamError(QUEUES_QEMU_ONLY)
         return params
 
     def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
-        return packed_refusal(params, era)
+        if (packed := packed_refusal(params, era)) is not None:
+            return packed
+        if params.get("queues", 1) > 1 and era.name not in RSS_ERAS:
+            return (f"--queues: QEMU {era.qemu} has no RSS, and the tap's own choice "
+                    "(tun_automq_select_queue) hashes with a random per-boot seed that vtrace "
+                    "cannot replay; use --era modern or newest")
+        return None
 
     def phrases(self, params: Mapping[str, Any], lang: str) -> tuple[list[str], list[str]]:
         """``3 frames of 128 bytes`` before the era; the back end, EVENT_IDX, the buffers and

@@ -20,12 +20,14 @@ from vtrace.engine.sim import Action, Do, Doing, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_SIZE, parse_frame
 from vtrace.ring import Buffer
 from vtrace.rxreceive import Placement, receive_big, receive_mergeable
+from vtrace.scenarios.multiqueue import rss_steps, spawn_queues
 from vtrace.scenarios.recv.host import host_sender
 from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, qemu_main
 from vtrace.scenarios.recv.tcp import header_fields
 from vtrace.scenarios.recv.vhost import poll_wakeup, vhost_worker
 from vtrace.scenarios.recv.world import (
     BIG_CHAIN,
+    HOST_TO_GUEST,
     MERGEABLE_BUF,
     PAGE,
     RecvParams,
@@ -393,17 +395,37 @@ def _guest(world: RecvWorld, thread: Thread) -> Iterator[Action]:
 
 
 def run_world(params: RecvParams, era: Era, seed: int) -> tuple[RecvWorld, Run]:
-    """The world of a receive replay and its events, for tests that look at both."""
+    """The world of a receive replay and its events, for tests that look at both; with
+    several queues, queue 0's world (``run_worlds`` has them all)."""
+    worlds, run = run_worlds(params, era, seed)
+    return worlds[0], run
+
+
+def run_worlds(params: RecvParams, era: Era, seed: int) -> tuple[list[RecvWorld], Run]:
+    """Every queue's world of a receive replay, and its events."""
     scheduler = Scheduler(era, seed)
-    world = RecvWorld(params, era, scheduler)
-    world.now = scheduler.now
+    worlds = [RecvWorld(params, era, scheduler) for _ in range(params.queues)]
+    for world in worlds:
+        world.now = scheduler.now
+    if len(worlds) > 1:
+        steps = rss_steps(params.queues, params.flows, HOST_TO_GUEST, era.versions["qemu"])
+        spawn_queues(scheduler, worlds, _guest, {"qemu-main": _serve},
+                     lambda queue: 2 * queue, lambda queue: steps)
+        scheduler.spawn("host-sender",
+                        lambda thread: host_sender(worlds[0], thread, worlds))
+        return worlds, scheduler.run()
+    world = worlds[0]
     scheduler.spawn("vcpu0", lambda thread: _guest(world, thread))
     if world.vhost:
         scheduler.spawn("vhost-worker", lambda thread: vhost_worker(world))
     else:
         scheduler.spawn("qemu-main", lambda thread: qemu_main(world))
     scheduler.spawn("host-sender", lambda thread: host_sender(world, thread))
-    return world, scheduler.run()
+    return worlds, scheduler.run()
+
+
+def _serve(world: RecvWorld, thread: Thread) -> Iterator[Action]:
+    return qemu_main(world)
 
 
 def recv(params: RecvParams, era: Era, seed: int) -> Run:

@@ -9,11 +9,12 @@ polls it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from vtrace.engine.sim import Action, Do, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, build_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_from_skb
+from vtrace.scenarios.multiqueue import rx_pick, tagged
 from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.recv.vhost import poll_wakeup
 from vtrace.scenarios.recv.world import HOST_TO_GUEST, TUN_QUEUE, RecvWorld
@@ -21,13 +22,22 @@ from vtrace.scenarios.recv.world import HOST_TO_GUEST, TUN_QUEUE, RecvWorld
 __all__ = ["host_sender"]
 
 
-def host_sender(world: RecvWorld, thread: Thread) -> Iterator[Action]:
+def host_sender(world: RecvWorld, thread: Thread,
+                worlds: Sequence[RecvWorld] = ()) -> Iterator[Action]:
+    """The host's program; with several queues' ``worlds``, each frame goes to the tap queue
+    of the RX queue its flow's RSS hash picks, and its events say which (``detail.queue``)."""
     params = world.params
+    picked = [rx_pick(flow, params.queues, HOST_TO_GUEST).queue
+              for flow in range(params.flows)] if worlds else []
     for first in range(0, params.frames, params.batch):
         if first:
             yield Wait((), 0, thread.clock + params.interval_ns)
         for frame in range(first, min(first + params.batch, params.frames)):
-            yield from _send(world, frame)
+            if worlds:
+                queue = picked[frame % params.flows]
+                yield from tagged(_send(worlds[queue], frame), queue, 2 * queue, {})
+            else:
+                yield from _send(world, frame)
 
 
 def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
@@ -42,7 +52,7 @@ def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
         yield Do("host_sys_sendto", frame, detail={"bytes": size - MIN_FRAME})
         yield Do("host_udp_sendmsg", frame)
         # tun_put_user will put the header the skb's state gives in front: checksum complete.
-        data = VNET_HDR + build_frame(frame, size, HOST_TO_GUEST)
+        data = VNET_HDR + build_frame(frame, size, world.endpoints_of(frame))
     yield Do("host_dev_queue_xmit", frame)
     full = len(world.tun_ring) >= TUN_QUEUE
     yield Do("tun_net_xmit", frame, src="host-stack",

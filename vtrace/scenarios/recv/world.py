@@ -39,12 +39,15 @@ from vtrace.rxbuffers import (
     padded_vnet_hdr,
 )
 from vtrace.scenarios.base import Param
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FLOWS,
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    QUEUES,
     RING,
     SIZE,
     default_of,
@@ -108,6 +111,8 @@ class RecvParams:
     backend: str = default_of(BACKEND, str)
     proto: str = default_of(RECV_PROTO, str)
     ring: str = default_of(RING, str)  # split or packed
+    queues: int = default_of(QUEUES, int)
+    flows: int = default_of(FLOWS, int)
 
 
 @dataclass(slots=True)
@@ -231,6 +236,10 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
             return head, {}
         head = driver.add(buffers, driver.free_head)
         return head, {"next": self.desc_next(head)}
+
+    def endpoints_of(self, frame: int) -> Endpoints:
+        """The endpoints of ``frame``'s flow (flow 0's are ``HOST_TO_GUEST``)."""
+        return endpoints_of(HOST_TO_GUEST, frame % self.params.flows)
 
     def chain(self, head: int) -> list[tuple[int, int]]:
         """(address, length) of each descriptor of the chain at ``head``, from the table."""

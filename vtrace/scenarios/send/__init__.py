@@ -32,12 +32,15 @@ from vtrace.scenarios.base import (
     RingPanel,
     Scenario,
 )
+from vtrace.scenarios.multiqueue import QUEUES_QEMU_ONLY
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FLOWS,
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    QUEUES,
     RING,
     check_packed_backend,
     packed_refusal,
@@ -70,6 +73,7 @@ class SendScenario(Scenario):
         "vtrace send --backend vhost-net --frames 3",
         "vtrace send --proto tcp --size 65000 --frames 1 --pcap run.pcap",
         "vtrace send --ring packed -n 300 --view plain",
+        "vtrace send --queues 2 --flows 4 -n 8",
     )
     params = (
         replace(FRAMES, help="Frames to send."),
@@ -82,6 +86,8 @@ class SendScenario(Scenario):
         BACKEND,
         PROTO,
         RING,
+        QUEUES,
+        FLOWS,
     )
     counters = (
         Counter("frames", {"en": "frames sent", "zh": "已发送的帧"}, per_frame=False),
@@ -172,6 +178,7 @@ class SendScenario(Scenario):
         {"frames": 300, "batch": 100, "queue_size": 1024, "interval_ns": 0,
          "backend": "vhost-net"},
         {"frames": 3, "ring": "packed"},
+        {"frames": 8, "queues": 2, "flows": 4},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,6 +200,8 @@ class SendScenario(Scenario):
         elif params["ring"] == "packed":
             raise ParamError("--proto tcp --ring packed: vtrace replays a TCP send on the split "
                              "ring only, so far; drop --ring packed")
+        if params["queues"] > 1 and params["backend"] == "vhost-net":
+            raise ParamError(QUEUES_QEMU_ONLY)
         if params["backend"] == "vhost-net" and not params["ioeventfd"]:
             raise ParamError("--no-ioeventfd: vhost-net always takes the kick through KVM's "
                              "ioeventfd (QEMU ignores ioeventfd=off for vhost); drop it, or "

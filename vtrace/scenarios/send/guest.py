@@ -13,22 +13,23 @@ exchange ring bytes. QEMU's side is in ``device`` and the shared state in ``worl
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
-from vtrace.engine.sim import Action, Do, Run, Scheduler, Thread, Wait
+from vtrace.engine.sim import Action, Do, Doing, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
 from vtrace.ring import DESC_SIZE, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, Buffer
 from vtrace.ring_packed import PackedDriver
+from vtrace.scenarios.multiqueue import Picked, frames_of, spawn_queues, tx_pick
 from vtrace.scenarios.ringstate import kick_reason, ring_call
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
 from vtrace.scenarios.send.tso import tcp_send
 from vtrace.scenarios.send.world import SendParams, World, note, with_ring
 
-__all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "run_world", "send"]
+__all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "run_world", "run_worlds", "send"]
 
 MAX_SKB_FRAGS = 17  # Linux with 4 KiB pages
 ROOM_NEEDED = 2 + MAX_SKB_FRAGS  # start_xmit stops the queue below this many free entries
@@ -174,7 +175,7 @@ def _add(world: World, frame: int) -> Iterator[Action]:
         yield from _add_superframe(world, frame)
         return
     params, driver = world.params, world.driver
-    data = VNET_HDR + build_frame(frame, params.size, world.endpoints)
+    data = VNET_HDR + build_frame(frame, params.size, world.endpoints_of(frame))
     yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE, "frame_bytes": params.size})
     yield from _write_chain(world, frame, [(world.memory.slot_address(driver.free_head),
                                             len(data))], data)
@@ -269,12 +270,13 @@ def _stopped_but_used(world: World) -> Iterator[Action]:
 
 
 def _guest(world: World, thread: Thread) -> Iterator[Action]:
-    params = world.params
-    for first in range(0, params.frames, params.batch):
+    params, frames = world.params, world.frames
+    for first in range(0, len(frames), params.batch):
         if first:
             yield from _pause(world, thread, thread.clock + params.interval_ns)
-        last = min(first + params.batch, params.frames) - 1
-        for frame in range(first, last + 1):
+        batch = frames[first : first + params.batch]
+        last = batch[-1]
+        for frame in batch:
             # A busy vCPU takes an interrupt that has arrived at the next boundary, here
             # between two sends; a stopped queue leaves it idle until the interrupt comes.
             while world.stopped or _arrived(world, thread):
@@ -299,12 +301,27 @@ def _arrived(world: World, thread: Thread) -> bool:
 
 
 def run_world(params: SendParams, era: Era, seed: int) -> tuple[World, Run]:
-    """The world of a send replay and its events (the ring after the last event, say)."""
+    """The world of a send replay and its events (the ring after the last event, say);
+    with several queues, queue 0's world (``run_worlds`` has them all)."""
+    worlds, run = run_worlds(params, era, seed)
+    return worlds[0], run
+
+
+def run_worlds(params: SendParams, era: Era, seed: int) -> tuple[list[World], Run]:
+    """Every queue's world of a send replay, and its events."""
     scheduler = Scheduler(era, seed)
-    world = World(params, era, scheduler)
-    world.now = scheduler.now
-    _attach(scheduler, world)
-    return world, scheduler.run()
+    if params.queues == 1:
+        worlds = [World(params, era, scheduler)]
+    else:
+        def pick(flow: int) -> Picked:
+            return tx_pick(flow, params.queues)
+        worlds = [World(params, era, scheduler, frames_of(queue, params.frames, params.flows,
+                                                          pick))
+                  for queue in range(params.queues)]
+    for world in worlds:
+        world.now = scheduler.now
+    _attach(scheduler, worlds)
+    return worlds, scheduler.run()
 
 
 def send(params: SendParams, era: Era, seed: int) -> Run:
@@ -312,9 +329,28 @@ def send(params: SendParams, era: Era, seed: int) -> Run:
     return run_world(params, era, seed)[1]
 
 
-def _attach(scheduler: Scheduler, world: World) -> None:
+def _attach(scheduler: Scheduler, worlds: list[World]) -> None:
+    if len(worlds) > 1:
+        spawn_queues(scheduler, worlds, _guest, {"qemu-main": _serve},
+                     lambda queue: 2 * queue + 1, lambda queue: {"__dev_queue_xmit": _pick_tx(
+                         worlds[queue].params)})
+        return
+    world = worlds[0]
     scheduler.spawn("vcpu0", lambda thread: _guest(world, thread))
     if world.params.backend == "vhost-net":
         scheduler.spawn(vhost.WORKER, lambda thread: vhost.vhost_worker(world))
     else:
         scheduler.spawn("qemu-main", lambda thread: qemu_main(world))
+
+
+def _serve(world: World, thread: Thread) -> Iterator[Action]:
+    return qemu_main(world)
+
+
+def _pick_tx(params: SendParams) -> Callable[[int | None], Iterator[Doing]]:
+    """``netdev_pick_tx`` for a frame: the queue XPS gives the CPU its flow is sent from."""
+    def picked(frame: int | None) -> Iterator[Doing]:
+        flow = (frame or 0) % params.flows
+        choice = tx_pick(flow, params.queues)
+        yield Do("netdev_pick_tx", frame, detail={**choice.detail, "tx_queue": choice.queue})
+    return picked

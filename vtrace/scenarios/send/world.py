@@ -14,12 +14,15 @@ from vtrace.frames import VNET_HDR_SIZE, Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.scenarios.base import Param
+from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FLOWS,
     FRAMES,
     INTERVAL,
     QUEUE_SIZE,
+    QUEUES,
     RING,
     SIZE,
     default_of,
@@ -60,14 +63,18 @@ class SendParams:
     backend: str = default_of(BACKEND, str)  # who runs the device's data path
     proto: str = default_of(PROTO, str)
     ring: str = default_of(RING, str)  # split or packed
+    queues: int = default_of(QUEUES, int)
+    flows: int = default_of(FLOWS, int)
 
 
 class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
                       Device | PackedDevice]):
     """Shared state of one run: guest memory, both ring sides, the signals between threads."""
 
-    def __init__(self, params: SendParams, era: Era, scheduler: Scheduler) -> None:
+    def __init__(self, params: SendParams, era: Era, scheduler: Scheduler,
+                 frames: tuple[int, ...] | range | None = None) -> None:
         self.params = params
+        self.frames = range(params.frames) if frames is None else frames  # this queue's
         self.switches = SWITCHES[era.name]
         slot_size = slot_bytes(params.size) if params.proto == "tcp" else \
             VNET_HDR_SIZE + params.size
@@ -90,6 +97,10 @@ class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.stopped = False
         self.tx_waiting = False
         self.endpoints = Endpoints()
+
+    def endpoints_of(self, frame: int) -> Endpoints:
+        """The endpoints of ``frame``'s flow (flow 0's are the defaults)."""
+        return endpoints_of(self.endpoints, frame % self.params.flows)
 
     def frame_of(self, head: int) -> int | None:
         """The frame whose buffer sits at descriptor ``head``: the driver's token for it, which

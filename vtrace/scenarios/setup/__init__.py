@@ -8,12 +8,13 @@ events and the device status writes, not VM exits (see ``counters``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
 from vtrace.scenarios.base import EVENTS, Counter, ParamError, Scenario
-from vtrace.scenarios.params import BACKEND, RING, check_packed_backend, packed_refusal
+from vtrace.scenarios.params import BACKEND, QUEUES, RING, check_packed_backend, packed_refusal
 from vtrace.scenarios.setup.chains import setup
 from vtrace.scenarios.setup.objects import ObjectsPanel
 from vtrace.scenarios.words import text
@@ -41,15 +42,17 @@ class SetupScenario(Scenario):
         "vtrace setup --events setup.jsonl --view quiet",
         "vtrace setup --backend vhost-net",
         "vtrace setup --ring packed --view plain",
+        "vtrace setup --queues 2",
     )
-    params = (BACKEND, RING)
+    params = (BACKEND, RING, replace(QUEUES, help="Queue pairs the driver turns on with a "
+                                     "VIRTIO_NET_CTRL_MQ command once the device is live."))
     # No VM exits are counted: the replay shows the stores that change the device (status,
     # features, ring addresses), not every access to its configuration, so a count of exits
     # would be a number that did not happen. The status writes are all there.
     counters = (EVENTS, STATUS_WRITES)
     live_counters = ("events", "status_writes")
     calls = {"virtio_set_status": ("status_writes", _one)}
-    examples = ({}, {"backend": "vhost-net"}, {"ring": "packed"})
+    examples = ({}, {"backend": "vhost-net"}, {"ring": "packed"}, {"queues": 2})
 
     # A step done once per queue says which queue (and the request it makes of it).
     decisions = {"virtio_notify": "interrupt", **dict.fromkeys((
@@ -83,7 +86,7 @@ class SetupScenario(Scenario):
         refused = self.refusal(params, era)
         if refused is not None:
             raise ParamError(refused)
-        return setup(era, seed, params["backend"], params["ring"])
+        return setup(era, seed, params["backend"], params["ring"], params.get("queues", 1))
 
 
 SETUP = SetupScenario()

@@ -22,6 +22,7 @@ from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Signal, Thread, Wait
 from vtrace.model import Kind
 from vtrace.netfeatures import Offer, driver_features, feature_names, negotiate, offered
+from vtrace.scenarios.setup.mq import set_queue_pairs, take_command
 from vtrace.scenarios.setup.vhost import vhost_driver_ok, vhost_net_init
 from vtrace.scenarios.setup.walk import Row, ioeventfd, status_rows, status_value, walk
 
@@ -216,13 +217,16 @@ def _vcpu(era: Era, machine_ready: Signal, vhost: bool, packed: bool) -> Iterato
         yield from _driver_ok(era)
 
 
-def setup(era: Era, seed: int, backend: str = "qemu", ring: str = "split") -> Run:
+def setup(era: Era, seed: int, backend: str = "qemu", ring: str = "split",
+          queues: int = 1) -> Run:
     """The events of the set-up, in time order; with ``backend`` vhost-net, QEMU also opens
     /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel. With
-    ``ring`` packed the device has ``packed=on`` and the driver builds packed rings."""
+    ``ring`` packed the device has ``packed=on`` and the driver builds packed rings; with
+    several ``queues``, the driver then turns them on (``vtrace.scenarios.setup.mq``)."""
     scheduler = Scheduler(era, seed)
     machine_ready = scheduler.signal("machine_ready")
     vhost = backend == "vhost-net"
+    kicked, used = scheduler.signal("ioeventfd"), scheduler.signal("ctrl_used")
 
     def qemu_main(thread: Thread) -> Iterator[Action]:
         yield from _netdev(era)
@@ -230,7 +234,14 @@ def setup(era: Era, seed: int, backend: str = "qemu", ring: str = "split") -> Ru
             yield from vhost_net_init(era)
         yield from _device(era)
         machine_ready.raise_(thread.clock)
+        if queues > 1:
+            yield from take_command(era, queues, kicked, used)
+
+    def vcpu(thread: Thread) -> Iterator[Action]:
+        yield from _vcpu(era, machine_ready, vhost, ring == "packed")
+        if queues > 1:
+            yield from set_queue_pairs(era, queues, kicked, used)
 
     scheduler.spawn("qemu-main", qemu_main)
-    scheduler.spawn("vcpu0", lambda thread: _vcpu(era, machine_ready, vhost, ring == "packed"))
+    scheduler.spawn("vcpu0", vcpu)
     return scheduler.run()

@@ -1,0 +1,124 @@
+"""``vtrace lab send --proto tcp`` and ``--queues 2`` without a guest: the command lines, the
+probe that reads the virtio_net_hdr, and the packets read back from lines of real runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
+from vtrace.lab.manifest import FILES
+from vtrace.lab.packets import guest_xmits, sent_packets
+from vtrace.lab.params import TCP_WARMUP, Accel, LabParams, Proto, Scenario
+from vtrace.lab.probes import uprobes
+from vtrace.lab.qemu import Files, GuestNet, kernel_command_line, qemu_command
+from vtrace.model import Header, Source
+
+FILES_ = Files(Path("c"), Path("g"), Path("l"), Path("e"))
+NET = GuestNet("vt1", "192.168.77.1", "192.168.77.2", 40000, 47001)
+
+#: Lines of a real two-queue UDP send (QEMU 7.2, Linux 6.1 guest): QEMU's log, the host's
+#: probe, the guest's trace, cut to what the readers look at.
+QEMU_LOG = """\
+9144@1796533029.536154:virtio_queue_notify vdev 0x55b494d7f000 n 4 vq 0x7fac464ac270
+9144@1796533029.536210:virtqueue_pop vq 0x7fac464ac270 elem 0x55b494fa94f0 in_num 1 out_num 2
+9144@1796533029.536414:virtio_queue_notify vdev 0x55b494d7f000 n 3 vq 0x7fac464ac1d8
+9144@1796533029.536448:virtio_queue_notify vdev 0x55b494d7f000 n 2 vq 0x7fac464ac140
+9144@1796533029.536481:virtio_queue_notify vdev 0x55b494d7f000 n 1 vq 0x7fac464ac0a8
+9144@1796533034.232419:virtqueue_pop vq 0x7fac464ac0a8 elem 0x55b494961080 in_num 0 out_num 1
+9144@1796533034.232611:virtqueue_pop vq 0x7fac464ac140 elem 0x55b494961080 in_num 1 out_num 0
+9144@1796533034.400103:virtqueue_pop vq 0x7fac464ac0a8 elem 0x55b494961080 in_num 0 out_num 1
+9144@1796533034.504200:virtqueue_pop vq 0x7fac464ac1d8 elem 0x55b494961080 in_num 0 out_num 1
+"""
+_PROBE = (" qemu-system-x86-9144    [001] DBZff 28228847500269: qemu_sendv_packet_async: "
+          "(0x561c5b8da160) iovcnt=1 flags={flags} gso_type=0 hdr_len=0 gso_size=0 "
+          "csum_start={start} csum_offset={offset} len0=66 seqch='{digit}'\n")
+HOST_TRACE = "".join(_PROBE.format(flags=flags, start=start, offset=offset, digit=digit)
+                     for flags, start, offset, digit in ((1, 34, 6, "0"), (1, 34, 6, "1"),
+                                                         (1, 34, 6, "2")))
+GUEST_TRACE = """\
+ udpsend-100 [000] .....  44738118217: tracing_mark_write: app write() begin seq=1\r
+ udpsend-100 [000] b..1.  44739431945: net_dev_start_xmit: dev=eth0 queue_mapping=0 len=54\r
+ udpsend-100 [001] .....  45013016165: tracing_mark_write: app write() begin seq=2\r
+ <idle>-0 [000] ..s1.  45013016200: net_dev_start_xmit: dev=eth0 queue_mapping=0 len=42\r
+ udpsend-100 [001] b..1.  45013474805: net_dev_start_xmit: dev=eth0 queue_mapping=1 len=54\r
+"""
+
+
+def saved(tmp_path: Path) -> Path:
+    (tmp_path / FILES["qemu_log"]).write_text(QEMU_LOG)
+    (tmp_path / FILES["host_trace"]).write_text(HOST_TRACE)
+    (tmp_path / FILES["guest_trace"]).write_text(GUEST_TRACE)
+    return tmp_path
+
+
+def test_two_queues_give_two_vcpus_a_multiqueue_device_and_netdev() -> None:
+    argv = qemu_command(LabParams(Scenario.SEND, queues=2), Accel.TCG, Path("k"), Path("i"),
+                        FILES_, NET)
+    assert argv[argv.index("-smp") + 1] == "2"
+    assert argv[argv.index("-device") + 1].endswith(",mq=on,vectors=6")
+    assert argv[argv.index("-netdev") + 1].endswith(",queues=2")
+    one = qemu_command(LabParams(Scenario.SEND), Accel.TCG, Path("k"), Path("i"), FILES_, NET)
+    assert one[one.index("-smp") + 1] == "1" and "mq=on" not in " ".join(one)
+
+
+def test_the_guest_is_told_the_protocol_queues_and_warm_up() -> None:
+    line = kernel_command_line(LabParams(Scenario.SEND, size=65000, proto=Proto.TCP), NET)
+    words = dict(word.split("=", 1) for word in line.split() if "=" in word)
+    assert words["vtrace_proto"] == "tcp" and words["vtrace_payload"] == "65000"
+    assert words["vtrace_warmup"] == str(TCP_WARMUP) and words["vtrace_queues"] == "1"
+    udp = kernel_command_line(LabParams(Scenario.SEND, queues=2), NET)
+    assert "vtrace_queues=2" in udp and "vtrace_warmup" not in udp
+
+
+def test_the_send_probe_reads_the_header_and_the_seq_where_each_protocol_puts_it() -> None:
+    for proto, digit in ((Proto.UDP, "seqch=+65(+0(%si)):char"),
+                         (Proto.TCP, "seqch=+11(+16(%si)):char")):
+        probe, = (probe for probe in uprobes(Scenario.SEND, proto)
+                  if probe.symbol == "qemu_sendv_packet_async")
+        assert probe.args.startswith("iovcnt=%dx:s32 flags=+0(+0(%si)):u8 ")
+        assert "gso_size=+4(+0(%si)):u16" in probe.args and probe.args.endswith(digit)
+
+
+def test_packets_pair_with_queues_and_frames_with_vcpus(tmp_path: Path) -> None:
+    directory = saved(tmp_path)
+    packets = sent_packets(directory)
+    assert [packet.virtqueue for packet in packets] == [1, 1, 3]  # the control queue is out
+    assert [packet.digit for packet in packets] == ["0", "1", "2"]
+    assert packets[1].header == {"flags": 1, "gso_type": 0, "hdr_len": 0, "gso_size": 0,
+                                 "csum_start": 34, "csum_offset": 6}
+    xmits = guest_xmits(directory)
+    assert [(xmit.seq, xmit.cpu, xmit.queue) for xmit in xmits.values()] == [(1, 0, 0),
+                                                                               (2, 1, 1)]
+
+
+def test_a_udp_send_compares_descriptors_and_shows_flows(tmp_path: Path) -> None:
+    header = Header("0", "send", {"frames": 2, "size": 54, "queues": 2, "era": "modern"}, 0,
+                    (), Source.TRACE)
+    result = compare_lab_packets(saved(tmp_path), header, "modern")
+    assert result is not None and (result.frames, result.compared, result.agreeing) == (2, 2, 2)
+    lines = packet_lines(result)
+    assert "  header fields not compared: the replay's UDP frame names no header fields" in lines
+    assert lines[-1] == "packets: 2 of 2 fields agree"
+    flows = lines[lines.index(next(line for line in lines if line.startswith("flows"))) + 2:-1]
+    assert [line.split() for line in flows] == [["1", "0", "0", "0", "1"],
+                                                ["2", "1", "1", "1", "3"]]
+
+
+def test_a_tcp_block_is_compared_field_by_field(tmp_path: Path) -> None:
+    directory = saved(tmp_path)
+    (directory / FILES["host_trace"]).write_text(HOST_TRACE.replace(
+        "iovcnt=1 flags=1 gso_type=0 hdr_len=0 gso_size=0 csum_start=34 csum_offset=6 len0=66 "
+        "seqch='1'", "iovcnt=3 flags=1 gso_type=1 hdr_len=66 gso_size=1448 csum_start=34 "
+        "csum_offset=16 len0=78 seqch='1'"))
+    header = Header("0", "send", {"frames": 1, "size": 65000, "proto": "tcp", "era": "modern"},
+                    0, (), Source.TRACE)
+    result = compare_lab_packets(directory, header, "modern")
+    assert result is not None
+    rows = {row.field: row for row in result.rows}
+    assert [rows[f"frame 1 {name}"].agree for name in
+            ("flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset")] == \
+        [True] * 6
+    descriptors = rows["frame 1 descriptors"]
+    assert (descriptors.real, descriptors.replay, descriptors.agree) == (3, 4, False)
+    assert "sk_page_frag_refill" in descriptors.why
+    assert packet_lines(result)[-1] == "packets: 6 of 7 fields agree"

@@ -1,0 +1,107 @@
+"""The packets a send run's guest put in its transmit queues, read from a saved lab directory.
+
+Three captures say it, each in its own words:
+
+- the host trace's ``qemu_sendv_packet_async`` probe: per packet QEMU passed
+  to the tap, ``iovcnt`` (the descriptors of the chain, an indirect table's
+  entries counted) and the guest's ``struct virtio_net_hdr`` as it sat at the
+  front of the first iovec (``flags``, ``gso_type``, ``hdr_len``,
+  ``gso_size``, ``csum_start``, ``csum_offset``; ``vtrace.lab.probes``), and
+  ``seqch``, the seq's first digit;
+- QEMU's log: ``virtio_queue_notify`` pairs each virtqueue's address with its
+  index, ``virtqueue_pop`` names the virtqueue of each element popped. The
+  transmit queues are the odd ones (1, 3, ...; the control queue is the last,
+  even, one), and QEMU pops a transmit element just before it sends it, so
+  the transmit pops and the probe's packets pair in order;
+- the guest trace: after each ``app write() begin seq=N`` marker, the
+  sender's first ``net_dev_start_xmit`` says the queue the stack chose
+  (``queue_mapping``), and its line the vCPU it ran on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from vtrace.lab.manifest import FILES
+
+__all__ = ["HEADER_FIELDS", "GuestXmit", "SentPacket", "guest_xmits", "sent_packets"]
+
+#: The virtio_net_hdr fields the probe reads, in the header's order.
+HEADER_FIELDS = ("flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset")
+
+_SENT = re.compile(r" qemu_sendv_packet_async: \(0x[0-9a-f]+\) iovcnt=(\d+) "
+                   + " ".join(rf"{name}=(\d+)" for name in HEADER_FIELDS)
+                   + r" len0=\d+ seqch='(.)'", re.DOTALL)
+_NOTIFY = re.compile(r":virtio_queue_notify vdev \S+ n (\d+) vq (0x[0-9a-f]+)")
+_POP = re.compile(r":virtqueue_pop vq (0x[0-9a-f]+) elem \S+ in_num \d+ out_num (\d+)")
+_BEGIN = re.compile(r"^\s*(\S+)-(\d+)\s+\[(\d+)\].* tracing_mark_write: app write\(\) begin "
+                    r"seq=(\d+)")
+_XMIT = re.compile(r"^\s*\S+-(\d+)\s+\[(\d+)\].* net_dev_start_xmit: .*queue_mapping=(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class SentPacket:
+    """One packet QEMU took from a transmit queue and passed to the tap."""
+
+    descriptors: int
+    header: dict[str, int]
+    digit: str  # the byte where the seq's first digit sits in a frame of the run
+    virtqueue: int | None  # QEMU's index of the transmit virtqueue; None if unpaired
+
+    @property
+    def queue_pair(self) -> int | None:
+        return None if self.virtqueue is None else self.virtqueue // 2
+
+
+@dataclass(frozen=True, slots=True)
+class GuestXmit:
+    """Where the guest's stack sent frame ``seq``: its vCPU and its transmit queue."""
+
+    seq: int
+    cpu: int
+    queue: int
+
+
+def _text(directory: Path, key: str) -> str:
+    return (directory / FILES[key]).read_bytes().decode("latin-1")
+
+
+def sent_packets(directory: Path) -> list[SentPacket]:
+    """Every packet of the run's transmit queues, oldest first."""
+    probed = [match for match in _SENT.finditer(_text(directory, "host_trace"))]
+    queues = _transmit_pops(_text(directory, "qemu_log"))
+    paired = len(queues) == len(probed)
+    return [SentPacket(int(match.group(1)),
+                       {name: int(match.group(2 + index))
+                        for index, name in enumerate(HEADER_FIELDS)},
+                       match.group(2 + len(HEADER_FIELDS)),
+                       queues[number] if paired else None)
+            for number, match in enumerate(probed)]
+
+
+def _transmit_pops(log: str) -> list[int]:
+    """The virtqueue index of each transmit element QEMU popped, in order."""
+    index_of = {vq: int(n) for n, vq in _NOTIFY.findall(log)}
+    control = max(index_of.values(), default=0)
+    popped = [index_of.get(vq) for vq, out_num in _POP.findall(log) if int(out_num)]
+    return [index for index in popped
+            if index is not None and index % 2 == 1 and index != control]
+
+
+def guest_xmits(directory: Path) -> dict[int, GuestXmit]:
+    """Per frame of the run, the vCPU and transmit queue of the sender's first xmit after
+    its write began."""
+    found: dict[int, GuestXmit] = {}
+    waiting: dict[str, int] = {}  # the sender's pid -> the seq whose xmit is awaited
+    for line in _text(directory, "guest_trace").splitlines():
+        begin = _BEGIN.match(line)
+        if begin:
+            waiting[begin.group(2)] = int(begin.group(4))
+            continue
+        xmit = _XMIT.match(line)
+        if xmit and xmit.group(1) in waiting:
+            seq = waiting.pop(xmit.group(1))
+            found[seq] = GuestXmit(seq, int(xmit.group(2)), int(xmit.group(3)))
+    return found
