@@ -27,7 +27,8 @@ earlier frame's (same signature, so other numbers) is held back and becomes
 one ``Alike`` that names the two frames, the count and the first and last
 function; a step that differs (a decision taken otherwise, a call the earlier
 frame did not make) is shown, and matching resumes at the next step both took,
-at most ``LOOKAHEAD`` steps on. What is shown is what differs.
+at most ``LOOKAHEAD`` steps on. What is shown is what differs, and every step
+that states a fact (``detail["fact"]``: which flow took which queue).
 """
 
 from __future__ import annotations
@@ -301,7 +302,8 @@ def fold_alike(events: Iterable[Event]) -> Iterator[Event | Alike]:
                 shown += 1
                 yield item
             segment.begin(frame)
-        if segment.matches(_signature(event)):
+        # A step that states a fact (which flow went to which queue) is shown for every frame.
+        if segment.matches(_signature(event)) and "fact" not in event.detail:
             if not segment.run:
                 held_at[event.thread] = shown
             segment.run.append(event)
