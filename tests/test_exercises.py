@@ -55,6 +55,17 @@ ANSWERS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         "flow 2: Toeplitz hash 0xd1faabe7 (UDPV4), indirection table entry 103: RX queue 1",
         "flow 3: Toeplitz hash 0x43640a36 (UDPV4), indirection table entry 54: RX queue 0")),
 }
+#: Exercise 8: a 64 KiB TCP send with TSO, then without it.
+ANSWERS |= {
+    "vtrace send --proto tcp --size 65000 --frames 1 --view quiet": (
+        {"kicks (notify writes)": "1", "VM exits": "1", "buffers reclaimed by the guest": "1",
+         "interrupts": "1", "host system calls": "1", "events": "70",
+         "TCP segments the host's GSO put on the wire": "45"}, ()),
+    "vtrace send --proto tcp --size 65000 --frames 1 --features -host_tso4 --view quiet": (
+        {"kicks (notify writes)": "1", "VM exits": "1", "kicks deferred by xmit_more": "44",
+         "buffers reclaimed by the guest": "45", "interrupts": "45", "host system calls": "45",
+         "events": "2,146", "TCP segments the guest's GSO made (no TSO)": "45"}, ()),
+}
 
 
 def commands_in(doc: Path) -> list[str]:
