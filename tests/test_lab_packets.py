@@ -98,10 +98,34 @@ def test_a_udp_send_compares_descriptors_and_shows_flows(tmp_path: Path) -> None
     assert result is not None and (result.frames, result.compared, result.agreeing) == (2, 2, 2)
     lines = packet_lines(result)
     assert "  header fields not compared: the replay's UDP frame names no header fields" in lines
-    assert lines[-1] == "packets: 2 of 2 fields agree"
+    assert "packets: 2 of 2 fields agree" in lines
+    assert lines[-1] == "queues: 2 of 2 frames on the same queue and vCPU"
     flows = lines[lines.index(next(line for line in lines if line.startswith("flows"))) + 2:-1]
-    assert [line.split() for line in flows] == [["1", "0", "0", "0", "1"],
-                                                ["2", "1", "1", "1", "3"]]
+    # frame, flow, then vCPU, txq, virtqueue: the guest's and QEMU's, then the replay's
+    assert [line.split() for line in flows] == [["1", "0", "0", "0", "1", "0", "0", "1", "agree"],
+                                                ["2", "1", "1", "1", "3", "1", "1", "3", "agree"]]
+
+
+def test_a_frame_on_another_vcpu_than_the_replays_differs(tmp_path: Path) -> None:
+    directory = saved(tmp_path)
+    (directory / FILES["guest_trace"]).write_text(GUEST_TRACE.replace(
+        "[001] b..1.  45013474805: net_dev_start_xmit: dev=eth0 queue_mapping=1",
+        "[000] b..1.  45013474805: net_dev_start_xmit: dev=eth0 queue_mapping=0"))
+    header = Header("0", "send", {"frames": 2, "size": 54, "queues": 2, "era": "modern"}, 0,
+                    (), Source.TRACE)
+    result = compare_lab_packets(directory, header, "modern")
+    assert result is not None
+    assert [(row.real, row.replay, row.agree) for row in result.flows] == [
+        ((0, 0, 1), (0, 0, 1), True), ((0, 0, 3), (1, 1, 3), False)]
+    assert packet_lines(result)[-1] == "queues: 1 of 2 frames on the same queue and vCPU"
+
+
+def test_one_queue_pair_shows_no_flows(tmp_path: Path) -> None:
+    header = Header("0", "send", {"frames": 2, "size": 54, "era": "modern"}, 0, (),
+                    Source.TRACE)
+    result = compare_lab_packets(saved(tmp_path), header, "modern")
+    assert result is not None and result.queues == 1
+    assert not any(line.startswith(("flows", "queues:")) for line in packet_lines(result))
 
 
 def test_a_tcp_block_is_compared_field_by_field(tmp_path: Path) -> None:

@@ -326,9 +326,12 @@ def test_two_queues_send_each_flow_from_its_vcpu_on_its_queue(
     lines = sent_two_queues.stdout.splitlines()
     start = next(index for index, line in enumerate(lines) if line.startswith("flows over 2"))
     flows = [line.split() for line in lines[start + 2:start + 5]]
-    # frame, flow, vCPU, the guest's txq, QEMU's virtqueue: flow f on vCPU f, queue pair f
-    assert flows == [["1", "0", "0", "0", "1"], ["2", "1", "1", "1", "3"],
-                     ["3", "0", "0", "0", "1"]]
+    # frame, flow, vCPU, the guest's txq, QEMU's virtqueue: flow f on vCPU f, queue pair f;
+    # then the replay's (send --queues 2 --flows 2) the same
+    assert flows == [["1", "0", "0", "0", "1", "0", "0", "1", "agree"],
+                     ["2", "1", "1", "1", "3", "1", "1", "3", "agree"],
+                     ["3", "0", "0", "0", "1", "0", "0", "1", "agree"]]
+    assert lines[start + 5] == "queues: 3 of 3 frames on the same queue and vCPU"
     assert "-smp 2" in sent_two_queues.text("cmdline")
     assert "mq=on,vectors=6" in sent_two_queues.text("cmdline")
 
