@@ -1,5 +1,6 @@
 """``vtrace lab send --proto tcp`` and ``--queues 2`` without a guest: the command lines, the
-probe that reads the virtio_net_hdr, and the packets read back from lines of real runs."""
+probe that reads the virtio_net_hdr, and the packets read back from lines of real runs; a
+recv run's receive buffers per frame, from a committed capture."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from pathlib import Path
 
 from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
 from vtrace.lab.manifest import FILES
-from vtrace.lab.packets import guest_xmits, sent_packets
+from vtrace.lab.packets import guest_xmits, received_packets, sent_packets
 from vtrace.lab.params import TCP_WARMUP, Accel, LabParams, Proto, Scenario
 from vtrace.lab.probes import uprobes
 from vtrace.lab.qemu import Files, GuestNet, kernel_command_line, qemu_command
 from vtrace.model import Header, Source
 
+DATA = Path(__file__).parent / "data" / "lab"
 FILES_ = Files(Path("c"), Path("g"), Path("l"), Path("e"))
 NET = GuestNet("vt1", "192.168.77.1", "192.168.77.2", 40000, 47001)
 
@@ -146,3 +148,34 @@ def test_a_tcp_block_is_compared_field_by_field(tmp_path: Path) -> None:
     assert (descriptors.real, descriptors.replay, descriptors.agree) == (3, 4, False)
     assert "sk_page_frag_refill" in descriptors.why
     assert packet_lines(result)[-1] == "packets: 6 of 7 fields agree"
+
+
+def test_a_receive_is_the_buffers_one_flush_used(tmp_path: Path) -> None:
+    # QEMU's log of one packet over three mergeable buffers, between two one-buffer ones; the
+    # transmit queue's fill and flush (vq 1) and the control queue's (vq 2) are not receives
+    vq0, vq1, vq2 = "0x7f0000000010", "0x7f00000000a8", "0x7f0000000140"
+    log = "".join(f"1@1.0:virtio_queue_notify vdev 0x1 n {n} vq {vq}\n"
+                  for n, vq in ((2, vq2), (1, vq1), (0, vq0)))
+    for vq, lengths in ((vq0, (54,)), (vq1, (0,)), (vq0, (1536, 1536, 1012)), (vq2, (1,)),
+                        (vq0, (66,))):
+        log += "".join(f"1@1.1:virtqueue_fill vq {vq} elem 0x2 len {length} idx {index}\n"
+                       for index, length in enumerate(lengths))
+        log += f"1@1.1:virtqueue_flush vq {vq} count {len(lengths)}\n"
+    (tmp_path / FILES["qemu_log"]).write_text(log)
+    packets = received_packets(tmp_path)
+    assert [(packet.virtqueue, packet.num_buffers, packet.lengths) for packet in packets] == [
+        (0, 1, (54,)), (0, 3, (1536, 1536, 1012)), (0, 1, (66,))]
+
+
+def test_a_recv_run_compares_num_buffers_and_used_lengths() -> None:
+    header = Header("0", "recv", {"frames": 3, "size": 54, "era": "modern"}, 0, (),
+                    Source.TRACE)
+    result = compare_lab_packets(DATA / "recv-1", header, "modern")
+    assert result is not None and result.frames == 3 and not result.flows
+    lines = packet_lines(result)
+    assert lines[0].startswith("packets of the run's frames as QEMU wrote them into the receive")
+    # the ARP reply (54 bytes used) came first; each frame is 12 header bytes and 54 of frame
+    assert [line.split() for line in lines[2:4]] == [
+        ["frame", "1", "num_buffers", "1", "1", "agree"],
+        ["frame", "1", "used", "len", "66", "66", "agree"]]
+    assert lines[-1] == "packets: 6 of 6 fields agree"

@@ -298,6 +298,14 @@ def _rows(stdout: str, first: str, last: str) -> list[re.Match[str]]:
     return [row for row in found if row]
 
 
+def test_a_receive_uses_one_buffer_a_frame_as_the_replay(received: Capture) -> None:
+    rows = _rows(received.stdout, "packets of the run's frames as QEMU wrote", "packets:")
+    assert [(row.group(1), row.group(2), row.group(3)) for row in rows] == [
+        (f"frame {seq} {field}", real, real) for seq in (1, 2, 3)
+        for field, real in (("num_buffers", "1"), ("used len", "66"))]
+    assert "packets: 6 of 6 fields agree" in received.stdout
+
+
 def test_a_tcp_send_carries_the_real_gso_header_of_each_block(sent_tcp: Capture) -> None:
     host = sent_tcp.text("host_trace")
     for seq in (1, 2, 3):

@@ -1,4 +1,4 @@
-"""The packets a lab send run's guest transmitted beside the replay's frames, field by field.
+"""The packets of a lab run's frames beside the replay's, field by field.
 
 The real side is ``vtrace.lab.packets``: per frame of the run, the
 descriptors QEMU took and the guest's virtio_net_hdr as QEMU passed it to
@@ -15,6 +15,12 @@ the lab's guest sends frame ``seq`` on flow ``(seq - 1) mod N`` from vCPU
 assign flows to CPUs alike by construction, and each frame's vCPU, transmit
 queue (``netdev_pick_tx``) and QEMU virtqueue (transmit queue ``q`` is
 virtqueue ``2q + 1``) are compared.
+
+For a recv run the real side is each frame's receive buffers as QEMU used
+them (``vtrace.lab.packets.received_packets``): their count, the
+``num_buffers`` QEMU wrote into the first, and the bytes written to them; the
+replay's are ``virtio_net_receive_rcu``'s ``num_buffers`` and its
+``virtqueue_fill`` lengths.
 """
 
 from __future__ import annotations
@@ -24,20 +30,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vtrace.lab.packets import HEADER_FIELDS, GuestXmit, SentPacket, guest_xmits, sent_packets
+from vtrace.lab.packets import (
+    HEADER_FIELDS,
+    GuestXmit,
+    SentPacket,
+    guest_xmits,
+    received_packets,
+    sent_packets,
+)
 from vtrace.model import Event, Header
 from vtrace.ring_compare import RingRow
 from vtrace.scenarios import of
 from vtrace.session import replayed
 
 __all__ = ["FlowRow", "PacketComparison", "compare_lab_packets", "flow_lines", "packet_lines",
-           "replay_packets"]
+           "replay_packets", "replay_receives"]
 
 _NO_UDP_HEADER = "the replay's UDP frame names no header fields"
 _PAGE_FRAGS = ("Linux starts the block's payload at offset 0 of its 32 KiB page fragment "
                "(sk_page_frag_refill reuses the page once no skb holds it, as here where "
                "each block waits for its ACKs); the replay puts it right after the headers, "
                "across one more page boundary")
+_SENT_TITLE = ("packets of the run's frames as QEMU passed them to the tap (the guest's "
+               "virtio_net_hdr read at the front of the first iovec) beside the replay's")
+_RECEIVED_TITLE = ("packets of the run's frames as QEMU wrote them into the receive queue "
+                   "(virtio_net_receive_rcu: the buffers it used, whose count it wrote into "
+                   "num_buffers, and the bytes written, header included) beside the replay's")
 _WIDTHS = (5, 4, 10)  # the flow table's vCPU, txq and virtqueue columns
 
 
@@ -61,6 +79,7 @@ class PacketComparison:
     rows: tuple[RingRow, ...]
     flows: tuple[FlowRow, ...]
     queues: int
+    title: str = _SENT_TITLE
 
     @property
     def compared(self) -> int:
@@ -112,7 +131,9 @@ def _run_frames(packets: list[SentPacket], count: int,
 
 def compare_lab_packets(directory: Path, header: Header, era: str,
                         seed: int = 1) -> PacketComparison | None:
-    """A send run's packets beside the replay's; None for another scenario."""
+    """A send or recv run's packets beside the replay's; None for another scenario."""
+    if header.scenario == "recv":
+        return _compare_received(directory, header, era, seed)
     if header.scenario != "send":
         return None
     frames = header.params.get("frames")
@@ -144,6 +165,42 @@ def compare_lab_packets(directory: Path, header: Header, era: str,
                                   for seq, packet in run), queues)
 
 
+def _compare_received(directory: Path, header: Header, era: str,
+                      seed: int) -> PacketComparison:
+    """The run's frames are the last packets QEMU wrote into the receive queue (the guest's
+    own traffic, the ARP reply, came before them)."""
+    frames = header.params.get("frames")
+    count = frames if isinstance(frames, int) else 0
+    received = received_packets(directory)
+    run = received[max(len(received) - count, 0):]
+    scenario = of(header)
+    replay = replay_receives(replayed(scenario.name, scenario.given_by(header.params), era,
+                                      seed).source)
+    rows: list[RingRow] = []
+    for number, packet in enumerate(run):
+        expected = replay.get(number, {})
+        for field, real in (("num_buffers", packet.num_buffers),
+                            ("used len", sum(packet.lengths))):
+            rows.append(RingRow(f"frame {number + 1} {field}", real, expected.get(field),
+                                real == expected.get(field)))
+    return PacketComparison(len(run), tuple(rows), (), 1, _RECEIVED_TITLE)
+
+
+def replay_receives(events: Iterable[Event]) -> dict[int, dict[str, int]]:
+    """Per replay frame: the ``num_buffers`` QEMU wrote and the ``used len`` of its buffers
+    together."""
+    frames: dict[int, dict[str, int]] = {}
+    for event in events:
+        if event.frame is None:
+            continue
+        if event.function == "virtio_net_receive_rcu" and "num_buffers" in event.detail:
+            frames.setdefault(event.frame, {})["num_buffers"] = int(event.detail["num_buffers"])
+        elif event.function == "virtqueue_fill" and "len" in event.detail:
+            frame = frames.setdefault(event.frame, {})
+            frame["used len"] = frame.get("used len", 0) + int(event.detail["len"])
+    return frames
+
+
 def _flow_row(seq: int, queues: int, guest: GuestXmit | None, packet: SentPacket,
               replay: dict[str, int]) -> FlowRow:
     return FlowRow(seq, (seq - 1) % queues,
@@ -155,8 +212,7 @@ def _flow_row(seq: int, queues: int, guest: GuestXmit | None, packet: SentPacket
 def packet_lines(result: PacketComparison) -> list[str]:
     """The frames' packets, one field a line; the flows when there were several queue pairs;
     ``packets: K of M fields agree`` last."""
-    lines = ["packets of the run's frames as QEMU passed them to the tap (the guest's "
-             "virtio_net_hdr read at the front of the first iovec) beside the replay's",
+    lines = [result.title,
              f"  {'field':<28} {'real':>7} {'replay':>7}"]
     for row in result.rows:
         verdict = {True: "agree", False: "differ", None: "not compared"}[row.agree]
