@@ -306,6 +306,10 @@ def test_a_receive_uses_one_buffer_a_frame_as_the_replay(received: Capture) -> N
     assert "packets: 6 of 6 fields agree" in received.stdout
 
 
+def test_a_packed_receive_uses_one_buffer_a_frame_too(received_packed: Capture) -> None:
+    assert "packets: 6 of 6 fields agree" in received_packed.stdout
+
+
 def test_a_tcp_send_carries_the_real_gso_header_of_each_block(sent_tcp: Capture) -> None:
     host = sent_tcp.text("host_trace")
     for seq in (1, 2, 3):

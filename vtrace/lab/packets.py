@@ -21,10 +21,12 @@ For a send run, three captures say it, each in its own words:
 For a recv run, QEMU's log: ``virtio_net_receive_rcu`` (QEMU 7.2,
 hw/net/virtio-net.c:1835) takes as many receive buffers as the packet needs,
 writes their count into the first one's ``num_buffers`` (line 1955), then
-``virtqueue_fill`` each with the bytes written to it (line 1963) and
-``virtqueue_flush`` them at once (line 1967): a flush's ``count`` on a receive
-virtqueue (the even ones, the control queue apart) is the packet's
-``num_buffers``, its fills' ``len`` the used lengths.
+``virtqueue_fill`` each with the bytes written to it and its place ``idx``
+0, 1, ... (line 1963), and flushes them at once (line 1967). So on a receive
+virtqueue (the even ones, the control queue apart) a fill at ``idx 0`` begins
+a packet, and the fills up to the next are its ``num_buffers`` buffers with
+their used lengths. (The fills and not the flush: QEMU 7.2 traces
+``virtqueue_flush`` for the split ring only, hw/virtio/virtio.c:1406.)
 """
 
 from __future__ import annotations
@@ -45,8 +47,7 @@ _SENT = re.compile(r" qemu_sendv_packet_async: \(0x[0-9a-f]+\) iovcnt=(\d+) "
                    + " ".join(rf"{name}=(\d+)" for name in HEADER_FIELDS)
                    + r" len0=\d+ seqch='(.)'", re.DOTALL)
 _NOTIFY = re.compile(r":virtio_queue_notify vdev \S+ n (\d+) vq (0x[0-9a-f]+)")
-_FILL = re.compile(r":virtqueue_fill vq (0x[0-9a-f]+) elem \S+ len (\d+) idx \d+")
-_FLUSH = re.compile(r":virtqueue_flush vq (0x[0-9a-f]+) count (\d+)")
+_FILL = re.compile(r":virtqueue_fill vq (0x[0-9a-f]+) elem \S+ len (\d+) idx (\d+)")
 _POP = re.compile(r":virtqueue_pop vq (0x[0-9a-f]+) elem \S+ in_num \d+ out_num (\d+)")
 _BEGIN = re.compile(r"^\s*(\S+)-(\d+)\s+\[(\d+)\].* tracing_mark_write: app write\(\) begin "
                     r"seq=(\d+)")
@@ -109,20 +110,17 @@ def received_packets(directory: Path) -> list[ReceivedPacket]:
     """Every packet QEMU wrote into the run's receive queues, oldest first."""
     log = _text(directory, "qemu_log")
     index_of, control = _virtqueues(log)
-    filled: dict[str, list[int]] = {}
-    packets = []
-    for line in log.splitlines():
-        fill = _FILL.search(line)
-        if fill:
-            filled.setdefault(fill.group(1), []).append(int(fill.group(2)))
+    packets: list[tuple[int, list[int]]] = []
+    open_packet: dict[int, list[int]] = {}  # a receive virtqueue -> its packet's lengths
+    for vq, length, place in _FILL.findall(log):
+        index = index_of.get(vq)
+        if index is None or index % 2 or index == control:
             continue
-        flush = _FLUSH.search(line)
-        if flush:
-            lengths = filled.pop(flush.group(1), [])
-            index = index_of.get(flush.group(1))
-            if index is not None and index % 2 == 0 and index != control:
-                packets.append(ReceivedPacket(index, tuple(lengths)))
-    return packets
+        if place == "0" or index not in open_packet:
+            open_packet[index] = []
+            packets.append((index, open_packet[index]))
+        open_packet[index].append(int(length))
+    return [ReceivedPacket(index, tuple(lengths)) for index, lengths in packets]
 
 
 def _virtqueues(log: str) -> tuple[dict[str, int], int]:
