@@ -23,6 +23,8 @@ from vtrace.catalog import CATALOG
 from vtrace.model import ACTORS, Event, Header, Source
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
+from vtrace.renderers.ring_contents import RingContents
+from vtrace.renderers.ring_figure import StepChanges, ring_figure
 from vtrace.scenarios.send import SEND
 from vtrace.session import Session, replayed
 from vtrace.tally import Tally
@@ -459,3 +461,75 @@ def test_the_receive_player_names_its_ring_and_its_buffers(browser: Any,
             "yet received.")
     finally:
         page.close()
+
+
+#: The words the player gives a packed slot's state (html_words' fig.s.*), in English.
+_SLOT_STATES = {"avail": "available", "device": "with the device", "used": "used",
+                "freed": "reclaimed"}
+
+
+def _packed_expected(session: Session, upto: int) -> list[str]:
+    """The packed figure's texts after ``upto`` events, as the terminal's and the SVG's
+    description has them: each slot row's cells and the indices pointing at it, then each
+    side's values and its event area."""
+    contents = RingContents(session.header, session.scenario)
+    panel = session.scenario.ring
+    assert panel is not None
+    changes = StepChanges(panel.actions)
+    for event in list(session.events())[:upto]:
+        contents.update(event)
+        changes.update(event)
+    figure = ring_figure(contents, changes, window=5)
+    ring, *sides = figure.areas
+    expected = []
+    for row in ring.rows:
+        label = row.label + ("*" if row.changed else "")
+        expected += [label, *row.cells[:-1], _SLOT_STATES[row.state]] if row.cells \
+            else [label, "", "", "", "", "", "", ""]
+        expected += [f"← {', '.join(row.pointers)}"] if row.pointers else []
+    for side in sides:
+        expected.append(side.name)
+        expected += [f"{value.name} {value.text}{'*' if value.changed else ''}"
+                     for value in side.above]
+        expected.append(side.below[0].name.split(".")[0])
+        expected += [f"{value.name.split('.')[-1]} {value.text}"
+                     f"{'*' if value.changed else ''}" for value in side.below]
+    return expected
+
+
+@pytest.mark.parametrize(("name", "given"), [
+    ("send", {"frames": 40, "batch": 4, "ring": "packed", "queue_size": 32}),
+    ("recv", {"frames": 40, "ring": "packed", "queue_size": 32}),
+])
+def test_the_packed_ring_figure_follows_the_stream(browser: Any, tmp_path: Path, name: str,
+                                                   given: dict[str, Any]) -> None:
+    """A packed run that wraps a queue of 32 (a send, and a receive whose buffers are
+    posted in bulk), its first steps and across the wrap: the player's figure draws the
+    slots, the indices and the event areas the terminal's and the SVG's description has."""
+    session = replayed(name, given, "modern", 1)
+    events = list(session.events())
+    path = write(tmp_path / "packed.html", session.header, events)
+    steps = terminal_steps(events)
+    page = Opened(browser, path)
+    wrapped = next(step.number for step in steps if step.number > 1
+                   and {"avail_wrap_counter", "vq.used_wrap_counter"}
+                   & set(step.call.detail.get("ring", {})))
+    checked = [*range(1, 200), *range(wrapped - 20, wrapped + 200)]
+    for number in checked:
+        if number != page.step() + 1:
+            page.page.fill("#jump-to", str(number))
+            page.page.press("#jump-to", "Enter")
+            page.page.keyboard.press("Escape")
+        else:
+            page.page.keyboard.press("ArrowRight")
+        assert page.step() == number
+        texts = page.page.evaluate(
+            "[...document.querySelectorAll('#figure text')].map(node => node.textContent)")
+        drawn = texts[9:]  # after the title and the column heads
+        drawn[drawn.index("driver (Linux)")] = "driver"
+        drawn[drawn.index("device (QEMU)")] = "device"
+        assert drawn == _packed_expected(replayed(name, given, "modern", 1),
+                                         steps[number - 1].end), number
+    assert not page.page.query_selector("#figure .fig-arrow")  # no avail or used ring
+    assert "A=" in page.page.inner_text("#ring")
+    page.close()

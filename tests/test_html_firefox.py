@@ -23,13 +23,13 @@ from typing import IO, Any
 import pytest
 import test_html_browser as chromium
 from conftest import needs, program
-from player_steps import step_of
+from player_steps import step_of, terminal_steps
 
 from vtrace.catalog import CATALOG
 from vtrace.model import Event
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.scenarios.send import SEND
-from vtrace.session import Session
+from vtrace.session import Session, replayed
 from vtrace.tally import Tally
 
 FIREFOX = "/usr/bin/firefox-esr"
@@ -308,4 +308,34 @@ def test_screen_shows_the_diagram_and_panels(firefox: Firefox, files: dict[str, 
     _, row_y, _, row_height = boxes[".row.current"]
     _, seq_y, _, seq_height = boxes["#seq"]
     assert seq_y <= row_y and row_y + row_height <= seq_y + seq_height
+    assert_kept_to_itself(firefox)
+
+
+def test_the_packed_ring_figure_follows_the_stream(firefox: Firefox, tmp_path: Path) -> None:
+    """A packed run that wraps a queue of 32, stepped through its first steps and across
+    the wrap: the figure draws the slots, indices and event areas of the description the
+    terminal and the SVG draw (the Chromium test's checks)."""
+    given = {"frames": 40, "batch": 4, "ring": "packed", "queue_size": 32}
+    session = replayed("send", given, "modern", 1)
+    events = list(session.events())
+    path = chromium.write(tmp_path / "packed.html", session.header, events)
+    steps = terminal_steps(events)
+    wrapped = next(step.number for step in steps
+                   if step.call.detail.get("ring", {}).get("avail_wrap_counter") == 0)
+    shown = firefox.open(path, "#step=1")
+    for number in [*range(2, 120), *range(wrapped - 5, wrapped + 60)]:
+        if number == shown["step"] + 1:
+            shown = firefox.press("ArrowRight")
+        else:
+            firefox.jump(number)
+            shown = firefox.press("Escape")  # leave the jump box
+        assert shown["step"] == number
+        drawn = shown["figureTexts"][9:]
+        drawn[drawn.index("driver (Linux)")] = "driver"
+        drawn[drawn.index("device (QEMU)")] = "device"
+        assert drawn == chromium._packed_expected(replayed("send", given, "modern", 1),
+                                                  steps[number - 1].end), number
+    firefox.do("reveal", selector="#figure")
+    firefox.do("screenshot", path=str(tmp_path / "packed-firefox.png"))
+    assert (tmp_path / "packed-firefox.png").read_bytes().startswith(b"\x89PNG")
     assert_kept_to_itself(firefox)

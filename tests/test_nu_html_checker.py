@@ -28,6 +28,8 @@ FILES = {
     "overview.svg": ["--overview"],
     "talk.svg": ["--detail", "summary"],
     "lesson.zh.svg": ["--era", "lesson", "--lang", "zh"],
+    "packed.html": ["--ring", "packed", "-n", "2"],
+    "ring-packed.zh.svg": ["--ring", "packed", "-n", "2", "--ring-at", "40", "--lang", "zh"],
 }
 
 

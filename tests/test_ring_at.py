@@ -102,3 +102,76 @@ def test_bad_requests_are_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytes
     code, _, err = run("diagram", *args)
     assert code == 2 and said in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())
+
+
+class _PackedRing(_Ring):
+    """A step-mode view that keeps, per step, the packed ring's slots as its panel has them."""
+
+    def show(self, at: Position) -> None:
+        self.shown.append((at, dict(self.contents.values), sorted(self.contents.slots)))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_packed_stream_draws_the_packed_ring_step_mode_has(tmp_path: Path, lang: str) -> None:
+    """One descriptor ring (each slot's flags with its AVAIL and USED bits), the indices
+    pointing into it, both sides' wrap counters and event areas: the values of the events'
+    ring detail at that step, and no split ring."""
+    given = {"frames": 4, "batch": 4, "ring": "packed"}
+    session = replayed("send", given, "modern", 1)
+    view = _PackedRing(RingContents(session.header, session.scenario))
+    keys = iter(["\n"] * 129 + ["q"])
+    drive(session.source, view, lambda: next(keys))
+    calls = [event for event in replayed("send", given, "modern", 1).source
+             if event.kind is Kind.CALL]
+    flushed = next(number for number, event in enumerate(calls, 1)
+                   if event.function == "virtqueue_packed_flush")
+    chosen = [next(number for number, event in enumerate(calls, 1) if event.function == function
+                   and (function == "virtqueue_packed_flush" or "head" in event.detail))
+              for function in ("virtqueue_add_packed", "virtqueue_packed_pop",
+                               "virtqueue_packed_flush")]
+    chosen.append(next(number for number, event in enumerate(calls, 1) if number > flushed
+                       and event.function == "virtqueue_get_buf" and "head" in event.detail))
+    for step in (*chosen, 130):
+        out = tmp_path / f"ring-{step}.svg"
+        code, _, err = run("diagram", "--ring-at", str(step), "--frames", "4", "--batch", "4",
+                           "--ring", "packed", "--lang", lang, str(out))
+        assert code == 0, err
+        texts = _texts(out)
+        at, values, slots = view.shown[step - 1]
+        assert at.step == step
+        named = {found[1]: found[2] for text in texts
+                 if (found := re.fullmatch(r"([a-z_.]+) (\S+?)\*?", text))
+                 and found[1] in values}
+        assert set(named) >= {"next_avail_idx", "avail_wrap_counter", "last_used_idx",
+                              "used_wrap_counter", "last_avail_idx", "used_idx",
+                              "last_avail_wrap_counter", "vq.used_wrap_counter",
+                              "driver_event.off_wrap", "driver_event.flags",
+                              "device_event.off_wrap", "device_event.flags"}
+        for name, text in named.items():
+            if name.endswith(".flags"):
+                assert text == ("ENABLE", "DISABLE", "DESC")[values[name]]
+            else:
+                assert int(text, 0) == values[name], name
+        title = "The packed ring" if lang == "en" else "packed 环"
+        assert title in out.read_text(encoding="utf-8").split("</title>")[0]
+        assert not {"avail.idx", "used.idx", "used_event"} & set(named)
+        drawn, cell = [], texts.index("slot" if lang == "en" else "槽") + 8  # the column heads
+        while re.fullmatch(r"\d+\*?", texts[cell]):  # a row: 8 cells, then what points at it
+            if texts[cell + 1]:
+                drawn.append(int(texts[cell].rstrip("*")))
+            cell += 9 if texts[cell + 8].startswith("← ") else 8
+        assert drawn and set(drawn) <= set(slots)
+        assert any(text.startswith("← ") and "next_avail_idx" in text for text in texts)
+
+
+def test_a_packed_flush_marks_the_slot_it_wrote_back(tmp_path: Path) -> None:
+    session = replayed("send", {"frames": 1, "ring": "packed"}, "modern", 1)
+    calls = [event for event in session.source if event.kind is Kind.CALL]
+    flushed = next(number for number, event in enumerate(calls, 1)
+                   if event.function == "virtqueue_packed_flush")
+    out = tmp_path / "flushed.svg"
+    assert run("diagram", "--ring-at", str(flushed), "--ring", "packed", str(out))[0] == 0
+    texts = _texts(out)
+    row = texts[texts.index("0*"):texts.index("0*") + 8]
+    assert row == ["0*", "0x2000*", "0*", "0*", "0x8080*", "1*", "1*", "used*"]
+    assert "used_idx 1*" in texts

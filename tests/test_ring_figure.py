@@ -1,7 +1,7 @@
-"""The ring drawn in the terminal: the split ring as the specification draws it, built from
-the events' ring detail, changed cells marked by a mark and not only by colour, fitting
-80x24 in step mode with ``v``; and the "vring" lane showing the frame while it sits in
-the ring."""
+"""The ring drawn in the terminal: the split ring as the specification draws it, and the
+packed ring through the same description, built from the events' ring detail, changed
+cells marked by a mark and not only by colour, fitting 80x24 in step mode with ``v``; and
+the "vring" lane showing the frame while it sits in the ring."""
 
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ from rich.console import Console
 from vtrace.model import Event, Kind
 from vtrace.renderers.live import LiveState
 from vtrace.renderers.ring_contents import RingContents
-from vtrace.renderers.ring_figure import MARK, StepChanges, figure_lines, split_figure
+from vtrace.renderers.ring_figure import (
+    MARK,
+    PACKED_POINTERS,
+    StepChanges,
+    figure_lines,
+    ring_figure,
+    split_figure,
+)
 from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.scenarios import of
 from vtrace.session import replayed
@@ -168,8 +175,8 @@ def _vring_rows(name: str, given: dict[str, Any]) -> list[tuple[str, str]]:
             state.update(event)
         screen = _screen(state, 160, 48)
         lane = next(line for line in screen.splitlines() if "  vring  " in line)
-        found = re.search(r"  vring +(?:vring +)?((?:avail|used)\.ring\[\d+\](?: \+\d+)? +#\d+)?",
-                          lane)
+        found = re.search(r"  vring +(?:vring +)?((?:(?:avail|used)\.ring|desc)\[\d+\](?: \+\d+)?"
+                          r" +#\d+)?", lane)
         assert found is not None, lane
         rows.append((state.current.function if state.current else "", found[1] or ""))
     return rows
@@ -197,6 +204,32 @@ def test_the_vring_lane_holds_a_received_frame_from_the_fill_to_the_get_buf() ->
     assert all(not shown for _, shown in rows[taken:])
 
 
+def test_the_vring_lane_holds_a_frame_in_its_packed_slot_from_the_add_to_the_pop() -> None:
+    rows = _vring_rows("send", {"frames": 1, "ring": "packed"})
+    functions = [function for function, _ in rows]
+    added = functions.index("virtqueue_add_packed")
+    popped = functions.index("virtqueue_packed_pop")
+    assert all(not shown for _, shown in rows[:added])
+    assert all(re.fullmatch(r"desc\[0\] +#0", shown) for _, shown in rows[added:popped]), \
+        rows[added:popped]
+    assert all(not shown for _, shown in rows[popped:])
+
+
+def test_a_frame_leaves_a_packed_ring_when_the_device_passes_its_slot_after_a_wrap() -> None:
+    """The packed ring's indices wrap at its size; Linux's last_used_idx carries the wrap
+    counter in bit 15."""
+    in_ring = FramesInRing(32, packed=True)
+    in_ring.update(7, {"ring": {"next_avail_idx": 0, "avail_wrap_counter": 0}})  # slot 31
+    assert [in_ring.place(resident) for resident in in_ring.residents()] == ["desc[31]"]
+    in_ring.update(None, {"ring": {"last_avail_idx": 31}})
+    assert in_ring.residents()
+    in_ring.update(7, {"ring": {"last_avail_idx": 0, "last_avail_wrap_counter": 0}})
+    assert not in_ring.residents()
+    in_ring.update(8, {"ring": {"used_idx": 1}})  # a later frame: published on the used side
+    in_ring.update(None, {"ring": {"last_used_idx": 1 | 1 << 15}})
+    assert not in_ring.residents()
+
+
 def test_a_frame_leaves_the_ring_when_the_index_wraps_past_it() -> None:
     """The indices are free-running 16-bit numbers: 65535 is passed by 0."""
     in_ring = FramesInRing(256)
@@ -208,3 +241,116 @@ def test_a_frame_leaves_the_ring_when_the_index_wraps_past_it() -> None:
     assert in_ring.residents()
     in_ring.update(7, {"ring": {"last_avail_idx": 0}})
     assert not in_ring.residents()
+
+
+# -- the packed ring -----------------------------------------------------------------------
+
+PACKED = {"frames": 4, "batch": 4, "ring": "packed"}
+#: A queue of 32 that 40 frames wrap: the bits flip meaning with the wrap counters.
+PACKED_WRAP = {"frames": 40, "batch": 4, "ring": "packed", "queue_size": 32}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_packed_figure_in_step_mode_matches_the_snapshot_and_fits(width: int, height: int,
+                                                                      lang: str) -> None:
+    """The device has written the first buffer back: both bits of slot 0 equal its used
+    wrap counter, and the slot is marked."""
+    step = _step_of("send", PACKED, "virtqueue_packed_flush", 0)
+    screen = _screen(_state("send", PACKED, step, lang), width, height)
+    assert_snapshot(f"ring-figure-packed-{width}x{height}-{lang}.txt", screen)
+    lines = screen.splitlines()
+    assert len(lines) <= height
+    assert {cell_len(line) for line in lines} == {width}
+    assert re.search(r"0  0 1 1 \S+\*", screen)  # slot 0, id 0, AVAIL 1, USED 1, changed
+    assert "used_idx 1*" in screen and "vq.used_wrap_counter 1" in screen
+    assert "driver_event off_wrap 0x8002" in screen and "device_event" in screen
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("name", "given"), [("send", PACKED), ("send", PACKED_WRAP),
+                                             ("recv", {"frames": 3, "ring": "packed"})])
+def test_the_packed_figure_fits_80x24_at_every_step(name: str, given: dict[str, Any],
+                                                    lang: str) -> None:
+    count = sum(1 for _ in _steps(name, given))
+    for step in range(1, count + 1, 7):
+        state = _state(name, given, step, lang)
+        drawn = state._figure(76)
+        assert len(drawn) <= 7 and max(line.cell_len for line in drawn) <= 70, step
+        screen = _screen(state, 80, 24)
+        assert len(screen.splitlines()) <= 24
+        assert "next_avail_idx" in screen and "device_event" in screen, (step, screen)
+
+
+def test_the_packed_figure_names_the_values_of_the_events_ring_detail() -> None:
+    """At every step of a run that wraps the ring: the figure's values are the ring's start
+    and every change the events made; each slot drawn holds the AVAIL and USED bits of
+    the flags the events last gave it, and its state agrees with the wrap counters."""
+    session = replayed("send", PACKED_WRAP, "modern", 1)
+    panel = of(session.header).ring
+    assert panel is not None
+    contents = RingContents(session.header, session.scenario)
+    changes = StepChanges(panel.actions)
+    told = dict(panel.at_start(session.header.params, contents.size))
+    flags: dict[int, int] = {}
+    wrapped = False
+    for event in session.source:
+        contents.update(event)
+        changes.update(event)
+        told.update(event.detail.get("ring", {}))
+        if "slot.flags" in event.detail.get("ring", {}) or (
+                event.kind is Kind.CALL and event.function == "virtqueue_add_packed"):
+            flags[told["slot"]] = told["slot.flags"]
+        figure = ring_figure(contents, changes)
+        assert figure.layout == "packed"
+        shown = figure.values()
+        assert shown == {name: told.get(name, 0) for name in shown}
+        wrapped |= told["avail_wrap_counter"] == 0
+        for row in figure.areas[0].rows:
+            if not row.cells:
+                assert int(row.label) not in contents.slots
+                continue
+            addr, length, head, hex_flags, avail, used, state = row.cells
+            assert int(hex_flags, 16) == flags[int(row.label)]
+            assert (avail, used) == (str(flags[int(row.label)] >> 7 & 1),
+                                     str(flags[int(row.label)] >> 15))
+            if state == "avail":  # the driver's bits for this lap: AVAIL its wrap counter
+                assert avail != used
+            if state in ("used", "freed"):
+                assert avail == used
+        text = "\n".join(line.plain for line in figure_lines(figure))
+        for name in changes.names & set(shown) - {"num_free", "inuse"}:  # not in a terminal
+            value = next(value for area in figure.areas for value in (*area.above, *area.below)
+                         if value.name == name)
+            assert re.search(rf"{re.escape(name.split('.')[-1])} {re.escape(value.text)}\{MARK}",
+                             text), (name, text)
+    assert wrapped
+
+
+def test_a_receive_ring_posted_in_bulk_shows_its_slots_available() -> None:
+    """A packed receive ring is filled before the first frame, with no buffer named: its
+    slots are drawn available, and each is named when the device takes it."""
+    session = replayed("recv", {"frames": 1, "ring": "packed"}, "modern", 1)
+    panel = of(session.header).ring
+    assert panel is not None
+    contents = RingContents(session.header, session.scenario)
+    changes = StepChanges(panel.actions)
+    for event in session.source:
+        contents.update(event)
+        changes.update(event)
+        if event.kind is Kind.CALL and event.function == "virtqueue_packed_pop":
+            break
+    rows = ring_figure(contents, changes).areas[0].rows
+    assert [(row.label, row.state, row.cells[2], row.changed) for row in rows] == [
+        ("0", "device", "0", True), ("1", "avail", "?", False), ("2", "avail", "?", False)]
+
+
+def test_a_young_packed_ring_starts_at_slot_0_and_points_at_the_next_slot() -> None:
+    session = replayed("send", {"frames": 1, "ring": "packed"}, "modern", 1)
+    contents = RingContents(session.header, session.scenario)
+    figure = ring_figure(contents)
+    assert [(row.label, row.state, row.pointers) for row in figure.areas[0].rows] == [
+        ("0", "next", PACKED_POINTERS), ("1", "free", ()), ("2", "free", ())]
+    assert figure.values()["last_used_idx"] == 1 << 15  # Linux keeps the wrap bit there
+    text = "\n".join(line.plain for line in figure_lines(figure))
+    assert "0 ← next_avail_idx" in text and "flags ENABLE" in text

@@ -40,6 +40,10 @@ Each event is then three integers, one per column of ``events``:
        and ``-(frame + 1)`` for a jump of more than one frame ahead;
 ``t``  its ``t_ns`` minus the previous event's.
 
+A packed ring's stream says ``packed``: its ring starts at the packed ring's values,
+and the ring panel's groups (``ringGroups``) are the packed ring's event areas and
+each side's indices and wrap counters.
+
 Every sentence is worked out in Python, for every language; the page only
 picks one and fills in the numbers. Every string is cleaned
 (``escape.clean``) so any file becomes valid UTF-8; the page escapes ``<``
@@ -60,6 +64,7 @@ from vtrace.renderers.escape import clean
 from vtrace.renderers.folding import lifelines
 from vtrace.renderers.html_numbers import split
 from vtrace.renderers.html_stream import LITERAL, Entry, Stream
+from vtrace.ring_packed import PACKED_SHARED_FIELDS
 from vtrace.session import Session
 
 __all__ = ["KINDS", "encode"]
@@ -178,6 +183,27 @@ def _header(header: Header) -> dict[str, Any]:
             "argv": [clean(arg) for arg in header.argv]}
 
 
+#: The ring panel's groups for a packed ring: the event areas in guest memory, then each
+#: side's own (the descriptor slots are the figure's).
+PACKED_GROUPS = (
+    ("ring.shared", PACKED_SHARED_FIELDS),
+    ("ring.driver", ("next_avail_idx", "avail_wrap_counter", "num_added", "num_free",
+                     "last_used_idx", "used_wrap_counter")),
+    ("ring.device", ("last_avail_idx", "last_avail_wrap_counter", "inuse", "used_idx",
+                     "vq.used_wrap_counter", "signalled_used", "notification")),
+)
+
+
+def _packed(session: Session, queue_size: int) -> dict[str, Any]:
+    """What a packed ring's stream says besides the split ring's: its start and groups."""
+    panel = session.scenario.ring
+    start = panel.at_start(session.header.params, queue_size) if panel and queue_size else {}
+    if "avail_wrap_counter" not in start:
+        return {}
+    return {"initial": dict(start), "packed": True,
+            "ringGroups": [[heading, list(names)] for heading, names in PACKED_GROUPS]}
+
+
 def encode(session: Session, extra: Mapping[str, Any]) -> str:
     """The JSON text of the stream, with ``extra`` (words, layout) beside it; not yet escaped
     for HTML."""
@@ -202,5 +228,6 @@ def encode(session: Session, extra: Mapping[str, Any]) -> str:
         "initial": stream.initial,
         "combos": stream.combos, "events": stream.columns, **extra,
     }
+    parts.update(_packed(session, count_param(header.params, "queue_size") or 0))
     return "{" + ",".join(f"{json.dumps(name)}:{dump(value)}" for name, value in parts.items()) \
         + "}"

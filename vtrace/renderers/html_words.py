@@ -75,6 +75,10 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "fig.used": "used ring (device → driver)",
         "fig.s.avail": "available", "fig.s.device": "with the device", "fig.s.used": "used",
         "fig.s.free": "free",
+        "fig.ring": "descriptor ring (both directions: one ring)", "fig.s.freed": "reclaimed",
+        "fig.driver": "driver (Linux)", "fig.device": "device (QEMU)",
+        "fig.bits": "A: AVAIL, bit 7 of flags; U: USED, bit 15. Available: A = "
+        "avail_wrap_counter, U its opposite; used: both = the device's used_wrap_counter.",
         "folded": "{n} lifelines this round does not use are folded away",
         "close": "Close",
         "look.exit": "thick red: a VM exit or entry; thick orange: an interrupt",
@@ -133,6 +137,10 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "fig.used": "已用环（设备 → 驱动）",
         "fig.s.avail": "可用", "fig.s.device": "在设备手中", "fig.s.used": "已用",
         "fig.s.free": "空闲",
+        "fig.ring": "描述符环（两个方向共用一个环）", "fig.s.freed": "已收回",
+        "fig.driver": "驱动（Linux）", "fig.device": "设备（QEMU）",
+        "fig.bits": "A：AVAIL，flags 的第 7 位；U：USED，第 15 位。可用：A = "
+        "avail_wrap_counter，U 取反；已用：两位都等于设备的 used_wrap_counter。",
         "folded": "本轮未用到的 {n} 条生命线已折叠",
         "close": "关闭",
         "look.exit": "红色粗线：VM 退出或进入；橙色粗线：中断",

@@ -50,7 +50,7 @@ from vtrace.renderers.live_panels import (
     step_title,
 )
 from vtrace.renderers.ring_contents import RingContents
-from vtrace.renderers.ring_figure import StepChanges, figure_lines, split_figure
+from vtrace.renderers.ring_figure import StepChanges, figure_lines, ring_figure
 from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.renderers.view_words import hint, word
 from vtrace.renderers.wrapping import wrap
@@ -149,7 +149,7 @@ class LiveState:
         self._taken = _Taken()
         self.figure = False  # the ring drawn as a figure instead of its values
         self.changes = StepChanges(self.ring.actions)
-        self.in_ring = FramesInRing(self.ring.size)
+        self.in_ring = FramesInRing(self.ring.size, self.ring.packed)
         #: each queue pair's ring, what its steps changed and its frames (``--queues``);
         #: the panels show ``shown_queue``'s, which ``u`` moves on in step mode
         self.queue_rings: dict[int, tuple[RingContents, StepChanges, FramesInRing]] = {
@@ -202,7 +202,7 @@ class LiveState:
         if parts is None:
             ring = RingContents(self._header, self.scenario)
             parts = self.queue_rings[queue] = (ring, StepChanges(ring.actions),
-                                               FramesInRing(ring.size))
+                                               FramesInRing(ring.size, ring.packed))
         return parts
 
     def show_queue(self, presses: int) -> None:
@@ -388,7 +388,7 @@ class LiveState:
 
     def _figure(self, inner: int) -> list[Text]:
         """The ring drawn as the specification draws it, at this step."""
-        return figure_lines(split_figure(self.ring, self.changes), self.lang, inner)
+        return figure_lines(ring_figure(self.ring, self.changes), self.lang, inner)
 
     def _in_ring(self) -> tuple[str, int] | None:
         """The ring entry the current frame sits in (else the oldest frame's), for the ring's
@@ -400,7 +400,7 @@ class LiveState:
         shown = next((resident for resident in residents if resident.frame == current),
                      residents[0])
         more = f" +{len(residents) - 1}" if len(residents) > 1 else ""
-        return f"{shown.ring}.ring[{self.in_ring.slot(shown)}]{more}", shown.frame
+        return f"{self.in_ring.place(shown)}{more}", shown.frame
 
     def _top(self, arrangement: Arrangement, inner: int) -> Table | None:
         columns: list[RenderableType] = []

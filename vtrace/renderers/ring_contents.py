@@ -22,6 +22,7 @@ from vtrace.frames import VNET_HDR, Endpoints, FrameError, build_frame
 from vtrace.model import Event, Header, Kind, Source
 from vtrace.renderers.base import count_param
 from vtrace.ring import VRING_DESC_F_WRITE
+from vtrace.ring_packed import VRING_PACKED_DESC_F_AVAIL, VRING_PACKED_DESC_F_USED
 from vtrace.scenarios import Scenario
 from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, tcp_send
@@ -72,6 +73,22 @@ class PackedSlot:
     frame: int | None
     state: str = "avail"
     written: int | None = None
+
+    def bits(self) -> tuple[int, int]:
+        """The AVAIL (bit 7) and USED (bit 15) bits of its flags."""
+        return int(bool(self.flags & VRING_PACKED_DESC_F_AVAIL)), \
+            int(bool(self.flags & VRING_PACKED_DESC_F_USED))
+
+    def shown(self) -> tuple[str, int | None]:
+        """What the slot holds now by its flags: its state and its length. Equal bits: the
+        device wrote the slot back, with the length it returns; unequal, the driver's
+        buffer, taken by the device or not (a used element not yet flushed is still the
+        driver's descriptor in memory)."""
+        avail, used = self.bits()
+        if avail == used:
+            return ("freed" if self.state == "freed" else "used"), \
+                self.written if self.written is not None else self.length
+        return ("avail" if self.state == "avail" else "device"), self.length
 
 
 class RingContents:
@@ -142,7 +159,9 @@ class RingContents:
             if self.packed:
                 self._write_slot(head, frame, detail)
         elif action == "take":
-            self._slot_state(head, ("avail",), "device")
+            if self._slot_state(head, ("avail",), "device") is None and self.packed:
+                # A buffer posted in bulk: its slot is the one the device read.
+                self._write_slot(head, frame, detail).state = "device"
             if self._set_state(head, "device") is None:
                 # A buffer posted in bulk (a receive refill) is named when the device takes it.
                 self.descriptors[head] = Descriptor(
@@ -164,14 +183,15 @@ class RingContents:
             self.descriptors.pop(head, None)
             self.used_taken += 1
 
-    def _write_slot(self, head: int, frame: int | None, detail: Mapping[str, Any]) -> None:
+    def _write_slot(self, head: int, frame: int | None, detail: Mapping[str, Any]) -> PackedSlot:
         number = self.values.get("slot", 0)
         self.slots.pop(number, None)
-        self.slots[number] = PackedSlot(number, _int(detail.get("addr")),
-                                        _int(detail.get("len")), head,
-                                        self.values.get("slot.flags", 0), frame)
+        slot = self.slots[number] = PackedSlot(number, _int(detail.get("addr")),
+                                               _int(detail.get("len")), head,
+                                               self.values.get("slot.flags", 0), frame)
         for oldest in list(self.slots)[:-KEEP_ENTRIES]:
             del self.slots[oldest]
+        return slot
 
     def _slot_state(self, head: int, states: tuple[str, ...], state: str) -> PackedSlot | None:
         """The oldest slot holding buffer ``head`` in one of ``states``, now in ``state``."""

@@ -5,10 +5,13 @@ descriptor table entries in use, a window of the avail ring and of the used ring
 around their ``idx`` (each entry naming the descriptor it points at), both
 rings' flags and ``idx``, the event fields (``used_event`` at the end of the
 avail ring, ``avail_event`` at the end of the used ring) and both sides'
-shadows, each cell marked when the step changed it. ``figure_lines`` draws a
-description in a terminal (compact: it fits 80 columns), ``figure_svg`` as an
-SVG picture. Both read only the ``Figure``, so another ring layout (the packed
-ring) draws through them by describing itself as areas of rows.
+shadows, each cell marked when the step changed it. ``packed_figure`` describes
+a packed ring the same way: one table of descriptor slots (addr, len, id, flags
+with their AVAIL and USED bits, what the slot holds, the indices pointing at it)
+and each side's indices, wrap counters and event-suppression area
+``{off_wrap, flags}``. ``ring_figure`` picks the layout the stream's ring has.
+``figure_lines`` draws a description in a terminal (compact: it fits 80
+columns), ``figure_svg`` as an SVG picture; both read only the ``Figure``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from rich.text import Text
 from vtrace.i18n import worded
 from vtrace.model import Event, Kind
 from vtrace.renderers.ring_contents import RingContents
+from vtrace.renderers.ring_view import EVENT_FLAG_NAMES
+from vtrace.ring_packed import WRAP_BIT
 from vtrace.session import Session
 
 __all__ = [
@@ -33,7 +38,9 @@ __all__ = [
     "Value",
     "figure_lines",
     "figure_svg",
+    "packed_figure",
     "ring_at",
+    "ring_figure",
     "split_figure",
 ]
 
@@ -61,7 +68,25 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "changed": "{mark} changed by this step",
         "changed.short": "{mark} changed",
         "title.split": "The split ring",
+        "title.packed": "The packed ring",
         "at": "{title} at step {step}",
+        "ring": "descriptor ring",
+        "driver": "driver",
+        "device": "device",
+        "column.slot": "slot",
+        "column.id": "id",
+        "column.flags": "flags",
+        "column.avail": "AVAIL",
+        "column.used": "USED",
+        "column.avail.short": "A",
+        "column.used.short": "U",
+        "state.freed": "freed",
+        "state.next": "",
+        "state.free": "",
+        "pointer.packed": "← {names}",
+        "bits.1": "AVAIL is bit 7 of flags, USED bit 15. The driver makes a slot available",
+        "bits.2": "with AVAIL = avail_wrap_counter and USED its opposite; the device marks",
+        "bits.3": "it used with both = its used_wrap_counter.",
     },
     "zh": {
         "desc": "描述符表",
@@ -80,7 +105,25 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "changed": "{mark} 这一步改动的",
         "changed.short": "{mark} 本步改动",
         "title.split": "split 环",
+        "title.packed": "packed 环",
         "at": "第 {step} 步时的 {title}",
+        "ring": "描述符环",
+        "driver": "驱动",
+        "device": "设备",
+        "column.slot": "槽",
+        "column.id": "id",
+        "column.flags": "flags",
+        "column.avail": "AVAIL",
+        "column.used": "USED",
+        "column.avail.short": "A",
+        "column.used.short": "U",
+        "state.freed": "已收回",
+        "state.next": "",
+        "state.free": "",
+        "pointer.packed": "← {names}",
+        "bits.1": "AVAIL 是 flags 的第 7 位，USED 是第 15 位。",
+        "bits.2": "驱动让一个槽可用时写 AVAIL = avail_wrap_counter、USED 取反；",
+        "bits.3": "设备标记已用时两位都写成它的 used_wrap_counter。",
     },
 }
 
@@ -96,6 +139,11 @@ class Value:
     name: str
     value: int
     changed: bool = False
+    word: str = ""  # how the value is written when not as a decimal (0x8001, DESC)
+
+    @property
+    def text(self) -> str:
+        return self.word or str(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +157,7 @@ class Row:
     state: str
     points_to: int | None = None
     changed: bool = False
+    pointers: tuple[str, ...] = ()  # the indices at this ring position (a packed ring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +178,7 @@ class Area:
 @dataclass(frozen=True, slots=True)
 class Figure:
     """A ring at one step: its areas, left to right, and the shadows each side keeps;
-    ``layout`` names the ring's layout (``split``)."""
+    ``layout`` names the ring's layout (``split`` or ``packed``)."""
 
     size: int
     areas: tuple[Area, ...]
@@ -218,6 +267,98 @@ def _ring(name: str, heads: Mapping[int, int], size: int, idx: int, taken: int, 
     return Area(name, ("slot", "head"), tuple(rows), above, (below,))
 
 
+#: A packed ring's table, and the columns a terminal shows of it (the bits and what they say).
+PACKED_COLUMNS = ("slot", "addr", "len", "id", "flags", "avail", "used", "state")
+PACKED_TERMINAL = ("slot", "id", "avail", "used", "state")
+#: Each side's indices and wrap counters (Linux's names; QEMU's used wrap counter is its
+#: VirtQueue's), then its event-suppression area: the driver's is read by the device
+#: before an interrupt, the device's by the driver before a kick.
+PACKED_SIDES = (
+    ("driver", ("next_avail_idx", "avail_wrap_counter", "last_used_idx", "used_wrap_counter",
+                "num_free"), "driver_event"),
+    ("device", ("last_avail_idx", "last_avail_wrap_counter", "used_idx", "vq.used_wrap_counter",
+                "inuse"), "device_event"),
+)
+#: The indices that point into the ring, and where: the slot each names (Linux keeps the
+#: used wrap counter in bit 15 of ``last_used_idx``).
+PACKED_POINTERS = ("next_avail_idx", "last_avail_idx", "used_idx", "last_used_idx")
+
+
+def ring_figure(contents: RingContents, changes: StepChanges | None = None,
+                window: int = WINDOW, descriptors: int = DESCRIPTORS) -> Figure:
+    """The ring as ``contents`` holds it, in its own layout."""
+    if contents.packed:
+        return packed_figure(contents, changes, window)
+    return split_figure(contents, changes, window, descriptors)
+
+
+def packed_figure(contents: RingContents, changes: StepChanges | None = None,
+                  window: int = WINDOW) -> Figure:
+    """The packed ring as ``contents`` holds it: ``window`` descriptor slots up to the one
+    ``next_avail_idx`` points at, each side's values and event area, what the step
+    changed marked."""
+    names = changes.names if changes else set()
+    heads = changes.heads if changes else set()
+    values = contents.values
+    size = contents.size
+
+    def value(name: str, word: str = "") -> Value:
+        return Value(name, values.get(name, 0), name in names, word)
+
+    pointed: dict[int, list[str]] = {}
+    for name in PACKED_POINTERS:
+        pointed.setdefault((values.get(name, 0) & ~WRAP_BIT) % size, []).append(name)
+    # The slot the step changed: the one the device's flush wrote back (used_idx moved past
+    # it, its flags changed), else the one a call acting on a buffer wrote or read (an add, a
+    # pop, a reclaim: the slot it names); other steps that name a slot only read it.
+    if {"slot.flags", "used_idx"} <= names:
+        touched: int | None = (values.get("used_idx", 0) - 1) % size
+    else:
+        touched = values.get("slot") if heads else None
+    marked = {number for number in contents.slots if number == touched}
+    count = min(window, size)
+    end = values.get("next_avail_idx", 0)
+    # The slots up to the one the driver writes next, or from the slot the step changed
+    # when that lies further back.
+    behind = max(((end - number) % size for number in marked), default=0)
+    first = end - max(count - 1, behind)
+    if first < 0 and first % size not in contents.slots:
+        first = 0  # a young ring: nothing written before slot 0 yet
+    # Slots the driver has made available that the device has not taken yet: a whole lap
+    # when the driver's wrap counter is a lap ahead of the device's.
+    taken = values.get("last_avail_idx", 0)
+    pending = (end - taken) % size or (
+        size if values.get("avail_wrap_counter") != values.get("last_avail_wrap_counter") else 0)
+    rows = []
+    for position in range(first, first + count):
+        number = position % size
+        slot = contents.slots.get(number)
+        pointers = tuple(pointed.get(number, ()))
+        if slot is None and (number - taken) % size < pending:
+            # posted in bulk (a receive ring's refill): the stream names it when it is taken
+            rows.append(Row(str(number), ("?",) * 6 + ("avail",), "avail", pointers=pointers))
+            continue
+        if slot is None:
+            rows.append(Row(str(number), (), "next" if number == end else "free",
+                            pointers=pointers))
+            continue
+        state, length = slot.shown()
+        avail, used = slot.bits()
+        cells = ("?" if slot.addr is None else f"{slot.addr:#x}",
+                 "?" if length is None else str(length), str(slot.id), f"{slot.flags:#06x}",
+                 str(avail), str(used), state)
+        rows.append(Row(str(number), cells, state, changed=number in marked,
+                        pointers=pointers))
+    ring = Area("ring", PACKED_COLUMNS, tuple(rows), table=True)
+    sides = tuple(
+        Area(side, (), (), tuple(value(name) for name in own),
+             (value(f"{event}.off_wrap", f"{values.get(f'{event}.off_wrap', 0):#06x}"),
+              value(f"{event}.flags", EVENT_FLAG_NAMES.get(values.get(f"{event}.flags", 0),
+                                                          ""))))
+        for side, own, event in PACKED_SIDES)
+    return Figure(size, (ring, *sides), (), "packed")
+
+
 def ring_at(session: Session, step: int, window: int = 5,
             descriptors: int = 8) -> tuple[Figure | None, int]:
     """The ring of ``session`` at the end of step ``step`` (numbered as step mode numbers
@@ -237,7 +378,7 @@ def ring_at(session: Session, step: int, window: int = 5,
         changes.update(event)
     if calls < step or not contents.size:
         return None, calls
-    return split_figure(contents, changes, window, descriptors), calls
+    return ring_figure(contents, changes, window, descriptors), calls
 
 
 # -- text --------------------------------------------------------------------------------------
@@ -249,7 +390,7 @@ def _marked(text: str, changed: bool) -> Text:
 def _values(values: Iterable[Value], prefix: str = "") -> Text:
     """Values as ``name value`` words; a ring's own fields lose the ring's name (``idx``)."""
     return Text(" ").join(Text.assemble(f"{value.name.removeprefix(prefix)} ",
-                                        _marked(str(value.value), value.changed))
+                                        _marked(value.text, value.changed))
                           for value in values)
 
 
@@ -298,12 +439,8 @@ def _ring_block(area: Area, lang: str) -> list[Text]:
     return lines
 
 
-def figure_lines(figure: Figure, lang: str = "en", width: int = 76,
-                 gap: int = 3) -> list[Text]:
-    """The figure as terminal lines: its areas side by side, then the shadows and what the
-    mark means (on the shadows' line when ``width`` leaves room)."""
-    blocks = [_table_block(area, lang) if area.table else _ring_block(area, lang)
-              for area in figure.areas]
+def _side_by_side(blocks: Sequence[Sequence[Text]], gap: int) -> list[Text]:
+    """Blocks of lines next to each other, each as wide as its widest line."""
     widths = [max(line.cell_len for line in block) for block in blocks]
     lines = []
     for index in range(max(len(block) for block in blocks)):
@@ -315,17 +452,79 @@ def figure_lines(figure: Figure, lang: str = "en", width: int = 76,
                 line.append(" " * (across - part.cell_len + gap))
         line.rstrip()
         lines.append(line)
+    return lines
+
+
+def figure_lines(figure: Figure, lang: str = "en", width: int = 76,
+                 gap: int = 3) -> list[Text]:
+    """The figure as terminal lines: its areas side by side, then the shadows and what the
+    mark means (on the shadows' line when ``width`` leaves room)."""
+    if figure.layout == "packed":
+        return _packed_lines(figure, lang, width, gap)
+    blocks = [_table_block(area, lang) if area.table else _ring_block(area, lang)
+              for area in figure.areas]
+    lines = _side_by_side(blocks, gap)
     shadows = _values(figure.shadows)
     shadows.rstrip()
-    legend = Text(_word("changed.short", lang, mark=MARK))
     lines.append(shadows)
-    for line in (lines[0], shadows):
+    _legend(lines, (lines[0], shadows), lang, width, gap)
+    return lines
+
+
+def _legend(lines: list[Text], candidates: Iterable[Text], lang: str, width: int,
+            gap: int) -> None:
+    """What the mark means, on the first of ``candidates`` with room, else on a line of its
+    own."""
+    legend = Text(_word("changed.short", lang, mark=MARK))
+    for line in candidates:
         if line.cell_len + gap + legend.cell_len <= width:
             line.append(" " * gap)
             line.append_text(legend)
             break
     else:
         lines.append(legend)
+
+
+#: The terminal's short headings for the bits' columns.
+_SHORT = {"slot": "column.head", "avail": "column.avail.short", "used": "column.used.short"}
+
+
+def _packed_lines(figure: Figure, lang: str, width: int, gap: int) -> list[Text]:
+    """A packed ring in a terminal: the slots (number, id, AVAIL and USED bits, what the slot
+    holds) beside each side's values, then both event areas: 7 lines of 70 columns (a
+    queue of up to 256), which an 80x24 screen has room for."""
+    ring, *sides = figure.areas
+    picks = [ring.columns.index(column) for column in PACKED_TERMINAL]
+    heads = [_word(_SHORT.get(column, f"column.{column}"), lang) for column in PACKED_TERMINAL]
+    written = [row for row in ring.rows if row.cells]
+    cells = {id(row): [row.label, *(row.cells[pick - 1] for pick in picks[1:-1]),
+                       _word(f"state.{row.state}", lang)] for row in written}
+    widths = [max(cell_len(text) for text in column)
+              for column in zip(heads, *cells.values(), strict=True)]
+    table = [Text(_word("ring", lang), style="bold"),
+             Text(" ".join(_pad(head, across, False) for head, across
+                           in zip(heads, widths, strict=True)).rstrip(), style="bold")]
+    for row in ring.rows:
+        if not row.cells:
+            pointer = (" " + _word("pointer.packed", lang, names="next_avail_idx")
+                       if row.state == "next" else "")
+            table.append(Text(_pad(row.label, widths[0], True) + pointer))
+            continue
+        line = Text(" ".join(_pad(text, across, index < len(widths) - 1) for index, (text, across)
+                             in enumerate(zip(cells[id(row)], widths, strict=True))).rstrip())
+        table.append(_marked_line(line, row.changed))
+    # Each side's indices and wrap counters; its count of buffers (num_free, inuse) is
+    # left to the SVG and the player, so that the figure is as tall as the split one.
+    blocks = [table, *([Text(_word(side.name, lang), style="bold"),
+                        *(_values((value,)) for value in side.above[:4])] for side in sides)]
+    lines = _side_by_side(blocks, gap - 1)
+    events = [Text.assemble(f"{side.below[0].name.split('.')[0]} ",
+                            _values(side.below, side.below[0].name.split(".")[0] + "."))
+              for side in sides]
+    for line in events:
+        line.rstrip()
+    lines += events
+    _legend(lines, events, lang, width, gap)
     return lines
 
 
@@ -350,47 +549,59 @@ def _svg_cell(x: float, y: float, width: float, text: str, css: str) -> str:
 def _svg_values(x: float, y: float, values: Sequence[Value]) -> tuple[list[str], float]:
     parts, at = [], x
     for value in values:
-        text = f"{value.name} {value.value}{MARK if value.changed else ''}"
+        text = f"{value.name} {value.text}{MARK if value.changed else ''}"
         width = len(text) * CHAR + 2 * PAD
         parts.append(_svg_cell(at, y, width, text, "changed" if value.changed else "field"))
         at += width
     return parts, at
 
 
-def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str:
-    """The figure as an SVG picture: the areas as tables, an arrow from each ring entry not
-    yet consumed to the descriptor it names, changed cells filled and marked."""
-    parts: list[str] = []
+def _svg_table(area: Area, x: float, y: float, lang: str,
+               parts: list[str]) -> tuple[float, float, dict[int, float]]:
+    """A table area at (``x``, ``y``): its column heads, then a row per entry, each cell
+    filled by the row's state. Returns its right edge, its bottom and, per row whose label
+    is a number, the y of the row's middle."""
+    texts = [[row.label, *(row.cells[:-1] if row.cells else ("",) * (len(area.columns) - 2)),
+              _word(f"state.{row.state}", lang)] for row in area.rows]
+    heads = [_word(f"column.{column}", lang) for column in area.columns]
+    widths = [max(cell_len(text) for text in column) * CHAR + 2 * PAD + CHAR
+              for column in zip(heads, *texts, strict=True)]
+    at = x
+    for head, width in zip(heads, widths, strict=True):
+        parts.append(_svg_cell(at, y, width, head, "head"))
+        at += width
+    below = y + ROW
+    rows_at: dict[int, float] = {}
+    for row, cells in zip(area.rows, texts, strict=True):
+        at = x
+        for text, width in zip(cells, widths, strict=True):
+            css = f"state-{row.state}" + (" changed" if row.changed else "")
+            parts.append(_svg_cell(at, below, width, text + (MARK if row.changed else ""), css))
+            at += width
+        if row.pointers:
+            parts.append(_svg_text(at + 4, below + ROW - 7,
+                                   _word("pointer.packed", lang, names=", ".join(row.pointers)),
+                                   "pointer"))
+        rows_at[int(row.label)] = below + ROW / 2
+        below += ROW
+    for text in ([_word("none", lang)] if not area.rows else []) + (
+            [_word("more", lang, count=area.more)] if area.more else []):
+        parts.append(_svg_text(x, below + ROW - 7, text))
+        below += ROW
+    return x + sum(widths), below, rows_at
+
+
+def _svg_split(figure: Figure, lang: str, parts: list[str]) -> tuple[float, float]:
+    """The split ring's areas: the descriptor table, the rings to its right one under the
+    other with arrows to the descriptors, the shadows below. Returns the width and height."""
     rows_at: dict[int, float] = {}  # descriptor head: the y of its row's middle
     arrows: list[tuple[float, float, int]] = []  # from (x, y) to a head
     x, y, bottom, right, desc_right = 0.0, 40.0, 0.0, 0.0, 0.0
     for area in figure.areas:
         parts.append(_svg_text(x, y - 8, _word(area.name, lang), "title"))
         if area.table:
-            texts = [[row.label, *row.cells[:2], _word(f"state.{row.state}", lang)]
-                     for row in area.rows]
-            heads = [_word(f"column.{column}", lang) for column in area.columns]
-            widths = [max(cell_len(text) for text in column) * CHAR + 2 * PAD + CHAR
-                      for column in zip(heads, *texts, strict=True)]
-            at = x
-            for head, width in zip(heads, widths, strict=True):
-                parts.append(_svg_cell(at, y, width, head, "head"))
-                at += width
-            below = y + ROW
-            for row, cells in zip(area.rows, texts, strict=True):
-                at = x
-                for text, width in zip(cells, widths, strict=True):
-                    css = f"state-{row.state}" + (" changed" if row.changed else "")
-                    parts.append(_svg_cell(at, below, width,
-                                           text + (MARK if row.changed else ""), css))
-                    at += width
-                rows_at[int(row.label)] = below + ROW / 2
-                below += ROW
-            for text in ([_word("none", lang)] if not area.rows else []) + (
-                    [_word("more", lang, count=area.more)] if area.more else []):
-                parts.append(_svg_text(x, below + ROW - 7, text))
-                below += ROW
-            desc_right = right = x + sum(widths)
+            desc_right, below, rows_at = _svg_table(area, x, y, lang, parts)
+            right = desc_right
             bottom = max(bottom, below)
             x = desc_right + GAP  # the rings stand to the right, one under the other
             continue
@@ -425,14 +636,67 @@ def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str
     shadows, end = _svg_values(0, bottom + ROW, figure.shadows)
     parts += shadows
     parts.append(_svg_text(0, bottom + 3 * ROW, _word("changed", lang, mark=MARK), "note"))
-    width = max(right + CHAR * 8, end) + PAD
-    height = bottom + 3 * ROW + PAD
+    return max(right + CHAR * 8, end) + PAD, bottom + 3 * ROW + PAD
+
+
+def _svg_packed(figure: Figure, lang: str, parts: list[str]) -> tuple[float, float]:
+    """The packed ring's areas: the slots with the indices pointing at them, then each side's
+    values and event area in a column to the right. Returns the width and height."""
+    ring, *sides = figure.areas
+    y = 40.0
+    parts.append(_svg_text(0, y - 8, _word(ring.name, lang), "title"))
+    table_right, bottom, _ = _svg_table(ring, 0, y, lang, parts)
+    pointers = max((cell_len(_word("pointer.packed", lang, names=", ".join(row.pointers)))
+                    for row in ring.rows if row.pointers), default=0)
+    x = table_right + pointers * CHAR + GAP
+    for line in ("bits.1", "bits.2", "bits.3"):
+        parts.append(_svg_text(0, bottom + ROW - 7, _word(line, lang), "note"))
+        bottom += ROW
+    right = x
+    for side in sides:
+        parts.append(_svg_text(x, y - 8, _word(side.name, lang), "title"))
+        width = max(len(f"{value.name} {value.text}{MARK}") for value in (
+            *side.above, *side.below)) * CHAR + 2 * PAD
+        at = y
+        for value in side.above:
+            css = "changed" if value.changed else "field"
+            parts.append(_svg_cell(x, at, width, f"{value.name} {value.text}"
+                                   f"{MARK if value.changed else ''}", css))
+            at += ROW
+        at += ROW
+        for value in side.below:
+            css = "changed" if value.changed else "event"
+            parts.append(_svg_cell(x, at, width, f"{value.name} {value.text}"
+                                   f"{MARK if value.changed else ''}", css))
+            at += ROW
+        bottom = max(bottom, at)
+        right = x + width
+        x = right + GAP / 2
+    parts.append(_svg_text(0, bottom + 2 * ROW, _word("changed", lang, mark=MARK), "note"))
+    return right + PAD, bottom + 2 * ROW + PAD
+
+
+#: What only a packed ring's picture has: reclaimed slots, the event areas, the pointers.
+_PACKED_STYLE = (
+    ".cell.state-freed { fill: #f5f5f5; }",
+    ".cell.event { fill: #ede9fe; }",
+    ".pointer { fill: #1d4ed8; }",
+)
+
+
+def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str:
+    """The figure as an SVG picture: the areas as tables, an arrow from each ring entry not
+    yet consumed to the descriptor it names (a split ring), the indices pointing at the
+    slots (a packed ring), changed cells filled and marked."""
+    parts: list[str] = []
+    packed = figure.layout == "packed"
+    width, height = (_svg_packed if packed else _svg_split)(figure, lang, parts)
     title = _word(f"title.{figure.layout}", lang)
     if step is not None:
         title = _word("at", lang, title=title, step=step)
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">',
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">',  # named by its title
         f"<title>{escape(title)}</title>",
         "<style>",
         "text { font: 14px monospace; fill: #111; }",
@@ -443,6 +707,7 @@ def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str
         ".cell.state-device { fill: #fef3c7; }",
         ".cell.state-used { fill: #dcfce7; }",
         ".cell.old { fill: #f5f5f5; }",
+        *(_PACKED_STYLE if packed else ()),
         ".cell.changed { fill: #fde047; stroke-width: 2.5; }",
         "text.changed, text.live { font-weight: bold; }",
         ".arrow { fill: none; stroke: #1d4ed8; stroke-width: 1.5; }",

@@ -7,7 +7,10 @@ pop (``last_avail_idx`` passes it); on a receive from the device's fill
 passes it). Both are the same rule, read off the events' ring changes: a frame
 enters the ring the first time an index is published with it, and leaves when
 the other side's index passes its entry. It keeps at most a ring's worth of
-entries, so a long run costs nothing more.
+entries, so a long run costs nothing more. On a packed ring the indices are
+positions in the one descriptor ring (``next_avail_idx`` against
+``last_avail_idx``, ``used_idx`` against ``last_used_idx``), which wrap at the
+ring's size, and the frame sits in a descriptor slot.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ __all__ = ["FramesInRing", "Resident"]
 
 #: Each ring: the index its producer publishes and the index its consumer keeps.
 _RINGS = (("avail", "avail.idx", "last_avail_idx"), ("used", "used.idx", "last_used_idx"))
-_WRAP = 1 << 16  # the rings' indices are free-running 16-bit numbers
+_PACKED_RINGS = (("avail", "next_avail_idx", "last_avail_idx"),
+                 ("used", "used_idx", "last_used_idx"))
+_WRAP = 1 << 16  # the split rings' indices are free-running 16-bit numbers
+_WRAP_BIT = 1 << 15  # Linux keeps the packed ring's used wrap counter in last_used_idx
 
 
 class Resident(NamedTuple):
@@ -34,8 +40,11 @@ class Resident(NamedTuple):
 class FramesInRing:
     """The frames in the ring, updated per event (its frame and its ring changes)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, packed: bool = False) -> None:
         self.size = size
+        self.packed = packed
+        self._rings = _PACKED_RINGS if packed else _RINGS
+        self._wrap = size if packed else _WRAP
         self.newest = -1  # the newest frame that entered; a later index moved with it is
         # the same buffer coming back, not the frame entering again
         self.waiting: deque[Resident] = deque()
@@ -44,15 +53,16 @@ class FramesInRing:
         ring = detail.get("ring")
         if not ring or not self.size:
             return
-        for name, published, consumed in _RINGS:
+        wrap = self._wrap
+        for name, published, consumed in self._rings:
             if published in ring and frame is not None and frame > self.newest:
                 self.newest = frame
-                self.waiting.append(Resident(name, (ring[published] - 1) % _WRAP, frame))
+                self.waiting.append(Resident(name, (ring[published] - 1) % wrap, frame))
             if consumed in ring:
-                taken = ring[consumed]
+                taken = ring[consumed] & ~_WRAP_BIT if self.packed else ring[consumed]
                 self.waiting = deque(resident for resident in self.waiting
                                      if resident.ring != name
-                                     or not 0 < (taken - resident.position) % _WRAP <= _WRAP // 2)
+                                     or not 0 < (taken - resident.position) % wrap <= wrap // 2)
 
     def residents(self) -> tuple[Resident, ...]:
         """The frames in the ring, oldest first."""
@@ -60,3 +70,9 @@ class FramesInRing:
 
     def slot(self, resident: Resident) -> int:
         return resident.position % self.size
+
+    def place(self, resident: Resident) -> str:
+        """Where the frame sits: its entry of the avail or used ring (``avail.ring[3]``), or
+        on a packed ring its descriptor slot (``desc[3]``)."""
+        slot = self.slot(resident)
+        return f"desc[{slot}]" if self.packed else f"{resident.ring}.ring[{slot}]"

@@ -26,14 +26,16 @@ from vtrace.ring_packed import (
     WRAP_BIT,
 )
 
-__all__ = ["decode_headers", "frame_lines", "packed_lines", "ring_lines"]
+__all__ = ["EVENT_FLAG_NAMES", "decode_headers", "frame_lines", "packed_lines", "ring_lines"]
 
 INDENT = "  "
 _ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP"}
 _PROTOCOLS = {17: "UDP", 6: "TCP", 1: "ICMP"}
 _GSO = {0: "none", 1: "tcpv4", 3: "udp", 4: "tcpv6"}
-_EVENT_FLAGS = {VRING_PACKED_EVENT_FLAG_ENABLE: "ENABLE",
-                VRING_PACKED_EVENT_FLAG_DISABLE: "DISABLE", VRING_PACKED_EVENT_FLAG_DESC: "DESC"}
+#: An event-suppression area's flags, by the spec's names.
+EVENT_FLAG_NAMES = {VRING_PACKED_EVENT_FLAG_ENABLE: "ENABLE",
+                    VRING_PACKED_EVENT_FLAG_DISABLE: "DISABLE",
+                    VRING_PACKED_EVENT_FLAG_DESC: "DESC"}
 _PACKED_WORDS = {
     "en": {
         "slots": "packed ring, descriptor slots written (newest last)",
@@ -104,7 +106,7 @@ def packed_lines(contents: RingContents, lang: str = "en") -> list[str]:
         flags = values.get(f"{area}.flags", 0)
         lines.append(f"{_packed_word(area, lang)}  off_wrap={off_wrap:#06x} "
                      f"(off={off_wrap & ~WRAP_BIT} wrap={off_wrap >> 15}) "
-                     f"flags={_EVENT_FLAGS.get(flags, str(flags))}")
+                     f"flags={EVENT_FLAG_NAMES.get(flags, str(flags))}")
     last_used = values.get("last_used_idx", 0)
     lines.append(f"{_packed_word('driver', lang)}  "
                  f"next_avail_idx={values.get('next_avail_idx', 0)} "
@@ -124,14 +126,8 @@ def _packed_word(key: str, lang: str) -> str:
 
 
 def _slot(slot: PackedSlot, lang: str) -> str:
-    avail = int(bool(slot.flags & VRING_PACKED_DESC_F_AVAIL))
-    used = int(bool(slot.flags & VRING_PACKED_DESC_F_USED))
-    # Equal bits: the device wrote the slot back, with the id and the length it returns.
-    if avail == used:
-        state = "freed" if slot.state == "freed" else "used"
-    else:
-        state = "device" if slot.state == "device" else "avail"
-    length = slot.written if avail == used and slot.written is not None else slot.length
+    avail, used = slot.bits()
+    state, length = slot.shown()
     addr = "?" if slot.addr is None else f"{slot.addr:#x}"
     frame = "" if slot.frame is None else f"  #{slot.frame}"
     return (f"[{slot.slot}] addr={addr} len={'?' if length is None else length} id={slot.id} "

@@ -119,29 +119,70 @@ var vtraceStream = (function () {
     var counters = {};
     D.counters.forEach(function (name) { counters[name] = 0; });
     return {at: -1, ring: Object.assign({}, D.initial), desc: {}, avail: new Int32Array(Q || 1).fill(-1),
-            used: new Int32Array(Q || 1).fill(-1), counters: counters};
+            used: new Int32Array(Q || 1).fill(-1), counters: counters, slots: []};
   }
   function copyState(s) {
     var desc = {};
     for (var h in s.desc) desc[h] = Object.assign({}, s.desc[h]);
     return {at: s.at, ring: Object.assign({}, s.ring), desc: desc, avail: s.avail.slice(),
-            used: s.used.slice(), counters: Object.assign({}, s.counters)};
+            used: s.used.slice(), counters: Object.assign({}, s.counters),
+            slots: s.slots.map(function (slot) { return Object.assign({}, slot); })};
+  }
+  /* A packed ring's descriptor slots, as vtrace/renderers/ring_contents.py keeps them: the
+     newest KEEP written, oldest first; a call acting on a buffer moves the oldest slot that
+     holds its id from one state to the next. */
+  var PACKED = !!D.packed, KEEP = 8;
+  function slotOf(s, head, states) {
+    for (var k = 0; k < s.slots.length; k++) {
+      if (s.slots[k].id === head && states.indexOf(s.slots[k].state) >= 0) return s.slots[k];
+    }
+    return null;
+  }
+  function writeSlot(s, desc, i, state) {
+    var number = s.ring.slot || 0;
+    s.slots = s.slots.filter(function (old) { return old.slot !== number; });
+    s.slots.push({slot: number, addr: desc[1], len: desc[2], id: desc[0], flags: s.ring["slot.flags"] || 0,
+                  state: state, frame: frameOf[i], written: null});
+    if (s.slots.length > KEEP) s.slots.shift();
+  }
+  function packedApply(s, action, desc, i, flagsChanged) {
+    var head = desc ? desc[0] : null, slot;
+    if (action === "add") writeSlot(s, desc, i, "avail");
+    else if (action === "take") {
+      slot = slotOf(s, head, ["avail"]);
+      if (slot) slot.state = "device";
+      else writeSlot(s, desc, i, "device");  /* posted in bulk: its slot is the one the device read */
+    } else if (action === "use") {
+      slot = slotOf(s, head, ["avail", "device"]);
+      if (slot) { slot.state = "used"; slot.written = desc[2] == null ? 0 : desc[2]; }
+    } else if (action === "free") {
+      slot = slotOf(s, head, ["avail", "device", "used"]);
+      if (slot) slot.state = "freed";
+    }
+    if (flagsChanged) {
+      for (var k = 0; k < s.slots.length; k++) {
+        if (s.slots[k].slot === (s.ring.slot || 0)) s.slots[k].flags = s.ring["slot.flags"];
+      }
+    }
   }
   function mod(a, b) { return ((a % b) + b) % b; }
   function apply(s, i) {
     var change = ringChange(i), count = counted(i), desc = descriptor(i), v = numbersOf[i];
+    var flagsChanged = false;
     for (var k = 0; k < change.length; k++) {
       var part = change[k];
       s.ring[part[0]] = part[1] === "#" ? v[part[2]] : part[2];
+      if (part[0] === "slot.flags") flagsChanged = true;
     }
     for (var c in count) if (c in s.counters) s.counters[c] += count[c];
     var action = place(i).desc;
+    if (PACKED) packedApply(s, Q && desc && kind(i) === "call" ? action : null, desc, i, flagsChanged);
     if (Q && action && desc && kind(i) === "call") {
       var head = desc[0], entry = s.desc[head];
       if (action === "add") {
         s.desc[head] = {addr: desc[1], len: desc[2], state: "avail", frame: frameOf[i]};
         var shadow = s.ring.avail_idx_shadow || s.ring["avail.idx"];
-        s.avail[mod(shadow - 1, Q)] = head;
+        if (!PACKED) s.avail[mod(shadow - 1, Q)] = head;
       } else if (action === "take") {
         /* a buffer posted in bulk is named only when the device takes it */
         if (entry) entry.state = "device";
@@ -149,7 +190,7 @@ var vtraceStream = (function () {
       }
       else if (action === "use") {
         if (entry) entry.state = "used";
-        s.used[mod(s.ring["used.idx"] - 1, Q)] = head;
+        if (!PACKED) s.used[mod(s.ring["used.idx"] - 1, Q)] = head;
       } else if (action === "free") delete s.desc[head];
     }
     s.at = i;
@@ -184,5 +225,6 @@ var vtraceStream = (function () {
           stepStarts: stepStarts, steps: stepStarts.length, stepOf: stepOf, stepEnd: stepEnd,
           stepCall: stepCall,
           frameStarts: frameStarts, pageStarts: pageStarts, pages: pages, groupFirst: groupFirst,
-          groupLast: groupLast, marks: marks, bisect: bisect, stateAt: stateAt, Q: Q, mod: mod};
+          groupLast: groupLast, marks: marks, bisect: bisect, stateAt: stateAt, Q: Q, mod: mod,
+          packed: PACKED};
 })();

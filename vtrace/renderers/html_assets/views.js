@@ -379,6 +379,7 @@ var vtraceViews = (function (S) {
       box.appendChild(dt);
     }
     if (unlisted > 0) box.appendChild(el("p", {id: "unlisted"}, w("unlisted").replace("{count}", num(unlisted))));
+    if (S.packed) { box.appendChild(vtraceFigure.slotList(s)); return; }  /* no avail or used ring */
     var cols = el("div", {"class": "cols"});
     cols.appendChild(slots(w("avail_ring"), s.avail, s.ring.last_avail_idx, s.ring["avail.idx"]));
     cols.appendChild(slots(w("used_ring"), s.used, s.ring.last_used_idx, s.ring["used.idx"]));
