@@ -59,6 +59,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fact.features_accepted": "the device offers {offered}; the driver accepts {count} "
                                   "of them and refuses {refused}",
         "fact.features": "negotiated: {features}",
+        "fact.features_hdr": "negotiated: {features}; so the virtio_net_hdr is {hdr_len} bytes",
         "fact.rings": "queue {queue}: QEMU now knows where its descriptor table, available "
                       "ring and used ring are",
         "fact.qom": "QOM type {type}, child of {parent}: its class hooks are filled in",
@@ -150,6 +151,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "fact.status": "设备状态 {value}：{status} 已置位",
         "fact.features_accepted": "设备提供 {offered}；驱动接受其中 {count} 个，拒绝 {refused}",
         "fact.features": "协商结果：{features}",
+        "fact.features_hdr": "协商结果：{features}；所以 virtio_net_hdr 是 {hdr_len} 字节",
         "fact.rings": "队列 {queue}：QEMU 现在知道它的描述符表、可用环和已用环在哪里",
         "fact.qom": "QOM 类型 {type}，父类型 {parent}：它的类钩子已填好",
         "objects.title": "建立过程创建的对象及其联系",

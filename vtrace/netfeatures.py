@@ -11,6 +11,7 @@ Every function named here has its line per version in ``vtrace.offload_sites``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -21,15 +22,20 @@ __all__ = [
     "Feature",
     "FeatureError",
     "Offer",
+    "Switched",
+    "TxOffload",
     "any_header_sg",
+    "device_offer",
     "driver_features",
     "feature_names",
     "hdr_len",
     "mask",
     "missing_dependencies",
     "negotiate",
+    "negotiated",
     "offered",
     "parse_features",
+    "tx_offload",
 ]
 
 
@@ -298,8 +304,11 @@ def _lookup(word: str) -> Feature:
     try:
         return Feature[name]
     except KeyError:
-        raise FeatureError(f"unknown feature {word.strip()!r}; try one of: "
-                           f"{', '.join(feature_names(Feature))}") from None
+        spellings = list(dict.fromkeys([*feature_names(Feature), *QEMU_PROPERTIES]))
+        close = difflib.get_close_matches(name.lower(), spellings, n=4, cutoff=0.5)
+        hint = f"close names: {', '.join(close)}" if close else \
+            "names are the spec's (VIRTIO_NET_F_HOST_TSO4) or short (host_tso4)"
+        raise FeatureError(f"unknown feature {word.strip()!r}; {hint}") from None
 
 
 def parse_features(text: str, base: Iterable[Feature], *,
@@ -322,3 +331,76 @@ def parse_features(text: str, base: Iterable[Feature], *,
         else:
             features.add(_lookup(word.removeprefix("+")))
     return frozenset(features)
+
+
+@dataclass(frozen=True, slots=True)
+class Switched:
+    """What ``--features`` and ``--no-offload`` ask of the device's properties."""
+
+    features: str = ""
+    offload: bool = True
+
+
+def device_offer(qemu: str, text: str = "", *, no_offload: bool = False,
+                 offer: Offer = Offer()) -> frozenset[Feature]:
+    """What QEMU ``qemu`` offers with the switches of its Offer once ``--features`` and
+    ``--no-offload`` have switched its properties; without VERSION_1 the device is legacy
+    and shows 32 bits."""
+    base = offered(qemu, offer)
+    device = parse_features(text, base, no_offload=no_offload)
+    known = (_known(_QEMU_NET_DEFAULTS, qemu, "QEMU") | _QEMU_COMMON_DEFAULTS[qemu]
+             | set(_QEMU_SWITCHES[qemu].values()) | {F.ACCESS_PLATFORM})
+    for feature in sorted(device - base - known):
+        raise FeatureError(f"QEMU {qemu} has no property that offers {feature.name}")
+    if F.VERSION_1 in device:
+        return device
+    return frozenset(feature for feature in device if feature < LEGACY_BITS)
+
+
+def negotiated(qemu: str, linux: str, text: str = "", *,
+               no_offload: bool = False) -> frozenset[Feature]:
+    """What QEMU ``qemu`` and Linux ``linux`` agree on once ``--features`` and
+    ``--no-offload`` have switched the device's properties.
+
+    Dropping VERSION_1 makes the device legacy: 32 bits, and Linux's ``features_legacy``.
+    A set that breaks the spec's feature requirements raises FeatureError.
+    """
+    device = device_offer(qemu, text, no_offload=no_offload)
+    agreed = negotiate(device, driver_features(linux, F.VERSION_1 in device))
+    for feature, needs in missing_dependencies(agreed):
+        raise FeatureError(f"{feature.name} needs {needs.name} (virtio spec 5.1.3.1): keep "
+                           f"{needs.name.lower()}, or drop {feature.name.lower()} too "
+                           f"(-{feature.name.lower()}; --no-offload drops every offload)")
+    return agreed
+
+
+@dataclass(frozen=True, slots=True)
+class TxOffload:
+    """What the guest's stack may leave to the device for one transmit, from the
+    ``dev->features`` ``virtnet_probe`` sets out of the negotiated bits."""
+
+    hdr_len: int  # vi->hdr_len
+    csum: bool  # NETIF_F_HW_CSUM (and NETIF_F_SG): only with VIRTIO_NET_F_CSUM
+    tso4: bool  # NETIF_F_TSO: HOST_TSO4 (or legacy GSO), only inside the CSUM branch
+    tso6: bool  # NETIF_F_TSO6
+    tso_ecn: bool  # NETIF_F_TSO_ECN: HOST_ECN
+    indirect: bool  # VIRTIO_RING_F_INDIRECT_DESC
+    any_header_sg: bool
+
+    def tso(self, ipv6: bool, ecn: bool) -> bool:
+        """May a GSO skb of this family (with CWR, SKB_GSO_TCP_ECN) go to the device whole,
+        unsegmented by the guest's stack?"""
+        return (self.tso6 if ipv6 else self.tso4) and (self.tso_ecn or not ecn)
+
+
+def tx_offload(features: Iterable[Feature]) -> TxOffload:
+    """The transmit offloads ``virtnet_probe`` turns on for the negotiated bits."""
+    present = frozenset(features)
+    csum = F.CSUM in present
+    legacy_gso = F.GSO in present
+    return TxOffload(
+        hdr_len=hdr_len(present), csum=csum,
+        tso4=csum and (F.HOST_TSO4 in present or legacy_gso),
+        tso6=csum and (F.HOST_TSO6 in present or legacy_gso),
+        tso_ecn=csum and (F.HOST_ECN in present or legacy_gso),
+        indirect=F.INDIRECT_DESC in present, any_header_sg=any_header_sg(present))

@@ -62,7 +62,7 @@ def mss_for(mtu: int, flow: TcpFlow, options: int = 0) -> int:
     return mtu - flow.ip_header - 20 - options
 
 
-def gso_superframe(flow: TcpFlow, payload: bytes, *, mss: int, seq: int, ack: int = 0,
+def gso_superframe(flow: TcpFlow, payload: bytes | memoryview, *, mss: int, seq: int, ack: int = 0,
                    flags: int = ACK | PSH, ip_id: int = 0, options: bytes = b"",
                    headlen: int | None = None) -> GsoSkb:
     """The skb TCP hands to the driver: one frame, partial checksum, gso_size = ``mss``.
@@ -103,7 +103,7 @@ class HostSkb:
     csum_offset: int
 
 
-def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes) -> HostSkb:
+def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes | memoryview) -> HostSkb:
     """The checks and fields of ``virtio_net_hdr_to_skb`` for a TCP frame (UDP is not followed).
 
     A header the kernel refuses raises FrameError naming the check (it returns -EINVAL).
@@ -127,7 +127,7 @@ def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes) -> HostSkb:
                              f"the frame has {len(frame)}")
         payload_offset = header.csum_start + thlen
     else:
-        payload_offset = ETH_HEADER + parse_tcp_frame(frame).flow.ip_header + thlen
+        payload_offset = ETH_HEADER + parse_tcp_frame(bytes(frame)).flow.ip_header + thlen
     if gso_type and partial and header.csum_offset != TCP_CSUM_OFFSET:
         raise FrameError(f"csum_offset {header.csum_offset} is not the TCP checksum's")
     if gso_type and len(frame) - payload_offset > header.gso_size:
@@ -149,13 +149,14 @@ def gso_segments(payload_length: int, mss: int) -> int:
     return max(1, math.ceil(payload_length / mss))
 
 
-def tcp_gso_segment(frame: bytes, mss: int) -> list[bytes]:
+def tcp_gso_segment(frame: bytes, mss: int, *, partial: bool = False) -> list[bytes]:
     """Cut a TCP superframe into wire frames as ``inet_gso_segment`` and ``tcp_gso_segment`` do.
 
     Every segment copies the headers; sequence numbers advance by ``mss``; FIN
     and PSH stay only on the last segment, CWR only on the first; an IPv4 id
-    grows by one per segment (no SKB_GSO_TCP_FIXEDID from a tap); lengths and
-    both checksums are recomputed.
+    grows by one per segment (no SKB_GSO_TCP_FIXEDID); lengths and both checksums
+    are recomputed. ``partial``: the device has checksum offload, so each TCP
+    checksum is left partial (by gso_reset_checksum), as in the guest's own GSO.
     """
     if mss <= 0:
         raise FrameError("the MSS must be positive")
@@ -176,5 +177,5 @@ def tcp_gso_segment(frame: bytes, mss: int) -> list[bytes]:
         segments.append(build_tcp_frame(
             head.flow, head.payload[index * mss:(index + 1) * mss], seq=head.seq + index * mss,
             ack=head.ack, flags=flags, ip_id=head.ip_id + index, window=window,
-            options=options))
+            options=options, partial=partial))
     return segments

@@ -98,7 +98,7 @@ def timestamp_option(tsval: int, tsecr: int) -> bytes:
     return struct.pack("!BBBBII", 1, 1, 8, 10, tsval, tsecr)
 
 
-def build_tcp_frame(flow: TcpFlow, payload: bytes, *, seq: int, ack: int = 0,
+def build_tcp_frame(flow: TcpFlow, payload: bytes | memoryview, *, seq: int, ack: int = 0,
                     flags: int = ACK | PSH, ip_id: int = 0, window: int = 502,
                     options: bytes = b"", partial: bool = False) -> bytes:
     """An Ethernet frame of one TCP segment (or GSO superframe) carrying ``payload``.

@@ -40,11 +40,19 @@ STEPS: tuple[Step, ...] = (
          "stack", Phase.APP, 2000,
          "TCP copies the user's bytes into page fragments of one skb of up to 64 KiB and "
          "leaves its checksum partial: with TSO the device (here the host) cuts it into "
-         "segments of one MSS each."),
+         "segments of one MSS each; without, the guest's validate_xmit_skb does."),
     step("__dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813), "stack",
          Phase.XMIT, 250,
          "Pick a transmit queue of the virtio NIC and pass the skb through its queueing "
          "discipline; when the queue is free, the skb goes on to the driver."),
+    step("validate_xmit_skb", "linux", DEV, at(v4_19=3312, v6_1=3766, v7_2=4066), "stack",
+         Phase.XMIT, 3000,
+         "The device lacks what this skb needs. Without TSO, skb_gso_segment and "
+         "tcp_gso_segment cut the GSO skb here, in the guest, into one skb per MSS, each "
+         "handed to the driver alone; without checksum offload the checksums are computed "
+         "here too and the segments are linear (no scatter-gather).",
+         notes={"7.2": "Linux 7.2 first drops unreadable (device-memory) skbs with "
+                       "validate_xmit_unreadable_skb; the segmenting is the same."}),
     step("dev_hard_start_xmit", "linux", DEV, at(v4_19=3264, v6_1=3701, v7_2=3937), "stack",
          Phase.XMIT, 200,
          "Hand the skb to the driver's ndo_start_xmit, saying whether more packets are right "
@@ -104,8 +112,9 @@ STEPS: tuple[Step, ...] = (
                        "(line 1133)."}),
     step("xmit_skb", "linux", VN, at(v4_19=1515, v6_1=1839, v7_2=3278), "virtio_net",
          Phase.XMIT, 150,
-         "Put the 12-byte virtio_net_hdr (checksum and segmentation hints) in front of the "
-         "frame and describe both as a scatter-gather list.",
+         "Put the virtio_net_hdr (checksum and segmentation hints; vi->hdr_len bytes: 12 with "
+         "VERSION_1 or MRG_RXBUF, 20 with HASH_REPORT, 10 on a legacy device without "
+         "either) in front of the frame and describe both as a scatter-gather list.",
          notes={"7.2": "Linux 7.2 fills the header with virtio_net_hdr_tnl_from_skb, which "
                        "knows UDP tunnel offloads, and adds the buffer through "
                        "virtnet_add_outbuf."}),

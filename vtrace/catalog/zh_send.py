@@ -19,7 +19,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
     },
     "tcp_sendmsg": {
         "text": "TCP 把用户的字节复制进一个最大 64 KiB 的 skb 的页片段里，校验和只算一部分：有了 "
-                "TSO，由设备（这里是宿主机）把它切成每段一个 MSS 的报文段。",
+                "TSO，由设备（这里是宿主机）把它切成每段一个 MSS 的报文段；没有 TSO 时，由客户机"
+                "的 validate_xmit_skb 来切。",
     },
     "udp_sendmsg": {
         "text": "UDP 查出到达目的地址的路由，构造一个 skb（负载前加上 UDP 头和 IP 头），再经由 IP "
@@ -28,6 +29,13 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "__dev_queue_xmit": {
         "text": "为 virtio 网卡选一个发送队列，让 skb 经过它的排队规则（qdisc）；队列空闲时，skb "
                 "就继续交给驱动。",
+    },
+    "validate_xmit_skb": {
+        "text": "设备缺少这个 skb 需要的特性。没有 TSO 时，skb_gso_segment 和 tcp_gso_segment 就"
+                "在客户机里把 GSO skb 切成每个 MSS 一个 skb，逐个交给驱动；没有校验和卸载时，校验"
+                "和也在这里算好，各段是线性的（没有分散聚集）。",
+        "7.2": "Linux 7.2 先用 validate_xmit_unreadable_skb 丢掉不可读（设备内存）的 skb；分段的"
+               "做法相同。",
     },
     "dev_hard_start_xmit": {
         "text": "调用驱动的 ndo_start_xmit 把 skb 交出去，同时告诉驱动后面是否紧跟着更多的包（"
@@ -94,8 +102,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "段，并补全每一段的校验和。",
     },
     "xmit_skb": {
-        "text": "在帧前面放上 12 字节的 virtio_net_hdr（校验和与分段提示），再把两者描述成一个分"
-                "散聚集列表。",
+        "text": "在帧前面放上 virtio_net_hdr（校验和与分段提示；长度为 vi->hdr_len：有 VERSION_1 "
+                "或 MRG_RXBUF 时 12 字节，有 HASH_REPORT 时 20 字节，两者都没有的传统设备上 10 字"
+                "节），再把两者描述成一个分散聚集列表。",
         "7.2": "Linux 7.2 用 virtio_net_hdr_tnl_from_skb 填写这个头（它认识 UDP 隧道卸载），并经"
                "由 virtnet_add_outbuf 添加缓冲区。",
     },

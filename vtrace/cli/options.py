@@ -55,7 +55,8 @@ def _option(param: Param, default: Any) -> Callable[[F], F]:
                             show_default=True, help=param.help)
     names = [f"--{param.flag}", *([param.short] if param.short else [])]
     if param.kind is str:
-        return click.option(*names, param.name, type=click.Choice([str(c) for c in param.choices]),
+        text = click.Choice([str(c) for c in param.choices]) if param.choices else click.STRING
+        return click.option(*names, param.name, type=text,
                             default=default, show_default=True, help=param.help)
     kind = click.INT if param.kind is int and param.scale == 1 else click.FLOAT
     return click.option(*names, param.name, type=kind, default=default, show_default=True,

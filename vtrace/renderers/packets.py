@@ -29,13 +29,14 @@ from typing import IO, NamedTuple
 from vtrace import __version__
 from vtrace.frames import VNET_HDR, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Source
+from vtrace.offload import TCP_CSUM_OFFSET, complete_checksum
 from vtrace.pcap import PcapngWriter, PcapWriter
 from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
 from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.recv.tcp import host_superframe
-from vtrace.scenarios.send.tso import tcp_send, wire_frames
+from vtrace.scenarios.send.tso import path_of, ring_sends, tcp_send, wire_frames
 from vtrace.scenarios.words import Tap
 from vtrace.session import Session
 
@@ -88,7 +89,7 @@ def _replayed_frame(header: Header, frame: int, tap: Tap) -> bytes:
     if header.params.get("proto") == "tcp":
         if tap.direction == "host-to-guest":
             return host_superframe(frame, size).frame
-        return tcp_send(frame, size).skb.frame
+        return tcp_send(frame, size, path_of(header.params)).skb.frame
     return build_frame(frame, size,
                        endpoints_of(tap.endpoints, frame % int(header.params.get("flows", 1))))
 
@@ -101,14 +102,12 @@ def tap_packets(header: Header, scenario: Scenario,
         tap = scenario.tap
         if tap is None:
             return
-        size = int(header.params.get("size", 0))
-        segmented = header.params.get("proto") == "tcp"
+        if _tcp_send(header, tap):
+            yield from _tcp_packets(header, events)
+            return
         written: set[int] = set()
         for event in events:
             frame = event.frame
-            if frame is not None and segmented and event.step == "tcp_gso_segment":
-                for segment in wire_frames(frame, size):
-                    yield Packet(event.t_ns, segment)
             if frame is None or frame in written or event.step not in tap.steps:
                 continue
             written.add(frame)
@@ -121,6 +120,53 @@ def tap_packets(header: Header, scenario: Scenario,
             continue
         seen.add((event.frame, frame_hex))
         yield Packet(event.t_ns, bytes.fromhex(frame_hex))
+
+
+def _tcp_send(header: Header, tap: Tap) -> bool:
+    """Whether the stream is a TCP send, whose packets follow the guest's offloads."""
+    return header.params.get("proto") == "tcp" and tap.direction == "guest-to-host"
+
+
+def _tcp_packets(header: Header, events: Iterable[Event]) -> Iterator[Packet]:
+    """A TCP send's packets: each one the ring carried as it enters tun (a superframe, or a
+    segment the guest cut), then what leaves the host: the host's segments of a superframe,
+    or the packet itself with its checksum completed."""
+    size, path = int(header.params.get("size", 0)), path_of(header.params)
+    entered: dict[int, int] = {}  # frame -> packets of it that reached tun so far
+    for event in events:
+        frame = event.frame
+        if frame is None:
+            continue
+        if event.step == "tcp_gso_segment":
+            for segment in wire_frames(frame, size, path):
+                yield Packet(event.t_ns, segment)
+        elif event.step in ("tun_get_user", "tun_xdp_one"):
+            index = entered.get(frame, 0)
+            entered[frame] = index + 1
+            sent = ring_sends(frame, size, path)[index].skb
+            yield Packet(event.t_ns, sent.frame)
+            if sent.gso_size == 0 and path.offload.csum:
+                yield Packet(event.t_ns, complete_checksum(sent.frame, sent.csum_start,
+                                                           TCP_CSUM_OFFSET))
+
+
+class _TcpHops:
+    """Which of a TCP send's packets a hop event shows: the superframe, or the n-th segment
+    the guest cut when the n-th event of that hop for the frame comes."""
+
+    def __init__(self, header: Header) -> None:
+        self.size, self.path = int(header.params.get("size", 0)), path_of(header.params)
+        self.met: dict[tuple[int, str], int] = {}
+        self.sends: dict[int, list[bytes]] = {}
+
+    def frame_at(self, frame: int, step: str) -> bytes:
+        if frame not in self.sends:
+            self.sends = {frame: [sent.skb.frame
+                                  for sent in ring_sends(frame, self.size, self.path)]}
+        index = self.met.get((frame, step), 0)
+        self.met[frame, step] = index + 1
+        packets = self.sends[frame]
+        return packets[min(index, len(packets) - 1)]
 
 
 class _Hops:
@@ -182,6 +228,7 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
         if tap is None:
             return
         built: tuple[int, bytes] | None = None
+        tcp = _TcpHops(header) if _tcp_send(header, tap) else None
         for event in events:
             frame = event.frame
             if frame is None:
@@ -191,7 +238,9 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
             hop = hops.by_step.get(event.step)
             if hop is None or event.kind is not Kind.CALL:
                 continue
-            if built is None or built[0] != frame:
+            if tcp is not None:
+                built = frame, tcp.frame_at(frame, event.step)
+            elif built is None or built[0] != frame:
                 built = frame, _replayed_frame(header, frame, tap)
             packet = hops.packet(event, frame, built[1], hop)
             if packet is not None:

@@ -100,7 +100,7 @@ class Param:
         if self.kind is bool:
             return None if isinstance(given, bool) else f"{given!r} is not a flag"
         if self.kind is str:
-            if given in self.choices:
+            if given in self.choices or (isinstance(given, str) and not self.choices):
                 return None
             return f"{given!r} is not one of {', '.join(map(str, self.choices))}"
         if isinstance(given, bool) or not isinstance(given, int | float):

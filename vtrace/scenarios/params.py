@@ -14,10 +14,10 @@ from vtrace.catalog import Era
 from vtrace.frames import MAX_FRAME, MIN_FRAME
 from vtrace.scenarios.base import Param, ParamError
 
-__all__ = ["BACKEND", "BACKENDS", "BATCH", "EVENT_IDX", "FLOWS", "FRAMES", "INTERVAL",
-           "MAX_FRAMES", "MAX_QUEUES", "PACKED_ERAS", "QUEUES", "QUEUE_SIZE", "QUEUE_SIZES",
-           "RING", "RINGS", "SHARED", "SIZE", "check_packed_backend", "default_of",
-           "packed_refusal"]
+__all__ = ["BACKEND", "BACKENDS", "BATCH", "ECN", "EVENT_IDX", "FEATURES", "FLOWS", "FRAMES",
+           "INTERVAL", "IP", "MAX_FRAMES", "MAX_QUEUES", "OFFLOAD", "PACKED_ERAS", "QUEUES",
+           "QUEUE_SIZE", "QUEUE_SIZES", "RING", "RINGS", "SHARED", "SIZE", "check_packed_backend",
+           "default_of", "packed_refusal"]
 
 MAX_FRAMES = 10_000_000
 QUEUE_SIZES = tuple(1 << bit for bit in range(5, 16))
@@ -48,6 +48,18 @@ RING = Param("ring", "split",
              silent_default=True)
 PACKED_ERAS = ("modern", "newest")  # eras whose Linux and QEMU both have the packed ring
 
+FEATURES = Param("features", "",
+                 "Switch feature bits on the device, as QEMU's properties would: +X adds, -X "
+                 "removes, by the spec's names (VIRTIO_NET_F_HOST_TSO4) or short ones "
+                 "(host_tso4), comma-separated.", silent_default=True)
+OFFLOAD = Param("offload", True,
+                "Offer checksum and segmentation offloads (CSUM, GUEST_CSUM, HOST_TSO*, "
+                "GUEST_TSO*, ECN, UFO, USO); --no-offload turns them all off.",
+                silent_default=True)
+IP = Param("ip", "4", "The TCP flow's IP version: 4, or 6 (a 40-byte IPv6 header, gso_type "
+           "TCPV6).", choices=("4", "6"), silent_default=True)
+ECN = Param("ecn", False, "Set CWR on each TCP send, as ECN's congestion response does: "
+            "gso_type gains VIRTIO_NET_HDR_GSO_ECN.", silent_default=True)
 MAX_QUEUES = 8
 QUEUES = Param("queues", 1, "Queue pairs (virtio-net's mq=on, queues=N): each has its own rings, "
                "vCPU and MSI-X vectors; the guest enables one per vCPU.", low=1, high=MAX_QUEUES,

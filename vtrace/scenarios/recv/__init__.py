@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from vtrace.catalog import Era
+from vtrace.catalog import ERAS, Era
 from vtrace.engine.sim import Run
-from vtrace.frames import MAX_FRAME
+from vtrace.frames import MAX_FRAME, VNET_HDR_SIZE
+from vtrace.netfeatures import Feature, FeatureError, hdr_len, negotiated
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -35,9 +36,11 @@ from vtrace.scenarios.multiqueue import QUEUES_QEMU_ONLY
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FEATURES,
     FLOWS,
     FRAMES,
     INTERVAL,
+    OFFLOAD,
     QUEUE_SIZE,
     QUEUES,
     RING,
@@ -85,6 +88,7 @@ class RecvScenario(Scenario):
         "vtrace recv --queues 2 --flows 4 -n 8",
         "vtrace recv --proto tcp --size 65000 --frames 2 --pcap in.pcap",
         "vtrace recv --ring packed -n 300 --view plain",
+        "vtrace recv --features -mrg_rxbuf --frames 3",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
@@ -100,6 +104,8 @@ class RecvScenario(Scenario):
                 "kernel's vhost-net."),
         RECV_PROTO,
         RING,
+        FEATURES,
+        OFFLOAD,
         replace(QUEUES, help="Queue pairs (mq=on, queues=N, rss=on): QEMU's software RSS "
                 "picks each flow's RX queue with the driver's table (Linux 7.2 sends it at "
                 "probe, 6.1 once ethtool -X commits it); modern and newest eras."),
@@ -209,9 +215,16 @@ class RecvScenario(Scenario):
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """As ``Scenario.settle``; Linux's vhost-net has no packed ring. A UDP frame fits one
         MTU, only TCP brings superframes, and only QEMU's own virtio-net on the split ring is
-        followed for them."""
+        followed for them. ``--features`` and ``--no-offload`` switch the device's bits:
+        without MRG_RXBUF the guest posts big buffers."""
         params = super().settle(given)
         check_packed_backend(params)
+        problem = _features_problem(params, ERAS["modern"])
+        if problem is not None:
+            raise ParamError(problem)
+        if params["features"] and Feature.MRG_RXBUF not in negotiated(
+                "7.2", "6.1", params["features"], no_offload=not params["offload"]):
+            params["mergeable"] = False  # big buffers, as --no-mergeable
         if params["proto"] == "udp":
             if params["size"] > MAX_FRAME:
                 raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
@@ -232,6 +245,8 @@ class RecvScenario(Scenario):
         return params
 
     def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        if (problem := _features_problem(params, era)) is not None:
+            return problem
         if (packed := packed_refusal(params, era)) is not None:
             return packed
         if params.get("queues", 1) > 1 and era.name not in RSS_ERAS:
@@ -250,6 +265,23 @@ class RecvScenario(Scenario):
         if refused is not None:
             raise ParamError(refused)
         return recv(RecvParams(**params), era, seed)
+
+
+def _features_problem(params: Mapping[str, Any], era: Era) -> str | None:
+    """What is wrong with ``--features`` and ``--no-offload`` for a receive in ``era``: a
+    wrong list, or a header other than the 12 bytes the receive replay writes."""
+    features, offload = params.get("features", ""), params.get("offload", True)
+    if not features and offload:
+        return None
+    try:
+        agreed = negotiated(era.qemu, era.linux, features, no_offload=not offload)
+    except FeatureError as error:
+        return f"--features: {error}"
+    if hdr_len(agreed) != VNET_HDR_SIZE:
+        return (f"--features: Linux {era.linux} and QEMU {era.qemu} would agree on a "
+                f"{hdr_len(agreed)}-byte virtio_net_hdr; the receive replay writes 12 bytes "
+                "only (drop what adds HASH_REPORT or UDP tunnel GSO, or keep VERSION_1)")
+    return None
 
 
 RECV = RecvScenario()

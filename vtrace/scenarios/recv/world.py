@@ -43,9 +43,11 @@ from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.params import (
     BACKEND,
     EVENT_IDX,
+    FEATURES,
     FLOWS,
     FRAMES,
     INTERVAL,
+    OFFLOAD,
     QUEUE_SIZE,
     QUEUES,
     RING,
@@ -111,6 +113,8 @@ class RecvParams:
     backend: str = default_of(BACKEND, str)
     proto: str = default_of(RECV_PROTO, str)
     ring: str = default_of(RING, str)  # split or packed
+    features: str = default_of(FEATURES, str)  # settled into mergeable by RecvScenario
+    offload: bool = default_of(OFFLOAD, bool)
     queues: int = default_of(QUEUES, int)
     flows: int = default_of(FLOWS, int)
 

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from vtrace.catalog import Era
+from vtrace.catalog import ERAS, Era
 from vtrace.engine.sim import Run
 from vtrace.frames import MAX_FRAME, Endpoints
+from vtrace.netfeatures import FeatureError
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -35,10 +36,14 @@ from vtrace.scenarios.base import (
 from vtrace.scenarios.multiqueue import QUEUES_QEMU_ONLY
 from vtrace.scenarios.params import (
     BACKEND,
+    ECN,
     EVENT_IDX,
+    FEATURES,
     FLOWS,
     FRAMES,
     INTERVAL,
+    IP,
+    OFFLOAD,
     QUEUE_SIZE,
     QUEUES,
     RING,
@@ -47,6 +52,7 @@ from vtrace.scenarios.params import (
 )
 from vtrace.scenarios.send.eras import SWITCHES
 from vtrace.scenarios.send.guest import send
+from vtrace.scenarios.send.tso import tcp_path
 from vtrace.scenarios.send.world import BATCH, IOEVENTFD, PROTO, SEND_SIZE, SendParams
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
 
@@ -73,6 +79,8 @@ class SendScenario(Scenario):
         "vtrace send --backend vhost-net --frames 3",
         "vtrace send --proto tcp --size 65000 --frames 1 --pcap run.pcap",
         "vtrace send --ring packed -n 300 --view plain",
+        "vtrace send --proto tcp --size 65000 --frames 1 --features -host_tso4",
+        "vtrace send --proto tcp --size 65000 --frames 1 --ip 6 --ecn --backend vhost-net",
         "vtrace send --queues 2 --flows 4 -n 8",
     )
     params = (
@@ -86,6 +94,10 @@ class SendScenario(Scenario):
         BACKEND,
         PROTO,
         RING,
+        FEATURES,
+        OFFLOAD,
+        IP,
+        ECN,
         QUEUES,
         FLOWS,
     )
@@ -108,6 +120,9 @@ class SendScenario(Scenario):
         COPIES,
         Counter("wire_frames", {"en": "TCP segments the host's GSO put on the wire",
                                 "zh": "宿主机 GSO 发到线路上的 TCP 段"}, when_counted=True),
+        Counter("guest_segments", {"en": "TCP segments the guest's GSO made (no TSO)",
+                                   "zh": "客户机 GSO 切出的 TCP 段（没有 TSO）"},
+                when_counted=True),
     )
     live_counters = ("kicks", "kicks_suppressed", "vm_exits", "interrupts",
                      "interrupts_suppressed", "bytes_to_host")
@@ -123,8 +138,11 @@ class SendScenario(Scenario):
         "msix_notify": (("interrupts", _one), ("wakeups", _one)),
         "kvm_arch_set_irq_inatomic": (("interrupts", _one), ("wakeups", _one)),
         "tcp_gso_segment": ("wire_frames", lambda detail: int(detail.get("segments", 0))),
+        "validate_xmit_skb": ("guest_segments",
+                              lambda detail: int(detail.get("segments", 0))),
         "tun_get_user": (("bytes_to_host", _bytes), ("copies", _one)),
-        "vhost_net_build_xdp": (("bytes_to_host", _bytes), ("copies", _one)),
+        # -ENOSPC copies nothing: the packet goes to tun_get_user instead.
+        "vhost_net_build_xdp": (("bytes_to_host", _bytes), ("copies", lambda d: "bytes" in d)),
         "tap_write_packet": ("syscalls", _one),
         # The kick's eventfd wakes QEMU's main loop; without ioeventfd, QEMU's vCPU thread
         # schedules the bottom half, which wakes it (notifications are off while one is
@@ -178,6 +196,8 @@ class SendScenario(Scenario):
         {"frames": 300, "batch": 100, "queue_size": 1024, "interval_ns": 0,
          "backend": "vhost-net"},
         {"frames": 3, "ring": "packed"},
+        {"frames": 1, "proto": "tcp", "size": 65000, "ip": "6", "ecn": True,
+         "backend": "vhost-net"},
         {"frames": 8, "queues": 2, "flows": 4},
     )
 
@@ -189,14 +209,16 @@ class SendScenario(Scenario):
         ring: QEMU would negotiate the split ring instead."""
         params = super().settle(given)
         check_packed_backend(params)
+        _check_features(params, ERAS["modern"])
         if params["proto"] == "udp":
             if params["size"] > MAX_FRAME:
                 raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
                                  "bytes (one 1500-byte MTU); --proto tcp sends superframes")
+            for name, flag in (("ip", "--ip 6"), ("ecn", "--ecn")):
+                if params[name] != self.defaults()[name]:
+                    raise ParamError(f"{flag}: only a TCP send has it; add --proto tcp")
             # A UDP stream's header names no protocol, as before TCP could be sent.
             del params["proto"]
-        elif params["backend"] == "vhost-net":
-            raise ParamError("--proto tcp: only --backend qemu follows a TCP send")
         elif params["ring"] == "packed":
             raise ParamError("--proto tcp --ring packed: vtrace replays a TCP send on the split "
                              "ring only, so far; drop --ring packed")
@@ -214,6 +236,8 @@ class SendScenario(Scenario):
         return frame_phrases(params, lang, ("event_idx", "ioeventfd"), self.defaults())
 
     def refusal(self, params: Mapping[str, Any], era: Era) -> str | None:
+        if (problem := _features_problem(params, era)) is not None:
+            return problem
         return packed_refusal(params, era)
 
     def run(self, params: Mapping[str, Any], era: Era, seed: int) -> Run:
@@ -221,6 +245,27 @@ class SendScenario(Scenario):
         if refused is not None:
             raise ParamError(refused)
         return send(SendParams(**params), era, seed)
+
+
+def _features_problem(params: Mapping[str, Any], era: Era) -> str | None:
+    """What is wrong with ``--features`` and ``--no-offload`` in ``era``, or None."""
+    try:
+        tcp_path(era, params.get("features", ""), offload=params.get("offload", True))
+    except FeatureError as error:
+        return f"--features: {error}"
+    return None
+
+
+def _check_features(params: Mapping[str, Any], era: Era) -> None:
+    """``--features`` names real bits that make a valid set; the ring's own bits have their
+    own options."""
+    for word in params["features"].lower().replace("virtio_ring_f_", "").split(","):
+        if word.strip(" +-") in ("event_idx", "ring_packed", "packed"):
+            raise ParamError(f"--features {params['features']}: EVENT_IDX and RING_PACKED have "
+                             "their own options, --event-idx/--no-event-idx and --ring")
+    problem = _features_problem(params, era)
+    if problem is not None:
+        raise ParamError(problem)
 
 
 SEND = SendScenario()

@@ -10,17 +10,18 @@ vCPU accepts it.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 
 from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import VNET_HDR_SIZE, VnetHeader, parse_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_to_skb
+from vtrace.ring import Buffer
 from vtrace.scenarios.ringstate import fill_used, flush_used, ring_call
 from vtrace.scenarios.send.world import World, with_ring
 
-__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "handle_tx_bh", "into_tun", "into_tun_gso",
-           "qemu_main"]
+__all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "element_bytes", "handle_tx_bh", "into_tun",
+           "into_tun_gso", "qemu_main"]
 
 TX_BURST = 256  # virtio-net's default x-txburst
 EVENTFD_WAKEUP_NS = 2500  # a sleeping main loop noticing its eventfd
@@ -48,7 +49,7 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         element = device.pop()
         assert element is not None  # the guest only ever adds
         yield from with_ring(world, world.ring_reader, frame, head=element.head)
-        payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
+        payload = element_view(world, element.buffers)
         yield Do("qemu_sendv_packet_async", frame, src="virtio-net",
                  detail={"iov": len(element.buffers)})
         yield Do("qemu_net_queue_send_iov", frame)
@@ -56,10 +57,11 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         yield Do("tap_receive_iov", frame, src="net-queue", detail={"using_vnet_hdr": True})
         yield Do("tap_write_packet", frame, detail={"syscall": "writev", "bytes": len(payload)})
         yield Do("tun_chr_write_iter", frame, src="tap", detail={"bytes": len(payload)})
+        hdr_len = world.path.offload.hdr_len
         if world.params.proto == "tcp":
-            yield from into_tun_gso(frame, payload)
+            yield from into_tun_gso(frame, payload, hdr_len)
         else:
-            yield from into_tun(frame, payload)
+            yield from into_tun(frame, payload, hdr_len)
         # virtqueue_push: fill the used entry (nothing written into a TX buffer), publish it.
         yield Do("virtqueue_push", frame, src="tap", detail={"head": element.head})
         yield from fill_used(world, frame, element, 0, 0)
@@ -76,36 +78,59 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
     return sent
 
 
-def into_tun(frame: int | None, payload: bytes) -> Iterator[Action]:
+def element_bytes(world: World, buffers: Iterable[Buffer]) -> bytes:
+    """The bytes an element's buffers hold, copied out of guest memory once (a 64 KiB
+    superframe's copies add up)."""
+    view = memoryview(world.memory.bytes)
+    return b"".join(view[buffer.addr:buffer.addr + buffer.length] for buffer in buffers)
+
+
+def element_view(world: World, buffers: Sequence[Buffer]) -> memoryview:
+    """The bytes of an element whose buffers lie back to back, in place in guest memory (a
+    TCP send's header, headers and fragments do); copied when they do not. The device
+    uses them before it returns the element, so the guest cannot overwrite them meanwhile."""
+    if all(buffer.addr + buffer.length == after.addr
+           for buffer, after in zip(buffers, buffers[1:], strict=False)):
+        start = buffers[0].addr
+        end = buffers[-1].addr + buffers[-1].length
+        return memoryview(world.memory.bytes)[start:end]
+    return memoryview(element_bytes(world, buffers))
+
+
+def into_tun(frame: int | None, payload: bytes | memoryview,
+             hdr_len: int = VNET_HDR_SIZE) -> Iterator[Action]:
     """``tun_get_user``: the vnet header and frame copied into an skb, handed to the stack."""
-    parsed = parse_frame(payload[VNET_HDR_SIZE:])
+    parsed = parse_frame(bytes(payload[hdr_len:]))
     yield Do("tun_get_user", frame, detail={
-        "bytes": parsed.length, "vnet_hdr": VNET_HDR_SIZE,
+        "bytes": parsed.length, "vnet_hdr": hdr_len,
         "checksums_ok": parsed.ip_checksum_ok and parsed.udp_checksum_ok})
     yield Do("tun_rx_batched", frame)
     yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
 
 
-def into_tun_gso(frame: int | None, payload: bytes) -> Iterator[Action]:
-    """``tun_get_user`` with a GSO header: ``virtio_net_hdr_to_skb`` turns it into the skb's
-    gso fields, and the superframe is cut into wire frames only when it leaves the host
-    (``skb_gso_segment`` on a device that cannot segment); delivered locally, it never is."""
-    header = VnetHeader.unpack(payload[:VNET_HDR_SIZE])
-    superframe = payload[VNET_HDR_SIZE:]
+def into_tun_gso(frame: int | None, payload: bytes | memoryview, hdr_len: int = VNET_HDR_SIZE,
+                 via: str = "tun_get_user") -> Iterator[Action]:
+    """``tun_get_user`` (or ``tun_xdp_one`` for a vhost-net batch) with the guest's header:
+    ``virtio_net_hdr_to_skb`` turns it into the skb's checksum and gso fields; a GSO
+    superframe is cut into wire frames only when it leaves the host (``skb_gso_segment`` on
+    a device that cannot segment), never when it is delivered locally; a segment the guest
+    already cut leaves as it is."""
+    header = VnetHeader.unpack(bytes(payload[:hdr_len]))
+    superframe = memoryview(payload)[hdr_len:]  # read in place: 64 KiB copies add up
     skb = virtio_net_hdr_to_skb(header, superframe)
-    segments = gso_segments(len(superframe) - header.hdr_len, header.gso_size) \
-        if skb.gso_size else 1
-    yield Do("tun_get_user", frame, detail={"bytes": len(superframe), "vnet_hdr": VNET_HDR_SIZE,
-                                            "gso_size": header.gso_size})
+    detail: dict[str, object] = {"bytes": len(superframe), "vnet_hdr": hdr_len}
+    yield Do(via, frame, detail={**detail, "gso_size": header.gso_size})
     yield Do("virtio_net_hdr_to_skb", frame, detail={
         "gso_type": sorted(skb.gso_type), "gso_size": skb.gso_size,
         "checksum_partial": skb.checksum_partial, "csum_start": skb.csum_start,
         "csum_offset": skb.csum_offset})
-    yield Do("tun_rx_batched", frame)
+    if via == "tun_get_user":
+        yield Do("tun_rx_batched", frame)
     yield Do("netif_receive_skb", frame, src="tun", detail={"gso": bool(skb.gso_size)})
-    yield Do("skb_gso_segment", frame, src="host-stack", detail={"bytes": len(superframe)})
-    yield Do("tcp_gso_segment", frame, detail={"mss": header.gso_size, "segments": segments})
-
+    if skb.gso_size:
+        segments = gso_segments(len(superframe) - header.hdr_len, header.gso_size)
+        yield Do("skb_gso_segment", frame, src="host-stack", detail={"bytes": len(superframe)})
+        yield Do("tcp_gso_segment", frame, detail={"mss": header.gso_size, "segments": segments})
 
 
 def _tx_bh(world: World) -> Iterator[Action]:

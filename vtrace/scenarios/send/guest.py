@@ -19,14 +19,14 @@ from typing import Any
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Doing, Run, Scheduler, Thread, Wait
-from vtrace.frames import MIN_FRAME, VNET_HDR, VNET_HDR_SIZE, build_frame
+from vtrace.frames import MIN_FRAME, VnetHeader, build_frame
 from vtrace.ring import DESC_SIZE, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, Buffer
 from vtrace.ring_packed import PackedDriver
 from vtrace.scenarios.multiqueue import Picked, frames_of, spawn_queues, tx_pick
 from vtrace.scenarios.ringstate import kick_reason, ring_call
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
-from vtrace.scenarios.send.tso import tcp_send
+from vtrace.scenarios.send.tso import TcpSend, ring_sends
 from vtrace.scenarios.send.world import SendParams, World, note, with_ring
 
 __all__ = ["MAX_SKB_FRAGS", "TX_BURST", "SendParams", "run_world", "run_worlds", "send"]
@@ -115,20 +115,42 @@ def _kick(world: World, frame: int) -> Iterator[Action]:
 
 
 def _transmit(world: World, frame: int, xmit_more: bool) -> Iterator[Action]:
-    """One frame through the guest: application, stack, ``start_xmit``, maybe a kick."""
-    params, driver, era = world.params, world.driver, world.switches
-    hint = "__netdev_tx_sent_queue()" if era.bql else era.xmit_more
+    """One frame through the guest: application, stack, ``start_xmit``, maybe a kick; a TCP
+    skb the device cannot take whole is segmented first, and each segment goes on alone."""
+    params = world.params
     tcp = params.proto == "tcp"
     yield Do("sendto", frame, detail={"bytes": params.size if tcp else params.size - MIN_FRAME})
     yield Do("__sys_sendto", frame, src="app")
     yield Do("tcp_sendmsg" if tcp else "udp_sendmsg", frame)
     yield Do("__dev_queue_xmit", frame)
+    if not tcp:
+        yield from _start_xmit(world, frame, xmit_more, None)
+        return
+    path = world.path
+    packets = ring_sends(frame, params.size, path)
+    if not (path.tso and path.offload.csum) and (len(packets) > 1 or not path.offload.csum):
+        yield Do("validate_xmit_skb", frame, detail={
+            "segments": len(packets) if len(packets) > 1 else 0,
+            "checksum": "partial" if path.offload.csum else "complete",
+            "sg": path.offload.csum})
+    for index, packet in enumerate(packets):
+        while index and world.stopped:  # the rest of the list waits for room
+            yield from _interrupt(world)
+        yield from _start_xmit(world, frame, xmit_more or index < len(packets) - 1, packet)
+
+
+def _start_xmit(world: World, frame: int, xmit_more: bool,
+                packet: TcpSend | None) -> Iterator[Action]:
+    """``dev_hard_start_xmit`` and the driver's ``start_xmit`` for one packet (a UDP frame
+    when ``packet`` is None)."""
+    driver, era = world.driver, world.switches
+    hint = "__netdev_tx_sent_queue()" if era.bql else era.xmit_more
     yield Do("dev_hard_start_xmit", frame, detail={"xmit_more": xmit_more,
                                                    "hint": era.xmit_more})
     kick = not xmit_more
     yield Do("start_xmit", frame, src="stack", detail={"xmit_more": xmit_more, "hint": hint})
     yield from _reclaim_before_adding(world, frame, kick)
-    yield from _add(world, frame)
+    yield from _add(world, frame, packet)
     if driver.num_free < ROOM_NEEDED:
         yield from _stop_queue(world, frame)
     if kick or world.stopped:
@@ -169,41 +191,44 @@ def _reclaim_before_adding(world: World, frame: int, kick: bool) -> Iterator[Act
             return
 
 
-def _add(world: World, frame: int) -> Iterator[Action]:
+def _add(world: World, frame: int, packet: TcpSend | None) -> Iterator[Action]:
     """``xmit_skb`` down to the ring write, which shows under the function that does it."""
-    if world.params.proto == "tcp":
-        yield from _add_superframe(world, frame)
+    if packet is not None:
+        yield from _add_tcp(world, frame, packet)
         return
     params, driver = world.params, world.driver
-    data = VNET_HDR + build_frame(frame, params.size, world.endpoints_of(frame))
-    yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE, "frame_bytes": params.size})
+    hdr_len = world.path.offload.hdr_len
+    data = VnetHeader().pack(hdr_len) + build_frame(frame, params.size,
+                                                    world.endpoints_of(frame))
+    yield Do("xmit_skb", frame, detail={"vnet_hdr": hdr_len, "frame_bytes": params.size})
     yield from _write_chain(world, frame, [(world.memory.slot_address(driver.free_head),
                                             len(data))], data)
 
 
-def _add_superframe(world: World, frame: int) -> Iterator[Action]:
-    """A TCP GSO skb: ``virtio_net_hdr_from_skb`` fills the header's offload fields, the
-    header goes in front of the frame and the payload follows in page fragments."""
-    sent = tcp_send(frame, world.params.size)
-    header = sent.header
+def _add_tcp(world: World, frame: int, sent: TcpSend) -> Iterator[Action]:
+    """A TCP skb: ``virtio_net_hdr_from_skb`` fills the header's offload fields (none for a
+    checksummed segment), the header goes in front of the frame and the payload follows in
+    page fragments (linear without SG)."""
+    header, offload = sent.header, world.path.offload
     fields = {"flags": header.flags, "gso_type": header.gso_type, "hdr_len": header.hdr_len,
               "gso_size": header.gso_size, "csum_start": header.csum_start,
               "csum_offset": header.csum_offset}
-    yield Do("xmit_skb", frame, detail={"vnet_hdr": VNET_HDR_SIZE,
+    yield Do("xmit_skb", frame, detail={"vnet_hdr": sent.hdr_len,
                                         "frame_bytes": len(sent.skb.frame)})
     yield Do("virtio_net_hdr_from_skb", frame, detail={
-        **fields, "vnet_hdr_hex": header.pack(VNET_HDR_SIZE).hex()})
+        **fields, "vnet_hdr_hex": sent.header_bytes.hex()})
     address = world.memory.slot_address(world.driver.free_head)
-    yield from _write_chain(world, frame, sent.scatter(address), sent.buffer,
-                            table=sent.table(address))
+    yield from _write_chain(world, frame, sent.scatter(address, offload.any_header_sg),
+                            sent.header_bytes, sent.skb.frame,
+                            table=sent.table(address) if offload.indirect else None)
 
 
-def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], data: bytes,
+def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], *data: bytes,
                  table: int | None = None) -> Iterator[Action]:
-    """``virtqueue_add_outbuf``: ``data`` (header and frame) in guest memory from the first
-    entry's address on, one descriptor per scatter-gather entry, or with INDIRECT_DESC
-    (a ``table`` address) one ring descriptor for an indirect table of several
-    (``virtqueue_use_indirect``)."""
+    """``virtqueue_add_outbuf``: ``data`` (header and frame, one after the other) in guest
+    memory from the first entry's address on, one descriptor per scatter-gather entry, or
+    with INDIRECT_DESC (a ``table`` address) one ring descriptor for an indirect table of
+    several (``virtqueue_use_indirect``)."""
     driver = world.driver
     yield Do("virtnet_add_outbuf", frame, detail={"type": "skb"})
     yield Do("virtqueue_add_outbuf", frame, detail={"sg": len(entries)})
@@ -211,7 +236,10 @@ def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], data:
     if writer != "virtqueue_add":
         yield Do("virtqueue_add", frame, detail={"layout": world.params.ring})
     address, length = entries[0]
-    world.memory.write(address, data)
+    written = address
+    for piece in data:  # the header, then the frame right behind it
+        world.memory.write(written, piece)
+        written += len(piece)
     buffers = [Buffer(addr, size) for addr, size in entries]
     if isinstance(driver, PackedDriver):
         world.slot = driver.next_avail_idx

@@ -1,62 +1,135 @@
-"""A TCP send with TSO: the guest's GSO superframe, its header, its chain, the host's segments.
+"""A TCP send: the guest's GSO skb, the packets that cross the ring, the host's segments.
 
 With ``--proto tcp`` each frame the guest sends is one GSO skb carrying
 ``size`` bytes of TCP payload; the flow uses Linux's default timestamps (12
-option bytes), so a 1500-byte MTU gives an MSS of 1448. The header is the
-12-byte modern one (VERSION_1); ``xmit_skb`` pushes it in front of the frame
-(``can_push``) and the payload sits in page fragments. INDIRECT_DESC is
-negotiated, so the entries go in an indirect table and the ring holds one
-descriptor. Linux allocates that table with kmalloc; here it sits in the
-frame's buffer slot, after the frame. Everything here is a pure function of
-the frame's index and size, so the pcap writer rebuilds the same bytes.
+option bytes), so a 1500-byte MTU gives an MSS of 1448 over IPv4 and 1428
+over IPv6. What crosses the ring follows the negotiated features
+(``TcpPath``): with TSO the skb goes whole, its header filled by
+``virtio_net_hdr_from_skb``, and the host segments it; without TSO (or for a
+CWR skb without HOST_ECN) ``validate_xmit_skb`` segments it in the guest
+(``skb_gso_segment`` → ``tcp_gso_segment``) and each MSS-sized segment is its
+own packet on the ring; without checksum offload (and so without SG) those
+segments are linear and carry complete checksums. The header is ``hdr_len``
+bytes; ``xmit_skb`` pushes it in front of the frame (``can_push``). With
+INDIRECT_DESC a packet of several entries takes one ring descriptor and an
+indirect table; Linux allocates that table with kmalloc, here it sits in the
+packet's buffer slot, after the frame. Everything here is a pure function of
+the frame's index, size and path, so the pcap writer rebuilds the same bytes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
+from vtrace.catalog import ERAS, Era
 from vtrace.frames import VNET_HDR_SIZE, VnetHeader
-from vtrace.offload import GsoSkb, gso_superframe, tcp_gso_segment, virtio_net_hdr_from_skb
+from vtrace.netfeatures import TxOffload, negotiated, tx_offload
+from vtrace.offload import (
+    TCP_CSUM_OFFSET,
+    GsoSkb,
+    complete_checksum,
+    gso_superframe,
+    tcp_gso_segment,
+    virtio_net_hdr_from_skb,
+)
 from vtrace.ring import DESC_SIZE
-from vtrace.tcpframes import TcpFlow, timestamp_option
+from vtrace.tcpframes import ACK, CWR, PSH, TCP_HEADER, TcpFlow, timestamp_option
 from vtrace.txchain import TxSkb, page_frags, scatter_list
 
-__all__ = ["MAX_TCP_PAYLOAD", "MSS", "TcpSend", "slot_bytes", "tcp_send", "wire_frames"]
+__all__ = ["MAX_TCP_PAYLOAD", "MSS", "TcpPath", "TcpSend", "path_of", "ring_sends",
+           "slot_bytes", "tcp_path", "tcp_send", "wire_frames"]
 
 MTU = 1500
 OPTIONS = 12  # NOP, NOP, timestamps
 # The superframe is one IPv4 packet: its 16-bit total length holds IP and TCP headers too.
 MAX_TCP_PAYLOAD = 0xFFFF - 20 - 20 - OPTIONS
 FLOW = TcpFlow()
+FLOW6 = TcpFlow(src_ip=bytes.fromhex("fd000000000000000000000000000015"),
+                dst_ip=bytes.fromhex("fd000000000000000000000000000002"))
 MSS = MTU - 20 - 20 - OPTIONS  # IPv4 and TCP headers, timestamps
-HEADERS = 14 + 20 + 20 + OPTIONS  # what the skb's linear area holds
+HEADERS = 14 + 20 + 20 + OPTIONS  # the skb's linear area (IPv6's 20 more fit the slack)
 TABLE_ENTRIES = 2 + 17  # header and linear part, then up to MAX_SKB_FRAGS fragments
+_PATTERN = bytes(range(256)) * (0x10000 // 256 + 1)  # every payload is a slice of it
+_MODERN = tx_offload(negotiated(ERAS["modern"].qemu, ERAS["modern"].linux))
+
+
+@dataclass(frozen=True, slots=True)
+class TcpPath:
+    """How a TCP send leaves the guest: its IP version, CWR, and what the device takes over."""
+
+    offload: TxOffload = _MODERN
+    ipv6: bool = False
+    ecn: bool = False
+
+    @property
+    def flow(self) -> TcpFlow:
+        return FLOW6 if self.ipv6 else FLOW
+
+    @property
+    def mss(self) -> int:
+        return MTU - self.flow.ip_header - TCP_HEADER - OPTIONS
+
+    @property
+    def tso(self) -> bool:
+        """Does the skb cross the ring whole (``netif_needs_gso`` false)?"""
+        return self.offload.tso(self.ipv6, self.ecn)
+
+
+def tcp_path(era: Era, features: str = "", *, offload: bool = True, ip: str = "4",
+             ecn: bool = False) -> TcpPath:
+    """The path of a send in ``era`` after ``--features``, ``--no-offload``, ``--ip``, ``--ecn``;
+    FeatureError when the feature list is wrong.
+
+    Left at their defaults, the header stays the 12 bytes replays have always shown, in
+    every era: the newest era really negotiates UDP tunnel GSO (QEMU 10.2 offers it behind
+    a Linux 7.2 tap), which makes it 24, and naming any feature shows that.
+    """
+    agreed = negotiated(era.qemu, era.linux, features, no_offload=not offload)
+    path = TcpPath(tx_offload(agreed), ipv6=ip == "6", ecn=ecn)
+    if features or not offload:
+        return path
+    return replace(path, offload=replace(path.offload, hdr_len=VNET_HDR_SIZE))
+
+
+def path_of(params: Mapping[str, Any]) -> TcpPath:
+    """The path a stream header's parameters name (a default is left out of a header)."""
+    return tcp_path(ERAS[str(params.get("era", "modern"))], str(params.get("features", "")),
+                    offload=bool(params.get("offload", True)), ip=str(params.get("ip", "4")),
+                    ecn=bool(params.get("ecn", False)))
 
 
 @dataclass(frozen=True, slots=True)
 class TcpSend:
-    """One superframe as the driver sees it: the skb, its header and its bytes."""
+    """One packet as the driver sees it: the skb, its header and its bytes."""
 
     skb: GsoSkb
     header: VnetHeader
+    hdr_len: int = VNET_HDR_SIZE
+    header_bytes: bytes = b""  # header.pack(hdr_len), packed once by _sent
 
     @property
     def buffer(self) -> bytes:
         """The header then the frame, as they sit in guest memory."""
-        return self.header.pack(VNET_HDR_SIZE) + self.skb.frame
+        return self.header_bytes + self.skb.frame
 
-    def scatter(self, address: int) -> list[tuple[int, int]]:
+    def scatter(self, address: int, any_header_sg: bool = True) -> list[tuple[int, int]]:
         """The (address, length) entries ``xmit_skb`` hands the ring for a buffer at
-        ``address``: header and linear headers in one (``can_push``), then page fragments."""
-        data = address + VNET_HDR_SIZE
+        ``address``: header and linear part in one (``can_push``), then page fragments."""
+        data = address + self.hdr_len
         skb = TxSkb(data=data, headlen=self.skb.headlen,
                     frags=page_frags(data + self.skb.headlen,
                                      len(self.skb.frame) - self.skb.headlen))
-        return scatter_list(skb, VNET_HDR_SIZE, any_header_sg=True)
+        return scatter_list(skb, self.hdr_len, any_header_sg=any_header_sg)
 
     def table(self, address: int) -> int:
         """Where the indirect table of a buffer at ``address`` goes: after it, 16-aligned."""
-        return _aligned(address + len(self.buffer))
+        return _aligned(address + self.hdr_len + len(self.skb.frame))
+
+
+def _sent(skb: GsoSkb, header: VnetHeader, hdr_len: int) -> TcpSend:
+    return TcpSend(skb, header, hdr_len, header.pack(hdr_len))
 
 
 def slot_bytes(size: int) -> int:
@@ -69,15 +142,48 @@ def _aligned(address: int) -> int:
     return (address + DESC_SIZE - 1) & ~(DESC_SIZE - 1)
 
 
-def tcp_send(frame: int, size: int) -> TcpSend:
-    """Frame ``frame``'s superframe: ``size`` payload bytes, sequence numbers continuing."""
-    payload = bytes((frame + index) & 0xFF for index in range(size))
-    skb = gso_superframe(FLOW, payload, mss=MSS, seq=1 + frame * size, ack=1,
-                         ip_id=frame * ((size + MSS - 1) // MSS),
+def tcp_send(frame: int, size: int, path: TcpPath = TcpPath()) -> TcpSend:
+    """Frame ``frame``'s skb as TCP builds it: ``size`` payload bytes, sequence numbers
+    continuing, its checksum partial, and the header a TSO device would get."""
+    start = frame & 0xFF  # byte i is (frame + i) mod 256
+    payload = memoryview(_PATTERN)[start:start + size]  # copied once, into the frame
+    mss = path.mss
+    skb = gso_superframe(path.flow, payload, mss=mss, seq=1 + frame * size, ack=1,
+                         flags=ACK | PSH | (CWR if path.ecn else 0),
+                         ip_id=frame * ((size + mss - 1) // mss),
                          options=timestamp_option(1000 + frame, 500))
-    return TcpSend(skb, virtio_net_hdr_from_skb(skb))
+    return _sent(skb, virtio_net_hdr_from_skb(skb), path.offload.hdr_len)
 
 
-def wire_frames(frame: int, size: int) -> list[bytes]:
-    """The segments the host's ``tcp_gso_segment`` makes of frame ``frame``, checksums complete."""
-    return tcp_gso_segment(tcp_send(frame, size).skb.frame, MSS)
+def ring_sends(frame: int, size: int, path: TcpPath = TcpPath()) -> list[TcpSend]:
+    """The packets ``start_xmit`` puts on the ring for frame ``frame``: the skb whole when the
+    device takes it (TSO, or one MSS or less with checksum offload), else what
+    ``validate_xmit_skb`` makes of it: MSS-sized segments (``skb_gso_segment``), their
+    checksums left partial with checksum offload, complete and linear without it
+    (``skb_checksum_help``; no NETIF_F_SG either)."""
+    sent = tcp_send(frame, size, path)
+    csum = path.offload.csum
+    if sent.skb.gso_size == 0 or path.tso:
+        if csum:
+            return [sent]
+        frames = [complete_checksum(sent.skb.frame, sent.skb.csum_start, TCP_CSUM_OFFSET)]
+    else:
+        frames = tcp_gso_segment(sent.skb.frame, path.mss, partial=csum)
+    headers = sent.skb.headlen  # skb_segment gives each segment the headers, frags after
+    packets = []
+    for segment in frames:
+        skb = GsoSkb(frame=segment, gso_size=0, ipv6=path.ipv6, ecn=False,
+                     headlen=headers if csum else len(segment), csum_start=sent.skb.csum_start)
+        header = virtio_net_hdr_from_skb(skb) if csum else VnetHeader()
+        packets.append(_sent(skb, header, path.offload.hdr_len))
+    return packets
+
+
+def wire_frames(frame: int, size: int, path: TcpPath = TcpPath()) -> list[bytes]:
+    """The segments that leave the host for frame ``frame``, checksums complete: the host's
+    ``tcp_gso_segment`` makes them of a superframe, the guest's of an skb it segmented."""
+    skb = tcp_send(frame, size, path).skb
+    if skb.gso_size == 0:
+        return [complete_checksum(skb.frame, skb.csum_start, TCP_CSUM_OFFSET)]
+    return tcp_gso_segment(skb.frame, path.mss)
+

@@ -17,9 +17,14 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from vtrace.engine.sim import Action, Do, Wait
-from vtrace.frames import VNET_HDR_SIZE, parse_frame
+from vtrace.frames import parse_frame
 from vtrace.ring import Element, VhostQueue
-from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS, into_tun
+from vtrace.scenarios.send.device import (
+    EVENTFD_WAKEUP_NS,
+    element_bytes,
+    into_tun,
+    into_tun_gso,
+)
 from vtrace.scenarios.send.world import World, with_ring
 
 __all__ = ["VHOST_NET_BATCH", "VHOST_NET_PKT_WEIGHT", "VHOST_NET_WEIGHT", "WORKER",
@@ -28,6 +33,9 @@ __all__ = ["VHOST_NET_BATCH", "VHOST_NET_PKT_WEIGHT", "VHOST_NET_WEIGHT", "WORKE
 VHOST_NET_BATCH = 64  # used heads (4.19) or XDP buffers (6.1, 7.2) gathered before a flush
 VHOST_NET_PKT_WEIGHT = 256  # packets in one round before the work re-queues itself
 VHOST_NET_WEIGHT = 0x80000  # bytes in one round
+PAGE_SIZE = 4096
+VHOST_NET_RX_PAD = 64  # NET_IP_ALIGN (0 on x86) + NET_SKB_PAD (a 64-byte cache line)
+SKB_SHARED_INFO = 320  # sizeof(struct skb_shared_info) on x86-64
 WORKER = "vhost-worker"  # the thread's name in events; the kernel calls it vhost-<QEMU pid>
 
 
@@ -123,22 +131,43 @@ def _one_packet(world: World,
             yield from with_ring(world, "vhost_disable_notify", None)
         return None, not more
     yield from with_ring(world, "vhost_get_vq_desc", frame, head=element.head)
-    payload = b"".join(world.memory.read(b.addr, b.length) for b in element.buffers)
+    payload = element_bytes(world, element.buffers)
     gathered.bytes += len(payload)
+    hdr_len, tcp = world.path.offload.hdr_len, world.params.proto == "tcp"
     if world.switches.vhost_xdp_batch:
-        yield Do("vhost_net_build_xdp", frame, detail={
-            "bytes": len(payload) - VNET_HDR_SIZE, "vnet_hdr": VNET_HDR_SIZE})
-        gathered.xdp.append((frame, payload))
-        gathered.done.append(element)
-        return frame, False
+        if _fits_page(len(payload), hdr_len):
+            yield Do("vhost_net_build_xdp", frame, detail={
+                "bytes": len(payload) - hdr_len, "vnet_hdr": hdr_len})
+            gathered.xdp.append((frame, payload))
+            gathered.done.append(element)
+            return frame, False
+        # A superframe fits no page: flush the batch, then the packet goes alone.
+        yield Do("vhost_net_build_xdp", frame, detail={"len": len(payload), "error": "ENOSPC"})
+        yield from _tx_batch(world, gathered)
     more = gathered.bytes < VHOST_NET_WEIGHT and not queue.empty()
     yield Do("tun_sendmsg", frame, src="vhost", detail={"bytes": len(payload),
                                                         "msg_more": more})
-    yield from into_tun(frame, payload)
+    if tcp:
+        yield from into_tun_gso(frame, payload, hdr_len)
+    else:
+        yield from into_tun(frame, payload, hdr_len)
     gathered.done.append(element)
-    if len(gathered.done) >= VHOST_NET_BATCH:
+    # 4.19 signals every 64 heads here; later ones leave that to the loop's vhost_tx_batch.
+    if not world.switches.vhost_xdp_batch and len(gathered.done) >= VHOST_NET_BATCH:
         yield from _signal_used(world, gathered)
     return frame, False
+
+
+def _fits_page(length: int, sock_hlen: int) -> bool:
+    """``vhost_net_build_xdp``'s test: the packet, its pad and ``skb_shared_info`` in one
+    page, or -ENOSPC (the tap has no XDP program, so no XDP headroom)."""
+    pad = _cache_aligned(VHOST_NET_RX_PAD + sock_hlen)
+    return _cache_aligned(length + pad) + _cache_aligned(SKB_SHARED_INFO) <= PAGE_SIZE
+
+
+def _cache_aligned(length: int) -> int:
+    """SKB_DATA_ALIGN: up to a 64-byte cache line."""
+    return (length + 63) & ~63
 
 
 def _tx_batch(world: World, gathered: _Round) -> Iterator[Action]:
@@ -147,10 +176,13 @@ def _tx_batch(world: World, gathered: _Round) -> Iterator[Action]:
     if gathered.xdp:
         yield Do("tun_sendmsg", None, src="vhost", detail={
             "type": "TUN_MSG_PTR", "num": len(gathered.xdp)})
+        hdr_len = world.path.offload.hdr_len
         for frame, payload in gathered.xdp:
-            parsed = parse_frame(payload[VNET_HDR_SIZE:])
-            yield Do("tun_xdp_one", frame, detail={"bytes": parsed.length,
-                                                   "vnet_hdr": VNET_HDR_SIZE})
+            if world.params.proto == "tcp":
+                yield from into_tun_gso(frame, payload, hdr_len, via="tun_xdp_one")
+                continue
+            parsed = parse_frame(payload[hdr_len:])
+            yield Do("tun_xdp_one", frame, detail={"bytes": parsed.length, "vnet_hdr": hdr_len})
             yield Do("netif_receive_skb", frame, src="tun", detail={"dport": parsed.dst_port})
         gathered.xdp.clear()
     yield from _signal_used(world, gathered)

@@ -17,10 +17,14 @@ from vtrace.scenarios.base import Param
 from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.params import (
     BACKEND,
+    ECN,
     EVENT_IDX,
+    FEATURES,
     FLOWS,
     FRAMES,
     INTERVAL,
+    IP,
+    OFFLOAD,
     QUEUE_SIZE,
     QUEUES,
     RING,
@@ -30,7 +34,7 @@ from vtrace.scenarios.params import (
 from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.ringstate import SHARED_FIELDS, RingWorld, note, with_ring
 from vtrace.scenarios.send.eras import SWITCHES
-from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, slot_bytes
+from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, slot_bytes, tcp_path
 
 __all__ = ["BATCH", "IOEVENTFD", "PROTO", "SEND_SIZE", "SHARED_FIELDS", "SendParams", "World",
            "note", "with_ring"]
@@ -63,6 +67,10 @@ class SendParams:
     backend: str = default_of(BACKEND, str)  # who runs the device's data path
     proto: str = default_of(PROTO, str)
     ring: str = default_of(RING, str)  # split or packed
+    features: str = default_of(FEATURES, str)  # --features, applied to the device's offer
+    offload: bool = default_of(OFFLOAD, bool)
+    ip: str = default_of(IP, str)  # the TCP flow's IP version
+    ecn: bool = default_of(ECN, bool)  # CWR on each TCP send
     queues: int = default_of(QUEUES, int)
     flows: int = default_of(FLOWS, int)
 
@@ -76,6 +84,8 @@ class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.params = params
         self.frames = range(params.frames) if frames is None else frames  # this queue's
         self.switches = SWITCHES[era.name]
+        self.path = tcp_path(era, params.features, offload=params.offload, ip=params.ip,
+                             ecn=params.ecn)  # what the device takes over, hdr_len
         slot_size = slot_bytes(params.size) if params.proto == "tcp" else \
             VNET_HDR_SIZE + params.size
         if params.ring == "packed":

@@ -13,8 +13,17 @@ from typing import Any
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Run
+from vtrace.netfeatures import Feature, FeatureError, Switched, device_offer, negotiated
 from vtrace.scenarios.base import EVENTS, Counter, ParamError, Scenario
-from vtrace.scenarios.params import BACKEND, QUEUES, RING, check_packed_backend, packed_refusal
+from vtrace.scenarios.params import (
+    BACKEND,
+    FEATURES,
+    OFFLOAD,
+    QUEUES,
+    RING,
+    check_packed_backend,
+    packed_refusal,
+)
 from vtrace.scenarios.setup.chains import setup
 from vtrace.scenarios.setup.objects import ObjectsPanel
 from vtrace.scenarios.words import text
@@ -43,9 +52,12 @@ class SetupScenario(Scenario):
         "vtrace setup --backend vhost-net",
         "vtrace setup --ring packed --view plain",
         "vtrace setup --queues 2",
+        "vtrace setup --features -version_1,-mrg_rxbuf",
+        "vtrace setup --no-offload --features +mq,+rss,+hash",
     )
     params = (BACKEND, RING, replace(QUEUES, help="Queue pairs the driver turns on with a "
-                                     "VIRTIO_NET_CTRL_MQ command once the device is live."))
+                                     "VIRTIO_NET_CTRL_MQ command once the device is live."),
+              FEATURES, OFFLOAD)
     # No VM exits are counted: the replay shows the stores that change the device (status,
     # features, ring addresses), not every access to its configuration, so a count of exits
     # would be a number that did not happen. The status writes are all there.
@@ -85,7 +97,17 @@ class SetupScenario(Scenario):
         refused = self.refusal(params, era)
         if refused is not None:
             raise ParamError(refused)
-        return setup(era, seed, params["backend"], params["ring"], params.get("queues", 1))
+        switched = Switched(params.get("features", ""), params.get("offload", True))
+        try:
+            device = device_offer(era.qemu, switched.features, no_offload=not switched.offload)
+            negotiated(era.qemu, era.linux, switched.features, no_offload=not switched.offload)
+        except FeatureError as error:
+            raise ParamError(f"--features: {error}") from None
+        if Feature.VERSION_1 not in device:
+            raise ParamError("--features -version_1: the set-up follows the modern virtio-pci "
+                             "transport; a legacy device (virtio_pci_legacy) is not replayed")
+        return setup(era, seed, params["backend"], params["ring"], params.get("queues", 1),
+                     switched)
 
 
 SETUP = SetupScenario()

@@ -17,7 +17,16 @@ from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, exit_to_qemu, vm_entry
 from vtrace.engine.sim import Action, Do, Run, Scheduler, Signal, Thread, Wait
 from vtrace.model import Kind
-from vtrace.netfeatures import Offer, driver_features, feature_names, negotiate, offered
+from vtrace.netfeatures import (
+    Feature,
+    Offer,
+    Switched,
+    device_offer,
+    driver_features,
+    feature_names,
+    hdr_len,
+    negotiate,
+)
 from vtrace.scenarios.setup.mq import set_queue_pairs, take_command
 from vtrace.scenarios.setup.vhost import vhost_driver_ok, vhost_net_init
 from vtrace.scenarios.setup.walk import Row, ioeventfd, status_rows, status_value, walk
@@ -26,6 +35,7 @@ __all__ = ["QUEUES", "SWITCHES", "TAP_FLAGS", "SetupEra", "setup"]
 
 TAP_FLAGS = "IFF_TAP|IFF_NO_PI|IFF_VNET_HDR"
 TAP_NAME = "tap0"
+UNSWITCHED = Switched()
 BOOT_NS = 20_000  # from realize to the driver's probe; a real boot takes far longer
 
 #: The queues of one queue pair and the control queue: name, guest callback, QEMU handler.
@@ -116,11 +126,15 @@ def _set_status(era: Era, status: str, caller: str | None) -> Iterator[Action]:
     yield from _store(era, *status_rows(status), fact="status_write", status=status)
 
 
-def _features(era: Era, packed: bool) -> Iterator[Action]:
+def _features(era: Era, packed: bool, switched: Switched) -> Iterator[Action]:
     """DRIVER, then the features: the device's offer (``packed=on`` adds
-    VIRTIO_F_RING_PACKED), the driver's answer, FEATURES_OK."""
-    device = offered(era.versions["qemu"], Offer(packed=packed))
-    accepted = negotiate(device, driver_features(era.versions["linux"]))
+    VIRTIO_F_RING_PACKED), the driver's answer, FEATURES_OK; with ``--features`` or
+    ``--no-offload``, the header length they lead to."""
+    device = device_offer(era.qemu, switched.features, no_offload=not switched.offload,
+                          offer=Offer(packed=packed))
+    accepted = negotiate(device, driver_features(era.linux, Feature.VERSION_1 in device))
+    fact = {"fact": "features"} if switched == UNSWITCHED else {
+        "fact": "features_hdr", "hdr_len": hdr_len(accepted)}
     yield from walk(era, (("virtio_dev_probe", {"driver": "virtio_net"}),), "virtio_net")
     yield from _set_status(era, "DRIVER", "virtio_net")
     yield from walk(era, (("vp_finalize_features", {
@@ -128,7 +142,7 @@ def _features(era: Era, packed: bool) -> Iterator[Action]:
         "offered": " ".join(feature_names(device)),
         "refused": " ".join(feature_names(device - accepted))}),), "virtio_net")
     yield from _store(era, ("virtio_pci_common_write", {"field": "guest_feature"}),
-                      ("virtio_set_features", {"fact": "features",
+                      ("virtio_set_features", {**fact,
                                                "features": " ".join(feature_names(accepted))}),
                       fact="config_write", field="guest_feature")
     yield from walk(era, (("virtio_features_ok", {}),), "virtio_net")
@@ -154,11 +168,11 @@ def _enable_queues(era: Era, layout: dict[str, str]) -> Iterator[Action]:
             fact="config_write", field="queue_enable")
 
 
-def _probe(era: Era, packed: bool) -> Iterator[Action]:
+def _probe(era: Era, packed: bool, switched: Switched) -> Iterator[Action]:
     """The guest's virtio_net driver finds the device and builds its three queues."""
     layout = {"layout": "packed"} if packed else {}
     yield from _acknowledge(era)
-    yield from _features(era, packed)
+    yield from _features(era, packed, switched)
     yield from walk(era, (
         ("virtnet_probe", {}),
         ("init_vqs", {}),
@@ -204,9 +218,10 @@ def _driver_ok(era: Era) -> Iterator[Action]:
     yield vm_entry("kvm_cpu_exec", None, src="virtio-net")
 
 
-def _vcpu(era: Era, machine_ready: Signal, vhost: bool, packed: bool) -> Iterator[Action]:
+def _vcpu(era: Era, machine_ready: Signal, vhost: bool, packed: bool,
+          switched: Switched) -> Iterator[Action]:
     yield Wait((machine_ready,), BOOT_NS)
-    yield from _probe(era, packed)
+    yield from _probe(era, packed, switched)
     if vhost:
         yield from vhost_driver_ok(era, SWITCHES[era.name].vhost_notifiers_early)
     else:
@@ -214,11 +229,12 @@ def _vcpu(era: Era, machine_ready: Signal, vhost: bool, packed: bool) -> Iterato
 
 
 def setup(era: Era, seed: int, backend: str = "qemu", ring: str = "split",
-          queues: int = 1) -> Run:
+          queues: int = 1, switched: Switched = UNSWITCHED) -> Run:
     """The events of the set-up, in time order; with ``backend`` vhost-net, QEMU also opens
     /dev/vhost-net and, at DRIVER_OK, hands the rings and the tap to the kernel. With
     ``ring`` packed the device has ``packed=on`` and the driver builds packed rings; with
-    several ``queues``, the driver then turns them on (``vtrace.scenarios.setup.mq``)."""
+    several ``queues``, the driver then turns them on (``vtrace.scenarios.setup.mq``);
+    ``switched`` are the device properties ``--features`` and ``--no-offload`` change."""
     scheduler = Scheduler(era, seed)
     machine_ready = scheduler.signal("machine_ready")
     vhost = backend == "vhost-net"
@@ -234,7 +250,7 @@ def setup(era: Era, seed: int, backend: str = "qemu", ring: str = "split",
             yield from take_command(era, queues, kicked, used)
 
     def vcpu(thread: Thread) -> Iterator[Action]:
-        yield from _vcpu(era, machine_ready, vhost, ring == "packed")
+        yield from _vcpu(era, machine_ready, vhost, ring == "packed", switched)
         if queues > 1:
             yield from set_queue_pairs(era, queues, kicked, used)
 
