@@ -34,10 +34,9 @@ STEPS: tuple[Step, ...] = (
                        "(virtqueue_add_packed_in_order) serves VIRTIO_F_IN_ORDER."}),
     step("virtqueue_add_indirect_packed", "linux", VR, at(v6_1=1238, v7_2=1529), "virtio_net",
          Phase.XMIT, 90,
-         "With indirect descriptors, a chain of several buffers goes into a table: one entry "
-         "per buffer (address, length, flags), then one slot at next_avail_idx holds the "
-         "table's address, 16 bytes per entry as its length, the id, and INDIRECT with "
-         "AVAIL and USED as for any slot; the flags go last.",
+         "With indirect descriptors a chain goes into a table, one entry per buffer; the "
+         "slot at next_avail_idx gets the table's address, 16 bytes per entry as len, the "
+         "id, and INDIRECT with AVAIL and USED, its flags last.",
          notes={"6.1": "Compared with the split ring: the split table is linked by next "
                        "fields; the packed table is read in order, its ids unused. Linux "
                        "kmallocs it; vtrace keeps one per id after the buffers.",
