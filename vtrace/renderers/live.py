@@ -151,7 +151,8 @@ class LiveState:
         self.changes = StepChanges(self.ring.actions)
         self.in_ring = FramesInRing(self.ring.size, self.ring.packed)
         #: each queue pair's ring, what its steps changed and its frames (``--queues``);
-        #: the panels show ``shown_queue``'s, which ``u`` moves on in step mode
+        #: the panels show ``shown_queue``'s: the newest step's in a run, the one ``u``
+        #: moves on to in step mode
         self.queue_rings: dict[int, tuple[RingContents, StepChanges, FramesInRing]] = {
             0: (self.ring, self.changes, self.in_ring)}
         self.shown_queue = 0
@@ -208,8 +209,11 @@ class LiveState:
     def show_queue(self, presses: int) -> None:
         """Show the ring of the queue pair ``presses`` presses of ``u`` reach, in turn."""
         queues = sorted(self.queue_rings)
-        self.shown_queue = queues[presses % len(queues)]
-        self.ring, self.changes, self.in_ring = self.queue_rings[self.shown_queue]
+        self._show(queues[presses % len(queues)])
+
+    def _show(self, queue: int) -> None:
+        self.shown_queue = queue
+        self.ring, self.changes, self.in_ring = self.queue_rings[queue]
 
     def _remark_now(self) -> str:
         """The remark of the newest call, or of what came after it when that has one."""
@@ -242,6 +246,10 @@ class LiveState:
         if len(self.queue_rings) > 1:
             for queue, (ring, _, _) in self.queue_rings.items():
                 ring.values.update(self.tally.rings.get(queue, {}))
+            # a run shows the ring of the pair the newest step is on, not a mix of pairs
+            shown = self.current.detail.get("queue") if self.current else None
+            if type(shown) is int and shown in self.queue_rings:
+                self._show(shown)
         else:
             self.ring.values.update(self.tally.ring)
 
@@ -254,6 +262,8 @@ class LiveState:
         changes.update(event)
         in_ring.update(event.frame, event.detail)
         if event.kind is Kind.CALL:
+            if type(queue) is int:
+                self._show(queue)  # step mode's ``show`` then picks the pair ``u`` reached
             self.steps += 1
             self.current = event
             self.last_in_layer[event.layer] = event
