@@ -356,3 +356,28 @@ def test_a_live_run_shows_the_ring_of_the_newest_step_s_queue_pair(follow: bool)
         assert state.ring is state.queue_rings[queue][0]
         assert f"TX virtqueue · queue {queue}" in console.export_text()
     assert seen == {0, 1}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_live_counters_are_per_queue_pair_where_the_screen_has_room(lang: str) -> None:
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from vtrace.renderers.live import LiveState
+    session = replayed("send", {"frames": 16, "queues": 2, "flows": 8}, "modern", 1)
+    state = LiveState(session, lang)
+    for count, event in enumerate(session.source):
+        if count == 500:
+            break
+        state.update(event)
+    heading = {"en": "per queue pair: 0 | 1", "zh": "按队列对：0 | 1"}[lang]
+    for (width, height), split in (((80, 24), False), ((100, 30), True)):
+        console = Console(width=width, height=height, color_system=None, force_terminal=True,
+                          record=True, file=io.StringIO())
+        console.print(state)
+        screen = console.export_text()
+        lines = screen.splitlines()
+        assert len(lines) <= height and {cell_len(line) for line in lines} == {width}
+        assert (heading in screen) is split
+        assert ("8 (4 | 4)" in screen) is split
+        assert "queue 1 (256)" in screen or "1 (256)" in screen  # the ring panel stays

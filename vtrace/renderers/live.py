@@ -148,6 +148,8 @@ class LiveState:
         self._taking = False
         self._taken = _Taken()
         self.figure = False  # the ring drawn as a figure instead of its values
+        #: the counters per queue pair too (several pairs, where the arrangement has room)
+        self.per_queue = False
         self.changes = StepChanges(self.ring.actions)
         self.in_ring = FramesInRing(self.ring.size, self.ring.packed)
         #: each queue pair's ring, what its steps changed and its frames (``--queues``);
@@ -332,17 +334,20 @@ class LiveState:
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
         choices = (*FIGURE_ARRANGEMENTS, *ARRANGEMENTS) if self.figure and self.ringed \
             else ARRANGEMENTS
+        # each queue pair's counts only where they leave the arrangement its panels
+        splits = (True, False) if len(self.tally.per_queue) > 1 else (False,)
         for arrangement in choices:
             if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
-            taken = sum(len(console.render_lines(part, inner, pad=False))
-                        for parts in self._parts(arrangement, inner.max_width)
-                        for part in parts)
-            if arrangement.contents and frame_panel(self.ring, self.lang) is None:
-                taken += FRAME_LINES
-            reserve = step_reserve(self.era, self.lang, inner.max_width)
-            if 2 + taken + reserve <= height:
-                return arrangement
+            for self.per_queue in splits:
+                taken = sum(len(console.render_lines(part, inner, pad=False))
+                            for parts in self._parts(arrangement, inner.max_width)
+                            for part in parts)
+                if arrangement.contents and frame_panel(self.ring, self.lang) is None:
+                    taken += FRAME_LINES
+                reserve = step_reserve(self.era, self.lang, inner.max_width)
+                if 2 + taken + reserve <= height:
+                    return arrangement
         return ARRANGEMENTS[-1]
 
     def _fits_across(self, arrangement: Arrangement, console: Console,
@@ -437,10 +442,19 @@ class LiveState:
 
     def _counters(self, inner: int) -> Group:
         labels = {counter.name: counter.label for counter in self.scenario.counters}
-        items = [(labels[name].get(self.lang, labels[name]["en"]), self.tally[name])
-                 for name in self.live_counters]
+        names = [labels[name].get(self.lang, labels[name]["en"]) for name in self.live_counters]
+        totals = [self.tally[name] for name in self.live_counters]
         frames = (self.frames_done(), self.frames) if self.frames else None
-        return counters(items, inner, frames, self.lang)
+        queues = sorted(self.tally.per_queue)
+        if not self.per_queue or len(queues) < 2:
+            return counters(list(zip(names, totals, strict=True)), inner, frames,
+                            self.lang)
+        per_queue = [" | ".join(str(self.tally.per_queue[queue].get(name, 0))
+                                for queue in queues) for name in self.live_counters]
+        return counters([(name, f"{total} ({each})") for name, total, each
+                         in zip(names, totals, per_queue, strict=True)], inner, frames,
+                        self.lang, say("live.per_queue", self.lang,
+                                       queues=" | ".join(map(str, queues))))
 
     def _hint(self, inner: int) -> Text:
         at = self.position
