@@ -559,6 +559,7 @@ def test_a_multiqueue_player_shows_each_pair_s_ring_and_counts(browser: Any,
                     f"queue pair {shown} of 2 (u: the next)"
                 assert page.ring()["avail.idx"] == str(rings[shown].values["avail.idx"])
                 assert bool(page.changed()) is (shown == own)
+                assert bool(page.page.query_selector_all("#figure .changed")) is (shown == own)
                 page.page.keyboard.press("u")
             assert page.page.text_content("#ring-queue").startswith(f"queue pair {own} ")
             kicks = page.page.text_content("#counters dd[data-counter='kicks']")

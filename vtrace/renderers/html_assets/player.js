@@ -26,7 +26,7 @@
     var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last), q = shownQueue(k);
     var ring = q === null ? s : S.pair(s, q);
     V.showRow(k); V.showOverview(S.stepCall(k)); V.showStep(k); V.showRing(k, ring, q); V.showCounters(k, s);
-    F.show(k, ring);
+    F.show(k, ring, q !== null && q !== S.stepQueue[k]);
     var scrub = document.getElementById("scrub");
     scrub.value = k + 1;
     scrub.setAttribute("aria-valuetext", fill(w("step_of"), {n: num(k + 1), total: num(steps)}));
