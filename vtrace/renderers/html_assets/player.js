@@ -26,6 +26,7 @@
     var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last), q = shownQueue(k);
     var ring = q === null ? s : S.pair(s, q);
     V.showRow(k); V.showOverview(S.stepCall(k)); V.showStep(k); V.showRing(k, ring, q); V.showCounters(k, s);
+    V.showObjects(first, last);
     F.show(k, ring, q !== null && q !== S.stepQueue[k]);
     var scrub = document.getElementById("scrub");
     scrub.value = k + 1;
@@ -110,8 +111,8 @@
   var KEYS = [["→ PageDown Space", "key.next"], ["← PageUp", "key.prev"], ["Enter", "key.play"],
               ["Home", "key.home"], ["End", "key.end"], ["f", "key.frame"], ["r", "key.round"],
               ["k", "key.kick"], ["x", "key.exit"], ["i", "key.irq"], ["s", "key.suppressed"],
-              ["/", "key.find"], ["g", "key.goto"], ["p", "key.present"], ["v", "key.figure"]]
-    .concat(S.queues.length ? [["u", "key.queue"]] : [], [["?", "key.legend"]]);
+              ["/", "key.find"], ["g", "key.goto"], ["p", "key.present"], ["v", "key.figure"],
+              ["z", "key.fold"]].concat(S.queues.length ? [["u", "key.queue"]] : [], [["?", "key.legend"]]);
   function translate() {
     document.documentElement.lang = V.lang();
     document.querySelectorAll("[data-w]").forEach(function (node) { node.textContent = w(node.getAttribute("data-w")); });
@@ -187,6 +188,13 @@
   window.addEventListener("resize", function () { V.drawMarks(); V.cursorAt(current); });
   on("present", "click", function () { present(!presenting()); });
   on("figure-button", "click", function () { F.toggle(); go(current); });
+  /* Folding changes which rows the diagram draws, never a step's number. */
+  function fold(on) {
+    V.fold(on);
+    document.getElementById("fold").setAttribute("aria-pressed", on ? "true" : "false");
+    go(current);
+  }
+  on("fold", "click", function () { fold(!V.folded()); });
   on("find", "submit", function (event) {
     event.preventDefault();
     var box = document.getElementById("find-text"), found = find(box.value, true);
@@ -219,6 +227,7 @@
       case "p": case "P": present(!presenting()); break;
       case "v": case "V": F.toggle(); go(current); break;
       case "u": case "U": if (queues.length) { onward++; go(current); } else handled = false; break;
+      case "z": case "Z": fold(!V.folded()); break;
       case "?": toggleLegend(); break;
       default:
         if (SEEK[lower]) seek(SEEK[lower], event.key === lower); else handled = false;
