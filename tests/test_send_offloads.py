@@ -132,11 +132,18 @@ def test_feature_errors_are_one_line_with_close_names() -> None:
         negotiated("7.2", "6.1", "nonsense")
 
 
-def test_defaults_keep_the_replays_twelve_byte_header_in_every_era() -> None:
-    for era in ERAS.values():
-        assert tcp_path(era).offload.hdr_len == 12
-    newest = ERAS["newest"]
-    assert tx_offload(negotiated(newest.qemu, newest.linux)).hdr_len == 24
+@pytest.mark.parametrize(("era", "length"), [("lesson", 12), ("modern", 12), ("newest", 24)])
+def test_by_default_the_header_is_as_long_as_the_eras_features_make_it(era: str,
+                                                                        length: int) -> None:
+    # QEMU 3.1's virtio-net-pci is transitional and 4.19 drives it modern (VERSION_1 and
+    # MRG_RXBUF: 12 bytes); QEMU 10.2 offers UDP tunnel GSO and Linux 7.2 takes it (24).
+    assert tcp_path(ERAS[era]).offload.hdr_len == length
+    agreed = negotiated(ERAS[era].qemu, ERAS[era].linux)
+    assert tx_offload(agreed).hdr_len == length
+    for proto in ("udp", "tcp"):
+        events = _events("--era", era, "--proto", proto, "--size", "200")
+        assert _details(events, "xmit_skb")[0]["vnet_hdr"] == length
+        assert _details(events, "tun_get_user")[0]["vnet_hdr"] == length
 
 
 @pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")

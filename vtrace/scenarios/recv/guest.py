@@ -17,7 +17,7 @@ from typing import Any
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, vm_entry
 from vtrace.engine.sim import Action, Do, Doing, Run, Scheduler, Thread, Wait
-from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_SIZE, parse_frame
+from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, parse_frame
 from vtrace.ring import Buffer
 from vtrace.rxreceive import Placement, receive_big, receive_mergeable
 from vtrace.scenarios.multiqueue import rss_steps, spawn_queues
@@ -263,7 +263,7 @@ def _receive_one(world: RecvWorld) -> Iterator[Action]:
     if world.tcp:
         yield from _tcp_gro(world, frame, packet[:world.hdr_len], packet[world.hdr_len:])
     else:
-        yield from _gro(world, frame, packet[VNET_HDR_SIZE:])
+        yield from _gro(world, frame, packet[world.hdr_len:])
 
 
 def _gathered(world: RecvWorld, frame: int, used: list[tuple[int, int]]) -> Doing:

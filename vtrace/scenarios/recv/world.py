@@ -16,7 +16,7 @@ from typing import Any
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
-from vtrace.frames import MAX_FRAME, VNET_HDR_SIZE, Endpoints
+from vtrace.frames import MAX_FRAME, Endpoints
 from vtrace.netfeatures import Feature, driver_features, hdr_len, negotiate, offered
 from vtrace.ring import (
     MAX_QUEUE_SIZE,
@@ -175,8 +175,7 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.vhost = params.backend == "vhost-net"
         self.tcp = params.proto == "tcp"
         features = _negotiated(era, params.mergeable)
-        #: vi->hdr_len; UDP streams keep the 12 bytes they were recorded with in every era.
-        self.hdr_len = hdr_len(features) if self.tcp else VNET_HDR_SIZE
+        self.hdr_len = hdr_len(features)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
         #: (UDP streams keep 4.19's 16 bytes in every era, as they were recorded).
         self.big_data_offset = padded_vnet_hdr(era.linux if self.tcp else "4.19")

@@ -20,7 +20,7 @@ the frame's index, size and path, so the pcap writer rebuilds the same bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from vtrace.catalog import ERAS, Era
@@ -82,15 +82,11 @@ def tcp_path(era: Era, features: str = "", *, offload: bool = True, ip: str = "4
     """The path of a send in ``era`` after ``--features``, ``--no-offload``, ``--ip``, ``--ecn``;
     FeatureError when the feature list is wrong.
 
-    Left at their defaults, the header stays the 12 bytes replays have always shown, in
-    every era: the newest era really negotiates UDP tunnel GSO (QEMU 10.2 offers it behind
-    a Linux 7.2 tap), which makes it 24, and naming any feature shows that.
+    The header is as long as the era's negotiated features make it: 24 bytes in the newest
+    era, whose QEMU 10.2 offers UDP tunnel GSO behind a Linux 7.2 tap, 12 in the others.
     """
     agreed = negotiated(era.qemu, era.linux, features, no_offload=not offload)
-    path = TcpPath(tx_offload(agreed), ipv6=ip == "6", ecn=ecn)
-    if features or not offload:
-        return path
-    return replace(path, offload=replace(path.offload, hdr_len=VNET_HDR_SIZE))
+    return TcpPath(tx_offload(agreed), ipv6=ip == "6", ecn=ecn)
 
 
 def path_of(params: Mapping[str, Any]) -> TcpPath:
@@ -132,10 +128,10 @@ def _sent(skb: GsoSkb, header: VnetHeader, hdr_len: int) -> TcpSend:
     return TcpSend(skb, header, hdr_len, header.pack(hdr_len))
 
 
-def slot_bytes(size: int) -> int:
-    """Guest memory one superframe of ``size`` payload bytes needs, header and indirect
-    table included."""
-    return _aligned(VNET_HDR_SIZE + HEADERS + size) + DESC_SIZE * TABLE_ENTRIES
+def slot_bytes(size: int, hdr_len: int) -> int:
+    """Guest memory one superframe of ``size`` payload bytes needs, its ``hdr_len``-byte
+    header and indirect table included."""
+    return _aligned(hdr_len + HEADERS + size) + DESC_SIZE * TABLE_ENTRIES
 
 
 def _aligned(address: int) -> int:
