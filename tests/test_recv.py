@@ -270,3 +270,14 @@ def test_the_examples_run_every_step_the_replays_emit() -> None:
     seen = {e.step for ex in RECV.examples for e in RECV.run(RECV.settle(ex), era("modern"), 1)}
     assert {"refill_work", "tap_send_completed", "handle_rx_kick", "receive_big",
             "add_recvbuf_big", "virtqueue_get_buf", "gro_normal_list"} <= seen
+
+
+@pytest.mark.parametrize(("era_name", "padded"), [("lesson", 16), ("modern", 32),
+                                                  ("newest", 32)])
+def test_a_udp_big_chains_data_starts_after_the_eras_padded_header(era_name: str,
+                                                                   padded: int) -> None:
+    # add_recvbuf_big: sg[1] starts sizeof(struct padded_vnet_hdr) into the first page,
+    # virtio_net_hdr (12) + 4 in 4.19, virtio_net_hdr_v1_hash (20) + 12 in 6.1 and 7.2.
+    world, _ = _run(era_name, frames=1, queue_size=32, mergeable=False)
+    (first, header), (data, length) = world.chain(0)[:2]
+    assert header == world.hdr_len and data - first == padded and length == 4096 - padded

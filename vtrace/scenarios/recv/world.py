@@ -177,8 +177,7 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         features = _negotiated(era, params.mergeable)
         self.hdr_len = hdr_len(features)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
-        #: (UDP streams keep 4.19's 16 bytes in every era, as they were recorded).
-        self.big_data_offset = padded_vnet_hdr(era.linux if self.tcp else "4.19")
+        self.big_data_offset = padded_vnet_hdr(era.linux)
         slot_size = MERGEABLE_BUF if params.mergeable else PAGE
         self.sizing: MergeableSizing | None = None
         if params.ring == "packed":
