@@ -26,10 +26,6 @@ from vtrace.session import replayed
 __all__ = ["PacketComparison", "compare_lab_packets", "packet_lines", "replay_packets"]
 
 _NO_UDP_HEADER = "the replay's UDP frame names no header fields"
-_PAGE_FRAGS = ("Linux starts the block's payload at offset 0 of its 32 KiB page fragment "
-               "(sk_page_frag_refill reuses the page once no skb holds it, as here where "
-               "each block waits for its ACKs); the replay puts it right after the headers, "
-               "across one more page boundary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +95,7 @@ def compare_lab_packets(directory: Path, header: Header, era: str,
         replayed_descs = expected.get("descriptors")
         agree = packet.descriptors == replayed_descs
         rows.append(RingRow(f"frame {seq} descriptors", packet.descriptors, replayed_descs,
-                            agree, "" if agree or not tcp else _PAGE_FRAGS))
+                            agree))
         for name in HEADER_FIELDS:
             real = packet.header[name]
             if name in expected:
