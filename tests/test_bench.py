@@ -23,7 +23,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("bench_import.py", ["--lines", "500", "--repeat", "1"], "## vtrace import"),
     ("bench_html.py", ["--frames", "2", "--repeat", "1"], "## HTML player"),
     ("bench_outputs.py", ["--frames", "3", "--repeat", "1"], "## Capture and trace files"),
-    ("bench_ring.py", ["--buffers", "200", "--repeat", "1"], "## Rings"),
+    ("bench_ring.py", ["--buffers", "200", "--frames", "5", "--repeat", "1"], "## Rings"),
     ("bench_offload.py", ["--calls", "1", "--repeat", "1", "--frames", "5"], "## Offload model"),
     pytest.param("bench_lab.py", ["--rounds", "1", "--no-warm-up"], "## vtrace lab",
                  marks=lab()),

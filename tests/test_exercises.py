@@ -44,6 +44,31 @@ ANSWERS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         "arch/x86/kvm/vmx.c", "arch/x86/kvm/vmx/vmx.c", "virtqueue_add_split",
         "virtqueue_split_pop", "virtqueue_split_fill", "virtqueue_split_flush",
         "virtnet_poll_tx", "napi_tx: lesson off, modern on")),
+    "vtrace send --ring packed --frames 33 --queue-size 32 --view plain --show-ring": (
+        {"frames sent": "33"}, (
+            "flags=AVAIL  avail=1 used=0 → available to the device  #0", "slot.flags=128",
+            "flags=AVAIL|USED", "slot.flags=32896", "avail_wrap_counter=0",
+            "used_wrap_counter=0", "flags=USED  avail=0 used=1 → available to the device  #32",
+            "flags=0  avail=0 used=0 → used, reclaimed by the driver  #32",
+            "slot=1 slot.flags=32896")),
+    "vtrace send --ring packed --frames 8 --batch 4 --view plain --show-ring": ({}, (
+        "[4] addr=0x21a4 len=140 id=3 flags=AVAIL ", "[7] addr=0x2000 len=140 id=0",
+        "[4] addr=0x21a4 len=0 id=3 flags=AVAIL|USED",
+        "[7] addr=0x2000 len=0 id=0 flags=AVAIL|USED")),
+}
+#: Exercise 10: a 64 KiB TCP send with TSO, then without it.
+ANSWERS |= {
+    "vtrace send --proto tcp --size 65000 --frames 1 --view quiet": (
+        {"kicks (notify writes)": "1", "VM exits": "1", "buffers reclaimed by the guest": "1",
+         "interrupts": "1", "host system calls": "1", "events": "70",
+         "TCP segments the host's GSO put on the wire": "45"}, ()),
+    "vtrace send --proto tcp --size 65000 --frames 1 --features -host_tso4 --view quiet": (
+        {"kicks (notify writes)": "1", "VM exits": "1", "kicks deferred by xmit_more": "44",
+         "buffers reclaimed by the guest": "45", "interrupts": "45", "host system calls": "45",
+         "events": "2,146", "TCP segments the guest's GSO made (no TSO)": "45"}, ()),
+}
+#: Exercise 11: four flows over two queue pairs.
+ANSWERS |= {
     "vtrace send --queues 2 --flows 4 --frames 4 --view plain": ({}, (
         "flow 0 is sent from CPU 0; XPS maps that CPU to TX queue 0",
         "flow 1 is sent from CPU 1; XPS maps that CPU to TX queue 1",
@@ -55,17 +80,7 @@ ANSWERS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         "flow 2: Toeplitz hash 0xd1faabe7 (UDPV4), indirection table entry 103: RX queue 1",
         "flow 3: Toeplitz hash 0x43640a36 (UDPV4), indirection table entry 54: RX queue 0")),
 }
-#: Exercise 8: a 64 KiB TCP send with TSO, then without it.
-ANSWERS |= {
-    "vtrace send --proto tcp --size 65000 --frames 1 --view quiet": (
-        {"kicks (notify writes)": "1", "VM exits": "1", "buffers reclaimed by the guest": "1",
-         "interrupts": "1", "host system calls": "1", "events": "70",
-         "TCP segments the host's GSO put on the wire": "45"}, ()),
-    "vtrace send --proto tcp --size 65000 --frames 1 --features -host_tso4 --view quiet": (
-        {"kicks (notify writes)": "1", "VM exits": "1", "kicks deferred by xmit_more": "44",
-         "buffers reclaimed by the guest": "45", "interrupts": "45", "host system calls": "45",
-         "events": "2,146", "TCP segments the guest's GSO made (no TSO)": "45"}, ()),
-}
+
 
 
 def commands_in(doc: Path) -> list[str]:
