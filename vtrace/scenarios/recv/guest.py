@@ -28,7 +28,6 @@ from vtrace.scenarios.recv.vhost import poll_wakeup, vhost_worker
 from vtrace.scenarios.recv.world import (
     BIG_CHAIN,
     HOST_TO_GUEST,
-    MERGEABLE_BUF,
     PAGE,
     RecvParams,
     RecvWorld,
@@ -55,7 +54,8 @@ def _buffers(world: RecvWorld) -> list[Buffer] | None:
         if sizing is not None:
             buffer, _ = sizing.carve()
             return [Buffer(sizing.address(buffer), buffer.len, writable=True)]
-        return [Buffer(memory.slot_address(driver.free_head), MERGEABLE_BUF, writable=True)]
+        return [Buffer(memory.slot_address(driver.free_head), world.mergeable_buf,
+                       writable=True)]
     if driver.num_free < BIG_CHAIN:
         return None
     pages = [driver.free_head]
