@@ -36,7 +36,7 @@ from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
 from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.recv.tcp import host_superframe
-from vtrace.scenarios.send.tso import path_of, ring_sends, tcp_send, wire_frames
+from vtrace.scenarios.send.tso import path_of, ring_sends, shown_path, tcp_send, wire_frames
 from vtrace.scenarios.words import Tap
 from vtrace.session import Session
 
@@ -220,19 +220,11 @@ class _Hops:
         return Packet(event.t_ns, data, name, where, "; ".join(parts))
 
 
-def _plain_header(header: Header) -> bytes:
-    """The header of a frame without offloads, as long as the stream's era and features make
-    it (24 bytes in the newest era)."""
-    try:
-        return VnetHeader().pack(path_of(header.params).offload.hdr_len)
-    except (KeyError, ValueError):  # a file from elsewhere may name any era or feature
-        return VNET_HDR
-
-
 def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
                 lang: str = "en") -> Iterator[Packet]:
     """Each frame at every hop of its path the stream shows, in the order met."""
-    hops = _Hops(scenario, lang, _plain_header(header))
+    # A header without offloads, as long as the stream's era and features make it.
+    hops = _Hops(scenario, lang, VnetHeader().pack(shown_path(header.params).offload.hdr_len))
     if header.source is Source.REPLAY:
         tap = scenario.tap
         if tap is None:

@@ -43,7 +43,7 @@ from vtrace.tcpframes import ACK, CWR, PSH, TCP_HEADER, TcpFlow, timestamp_optio
 from vtrace.txchain import SKB_FRAG_PAGE, TxSkb, page_frags, scatter_list
 
 __all__ = ["MAX_TCP_PAYLOAD", "MSS", "TcpPath", "TcpSend", "path_of", "ring_sends",
-           "slot_bytes", "tcp_path", "tcp_send", "wire_frames"]
+           "shown_path", "slot_bytes", "tcp_path", "tcp_send", "wire_frames"]
 
 MTU = 1500
 OPTIONS = 12  # NOP, NOP, timestamps
@@ -98,6 +98,15 @@ def path_of(params: Mapping[str, Any]) -> TcpPath:
     return tcp_path(ERAS[str(params.get("era", "modern"))], str(params.get("features", "")),
                     offload=bool(params.get("offload", True)), ip=str(params.get("ip", "4")),
                     ecn=bool(params.get("ecn", False)))
+
+
+def shown_path(params: Mapping[str, Any]) -> TcpPath:
+    """``path_of`` for a view: the modern era's path when a file from elsewhere names an
+    era or a feature this version does not know."""
+    try:
+        return path_of(params)
+    except (KeyError, ValueError):
+        return TcpPath()
 
 
 @dataclass(frozen=True, slots=True)
