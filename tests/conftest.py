@@ -6,6 +6,10 @@ module's top. Where something is missing the test is skipped, and ``reason``
 says what to install or how to run it. With ``VTRACE_REQUIRE_ALL=1`` (``.ci/run``
 sets it) every such skip is a failure instead, so that CI, which installs
 everything, runs every real component and cannot pass by skipping one.
+
+Property tests run under one hypothesis profile without a per-example deadline:
+they assert behaviour, and a loaded machine must not turn a slow example into a
+failure (time is measured in ``bench/``).
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ import shutil
 from types import ModuleType
 
 import pytest
+from hypothesis import settings
 
 __all__ = ["NOT_ROOT", "REQUIRE_ALL", "ROOT_REASON", "importable", "lab", "needs", "program",
            "require", "root"]
 
 REQUIRE_ALL = "VTRACE_REQUIRE_ALL"
 NOT_ROOT = os.geteuid() != 0
+settings.register_profile("vtrace", deadline=None)
+settings.load_profile("vtrace")
+
 ROOT_REASON = "needs root (taps, tracefs, uprobes): run the tests as root, e.g. with sudo"
 
 

@@ -32,7 +32,7 @@ def _both(name: str, given: dict[str, object], era: str, seed: int) -> tuple[Ses
     return full, counted
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(frames=st.integers(1, 40), batch=st.integers(1, 12),
        queue_size=st.sampled_from(QUEUE_SIZES[:4]), event_idx=st.booleans(),
        ioeventfd=st.booleans(), interval_us=st.integers(0, 120),

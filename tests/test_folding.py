@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from vtrace.catalog import era
+from vtrace.cli import main
 from vtrace.model import ACTORS, Event, Kind, Layer, Phase, Place
 from vtrace.renderers.folding import MAX_STEPS, batch_of, fold, in_summary
+from vtrace.renderers.repeats import Repeat
 from vtrace.scenarios.send import SendParams, send
 from vtrace.session import replayed
 
@@ -87,10 +92,35 @@ def test_a_first_round_larger_than_the_cap_is_cut_and_says_so() -> None:
 
 
 def test_a_stream_without_frames_stays_bounded() -> None:
-    outline = fold((make(seq, None, "probe") for seq in range(20_000)), max_steps=100)
+    outline = fold((make(seq, None, "probe") for seq in range(20_000)), max_steps=100,
+                   loops=False)
     assert outline.steps == 100 and outline.hidden_steps == 20_000 - 100
     assert sum(len(r.events) for r in outline.rounds) == 100
     assert outline.rounds[0].cut == 20_000 - 100
+
+
+def test_a_loop_of_steps_of_no_frame_is_drawn_once_with_a_count() -> None:
+    outline = fold((make(seq, None, "probe") for seq in range(20_000)), max_steps=100)
+    first, repeat = outline.rounds[0].events
+    assert isinstance(first, Event) and isinstance(repeat, Repeat)
+    assert (repeat.block, repeat.times) == (1, 19_999) and outline.hidden_steps == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_stalled_receive_draws_its_refill_once(tmp_path: Path, lang: str) -> None:
+    """The refill posts 256 buffers: one pass and a count, not 1,382 steps cut at the cap;
+    --no-fold draws every pass again."""
+    folded, every = tmp_path / "folded.mmd", tmp_path / "every.mmd"
+    for out, flags in ((folded, []), (every, ["--no-fold"])):
+        with pytest.raises(SystemExit) as done:
+            main(["diagram", "--scenario", "recv", "--rx-buffers", "0", "--lang", lang,
+                  *flags, str(out)])
+        assert done.value.code == 0
+    drawn = folded.read_text(encoding="utf-8")
+    assert drawn.count("add_recvbuf_mergeable") == 1
+    assert ("ran 255 more times" if lang == "en" else "又重复了 255 次") in drawn
+    assert "only the first" not in drawn and "qemu_flush_queued_packets" in drawn
+    assert every.read_text(encoding="utf-8").count("add_recvbuf_mergeable") > 100
 
 
 def two_threads(frame: int, vcpu_first: bool) -> list[Event]:
@@ -109,8 +139,8 @@ def test_rounds_whose_threads_only_interleave_differently_fold_and_say_so() -> N
     assert [(r.times, r.interleaved) for r in same] == [(2, False)]
     mixed = fold([*two_threads(0, True), *two_threads(1, False), *two_threads(2, True)]).rounds
     assert [(r.times, r.interleaved) for r in mixed] == [(3, True)]
-    assert [e.step for e in mixed[0].events] == ["start_xmit", "virtqueue_pop", "vp_notify",
-                                                 "tap_send"]  # the first round is drawn
+    drawn = [e.step for e in mixed[0].events if isinstance(e, Event)]
+    assert drawn == ["start_xmit", "virtqueue_pop", "vp_notify", "tap_send"]  # the first round
 
 
 def test_a_round_like_an_earlier_one_is_a_reference_not_drawn_again() -> None:
@@ -162,7 +192,8 @@ def test_summary_keeps_only_crossings_and_decisions() -> None:
     noted = make(2, 0, "virtqueue_kick_prepare", kind=Kind.NOTE, kick=False, why="xmit_more")
     assert [in_summary(e) for e in (inside, crossing, noted)] == [False, True, True]
     outline = fold([inside, crossing, noted], summary=True)
-    assert [e.step for e in outline.rounds[0].events] == ["handle_ept_misconfig",
+    assert [e.step for e in outline.rounds[0].events if isinstance(e, Event)] == [
+        "handle_ept_misconfig",
                                                           "virtqueue_kick_prepare"]
 
 

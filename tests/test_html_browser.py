@@ -463,6 +463,55 @@ def test_the_receive_player_names_its_ring_and_its_buffers(browser: Any,
         page.close()
 
 
+def test_the_set_up_player_shows_the_objects_made_so_far(browser: Any,
+                                                        tmp_path: Path) -> None:
+    """Both sides of the boundary, empty at the first step, every object at the last; the
+    step that makes one says what it made; the panel speaks the page's language."""
+    session = replayed("setup", {}, "modern", 1)
+    path = write(tmp_path / "setup.html", session.header, list(session.source))
+    first = Opened(browser, path, "#step=1")
+    panel = first.page.inner_text("#objects-panel")
+    assert "host kernel" in panel and "guest kernel" in panel and "tun_file" not in panel
+    first.close()
+    steps = terminal_steps(list(replayed("setup", {}, "modern", 1).source))
+    last = Opened(browser, path, f"#step={len(steps)}")
+    panel = last.page.inner_text("#objects-panel")
+    assert all(name in panel for name in ("tun_file", "VirtIONet", "ioeventfd ctrl",
+                                          "vring rx0"))
+    made = next(number for number, step in enumerate(steps, 1)
+                if step.call.step == "virtio_queue_set_rings")
+    last.page.evaluate(f"location.hash = '#step={made}'")
+    last.page.wait_for_selector(f"body[data-step='{made}']")
+    assert "both sides share the ring" in last.page.inner_text("#objects .made")
+    last.page.click("#lang")
+    assert "客户机内核" in last.page.inner_text("#objects-panel")
+    last.close()
+
+
+def test_repeated_rows_fold_and_unfold_without_renumbering(browser: Any,
+                                                           tmp_path: Path) -> None:
+    """The stalled receive's refill: one pass, then a row with the count; a step inside the
+    fold lights that row and keeps the terminal's number; z (or the button) draws every
+    row, and again folds them."""
+    events = list(replayed("recv", {"rx_buffers": 0}, "modern", 1).source)
+    path = write(tmp_path / "stall.html", replayed("recv", {"rx_buffers": 0}, "modern", 1)
+                 .header, events)
+    steps = terminal_steps(events)
+    inside = next(step.number for step in steps
+                  if step.call.step == "add_recvbuf_mergeable") + 10
+    page = Opened(browser, path, f"#step={inside}")
+    folds = page.page.query_selector_all("#rows .row.fold")
+    assert folds and "ran" in (folds[0].text_content() or "")
+    assert page.page.query_selector("#rows .row.fold.current") is not None
+    page.page.keyboard.press("PageDown")
+    assert page.step() == inside + 1
+    page.page.keyboard.press("z")
+    assert page.page.query_selector_all("#rows .row.fold") == [] and page.step() == inside + 1
+    assert page.current_row() == inside + 1
+    page.page.click("#fold")
+    assert page.page.query_selector_all("#rows .row.fold")
+
+
 #: The words the player gives a packed slot's state (html_words' fig.s.*), in English.
 _SLOT_STATES = {"avail": "available", "device": "with the device", "used": "used",
                 "freed": "reclaimed"}

@@ -104,7 +104,7 @@ _WRITES = st.dictionaries(st.sampled_from(["avail.idx", "used.idx", "⟦0⟧"]),
                           max_size=2)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(details=st.lists(st.tuples(_DETAIL, _WRITES, st.sampled_from(list(Kind))),
                         min_size=1, max_size=6))
 def test_any_detail_reads_as_the_views_say(

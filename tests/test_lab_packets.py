@@ -1,5 +1,6 @@
 """``vtrace lab send --proto tcp`` and ``--queues 2`` without a guest: the command lines, the
-probe that reads the virtio_net_hdr, and the packets read back from lines of real runs."""
+probe that reads the virtio_net_hdr, and the packets read back from lines of real runs; a
+recv run's receive buffers per frame, from a committed capture."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from pathlib import Path
 
 from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
 from vtrace.lab.manifest import FILES
-from vtrace.lab.packets import guest_xmits, sent_packets
+from vtrace.lab.packets import guest_xmits, received_packets, sent_packets
 from vtrace.lab.params import TCP_WARMUP, Accel, LabParams, Proto, Scenario
 from vtrace.lab.probes import uprobes
 from vtrace.lab.qemu import Files, GuestNet, kernel_command_line, qemu_command
 from vtrace.model import Header, Source
 
+DATA = Path(__file__).parent / "data" / "lab"
 FILES_ = Files(Path("c"), Path("g"), Path("l"), Path("e"))
 NET = GuestNet("vt1", "192.168.77.1", "192.168.77.2", 40000, 47001)
 
@@ -98,10 +100,34 @@ def test_a_udp_send_compares_descriptors_and_shows_flows(tmp_path: Path) -> None
     assert result is not None and (result.frames, result.compared, result.agreeing) == (2, 2, 2)
     lines = packet_lines(result)
     assert "  header fields not compared: the replay's UDP frame names no header fields" in lines
-    assert lines[-1] == "packets: 2 of 2 fields agree"
+    assert "packets: 2 of 2 fields agree" in lines
+    assert lines[-1] == "queues: 2 of 2 frames on the same queue and vCPU"
     flows = lines[lines.index(next(line for line in lines if line.startswith("flows"))) + 2:-1]
-    assert [line.split() for line in flows] == [["1", "0", "0", "0", "1"],
-                                                ["2", "1", "1", "1", "3"]]
+    # frame, flow, then vCPU, txq, virtqueue: the guest's and QEMU's, then the replay's
+    assert [line.split() for line in flows] == [["1", "0", "0", "0", "1", "0", "0", "1", "agree"],
+                                                ["2", "1", "1", "1", "3", "1", "1", "3", "agree"]]
+
+
+def test_a_frame_on_another_vcpu_than_the_replays_differs(tmp_path: Path) -> None:
+    directory = saved(tmp_path)
+    (directory / FILES["guest_trace"]).write_text(GUEST_TRACE.replace(
+        "[001] b..1.  45013474805: net_dev_start_xmit: dev=eth0 queue_mapping=1",
+        "[000] b..1.  45013474805: net_dev_start_xmit: dev=eth0 queue_mapping=0"))
+    header = Header("0", "send", {"frames": 2, "size": 54, "queues": 2, "era": "modern"}, 0,
+                    (), Source.TRACE)
+    result = compare_lab_packets(directory, header, "modern")
+    assert result is not None
+    assert [(row.real, row.replay, row.agree) for row in result.flows] == [
+        ((0, 0, 1), (0, 0, 1), True), ((0, 0, 3), (1, 1, 3), False)]
+    assert packet_lines(result)[-1] == "queues: 1 of 2 frames on the same queue and vCPU"
+
+
+def test_one_queue_pair_shows_no_flows(tmp_path: Path) -> None:
+    header = Header("0", "send", {"frames": 2, "size": 54, "era": "modern"}, 0, (),
+                    Source.TRACE)
+    result = compare_lab_packets(saved(tmp_path), header, "modern")
+    assert result is not None and result.queues == 1
+    assert not any(line.startswith(("flows", "queues:")) for line in packet_lines(result))
 
 
 def test_a_tcp_block_is_compared_field_by_field(tmp_path: Path) -> None:
@@ -123,3 +149,33 @@ def test_a_tcp_block_is_compared_field_by_field(tmp_path: Path) -> None:
     # guest's tcp_sendmsg_locked filled them from offset 0 (skb_page_frag_refill).
     assert (descriptors.real, descriptors.replay, descriptors.agree) == (3, 3, True)
     assert packet_lines(result)[-1] == "packets: 7 of 7 fields agree"
+
+
+def test_a_receive_is_the_fills_from_idx_0_on(tmp_path: Path) -> None:
+    # QEMU's log of one packet over three mergeable buffers, between two one-buffer ones; the
+    # transmit queue's fill (vq 1) and the control queue's (vq 2) are not receives
+    vq0, vq1, vq2 = "0x7f0000000010", "0x7f00000000a8", "0x7f0000000140"
+    log = "".join(f"1@1.0:virtio_queue_notify vdev 0x1 n {n} vq {vq}\n"
+                  for n, vq in ((2, vq2), (1, vq1), (0, vq0)))
+    for vq, lengths in ((vq0, (54,)), (vq1, (0,)), (vq0, (1536, 1536, 1012)), (vq2, (1,)),
+                        (vq0, (66,))):
+        log += "".join(f"1@1.1:virtqueue_fill vq {vq} elem 0x2 len {length} idx {index}\n"
+                       for index, length in enumerate(lengths))
+    (tmp_path / FILES["qemu_log"]).write_text(log)
+    packets = received_packets(tmp_path)
+    assert [(packet.virtqueue, packet.num_buffers, packet.lengths) for packet in packets] == [
+        (0, 1, (54,)), (0, 3, (1536, 1536, 1012)), (0, 1, (66,))]
+
+
+def test_a_recv_run_compares_num_buffers_and_used_lengths() -> None:
+    header = Header("0", "recv", {"frames": 3, "size": 54, "era": "modern"}, 0, (),
+                    Source.TRACE)
+    result = compare_lab_packets(DATA / "recv-1", header, "modern")
+    assert result is not None and result.frames == 3 and not result.flows
+    lines = packet_lines(result)
+    assert lines[0].startswith("packets of the run's frames as QEMU wrote them into the receive")
+    # the ARP reply (54 bytes used) came first; each frame is 12 header bytes and 54 of frame
+    assert [line.split() for line in lines[2:4]] == [
+        ["frame", "1", "num_buffers", "1", "1", "agree"],
+        ["frame", "1", "used", "len", "66", "66", "agree"]]
+    assert lines[-1] == "packets: 6 of 6 fields agree"

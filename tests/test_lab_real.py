@@ -298,6 +298,18 @@ def _rows(stdout: str, first: str, last: str) -> list[re.Match[str]]:
     return [row for row in found if row]
 
 
+def test_a_receive_uses_one_buffer_a_frame_as_the_replay(received: Capture) -> None:
+    rows = _rows(received.stdout, "packets of the run's frames as QEMU wrote", "packets:")
+    assert [(row.group(1), row.group(2), row.group(3)) for row in rows] == [
+        (f"frame {seq} {field}", real, real) for seq in (1, 2, 3)
+        for field, real in (("num_buffers", "1"), ("used len", "66"))]
+    assert "packets: 6 of 6 fields agree" in received.stdout
+
+
+def test_a_packed_receive_uses_one_buffer_a_frame_too(received_packed: Capture) -> None:
+    assert "packets: 6 of 6 fields agree" in received_packed.stdout
+
+
 def test_a_tcp_send_carries_the_real_gso_header_of_each_block(sent_tcp: Capture) -> None:
     host = sent_tcp.text("host_trace")
     for seq in (1, 2, 3):
@@ -326,9 +338,12 @@ def test_two_queues_send_each_flow_from_its_vcpu_on_its_queue(
     lines = sent_two_queues.stdout.splitlines()
     start = next(index for index, line in enumerate(lines) if line.startswith("flows over 2"))
     flows = [line.split() for line in lines[start + 2:start + 5]]
-    # frame, flow, vCPU, the guest's txq, QEMU's virtqueue: flow f on vCPU f, queue pair f
-    assert flows == [["1", "0", "0", "0", "1"], ["2", "1", "1", "1", "3"],
-                     ["3", "0", "0", "0", "1"]]
+    # frame, flow, vCPU, the guest's txq, QEMU's virtqueue: flow f on vCPU f, queue pair f;
+    # then the replay's (send --queues 2 --flows 2) the same
+    assert flows == [["1", "0", "0", "0", "1", "0", "0", "1", "agree"],
+                     ["2", "1", "1", "1", "3", "1", "1", "3", "agree"],
+                     ["3", "0", "0", "0", "1", "0", "0", "1", "agree"]]
+    assert lines[start + 5] == "queues: 3 of 3 frames on the same queue and vCPU"
     assert "-smp 2" in sent_two_queues.text("cmdline")
     assert "mq=on,vectors=6" in sent_two_queues.text("cmdline")
 

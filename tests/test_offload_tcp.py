@@ -130,7 +130,7 @@ def test_segments_carry_sequence_ids_flags_and_valid_checksums(flow: TcpFlow) ->
             assert p.ip_id == (0xFFFE + index) & 0xFFFF
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(size=st.integers(1, 65000), mss=st.integers(536, 9000))
 def test_any_send_cuts_into_ceil_size_over_mss_frames(size: int, mss: int) -> None:
     skb = gso_superframe(V4, PAYLOAD[:size], mss=mss, seq=7)

@@ -33,7 +33,7 @@ def _tally(events: list[Event]) -> Tally:
     return tally
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(frames=st.integers(1, 120), batch=st.integers(1, 120),
        queue_size=st.sampled_from((32, 64, 256)), rx_buffers=st.integers(0, 300),
        era_name=st.sampled_from(sorted(ERAS)), backend=st.sampled_from(BACKENDS),

@@ -120,7 +120,12 @@ STEPS: tuple[Step, ...] = (
     step("qemu_net_queue_flush", "qemu", QUEUE, at(v3_1=251, v7_2=273, v10_2=262), "net-queue",
          Phase.BACKEND, 40,
          "Deliver queued packets in order; each delivered one runs its sent callback. A "
-         "delivery that returns 0 puts the packet back at the head and stops."),
+         "delivery that returns 0 puts the packet back at the head and stops.",
+         lesson="The lesson's chain qemu_net_queue_send_iov → qemu_net_queue_flush → "
+                "qemu_net_queue_deliver is the path of packets queued earlier, not of every "
+                "packet: an idle queue whose peer can receive hands the packet to "
+                "qemu_net_queue_deliver_iov at once, and the flush after it delivers only "
+                "what had to wait (here, what came while the guest had no buffer)."),
     # -- virtio-net receives -----------------------------------------------------------------
     step("virtio_net_receive", "qemu", QVN, at(v3_1=1295, v7_2=2582, v10_2=2670), "virtio-net",
          Phase.DEVICE, 30,

@@ -289,10 +289,22 @@ STEPS: tuple[Step, ...] = (
            "Once the driver is ready, move each queue's kicks to an eventfd: assign an "
            "ioeventfd in KVM through the virtio bus, and let the main loop watch it with "
            "virtio_queue_host_notifier_read."),
+    _setup("virtio_bus_set_host_notifier", "qemu", "hw/virtio/virtio-bus.c",
+           at(v3_1=263, v7_2=276, v10_2=281), "virtio-net", 300,
+           "Switch one queue's ioeventfd on: create its host notifier, an eventfd "
+           "(event_notifier_init), and hand it to the transport's ioeventfd_assign, "
+           "virtio_pci_ioeventfd_assign for virtio-pci."),
     _setup("virtio_pci_ioeventfd_assign", "qemu", QVP, at(v3_1=229, v7_2=242, v10_2=371),
            "virtio-net", 200,
            "Attach the queue's eventfd to its notify address with memory_region_add_eventfd; "
            "with KVM, a zero-length match makes it a fast-MMIO ioeventfd."),
+    _setup("memory_region_add_eventfd", "qemu", "softmmu/memory.c",
+           {"3.1": Site(2239, file="memory.c"), "7.2": Site(2507),
+            "10.2": Site(2582, file="system/memory.c")},
+           "virtio-net", 300,
+           "Add the eventfd to the memory region's list of ioeventfds, in a memory "
+           "transaction; its commit tells every listener of the address space, KVM's "
+           "among them."),
     _setup("kvm_mem_ioeventfd_add", "qemu", KVM_ALL, at(v3_1=852, v7_2=1587, v10_2=1889),
            "virtio-net", 100,
            "KVM's listener for memory-region eventfds: pass the new eventfd on to the kernel."),
@@ -306,4 +318,14 @@ STEPS: tuple[Step, ...] = (
            600,
            "Register the eventfd on the fast MMIO bus for a zero-length match, so that a later "
            "store to the address ends in ioeventfd_write without leaving the kernel."),
+    # -- vhost: the interrupts become irqfds -------------------------------------------
+    _setup("kvm_irqchip_assign_irqfd", "qemu", KVM_ALL, at(v3_1=1290, v7_2=2058, v10_2=2288),
+           "virtio-net", 200,
+           "Issue the KVM_IRQFD ioctl on the VM: the eventfd's file descriptor and the GSI of "
+           "the MSI route QEMU set up for the queue's vector."),
+    _setup("kvm_irqfd_assign", "linux", EVENTFD, at(v4_19=294, v6_1=309, v7_2=371), "kvm",
+           600,
+           "Allocate the kernel's irqfd, hook irqfd_wakeup into the eventfd's wait queue and "
+           "cache the GSI's MSI route: a signal on the eventfd now injects the interrupt "
+           "without QEMU."),
 )

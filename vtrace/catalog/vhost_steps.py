@@ -218,7 +218,8 @@ STEPS: tuple[Step, ...] = (
          "virtio-net", Phase.SETUP, 200, "Bind one queue's eventfd to its MSI route."),
     step("kvm_irqchip_add_irqfd_notifier_gsi", "qemu", "accel/kvm/kvm-all.c",
          at(v3_1=1408, v7_2=2207, v10_2=2377), "virtio-net", Phase.SETUP, 300,
-         "ioctl(KVM_IRQFD): KVM will inject the interrupt whenever the eventfd is signalled."),
+         "Bind the eventfd to the GSI of the queue's MSI route with kvm_irqchip_assign_irqfd: "
+         "KVM will inject the interrupt whenever the eventfd is signalled."),
     step("vhost_net_start_one", "qemu", QVHN, at(v3_1=222, v7_2=244, v10_2=325), "virtio-net",
          Phase.SETUP, 500,
          "Start one queue pair: vhost_dev_start, stop QEMU's own polling of the tap fd, then "

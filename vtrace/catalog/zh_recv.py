@@ -98,6 +98,10 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "qemu_net_queue_flush": {
         "text": "按顺序投递排队的包，每投递成功一个就运行它的回调。投递返回 0 时，把包放回队头并停"
                 "止。",
+        "lesson": "课程里的调用链 qemu_net_queue_send_iov → qemu_net_queue_flush → "
+                  "qemu_net_queue_deliver 是先前排队的包走的路，并非每个包都这样走：队列空闲且对端"
+                  "能接收时，包当场交给 qemu_net_queue_deliver_iov，之后的 flush 只投递不得不等待的"
+                  "包（这里是客户机没有缓冲区时到达的包）。",
     },
     # -- virtio-net receives ------------------------------------------------------------------
     "virtio_net_receive": {

@@ -170,6 +170,23 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "kvm_ioeventfd": {
         "text": "宿主内核中的 KVM_IOEVENTFD ioctl：登记（或删除）一个 ioeventfd。",
     },
+    "virtio_bus_set_host_notifier": {
+        "text": "打开一个队列的 ioeventfd：创建它的 host notifier，即一个 eventfd"
+                "（event_notifier_init），交给传输层的 ioeventfd_assign，virtio-pci 的就是 "
+                "virtio_pci_ioeventfd_assign。",
+    },
+    "memory_region_add_eventfd": {
+        "text": "在一次内存事务中把 eventfd 加入内存区域的 ioeventfd 列表；事务提交时通知地址空间的"
+                "每个监听者，其中包括 KVM 的监听者。",
+    },
+    "kvm_irqchip_assign_irqfd": {
+        "text": "对虚拟机发出 KVM_IRQFD ioctl：带上 eventfd 的文件描述符，以及 QEMU 为该队列的向量"
+                "建立的 MSI 路由的 GSI。",
+    },
+    "kvm_irqfd_assign": {
+        "text": "分配内核的 irqfd，把 irqfd_wakeup 挂到 eventfd 的等待队列上，并缓存该 GSI 的 MSI "
+                "路由：此后 eventfd 一收到信号就注入中断，无须经过 QEMU。",
+    },
     "kvm_assign_ioeventfd": {
         "text": "以零长度匹配把 eventfd 登记到快速 MMIO 总线上，这样以后对这个地址的写入就在 "
                 "ioeventfd_write 中结束，不必离开内核。",

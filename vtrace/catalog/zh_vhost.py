@@ -186,7 +186,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "把一个队列的 eventfd 绑定到它的 MSI 路由。",
     },
     "kvm_irqchip_add_irqfd_notifier_gsi": {
-        "text": "ioctl(KVM_IRQFD)：此后每当这个 eventfd 收到信号，KVM 就注入中断。",
+        "text": "通过 kvm_irqchip_assign_irqfd 把 eventfd 绑定到该队列 MSI 路由的 GSI："
+                "此后每当这个 eventfd 收到信号，KVM 就注入中断。",
     },
     "vhost_net_start_one": {
         "text": "启动一个队列对：vhost_dev_start，停止 QEMU 自己对 tap fd 的轮询，再为每个环把 tap"

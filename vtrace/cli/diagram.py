@@ -149,12 +149,15 @@ def _renderer(output_format: str, overview: bool, lang: str,
 @click.option("--ring-at", type=click.IntRange(min=1), metavar="STEP",
               help="Draw the ring as it is at the end of STEP (numbered as --step numbers "
                    "steps) as an SVG figure, instead of a diagram.")
+@click.option("--fold/--no-fold", default=True, show_default=True,
+              help="Sequence diagram: draw a loop inside a round (a refill posting 256 "
+                   "buffers) once with a count; --no-fold draws every pass.")
 @lang_option
 @click.pass_context
 def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_path: str | None,
                     output_format: str | None, overview: bool, detail: str, program: str,
                     pages: int, max_steps_per_page: int | None, ring_at: int | None,
-                    lang: str, era: str, seed: int, **given: Any) -> None:
+                    fold: bool, lang: str, era: str, seed: int, **given: Any) -> None:
     """Draw a sequence diagram, the layered overview, or a trace, into OUT ('-': stdout)."""
     env = current()
     check_writable(out)
@@ -183,7 +186,8 @@ def diagram_command(ctx: click.Context, /, out: str, scenario_name: str, from_pa
     renderer = None if ring_at is not None else _renderer(
         _format(out, output_format), overview, lang,
         {"detail": (detail, "full"), "renderer": (program, "auto"),
-         "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None)})
+         "pages": (pages, 1), "max_steps_per_page": (max_steps_per_page, None),
+         "fold": (fold, True)})
     if from_path is None:
         session = replayed(chosen, {name: given[name] for name in own}, era, seed,
                            env.argv)

@@ -1,4 +1,4 @@
-"""The packets a lab send run's guest transmitted beside the replay's frames, field by field.
+"""The packets of a lab run's frames beside the replay's, field by field.
 
 The real side is ``vtrace.lab.packets``: per frame of the run, the
 descriptors QEMU took and the guest's virtio_net_hdr as QEMU passed it to
@@ -6,8 +6,21 @@ the tap, and (with several queue pairs) the vCPU and queue each frame went
 out on. The replay's side is its events for the same parameters and era:
 ``qemu_sendv_packet_async``'s ``iov`` (descriptors) and, for a TCP send,
 ``virtio_net_hdr_from_skb``'s header fields. A UDP replay names no header
-fields and vtrace replays one queue pair, so far: those are shown, not
-compared.
+fields: those are shown, not compared.
+
+With several queue pairs the replay is ``vtrace send --queues N --flows N``:
+the lab's guest sends frame ``seq`` on flow ``(seq - 1) mod N`` from vCPU
+``(seq - 1) mod N``, and the replay's frame ``seq - 1`` is flow
+``(seq - 1) mod N``, whose sender runs on CPU ``flow mod N``; so both sides
+assign flows to CPUs alike by construction, and each frame's vCPU, transmit
+queue (``netdev_pick_tx``) and QEMU virtqueue (transmit queue ``q`` is
+virtqueue ``2q + 1``) are compared.
+
+For a recv run the real side is each frame's receive buffers as QEMU used
+them (``vtrace.lab.packets.received_packets``): their count, the
+``num_buffers`` QEMU wrote into the first, and the bytes written to them; the
+replay's are ``virtio_net_receive_rcu``'s ``num_buffers`` and its
+``virtqueue_fill`` lengths.
 """
 
 from __future__ import annotations
@@ -17,23 +30,52 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vtrace.lab.packets import HEADER_FIELDS, GuestXmit, SentPacket, guest_xmits, sent_packets
+from vtrace.lab.packets import (
+    HEADER_FIELDS,
+    GuestXmit,
+    SentPacket,
+    guest_xmits,
+    received_packets,
+    sent_packets,
+)
 from vtrace.model import Event, Header
 from vtrace.ring_compare import RingRow
 from vtrace.scenarios import of
 from vtrace.session import replayed
 
-__all__ = ["PacketComparison", "compare_lab_packets", "packet_lines", "replay_packets"]
+__all__ = ["FlowRow", "PacketComparison", "compare_lab_packets", "flow_lines", "packet_lines",
+           "replay_packets", "replay_receives"]
 
 _NO_UDP_HEADER = "the replay's UDP frame names no header fields"
+_SENT_TITLE = ("packets of the run's frames as QEMU passed them to the tap (the guest's "
+               "virtio_net_hdr read at the front of the first iovec) beside the replay's")
+_RECEIVED_TITLE = ("packets of the run's frames as QEMU wrote them into the receive queue "
+                   "(virtio_net_receive_rcu: the buffers it used, whose count it wrote into "
+                   "num_buffers, and the bytes written, header included) beside the replay's")
+_WIDTHS = (5, 4, 10)  # the flow table's vCPU, txq and virtqueue columns
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRow:
+    """Where one frame went: the vCPU, transmit queue and virtqueue, real and replayed."""
+
+    seq: int
+    flow: int
+    real: tuple[int | None, int | None, int | None]
+    replay: tuple[int | None, int | None, int | None]
+
+    @property
+    def agree(self) -> bool:
+        return None not in self.real and self.real == self.replay
 
 
 @dataclass(frozen=True, slots=True)
 class PacketComparison:
     frames: int  # frames of the run found among the packets
     rows: tuple[RingRow, ...]
-    flows: tuple[tuple[int, GuestXmit | None, SentPacket], ...]  # (seq, guest, QEMU) a frame
+    flows: tuple[FlowRow, ...]
     queues: int
+    title: str = _SENT_TITLE
 
     @property
     def compared(self) -> int:
@@ -45,14 +87,19 @@ class PacketComparison:
 
 
 def replay_packets(events: Iterable[Event]) -> dict[int, dict[str, int]]:
-    """Per replay frame: its ``descriptors`` and, where the replay names them, its header
-    fields."""
+    """Per replay frame: its ``descriptors``, where the replay names them its header fields,
+    and with several queue pairs its ``cpu``, ``tx_queue`` and ``virtqueue``."""
     frames: dict[int, dict[str, int]] = {}
     for event in events:
         if event.frame is None:
             continue
         if event.function == "qemu_sendv_packet_async" and "iov" in event.detail:
             frames.setdefault(event.frame, {})["descriptors"] = int(event.detail["iov"])
+            if "queue" in event.detail:
+                frames[event.frame]["virtqueue"] = 2 * int(event.detail["queue"]) + 1
+        elif event.function == "netdev_pick_tx":
+            frames.setdefault(event.frame, {}).update(
+                cpu=int(event.detail["cpu"]), tx_queue=int(event.detail["tx_queue"]))
         elif event.function == "virtio_net_hdr_from_skb":
             frames.setdefault(event.frame, {}).update(
                 {name: int(event.detail[name]) for name in HEADER_FIELDS
@@ -80,15 +127,19 @@ def _run_frames(packets: list[SentPacket], count: int,
 
 def compare_lab_packets(directory: Path, header: Header, era: str,
                         seed: int = 1) -> PacketComparison | None:
-    """A send run's packets beside the replay's; None for another scenario."""
+    """A send or recv run's packets beside the replay's; None for another scenario."""
+    if header.scenario == "recv":
+        return _compare_received(directory, header, era, seed)
     if header.scenario != "send":
         return None
     frames = header.params.get("frames")
     tcp = header.params.get("proto") == "tcp"
     run = _run_frames(sent_packets(directory), frames if isinstance(frames, int) else 0, tcp)
+    queues = header.params.get("queues")
+    queues = queues if isinstance(queues, int) else 1
     scenario = of(header)
-    replay = replay_packets(replayed(scenario.name, scenario.given_by(header.params), era,
-                                     seed).source)
+    given = {**scenario.given_by(header.params), **({"flows": queues} if queues > 1 else {})}
+    replay = replay_packets(replayed(scenario.name, given, era, seed).source)
     rows: list[RingRow] = []
     for number, (seq, packet) in enumerate(run):
         expected: dict[str, Any] = replay.get(number, {})
@@ -104,17 +155,60 @@ def compare_lab_packets(directory: Path, header: Header, era: str,
             else:
                 rows.append(RingRow(f"frame {seq} {name}", real, None, None))
     guest = guest_xmits(directory)
-    queues = header.params.get("queues")
     return PacketComparison(len(run), tuple(rows),
-                            tuple((seq, guest.get(seq), packet) for seq, packet in run),
-                            queues if isinstance(queues, int) else 1)
+                            tuple(_flow_row(seq, queues, guest.get(seq), packet,
+                                            replay.get(seq - 1, {}))
+                                  for seq, packet in run), queues)
+
+
+def _compare_received(directory: Path, header: Header, era: str,
+                      seed: int) -> PacketComparison:
+    """The run's frames are the last packets QEMU wrote into the receive queue (the guest's
+    own traffic, the ARP reply, came before them)."""
+    frames = header.params.get("frames")
+    count = frames if isinstance(frames, int) else 0
+    received = received_packets(directory)
+    run = received[max(len(received) - count, 0):]
+    scenario = of(header)
+    replay = replay_receives(replayed(scenario.name, scenario.given_by(header.params), era,
+                                      seed).source)
+    rows: list[RingRow] = []
+    for number, packet in enumerate(run):
+        expected = replay.get(number, {})
+        for field, real in (("num_buffers", packet.num_buffers),
+                            ("used len", sum(packet.lengths))):
+            rows.append(RingRow(f"frame {number + 1} {field}", real, expected.get(field),
+                                real == expected.get(field)))
+    return PacketComparison(len(run), tuple(rows), (), 1, _RECEIVED_TITLE)
+
+
+def replay_receives(events: Iterable[Event]) -> dict[int, dict[str, int]]:
+    """Per replay frame: the ``num_buffers`` QEMU wrote and the ``used len`` of its buffers
+    together."""
+    frames: dict[int, dict[str, int]] = {}
+    for event in events:
+        if event.frame is None:
+            continue
+        if event.function == "virtio_net_receive_rcu" and "num_buffers" in event.detail:
+            frames.setdefault(event.frame, {})["num_buffers"] = int(event.detail["num_buffers"])
+        elif event.function == "virtqueue_fill" and "len" in event.detail:
+            frame = frames.setdefault(event.frame, {})
+            frame["used len"] = frame.get("used len", 0) + int(event.detail["len"])
+    return frames
+
+
+def _flow_row(seq: int, queues: int, guest: GuestXmit | None, packet: SentPacket,
+              replay: dict[str, int]) -> FlowRow:
+    return FlowRow(seq, (seq - 1) % queues,
+                   (guest.cpu if guest else None, guest.queue if guest else None,
+                    packet.virtqueue),
+                   (replay.get("cpu"), replay.get("tx_queue"), replay.get("virtqueue")))
 
 
 def packet_lines(result: PacketComparison) -> list[str]:
     """The frames' packets, one field a line; the flows when there were several queue pairs;
     ``packets: K of M fields agree`` last."""
-    lines = ["packets of the run's frames as QEMU passed them to the tap (the guest's "
-             "virtio_net_hdr read at the front of the first iovec) beside the replay's",
+    lines = [result.title,
              f"  {'field':<28} {'real':>7} {'replay':>7}"]
     for row in result.rows:
         verdict = {True: "agree", False: "differ", None: "not compared"}[row.agree]
@@ -122,18 +216,34 @@ def packet_lines(result: PacketComparison) -> list[str]:
         lines.append(f"{text}: {row.why}" if row.why else text)
     if any(row.agree is None for row in result.rows):
         lines.append(f"  header fields not compared: {_NO_UDP_HEADER}")
-    if result.queues > 1:
-        lines += [f"flows over {result.queues} queue pairs: the vCPU and queue the guest's "
-                  "stack chose (net_dev_start_xmit) and the virtqueue QEMU popped it from; "
-                  "vtrace send replays one queue pair, so far: shown, not compared",
-                  f"  {'frame':<6} {'flow':>4} {'vCPU':>5} {'txq':>4} {'virtqueue':>10}"]
-        for seq, guest, packet in result.flows:
-            lines.append(f"  {seq:<6} {(seq - 1) % result.queues:>4} "
-                         f"{_shown(guest.cpu if guest else None):>5} "
-                         f"{_shown(guest.queue if guest else None):>4} "
-                         f"{_shown(packet.virtqueue):>10}")
     lines.append(f"packets: {result.agreeing} of {result.compared} fields agree")
+    if result.queues > 1:
+        lines += flow_lines(result)
     return lines
+
+
+def flow_lines(result: PacketComparison) -> list[str]:
+    """Each frame's flow, vCPU, transmit queue and virtqueue beside the replay's; ``queues: K
+    of M frames on the same queue and vCPU`` last."""
+    lines = [f"flows over {result.queues} queue pairs: the vCPU and queue the guest's stack "
+             "chose (net_dev_start_xmit) and the virtqueue QEMU popped it from, beside vtrace "
+             f"send --queues {result.queues} --flows {result.queues} (frame N on flow "
+             f"(N - 1) mod {result.queues}, sent from CPU flow mod {result.queues}, on both "
+             "sides)",
+             f"  {'frame':<6} {'flow':>4} {'vCPU':>5} {'txq':>4} {'virtqueue':>10}   "
+             f"{'replay:':<7} {'vCPU':>5} {'txq':>4} {'virtqueue':>10}"]
+    for row in result.flows:
+        verdict = "agree" if row.agree else "differ"
+        lines.append(f"  {row.seq:<6} {row.flow:>4} {_columns(row.real)}   {'':<7} "
+                     f"{_columns(row.replay)}  {verdict}")
+    same = sum(row.agree for row in result.flows)
+    lines.append(f"queues: {same} of {len(result.flows)} frames on the same queue and vCPU")
+    return lines
+
+
+def _columns(where: tuple[int | None, int | None, int | None]) -> str:
+    return " ".join(f"{_shown(value):>{width}}"
+                    for value, width in zip(where, _WIDTHS, strict=True))
 
 
 def _shown(value: int | bool | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
@@ -182,12 +182,24 @@ def play(session: Session, playback: Playback, env: Environment) -> None:
         if playback.counts_only:
             _count(session, summary, playback.lang)
         else:
-            _show(session, playback, env, renderer, summary)
+            with _listening(renderer, playback, env):
+                _show(session, playback, env, renderer, summary)
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP
         with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
             _summary(session, playback.lang, True, summary)
         raise
     _summary(session, playback.lang, False, summary)
+
+
+@contextlib.contextmanager
+def _listening(renderer: Renderer, playback: Playback, env: Environment) -> Iterator[None]:
+    """A live run on a terminal takes keys as it plays (``v``), outside step mode too."""
+    listen = getattr(renderer, "listen", None)
+    with contextlib.ExitStack() as stack:
+        if listen is not None and not playback.step and env.interactive(env.stdin) \
+                and env.interactive(env.stdout):
+            listen(stack.enter_context(env.keys(env.stdin)))
+        yield
 
 
 def _show(session: Session, playback: Playback, env: Environment, renderer: Renderer,

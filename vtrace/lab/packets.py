@@ -1,6 +1,7 @@
-"""The packets a send run's guest put in its transmit queues, read from a saved lab directory.
+"""The packets of a run's queues, read from a saved lab directory: those a send run's guest put
+in its transmit queues, and those QEMU wrote into a recv run's receive queues.
 
-Three captures say it, each in its own words:
+For a send run, three captures say it, each in its own words:
 
 - the host trace's ``qemu_sendv_packet_async`` probe: per packet QEMU passed
   to the tap, ``iovcnt`` (the descriptors of the chain, an indirect table's
@@ -16,6 +17,16 @@ Three captures say it, each in its own words:
 - the guest trace: after each ``app write() begin seq=N`` marker, the
   sender's first ``net_dev_start_xmit`` says the queue the stack chose
   (``queue_mapping``), and its line the vCPU it ran on.
+
+For a recv run, QEMU's log: ``virtio_net_receive_rcu`` (QEMU 7.2,
+hw/net/virtio-net.c:1835) takes as many receive buffers as the packet needs,
+writes their count into the first one's ``num_buffers`` (line 1955), then
+``virtqueue_fill`` each with the bytes written to it and its place ``idx``
+0, 1, ... (line 1963), and flushes them at once (line 1967). So on a receive
+virtqueue (the even ones, the control queue apart) a fill at ``idx 0`` begins
+a packet, and the fills up to the next are its ``num_buffers`` buffers with
+their used lengths. (The fills and not the flush: QEMU 7.2 traces
+``virtqueue_flush`` for the split ring only, hw/virtio/virtio.c:1406.)
 """
 
 from __future__ import annotations
@@ -26,7 +37,8 @@ from pathlib import Path
 
 from vtrace.lab.manifest import FILES
 
-__all__ = ["HEADER_FIELDS", "GuestXmit", "SentPacket", "guest_xmits", "sent_packets"]
+__all__ = ["HEADER_FIELDS", "GuestXmit", "ReceivedPacket", "SentPacket", "guest_xmits",
+           "received_packets", "sent_packets"]
 
 #: The virtio_net_hdr fields the probe reads, in the header's order.
 HEADER_FIELDS = ("flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset")
@@ -35,6 +47,7 @@ _SENT = re.compile(r" qemu_sendv_packet_async: \(0x[0-9a-f]+\) iovcnt=(\d+) "
                    + " ".join(rf"{name}=(\d+)" for name in HEADER_FIELDS)
                    + r" len0=\d+ seqch='(.)'", re.DOTALL)
 _NOTIFY = re.compile(r":virtio_queue_notify vdev \S+ n (\d+) vq (0x[0-9a-f]+)")
+_FILL = re.compile(r":virtqueue_fill vq (0x[0-9a-f]+) elem \S+ len (\d+) idx (\d+)")
 _POP = re.compile(r":virtqueue_pop vq (0x[0-9a-f]+) elem \S+ in_num \d+ out_num (\d+)")
 _BEGIN = re.compile(r"^\s*(\S+)-(\d+)\s+\[(\d+)\].* tracing_mark_write: app write\(\) begin "
                     r"seq=(\d+)")
@@ -53,6 +66,18 @@ class SentPacket:
     @property
     def queue_pair(self) -> int | None:
         return None if self.virtqueue is None else self.virtqueue // 2
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedPacket:
+    """One packet QEMU wrote into a receive queue: each buffer's used length, in order."""
+
+    virtqueue: int
+    lengths: tuple[int, ...]
+
+    @property
+    def num_buffers(self) -> int:
+        return len(self.lengths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +106,32 @@ def sent_packets(directory: Path) -> list[SentPacket]:
             for number, match in enumerate(probed)]
 
 
+def received_packets(directory: Path) -> list[ReceivedPacket]:
+    """Every packet QEMU wrote into the run's receive queues, oldest first."""
+    log = _text(directory, "qemu_log")
+    index_of, control = _virtqueues(log)
+    packets: list[tuple[int, list[int]]] = []
+    open_packet: dict[int, list[int]] = {}  # a receive virtqueue -> its packet's lengths
+    for vq, length, place in _FILL.findall(log):
+        index = index_of.get(vq)
+        if index is None or index % 2 or index == control:
+            continue
+        if place == "0" or index not in open_packet:
+            open_packet[index] = []
+            packets.append((index, open_packet[index]))
+        open_packet[index].append(int(length))
+    return [ReceivedPacket(index, tuple(lengths)) for index, lengths in packets]
+
+
+def _virtqueues(log: str) -> tuple[dict[str, int], int]:
+    """Each virtqueue's index by its address, and the control queue's (the last) index."""
+    index_of = {vq: int(n) for n, vq in _NOTIFY.findall(log)}
+    return index_of, max(index_of.values(), default=0)
+
+
 def _transmit_pops(log: str) -> list[int]:
     """The virtqueue index of each transmit element QEMU popped, in order."""
-    index_of = {vq: int(n) for n, vq in _NOTIFY.findall(log)}
-    control = max(index_of.values(), default=0)
+    index_of, control = _virtqueues(log)
     popped = [index_of.get(vq) for vq, out_num in _POP.findall(log) if int(out_num)]
     return [index for index in popped
             if index is not None and index % 2 == 1 and index != control]

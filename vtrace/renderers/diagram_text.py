@@ -86,6 +86,10 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "loop.interleaved": "× {times}: {frames}, the same steps in each thread each time "
                             "(the threads' steps interleave differently)",
         "same": "{frames}: the same steps as {like} above, not drawn again",
+        "repeat": "↻ the last {steps} steps of {thread} ran {times} more times, with other "
+                  "numbers (--no-fold draws them)",
+        "repeat.once": "↻ the last {steps} steps of {thread} ran once more, with other numbers "
+                       "(--no-fold draws them)",
         "same.many": "{frames}: × {times}, the same steps as {like} above, not drawn again",
         "cut": "{frames}: only the first {drawn} of its {steps} steps are drawn (draw a "
                "smaller batch, or write the HTML player, .html, or the .json trace)",
@@ -149,6 +153,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "loop.interleaved": "× {times}：{frames}，每个线程每次步骤相同"
                             "（线程之间的先后交错不同）",
         "same": "{frames}：步骤与上面的{like}相同，不再重画",
+        "repeat": "↻ {thread} 的最后 {steps} 步又重复了 {times} 次，数值不同（--no-fold 全部画出）",
+        "repeat.once": "↻ {thread} 的最后 {steps} 步又重复了一次，数值不同（--no-fold 画出）",
         "same.many": "{frames}：× {times}，步骤与上面的{like}相同，不再重画",
         "cut": "{frames}：只画出了全部 {steps} 步中的前 {drawn} 步（换小一点的批量，"
                "或输出 HTML 播放器 .html、.json 跟踪文件）",

@@ -31,6 +31,11 @@ interleave by the modelled timing, which differs from round to round.
   it, is not drawn again: it becomes a *reference* to that round (one
   line), and consecutive references to one round merge.
 
+Inside a round, a loop of steps of no frame (a refill posting 256 buffers with
+the same calls) is drawn once and a ``Repeat`` says how many more passes ran
+(``repeats``);
+``loops=False`` (``--no-fold``) draws every pass.
+
 Only the round being built, the previous one and the signatures of the
 rounds drawn are held, so memory does not grow with the stream. What is
 drawn is capped at ``max_steps`` rows (an event, or a reference). A round
@@ -51,6 +56,7 @@ from typing import Any
 from vtrace.model import ACTOR_LAYER, ACTORS, Event, Kind
 from vtrace.renderers.base import count_param
 from vtrace.renderers.diagram_text import crosses_layer, note_text
+from vtrace.renderers.repeats import Repeat, decisions, fold_repeats
 
 __all__ = ["MAX_STEPS", "Outline", "Round", "batch_of", "decisions", "fold", "in_summary",
            "lifelines"]
@@ -65,7 +71,7 @@ class Round:
 
     first: int | None  # first frame started in the round; None before any frame
     last: int | None  # last frame started in the round
-    events: list[Event]
+    events: list[Event | Repeat]  # a Repeat: a loop's passes after the first (``repeats``)
     times: int = 1
     until: int | None = None  # last frame of the last repeat
     interleaved: bool = False  # some repeat's threads interleaved unlike the drawn one
@@ -114,21 +120,6 @@ def batch_of(params: Mapping[str, Any]) -> int:
 def in_summary(event: Event, lang: str = "en") -> bool:
     """Whether ``--detail summary`` keeps the event: layer crossings, notes, decisions."""
     return crosses_layer(event) or event.kind is Kind.NOTE or bool(note_text(event, lang))
-
-
-def decisions(detail: Mapping[str, Any]) -> tuple[Hashable, ...]:
-    """The decisions in ``detail``: bool and str values, the keys of nested mappings, and only
-    the names of everything else (counters and indices)."""
-    shape: list[Hashable] = []
-    for name, value in detail.items():
-        kind = value.__class__
-        if kind is bool or kind is str:
-            shape.append((name, value))
-        elif kind is dict:
-            shape.append((name, *value))
-        else:
-            shape.append(name)
-    return tuple(shape)
 
 
 Signature = list[tuple[Hashable, ...]]
@@ -204,6 +195,8 @@ class _Folder:
         outline.steps += len(done.events)
         shown = self.shown_until
         for event in done.events:
+            if isinstance(event, Repeat):
+                continue
             if event.frame is not None and (shown is None or event.frame > shown):
                 shown = event.frame
             for actor in (event.src, event.dst):
@@ -231,8 +224,9 @@ class _Folder:
 
 
 def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang: str = "en",
-         max_steps: int = MAX_STEPS) -> Outline:
-    """Cut ``events`` into rounds and fold the repeats (the module docstring says how)."""
+         max_steps: int = MAX_STEPS, loops: bool = True) -> Outline:
+    """Cut ``events`` into rounds and fold the repeats (the module docstring says how);
+    ``loops``: a loop inside a round is drawn once with a count, too."""
     folder = _Folder(max_steps)
     current = Round(None, None, [])
     keep = current.events.append
@@ -242,9 +236,15 @@ def fold(events: Iterable[Event], *, batch: int = 1, summary: bool = False, lang
     newest: int | None = None
     overflow = 0
     room = max_steps + 1  # one more than can be drawn, so an overlong round never folds
+    shown = (event for event in events if in_summary(event, lang)) if summary else events
     # The hot loop of a long stream: locals only, one tuple per event.
-    for event in events:
-        if summary and not in_summary(event, lang):
+    for event in fold_repeats(shown, frameless=True) if loops else shown:
+        if isinstance(event, Repeat):
+            if len(signature) < room:
+                keep(event)
+                sign(("repeat", event.block, event.last.thread))
+            else:
+                overflow += 1
             continue
         frame = event.frame
         if frame is not None and (newest is None or frame > newest):

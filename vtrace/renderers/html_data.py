@@ -20,7 +20,9 @@ as the stream goes by:
              ``[name, "=", value]``; the ring starts at ``initial``;
 ``nums``     one row per distinct list of differences between an event's numbers and
              those of the previous event with the same ``says`` row;
-``combos``   one row per distinct (shape, says, rings, nums, counts).
+``combos``   one row per distinct (shape, says, rings, nums, counts);
+``objects``  for a scenario with an objects panel (the set-up), one row per event that
+             created objects: its index, the panel after it and what it made, per language.
 
 The words and ring changes of most events are the same for every frame but
 for their numbers (``kick: avail_event 7 is in [7, 8)``). Those are written
@@ -55,9 +57,10 @@ from __future__ import annotations
 import gc
 import json
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from vtrace.i18n import LANGS
 from vtrace.model import Event, Header, Kind
 from vtrace.renderers.base import count_param
 from vtrace.renderers.escape import clean
@@ -183,6 +186,23 @@ def _header(header: Header) -> dict[str, Any]:
             "argv": [clean(arg) for arg in header.argv]}
 
 
+def _noting_objects(session: Session, events: Iterable[Event],
+                    made: list[list[Any]]) -> Iterator[Event]:
+    """``events``, and in ``made`` a row for each event that created objects (the set-up's
+    panel): its index, then per language each side's label and object names, and the lines
+    of what it made."""
+    panels = {lang: session.scenario.objects(lang) for lang in LANGS}
+    for index, event in enumerate(events):
+        yield event
+        said = {lang: panel.feed(event) for lang, panel in panels.items() if panel is not None}
+        if any(said.values()):
+            made.append([index,
+                         {lang: [[clean(side), [clean(name) for name in names]]
+                                 for side, names in panel.by_side()]
+                          for lang, panel in panels.items() if panel is not None},
+                         {lang: [clean(line) for line in lines] for lang, lines in said.items()}])
+
+
 #: The ring panel's groups for a packed ring: the event areas in guest memory, then each
 #: side's own (the descriptor slots are the figure's).
 PACKED_GROUPS = (
@@ -208,6 +228,9 @@ def encode(session: Session, extra: Mapping[str, Any]) -> str:
     """The JSON text of the stream, with ``extra`` (words, layout) beside it; not yet escaped
     for HTML."""
     header, events = session.header, session.events()
+    objects: list[list[Any]] = []  # the set-up's objects panel, when the scenario has one
+    if session.scenario.objects("en") is not None:
+        events = _noting_objects(session, events, objects)
     stream = Stream(count_param(header.params, "queue_size") or 0, session.scenario)
     # The tables only grow and hold no cycles: collections would only scan them again and
     # again, which takes a third of the time of a long stream.
@@ -226,7 +249,7 @@ def encode(session: Session, extra: Mapping[str, Any]) -> str:
         "shapes": stream.shapes, "strings": stream.strings, "counts": stream.counts,
         "says": stream.says, "nums": stream.nums, "rings": stream.rings,
         "initial": stream.initial,
-        "combos": stream.combos, "events": stream.columns, **extra,
+        "combos": stream.combos, "events": stream.columns, "objects": objects, **extra,
     }
     parts.update(_packed(session, count_param(header.params, "queue_size") or 0))
     return "{" + ",".join(f"{json.dumps(name)}:{dump(value)}" for name, value in parts.items()) \

@@ -69,6 +69,11 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "key.legend": "show or hide this legend",
         "find": "Find", "find_go": "Next match", "not_found": "no step calls that",
         "present": "Present", "present_tip": "Presentation mode (p)",
+        "objects": "Objects the set-up made, and their links",
+        "fold_toggle": "Fold", "fold_tip": "Fold repeated rows into one (z)",
+        "key.fold": "fold repeated rows into one, or draw every row",
+        "fold_row": "the last {rows} rows ran {times} more times, with other numbers "
+                    "(steps {first}–{last}; z draws them)",
         "figure_toggle": "Figure", "figure": "The ring in guest memory, drawn as the virtio "
         "specification draws it",
         "fig.desc": "descriptor table", "fig.avail": "available ring (driver → device)",
@@ -132,6 +137,11 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "key.legend": "显示或隐藏本说明",
         "find": "查找", "find_go": "下一个", "not_found": "没有调用它的步骤",
         "present": "演示", "present_tip": "演示模式（p）",
+        "objects": "建立过程创建的对象及其联系",
+        "fold_toggle": "折叠", "fold_tip": "把重复的行折叠成一行（z）",
+        "key.fold": "把重复的行折叠成一行，或画出每一行",
+        "fold_row": "上面 {rows} 行又重复了 {times} 次，数值不同"
+                    "（第 {first}–{last} 步；按 z 全部画出）",
         "figure_toggle": "图示", "figure": "客户机内存中的环形队列，按 virtio 规范的画法",
         "fig.desc": "描述符表", "fig.avail": "可用环（驱动 → 设备）",
         "fig.used": "已用环（设备 → 驱动）",

@@ -9,12 +9,15 @@ or letters of a function name, and a line says when the layers or the ring
 are left out. A step's notes (the version's, the lesson's) show where the
 room left allows; where it does not, a line says where to read them. At 80x24
 the view keeps the lanes, five ring values, the step and every counter.
+On a terminal ``v`` draws the ring as a figure or as its values, in a run as in
+step mode (a thread waits for keys; the next refresh draws the change).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
@@ -43,6 +46,7 @@ from vtrace.renderers.live_panels import (
     lanes,
     lanes_width,
     left_out,
+    objects_panel,
     register_panel,
     ring_panel,
     step_panel,
@@ -85,6 +89,7 @@ class Arrangement:
     ring: str
     contents: bool
     figure: str = ""
+    objects: bool = False  # the panel of the objects a set-up made
 
 
 #: From the richest to the barest; the first that fits the terminal is drawn.
@@ -148,6 +153,7 @@ class LiveState:
         self._taking = False
         self._taken = _Taken()
         self.figure = False  # the ring drawn as a figure instead of its values
+        self.objects = scenario.objects(lang)
         self.changes = StepChanges(self.ring.actions)
         self.in_ring = FramesInRing(self.ring.size, self.ring.packed)
         #: each queue pair's ring, what its steps changed and its frames (``--queues``);
@@ -164,7 +170,7 @@ class LiveState:
         taken, call, ring = self._taken, Kind.CALL, self.ring
         newest, since, known = taken.newest, taken.since, taken.known
 
-        in_ring = self.in_ring
+        in_ring, objects = self.in_ring, self.objects
         of_queue = self._of_queue
 
         def take(fields: Fields) -> None:
@@ -193,6 +199,8 @@ class LiveState:
                 queue = fields.detail.get("queue")
                 (ring if type(queue) is not int else of_queue(queue)[0]).call(
                     step, frame, fields.detail)
+            if objects is not None:
+                objects.feed(Event(*fields))
 
         return take
 
@@ -247,6 +255,8 @@ class LiveState:
 
     def update(self, event: Event) -> None:
         self.tally.add(event)
+        if self.objects is not None:
+            self.objects.feed(event)
         queue = event.detail.get("queue")
         ring, changes, in_ring = self._of_queue(queue) if type(queue) is int \
             else self.queue_rings[0]
@@ -322,6 +332,9 @@ class LiveState:
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
         choices = (*FIGURE_ARRANGEMENTS, *ARRANGEMENTS) if self.figure and self.ringed \
             else ARRANGEMENTS
+        if self.objects is not None:
+            choices = (*(dataclasses.replace(choice, objects=True) for choice in choices),
+                       *choices)
         for arrangement in choices:
             if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
@@ -375,6 +388,8 @@ class LiveState:
             above.append(Group(*self._figure(inner)))
         if arrangement.contents and (frame := frame_panel(self.ring, self.lang)) is not None:
             above.append(frame)
+        if arrangement.objects and self.objects is not None:
+            above.append(objects_panel(self.objects, self.lang, inner))
         below: list[RenderableType] = [self._counters(inner), self._hint(inner)]
         # The figure alone is what the presenter asked for with v, which brings the lanes back.
         missing = [name for name, gone in (("lanes", not arrangement.lanes
@@ -513,6 +528,12 @@ class LiveRenderer(Renderer):
         self.lang = lang
         self.console = console
         self.colour = colour
+        self.read_key: Callable[[], str] | None = None
+
+    def listen(self, read_key: Callable[[], str]) -> None:
+        """Take keys while a run plays (``v``: the ring as a figure or as its values), as
+        step mode does; ``read_key`` waits for the next one."""
+        self.read_key = read_key
 
     def _console(self, out: IO[Any]) -> Console:
         return self.console or Console(file=out, no_color=not self.colour, highlight=False)
@@ -534,6 +555,8 @@ class LiveRenderer(Renderer):
     def _showing(self, state: LiveState, out: IO[Any], per_second: float) -> Iterator[None]:
         """Redraw ``state`` ``per_second`` times a second; leaving the ``Live`` draws it once
         more, ended."""
+        if self.read_key is not None:
+            threading.Thread(target=toggling, args=(state, self.read_key), daemon=True).start()
         with continuing(lambda: setattr(state, "continued", True)), \
                 Live(state, console=self._console(out), refresh_per_second=per_second,
                      auto_refresh=self.console is None, transient=False):
@@ -550,6 +573,21 @@ class LiveRenderer(Renderer):
             view = _LiveSteps(session, self.lang, live)
             with continuing(view.continued):
                 yield view
+
+
+def toggling(state: LiveState, read_key: Callable[[], str]) -> None:
+    """Until the keys end: each ``v`` switches ``state``'s ring between figure and values
+    (the next refresh draws it)."""
+    while True:
+        try:
+            keys = read_key()
+        except (StopIteration, OSError):
+            return
+        if not keys:
+            return
+        for key in keys:
+            if key in "vV":
+                state.figure = not state.figure
 
 
 class _LiveSteps:

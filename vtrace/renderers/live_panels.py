@@ -30,6 +30,7 @@ from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.view_words import word
 from vtrace.renderers.wrapping import wrap
 from vtrace.ring import DEVICE_FIELDS, DRIVER_FIELDS, SHARED_FIELDS
+from vtrace.scenarios.base import ObjectsView
 
 __all__ = [
     "COMPACT",
@@ -42,6 +43,7 @@ __all__ = [
     "lanes",
     "lanes_width",
     "left_out",
+    "objects_panel",
     "register_panel",
     "ring_panel",
     "step_panel",
@@ -184,6 +186,42 @@ def frame_panel(contents: RingContents, lang: str) -> Group | None:
         return None
     return Group(*(Text(line, style="bold" if index == 0 else "") for index, line
                    in enumerate(lines)))
+
+
+OBJECTS_NEWEST = 3  # lines for what the latest step made, so the panel keeps its height
+
+
+def objects_panel(objects: ObjectsView, lang: str, width: int) -> Panel:
+    """The objects made so far, one line per side of the boundary (the newest names when
+    they do not all fit), then what the latest step made, with its link, in bold; always
+    the same height, so the layout picked for it holds as objects come."""
+    colon = "：" if lang == "zh" else ": "
+    inner = max(width - 4, 20)
+    text = Text()
+    for side, names in objects.by_side():
+        text.append(_newest_names(f"{side}{colon}", names, inner) + "\n")
+    newest = [part for line in objects.newest() for part in wrap(line, inner, "  ")]
+    if len(newest) > OBJECTS_NEWEST:
+        newest = [*newest[:OBJECTS_NEWEST - 1], newest[OBJECTS_NEWEST - 1].rstrip() + " …"]
+    newest += [""] * (OBJECTS_NEWEST - len(newest))
+    text.append("\n".join(newest), style="bold")
+    return Panel(text, title=say("objects.title", lang), title_align="left")
+
+
+def _newest_names(head: str, names: Sequence[str], width: int) -> str:
+    """``head`` and as many of the newest ``names`` as fit in ``width`` cells, oldest first,
+    after "…" when some are left out; "—" for none."""
+    if not names:
+        return head + "—"
+    shown: list[str] = []
+    for name in reversed(names):
+        line = head + ("… · " if len(shown) + 1 < len(names) else "") + \
+            " · ".join([name, *shown])
+        if shown and cell_len(line) > width:
+            break
+        shown.insert(0, name)
+    left_out = "… · " if len(shown) < len(names) else ""
+    return head + left_out + " · ".join(shown)
 
 
 def step_title(number: int, event: Event | None, lang: str) -> str:

@@ -121,13 +121,12 @@ class _Writer:
 
 
 def mermaid_lines(session: Session, *, summary: bool = False, lang: str = "en",
-                  max_steps: int = MAX_STEPS) -> list[str]:
+                  max_steps: int = MAX_STEPS, loops: bool = True) -> list[str]:
     """The lines of the Mermaid sequence diagram of the session's events (``summary``:
     crossings only)."""
     header = session.header
     outline = fold(on_vcpus(session.events(), header), batch=batch_of(header.params),
-                   summary=summary, lang=lang,
-                   max_steps=max_steps)
+                   summary=summary, lang=lang, max_steps=max_steps, loops=loops)
     ids = _ids(outline.actors)
     writer = _Writer(ids, outline.actors[0], outline.actors[-1])
     writer.items(items(outline, summary=summary, lang=lang))
@@ -140,12 +139,13 @@ def mermaid_lines(session: Session, *, summary: bool = False, lang: str = "en",
 class MermaidRenderer(Renderer):
     name = "mermaid"
     formats = ("mmd",)
-    options = ("detail",)
+    options = ("detail", "fold")
     description = "Mermaid sequenceDiagram for Markdown pages"
 
-    def __init__(self, *, detail: str = "full", lang: str = "en") -> None:
-        self.summary, self.lang = is_summary(detail), lang
+    def __init__(self, *, detail: str = "full", lang: str = "en", fold: bool = True) -> None:
+        self.summary, self.lang, self.loops = is_summary(detail), lang, fold
 
     def render(self, session: Session, out: IO[Any]) -> None:
-        for line in mermaid_lines(session, summary=self.summary, lang=self.lang):
+        for line in mermaid_lines(session, summary=self.summary, lang=self.lang,
+                                  loops=self.loops):
             out.write(line + "\n")

@@ -8,7 +8,9 @@ In step mode each step's lines are printed when the presenter reaches it, and
 the key hint waits on the line below. A loop that runs again and again (a
 refill posting 256 buffers, a stalled queue retried, frame after frame taking
 the same steps) is shown once, with a line that says how many more times it ran
-(``repeats``); ``fold=False``, and ``show_ring``, show every pass. On a
+(``repeats``), and the steps a frame took as the frame before it took them
+fold into one line that names both frames, so what is shown of a later frame is
+what it did otherwise; ``fold=False``, and ``show_ring``, show every step. On a
 terminal (``width``) a long line is broken the way a reader expects
 (``wrapping``): never inside a name or a path, Chinese between characters.
 """
@@ -24,7 +26,7 @@ from vtrace.model import ACTOR_LAYER, Event, Kind, Layer
 from vtrace.renderers.base import Renderer, count_param, register
 from vtrace.renderers.describe import decision, lesson, location, note, ring_fields, why
 from vtrace.renderers.diagram_text import ends
-from vtrace.renderers.repeats import Repeat, fold_repeats
+from vtrace.renderers.repeats import Alike, Repeat, fold_alike, fold_repeats
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.renderers.step_views import Transient
@@ -33,7 +35,7 @@ from vtrace.renderers.wrapping import wrap
 from vtrace.session import Session
 from vtrace.stepping import Position, StepView
 
-__all__ = ["PlainRenderer", "format_event", "remarks", "repeat_line"]
+__all__ = ["PlainRenderer", "alike_line", "format_event", "remarks", "repeat_line"]
 
 NOTE_INDENT = " " * 34  # past the time and frame columns, ending inside the layer column
 RING_INDENT = " " * 22  # under the layer column: the ring is what the step changed
@@ -67,6 +69,16 @@ def repeat_line(repeat: Repeat, lang: str = "en") -> str:
     return head + word("repeat" if repeat.times > 1 else "repeat.once", lang,
                        lines=repeat.block, thread=repeat.last.thread,
                        times=f"{repeat.times:,}")
+
+
+def alike_line(alike: Alike, lang: str = "en") -> str:
+    """``  103.212 µs      #2  qemu  ⋯ 17 steps as frame #1 took them: tap_read_packet … ``"""
+    head = f"{alike.last.t_ns / 1000:10.3f} µs  {'#' + str(alike.until):>6}  {'':<12}  "
+    key = "alike.frames" if alike.until != alike.frame else \
+        "alike" if alike.steps > 1 else "alike.one"
+    return head + word(key, lang, steps=alike.steps, like=alike.like, frame=alike.frame,
+                       until=alike.until, thread=alike.first.thread,
+                       first=alike.first.function, last=alike.last.function)
 
 
 def remarks(event: Event, lang: str = "en") -> list[str]:
@@ -159,10 +171,11 @@ class PlainRenderer(Renderer):
         events = session.events()
         # With the ring shown, each pass differs in what the reader came to see.
         folding = self.fold and not self.show_ring
-        for item in fold_repeats(events) if folding else events:
-            if isinstance(item, Repeat):
-                out.write("".join(part + "\n" for part in lines.broken(
-                    repeat_line(item, self.lang))))
+        for item in fold_repeats(fold_alike(events)) if folding else events:
+            if isinstance(item, Repeat | Alike):
+                said = repeat_line(item, self.lang) if isinstance(item, Repeat) \
+                    else alike_line(item, self.lang)
+                out.write("".join(part + "\n" for part in lines.broken(said)))
                 continue
             for line in lines.of(item):
                 out.write(line + "\n")

@@ -25,6 +25,7 @@ from vtrace.renderers.diagram_text import (
     word,
 )
 from vtrace.renderers.folding import Outline, Round
+from vtrace.renderers.repeats import Repeat
 
 __all__ = ["DETAILS", "Arrow", "Item", "Loop", "Note", "Separator", "is_summary", "items",
            "rows_of"]
@@ -77,6 +78,11 @@ def _round_rows(done: Round, summary: bool, lang: str) -> list[Arrow | Note]:
     first, many = done.first, done.first != done.last
     rows: list[Arrow | Note] = []
     for event in done.events:
+        if isinstance(event, Repeat):
+            rows.append(Note("", word("repeat" if event.times > 1 else "repeat.once", lang,
+                                      steps=event.block, thread=event.last.thread,
+                                      times=f"{event.times:,}")))
+            continue
         if event.kind is not Kind.NOTE and not (summary and not crosses_layer(event)):
             label = message_label(event, lang)
             if event.frame is not None and (many or event.frame != first):

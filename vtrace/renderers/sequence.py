@@ -301,14 +301,14 @@ def _page(header: Header, drawn: list[Item], actors: list[str], columns: _Column
 
 def sequence_pages(session: Session, *, summary: bool = False,
                    lang: str = "en", max_steps: int = MAX_STEPS, pages_wanted: int = 1,
-                   per_page: int | None = None) -> list[str]:
+                   per_page: int | None = None, loops: bool = True) -> list[str]:
     """The DOT source of each page of the sequence diagram of the session's events
     (``summary``: crossings only, in the presenter's look): ``pages_wanted`` pages of about
     equal height, or pages of at most ``per_page`` rows."""
     look = PRESENTER if summary else FULL
     header = session.header
     outline = fold(on_vcpus(session.events(), header), batch=batch_of(header.params),
-                   summary=summary, lang=lang, max_steps=max_steps)
+                   summary=summary, lang=lang, max_steps=max_steps, loops=loops)
     drawn = items(outline, summary=summary, lang=lang)
     actors = _used(outline.actors, drawn) if look.only_used else outline.actors
     columns = _columns(actors, drawn, lang, look)
@@ -327,9 +327,10 @@ def sequence_pages(session: Session, *, summary: bool = False,
 
 
 def sequence_source(session: Session, *, summary: bool = False, lang: str = "en",
-                    max_steps: int = MAX_STEPS) -> str:
+                    max_steps: int = MAX_STEPS, loops: bool = True) -> str:
     """The DOT source of the sequence diagram of the session's events on one page."""
-    return sequence_pages(session, summary=summary, lang=lang, max_steps=max_steps)[0]
+    return sequence_pages(session, summary=summary, lang=lang, max_steps=max_steps,
+                          loops=loops)[0]
 
 
 @register
@@ -338,12 +339,13 @@ class SequenceRenderer(GraphvizRenderer):
 
     name = "sequence"
     formats = ("svg", "png", "pdf", "dot")
-    options = ("output_format", "detail", "renderer", "pages", "max_steps_per_page")
+    options = ("output_format", "detail", "renderer", "pages", "max_steps_per_page", "fold")
     description = "sequence diagram (Graphviz): svg, png, pdf or the dot source"
 
     def __init__(self, *, output_format: str = "svg", detail: str = "full", renderer: str = "auto",
-                 lang: str = "en", pages: int = 1, max_steps_per_page: int | None = None) -> None:
-        self.summary = is_summary(detail)
+                 lang: str = "en", pages: int = 1, max_steps_per_page: int | None = None,
+                 fold: bool = True) -> None:
+        self.summary, self.loops = is_summary(detail), fold
         if pages < 1 or (max_steps_per_page is not None and max_steps_per_page < 1):
             raise RenderError("--pages and --max-steps-per-page take a count of at least 1")
         self.pages, self.per_page = pages, max_steps_per_page
@@ -358,7 +360,7 @@ class SequenceRenderer(GraphvizRenderer):
         """Each page's picture (or DOT source), in order."""
         return [self.draw(source) for source in sequence_pages(
             session, summary=self.summary, lang=self.lang,
-            pages_wanted=self.pages, per_page=self.per_page)]
+            pages_wanted=self.pages, per_page=self.per_page, loops=self.loops)]
 
     def render(self, session: Session, out: IO[Any]) -> None:
         """The diagram on one page; pages go to files of their own (``render_pages``)."""
@@ -366,4 +368,4 @@ class SequenceRenderer(GraphvizRenderer):
             raise RenderError("a diagram in pages is written to one file per page, not to "
                               "one stream")
         self.write(sequence_source(session, summary=self.summary,
-                                   lang=self.lang), out)
+                                   lang=self.lang, loops=self.loops), out)

@@ -39,6 +39,13 @@ WORDS: Mapping[str, Mapping[str, str]] = {
                    "steps with other numbers (--no-fold shows every one)"),
         "repeat.once": ("↻ the last {lines} lines of {thread} ran once more: the same steps "
                         "with other numbers (--no-fold shows them)"),
+        "alike": ("⋯ {steps} steps of {thread} as frame #{like} took them, with other numbers: "
+                  "{first} … {last} (--no-fold shows them)"),
+        "alike.one": ("⋯ 1 step of {thread} as frame #{like} took it, with other numbers: "
+                      "{first} (--no-fold shows it)"),
+        "alike.frames": ("⋯ frames #{frame} to #{until} each took {steps} steps of {thread} as "
+                         "the frame before, with other numbers: {first} … {last} (--no-fold "
+                         "shows them)"),
         "step": "step {step}",
         "frame": "frame #{frame}",
         "no_frame": "no frame",
@@ -86,6 +93,12 @@ WORDS: Mapping[str, Mapping[str, str]] = {
                    "（--no-fold 全部列出）"),
         "repeat.once": ("↻ {thread} 的最后 {lines} 行又重复了一次：步骤相同、数值不同"
                         "（--no-fold 列出）"),
+        "alike": ("⋯ {thread} 的 {steps} 步与帧 #{like} 走过的相同，数值不同：{first} … {last}"
+                  "（--no-fold 全部列出）"),
+        "alike.one": ("⋯ {thread} 的 1 步与帧 #{like} 走过的相同，数值不同：{first}"
+                      "（--no-fold 列出）"),
+        "alike.frames": ("⋯ 帧 #{frame} 到 #{until}：每帧在 {thread} 中走过与前一帧相同的 "
+                         "{steps} 步，数值不同：{first} … {last}（--no-fold 全部列出）"),
         "step": "第 {step} 步",
         "frame": "帧 #{frame}",
         "no_frame": "不属于某一帧",

@@ -206,6 +206,14 @@ class ObjectsView(Protocol):
         """Every object created so far, with its links."""
         ...
 
+    def by_side(self) -> list[tuple[str, list[str]]]:
+        """Each side of the boundary and the names of its objects so far (maybe none)."""
+        ...
+
+    def newest(self) -> list[str]:
+        """The lines for the objects the latest event that made any created."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Hop:

@@ -18,6 +18,7 @@
     current = k;
     var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last);
     V.showRow(k); V.showOverview(S.stepCall(k)); V.showStep(k); V.showRing(k, s); V.showCounters(k, s);
+    V.showObjects(first, last);
     F.show(k, s);
     var scrub = document.getElementById("scrub");
     scrub.value = k + 1;
@@ -103,7 +104,7 @@
               ["Home", "key.home"], ["End", "key.end"], ["f", "key.frame"], ["r", "key.round"],
               ["k", "key.kick"], ["x", "key.exit"], ["i", "key.irq"], ["s", "key.suppressed"],
               ["/", "key.find"], ["g", "key.goto"], ["p", "key.present"], ["v", "key.figure"],
-              ["?", "key.legend"]];
+              ["z", "key.fold"], ["?", "key.legend"]];
   function translate() {
     document.documentElement.lang = V.lang();
     document.querySelectorAll("[data-w]").forEach(function (node) { node.textContent = w(node.getAttribute("data-w")); });
@@ -179,6 +180,13 @@
   window.addEventListener("resize", function () { V.drawMarks(); V.cursorAt(current); });
   on("present", "click", function () { present(!presenting()); });
   on("figure-button", "click", function () { F.toggle(); go(current); });
+  /* Folding changes which rows the diagram draws, never a step's number. */
+  function fold(on) {
+    V.fold(on);
+    document.getElementById("fold").setAttribute("aria-pressed", on ? "true" : "false");
+    go(current);
+  }
+  on("fold", "click", function () { fold(!V.folded()); });
   on("find", "submit", function (event) {
     event.preventDefault();
     var box = document.getElementById("find-text"), found = find(box.value, true);
@@ -210,6 +218,7 @@
       case "g": document.getElementById("jump-to").focus(); document.getElementById("jump-to").select(); break;
       case "p": case "P": present(!presenting()); break;
       case "v": case "V": F.toggle(); go(current); break;
+      case "z": case "Z": fold(!V.folded()); break;
       case "?": toggleLegend(); break;
       default:
         if (SEEK[lower]) seek(SEEK[lower], event.key === lower); else handled = false;

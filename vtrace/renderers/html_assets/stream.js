@@ -223,7 +223,7 @@ var vtraceStream = (function () {
   return {D: D, n: n, frameOf: frameOf, timeOf: timeOf, shape: shape, place: place, kind: kind,
           text: sayText, counted: counted, descriptor: descriptor, ringChange: ringChange,
           stepStarts: stepStarts, steps: stepStarts.length, stepOf: stepOf, stepEnd: stepEnd,
-          stepCall: stepCall,
+          stepCall: stepCall, combo: function (i) { return D.combos[comboOf[i]]; },
           frameStarts: frameStarts, pageStarts: pageStarts, pages: pages, groupFirst: groupFirst,
           groupLast: groupLast, marks: marks, bisect: bisect, stateAt: stateAt, Q: Q, mod: mod,
           packed: PACKED};

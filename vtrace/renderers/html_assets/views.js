@@ -176,8 +176,55 @@ var vtraceViews = (function (S) {
     right.appendChild(lane);
     return [g, lane];
   }
+  /* -- folding: a block of rows repeated at once (the refill posting 256 buffers) is drawn
+     once, then one row says how often it ran again; the steps keep their numbers, and a step
+     inside the fold lights the fold's row. `z` or the Fold button unfolds. */
+  var LONGEST = 8, folding = true;
+  /* The same step, arrow and words (decisions included) but for numbers. */
+  function sameRows(a, b, length) {
+    for (var j = 0; j < length; j++) {
+      var x = S.combo(a + j), y = S.combo(b + j);
+      if (x[0] !== y[0] || x[1] !== y[1]) return false;
+    }
+    return true;
+  }
+  /* The page's rows: [event, -1] for an event drawn, [from, to, block] for the events from
+     `from` to `to` folded behind the `block` rows before them. */
+  function layout(first, last) {
+    var rows = [], i = first;
+    while (i < last) {
+      var best = 0, bestTimes = 0;
+      for (var block = 1; folding && block <= LONGEST && i + 2 * block <= last; block++) {
+        var times = 0;
+        while (i + (times + 2) * block <= last && sameRows(i, i + (times + 1) * block, block)) times++;
+        if (times >= (block === 1 ? 3 : 2) && times * block > bestTimes * best) { best = block; bestTimes = times; }
+      }
+      if (!best) { rows.push([i, -1]); i++; continue; }
+      for (var j = 0; j < best; j++) rows.push([i + j, -1]);
+      rows.push([i + best, i + best * (bestTimes + 1), best]);
+      i += best * (bestTimes + 1);
+    }
+    return rows;
+  }
+  function drawFold(left, right, row, y) {
+    var from = row[0], to = row[1], block = row[2], text = ROW * 0.68;
+    var words = fill(w("fold_row"), {rows: num(block), times: num((to - from) / block),
+                                     first: num(S.stepOf(from) + 1), last: num(S.stepOf(to - 1) + 1)});
+    var g = sv("g", {"class": "row fold", "data-step": S.stepOf(from) + 1, "data-event": from + 1, role: "listitem"});
+    g.appendChild(sv("rect", {x: 0, y: y, width: LEFT(), height: ROW, "class": "bg"}));
+    g.appendChild(sv("text", {x: NUM_W, y: y + text, "class": "label"}, short("↻ " + words, LABEL_CHARS + 8)));
+    g.appendChild(sv("title", null, "↻ " + words));
+    left.appendChild(g);
+    var lane = sv("g", {"class": "row fold", "aria-hidden": "true"});
+    lane.appendChild(sv("rect", {x: 0, y: y, width: lanes(), height: ROW, "class": "bg"}));
+    lane.appendChild(sv("text", {x: 8, y: y + text, "class": "note"}, "↻ " + words));
+    right.appendChild(lane);
+    return [g, lane];
+  }
+  var rowOf = [];  /* the page's row of each of its events */
   function drawPage(p) {
-    var first = pageStarts[p], last = pageStarts[p + 1], rows = last - first, height = rows * ROW + 8;
+    var first = pageStarts[p], last = pageStarts[p + 1], shown = layout(first, last);
+    var rows = shown.length, height = rows * ROW + 8;
     useColumns(p);
     drawHeads();
     var box = document.getElementById("rows");
@@ -189,8 +236,13 @@ var vtraceViews = (function (S) {
     cols.forEach(function (a) {
       right.appendChild(sv("line", {x1: xOf(a), x2: xOf(a), y1: 0, y2: height, "class": "lifeline"}));
     });
-    rowNodes = [];
-    for (var i = first; i < last; i++) rowNodes.push(drawRow(parts[1], right, i, (i - first) * ROW + 4));
+    rowNodes = []; rowOf = [];
+    shown.forEach(function (row, r) {
+      var y = r * ROW + 4;
+      if (row[1] < 0) { rowOf[row[0] - first] = r; rowNodes.push(drawRow(parts[1], right, row[0], y)); return; }
+      for (var i = row[0]; i < row[1]; i++) rowOf[i - first] = r;
+      rowNodes.push(drawFold(parts[1], right, row, y));
+    });
     box.appendChild(parts[0]);
     shownPage = p; shownLang = lang;
     var info = document.getElementById("pageinfo");
@@ -205,12 +257,16 @@ var vtraceViews = (function (S) {
     if (p !== shownPage || shownLang !== lang) { drawPage(p); litRows = []; }
     litRows.forEach(function (g) { g.classList.remove("current"); g.removeAttribute("aria-current"); });
     litRows = [];
+    var lit = {};
     for (var i = first; i < end && i < pageStarts[p + 1]; i++) {
-      rowNodes[i - pageStarts[p]].forEach(function (g) { g.classList.add("current"); litRows.push(g); });
+      var r = rowOf[i - pageStarts[p]];
+      if (lit[r]) continue;
+      lit[r] = true;
+      rowNodes[r].forEach(function (g) { g.classList.add("current"); litRows.push(g); });
     }
     litRows[0].setAttribute("aria-current", "step");
-    var seq = document.getElementById("seq"), top = (first - pageStarts[p]) * ROW + HEAD_H;
-    var bottom = (Math.min(end, pageStarts[p + 1]) - pageStarts[p]) * ROW + HEAD_H;
+    var seq = document.getElementById("seq"), top = rowOf[first - pageStarts[p]] * ROW + HEAD_H;
+    var bottom = (rowOf[Math.min(end, pageStarts[p + 1]) - 1 - pageStarts[p]] + 1) * ROW + HEAD_H;
     if (top - HEAD_H < seq.scrollTop || bottom + 4 > seq.scrollTop + seq.clientHeight) {
       seq.scrollTop = Math.max(0, top - HEAD_H - seq.clientHeight / 3);
     }
@@ -453,10 +509,31 @@ var vtraceViews = (function (S) {
     });
   }
 
-  return {w: w, fill: fill, num: num, el: el, li: li, langs: LANGS,
+  /* -- the set-up's objects: what exists after the step, on each side of the boundary -- */
+  var madeAt = (D.objects || []).map(function (row) { return row[0]; });
+  function showObjects(first, last) {
+    var panel = document.getElementById("objects-panel"), box = document.getElementById("objects");
+    if (!madeAt.length) return;
+    panel.hidden = false;
+    box.textContent = "";
+    var r = S.bisect(madeAt, last), sides = r < 0 ? null : D.objects[r][1][lang];
+    (sides || D.objects[0][1][lang].map(function (side) { return [side[0], []]; })).forEach(function (side) {
+      var line = el("p", {"class": "side"});
+      line.appendChild(el("b", null, side[0]));
+      line.appendChild(document.createTextNode(" " + (side[1].length ? side[1].join(" · ") : "—")));
+      box.appendChild(line);
+    });
+    if (r >= 0 && D.objects[r][0] >= first) {
+      D.objects[r][2][lang].forEach(function (said) { box.appendChild(el("p", {"class": "made"}, said)); });
+    }
+  }
+
+  return {w: w, fill: fill, num: num, el: el, li: li, langs: LANGS, showObjects: showObjects,
           lang: function () { return lang; }, setLang: function (chosen) { lang = chosen; },
           drawHeads: drawHeads, drawOverview: drawOverview, drawMarks: drawMarks,
           cursorAt: cursorAt, legendOfMarks: legendOfMarks, showRow: showRow,
           showOverview: showOverview, showStep: showStep, showRing: showRing,
-          showCounters: showCounters, setScale: setScale};
+          showCounters: showCounters, setScale: setScale,
+          folded: function () { return folding; },
+          fold: function (on) { folding = on; shownPage = -1; }};
 })(vtraceStream);

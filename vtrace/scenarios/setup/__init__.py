@@ -71,6 +71,7 @@ class SetupScenario(Scenario):
         "vp_active_vq", "vp_modern_set_queue_enable", "virtio_queue_set_rings",
         "vring_create_virtqueue_packed",
         "virtio_queue_enable", "vp_setup_vq", "setup_vq", "kvm_mem_ioeventfd_add",
+        "virtio_bus_set_host_notifier",
         "vp_find_one_vq_msix",
         "kvm_virtio_pci_irqfd_use", "vhost_virtqueue_start", "vhost_vring_ioctl",
         "vhost_kernel_set_vring_addr", "vhost_kernel_set_vring_kick",

@@ -4,8 +4,12 @@ It replays what happens before any packet moves, as chains of catalog
 steps. QEMU's main thread creates the tap back end (entering the host
 kernel for ``open()`` and ``TUNSETIFF``) and realizes the device. The
 guest's vCPU then probes the device; the driver's DRIVER_OK write exits to
-QEMU, which moves every queue's kicks to an ioeventfd in KVM. A step whose
-function an era lacks is skipped by the scheduler.
+QEMU, which moves every queue's kicks to an ioeventfd in KVM
+(``virtio_bus_set_host_notifier`` → ``memory_region_add_eventfd`` → KVM_IOEVENTFD).
+No irqfd is bound here: QEMU's own virtio-net raises interrupts with
+KVM_SIGNAL_MSI, and only vhost-net's set-up (``vhost``) makes each queue's
+interrupt a KVM irqfd (KVM_IRQFD). A step whose function an era lacks is
+skipped by the scheduler.
 """
 
 from __future__ import annotations

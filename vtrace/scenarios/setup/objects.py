@@ -66,6 +66,10 @@ MADE: dict[str, tuple[tuple[str, str, Text], ...]] = {
     "virtio_queue_set_rings": (("VirtQueue {queue}.vring", "qemu", {
         "en": "desc, avail and used now hold the guest's addresses: both sides share the ring",
         "zh": "desc、avail 和 used 现在是客户机的地址：两边共用这个环"}),),
+    "kvm_irqfd": (("irqfd {queue}", "kvm", {
+        "en": "on the queue's call eventfd: a signal injects the queue's MSI-X vector "
+              "through irqfd_wakeup",
+        "zh": "挂在队列的 call eventfd 上：一有信号就经 irqfd_wakeup 注入该队列的 MSI-X 向量"}),),
     "virtio_pci_ioeventfd_assign": (("ioeventfd {queue}", "kvm", {
         "en": "on the queue's notify address; the eventfd is VirtQueue {queue}'s "
               "host_notifier",
@@ -98,6 +102,7 @@ class ObjectsPanel:
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self.made: list[tuple[str, str, str]] = []  # object, side, link
+        self.latest: list[str] = []  # the lines of the latest event that made objects
 
     def feed(self, event: Event) -> list[str]:
         if event.kind is not Kind.CALL or event.step not in MADE:
@@ -108,8 +113,18 @@ class ObjectsPanel:
                for name, side, link in made.get(event.step, MADE[event.step])]
         self.made += new
         colon = self._colon()
-        return [f"+ {name} ({text(SIDES[side], self.lang)}){colon}{link}"
-                for name, side, link in new]
+        self.latest = [f"+ {name} ({text(SIDES[side], self.lang)}){colon}{link}"
+                       for name, side, link in new]
+        return self.latest
+
+    def newest(self) -> list[str]:
+        return self.latest
+
+    def by_side(self) -> list[tuple[str, list[str]]]:
+        """Each side (host kernel, QEMU, KVM, guest kernel), with the names of its objects
+        in the order they were made (none yet: an empty list)."""
+        return [(text(words, self.lang), [name for name, where, _ in self.made if where == side])
+                for side, words in SIDES.items()]
 
     def _colon(self) -> str:
         return "：" if self.lang == "zh" else ": "

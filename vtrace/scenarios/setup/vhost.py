@@ -62,8 +62,10 @@ def _guest_notifiers(era: Era) -> Iterator[Action]:
     for queue in VHOST_QUEUES:
         yield from walk(era, (
             ("kvm_virtio_pci_irqfd_use", {"queue": queue}),
-            ("kvm_irqchip_add_irqfd_notifier_gsi", {"ioctl": "KVM_IRQFD"}),
+            ("kvm_irqchip_add_irqfd_notifier_gsi", {}),
+            ("kvm_irqchip_assign_irqfd", {"ioctl": "KVM_IRQFD"}),
             ("kvm_irqfd", {"fact": "irqfd", "queue": queue, "callback": "irqfd_wakeup"}),
+            ("kvm_irqfd_assign", {}),
         ), "virtio-net")
 
 

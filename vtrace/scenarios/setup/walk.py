@@ -31,7 +31,9 @@ def walk(era: Era, rows: Iterable[Row], caller: str | None) -> Iterator[Action]:
 def ioeventfd(era: Era, queue: str) -> Iterator[Action]:
     """One queue's kicks become an eventfd in KVM (``KVM_IOEVENTFD`` on the fast MMIO bus)."""
     yield from walk(era, (
+        ("virtio_bus_set_host_notifier", {"queue": queue}),
         ("virtio_pci_ioeventfd_assign", {"fact": "ioeventfd", "queue": queue}),
+        ("memory_region_add_eventfd", {}),
         ("kvm_mem_ioeventfd_add", {"queue": queue}),
         ("kvm_set_ioeventfd_mmio", {"ioctl": "KVM_IOEVENTFD", "len": 0}),
         ("kvm_ioeventfd", {"ioctl": "KVM_IOEVENTFD"}),
