@@ -77,11 +77,11 @@ class TxChain:
 def page_frags(addr: int, length: int, *, offset: int = 0,
                page: int = SKB_FRAG_PAGE) -> tuple[tuple[int, int], ...]:
     """The fragments ``tcp_sendmsg_locked`` fills copying ``length`` bytes, the first landing
-    ``offset`` bytes into its page fragment, the bytes at ``addr`` on.
+    `offset` bytes into its page fragment, the bytes at ``addr`` on.
 
-    Consecutive bytes of one page coalesce into one fragment (``skb_can_coalesce``); a full
-    page is left and the next starts at offset 0 (``skb_page_frag_refill``). Real pages are
-    not contiguous: here they are, to keep addresses simple.
+    Consecutive bytes of one page coalesce into one fragment; a full page is left and the
+    next starts at offset 0 (``skb_page_frag_refill``). Real pages are not contiguous: here
+    they are, to keep addresses simple.
     """
     frags = []
     while length:

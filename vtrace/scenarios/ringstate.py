@@ -38,7 +38,8 @@ from vtrace.ring_packed import (
     PackedMemory,
 )
 
-__all__ = ["PACKED_BODIES", "PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "RingWorld",
+__all__ = ["PACKED_BODIES", "PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "SLOT_WRITES",
+           "RingWorld",
            "fill_used", "flush_used", "kick_reason", "note", "ring_call", "with_ring"]
 
 OWN_FIELDS = DRIVER_FIELDS + DEVICE_FIELDS
@@ -47,8 +48,9 @@ _EVENT_AREAS = struct.Struct("<HHHH")
 #: add stores them (and the address) in the slot it makes available, the device's flush
 #: id, len and flags in the slot it marks used; the flags publish the slot, as avail.idx
 #: and used.idx publish the split ring's entries.
-_SLOT_WRITES = (("slot.len", struct.Struct("<I"), 8), ("slot.id", struct.Struct("<H"), 12),
+_SLOT_FIELDS = (("slot.len", struct.Struct("<I"), 8), ("slot.id", struct.Struct("<H"), 12),
                 ("slot.flags", struct.Struct("<H"), 14))
+SLOT_WRITES = tuple(name for name, _, _ in _SLOT_FIELDS)
 
 MemoryT = TypeVar("MemoryT", bound=GuestMemory | PackedMemory)
 DriverT = TypeVar("DriverT", bound=Driver | PackedDriver)
@@ -156,7 +158,7 @@ class RingWorld(Generic[MemoryT, DriverT, DeviceT]):
         before, self._descriptors = self._descriptors, descriptors
         if descriptors[start:start + DESC_SIZE] == before[start:start + DESC_SIZE]:
             return {}
-        return {name: value for name, field, offset in _SLOT_WRITES
+        return {name: value for name, field, offset in _SLOT_FIELDS
                 if (value := field.unpack_from(descriptors, start + offset)[0])
                 != field.unpack_from(before, start + offset)[0]}
 
