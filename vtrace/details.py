@@ -66,6 +66,7 @@ class SendDetail(StepDetail, total=False):
     field: str  # kvm_cpu_exec in the set-up: the common configuration field a store wrote
     flags: str
     frame_bytes: int
+    frame_len: int  # recv: the packet the device takes a buffer for, header included
     head: int
     hint: str
     interrupt: bool
@@ -292,6 +293,7 @@ class PackedDetail(StepDetail, total=False):
     addr: int
     count: int
     flags: str  # WRITE: a receive buffer
+    frame_len: int
     head: int  # the buffer id
     id: int  # the buffer id detach_buf_packed frees
     idx: int

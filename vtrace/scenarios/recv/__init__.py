@@ -49,6 +49,7 @@ from vtrace.scenarios.params import (
 )
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
+from vtrace.scenarios.recv.host import sent_buffer
 from vtrace.scenarios.recv.world import (
     BATCH,
     HOST_TO_GUEST,
@@ -193,7 +194,7 @@ class RecvScenario(Scenario):
     ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
         "virtqueue_split_pop": "take", "virtqueue_packed_pop": "take",
         "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
-        "virtqueue_get_buf_ctx": "free"})
+        "virtqueue_get_buf_ctx": "free"}, rebuild=sent_buffer)
     frames_param = "frames"
     examples = (
         {"frames": 3},
