@@ -133,3 +133,31 @@ def test_show_ring_shows_the_chain_and_the_gso_header() -> None:
     assert "len=64 flags=INDIRECT" in out  # a table of four entries
     assert ("virtio_net_hdr flags=1 gso_type=tcpv4 hdr_len=66 gso_size=1448 csum_start=34 "
             "csum_offset=16 num_buffers=0") in out
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@pytest.mark.parametrize("args", [("--features", "-host_tso4"), ("--no-offload",),
+                                  ("--features", "-host_tso4", "--backend", "vhost-net")])
+def test_pcapng_holds_every_segment_the_guest_cut_at_every_hop(tmp_path: Path,
+                                                               args: tuple[str, ...]) -> None:
+    assert TSHARK is not None
+    pcap = tmp_path / "run.pcapng"
+    code, _, err = run("send", "--proto", "tcp", "--size", "65000", "--frames", "1", *args,
+                       "--view", "quiet", "--pcap", str(pcap))
+    assert code == 0, err
+    done = subprocess.run([TSHARK, "-r", str(pcap), "-o", "tcp.check_checksum:TRUE", "-T",
+                           "fields", "-e", "frame.interface_name", "-e", "tcp.seq", "-e",
+                           "tcp.len", "-e", "tcp.checksum.status", "-e", "frame.comment"],
+                          capture_output=True, text=True, check=True)
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    by_hop: dict[str, list[list[str]]] = {}
+    for row in rows:
+        by_hop.setdefault(row[0], []).append(row)
+    assert len(by_hop) == (4 if "vhost-net" in args else 5)  # vhost-net: no QEMU hops
+    assert all(len(seen) == 45 for seen in by_hop.values())
+    for seen in by_hop.values():
+        assert all(status == "1" for _, _, _, status, _ in seen)  # 1: good
+        assert sum(int(length) for _, _, length, _, _ in seen) == 65000
+        assert len({seq for _, seq, _, _, _ in seen}) == 45
+    assert all(comment.split("; ")[0].startswith("hop ") and "frame 0" in comment
+               for *_, comment in rows)
