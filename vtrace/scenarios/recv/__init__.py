@@ -190,7 +190,8 @@ class RecvScenario(Scenario):
                  "tap_read_poll": "tap_poll", "virtio_net_receive_rcu": "buffers",
                  "handle_rx": "buffers"}
     # The guest posts its buffers in bulk (try_fill_recv says how many, not which): a
-    # buffer is named when the device takes it.
+    # buffer is named when the device takes it, with its addr and len. A replay's frame is
+    # the one the host sent.
     ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
         "virtqueue_split_pop": "take", "virtqueue_packed_pop": "take",
         "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
