@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_run import run
+from conftest import program
 from test_words_audit import audit
 
 from vtrace.catalog import ERAS, era
@@ -180,7 +181,7 @@ def test_pcap_holds_the_superframe_as_it_crossed_the_tap(tmp_path: Path) -> None
     assert frames == [host_superframe(0, 65000).frame, host_superframe(1, 65000).frame]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_tshark_reads_the_host_to_guest_superframes(tmp_path: Path) -> None:
     assert TSHARK is not None
     pcap = tmp_path / "in.pcap"
@@ -194,7 +195,7 @@ def test_tshark_reads_the_host_to_guest_superframes(tmp_path: Path) -> None:
                     [str(FRAME), "5001", "40000", "65000", "65001"]]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_pcapng_comments_carry_the_gso_header_and_then_num_buffers(tmp_path: Path) -> None:
     assert TSHARK is not None
     pcap = tmp_path / "in.pcapng"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_run import run
+from conftest import program
 
 from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VNET_HDR_GSO_TCPV4
 from vtrace.ring import VRING_DESC_F_INDIRECT, Buffer, Device, Driver, GuestMemory, RingLayout
@@ -108,7 +109,7 @@ def test_the_largest_superframe_is_one_full_ipv4_packet() -> None:
     assert run("send", "--proto", "tcp", "--size", str(MAX_TCP_PAYLOAD + 1))[0] == 2
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_tshark_reads_the_superframe_and_segments_with_correct_checksums(tmp_path: Path) -> None:
     assert TSHARK is not None
     pcap = tmp_path / "run.pcap"
@@ -133,3 +134,31 @@ def test_show_ring_shows_the_chain_and_the_gso_header() -> None:
     assert "len=48 flags=INDIRECT" in out  # a table of three entries: linear, two pages
     assert ("virtio_net_hdr flags=1 gso_type=tcpv4 hdr_len=66 gso_size=1448 csum_start=34 "
             "csum_offset=16 num_buffers=0") in out
+
+
+@program("tshark", "tshark")
+@pytest.mark.parametrize("args", [("--features", "-host_tso4"), ("--no-offload",),
+                                  ("--features", "-host_tso4", "--backend", "vhost-net")])
+def test_pcapng_holds_every_segment_the_guest_cut_at_every_hop(tmp_path: Path,
+                                                               args: tuple[str, ...]) -> None:
+    assert TSHARK is not None
+    pcap = tmp_path / "run.pcapng"
+    code, _, err = run("send", "--proto", "tcp", "--size", "65000", "--frames", "1", *args,
+                       "--view", "quiet", "--pcap", str(pcap))
+    assert code == 0, err
+    done = subprocess.run([TSHARK, "-r", str(pcap), "-o", "tcp.check_checksum:TRUE", "-T",
+                           "fields", "-e", "frame.interface_name", "-e", "tcp.seq", "-e",
+                           "tcp.len", "-e", "tcp.checksum.status", "-e", "frame.comment"],
+                          capture_output=True, text=True, check=True)
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    by_hop: dict[str, list[list[str]]] = {}
+    for row in rows:
+        by_hop.setdefault(row[0], []).append(row)
+    assert len(by_hop) == (4 if "vhost-net" in args else 5)  # vhost-net: no QEMU hops
+    assert all(len(seen) == 45 for seen in by_hop.values())
+    for seen in by_hop.values():
+        assert all(status == "1" for _, _, _, status, _ in seen)  # 1: good
+        assert sum(int(length) for _, _, length, _, _ in seen) == 65000
+        assert len({seq for _, seq, _, _, _ in seen}) == 45
+    assert all(comment.split("; ")[0].startswith("hop ") and "frame 0" in comment
+               for *_, comment in rows)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from cli_run import run
-from conftest import require
+from conftest import program, require
 from linux_ring import oracle
 from linux_ring.packed import PackedModel
 from linux_ring.split import add_line
@@ -126,7 +126,7 @@ def test_linux_writes_the_same_slot_and_table_for_the_scatter_list(harness: Path
     assert answers == [f"ok table {written:08x} {model.crc()}"]
 
 
-@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")
+@program("tshark", "tshark")
 def test_the_segments_on_the_wire_are_those_of_the_split_ring(tmp_path: Path) -> None:
     assert TSHARK is not None
     rows = {}

@@ -69,6 +69,7 @@ class SendDetail(StepDetail, total=False):
     field: str  # kvm_cpu_exec in the set-up: the common configuration field a store wrote
     flags: str | int  # a decision's flags by name, or a header's or descriptor's bits
     frame_bytes: int
+    frame_len: int  # recv: the packet the device takes a buffer for, header included
     gso: bool
     gso_size: int
     gso_type: int | list[str]  # the header's value, or the host skb's GSO types by name
@@ -305,6 +306,7 @@ class PackedDetail(StepDetail, total=False):
     addr: int
     count: int
     flags: str | int  # WRITE: a receive buffer; an indirect slot's flags as written
+    frame_len: int
     head: int  # the buffer id
     id: int  # the buffer id detach_buf_packed frees
     idx: int

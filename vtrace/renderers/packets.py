@@ -9,7 +9,9 @@ each, and a comment saying the hop, where its function is (file:line and
 version), the frame, the time and whether it was modelled or captured, and the
 virtio_net_hdr where the hop has one in front of the frame. The header rides in
 the comment rather than in the bytes: every interface keeps the Ethernet link
-type, so Wireshark dissects and filters every hop alike, with no plugin.
+type, so Wireshark dissects and filters every hop alike, with no plugin. A TCP
+send the guest segmented (no TSO) shows each of its segments at every hop, their
+checksums complete.
 
 A replay's frames are rebuilt exactly (``build_frame`` of the frame's index,
 the header's size and the tap's endpoints the scenario names). A capture's
@@ -152,21 +154,28 @@ def _tcp_packets(header: Header, events: Iterable[Event]) -> Iterator[Packet]:
 
 class _TcpHops:
     """Which of a TCP send's packets a hop event shows: the superframe, or the n-th segment
-    the guest cut when the n-th event of that hop for the frame comes."""
+    the guest cut when the n-th event of that hop for the frame comes. The guest's segments
+    carry their checksums complete, as the host finishes them (a lone packet stays as the
+    ring carried it)."""
 
     def __init__(self, header: Header) -> None:
         self.size, self.path = int(header.params.get("size", 0)), path_of(header.params)
         self.met: dict[tuple[int, str], int] = {}
         self.sends: dict[int, list[bytes]] = {}
 
-    def frame_at(self, frame: int, step: str) -> bytes:
+    def frame_at(self, frame: int, step: str) -> tuple[int, bytes]:
+        """The packet's index among the frame's ring sends, and its bytes."""
         if frame not in self.sends:
-            self.sends = {frame: [sent.skb.frame
-                                  for sent in ring_sends(frame, self.size, self.path)]}
+            sends = [sent.skb for sent in ring_sends(frame, self.size, self.path)]
+            self.sends = {frame: [
+                complete_checksum(skb.frame, skb.csum_start, TCP_CSUM_OFFSET)
+                if len(sends) > 1 and skb.gso_size == 0 and self.path.offload.csum
+                else skb.frame for skb in sends]}
         index = self.met.get((frame, step), 0)
         self.met[frame, step] = index + 1
         packets = self.sends[frame]
-        return packets[min(index, len(packets) - 1)]
+        index = min(index, len(packets) - 1)
+        return index, packets[index]
 
 
 class _Hops:
@@ -177,7 +186,7 @@ class _Hops:
         self.plain = plain  # a header without offload fields, vi->hdr_len bytes
         self.words = _words(lang)
         self.lang = lang
-        self.met: dict[int, list[str]] = {}  # frame -> hops met, in order
+        self.met: dict[tuple[int, int], list[str]] = {}  # (frame, part) -> hops met, in order
         self.headers: dict[int, bytes] = {}  # frame -> its header once num_buffers is set
 
     def note_header(self, event: Event, frame: int) -> None:
@@ -194,11 +203,14 @@ class _Hops:
         if len(self.headers) > FRAMES_REMEMBERED:
             del self.headers[next(iter(self.headers))]
 
-    def packet(self, event: Event, frame: int, data: bytes, hop: Hop | None) -> Packet | None:
+    def packet(self, event: Event, frame: int, data: bytes, hop: Hop | None,
+               part: int = 0) -> Packet | None:
+        """The packet of ``frame`` (its ``part``-th, a segment the guest cut) at ``hop``,
+        unless that hop already showed it."""
         name = f"{_SIDE.get(event.layer, 'host')}:{clean(event.function)}" if hop else TAP
-        met = self.met.get(frame)
+        met = self.met.get((frame, part))
         if met is None:
-            met = self.met[frame] = []
+            met = self.met[frame, part] = []
             if len(self.met) > FRAMES_REMEMBERED:
                 del self.met[next(iter(self.met))]
         if name in met:
@@ -230,6 +242,7 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
         if tap is None:
             return
         built: tuple[int, bytes] | None = None
+        part = 0
         tcp = _TcpHops(header) if _tcp_send(header, tap) else None
         for event in events:
             frame = event.frame
@@ -241,10 +254,11 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
             if hop is None or event.kind is not Kind.CALL:
                 continue
             if tcp is not None:
-                built = frame, tcp.frame_at(frame, event.step)
+                part, data = tcp.frame_at(frame, event.step)
+                built = frame, data
             elif built is None or built[0] != frame:
                 built = frame, _replayed_frame(header, frame, tap)
-            packet = hops.packet(event, frame, built[1], hop)
+            packet = hops.packet(event, frame, built[1], hop, part)
             if packet is not None:
                 yield packet
         return

@@ -110,6 +110,10 @@ class RingContents:
         self._frame_bytes: Callable[[int], bytes | None] = (
             (lambda frame: rebuild(frame, frame_length, flows, path)) if frame_length
             else lambda _: None)
+        if panel and panel.rebuild and header.source is Source.REPLAY:
+            rebuilt, params = panel.rebuild, header.params
+            self._frame_bytes = lambda frame: rebuilt(params, frame)
+        self._frame_lengths: dict[int, int] = {}  # frame_len as the device's take says it
         self.descriptors: dict[int, Descriptor] = {}
         self.avail: list[tuple[int, int]] = []  # (index, head), the newest KEEP_ENTRIES
         self.used: list[tuple[int, int, int | None]] = []  # (index, head, length)
@@ -146,8 +150,12 @@ class RingContents:
         self._act(action, head, frame, detail)
         if frame is not None:
             self.frame = frame
+            frame_len = _int(detail.get("frame_len"))
+            if frame_len is not None:
+                self._frame_lengths[frame] = frame_len
             entry = self.descriptors.get(head)
-            self.frame_length = entry.length if entry else self.frame_length
+            self.frame_length = self._frame_lengths.get(
+                frame, entry.length if entry else self.frame_length)
 
     def _act(self, action: str, head: int, frame: int | None,
              detail: Mapping[str, Any]) -> None:

@@ -174,7 +174,9 @@ class RingPanel:
     ring's values before the stream's first event, from that size; ``device_writes``
     says the buffers are for the device to fill (a receive ring); ``frame_param``
     names the parameter giving the frame length when a replay's buffers hold a
-    virtio_net_hdr and a frame ``vtrace.frames.build_frame`` makes. ``actions`` says
+    virtio_net_hdr and a frame ``vtrace.frames.build_frame`` makes; ``rebuild``, where a
+    scenario builds its frames otherwise, gives a replay's buffer for a frame number from
+    the stream's parameters (None where it cannot tell). ``actions`` says
     what a call that carries a descriptor ``head`` does to it, per step: ``add`` (the
     driver makes it available), ``take`` (the device pops it), ``use`` (the device puts
     it in the used ring) or ``free`` (the driver takes it back).
@@ -186,6 +188,7 @@ class RingPanel:
     device_writes: bool = False
     frame_param: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
+    rebuild: Callable[[Mapping[str, Any], int], bytes | None] | None = None
 
     def at_start(self, params: Mapping[str, Any], size: int) -> Mapping[str, int]:
         """The ring's values before a stream's first event: ``start``'s, or a packed

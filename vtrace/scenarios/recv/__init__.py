@@ -56,6 +56,7 @@ from vtrace.scenarios.params import (
 )
 from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.guest import recv
+from vtrace.scenarios.recv.host import sent_buffer
 from vtrace.scenarios.recv.world import (
     BATCH,
     HOST_TO_GUEST,
@@ -196,11 +197,12 @@ class RecvScenario(Scenario):
                  "tap_read_poll": "tap_poll", "virtio_net_receive_rcu": "buffers",
                  "handle_rx": "buffers"}
     # The guest posts its buffers in bulk (try_fill_recv says how many, not which): a
-    # buffer is named when the device takes it.
+    # buffer is named when the device takes it, with its addr and len. A replay's frame is
+    # the one the host sent.
     ring = RingPanel(queue.name, "queue_size", device_writes=True, actions={
         "virtqueue_split_pop": "take", "virtqueue_packed_pop": "take",
         "vhost_get_vq_desc": "take", "virtqueue_fill": "use",
-        "virtqueue_get_buf_ctx": "free"})
+        "virtqueue_get_buf_ctx": "free"}, rebuild=sent_buffer)
     frames_param = "frames"
     examples = (
         {"frames": 3},

@@ -9,17 +9,19 @@ polls it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
+from vtrace.catalog import ERAS
 from vtrace.engine.sim import Action, Do, Thread, Wait
 from vtrace.frames import MIN_FRAME, VnetHeader, build_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_from_skb
-from vtrace.scenarios.multiqueue import rx_pick, tagged
+from vtrace.scenarios.multiqueue import endpoints_of, rx_pick, tagged
 from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.recv.vhost import poll_wakeup
-from vtrace.scenarios.recv.world import HOST_TO_GUEST, TUN_QUEUE, RecvWorld
+from vtrace.scenarios.recv.world import HOST_TO_GUEST, TUN_QUEUE, RecvWorld, negotiated_hdr_len
 
-__all__ = ["host_sender"]
+__all__ = ["host_sender", "sent_buffer", "udp_buffer"]
 
 
 def host_sender(world: RecvWorld, thread: Thread,
@@ -52,8 +54,7 @@ def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
         yield Do("host_sys_sendto", frame, detail={"bytes": size - MIN_FRAME})
         yield Do("host_udp_sendmsg", frame)
         # tun_put_user will put the header the skb's state gives in front: checksum complete.
-        data = VnetHeader().pack(world.hdr_len) + build_frame(frame, size,
-                                                              world.endpoints_of(frame))
+        data = udp_buffer(frame, size, world.params.flows, world.hdr_len)
     yield Do("host_dev_queue_xmit", frame)
     full = len(world.tun_ring) >= TUN_QUEUE
     yield Do("tun_net_xmit", frame, src="host-stack",
@@ -68,3 +69,19 @@ def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
             yield from poll_wakeup(world, frame, "handle_rx_net", src="tun")
     elif world.tap_polling:
         world.tap_fd.raise_(world.now())
+
+
+def udp_buffer(frame: int, size: int, flows: int, header_length: int) -> bytes:
+    """A UDP frame as tun_put_user hands it over: the ``header_length``-byte header the
+    skb's state gives (checksum complete), then the frame of ``frame``'s flow."""
+    return VnetHeader().pack(header_length) + build_frame(
+        frame, size, endpoints_of(HOST_TO_GUEST, frame % flows))
+
+
+def sent_buffer(params: Mapping[str, Any], frame: int) -> bytes | None:
+    """What the host sent as ``frame`` of a replay with ``params``; None for TCP, whose
+    header length follows the negotiated features."""
+    if params.get("proto") == "tcp" or params.get("era") not in ERAS:
+        return None
+    length = negotiated_hdr_len(ERAS[params["era"]], bool(params.get("mergeable", True)))
+    return udp_buffer(frame, int(params["size"]), int(params.get("flows", 1)), length)

@@ -127,7 +127,9 @@ def _receive_rcu(world: RecvWorld, frame: int, data: bytes) -> Generator[Action,
         element = device.pop()
         assert element is not None  # virtio_net_has_buffers saw room for the whole packet
         world.frame_at[element.head] = frame
-        yield from with_ring(world, world.ring_reader, frame, head=element.head)
+        taken = element.buffers[0]
+        yield from with_ring(world, world.ring_reader, frame, head=element.head,
+                             addr=taken.addr, len=taken.length, frame_len=len(data))
         if not elements:
             fields = header_fields(data[:world.hdr_len]) if world.tcp else {}
             yield Do("receive_header", frame, detail={"bytes": len(data),

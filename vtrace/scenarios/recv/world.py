@@ -163,6 +163,11 @@ def _negotiated(era: Era, mergeable: bool) -> frozenset[Feature]:
     return negotiate(device, driver_features(era.linux))
 
 
+def negotiated_hdr_len(era: Era, mergeable: bool) -> int:
+    """vi->hdr_len of a receive in ``era``: what the era's device and driver negotiate."""
+    return hdr_len(_negotiated(era, mergeable))
+
+
 class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
                           Device | PackedDevice]):
     """Shared state of one receive run."""
@@ -174,7 +179,7 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.vhost = params.backend == "vhost-net"
         self.tcp = params.proto == "tcp"
         features = _negotiated(era, params.mergeable)
-        self.hdr_len = hdr_len(features)  # vi->hdr_len
+        self.hdr_len = negotiated_hdr_len(era, params.mergeable)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
         self.big_data_offset = padded_vnet_hdr(era.linux)
         #: A UDP receive's mergeable buffer: get_mergeable_buf_len with the EWMA below
