@@ -23,6 +23,7 @@ from vtrace.catalog import CATALOG
 from vtrace.model import ACTORS, Event, Header, Source
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
+from vtrace.renderers.live import LiveState
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_figure import StepChanges, ring_figure
 from vtrace.scenarios.send import SEND
@@ -581,4 +582,31 @@ def test_the_packed_ring_figure_follows_the_stream(browser: Any, tmp_path: Path,
                                          steps[number - 1].end), number
     assert not page.page.query_selector("#figure .fig-arrow")  # no avail or used ring
     assert "A=" in page.page.inner_text("#ring")
+    page.close()
+
+
+@pytest.mark.parametrize(("name", "given"), [
+    ("send", {"frames": 3}), ("recv", {"frames": 3}), ("send", {"frames": 3, "ring": "packed"}),
+])
+def test_the_vring_row_shows_the_frame_in_the_ring_as_the_terminal_does(
+        browser: Any, tmp_path: Path, name: str, given: dict[str, Any]) -> None:
+    """At every step the overview's ring row names the entry the live view's ring lane
+    names (``avail.ring[3]``, ``used.ring[0]``, ``desc[N]``) and its frame, or nothing."""
+    session = replayed(name, given, "modern", 1)
+    events = list(session.events())
+    page = Opened(browser, write(tmp_path / "ring.html", session.header, events))
+    live = LiveState(replayed(name, given, "modern", 1), "en")
+    fed, shown = 0, set()
+    for step in terminal_steps(events):
+        for event in events[fed:step.end]:
+            live.update(event)
+        fed = step.end
+        assert page.step() == step.number
+        lane = live.in_ring.lane(step.call.frame)
+        expected = "" if lane is None else f"{lane[0]} #{lane[1]}"
+        assert page.page.text_content("#ov-ring") == expected, step.number
+        shown.add(expected.split("[")[0])
+        page.page.keyboard.press("PageDown")
+    assert shown >= ({"", "desc"} if "ring" in given else
+                     {"", "avail.ring" if name == "send" else "used.ring"})
     page.close()

@@ -17,7 +17,7 @@
     k = Math.max(0, Math.min(steps - 1, k | 0));
     current = k;
     var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last);
-    V.showRow(k); V.showOverview(S.stepCall(k)); V.showStep(k); V.showRing(k, s); V.showCounters(k, s);
+    V.showRow(k); V.showOverview(S.stepCall(k), last); V.showStep(k); V.showRing(k, s); V.showCounters(k, s);
     V.showObjects(first, last);
     F.show(k, s);
     var scrub = document.getElementById("scrub");

@@ -303,6 +303,9 @@ var vtraceViews = (function (S) {
         column++;
       });
       if (layer === "vring") {
+        /* the entry the frame sits in while it is in the ring, as the terminal's lane has it */
+        ovParts.__ring = sv("text", {x: OV_LABEL + column * (PART + 8) + 4, y: y + 17, id: "ov-ring", "class": "ov-name mono"});
+        svg.appendChild(ovParts.__ring);
         var by = y + BAND + 0.5;
         svg.appendChild(sv("line", {x1: 2, x2: OV_W - 2, y1: by, y2: by, "class": "boundary"}));
         svg.appendChild(sv("text", {x: OV_W - 8, y: by - 3, "text-anchor": "end", "class": "boundary-label"}, w("boundary")));
@@ -312,8 +315,13 @@ var vtraceViews = (function (S) {
     svg.appendChild(hop);
     ovParts.__hop = hop;
   }
-  var ovLit = [];
-  function showOverview(i) {
+  var ovLit = [], inRingAt = (D.inRing || []).map(function (row) { return row[0]; });
+  function showOverview(i, last) {
+    var r = S.bisect(inRingAt, last), lane = r < 0 ? [] : D.inRing[r];
+    if (ovParts.__ring) {
+      ovParts.__ring.textContent = lane.length > 1 ? lane[1] + " #" + lane[2] : "";
+      ovParts.__ring.classList.toggle("other", lane.length > 1 && lane[2] !== frameOf[i]);
+    }
     ovLit.forEach(function (node) { node.classList.remove("lit", "src", "dst"); });
     ovLit = [];
     var sh = shape(i), layer = place(i).layer, src = ovParts[actors[sh[2]]], dst = ovParts[actors[sh[3]]];
