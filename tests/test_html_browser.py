@@ -610,3 +610,42 @@ def test_the_vring_row_shows_the_frame_in_the_ring_as_the_terminal_does(
     assert shown >= ({"", "desc"} if "ring" in given else
                      {"", "avail.ring" if name == "send" else "used.ring"})
     page.close()
+
+
+def test_identical_rounds_fold_into_one_without_renumbering(browser: Any,
+                                                            tmp_path: Path) -> None:
+    """Steady frames: the first round is drawn, then one row names the rounds that took the
+    same steps; each PageDown is one step with the terminal's number and call, a step of a
+    folded round lights that row; z draws the round itself, and again folds."""
+    session = replayed("send", {"frames": 20}, "modern", 1)
+    events = list(session.events())
+    steps = terminal_steps(events)
+    page = Opened(browser, write(tmp_path / "rounds.html", session.header, events))
+    folded_at = []
+    for step in steps:
+        assert (page.step(), page.page.inner_text("#step h3")) == \
+            (step.number, step.call.function)
+        rounds = page.page.query_selector("#rows .row.fold.rounds")
+        if rounds is not None and "current" in (rounds.get_attribute("class") or ""):
+            folded_at.append(step.number)
+        page.page.keyboard.press("PageDown")
+    assert page.step() == len(steps)
+    assert len(folded_at) > len(steps) // 2
+    inside = folded_at[len(folded_at) // 2]
+    page.page.fill("#jump-to", str(inside))
+    page.page.press("#jump-to", "Enter")
+    page.page.keyboard.press("Escape")
+    words = page.page.text_content("#rows .row.fold.rounds") or ""
+    assert words.startswith("↻ rounds 3–20 took the same steps")  # round 2 is drawn
+    page.page.click("#lang")
+    assert "轮走了相同的步骤" in (page.page.text_content("#rows .row.fold.rounds") or "")
+    page.page.click("#lang")
+    page.page.keyboard.press("z")
+    assert page.page.query_selector("#rows .row.fold.rounds") is None
+    assert page.step() == inside and page.current_row() == inside
+    page.page.keyboard.press("PageDown")
+    assert page.step() == inside + 1
+    page.page.keyboard.press("z")
+    assert page.page.query_selector("#rows .row.fold.rounds.current") is not None
+    page.page.screenshot(path=str(tmp_path / "rounds.png"))
+    page.close()
