@@ -649,3 +649,42 @@ def test_identical_rounds_fold_into_one_without_renumbering(browser: Any,
     assert page.page.query_selector("#rows .row.fold.rounds.current") is not None
     page.page.screenshot(path=str(tmp_path / "rounds.png"))
     page.close()
+
+
+def test_a_multiqueue_player_shows_each_pair_s_ring_and_counts(browser: Any,
+                                                              tmp_path: Path) -> None:
+    session = replayed("send", {"frames": 8, "queues": 2, "flows": 4}, "modern", 1)
+    events = list(session.source)
+    path = write(tmp_path / "mq.html", session.header, events)
+    steps = terminal_steps(events)
+    adds = [step for step in steps if step.call.step == "virtqueue_add_split"]
+    assert {step.call.detail["queue"] for step in adds} == {0, 1}
+    for step in adds[:4]:
+        rings: dict[int, RingContents] = {}
+        tally = Tally(SEND.calls, SEND.notes)
+        for event in events[:step.end]:
+            queue = event.detail.get("queue")
+            queue = queue if type(queue) is int else 0
+            rings.setdefault(queue, RingContents(session.header, session.scenario)).update(event)
+            tally.add(event)
+        page = Opened(browser, path, f"#step={step.number}")
+        try:
+            own = step.call.detail["queue"]
+            for shown in (own, 1 - own):
+                assert page.page.text_content("#ring-queue") == \
+                    f"queue pair {shown} of 2 (u: the next)"
+                assert page.ring()["avail.idx"] == str(rings[shown].values["avail.idx"])
+                assert bool(page.changed()) is (shown == own)
+                assert bool(page.page.query_selector_all("#figure .changed")) is (shown == own)
+                page.page.keyboard.press("u")
+            assert page.page.text_content("#ring-queue").startswith(f"queue pair {own} ")
+            kicks = page.page.text_content("#counters dd[data-counter='kicks']")
+            each = " | ".join(str(tally.per_queue.get(queue, {}).get("kicks", 0))
+                              for queue in (0, 1))
+            assert kicks.rstrip().endswith(f"{tally['kicks']} ({each})")
+            assert "per queue pair: 0 | 1" in page.page.text_content("#per-queue")
+            page.page.keyboard.press("?")
+            assert "the next queue pair's ring" in page.page.inner_text("#legend-keys")
+            page.page.keyboard.press("?")
+        finally:
+            page.close()

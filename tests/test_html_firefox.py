@@ -339,3 +339,30 @@ def test_the_packed_ring_figure_follows_the_stream(firefox: Firefox, tmp_path: P
     firefox.do("screenshot", path=str(tmp_path / "packed-firefox.png"))
     assert (tmp_path / "packed-firefox.png").read_bytes().startswith(b"\x89PNG")
     assert_kept_to_itself(firefox)
+
+
+def test_a_multiqueue_player_shows_each_pair_s_ring_and_counts(firefox: Firefox,
+                                                              tmp_path: Path) -> None:
+    """The Chromium test's checks: a step opens on its own pair's ring, ``u`` shows the
+    other's, and each counter is the total with each pair's count."""
+    session = replayed("send", {"frames": 8, "queues": 2, "flows": 4}, "modern", 1)
+    events = list(session.source)
+    path = chromium.write(tmp_path / "mq.html", session.header, events)
+    steps = terminal_steps(events)
+    for step in [step for step in steps if step.call.step == "virtqueue_add_split"][:4]:
+        rings: dict[int, dict[str, int]] = {}
+        tally = Tally(SEND.calls, SEND.notes)
+        for event in events[:step.end]:
+            queue = event.detail.get("queue")
+            rings.setdefault(queue if type(queue) is int else 0, {}).update(
+                event.detail.get("ring", {}))
+            tally.add(event)
+        own = step.call.detail["queue"]
+        shown = firefox.open(path, f"#step={step.number}")
+        assert shown["ring"]["avail.idx"] == str(rings[own]["avail.idx"]) and shown["changed"]
+        other = firefox.press("u")
+        assert other["ring"]["avail.idx"] == str(rings.get(1 - own, {}).get("avail.idx", 0))
+        assert other["changed"] == [] and other["step"] == step.number
+        each = " | ".join(str(tally.per_queue.get(queue, {}).get("kicks", 0)) for queue in (0, 1))
+        assert other["counters"]["kicks"].endswith(f"{tally['kicks']} ({each})")
+    assert_kept_to_itself(firefox)

@@ -10,6 +10,7 @@ import pytest
 from cli_run import run
 
 from vtrace.catalog import ERAS
+from vtrace.engine.sim import Fields
 from vtrace.frames import VNET_HDR_SIZE, Endpoints, parse_frame
 from vtrace.model import Event, Kind
 from vtrace.renderers import by_name, names
@@ -325,3 +326,58 @@ def test_u_in_the_live_step_view_shows_the_other_queue_pair_s_ring(
         screens.append(out.getvalue())
     assert "queue 0" in screens[0] and "TX virtqueue · queue 1" not in screens[0]
     assert "TX virtqueue · queue 1" in screens[1]
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_a_live_run_shows_the_ring_of_the_newest_step_s_queue_pair(follow: bool) -> None:
+    from rich.console import Console
+
+    from vtrace.renderers.live import LiveState
+    session = replayed("send", {"frames": 8, "queues": 2, "flows": 4}, "modern", 1)
+    state = LiveState(session, "en", session.tally if follow else None)
+    events = iter(replayed("send", {"frames": 8, "queues": 2, "flows": 4}, "modern",
+                           1).source)
+    take = state.taker() if follow else None
+    seen: set[int] = set()
+    for event in events:
+        if take is not None:
+            session.tally.add(event)
+            take(Fields(event.seq, event.frame, event.place, event.kind, event.src,
+                        event.dst, event.t_ns, event.detail, event.thread, event.source))
+        else:
+            state.update(event)
+        if event.kind is not Kind.CALL or event.step != "virtqueue_add_split":
+            continue
+        console = Console(width=160, height=50, record=True)
+        console.print(state)  # lays the screen out, as each refresh does
+        queue = event.detail["queue"]
+        seen.add(queue)
+        assert state.shown_queue == queue
+        assert state.ring is state.queue_rings[queue][0]
+        assert f"TX virtqueue · queue {queue}" in console.export_text()
+    assert seen == {0, 1}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_live_counters_are_per_queue_pair_where_the_screen_has_room(lang: str) -> None:
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from vtrace.renderers.live import LiveState
+    session = replayed("send", {"frames": 16, "queues": 2, "flows": 8}, "modern", 1)
+    state = LiveState(session, lang)
+    for count, event in enumerate(session.source):
+        if count == 500:
+            break
+        state.update(event)
+    heading = {"en": "per queue pair: 0 | 1", "zh": "按队列对：0 | 1"}[lang]
+    for (width, height), split in (((80, 24), False), ((100, 30), True)):
+        console = Console(width=width, height=height, color_system=None, force_terminal=True,
+                          record=True, file=io.StringIO())
+        console.print(state)
+        screen = console.export_text()
+        lines = screen.splitlines()
+        assert len(lines) <= height and {cell_len(line) for line in lines} == {width}
+        assert (heading in screen) is split
+        assert ("8 (4 | 4)" in screen) is split
+        assert "queue 1 (256)" in screen or "1 (256)" in screen  # the ring panel stays

@@ -175,3 +175,33 @@ def test_a_packed_flush_marks_the_slot_it_wrote_back(tmp_path: Path) -> None:
     row = texts[texts.index("0*"):texts.index("0*") + 8]
     assert row == ["0*", "0x2000*", "0*", "0*", "0x8080*", "1*", "1*", "used*"]
     assert "used_idx 1*" in texts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_multiqueue_stream_draws_the_ring_of_the_steps_queue(tmp_path: Path,
+                                                               lang: str) -> None:
+    given = {"frames": 2, "queues": 2, "flows": 2}
+    session = replayed("send", given, "modern", 1)
+    calls = [event for event in session.source if event.kind is Kind.CALL]
+    added = [number for number, event in enumerate(calls, 1)
+             if event.function == "virtqueue_add_split"]
+    assert [calls[number - 1].detail["queue"] for number in added] == [0, 1]
+    for queue, step in enumerate(added):
+        out = tmp_path / f"ring-{queue}.svg"
+        code, _, err = run("diagram", "--queues", "2", "--flows", "2", "--frames", "2",
+                           "--ring-at", str(step), "--lang", lang, str(out))
+        assert code == 0, err
+        title = ET.parse(out).getroot().find(f"{SVG}title")
+        assert title is not None and (title.text or "").endswith(
+            ("queue " if lang == "en" else "队列 ") + str(queue))
+        texts = _texts(out)
+        assert "avail.idx 1*" in texts
+        assert sum(text.startswith("0x") for text in texts) == 1  # its own frame's descriptor
+
+
+def test_diagram_draws_a_lifeline_per_vcpu_with_queues_and_flows(tmp_path: Path) -> None:
+    out = tmp_path / "mq.mmd"
+    code, _, err = run("diagram", "--queues", "2", "--flows", "2", "--frames", "2", str(out))
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8")
+    assert "participant virtio_net_vcpu0" in text and "participant virtio_net_vcpu1" in text

@@ -229,13 +229,13 @@ def _ring_options(output_format: str, overview: bool, paged: bool, detail: str) 
 
 def _write_ring(session: Session, step: int, out: str, lang: str) -> None:
     """The ring at the end of ``step`` as an SVG figure in ``out``."""
-    figure, steps = ring_at(session, step)
+    figure, steps, queue = ring_at(session, step)
     if figure is None:
         key = "no_step" if steps < step else "no_ring"
         raise click.UsageError(worded(_WORDS, key, lang, step=step, steps=steps,
                                       scenario=session.header.scenario))
     with current().output(out) as sink:
-        sink.write(figure_svg(figure, lang, step))
+        sink.write(figure_svg(figure, lang, step, queue))
 
 
 def _point_to_the_player(out: str, lang: str, stderr: IO[str]) -> None:

@@ -34,7 +34,8 @@ sentences the sentence functions give for that event (and a test checks every
 event of every scenario's examples); any other event's words are written in
 full, and its ring change as its values.
 
-Each event is then three integers, one per column of ``events``:
+Each event is then three integers, one per column of ``events`` (four with several queue
+pairs: ``q``, its ``detail.queue`` + 1, 0 for none):
 
 ``c``  its combo: 0 means "the next new row of the table", ``k > 0`` the row ``k - 1``;
 ``f``  its frame, relative to the newest frame so far: 0 for none, ``c >= 1``
@@ -78,8 +79,9 @@ KINDS = tuple(kind.value for kind in Kind)
 _FLAT_KEPT = 100_000  # flat details remembered by their items: enough for any run's kinds
 
 
-def _fill(stream: Stream, events: Iterable[Event]) -> None:
-    """Add every event to ``stream``: the hot loop of a long stream, with locals only."""
+def _fill(stream: Stream, events: Iterable[Event], queued: list[int] | None = None) -> None:
+    """Add every event to ``stream``: the hot loop of a long stream, with locals only.
+    ``queued``, with several queue pairs, gets each event's ``detail.queue`` + 1 (0: none)."""
     combos, frames, times = (stream.columns[name] for name in "cft")
     shape_of, entry_of = stream.shape_of, stream.entry_of
     count_of, nums_of, combo_of = stream.count_of, stream.nums_of, stream.combo_of
@@ -164,6 +166,9 @@ def _fill(stream: Stream, events: Iterable[Event]) -> None:
             newest = frame
         times.append(event.t_ns - t_ns)
         t_ns = event.t_ns
+        if queued is not None:
+            queue = detail.get("queue") if detail else None
+            queued.append(queue + 1 if type(queue) is int else 0)
 
 
 def _order_actors(stream: Stream) -> None:
@@ -261,12 +266,15 @@ def encode(session: Session, extra: Mapping[str, Any]) -> str:
     if session.scenario.ring is not None:
         events = _noting_ring(session, events, lanes)
     stream = Stream(count_param(header.params, "queue_size") or 0, session.scenario)
+    queued: list[int] | None = None
+    if (count_param(header.params, "queues") or 1) > 1:
+        queued = stream.columns["q"] = []
     # The tables only grow and hold no cycles: collections would only scan them again and
     # again, which takes a third of the time of a long stream.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _fill(stream, events)
+        _fill(stream, events, queued)
     finally:
         if collecting:
             gc.enable()

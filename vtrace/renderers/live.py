@@ -153,11 +153,14 @@ class LiveState:
         self._taking = False
         self._taken = _Taken()
         self.figure = False  # the ring drawn as a figure instead of its values
+        #: the counters per queue pair too (several pairs, where the arrangement has room)
+        self.per_queue = False
         self.objects = scenario.objects(lang)
         self.changes = StepChanges(self.ring.actions)
         self.in_ring = FramesInRing(self.ring.size, self.ring.packed)
         #: each queue pair's ring, what its steps changed and its frames (``--queues``);
-        #: the panels show ``shown_queue``'s, which ``u`` moves on in step mode
+        #: the panels show ``shown_queue``'s: the newest step's in a run, the one ``u``
+        #: moves on to in step mode
         self.queue_rings: dict[int, tuple[RingContents, StepChanges, FramesInRing]] = {
             0: (self.ring, self.changes, self.in_ring)}
         self.shown_queue = 0
@@ -216,8 +219,11 @@ class LiveState:
     def show_queue(self, presses: int) -> None:
         """Show the ring of the queue pair ``presses`` presses of ``u`` reach, in turn."""
         queues = sorted(self.queue_rings)
-        self.shown_queue = queues[presses % len(queues)]
-        self.ring, self.changes, self.in_ring = self.queue_rings[self.shown_queue]
+        self._show(queues[presses % len(queues)])
+
+    def _show(self, queue: int) -> None:
+        self.shown_queue = queue
+        self.ring, self.changes, self.in_ring = self.queue_rings[queue]
 
     def _remark_now(self) -> str:
         """The remark of the newest call, or of what came after it when that has one."""
@@ -250,6 +256,10 @@ class LiveState:
         if len(self.queue_rings) > 1:
             for queue, (ring, _, _) in self.queue_rings.items():
                 ring.values.update(self.tally.rings.get(queue, {}))
+            # a run shows the ring of the pair the newest step is on, not a mix of pairs
+            shown = self.current.detail.get("queue") if self.current else None
+            if type(shown) is int and shown in self.queue_rings:
+                self._show(shown)
         else:
             self.ring.values.update(self.tally.ring)
 
@@ -264,6 +274,8 @@ class LiveState:
         changes.update(event)
         in_ring.update(event.frame, event.detail)
         if event.kind is Kind.CALL:
+            if type(queue) is int:
+                self._show(queue)  # step mode's ``show`` then picks the pair ``u`` reached
             self.steps += 1
             self.current = event
             self.last_in_layer[event.layer] = event
@@ -332,20 +344,23 @@ class LiveState:
         registers: dict[bool, int] = {}  # the register panel's width, full and compact
         choices = (*FIGURE_ARRANGEMENTS, *ARRANGEMENTS) if self.figure and self.ringed \
             else ARRANGEMENTS
+        # each queue pair's counts only where they leave the arrangement its panels
+        splits = (True, False) if len(self.tally.per_queue) > 1 else (False,)
         if self.objects is not None:
             choices = (*(dataclasses.replace(choice, objects=True) for choice in choices),
                        *choices)
         for arrangement in choices:
             if not self._fits_across(arrangement, console, inner, inner.max_width, registers):
                 continue
-            taken = sum(len(console.render_lines(part, inner, pad=False))
-                        for parts in self._parts(arrangement, inner.max_width)
-                        for part in parts)
-            if arrangement.contents and frame_panel(self.ring, self.lang) is None:
-                taken += FRAME_LINES
-            reserve = step_reserve(self.era, self.lang, inner.max_width)
-            if 2 + taken + reserve <= height:
-                return arrangement
+            for self.per_queue in splits:
+                taken = sum(len(console.render_lines(part, inner, pad=False))
+                            for parts in self._parts(arrangement, inner.max_width)
+                            for part in parts)
+                if arrangement.contents and frame_panel(self.ring, self.lang) is None:
+                    taken += FRAME_LINES
+                reserve = step_reserve(self.era, self.lang, inner.max_width)
+                if 2 + taken + reserve <= height:
+                    return arrangement
         return ARRANGEMENTS[-1]
 
     def _fits_across(self, arrangement: Arrangement, console: Console,
@@ -431,10 +446,19 @@ class LiveState:
 
     def _counters(self, inner: int) -> Group:
         labels = {counter.name: counter.label for counter in self.scenario.counters}
-        items = [(labels[name].get(self.lang, labels[name]["en"]), self.tally[name])
-                 for name in self.live_counters]
+        names = [labels[name].get(self.lang, labels[name]["en"]) for name in self.live_counters]
+        totals = [self.tally[name] for name in self.live_counters]
         frames = (self.frames_done(), self.frames) if self.frames else None
-        return counters(items, inner, frames, self.lang)
+        queues = sorted(self.tally.per_queue)
+        if not self.per_queue or len(queues) < 2:
+            return counters(list(zip(names, totals, strict=True)), inner, frames,
+                            self.lang)
+        per_queue = [" | ".join(str(self.tally.per_queue[queue].get(name, 0))
+                                for queue in queues) for name in self.live_counters]
+        return counters([(name, f"{total} ({each})") for name, total, each
+                         in zip(names, totals, per_queue, strict=True)], inner, frames,
+                        self.lang, say("live.per_queue", self.lang,
+                                       queues=" | ".join(map(str, queues))))
 
     def _hint(self, inner: int) -> Text:
         at = self.position

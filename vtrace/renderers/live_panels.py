@@ -317,11 +317,11 @@ def left_out(panels: Sequence[str], lang: str) -> Text:
                                     for panel in panels)), style="dim")
 
 
-def counters(items: Sequence[tuple[str, int]], width: int,
-             frames: tuple[int, int] | None, lang: str) -> Group:
-    """The counters, flowed whole onto as many lines as they need, and the frames bar
-    (``frames``: how many are done, of how many)."""
-    lines: list[Text] = []
+def counters(items: Sequence[tuple[str, int | str]], width: int,
+             frames: tuple[int, int] | None, lang: str, heading: str = "") -> Group:
+    """The counters, flowed whole onto as many lines as they need, under ``heading`` if
+    any, and the frames bar (``frames``: how many are done, of how many)."""
+    lines: list[Text] = [Text(heading, style="dim")] if heading else []
     line = Text()
     for label, count in items:
         item = Text.assemble(label, " ", (str(count), "bold"))

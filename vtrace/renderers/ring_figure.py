@@ -23,8 +23,9 @@ from xml.sax.saxutils import escape
 from rich.cells import cell_len
 from rich.text import Text
 
-from vtrace.i18n import worded
+from vtrace.i18n import say, worded
 from vtrace.model import Event, Kind
+from vtrace.renderers.base import count_param
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import EVENT_FLAG_NAMES
 from vtrace.ring_packed import WRAP_BIT
@@ -360,25 +361,34 @@ def packed_figure(contents: RingContents, changes: StepChanges | None = None,
 
 
 def ring_at(session: Session, step: int, window: int = 5,
-            descriptors: int = 8) -> tuple[Figure | None, int]:
+            descriptors: int = 8) -> tuple[Figure | None, int, int | None]:
     """The ring of ``session`` at the end of step ``step`` (numbered as step mode numbers
     steps: each call starts one, and what comes before the first call belongs to the
-    first), and how many steps were read; None when the stream ends before that step, or
-    has no ring."""
+    first), how many steps were read, and with several queue pairs the pair whose ring it
+    is (step ``step``'s; None with one pair); no figure when the stream ends before that
+    step, or has no ring."""
     panel = session.scenario.ring
-    contents = RingContents(session.header, session.scenario)
-    changes = StepChanges(panel.actions if panel else {})
-    calls = 0
+    rings: dict[int, tuple[RingContents, StepChanges]] = {}
+    calls = shown = 0
     for event in session.events():
+        queue = event.detail.get("queue")
+        queue = queue if type(queue) is int else 0
         if event.kind is Kind.CALL:
             if calls == step:
                 break
             calls += 1
-        contents.update(event)
-        changes.update(event)
-    if calls < step or not contents.size:
-        return None, calls
-    return ring_figure(contents, changes, window, descriptors), calls
+            shown = queue
+        parts = rings.get(queue)
+        if parts is None:
+            parts = rings[queue] = (RingContents(session.header, session.scenario),
+                                    StepChanges(panel.actions if panel else {}))
+        parts[0].update(event)
+        parts[1].update(event)
+    several = (count_param(session.header.params, "queues") or 1) > 1
+    parts = rings.get(shown)
+    if calls < step or parts is None or not parts[0].size:
+        return None, calls, None
+    return ring_figure(*parts, window, descriptors), calls, shown if several else None
 
 
 # -- text --------------------------------------------------------------------------------------
@@ -684,16 +694,20 @@ _PACKED_STYLE = (
 )
 
 
-def figure_svg(figure: Figure, lang: str = "en", step: int | None = None) -> str:
+def figure_svg(figure: Figure, lang: str = "en", step: int | None = None,
+               queue: int | None = None) -> str:
     """The figure as an SVG picture: the areas as tables, an arrow from each ring entry not
     yet consumed to the descriptor it names (a split ring), the indices pointing at the
-    slots (a packed ring), changed cells filled and marked."""
+    slots (a packed ring), changed cells filled and marked; ``queue`` names the queue pair
+    in the title when there are several."""
     parts: list[str] = []
     packed = figure.layout == "packed"
     width, height = (_svg_packed if packed else _svg_split)(figure, lang, parts)
     title = _word(f"title.{figure.layout}", lang)
     if step is not None:
         title = _word("at", lang, title=title, step=step)
+    if queue is not None:
+        title += " · " + say("summary.queue", lang, queue=queue)
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">',  # named by its title

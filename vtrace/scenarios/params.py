@@ -70,7 +70,8 @@ FLOWS = Param("flows", 1, "Flows the frames belong to, in turn (frame i is flow 
 
 #: The shared parameters, in the words of no one scenario: a command that serves several
 #: (``vtrace diagram``, ``vtrace diff``) offers these.
-SHARED: tuple[Param, ...] = (FRAMES, SIZE, BATCH, QUEUE_SIZE, EVENT_IDX, INTERVAL, BACKEND)
+SHARED: tuple[Param, ...] = (FRAMES, SIZE, BATCH, QUEUE_SIZE, EVENT_IDX, INTERVAL, BACKEND,
+                             QUEUES, FLOWS)
 
 
 def default_of(param: Param, kind: type[T]) -> T:

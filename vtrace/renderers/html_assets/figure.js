@@ -143,14 +143,15 @@ var vtraceFigure = (function (S, V) {
     return {width: Math.ceil(Math.max(tableRight + pointerWidth, sideX)), height: bottom + 8};
   }
 
-  function show(step, s) {
+  /* other: s is another queue pair's ring than the step's, which the step did not change */
+  function show(step, s, other) {
     var box = document.getElementById("figure");
     box.textContent = "";
     box.hidden = !shown || !Q;
     document.getElementById("figure-button").hidden = !Q;
     if (!shown || !Q) return;
     var changed = {};
-    for (var i = S.stepStarts[step]; i < S.stepEnd(step); i++) {
+    for (var i = other ? S.n : S.stepStarts[step]; i < S.stepEnd(step); i++) {
       S.ringChange(i).forEach(function (part) { changed[part[0]] = true; });
     }
     if (S.packed) {
@@ -168,7 +169,7 @@ var vtraceFigure = (function (S, V) {
       return;
     }
     var r = s.ring, heads = Object.keys(s.desc).map(Number).sort(function (a, b) { return a - b; });
-    var mine = S.descriptor(S.stepCall(step));
+    var mine = other ? null : S.descriptor(S.stepCall(step));
     var width = DESC_W + GAP + RING_W + 64;
     var svg = sv("svg", {"class": "figure", role: "img", "aria-labelledby": "figure-title"});
     svg.appendChild(sv("title", {id: "figure-title"}, w("figure")));

@@ -12,14 +12,22 @@
 
   /* -- moving: `current` is a step (see part 1), shown at its last event ------------------ */
   var current = 0, steps = S.steps, stepStarts = S.stepStarts, stepOf = S.stepOf;
+  /* With several queue pairs, a step shows its own pair's ring, or the pair `u` moved on to. */
+  var queues = S.queues, onward = 0;
+  function shownQueue(k) {
+    if (!queues.length) return null;
+    return queues[(queues.indexOf(S.stepQueue[k]) + onward) % queues.length];
+  }
   function go(k) {
     if (!n) return;
     k = Math.max(0, Math.min(steps - 1, k | 0));
+    if (k !== current) onward = 0;
     current = k;
-    var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last);
-    V.showRow(k); V.showOverview(S.stepCall(k), last); V.showStep(k); V.showRing(k, s); V.showCounters(k, s);
+    var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last), q = shownQueue(k);
+    var ring = q === null ? s : S.pair(s, q);
+    V.showRow(k); V.showOverview(S.stepCall(k), last); V.showStep(k); V.showRing(k, ring, q); V.showCounters(k, s);
     V.showObjects(first, last);
-    F.show(k, s);
+    F.show(k, ring, q !== null && q !== S.stepQueue[k]);
     var scrub = document.getElementById("scrub");
     scrub.value = k + 1;
     scrub.setAttribute("aria-valuetext", fill(w("step_of"), {n: num(k + 1), total: num(steps)}));
@@ -104,7 +112,7 @@
               ["Home", "key.home"], ["End", "key.end"], ["f", "key.frame"], ["r", "key.round"],
               ["k", "key.kick"], ["x", "key.exit"], ["i", "key.irq"], ["s", "key.suppressed"],
               ["/", "key.find"], ["g", "key.goto"], ["p", "key.present"], ["v", "key.figure"],
-              ["z", "key.fold"], ["?", "key.legend"]];
+              ["z", "key.fold"]].concat(S.queues.length ? [["u", "key.queue"]] : [], [["?", "key.legend"]]);
   function translate() {
     document.documentElement.lang = V.lang();
     document.querySelectorAll("[data-w]").forEach(function (node) { node.textContent = w(node.getAttribute("data-w")); });
@@ -218,6 +226,7 @@
       case "g": document.getElementById("jump-to").focus(); document.getElementById("jump-to").select(); break;
       case "p": case "P": present(!presenting()); break;
       case "v": case "V": F.toggle(); go(current); break;
+      case "u": case "U": if (queues.length) { onward++; go(current); } else handled = false; break;
       case "z": case "Z": fold(!V.folded()); break;
       case "?": toggleLegend(); break;
       default:

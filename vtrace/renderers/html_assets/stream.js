@@ -11,6 +11,14 @@ var vtraceStream = (function () {
 
   /* -- decoding the columns ------------------------------------------------------------- */
   var E = D.events, n = E.c.length;
+  /* with several queue pairs, each event's detail.queue + 1 (0: none), and the pairs seen */
+  var queued = E.q || null, queues = [];
+  if (queued) {
+    for (var e = 0; e < n; e++) if (queued[e] && queues.indexOf(queued[e] - 1) < 0) queues.push(queued[e] - 1);
+    if (queues.indexOf(0) < 0) queues.push(0);
+    queues.sort(function (a, b) { return a - b; });
+  }
+  function queueOf(i) { return queued ? queued[i] - 1 : -1; }
   var comboOf = new Int32Array(n), frameOf = new Int32Array(n), timeOf = new Float64Array(n);
   /* The numbers an event fills into its words and ring change (null for none): each row of
      D.nums adds to the numbers of the previous event with the same words. */
@@ -115,19 +123,33 @@ var vtraceStream = (function () {
 
   /* -- ring, descriptors and counters at any step --------------------------------------- */
   var Q = D.queueSize;
+  /* A state is one ring with the counters; with several queue pairs it also holds each
+     pair's (pairs[q]: its ring and its counters), and its own ring is unused. */
   function freshState() {
     var counters = {};
     D.counters.forEach(function (name) { counters[name] = 0; });
-    return {at: -1, ring: Object.assign({}, D.initial), desc: {}, avail: new Int32Array(Q || 1).fill(-1),
-            used: new Int32Array(Q || 1).fill(-1), counters: counters, slots: []};
+    var s = {at: -1, ring: Object.assign({}, D.initial), desc: {}, avail: new Int32Array(Q || 1).fill(-1),
+             used: new Int32Array(Q || 1).fill(-1), counters: counters, slots: []};
+    if (queued) {
+      s.pairs = {};
+      queues.forEach(function (q) { var one = copyState(s); delete one.pairs; s.pairs[q] = one; });
+    }
+    return s;
   }
   function copyState(s) {
     var desc = {};
     for (var h in s.desc) desc[h] = Object.assign({}, s.desc[h]);
-    return {at: s.at, ring: Object.assign({}, s.ring), desc: desc, avail: s.avail.slice(),
-            used: s.used.slice(), counters: Object.assign({}, s.counters),
-            slots: s.slots.map(function (slot) { return Object.assign({}, slot); })};
+    var copy = {at: s.at, ring: Object.assign({}, s.ring), desc: desc, avail: s.avail.slice(),
+                used: s.used.slice(), counters: Object.assign({}, s.counters),
+                slots: s.slots.map(function (slot) { return Object.assign({}, slot); })};
+    if (s.pairs) {
+      copy.pairs = {};
+      for (var q in s.pairs) copy.pairs[q] = copyState(s.pairs[q]);
+    }
+    return copy;
   }
+  /* The ring of queue pair q in state s (the one ring with one pair). */
+  function pair(s, q) { return s.pairs ? s.pairs[q] : s; }
   /* A packed ring's descriptor slots, as vtrace/renderers/ring_contents.py keeps them: the
      newest KEEP written, oldest first; a call acting on a buffer moves the oldest slot that
      holds its id from one state to the next. */
@@ -166,15 +188,18 @@ var vtraceStream = (function () {
     }
   }
   function mod(a, b) { return ((a % b) + b) % b; }
-  function apply(s, i) {
+  function apply(whole, i) {
     var change = ringChange(i), count = counted(i), desc = descriptor(i), v = numbersOf[i];
-    var flagsChanged = false;
+    var flagsChanged = false, q = queueOf(i);
+    /* an event of no pair moves the first pair's ring, as the terminal's views do */
+    var s = whole.pairs ? whole.pairs[q < 0 ? 0 : q] : whole;
+    for (var c in count) if (c in whole.counters) whole.counters[c] += count[c];
+    if (whole.pairs && q >= 0) for (c in count) if (c in s.counters) s.counters[c] += count[c];
     for (var k = 0; k < change.length; k++) {
       var part = change[k];
       s.ring[part[0]] = part[1] === "#" ? v[part[2]] : part[2];
       if (part[0] === "slot.flags") flagsChanged = true;
     }
-    for (var c in count) if (c in s.counters) s.counters[c] += count[c];
     var action = place(i).desc;
     if (PACKED) packedApply(s, Q && desc && kind(i) === "call" ? action : null, desc, i, flagsChanged);
     if (Q && action && desc && kind(i) === "call") {
@@ -193,7 +218,7 @@ var vtraceStream = (function () {
         if (!PACKED) s.used[mod(s.ring["used.idx"] - 1, Q)] = head;
       } else if (action === "free") delete s.desc[head];
     }
-    s.at = i;
+    whole.at = i;
   }
   var checkpoints = [];
   (function save() {
@@ -219,6 +244,14 @@ var vtraceStream = (function () {
   function stepEnd(k) { return k + 1 < stepStarts.length ? stepStarts[k + 1] : n; }
   /* The call a step is named after (its first event in a stream that starts without one). */
   function stepCall(k) { return stepCalls[k]; }
+  /* The queue pair a step is on: its call's, else the step before's (0 first). */
+  var stepQueue = new Int32Array(stepStarts.length);
+  if (queued) {
+    for (var k = 0, on = 0; k < stepStarts.length; k++) {
+      if (queueOf(stepCalls[k]) >= 0) on = queueOf(stepCalls[k]);
+      stepQueue[k] = on;
+    }
+  }
 
   return {D: D, n: n, frameOf: frameOf, timeOf: timeOf, shape: shape, place: place, kind: kind,
           text: sayText, counted: counted, descriptor: descriptor, ringChange: ringChange,
@@ -226,5 +259,5 @@ var vtraceStream = (function () {
           stepCall: stepCall, combo: function (i) { return D.combos[comboOf[i]]; },
           frameStarts: frameStarts, pageStarts: pageStarts, pages: pages, groupFirst: groupFirst,
           groupLast: groupLast, marks: marks, bisect: bisect, stateAt: stateAt, Q: Q, mod: mod,
-          packed: PACKED};
+          packed: PACKED, queues: queues, queueOf: queueOf, stepQueue: stepQueue, pair: pair};
 })();

@@ -426,13 +426,18 @@ var vtraceViews = (function (S) {
     }
     return changed;
   }
-  function showRing(step, s) {
+  function showRing(step, s, queue) {
     var box = document.getElementById("ring");
     box.textContent = "";
     if (!Q) { box.appendChild(el("p", null, w("no_ring"))); return; }
     /* the queue's roles, on hover: the panel has no room for a line more at 1280x720 */
     document.getElementById("ring-title").setAttribute("title", w("ring.roles"));
-    var changed = changedIn(step), desc = descriptor(S.stepCall(step));
+    /* another pair's ring than the step's: the step changed none of it */
+    var own = queue == null || queue === S.stepQueue[step];
+    var changed = own ? changedIn(step) : {}, desc = own ? descriptor(S.stepCall(step)) : null;
+    if (queue != null) {
+      box.appendChild(el("p", {id: "ring-queue"}, fill(w("ring.queue"), {queue: queue, count: S.queues.length})));
+    }
     var groups = el("div", {"class": "groups"});
     D.ringGroups.forEach(function (group) {
       groups.appendChild(el("h3", null, w(group[0])));
@@ -488,13 +493,16 @@ var vtraceViews = (function (S) {
   function showCounters(step, s) {
     var box = document.getElementById("counters");
     box.textContent = "";
-    var dl = el("dl"), changed = {};
+    var dl = el("dl"), changed = {}, pairs = s.pairs ? S.queues : [];
     for (var i = S.stepStarts[step]; i < S.stepEnd(step); i++) Object.assign(changed, counted(i));
+    if (pairs.length) box.appendChild(el("p", {id: "per-queue"}, fill(w("counters.per_queue"), {queues: pairs.join(" | ")})));
     D.counters.forEach(function (name) {
       var mark = changed[name] ? "● " : "";
+      var each = pairs.map(function (q) { return num(s.pairs[q].counters[name]); }).join(" | ");
       dl.appendChild(el("dt", null, w("counter." + name)));
       dl.appendChild(el("dd", {"data-counter": name}, mark + num(s.counters[name]) +
-                        (name === "frames" && D.frames ? " / " + num(D.frames) : "")));
+                        (name === "frames" && D.frames ? " / " + num(D.frames) : "") +
+                        (pairs.length ? " (" + each + ")" : "")));
     });
     box.appendChild(dl);
   }
