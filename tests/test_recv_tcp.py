@@ -156,7 +156,7 @@ def test_gro_flushes_each_superframe_at_once(name: str) -> None:
                                   ("--proto", "tcp", "--size", "65000", "--backend",
                                    "vhost-net"),
                                   ("--proto", "tcp", "--queue-size", "32"),
-                                  ("--proto", "tcp", "--ring", "packed"),
+                                  ("--proto", "tcp", "--ring", "packed", "--no-mergeable"),
                                   ("--proto", "sctp")])
 def test_bad_sizes_exit_2_on_one_line(args: tuple[str, ...]) -> None:
     code, out, err = run("recv", *args)

@@ -133,12 +133,6 @@ def test_the_ring_views_start_from_a_packed_ring() -> None:
     assert "avail_wrap_counter" not in RingContents(split.header, SEND).values
 
 
-def test_a_tcp_send_on_the_packed_ring_is_refused_in_one_line() -> None:
-    code, out, err = run("send", "--proto", "tcp", "--size", "65000", "--ring", "packed")
-    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert "--ring packed" in err and "split" in err
-
-
 def _ring_panel(frames: int, lang: str = "en") -> str:
     code, out, err = run("send", "--ring", "packed", "-n", str(frames), "--view", "plain",
                          "--show-ring", "--lang", lang)

@@ -291,11 +291,13 @@ class PackedDetail(StepDetail, total=False):
 
     addr: int
     count: int
-    flags: str  # WRITE: a receive buffer
+    flags: str | int  # WRITE: a receive buffer; an indirect slot's flags as written
     head: int  # the buffer id
     id: int  # the buffer id detach_buf_packed frees
     idx: int
+    indirect: list[list[int]]  # an indirect table's (address, length) entries
     len: int
+    sg: int
 
 
 #: Family (the catalog module ``<family>_steps``) -> the keys its steps write.

@@ -386,6 +386,7 @@ _LOOP_ENDS = frozenset(("virtio_queue_set_notification", "virtio_net_flush_tx",
 _DRIVER_RULES = {
     "virtqueue_add_split": RingTraffic._add,
     "virtqueue_add_packed": RingTraffic._add,
+    "virtqueue_add_indirect_packed": RingTraffic._add,
     "virtqueue_kick_prepare": RingTraffic._kick_prepare,
     "virtqueue_get_buf": RingTraffic._get_buf,
     "vring_interrupt": RingTraffic._interrupt,

@@ -32,6 +32,17 @@ STEPS: tuple[Step, ...] = (
                        "available, not avail->idx. Linux 7.2 reaches it through "
                        "VIRTQUEUE_CALL's operation table; an in-order variant "
                        "(virtqueue_add_packed_in_order) serves VIRTIO_F_IN_ORDER."}),
+    step("virtqueue_add_indirect_packed", "linux", VR, at(v6_1=1238, v7_2=1529), "virtio_net",
+         Phase.XMIT, 90,
+         "With indirect descriptors a chain goes into a table, one entry per buffer; the "
+         "slot at next_avail_idx gets the table's address, 16 bytes per entry as len, the "
+         "id, and INDIRECT with AVAIL and USED, its flags last.",
+         notes={"6.1": "Compared with the split ring: the split table is linked by next "
+                       "fields; the packed table is read in order, its ids unused. Linux "
+                       "kmallocs it; vtrace keeps one per id after the buffers.",
+                "7.2": "Compared with the split ring: one slot and one id for the whole "
+                       "chain, as there. Linux 7.2's caller passes the id in, so the "
+                       "in-order variant can use its own."}),
     step("virtqueue_packed_pop", "qemu", QV, at(v7_2=2095, v10_2=1857), "virtio-net",
          Phase.DEVICE, 60,
          "The packed-ring body of virtqueue_pop: the slot at last_avail_idx is available when "

@@ -22,6 +22,15 @@ ZH: Mapping[str, Mapping[str, str]] = {
                "RTQUEUE_CALL 的操作表到达这里；按序变体 virtqueue_add_packed_in_order 服务于 VIRT"
                "IO_F_IN_ORDER。",
     },
+    "virtqueue_add_indirect_packed": {
+        "text": "协商了间接描述符时，整条链放进一张表，每个缓冲区一项；next_avail_idx 处的槽写"
+                "入表的地址、每项 16 字节的长度和 id，flags 为 INDIRECT 加 AVAIL 与 USED，最后写"
+                "。",
+        "6.1": "与 split 环相比：split 的间接表靠 next 字段相连；packed 的表按顺序读，其中的 id "
+               "不用。Linux 用 kmalloc 分配它；vtrace 把每个 id 的表放在缓冲区之后。",
+        "7.2": "与 split 环相比：和那里一样，整条链只占一个槽、一个 id。Linux 7.2 由调用者传入 id"
+               "，按序变体因此可以用它自己的。",
+    },
     "virtqueue_packed_pop": {
         "text": "virtqueue_pop 的 packed 环实现：last_avail_idx 处的槽，当其 AVAIL 位与 USED 位不"
                 "同且等于 last_avail_wrap_counter 时可用（is_desc_avail）；读屏障之后读描述符，映"

@@ -23,6 +23,7 @@ from vtrace.ring import (
     DRIVER_FIELDS,
     RING_FIELDS,
     SHARED_FIELDS,
+    Buffer,
     Device,
     Driver,
     Element,
@@ -32,6 +33,7 @@ from vtrace.ring_packed import (
     PACKED_FIELDS,
     PACKED_OWN_FIELDS,
     PACKED_SHARED_FIELDS,
+    VRING_DESC_F_INDIRECT,
     PackedDevice,
     PackedDriver,
     PackedElement,
@@ -169,6 +171,36 @@ def with_ring(world: AnyWorld, step: str, frame: int | None, src: str | None = N
     yield Do(step, frame, src=src, detail=detail)
     if writes:
         yield Do(step, frame, Kind.STATE, dst="vring", detail={"writes": writes}, cost=False)
+
+
+def add_packed(world: AnyWorld, writer: str, frame: int,
+               buffers: list[Buffer]) -> Iterator[Action]:
+    """``virtqueue_add_packed`` for ``buffers``: a chain of slots, or with indirect
+    descriptors one slot for a table of several (``virtqueue_add_indirect_packed``, its
+    entries in the detail as the split ring's indirect table is shown)."""
+    driver = world.driver
+    assert isinstance(driver, PackedDriver)
+    world.slot = driver.next_avail_idx
+    if not driver.uses_indirect(len(buffers)):
+        buffer_id = driver.add(buffers, frame)
+        yield from with_ring(world, writer, frame, head=buffer_id, addr=buffers[0].addr,
+                             len=buffers[0].length)
+        return
+    yield Do(writer, frame, detail={"sg": len(buffers)})
+    flags = VRING_DESC_F_INDIRECT | driver.avail_used_flags
+    table = world.memory.indirect_table(driver.free_head)
+    buffer_id = driver.add(buffers, frame)
+    yield from with_ring(world, "virtqueue_add_indirect_packed", frame, head=buffer_id,
+                         addr=table, len=DESC_SIZE * len(buffers), flags=flags,
+                         indirect=[[buffer.addr, buffer.length] for buffer in buffers])
+
+
+def indirect_read(element: Element | PackedElement) -> dict[str, Any]:
+    """The table a packed pop read through VRING_DESC_F_INDIRECT (``virtqueue_packed_pop``
+    in QEMU 7.2), as a detail; nothing for a chain of slots or a split element."""
+    if isinstance(element, PackedElement) and element.ndescs < len(element.buffers):
+        return {"indirect": [[buffer.addr, buffer.length] for buffer in element.buffers]}
+    return {}
 
 
 def ring_call(world: AnyWorld, step: str, frame: int | None, src: str | None = None,

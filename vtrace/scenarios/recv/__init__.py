@@ -231,9 +231,10 @@ class RecvScenario(Scenario):
                                  "bytes (one 1500-byte MTU); --proto tcp receives superframes")
         elif params["backend"] == "vhost-net":
             raise ParamError("--proto tcp: only --backend qemu follows a TCP receive")
-        elif params["ring"] == "packed":
-            raise ParamError("--proto tcp --ring packed: vtrace replays a TCP receive on the "
-                             "split ring only, so far; drop --ring packed")
+        elif params["ring"] == "packed" and not params["mergeable"]:
+            raise ParamError("--proto tcp --ring packed --no-mergeable: vtrace replays a TCP "
+                             "receive in big buffers on the split ring only, so far; drop "
+                             "--ring packed")
         elif params["mergeable"] and params["queue_size"] < MIN_TCP_QUEUE:
             # The guest refills only past half the ring (virtnet_receive): 16 page-sized
             # buffers hold less than the largest packet, which would wait for good.

@@ -182,21 +182,24 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.big_data_offset = padded_vnet_hdr(era.linux if self.tcp else "4.19")
         slot_size = MERGEABLE_BUF if params.mergeable else PAGE
         self.sizing: MergeableSizing | None = None
+        pages = MergeableSizing.pool_pages(params.queue_size)  # a TCP receive's, if mergeable
+        if self.tcp and params.mergeable:
+            slot_size = -(-pages * SKB_FRAG_PAGE // params.queue_size)
         if params.ring == "packed":
-            packed = PackedMemory(PackedLayout(params.queue_size), slot_size)
-            super().__init__(era, packed, PackedDriver(packed, event_idx=params.event_idx),
-                             PackedDevice(packed, event_idx=params.event_idx))
+            memory: GuestMemory | PackedMemory = PackedMemory(PackedLayout(params.queue_size),
+                                                              slot_size)
         else:
-            if self.tcp and params.mergeable:
-                pages = MergeableSizing.pool_pages(params.queue_size)
-                slot_size = -(-pages * SKB_FRAG_PAGE // params.queue_size)
             memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
-            if self.tcp and params.mergeable:
-                # Guest GSO is negotiated, so big_packets holds: room for 64 KiB in a full ring.
-                big = Feature.GUEST_TSO4 in features
-                self.sizing = MergeableSizing(
-                    memory.buffers_base, pages, self.hdr_len,
-                    mergeable_min_buf_len(self.hdr_len, params.queue_size, big_packets=big))
+        if self.tcp and params.mergeable:
+            # Guest GSO is negotiated, so big_packets holds: room for 64 KiB in a full ring.
+            big = Feature.GUEST_TSO4 in features
+            self.sizing = MergeableSizing(
+                memory.buffers_base, pages, self.hdr_len,
+                mergeable_min_buf_len(self.hdr_len, params.queue_size, big_packets=big))
+        if isinstance(memory, PackedMemory):
+            super().__init__(era, memory, PackedDriver(memory, event_idx=params.event_idx),
+                             PackedDevice(memory, event_idx=params.event_idx))
+        else:
             super().__init__(
                 era, memory,
                 Driver(memory, event_idx=params.event_idx,

@@ -172,7 +172,7 @@ class SendScenario(Scenario):
     ring = RingPanel(queue.name, "queue_size",
                      frame_param="size", actions={
                          "virtqueue_add_split": "add", "virtqueue_add": "add",
-                         "virtqueue_add_packed": "add",
+                         "virtqueue_add_packed": "add", "virtqueue_add_indirect_packed": "add",
                          "virtqueue_split_pop": "take", "virtqueue_pop": "take",
                          "virtqueue_packed_pop": "take",
                          "virtqueue_push": "use", "virtqueue_get_buf": "free"})
@@ -219,9 +219,6 @@ class SendScenario(Scenario):
                     raise ParamError(f"{flag}: only a TCP send has it; add --proto tcp")
             # A UDP stream's header names no protocol, as before TCP could be sent.
             del params["proto"]
-        elif params["ring"] == "packed":
-            raise ParamError("--proto tcp --ring packed: vtrace replays a TCP send on the split "
-                             "ring only, so far; drop --ring packed")
         if params["queues"] > 1 and params["backend"] == "vhost-net":
             raise ParamError(QUEUES_QEMU_ONLY)
         if params["backend"] == "vhost-net" and not params["ioeventfd"]:

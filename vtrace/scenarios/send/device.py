@@ -17,7 +17,7 @@ from vtrace.engine.sim import Action, Do, Wait
 from vtrace.frames import VNET_HDR_SIZE, VnetHeader, parse_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_to_skb
 from vtrace.ring import Buffer
-from vtrace.scenarios.ringstate import fill_used, flush_used, ring_call
+from vtrace.scenarios.ringstate import fill_used, flush_used, indirect_read, ring_call
 from vtrace.scenarios.send.world import World, with_ring
 
 __all__ = ["EVENTFD_WAKEUP_NS", "TX_BURST", "element_bytes", "handle_tx_bh", "into_tun",
@@ -48,7 +48,8 @@ def _flush_tx(world: World) -> Generator[Action, None, int]:
         world.slot = device.last_avail_idx
         element = device.pop()
         assert element is not None  # the guest only ever adds
-        yield from with_ring(world, world.ring_reader, frame, head=element.head)
+        yield from with_ring(world, world.ring_reader, frame, head=element.head,
+                             **indirect_read(element))
         payload = element_view(world, element.buffers)
         yield Do("qemu_sendv_packet_async", frame, src="virtio-net",
                  detail={"iov": len(element.buffers)})

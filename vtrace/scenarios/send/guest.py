@@ -23,7 +23,7 @@ from vtrace.frames import MIN_FRAME, VnetHeader, build_frame
 from vtrace.ring import DESC_SIZE, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, Buffer
 from vtrace.ring_packed import PackedDriver
 from vtrace.scenarios.multiqueue import Picked, frames_of, spawn_queues, tx_pick
-from vtrace.scenarios.ringstate import kick_reason, ring_call
+from vtrace.scenarios.ringstate import add_packed, kick_reason, ring_call
 from vtrace.scenarios.send import vhost
 from vtrace.scenarios.send.device import TX_BURST, handle_tx_bh, qemu_main
 from vtrace.scenarios.send.tso import TcpSend, ring_sends
@@ -242,9 +242,7 @@ def _write_chain(world: World, frame: int, entries: list[tuple[int, int]], *data
         written += len(piece)
     buffers = [Buffer(addr, size) for addr, size in entries]
     if isinstance(driver, PackedDriver):
-        world.slot = driver.next_avail_idx
-        buffer_id = driver.add(buffers, frame)
-        yield from with_ring(world, writer, frame, head=buffer_id, addr=address, len=length)
+        yield from add_packed(world, writer, frame, buffers)
         return
     chained: dict[str, Any] = {}
     if len(entries) > 1:

@@ -90,8 +90,9 @@ class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
             VNET_HDR_SIZE + params.size
         if params.ring == "packed":
             packed = PackedMemory(PackedLayout(params.queue_size), slot_size)
-            super().__init__(era, packed, PackedDriver(packed, event_idx=params.event_idx),
-                             PackedDevice(packed, event_idx=params.event_idx))
+            driver = PackedDriver(packed, event_idx=params.event_idx,
+                                  indirect=self.path.offload.indirect)
+            super().__init__(era, packed, driver, PackedDevice(packed, event_idx=params.event_idx))
         else:
             memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
             device = VhostQueue if params.backend == "vhost-net" else Device
