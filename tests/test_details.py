@@ -18,6 +18,7 @@ from vtrace.catalog import CATALOG
 from vtrace.details import FAMILIES, StepDetail
 from vtrace.ring import RING_FIELDS
 from vtrace.ring_packed import PACKED_FIELDS
+from vtrace.scenarios.ringstate import SLOT_WRITES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "events.md"
 
@@ -71,7 +72,7 @@ def test_every_replayed_detail_fits_its_family() -> None:
 def test_ring_values_name_ring_fields() -> None:
     named = {name for event in EVENTS for key in ("ring", "writes")
              for name in event.detail.get(key, {})}
-    assert named and named <= set(RING_FIELDS) | set(PACKED_FIELDS)
+    assert named and named <= set(RING_FIELDS) | set(PACKED_FIELDS) | set(SLOT_WRITES)
 
 
 def _detail_rows() -> list[tuple[set[str], set[str]]]:

@@ -14,7 +14,7 @@ from vtrace.codec import decode_line
 from vtrace.model import ACTORS, Event, Header, Kind, Layer, Phase, Source
 from vtrace.scenarios.params import PACKED_ERAS
 from vtrace.scenarios.recv import RECV
-from vtrace.scenarios.send import SendParams, send
+from vtrace.scenarios.send import SEND, SendParams, send
 from vtrace.scenarios.setup import setup
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "events.md"
@@ -35,7 +35,7 @@ ALL_SPANS = set().union(*SPANS)
 def _replays() -> Iterator[Event]:
     """Send replays over the switches that change what is emitted (vhost-net takes kicks
     only through an ioeventfd), every set-up of both back ends, and the receive path's
-    examples."""
+    examples and the sending path's (TCP, offloads, queues)."""
     for event_idx, ioeventfd, name, batch in itertools.product(
             (True, False), (True, False), sorted(ERAS), (4, 32)):
         params = SendParams(frames=40, batch=batch, queue_size=32, event_idx=event_idx,
@@ -53,10 +53,11 @@ def _replays() -> Iterator[Event]:
         yield from send(SendParams(frames=300, batch=4, event_idx=event_idx, ring="packed"),
                         era(name), seed=1)
     for name in sorted(ERAS):
-        for example in RECV.examples:
-            settled = RECV.settle(example)
-            if RECV.refusal(settled, era(name)) is None:
-                yield from RECV.run(settled, era(name), 1)
+        for scenario in (SEND, RECV):
+            for example in scenario.examples:
+                settled = scenario.settle(example)
+                if scenario.refusal(settled, era(name)) is None:
+                    yield from scenario.run(settled, era(name), 1)
         yield from send(SendParams(frames=8, queues=2, flows=4), era(name), seed=1)
         yield from setup(era(name), seed=1, queues=2)
     for name, event_idx in itertools.product(PACKED_ERAS, (True, False)):

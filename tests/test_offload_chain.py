@@ -29,6 +29,8 @@ def test_a_64k_send_fills_two_socket_pages() -> None:
                                                 (0x4_0000_8000, 32232))
     assert page_frags(0x7000, 10000, page=4096) == ((0x7000, 4096), (0x8000, 4096),
                                                    (0x9000, 1808))
+    # Bytes landing 32000 into a page: 768 fill it, the next page starts at offset 0.
+    assert page_frags(0x7000, 10000, offset=32000) == ((0x7000, 768), (0x7300, 9232))
 
 
 def test_a_linear_frame_with_headroom_is_one_descriptor_header_included() -> None:

@@ -16,7 +16,7 @@ from test_pcap import ROOT_NOTICE
 from vtrace.cli import main
 from vtrace.cli.env import Environment
 from vtrace.frames import build_frame
-from vtrace.renderers.packets import write_packets
+from vtrace.renderers.packets import hop_packets, write_packets
 from vtrace.scenarios import scenario
 from vtrace.session import Session, replayed
 from vtrace.sources.lab import load
@@ -171,3 +171,17 @@ def test_a_played_run_without_frames_says_its_capture_is_empty(tmp_path: Path) -
         assert exited.value.code == 0
     assert f"{capture}: the stream carries no frame's bytes" in stderr.getvalue()
     assert tshark_rows(capture, "frame.number") == []
+
+
+@pytest.mark.parametrize(("name", "era", "length"), [
+    ("send", "lesson", 12), ("send", "newest", 24), ("recv", "modern", 12),
+    ("recv", "newest", 24)])
+def test_a_hops_header_comment_has_the_eras_header_length(name: str, era: str,
+                                                          length: int) -> None:
+    # Linux 7.2 with QEMU 10.2 negotiates UDP tunnel GSO: vi->hdr_len is 24 bytes.
+    session = replayed(name, {"frames": 1}, era, 1)
+    comments = [packet.comment for packet in
+                hop_packets(session.header, session.scenario, session.source)]
+    headers = [comment for comment in comments if "virtio_net_hdr" in comment]
+    assert headers and all(f"virtio_net_hdr ({length} bytes)" in comment
+                           for comment in headers)

@@ -14,7 +14,7 @@ from vtrace.model import Event, Kind
 from vtrace.ring import VRING_DESC_F_WRITE, Driver, RingLayout
 from vtrace.scenarios.recv import RECV, RecvParams, recv
 from vtrace.scenarios.recv.guest import run_world
-from vtrace.scenarios.recv.world import BIG_CHAIN, MERGEABLE_BUF, TUN_QUEUE, RecvWorld
+from vtrace.scenarios.recv.world import BIG_CHAIN, TUN_QUEUE, RecvWorld
 from vtrace.tally import Tally
 
 BACKENDS = ("qemu", "vhost-net")
@@ -93,7 +93,7 @@ def test_an_rx_descriptor_is_device_writable_at_the_spec_offsets(mergeable: bool
     assert addr == memory.slot_address(head)
     if mergeable:
         # A one-buffer chain's next holds its free-list successor, as Linux 6.1 writes it.
-        assert (length, flags, following) == (MERGEABLE_BUF, VRING_DESC_F_WRITE, head + 1)
+        assert (length, flags, following) == (1536, VRING_DESC_F_WRITE, head + 1)
     else:  # the header's descriptor, chained to the rest of its page
         assert length == VNET_HDR_SIZE and flags & 1 and following != head
     # The used entry at offset 0 of used->ring names that head with the bytes written.
@@ -102,15 +102,19 @@ def test_an_rx_descriptor_is_device_writable_at_the_spec_offsets(mergeable: bool
     assert memory.u16(layout.used_idx) == 1 and memory.u16(layout.avail_idx) >= 1
 
 
-def test_the_frame_in_guest_memory_is_the_real_one() -> None:
-    world, _ = _run(frames=1, queue_size=32)
+@pytest.mark.parametrize(("era_name", "hdr_len"), [("lesson", 12), ("modern", 12),
+                                                  ("newest", 24)])
+def test_the_frame_in_guest_memory_is_the_real_one(era_name: str, hdr_len: int) -> None:
+    # vi->hdr_len of the era's features: Linux 7.2 with QEMU 10.2 takes UDP tunnel GSO.
+    world, _ = _run(era_name, frames=1, queue_size=32)
     memory, layout = world.memory, world.memory.layout
     assert isinstance(layout, RingLayout)
     head, written = struct.unpack_from("<II", memory.bytes, layout.used_ring(0))
     data = memory.read(memory.slot_address(head), written)
     (num_buffers,) = struct.unpack_from("<H", data, 10)
-    parsed = parse_frame(data[VNET_HDR_SIZE:])
-    assert num_buffers == 1
+    assert data[12:hdr_len] == bytes(hdr_len - 12)  # no hash, no tunnel offsets
+    parsed = parse_frame(data[hdr_len:])
+    assert world.hdr_len == hdr_len and num_buffers == 1
     assert parsed.ip_checksum_ok and parsed.udp_checksum_ok
     assert (parsed.src_ip, parsed.dst_ip, parsed.dst_port) == (bytes((10, 0, 2, 2)),
                                                                 bytes((10, 0, 2, 15)), 9)
@@ -266,3 +270,24 @@ def test_the_examples_run_every_step_the_replays_emit() -> None:
     seen = {e.step for ex in RECV.examples for e in RECV.run(RECV.settle(ex), era("modern"), 1)}
     assert {"refill_work", "tap_send_completed", "handle_rx_kick", "receive_big",
             "add_recvbuf_big", "virtqueue_get_buf", "gro_normal_list"} <= seen
+
+
+@pytest.mark.parametrize(("era_name", "padded"), [("lesson", 16), ("modern", 32),
+                                                  ("newest", 32)])
+def test_a_udp_big_chains_data_starts_after_the_eras_padded_header(era_name: str,
+                                                                   padded: int) -> None:
+    # add_recvbuf_big: sg[1] starts sizeof(struct padded_vnet_hdr) into the first page,
+    # virtio_net_hdr (12) + 4 in 4.19, virtio_net_hdr_v1_hash (20) + 12 in 6.1 and 7.2.
+    world, _ = _run(era_name, frames=1, queue_size=32, mergeable=False)
+    (first, header), (data, length) = world.chain(0)[:2]
+    assert header == world.hdr_len and data - first == padded and length == 4096 - padded
+
+
+@pytest.mark.parametrize(("era_name", "length"), [("modern", 1536), ("newest", 1600)])
+def test_a_full_frame_fits_one_mergeable_buffer_of_the_eras_length(era_name: str,
+                                                                   length: int) -> None:
+    # get_mergeable_buf_len: ALIGN(vi->hdr_len + GOOD_PACKET_LEN (1518), 64); 7.2 takes
+    # vi->hdr_len, 24 bytes with UDP tunnel GSO, so 1514 bytes and the header fit one.
+    world, events = _run(era_name, frames=1, queue_size=32, size=1514)
+    assert world.mergeable_buf == length
+    assert [e.detail["num_buffers"] for e in events if e.step == "receive_mergeable"] == [1]

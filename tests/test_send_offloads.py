@@ -55,6 +55,24 @@ def test_the_device_receives_the_header_at_the_spec_offsets_in_guest_memory() ->
     assert sent.scatter(0x10000, path.offload.any_header_sg)[0] == (0x10000, 10 + 66)
 
 
+def test_a_64k_tso_send_takes_header_and_linear_then_two_page_fragments() -> None:
+    # As a real 6.1 guest's 65000-byte send did (three descriptors): tcp_sendmsg_locked
+    # copies from offset 0 of its 32 KiB page fragment, then a fresh page
+    # (skb_page_frag_refill).
+    sent = ring_sends(0, 65000, tcp_path(MODERN))[0]
+    assert sent.scatter(0x10000) == [(0x10000, 12 + 66), (0x10000 + 12 + 66, 32768),
+                                     (0x10000 + 12 + 66 + 32768, 65000 - 32768)]
+
+
+def test_a_guest_segment_across_the_page_boundary_takes_two_fragments() -> None:
+    # skb_segment's segments share the superframe's pages: 22 * MSS < 32768 < 23 * MSS.
+    path = tcp_path(MODERN, "-host_tso4")
+    lengths = [[length for _, length in packet.scatter(0x10000)[1:]]
+               for packet in ring_sends(0, 65000, path)]
+    assert lengths[21] == [MSS] and lengths[22] == [32768 - 22 * MSS, 23 * MSS - 32768]
+    assert sum(len(frags) for frags in lengths) == SEGMENTS + 1
+
+
 def test_without_tso_the_guest_segments_and_each_segment_crosses_the_ring() -> None:
     events = _events("--features", "-host_tso4")
     assert _details(events, "validate_xmit_skb")[0]["segments"] == SEGMENTS == 45
@@ -132,11 +150,18 @@ def test_feature_errors_are_one_line_with_close_names() -> None:
         negotiated("7.2", "6.1", "nonsense")
 
 
-def test_defaults_keep_the_replays_twelve_byte_header_in_every_era() -> None:
-    for era in ERAS.values():
-        assert tcp_path(era).offload.hdr_len == 12
-    newest = ERAS["newest"]
-    assert tx_offload(negotiated(newest.qemu, newest.linux)).hdr_len == 24
+@pytest.mark.parametrize(("era", "length"), [("lesson", 12), ("modern", 12), ("newest", 24)])
+def test_by_default_the_header_is_as_long_as_the_eras_features_make_it(era: str,
+                                                                        length: int) -> None:
+    # QEMU 3.1's virtio-net-pci is transitional and 4.19 drives it modern (VERSION_1 and
+    # MRG_RXBUF: 12 bytes); QEMU 10.2 offers UDP tunnel GSO and Linux 7.2 takes it (24).
+    assert tcp_path(ERAS[era]).offload.hdr_len == length
+    agreed = negotiated(ERAS[era].qemu, ERAS[era].linux)
+    assert tx_offload(agreed).hdr_len == length
+    for proto in ("udp", "tcp"):
+        events = _events("--era", era, "--proto", proto, "--size", "200")
+        assert _details(events, "xmit_skb")[0]["vnet_hdr"] == length
+        assert _details(events, "tun_get_user")[0]["vnet_hdr"] == length
 
 
 @pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian: apt install tshark)")

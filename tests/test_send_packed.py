@@ -93,6 +93,17 @@ def test_the_event_areas_are_in_the_ring_detail() -> None:
     assert {"driver_event.flags", "driver_event.off_wrap", "device_event.flags"} <= fields
 
 
+def test_the_slot_writes_are_shown_as_the_split_rings_index_writes_are() -> None:
+    # The driver's add makes slot 0 available: len 12 + 128 bytes, flags AVAIL (bit 7) as
+    # the wrap counter 1 wants; id 0 is already there. The device's flush marks it used:
+    # len 0 (nothing written into a TX buffer), flags AVAIL|USED (bits 7 and 15).
+    _, events = replay("send", {"frames": 1, "ring": "packed"}, "modern", 1)
+    writes = {event.step: event.detail["writes"] for event in events
+              if event.kind.value == "state" and "slot.flags" in event.detail["writes"]}
+    assert writes == {"virtqueue_add_packed": {"slot.len": 140, "slot.flags": 0x80},
+                      "virtqueue_packed_flush": {"slot.len": 0, "slot.flags": 0x8080}}
+
+
 @pytest.mark.parametrize("name", names())
 def test_every_renderer_draws_a_packed_replay(name: str) -> None:
     cls = by_name(name)

@@ -57,17 +57,25 @@ class SendDetail(StepDetail, total=False):
     bh: str
     bus: str
     bytes: int
+    checksum_partial: bool
     checksums_ok: bool
+    csum_offset: int
+    csum_start: int
     dport: int
     empty: bool
     enable: bool
     exit: str
     exit_reason: str
     field: str  # kvm_cpu_exec in the set-up: the common configuration field a store wrote
-    flags: str
+    flags: str | int  # a decision's flags by name, or a header's or descriptor's bits
     frame_bytes: int
+    gso: bool
+    gso_size: int
+    gso_type: int | list[str]  # the header's value, or the host skb's GSO types by name
+    hdr_len: int
     head: int
     hint: str
+    indirect: list[list[int]]  # a TCP send's indirect table: [address, length] each
     interrupt: bool
     iov: int
     kick: bool
@@ -76,6 +84,7 @@ class SendDetail(StepDetail, total=False):
     match: bool
     more_used: bool
     msix_vector: int  # msix_notify with --queues above 1: the queue's MSI-X vector
+    mss: int
     napi: bool
     napi_complete: bool
     new: int
@@ -83,6 +92,7 @@ class SendDetail(StepDetail, total=False):
     num_free: int
     old: int
     queue_index: int
+    segments: int
     sg: int
     status: str  # kvm_cpu_exec in the set-up: the status bit a store sets
     syscall: str
@@ -93,6 +103,7 @@ class SendDetail(StepDetail, total=False):
     using_vnet_hdr: bool
     vector: str
     vnet_hdr: int
+    vnet_hdr_hex: str
     why: str
     xmit_more: bool
 
@@ -107,6 +118,7 @@ class VhostDetail(StepDetail, total=False):
     callback: str
     cmd: str
     count: int
+    error: str  # vhost_net_build_xdp: why the buffer went another way (ENOSPC)
     eventfd: str
     exceeded: bool
     fn: str
@@ -115,6 +127,7 @@ class VhostDetail(StepDetail, total=False):
     interrupt: bool
     ioctl: str
     left: int
+    len: int
     more: bool
     msg_more: bool
     need: int

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 __all__ = [
+    "HDR_LEN_MRG",
+    "HDR_LEN_TUNNEL",
     "NO_OFFLOAD",
     "QEMU_PROPERTIES",
     "Feature",

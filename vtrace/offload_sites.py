@@ -69,6 +69,7 @@ SITES: tuple[SourceSite, ...] = (
     _linux("virtio_net_hdr_from_skb", "include/linux/virtio_net.h", 95, 188, 247),
     _linux("virtio_net_hdr_tnl_from_skb", "include/linux/virtio_net.h", None, None, 420),
     _linux("tcp_sendmsg", "net/ipv4/tcp.c", 1447, 1489, 1446),
+    _linux("tcp_sendmsg_locked", "net/ipv4/tcp.c", 1190, 1224, 1116),
     _linux("skb_page_frag_refill", "net/core/sock.c", 2200, 2874, 3184),
     _linux("__tcp_v4_send_check", "net/ipv4/tcp_ipv4.c", 619, 648, 2444,
            {"7.2": "include/net/tcp.h"}),

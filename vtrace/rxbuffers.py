@@ -122,7 +122,7 @@ def big_packets_num_skbfrags(guest_gso: bool, mtu: int = ETH_DATA_LEN) -> int:
 
 
 def padded_vnet_hdr(linux: str) -> int:
-    """``sizeof(struct padded_vnet_hdr)``: 12 + 4 in Linux 4.19, 20 + 12 in 6.1."""
+    """``sizeof(struct padded_vnet_hdr)``: 12 + 4 in Linux 4.19, 20 + 12 in 6.1 and 7.2."""
     return 16 if linux == "4.19" else 32
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "SKB_FRAG_PAGE",
     "VRING_DESC_F_INDIRECT",
     "VRING_DESC_F_NEXT",
     "VRING_DESC_F_WRITE",
@@ -73,17 +74,20 @@ class TxChain:
     table: tuple[Descriptor, ...]  # empty unless one ring descriptor points to it
 
 
-def page_frags(addr: int, length: int, page: int = SKB_FRAG_PAGE) -> tuple[tuple[int, int], ...]:
-    """The fragments ``tcp_sendmsg`` fills copying ``length`` bytes into pages from ``addr`` on.
+def page_frags(addr: int, length: int, *, offset: int = 0,
+               page: int = SKB_FRAG_PAGE) -> tuple[tuple[int, int], ...]:
+    """The fragments ``tcp_sendmsg_locked`` fills copying ``length`` bytes, the first landing
+    `offset` bytes into its page fragment, the bytes at ``addr`` on.
 
-    Consecutive bytes of one page coalesce into one fragment; a new page starts
-    a new one. Real pages are not contiguous: here they are, to keep addresses simple.
+    Consecutive bytes of one page coalesce into one fragment; a full page is left and the
+    next starts at offset 0 (``skb_page_frag_refill``). Real pages are not contiguous: here
+    they are, to keep addresses simple.
     """
     frags = []
     while length:
-        piece = min(length, page - addr % page)
+        piece = min(length, page - offset)
         frags.append((addr, piece))
-        addr, length = addr + piece, length - piece
+        addr, length, offset = addr + piece, length - piece, 0
     return tuple(frags)
 
 

@@ -47,10 +47,6 @@ __all__ = ["FlowRow", "PacketComparison", "compare_lab_packets", "flow_lines", "
            "replay_packets", "replay_receives"]
 
 _NO_UDP_HEADER = "the replay's UDP frame names no header fields"
-_PAGE_FRAGS = ("Linux starts the block's payload at offset 0 of its 32 KiB page fragment "
-               "(sk_page_frag_refill reuses the page once no skb holds it, as here where "
-               "each block waits for its ACKs); the replay puts it right after the headers, "
-               "across one more page boundary")
 _SENT_TITLE = ("packets of the run's frames as QEMU passed them to the tap (the guest's "
                "virtio_net_hdr read at the front of the first iovec) beside the replay's")
 _RECEIVED_TITLE = ("packets of the run's frames as QEMU wrote them into the receive queue "
@@ -150,7 +146,7 @@ def compare_lab_packets(directory: Path, header: Header, era: str,
         replayed_descs = expected.get("descriptors")
         agree = packet.descriptors == replayed_descs
         rows.append(RingRow(f"frame {seq} descriptors", packet.descriptors, replayed_descs,
-                            agree, "" if agree or not tcp else _PAGE_FRAGS))
+                            agree))
         for name in HEADER_FIELDS:
             real = packet.header[name]
             if name in expected:

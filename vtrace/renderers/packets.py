@@ -27,7 +27,7 @@ from contextlib import suppress
 from typing import IO, NamedTuple
 
 from vtrace import __version__
-from vtrace.frames import VNET_HDR, build_frame
+from vtrace.frames import VNET_HDR, VnetHeader, build_frame
 from vtrace.model import Event, Header, Kind, Layer, Source
 from vtrace.offload import TCP_CSUM_OFFSET, complete_checksum
 from vtrace.pcap import PcapngWriter, PcapWriter
@@ -36,7 +36,7 @@ from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
 from vtrace.scenarios.multiqueue import endpoints_of
 from vtrace.scenarios.recv.tcp import host_superframe
-from vtrace.scenarios.send.tso import path_of, ring_sends, tcp_send, wire_frames
+from vtrace.scenarios.send.tso import path_of, ring_sends, shown_path, tcp_send, wire_frames
 from vtrace.scenarios.words import Tap
 from vtrace.session import Session
 
@@ -172,8 +172,9 @@ class _TcpHops:
 class _Hops:
     """Turns a frame's events at its scenario's hops into packets with their comments."""
 
-    def __init__(self, scenario: Scenario, lang: str) -> None:
+    def __init__(self, scenario: Scenario, lang: str, plain: bytes = VNET_HDR) -> None:
         self.by_step: dict[str, Hop] = {hop.step: hop for hop in scenario.hops}
+        self.plain = plain  # a header without offload fields, vi->hdr_len bytes
         self.words = _words(lang)
         self.lang = lang
         self.met: dict[int, list[str]] = {}  # frame -> hops met, in order
@@ -188,7 +189,7 @@ class _Hops:
                 self.headers[frame] = bytes.fromhex(written)
         buffers = event.detail.get("num_buffers")
         if type(buffers) is int and 0 <= buffers <= 0xFFFF:
-            base = self.headers.get(frame, VNET_HDR)
+            base = self.headers.get(frame, self.plain)
             self.headers[frame] = base[:10] + buffers.to_bytes(2, "little") + base[12:]
         if len(self.headers) > FRAMES_REMEMBERED:
             del self.headers[next(iter(self.headers))]
@@ -214,7 +215,7 @@ class _Hops:
         elif hop.vnet_hdr and event.source is not Source.REPLAY:
             parts.append(words["hdr_unseen"])
         elif hop.vnet_hdr:
-            header = self.headers.get(frame, VNET_HDR)
+            header = self.headers.get(frame, self.plain)
             parts.append(words["hdr"].format(size=len(header), hex=header.hex()))
         return Packet(event.t_ns, data, name, where, "; ".join(parts))
 
@@ -222,7 +223,8 @@ class _Hops:
 def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
                 lang: str = "en") -> Iterator[Packet]:
     """Each frame at every hop of its path the stream shows, in the order met."""
-    hops = _Hops(scenario, lang)
+    # A header without offloads, as long as the stream's era and features make it.
+    hops = _Hops(scenario, lang, VnetHeader().pack(shown_path(header.params).offload.hdr_len))
     if header.source is Source.REPLAY:
         tap = scenario.tap
         if tap is None:

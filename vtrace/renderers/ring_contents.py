@@ -18,14 +18,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vtrace.frames import VNET_HDR, Endpoints, FrameError, build_frame
+from vtrace.frames import Endpoints, FrameError, VnetHeader, build_frame
 from vtrace.model import Event, Header, Kind, Source
 from vtrace.renderers.base import count_param
 from vtrace.ring import VRING_DESC_F_WRITE
 from vtrace.ring_packed import VRING_PACKED_DESC_F_AVAIL, VRING_PACKED_DESC_F_USED
 from vtrace.scenarios import Scenario
 from vtrace.scenarios.multiqueue import endpoints_of
-from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, tcp_send
+from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD, TcpPath, shown_path, tcp_send
 
 __all__ = ["KEEP_ENTRIES", "Descriptor", "PackedSlot", "RingContents", "RingEntry"]
 
@@ -104,9 +104,11 @@ class RingContents:
         frame_length = count_param(header.params, panel.frame_param) \
             if panel and panel.frame_param and header.source is Source.REPLAY else None
         flows = int(header.params.get("flows", 1))
+        path = shown_path(header.params)
+        self.hdr_len = path.offload.hdr_len  # vi->hdr_len of the stream's era and features
         rebuild = _rebuilt_superframe if header.params.get("proto") == "tcp" else _rebuilt
         self._frame_bytes: Callable[[int], bytes | None] = (
-            (lambda frame: rebuild(frame, frame_length, flows)) if frame_length
+            (lambda frame: rebuild(frame, frame_length, flows, path)) if frame_length
             else lambda _: None)
         self.descriptors: dict[int, Descriptor] = {}
         self.avail: list[tuple[int, int]] = []  # (index, head), the newest KEEP_ENTRIES
@@ -228,16 +230,17 @@ class RingContents:
         return None if self.frame is None else self._frame_bytes(self.frame)
 
 
-def _rebuilt(frame: int, length: int, flows: int) -> bytes | None:
+def _rebuilt(frame: int, length: int, flows: int, path: TcpPath) -> bytes | None:
     try:
-        return VNET_HDR + build_frame(frame, length, endpoints_of(Endpoints(), frame % flows))
+        return VnetHeader().pack(path.offload.hdr_len) + build_frame(
+            frame, length, endpoints_of(Endpoints(), frame % flows))
     except FrameError:  # a recording may hold any size
         return None
 
 
-def _rebuilt_superframe(frame: int, payload: int, flows: int) -> bytes | None:
+def _rebuilt_superframe(frame: int, payload: int, flows: int, path: TcpPath) -> bytes | None:
     """A TCP send's buffer: the GSO header, then the superframe's headers and payload."""
-    return tcp_send(frame, payload).buffer if payload <= MAX_TCP_PAYLOAD else None
+    return tcp_send(frame, payload, path).buffer if payload <= MAX_TCP_PAYLOAD else None
 
 
 def _int(value: Any) -> int | None:

@@ -166,20 +166,23 @@ def frame_lines(contents: RingContents, lang: str = "en") -> list[str]:
         length = "?" if contents.frame_length is None else contents.frame_length
         return [word("frame.unknown", lang, frame=contents.frame, length=length)]
     return [word("frame.title", lang, frame=contents.frame),
-            *(INDENT + line for line in decode_headers(data))]
+            *(INDENT + line for line in decode_headers(data, contents.hdr_len))]
 
 
-def decode_headers(data: bytes) -> list[str]:
-    """A buffer holding a virtio_net_hdr and an Ethernet frame, one line per header, then its
-    first 16 bytes in hex; what is too short to hold a header is left out."""
+def decode_headers(data: bytes, hdr_len: int = VNET_HDR_SIZE) -> list[str]:
+    """A buffer holding a ``hdr_len``-byte virtio_net_hdr and an Ethernet frame, one line per
+    header, then its first 16 bytes in hex; what is too short to hold a header is left out."""
     lines = []
-    if len(data) >= VNET_HDR_SIZE:
-        flags, gso, hdr_len, gso_size, csum_start, csum_offset, buffers = struct.unpack_from(
-            "<BBHHHHH", data)
+    if len(data) >= hdr_len:
+        flags, gso, headers, gso_size, csum_start, csum_offset = struct.unpack_from(
+            "<BBHHHH", data)
+        # A legacy 10-byte header has no num_buffers.
+        buffers = f" num_buffers={struct.unpack_from('<H', data, 10)[0]}" \
+            if hdr_len >= VNET_HDR_SIZE else ""
         lines.append(f"virtio_net_hdr flags={flags} gso_type={_GSO.get(gso, gso)} "
-                     f"hdr_len={hdr_len} gso_size={gso_size} csum_start={csum_start} "
-                     f"csum_offset={csum_offset} num_buffers={buffers}")
-    frame = data[VNET_HDR_SIZE:]
+                     f"hdr_len={headers} gso_size={gso_size} csum_start={csum_start} "
+                     f"csum_offset={csum_offset}{buffers}")
+    frame = data[hdr_len:]
     if len(frame) >= ETH_HEADER:
         (ethertype,) = struct.unpack_from("!H", frame, 12)
         lines.append(f"Ethernet dst={_mac(frame[:6])} src={_mac(frame[6:12])} "

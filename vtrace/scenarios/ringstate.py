@@ -40,11 +40,19 @@ from vtrace.ring_packed import (
     PackedMemory,
 )
 
-__all__ = ["PACKED_BODIES", "PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "RingWorld",
+__all__ = ["PACKED_BODIES", "PACKED_FIELDS", "RING_FIELDS", "SHARED_FIELDS", "SLOT_WRITES",
+           "RingWorld",
            "fill_used", "flush_used", "kick_reason", "note", "ring_call", "with_ring"]
 
 OWN_FIELDS = DRIVER_FIELDS + DEVICE_FIELDS
 _EVENT_AREAS = struct.Struct("<HHHH")
+#: The fields of a packed descriptor a write is shown for, at their offsets: the driver's
+#: add stores them (and the address) in the slot it makes available, the device's flush
+#: id, len and flags in the slot it marks used; the flags publish the slot, as avail.idx
+#: and used.idx publish the split ring's entries.
+_SLOT_FIELDS = (("slot.len", struct.Struct("<I"), 8), ("slot.id", struct.Struct("<H"), 12),
+                ("slot.flags", struct.Struct("<H"), 14))
+SLOT_WRITES = tuple(name for name, _, _ in _SLOT_FIELDS)
 
 MemoryT = TypeVar("MemoryT", bound=GuestMemory | PackedMemory)
 DriverT = TypeVar("DriverT", bound=Driver | PackedDriver)
@@ -100,6 +108,7 @@ class RingWorld(Generic[MemoryT, DriverT, DeviceT]):
             self.filler, self.flusher = "virtqueue_packed_fill", "virtqueue_packed_flush"
             self.shared_fields, self.own_fields = PACKED_SHARED_FIELDS, PACKED_OWN_FIELDS
             self._event_areas = memory.layout.driver_event
+            self._descriptors = bytes(memory.bytes[:self._event_areas])
         else:
             self.ring_writer = first_present(era, "virtqueue_add_split", "virtqueue_add")
             self.ring_reader = first_present(era, "virtqueue_split_pop", "virtqueue_pop")
@@ -142,9 +151,23 @@ class RingWorld(Generic[MemoryT, DriverT, DeviceT]):
         return (drv.avail_idx_shadow, drv.num_added, drv.num_free, drv.last_used_idx,
                 dev.last_avail_idx, dev.inuse, dev.signalled_used, int(dev.notification))
 
+    def _slot_writes(self) -> dict[str, int]:
+        """The fields of descriptor ``slot`` that changed since the last call (the ring's
+        other slots a chain or a batch wrote are left out, as the split ring's descriptor
+        table and ring entries are)."""
+        memory, start = self.memory, DESC_SIZE * self.slot
+        descriptors = bytes(memory.bytes[:self._event_areas])
+        before, self._descriptors = self._descriptors, descriptors
+        if descriptors[start:start + DESC_SIZE] == before[start:start + DESC_SIZE]:
+            return {}
+        return {name: value for name, field, offset in _SLOT_FIELDS
+                if (value := field.unpack_from(descriptors, start + offset)[0])
+                != field.unpack_from(before, start + offset)[0]}
+
     def ring_changes(self) -> tuple[dict[str, int], dict[str, int]]:
         """The ring values that changed since the last call, by name (in the order of
-        ``RING_FIELDS``), and those of them in shared memory: the writes."""
+        ``RING_FIELDS``), and those of them in shared memory: the writes (on the packed
+        ring with the fields of the slot's descriptor, ``_slot_writes``)."""
         shared, own = self._shared_values(), self._own_values()
         writes = {} if shared == self._shared else {
             name: value for name, value, before
@@ -156,6 +179,8 @@ class RingWorld(Generic[MemoryT, DriverT, DeviceT]):
                                     in zip(self.own_fields, own, self._own, strict=True)
                                     if value != before}}
         self._shared, self._own = shared, own
+        if isinstance(self.memory, PackedMemory):  # slot.flags is among the values already
+            writes = {**writes, **self._slot_writes()}
         return changes, writes
 
 

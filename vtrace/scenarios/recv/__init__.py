@@ -14,8 +14,15 @@ from typing import Any
 
 from vtrace.catalog import ERAS, Era
 from vtrace.engine.sim import Run
-from vtrace.frames import MAX_FRAME, VNET_HDR_SIZE
-from vtrace.netfeatures import Feature, FeatureError, hdr_len, negotiated
+from vtrace.frames import MAX_FRAME
+from vtrace.netfeatures import (
+    HDR_LEN_MRG,
+    HDR_LEN_TUNNEL,
+    Feature,
+    FeatureError,
+    hdr_len,
+    negotiated,
+)
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -270,7 +277,8 @@ class RecvScenario(Scenario):
 
 def _features_problem(params: Mapping[str, Any], era: Era) -> str | None:
     """What is wrong with ``--features`` and ``--no-offload`` for a receive in ``era``: a
-    wrong list, or a header other than the 12 bytes the receive replay writes."""
+    wrong list, a legacy 10-byte header (no num_buffers) or the 20-byte one of HASH_REPORT,
+    whose hash the receive replay does not compute."""
     features, offload = params.get("features", ""), params.get("offload", True)
     if not features and offload:
         return None
@@ -278,10 +286,10 @@ def _features_problem(params: Mapping[str, Any], era: Era) -> str | None:
         agreed = negotiated(era.qemu, era.linux, features, no_offload=not offload)
     except FeatureError as error:
         return f"--features: {error}"
-    if hdr_len(agreed) != VNET_HDR_SIZE:
+    if hdr_len(agreed) not in (HDR_LEN_MRG, HDR_LEN_TUNNEL):
         return (f"--features: Linux {era.linux} and QEMU {era.qemu} would agree on a "
-                f"{hdr_len(agreed)}-byte virtio_net_hdr; the receive replay writes 12 bytes "
-                "only (drop what adds HASH_REPORT or UDP tunnel GSO, or keep VERSION_1)")
+                f"{hdr_len(agreed)}-byte virtio_net_hdr; the receive replay writes 12 bytes, "
+                "or 24 with UDP tunnel GSO (drop what adds HASH_REPORT, or keep VERSION_1)")
     return None
 
 

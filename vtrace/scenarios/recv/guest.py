@@ -17,7 +17,7 @@ from typing import Any
 from vtrace.catalog import Era
 from vtrace.engine.kvm import ept_exit, vm_entry
 from vtrace.engine.sim import Action, Do, Doing, Run, Scheduler, Thread, Wait
-from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, VNET_HDR_SIZE, parse_frame
+from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, parse_frame
 from vtrace.ring import Buffer
 from vtrace.rxreceive import Placement, receive_big, receive_mergeable
 from vtrace.scenarios.multiqueue import rss_steps, spawn_queues
@@ -28,7 +28,6 @@ from vtrace.scenarios.recv.vhost import poll_wakeup, vhost_worker
 from vtrace.scenarios.recv.world import (
     BIG_CHAIN,
     HOST_TO_GUEST,
-    MERGEABLE_BUF,
     PAGE,
     RecvParams,
     RecvWorld,
@@ -55,7 +54,8 @@ def _buffers(world: RecvWorld) -> list[Buffer] | None:
         if sizing is not None:
             buffer, _ = sizing.carve()
             return [Buffer(sizing.address(buffer), buffer.len, writable=True)]
-        return [Buffer(memory.slot_address(driver.free_head), MERGEABLE_BUF, writable=True)]
+        return [Buffer(memory.slot_address(driver.free_head), world.mergeable_buf,
+                       writable=True)]
     if driver.num_free < BIG_CHAIN:
         return None
     pages = [driver.free_head]
@@ -263,7 +263,7 @@ def _receive_one(world: RecvWorld) -> Iterator[Action]:
     if world.tcp:
         yield from _tcp_gro(world, frame, packet[:world.hdr_len], packet[world.hdr_len:])
     else:
-        yield from _gro(world, frame, packet[VNET_HDR_SIZE:])
+        yield from _gro(world, frame, packet[world.hdr_len:])
 
 
 def _gathered(world: RecvWorld, frame: int, used: list[tuple[int, int]]) -> Doing:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from vtrace.engine.sim import Action, Do, Thread, Wait
-from vtrace.frames import MIN_FRAME, VNET_HDR, build_frame
+from vtrace.frames import MIN_FRAME, VnetHeader, build_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_from_skb
 from vtrace.scenarios.multiqueue import rx_pick, tagged
 from vtrace.scenarios.recv.tcp import host_superframe
@@ -52,7 +52,8 @@ def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
         yield Do("host_sys_sendto", frame, detail={"bytes": size - MIN_FRAME})
         yield Do("host_udp_sendmsg", frame)
         # tun_put_user will put the header the skb's state gives in front: checksum complete.
-        data = VNET_HDR + build_frame(frame, size, world.endpoints_of(frame))
+        data = VnetHeader().pack(world.hdr_len) + build_frame(frame, size,
+                                                              world.endpoints_of(frame))
     yield Do("host_dev_queue_xmit", frame)
     full = len(world.tun_ring) >= TUN_QUEUE
     yield Do("tun_net_xmit", frame, src="host-stack",

@@ -16,7 +16,7 @@ from typing import Any
 
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
-from vtrace.frames import MAX_FRAME, VNET_HDR_SIZE, Endpoints
+from vtrace.frames import MAX_FRAME, Endpoints
 from vtrace.netfeatures import Feature, driver_features, hdr_len, negotiate, offered
 from vtrace.ring import (
     MAX_QUEUE_SIZE,
@@ -29,6 +29,7 @@ from vtrace.ring import (
 )
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.rxbuffers import (
+    GOOD_PACKET_LEN,
     SKB_FRAG_PAGE,
     Ewma,
     PageFrag,
@@ -62,12 +63,10 @@ from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD
 from vtrace.scenarios.send.world import PROTO
 
 __all__ = ["BATCH", "BIG_CHAIN", "HOST_TO_GUEST", "MERGEABLE",
-           "MERGEABLE_BUF", "MergeableSizing", "NAPI_BUDGET", "PAGE", "RECV_PROTO", "RECV_SIZE",
+           "MergeableSizing", "NAPI_BUDGET", "PAGE", "RECV_PROTO", "RECV_SIZE",
            "RX_BUFFERS", "RecvParams", "RecvWorld", "TUN_QUEUE"]
 
 PAGE = 4096
-#: get_mergeable_buf_len: the header plus GOOD_PACKET_LEN (1518) as the least, to 64 bytes.
-MERGEABLE_BUF = 1536
 #: add_recvbuf_big: the header, the rest of its page, then MAX_SKB_FRAGS (17) pages.
 BIG_CHAIN = 2 + 17
 TUN_QUEUE = 500  # tun's tx_queue_len (TUN_READQ_SIZE): the size of the tfile's ptr_ring
@@ -175,12 +174,14 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.vhost = params.backend == "vhost-net"
         self.tcp = params.proto == "tcp"
         features = _negotiated(era, params.mergeable)
-        #: vi->hdr_len; UDP streams keep the 12 bytes they were recorded with in every era.
-        self.hdr_len = hdr_len(features) if self.tcp else VNET_HDR_SIZE
+        self.hdr_len = hdr_len(features)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
-        #: (UDP streams keep 4.19's 16 bytes in every era, as they were recorded).
-        self.big_data_offset = padded_vnet_hdr(era.linux if self.tcp else "4.19")
-        slot_size = MERGEABLE_BUF if params.mergeable else PAGE
+        self.big_data_offset = padded_vnet_hdr(era.linux)
+        #: A UDP receive's mergeable buffer: get_mergeable_buf_len with the EWMA below
+        #: GOOD_PACKET_LEN (1518), so the header and 1518 bytes, to 64: 1536, or 1600 with
+        #: the 24-byte header.
+        self.mergeable_buf = get_mergeable_buf_len(Ewma(), GOOD_PACKET_LEN, self.hdr_len)
+        slot_size = self.mergeable_buf if params.mergeable else PAGE
         self.sizing: MergeableSizing | None = None
         pages = MergeableSizing.pool_pages(params.queue_size)  # a TCP receive's, if mergeable
         if self.tcp and params.mergeable:

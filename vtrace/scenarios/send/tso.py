@@ -10,7 +10,11 @@ CWR skb without HOST_ECN) ``validate_xmit_skb`` segments it in the guest
 (``skb_gso_segment`` → ``tcp_gso_segment``) and each MSS-sized segment is its
 own packet on the ring; without checksum offload (and so without SG) those
 segments are linear and carry complete checksums. The header is ``hdr_len``
-bytes; ``xmit_skb`` pushes it in front of the frame (``can_push``). With
+bytes; ``xmit_skb`` pushes it in front of the frame (``can_push``). The
+payload sits in 32 KiB page fragments, the first from offset 0:
+``skb_page_frag_refill`` reuses a page no skb holds any more, as once the
+previous block is ACKed (a block sent before that would go on in the last
+one's page; the replay does not model those ACKs). With
 INDIRECT_DESC a packet of several entries takes one ring descriptor and an
 indirect table; Linux allocates that table with kmalloc, here it sits in the
 packet's buffer slot, after the frame. Everything here is a pure function of
@@ -20,7 +24,7 @@ the frame's index, size and path, so the pcap writer rebuilds the same bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from vtrace.catalog import ERAS, Era
@@ -36,10 +40,10 @@ from vtrace.offload import (
 )
 from vtrace.ring import DESC_SIZE
 from vtrace.tcpframes import ACK, CWR, PSH, TCP_HEADER, TcpFlow, timestamp_option
-from vtrace.txchain import TxSkb, page_frags, scatter_list
+from vtrace.txchain import SKB_FRAG_PAGE, TxSkb, page_frags, scatter_list
 
 __all__ = ["MAX_TCP_PAYLOAD", "MSS", "TcpPath", "TcpSend", "path_of", "ring_sends",
-           "slot_bytes", "tcp_path", "tcp_send", "wire_frames"]
+           "shown_path", "slot_bytes", "tcp_path", "tcp_send", "wire_frames"]
 
 MTU = 1500
 OPTIONS = 12  # NOP, NOP, timestamps
@@ -82,15 +86,11 @@ def tcp_path(era: Era, features: str = "", *, offload: bool = True, ip: str = "4
     """The path of a send in ``era`` after ``--features``, ``--no-offload``, ``--ip``, ``--ecn``;
     FeatureError when the feature list is wrong.
 
-    Left at their defaults, the header stays the 12 bytes replays have always shown, in
-    every era: the newest era really negotiates UDP tunnel GSO (QEMU 10.2 offers it behind
-    a Linux 7.2 tap), which makes it 24, and naming any feature shows that.
+    The header is as long as the era's negotiated features make it: 24 bytes in the newest
+    era, whose QEMU 10.2 offers UDP tunnel GSO behind a Linux 7.2 tap, 12 in the others.
     """
     agreed = negotiated(era.qemu, era.linux, features, no_offload=not offload)
-    path = TcpPath(tx_offload(agreed), ipv6=ip == "6", ecn=ecn)
-    if features or not offload:
-        return path
-    return replace(path, offload=replace(path.offload, hdr_len=VNET_HDR_SIZE))
+    return TcpPath(tx_offload(agreed), ipv6=ip == "6", ecn=ecn)
 
 
 def path_of(params: Mapping[str, Any]) -> TcpPath:
@@ -98,6 +98,15 @@ def path_of(params: Mapping[str, Any]) -> TcpPath:
     return tcp_path(ERAS[str(params.get("era", "modern"))], str(params.get("features", "")),
                     offload=bool(params.get("offload", True)), ip=str(params.get("ip", "4")),
                     ecn=bool(params.get("ecn", False)))
+
+
+def shown_path(params: Mapping[str, Any]) -> TcpPath:
+    """``path_of`` for a view: the modern era's path when a file from elsewhere names an
+    era or a feature this version does not know."""
+    try:
+        return path_of(params)
+    except (KeyError, ValueError):
+        return TcpPath()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +117,7 @@ class TcpSend:
     header: VnetHeader
     hdr_len: int = VNET_HDR_SIZE
     header_bytes: bytes = b""  # header.pack(hdr_len), packed once by _sent
+    page_offset: int = 0  # where the payload's first byte sits in its page fragment
 
     @property
     def buffer(self) -> bytes:
@@ -120,7 +130,8 @@ class TcpSend:
         data = address + self.hdr_len
         skb = TxSkb(data=data, headlen=self.skb.headlen,
                     frags=page_frags(data + self.skb.headlen,
-                                     len(self.skb.frame) - self.skb.headlen))
+                                     len(self.skb.frame) - self.skb.headlen,
+                                     offset=self.page_offset))
         return scatter_list(skb, self.hdr_len, any_header_sg=any_header_sg)
 
     def table(self, address: int) -> int:
@@ -128,14 +139,14 @@ class TcpSend:
         return _aligned(address + self.hdr_len + len(self.skb.frame))
 
 
-def _sent(skb: GsoSkb, header: VnetHeader, hdr_len: int) -> TcpSend:
-    return TcpSend(skb, header, hdr_len, header.pack(hdr_len))
+def _sent(skb: GsoSkb, header: VnetHeader, hdr_len: int, page_offset: int = 0) -> TcpSend:
+    return TcpSend(skb, header, hdr_len, header.pack(hdr_len), page_offset)
 
 
-def slot_bytes(size: int) -> int:
-    """Guest memory one superframe of ``size`` payload bytes needs, header and indirect
-    table included."""
-    return _aligned(VNET_HDR_SIZE + HEADERS + size) + DESC_SIZE * TABLE_ENTRIES
+def slot_bytes(size: int, hdr_len: int) -> int:
+    """Guest memory one superframe of ``size`` payload bytes needs, its ``hdr_len``-byte
+    header and indirect table included."""
+    return _aligned(hdr_len + HEADERS + size) + DESC_SIZE * TABLE_ENTRIES
 
 
 def _aligned(address: int) -> int:
@@ -171,11 +182,13 @@ def ring_sends(frame: int, size: int, path: TcpPath = TcpPath()) -> list[TcpSend
         frames = tcp_gso_segment(sent.skb.frame, path.mss, partial=csum)
     headers = sent.skb.headlen  # skb_segment gives each segment the headers, frags after
     packets = []
-    for segment in frames:
+    for index, segment in enumerate(frames):
         skb = GsoSkb(frame=segment, gso_size=0, ipv6=path.ipv6, ecn=False,
                      headlen=headers if csum else len(segment), csum_start=sent.skb.csum_start)
         header = virtio_net_hdr_from_skb(skb) if csum else VnetHeader()
-        packets.append(_sent(skb, header, path.offload.hdr_len))
+        # skb_segment's segments share the superframe's page fragments.
+        packets.append(_sent(skb, header, path.offload.hdr_len,
+                             index * path.mss % SKB_FRAG_PAGE))
     return packets
 
 

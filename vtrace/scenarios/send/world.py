@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Scheduler
-from vtrace.frames import VNET_HDR_SIZE, Endpoints
+from vtrace.frames import Endpoints
 from vtrace.ring import Device, Driver, GuestMemory, RingLayout, VhostQueue
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.scenarios.base import Param
@@ -86,8 +86,9 @@ class World(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.switches = SWITCHES[era.name]
         self.path = tcp_path(era, params.features, offload=params.offload, ip=params.ip,
                              ecn=params.ecn)  # what the device takes over, hdr_len
-        slot_size = slot_bytes(params.size) if params.proto == "tcp" else \
-            VNET_HDR_SIZE + params.size
+        header = self.path.offload.hdr_len
+        slot_size = slot_bytes(params.size, header) if params.proto == "tcp" else \
+            header + params.size
         if params.ring == "packed":
             packed = PackedMemory(PackedLayout(params.queue_size), slot_size)
             driver = PackedDriver(packed, event_idx=params.event_idx,
