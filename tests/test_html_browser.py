@@ -23,6 +23,7 @@ from vtrace.catalog import CATALOG
 from vtrace.model import ACTORS, Event, Header, Source
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
+from vtrace.renderers.live import LiveState
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_figure import StepChanges, ring_figure
 from vtrace.scenarios.send import SEND
@@ -581,6 +582,72 @@ def test_the_packed_ring_figure_follows_the_stream(browser: Any, tmp_path: Path,
                                          steps[number - 1].end), number
     assert not page.page.query_selector("#figure .fig-arrow")  # no avail or used ring
     assert "A=" in page.page.inner_text("#ring")
+    page.close()
+
+
+@pytest.mark.parametrize(("name", "given"), [
+    ("send", {"frames": 3}), ("recv", {"frames": 3}), ("send", {"frames": 3, "ring": "packed"}),
+])
+def test_the_vring_row_shows_the_frame_in_the_ring_as_the_terminal_does(
+        browser: Any, tmp_path: Path, name: str, given: dict[str, Any]) -> None:
+    """At every step the overview's ring row names the entry the live view's ring lane
+    names (``avail.ring[3]``, ``used.ring[0]``, ``desc[N]``) and its frame, or nothing."""
+    session = replayed(name, given, "modern", 1)
+    events = list(session.events())
+    page = Opened(browser, write(tmp_path / "ring.html", session.header, events))
+    live = LiveState(replayed(name, given, "modern", 1), "en")
+    fed, shown = 0, set()
+    for step in terminal_steps(events):
+        for event in events[fed:step.end]:
+            live.update(event)
+        fed = step.end
+        assert page.step() == step.number
+        lane = live.in_ring.lane(step.call.frame)
+        expected = "" if lane is None else f"{lane[0]} #{lane[1]}"
+        assert page.page.text_content("#ov-ring") == expected, step.number
+        shown.add(expected.split("[")[0])
+        page.page.keyboard.press("PageDown")
+    assert shown >= ({"", "desc"} if "ring" in given else
+                     {"", "avail.ring" if name == "send" else "used.ring"})
+    page.close()
+
+
+def test_identical_rounds_fold_into_one_without_renumbering(browser: Any,
+                                                            tmp_path: Path) -> None:
+    """Steady frames: the first round is drawn, then one row names the rounds that took the
+    same steps; each PageDown is one step with the terminal's number and call, a step of a
+    folded round lights that row; z draws the round itself, and again folds."""
+    session = replayed("send", {"frames": 20}, "modern", 1)
+    events = list(session.events())
+    steps = terminal_steps(events)
+    page = Opened(browser, write(tmp_path / "rounds.html", session.header, events))
+    folded_at = []
+    for step in steps:
+        assert (page.step(), page.page.inner_text("#step h3")) == \
+            (step.number, step.call.function)
+        rounds = page.page.query_selector("#rows .row.fold.rounds")
+        if rounds is not None and "current" in (rounds.get_attribute("class") or ""):
+            folded_at.append(step.number)
+        page.page.keyboard.press("PageDown")
+    assert page.step() == len(steps)
+    assert len(folded_at) > len(steps) // 2
+    inside = folded_at[len(folded_at) // 2]
+    page.page.fill("#jump-to", str(inside))
+    page.page.press("#jump-to", "Enter")
+    page.page.keyboard.press("Escape")
+    words = page.page.text_content("#rows .row.fold.rounds") or ""
+    assert words.startswith("↻ rounds 3–20 took the same steps")  # round 2 is drawn
+    page.page.click("#lang")
+    assert "轮走了相同的步骤" in (page.page.text_content("#rows .row.fold.rounds") or "")
+    page.page.click("#lang")
+    page.page.keyboard.press("z")
+    assert page.page.query_selector("#rows .row.fold.rounds") is None
+    assert page.step() == inside and page.current_row() == inside
+    page.page.keyboard.press("PageDown")
+    assert page.step() == inside + 1
+    page.page.keyboard.press("z")
+    assert page.page.query_selector("#rows .row.fold.rounds.current") is not None
+    page.page.screenshot(path=str(tmp_path / "rounds.png"))
     page.close()
 
 

@@ -68,6 +68,8 @@ from vtrace.renderers.escape import clean
 from vtrace.renderers.folding import lifelines
 from vtrace.renderers.html_numbers import split
 from vtrace.renderers.html_stream import LITERAL, Entry, Stream
+from vtrace.renderers.ring_contents import RingContents
+from vtrace.renderers.ring_frames import FramesInRing
 from vtrace.ring_packed import PACKED_SHARED_FIELDS
 from vtrace.session import Session
 
@@ -208,6 +210,30 @@ def _noting_objects(session: Session, events: Iterable[Event],
                          {lang: [clean(line) for line in lines] for lang, lines in said.items()}])
 
 
+def _noting_ring(session: Session, events: Iterable[Event],
+                 lanes: list[list[Any]]) -> Iterator[Event]:
+    """``events``, and in ``lanes`` a row each time the ring's row of "where the frame is"
+    changes (the terminal's lane, of the first queue pair): the event's index, the entry
+    (``avail.ring[3] +1``) and its frame, or only the index once no frame is in the ring."""
+    contents = RingContents(session.header, session.scenario)
+    in_ring = FramesInRing(contents.size, contents.packed)
+    current: int | None = None
+    shown: tuple[str, int] | None = None
+    for index, event in enumerate(events):
+        yield event
+        queue = event.detail.get("queue")
+        if "ring" in event.detail and (type(queue) is not int or queue == 0):
+            in_ring.update(event.frame, event.detail)
+        elif event.kind is not Kind.CALL:
+            continue
+        if event.kind is Kind.CALL:
+            current = event.frame
+        lane = in_ring.lane(current)
+        if lane != shown:
+            shown = lane
+            lanes.append([index] if lane is None else [index, *lane])
+
+
 #: The ring panel's groups for a packed ring: the event areas in guest memory, then each
 #: side's own (the descriptor slots are the figure's).
 PACKED_GROUPS = (
@@ -236,6 +262,9 @@ def encode(session: Session, extra: Mapping[str, Any]) -> str:
     objects: list[list[Any]] = []  # the set-up's objects panel, when the scenario has one
     if session.scenario.objects("en") is not None:
         events = _noting_objects(session, events, objects)
+    lanes: list[list[Any]] = []  # the ring's row of "where the frame is"
+    if session.scenario.ring is not None:
+        events = _noting_ring(session, events, lanes)
     stream = Stream(count_param(header.params, "queue_size") or 0, session.scenario)
     queued: list[int] | None = None
     if (count_param(header.params, "queues") or 1) > 1:
@@ -257,7 +286,8 @@ def encode(session: Session, extra: Mapping[str, Any]) -> str:
         "shapes": stream.shapes, "strings": stream.strings, "counts": stream.counts,
         "says": stream.says, "nums": stream.nums, "rings": stream.rings,
         "initial": stream.initial,
-        "combos": stream.combos, "events": stream.columns, "objects": objects, **extra,
+        "combos": stream.combos, "events": stream.columns, "objects": objects,
+        "inRing": lanes, **extra,
     }
     parts.update(_packed(session, count_param(header.params, "queue_size") or 0))
     return "{" + ",".join(f"{json.dumps(name)}:{dump(value)}" for name, value in parts.items()) \

@@ -77,6 +77,8 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "key.fold": "fold repeated rows into one, or draw every row",
         "fold_row": "the last {rows} rows ran {times} more times, with other numbers "
                     "(steps {first}–{last}; z draws them)",
+        "fold_rounds": "rounds {first}–{last} took the same steps, with other numbers "
+                       "(steps {from}–{to}; z draws them)",
         "figure_toggle": "Figure", "figure": "The ring in guest memory, drawn as the virtio "
         "specification draws it",
         "fig.desc": "descriptor table", "fig.avail": "available ring (driver → device)",
@@ -148,6 +150,8 @@ _OWN: Mapping[str, Mapping[str, str]] = {
         "key.fold": "把重复的行折叠成一行，或画出每一行",
         "fold_row": "上面 {rows} 行又重复了 {times} 次，数值不同"
                     "（第 {first}–{last} 步；按 z 全部画出）",
+        "fold_rounds": "第 {first}–{last} 轮走了相同的步骤，数值不同"
+                       "（第 {from}–{to} 步；按 z 全部画出）",
         "figure_toggle": "图示", "figure": "客户机内存中的环形队列，按 virtio 规范的画法",
         "fig.desc": "描述符表", "fig.avail": "可用环（驱动 → 设备）",
         "fig.used": "已用环（设备 → 驱动）",

@@ -420,25 +420,14 @@ class LiveState:
         """The ring drawn as the specification draws it, at this step."""
         return figure_lines(ring_figure(self.ring, self.changes), self.lang, inner)
 
-    def _in_ring(self) -> tuple[str, int] | None:
-        """The ring entry the current frame sits in (else the oldest frame's), for the ring's
-        lane: ``avail.ring[3]``, with how many other frames wait there."""
-        residents = self.in_ring.residents()
-        if not residents:
-            return None
-        current = self.current.frame if self.current is not None else None
-        shown = next((resident for resident in residents if resident.frame == current),
-                     residents[0])
-        more = f" +{len(residents) - 1}" if len(residents) > 1 else ""
-        return f"{self.in_ring.place(shown)}{more}", shown.frame
-
     def _top(self, arrangement: Arrangement, inner: int) -> Table | None:
         columns: list[RenderableType] = []
         if arrangement.lanes:
             title = say("live.layers" if self.frames else "live.where", self.lang)
             columns.append(lanes(self.last_in_layer, self.current, title,
                                  (self.function_width, self.frame_width), arrangement.actors,
-                                 self.lang, self._in_ring()))
+                                 self.lang, self.in_ring.lane(
+                                     None if self.current is None else self.current.frame)))
         if arrangement.figure == "beside":
             columns.append(Group(*self._figure(inner - GAP - lanes_width(
                 self.function_width, self.frame_width, arrangement.actors, self.lang))))

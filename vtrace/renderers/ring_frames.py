@@ -76,3 +76,15 @@ class FramesInRing:
         on a packed ring its descriptor slot (``desc[3]``)."""
         slot = self.slot(resident)
         return f"desc[{slot}]" if self.packed else f"{resident.ring}.ring[{slot}]"
+
+    def lane(self, current: int | None) -> tuple[str, int] | None:
+        """The ring's row of "where the frame is": the entry the frame ``current`` sits in
+        (else the oldest frame's), ``avail.ring[3]``, with how many other frames wait there,
+        and that frame."""
+        residents = self.waiting
+        if not residents:
+            return None
+        shown = next((resident for resident in residents if resident.frame == current),
+                     residents[0])
+        more = f" +{len(residents) - 1}" if len(residents) > 1 else ""
+        return f"{self.place(shown)}{more}", shown.frame

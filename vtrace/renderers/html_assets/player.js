@@ -25,7 +25,7 @@
     current = k;
     var first = stepStarts[k], last = S.stepEnd(k) - 1, s = S.stateAt(last), q = shownQueue(k);
     var ring = q === null ? s : S.pair(s, q);
-    V.showRow(k); V.showOverview(S.stepCall(k)); V.showStep(k); V.showRing(k, ring, q); V.showCounters(k, s);
+    V.showRow(k); V.showOverview(S.stepCall(k), last); V.showStep(k); V.showRing(k, ring, q); V.showCounters(k, s);
     V.showObjects(first, last);
     F.show(k, ring, q !== null && q !== S.stepQueue[k]);
     var scrub = document.getElementById("scrub");

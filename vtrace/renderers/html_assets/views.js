@@ -221,10 +221,31 @@ var vtraceViews = (function (S) {
     right.appendChild(lane);
     return [g, lane];
   }
+  /* A run of rounds with the same steps is drawn as its first round, then one row that says
+     how many followed; a step of a later round lights that row. */
+  function drawnPage(p) { return folding ? groupFirst[p] : p; }
+  function drawRounds(left, right, p, y) {
+    var from = pageStarts[p + 1], to = pageStarts[groupLast[p] + 1], text = ROW * 0.68;
+    var words = "↻ " + fill(w("fold_rounds"), {first: num(p + 2), last: num(groupLast[p] + 1),
+                                               from: num(S.stepOf(from) + 1), to: num(S.stepOf(to - 1) + 1)});
+    var g = sv("g", {"class": "row fold rounds", "data-step": S.stepOf(from) + 1, "data-event": from + 1, role: "listitem"});
+    g.appendChild(sv("rect", {x: 0, y: y, width: LEFT(), height: ROW, "class": "bg"}));
+    g.appendChild(sv("text", {x: NUM_W, y: y + text, "class": "label"}, short(words, LABEL_CHARS + 8)));
+    g.appendChild(sv("title", null, words));
+    left.appendChild(g);
+    var lane = sv("g", {"class": "row fold rounds", "aria-hidden": "true"});
+    lane.appendChild(sv("rect", {x: 0, y: y, width: lanes(), height: ROW, "class": "bg"}));
+    lane.appendChild(sv("text", {x: 8, y: y + text, "class": "note"}, words));
+    right.appendChild(lane);
+    return [g, lane];
+  }
   var rowOf = [];  /* the page's row of each of its events */
+  function rowAt(i, p) {
+    return i < pageStarts[p + 1] ? rowOf[i - pageStarts[p]] : rowNodes.length - 1;
+  }
   function drawPage(p) {
     var first = pageStarts[p], last = pageStarts[p + 1], shown = layout(first, last);
-    var rows = shown.length, height = rows * ROW + 8;
+    var rounds = folding && groupLast[p] > p, rows = shown.length + (rounds ? 1 : 0), height = rows * ROW + 8;
     useColumns(p);
     drawHeads();
     var box = document.getElementById("rows");
@@ -243,8 +264,11 @@ var vtraceViews = (function (S) {
       for (var i = row[0]; i < row[1]; i++) rowOf[i - first] = r;
       rowNodes.push(drawFold(parts[1], right, row, y));
     });
+    if (rounds) rowNodes.push(drawRounds(parts[1], right, p, shown.length * ROW + 4));
     box.appendChild(parts[0]);
     shownPage = p; shownLang = lang;
+  }
+  function namePage(p) {
     var info = document.getElementById("pageinfo");
     var words = fill(w("round"), {n: num(p + 1), total: num(pages)});
     if (groupLast[p] > groupFirst[p]) words += " · " + fill(w("same"), {first: num(groupFirst[p] + 1), last: num(groupLast[p] + 1)});
@@ -253,20 +277,22 @@ var vtraceViews = (function (S) {
   }
   var litRows = [];
   function showRow(step) {
-    var first = S.stepStarts[step], end = S.stepEnd(step), p = bisect(pageStarts, first);
+    var first = S.stepStarts[step], end = S.stepEnd(step), round = bisect(pageStarts, first), p = drawnPage(round);
     if (p !== shownPage || shownLang !== lang) { drawPage(p); litRows = []; }
+    namePage(round);
+    var stop = pageStarts[(p === round ? p : groupLast[p]) + 1];
     litRows.forEach(function (g) { g.classList.remove("current"); g.removeAttribute("aria-current"); });
     litRows = [];
     var lit = {};
-    for (var i = first; i < end && i < pageStarts[p + 1]; i++) {
-      var r = rowOf[i - pageStarts[p]];
+    for (var i = first; i < end && i < stop; i++) {
+      var r = rowAt(i, p);
       if (lit[r]) continue;
       lit[r] = true;
       rowNodes[r].forEach(function (g) { g.classList.add("current"); litRows.push(g); });
     }
     litRows[0].setAttribute("aria-current", "step");
-    var seq = document.getElementById("seq"), top = rowOf[first - pageStarts[p]] * ROW + HEAD_H;
-    var bottom = (rowOf[Math.min(end, pageStarts[p + 1]) - 1 - pageStarts[p]] + 1) * ROW + HEAD_H;
+    var seq = document.getElementById("seq"), top = rowAt(first, p) * ROW + HEAD_H;
+    var bottom = (rowAt(Math.min(end, stop) - 1, p) + 1) * ROW + HEAD_H;
     if (top - HEAD_H < seq.scrollTop || bottom + 4 > seq.scrollTop + seq.clientHeight) {
       seq.scrollTop = Math.max(0, top - HEAD_H - seq.clientHeight / 3);
     }
@@ -303,6 +329,9 @@ var vtraceViews = (function (S) {
         column++;
       });
       if (layer === "vring") {
+        /* the entry the frame sits in while it is in the ring, as the terminal's lane has it */
+        ovParts.__ring = sv("text", {x: OV_LABEL + column * (PART + 8) + 4, y: y + 17, id: "ov-ring", "class": "ov-name mono"});
+        svg.appendChild(ovParts.__ring);
         var by = y + BAND + 0.5;
         svg.appendChild(sv("line", {x1: 2, x2: OV_W - 2, y1: by, y2: by, "class": "boundary"}));
         svg.appendChild(sv("text", {x: OV_W - 8, y: by - 3, "text-anchor": "end", "class": "boundary-label"}, w("boundary")));
@@ -312,8 +341,13 @@ var vtraceViews = (function (S) {
     svg.appendChild(hop);
     ovParts.__hop = hop;
   }
-  var ovLit = [];
-  function showOverview(i) {
+  var ovLit = [], inRingAt = (D.inRing || []).map(function (row) { return row[0]; });
+  function showOverview(i, last) {
+    var r = S.bisect(inRingAt, last), lane = r < 0 ? [] : D.inRing[r];
+    if (ovParts.__ring) {
+      ovParts.__ring.textContent = lane.length > 1 ? lane[1] + " #" + lane[2] : "";
+      ovParts.__ring.classList.toggle("other", lane.length > 1 && lane[2] !== frameOf[i]);
+    }
     ovLit.forEach(function (node) { node.classList.remove("lit", "src", "dst"); });
     ovLit = [];
     var sh = shape(i), layer = place(i).layer, src = ovParts[actors[sh[2]]], dst = ovParts[actors[sh[3]]];
