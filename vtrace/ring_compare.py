@@ -47,7 +47,7 @@ from vtrace.ring_packed import (
     PackedMemory,
 )
 
-__all__ = ["RingComparison", "RingRow", "compare_packed_rings", "compare_rings",
+__all__ = ["RingComparison", "RingRow", "RowCounts", "compare_packed_rings", "compare_rings",
            "packed_ring_alone", "packed_ring_of", "report_lines", "ring_of"]
 
 #: Indices that count buffers: compared after adding the real ring's earlier buffers.
@@ -111,14 +111,11 @@ class RingRow:
     why: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class RingComparison:
-    queue: str
-    earlier: int  # buffers the real ring used before the run's frames
-    chains: int  # the run's chains (of a packed ring: used slots) compared
+class RowCounts:
+    """What a comparison's ``rows`` come to: how many were compared, how many agree."""
+
+    __slots__ = ()
     rows: tuple[RingRow, ...]
-    layout: str = "split"
-    alone: str = ""  # why a real ring is shown with no replay beside it
 
     @property
     def compared(self) -> int:
@@ -127,6 +124,16 @@ class RingComparison:
     @property
     def agreeing(self) -> int:
         return sum(row.agree is True for row in self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class RingComparison(RowCounts):
+    queue: str
+    earlier: int  # buffers the real ring used before the run's frames
+    chains: int  # the run's chains (of a packed ring: used slots) compared
+    rows: tuple[RingRow, ...]
+    layout: str = "split"
+    alone: str = ""  # why a real ring is shown with no replay beside it
 
     def as_dict(self) -> dict[str, Any]:
         return {"queue": self.queue, "layout": self.layout, "alone": self.alone,

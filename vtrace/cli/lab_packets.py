@@ -39,7 +39,7 @@ from vtrace.lab.packets import (
     sent_packets,
 )
 from vtrace.model import Event, Header
-from vtrace.ring_compare import RingRow
+from vtrace.ring_compare import RingRow, RowCounts
 from vtrace.scenarios import of
 from vtrace.session import replayed
 
@@ -70,20 +70,12 @@ class FlowRow:
 
 
 @dataclass(frozen=True, slots=True)
-class PacketComparison:
+class PacketComparison(RowCounts):
     frames: int  # frames of the run found among the packets
     rows: tuple[RingRow, ...]
     flows: tuple[FlowRow, ...]
     queues: int
     title: str = _SENT_TITLE
-
-    @property
-    def compared(self) -> int:
-        return sum(row.agree is not None for row in self.rows)
-
-    @property
-    def agreeing(self) -> int:
-        return sum(row.agree is True for row in self.rows)
 
 
 def replay_packets(events: Iterable[Event]) -> dict[int, dict[str, int]]:
