@@ -13,7 +13,7 @@ from vtrace.catalog import ERAS
 from vtrace.engine.sim import Fields
 from vtrace.frames import VNET_HDR_SIZE, Endpoints, parse_frame
 from vtrace.model import Event, Kind
-from vtrace.renderers import by_name, names
+from vtrace.renderers import by_name
 from vtrace.ring import RingLayout
 from vtrace.rss import DEFAULT_KEY, Flow, default_indirection_table, rss_queue, tx_queue, xps_map
 from vtrace.scenarios import replay
@@ -143,19 +143,6 @@ def test_bad_queue_options_are_refused_in_one_line(args: tuple[str, ...], says: 
     code, out, err = run(*args)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and says in err and "Traceback" not in err
-
-
-@pytest.mark.parametrize("scenario", ["send", "recv"])
-@pytest.mark.parametrize("name", names())
-def test_every_renderer_draws_a_two_queue_replay(scenario: str, name: str) -> None:
-    cls = by_name(name)
-    options: dict[str, Any] = {"lang": "en"}
-    if "output_format" in cls.options:
-        options["output_format"] = "dot"
-    session = replayed(scenario, {"frames": 4, "queues": 2, "flows": 4}, "modern", 1)
-    out: Any = io.BytesIO() if cls.binary else io.StringIO()
-    cls(**options).render(session, out)
-    assert len(out.getvalue()) > 0 or name == "quiet"
 
 
 def test_the_setup_turns_the_queues_on_with_the_mq_command() -> None:

@@ -4,7 +4,6 @@ send path too) and every view."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import struct
@@ -16,7 +15,6 @@ from cli_run import run
 
 from vtrace.catalog import CATALOG, ERAS, era, packed_steps
 from vtrace.model import Event, Kind
-from vtrace.renderers import by_name, names
 from vtrace.ring_packed import (
     PACKED_FIELDS,
     VRING_PACKED_EVENT_FLAG_DESC,
@@ -30,7 +28,6 @@ from vtrace.scenarios.recv import RECV, RecvParams
 from vtrace.scenarios.recv.guest import run_world
 from vtrace.scenarios.recv.world import RecvWorld
 from vtrace.scenarios.ringstate import PACKED_BODIES, RingWorld
-from vtrace.session import replayed
 
 #: The packed bodies a receive replay runs through, guest and QEMU.
 RX_BODIES = {"virtqueue_add_packed", "virtqueue_packed_pop", "virtqueue_packed_fill",
@@ -223,15 +220,3 @@ def test_show_ring_runs_on_a_packed_rx_ring() -> None:
                          "--show-ring")
     assert code == 0 and err == ""
     assert "driver event area" in out
-
-
-@pytest.mark.parametrize("name", names())
-def test_every_renderer_draws_a_packed_receive(name: str) -> None:
-    cls = by_name(name)
-    options: dict[str, Any] = {"lang": "en"}
-    if "output_format" in cls.options:
-        options["output_format"] = "dot"
-    session = replayed("recv", {"frames": 2, "ring": "packed"}, "modern", 1)
-    out: Any = io.BytesIO() if cls.binary else io.StringIO()
-    cls(**options).render(session, out)
-    assert len(out.getvalue()) > 0 or name == "quiet"

@@ -6,7 +6,6 @@ many (num_buffers), and QEMU writes each used buffer's id and length into a slot
 
 from __future__ import annotations
 
-import io
 import struct
 from typing import Any
 
@@ -15,13 +14,11 @@ from cli_run import run
 from test_words_audit import audit
 
 from vtrace.catalog import era
-from vtrace.renderers import by_name, names
 from vtrace.ring_packed import VRING_PACKED_DESC_F_AVAIL, VRING_PACKED_DESC_F_USED
 from vtrace.scenarios.recv import RECV
 from vtrace.scenarios.recv.guest import run_world
 from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.recv.world import RecvParams
-from vtrace.session import replayed
 
 TCP = {"frames": 1, "proto": "tcp", "size": 65000, "ring": "packed"}
 FRAME = 14 + 20 + 32 + 65000  # Ethernet, IPv4, TCP with timestamps, payload
@@ -63,18 +60,6 @@ def test_the_device_writes_each_buffer_s_id_and_length_into_its_slot() -> None:
     assert struct.unpack_from("<H", memory, first + 10) == (42,)
     assert bytes(memory[first + 12:first + 1536]) == host_superframe(0, 65000).frame[:1524]
     assert len(_details(events, "virtqueue_packed_fill")) == 42
-
-
-@pytest.mark.parametrize("name", names())
-def test_every_renderer_draws_a_packed_tcp_receive(name: str) -> None:
-    cls = by_name(name)
-    options: dict[str, Any] = {"lang": "en"}
-    if "output_format" in cls.options:
-        options["output_format"] = "dot"
-    session = replayed("recv", TCP, "modern", 1)
-    out: Any = io.BytesIO() if cls.binary else io.StringIO()
-    cls(**options).render(session, out)
-    assert len(out.getvalue()) > 0 or name == "quiet"
 
 
 @pytest.mark.parametrize("name", ["modern", "newest"])

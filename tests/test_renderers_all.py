@@ -23,12 +23,27 @@ def _options(name: str) -> dict[str, Any]:
     return options
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
+#: Streams beyond each scenario's defaults that reach other code in every renderer: the
+#: packed ring, a TCP superframe (indirect table, mergeable buffers), several queue pairs.
+VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    *((scenario, {"frames": 1} if scenario == "send" else {}) for scenario in SCENARIOS),
+    ("send", {"frames": 2, "ring": "packed"}),
+    ("recv", {"frames": 2, "ring": "packed"}),
+    *((scenario, {"frames": 1, "proto": "tcp", "size": 65000, "ring": "packed"})
+      for scenario in ("send", "recv")),
+    *((scenario, {"frames": 4, "queues": 2, "flows": 4}) for scenario in ("send", "recv")),
+]
+
+
+@pytest.mark.parametrize(("scenario", "params"), VARIANTS,
+                         ids=[" ".join([scenario, *map(str, params.values())])
+                              for scenario, params in VARIANTS])
 @pytest.mark.parametrize("name", names())
-def test_every_renderer_draws_every_scenario(name: str, scenario: str) -> None:
+def test_every_renderer_draws_every_scenario(name: str, scenario: str,
+                                             params: dict[str, Any]) -> None:
     cls = by_name(name)
     renderer = cls(**_options(name))
-    session = replayed(scenario, {"frames": 1} if scenario == "send" else {}, "modern", 1)
+    session = replayed(scenario, params, "modern", 1)
     out: Any = io.BytesIO() if cls.binary else io.StringIO()
     renderer.render(session, out)
     assert len(out.getvalue()) > 0 or name == "quiet"

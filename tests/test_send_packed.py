@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 import pytest
 from cli_run import run
 
-from vtrace.renderers import by_name, names
 from vtrace.renderers.live import LiveState
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.ring import Buffer
@@ -102,18 +100,6 @@ def test_the_slot_writes_are_shown_as_the_split_rings_index_writes_are() -> None
               if event.kind.value == "state" and "slot.flags" in event.detail["writes"]}
     assert writes == {"virtqueue_add_packed": {"slot.len": 140, "slot.flags": 0x80},
                       "virtqueue_packed_flush": {"slot.len": 0, "slot.flags": 0x8080}}
-
-
-@pytest.mark.parametrize("name", names())
-def test_every_renderer_draws_a_packed_replay(name: str) -> None:
-    cls = by_name(name)
-    options: dict[str, Any] = {"lang": "en"}
-    if "output_format" in cls.options:
-        options["output_format"] = "dot"
-    session = replayed("send", {"frames": 2, "ring": "packed"}, "modern", 1)
-    out: Any = io.BytesIO() if cls.binary else io.StringIO()
-    cls(**options).render(session, out)
-    assert len(out.getvalue()) > 0 or name == "quiet"
 
 
 @pytest.mark.parametrize("view", ["plain", "quiet"])

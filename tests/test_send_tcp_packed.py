@@ -8,7 +8,6 @@ every view are checked as for the split ring.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import struct
@@ -29,7 +28,6 @@ from test_words_audit import audit
 
 from vtrace.catalog import ERAS, packed_steps
 from vtrace.details import PackedDetail, StepDetail
-from vtrace.renderers import by_name, names
 from vtrace.ring import Buffer
 from vtrace.ring_packed import (
     VRING_DESC_F_INDIRECT,
@@ -41,7 +39,6 @@ from vtrace.scenarios.send import SEND
 from vtrace.scenarios.send.guest import run_world
 from vtrace.scenarios.send.tso import tcp_send
 from vtrace.scenarios.send.world import SendParams
-from vtrace.session import replayed
 
 TSHARK = shutil.which("tshark")
 TCP = {"frames": 1, "proto": "tcp", "size": 65000, "ring": "packed"}
@@ -160,18 +157,6 @@ def test_the_live_view_at_80x24_shows_the_indirect_step_and_the_ring(lang: str) 
     assert "next_avail_idx" in screen and "device_event" in screen
 
 
-@pytest.mark.parametrize("name", names())
-def test_every_renderer_draws_a_packed_tcp_send(name: str) -> None:
-    cls = by_name(name)
-    options: dict[str, Any] = {"lang": "en"}
-    if "output_format" in cls.options:
-        options["output_format"] = "dot"
-    session = replayed("send", TCP, "modern", 1)
-    out: Any = io.BytesIO() if cls.binary else io.StringIO()
-    cls(**options).render(session, out)
-    assert len(out.getvalue()) > 0 or name == "quiet"
-
-
 @pytest.mark.parametrize("era", ["modern", "newest"])
 def test_the_words_audit_passes(era: str) -> None:
     assert audit("send", {**TCP, "frames": 2}, era) == []
@@ -182,4 +167,3 @@ def test_show_ring_shows_the_indirect_slot() -> None:
                          "--frames", "1", "--view", "plain", "--show-ring", "--lang", "en")
     assert code == 0, err
     assert "len=64 id=0 flags=INDIRECT|AVAIL  avail=1 used=0" in out
-
