@@ -193,7 +193,10 @@ def test_keys_step_through_the_stream_and_back(player: Firefox,
     assert (back["step"], back["row"], back["ring"], back["changed"]) == \
         (shown["step"], shown["row"], shown["ring"], shown["changed"])
     end = player.press("End")
-    assert end["step"] == end["row"] == len(steps)
+    # The last rounds took the first one's steps: their fold row is lit until z unfolds it.
+    assert end["step"] == len(steps) and end["row"] < end["step"]
+    assert player.press("z")["row"] == len(steps)
+    end = player.press("z")
     assert end["ring"] == expected_ring(events, len(events), size)
     tally = Tally(SEND.calls, SEND.notes)
     for event in events:
