@@ -197,7 +197,29 @@ def test_the_live_ring_panel_switches_between_the_queue_pairs() -> None:
         assert state.ring.values["avail.idx"] == 4
         console = Console(width=160, height=50, record=True)
         console.print(state)
-        assert f"TX virtqueue · queue {queue}" in console.export_text()
+        lines = [line.strip(" │") for line in console.export_text().splitlines()]
+        title = next(at for at, line in enumerate(lines) if "TX virtqueue" in line)
+        assert f"queue {queue} (256)" in lines[title + 1]
+
+
+@pytest.mark.parametrize(("lang", "ring", "pair"), [("en", "TX virtqueue", "queue {} (256)"),
+                                                     ("zh", "TX 虚拟队列", "队列 {} (256)")])
+def test_the_ring_panel_s_title_is_not_cut_at_80_by_24(lang: str, ring: str,
+                                                       pair: str) -> None:
+    from rich.console import Console
+
+    from vtrace.renderers.live import LiveState
+    session = replayed("send", {"queues": 2, "flows": 4}, "modern", 1)
+    state = LiveState(session, lang)
+    for event in session.source:
+        state.update(event)
+    console = Console(width=80, height=24, record=True)
+    console.print(state)
+    screen = console.export_text()
+    assert "…" not in screen
+    lines = [line.strip(" │") for line in screen.splitlines()]
+    title = next(at for at, line in enumerate(lines) if ring in line)
+    assert pair.format(state.shown_queue) in lines[title + 1]
 
 
 def test_u_moves_the_step_view_to_the_next_queue_pair() -> None:
@@ -311,8 +333,8 @@ def test_u_in_the_live_step_view_shows_the_other_queue_pair_s_ring(
                   "live"], env)
         assert exited.value.code == 0
         screens.append(out.getvalue())
-    assert "queue 0" in screens[0] and "TX virtqueue · queue 1" not in screens[0]
-    assert "TX virtqueue · queue 1" in screens[1]
+    assert "queue 0 (256)" in screens[0] and "queue 1 (256)" not in screens[0]
+    assert "queue 1 (256)" in screens[1]
 
 
 @pytest.mark.parametrize("follow", [False, True])
@@ -341,7 +363,9 @@ def test_a_live_run_shows_the_ring_of_the_newest_step_s_queue_pair(follow: bool)
         seen.add(queue)
         assert state.shown_queue == queue
         assert state.ring is state.queue_rings[queue][0]
-        assert f"TX virtqueue · queue {queue}" in console.export_text()
+        lines = [line.strip(" │") for line in console.export_text().splitlines()]
+        title = next(at for at, line in enumerate(lines) if "TX virtqueue" in line)
+        assert f"queue {queue} (256)" in lines[title + 1]
     assert seen == {0, 1}
 
 

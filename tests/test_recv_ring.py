@@ -9,16 +9,19 @@ from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_view import frame_lines, ring_lines
 from vtrace.session import replayed
 
-#: Every era with the split ring; the packed ring where Linux and QEMU have it.
-LAYOUTS = [("lesson", "split"), *((era, ring) for era in ("modern", "newest")
-                                  for ring in ("split", "packed"))]
+#: Every era with the split ring; the packed ring where Linux and QEMU have it; vhost-net
+#: (which has no packed ring) with the split ring.
+LAYOUTS = [("lesson", "split", "qemu"),
+           *((era, ring, "qemu") for era in ("modern", "newest") for ring in ("split", "packed")),
+           *((era, "split", "vhost-net") for era in ("lesson", "modern", "newest"))]
 
 
-@pytest.mark.parametrize(("era", "ring"), LAYOUTS)
+@pytest.mark.parametrize(("era", "ring", "backend"), LAYOUTS)
 @pytest.mark.parametrize("mergeable", [True, False])
-def test_no_question_mark_at_any_step_of_a_receive(era: str, ring: str,
+def test_no_question_mark_at_any_step_of_a_receive(era: str, ring: str, backend: str,
                                                    mergeable: bool) -> None:
-    session = replayed("recv", {"frames": 3, "ring": ring, "mergeable": mergeable}, era, 1)
+    session = replayed("recv", {"frames": 3, "ring": ring, "mergeable": mergeable,
+                                "backend": backend}, era, 1)
     contents = RingContents(session.header, session.scenario)
     decoded = 0
     for event in session.source:

@@ -112,6 +112,7 @@ class SendDetail(StepDetail, total=False):
 class VhostDetail(StepDetail, total=False):
     """``vhost_steps``: the host kernel's vhost-net worker, and QEMU handing rings to it."""
 
+    addr: int  # recv: vhost_get_vq_desc's first descriptor
     already_queued: bool
     backend: str
     batched: int
@@ -122,6 +123,7 @@ class VhostDetail(StepDetail, total=False):
     error: str  # vhost_net_build_xdp: why the buffer went another way (ENOSPC)
     eventfd: str
     exceeded: bool
+    frame_len: int  # recv: the packet vhost takes a buffer for, header included
     fn: str
     head: int
     heads: int | list[int]  # a count (vhost_net_signal_used), or the heads (vhost_add_used_n)

@@ -387,8 +387,8 @@ class LiveState:
 
     def _registers(self, compact: bool) -> Table:
         title = self.ring_title
-        if len(self.queue_rings) > 1:
-            title += " · " + say("summary.queue", self.lang, queue=self.shown_queue)
+        if len(self.queue_rings) > 1:  # on its own line: beside the ring's name it wraps at 80
+            title += "\n" + say("summary.queue", self.lang, queue=self.shown_queue)
         return register_panel(self.ring.values, self.ring.size, title, self.lang,
                               compact, device=self.device_side)
 

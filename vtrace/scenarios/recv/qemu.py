@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Generator, Iterator
+from typing import TypedDict
 
 from vtrace.engine.kvm import msi_to_guest
 from vtrace.engine.sim import Action, Do, Wait
@@ -23,7 +24,8 @@ from vtrace.scenarios.recv.world import RecvWorld
 from vtrace.scenarios.ringstate import fill_used, flush_used, note, ring_call, with_ring
 from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS
 
-__all__ = ["TAP_SEND_LIMIT", "NUM_BUFFERS_AT", "qemu_main", "scatter"]
+__all__ = ["TAP_SEND_LIMIT", "NUM_BUFFERS_AT", "TakenBuffer", "qemu_main", "scatter",
+           "taken_buffer"]
 
 TAP_SEND_LIMIT = 50  # tap_send stops after this many packets, not to hog the global mutex
 NUM_BUFFERS_AT = 10  # offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers)
@@ -40,6 +42,23 @@ def scatter(world: RecvWorld, element: Element | PackedElement, data: bytes, off
         world.memory.write(buffer.addr, chunk)
         copied += len(chunk)
     return copied
+
+
+class TakenBuffer(TypedDict):
+    """What a device's take says of a buffer: its head, the guest address and length of its
+    first descriptor (where a view first learns them), and the packet's bytes."""
+
+    head: int
+    addr: int
+    len: int
+    frame_len: int
+
+
+def taken_buffer(element: Element | PackedElement, frame_len: int) -> TakenBuffer:
+    """The detail of the take of ``element`` for a ``frame_len``-byte packet."""
+    first = element.buffers[0]
+    return TakenBuffer(head=element.head, addr=first.addr, len=first.length,
+                       frame_len=frame_len)
 
 
 def qemu_main(world: RecvWorld) -> Iterator[Action]:
@@ -127,9 +146,8 @@ def _receive_rcu(world: RecvWorld, frame: int, data: bytes) -> Generator[Action,
         element = device.pop()
         assert element is not None  # virtio_net_has_buffers saw room for the whole packet
         world.frame_at[element.head] = frame
-        taken = element.buffers[0]
-        yield from with_ring(world, world.ring_reader, frame, head=element.head,
-                             addr=taken.addr, len=taken.length, frame_len=len(data))
+        yield from with_ring(world, world.ring_reader, frame,
+                             **taken_buffer(element, len(data)))
         if not elements:
             fields = header_fields(data[:world.hdr_len]) if world.tcp else {}
             yield Do("receive_header", frame, detail={"bytes": len(data),

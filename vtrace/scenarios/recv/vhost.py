@@ -16,7 +16,7 @@ from collections.abc import Generator, Iterator
 
 from vtrace.engine.sim import Action, Do, Wait
 from vtrace.ring import Device, Element
-from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, scatter
+from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, scatter, taken_buffer
 from vtrace.scenarios.recv.world import RecvWorld
 from vtrace.scenarios.ringstate import note, with_ring
 from vtrace.scenarios.send.device import EVENTFD_WAKEUP_NS
@@ -124,7 +124,8 @@ def _get_rx_bufs(world: RecvWorld, frame: int,
         element = device.pop()
         assert element is not None
         world.frame_at[element.head] = frame
-        yield from with_ring(world, "vhost_get_vq_desc", frame, head=element.head)
+        yield from with_ring(world, "vhost_get_vq_desc", frame,
+                             **taken_buffer(element, need))
         elements.append(element)
         room += sum(buffer.length for buffer in element.buffers)
         if not world.params.mergeable:
