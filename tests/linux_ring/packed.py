@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 
-from linux_ring.split import MAX_CHAIN, add_line, buffers_for, driver_step
+from linux_ring.split import MAX_CHAIN, add_line, buffers_for, driver_step, poke_line
 from vtrace.ring_packed import (
     PackedDevice,
     PackedDriver,
@@ -49,11 +49,6 @@ class PackedModel:
         area = "driver" if offset < layout.device_event else "device"
         return f"{area} event.{'off_wrap' if offset % 4 < 2 else 'flags'}"
 
-    def _poke(self, *fields: tuple[int, int]) -> str:
-        data = self.memory.bytes
-        return "poke " + " ".join(f"{offset} {data[offset : offset + width].hex()}"
-                                  for offset, width in fields)
-
     def step(self, kind: str, seed: int) -> tuple[str, str] | None:
         """Apply one operation; (harness line, the model's answer) or None to skip it."""
         driver, layout = self.driver, self.memory.layout
@@ -93,6 +88,7 @@ class PackedModel:
                 slot = (slot + element.ndescs) % layout.size
                 count += 1
             device.flush(count)
-            return self._poke(*((layout.descriptor(slot) + 8, 8) for slot in slots)), "-"
+            return poke_line(self.memory.bytes,
+                             *((layout.descriptor(slot) + 8, 8) for slot in slots)), "-"
         device.set_notification(bool(seed & 1))
-        return self._poke((layout.device_event, 4)), "-"
+        return poke_line(self.memory.bytes, (layout.device_event, 4)), "-"

@@ -52,6 +52,12 @@ def buffers_for(token: int, seed: int, limit: int) -> tuple[int, list[Buffer]]:
     return out, chain
 
 
+def poke_line(data: bytearray | bytes, *fields: tuple[int, int]) -> str:
+    """The harness line writing the device's ``fields`` (offset, width) as memory holds them."""
+    return "poke " + " ".join(f"{offset} {data[offset : offset + width].hex()}"
+                              for offset, width in fields)
+
+
 def add_line(token: int, out: int, chain: list[Buffer]) -> str:
     buffers = " ".join(f"{buffer.addr:x} {buffer.length}" for buffer in chain)
     return f"add {token} {out} {len(chain) - out} {buffers}"
@@ -113,11 +119,6 @@ class SplitModel:
         self.driver.num_added = 0
         return f"cycle {count} {length}"
 
-    def _poke(self, *fields: tuple[int, int]) -> str:
-        data = self.memory.bytes
-        return "poke " + " ".join(f"{offset} {data[offset : offset + width].hex()}"
-                                  for offset, width in fields)
-
     def step(self, kind: str, seed: int) -> tuple[str, str] | None:
         """Apply one operation; (harness lines, the model's answer) or None to skip it."""
         driver, layout = self.driver, self.memory.layout
@@ -138,7 +139,7 @@ class SplitModel:
             if element is None:
                 return None
             self.in_flight.append(element)
-            return self._poke((layout.avail_event, 2)), "-"
+            return poke_line(self.memory.bytes, (layout.avail_event, 2)), "-"
         if kind == "push":
             if not self.in_flight:
                 return None
@@ -146,7 +147,8 @@ class SplitModel:
             slot = device.used_idx & (layout.size - 1)
             device.fill(element, seed >> 4, 0)
             device.flush(1)
-            return self._poke((layout.used_ring(slot), 8), (layout.used_idx, 2)), "-"
+            return poke_line(self.memory.bytes, (layout.used_ring(slot), 8),
+                             (layout.used_idx, 2)), "-"
         # notify: QEMU's virtio_queue_set_notification
         device.set_notification(bool(seed & 1))
-        return self._poke((layout.used_flags, 2), (layout.avail_event, 2)), "-"
+        return poke_line(self.memory.bytes, (layout.used_flags, 2), (layout.avail_event, 2)), "-"
