@@ -89,7 +89,7 @@ def big_packets(features: Iterable[Feature], linux: str, mtu: int = 0) -> bool:
 def mergeable_min_buf_len(hdr_len: int, rq_size: int, big_packets: bool,
                           max_mtu: int = ETH_MAX_MTU) -> int:
     """The smallest buffer so that ``rq_size`` of them hold the largest packet expected:
-    IP_MAX_MTU with ``big_packets``, else ``dev->max_mtu``; never below GOOD_PACKET_LEN."""
+    IP_MAX_MTU with big_packets, else ``dev->max_mtu``; never below GOOD_PACKET_LEN."""
     packet_len = IP_MAX_MTU if big_packets else max_mtu
     min_buf_len = math.ceil((hdr_len + ETH_HLEN + VLAN_HLEN + packet_len) / rq_size)
     return max(max(min_buf_len, hdr_len) - hdr_len, GOOD_PACKET_LEN)
