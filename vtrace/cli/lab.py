@@ -56,6 +56,7 @@ Examples:
   sudo vtrace lab recv --frames 3 --compare
   sudo vtrace lab send --ring packed --compare
   sudo vtrace lab send --proto tcp --size 65000 --compare
+  sudo vtrace lab recv --proto tcp --size 65000 --compare
   sudo vtrace lab send --queues 2 --frames 4 --compare
 """
 
@@ -67,16 +68,18 @@ TCP_SIZE = 65000
 @click.command("lab", epilog=EPILOG)
 @click.argument("scenario", type=click.Choice([s.value for s in Scenario]))
 @click.option("--frames", "-n", type=click.IntRange(1, MAX_LAB_FRAMES), default=3,
-              show_default=True, help="Datagrams to send (guest to host, or host to guest).")
+              show_default=True,
+              help="Frames to send (guest to host, or host to guest): datagrams, or TCP "
+                   "blocks.")
 @click.option("--size", type=int,
               help="UDP: Ethernet frame length in bytes (default: the smallest that holds "
                    "'vtrace seq=N', 54 for up to 9 frames). TCP: the bytes of each block the "
-                   f"guest writes (default {TCP_SIZE}, at most {MAX_TCP_SIZE}).")
+                   f"sender writes (default {TCP_SIZE}, at most {MAX_TCP_SIZE}).")
 @click.option("--proto", type=click.Choice([p.value for p in Proto]), default="udp",
               show_default=True,
-              help="UDP datagrams, or TCP: one connection to a peer on the host, a 4 MiB "
-                   "warm-up outside the trace window, then one write a frame (GSO packets "
-                   "under TSO; send only).")
+              help="UDP datagrams, or TCP: one connection between the guest and a peer on "
+                   "the host, a 4 MiB warm-up outside the trace window, then one write a "
+                   "frame (GSO packets under TSO).")
 @click.option("--queues", type=click.IntRange(1, MAX_QUEUES), default=1, show_default=True,
               help="Queue pairs (mq=on, one vCPU each); with 2, frames alternate between two "
                    "flows, each sent from its own vCPU.")
@@ -154,9 +157,6 @@ def _frame_size(scenario: Scenario, proto: Proto, frames: int, size: int | None)
     """``--size`` checked for the protocol, or its default."""
     smallest = min_frame_size(frames)
     if proto is Proto.TCP:
-        if scenario is not Scenario.SEND:
-            raise click.UsageError("--proto tcp: the lab sends TCP from the guest only, so "
-                                   "far; use vtrace lab send")
         if size is not None and not MIN_TCP_SIZE <= size <= MAX_TCP_SIZE:
             raise click.UsageError(f"--size {size}: a TCP block is {MIN_TCP_SIZE} to "
                                    f"{MAX_TCP_SIZE} bytes")

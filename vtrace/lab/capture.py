@@ -41,7 +41,7 @@ from vtrace.lab.qmp import Qmp, read_rings, socket_directory
 from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 from vtrace.lab.tap import new_tap_name, tap
 from vtrace.lab.tap_pcap import recorded, write_pcap
-from vtrace.lab.traffic import Console, receive, receive_stream, send
+from vtrace.lab.traffic import Console, receive, receive_stream, send, send_stream
 from vtrace.netfeatures import Feature
 from vtrace.output import atomic_output
 from vtrace.stop import guarded
@@ -138,11 +138,11 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         instance = stack.enter_context(tracefs.instance(root, group))
         missing = _configure(instance, params, group, link.name, offsets)
         frames_seen = stack.enter_context(recorded(link.name))
+        tcp_peer = params.proto is Proto.TCP and params.scenario is Scenario.SEND
         receiver = stack.enter_context(socket.socket(
-            socket.AF_INET, socket.SOCK_STREAM if params.proto is Proto.TCP else
-            socket.SOCK_DGRAM))
+            socket.AF_INET, socket.SOCK_STREAM if tcp_peer else socket.SOCK_DGRAM))
         receiver.bind((link.host_ip, 0))
-        if params.proto is Proto.TCP:
+        if tcp_peer:
             receiver.listen(1)
         net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
                        GUEST_RX_PORT)
@@ -269,9 +269,19 @@ def _configure(instance: tracefs.Instance, params: LabParams, group: str, tap_na
 def _traffic(params: LabParams, console: Console, instance: tracefs.Instance,
              receiver: socket.socket, net: GuestNet,
              stack: ExitStack) -> tuple[list[int], list[int]]:
-    """(seqs the host sent, seqs the host received); seq 0 is the guest's first datagram (a
-    TCP send has none: its warm-up bytes come first)."""
+    """(seqs the host sent, seqs the host received); seq 0 is the guest's first datagram (TCP
+    has none: its warm-up bytes come first)."""
     frames = list(range(1, params.frames + 1))
+    if params.proto is Proto.TCP and params.scenario is Scenario.RECV:
+        console.wait_for("rx ready", TRAFFIC_TIMEOUT_S)
+        instance.add_pid(os.getpid())
+        # Closed once the rings are read: a FIN now would make the guest answer into its
+        # transmit ring.
+        connection = stack.enter_context(socket.create_connection(
+            (net.guest_ip, net.guest_port), timeout=TRAFFIC_TIMEOUT_S))
+        send_stream(connection, TCP_WARMUP, params.size, frames, params.gap_ms / 1000,
+                    instance.mark, console, TRAFFIC_TIMEOUT_S)
+        return frames, []
     if params.proto is Proto.TCP:
         return [], receive_stream(receiver, TCP_WARMUP, params.size, params.frames,
                                   instance.mark, console, TRAFFIC_TIMEOUT_S,

@@ -96,6 +96,12 @@ class LabParams:
     queues: int = 1
 
     @property
+    def warmed_receive(self) -> bool:
+        """A TCP receive: the warm-up's 64 KiB packets have settled the guest's mergeable
+        buffer size before the trace window, as ``vtrace recv --warm`` replays it."""
+        return self.proto is Proto.TCP and self.scenario is Scenario.RECV
+
+    @property
     def payload_size(self) -> int:
         """Bytes each frame's application write carries: a UDP frame less its headers, or
         the whole TCP block."""
