@@ -226,6 +226,8 @@ def _chain_rows(real: dict[str, Any], replay: dict[str, Any], chains: int,
     """Per run chain k: its avail entry, its used element, each descriptor of the chain.
     Descriptor numbers count from the first run chain's used id (shown, not compared,
     unless ``numbered``)."""
+    if not chains:
+        return []
     sides = (real, replay)
     used = [[ring["used"][(ring[ANCHOR] - chains + k) % ring["size"]] for k in range(chains)]
             for ring in sides]

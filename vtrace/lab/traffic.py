@@ -163,13 +163,14 @@ def receive_stream(listener: socket.socket, warmup: int, size: int, frames: int,
 
 
 def send(target: tuple[str, int], seqs: list[int], size: int, gap_s: float, mark: Mark,
-         sock: socket.socket) -> None:
-    """One datagram per seq to ``target``, ``gap_s`` apart, each bracketed by markers."""
+         flows: list[socket.socket]) -> None:
+    """One datagram per seq to ``target``, ``gap_s`` apart, each bracketed by markers; seq N
+    goes out on flow (N - 1) mod len(flows)."""
     for index, seq in enumerate(seqs):
         if index:
             time.sleep(gap_s)
         mark(f"vtrace-host sendto() begin seq={seq}\n")
-        sock.sendto(payload(seq, size), target)
+        flows[(seq - 1) % len(flows)].sendto(payload(seq, size), target)
         mark(f"vtrace-host sendto() end seq={seq}\n")
 
 
