@@ -10,7 +10,13 @@ from pathlib import Path
 
 from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
 from vtrace.lab.manifest import FILES
-from vtrace.lab.packets import guest_receives, guest_xmits, received_packets, sent_packets
+from vtrace.lab.packets import (
+    guest_receives,
+    guest_xmits,
+    received_frames,
+    received_packets,
+    sent_packets,
+)
 from vtrace.lab.params import TCP_WARMUP, Accel, LabParams, Proto, Scenario
 from vtrace.lab.probes import uprobes
 from vtrace.lab.qemu import (
@@ -287,3 +293,32 @@ def test_receive_flows_get_rss_on_and_the_key_on_the_guests_command_line() -> No
                                                  FILES_, NET))
     assert "vtrace_rss_key" not in kernel_command_line(sent, NET)
     assert trace_events(sent) == TRACE_EVENTS
+
+
+def test_a_tcp_block_cut_in_two_packets_says_so(tmp_path: Path) -> None:
+    """The host's TCP may send a block as several TSO packets: the probe's seq digit begins
+    each block, a payload dot goes on with it."""
+    vq0 = "0x7f0000000010"
+    log = "".join(f"1@1.0:virtio_queue_notify vdev 0x1 n {n} vq {vq}\n"
+                  for n, vq in ((2, "0x7f0000000140"), (1, "0x7f00000000a8"), (0, vq0)))
+    probes = ""
+    for mark, lengths in (("'.'", (4096, 4096)), ("'1'", (4096,) * 15 + (3638,)),
+                          ("'2'", (4096,) * 10), ("'.'", (4096,) * 5 + (4016,)),
+                          ("'3'", (4096,) * 15 + (3638,))):
+        log += "".join(f"1@1.1:virtqueue_fill vq {vq0} elem 0x2 len {length} idx {index}\n"
+                       for index, length in enumerate(lengths))
+        probes += (" qemu-system-x86-1 [000] DBZff 1: qemu_send_packet_async: (0x5606a9778fb0) "
+                   f"size={sum(lengths)} seqch={mark}\n")
+    (tmp_path / FILES["qemu_log"]).write_text(log)
+    (tmp_path / FILES["host_trace"]).write_text(probes)
+    frames = received_frames(tmp_path, 3, tcp=True)
+    assert [[packet.num_buffers for packet in frame] for frame in frames] == [[16], [10, 6], [16]]
+    header = Header("0", "recv", {"frames": 3, "size": 65000, "proto": "tcp", "warm": True,
+                                  "era": "modern"}, 0, (), Source.TRACE)
+    result = compare_lab_packets(tmp_path, header, "modern")
+    assert result is not None
+    rows = {row.field: row for row in result.rows}
+    assert rows["frame 1 num_buffers"].agree and rows["frame 3 used len"].agree
+    cut = rows["frame 2 packets"]
+    assert (cut.real, cut.replay, cut.agree) == (2, 1, False) and "tcp_tso_autosize" in cut.why
+    assert rows["frame 2 num_buffers"].agree is None and rows["frame 2 num_buffers"].real == 16

@@ -352,25 +352,35 @@ def test_a_tcp_receive_gathers_each_block_from_many_mergeable_buffers(
         received_tcp: Capture) -> None:
     host = received_tcp.text("host_trace")
     assert len(lines_with(host, r"tracing_mark_write: vtrace-host sendto\(\) begin seq=\d$")) == 3
-    # each block reaches QEMU whole: one read of the tap, the 12-byte header, Ethernet, IPv4,
-    # TCP with timestamps and 65000 bytes, the seq digit where the probe looks
-    for seq in (1, 2, 3):
-        assert lines_with(host, rf" qemu_send_packet_async: .* size=65078 seqch='{seq}'$")
+    # each block's first packet reaches QEMU with the seq digit where the probe looks (behind
+    # the 12-byte header, Ethernet, IPv4 and TCP with timestamps); whole, it is 65078 bytes
+    reads = {seq: lines_with(host, rf" qemu_send_packet_async: .* seqch='{seq}'$")
+             for seq in (1, 2, 3)}
+    assert all(len(found) == 1 for found in reads.values()), reads
+    whole = [seq for seq, (line,) in reads.items() if " size=65078 " in line]
     guest = received_tcp.text("guest_trace")
     assert len(lines_with(guest, r"tracing_mark_write: app recv\(\) returned seq=\d$")) == 3
     for function in ("tcp4_gro_receive", "tcp_v4_rcv", "tcp_recvmsg"):
         assert lines_with(guest, rf" {function} <-"), function
     assert received_tcp.manifest["datagrams"] == {"sent": [1, 2, 3], "received": []}
-    # after the warm-up the guest posts page-sized buffers: 65078 bytes take 16, as the
-    # replay of recv --warm says, num_buffers and bytes alike
-    rows = _rows(received_tcp.stdout, "packets of the run's frames as QEMU wrote", "packets:")
-    assert [(row.group(1), row.group(2), row.group(3)) for row in rows] == [
-        (f"frame {seq} {field}", real, real) for seq in (1, 2, 3)
-        for field, real in (("num_buffers", "16"), ("used len", "65078"))]
+    # after the warm-up the guest posts page-sized buffers: a whole block (65078 bytes) takes
+    # 16, as the replay of recv --warm says, num_buffers and bytes alike; a block the host's
+    # TCP cut (a slow, loaded machine) says so
+    rows = {row.group(1): row for row in _rows(received_tcp.stdout,
+                                                "packets of the run's frames as QEMU wrote",
+                                                "packets:")}
+    for seq in (1, 2, 3):
+        if seq in whole:
+            assert [rows[f"frame {seq} {field}"].group(2, 3, 4) for field in
+                    ("num_buffers", "used len")] == [("16", "16", "agree"),
+                                                    ("65078", "65078", "agree")]
+        else:
+            assert "tcp_tso_autosize" in (rows[f"frame {seq} packets"].group(5) or "")
     ring = _rows(received_tcp.stdout, "ring of the rx queue", "ring:")
-    assert [row.group(1) for row in ring if row.group(1).endswith("used len")] == [
-        f"chain {k} used len" for k in range(1, 17)]
-    assert all(row.group(5) for row in ring if row.group(4) == "differ")  # each says why
+    if 3 in whole:
+        assert [row.group(2) for row in ring if row.group(1).endswith("used len")] == \
+            ["4096"] * 15 + ["3638"]
+        assert all(row.group(5) for row in ring if row.group(4) == "differ")  # each says why
 
 
 def test_two_queues_send_each_flow_from_its_vcpu_on_its_queue(

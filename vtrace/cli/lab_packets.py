@@ -45,7 +45,7 @@ from vtrace.lab.packets import (
     SentPacket,
     guest_receives,
     guest_xmits,
-    received_packets,
+    received_frames,
     sent_packets,
 )
 from vtrace.lab.params import HOST_FLOW_PORT
@@ -68,6 +68,9 @@ _RECEIVED_TITLE = ("packets of the run's frames as QEMU wrote them into the rece
 Where = tuple[int | str | None, ...]  # one side of a flow row, in its table's columns
 _SENT_FLOWS = ("vCPU", "txq", "virtqueue")
 _RECEIVED_FLOWS = ("hash", "vCPU", "rxq", "virtqueue")
+_CUT = ("the host's TCP cut the block: tcp_tso_autosize sizes each TSO packet to about a "
+        "millisecond of the connection's pacing rate, which a slow guest's round trips keep "
+        "low; the replay's host sends each block as one superframe")
 _WIDTHS = {"hash": 10, "vCPU": 5, "txq": 4, "rxq": 4, "virtqueue": 10}
 
 
@@ -177,28 +180,37 @@ def _compare_received(directory: Path, header: Header, era: str,
     own traffic, the ARP reply, came before them)."""
     frames = header.params.get("frames")
     count = frames if isinstance(frames, int) else 0
-    received = received_packets(directory)
-    run = received[max(len(received) - count, 0):]
+    run = received_frames(directory, count, header.params.get("proto") == "tcp")
     scenario = of(header)
     queues = header.params.get("queues")
     queues = queues if isinstance(queues, int) else 1
     given = {**scenario.given_by(header.params), **({"flows": queues} if queues > 1 else {})}
     replay = replay_receives(replayed(scenario.name, given, era, seed).source)
     rows: list[RingRow] = []
-    for number, packet in enumerate(run):
-        expected = replay.get(number, {})
-        for field, real in (("num_buffers", packet.num_buffers),
-                            ("used len", sum(packet.lengths))):
-            rows.append(RingRow(f"frame {number + 1} {field}", real, expected.get(field),
-                                real == expected.get(field)))
+    for number, packets in enumerate(run):
+        rows += _received_rows(number + 1, packets, replay.get(number, {}))
     flows: tuple[FlowRow, ...] = ()
     if queues > 1:
         network = read_manifest(directory).get("network", {})
         guest = guest_receives(directory)
-        flows = tuple(_received_flow(number + 1, queues, packet, guest.get(number + 1),
-                                     network) for number, packet in enumerate(run))
+        flows = tuple(_received_flow(number + 1, queues, packets[0], guest.get(number + 1),
+                                     network) for number, packets in enumerate(run))
     return PacketComparison(len(run), tuple(rows), flows, queues, _RECEIVED_TITLE,
                             _RECEIVED_FLOWS)
+
+
+def _received_rows(seq: int, packets: tuple[ReceivedPacket, ...],
+                   expected: dict[str, int]) -> list[RingRow]:
+    """A frame's buffers beside the replay's: one packet's count and bytes; a block the
+    host's TCP cut into several packets says so, and its totals are shown, not compared."""
+    totals = (("num_buffers", sum(packet.num_buffers for packet in packets)),
+              ("used len", sum(sum(packet.lengths) for packet in packets)))
+    if len(packets) == 1:
+        return [RingRow(f"frame {seq} {field}", real, expected.get(field),
+                        real == expected.get(field)) for field, real in totals]
+    return [RingRow(f"frame {seq} packets", len(packets), 1, False, _CUT),
+            *(RingRow(f"frame {seq} {field}", real, expected.get(field), None,
+                      f"over {len(packets)} packets") for field, real in totals)]
 
 
 def _received_flow(seq: int, queues: int, packet: ReceivedPacket, guest: GuestReceive | None,

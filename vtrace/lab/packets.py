@@ -44,7 +44,8 @@ from pathlib import Path
 from vtrace.lab.manifest import FILES
 
 __all__ = ["HEADER_FIELDS", "GuestReceive", "GuestXmit", "ReceivedPacket", "SentPacket",
-           "guest_receives", "guest_xmits", "received_packets", "sent_packets"]
+           "guest_receives", "guest_xmits", "received_frames", "received_packets",
+           "sent_packets"]
 
 #: The virtio_net_hdr fields the probe reads, in the header's order.
 HEADER_FIELDS = ("flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset")
@@ -54,6 +55,7 @@ _SENT = re.compile(r" qemu_sendv_packet_async: \(0x[0-9a-f]+\) iovcnt=(\d+) "
                    + r" len0=\d+ seqch='(.)'", re.DOTALL)
 _NOTIFY = re.compile(r":virtio_queue_notify vdev \S+ n (\d+) vq (0x[0-9a-f]+)")
 _FILL = re.compile(r":virtqueue_fill vq (0x[0-9a-f]+) elem \S+ len (\d+) idx (\d+)")
+_TAP_READ = re.compile(r" qemu_send_packet_async: \(0x[0-9a-f]+\) size=\d+ seqch='(.)'")
 _HASH = re.compile(r":net_rx_pkt_rss_hash RSS hash for \d+ bytes: 0x([0-9A-Fa-f]+)")
 _RECEIVED = re.compile(r"^\s*\S+-\d+\s+\[(\d+)\].* tracing_mark_write: app recv\(\) returned "
                        r"seq=(\d+)")
@@ -154,6 +156,25 @@ def received_packets(directory: Path) -> list[ReceivedPacket]:
         open_packet[index].append(int(length))
     return [ReceivedPacket(index, tuple(lengths), hashed_as)
             for index, lengths, hashed_as in packets]
+
+
+def received_frames(directory: Path, count: int, tcp: bool) -> list[tuple[ReceivedPacket, ...]]:
+    """The packets of each of the run's ``count`` frames: the last packets, one a datagram.
+    A TCP block may come in several packets (the host's TCP sizes each to its pacing rate):
+    the host's probe on ``qemu_send_packet_async`` reads, in the order QEMU writes them,
+    the seq's digit where a block begins and a payload dot where it goes on."""
+    packets = received_packets(directory)
+    if not tcp:
+        return [(packet,) for packet in packets[max(len(packets) - count, 0):]]
+    marks = _TAP_READ.findall(_text(directory, "host_trace"))
+    first = next((index for index, mark in enumerate(marks) if mark.isdigit()), len(marks))
+    run = marks[first:]
+    frames: list[list[ReceivedPacket]] = []
+    for packet, mark in zip(packets[max(len(packets) - len(run), 0):], run, strict=False):
+        if mark.isdigit() or not frames:
+            frames.append([])
+        frames[-1].append(packet)
+    return [tuple(frame) for frame in frames[:count]]
 
 
 def _virtqueues(log: str) -> tuple[dict[str, int], int]:
