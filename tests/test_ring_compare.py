@@ -24,7 +24,7 @@ from vtrace.lab.qmp_ring import (
     rings_of_answers,
 )
 from vtrace.model import Header, Source
-from vtrace.ring_compare import compare_rings, report_lines
+from vtrace.ring_compare import compare_packed_rings, compare_rings, report_lines
 
 DATA = Path(__file__).parent / "data" / "lab"
 
@@ -175,3 +175,20 @@ def test_with_numbers_compared_a_reordered_chain_differs() -> None:
     assert "chain 2 used id" in [row.field for row in numbered]
     shown = compare_rings("tx", moved, ring, 3, numbered=False)
     assert "chain 2 used id" not in [row.field for row in shown.unexplained]
+
+
+def test_a_packed_tcp_receive_excuses_the_slots_the_replay_made_available_again() -> None:
+    """``ring-recv-tcp-packed.json``: the packed receive queue after a real run's three TCP
+    blocks. The replay refilled its 48 free buffers after the third frame, over the slots
+    the frames used; the real guest, which came in with buffers free, had not yet."""
+    rings = load_ring_file(DATA / "ring-recv-tcp-packed.json")
+    real = {**rings["queues"]["rx"], "event_idx": rings["event_idx"]}
+    params = {"frames": 3, "size": 65000, "proto": "tcp", "warm": True, "ioeventfd": True,
+              "backend": "qemu", "era": "modern", "ring": "packed"}
+    replay = replay_ring(Header(__version__, "recv", params, 0, (), Source.TRACE), "modern")
+    result = compare_packed_rings("rx", real, replay, 16, numbered=False)
+    assert not result.unexplained
+    rows = {row.field: row for row in result.rows}
+    assert rows["slot 16 used len"].real == 3638 and rows["slot 16 used len"].agree is None
+    assert "made this slot available again" in rows["slot 16 flags"].why
+    assert "wrap bit counts laps" in rows["driver_event.off_wrap"].why

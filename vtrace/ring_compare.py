@@ -45,6 +45,8 @@ from vtrace.ring import (
 )
 from vtrace.ring_packed import (
     VRING_DESC_F_INDIRECT,
+    VRING_PACKED_DESC_F_AVAIL,
+    VRING_PACKED_DESC_F_USED,
     WRAP_BIT,
     PackedDevice,
     PackedDriver,
@@ -193,6 +195,10 @@ _UNMOVED = {
 }
 
 
+_REPOSTED_SLOT = ("the replay's driver has made this slot available again since (a refill "
+                  "after the frames), over the device's used entry")
+_OTHER_LAP = ("the same index; the wrap bit counts laps of the ring, and the real ring's "
+              "earlier slots took it round a different number of times than the replay's")
 _FREE_ORDER = ("the descriptors a frame's buffers got follow Linux's free list, last in, first "
                "out (detach_buf_split puts each freed one at its head, the refills take from "
                "there): after the thousands of buffers before the frames, their order is the "
@@ -343,6 +349,9 @@ def compare_packed_rings(queue: str, real: dict[str, Any], replay: dict[str, Any
                    (index + earlier) % size | wrap if index < size else replay[name])
         if not row.agree and earlier and real[name] == replay[name] and name in _UNMOVED:
             row = RingRow(name, row.real, row.replay, False, _UNMOVED[name])
+        elif not row.agree and index < size and \
+                real[name] == ((index + earlier) % size | (wrap ^ WRAP_BIT)):
+            row = RingRow(name, row.real, row.replay, False, _OTHER_LAP)
         rows.append(row)
     rows.append(RingRow(ANCHOR_PACKED, real[ANCHOR_PACKED], replay[ANCHOR_PACKED], None,
                         "the anchor: the difference is the slots the real ring used before "
@@ -382,12 +391,25 @@ def _slot_rows(real: dict[str, Any], replay: dict[str, Any], window: int,
     rows = []
     for k in range(window):
         real_slot, replay_slot = slots[0][k], slots[1][k]
+        if not _used(replay_slot):
+            rows += [RingRow(f"slot {k + 1} {part}", real_slot[key], replay_slot[key], None,
+                             _REPOSTED_SLOT)
+                     for part, key in (("used id", "id"), ("used len", "len"),
+                                       ("flags", "flags"))]
+            continue
         rows.append(_numbered(_row(f"slot {k + 1} used id",
                                    (real_slot["id"] - firsts[0]) % real["size"],
                                    (replay_slot["id"] - firsts[1]) % replay["size"]), numbered))
         rows.append(_row(f"slot {k + 1} used len", real_slot["len"], replay_slot["len"]))
         rows.append(_row(f"slot {k + 1} flags", real_slot["flags"], replay_slot["flags"]))
     return rows
+
+
+def _used(slot: dict[str, int]) -> bool:
+    """A slot the device has used: its AVAIL and USED bits are equal (the driver makes one
+    available by setting them apart)."""
+    return bool(slot["flags"] & VRING_PACKED_DESC_F_AVAIL) == \
+        bool(slot["flags"] & VRING_PACKED_DESC_F_USED)
 
 
 def report_lines(result: RingComparison) -> list[str]:
