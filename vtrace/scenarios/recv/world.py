@@ -29,15 +29,14 @@ from vtrace.ring import (
 )
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.rxbuffers import (
-    GOOD_PACKET_LEN,
     SKB_FRAG_PAGE,
     Ewma,
     PageFrag,
     RxBuffer,
     add_recvbuf_mergeable,
     get_mergeable_buf_len,
-    mergeable_min_buf_len,
     padded_vnet_hdr,
+    rq_min_buf_len,
 )
 from vtrace.scenarios.base import Param
 from vtrace.scenarios.multiqueue import endpoints_of
@@ -190,10 +189,12 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.hdr_len = negotiated_hdr_len(era, params.mergeable)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
         self.big_data_offset = padded_vnet_hdr(era.linux)
-        #: A UDP receive's mergeable buffer: get_mergeable_buf_len with the EWMA below
-        #: GOOD_PACKET_LEN (1518), so the header and 1518 bytes, to 64: 1536, or 1600 with
-        #: the 24-byte header.
-        self.mergeable_buf = get_mergeable_buf_len(Ewma(), GOOD_PACKET_LEN, self.hdr_len)
+        #: rq->min_buf_len, the floor of every mergeable buffer (virtnet_find_vqs)
+        self.min_buf_len = rq_min_buf_len(features, era.linux, params.queue_size)
+        #: A UDP receive's mergeable buffer: its frames keep the EWMA below the floor, so
+        #: the header and min_buf_len, to 64: 1536 (1600 with the 24-byte header) on a
+        #: ring of 64 or more, 2112 on a ring of 32, where 32 buffers must hold 64 KiB.
+        self.mergeable_buf = get_mergeable_buf_len(Ewma(), self.min_buf_len, self.hdr_len)
         slot_size = self.mergeable_buf if params.mergeable else PAGE
         self.sizing: MergeableSizing | None = None
         pages = MergeableSizing.pool_pages(params.queue_size)  # a TCP receive's, if mergeable
@@ -205,11 +206,8 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         else:
             memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
         if self.tcp and params.mergeable:
-            # Guest GSO is negotiated, so big_packets holds: room for 64 KiB in a full ring.
-            big = Feature.GUEST_TSO4 in features
             self.sizing = MergeableSizing(
-                memory.buffers_base, pages, self.hdr_len,
-                mergeable_min_buf_len(self.hdr_len, params.queue_size, big_packets=big),
+                memory.buffers_base, pages, self.hdr_len, self.min_buf_len,
                 # receive_mergeable feeds the EWMA head_skb->len: the frame, Ethernet on
                 Ewma(HEADERS + params.size) if params.warm else Ewma())
         if isinstance(memory, PackedMemory):
