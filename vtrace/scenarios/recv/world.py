@@ -57,6 +57,7 @@ from vtrace.scenarios.params import (
 )
 from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.recv.eras import SWITCHES
+from vtrace.scenarios.recv.gro import GroState
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
 from vtrace.scenarios.send.tso import MAX_TCP_PAYLOAD
@@ -178,6 +179,7 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.napi_tx = SEND_SWITCHES[era.name].napi_tx
         self.vhost = params.backend == "vhost-net"
         self.tcp = params.proto == "tcp"
+        self.gro = GroState.of(era, params.proto, params.features, params.offload)
         features = _negotiated(era, params.mergeable)
         self.hdr_len = negotiated_hdr_len(era, params.mergeable)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
