@@ -44,20 +44,20 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "连同伪首部算出它的校验和，才能合并；校验和不对就冲刷它。",
     },
     "tcp_gro_receive": {
-        "text": "找一个端口相同、正被持有的 skb。标志、ACK、选项和 IP id 都接得上、长度不超过所持"
+        "text": "找一个端口相同、被留住的 skb。标志、ACK、选项和 IP id 都接得上、长度不超过留住的"
                 " skb 的 MSS、序号正是下一个时，这一段就接续它：skb_gro_receive 把它追加进去。"
-                "PSH、更短的一段或任何不符都会冲刷所持的 skb；没有 PSH 的第一段被持有。",
-        "7.2": "Linux 7.2 用 tcp_gro_lookup 找到所持的 skb，TCP 头由 tcp4_gro_receive 传入。",
+                "PSH、更短的一段或任何不符都会冲刷留住的 skb；没有 PSH 的第一段被留住。",
+        "7.2": "Linux 7.2 用 tcp_gro_lookup 找到留住的 skb，TCP 头由 tcp4_gro_receive 传入。",
     },
     "skb_gro_receive": {
-        "text": "把这一段的负载追加到所持的 skb：它的页片段移过去（或者整个 skb 挂到 frag_list"
-                " 上），计数和长度随之增加。所持 skb 会达到 64 KiB（gro_max_size）时拒绝。",
+        "text": "把这一段的负载追加到留住的 skb：它的页片段移过去（或者整个 skb 挂到 frag_list"
+                " 上），计数和长度随之增加。留住的 skb 会达到 64 KiB（gro_max_size）时拒绝。",
         "4.19": "Linux 4.19 与常数 65536 比较。",
         "6.1": "Linux 6.1 与 dev->gro_max_size（默认 65536）比较。",
         "7.2": "Linux 7.2 与 netif_get_gro_max_size 比较：IPv4 用 gro_ipv4_max_size，默认 65536。",
     },
     "napi_gro_complete": {
-        "text": "一个被持有的 skb 离开 GRO。只有一段时原样上交；由几段合成时，先由各协议的 "
+        "text": "一个被留住的 skb 离开 GRO。只有一段时原样上交；由几段合成时，先由各协议的 "
                 "gro_complete 处理函数把它变成 GSO skb。然后交给协议栈。",
         "4.19": "Linux 4.19 立即把它交给 netif_receive_skb_internal。",
         "6.1": "Linux 6.1 用 gro_normal_one 把它放进 rx_list，按段数计数。",
@@ -73,14 +73,14 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "（tcp_gro_complete）。",
     },
     "napi_gro_flush": {
-        "text": "完成 GRO 持有的 skb，最老的先；flush_old 时只完成早于当前 jiffy 持有的。"
+        "text": "完成 GRO 留住的 skb，最老的先；flush_old 时只完成早于当前 jiffy 留住的。"
                 "napi_complete_done 把它们全部冲刷；在 HZ 小于 1000 的内核上（Debian 的是 250），"
                 "用满预算后的 __napi_poll 也是如此。",
         "7.2": "Linux 7.2 的 napi_gro_flush 是内联包装：先 gro_flush，再 __gro_flush"
                "（net/core/gro.c:326）；gro_flush_normal 随即把 rx_list 上交。",
     },
     "__napi_poll": {
-        "text": "这次轮询用满了权重，NAPI 保持调度；在下一轮之前，它冲刷 GRO 持有的包（HZ 小于 "
+        "text": "这次轮询用满了权重，NAPI 保持调度；在下一轮之前，它冲刷 GRO 留住的包（HZ 小于 "
                 "1000 时全部冲刷），并把 rx_list 上交。",
         "4.19": "Linux 4.19 在 napi_poll 里做这件事；__napi_poll 是 5.12 才有的。",
     },

@@ -28,9 +28,9 @@ poll used its whole budget (``__napi_poll``: Debian's HZ=250 makes
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vtrace.catalog import Era
 from vtrace.engine.sim import Action, Do
@@ -43,6 +43,7 @@ from vtrace.offload import (
     tcp_gso_segment,
     virtio_net_hdr_from_skb,
 )
+from vtrace.scenarios.base import Counter
 from vtrace.scenarios.recv.tcp import HOST_FLOW, header_fields, host_superframe
 from vtrace.scenarios.send.tso import MSS
 from vtrace.tcpframes import CWR, FIN, PSH, RST, SYN, URG, parse_tcp_frame
@@ -50,7 +51,7 @@ from vtrace.tcpframes import CWR, FIN, PSH, RST, SYN, URG, parse_tcp_frame
 if TYPE_CHECKING:
     from vtrace.scenarios.recv.world import RecvWorld
 
-__all__ = ["GRO_MAX_SIZE", "GroState", "Held", "Segment", "StackHooks", "decide", "flush_held",
+__all__ = ["GRO_CALLS", "GRO_COUNTERS", "GRO_MAX_SIZE", "GroState", "Held", "Segment", "StackHooks", "decide", "flush_held",
            "gro_receive", "host_segments", "tap_offload"]
 
 #: gro_max_size (6.1, 7.2: dev->gro_max_size, GRO_LEGACY_MAX_SIZE by default) and 4.19's
@@ -58,6 +59,24 @@ __all__ = ["GRO_MAX_SIZE", "GroState", "Held", "Segment", "StackHooks", "decide"
 GRO_MAX_SIZE = 65536
 IPV4_TCP_HEADERS = 20  # struct iphdr, without options
 _FLUSH_FLAGS = URG | PSH | RST | SYN | FIN  # tcp_gro_receive's out_check_final
+
+#: The summary's lines of a segmented receive, shown only when it counted some.
+GRO_COUNTERS = (
+    Counter("host_segments", {"en": "segments the host cut (no guest TSO)",
+                              "zh": "宿主机切出的段（客户机没有 TSO）"},
+            when_counted=True),
+    Counter("gro_merged", {"en": "segments GRO merged", "zh": "GRO 合并的段"}, when_counted=True),
+    Counter("gro_skbs", {"en": "skbs GRO passed up", "zh": "GRO 上交的 skb"}, when_counted=True),
+)
+#: Step -> the counter it adds to (``Scenario.calls``): a segment GRO did not hold is a
+#: GRO_NORMAL skb of its own (``gso`` false: a UDP datagram's event has no ``gso``).
+GRO_CALLS: Mapping[str, tuple[str, Callable[[Mapping[str, Any]], int]]] = {
+    "host_tcp_gso_segment": ("host_segments", lambda detail: int(detail.get("segments", 0))),
+    "skb_gro_receive": ("gro_merged", lambda detail: 1),
+    "napi_gro_complete": ("gro_skbs", lambda detail: 1),
+    "dev_gro_receive": ("gro_skbs", lambda detail: int(
+        detail.get("result") == "GRO_NORMAL" and detail.get("gso") is False)),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,29 +137,29 @@ def decide(held: Held | None, segment: Segment, gro_max_size: int = GRO_MAX_SIZE
     final = segment.flags & _FLUSH_FLAGS
     if held is None:
         # out_check_final with mss 1: only the flags flush a lone segment.
-        return Decision(False, False, not final, "psh" if final else "")
+        return Decision(False, False, not final, "gro_psh" if final else "")
     why = ""
     if segment.flags & CWR:
-        why = "cwr"
+        why = "gro_cwr"
     elif (segment.flags ^ held.first.flags) & ~(CWR | FIN | PSH) & 0xFF:
-        why = "flags differ"
+        why = "gro_flags"
     elif segment.ack != held.first.ack:
-        why = "ack differs"
+        why = "gro_ack"
     elif segment.options != held.first.options:
-        why = "options differ"
+        why = "gro_options"
     elif (held.first.ip_id + held.segs) & 0xFFFF != segment.ip_id:
-        why = "ip id"
+        why = "gro_ip_id"
     elif segment.length - 1 >= held.mss:
-        why = "longer than the mss"
+        why = "gro_longer"
     elif segment.seq != held.seq & 0xFFFFFFFF:
-        why = "not the next sequence"
+        why = "gro_seq"
     elif held.ip_len + segment.length >= gro_max_size:
         why = "gro_max_size"
     if why:
         # Not merged: the held skb goes up; the segment is held unless its flags flush it.
         return Decision(False, True, not final, why)
     if final or segment.length < held.mss:
-        return Decision(True, True, False, "psh" if segment.flags & PSH else "short")
+        return Decision(True, True, False, "gro_psh" if segment.flags & PSH else "gro_short")
     return Decision(True, False, False, "")
 
 
@@ -294,7 +313,7 @@ def flush_held(world: RecvWorld, why: str, hooks: StackHooks) -> Iterator[Action
         yield Do("__napi_poll", None, detail={"work": world.params.napi_budget,
                                               "weight": world.params.napi_budget})
     yield Do("napi_gro_flush", None, detail={"flush_old": False, "count": 1})
-    yield from _complete(world, held, why, hooks)
+    yield from _complete(world, held, f"gro_{why}", hooks)
 
 
 def _complete(world: RecvWorld, held: Held, why: str, hooks: StackHooks) -> Iterator[Action]:
