@@ -51,8 +51,9 @@ from vtrace.tcpframes import CWR, FIN, PSH, RST, SYN, URG, parse_tcp_frame
 if TYPE_CHECKING:
     from vtrace.scenarios.recv.world import RecvWorld
 
-__all__ = ["GRO_CALLS", "GRO_COUNTERS", "GRO_MAX_SIZE", "GroState", "Held", "Segment", "StackHooks", "decide", "flush_held",
-           "gro_receive", "host_segments", "tap_offload"]
+__all__ = ["GRO_CALLS", "GRO_COUNTERS", "GRO_MAX_SIZE", "Decision", "GroState", "Held",
+           "Segment", "StackHooks", "decide", "flush_held", "gro_receive", "host_segments",
+           "segment_packets", "tap_offload"]
 
 #: gro_max_size (6.1, 7.2: dev->gro_max_size, GRO_LEGACY_MAX_SIZE by default) and 4.19's
 #: constant: skb_gro_receive refuses a segment that would make p->len reach it.
