@@ -9,9 +9,14 @@ whole, the skb's IP length is 52 + 65,000 = 65,052 bytes, under gro_max_size (65
 
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
+from pathlib import Path
 
 import pytest
+from cli_run import run
+from conftest import program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_words_audit import audit
@@ -19,6 +24,7 @@ from test_words_audit import audit
 from vtrace.catalog import CATALOG, ERAS, era
 from vtrace.frames import VNET_HDR_F_NEEDS_CSUM, VnetHeader
 from vtrace.model import Event, Kind
+from vtrace.pcap import read_packets
 from vtrace.scenarios.recv import RECV
 from vtrace.scenarios.recv.gro import (
     GRO_MAX_SIZE,
@@ -27,6 +33,7 @@ from vtrace.scenarios.recv.gro import (
     Segment,
     decide,
     segment_packets,
+    tap_frames,
 )
 from vtrace.scenarios.recv.guest import run_world
 from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT
@@ -246,3 +253,31 @@ def test_every_new_step_has_english_and_chinese() -> None:
         step = CATALOG[key]
         assert step.text["en"] and step.text["zh"]
         assert all(note.get("zh") for note in step.notes.values())
+
+
+def test_pcap_holds_each_segment_as_it_crossed_the_tap(tmp_path: Path) -> None:
+    pcap = tmp_path / "in.pcap"
+    code, _, err = run("recv", "--proto", "tcp", "--size", "65000", "--frames", "2",
+                       "--features", "-guest_tso4", "--view", "quiet", "--pcap", str(pcap))
+    assert code == 0, err
+    frames = [frame for _, frame in read_packets(pcap)]
+    params = {"proto": "tcp", "size": 65000, "features": "-guest_tso4"}
+    first, second = tap_frames(params, 0), tap_frames(params, 1)
+    assert first is not None and second is not None and frames == first + second
+    assert len(frames) == 2 * SEGMENTS
+    assert tap_frames({"proto": "tcp", "size": 65000}, 0) is None  # the tap took TSO
+
+
+@program("tshark", "tshark")
+def test_tshark_reads_the_segments_with_their_checksums_complete_without_offload(
+        tmp_path: Path) -> None:
+    tshark = shutil.which("tshark")
+    assert tshark is not None
+    pcap = tmp_path / "in.pcap"
+    assert run("recv", "--proto", "tcp", "--size", "65000", "--frames", "1", "--no-offload",
+               "--view", "quiet", "--pcap", str(pcap))[0] == 0
+    done = subprocess.run([tshark, "-r", str(pcap), "-o", "tcp.check_checksum:TRUE", "-T",
+                           "fields", "-e", "tcp.len", "-e", "tcp.flags.push", "-e",
+                           "tcp.checksum.status"], capture_output=True, text=True, check=True)
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert rows == [["1448", "0", "1"]] * 44 + [[str(LAST), "1", "1"]]

@@ -32,10 +32,10 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from vtrace.catalog import Era
+from vtrace.catalog import ERAS, Era
 from vtrace.engine.sim import Action, Do
 from vtrace.frames import ETH_HEADER, VnetHeader
-from vtrace.netfeatures import Feature, negotiated
+from vtrace.netfeatures import Feature, FeatureError, negotiated
 from vtrace.offload import (
     TCP_CSUM_OFFSET,
     GsoSkb,
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GRO_CALLS", "GRO_COUNTERS", "GRO_MAX_SIZE", "Decision", "GroState", "Held",
            "Segment", "StackHooks", "decide", "flush_held", "gro_receive", "host_segments",
-           "segment_packets", "tap_offload"]
+           "segment_packets", "tap_frames", "tap_offload"]
 
 #: gro_max_size (6.1, 7.2: dev->gro_max_size, GRO_LEGACY_MAX_SIZE by default) and 4.19's
 #: constant: skb_gro_receive refuses a segment that would make p->len reach it.
@@ -228,14 +228,33 @@ def segment_packets(frame: int, size: int, hdr_len: int, csum: bool) -> list[byt
     """What tun hands QEMU for write ``frame``: each segment behind its virtio_net_hdr, the
     checksum partial (NEEDS_CSUM) when the tap has checksum offload, else complete and the
     header empty."""
+    return [header.pack(hdr_len) + segment for header, segment in _segments(frame, size, csum)]
+
+
+def _segments(frame: int, size: int, csum: bool) -> list[tuple[VnetHeader, bytes]]:
+    """Write ``frame``'s segments, each with the header tun builds for it."""
     skb = host_superframe(frame, size)
-    packets = []
-    for segment in tcp_gso_segment(skb.frame, MSS, partial=csum):
-        header = virtio_net_hdr_from_skb(GsoSkb(
-            frame=segment, gso_size=0, ipv6=False, ecn=False, headlen=skb.headlen,
-            csum_start=skb.csum_start)) if csum else VnetHeader()
-        packets.append(header.pack(hdr_len) + segment)
-    return packets
+    return [(virtio_net_hdr_from_skb(GsoSkb(
+        frame=segment, gso_size=0, ipv6=False, ecn=False, headlen=skb.headlen,
+        csum_start=skb.csum_start)) if csum else VnetHeader(), segment)
+        for segment in tcp_gso_segment(skb.frame, MSS, partial=csum)]
+
+
+def tap_frames(params: Mapping[str, Any], frame: int) -> list[bytes] | None:
+    """The frames of write ``frame`` as they cross the tap in a replay with ``params`` (a
+    stream header's): the host's segments, checksums as tun hands them; None when the tap
+    took TSO (one superframe) or the parameters name nothing this version knows."""
+    name = str(params.get("era", "modern"))
+    if params.get("proto") != "tcp" or name not in ERAS:
+        return None
+    try:
+        state = GroState.of(ERAS[name], "tcp", str(params.get("features", "")),
+                            bool(params.get("offload", True)))
+    except FeatureError:
+        return None
+    if not state.segmented:
+        return None
+    return [segment for _, segment in _segments(frame, int(params.get("size", 0)), state.csum)]
 
 
 def host_segments(world: RecvWorld, frame: int) -> Generator[Action, None, list[bytes]]:
