@@ -84,9 +84,10 @@ MERGEABLE = Param("mergeable", True, "Negotiate VIRTIO_NET_F_MRG_RXBUF (mergeabl
                   "without it the guest posts big-packet page chains.")
 NAPI_BUDGET = Param("napi_budget", 64, "NAPI's weight: packets virtnet_poll takes per poll.",
                     low=1, high=4096)
-RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP through "
-                     "a tap that takes TSO (one GSO superframe per frame, which the guest "
-                     "receives whole).", silent_default=True)
+RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP: one GSO "
+                     "superframe per frame through a tap that takes TSO, or without guest TSO "
+                     "(--features -guest_tso4) MSS-sized segments the guest's GRO merges.",
+                     silent_default=True)
 RECV_SIZE = replace(SIZE, high=MAX_TCP_PAYLOAD,
                     help=f"Ethernet frame length in bytes (without the virtio_net_hdr; at most "
                          f"{MAX_FRAME} for UDP); with --proto tcp, the TCP payload of each "
