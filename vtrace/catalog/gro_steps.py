@@ -107,14 +107,14 @@ STEPS: tuple[Step, ...] = (
          "the pseudo-header (tcp_gro_complete)."),
     step("napi_gro_flush", "linux", DEV,
          {"4.19": Site(5338), "6.1": Site(357, file=GRO),
-          "7.2": Site(513, file="include/net/gro.h")},
+          "7.2": Site(528, file="include/net/gro.h", function="gro_flush_normal")},
          "stack", Phase.APP, 80,
          "Complete the skbs GRO holds, oldest first; with flush_old only those held since an "
          "earlier jiffy. napi_complete_done flushes them all, and so does __napi_poll after a "
          "full budget on a kernel with HZ below 1000 (Debian's is 250).",
-         notes={"7.2": "Linux 7.2's napi_gro_flush is an inline wrapper: gro_flush, then "
-                       "__gro_flush (net/core/gro.c:326); gro_flush_normal passes the "
-                       "rx_list up right after."}),
+         notes={"7.2": "Linux 7.2's napi_complete_done and __napi_poll call "
+                       "gro_flush_normal: gro_flush and __gro_flush (net/core/gro.c:326), "
+                       "then the rx_list passed up."}),
     step("__napi_poll", "linux", DEV,
          {"4.19": Site(6245, function="napi_poll"), "6.1": Site(6614), "7.2": Site(7767)},
          "stack", Phase.APP, 60,

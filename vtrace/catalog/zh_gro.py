@@ -76,8 +76,8 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "完成 GRO 留住的 skb，最老的先；flush_old 时只完成早于当前 jiffy 留住的。"
                 "napi_complete_done 把它们全部冲刷；在 HZ 小于 1000 的内核上（Debian 的是 250），"
                 "用满预算后的 __napi_poll 也是如此。",
-        "7.2": "Linux 7.2 的 napi_gro_flush 是内联包装：先 gro_flush，再 __gro_flush"
-               "（net/core/gro.c:326）；gro_flush_normal 随即把 rx_list 上交。",
+        "7.2": "Linux 7.2 的 napi_complete_done 和 __napi_poll 调用 gro_flush_normal：先 "
+               "gro_flush 和 __gro_flush（net/core/gro.c:326），再把 rx_list 上交。",
     },
     "__napi_poll": {
         "text": "这次轮询用满了权重，NAPI 保持调度；在下一轮之前，它冲刷 GRO 留住的包（HZ 小于 "
