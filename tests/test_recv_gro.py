@@ -124,8 +124,13 @@ def test_what_the_guest_negotiates_decides_who_segments() -> None:
     assert not GroState.of(modern, "tcp", "", True).segmented
     assert not GroState.of(modern, "tcp", "-guest_tso6", True).segmented
     assert not GroState.of(modern, "udp", "-guest_tso4", True).segmented
-    assert GroState.of(modern, "tcp", "-guest_tso4", True) == GroState(segmented=True)
-    assert GroState.of(modern, "tcp", "", False) == GroState(segmented=True, csum=False)
+    cut = GroState.of(modern, "tcp", "-guest_tso4", True)
+    assert cut.segmented and cut.csum
+    assert cut.tun_offload == "TUN_F_CSUM|TUN_F_TSO6|TUN_F_TSO_ECN|TUN_F_UFO"
+    assert GroState.of(modern, "tcp", "", False) == GroState(segmented=True, csum=False,
+                                                             tun_offload="0")
+    newest = GroState.of(ERAS["newest"], "tcp", "-guest_tso4", True).tun_offload
+    assert "TUN_F_TSO4" not in newest and "TUN_F_USO4" in newest
 
 
 def test_each_segment_crosses_the_ring_alone_with_its_own_bytes() -> None:

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GRO_CALLS", "GRO_COUNTERS", "GRO_MAX_SIZE", "Decision", "GroState", "Held",
            "Segment", "StackHooks", "decide", "flush_held", "gro_receive", "host_segments",
-           "segment_packets", "tap_frames", "tap_offload"]
+           "segment_packets", "tap_frames", "tap_offload", "tun_offload"]
 
 #: gro_max_size (6.1, 7.2: dev->gro_max_size, GRO_LEGACY_MAX_SIZE by default) and 4.19's
 #: constant: skb_gro_receive refuses a segment that would make p->len reach it.
@@ -179,6 +179,7 @@ class GroState:
 
     segmented: bool = False  # the tap lacks TSO4: the host's GSO cuts every write
     csum: bool = True  # the tap has TUN_F_CSUM (GUEST_CSUM): NEEDS_CSUM on each segment
+    tun_offload: str = ""  # the TUN_F_* bits tap_fd_set_offload asks for
     held: Held | None = None
     rx_segs: list[int] = field(default_factory=list)  # segments of each skb on rx_list
     up: deque[tuple[int, int, bool]] = field(default_factory=deque)  # seq, bytes, last
@@ -192,7 +193,8 @@ class GroState:
             return GroState()
         agreed = negotiated(era.qemu, era.linux, features, no_offload=not offload)
         csum = Feature.GUEST_CSUM in agreed
-        return GroState(segmented=not (csum and Feature.GUEST_TSO4 in agreed), csum=csum)
+        return GroState(segmented=not (csum and Feature.GUEST_TSO4 in agreed), csum=csum,
+                        tun_offload=tun_offload(agreed, era.qemu))
 
     def reader(self) -> dict[str, object]:
         """What the application's next read returns: the oldest skb's bytes on the socket;
@@ -205,8 +207,22 @@ class GroState:
 # -- set-up and the host ---------------------------------------------------------------------
 
 
-def _tun_offloads(state: GroState) -> str:
-    return "TUN_F_CSUM|TUN_F_TSO6|TUN_F_TSO_ECN" if state.csum else "0"
+def tun_offload(agreed: frozenset[Feature], qemu: str) -> str:
+    """The TUN_F_* bits QEMU ``qemu``'s ``tap_fd_set_offload`` asks for, the guest having
+    taken ``agreed``: none without GUEST_CSUM; USO and UDP tunnel GSO only from QEMU 10.2."""
+    if Feature.GUEST_CSUM not in agreed:
+        return "0"
+    tso = {Feature.GUEST_TSO4, Feature.GUEST_TSO6} & agreed
+    wanted = [("TUN_F_CSUM", True), ("TUN_F_TSO4", Feature.GUEST_TSO4 in agreed),
+              ("TUN_F_TSO6", Feature.GUEST_TSO6 in agreed),
+              ("TUN_F_TSO_ECN", bool(tso) and Feature.GUEST_ECN in agreed),
+              ("TUN_F_UFO", Feature.GUEST_UFO in agreed)]
+    if qemu not in ("3.1", "7.2"):
+        wanted += [("TUN_F_USO4", Feature.GUEST_USO4 in agreed),
+                   ("TUN_F_USO6", Feature.GUEST_USO6 in agreed),
+                   ("TUN_F_UDP_TUNNEL_GSO", Feature.GUEST_UDP_TUNNEL_GSO in agreed),
+                   ("TUN_F_UDP_TUNNEL_GSO_CSUM", Feature.GUEST_UDP_TUNNEL_GSO_CSUM in agreed)]
+    return "|".join(name for name, on in wanted if on)
 
 
 def tap_offload(world: RecvWorld) -> Iterator[Action]:
@@ -219,7 +235,7 @@ def tap_offload(world: RecvWorld) -> Iterator[Action]:
     yield Do("virtio_net_apply_guest_offloads", None, src="virtio-net",
              detail={"guest_csum": state.csum, "guest_tso4": False}, cost=False)
     yield Do("tap_fd_set_offload", None, src="virtio-net",
-             detail={"ioctl": "TUNSETOFFLOAD", "offload": _tun_offloads(state)}, cost=False)
+             detail={"ioctl": "TUNSETOFFLOAD", "offload": state.tun_offload}, cost=False)
     yield Do("tun_set_offload", None, src="tap",
              detail={"tso": False, "hw_csum": state.csum}, cost=False)
 
