@@ -88,9 +88,7 @@ def test_gro_merges_one_write_into_one_skb_when_nothing_else_flushes() -> None:
         decision = decide(held, segment)
         if decision.merge:
             assert held is not None
-            held.length += segment.length
-            held.seq += segment.length
-            held.segs += 1
+            held.append(segment)
             merged += 1
         if decision.complete_held:
             completed.append((held.segs, held.length, held.ip_len, decision.why))  # type: ignore[union-attr]
@@ -109,7 +107,7 @@ def test_gro_max_size_and_a_new_write_flush_the_held_skb() -> None:
     held = Held(0, first, second.seq, near, segs=44)
     held.seq, held.length = first.seq + near, near
     later = Segment(first.seq + near, second.ack, second.flags, second.options,
-                    (first.ip_id + 44) & 0xFFFF, MSS, True)
+                    (first.ip_id + 44) & 0xFFFF, MSS, True, True)
     assert decide(held, later).why == "gro_max_size"
     assert not decide(held, later).merge and decide(held, later).hold
     assert decide(held, later, gro_max_size=1 << 20).merge

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vtrace.catalog import ERAS, Era
 from vtrace.engine.sim import Action, Do
-from vtrace.frames import ETH_HEADER, VnetHeader
+from vtrace.frames import ETH_HEADER, VNET_HDR_F_NEEDS_CSUM, VnetHeader
 from vtrace.netfeatures import Feature, FeatureError, negotiated
 from vtrace.offload import (
     TCP_CSUM_OFFSET,
@@ -58,7 +58,8 @@ __all__ = ["GRO_CALLS", "GRO_COUNTERS", "GRO_MAX_SIZE", "Decision", "GroState", 
 #: gro_max_size (6.1, 7.2: dev->gro_max_size, GRO_LEGACY_MAX_SIZE by default) and 4.19's
 #: constant: skb_gro_receive refuses a segment that would make p->len reach it.
 GRO_MAX_SIZE = 65536
-IPV4_TCP_HEADERS = 20  # struct iphdr, without options
+IPV4_HEADER = 20  # struct iphdr, without options
+TCP_HEADER = 20  # struct tcphdr, without options
 _FLUSH_FLAGS = URG | PSH | RST | SYN | FIN  # tcp_gro_receive's out_check_final
 
 #: The summary's lines of a segmented receive, shown only when it counted some.
@@ -91,14 +92,15 @@ class Segment:
     ip_id: int
     length: int  # skb_gro_len: the TCP payload
     ip_ok: bool  # the IPv4 header checksum (inet_gro_receive checks it)
+    tcp_ok: bool  # the TCP checksum, complete or (CHECKSUM_PARTIAL) the pseudo-header's
 
     @staticmethod
     def of(packet: bytes) -> Segment:
         parsed = parse_tcp_frame(packet)
         start = ETH_HEADER + parsed.flow.ip_header
         return Segment(parsed.seq, parsed.ack, parsed.flags,
-                       packet[start + 20:start + parsed.tcp_header], parsed.ip_id,
-                       len(parsed.payload), parsed.ip_checksum_ok)
+                       packet[start + TCP_HEADER:start + parsed.tcp_header], parsed.ip_id,
+                       len(parsed.payload), parsed.ip_checksum_ok, parsed.tcp_checksum_ok)
 
 
 @dataclass(slots=True)
@@ -120,7 +122,14 @@ class Held:
     @property
     def ip_len(self) -> int:
         """``p->len``: the IP packet from its header on (eth_type_trans pulled the MAC)."""
-        return IPV4_TCP_HEADERS + 20 + len(self.first.options) + self.length
+        return IPV4_HEADER + TCP_HEADER + len(self.first.options) + self.length
+
+    def append(self, segment: Segment) -> None:
+        """``skb_gro_receive``: the segment's payload joins; FIN and PSH carry over."""
+        self.length += segment.length
+        self.seq += segment.length
+        self.segs += 1
+        self.flags |= segment.flags & (FIN | PSH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +308,7 @@ def gro_receive(world: RecvWorld, frame: int, raw: bytes, packet: bytes,
     """One segment through GRO: merged into the held skb, held, or passed up alone."""
     state, fields = world.gro, header_fields(raw)
     segment = Segment.of(packet)
-    partial = bool(fields["flags"] & 1)  # VIRTIO_NET_HDR_F_NEEDS_CSUM
+    partial = bool(fields["flags"] & VNET_HDR_F_NEEDS_CSUM)
     yield Do("guest_virtio_net_hdr_to_skb", frame, detail={
         "gso_type": fields["gso_type"], "gso_size": fields["gso_size"],
         "ip_summed": "CHECKSUM_PARTIAL" if partial else "CHECKSUM_NONE"})
@@ -313,17 +322,14 @@ def gro_receive(world: RecvWorld, frame: int, raw: bytes, packet: bytes,
         "checksum": "partial" if partial else "verified", "len": segment.length,
         "psh": bool(segment.flags & PSH)})
     if not partial:
-        yield Do("__skb_gro_checksum_complete", frame, detail={"ok": True})
+        yield Do("__skb_gro_checksum_complete", frame, detail={"ok": segment.tcp_ok})
     held = state.held
     yield Do("tcp_gro_receive", frame, detail={
         "seq": segment.seq, "len": segment.length, "held": held is not None,
         "flush": decision.complete_held or not (decision.hold or decision.merge),
         **({"why": decision.why} if decision.why else {})})
     if decision.merge and held is not None:
-        held.length += segment.length
-        held.seq += segment.length
-        held.segs += 1
-        held.flags |= segment.flags & (FIN | PSH)
+        held.append(segment)
         yield Do("skb_gro_receive", frame, detail={"segs": held.segs, "len": held.ip_len})
     if decision.complete_held and held is not None:
         state.held = None
