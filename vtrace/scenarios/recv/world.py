@@ -56,6 +56,7 @@ from vtrace.scenarios.params import (
 )
 from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.recv.eras import SWITCHES
+from vtrace.scenarios.recv.gro import GroState
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
 from vtrace.scenarios.send.tso import HEADERS, MAX_TCP_PAYLOAD
@@ -82,9 +83,10 @@ MERGEABLE = Param("mergeable", True, "Negotiate VIRTIO_NET_F_MRG_RXBUF (mergeabl
                   "without it the guest posts big-packet page chains.")
 NAPI_BUDGET = Param("napi_budget", 64, "NAPI's weight: packets virtnet_poll takes per poll.",
                     low=1, high=4096)
-RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP through "
-                     "a tap that takes TSO (one GSO superframe per frame, which the guest "
-                     "receives whole).", silent_default=True)
+RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP: one GSO "
+                     "superframe per frame through a tap that takes TSO, or without guest TSO "
+                     "(--features -guest_tso4) MSS-sized segments the guest's GRO merges.",
+                     silent_default=True)
 RECV_SIZE = replace(SIZE, high=MAX_TCP_PAYLOAD,
                     help=f"Ethernet frame length in bytes (without the virtio_net_hdr; at most "
                          f"{MAX_FRAME} for UDP); with --proto tcp, the TCP payload of each "
@@ -185,6 +187,7 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.napi_tx = SEND_SWITCHES[era.name].napi_tx
         self.vhost = params.backend == "vhost-net"
         self.tcp = params.proto == "tcp"
+        self.gro = GroState.of(era, params.proto, params.features, params.offload)
         features = _negotiated(era, params.mergeable)
         self.hdr_len = negotiated_hdr_len(era, params.mergeable)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
