@@ -59,7 +59,7 @@ from vtrace.scenarios.recv.eras import SWITCHES
 from vtrace.scenarios.recv.gro import GroState
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
-from vtrace.scenarios.send.tso import HEADERS, MAX_TCP_PAYLOAD
+from vtrace.scenarios.send.tso import HEADERS, MAX_TCP_PAYLOAD, MSS
 from vtrace.scenarios.send.world import PROTO
 
 __all__ = ["BATCH", "BIG_CHAIN", "HOST_TO_GUEST", "MERGEABLE",
@@ -211,8 +211,10 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         if self.tcp and params.mergeable:
             self.sizing = MergeableSizing(
                 memory.buffers_base, pages, self.hdr_len, self.min_buf_len,
-                # receive_mergeable feeds the EWMA head_skb->len: the frame, Ethernet on
-                Ewma(HEADERS + params.size) if params.warm else Ewma())
+                # receive_mergeable feeds the EWMA head_skb->len, each packet from Ethernet
+                # on: the superframe, or where the host cuts it, a segment
+                Ewma(HEADERS + (min(params.size, MSS) if self.gro.segmented else params.size))
+                if params.warm else Ewma())
         if isinstance(memory, PackedMemory):
             super().__init__(era, memory, PackedDriver(memory, event_idx=params.event_idx),
                              PackedDevice(memory, event_idx=params.event_idx))
