@@ -23,6 +23,7 @@ from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
 from vtrace.cli.lab_ring import compare_lab_rings
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
+from vtrace.lab.features import switched_off
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import (
     MAX_FRAME,
@@ -37,6 +38,7 @@ from vtrace.lab.params import (
     Scenario,
     min_frame_size,
 )
+from vtrace.netfeatures import FeatureError
 from vtrace.output import OutputError, check_apart, check_writable
 from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.session import Session
@@ -56,7 +58,10 @@ Examples:
   sudo vtrace lab recv --frames 3 --compare
   sudo vtrace lab send --ring packed --compare
   sudo vtrace lab send --proto tcp --size 65000 --compare
+  sudo vtrace lab recv --proto tcp --size 65000 --compare
+  sudo vtrace lab recv --proto tcp --features -guest_tso4 --compare
   sudo vtrace lab send --queues 2 --frames 4 --compare
+  sudo vtrace lab recv --queues 2 --frames 4 --compare
 """
 
 
@@ -67,19 +72,27 @@ TCP_SIZE = 65000
 @click.command("lab", epilog=EPILOG)
 @click.argument("scenario", type=click.Choice([s.value for s in Scenario]))
 @click.option("--frames", "-n", type=click.IntRange(1, MAX_LAB_FRAMES), default=3,
-              show_default=True, help="Datagrams to send (guest to host, or host to guest).")
+              show_default=True,
+              help="Frames to send (guest to host, or host to guest): datagrams, or TCP "
+                   "blocks.")
 @click.option("--size", type=int,
               help="UDP: Ethernet frame length in bytes (default: the smallest that holds "
                    "'vtrace seq=N', 54 for up to 9 frames). TCP: the bytes of each block the "
-                   f"guest writes (default {TCP_SIZE}, at most {MAX_TCP_SIZE}).")
+                   f"sender writes (default {TCP_SIZE}, at most {MAX_TCP_SIZE}).")
 @click.option("--proto", type=click.Choice([p.value for p in Proto]), default="udp",
               show_default=True,
-              help="UDP datagrams, or TCP: one connection to a peer on the host, a 4 MiB "
-                   "warm-up outside the trace window, then one write a frame (GSO packets "
-                   "under TSO; send only).")
+              help="UDP datagrams, or TCP: one connection between the guest and a peer on "
+                   "the host, a 4 MiB warm-up outside the trace window, then one write a "
+                   "frame (GSO packets under TSO).")
 @click.option("--queues", type=click.IntRange(1, MAX_QUEUES), default=1, show_default=True,
               help="Queue pairs (mq=on, one vCPU each); with 2, frames alternate between two "
-                   "flows, each sent from its own vCPU.")
+                   "flows: sent from a vCPU each (send), or from a host port each, spread "
+                   "by QEMU's RSS (rss=on) with a key the guest commits (recv).")
+@click.option("--features", "features", default="", metavar="-NAME,...",
+              help="Switch device features off (QEMU's properties: -guest_tso4 gives "
+                   "guest_tso4=off), spelt as vtrace send|recv --features spells them; the "
+                   "replay compared takes the same list. Without guest TSO the host cuts each "
+                   "TCP write before the tap and the guest's GRO merges the segments.")
 @click.option("--ioeventfd/--no-ioeventfd", default=True, show_default=True,
               help="Let a kick signal an eventfd, or handle it on QEMU's vCPU thread.")
 @click.option("--accel", type=click.Choice([a.value for a in Accel]), default="auto",
@@ -108,7 +121,8 @@ TCP_SIZE = 65000
                    "then QEMU's view of the ring after the last frame beside the replay's.")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues: int,
-                ioeventfd: bool, accel: str, backend: str, ring: str, save_dir: str | None,
+                features: str, ioeventfd: bool, accel: str, backend: str, ring: str,
+                save_dir: str | None,
                 kernel: Path | None, modules: Path | None, pcap_path: str | None, compare: bool,
                 events_path: str | None, view: str | None,
                 speed: float | str | None, step: bool, lang: str) -> None:
@@ -121,13 +135,17 @@ def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues
     if ring == Ring.PACKED.value and backend == Backend.VHOST_NET.value:
         raise click.UsageError("--ring packed: Linux's vhost-net has no packed ring (QEMU would "
                                "fall back to the split ring); use --backend qemu")
-    if queues > 1 and scenario != Scenario.SEND.value:
-        raise click.UsageError(f"--queues {queues}: the lab spreads flows over queue pairs "
-                               "when the guest sends, so far; use vtrace lab send")
+    if queues > 1 and proto == Proto.TCP.value and scenario == Scenario.RECV.value:
+        raise click.UsageError(f"--queues {queues} --proto tcp: one TCP connection is one "
+                               "flow, on one queue; receive flows are UDP")
+    try:
+        switched_off(features)
+    except FeatureError as problem:
+        raise click.UsageError(str(problem)) from None
     chosen_size = _frame_size(Scenario(scenario), Proto(proto), frames, size)
     params = LabParams(Scenario(scenario), frames, chosen_size, ioeventfd, Accel(accel),
                        Backend(backend), kernel, modules, ring=Ring(ring), proto=Proto(proto),
-                       queues=queues)
+                       queues=queues, features=features)
     save = _save_target(save_dir)
     if pcap_path is not None:
         check_writable(pcap_path)
@@ -136,8 +154,9 @@ def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues
     env = current()
     playback = Playback.settle(env, view=view, events_path=events_path, speed=speed, step=step,
                                lang=lang, classroom=False) if wants_events else None
-    with _directory(save) as directory:
-        _capture(params, directory)
+    with _directory(save) as work:
+        _capture(params, work)
+        directory = _keep(work, save)
         click.echo(f"vtrace lab: {_captured(directory)}", err=True)
         if pcap_path is not None:
             with env.output(pcap_path, binary=True) as out:
@@ -154,9 +173,6 @@ def _frame_size(scenario: Scenario, proto: Proto, frames: int, size: int | None)
     """``--size`` checked for the protocol, or its default."""
     smallest = min_frame_size(frames)
     if proto is Proto.TCP:
-        if scenario is not Scenario.SEND:
-            raise click.UsageError("--proto tcp: the lab sends TCP from the guest only, so "
-                                   "far; use vtrace lab send")
         if size is not None and not MIN_TCP_SIZE <= size <= MAX_TCP_SIZE:
             raise click.UsageError(f"--size {size}: a TCP block is {MIN_TCP_SIZE} to "
                                    f"{MAX_TCP_SIZE} bytes")
@@ -193,7 +209,8 @@ def _save_target(save_dir: str | None) -> Path | None:
 
 @contextmanager
 def _directory(save: Path | None) -> Iterator[Path]:
-    """Where the run writes: a temporary directory, renamed to ``save`` only on success."""
+    """Where the run writes: a temporary directory (beside ``save``), gone at the end unless
+    ``_keep`` made it ``save``."""
     parent = save.resolve().parent if save is not None else None
     try:
         work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
@@ -201,15 +218,22 @@ def _directory(save: Path | None) -> Iterator[Path]:
         raise _unwritable(save, error) from None
     try:
         yield work
-        if save is not None:
-            if save.is_dir():
-                save.rmdir()
-            try:
-                work.rename(save)
-            except OSError as error:
-                raise _unwritable(save, error) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _keep(work: Path, save: Path | None) -> Path:
+    """The captured directory renamed to ``save`` as soon as the capture is whole, so that
+    what the views or the comparison do next cannot lose it; ``work`` without ``save``."""
+    if save is None:
+        return work
+    if save.is_dir():
+        save.rmdir()
+    try:
+        work.rename(save)
+    except OSError as error:
+        raise _unwritable(save, error) from None
+    return save
 
 
 def _unwritable(save: Path | None, error: OSError) -> OutputError:
