@@ -487,13 +487,14 @@ class Device:
         count = length // DESC_SIZE
         if not count or length % DESC_SIZE:
             raise RingError(f"indirect table of {length} bytes at head {head}")
+        entries = self.memory.read(table, length)  # one copy of the table, not one per entry
         buffers: list[Buffer] = []
         index = 0
         while True:
             if index >= count or len(buffers) >= count:
                 raise RingError(f"bad indirect chain at head {head}")
-            addr, size, flags, following = struct.unpack_from(
-                "<QIHH", self.memory.read(table + DESC_SIZE * index, DESC_SIZE))
+            addr, size, flags, following = struct.unpack_from("<QIHH", entries,
+                                                              DESC_SIZE * index)
             buffers.append(Buffer(addr, size, bool(flags & VRING_DESC_F_WRITE)))
             if not flags & VRING_DESC_F_NEXT:
                 return tuple(buffers)
