@@ -7,6 +7,7 @@ the 12-byte ``struct virtio_net_hdr_mrg_rxbuf`` that virtio 1.x uses.
 
 from __future__ import annotations
 
+import functools
 import operator
 import struct
 from dataclasses import dataclass
@@ -96,12 +97,19 @@ class VnetHeader:
             raise FrameError(f"a virtio_net_hdr is 10, 12, 20 or 24 bytes, not {length}")
         return _VNET_HDR_LAYOUT.pack(*_vnet_hdr_values(self))[:length]
 
-    @classmethod
-    def unpack(cls, data: bytes) -> VnetHeader:
+    @staticmethod
+    def unpack(data: bytes) -> VnetHeader:
         """Read a 10-, 12-, 20- or 24-byte header; fields past its end read as zero."""
         if len(data) not in VNET_HDR_LENGTHS:
             raise FrameError(f"a virtio_net_hdr is 10, 12, 20 or 24 bytes, not {len(data)}")
-        return cls(*_VNET_HDR_LAYOUT.unpack(data + bytes(VNET_HDR_LENGTHS[-1] - len(data))))
+        return _read_vnet_hdr(bytes(data))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_vnet_hdr(data: bytes) -> VnetHeader:
+    """The header ``data`` holds: a replay reads the same few headers packet after packet,
+    and a header is immutable, so each is built once."""
+    return VnetHeader(*_VNET_HDR_LAYOUT.unpack(data + bytes(VNET_HDR_LENGTHS[-1] - len(data))))
 
 
 @dataclass(frozen=True, slots=True)
