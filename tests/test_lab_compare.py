@@ -86,3 +86,22 @@ def test_each_queue_pair_is_compared_with_the_frames_that_went_through_it(
     compared = compare_lab_rings(tmp_path, header, "modern")
     assert [(ring.queue, ring.chains) for ring in compared] == [("tx", 2), ("tx1", 1)]
     assert compare_lab_ring(tmp_path, header, "modern") == compared[0]
+
+
+def test_a_saved_capture_outlives_a_comparison_that_fails(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    """The directory is renamed to --save as soon as the capture is whole: whatever the views
+    or the comparison do next, the capture is kept."""
+    def captured(params: LabParams, directory: Path, progress: Callable[..., None]) -> None:
+        shutil.copytree(DATA / "recv-1", directory, dirs_exist_ok=True)
+
+    def broken(directory: Path, env: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(lab_cli, "capture", captured)
+    monkeypatch.setattr(lab_cli, "_compare", broken)
+    saved = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["lab", "recv", "--compare", "--save", str(saved)])
+    assert result.exit_code != 0
+    assert (saved / "manifest.json").is_file()
+    assert not any(name.startswith(".vtrace-lab-") for name in map(str, tmp_path.iterdir()))

@@ -1,18 +1,35 @@
 """``vtrace lab send --proto tcp`` and ``--queues 2`` without a guest: the command lines, the
 probe that reads the virtio_net_hdr, and the packets read back from lines of real runs; a
-recv run's receive buffers per frame, from a committed capture."""
+recv run's receive buffers per frame, from a committed capture, and its flows over two
+queues, from lines of a real run."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
 from vtrace.lab.manifest import FILES
-from vtrace.lab.packets import guest_xmits, received_packets, sent_packets
+from vtrace.lab.packets import (
+    guest_receives,
+    guest_xmits,
+    received_frames,
+    received_packets,
+    sent_packets,
+)
 from vtrace.lab.params import TCP_WARMUP, Accel, LabParams, Proto, Scenario
 from vtrace.lab.probes import uprobes
-from vtrace.lab.qemu import Files, GuestNet, kernel_command_line, qemu_command
+from vtrace.lab.qemu import (
+    RSS_TRACE_EVENTS,
+    TRACE_EVENTS,
+    Files,
+    GuestNet,
+    kernel_command_line,
+    qemu_command,
+    trace_events,
+)
 from vtrace.model import Header, Source
+from vtrace.rss import DEFAULT_KEY
 
 DATA = Path(__file__).parent / "data" / "lab"
 FILES_ = Files(Path("c"), Path("g"), Path("l"), Path("e"))
@@ -179,3 +196,129 @@ def test_a_recv_run_compares_num_buffers_and_used_lengths() -> None:
         ["frame", "1", "num_buffers", "1", "1", "agree"],
         ["frame", "1", "used", "len", "66", "66", "agree"]]
     assert lines[-1] == "packets: 6 of 6 fields agree"
+
+
+#: Lines of a real two-queue UDP receive (QEMU 7.2's software RSS, a Linux 6.1 guest that
+#: committed Microsoft's key): the virtqueues, each frame's hash and fill, and the guest's
+#: GRO entries (an ARP reply first) and receiver markers.
+RSS_LOG = """\
+18671@1796543832.676135:virtio_queue_notify vdev 0x55c3689d9e80 n 0 vq 0x7fc03a6a9010
+18671@1796543832.676111:virtio_queue_notify vdev 0x55c3689d9e80 n 1 vq 0x7fc03a6a90a8
+18671@1796543832.676084:virtio_queue_notify vdev 0x55c3689d9e80 n 2 vq 0x7fc03a6a9140
+18671@1796543832.676040:virtio_queue_notify vdev 0x55c3689d9e80 n 3 vq 0x7fc03a6a91d8
+18671@1796543832.675958:virtio_queue_notify vdev 0x55c3689d9e80 n 4 vq 0x7fc03a6a9270
+18671@1796543844.351539:virtio_net_rss_enable hashes 0x3f, table of 128, key of 40
+18671@1796543844.854036:net_rx_pkt_rss_hash RSS hash for 12 bytes: 0x878A9402
+18671@1796543844.854090:virtqueue_fill vq 0x7fc03a6a9010 elem 0x55c3685bc600 len 66 idx 0
+18671@1796543844.956074:net_rx_pkt_rss_hash RSS hash for 12 bytes: 0x151435D3
+18671@1796543844.956123:virtqueue_fill vq 0x7fc03a6a9140 elem 0x55c3685bc600 len 66 idx 0
+18671@1796543845.056360:net_rx_pkt_rss_hash RSS hash for 12 bytes: 0x878A9402
+18671@1796543845.056488:virtqueue_fill vq 0x7fc03a6a9010 elem 0x55c3685bc600 len 66 idx 0
+"""
+_GRO = ("          <idle>-0       [00{cpu}] ..s1.  {ts}: napi_gro_receive_entry: dev=eth0 "
+        "napi_id=0x200{q} queue_mapping={q} skbaddr=(____ptrval____) vlan_tagged=0 "
+        "vlan_proto=0x0000 vlan_tci=0x0000 protocol={proto} ip_summed=3 hash=0x00000000 "
+        "l4_hash=0 len=40 data_len=0\n")
+_RETURNED = ("         udprecv-101     [001] .....  {ts}: tracing_mark_write: app recv() "
+             "returned seq={seq}\n")
+RSS_GUEST = (_GRO.format(cpu=1, ts=60226098490, q=1, proto="0x0806")
+             + _GRO.format(cpu=0, ts=61085762360, q=1, proto="0x0800")
+             + _RETURNED.format(ts=61177287378, seq=1)
+             + _GRO.format(cpu=1, ts=61316512438, q=2, proto="0x0800")
+             + _RETURNED.format(ts=61317859654, seq=2)
+             + _GRO.format(cpu=0, ts=61577341136, q=1, proto="0x0800")
+             + _RETURNED.format(ts=61579061764, seq=3))
+
+
+def rss_run(tmp_path: Path, guest: str = RSS_GUEST) -> Path:
+    (tmp_path / FILES["qemu_log"]).write_text(RSS_LOG)
+    (tmp_path / FILES["guest_trace"]).write_text(guest)
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "format": "vtrace-lab/1", "files": FILES, "guest": {}, "qemu": {},
+        "network": {"host_ip": "192.168.77.1", "guest_ip": "192.168.77.2",
+                    "host_port": 55931, "guest_port": 47001}}))
+    return tmp_path
+
+
+def test_a_receive_over_two_queues_is_the_hash_qemu_computed_and_where_the_guest_took_it(
+        tmp_path: Path) -> None:
+    directory = rss_run(tmp_path)
+    packets = received_packets(directory)
+    assert [(packet.virtqueue, packet.rss_hash) for packet in packets] == [
+        (0, 0x878A9402), (2, 0x151435D3), (0, 0x878A9402)]
+    taken = guest_receives(directory)  # the ARP reply (0x0806) is no frame
+    assert [(seq, got.cpu, got.queue) for seq, got in taken.items()] == [
+        (1, 0, 0), (2, 1, 1), (3, 0, 0)]
+
+
+def test_two_receive_flows_go_where_vtraces_rss_says(tmp_path: Path) -> None:
+    header = Header("0", "recv", {"frames": 3, "size": 54, "queues": 2, "era": "modern"}, 0,
+                    (), Source.TRACE)
+    result = compare_lab_packets(rss_run(tmp_path), header, "modern")
+    assert result is not None and result.queues == 2
+    lines = packet_lines(result)
+    assert lines[-1] == "queues: 3 of 3 frames on the same queue and vCPU"
+    start = next(index for index, line in enumerate(lines) if line.startswith("flows over 2"))
+    assert lines[start + 1].split() == ["frame", "flow", "hash", "vCPU", "rxq", "virtqueue",
+                                        "vtrace:", "hash", "vCPU", "rxq", "virtqueue"]
+    # the hashes QEMU printed are vtrace's Toeplitz of 192.168.77.1:4000N -> .2:47001
+    assert [line.split() for line in lines[start + 2:start + 5]] == [
+        ["1", "0", "0x878a9402", "0", "0", "0", "0x878a9402", "0", "0", "0", "agree"],
+        ["2", "1", "0x151435d3", "1", "1", "2", "0x151435d3", "1", "1", "2", "agree"],
+        ["3", "0", "0x878a9402", "0", "0", "0", "0x878a9402", "0", "0", "0", "agree"]]
+
+
+def test_a_frame_the_guest_took_on_another_queue_differs(tmp_path: Path) -> None:
+    moved = RSS_GUEST.replace("[001] ..s1.  61316512438: napi_gro_receive_entry: dev=eth0 "
+                              "napi_id=0x2002 queue_mapping=2",
+                              "[000] ..s1.  61316512438: napi_gro_receive_entry: dev=eth0 "
+                              "napi_id=0x2001 queue_mapping=1")
+    header = Header("0", "recv", {"frames": 3, "size": 54, "queues": 2, "era": "modern"}, 0,
+                    (), Source.TRACE)
+    result = compare_lab_packets(rss_run(tmp_path, moved), header, "modern")
+    assert result is not None
+    assert [row.agree for row in result.flows] == [True, False, True]
+
+
+def test_receive_flows_get_rss_on_and_the_key_on_the_guests_command_line() -> None:
+    params = LabParams(Scenario.RECV, queues=2)
+    argv = qemu_command(params, Accel.TCG, Path("k"), Path("i"), FILES_, NET)
+    assert argv[argv.index("-device") + 1].endswith(",mq=on,vectors=6,rss=on")
+    words = dict(word.split("=", 1) for word in kernel_command_line(params, NET).split()
+                 if "=" in word)
+    assert bytes.fromhex(words["vtrace_rss_key"]) == DEFAULT_KEY
+    assert set(RSS_TRACE_EVENTS) <= set(trace_events(params))
+    sent = LabParams(Scenario.SEND, queues=2)
+    assert "rss=on" not in " ".join(qemu_command(sent, Accel.TCG, Path("k"), Path("i"),
+                                                 FILES_, NET))
+    assert "vtrace_rss_key" not in kernel_command_line(sent, NET)
+    assert trace_events(sent) == TRACE_EVENTS
+
+
+def test_a_tcp_block_cut_in_two_packets_says_so(tmp_path: Path) -> None:
+    """The host's TCP may send a block as several TSO packets: the probe's seq digit begins
+    each block, a payload dot goes on with it."""
+    vq0 = "0x7f0000000010"
+    log = "".join(f"1@1.0:virtio_queue_notify vdev 0x1 n {n} vq {vq}\n"
+                  for n, vq in ((2, "0x7f0000000140"), (1, "0x7f00000000a8"), (0, vq0)))
+    probes = ""
+    for mark, lengths in (("'.'", (4096, 4096)), ("'1'", (4096,) * 15 + (3638,)),
+                          ("'2'", (4096,) * 10), ("'.'", (4096,) * 5 + (4016,)),
+                          ("'3'", (4096,) * 15 + (3638,))):
+        log += "".join(f"1@1.1:virtqueue_fill vq {vq0} elem 0x2 len {length} idx {index}\n"
+                       for index, length in enumerate(lengths))
+        probes += (" qemu-system-x86-1 [000] DBZff 1: qemu_send_packet_async: (0x5606a9778fb0) "
+                   f"size={sum(lengths)} seqch={mark}\n")
+    (tmp_path / FILES["qemu_log"]).write_text(log)
+    (tmp_path / FILES["host_trace"]).write_text(probes)
+    frames = received_frames(tmp_path, 3, tcp=True)
+    assert [[packet.num_buffers for packet in frame] for frame in frames] == [[16], [10, 6], [16]]
+    header = Header("0", "recv", {"frames": 3, "size": 65000, "proto": "tcp", "warm": True,
+                                  "era": "modern"}, 0, (), Source.TRACE)
+    result = compare_lab_packets(tmp_path, header, "modern")
+    assert result is not None
+    rows = {row.field: row for row in result.rows}
+    assert rows["frame 1 num_buffers"].agree and rows["frame 3 used len"].agree
+    cut = rows["frame 2 packets"]
+    assert (cut.real, cut.replay, cut.agree) == (2, 1, False) and "tcp_tso_autosize" in cut.why
+    assert rows["frame 2 num_buffers"].agree is None and rows["frame 2 num_buffers"].real == 16

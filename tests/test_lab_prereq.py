@@ -119,9 +119,10 @@ def test_the_command_refuses_vhost_net_here_with_one_line_and_status_1() -> None
     (("send", "--size", "50"), "--size 50: a UDP frame holding 'vtrace seq=3' is 54 to 1514"),
     (("send", "--size", "1515"), "--size 1515: a UDP frame holding 'vtrace seq=3' is 54 to"),
     (("send", "--proto", "tcp", "--size", "65484"), "--size 65484: a TCP block is 16 to 65483"),
-    (("recv", "--proto", "tcp"), "--proto tcp: the lab sends TCP from the guest only, so far"),
+    (("recv", "--proto", "tcp", "--size", "15"), "--size 15: a TCP block is 16 to 65483"),
     (("send", "--queues", "3"), "3 is not in the range 1<=x<=2"),
-    (("recv", "--queues", "2"), "--queues 2: the lab spreads flows over queue pairs when the"),
+    (("recv", "--queues", "2", "--proto", "tcp"),
+     "--queues 2 --proto tcp: one TCP connection is one flow, on one queue"),
     (("sideways",), "'sideways' is not one of 'send', 'recv'"),
     (("send", "--frames", "0"), "0 is not in the range 1<=x<=1000"),
 ])

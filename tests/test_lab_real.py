@@ -116,6 +116,18 @@ def sent_tcp(tmp_path_factory: pytest.TempPathFactory) -> Capture:
 
 
 @pytest.fixture(scope="module")
+def received_tcp(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv-tcp", "--proto", "tcp",
+                       "--size", "65000", "--compare")
+
+
+@pytest.fixture(scope="module")
+def received_two_queues(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv-2q", "--queues", "2",
+                       "--compare")
+
+
+@pytest.fixture(scope="module")
 def sent_two_queues(tmp_path_factory: pytest.TempPathFactory) -> Capture:
     return run_capture("send", tmp_path_factory.mktemp("lab") / "send-2q", "--queues", "2",
                        "--compare")
@@ -125,7 +137,9 @@ def sent_two_queues(tmp_path_factory: pytest.TempPathFactory) -> Capture:
 CAPTURES: dict[str, dict[str, object]] = {
     "sent": {}, "sent_without_ioeventfd": {"ioeventfd": False}, "received": {},
     "sent_packed": {"ring": "packed"}, "received_packed": {"ring": "packed"},
-    "sent_tcp": {"size": 65000, "proto": "tcp"}, "sent_two_queues": {"queues": 2}}
+    "sent_tcp": {"size": 65000, "proto": "tcp"}, "sent_two_queues": {"queues": 2},
+    "received_tcp": {"size": 65000, "proto": "tcp", "warm": True},
+    "received_two_queues": {"queues": 2}}
 
 
 def lines_with(text: str, pattern: str) -> list[str]:
@@ -153,7 +167,8 @@ def test_the_manifest_names_the_versions_clocks_tap_and_files(
                                   "backend": "qemu", "accel": manifest["params"]["accel"],
                                   "ring": "split", **CAPTURES[scenario]}
     assert ("ring_packed" in manifest["guest"]["features"]) == scenario.endswith("_packed")
-    assert ("mq" in manifest["guest"]["features"]) == (scenario == "sent_two_queues")
+    assert ("mq" in manifest["guest"]["features"]) == scenario.endswith("two_queues")
+    assert ("rss" in manifest["guest"]["features"]) == (scenario == "received_two_queues")
     assert {"event_idx", "indirect_desc", "mrg_rxbuf"} <= set(manifest["guest"]["features"])
     shown = subprocess.run(["/usr/bin/qemu-system-x86_64", "--version"], capture_output=True,
                            text=True, check=True).stdout
@@ -162,7 +177,7 @@ def test_the_manifest_names_the_versions_clocks_tap_and_files(
     assert manifest["host"]["kernel"] == os.uname().release
     assert "CPU 0/TCG" in manifest["qemu"]["threads"].values() or \
         "CPU 0/KVM" in manifest["qemu"]["threads"].values()
-    if scenario == "sent_two_queues":
+    if scenario.endswith("two_queues"):
         assert re.search(r"CPU 1/(TCG|KVM)", " ".join(manifest["qemu"]["threads"].values()))
     calibration = manifest["calibration"]
     assert len(calibration) >= 2
@@ -333,6 +348,41 @@ def test_a_tcp_send_carries_the_real_gso_header_of_each_block(sent_tcp: Capture)
     assert not (Path(tempfile.gettempdir()) / f"vtrace-qmp-{sent_tcp.pid}").exists()
 
 
+def test_a_tcp_receive_gathers_each_block_from_many_mergeable_buffers(
+        received_tcp: Capture) -> None:
+    host = received_tcp.text("host_trace")
+    assert len(lines_with(host, r"tracing_mark_write: vtrace-host sendto\(\) begin seq=\d$")) == 3
+    # each block's first packet reaches QEMU with the seq digit where the probe looks (behind
+    # the 12-byte header, Ethernet, IPv4 and TCP with timestamps); whole, it is 65078 bytes
+    reads = {seq: lines_with(host, rf" qemu_send_packet_async: .* seqch='{seq}'$")
+             for seq in (1, 2, 3)}
+    assert all(len(found) == 1 for found in reads.values()), reads
+    whole = [seq for seq, (line,) in reads.items() if " size=65078 " in line]
+    guest = received_tcp.text("guest_trace")
+    assert len(lines_with(guest, r"tracing_mark_write: app recv\(\) returned seq=\d$")) == 3
+    for function in ("tcp4_gro_receive", "tcp_v4_rcv", "tcp_recvmsg"):
+        assert lines_with(guest, rf" {function} <-"), function
+    assert received_tcp.manifest["datagrams"] == {"sent": [1, 2, 3], "received": []}
+    # after the warm-up the guest posts page-sized buffers: a whole block (65078 bytes) takes
+    # 16, as the replay of recv --warm says, num_buffers and bytes alike; a block the host's
+    # TCP cut (a slow, loaded machine) says so
+    rows = {row.group(1): row for row in _rows(received_tcp.stdout,
+                                                "packets of the run's frames as QEMU wrote",
+                                                "packets:")}
+    for seq in (1, 2, 3):
+        if seq in whole:
+            assert [rows[f"frame {seq} {field}"].group(2, 3, 4) for field in
+                    ("num_buffers", "used len")] == [("16", "16", "agree"),
+                                                    ("65078", "65078", "agree")]
+        else:
+            assert "tcp_tso_autosize" in (rows[f"frame {seq} packets"].group(5) or "")
+    ring = _rows(received_tcp.stdout, "ring of the rx queue", "ring:")
+    if 3 in whole:
+        assert [row.group(2) for row in ring if row.group(1).endswith("used len")] == \
+            ["4096"] * 15 + ["3638"]
+        assert all(row.group(5) for row in ring if row.group(4) == "differ")  # each says why
+
+
 def test_two_queues_send_each_flow_from_its_vcpu_on_its_queue(
         sent_two_queues: Capture) -> None:
     lines = sent_two_queues.stdout.splitlines()
@@ -449,3 +499,25 @@ def test_the_frames_that_crossed_the_tap_are_in_a_pcap_tshark_reads(
                    received.manifest["network"]["host_ip"])
     assert udp_in_pcap(received.directory / "tap.pcap") == [
         (guest, "vtrace seq=0"), *((host, f"vtrace seq={seq}") for seq in (1, 2, 3))]
+
+
+def test_two_receive_flows_land_where_vtraces_rss_puts_them(
+        received_two_queues: Capture) -> None:
+    assert "rss key set: 40 bytes, default table of 128 entries" in \
+        received_two_queues.text("console")
+    assert ",mq=on,vectors=6,rss=on" in received_two_queues.text("cmdline")
+    log = received_two_queues.text("qemu_log")
+    assert re.search(r":virtio_net_rss_enable hashes 0x3f, table of 128, key of 40$", log,
+                     re.MULTILINE)
+    lines = received_two_queues.stdout.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("flows over 2"))
+    rows = [line.split() for line in lines[start + 2:start + 5]]
+    # each frame's hash, as QEMU's software RSS computed it, is vtrace's; flow f on queue
+    # pair q = table[hash & 127], taken in by vCPU q, in virtqueue 2q
+    assert [row[1] for row in rows] == ["0", "1", "0"]
+    for row in rows:
+        assert row[2] == row[6] and row[3:6] == row[7:10] and row[-1] == "agree", row
+    assert rows[0][4] != rows[1][4]  # ports 40000 and 40001 hash to both queues
+    assert lines[start + 5] == "queues: 3 of 3 frames on the same queue and vCPU"
+    assert re.search(r"^ring: \d+ of \d+ fields agree \(2 queues\)$",
+                     received_two_queues.stdout, re.MULTILINE)

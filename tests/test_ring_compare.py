@@ -24,9 +24,14 @@ from vtrace.lab.qmp_ring import (
     rings_of_answers,
 )
 from vtrace.model import Header, Source
-from vtrace.ring_compare import compare_rings, report_lines
+from vtrace.ring_compare import compare_packed_rings, compare_rings, report_lines
 
 DATA = Path(__file__).parent / "data" / "lab"
+
+
+def load_ring_file(path: Path) -> dict[str, Any]:
+    rings: dict[str, Any] = json.loads(path.read_text())
+    return rings
 
 
 def answers(scenario: str) -> dict[str, Any]:
@@ -134,3 +139,56 @@ def test_a_lab_directory_without_rings_has_none_and_a_foreign_file_is_refused(
     (tmp_path / "ring.json").write_text('{"format": "other/1"}')
     with pytest.raises(ValueError, match="ring.json is not vtrace-ring/1"):
         load_ring(tmp_path)
+
+
+def test_a_tcp_receive_compares_the_last_frames_buffers_but_not_their_numbers() -> None:
+    """``ring-recv-tcp.json``: the receive queue QEMU 7.2 showed after a real run's three
+    65,000-byte TCP blocks (``vtrace lab recv --proto tcp``), 16 page-sized buffers each."""
+    rings = load_ring_file(DATA / "ring-recv-tcp.json")
+    real = {**rings["queues"]["rx"], "event_idx": rings["event_idx"]}
+    params = {"frames": 3, "size": 65000, "proto": "tcp", "warm": True, "ioeventfd": True,
+              "backend": "qemu", "era": "modern"}
+    replay = replay_ring(Header(__version__, "recv", params, 0, (), Source.TRACE), "modern")
+    result = compare_rings("rx", real, replay, 16, numbered=False)
+    assert not result.unexplained
+    rows = {row.field: row for row in result.rows}
+    assert [rows[f"chain {k} used len"].real for k in range(1, 17)] == [4096] * 15 + [3638]
+    assert all(rows[f"chain {k} used len"].agree for k in range(1, 17))
+    assert all(rows[f"chain {k} desc 1 len"].agree for k in range(1, 17))
+    numbers = [row for row in result.rows if row.field.endswith(("used id", "next"))]
+    assert numbers and all(row.agree is None and "free list" in row.why for row in numbers)
+    # the replay refilled its 48 free buffers after the third frame, over the avail entries
+    # of the frames' buffers; the real guest, which came in with 32 free, had not yet
+    assert replay["avail.idx"] == 304 and real["avail.idx"] - real["used.idx"] == 224
+    assert "224 buffers are left posted against the replay's 256" in rows["avail.idx"].why
+    assert all(rows[f"chain {k} avail head"].agree is None for k in range(1, 17))
+    assert rows["chain 1 avail head"].replay is None
+    assert "posted a new buffer over this avail entry" in rows["chain 1 avail head"].why
+
+
+def test_with_numbers_compared_a_reordered_chain_differs() -> None:
+    ring = replay_ring(header("send"), "modern")
+    moved = {**ring, "used": [{**element, "id": (element["id"] + 1) % ring["size"]}
+                              if index == 1 else element
+                              for index, element in enumerate(ring["used"])]}
+    numbered = compare_rings("tx", moved, ring, 3).unexplained
+    assert "chain 2 used id" in [row.field for row in numbered]
+    shown = compare_rings("tx", moved, ring, 3, numbered=False)
+    assert "chain 2 used id" not in [row.field for row in shown.unexplained]
+
+
+def test_a_packed_tcp_receive_excuses_the_slots_the_replay_made_available_again() -> None:
+    """``ring-recv-tcp-packed.json``: the packed receive queue after a real run's three TCP
+    blocks. The replay refilled its 48 free buffers after the third frame, over the slots
+    the frames used; the real guest, which came in with buffers free, had not yet."""
+    rings = load_ring_file(DATA / "ring-recv-tcp-packed.json")
+    real = {**rings["queues"]["rx"], "event_idx": rings["event_idx"]}
+    params = {"frames": 3, "size": 65000, "proto": "tcp", "warm": True, "ioeventfd": True,
+              "backend": "qemu", "era": "modern", "ring": "packed"}
+    replay = replay_ring(Header(__version__, "recv", params, 0, (), Source.TRACE), "modern")
+    result = compare_packed_rings("rx", real, replay, 16, numbered=False)
+    assert not result.unexplained
+    rows = {row.field: row for row in result.rows}
+    assert rows["slot 16 used len"].real == 3638 and rows["slot 16 used len"].agree is None
+    assert "made this slot available again" in rows["slot 16 flags"].why
+    assert "wrap bit counts laps" in rows["driver_event.off_wrap"].why

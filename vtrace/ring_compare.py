@@ -10,9 +10,13 @@ device. ``compare_rings`` lines them up:
   warm-up datagram, ARP): every index counts them. The gap is the
   difference of ``used.idx``; the replay's indices are compared after
   adding it, and ``used.idx`` itself, the anchor, is shown but not counted.
-- The run's chains are the last ``frames`` the device used. Descriptor
-  numbers (heads, used ids, ``next``) are compared relative to the first
-  of them, since the earlier buffers moved the free list on.
+- The run's chains are the last ``frames`` the device used (where a frame
+  took several buffers, the last frame's). Descriptor numbers (heads, used
+  ids, ``next``) are compared relative to the first of them, since the
+  earlier buffers moved the free list on; where a frame took several
+  buffers after thousands of others, their order is the free list's
+  history, and they are shown, not compared. An avail entry the driver
+  has posted over since is not compared either.
 - Addresses differ by nature (guest-physical pages) and are not compared.
 
 A packed ring (``packed_ring_of``, ``compare_packed_rings``) is lined up the
@@ -41,6 +45,8 @@ from vtrace.ring import (
 )
 from vtrace.ring_packed import (
     VRING_DESC_F_INDIRECT,
+    VRING_PACKED_DESC_F_AVAIL,
+    VRING_PACKED_DESC_F_USED,
     WRAP_BIT,
     PackedDevice,
     PackedDriver,
@@ -150,8 +156,9 @@ class RingComparison(RowCounts):
 
 
 def compare_rings(queue: str, real: dict[str, Any], replay: dict[str, Any],
-                  frames: int) -> RingComparison:
-    """The real ring beside the replay's after ``frames`` frames (see the module's text)."""
+                  frames: int, *, numbered: bool = True) -> RingComparison:
+    """The real ring beside the replay's after ``frames`` chains (see the module's text);
+    descriptor numbers are compared only if ``numbered``."""
     earlier = (real[ANCHOR] - replay[ANCHOR]) & 0xFFFF
     rows = [RingRow("event_idx", real.get("event_idx"), replay.get("event_idx"),
                     real.get("event_idx") == replay.get("event_idx"))]
@@ -161,7 +168,8 @@ def compare_rings(queue: str, real: dict[str, Any], replay: dict[str, Any],
         shifted = (replay[name] + earlier) & 0xFFFF
         agree = real[name] == shifted
         rows.append(RingRow(name, real[name], replay[name], agree,
-                            "" if agree else _index_reason(name, real, replay, earlier)))
+                            "" if agree else _index_reason(name, real, replay, earlier,
+                                                           queue)))
     rows.append(RingRow(ANCHOR, real[ANCHOR], replay[ANCHOR], None,
                         "the anchor: the difference is the real ring's earlier buffers"))
     rows.append(RingRow("shadow_avail_idx", real.get("shadow_avail_idx"),
@@ -170,7 +178,7 @@ def compare_rings(queue: str, real: dict[str, Any], replay: dict[str, Any],
                         "from memory each time" if "shadow_avail_idx" not in replay else
                         "vhost's cache of avail.idx"))
     chains = min(frames, real[ANCHOR], replay[ANCHOR], real["size"], replay["size"])
-    rows += _chain_rows(real, replay, chains, earlier)
+    rows += _chain_rows(real, replay, chains, earlier, numbered)
     return RingComparison(queue, earlier, chains, tuple(rows))
 
 
@@ -187,38 +195,72 @@ _UNMOVED = {
 }
 
 
+_REPOSTED_SLOT = ("the replay's driver has made this slot available again since (a refill "
+                  "after the frames), over the device's used entry")
+_OTHER_LAP = ("the same index; the wrap bit counts laps of the ring, and the real ring's "
+              "earlier slots took it round a different number of times than the replay's")
+_FREE_ORDER = ("the descriptors a frame's buffers got follow Linux's free list, last in, first "
+               "out (detach_buf_split puts each freed one at its head, the refills take from "
+               "there): after the thousands of buffers before the frames, their order is the "
+               "ring's history")
+_REPOSTED = ("the driver has posted a new buffer over this avail entry since (a refill after "
+             "the frames): the device's used id below says which it took")
 _LEFTOVER_NEXT = ("the device does not follow it (no NEXT flag): Linux leaves there its free "
                   "list's successor, which the real ring's earlier buffers, more than the "
                   "run's, moved on (detach_buf_split); the replay had none")
 
 
 def _index_reason(name: str, real: dict[str, Any], replay: dict[str, Any],
-                  earlier: int) -> str:
-    """Why an index differs by exactly the earlier buffers: it has not moved on either side."""
+                  earlier: int, queue: str) -> str:
+    """Why an index differs: by exactly the earlier buffers, it has not moved on either side;
+    a receive queue's ``avail.idx``, the buffers left posted."""
     if earlier and real[name] == replay[name]:
         return _UNMOVED.get(name, "")
+    if name == "avail.idx" and queue.startswith("rx"):
+        posted = [(ring["avail.idx"] - ring[ANCHOR]) & 0xFFFF for ring in (real, replay)]
+        if posted[0] != posted[1]:
+            return (f"{posted[0]} buffers are left posted against the replay's {posted[1]}: "
+                    "Linux refills only once enough are free (virtnet_receive: more than half "
+                    "the NAPI budget, or of the ring in 4.19), so the count follows how many "
+                    "were free when the "
+                    "frames began, which the replay, starting from a full ring, does not know")
     return ""
 
 
 def _chain_rows(real: dict[str, Any], replay: dict[str, Any], chains: int,
-                earlier: int) -> list[RingRow]:
-    """Per run chain k: its avail entry, its used element, each descriptor of the chain."""
+                earlier: int, numbered: bool) -> list[RingRow]:
+    """Per run chain k: its avail entry, its used element, each descriptor of the chain.
+    Descriptor numbers count from the first run chain's used id (shown, not compared,
+    unless ``numbered``)."""
+    if not chains:
+        return []
     sides = (real, replay)
-    firsts = [_avail_head(ring, chains, 0) for ring in sides]
+    used = [[ring["used"][(ring[ANCHOR] - chains + k) % ring["size"]] for k in range(chains)]
+            for ring in sides]
+    firsts = [elements[0]["id"] for elements in used]
     rows = []
     for k in range(chains):
+        name = f"chain {k + 1}"
         heads = [_avail_head(ring, chains, k) for ring in sides]
-        rows.append(_row(f"chain {k + 1} avail head", *_relative(heads, firsts, sides)))
-        elements = [ring["used"][(ring[ANCHOR] - chains + k) % ring["size"]] for ring in sides]
-        rows.append(_row(f"chain {k + 1} used id", *_relative(
-            [element["id"] for element in elements], firsts, sides)))
-        rows.append(_row(f"chain {k + 1} used len", elements[0]["len"], elements[1]["len"]))
-        rows += _descriptor_rows(k + 1, sides, heads, firsts, earlier > chains)
+        if heads[0] is None or heads[1] is None:
+            real_head, replay_head = (None if head is None else (head - first) % ring["size"]
+                                      for head, first, ring in zip(heads, firsts, sides,
+                                                                   strict=True))
+            rows.append(RingRow(f"{name} avail head", real_head, replay_head, None, _REPOSTED))
+        else:
+            rows.append(_numbered(_row(f"{name} avail head", *_relative(
+                [heads[0], heads[1]], firsts, sides)), numbered))
+        ids = [elements[k]["id"] for elements in used]
+        rows.append(_numbered(_row(f"{name} used id", *_relative(ids, firsts, sides)),
+                              numbered))
+        rows.append(_row(f"{name} used len", used[0][k]["len"], used[1][k]["len"]))
+        rows += _descriptor_rows(k + 1, sides, ids, firsts, earlier > chains, numbered)
     return rows
 
 
 def _descriptor_rows(chain: int, sides: tuple[dict[str, Any], dict[str, Any]],
-                     heads: list[int], firsts: list[int], busy: bool) -> list[RingRow]:
+                     heads: list[int], firsts: list[int], busy: bool,
+                     numbered: bool) -> list[RingRow]:
     """len, flags and ``next`` of each descriptor of one chain, walked on both sides while
     both say VRING_DESC_F_NEXT (``busy``: the real ring used more buffers before the run's
     than the run's own)."""
@@ -234,7 +276,7 @@ def _descriptor_rows(chain: int, sides: tuple[dict[str, Any], dict[str, Any]],
         if not row.agree and busy and \
                 not (descs[0]["flags"] | descs[1]["flags"]) & VRING_DESC_F_NEXT:
             row = RingRow(row.field, row.real, row.replay, False, _LEFTOVER_NEXT)
-        rows.append(row)
+        rows.append(_numbered(row, numbered))
         if not descs[0]["flags"] & descs[1]["flags"] & VRING_DESC_F_NEXT:
             break
         indices = [desc["next"] for desc in descs]
@@ -260,11 +302,21 @@ def _relative(indices: list[int], firsts: list[int],
     return real, replay
 
 
-def _avail_head(ring: dict[str, Any], chains: int, k: int) -> int:
+def _avail_head(ring: dict[str, Any], chains: int, k: int) -> int | None:
     """The head the driver posted for the run's chain ``k``: the device pops in avail order,
-    so the chains it used last were posted just before ``last_avail_idx``."""
-    head: int = ring["avail"][(ring["last_avail_idx"] - chains + k) % ring["size"]]
+    so the chains it used last were posted just before ``last_avail_idx``. None where the
+    driver has posted over that entry since (its index is ``size`` or more behind
+    ``avail.idx``)."""
+    position = (ring["last_avail_idx"] - chains + k) & 0xFFFF
+    if (ring["avail.idx"] - position) & 0xFFFF > ring["size"]:
+        return None
+    head: int = ring["avail"][position % ring["size"]]
     return head
+
+
+def _numbered(row: RingRow, numbered: bool) -> RingRow:
+    """A row of descriptor numbers, not compared unless ``numbered``."""
+    return row if numbered else RingRow(row.field, row.real, row.replay, None, _FREE_ORDER)
 
 
 def _row(name: str, real: int, replay: int, expected: int | None = None) -> RingRow:
@@ -280,7 +332,7 @@ _PACKED_PLAIN = ("driver_event.flags", "device_event.flags", "inuse")
 
 
 def compare_packed_rings(queue: str, real: dict[str, Any], replay: dict[str, Any],
-                         frames: int) -> RingComparison:
+                         frames: int, *, numbered: bool = True) -> RingComparison:
     """A real packed ring beside the replay's after ``frames`` frames: indices and the
     event areas' indices after adding the real ring's earlier slots, then the slots the
     run's buffers were used in (see the module's text)."""
@@ -297,13 +349,16 @@ def compare_packed_rings(queue: str, real: dict[str, Any], replay: dict[str, Any
                    (index + earlier) % size | wrap if index < size else replay[name])
         if not row.agree and earlier and real[name] == replay[name] and name in _UNMOVED:
             row = RingRow(name, row.real, row.replay, False, _UNMOVED[name])
+        elif not row.agree and index < size and \
+                real[name] == ((index + earlier) % size | (wrap ^ WRAP_BIT)):
+            row = RingRow(name, row.real, row.replay, False, _OTHER_LAP)
         rows.append(row)
     rows.append(RingRow(ANCHOR_PACKED, real[ANCHOR_PACKED], replay[ANCHOR_PACKED], None,
                         "the anchor: the difference is the slots the real ring used before "
                         "the frames"))
     used = replay[ANCHOR_PACKED] if replay.get("used_wrap_counter", 1) else size
     window = min(frames, used, size) if real["size"] == size else 0
-    rows += _slot_rows(real, replay, window)
+    rows += _slot_rows(real, replay, window, numbered)
     return RingComparison(queue, earlier, window, tuple(rows), "packed")
 
 
@@ -325,9 +380,10 @@ def packed_ring_alone(queue: str, real: dict[str, Any], frames: int,
     return RingComparison(queue, 0, window, tuple(rows), "packed", why)
 
 
-def _slot_rows(real: dict[str, Any], replay: dict[str, Any], window: int) -> list[RingRow]:
+def _slot_rows(real: dict[str, Any], replay: dict[str, Any], window: int,
+               numbered: bool) -> list[RingRow]:
     """The last ``window`` slots the device used on each side: the used id (relative to
-    the first of them), the written length, the flags."""
+    the first of them; compared only if ``numbered``), the written length, the flags."""
     sides = (real, replay)
     slots = [[ring["desc"][(ring[ANCHOR_PACKED] - window + k) % ring["size"]]
               for k in range(window)] for ring in sides]
@@ -335,11 +391,25 @@ def _slot_rows(real: dict[str, Any], replay: dict[str, Any], window: int) -> lis
     rows = []
     for k in range(window):
         real_slot, replay_slot = slots[0][k], slots[1][k]
-        rows.append(_row(f"slot {k + 1} used id", (real_slot["id"] - firsts[0]) % real["size"],
-                         (replay_slot["id"] - firsts[1]) % replay["size"]))
+        if not _used(replay_slot):
+            rows += [RingRow(f"slot {k + 1} {part}", real_slot[key], replay_slot[key], None,
+                             _REPOSTED_SLOT)
+                     for part, key in (("used id", "id"), ("used len", "len"),
+                                       ("flags", "flags"))]
+            continue
+        rows.append(_numbered(_row(f"slot {k + 1} used id",
+                                   (real_slot["id"] - firsts[0]) % real["size"],
+                                   (replay_slot["id"] - firsts[1]) % replay["size"]), numbered))
         rows.append(_row(f"slot {k + 1} used len", real_slot["len"], replay_slot["len"]))
         rows.append(_row(f"slot {k + 1} flags", real_slot["flags"], replay_slot["flags"]))
     return rows
+
+
+def _used(slot: dict[str, int]) -> bool:
+    """A slot the device has used: its AVAIL and USED bits are equal (the driver makes one
+    available by setting them apart)."""
+    return bool(slot["flags"] & VRING_PACKED_DESC_F_AVAIL) == \
+        bool(slot["flags"] & VRING_PACKED_DESC_F_USED)
 
 
 def report_lines(result: RingComparison) -> list[str]:

@@ -56,7 +56,9 @@ Examples:
   sudo vtrace lab recv --frames 3 --compare
   sudo vtrace lab send --ring packed --compare
   sudo vtrace lab send --proto tcp --size 65000 --compare
+  sudo vtrace lab recv --proto tcp --size 65000 --compare
   sudo vtrace lab send --queues 2 --frames 4 --compare
+  sudo vtrace lab recv --queues 2 --frames 4 --compare
 """
 
 
@@ -67,19 +69,22 @@ TCP_SIZE = 65000
 @click.command("lab", epilog=EPILOG)
 @click.argument("scenario", type=click.Choice([s.value for s in Scenario]))
 @click.option("--frames", "-n", type=click.IntRange(1, MAX_LAB_FRAMES), default=3,
-              show_default=True, help="Datagrams to send (guest to host, or host to guest).")
+              show_default=True,
+              help="Frames to send (guest to host, or host to guest): datagrams, or TCP "
+                   "blocks.")
 @click.option("--size", type=int,
               help="UDP: Ethernet frame length in bytes (default: the smallest that holds "
                    "'vtrace seq=N', 54 for up to 9 frames). TCP: the bytes of each block the "
-                   f"guest writes (default {TCP_SIZE}, at most {MAX_TCP_SIZE}).")
+                   f"sender writes (default {TCP_SIZE}, at most {MAX_TCP_SIZE}).")
 @click.option("--proto", type=click.Choice([p.value for p in Proto]), default="udp",
               show_default=True,
-              help="UDP datagrams, or TCP: one connection to a peer on the host, a 4 MiB "
-                   "warm-up outside the trace window, then one write a frame (GSO packets "
-                   "under TSO; send only).")
+              help="UDP datagrams, or TCP: one connection between the guest and a peer on "
+                   "the host, a 4 MiB warm-up outside the trace window, then one write a "
+                   "frame (GSO packets under TSO).")
 @click.option("--queues", type=click.IntRange(1, MAX_QUEUES), default=1, show_default=True,
               help="Queue pairs (mq=on, one vCPU each); with 2, frames alternate between two "
-                   "flows, each sent from its own vCPU.")
+                   "flows: sent from a vCPU each (send), or from a host port each, spread "
+                   "by QEMU's RSS (rss=on) with a key the guest commits (recv).")
 @click.option("--ioeventfd/--no-ioeventfd", default=True, show_default=True,
               help="Let a kick signal an eventfd, or handle it on QEMU's vCPU thread.")
 @click.option("--accel", type=click.Choice([a.value for a in Accel]), default="auto",
@@ -121,9 +126,9 @@ def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues
     if ring == Ring.PACKED.value and backend == Backend.VHOST_NET.value:
         raise click.UsageError("--ring packed: Linux's vhost-net has no packed ring (QEMU would "
                                "fall back to the split ring); use --backend qemu")
-    if queues > 1 and scenario != Scenario.SEND.value:
-        raise click.UsageError(f"--queues {queues}: the lab spreads flows over queue pairs "
-                               "when the guest sends, so far; use vtrace lab send")
+    if queues > 1 and proto == Proto.TCP.value and scenario == Scenario.RECV.value:
+        raise click.UsageError(f"--queues {queues} --proto tcp: one TCP connection is one "
+                               "flow, on one queue; receive flows are UDP")
     chosen_size = _frame_size(Scenario(scenario), Proto(proto), frames, size)
     params = LabParams(Scenario(scenario), frames, chosen_size, ioeventfd, Accel(accel),
                        Backend(backend), kernel, modules, ring=Ring(ring), proto=Proto(proto),
@@ -136,8 +141,9 @@ def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues
     env = current()
     playback = Playback.settle(env, view=view, events_path=events_path, speed=speed, step=step,
                                lang=lang, classroom=False) if wants_events else None
-    with _directory(save) as directory:
-        _capture(params, directory)
+    with _directory(save) as work:
+        _capture(params, work)
+        directory = _keep(work, save)
         click.echo(f"vtrace lab: {_captured(directory)}", err=True)
         if pcap_path is not None:
             with env.output(pcap_path, binary=True) as out:
@@ -154,9 +160,6 @@ def _frame_size(scenario: Scenario, proto: Proto, frames: int, size: int | None)
     """``--size`` checked for the protocol, or its default."""
     smallest = min_frame_size(frames)
     if proto is Proto.TCP:
-        if scenario is not Scenario.SEND:
-            raise click.UsageError("--proto tcp: the lab sends TCP from the guest only, so "
-                                   "far; use vtrace lab send")
         if size is not None and not MIN_TCP_SIZE <= size <= MAX_TCP_SIZE:
             raise click.UsageError(f"--size {size}: a TCP block is {MIN_TCP_SIZE} to "
                                    f"{MAX_TCP_SIZE} bytes")
@@ -193,7 +196,8 @@ def _save_target(save_dir: str | None) -> Path | None:
 
 @contextmanager
 def _directory(save: Path | None) -> Iterator[Path]:
-    """Where the run writes: a temporary directory, renamed to ``save`` only on success."""
+    """Where the run writes: a temporary directory (beside ``save``), gone at the end unless
+    ``_keep`` made it ``save``."""
     parent = save.resolve().parent if save is not None else None
     try:
         work = Path(tempfile.mkdtemp(prefix=".vtrace-lab-", dir=parent))
@@ -201,15 +205,22 @@ def _directory(save: Path | None) -> Iterator[Path]:
         raise _unwritable(save, error) from None
     try:
         yield work
-        if save is not None:
-            if save.is_dir():
-                save.rmdir()
-            try:
-                work.rename(save)
-            except OSError as error:
-                raise _unwritable(save, error) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _keep(work: Path, save: Path | None) -> Path:
+    """The captured directory renamed to ``save`` as soon as the capture is whole, so that
+    what the views or the comparison do next cannot lose it; ``work`` without ``save``."""
+    if save is None:
+        return work
+    if save.is_dir():
+        save.rmdir()
+    try:
+        work.rename(save)
+    except OSError as error:
+        raise _unwritable(save, error) from None
+    return save
 
 
 def _unwritable(save: Path | None, error: OSError) -> OutputError:

@@ -20,7 +20,14 @@ For a recv run the real side is each frame's receive buffers as QEMU used
 them (``vtrace.lab.packets.received_packets``): their count, the
 ``num_buffers`` QEMU wrote into the first, and the bytes written to them; the
 replay's are ``virtio_net_receive_rcu``'s ``num_buffers`` and its
-``virtqueue_fill`` lengths.
+``virtqueue_fill`` lengths. With several queue pairs the host sends frame
+``seq`` from port ``HOST_FLOW_PORT + (seq - 1) mod N`` and the guest has
+committed vtrace's RSS key: each frame's Toeplitz hash (QEMU's software
+RSS), receive virtqueue, and the guest's receive queue and vCPU are set
+beside what vtrace's RSS (``vtrace.rss``, the replay's) gives for the run's
+own addresses, which the replay's flows do not share: the queue the
+indirection table names, and its vCPU (``virtnet_set_affinity`` gives queue
+``q``'s interrupts to CPU ``q``).
 """
 
 from __future__ import annotations
@@ -32,16 +39,22 @@ from typing import Any
 
 from vtrace.lab.packets import (
     HEADER_FIELDS,
+    GuestReceive,
     GuestXmit,
+    ReceivedPacket,
     SentPacket,
+    guest_receives,
     guest_xmits,
-    received_packets,
+    received_frames,
     sent_packets,
 )
+from vtrace.lab.params import HOST_FLOW_PORT
 from vtrace.model import Event, Header
 from vtrace.ring_compare import RingRow, RowCounts
+from vtrace.rss import DEFAULT_KEY, Flow, default_indirection_table, rss_queue
 from vtrace.scenarios import of
 from vtrace.session import replayed
+from vtrace.sources.lab import read_manifest
 
 __all__ = ["FlowRow", "PacketComparison", "compare_lab_packets", "flow_lines", "packet_lines",
            "replay_packets", "replay_receives"]
@@ -52,17 +65,24 @@ _SENT_TITLE = ("packets of the run's frames as QEMU passed them to the tap (the 
 _RECEIVED_TITLE = ("packets of the run's frames as QEMU wrote them into the receive queue "
                    "(virtio_net_receive_rcu: the buffers it used, whose count it wrote into "
                    "num_buffers, and the bytes written, header included) beside the replay's")
-_WIDTHS = (5, 4, 10)  # the flow table's vCPU, txq and virtqueue columns
+Where = tuple[int | str | None, ...]  # one side of a flow row, in its table's columns
+_SENT_FLOWS = ("vCPU", "txq", "virtqueue")
+_RECEIVED_FLOWS = ("hash", "vCPU", "rxq", "virtqueue")
+_CUT = ("the host's TCP cut the block: tcp_tso_autosize sizes each TSO packet to about a "
+        "millisecond of the connection's pacing rate, which a slow guest's round trips keep "
+        "low; the replay's host sends each block as one superframe")
+_WIDTHS = {"hash": 10, "vCPU": 5, "txq": 4, "rxq": 4, "virtqueue": 10}
 
 
 @dataclass(frozen=True, slots=True)
 class FlowRow:
-    """Where one frame went: the vCPU, transmit queue and virtqueue, real and replayed."""
+    """Where one frame went, real and replayed: its vCPU, transmit queue and virtqueue (a
+    send), or its RSS hash, vCPU, receive queue and virtqueue (a receive)."""
 
     seq: int
     flow: int
-    real: tuple[int | None, int | None, int | None]
-    replay: tuple[int | None, int | None, int | None]
+    real: Where
+    replay: Where
 
     @property
     def agree(self) -> bool:
@@ -76,6 +96,7 @@ class PacketComparison(RowCounts):
     flows: tuple[FlowRow, ...]
     queues: int
     title: str = _SENT_TITLE
+    flow_columns: tuple[str, ...] = _SENT_FLOWS
 
 
 def replay_packets(events: Iterable[Event]) -> dict[int, dict[str, int]]:
@@ -159,19 +180,55 @@ def _compare_received(directory: Path, header: Header, era: str,
     own traffic, the ARP reply, came before them)."""
     frames = header.params.get("frames")
     count = frames if isinstance(frames, int) else 0
-    received = received_packets(directory)
-    run = received[max(len(received) - count, 0):]
+    run = received_frames(directory, count, header.params.get("proto") == "tcp")
     scenario = of(header)
-    replay = replay_receives(replayed(scenario.name, scenario.given_by(header.params), era,
-                                      seed).source)
+    queues = header.params.get("queues")
+    queues = queues if isinstance(queues, int) else 1
+    given = {**scenario.given_by(header.params), **({"flows": queues} if queues > 1 else {})}
+    replay = replay_receives(replayed(scenario.name, given, era, seed).source)
     rows: list[RingRow] = []
-    for number, packet in enumerate(run):
-        expected = replay.get(number, {})
-        for field, real in (("num_buffers", packet.num_buffers),
-                            ("used len", sum(packet.lengths))):
-            rows.append(RingRow(f"frame {number + 1} {field}", real, expected.get(field),
-                                real == expected.get(field)))
-    return PacketComparison(len(run), tuple(rows), (), 1, _RECEIVED_TITLE)
+    for number, packets in enumerate(run):
+        rows += _received_rows(number + 1, packets, replay.get(number, {}))
+    flows: tuple[FlowRow, ...] = ()
+    if queues > 1:
+        network = read_manifest(directory).get("network", {})
+        guest = guest_receives(directory)
+        flows = tuple(_received_flow(number + 1, queues, packets[0], guest.get(number + 1),
+                                     network) for number, packets in enumerate(run))
+    return PacketComparison(len(run), tuple(rows), flows, queues, _RECEIVED_TITLE,
+                            _RECEIVED_FLOWS)
+
+
+def _received_rows(seq: int, packets: tuple[ReceivedPacket, ...],
+                   expected: dict[str, int]) -> list[RingRow]:
+    """A frame's buffers beside the replay's: one packet's count and bytes; a block the
+    host's TCP cut into several packets says so, and its totals are shown, not compared."""
+    totals = (("num_buffers", sum(packet.num_buffers for packet in packets)),
+              ("used len", sum(sum(packet.lengths) for packet in packets)))
+    if len(packets) == 1:
+        return [RingRow(f"frame {seq} {field}", real, expected.get(field),
+                        real == expected.get(field)) for field, real in totals]
+    return [RingRow(f"frame {seq} packets", len(packets), 1, False, _CUT),
+            *(RingRow(f"frame {seq} {field}", real, expected.get(field), None,
+                      f"over {len(packets)} packets") for field, real in totals)]
+
+
+def _received_flow(seq: int, queues: int, packet: ReceivedPacket, guest: GuestReceive | None,
+                   network: dict[str, Any]) -> FlowRow:
+    """Frame ``seq``'s hash and queues beside vtrace's RSS for the run's addresses."""
+    flow = (seq - 1) % queues
+    queue, value, _ = rss_queue(Flow(str(network.get("host_ip")), str(network.get("guest_ip")),
+                                     HOST_FLOW_PORT + flow, int(network.get("guest_port", 0)),
+                                     "udp"),
+                                DEFAULT_KEY, default_indirection_table(queues), queues)
+    return FlowRow(seq, flow,
+                   (_hash(packet.rss_hash), guest.cpu if guest else None,
+                    guest.queue if guest else None, packet.virtqueue),
+                   (_hash(value), queue, queue, 2 * queue))
+
+
+def _hash(value: int | None) -> str | None:
+    return None if value is None else f"{value:#010x}"
 
 
 def replay_receives(events: Iterable[Event]) -> dict[int, dict[str, int]]:
@@ -215,28 +272,39 @@ def packet_lines(result: PacketComparison) -> list[str]:
 
 
 def flow_lines(result: PacketComparison) -> list[str]:
-    """Each frame's flow, vCPU, transmit queue and virtqueue beside the replay's; ``queues: K
-    of M frames on the same queue and vCPU`` last."""
-    lines = [f"flows over {result.queues} queue pairs: the vCPU and queue the guest's stack "
-             "chose (net_dev_start_xmit) and the virtqueue QEMU popped it from, beside vtrace "
-             f"send --queues {result.queues} --flows {result.queues} (frame N on flow "
-             f"(N - 1) mod {result.queues}, sent from CPU flow mod {result.queues}, on both "
-             "sides)",
-             f"  {'frame':<6} {'flow':>4} {'vCPU':>5} {'txq':>4} {'virtqueue':>10}   "
-             f"{'replay:':<7} {'vCPU':>5} {'txq':>4} {'virtqueue':>10}"]
+    """Each frame's flow and where it went beside the replay's; ``queues: K of M frames on
+    the same queue and vCPU`` last."""
+    columns = result.flow_columns
+    if columns == _RECEIVED_FLOWS:
+        title = (f"flows over {result.queues} queue pairs: the RSS hash QEMU computed, the "
+                 "vCPU and queue the guest's stack took the frame in on "
+                 "(napi_gro_receive_entry) and the virtqueue QEMU filled, beside vtrace's "
+                 "RSS for the run's addresses (frame N from host port "
+                 f"{HOST_FLOW_PORT} + (N - 1) mod {result.queues}; Microsoft's key, which "
+                 "the guest committed, and the default table)")
+        other = "vtrace:"
+    else:
+        title = (f"flows over {result.queues} queue pairs: the vCPU and queue the guest's "
+                 "stack chose (net_dev_start_xmit) and the virtqueue QEMU popped it from, "
+                 f"beside vtrace send --queues {result.queues} --flows {result.queues} "
+                 f"(frame N on flow (N - 1) mod {result.queues}, sent from CPU flow mod "
+                 f"{result.queues}, on both sides)")
+        other = "replay:"
+    heading = " ".join(f"{name:>{_WIDTHS[name]}}" for name in columns)
+    lines = [title, f"  {'frame':<6} {'flow':>4} {heading}   {other:<7} {heading}"]
     for row in result.flows:
         verdict = "agree" if row.agree else "differ"
-        lines.append(f"  {row.seq:<6} {row.flow:>4} {_columns(row.real)}   {'':<7} "
-                     f"{_columns(row.replay)}  {verdict}")
+        lines.append(f"  {row.seq:<6} {row.flow:>4} {_columns(row.real, columns)}   "
+                     f"{'':<7} {_columns(row.replay, columns)}  {verdict}")
     same = sum(row.agree for row in result.flows)
     lines.append(f"queues: {same} of {len(result.flows)} frames on the same queue and vCPU")
     return lines
 
 
-def _columns(where: tuple[int | None, int | None, int | None]) -> str:
-    return " ".join(f"{_shown(value):>{width}}"
-                    for value, width in zip(where, _WIDTHS, strict=True))
+def _columns(where: Where, columns: tuple[str, ...]) -> str:
+    return " ".join(f"{_shown(value):>{_WIDTHS[name]}}"
+                    for value, name in zip(where, columns, strict=True))
 
 
-def _shown(value: int | bool | None) -> str:
+def _shown(value: int | str | bool | None) -> str:
     return "-" if value is None else str(value)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from vtrace.catalog import ERAS
+from vtrace.lab.manifest import FILES
+from vtrace.lab.packets import received_packets
 from vtrace.lab.qmp_ring import load_ring
 from vtrace.model import Header
 from vtrace.ring import Device, Driver, GuestMemory
@@ -91,13 +93,26 @@ def compare_lab_rings(directory: Path, header: Header, era: str) -> list[RingCom
         if name in rings["queues"] and through:
             one_pair = {key: value for key, value in header.params.items() if key != "queues"}
             found.append(_compare_queue(name, rings, replace(
-                header, params={**one_pair, "frames": through}), era, through))
+                header, params={**one_pair, "frames": through}), era,
+                _last_buffers(directory, header, pair) or through))
     return found
+
+
+def _last_buffers(directory: Path, header: Header, pair: int) -> int | None:
+    """The buffers the last frame of a receive took when they were several (mergeable
+    buffers of a TCP receive): then those are the chains compared."""
+    if header.scenario != "recv" or not (directory / FILES["qemu_log"]).is_file():
+        return None
+    received = [packet for packet in received_packets(directory)
+                if packet.virtqueue == 2 * pair]
+    return received[-1].num_buffers if received and received[-1].num_buffers > 1 else None
 
 
 def _compare_queue(queue: str, rings: dict[str, Any], header: Header, era: str,
                    count: int) -> RingComparison:
-    """One queue of ``ring.json`` beside the replay of ``header``'s ``count`` frames."""
+    """One queue of ``ring.json`` beside the replay of ``header``'s frames: the last
+    ``count`` chains, one a frame, or the last frame's buffers when it took several (their
+    descriptor numbers are then the free list's history, not compared)."""
     real = {**rings["queues"][queue], "event_idx": rings.get("event_idx")}
     replay = replay_ring(header, era)
     packed = rings.get("layout") == "packed"
@@ -106,4 +121,6 @@ def _compare_queue(queue: str, rings: dict[str, Any], header: Header, era: str,
                                  "split ring only, so far")
     if packed != (replay.get("layout") == "packed"):
         raise ValueError(f"the real ring is split and the {header.scenario} replay's packed")
-    return (compare_packed_rings if packed else compare_rings)(queue, real, replay, count)
+    numbered = count == header.params.get("frames")
+    return (compare_packed_rings if packed else compare_rings)(queue, real, replay, count,
+                                                               numbered=numbered)

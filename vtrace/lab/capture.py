@@ -34,14 +34,23 @@ from vtrace.lab.manifest import (
     qemu_version,
     write_manifest,
 )
-from vtrace.lab.params import GUEST_RX_PORT, TCP_WARMUP, Accel, LabParams, Proto, Ring, Scenario
+from vtrace.lab.params import (
+    GUEST_RX_PORT,
+    HOST_FLOW_PORT,
+    TCP_WARMUP,
+    Accel,
+    LabParams,
+    Proto,
+    Ring,
+    Scenario,
+)
 from vtrace.lab.prereq import HostView, check_host, check_tracefs, resolve_accel
-from vtrace.lab.qemu import TRACE_EVENTS, Files, GuestNet, Qemu, qemu_command, qemu_path
+from vtrace.lab.qemu import Files, GuestNet, Qemu, qemu_command, qemu_path, trace_events
 from vtrace.lab.qmp import Qmp, read_rings, socket_directory
 from vtrace.lab.qmp_ring import RING_FILE, rings_of_answers
 from vtrace.lab.tap import new_tap_name, tap
 from vtrace.lab.tap_pcap import recorded, write_pcap
-from vtrace.lab.traffic import Console, receive, receive_stream, send
+from vtrace.lab.traffic import Console, receive, receive_stream, send, send_stream
 from vtrace.netfeatures import Feature
 from vtrace.output import atomic_output
 from vtrace.stop import guarded
@@ -138,15 +147,15 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
         instance = stack.enter_context(tracefs.instance(root, group))
         missing = _configure(instance, params, group, link.name, offsets)
         frames_seen = stack.enter_context(recorded(link.name))
+        tcp_peer = params.proto is Proto.TCP and params.scenario is Scenario.SEND
         receiver = stack.enter_context(socket.socket(
-            socket.AF_INET, socket.SOCK_STREAM if params.proto is Proto.TCP else
-            socket.SOCK_DGRAM))
+            socket.AF_INET, socket.SOCK_STREAM if tcp_peer else socket.SOCK_DGRAM))
         receiver.bind((link.host_ip, 0))
-        if params.proto is Proto.TCP:
+        if tcp_peer:
             receiver.listen(1)
         net = GuestNet(link.name, link.host_ip, link.guest_ip, receiver.getsockname()[1],
                        GUEST_RX_PORT)
-        files.events.write_text("\n".join(TRACE_EVENTS) + "\n")
+        files.events.write_text("\n".join(trace_events(params)) + "\n")
         qmp_socket = stack.enter_context(socket_directory()) / "qmp.sock"
         argv = qemu_command(params, accel, image.kernel.boot, image.initramfs, files, net,
                             qemu_binary, qmp_socket)
@@ -215,6 +224,8 @@ def _wanted(params: LabParams) -> dict[Feature, str]:
         wanted[Feature.RING_PACKED] = "--ring packed"
     if params.queues > 1:
         wanted[Feature.MQ] = f"--queues {params.queues}"
+    if params.receive_flows:
+        wanted[Feature.RSS] = f"--queues {params.queues} with recv (rss=on)"
     return wanted
 
 
@@ -269,9 +280,19 @@ def _configure(instance: tracefs.Instance, params: LabParams, group: str, tap_na
 def _traffic(params: LabParams, console: Console, instance: tracefs.Instance,
              receiver: socket.socket, net: GuestNet,
              stack: ExitStack) -> tuple[list[int], list[int]]:
-    """(seqs the host sent, seqs the host received); seq 0 is the guest's first datagram (a
-    TCP send has none: its warm-up bytes come first)."""
+    """(seqs the host sent, seqs the host received); seq 0 is the guest's first datagram (TCP
+    has none: its warm-up bytes come first)."""
     frames = list(range(1, params.frames + 1))
+    if params.proto is Proto.TCP and params.scenario is Scenario.RECV:
+        console.wait_for("rx ready", TRAFFIC_TIMEOUT_S)
+        instance.add_pid(os.getpid())
+        # Closed once the rings are read: a FIN now would make the guest answer into its
+        # transmit ring.
+        connection = stack.enter_context(socket.create_connection(
+            (net.guest_ip, net.guest_port), timeout=TRAFFIC_TIMEOUT_S))
+        send_stream(connection, TCP_WARMUP, params.size, frames, params.gap_ms / 1000,
+                    instance.mark, console, TRAFFIC_TIMEOUT_S)
+        return frames, []
     if params.proto is Proto.TCP:
         return [], receive_stream(receiver, TCP_WARMUP, params.size, params.frames,
                                   instance.mark, console, TRAFFIC_TIMEOUT_S,
@@ -282,10 +303,24 @@ def _traffic(params: LabParams, console: Console, instance: tracefs.Instance,
     instance.add_pid(os.getpid())
     received = receive(receiver, {0}, instance.mark, console, TRAFFIC_TIMEOUT_S)
     time.sleep(0.2)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
-        send((net.guest_ip, net.guest_port), frames, params.payload_size, params.gap_ms / 1000,
-             instance.mark, sender)
+    senders = [stack.enter_context(_flow_socket(net.host_ip, flow))
+               for flow in range(params.queues if params.receive_flows else 1)]
+    send((net.guest_ip, net.guest_port), frames, params.payload_size, params.gap_ms / 1000,
+         instance.mark, senders)
     return frames, received
+
+
+def _flow_socket(host_ip: str, flow: int) -> socket.socket:
+    """The host's UDP socket of receive flow ``flow``: its own source port, so that RSS
+    hashes each flow apart (one flow: any port)."""
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    port = HOST_FLOW_PORT + flow
+    try:
+        sender.bind((host_ip, port))
+    except OSError as error:
+        sender.close()
+        raise LabError(f"cannot send from {host_ip}:{port}: {error.strerror}") from None
+    return sender
 
 
 class _Calibration:

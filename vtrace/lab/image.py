@@ -25,7 +25,7 @@ __all__ = ["BUSYBOX", "HELPERS", "GuestImage", "build_image", "cache_root", "gue
 
 BUSYBOX = Path("/bin/busybox")
 #: Static programs compiled from the C sources shipped with the package.
-HELPERS = ("udpsend", "udprecv", "tcpsend")
+HELPERS = ("udpsend", "udprecv", "tcpsend", "tcprecv", "rsskey")
 _CONFIG = ("modules", "send.functions", "recv.functions", "send.events", "recv.events")
 
 

@@ -26,7 +26,13 @@ writes their count into the first one's ``num_buffers`` (line 1955), then
 virtqueue (the even ones, the control queue apart) a fill at ``idx 0`` begins
 a packet, and the fills up to the next are its ``num_buffers`` buffers with
 their used lengths. (The fills and not the flush: QEMU 7.2 traces
-``virtqueue_flush`` for the split ring only, hw/virtio/virtio.c:1406.)
+``virtqueue_flush`` for the split ring only, hw/virtio/virtio.c:1406.) Where
+QEMU's software RSS chose the queue, ``net_rx_pkt_rss_hash`` printed the
+packet's Toeplitz hash just before (``virtio_net_process_rss`` runs before
+the buffers are taken), and the guest trace says where the stack took each
+frame in: the last IPv4 ``napi_gro_receive_entry`` before the receiver's
+``app recv() returned seq=N`` marker, its vCPU and ``queue_mapping`` (the
+receive queue plus one: ``skb_record_rx_queue``).
 """
 
 from __future__ import annotations
@@ -37,8 +43,9 @@ from pathlib import Path
 
 from vtrace.lab.manifest import FILES
 
-__all__ = ["HEADER_FIELDS", "GuestXmit", "ReceivedPacket", "SentPacket", "guest_xmits",
-           "received_packets", "sent_packets"]
+__all__ = ["HEADER_FIELDS", "GuestReceive", "GuestXmit", "ReceivedPacket", "SentPacket",
+           "guest_receives", "guest_xmits", "received_frames", "received_packets",
+           "sent_packets"]
 
 #: The virtio_net_hdr fields the probe reads, in the header's order.
 HEADER_FIELDS = ("flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset")
@@ -48,6 +55,12 @@ _SENT = re.compile(r" qemu_sendv_packet_async: \(0x[0-9a-f]+\) iovcnt=(\d+) "
                    + r" len0=\d+ seqch='(.)'", re.DOTALL)
 _NOTIFY = re.compile(r":virtio_queue_notify vdev \S+ n (\d+) vq (0x[0-9a-f]+)")
 _FILL = re.compile(r":virtqueue_fill vq (0x[0-9a-f]+) elem \S+ len (\d+) idx (\d+)")
+_TAP_READ = re.compile(r" qemu_send_packet_async: \(0x[0-9a-f]+\) size=\d+ seqch='(.)'")
+_HASH = re.compile(r":net_rx_pkt_rss_hash RSS hash for \d+ bytes: 0x([0-9A-Fa-f]+)")
+_RECEIVED = re.compile(r"^\s*\S+-\d+\s+\[(\d+)\].* tracing_mark_write: app recv\(\) returned "
+                       r"seq=(\d+)")
+_GRO_ENTRY = re.compile(r"^\s*\S+-\d+\s+\[(\d+)\].* napi_gro_receive_entry: dev=eth0 .*"
+                        r"queue_mapping=(\d+) .*protocol=0x0800 ")
 _POP = re.compile(r":virtqueue_pop vq (0x[0-9a-f]+) elem \S+ in_num \d+ out_num (\d+)")
 _BEGIN = re.compile(r"^\s*(\S+)-(\d+)\s+\[(\d+)\].* tracing_mark_write: app write\(\) begin "
                     r"seq=(\d+)")
@@ -70,14 +83,25 @@ class SentPacket:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedPacket:
-    """One packet QEMU wrote into a receive queue: each buffer's used length, in order."""
+    """One packet QEMU wrote into a receive queue: each buffer's used length, in order, and
+    the RSS hash that chose the queue (None without software RSS)."""
 
     virtqueue: int
     lengths: tuple[int, ...]
+    rss_hash: int | None = None
 
     @property
     def num_buffers(self) -> int:
         return len(self.lengths)
+
+
+@dataclass(frozen=True, slots=True)
+class GuestReceive:
+    """Where the guest's stack took frame ``seq`` in: its vCPU and its receive queue."""
+
+    seq: int
+    cpu: int
+    queue: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +134,47 @@ def received_packets(directory: Path) -> list[ReceivedPacket]:
     """Every packet QEMU wrote into the run's receive queues, oldest first."""
     log = _text(directory, "qemu_log")
     index_of, control = _virtqueues(log)
-    packets: list[tuple[int, list[int]]] = []
+    packets: list[tuple[int, list[int], int | None]] = []
     open_packet: dict[int, list[int]] = {}  # a receive virtqueue -> its packet's lengths
-    for vq, length, place in _FILL.findall(log):
+    rss_hash: int | None = None  # the hash printed since the last packet began
+    for line in log.splitlines():
+        hashed = _HASH.search(line)
+        if hashed:
+            rss_hash = int(hashed.group(1), 16)
+            continue
+        filled = _FILL.search(line)
+        if filled is None:
+            continue
+        vq, length, place = filled.groups()
         index = index_of.get(vq)
         if index is None or index % 2 or index == control:
             continue
         if place == "0" or index not in open_packet:
             open_packet[index] = []
-            packets.append((index, open_packet[index]))
+            packets.append((index, open_packet[index], rss_hash))
+            rss_hash = None
         open_packet[index].append(int(length))
-    return [ReceivedPacket(index, tuple(lengths)) for index, lengths in packets]
+    return [ReceivedPacket(index, tuple(lengths), hashed_as)
+            for index, lengths, hashed_as in packets]
+
+
+def received_frames(directory: Path, count: int, tcp: bool) -> list[tuple[ReceivedPacket, ...]]:
+    """The packets of each of the run's ``count`` frames: the last packets, one a datagram.
+    A TCP block may come in several packets (the host's TCP sizes each to its pacing rate):
+    the host's probe on ``qemu_send_packet_async`` reads, in the order QEMU writes them,
+    the seq's digit where a block begins and a payload dot where it goes on."""
+    packets = received_packets(directory)
+    if not tcp:
+        return [(packet,) for packet in packets[max(len(packets) - count, 0):]]
+    marks = _TAP_READ.findall(_text(directory, "host_trace"))
+    first = next((index for index, mark in enumerate(marks) if mark.isdigit()), len(marks))
+    run = marks[first:]
+    frames: list[list[ReceivedPacket]] = []
+    for packet, mark in zip(packets[max(len(packets) - len(run), 0):], run, strict=False):
+        if mark.isdigit() or not frames:
+            frames.append([])
+        frames[-1].append(packet)
+    return [tuple(frame) for frame in frames[:count]]
 
 
 def _virtqueues(log: str) -> tuple[dict[str, int], int]:
@@ -151,4 +205,21 @@ def guest_xmits(directory: Path) -> dict[int, GuestXmit]:
         if xmit and xmit.group(1) in waiting:
             seq = waiting.pop(xmit.group(1))
             found[seq] = GuestXmit(seq, int(xmit.group(2)), int(xmit.group(3)))
+    return found
+
+
+def guest_receives(directory: Path) -> dict[int, GuestReceive]:
+    """Per frame of a receive run, the vCPU and receive queue of the last IPv4 packet GRO
+    took in before the receiver returned it."""
+    found: dict[int, GuestReceive] = {}
+    last: tuple[int, int] | None = None  # (cpu, queue) of the latest IPv4 packet
+    for line in _text(directory, "guest_trace").splitlines():
+        entry = _GRO_ENTRY.match(line)
+        if entry:
+            last = (int(entry.group(1)), int(entry.group(2)) - 1)
+            continue
+        returned = _RECEIVED.match(line)
+        if returned and last is not None:
+            seq = int(returned.group(2))
+            found[seq] = GuestReceive(seq, *last)
     return found

@@ -10,6 +10,7 @@ __all__ = [
     "FRAME_OVERHEAD",
     "GUEST_MAC",
     "GUEST_RX_PORT",
+    "HOST_FLOW_PORT",
     "HOST_MAC",
     "MAX_FRAME",
     "PAYLOAD_PREFIX",
@@ -45,6 +46,9 @@ MIN_TCP_SIZE = 16
 TCP_WARMUP = 4 << 20
 #: Queue pairs the lab's guest can be given (one vCPU each).
 MAX_QUEUES = 2
+#: The host's source port of receive flow 0; flow f sends from the next f (the replay's
+#: ``recv --flows`` counts its ports up the same way).
+HOST_FLOW_PORT = 40000
 
 
 class Scenario(str, Enum):
@@ -94,6 +98,18 @@ class LabParams:
     ring: Ring = Ring.SPLIT
     proto: Proto = Proto.UDP
     queues: int = 1
+
+    @property
+    def receive_flows(self) -> bool:
+        """A receive over several queue pairs: QEMU's RSS (``rss=on``) spreads the host's
+        flows, once the guest has committed a key the host knows."""
+        return self.scenario is Scenario.RECV and self.queues > 1
+
+    @property
+    def warmed_receive(self) -> bool:
+        """A TCP receive: the warm-up's 64 KiB packets have settled the guest's mergeable
+        buffer size before the trace window, as ``vtrace recv --warm`` replays it."""
+        return self.proto is Proto.TCP and self.scenario is Scenario.RECV
 
     @property
     def payload_size(self) -> int:

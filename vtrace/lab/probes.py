@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from vtrace.lab.params import Proto, Scenario
 
-__all__ = ["MAIN_THREAD", "SEQ_DIGIT", "VNET_HDR_ARGS", "Tracepoint", "Uprobe", "tracepoints",
-           "uprobe_definition", "uprobes"]
+__all__ = ["MAIN_THREAD", "RECV_SEQ_DIGIT", "SEQ_DIGIT", "VNET_HDR_ARGS", "Tracepoint",
+           "Uprobe", "tracepoints", "uprobe_definition", "uprobes"]
 
 #: QEMU's main-loop thread's comm (its name cut to 15 bytes) with ``debug-threads=on``.
 MAIN_THREAD = "qemu-system-x86"
@@ -80,13 +80,22 @@ _SEND_UPROBES = (
     Uprobe("virtqueue_pop", "vq=%di:x64", returns=True),
     Uprobe("virtqueue_push", "len=%dx:u32"),
 )
-_RECV_UPROBES = (
-    Uprobe("qemu_flush_queued_packets"),
-    Uprobe("qemu_net_queue_send", "size=%r8:u64"),
-    Uprobe("qemu_send_packet_async", "size=%dx:u64 seqch=+65(%si):char", returns=True),
-    Uprobe("tap_read_packet", "fd=%di:s32 maxlen=%dx:u64", returns=True),
-    Uprobe("virtqueue_fill", "len=%dx:u32 idx=%cx:u32"),
-)
+#: Where the seq's first digit is in a packet QEMU read from the tap: behind the 12-byte
+#: header and a UDP frame's 42 bytes of headers, or a TCP segment's 66 (Ethernet, IPv4 and
+#: TCP with timestamps, which both Linux ends use), then ``vtrace seq=``'s 11.
+RECV_SEQ_DIGIT = {Proto.UDP: "+65(%si)", Proto.TCP: "+89(%si)"}
+
+
+def _recv_uprobes(proto: Proto) -> tuple[Uprobe, ...]:
+    return (
+        Uprobe("qemu_flush_queued_packets"),
+        Uprobe("qemu_net_queue_send", "size=%r8:u64"),
+        Uprobe("qemu_send_packet_async", f"size=%dx:u64 seqch={RECV_SEQ_DIGIT[proto]}:char",
+               returns=True),
+        Uprobe("tap_read_packet", "fd=%di:s32 maxlen=%dx:u64", returns=True),
+        Uprobe("virtqueue_fill", "len=%dx:u32 idx=%cx:u32"),
+    )
+
 
 _NET_ON_TAP = 'name == "{tap}"'
 _SEND_TRACEPOINTS = (
@@ -111,8 +120,10 @@ _RECV_TRACEPOINTS = (
 
 
 def uprobes(scenario: Scenario, proto: Proto = Proto.UDP) -> tuple[Uprobe, ...]:
-    """Receiving also sees one guest-to-host datagram (the clock anchor), so it adds to send's."""
-    return (*_SEND_UPROBES, _sent(proto), *(_RECV_UPROBES if scenario is Scenario.RECV else ()))
+    """Receiving also sees guest-to-host packets (the clock anchor: one datagram, or a TCP
+    receive's ACKs), so it adds to send's."""
+    return (*_SEND_UPROBES, _sent(proto),
+            *(_recv_uprobes(proto) if scenario is Scenario.RECV else ()))
 
 
 def tracepoints(scenario: Scenario) -> tuple[Tracepoint, ...]:

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from vtrace.lab.errors import LabError
 from vtrace.lab.params import GUEST_MAC, TCP_WARMUP, Accel, Backend, LabParams, Proto, Ring
+from vtrace.rss import DEFAULT_KEY
 
-__all__ = ["NET_DEVICE", "QEMU", "TRACE_EVENTS", "Files", "GuestNet", "Qemu",
-           "kernel_command_line", "qemu_command", "qemu_path"]
+__all__ = ["NET_DEVICE", "QEMU", "RSS_TRACE_EVENTS", "TRACE_EVENTS", "Files", "GuestNet", "Qemu",
+           "kernel_command_line", "qemu_command", "qemu_path", "trace_events"]
 
 QEMU = "qemu-system-x86_64"
 #: QEMU's own trace events, for its ``-trace events=FILE``.
@@ -32,6 +33,9 @@ TRACE_EVENTS = ("virtio_set_status", "virtio_queue_notify", "virtio_pci_notify_w
                 "virtio_pci_notify_write_pio", "virtqueue_alloc_element", "virtqueue_pop",
                 "virtqueue_fill", "virtqueue_flush", "virtio_notify", "virtio_notify_irqfd",
                 "virtio_pci_notify")
+#: A receive over several queue pairs adds RSS's: the guest's command taken or refused,
+#: and each hash QEMU's software RSS computes (net_rx_pkt_calc_rss_hash).
+RSS_TRACE_EVENTS = ("virtio_net_rss_enable", "virtio_net_rss_error", "net_rx_pkt_rss_hash")
 #: The virtio-net device's id: QMP names it /machine/peripheral/vnet0/virtio-backend.
 NET_DEVICE = "vnet0"
 TIMEOUT_S = 300
@@ -66,6 +70,11 @@ def qemu_path() -> str:
     return os.path.realpath(found)
 
 
+def trace_events(params: LabParams) -> tuple[str, ...]:
+    """QEMU's trace events of a run, for its ``-trace events=FILE``."""
+    return TRACE_EVENTS + (RSS_TRACE_EVENTS if params.receive_flows else ())
+
+
 def kernel_command_line(params: LabParams, net: GuestNet) -> str:
     """The guest kernel's command line; the ``vtrace_*`` words are read by the guest's /init."""
     words = {
@@ -78,6 +87,8 @@ def kernel_command_line(params: LabParams, net: GuestNet) -> str:
     }
     if params.proto is Proto.TCP:
         words["vtrace_warmup"] = TCP_WARMUP
+    if params.receive_flows:
+        words["vtrace_rss_key"] = DEFAULT_KEY.hex()
     return " ".join(["console=ttyS0", "panic=-1", "quiet", "ipv6.disable=1",
                      *(f"{key}={value}" for key, value in words.items())])
 
@@ -102,6 +113,8 @@ def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
     if params.queues > 1:
         # two vectors a queue pair, one for the control queue, one for configuration changes
         device += f",mq=on,vectors={2 * params.queues + 2}"
+        if params.receive_flows:
+            device += ",rss=on"
         netdev += f",queues={params.queues}"
     return [
         qemu, "-name", "vtrace,debug-threads=on", *machine,

@@ -5,14 +5,20 @@ the host's instance, so the host trace says when the application saw it:
 ``vtrace-host recv() returned seq=N`` (send) or ``vtrace-host sendto()
 begin|end seq=N`` (recv). A TCP send is one connection: the host's peer
 counts the stream's bytes, the warm-up first, then one block a frame, and
-marks ``vtrace-host recv() returned seq=N`` once block N is whole.
+marks ``vtrace-host recv() returned seq=N`` once block N is whole. A TCP
+receive is the mirror: the host connects to the guest, writes the warm-up,
+waits until the guest says it has read it, then writes one block a frame,
+each bracketed by ``vtrace-host sendto() begin|end seq=N``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import re
 import select
 import socket
+import struct
+import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +26,7 @@ from pathlib import Path
 from vtrace.lab.errors import LabError
 from vtrace.lab.params import PAYLOAD_PREFIX
 
-__all__ = ["Console", "payload", "receive", "receive_stream", "send", "seq_of"]
+__all__ = ["Console", "payload", "receive", "receive_stream", "send", "send_stream", "seq_of"]
 
 _SEQ = re.compile(rb"seq=(\d+)")
 _GUEST_ERROR = "vtrace-guest error:"
@@ -157,11 +163,47 @@ def receive_stream(listener: socket.socket, warmup: int, size: int, frames: int,
 
 
 def send(target: tuple[str, int], seqs: list[int], size: int, gap_s: float, mark: Mark,
-         sock: socket.socket) -> None:
-    """One datagram per seq to ``target``, ``gap_s`` apart, each bracketed by markers."""
+         flows: list[socket.socket]) -> None:
+    """One datagram per seq to ``target``, ``gap_s`` apart, each bracketed by markers; seq N
+    goes out on flow (N - 1) mod len(flows)."""
     for index, seq in enumerate(seqs):
         if index:
             time.sleep(gap_s)
         mark(f"vtrace-host sendto() begin seq={seq}\n")
-        sock.sendto(payload(seq, size), target)
+        flows[(seq - 1) % len(flows)].sendto(payload(seq, size), target)
         mark(f"vtrace-host sendto() end seq={seq}\n")
+
+
+def send_stream(connection: socket.socket, warmup: int, size: int, seqs: list[int],
+                gap_s: float, mark: Mark, console: Console, timeout_s: float) -> None:
+    """``warmup`` bytes on ``connection``, then (once the guest's receiver says it read them)
+    one block of ``size`` bytes per seq, each sent whole and acked before the next."""
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    block = b"." * min(warmup, 1 << 20)
+    for start in range(0, warmup, len(block)):
+        connection.sendall(block[:warmup - start])
+    console.wait_for("rx warm", timeout_s)
+    for index, seq in enumerate(seqs):
+        if index:
+            time.sleep(gap_s)
+        mark(f"vtrace-host sendto() begin seq={seq}\n")
+        connection.sendall(payload(seq, size))
+        mark(f"vtrace-host sendto() end seq={seq}\n")
+        _wait_acked(connection, console, timeout_s)
+
+
+def _wait_acked(connection: socket.socket, console: Console, timeout_s: float) -> None:
+    """Until the peer has acked every byte written: each block leaves in packets of its own."""
+    end = time.monotonic() + timeout_s
+    while _unacked(connection):
+        console.check()
+        if time.monotonic() > end:
+            raise LabError(f"the guest did not acknowledge the host's TCP block within "
+                           f"{timeout_s:g} s")
+        time.sleep(0.001)
+
+
+def _unacked(connection: socket.socket) -> int:
+    """Bytes written and not yet acked (SIOCOUTQ, which is TIOCOUTQ's number)."""
+    answer = fcntl.ioctl(connection.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+    return int(struct.unpack("i", answer)[0])

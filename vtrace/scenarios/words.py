@@ -85,7 +85,7 @@ _PHRASES: Mapping[str, Mapping[str, str]] = {
         "mergeable.on": "mergeable buffers", "mergeable.off": "big-packet buffers",
         "queue": "a queue of {n}", "interval": "{us} µs apart", "no_interval": "back to back",
         "napi_budget": "NAPI budget {n}", "rx_buffers": "{n} buffers posted at start",
-        "proto.tcp": "TCP with TSO",
+        "proto.tcp": "TCP with TSO", "warm": "buffers sized for a long stream",
         "ring.packed": "packed ring",
     },
     "zh": {
@@ -96,7 +96,7 @@ _PHRASES: Mapping[str, Mapping[str, str]] = {
         "mergeable.on": "可合并缓冲区", "mergeable.off": "大包缓冲区",
         "queue": "队列大小 {n}", "interval": "间隔 {us} µs", "no_interval": "连续发送",
         "napi_budget": "NAPI 预算 {n}", "rx_buffers": "开始时投放 {n} 个缓冲区",
-        "proto.tcp": "TCP，使用 TSO",
+        "proto.tcp": "TCP，使用 TSO", "warm": "缓冲区已按长数据流定好大小",
         "ring.packed": "packed 环",
     },
 }
@@ -131,6 +131,8 @@ def frame_phrases(params: Mapping[str, Any], lang: str, switches: tuple[str, ...
     after = [text(backend.title, lang)] if backend is not None else []
     if params.get("proto") == "tcp":
         after.append(words["proto.tcp"])
+    if params.get("warm") is True:
+        after.append(words["warm"])
     if said := ring_phrase(params, lang):
         after.append(said)
     after += [words[f"{name}.{'on' if params[name] else 'off'}"]

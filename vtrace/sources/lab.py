@@ -39,7 +39,7 @@ from vtrace.sources.qemu_log import from_qemu_log
 from vtrace.sources.registry import Format, register
 
 __all__ = ["FORMAT", "MANIFEST_FORMAT", "Fit", "LabError", "LogFit", "clock_offset", "era_of",
-           "load", "log_fit"]
+           "load", "log_fit", "read_manifest"]
 
 MANIFEST_FORMAT = "vtrace-lab/1"
 _GUEST_KICK = "vp_notify"
@@ -257,7 +257,7 @@ def era_of(guest: str | None, qemu: str | None) -> str | None:
 def load(directory: str | Path, argv: tuple[str, ...] = ()) -> tuple[Header, Iterator[Event]]:
     """The header and the aligned events of a saved capture directory."""
     root = Path(directory)
-    manifest = _manifest(root)
+    manifest = read_manifest(root)
     files = manifest["files"]
     sides = Sides.reported(manifest["guest"].get("kernel"), manifest["qemu"].get("version"),
                            manifest.get("host", {}).get("kernel"))
@@ -296,7 +296,8 @@ def load(directory: str | Path, argv: tuple[str, ...] = ()) -> tuple[Header, Ite
     return header, numbered(drafts)
 
 
-def _manifest(root: Path) -> dict[str, Any]:
+def read_manifest(root: Path) -> dict[str, Any]:
+    """A saved directory's ``manifest.json``, checked for its format and main keys."""
     path = root / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))

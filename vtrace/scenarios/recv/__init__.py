@@ -65,6 +65,7 @@ from vtrace.scenarios.recv.world import (
     RECV_PROTO,
     RECV_SIZE,
     RX_BUFFERS,
+    WARM,
     RecvParams,
 )
 from vtrace.scenarios.words import Queue, Tap, frame_phrases
@@ -118,6 +119,7 @@ class RecvScenario(Scenario):
                 "picks each flow's RX queue with the driver's table (Linux 7.2 sends it at "
                 "probe, 6.1 once ethtool -X commits it); modern and newest eras."),
         FLOWS,
+        WARM,
     )
     counters = (
         Counter("frames", {"en": "frames received", "zh": "已接收的帧"}, per_frame=False),
