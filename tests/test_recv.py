@@ -92,8 +92,9 @@ def test_an_rx_descriptor_is_device_writable_at_the_spec_offsets(mergeable: bool
     assert flags & VRING_DESC_F_WRITE
     assert addr == memory.slot_address(head)
     if mergeable:
-        # A one-buffer chain's next holds its free-list successor, as Linux 6.1 writes it.
-        assert (length, flags, following) == (1536, VRING_DESC_F_WRITE, head + 1)
+        # A one-buffer chain's next holds its free-list successor, as Linux 6.1 writes it;
+        # 32 buffers must hold 64 KiB: min_buf_len 2037, with the header to 64 bytes 2112.
+        assert (length, flags, following) == (2112, VRING_DESC_F_WRITE, head + 1)
     else:  # the header's descriptor, chained to the rest of its page
         assert length == VNET_HDR_SIZE and flags & 1 and following != head
     # The used entry at offset 0 of used->ring names that head with the bytes written.
@@ -286,8 +287,9 @@ def test_a_udp_big_chains_data_starts_after_the_eras_padded_header(era_name: str
 @pytest.mark.parametrize(("era_name", "length"), [("modern", 1536), ("newest", 1600)])
 def test_a_full_frame_fits_one_mergeable_buffer_of_the_eras_length(era_name: str,
                                                                    length: int) -> None:
-    # get_mergeable_buf_len: ALIGN(vi->hdr_len + GOOD_PACKET_LEN (1518), 64); 7.2 takes
-    # vi->hdr_len, 24 bytes with UDP tunnel GSO, so 1514 bytes and the header fit one.
-    world, events = _run(era_name, frames=1, queue_size=32, size=1514)
+    # get_mergeable_buf_len: ALIGN(vi->hdr_len + GOOD_PACKET_LEN (1518), 64) on a ring of
+    # 64 or more; 7.2 takes vi->hdr_len, 24 bytes with UDP tunnel GSO, so 1514 bytes and
+    # the header fit one.
+    world, events = _run(era_name, frames=1, queue_size=64, size=1514)
     assert world.mergeable_buf == length
     assert [e.detail["num_buffers"] for e in events if e.step == "receive_mergeable"] == [1]

@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 __all__ = [
     "FAMILIES",
     "Detail",
+    "GroDetail",
     "MqDetail",
     "PackedDetail",
     "RecvDetail",
@@ -207,6 +208,7 @@ class RecvGuestDetail(StepDetail, total=False):
     avg_pkt_len: int
     budget: int
     bytes: int
+    checksum: str  # without guest TSO: partial (NEEDS_CSUM) or verified by GRO
     checksums_ok: bool
     dport: int
     flush: bool
@@ -227,12 +229,14 @@ class RecvGuestDetail(StepDetail, total=False):
     next_buf_len: int
     num_buffers: int
     packets: int
+    partial: bool  # a read that does not end the host's write
     posted: int
     processed: int
     psh: bool
     refill_work: bool
     result: str
     rx_count: int
+    segs: int
     sg: int
     work_done: int
 
@@ -317,6 +321,38 @@ class PackedDetail(StepDetail, total=False):
     sg: int
 
 
+class GroDetail(StepDetail, total=False):
+    """``gro_steps``: a TCP receive without guest TSO, the tap's offloads, the host's
+    segments and the guest's GRO."""
+
+    bytes: int
+    checksum: str
+    count: int
+    csum_offset: int
+    flush: bool
+    flush_old: bool
+    gso_segs: int
+    gso_size: int
+    guest_csum: bool
+    guest_tso4: bool
+    held: bool
+    hw_csum: bool
+    ioctl: str
+    len: int
+    mss: int
+    netif_needs_gso: bool
+    offload: str
+    ok: bool
+    segments: int
+    segs: int
+    seq: int
+    tap_tso: bool
+    tso: bool
+    weight: int
+    why: str
+    work: int
+
+
 #: Family (the catalog module ``<family>_steps``) -> the keys its steps write.
 FAMILIES: Mapping[str, type[StepDetail]] = {
     "send": SendDetail,
@@ -326,6 +362,7 @@ FAMILIES: Mapping[str, type[StepDetail]] = {
     "setup": SetupDetail,
     "packed": PackedDetail,
     "mq": MqDetail,
+    "gro": GroDetail,
 }
 
 #: An event's detail, read-only: one family's keys, or a capture's. Its values stay ``Any`` to

@@ -100,6 +100,8 @@ SITES: tuple[SourceSite, ...] = (
     _linux("page_pool_alloc_va", "include/net/page_pool/helpers.h", None, None, 191),
     _linux("get_mergeable_buf_len", VN, 1160, 1415, 2696),
     _linux("mergeable_min_buf_len", VN, 2672, 3508, 6427),
+    _linux("virtnet_find_vqs", VN, 2684, 3520, 6439),
+    _linux("virtnet_check_guest_gso", VN, None, 3771, 6689),
     _linux("add_recvbuf_big", VN, 1111, 1366, 2647),
     _qemu("virtio_net_receive", QVN, 1295, 2582, 2670),
     _qemu("virtio_net_do_receive", QVN, None, 1981, 2054),

@@ -3,7 +3,8 @@
 With MRG_RXBUF, ``add_recvbuf_mergeable`` (drivers/net/virtio_net.c) posts one
 descriptor per buffer, carved from a 32 KiB page fragment;
 ``get_mergeable_buf_len`` sizes it from the average packet length that
-``receive_mergeable`` feeds the EWMA, never below ``mergeable_min_buf_len``.
+``receive_mergeable`` feeds the EWMA, never below ``rq->min_buf_len``, which
+``virtnet_find_vqs`` sets once per queue from ``mergeable_min_buf_len``.
 Without it and with guest GSO, ``add_recvbuf_big`` posts a chain: the header,
 the rest of the first page, then whole pages. Here there is no XDP, so no
 headroom. Linux 7.2 carves mergeable buffers from a page pool
@@ -14,7 +15,10 @@ here is the 4.19 and 6.1 one. Lines per version: ``vtrace.offload_sites``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from vtrace.netfeatures import Feature, hdr_len
 
 __all__ = [
     "GOOD_PACKET_LEN",
@@ -26,10 +30,12 @@ __all__ = [
     "RxBuffer",
     "add_recvbuf_big",
     "add_recvbuf_mergeable",
+    "big_packets",
     "big_packets_num_skbfrags",
     "get_mergeable_buf_len",
     "mergeable_min_buf_len",
     "padded_vnet_hdr",
+    "rq_min_buf_len",
 ]
 
 PAGE_SIZE = 4096
@@ -38,6 +44,7 @@ ETH_HLEN = 14
 VLAN_HLEN = 4
 ETH_DATA_LEN = 1500
 IP_MAX_MTU = 0xFFFF
+ETH_MAX_MTU = 0xFFFF  # virtnet_probe's MAX_MTU: dev->max_mtu unless VIRTIO_NET_F_MTU
 GOOD_PACKET_LEN = ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN
 MAX_SKB_FRAGS = 65536 // PAGE_SIZE + 1  # 17; 7.2 makes it CONFIG_MAX_SKB_FRAGS, 17 by default
 SKB_FRAG_PAGE = 32768  # skb_page_frag_refill tries an order-3 page first
@@ -64,16 +71,49 @@ class Ewma:
         return self.internal
 
 
+def big_packets(features: Iterable[Feature], linux: str, mtu: int = 0) -> bool:
+    """``vi->big_packets``: the driver expects packets longer than one 1500-byte MTU.
+
+    Any guest GSO bit sets it (``virtnet_check_guest_gso``, which 7.2 extends to
+    GUEST_USO4 with GUEST_USO6; 4.19 tests the same four bits in ``virtnet_probe``), as
+    does a device MTU above 1500: ``mtu``, read only with VIRTIO_NET_F_MTU (0 without).
+    """
+    present = frozenset(features)
+    guest_gso = bool(present & {Feature.GUEST_TSO4, Feature.GUEST_TSO6, Feature.GUEST_ECN,
+                                Feature.GUEST_UFO})
+    if linux not in ("4.19", "6.1"):
+        guest_gso |= {Feature.GUEST_USO4, Feature.GUEST_USO6} <= present
+    return guest_gso or mtu > ETH_DATA_LEN
+
+
 def mergeable_min_buf_len(hdr_len: int, rq_size: int, big_packets: bool,
-                          max_mtu: int = ETH_DATA_LEN) -> int:
-    """The smallest buffer so that ``rq_size`` of them hold the largest packet expected."""
+                          max_mtu: int = ETH_MAX_MTU) -> int:
+    """The smallest buffer so that ``rq_size`` of them hold the largest packet expected:
+    IP_MAX_MTU with big_packets, else ``dev->max_mtu``; never below GOOD_PACKET_LEN."""
     packet_len = IP_MAX_MTU if big_packets else max_mtu
     min_buf_len = math.ceil((hdr_len + ETH_HLEN + VLAN_HLEN + packet_len) / rq_size)
     return max(max(min_buf_len, hdr_len) - hdr_len, GOOD_PACKET_LEN)
 
 
+def rq_min_buf_len(features: Iterable[Feature], linux: str, rq_size: int) -> int:
+    """``rq->min_buf_len`` of a ``rq_size``-entry queue, as ``virtnet_find_vqs`` sets it.
+
+    QEMU offers VIRTIO_NET_F_MTU only with ``host_mtu=``, which vtrace never sets, so
+    ``dev->max_mtu`` keeps virtnet_probe's MAX_MTU (65,535), as long as IP_MAX_MTU: with
+    or without big_packets, a 32-entry ring needs about 2,049 bytes a buffer with the
+    header, a ring of 64 or more a GOOD_PACKET_LEN.
+    """
+    present = frozenset(features)
+    return mergeable_min_buf_len(hdr_len(present), rq_size, big_packets(present, linux))
+
+
 def get_mergeable_buf_len(average: Ewma, min_buf_len: int, hdr_len: int) -> int:
-    """Header plus the average packet, clamped to [min_buf_len, page], cache-line aligned."""
+    """Header plus the average packet, clamped to [min_buf_len, page], cache-line aligned.
+
+    4.19 counts the header as sizeof(struct virtio_net_hdr_mrg_rxbuf), 6.1 and 7.2 as
+    vi->hdr_len: both are 12 bytes whenever 4.19 merges buffers. On queues of 32 and more
+    min_buf_len stays below a page, so the clamp's bounds never cross.
+    """
     length = hdr_len + min(max(average.read(), min_buf_len), PAGE_SIZE - hdr_len)
     return -(-length // L1_CACHE_BYTES) * L1_CACHE_BYTES
 

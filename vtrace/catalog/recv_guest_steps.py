@@ -131,7 +131,8 @@ STEPS: tuple[Step, ...] = (
                                            "7.2": Site(476, file=GRO)},
          "stack", Phase.APP, 120,
          "Run the protocol GRO handlers (IPv4, then UDP or TCP). A plain UDP socket without "
-         "UDP GRO asks for a flush, as does a GSO skb from a device: not held, GRO_NORMAL."),
+         "UDP GRO asks for a flush, as does a GSO skb from a device: not held, GRO_NORMAL. A "
+         "TCP segment is held (GRO_HELD) or merged into a held one (GRO_MERGED)."),
     step("inet_gro_receive", "linux", "net/ipv4/af_inet.c", at(v4_19=1388, v6_1=1487,
                                                              v7_2=1468),
          "stack", Phase.APP, 100,
@@ -140,9 +141,10 @@ STEPS: tuple[Step, ...] = (
     step("tcp4_gro_receive", "linux", "net/ipv4/tcp_offload.c", at(v4_19=308, v6_1=399,
                                                                    v7_2=428),
          "stack", Phase.APP, 120,
-         "TCP's GRO (tcp_gro_receive): append a segment to a held one it continues. Nothing "
-         "is held here: a superframe is already GSO, which dev_gro_receive flushes, and each "
-         "write ends with PSH. GRO merges MSS-sized segments, which this replay does not send.",
+         "TCP's GRO: check the segment's checksum unless it is partial or flushed anyway, then "
+         "tcp_gro_receive appends a segment to a held one it continues. A superframe (the tap "
+         "took TSO) is already GSO, which dev_gro_receive flushes: nothing is held. MSS-sized "
+         "segments (no guest TSO, the host cut them) merge.",
          notes={"4.19": "Linux 4.19's dev_gro_receive flushes every GSO skb; two superframes "
                         "could not merge anyway, as skb_gro_receive stops at 64 KiB.",
                 "6.1": "Linux 6.1's dev_gro_receive flushes a GSO skb marked SKB_GSO_DODGY, "

@@ -37,9 +37,10 @@ STEPS: tuple[Step, ...] = (
          "out through the tap interface (directly or through a bridge).", function="udp_sendmsg"),
     step("host_tcp_sendmsg", "linux", "net/ipv4/tcp.c", at(v4_19=1447, v6_1=1489, v7_2=1446),
          "host-stack", Phase.HOST, 2000,
-         "The host program writes to a TCP socket connected to the guest. QEMU told the tap "
-         "(TUNSETOFFLOAD) that the guest takes TSO, so TCP builds one skb of up to 64 KiB, "
-         "gso_size the MSS, checksum partial, and nobody on the host cuts it.",
+         "The host program writes to a TCP socket connected to the guest; TCP builds one skb "
+         "of up to 64 KiB, gso_size the MSS, checksum partial. If QEMU told the tap "
+         "(TUNSETOFFLOAD) that the guest takes TSO, nobody on the host cuts it; if not, "
+         "validate_xmit_skb does before the tap.",
          function="tcp_sendmsg"),
     step("host_dev_queue_xmit", "linux", DEV, at(v4_19=3768, v6_1=4277, v7_2=4813),
          "host-stack", Phase.HOST, 250,

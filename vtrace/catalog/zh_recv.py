@@ -21,9 +21,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
                 "桥）。",
     },
     "host_tcp_sendmsg": {
-        "text": "宿主机程序写一个连到客户机的 TCP socket。QEMU 已用 TUNSETOFFLOAD 告诉 tap 客户机"
-                "接受 TSO，所以 TCP 构造一个最大 64 KiB 的 skb（gso_size 为 MSS，校验和只算一"
-                "部分），宿主机上没人切它。",
+        "text": "宿主机程序写一个连到客户机的 TCP socket；TCP 构造一个最大 64 KiB 的 skb（gso_size"
+                " 为 MSS，校验和只算一部分）。若 QEMU 已用 TUNSETOFFLOAD 告诉 tap 客户机接受 TSO，"
+                "宿主机上没人切它；否则 validate_xmit_skb 在 tap 之前切分它。",
     },
     "host_dev_queue_xmit": {
         "text": "把帧排到 tap 设备上，经 dev_hard_start_xmit 到达 tap 的发送函数。在 tap 上“发送”"
@@ -278,16 +278,18 @@ ZH: Mapping[str, Mapping[str, str]] = {
     },
     "dev_gro_receive": {
         "text": "运行各协议的 GRO 处理函数（先 IPv4，再 UDP 或 TCP）。没有开启 UDP GRO 的普通 UDP "
-                "socket 要求立即冲刷，来自设备的 GSO skb 也一样：不被留住，GRO_NORMAL。",
+                "socket 要求立即冲刷，来自设备的 GSO skb 也一样：不被留住，GRO_NORMAL。TCP 报文"
+                "段被留住（GRO_HELD），或合并进一个被留住的包（GRO_MERGED）。",
     },
     "inet_gro_receive": {
         "text": "IPv4 的 GRO 处理函数：把 IP 头与 GRO 留住的包比较，再调用传输层的处理函数 "
                 "tcp4_gro_receive。",
     },
     "tcp4_gro_receive": {
-        "text": "TCP 的 GRO（tcp_gro_receive）：报文段接续被留住的包时就追加上去。这里没有包被留"
-                "住：超帧已是 GSO，dev_gro_receive 让它冲刷，且每次写以 PSH 结尾。GRO 合并的是 "
-                "MSS 大小的报文段，本回放不发送这种报文段。",
+        "text": "TCP 的 GRO：报文段的校验和不是部分计算、也不会被冲刷时先校验它，然后 "
+                "tcp_gro_receive 在报文段接续被留住的包时把它追加上去。超帧（tap 接受了 TSO）已"
+                "是 GSO，dev_gro_receive 让它冲刷：没有包被留住。MSS 大小的报文段（客户机没有 "
+                "TSO，由宿主机切出）会被合并。",
         "4.19": "Linux 4.19 的 dev_gro_receive 冲刷所有 GSO skb；两个超帧本来也合并不了，"
                 "skb_gro_receive 止于 64 KiB。",
         "6.1": "Linux 6.1 的 dev_gro_receive 冲刷带 SKB_GSO_DODGY 的 GSO skb，而 "

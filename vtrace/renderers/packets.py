@@ -37,6 +37,7 @@ from vtrace.renderers.describe import location
 from vtrace.renderers.escape import clean
 from vtrace.scenarios.base import Hop, Scenario
 from vtrace.scenarios.multiqueue import endpoints_of
+from vtrace.scenarios.recv.gro import tap_frames
 from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.send.tso import path_of, ring_sends, shown_path, tcp_send, wire_frames
 from vtrace.scenarios.words import Tap
@@ -107,6 +108,12 @@ def tap_packets(header: Header, scenario: Scenario,
         if _tcp_send(header, tap):
             yield from _tcp_packets(header, events)
             return
+        if tap_frames(header.params, 0) is not None:  # the host's segments of each write
+            segments = _TcpHops(header)
+            for event in events:
+                if event.frame is not None and event.step in tap.steps:
+                    yield Packet(event.t_ns, segments.frame_at(event.frame, event.step)[1])
+            return
         written: set[int] = set()
         for event in events:
             frame = event.frame
@@ -153,18 +160,21 @@ def _tcp_packets(header: Header, events: Iterable[Event]) -> Iterator[Packet]:
 
 
 class _TcpHops:
-    """Which of a TCP send's packets a hop event shows: the superframe, or the n-th segment
-    the guest cut when the n-th event of that hop for the frame comes. The guest's segments
-    carry their checksums complete, as the host finishes them (a lone packet stays as the
-    ring carried it)."""
+    """Which of a TCP stream's packets a hop event shows: the superframe, or the n-th segment
+    when the n-th event of that hop for the frame comes. The guest's segments carry their
+    checksums complete, as the host finishes them (a lone packet stays as the ring carried
+    it); a receive's segments are as the host's GSO cut them for the tap (``tap_frames``)."""
 
     def __init__(self, header: Header) -> None:
         self.size, self.path = int(header.params.get("size", 0)), path_of(header.params)
+        self.params = header.params
         self.met: dict[tuple[int, str], int] = {}
         self.sends: dict[int, list[bytes]] = {}
 
     def frame_at(self, frame: int, step: str) -> tuple[int, bytes]:
         """The packet's index among the frame's ring sends, and its bytes."""
+        if frame not in self.sends and (cut := tap_frames(self.params, frame)) is not None:
+            self.sends = {frame: cut}
         if frame not in self.sends:
             sends = [sent.skb for sent in ring_sends(frame, self.size, self.path)]
             self.sends = {frame: [
@@ -243,7 +253,8 @@ def hop_packets(header: Header, scenario: Scenario, events: Iterable[Event],
             return
         built: tuple[int, bytes] | None = None
         part = 0
-        tcp = _TcpHops(header) if _tcp_send(header, tap) else None
+        tcp = _TcpHops(header) if _tcp_send(header, tap) or \
+            tap_frames(header.params, 0) is not None else None
         for event in events:
             frame = event.frame
             if frame is None:

@@ -55,6 +55,7 @@ from vtrace.scenarios.params import (
     packed_refusal,
 )
 from vtrace.scenarios.recv.eras import SWITCHES
+from vtrace.scenarios.recv.gro import GRO_CALLS, GRO_COUNTERS
 from vtrace.scenarios.recv.guest import recv
 from vtrace.scenarios.recv.host import sent_buffer
 from vtrace.scenarios.recv.world import (
@@ -98,6 +99,7 @@ class RecvScenario(Scenario):
         "vtrace recv --proto tcp --size 65000 --frames 2 --pcap in.pcap",
         "vtrace recv --ring packed -n 300 --view plain",
         "vtrace recv --features -mrg_rxbuf --frames 3",
+        "vtrace recv --proto tcp --size 65000 --features -guest_tso4 --frames 2",
     )
     params = (
         replace(FRAMES, help="Frames the host sends to the guest."),
@@ -140,12 +142,14 @@ class RecvScenario(Scenario):
         WAKEUPS,
         SYSCALLS,
         COPIES,
+        *GRO_COUNTERS,
     )
     live_counters = ("interrupts", "interrupts_suppressed", "kicks", "kicks_suppressed",
                      "napi_polls", "bytes_to_guest")
     calls = {
         "udp_recvmsg": ("frames", _one),
-        "tcp_recvmsg": ("frames", _one),
+        "tcp_recvmsg": ("frames", lambda detail: not detail.get("partial")),
+        **GRO_CALLS,
         # An injected interrupt wakes the vCPU; tun's data wakes QEMU's main loop or the
         # vhost worker; the guest's refill kick wakes whoever serves the RX queue.
         "msix_notify": (("interrupts", _one), ("wakeups", _one)),
@@ -221,6 +225,7 @@ class RecvScenario(Scenario):
         {"frames": 3, "proto": "tcp", "size": 65000, "queue_size": 64},
         {"frames": 2, "proto": "tcp", "size": 65000, "mergeable": False},
         {"frames": 8, "queues": 2, "flows": 4},
+        {"frames": 2, "proto": "tcp", "size": 65000, "features": "-guest_tso4"},
     )
 
     def settle(self, given: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, parse_frame
 from vtrace.ring import Buffer
 from vtrace.rxreceive import Placement, receive_big, receive_mergeable
 from vtrace.scenarios.multiqueue import rss_steps, spawn_queues
+from vtrace.scenarios.recv.gro import StackHooks, flush_held, gro_receive, tap_offload
 from vtrace.scenarios.recv.host import host_sender
 from vtrace.scenarios.recv.qemu import NUM_BUFFERS_AT, qemu_main
 from vtrace.scenarios.recv.tcp import header_fields
@@ -198,7 +199,11 @@ def _poll(world: RecvWorld) -> Generator[Action, None, int]:
     received = yield from _receive(world, budget)
     if received < budget:
         yield from _napi_complete(world, received)
-    elif world.rx_list:  # a full budget: __napi_poll passes up what waits, NAPI stays on
+        return received
+    # A full budget: __napi_poll flushes what GRO holds and passes up what waits; NAPI
+    # stays on.
+    yield from flush_held(world, "budget", _STACK)
+    if world.rx_list:
         yield from _gro_normal_list(world)
     return received
 
@@ -260,7 +265,10 @@ def _receive_one(world: RecvWorld) -> Iterator[Action]:
         else:
             yield Do("page_to_skb", frame)
     yield Do("virtnet_receive_done", frame)
-    if world.tcp:
+    if world.gro.segmented:
+        yield from gro_receive(world, frame, packet[:world.hdr_len], packet[world.hdr_len:],
+                               _STACK)
+    elif world.tcp:
         yield from _tcp_gro(world, frame, packet[:world.hdr_len], packet[world.hdr_len:])
     else:
         yield from _gro(world, frame, packet[world.hdr_len:])
@@ -357,6 +365,7 @@ def _napi_complete(world: RecvWorld, received: int) -> Iterator[Action]:
     last = driver.enable_cb_prepare()
     yield from ring_call(world, "virtqueue_enable_cb_prepare", None)
     yield Do("napi_complete_done", None, src="virtio_net", detail={"work_done": received})
+    yield from flush_held(world, "napi_complete_done", _STACK)
     if world.rx_list:
         yield from _gro_normal_list(world)
     world.napi_scheduled = False
@@ -374,13 +383,15 @@ def _app_reads(world: RecvWorld) -> Iterator[Action]:
     payload = world.params.size - (0 if world.tcp else MIN_FRAME)
     while world.socket:
         frame = world.socket.popleft()
-        yield Do("recvfrom", frame, detail={"bytes": payload})
+        read = world.gro.reader() if world.gro.segmented else {"bytes": payload}
+        yield Do("recvfrom", frame, detail=read)
         yield Do("__sys_recvfrom", frame, src="app")
-        yield Do("tcp_recvmsg" if world.tcp else "udp_recvmsg", frame, detail={"bytes": payload})
+        yield Do("tcp_recvmsg" if world.tcp else "udp_recvmsg", frame, detail=read)
         world.delivered.append(frame)
 
 
 def _guest(world: RecvWorld, thread: Thread) -> Iterator[Action]:
+    yield from tap_offload(world)
     yield from _open_fill(world)
     while True:
         if not world.napi_scheduled:
@@ -392,6 +403,9 @@ def _guest(world: RecvWorld, thread: Thread) -> Iterator[Action]:
         if world.napi_scheduled:
             yield from _net_rx_action(world)
         yield from _app_reads(world)
+
+
+_STACK = StackHooks(_gro_normal, _gro_normal_list)
 
 
 def run_world(params: RecvParams, era: Era, seed: int) -> tuple[RecvWorld, Run]:

@@ -17,6 +17,7 @@ from vtrace.engine.sim import Action, Do, Thread, Wait
 from vtrace.frames import MIN_FRAME, VnetHeader, build_frame
 from vtrace.offload import gso_segments, virtio_net_hdr_from_skb
 from vtrace.scenarios.multiqueue import endpoints_of, rx_pick, tagged
+from vtrace.scenarios.recv.gro import host_segments
 from vtrace.scenarios.recv.tcp import host_superframe
 from vtrace.scenarios.recv.vhost import poll_wakeup
 from vtrace.scenarios.recv.world import HOST_TO_GUEST, TUN_QUEUE, RecvWorld, negotiated_hdr_len
@@ -44,6 +45,10 @@ def host_sender(world: RecvWorld, thread: Thread,
 
 def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
     size = world.params.size
+    if world.gro.segmented:
+        for data in (yield from host_segments(world, frame)):
+            yield from _to_tun(world, frame, data)
+        return
     if world.tcp:
         skb = host_superframe(frame, size)
         yield Do("host_sys_sendto", frame, detail={"bytes": size})
@@ -56,6 +61,12 @@ def _send(world: RecvWorld, frame: int) -> Iterator[Action]:
         # tun_put_user will put the header the skb's state gives in front: checksum complete.
         data = udp_buffer(frame, size, world.params.flows, world.hdr_len)
     yield Do("host_dev_queue_xmit", frame)
+    yield from _to_tun(world, frame, data)
+
+
+def _to_tun(world: RecvWorld, frame: int, data: bytes) -> Iterator[Action]:
+    """``tun_net_xmit`` of one packet: onto the tun file's ring, or dropped when it is full;
+    then the reader is woken."""
     full = len(world.tun_ring) >= TUN_QUEUE
     yield Do("tun_net_xmit", frame, src="host-stack",
              detail={"queued": len(world.tun_ring) + (not full), "dropped": full})

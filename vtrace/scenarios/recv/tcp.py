@@ -6,9 +6,10 @@ offloads the guest takes (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN), so the tap
 device advertises TSO and the host's stack hands it one GSO skb, not MSS-sized
 segments. ``tun_put_user`` writes ``virtio_net_hdr_from_skb`` of that skb
 (NEEDS_CSUM, TCPV4, the MSS, ``hdr_len`` the linear headers) and then the
-frame: one read of QEMU's brings up to 64 KiB. Everything here is a pure
-function of the frame's index and size, so the pcap writer rebuilds the same
-bytes.
+frame: one read of QEMU's brings up to 64 KiB. Without guest TSO the tap lacks
+TSO and the host cuts the superframe first (``recv.gro``). Everything here is a
+pure function of the frame's index and size, so the pcap writer rebuilds the
+same bytes.
 """
 
 from __future__ import annotations

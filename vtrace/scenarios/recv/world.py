@@ -29,15 +29,14 @@ from vtrace.ring import (
 )
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 from vtrace.rxbuffers import (
-    GOOD_PACKET_LEN,
     SKB_FRAG_PAGE,
     Ewma,
     PageFrag,
     RxBuffer,
     add_recvbuf_mergeable,
     get_mergeable_buf_len,
-    mergeable_min_buf_len,
     padded_vnet_hdr,
+    rq_min_buf_len,
 )
 from vtrace.scenarios.base import Param
 from vtrace.scenarios.multiqueue import endpoints_of
@@ -57,9 +56,10 @@ from vtrace.scenarios.params import (
 )
 from vtrace.scenarios.params import BATCH as SHARED_BATCH
 from vtrace.scenarios.recv.eras import SWITCHES
+from vtrace.scenarios.recv.gro import GroState
 from vtrace.scenarios.ringstate import RingWorld
 from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
-from vtrace.scenarios.send.tso import HEADERS, MAX_TCP_PAYLOAD
+from vtrace.scenarios.send.tso import HEADERS, MAX_TCP_PAYLOAD, MSS
 from vtrace.scenarios.send.world import PROTO
 
 __all__ = ["BATCH", "BIG_CHAIN", "HOST_TO_GUEST", "MERGEABLE",
@@ -83,9 +83,10 @@ MERGEABLE = Param("mergeable", True, "Negotiate VIRTIO_NET_F_MRG_RXBUF (mergeabl
                   "without it the guest posts big-packet page chains.")
 NAPI_BUDGET = Param("napi_budget", 64, "NAPI's weight: packets virtnet_poll takes per poll.",
                     low=1, high=4096)
-RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP through "
-                     "a tap that takes TSO (one GSO superframe per frame, which the guest "
-                     "receives whole).", silent_default=True)
+RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP: one GSO "
+                     "superframe per frame through a tap that takes TSO, or without guest TSO "
+                     "(--features -guest_tso4) MSS-sized segments the guest's GRO merges.",
+                     silent_default=True)
 RECV_SIZE = replace(SIZE, high=MAX_TCP_PAYLOAD,
                     help=f"Ethernet frame length in bytes (without the virtio_net_hdr; at most "
                          f"{MAX_FRAME} for UDP); with --proto tcp, the TCP payload of each "
@@ -186,14 +187,17 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         self.napi_tx = SEND_SWITCHES[era.name].napi_tx
         self.vhost = params.backend == "vhost-net"
         self.tcp = params.proto == "tcp"
+        self.gro = GroState.of(era, params.proto, params.features, params.offload)
         features = _negotiated(era, params.mergeable)
         self.hdr_len = negotiated_hdr_len(era, params.mergeable)  # vi->hdr_len
         #: add_recvbuf_big's data offset: sizeof(struct padded_vnet_hdr) in the era's Linux
         self.big_data_offset = padded_vnet_hdr(era.linux)
-        #: A UDP receive's mergeable buffer: get_mergeable_buf_len with the EWMA below
-        #: GOOD_PACKET_LEN (1518), so the header and 1518 bytes, to 64: 1536, or 1600 with
-        #: the 24-byte header.
-        self.mergeable_buf = get_mergeable_buf_len(Ewma(), GOOD_PACKET_LEN, self.hdr_len)
+        #: rq->min_buf_len, the floor of every mergeable buffer (virtnet_find_vqs)
+        self.min_buf_len = rq_min_buf_len(features, era.linux, params.queue_size)
+        #: A UDP receive's mergeable buffer: its frames keep the EWMA below the floor, so
+        #: the header and min_buf_len, to 64: 1536 (1600 with the 24-byte header) on a
+        #: ring of 64 or more, 2112 on a ring of 32, where 32 buffers must hold 64 KiB.
+        self.mergeable_buf = get_mergeable_buf_len(Ewma(), self.min_buf_len, self.hdr_len)
         slot_size = self.mergeable_buf if params.mergeable else PAGE
         self.sizing: MergeableSizing | None = None
         pages = MergeableSizing.pool_pages(params.queue_size)  # a TCP receive's, if mergeable
@@ -205,13 +209,12 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         else:
             memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
         if self.tcp and params.mergeable:
-            # Guest GSO is negotiated, so big_packets holds: room for 64 KiB in a full ring.
-            big = Feature.GUEST_TSO4 in features
             self.sizing = MergeableSizing(
-                memory.buffers_base, pages, self.hdr_len,
-                mergeable_min_buf_len(self.hdr_len, params.queue_size, big_packets=big),
-                # receive_mergeable feeds the EWMA head_skb->len: the frame, Ethernet on
-                Ewma(HEADERS + params.size) if params.warm else Ewma())
+                memory.buffers_base, pages, self.hdr_len, self.min_buf_len,
+                # receive_mergeable feeds the EWMA head_skb->len, each packet from Ethernet
+                # on: the superframe, or where the host cuts it, a segment
+                Ewma(HEADERS + (min(params.size, MSS) if self.gro.segmented else params.size))
+                if params.warm else Ewma())
         if isinstance(memory, PackedMemory):
             super().__init__(era, memory, PackedDriver(memory, event_idx=params.event_idx),
                              PackedDevice(memory, event_idx=params.event_idx))
