@@ -124,9 +124,9 @@ def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes | memoryview) -> Host
 
 @functools.lru_cache(maxsize=256)
 def _host_skb(header: VnetHeader, length: int, tcp_offset: int) -> HostSkb:
-    """``virtio_net_hdr_to_skb`` for a frame of ``length`` bytes whose TCP header starts at
-    ``tcp_offset`` (read only without a partial checksum): what it does depends on nothing
-    else, and a send repeats it for every packet, so each outcome is worked out once."""
+    """``virtio_net_hdr_to_skb`` for a frame of ``length`` bytes whose TCP header starts
+    where the offset says (read only without a partial checksum): what it does depends on
+    nothing else, and a send repeats it for every packet, so each outcome is worked out once."""
     gso_type: set[str] = set()
     if header.gso_type != VIRTIO_NET_HDR_GSO_NONE:
         base = header.gso_type & ~VNET_HDR_GSO_ECN
