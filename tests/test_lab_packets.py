@@ -8,9 +8,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
+from vtrace.lab.errors import LabError
+from vtrace.lab.features import check_negotiated, device_properties, switched_off
 from vtrace.lab.manifest import FILES
 from vtrace.lab.packets import (
+    GroCount,
+    guest_gro,
     guest_receives,
     guest_xmits,
     received_frames,
@@ -29,6 +35,7 @@ from vtrace.lab.qemu import (
     trace_events,
 )
 from vtrace.model import Header, Source
+from vtrace.netfeatures import Feature
 from vtrace.rss import DEFAULT_KEY
 
 DATA = Path(__file__).parent / "data" / "lab"
@@ -311,6 +318,7 @@ def test_a_tcp_block_cut_in_two_packets_says_so(tmp_path: Path) -> None:
                    f"size={sum(lengths)} seqch={mark}\n")
     (tmp_path / FILES["qemu_log"]).write_text(log)
     (tmp_path / FILES["host_trace"]).write_text(probes)
+    (tmp_path / FILES["guest_trace"]).write_text("")
     frames = received_frames(tmp_path, 3, tcp=True)
     assert [[packet.num_buffers for packet in frame] for frame in frames] == [[16], [10, 6], [16]]
     header = Header("0", "recv", {"frames": 3, "size": 65000, "proto": "tcp", "warm": True,
@@ -322,3 +330,41 @@ def test_a_tcp_block_cut_in_two_packets_says_so(tmp_path: Path) -> None:
     cut = rows["frame 2 packets"]
     assert (cut.real, cut.replay, cut.agree) == (2, 1, False) and "tcp_tso_autosize" in cut.why
     assert rows["frame 2 num_buffers"].agree is None and rows["frame 2 num_buffers"].real == 16
+
+
+_SEGMENT_IN = ("          <idle>-0       [000] ..s1.  {ts}: napi_gro_receive_entry: dev=eth0 "
+               "napi_id=0x2001 queue_mapping=1 skbaddr=(____ptrval____) vlan_tagged=0 "
+               "vlan_proto=0x0000 vlan_tci=0x0000 protocol=0x0800 ip_summed=3 hash=0x00000000 "
+               "l4_hash=0 len=1500 data_len=1462 truesize=2816 mac_header_valid=1 "
+               "mac_header=-14 nr_frags=1 gso_size=0 gso_type=0x0\n")
+_SKB_UP = ("          <idle>-0       [000] ..s1.  {ts}: netif_receive_skb: dev=eth0 "
+           "skbaddr=(____ptrval____) len={length}\n")
+
+
+def test_the_guests_gro_is_counted_per_frame_from_a_real_run_without_guest_tso(
+        tmp_path: Path) -> None:
+    """A real block of 45 segments (Linux 6.1 guest, guest_tso4=off): GRO took in 24, passed
+    one skb up, then 21 and another."""
+    trace = "".join(_SEGMENT_IN.format(ts=20148273325 + k) for k in range(24)) + \
+        _SKB_UP.format(ts=20151504709, length=34804) + \
+        "".join(_SEGMENT_IN.format(ts=20152000000 + k) for k in range(21)) + \
+        _SKB_UP.format(ts=20154000000, length=30300) + \
+        _RETURNED.format(ts=20155000000, seq=1)
+    (tmp_path / FILES["guest_trace"]).write_text(trace)
+    assert guest_gro(tmp_path) == {1: GroCount(45, 2)}
+
+
+def test_without_guest_tso_the_lab_switches_the_property_off_and_checks_it() -> None:
+    params = LabParams(Scenario.RECV, proto=Proto.TCP, size=65000, features="-guest_tso4")
+    argv = qemu_command(params, Accel.TCG, Path("k"), Path("i"), FILES_, NET)
+    assert argv[argv.index("-device") + 1].endswith(",guest_tso4=off")
+    assert switched_off("-guest_tso4") == {Feature.GUEST_TSO4}
+    assert device_properties("-guest_tso4,-guest_tso6,-guest_ecn") == [
+        "guest_tso4=off", "guest_tso6=off", "guest_ecn=off"]
+    bits = "".join("1" if bit in (0, 1, 5, 15, 32) else "0" for bit in range(64))
+    check_negotiated(f"eth0: up 192.168.77.2 features={bits}", {},
+                     {Feature.GUEST_TSO4: "--features -guest_tso4"})
+    with pytest.raises(LabError, match="--features -guest_tso4: .* still negotiated "
+                                       "VIRTIO_NET_F_GUEST_TSO4 \\(bit 7\\)"):
+        check_negotiated("eth0: up 192.168.77.2 features=" + bits[:7] + "1" + bits[8:], {},
+                         {Feature.GUEST_TSO4: "--features -guest_tso4"})

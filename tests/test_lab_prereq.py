@@ -123,6 +123,8 @@ def test_the_command_refuses_vhost_net_here_with_one_line_and_status_1() -> None
     (("send", "--queues", "3"), "3 is not in the range 1<=x<=2"),
     (("recv", "--queues", "2", "--proto", "tcp"),
      "--queues 2 --proto tcp: one TCP connection is one flow, on one queue"),
+    (("recv", "--features", "+mq"), "--features +mq: the lab only switches features off"),
+    (("send", "--features", "-no_such"), "unknown feature 'no_such'"),
     (("sideways",), "'sideways' is not one of 'send', 'recv'"),
     (("send", "--frames", "0"), "0 is not in the range 1<=x<=1000"),
 ])

@@ -122,6 +122,12 @@ def received_tcp(tmp_path_factory: pytest.TempPathFactory) -> Capture:
 
 
 @pytest.fixture(scope="module")
+def received_tcp_segments(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv-gro", "--proto", "tcp",
+                       "--size", "65000", "--features", "-guest_tso4", "--compare")
+
+
+@pytest.fixture(scope="module")
 def received_two_queues(tmp_path_factory: pytest.TempPathFactory) -> Capture:
     return run_capture("recv", tmp_path_factory.mktemp("lab") / "recv-2q", "--queues", "2",
                        "--compare")
@@ -139,7 +145,9 @@ CAPTURES: dict[str, dict[str, object]] = {
     "sent_packed": {"ring": "packed"}, "received_packed": {"ring": "packed"},
     "sent_tcp": {"size": 65000, "proto": "tcp"}, "sent_two_queues": {"queues": 2},
     "received_tcp": {"size": 65000, "proto": "tcp", "warm": True},
-    "received_two_queues": {"queues": 2}}
+    "received_two_queues": {"queues": 2},
+    "received_tcp_segments": {"size": 65000, "proto": "tcp", "warm": True,
+                              "features": "-guest_tso4"}}
 
 
 def lines_with(text: str, pattern: str) -> list[str]:
@@ -521,3 +529,24 @@ def test_two_receive_flows_land_where_vtraces_rss_puts_them(
     assert lines[start + 5] == "queues: 3 of 3 frames on the same queue and vCPU"
     assert re.search(r"^ring: \d+ of \d+ fields agree \(2 queues\)$",
                      received_two_queues.stdout, re.MULTILINE)
+
+
+def test_without_guest_tso_the_host_cuts_each_block_and_the_guests_gro_merges_it(
+        received_tcp_segments: Capture) -> None:
+    assert "guest_tso4=off" in received_tcp_segments.text("cmdline")
+    assert "guest_tso4" not in received_tcp_segments.manifest["guest"]["features"]
+    host = received_tcp_segments.text("host_trace")
+    # 65000 bytes at MSS 1448: 44 segments of 1526 bytes as QEMU reads them (12 + 14 + 20 +
+    # 32 + 1448) and one of 1366, the first of each block with its seq digit
+    reads = lines_with(host, r" qemu_send_packet_async: .* size=1(526|366) seqch=")
+    assert len(reads) >= 3 * 45
+    rows = {row.group(1): row for row in _rows(received_tcp_segments.stdout,
+                                                "packets of the run's frames as QEMU wrote",
+                                                "packets:")}
+    for seq in (1, 2, 3):
+        for field, value in (("packets", "45"), ("num_buffers", "45"), ("used len", "68510"),
+                             ("GRO packets in", "45")):
+            assert rows[f"frame {seq} {field}"].group(2, 3, 4) == (value, value, "agree")
+        # GRO merged them: fewer skbs went up than segments came in
+        skbs = rows[f"frame {seq} skbs up"]
+        assert 1 <= int(skbs.group(2)) < 45 and skbs.group(4) == "not compared"

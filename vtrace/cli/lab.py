@@ -23,6 +23,7 @@ from vtrace.cli.lab_packets import compare_lab_packets, packet_lines
 from vtrace.cli.lab_ring import compare_lab_rings
 from vtrace.cli.playback import Playback, play, view_options
 from vtrace.lab.capture import PhaseReport, capture
+from vtrace.lab.features import switched_off
 from vtrace.lab.manifest import FILES
 from vtrace.lab.params import (
     MAX_FRAME,
@@ -37,6 +38,7 @@ from vtrace.lab.params import (
     Scenario,
     min_frame_size,
 )
+from vtrace.netfeatures import FeatureError
 from vtrace.output import OutputError, check_apart, check_writable
 from vtrace.ring_compare import report_lines as ring_lines
 from vtrace.session import Session
@@ -57,6 +59,7 @@ Examples:
   sudo vtrace lab send --ring packed --compare
   sudo vtrace lab send --proto tcp --size 65000 --compare
   sudo vtrace lab recv --proto tcp --size 65000 --compare
+  sudo vtrace lab recv --proto tcp --features -guest_tso4 --compare
   sudo vtrace lab send --queues 2 --frames 4 --compare
   sudo vtrace lab recv --queues 2 --frames 4 --compare
 """
@@ -85,6 +88,11 @@ TCP_SIZE = 65000
               help="Queue pairs (mq=on, one vCPU each); with 2, frames alternate between two "
                    "flows: sent from a vCPU each (send), or from a host port each, spread "
                    "by QEMU's RSS (rss=on) with a key the guest commits (recv).")
+@click.option("--features", "features", default="", metavar="-NAME,...",
+              help="Switch device features off (QEMU's properties: -guest_tso4 gives "
+                   "guest_tso4=off), spelt as vtrace send|recv --features spells them; the "
+                   "replay compared takes the same list. Without guest TSO the host cuts each "
+                   "TCP write before the tap and the guest's GRO merges the segments.")
 @click.option("--ioeventfd/--no-ioeventfd", default=True, show_default=True,
               help="Let a kick signal an eventfd, or handle it on QEMU's vCPU thread.")
 @click.option("--accel", type=click.Choice([a.value for a in Accel]), default="auto",
@@ -113,7 +121,8 @@ TCP_SIZE = 65000
                    "then QEMU's view of the ring after the last frame beside the replay's.")
 @view_options(speed_help="Pace of the view (default: max).")
 def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues: int,
-                ioeventfd: bool, accel: str, backend: str, ring: str, save_dir: str | None,
+                features: str, ioeventfd: bool, accel: str, backend: str, ring: str,
+                save_dir: str | None,
                 kernel: Path | None, modules: Path | None, pcap_path: str | None, compare: bool,
                 events_path: str | None, view: str | None,
                 speed: float | str | None, step: bool, lang: str) -> None:
@@ -129,10 +138,14 @@ def lab_command(scenario: str, frames: int, size: int | None, proto: str, queues
     if queues > 1 and proto == Proto.TCP.value and scenario == Scenario.RECV.value:
         raise click.UsageError(f"--queues {queues} --proto tcp: one TCP connection is one "
                                "flow, on one queue; receive flows are UDP")
+    try:
+        switched_off(features)
+    except FeatureError as problem:
+        raise click.UsageError(str(problem)) from None
     chosen_size = _frame_size(Scenario(scenario), Proto(proto), frames, size)
     params = LabParams(Scenario(scenario), frames, chosen_size, ioeventfd, Accel(accel),
                        Backend(backend), kernel, modules, ring=Ring(ring), proto=Proto(proto),
-                       queues=queues)
+                       queues=queues, features=features)
     save = _save_target(save_dir)
     if pcap_path is not None:
         check_writable(pcap_path)

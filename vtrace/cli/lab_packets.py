@@ -39,10 +39,12 @@ from typing import Any
 
 from vtrace.lab.packets import (
     HEADER_FIELDS,
+    GroCount,
     GuestReceive,
     GuestXmit,
     ReceivedPacket,
     SentPacket,
+    guest_gro,
     guest_receives,
     guest_xmits,
     received_frames,
@@ -71,6 +73,8 @@ _RECEIVED_FLOWS = ("hash", "vCPU", "rxq", "virtqueue")
 _CUT = ("the host's TCP cut the block: tcp_tso_autosize sizes each TSO packet to about a "
         "millisecond of the connection's pacing rate, which a slow guest's round trips keep "
         "low; the replay's host sends each block as one superframe")
+_NAPI_TIMING = ("how many skbs GRO makes follows how many segments each NAPI poll finds "
+                "waiting, which is timing: a guest under TCG polls less often than the replay's")
 _WIDTHS = {"hash": 10, "vCPU": 5, "txq": 4, "rxq": 4, "virtqueue": 10}
 
 
@@ -187,8 +191,11 @@ def _compare_received(directory: Path, header: Header, era: str,
     given = {**scenario.given_by(header.params), **({"flows": queues} if queues > 1 else {})}
     replay = replay_receives(replayed(scenario.name, given, era, seed).source)
     rows: list[RingRow] = []
+    gro = guest_gro(directory) if header.params.get("proto") == "tcp" else {}
     for number, packets in enumerate(run):
         rows += _received_rows(number + 1, packets, replay.get(number, {}))
+        if (gro_count := gro.get(number + 1)) is not None:
+            rows += _gro_rows(number + 1, gro_count, replay.get(number, {}))
     flows: tuple[FlowRow, ...] = ()
     if queues > 1:
         network = read_manifest(directory).get("network", {})
@@ -201,16 +208,34 @@ def _compare_received(directory: Path, header: Header, era: str,
 
 def _received_rows(seq: int, packets: tuple[ReceivedPacket, ...],
                    expected: dict[str, int]) -> list[RingRow]:
-    """A frame's buffers beside the replay's: one packet's count and bytes; a block the
-    host's TCP cut into several packets says so, and its totals are shown, not compared."""
+    """A frame's packets beside the replay's: how many (where either side has several),
+    their buffers and bytes together. A block the host's TCP cut where the replay's host
+    sent it whole says so, and its totals are shown, not compared."""
     totals = (("num_buffers", sum(packet.num_buffers for packet in packets)),
               ("used len", sum(sum(packet.lengths) for packet in packets)))
-    if len(packets) == 1:
-        return [RingRow(f"frame {seq} {field}", real, expected.get(field),
-                        real == expected.get(field)) for field, real in totals]
-    return [RingRow(f"frame {seq} packets", len(packets), 1, False, _CUT),
-            *(RingRow(f"frame {seq} {field}", real, expected.get(field), None,
-                      f"over {len(packets)} packets") for field, real in totals)]
+    replayed_packets = expected.get("packets", 1)
+    rows = []
+    if len(packets) > 1 or replayed_packets > 1:
+        cut = len(packets) > replayed_packets == 1
+        rows.append(RingRow(f"frame {seq} packets", len(packets), replayed_packets,
+                            len(packets) == replayed_packets, _CUT if cut else ""))
+        if cut:
+            return rows + [RingRow(f"frame {seq} {field}", real, expected.get(field), None,
+                                   f"over {len(packets)} packets") for field, real in totals]
+    return rows + [RingRow(f"frame {seq} {field}", real, expected.get(field),
+                           real == expected.get(field)) for field, real in totals]
+
+
+def _gro_rows(seq: int, count: GroCount, expected: dict[str, int]) -> list[RingRow]:
+    """What the guest's GRO took in and passed up for a frame, beside the replay's: the
+    packets are compared; how many skbs several segments made is shown, since it follows
+    how many of them each NAPI poll found waiting, a matter of timing."""
+    several = count.packets_in > 1
+    return [RingRow(f"frame {seq} GRO packets in", count.packets_in,
+                    expected.get("gro in"), count.packets_in == expected.get("gro in")),
+            RingRow(f"frame {seq} skbs up", count.skbs_up, expected.get("skbs up"),
+                    None if several else count.skbs_up == expected.get("skbs up"),
+                    _NAPI_TIMING if several else "")]
 
 
 def _received_flow(seq: int, queues: int, packet: ReceivedPacket, guest: GuestReceive | None,
@@ -232,16 +257,21 @@ def _hash(value: int | None) -> str | None:
 
 
 def replay_receives(events: Iterable[Event]) -> dict[int, dict[str, int]]:
-    """Per replay frame: the ``num_buffers`` QEMU wrote and the ``used len`` of its buffers
-    together."""
+    """Per replay frame: its ``packets`` (``virtio_net_receive_rcu`` takes each with its
+    ``size``), the buffers QEMU filled for them (``num_buffers``, which QEMU also writes
+    into the header of mergeable ones) and the ``used len`` of those buffers, together; the
+    packets its GRO took in (``gro in``) and the skbs TCP got (``skbs up``)."""
     frames: dict[int, dict[str, int]] = {}
+    counted = {"virtio_net_receive_rcu": "packets", "virtqueue_fill": "num_buffers",
+               "napi_gro_receive": "gro in", "tcp_v4_rcv": "skbs up"}
     for event in events:
-        if event.frame is None:
+        if event.frame is None or event.function not in counted:
             continue
-        if event.function == "virtio_net_receive_rcu" and "num_buffers" in event.detail:
-            frames.setdefault(event.frame, {})["num_buffers"] = int(event.detail["num_buffers"])
-        elif event.function == "virtqueue_fill" and "len" in event.detail:
-            frame = frames.setdefault(event.frame, {})
+        if event.function == "virtio_net_receive_rcu" and "size" not in event.detail:
+            continue
+        frame = frames.setdefault(event.frame, {})
+        frame[counted[event.function]] = frame.get(counted[event.function], 0) + 1
+        if event.function == "virtqueue_fill" and "len" in event.detail:
             frame["used len"] = frame.get("used len", 0) + int(event.detail["len"])
     return frames
 
@@ -263,7 +293,7 @@ def packet_lines(result: PacketComparison) -> list[str]:
         verdict = {True: "agree", False: "differ", None: "not compared"}[row.agree]
         text = f"  {row.field:<28} {_shown(row.real):>7} {_shown(row.replay):>7}  {verdict}"
         lines.append(f"{text}: {row.why}" if row.why else text)
-    if any(row.agree is None for row in result.rows):
+    if result.title == _SENT_TITLE and any(row.agree is None for row in result.rows):
         lines.append(f"  header fields not compared: {_NO_UDP_HEADER}")
     lines.append(f"packets: {result.agreeing} of {result.compared} fields agree")
     if result.queues > 1:

@@ -24,7 +24,7 @@ from typing import Any
 from vtrace.lab import probes, tracefs
 from vtrace.lab.elf import symbol_offsets
 from vtrace.lab.errors import LabError, PrerequisiteError
-from vtrace.lab.features import check_negotiated
+from vtrace.lab.features import check_negotiated, switched_off
 from vtrace.lab.image import GuestImage, build_image, cache_root
 from vtrace.lab.kernel import cached_kernel, current_package, user_kernel
 from vtrace.lab.manifest import (
@@ -177,7 +177,9 @@ def _run(params: LabParams, accel: Accel, directory: Path, phases: _Phases, acce
                                                           point.filter_for(tap_fd=tap_fd)):
                 missing.append(point.event)
         guest_kernel = console.wait_for("vtrace-guest kernel=", BOOT_TIMEOUT_S).split("=", 1)[1]
-        features = check_negotiated(console.wait_for("eth0:", BOOT_TIMEOUT_S), _wanted(params))
+        features = check_negotiated(console.wait_for("eth0:", BOOT_TIMEOUT_S), _wanted(params),
+                                    dict.fromkeys(switched_off(params.features),
+                                                  f"--features {params.features}"))
         threads = qemu.threads()
         calibration.mark("booted")
     with phases.phase(params.scenario.value):

@@ -43,9 +43,9 @@ from pathlib import Path
 
 from vtrace.lab.manifest import FILES
 
-__all__ = ["HEADER_FIELDS", "GuestReceive", "GuestXmit", "ReceivedPacket", "SentPacket",
-           "guest_receives", "guest_xmits", "received_frames", "received_packets",
-           "sent_packets"]
+__all__ = ["HEADER_FIELDS", "GroCount", "GuestReceive", "GuestXmit", "ReceivedPacket",
+           "SentPacket", "guest_gro", "guest_receives", "guest_xmits", "received_frames",
+           "received_packets", "sent_packets"]
 
 #: The virtio_net_hdr fields the probe reads, in the header's order.
 HEADER_FIELDS = ("flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset")
@@ -55,10 +55,16 @@ _SENT = re.compile(r" qemu_sendv_packet_async: \(0x[0-9a-f]+\) iovcnt=(\d+) "
                    + r" len0=\d+ seqch='(.)'", re.DOTALL)
 _NOTIFY = re.compile(r":virtio_queue_notify vdev \S+ n (\d+) vq (0x[0-9a-f]+)")
 _FILL = re.compile(r":virtqueue_fill vq (0x[0-9a-f]+) elem \S+ len (\d+) idx (\d+)")
-_TAP_READ = re.compile(r" qemu_send_packet_async: \(0x[0-9a-f]+\) size=\d+ seqch='(.)'")
+_TAP_READ = re.compile(r" qemu_send_packet_async: \(0x[0-9a-f]+\) size=(\d+) seqch='(.)'")
+#: A TCP segment without payload as QEMU reads it: the 12-byte header, Ethernet, IPv4 and
+#: TCP with timestamps (the host's bare ACKs or window updates, no part of a block).
+_BARE_SEGMENT = 12 + 14 + 20 + 32
 _HASH = re.compile(r":net_rx_pkt_rss_hash RSS hash for \d+ bytes: 0x([0-9A-Fa-f]+)")
 _RECEIVED = re.compile(r"^\s*\S+-\d+\s+\[(\d+)\].* tracing_mark_write: app recv\(\) returned "
                        r"seq=(\d+)")
+_GRO_IN = re.compile(r" napi_gro_receive_entry: dev=eth0 .* len=(\d+) ")
+_BARE_IP = 20 + 32  # IPv4 and TCP with timestamps, no payload: what GRO's len says of it
+_SKB_UP = re.compile(r" netif_receive_skb: dev=eth0 ")
 _GRO_ENTRY = re.compile(r"^\s*\S+-\d+\s+\[(\d+)\].* napi_gro_receive_entry: dev=eth0 .*"
                         r"queue_mapping=(\d+) .*protocol=0x0800 ")
 _POP = re.compile(r":virtqueue_pop vq (0x[0-9a-f]+) elem \S+ in_num \d+ out_num (\d+)")
@@ -102,6 +108,15 @@ class GuestReceive:
     seq: int
     cpu: int
     queue: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroCount:
+    """What the guest's GRO did with a frame: the packets it took in
+    (``napi_gro_receive_entry``) and the skbs it passed up (``netif_receive_skb``)."""
+
+    packets_in: int
+    skbs_up: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,15 +177,20 @@ def received_frames(directory: Path, count: int, tcp: bool) -> list[tuple[Receiv
     """The packets of each of the run's ``count`` frames: the last packets, one a datagram.
     A TCP block may come in several packets (the host's TCP sizes each to its pacing rate):
     the host's probe on ``qemu_send_packet_async`` reads, in the order QEMU writes them,
-    the seq's digit where a block begins and a payload dot where it goes on."""
+    the seq's digit where a block begins and a payload dot where it goes on. A segment
+    without payload belongs to no block."""
     packets = received_packets(directory)
     if not tcp:
         return [(packet,) for packet in packets[max(len(packets) - count, 0):]]
-    marks = _TAP_READ.findall(_text(directory, "host_trace"))
-    first = next((index for index, mark in enumerate(marks) if mark.isdigit()), len(marks))
-    run = marks[first:]
+    reads = _TAP_READ.findall(_text(directory, "host_trace"))
+    first = next((index for index, (_, mark) in enumerate(reads) if mark.isdigit()),
+                 len(reads))
+    run = reads[first:]
     frames: list[list[ReceivedPacket]] = []
-    for packet, mark in zip(packets[max(len(packets) - len(run), 0):], run, strict=False):
+    for packet, (size, mark) in zip(packets[max(len(packets) - len(run), 0):], run,
+                                    strict=False):
+        if int(size) <= _BARE_SEGMENT:
+            continue
         if mark.isdigit() or not frames:
             frames.append([])
         frames[-1].append(packet)
@@ -222,4 +242,21 @@ def guest_receives(directory: Path) -> dict[int, GuestReceive]:
         if returned and last is not None:
             seq = int(returned.group(2))
             found[seq] = GuestReceive(seq, *last)
+    return found
+
+
+def guest_gro(directory: Path) -> dict[int, GroCount]:
+    """Per frame of a receive run, the packets with payload GRO took in and the skbs it
+    passed up since the receiver returned the frame before (the first: since the trace
+    began)."""
+    found: dict[int, GroCount] = {}
+    packets_in = skbs_up = 0
+    for line in _text(directory, "guest_trace").splitlines():
+        if (entry := _GRO_IN.search(line)) is not None:
+            packets_in += int(entry.group(1)) > _BARE_IP
+        elif _SKB_UP.search(line):
+            skbs_up += 1
+        elif returned := _RECEIVED.match(line):
+            found[int(returned.group(2))] = GroCount(packets_in, skbs_up)
+            packets_in = skbs_up = 0
     return found

@@ -98,6 +98,7 @@ class LabParams:
     ring: Ring = Ring.SPLIT
     proto: Proto = Proto.UDP
     queues: int = 1
+    features: str = ""  # a --features list of features switched off, as the replay takes it
 
     @property
     def receive_flows(self) -> bool:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vtrace.lab.errors import LabError
+from vtrace.lab.features import device_properties
 from vtrace.lab.params import GUEST_MAC, TCP_WARMUP, Accel, Backend, LabParams, Proto, Ring
 from vtrace.rss import DEFAULT_KEY
 
@@ -109,6 +110,7 @@ def qemu_command(params: LabParams, accel: Accel, kernel: Path, initramfs: Path,
         device += ",ioeventfd=off"
     if params.ring is Ring.PACKED:
         device += ",packed=on"
+    device += "".join(f",{switch}" for switch in device_properties(params.features))
     netdev = f"tap,id=n0,ifname={net.tap},script=no,downscript=no,vhost={vhost}"
     if params.queues > 1:
         # two vectors a queue pair, one for the control queue, one for configuration changes
