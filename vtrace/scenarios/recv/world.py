@@ -4,7 +4,9 @@
 vhost worker) and the guest's vCPU share. The guest posts device-writable
 buffers; the back end writes frames into them. Which frame sits in which
 buffer is the tracer's knowledge (``frame_at``), as a real tracer would read
-it off the skb; the two sides themselves exchange only ring bytes.
+it off the skb; the two sides themselves exchange only ring bytes. A big
+buffer (no MRG_RXBUF) is one indirect descriptor when INDIRECT_DESC is
+negotiated, as Linux posts it, or a chain of 19 descriptors without it.
 """
 
 from __future__ import annotations
