@@ -23,6 +23,7 @@ from vtrace.ring import (
     VRING_DESC_F_INDIRECT,
     VRING_DESC_F_NEXT,
     VRING_DESC_F_WRITE,
+    Device,
     Driver,
     RingLayout,
 )
@@ -156,3 +157,11 @@ def test_a_ring_larger_than_qemu_allows_is_refused_for_big_buffers() -> None:
     assert code == 2 and "1024" in err and len(err.strip().splitlines()) == 1
     code, _, _ = run("recv", "--queue-size", "2048", "--frames", "1", "--view", "quiet")
     assert code == 0
+
+
+def test_qemu_counts_the_bytes_behind_an_indirect_table() -> None:
+    """virtqueue_get_avail_bytes follows VRING_DESC_F_INDIRECT into the table."""
+    world = _world("vring_interrupt", frames=1, rx_buffers=2)  # one used, one still posted
+    device = world.device
+    assert isinstance(device, Device)
+    assert device.avail_bytes() == HDR + (PAGE - PADDED) + 17 * PAGE
