@@ -2,18 +2,22 @@
 
 ``terminal_steps`` drives ``vtrace.stepping.drive`` over a stream, pressing
 Enter until the end, and records each step the presenter saw: its number,
-its call and how many events the view had been fed by then.
+its call and how many events the view had been fed by then. ``ring_lanes`` gives what the
+live view's ring lane says at each of those steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from vtrace.model import Event
+from vtrace.renderers.live import LiveState
+from vtrace.session import replayed
 from vtrace.stepping import Position, drive
 
-__all__ = ["TerminalStep", "step_of", "terminal_steps"]
+__all__ = ["TerminalStep", "ring_lanes", "step_of", "terminal_steps"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,18 @@ def terminal_steps(events: Sequence[Event]) -> list[TerminalStep]:
 def step_of(steps: Sequence[TerminalStep], index: int) -> TerminalStep:
     """The step whose events include ``events[index]``."""
     return next(step for step in steps if index < step.end)
+
+
+def ring_lanes(name: str, given: Mapping[str, Any], lang: str) -> list[str]:
+    """The live view's ring lane (``entry #frame``, "" for none) at each step of the replay
+    of ``name`` with ``given`` (modern era, seed 1), first to last."""
+    events = list(replayed(name, given, "modern", 1).events())
+    live = LiveState(replayed(name, given, "modern", 1), lang)
+    fed, texts = 0, []
+    for step in terminal_steps(events):
+        for event in events[fed:step.end]:
+            live.update(event)
+        fed = step.end
+        lane = live.ring_lane()
+        texts.append("" if lane is None else f"{lane[0]} #{lane[1]}")
+    return texts

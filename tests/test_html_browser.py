@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from conftest import importable, program
 from diagram_fixtures import hostile_events, hostile_header, recorded
-from player_steps import step_of, terminal_steps
+from player_steps import ring_lanes, step_of, terminal_steps
 
 from vtrace.catalog import CATALOG
 from vtrace.model import ACTORS, Event, Header, Source
 from vtrace.renderers.diagram_text import diagram_title
 from vtrace.renderers.html import HtmlRenderer
-from vtrace.renderers.live import LiveState
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_figure import StepChanges, ring_figure
+from vtrace.scenarios import REGISTERED as SCENARIOS
 from vtrace.scenarios.send import SEND
 from vtrace.session import Session, replayed
 from vtrace.tally import Tally
@@ -595,20 +595,44 @@ def test_the_vring_row_shows_the_frame_in_the_ring_as_the_terminal_does(
     session = replayed(name, given, "modern", 1)
     events = list(session.events())
     page = Opened(browser, write(tmp_path / "ring.html", session.header, events))
-    live = LiveState(replayed(name, given, "modern", 1), "en")
-    fed, shown = 0, set()
-    for step in terminal_steps(events):
-        for event in events[fed:step.end]:
-            live.update(event)
-        fed = step.end
+    shown = set()
+    for step, expected in zip(terminal_steps(events), ring_lanes(name, given, "en"),
+                              strict=True):
         assert page.step() == step.number
-        lane = live.in_ring.lane(step.call.frame)
-        expected = "" if lane is None else f"{lane[0]} #{lane[1]}"
         assert page.page.text_content("#ov-ring") == expected, step.number
         shown.add(expected.split("[")[0])
         page.page.keyboard.press("PageDown")
     assert shown >= ({"", "desc"} if "ring" in given else
                      {"", "avail.ring" if name == "send" else "used.ring"})
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["send", "recv"])
+def test_the_vring_row_names_the_queue_pair_as_the_terminal_does(
+        browser: Any, tmp_path: Path, name: str) -> None:
+    """With two queue pairs, at every step the overview's ring row is the live view's ring
+    lane: a frame waiting in pair 1's ring shows there, the pair named in the scenario's
+    words, in English and, where pair 1 is named, in Chinese too."""
+    given = {"frames": 8, "queues": 2, "flows": 4}
+    events = list(replayed(name, given, "modern", 1).events())
+    page = Opened(browser, write(tmp_path / "pairs.html", replayed(name, given, "modern",
+                                                                   1).header, events))
+    lanes = {lang: ring_lanes(name, given, lang) for lang in ("en", "zh")}
+    queue = SCENARIOS[name].queue
+    assert queue is not None
+    in_pair_1 = [queue.entry_in_pair("", 1, lang) for lang in ("en", "zh")]
+    named = 0
+    for at, step in enumerate(terminal_steps(events)):
+        assert page.step() == step.number
+        assert page.page.text_content("#ov-ring") == lanes["en"][at], step.number
+        if lanes["en"][at].startswith(in_pair_1[0]) and named < 3:
+            named += 1
+            page.page.click("#lang")
+            assert page.page.text_content("#ov-ring") == lanes["zh"][at], step.number
+            assert lanes["zh"][at].startswith(in_pair_1[1])
+            page.page.click("#lang")
+        page.page.keyboard.press("PageDown")
+    assert named == 3
     page.close()
 
 

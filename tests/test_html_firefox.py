@@ -23,11 +23,12 @@ from typing import IO, Any
 import pytest
 import test_html_browser as chromium
 from conftest import needs, program
-from player_steps import step_of, terminal_steps
+from player_steps import ring_lanes, step_of, terminal_steps
 
 from vtrace.catalog import CATALOG
 from vtrace.model import Event
 from vtrace.renderers.diagram_text import diagram_title
+from vtrace.scenarios import REGISTERED
 from vtrace.scenarios.send import SEND
 from vtrace.session import Session, replayed
 from vtrace.tally import Tally
@@ -368,4 +369,32 @@ def test_a_multiqueue_player_shows_each_pair_s_ring_and_counts(firefox: Firefox,
         assert other["changed"] == [] and other["step"] == step.number
         each = " | ".join(str(tally.per_queue.get(queue, {}).get("kicks", 0)) for queue in (0, 1))
         assert other["counters"]["kicks"].endswith(f"{tally['kicks']} ({each})")
+    assert_kept_to_itself(firefox)
+
+
+@pytest.mark.parametrize("name", ["send", "recv"])
+def test_the_vring_row_names_the_queue_pair_as_the_terminal_does(
+        firefox: Firefox, tmp_path: Path, name: str) -> None:
+    """The Chromium test's check: with two queue pairs the overview's ring row is the live
+    view's ring lane at every step, a frame in pair 1's ring named with its pair; in Chinese
+    too where pair 1 is named."""
+    given = {"frames": 8, "queues": 2, "flows": 4}
+    session = replayed(name, given, "modern", 1)
+    events = list(session.source)
+    path = chromium.write(tmp_path / "pairs.html", session.header, events)
+    lanes = {lang: ring_lanes(name, given, lang) for lang in ("en", "zh")}
+    queue = REGISTERED[name].queue
+    assert queue is not None
+    in_pair_1 = queue.entry_in_pair("", 1, "en")
+    shown = firefox.open(path)
+    named = 0
+    for at, step in enumerate(terminal_steps(events)):
+        assert (shown["step"], shown["ovRing"]) == (step.number, lanes["en"][at])
+        if lanes["en"][at].startswith(in_pair_1) and named < 3:
+            named += 1
+            firefox.do("click", selector="#lang")
+            assert firefox.shown()["ovRing"] == lanes["zh"][at]
+            firefox.do("click", selector="#lang")
+        shown = firefox.press("PageDown")
+    assert named == 3
     assert_kept_to_itself(firefox)

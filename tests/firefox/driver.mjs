@@ -71,6 +71,7 @@ function shown() {
     })(),
     counterLines: [...document.querySelectorAll("#counters dd")].map((cell) => cell.getClientRects().length),
     figureTexts: [...document.querySelectorAll("#figure text")].map((node) => node.textContent),
+    ovRing: (() => { const node = document.querySelector("#ov-ring"); return node ? node.textContent : null; })(),
   };
 }
 

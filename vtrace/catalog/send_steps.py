@@ -27,7 +27,8 @@ KVM_ALL = "accel/kvm/kvm-all.c"
 STEPS: tuple[Step, ...] = (
     # -- guest user space and stack ----------------------------------------------------------
     step("sendto", "app", None, {}, "app", Phase.APP, 400,
-         "The application hands one UDP datagram to the kernel with the sendto() system call."),
+         "The application hands its data to the kernel with the sendto() system call: one "
+         "UDP datagram, or (--proto tcp) bytes for its connected TCP socket's stream."),
     step("__sys_sendto", "linux", "net/socket.c", at(v4_19=1756, v6_1=2120, v7_2=2217),
          "stack", Phase.APP, 250,
          "The kernel side of sendto(): find the socket behind the file descriptor, wrap the "

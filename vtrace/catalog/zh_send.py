@@ -11,7 +11,8 @@ __all__ = ["ZH"]
 
 ZH: Mapping[str, Mapping[str, str]] = {
     "sendto": {
-        "text": "应用程序通过 sendto() 系统调用，把一个 UDP 数据报交给内核。",
+        "text": "应用程序通过 sendto() 系统调用把数据交给内核：一个 UDP 数据报，或者"
+                "（--proto tcp）交给已连接 TCP socket 的字节流。",
     },
     "__sys_sendto": {
         "text": "sendto() 在内核里的实现：根据文件描述符找到 socket，把用户缓冲区包装成一条消息，"

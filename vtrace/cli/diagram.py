@@ -125,7 +125,7 @@ def _renderer(output_format: str, overview: bool, lang: str,
 @click.argument("out", metavar="OUT")
 @click.option("--scenario", "scenario_name", type=click.Choice(REPLAYABLE), default="send",
               show_default=True, help="Which scenario to replay.")
-@param_options(PARAMS, defaults={"frames": 1})
+@param_options(PARAMS, defaults={"frames": 1}, checked=False)
 @era_option
 @seed_option
 @click.option("--from", "from_path", metavar="EVENTS.jsonl",

@@ -172,7 +172,7 @@ Examples:
                    "compare the two rings in one era.")
 @click.option("--scenario", "scenario_name", type=click.Choice(REPLAYABLE), default="send",
               show_default=True, help="Which scenario's first frame to compare.")
-@param_options(PARAMS, defaults={"frames": 1})
+@param_options(PARAMS, defaults={"frames": 1}, checked=False)
 @seed_option
 @lang_option
 @click.pass_context
@@ -219,8 +219,9 @@ def _diff_rings(eras: tuple[str, ...], rings: tuple[str, str],
         out.write(line + "\n")
     if scenario_name != "send":
         return
-    shared = {name: params[name] for name in ("size", "queue_size", "event_idx", "ioeventfd",
-                                              "interval_ns") if name in params}
+    # the same frames as the diff: a TCP send's --size needs its --proto
+    shared = {name: value for name, value in params.items()
+              if name not in ("frames", "batch", "ring")}
     measures = measure_rings(params.get("frames", 1), era_name, seed, params.get("batch", 1),
                              rings, **shared)
     for line in ["", *ring_table_lines(measures, lang)]:

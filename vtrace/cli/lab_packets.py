@@ -257,23 +257,22 @@ def _hash(value: int | None) -> str | None:
 
 
 def replay_receives(events: Iterable[Event]) -> dict[int, dict[str, int]]:
-    """Per replay frame: its ``packets``, the ``num_buffers`` QEMU wrote into them and the
-    ``used len`` of their buffers, together; the packets its GRO took in (``gro in``) and
-    the skbs TCP got (``skbs up``)."""
+    """Per replay frame: its ``packets`` (``virtio_net_receive_rcu`` takes each with its
+    ``size``), the buffers QEMU filled for them (``num_buffers``, which QEMU also writes
+    into the header of mergeable ones) and the ``used len`` of those buffers, together; the
+    packets its GRO took in (``gro in``) and the skbs TCP got (``skbs up``)."""
     frames: dict[int, dict[str, int]] = {}
-    counted = {"napi_gro_receive": "gro in", "tcp_v4_rcv": "skbs up"}
+    counted = {"virtio_net_receive_rcu": "packets", "virtqueue_fill": "num_buffers",
+               "napi_gro_receive": "gro in", "tcp_v4_rcv": "skbs up"}
     for event in events:
-        if event.frame is None:
+        if event.frame is None or event.function not in counted:
+            continue
+        if event.function == "virtio_net_receive_rcu" and "size" not in event.detail:
             continue
         frame = frames.setdefault(event.frame, {})
-        if event.function == "virtio_net_receive_rcu" and "num_buffers" in event.detail:
-            frame["packets"] = frame.get("packets", 0) + 1
-            frame["num_buffers"] = frame.get("num_buffers", 0) + \
-                int(event.detail["num_buffers"])
-        elif event.function == "virtqueue_fill" and "len" in event.detail:
+        frame[counted[event.function]] = frame.get(counted[event.function], 0) + 1
+        if event.function == "virtqueue_fill" and "len" in event.detail:
             frame["used len"] = frame.get("used len", 0) + int(event.detail["len"])
-        elif event.function in counted:
-            frame[counted[event.function]] = frame.get(counted[event.function], 0) + 1
     return frames
 
 

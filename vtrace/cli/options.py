@@ -49,7 +49,7 @@ def _checked(param: Param) -> Callable[[click.Context, click.Parameter, Any], An
     return check
 
 
-def _option(param: Param, default: Any) -> Callable[[F], F]:
+def _option(param: Param, default: Any, checked: bool) -> Callable[[F], F]:
     if param.kind is bool:
         return click.option(f"--{param.flag}/--no-{param.flag}", param.name, default=default,
                             show_default=True, help=param.help)
@@ -60,15 +60,17 @@ def _option(param: Param, default: Any) -> Callable[[F], F]:
                             default=default, show_default=True, help=param.help)
     kind = click.INT if param.kind is int and param.scale == 1 else click.FLOAT
     return click.option(*names, param.name, type=kind, default=default, show_default=True,
-                        callback=_checked(param), help=param.help)
+                        callback=_checked(param) if checked else None, help=param.help)
 
 
-def param_options(params: Iterable[Param],
-                  defaults: Mapping[str, Any] | None = None) -> Callable[[F], F]:
+def param_options(params: Iterable[Param], defaults: Mapping[str, Any] | None = None,
+                  checked: bool = True) -> Callable[[F], F]:
     """An option per parameter (in the option's unit), each checked as the scenario checks it;
-    ``defaults`` overrides a parameter's default for this command."""
+    ``defaults`` overrides a parameter's default for this command. A command serving several
+    scenarios passes ``checked=False``: the scenario it replays checks the values as it
+    settles them, by its own parameters (a TCP send's ``--size`` goes past a UDP frame's)."""
     defaults = defaults or {}
-    return stacked([_option(param, defaults.get(param.name, param.shown_default))
+    return stacked([_option(param, defaults.get(param.name, param.shown_default), checked)
                     for param in params])
 
 

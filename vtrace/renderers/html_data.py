@@ -69,7 +69,7 @@ from vtrace.renderers.folding import lifelines
 from vtrace.renderers.html_numbers import split
 from vtrace.renderers.html_stream import LITERAL, Entry, Stream
 from vtrace.renderers.ring_contents import RingContents
-from vtrace.renderers.ring_frames import FramesInRing
+from vtrace.renderers.ring_frames import FramesInRing, pairs_lane
 from vtrace.ring_packed import PACKED_SHARED_FIELDS
 from vtrace.session import Session
 
@@ -213,22 +213,34 @@ def _noting_objects(session: Session, events: Iterable[Event],
 def _noting_ring(session: Session, events: Iterable[Event],
                  lanes: list[list[Any]]) -> Iterator[Event]:
     """``events``, and in ``lanes`` a row each time the ring's row of "where the frame is"
-    changes (the terminal's lane, of the first queue pair): the event's index, the entry
-    (``avail.ring[3] +1``) and its frame, or only the index once no frame is in the ring."""
+    changes (the terminal's lane): the event's index, the entry (``avail.ring[3] +1``) and
+    its frame, and with several queue pairs the pair whose ring holds it (``pairs_lane``; the
+    page names it in the scenario's words); or only the index once no frame is in a ring."""
     contents = RingContents(session.header, session.scenario)
-    in_ring = FramesInRing(contents.size, contents.packed)
+    first = FramesInRing(contents.size, contents.packed)
+    rings = {0: first}  # each queue pair's, by pair
+    several = (count_param(session.header.params, "queues") or 1) > 1
+    call = Kind.CALL
     current: int | None = None
-    shown: tuple[str, int] | None = None
+    step_pair: int | None = None
+    shown: tuple[str, int] | tuple[str, int, int] | None = None
     for index, event in enumerate(events):
         yield event
-        queue = event.detail.get("queue")
-        if "ring" in event.detail and (type(queue) is not int or queue == 0):
-            in_ring.update(event.frame, event.detail)
-        elif event.kind is not Kind.CALL:
+        detail = event.detail
+        if "ring" in detail:
+            queue = detail.get("queue")
+            pair = queue if type(queue) is int else 0
+            in_ring = rings.get(pair)
+            if in_ring is None:
+                in_ring = rings[pair] = FramesInRing(contents.size, contents.packed)
+            in_ring.update(event.frame, detail)
+        elif event.kind is not call:
             continue
-        if event.kind is Kind.CALL:
+        if event.kind is call:
             current = event.frame
-        lane = in_ring.lane(current)
+            queue = detail.get("queue")
+            step_pair = queue if type(queue) is int else None
+        lane = pairs_lane(rings, current, step_pair) if several else first.lane(current)
         if lane != shown:
             shown = lane
             lanes.append([index] if lane is None else [index, *lane])

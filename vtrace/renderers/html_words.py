@@ -193,6 +193,7 @@ def words(scenario: Scenario, params: Mapping[str, Any]) -> dict[str, dict[str, 
         texts.update({key: say(key, lang) for key in shared_keys})
         queue = scenario.queue
         texts["ring"] = text(queue.name, lang) if queue else ""
+        texts["ring.pair"] = text(queue.in_pair, lang) if queue else ""
         texts["ring.roles"] = _ROLES.get(lang, _ROLES["en"]).format(
             posts=text(queue.posts, lang), takes=text(queue.takes, lang),
             in_use=text(queue.in_use, lang)) if queue else ""

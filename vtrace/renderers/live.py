@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.control import Control
 from rich.live import Live
@@ -55,7 +56,7 @@ from vtrace.renderers.live_panels import (
 )
 from vtrace.renderers.ring_contents import RingContents
 from vtrace.renderers.ring_figure import StepChanges, figure_lines, ring_figure
-from vtrace.renderers.ring_frames import FramesInRing
+from vtrace.renderers.ring_frames import FramesInRing, pairs_lane
 from vtrace.renderers.view_words import hint, word
 from vtrace.renderers.wrapping import wrap
 from vtrace.scenarios import Scenario
@@ -165,6 +166,14 @@ class LiveState:
             0: (self.ring, self.changes, self.in_ring)}
         self.shown_queue = 0
         self._header = header
+        #: the scenario's queue, when the ring's lane names the pair a frame waits in
+        pairs = count_param(header.params, "queues") or 1
+        self.pair_queue = scenario.queue if pairs > 1 else None
+        if self.pair_queue is not None and self.ring.size:
+            # room for the longest the lane can say, so it widens no lane after the layout
+            most, entry = self.ring.size - 1, "desc" if self.ring.packed else "avail.ring"
+            widest = self.pair_queue.entry_in_pair(f"{entry}[{most}] +{most}", pairs - 1, lang)
+            self.function_width = max(self.function_width, cell_len(widest))
 
     def taker(self) -> Take:
         """Take in each event as its fields (``Session.count``), already counted in the
@@ -426,8 +435,7 @@ class LiveState:
             title = say("live.layers" if self.frames else "live.where", self.lang)
             columns.append(lanes(self.last_in_layer, self.current, title,
                                  (self.function_width, self.frame_width), arrangement.actors,
-                                 self.lang, self.in_ring.lane(
-                                     None if self.current is None else self.current.frame)))
+                                 self.lang, self.ring_lane()))
         if arrangement.figure == "beside":
             columns.append(Group(*self._figure(inner - GAP - lanes_width(
                 self.function_width, self.frame_width, arrangement.actors, self.lang))))
@@ -443,6 +451,22 @@ class LiveState:
                             else None, no_wrap=index < len(columns) - 1)
         grid.add_row(*columns)
         return grid
+
+    def ring_lane(self) -> tuple[str, int] | None:
+        """The ring's row of "where the frame is": the entry the current step's frame sits in
+        (else another frame's) and that frame; with several queue pairs, in whichever pair's
+        ring holds it, the pair named in the scenario's words (``pairs_lane``)."""
+        current = self.current
+        step_pair = None if current is None else current.detail.get("queue")
+        lane = pairs_lane({pair: parts[2] for pair, parts in self.queue_rings.items()},
+                          None if current is None else current.frame,
+                          step_pair if type(step_pair) is int else None)
+        if lane is None:
+            return None
+        entry, frame, pair = lane
+        if self.pair_queue is not None:
+            entry = self.pair_queue.entry_in_pair(entry, pair, self.lang)
+        return entry, frame
 
     def _counters(self, inner: int) -> Group:
         labels = {counter.name: counter.label for counter in self.scenario.counters}

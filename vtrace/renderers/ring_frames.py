@@ -11,6 +11,9 @@ entries, so a long run costs nothing more. On a packed ring the indices are
 positions in the one descriptor ring (``next_avail_idx`` against
 ``last_avail_idx``, ``used_idx`` against ``last_used_idx``), which wrap at the
 ring's size, and the frame sits in a descriptor slot.
+
+With several queue pairs each pair's queue is a ring of its own (``pairs_lane``): the row
+shows the entry the current frame sits in, in whichever pair's ring holds it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["FramesInRing", "Resident"]
+__all__ = ["FramesInRing", "Resident", "pairs_lane"]
 
 #: Each ring: the index its producer publishes and the index its consumer keeps.
 _RINGS = (("avail", "avail.idx", "last_avail_idx"), ("used", "used.idx", "last_used_idx"))
@@ -64,6 +67,10 @@ class FramesInRing:
                                      if resident.ring != name
                                      or not 0 < (taken - resident.position) % wrap <= wrap // 2)
 
+    def holds(self, frame: int | None) -> bool:
+        """Whether ``frame`` sits in the ring."""
+        return any(resident.frame == frame for resident in self.waiting)
+
     def residents(self) -> tuple[Resident, ...]:
         """The frames in the ring, oldest first."""
         return tuple(self.waiting)
@@ -88,3 +95,19 @@ class FramesInRing:
                      residents[0])
         more = f" +{len(residents) - 1}" if len(residents) > 1 else ""
         return f"{self.place(shown)}{more}", shown.frame
+
+
+def pairs_lane(rings: Mapping[int, FramesInRing], current: int | None,
+               step_pair: int | None) -> tuple[str, int, int] | None:
+    """The ring's row of "where the frame is" over each queue pair's ring (``rings``, by pair):
+    the entry the frame ``current`` sits in, in the pair whose ring holds it; else the lane of
+    the step's pair ``step_pair``, else of the first pair with a frame in its ring. The entry
+    (with how many other frames wait in that pair's ring), its frame and the pair."""
+    holding = [pair for pair in sorted(rings) if rings[pair].waiting]
+    if not holding:
+        return None
+    pair = holding[0] if len(holding) == 1 else next(
+        (pair for pair in holding if rings[pair].holds(current)),
+        step_pair if step_pair in holding else holding[0])
+    lane = rings[pair].lane(current)
+    return None if lane is None else (lane[0], lane[1], pair)

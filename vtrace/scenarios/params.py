@@ -29,8 +29,8 @@ T = TypeVar("T", int, float, bool, str)
 FRAMES = Param("frames", 3, "Frames to replay (the guest sends them, or the host sends them "
                "to the guest).", low=1, high=MAX_FRAMES, short="-n")
 BATCH = Param("batch", 1, "Frames sent back to back.", low=1, high=MAX_FRAMES, short="-b")
-SIZE = Param("size", 128, "Ethernet frame length in bytes (without the virtio_net_hdr).",
-             low=MIN_FRAME, high=MAX_FRAME)
+SIZE = Param("size", 128, "Ethernet frame length in bytes (without the virtio_net_hdr); with "
+             "--proto tcp, the TCP payload of each superframe.", low=MIN_FRAME, high=MAX_FRAME)
 QUEUE_SIZE = Param("queue_size", 256,
                    "Virtqueue size, a power of two (QEMU accepts 256-1024; smaller shows "
                    "wrap-around sooner).", choices=QUEUE_SIZES)

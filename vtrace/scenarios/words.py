@@ -29,13 +29,20 @@ class Queue:
     """A virtqueue as a scenario uses it: its name, and the role of each side.
 
     ``posts`` says what the driver makes available, ``takes`` what the device does with
-    it, ``in_use`` what a descriptor in use holds.
+    it, ``in_use`` what a descriptor in use holds. ``in_pair`` names the entry a frame sits
+    in when there are several queue pairs, each with this queue: ``{pair}`` is the pair's
+    number, ``{entry}`` the entry (``avail.ring[3]``).
     """
 
     name: Text
     posts: Text
     takes: Text
     in_use: Text
+    in_pair: Text
+
+    def entry_in_pair(self, entry: str, pair: int, lang: str) -> str:
+        """``TX queue 1: avail.ring[3]``: ``entry`` of this queue in queue pair ``pair``."""
+        return text(self.in_pair, lang).format(pair=pair, entry=entry)
 
 
 @dataclass(frozen=True, slots=True)

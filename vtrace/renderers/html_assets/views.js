@@ -345,7 +345,9 @@ var vtraceViews = (function (S) {
   function showOverview(i, last) {
     var r = S.bisect(inRingAt, last), lane = r < 0 ? [] : D.inRing[r];
     if (ovParts.__ring) {
-      ovParts.__ring.textContent = lane.length > 1 ? lane[1] + " #" + lane[2] : "";
+      /* with several queue pairs the row names the pair, in the scenario's words */
+      var entry = lane.length > 3 ? fill(w("ring.pair"), {pair: lane[3], entry: lane[1]}) : lane[1];
+      ovParts.__ring.textContent = lane.length > 1 ? entry + " #" + lane[2] : "";
       ovParts.__ring.classList.toggle("other", lane.length > 1 && lane[2] !== frameOf[i]);
     }
     ovLit.forEach(function (node) { node.classList.remove("lit", "src", "dst"); });

@@ -187,7 +187,8 @@ class RecvScenario(Scenario):
         takes={"en": "the device fills them with arriving frames",
                "zh": "设备把到来的帧写进去"},
         in_use={"en": "a buffer posted for a frame to come, or filled but not yet received",
-                "zh": "为将到的帧投放的缓冲区，或已写入但还没接收的缓冲区"})
+                "zh": "为将到的帧投放的缓冲区，或已写入但还没接收的缓冲区"},
+        in_pair={"en": "RX queue {pair}: {entry}", "zh": "RX 队列 {pair}：{entry}"})
     tap = Tap("host-to-guest", HOST_TO_GUEST, frozenset({"tun_put_user"}))
     #: The host socket (a capture's spelling: sys_sendto), tun's transmit, tun handing
     #: header and frame to QEMU's read or vhost-net's worker, QEMU popping the RX buffer

@@ -164,7 +164,8 @@ class SendScenario(Scenario):
         takes={"en": "the device takes it, hands it to the tap and returns the buffer",
                "zh": "设备取走它，交给 tap，再归还缓冲区"},
         in_use={"en": "a frame not yet sent, or sent but not yet reclaimed",
-                "zh": "尚未发出、或已发出但还没收回的帧"})
+                "zh": "尚未发出、或已发出但还没收回的帧"},
+        in_pair={"en": "TX queue {pair}: {entry}", "zh": "TX 队列 {pair}：{entry}"})
     tap = Tap("guest-to-host", Endpoints(), frozenset({"tap_write_packet", "tun_get_user"}))
     switches = SWITCHES
     path_title = {"en": "The send path across the layers", "zh": "发送路径穿过的各层"}
