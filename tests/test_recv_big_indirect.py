@@ -18,6 +18,7 @@ import pytest
 from cli_run import run
 
 from vtrace.catalog import ERAS
+from vtrace.renderers.html_numbers import slotted, split
 from vtrace.ring import (
     DESC_SIZE,
     VRING_DESC_F_INDIRECT,
@@ -165,3 +166,14 @@ def test_qemu_counts_the_bytes_behind_an_indirect_table() -> None:
     device = world.device
     assert isinstance(device, Device)
     assert device.avail_bytes() == HDR + (PAGE - PADDED) + 17 * PAGE
+
+
+def test_the_player_shares_one_set_of_words_for_every_table() -> None:
+    """The HTML player takes an indirect table's entries as numbers, so refills of
+    different heads share their words and only their numbers differ."""
+    first, second = ({"head": head, "len": 304, "flags": 4,
+                      "indirect": [[addr, 12], [addr + 32, 4064]]}
+                     for head, addr in ((1, 4096), (2, 8192)))
+    (structure, numbers), (other, _) = split(first), split(second)
+    assert structure == other and numbers == (1, 304, 4, 4096, 12, 4128, 4064)
+    assert slotted(structure)["indirect"] == [["⟦3⟧", "⟦4⟧"], ["⟦5⟧", "⟦6⟧"]]
