@@ -7,6 +7,8 @@ the 12-byte ``struct virtio_net_hdr_mrg_rxbuf`` that virtio 1.x uses.
 
 from __future__ import annotations
 
+import functools
+import operator
 import struct
 from dataclasses import dataclass
 
@@ -61,6 +63,12 @@ VNET_HDR_FIELDS = (
 #: ``vi->hdr_len``: legacy, with MRG_RXBUF or VERSION_1, with HASH_REPORT, with UDP tunnel
 #: GSO (``struct virtio_net_hdr_v1_hash_tunnel``, Linux 7.2).
 VNET_HDR_LENGTHS = (10, 12, 20, 24)
+# The fields lie back to back, so one struct packs them all; the padding is written as zeros
+# and skipped on reading. Built once: a header is packed and read for every packet.
+_VNET_HDR_LAYOUT = struct.Struct("<" + "".join("2x" if name == "padding" else code
+                                               for name, _, code in VNET_HDR_FIELDS))
+_vnet_hdr_values = operator.attrgetter(*(name for name, _, _ in VNET_HDR_FIELDS
+                                         if name != "padding"))
 
 
 class FrameError(ValueError):
@@ -87,21 +95,21 @@ class VnetHeader:
         """The first ``length`` bytes (10, 12, 20 or 24), fields at the spec's offsets."""
         if length not in VNET_HDR_LENGTHS:
             raise FrameError(f"a virtio_net_hdr is 10, 12, 20 or 24 bytes, not {length}")
-        out = bytearray(VNET_HDR_LENGTHS[-1])
-        for name, offset, code in VNET_HDR_FIELDS:
-            value = 0 if name == "padding" else getattr(self, name)
-            struct.pack_into("<" + code, out, offset, value)
-        return bytes(out[:length])
+        return _VNET_HDR_LAYOUT.pack(*_vnet_hdr_values(self))[:length]
 
-    @classmethod
-    def unpack(cls, data: bytes) -> VnetHeader:
+    @staticmethod
+    def unpack(data: bytes) -> VnetHeader:
         """Read a 10-, 12-, 20- or 24-byte header; fields past its end read as zero."""
         if len(data) not in VNET_HDR_LENGTHS:
             raise FrameError(f"a virtio_net_hdr is 10, 12, 20 or 24 bytes, not {len(data)}")
-        padded = data + bytes(VNET_HDR_LENGTHS[-1] - len(data))
-        values = {name: struct.unpack_from("<" + code, padded, offset)[0]
-                  for name, offset, code in VNET_HDR_FIELDS if name != "padding"}
-        return cls(**values)
+        return _read_vnet_hdr(bytes(data))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_vnet_hdr(data: bytes) -> VnetHeader:
+    """The header ``data`` holds: a replay reads the same few headers packet after packet,
+    and a header is immutable, so each is built once."""
+    return VnetHeader(*_VNET_HDR_LAYOUT.unpack(data + bytes(VNET_HDR_LENGTHS[-1] - len(data))))
 
 
 @dataclass(frozen=True, slots=True)

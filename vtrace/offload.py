@@ -12,6 +12,7 @@ offload would fill them itself. Lines per version: ``vtrace.offload_sites``.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from dataclasses import dataclass
@@ -81,14 +82,21 @@ def gso_superframe(flow: TcpFlow, payload: bytes | memoryview, *, mss: int, seq:
 
 def virtio_net_hdr_from_skb(skb: GsoSkb) -> VnetHeader:
     """The header fields as ``virtio_net_hdr_from_skb`` fills them for a CHECKSUM_PARTIAL skb."""
-    if skb.gso_size:
-        gso_type = VNET_HDR_GSO_TCPV6 if skb.ipv6 else VNET_HDR_GSO_TCPV4
-        if skb.ecn:
+    return _partial_header(skb.gso_size, skb.ipv6, skb.ecn, skb.headlen, skb.csum_start)
+
+
+@functools.lru_cache(maxsize=256)
+def _partial_header(gso_size: int, ipv6: bool, ecn: bool, headlen: int,
+                    csum_start: int) -> VnetHeader:
+    """The header of a CHECKSUM_PARTIAL skb with these fields: every skb of a send has the
+    same, so each (immutable) header is built once."""
+    if gso_size:
+        gso_type = VNET_HDR_GSO_TCPV6 if ipv6 else VNET_HDR_GSO_TCPV4
+        if ecn:
             gso_type |= VNET_HDR_GSO_ECN
-        return VnetHeader(flags=VNET_HDR_F_NEEDS_CSUM, gso_type=gso_type, hdr_len=skb.headlen,
-                          gso_size=skb.gso_size, csum_start=skb.csum_start,
-                          csum_offset=TCP_CSUM_OFFSET)
-    return VnetHeader(flags=VNET_HDR_F_NEEDS_CSUM, csum_start=skb.csum_start,
+        return VnetHeader(flags=VNET_HDR_F_NEEDS_CSUM, gso_type=gso_type, hdr_len=headlen,
+                          gso_size=gso_size, csum_start=csum_start, csum_offset=TCP_CSUM_OFFSET)
+    return VnetHeader(flags=VNET_HDR_F_NEEDS_CSUM, csum_start=csum_start,
                       csum_offset=TCP_CSUM_OFFSET)
 
 
@@ -108,6 +116,17 @@ def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes | memoryview) -> Host
 
     A header the kernel refuses raises FrameError naming the check (it returns -EINVAL).
     """
+    if header.flags & VNET_HDR_F_NEEDS_CSUM:
+        return _host_skb(header, len(frame), 0)
+    tcp_offset = ETH_HEADER + parse_tcp_frame(bytes(frame)).flow.ip_header
+    return _host_skb(header, len(frame), tcp_offset)
+
+
+@functools.lru_cache(maxsize=256)
+def _host_skb(header: VnetHeader, length: int, tcp_offset: int) -> HostSkb:
+    """``virtio_net_hdr_to_skb`` for a frame of ``length`` bytes whose TCP header starts
+    where the offset says (read only without a partial checksum): what it does depends on
+    nothing else, and a send repeats it for every packet, so each outcome is worked out once."""
     gso_type: set[str] = set()
     if header.gso_type != VIRTIO_NET_HDR_GSO_NONE:
         base = header.gso_type & ~VNET_HDR_GSO_ECN
@@ -122,15 +141,15 @@ def virtio_net_hdr_to_skb(header: VnetHeader, frame: bytes | memoryview) -> Host
     thlen = TCP_HLEN if gso_type else 0
     if partial:
         needed = header.csum_start + max(thlen, header.csum_offset + 2)
-        if needed > len(frame):
+        if needed > length:
             raise FrameError(f"csum_start and csum_offset need {needed} bytes, "
-                             f"the frame has {len(frame)}")
+                             f"the frame has {length}")
         payload_offset = header.csum_start + thlen
     else:
-        payload_offset = ETH_HEADER + parse_tcp_frame(bytes(frame)).flow.ip_header + thlen
+        payload_offset = tcp_offset + thlen
     if gso_type and partial and header.csum_offset != TCP_CSUM_OFFSET:
         raise FrameError(f"csum_offset {header.csum_offset} is not the TCP checksum's")
-    if gso_type and len(frame) - payload_offset > header.gso_size:
+    if gso_type and length - payload_offset > header.gso_size:
         return HostSkb(header.gso_size, frozenset(gso_type | {"dodgy"}), partial,
                        header.csum_start, header.csum_offset)
     return HostSkb(0, frozenset(), partial, header.csum_start, header.csum_offset)

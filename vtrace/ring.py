@@ -11,6 +11,7 @@ its own shadow indices; they learn about each other only by reading the bytes.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass, field
 
@@ -487,17 +488,10 @@ class Device:
         count = length // DESC_SIZE
         if not count or length % DESC_SIZE:
             raise RingError(f"indirect table of {length} bytes at head {head}")
-        buffers: list[Buffer] = []
-        index = 0
-        while True:
-            if index >= count or len(buffers) >= count:
-                raise RingError(f"bad indirect chain at head {head}")
-            addr, size, flags, following = struct.unpack_from(
-                "<QIHH", self.memory.read(table + DESC_SIZE * index, DESC_SIZE))
-            buffers.append(Buffer(addr, size, bool(flags & VRING_DESC_F_WRITE)))
-            if not flags & VRING_DESC_F_NEXT:
-                return tuple(buffers)
-            index = following
+        buffers = _table_buffers(self.memory.read(table, length))
+        if buffers is None:
+            raise RingError(f"bad indirect chain at head {head}")
+        return buffers
 
     def fill(self, element: Element, written: int, index: int) -> None:
         """``virtqueue_fill``: write {head, written} ``index`` entries past used->idx; the
@@ -598,3 +592,20 @@ class VhostQueue(Device):
             self.used_idx = (self.used_idx + 1) & 0xFFFF
             self.inuse -= 1
         self.memory.put_u16(self.layout.used_idx, self.used_idx)
+
+
+@functools.lru_cache(maxsize=1024)
+def _table_buffers(entries: bytes) -> tuple[Buffer, ...] | None:
+    """The buffers an indirect table's bytes describe, followed by ``next`` from entry 0;
+    None when the chain leaves the table or loops. A driver rewrites a slot's table with
+    the same bytes packet after packet, so each table is read once."""
+    count = len(entries) // DESC_SIZE
+    buffers: list[Buffer] = []
+    index = 0
+    while index < count and len(buffers) < count:
+        addr, size, flags, following = struct.unpack_from("<QIHH", entries, DESC_SIZE * index)
+        buffers.append(Buffer(addr, size, bool(flags & VRING_DESC_F_WRITE)))
+        if not flags & VRING_DESC_F_NEXT:
+            return tuple(buffers)
+        index = following
+    return None

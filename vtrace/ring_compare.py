@@ -216,6 +216,10 @@ def _index_reason(name: str, real: dict[str, Any], replay: dict[str, Any],
     a receive queue's ``avail.idx``, the buffers left posted."""
     if earlier and real[name] == replay[name]:
         return _UNMOVED.get(name, "")
+    if name == "avail_event" and queue.startswith("rx") and not replay[name]:
+        return ("QEMU writes it when it wants a kick (vring_set_avail_event): "
+                "virtio_net_has_buffers asks for one when the receive ring runs short of "
+                "buffers, as the real one did during the run and the replay's did not")
     if name == "avail.idx" and queue.startswith("rx"):
         posted = [(ring["avail.idx"] - ring[ANCHOR]) & 0xFFFF for ring in (real, replay)]
         if posted[0] != posted[1]:

@@ -38,6 +38,12 @@ ETH_P_IPV6 = 0x86DD
 IP_DF = 0x4000
 MAX_IP_PAYLOAD = 0xFFFF  # the 16-bit length field of IPv4 (total) and IPv6 (payload)
 FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = (1 << bit for bit in range(8))
+# Built once: a replay builds a frame for every packet it sends.
+_TCP = struct.Struct("!HHIIHHHH")  # ports, seq, ack, data offset and flags, window, check, urg
+_IPV4 = struct.Struct("!BBHHHBBH4s4s")
+_IPV6 = struct.Struct("!IHBB16s16s")
+_ETHERTYPE = struct.Struct("!H")
+_PSEUDO_WORDS = {12: struct.Struct("!6H"), 40: struct.Struct("!20H")}  # IPv4's, IPv6's
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,28 +115,27 @@ def build_tcp_frame(flow: TcpFlow, payload: bytes | memoryview, *, seq: int, ack
     if len(options) % 4 or len(options) > 40:
         raise FrameError("TCP options are a multiple of 4 bytes, at most 40")
     tcp_length = TCP_HEADER + len(options) + len(payload)
-    ip_length = tcp_length + (0 if flow.ipv6 else IPV4_HEADER)
+    ipv6 = flow.ipv6
+    ip_length = tcp_length + (0 if ipv6 else IPV4_HEADER)
     if ip_length > MAX_IP_PAYLOAD:
         raise FrameError(f"{len(payload)} bytes of payload do not fit one IP packet")
-    offset_flags = ((TCP_HEADER + len(options)) // 4) << 12 | flags
-    header = struct.pack("!HHIIHHHH", flow.src_port, flow.dst_port, seq & 0xFFFFFFFF,
-                         ack & 0xFFFFFFFF, offset_flags, window, 0, 0) + options
     pseudo = _pseudo_header(flow, tcp_length)
+    fields = (flow.src_port, flow.dst_port, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+              ((TCP_HEADER + len(options)) // 4) << 12 | flags, window)
     if partial:
-        check = fold(sum(struct.unpack(f"!{len(pseudo) // 2}H", pseudo)))
+        check = fold(sum(_PSEUDO_WORDS[len(pseudo)].unpack(pseudo)))
     else:
-        check = internet_checksum(pseudo + header + payload)
-    tcp = header[:16] + struct.pack("!H", check) + header[18:]
-    if flow.ipv6:
-        ip = struct.pack("!IHBB16s16s", 6 << 28, tcp_length, IPPROTO_TCP, 64,
-                         flow.src_ip, flow.dst_ip)
-        ethertype = ETH_P_IPV6
+        check = internet_checksum(b"".join((pseudo, _TCP.pack(*fields, 0, 0), options, payload)))
+    tcp = _TCP.pack(*fields, check, 0)
+    if ipv6:
+        ip = _IPV6.pack(6 << 28, tcp_length, IPPROTO_TCP, 64, flow.src_ip, flow.dst_ip)
     else:
-        ip_no_sum = struct.pack("!BBHHHBBH4s4s", 0x45, 0, ip_length, ip_id & 0xFFFF, IP_DF,
-                                64, IPPROTO_TCP, 0, flow.src_ip, flow.dst_ip)
-        ip = ip_no_sum[:10] + struct.pack("!H", internet_checksum(ip_no_sum)) + ip_no_sum[12:]
-        ethertype = ETH_P_IP
-    return flow.dst_mac + flow.src_mac + struct.pack("!H", ethertype) + ip + tcp + payload
+        ip_fields = (0x45, 0, ip_length, ip_id & 0xFFFF, IP_DF, 64, IPPROTO_TCP)
+        ip = _IPV4.pack(*ip_fields, internet_checksum(_IPV4.pack(*ip_fields, 0, flow.src_ip,
+                                                                  flow.dst_ip)),
+                        flow.src_ip, flow.dst_ip)
+    ethertype = _ETHERTYPE.pack(ETH_P_IPV6 if ipv6 else ETH_P_IP)
+    return b"".join((flow.dst_mac, flow.src_mac, ethertype, ip, tcp, options, payload))
 
 
 def parse_tcp_frame(frame: bytes) -> TcpFrame:

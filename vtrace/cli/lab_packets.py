@@ -66,7 +66,9 @@ _SENT_TITLE = ("packets of the run's frames as QEMU passed them to the tap (the 
                "virtio_net_hdr read at the front of the first iovec) beside the replay's")
 _RECEIVED_TITLE = ("packets of the run's frames as QEMU wrote them into the receive queue "
                    "(virtio_net_receive_rcu: the buffers it used, whose count it wrote into "
-                   "num_buffers, and the bytes written, header included) beside the replay's")
+                   "num_buffers, and the bytes written, header included; the virtio_net_hdr "
+                   "the host's tun_put_user wrote in front of the first, read where QEMU took "
+                   "it from the tap) beside the replay's")
 Where = tuple[int | str | None, ...]  # one side of a flow row, in its table's columns
 _SENT_FLOWS = ("vCPU", "txq", "virtqueue")
 _RECEIVED_FLOWS = ("hash", "vCPU", "rxq", "virtqueue")
@@ -222,8 +224,16 @@ def _received_rows(seq: int, packets: tuple[ReceivedPacket, ...],
         if cut:
             return rows + [RingRow(f"frame {seq} {field}", real, expected.get(field), None,
                                    f"over {len(packets)} packets") for field, real in totals]
-    return rows + [RingRow(f"frame {seq} {field}", real, expected.get(field),
-                           real == expected.get(field)) for field, real in totals]
+    rows += [RingRow(f"frame {seq} {field}", real, expected.get(field),
+                     real == expected.get(field)) for field, real in totals]
+    header = packets[0].header or {}
+    for name in HEADER_FIELDS:
+        if name in header:
+            replayed_value = expected.get(f"header {name}")
+            rows.append(RingRow(f"frame {seq} {name}", header[name], replayed_value,
+                                None if replayed_value is None
+                                else header[name] == replayed_value))
+    return rows
 
 
 def _gro_rows(seq: int, count: GroCount, expected: dict[str, int]) -> list[RingRow]:
@@ -260,12 +270,19 @@ def replay_receives(events: Iterable[Event]) -> dict[int, dict[str, int]]:
     """Per replay frame: its ``packets`` (``virtio_net_receive_rcu`` takes each with its
     ``size``), the buffers QEMU filled for them (``num_buffers``, which QEMU also writes
     into the header of mergeable ones) and the ``used len`` of those buffers, together; the
-    packets its GRO took in (``gro in``) and the skbs TCP got (``skbs up``)."""
+    packets its GRO took in (``gro in``) and the skbs TCP got (``skbs up``); where the replay
+    names them (TCP), the first packet's virtio_net_hdr fields (``header flags`` ...)."""
     frames: dict[int, dict[str, int]] = {}
     counted = {"virtio_net_receive_rcu": "packets", "virtqueue_fill": "num_buffers",
                "napi_gro_receive": "gro in", "tcp_v4_rcv": "skbs up"}
     for event in events:
-        if event.frame is None or event.function not in counted:
+        if event.frame is None:
+            continue
+        if event.function == "receive_header" and "flags" in event.detail:
+            first = frames.setdefault(event.frame, {})
+            for name in HEADER_FIELDS:
+                first.setdefault(f"header {name}", int(event.detail[name]))
+        if event.function not in counted:
             continue
         if event.function == "virtio_net_receive_rcu" and "size" not in event.detail:
             continue
@@ -293,7 +310,7 @@ def packet_lines(result: PacketComparison) -> list[str]:
         verdict = {True: "agree", False: "differ", None: "not compared"}[row.agree]
         text = f"  {row.field:<28} {_shown(row.real):>7} {_shown(row.replay):>7}  {verdict}"
         lines.append(f"{text}: {row.why}" if row.why else text)
-    if result.title == _SENT_TITLE and any(row.agree is None for row in result.rows):
+    if any(row.agree is None and not row.why for row in result.rows):
         lines.append(f"  header fields not compared: {_NO_UDP_HEADER}")
     lines.append(f"packets: {result.agreeing} of {result.compared} fields agree")
     if result.queues > 1:

@@ -38,7 +38,8 @@ receive queue plus one: ``skb_record_rx_queue``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vtrace.lab.manifest import FILES
@@ -55,7 +56,8 @@ _SENT = re.compile(r" qemu_sendv_packet_async: \(0x[0-9a-f]+\) iovcnt=(\d+) "
                    + r" len0=\d+ seqch='(.)'", re.DOTALL)
 _NOTIFY = re.compile(r":virtio_queue_notify vdev \S+ n (\d+) vq (0x[0-9a-f]+)")
 _FILL = re.compile(r":virtqueue_fill vq (0x[0-9a-f]+) elem \S+ len (\d+) idx (\d+)")
-_TAP_READ = re.compile(r" qemu_send_packet_async: \(0x[0-9a-f]+\) size=(\d+) seqch='(.)'")
+_TAP_READ = re.compile(r" qemu_send_packet_async: \(0x[0-9a-f]+\) size=(\d+) (.*?)seqch='(.)'")
+_FIELD = re.compile(r"(\w+)=(\d+)")
 #: A TCP segment without payload as QEMU reads it: the 12-byte header, Ethernet, IPv4 and
 #: TCP with timestamps (the host's bare ACKs or window updates, no part of a block).
 _BARE_SEGMENT = 12 + 14 + 20 + 32
@@ -95,6 +97,7 @@ class ReceivedPacket:
     virtqueue: int
     lengths: tuple[int, ...]
     rss_hash: int | None = None
+    header: Mapping[str, int] | None = None  # the virtio_net_hdr the host wrote, if probed
 
     @property
     def num_buffers(self) -> int:
@@ -179,16 +182,22 @@ def received_frames(directory: Path, count: int, tcp: bool) -> list[tuple[Receiv
     the host's probe on ``qemu_send_packet_async`` reads, in the order QEMU writes them,
     the seq's digit where a block begins and a payload dot where it goes on. A segment
     without payload belongs to no block."""
+    reads = _TAP_READ.findall(_text(directory, "host_trace"))
     packets = received_packets(directory)
+    # QEMU writes every packet it reads from the tap into a receive queue, in order: the
+    # last reads are the last packets
+    read_of = dict(zip(range(len(packets) - 1, -1, -1), reversed(reads), strict=False))
+    packets = [replace(packet, header={name: int(value) for name, value
+                                       in _FIELD.findall(read_of[index][1])} or None)
+               if index in read_of else packet for index, packet in enumerate(packets)]
     if not tcp:
         return [(packet,) for packet in packets[max(len(packets) - count, 0):]]
-    reads = _TAP_READ.findall(_text(directory, "host_trace"))
-    first = next((index for index, (_, mark) in enumerate(reads) if mark.isdigit()),
+    first = next((index for index, (_, _, mark) in enumerate(reads) if mark.isdigit()),
                  len(reads))
     run = reads[first:]
     frames: list[list[ReceivedPacket]] = []
-    for packet, (size, mark) in zip(packets[max(len(packets) - len(run), 0):], run,
-                                    strict=False):
+    for packet, (size, _, mark) in zip(packets[max(len(packets) - len(run), 0):], run,
+                                       strict=False):
         if int(size) <= _BARE_SEGMENT:
             continue
         if mark.isdigit() or not frames:

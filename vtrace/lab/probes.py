@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from vtrace.lab.params import Proto, Scenario
 
-__all__ = ["MAIN_THREAD", "RECV_SEQ_DIGIT", "SEQ_DIGIT", "VNET_HDR_ARGS", "Tracepoint",
-           "Uprobe", "tracepoints", "uprobe_definition", "uprobes"]
+__all__ = ["MAIN_THREAD", "RECV_SEQ_DIGIT", "RECV_VNET_HDR_ARGS", "SEQ_DIGIT", "VNET_HDR_ARGS",
+           "Tracepoint", "Uprobe", "tracepoints", "uprobe_definition", "uprobes"]
 
 #: QEMU's main-loop thread's comm (its name cut to 15 bytes) with ``debug-threads=on``.
 MAIN_THREAD = "qemu-system-x86"
@@ -86,12 +86,18 @@ _SEND_UPROBES = (
 RECV_SEQ_DIGIT = {Proto.UDP: "+65(%si)", Proto.TCP: "+89(%si)"}
 
 
+#: The struct virtio_net_hdr the host's tun_put_user wrote in front of a packet QEMU read
+#: from the tap (``buf``, the second argument), which receive_header copies into the guest.
+RECV_VNET_HDR_ARGS = ("flags=+0(%si):u8 gso_type=+1(%si):u8 hdr_len=+2(%si):u16 "
+                      "gso_size=+4(%si):u16 csum_start=+6(%si):u16 csum_offset=+8(%si):u16")
+
+
 def _recv_uprobes(proto: Proto) -> tuple[Uprobe, ...]:
     return (
         Uprobe("qemu_flush_queued_packets"),
         Uprobe("qemu_net_queue_send", "size=%r8:u64"),
-        Uprobe("qemu_send_packet_async", f"size=%dx:u64 seqch={RECV_SEQ_DIGIT[proto]}:char",
-               returns=True),
+        Uprobe("qemu_send_packet_async", f"size=%dx:u64 {RECV_VNET_HDR_ARGS} "
+                                         f"seqch={RECV_SEQ_DIGIT[proto]}:char", returns=True),
         Uprobe("tap_read_packet", "fd=%di:s32 maxlen=%dx:u64", returns=True),
         Uprobe("virtqueue_fill", "len=%dx:u32 idx=%cx:u32"),
     )

@@ -23,6 +23,7 @@ the frame's index, size and path, so the pcap writer rebuilds the same bytes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -127,12 +128,8 @@ class TcpSend:
     def scatter(self, address: int, any_header_sg: bool = True) -> list[tuple[int, int]]:
         """The (address, length) entries ``xmit_skb`` hands the ring for a buffer at
         ``address``: header and linear part in one (``can_push``), then page fragments."""
-        data = address + self.hdr_len
-        skb = TxSkb(data=data, headlen=self.skb.headlen,
-                    frags=page_frags(data + self.skb.headlen,
-                                     len(self.skb.frame) - self.skb.headlen,
-                                     offset=self.page_offset))
-        return scatter_list(skb, self.hdr_len, any_header_sg=any_header_sg)
+        return list(_scatter(address + self.hdr_len, self.skb.headlen, len(self.skb.frame),
+                             self.page_offset, self.hdr_len, any_header_sg))
 
     def table(self, address: int) -> int:
         """Where the indirect table of a buffer at ``address`` goes: after it, 16-aligned."""
@@ -141,6 +138,16 @@ class TcpSend:
 
 def _sent(skb: GsoSkb, header: VnetHeader, hdr_len: int, page_offset: int = 0) -> TcpSend:
     return TcpSend(skb, header, hdr_len, header.pack(hdr_len), page_offset)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scatter(data: int, headlen: int, length: int, page_offset: int, hdr_len: int,
+             any_header_sg: bool) -> tuple[tuple[int, int], ...]:
+    """``TcpSend.scatter`` for an skb whose data starts at ``data``: the same for every
+    packet of a send that lands in the same buffer slot, so each slot's is worked out once."""
+    skb = TxSkb(data=data, headlen=headlen,
+                frags=page_frags(data + headlen, length - headlen, offset=page_offset))
+    return tuple(scatter_list(skb, hdr_len, any_header_sg=any_header_sg))
 
 
 def slot_bytes(size: int, hdr_len: int) -> int:
