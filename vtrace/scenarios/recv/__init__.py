@@ -61,6 +61,7 @@ from vtrace.scenarios.recv.host import sent_buffer
 from vtrace.scenarios.recv.world import (
     BATCH,
     HOST_TO_GUEST,
+    MAX_BIG_QUEUE,
     MERGEABLE,
     NAPI_BUDGET,
     RECV_PROTO,
@@ -242,6 +243,10 @@ class RecvScenario(Scenario):
         if params["features"] and Feature.MRG_RXBUF not in negotiated(
                 "7.2", "6.1", params["features"], no_offload=not params["offload"]):
             params["mergeable"] = False  # big buffers, as --no-mergeable
+        if not params["mergeable"] and params["queue_size"] > MAX_BIG_QUEUE:
+            raise ParamError(f"--queue-size {params['queue_size']}: big buffers (18 pages "
+                             f"each) are replayed on rings of up to {MAX_BIG_QUEUE}, QEMU's "
+                             "largest rx_queue_size")
         if params["proto"] == "udp":
             if params["size"] > MAX_FRAME:
                 raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "
