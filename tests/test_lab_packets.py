@@ -399,3 +399,16 @@ def test_the_host_written_header_of_a_tcp_block_agrees_with_the_replays(
                              "csum_offset")] == [(1, True), (1, True), (66, True),
                                                  (1448, True), (34, True), (16, True)]
     assert packet_lines(result)[-1] == "packets: 24 of 24 fields agree"
+
+
+def test_a_frame_taken_in_on_another_vcpu_alone_says_why(tmp_path: Path) -> None:
+    moved = RSS_GUEST.replace("[000] ..s1.  61085762360: napi_gro_receive_entry",
+                              "[001] ..s1.  61085762360: napi_gro_receive_entry")
+    header = Header("0", "recv", {"frames": 3, "size": 54, "queues": 2, "era": "modern"}, 0,
+                    (), Source.TRACE)
+    result = compare_lab_packets(rss_run(tmp_path, moved), header, "modern")
+    assert result is not None
+    first = result.flows[0]
+    assert (first.real[1], first.replay[1], first.agree) == (1, 0, False)
+    assert "virtnet_set_affinity" in first.why
+    assert not result.flows[1].why

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from vtrace.catalog import ERAS, era
 from vtrace.frames import VNET_HDR_SIZE, parse_frame
 from vtrace.model import Event, Kind
-from vtrace.ring import VRING_DESC_F_WRITE, Driver, RingLayout
+from vtrace.ring import (
+    VRING_DESC_F_INDIRECT,
+    VRING_DESC_F_NEXT,
+    VRING_DESC_F_WRITE,
+    Driver,
+    RingLayout,
+)
 from vtrace.scenarios.recv import RECV, RecvParams, recv
 from vtrace.scenarios.recv.guest import run_world
 from vtrace.scenarios.recv.world import BIG_CHAIN, TUN_QUEUE, RecvWorld
@@ -55,7 +61,7 @@ def test_the_rx_ring_loses_nothing(frames: int, batch: int, queue_size: int, rx_
     assert not (world.tun_ring or world.net_queue or world.vhost_batch or world.frame_at)
     # No descriptor leaks: the free ones plus the chains still posted make the whole table.
     posted = (driver.avail_idx_shadow - device.last_avail_idx) & 0xFFFF
-    per_chain = 1 if mergeable else BIG_CHAIN
+    per_chain = 1 if mergeable or world.indirect else BIG_CHAIN  # a big one goes indirect
     assert driver.num_free + posted * per_chain == queue_size
     # Every buffer posted was used or is still posted.
     tally = _tally(events)
@@ -89,14 +95,16 @@ def test_an_rx_descriptor_is_device_writable_at_the_spec_offsets(mergeable: bool
     head = memory.u16(layout.avail_ring(0))
     addr, length, flags, following = struct.unpack_from("<QIHH", memory.bytes,
                                                         layout.descriptor(head))
-    assert flags & VRING_DESC_F_WRITE
-    assert addr == memory.slot_address(head)
     if mergeable:
         # A one-buffer chain's next holds its free-list successor, as Linux 6.1 writes it;
         # 32 buffers must hold 64 KiB: min_buf_len 2037, with the header to 64 bytes 2112.
+        assert addr == memory.slot_address(head)
         assert (length, flags, following) == (2112, VRING_DESC_F_WRITE, head + 1)
-    else:  # the header's descriptor, chained to the rest of its page
-        assert length == VNET_HDR_SIZE and flags & 1 and following != head
+    else:  # one indirect descriptor; the table's first entry is the writable header
+        assert (length, flags) == (19 * 16, VRING_DESC_F_INDIRECT)
+        header = struct.unpack_from("<QIHH", memory.bytes, addr)
+        assert header == (memory.slot_address(head), VNET_HDR_SIZE,
+                          VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1)
     # The used entry at offset 0 of used->ring names that head with the bytes written.
     used_head, written = struct.unpack_from("<II", memory.bytes, layout.used_ring(0))
     assert used_head == head and written == VNET_HDR_SIZE + 128

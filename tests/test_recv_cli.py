@@ -65,3 +65,14 @@ def test_bad_values_exit_2_with_one_line() -> None:
         code, out, err = run("recv", *args)
         assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)
         assert "Traceback" not in err
+
+
+def test_small_buffers_are_refused_in_one_line() -> None:
+    """Without MRG_RXBUF and guest GSO Linux posts small buffers, which are not replayed."""
+    for args in (("--no-offload", "--no-mergeable"),
+                 ("--features", "-mrg_rxbuf,-guest_tso4,-guest_tso6,-guest_ecn,-guest_ufo")):
+        code, _, err = run("recv", *args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)
+        assert "add_recvbuf_small" in err
+    code, _, err = run("recv", "--no-mergeable", "-n", "1", "--view", "quiet")
+    assert code == 0, err

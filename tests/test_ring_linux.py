@@ -10,6 +10,8 @@ must be equal; on a difference the test dumps both rings and names the bytes.
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -21,7 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from linux_ring import oracle
 from linux_ring.packed import PackedModel
-from linux_ring.split import KINDS, SplitModel
+from linux_ring.split import KINDS, SplitModel, add_line
+
+from vtrace.catalog import ERAS
+from vtrace.ring import VRING_DESC_F_INDIRECT, Buffer, GuestMemory
+from vtrace.scenarios.recv.guest import run_world
+from vtrace.scenarios.recv.world import BIG_PAGES, PAGE, RecvParams
 
 SIZES = [2**power for power in range(1, 11)]  # 2 .. 1024
 #: The script of each long run: this many operations per configuration in all.
@@ -142,6 +149,43 @@ def test_packed_ring_random_scripts_match_linux(harness: Path, size: int, event_
                                                 indirect: bool,
                                                 ops: list[tuple[str, int]]) -> None:
     play(harness, partial(PackedModel, size, event_idx, indirect), ops)
+
+
+@pytest.mark.parametrize("features", ["-mrg_rxbuf", "-mrg_rxbuf,-indirect_desc"],
+                         ids=["indirect", "direct"])
+def test_a_receive_ring_of_big_buffers_matches_linux(harness: Path, features: str) -> None:
+    """``vtrace recv``'s fill with big buffers (``add_recvbuf_big``: 19 device-writable
+    entries each), added the same way through Linux's ``virtqueue_add_sgs``: with
+    INDIRECT_DESC (no ``ctx`` for big packets) each is one descriptor and a table, and
+    256 fill the ring; without, 13 chains of 19 do and a 14th does not fit. The tables
+    and the ring's bytes must be Linux's."""
+    world, run_ = run_world(RecvParams(frames=0, mergeable=False, features=features),
+                            ERAS["modern"], 1)
+    list(run_)
+    memory = world.memory
+    assert isinstance(memory, GuestMemory)
+    layout = memory.layout
+    if world.indirect:
+        base = memory.slot_address(0) + BIG_PAGES * PAGE  # where RecvWorld.post puts them
+        first = f"split {layout.size} 1 1 {base:x} {memory.slot_size}"
+    else:
+        first = f"split {layout.size} 1"
+    script, expected = [first], []
+    for slot in range(memory.u16(layout.avail_idx)):
+        head = memory.u16(layout.avail_ring(slot))
+        chain = [Buffer(addr, length, writable=True) for addr, length in world.chain(head)]
+        script.append(add_line(head + 1, 0, chain))
+        table, length, flags, _ = struct.unpack_from("<QIHH", memory.bytes,
+                                                     layout.descriptor(head))
+        expected.append(f"ok table {zlib.crc32(memory.bytes[table:table + length]):08x}"
+                        if flags & VRING_DESC_F_INDIRECT else "ok")
+    assert len(expected) == (256 if world.indirect else 13)
+    if not world.indirect:
+        script.append(add_line(999, 0, chain))
+        expected.append("full")
+    answers = oracle.run(harness, [*script, "dump"])
+    assert [answer.rsplit(" ", 1)[0] for answer in answers[:-1]] == expected
+    assert bytes.fromhex(answers[-1]) == bytes(memory.bytes[:layout.total])
 
 
 def test_without_the_package_the_oracle_names_it(monkeypatch: pytest.MonkeyPatch,

@@ -214,7 +214,7 @@ def test_recv_takes_the_features_too() -> None:
                          "--view", "quiet")
     assert code == 0, err
     assert json.loads(out.splitlines()[0])["params"]["mergeable"] is False  # big buffers
-    assert any('"add_recvbuf_big"' in line for line in out.splitlines())
+    assert any('"receive_big"' in line for line in out.splitlines())
     code, _, err = run("recv", "--features", "+mq,+rss,+hash")
     assert code == 2 and "20-byte virtio_net_hdr" in err and len(err.strip().splitlines()) == 1
     assert run("recv", "--no-offload", "--frames", "1", "--view", "quiet")[0] == 0

@@ -209,8 +209,11 @@ CLAIMS = (
           "同样 8 帧，312 个事件而不是 522 个",
           "vtrace recv -n 8 -b 8 --backend vhost-net --view quiet",
           rows={"frames received": "8", "events": "312"}),
-    Claim("a 256-entry ring holds only 13 buffers", "256 项的环只放得下 13 个缓冲区",
+    Claim("so a 256-entry ring holds 256 buffers", "所以 256 项的环放得下 256 个缓冲区",
           "vtrace recv -n 1 --no-mergeable --view quiet",
+          rows={"buffers posted": "256"}),
+    Claim("and it holds only 13 buffers", "环只放得下 13 个缓冲区",
+          "vtrace recv -n 1 --features -mrg_rxbuf,-indirect_desc --view quiet",
           rows={"buffers posted": "13"}),
     Claim("Answer: 9 kicks, 9 VM exits; 968 kicks are deferred by `xmit_more` and 23 are "
           "suppressed by the ring",
@@ -325,15 +328,18 @@ def test_one_packet_crosses_six_layers() -> None:
     assert len(Layer) == 6
 
 
-def test_a_big_packet_chain_takes_19_descriptors() -> None:
-    """Without mergeable buffers 13 chains of 19 fill a 256-entry ring (13 x 19 = 247, and
-    a 14th would need 266); after one frame 12 chains are still posted."""
+def test_a_big_buffer_takes_one_indirect_descriptor_or_a_chain_of_19() -> None:
+    """Without mergeable buffers each big buffer is one indirect descriptor, so 256 fill a
+    256-entry ring; without INDIRECT_DESC 13 chains of 19 do (13 x 19 = 247, and a 14th
+    would need 266). After one frame 255, or 12 chains, are still posted."""
     for doc in GUIDES:
         assert "19" in _text(doc).split("--no-mergeable", 1)[1][:60]
-    session = replayed("recv", {"frames": 1, "mergeable": False}, "modern", 1)
-    session.count()
-    assert session.tally["buffers_posted"] == 13 == 256 // 19
-    assert session.tally.ring["num_free"] == 256 - 12 * 19
+    for features, posted, per_buffer in (("", 256, 1), ("-mrg_rxbuf,-indirect_desc", 13, 19)):
+        session = replayed("recv", {"frames": 1, "mergeable": False, "features": features},
+                           "modern", 1)
+        session.count()
+        assert session.tally["buffers_posted"] == posted == 256 // per_buffer
+        assert session.tally.ring["num_free"] == 256 - (posted - 1) * per_buffer
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

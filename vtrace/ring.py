@@ -508,14 +508,19 @@ class Device:
 
     def avail_bytes(self) -> int:
         """``virtqueue_get_avail_bytes`` for device-writable buffers: the bytes of every
-        chain the driver has made available and the device not yet taken."""
+        chain the driver has made available and the device not yet taken, an indirect
+        table's entries included."""
         total, mem, layout = 0, self.memory.bytes, self.layout
         for offset in range((self.avail_idx() - self.last_avail_idx) & 0xFFFF):
             slot = (self.last_avail_idx + offset) & (layout.size - 1)
             index = self.memory.u16(layout.avail_ring(slot))
             for _ in range(layout.size):
-                _, length, flags, following = struct.unpack_from(
+                addr, length, flags, following = struct.unpack_from(
                     "<QIHH", mem, layout.descriptor(index))
+                if flags & VRING_DESC_F_INDIRECT:
+                    total += sum(buffer.length for buffer in self._indirect(index, addr, length)
+                                 if buffer.writable)
+                    break
                 if flags & VRING_DESC_F_WRITE:
                     total += length
                 if not flags & VRING_DESC_F_NEXT:

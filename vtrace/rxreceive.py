@@ -4,7 +4,8 @@
 virtio_net_hdr at its start and the frame after it, and with MRG_RXBUF pops
 further elements until the frame is in, then writes their count into
 ``num_buffers`` of the first. Without MRG_RXBUF the frame must fit the one
-element (a big buffer's chain) or it is dropped.
+element (a big buffer's 19 entries, through its indirect table when INDIRECT_DESC
+is negotiated) or it is dropped.
 
 The guest's ``receive_mergeable`` (drivers/net/virtio_net.c) builds the head
 skb with ``page_to_skb`` and adds every further buffer as a page fragment,

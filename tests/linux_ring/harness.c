@@ -9,7 +9,7 @@
  * shipped with vtrace: tests/test_ring_linux.py unpacks it from Debian's
  * linux-source package and builds this file at test time.
  *
- * First line:  split NUM EVENT_IDX
+ * First line:  split NUM EVENT_IDX [INDIRECT INDIRECT_BASE INDIRECT_STRIDE]
  *              packed NUM EVENT_IDX INDIRECT INDIRECT_BASE INDIRECT_STRIDE
  * Operations (one a line; every answer line ends with the image's CRC-32):
  *   add TOKEN OUT IN ADDR LEN ...   virtqueue_add_sgs: "ok", "ok table CRC" with the CRC-32
@@ -26,9 +26,10 @@
  *                                   it (used entry and used->idx), get_buf
  *   dump                            the whole image in hex
  * The image is the ring as the device sees it: for split, vring_size() bytes;
- * for packed, the descriptor ring, the driver area and the device area, an
- * indirect table's address given as INDIRECT_BASE + id * STRIDE (Linux writes a
- * table once, when it adds the chain: "add" answers with its CRC-32).
+ * for packed, the descriptor ring, the driver area and the device area. In both an
+ * indirect table's address is given as INDIRECT_BASE + head * STRIDE (the split
+ * ring's head descriptor, the packed ring's buffer id; Linux writes a table once,
+ * when it adds the chain: "add" answers with its CRC-32).
  */
 #define data_race(expr) (expr)
 #include "virtio_ring.c"
@@ -91,12 +92,12 @@ static void build_image(void)
 
 	if (!packed) {
 		memcpy(image, split_ring, split_size);
-		return;
+	} else {
+		memcpy(image, v->packed.vring.desc, 16 * num);
+		memcpy(image + 16 * num, v->packed.vring.driver, 4);
+		memcpy(image + 16 * num + 4, v->packed.vring.device, 4);
 	}
-	memcpy(image, v->packed.vring.desc, 16 * num);
-	memcpy(image + 16 * num, v->packed.vring.driver, 4);
-	memcpy(image + 16 * num + 4, v->packed.vring.device, 4);
-	for (i = 0; i < num; i++) {
+	for (i = 0; arena && i < num; i++) {
 		unsigned long long addr;
 
 		memcpy(&addr, image + 16 * i, 8);
@@ -147,10 +148,6 @@ static void setup(char *line)
 		memset(v->packed.vring.desc, 0, 16 * num);
 		memset(v->packed.vring.driver, 0, 4);
 		memset(v->packed.vring.device, 0, 4);
-		/* Indirect tables come from here (see add), so kfree must leave them. */
-		arena = calloc(num, indirect_stride);
-		__kfree_ignore_start = arena;
-		__kfree_ignore_end = arena + num * indirect_stride;
 		image_size = 16 * num + 8;
 	} else {
 		split_size = vring_size(num, 64);
@@ -163,6 +160,12 @@ static void setup(char *line)
 			exit(2);
 		}
 		image_size = split_size;
+	}
+	if (indirect_stride) {
+		/* Indirect tables come from here (see add), so kfree must leave them. */
+		arena = calloc(num, indirect_stride);
+		__kfree_ignore_start = arena;
+		__kfree_ignore_end = arena + num * indirect_stride;
 	}
 	image = malloc(image_size);
 }

@@ -267,7 +267,10 @@ STEPS: tuple[Step, ...] = (
          "Post one buffer big enough for a full-sized frame and its header."),
     step("add_recvbuf_big", "linux", VN, at(v4_19=1111, v6_1=1366, v7_2=2647), "virtio_net",
          Phase.XMIT, 120,
-         "Post a chain of pages, header first, big enough for a 64 KiB GSO packet."),
+         "Post a buffer of pages, header first, big enough for a 64 KiB GSO packet: 19 "
+         "scatter-gather entries, which go into one indirect descriptor when INDIRECT_DESC "
+         "is negotiated (for big packets virtnet_find_vqs gives the receive queues no "
+         "context, so vq->indirect stays on), a chain of 19 descriptors otherwise."),
     step("virtnet_rq_submit", "linux", VN, at(v7_2=2596), "virtio_net", Phase.XMIT, 30,
          "Describe the buffer in one scatter-gather entry and add it, premapped when the page "
          "pool did the DMA mapping."),

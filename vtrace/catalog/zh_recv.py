@@ -393,7 +393,9 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "投放一个足以装下整帧及其头部的缓冲区。",
     },
     "add_recvbuf_big": {
-        "text": "投放一串页（头部在前），足以装下 64 KiB 的 GSO 包。",
+        "text": "投放一个由页组成的缓冲区（头部在前），足以装下 64 KiB 的 GSO 包：19 个分散聚集项，"
+                "协商了 INDIRECT_DESC 时放进一个间接描述符（大包模式下 virtnet_find_vqs 不给接收"
+                "队列上下文，所以 vq->indirect 保持开启），否则在环里串成 19 个描述符的链。",
     },
     "page_pool_alloc_va": {
         "text": "从接收队列的 4 KiB 页池取缓冲区（page_pool_alloc_netmem）：超过半页的请求"

@@ -75,6 +75,10 @@ _RECEIVED_FLOWS = ("hash", "vCPU", "rxq", "virtqueue")
 _CUT = ("the host's TCP cut the block: tcp_tso_autosize sizes each TSO packet to about a "
         "millisecond of the connection's pacing rate, which a slow guest's round trips keep "
         "low; the replay's host sends each block as one superframe")
+_IRQ_NOT_MOVED_YET = ("the same hash and queue, but the guest handled its interrupt on another "
+                      "vCPU than the one virtnet_set_affinity gives the queue: the kernel "
+                      "applies that affinity when it can, and the replay assumes it holds "
+                      "from the start")
 _NAPI_TIMING = ("how many skbs GRO makes follows how many segments each NAPI poll finds "
                 "waiting, which is timing: a guest under TCG polls less often than the replay's")
 _WIDTHS = {"hash": 10, "vCPU": 5, "txq": 4, "rxq": 4, "virtqueue": 10}
@@ -89,6 +93,7 @@ class FlowRow:
     flow: int
     real: Where
     replay: Where
+    why: str = ""  # why they differ, where that is known
 
     @property
     def agree(self) -> bool:
@@ -256,10 +261,12 @@ def _received_flow(seq: int, queues: int, packet: ReceivedPacket, guest: GuestRe
                                      HOST_FLOW_PORT + flow, int(network.get("guest_port", 0)),
                                      "udp"),
                                 DEFAULT_KEY, default_indirection_table(queues), queues)
-    return FlowRow(seq, flow,
-                   (_hash(packet.rss_hash), guest.cpu if guest else None,
-                    guest.queue if guest else None, packet.virtqueue),
-                   (_hash(value), queue, queue, 2 * queue))
+    real = (_hash(packet.rss_hash), guest.cpu if guest else None,
+            guest.queue if guest else None, packet.virtqueue)
+    replay = (_hash(value), queue, queue, 2 * queue)
+    moved = real[1] is not None and real[1] != replay[1] and \
+        (real[0], *real[2:]) == (replay[0], *replay[2:])
+    return FlowRow(seq, flow, real, replay, _IRQ_NOT_MOVED_YET if moved else "")
 
 
 def _hash(value: int | None) -> str | None:
@@ -340,7 +347,7 @@ def flow_lines(result: PacketComparison) -> list[str]:
     heading = " ".join(f"{name:>{_WIDTHS[name]}}" for name in columns)
     lines = [title, f"  {'frame':<6} {'flow':>4} {heading}   {other:<7} {heading}"]
     for row in result.flows:
-        verdict = "agree" if row.agree else "differ"
+        verdict = "agree" if row.agree else f"differ: {row.why}" if row.why else "differ"
         lines.append(f"  {row.seq:<6} {row.flow:>4} {_columns(row.real, columns)}   "
                      f"{'':<7} {_columns(row.replay, columns)}  {verdict}")
     same = sum(row.agree for row in result.flows)

@@ -8,8 +8,9 @@ from the structure alone with each number as a slot that reads ``⟦k⟧``, so
 the sentence functions write templates, and ``fill`` puts numbers back in,
 as the page does.
 
-Numbers are the ``int`` values of the detail and of the mappings in it
-(``writes``, ``ring``) that a JavaScript number holds exactly; booleans,
+Numbers are the ``int`` values of the detail, of the mappings in it (``writes``,
+``ring``) and of its lists of numbers or of lists of numbers (an indirect table's
+``[address, length]`` entries) that a JavaScript number holds exactly; booleans,
 strings and anything else are part of the structure.
 """
 
@@ -23,6 +24,7 @@ __all__ = ["Slot", "fill", "slotted", "split"]
 
 _SAFE = 2 ** 53  # integers a JavaScript number holds exactly
 _NESTED = object()  # marks a mapping's part of a structure
+_LIST = object()  # marks a list of numbers' part: its shape
 _MARK = re.compile("⟦([0-9]+)⟧")
 
 
@@ -53,6 +55,13 @@ def split(detail: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
         if kind is int and -_SAFE < value < _SAFE:
             number(value)
             part(name)
+        elif kind is list and (shape := _shape(value)) is not None:
+            for item in value:
+                if type(item) is list:
+                    numbers.extend(item)
+                else:
+                    number(item)
+            part((name, _LIST, shape))
         elif kind is dict:
             inner: list[Any] = []
             for key, item in value.items():
@@ -65,6 +74,21 @@ def split(detail: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
         else:
             part((name, value))
     return tuple(parts), tuple(numbers)
+
+
+def _shape(value: list[Any]) -> tuple[int, ...] | None:
+    """A list's shape when it holds only numbers, or only lists of numbers: -1 for each
+    number, each inner list's length; None for any other list."""
+    shape: list[int] = []
+    for item in value:
+        if type(item) is int and -_SAFE < item < _SAFE:
+            shape.append(-1)
+        elif type(item) is list and all(type(inner) is int and -_SAFE < inner < _SAFE
+                                        for inner in item):
+            shape.append(len(item))
+        else:
+            return None
+    return tuple(shape)
 
 
 def slotted(structure: tuple[Any, ...]) -> dict[str, Any]:
@@ -81,6 +105,9 @@ def slotted(structure: tuple[Any, ...]) -> dict[str, Any]:
     for part in structure:
         if type(part) is not tuple:
             detail[part] = slot()
+        elif len(part) == 3 and part[1] is _LIST:
+            detail[part[0]] = [slot() if size < 0 else [slot() for _ in range(size)]
+                               for size in part[2]]
         elif len(part) == 3 and part[1] is _NESTED:
             inner: dict[str, Any] = {}
             for key in part[2]:

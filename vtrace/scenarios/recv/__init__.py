@@ -23,6 +23,7 @@ from vtrace.netfeatures import (
     hdr_len,
     negotiated,
 )
+from vtrace.rxbuffers import big_packets
 from vtrace.scenarios.base import (
     COPIES,
     EVENTS,
@@ -61,6 +62,7 @@ from vtrace.scenarios.recv.host import sent_buffer
 from vtrace.scenarios.recv.world import (
     BATCH,
     HOST_TO_GUEST,
+    MAX_BIG_QUEUE,
     MERGEABLE,
     NAPI_BUDGET,
     RECV_PROTO,
@@ -239,9 +241,18 @@ class RecvScenario(Scenario):
         problem = _features_problem(params, ERAS["modern"])
         if problem is not None:
             raise ParamError(problem)
-        if params["features"] and Feature.MRG_RXBUF not in negotiated(
-                "7.2", "6.1", params["features"], no_offload=not params["offload"]):
+        agreed = negotiated("7.2", "6.1", params["features"], no_offload=not params["offload"])
+        if params["features"] and Feature.MRG_RXBUF not in agreed:
             params["mergeable"] = False  # big buffers, as --no-mergeable
+        if not params["mergeable"] and not big_packets(agreed, "6.1"):
+            raise ParamError("without mergeable buffers and without guest GSO (guest_tso4, "
+                             "guest_tso6, guest_ecn, guest_ufo) Linux posts small buffers "
+                             "(add_recvbuf_small), which vtrace does not replay yet; keep "
+                             "mrg_rxbuf or a guest GSO feature")
+        if not params["mergeable"] and params["queue_size"] > MAX_BIG_QUEUE:
+            raise ParamError(f"--queue-size {params['queue_size']}: big buffers (18 pages "
+                             f"each) are replayed on rings of up to {MAX_BIG_QUEUE}, QEMU's "
+                             "largest rx_queue_size")
         if params["proto"] == "udp":
             if params["size"] > MAX_FRAME:
                 raise ParamError(f"--size {params['size']}: a UDP frame is at most {MAX_FRAME} "

@@ -19,6 +19,7 @@ from vtrace.engine.kvm import ept_exit, vm_entry
 from vtrace.engine.sim import Action, Do, Doing, Run, Scheduler, Thread, Wait
 from vtrace.frames import MIN_FRAME, VNET_HDR_F_NEEDS_CSUM, parse_frame
 from vtrace.ring import Buffer
+from vtrace.ring_packed import PackedDriver
 from vtrace.rxreceive import Placement, receive_big, receive_mergeable
 from vtrace.scenarios.multiqueue import rss_steps, spawn_queues
 from vtrace.scenarios.recv.gro import StackHooks, flush_held, gro_receive, tap_offload
@@ -28,6 +29,7 @@ from vtrace.scenarios.recv.tcp import header_fields
 from vtrace.scenarios.recv.vhost import poll_wakeup, vhost_worker
 from vtrace.scenarios.recv.world import (
     BIG_CHAIN,
+    BIG_PAGES,
     HOST_TO_GUEST,
     PAGE,
     RecvParams,
@@ -57,24 +59,32 @@ def _buffers(world: RecvWorld) -> list[Buffer] | None:
             return [Buffer(sizing.address(buffer), buffer.len, writable=True)]
         return [Buffer(memory.slot_address(driver.free_head), world.mergeable_buf,
                        writable=True)]
-    if driver.num_free < BIG_CHAIN:
-        return None
-    pages = [driver.free_head]
-    while len(pages) < BIG_CHAIN:
-        pages.append(driver.next_free[pages[-1]])
-    first, offset = memory.slot_address(pages[0]), world.big_data_offset
+    if world.indirect:  # one descriptor, the head's slot holding all the pages
+        if not driver.num_free:
+            return None
+        first = memory.slot_address(driver.free_head)
+        pages = [first + PAGE * page for page in range(1, BIG_PAGES)]
+    else:  # a descriptor per page, each page in its descriptor's slot
+        if driver.num_free < BIG_CHAIN:
+            return None
+        heads = [driver.free_head]
+        while len(heads) < BIG_CHAIN:
+            heads.append(driver.next_free[heads[-1]])
+        first = memory.slot_address(heads[0])
+        pages = [memory.slot_address(head) for head in heads[2:]]
+    offset = world.big_data_offset
     return [Buffer(first, world.hdr_len, writable=True),
             Buffer(first + offset, PAGE - offset, writable=True),
-            *(Buffer(memory.slot_address(page), PAGE, writable=True) for page in pages[2:])]
+            *(Buffer(page, PAGE, writable=True) for page in pages)]
 
 
 def _add(world: RecvWorld, buffers: list[Buffer]) -> tuple[int, dict[str, Any]]:
     """``virtqueue_add_inbuf*``: the chain into the ring (a mergeable buffer carved from its
-    page fragment for good); its head and what its event adds (``RecvWorld.post``)."""
-    head, link = world.post(buffers)
+    page fragment for good); its head and what its event shows (``RecvWorld.post``)."""
+    head, shown = world.post(buffers)
     if world.sizing is not None:
         world.sizing.take(head)
-    return head, link
+    return head, shown
 
 
 def _post(world: RecvWorld) -> Generator[Action, None, bool]:
@@ -98,11 +108,14 @@ def _post(world: RecvWorld) -> Generator[Action, None, bool]:
     else:
         yield Do("add_recvbuf_big", None, detail={"sg": BIG_CHAIN})
         yield Do("virtqueue_add_inbuf", None, detail={"sg": BIG_CHAIN})
-    if world.ring_writer != "virtqueue_add":
+    writer = world.ring_writer
+    if writer != "virtqueue_add":
         yield Do("virtqueue_add", None, detail={"layout": world.params.ring})
-    head, link = _add(world, buffers)
-    yield from with_ring(world, world.ring_writer, None, head=head, addr=buffers[0].addr,
-                         len=buffers[0].length, flags="WRITE", **link)
+    head, shown = _add(world, buffers)
+    if isinstance(world.driver, PackedDriver) and "indirect" in shown:
+        yield Do(writer, None, detail={"sg": len(buffers)})
+        writer = "virtqueue_add_indirect_packed"
+    yield from with_ring(world, writer, None, head=head, **shown)
     return True
 
 

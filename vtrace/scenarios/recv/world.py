@@ -4,7 +4,9 @@
 vhost worker) and the guest's vCPU share. The guest posts device-writable
 buffers; the back end writes frames into them. Which frame sits in which
 buffer is the tracer's knowledge (``frame_at``), as a real tracer would read
-it off the skb; the two sides themselves exchange only ring bytes.
+it off the skb; the two sides themselves exchange only ring bytes. A big
+buffer (no MRG_RXBUF) is one indirect descriptor when INDIRECT_DESC is
+negotiated, as Linux posts it, or a chain of 19 descriptors without it.
 """
 
 from __future__ import annotations
@@ -17,9 +19,18 @@ from typing import Any
 from vtrace.catalog import Era, first_present
 from vtrace.engine.sim import Scheduler
 from vtrace.frames import MAX_FRAME, Endpoints
-from vtrace.netfeatures import Feature, driver_features, hdr_len, negotiate, offered
+from vtrace.netfeatures import (
+    Feature,
+    driver_features,
+    hdr_len,
+    negotiate,
+    negotiated,
+    offered,
+)
 from vtrace.ring import (
+    DESC_SIZE,
     MAX_QUEUE_SIZE,
+    VRING_DESC_F_INDIRECT,
     VRING_DESC_F_NEXT,
     Buffer,
     Device,
@@ -63,13 +74,21 @@ from vtrace.scenarios.send.eras import SWITCHES as SEND_SWITCHES
 from vtrace.scenarios.send.tso import HEADERS, MAX_TCP_PAYLOAD, MSS
 from vtrace.scenarios.send.world import PROTO
 
-__all__ = ["BATCH", "BIG_CHAIN", "HOST_TO_GUEST", "MERGEABLE",
+__all__ = ["BATCH", "BIG_CHAIN", "BIG_PAGES", "HOST_TO_GUEST", "MAX_BIG_QUEUE", "MERGEABLE",
            "MergeableSizing", "NAPI_BUDGET", "PAGE", "RECV_PROTO", "RECV_SIZE",
            "RX_BUFFERS", "RecvParams", "RecvWorld", "TUN_QUEUE", "WARM"]
 
 PAGE = 4096
 #: add_recvbuf_big: the header, the rest of its page, then MAX_SKB_FRAGS (17) pages.
 BIG_CHAIN = 2 + 17
+#: The pages of one big buffer: the first (header and data) and the 17 after it.
+BIG_PAGES = BIG_CHAIN - 1
+#: Guest memory behind the pages of a big buffer for its indirect table of BIG_CHAIN
+#: entries (Linux kmallocs it in alloc_indirect_split; here it follows the pages).
+INDIRECT_ROOM = 512
+#: QEMU's largest rx_queue_size (VIRTQUEUE_MAX_SIZE): a ring of big buffers, each
+#: BIG_PAGES pages, is replayed up to it.
+MAX_BIG_QUEUE = 1024
 TUN_QUEUE = 500  # tun's tx_queue_len (TUN_READQ_SIZE): the size of the tfile's ptr_ring
 
 #: The host side of the tap sends to the guest's address.
@@ -81,7 +100,8 @@ HOST_TO_GUEST = Endpoints(src_mac=bytes.fromhex("fe54001234ff"),
 
 BATCH = replace(SHARED_BATCH, help="Frames the host sends back to back.")
 MERGEABLE = Param("mergeable", True, "Negotiate VIRTIO_NET_F_MRG_RXBUF (mergeable RX buffers); "
-                  "without it the guest posts big-packet page chains.")
+                  "without it the guest posts big buffers of 18 pages, each one indirect "
+                  "descriptor (with INDIRECT_DESC) or a chain of 19.")
 NAPI_BUDGET = Param("napi_budget", 64, "NAPI's weight: packets virtnet_poll takes per poll.",
                     low=1, high=4096)
 RECV_PROTO = replace(PROTO, help="What the host program sends: UDP datagrams, or TCP: one GSO "
@@ -194,6 +214,15 @@ def negotiated_hdr_len(era: Era, mergeable: bool) -> int:
     return hdr_len(_negotiated(era, mergeable))
 
 
+def big_indirect(era: Era, params: RecvParams) -> bool:
+    """``vq->indirect`` of the receive queues when they hold big buffers: INDIRECT_DESC
+    negotiated, and no ``ctx`` for them, which ``virtnet_find_vqs`` gives only with
+    mergeable buffers or without big packets (``vring_create_virtqueue`` sets
+    ``indirect = INDIRECT_DESC && !context``). Mergeable buffers never go indirect."""
+    return not params.mergeable and Feature.INDIRECT_DESC in negotiated(
+        era.qemu, era.linux, params.features, no_offload=not params.offload)
+
+
 class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
                           Device | PackedDevice]):
     """Shared state of one receive run."""
@@ -216,7 +245,12 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         #: ring of 64 or more, 2112 on a ring of 32, where 32 buffers must hold 64 KiB.
         #: Linux 7.2's page pool gives more (1600, 2496, 1600, ...; a page for 2112).
         self.mergeable_buf = get_mergeable_buf_len(Ewma(), self.min_buf_len, self.hdr_len)
+        #: Each big buffer goes in one indirect descriptor: a head's slot holds its pages and
+        #: its table (the packed ring keeps the tables apart); otherwise a slot per page.
+        self.indirect = big_indirect(era, params)
         slot_size = self.mergeable_buf if params.mergeable else PAGE
+        if self.indirect:
+            slot_size = BIG_PAGES * PAGE + (0 if params.ring == "packed" else INDIRECT_ROOM)
         self.sizing: MergeableSizing | None = None
         page_pool = self.switches.page_pool
         # a TCP receive's pool, or any mergeable receive's with a page pool
@@ -237,7 +271,8 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
                 if params.warm and self.tcp else Ewma(),
                 page_pool=PoolPages(pages) if page_pool else None)
         if isinstance(memory, PackedMemory):
-            super().__init__(era, memory, PackedDriver(memory, event_idx=params.event_idx),
+            super().__init__(era, memory, PackedDriver(memory, event_idx=params.event_idx,
+                                                       indirect=self.indirect),
                              PackedDevice(memory, event_idx=params.event_idx))
         else:
             super().__init__(
@@ -274,28 +309,56 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
 
     def post(self, buffers: list[Buffer]) -> tuple[int, dict[str, Any]]:
         """``virtqueue_add`` of device-writable ``buffers``: the chain's head (the packed
-        ring's id) and what its event adds: the split head's ``next``."""
-        driver = self.driver
+        ring's id) and what its event shows of the descriptor at the head: its address,
+        length and flags, the split ring's ``next``, and an indirect table's entries
+        (``virtqueue_use_indirect``: one descriptor for several buffers)."""
+        driver, listed = self.driver, [[buffer.addr, buffer.length] for buffer in buffers]
         if isinstance(driver, PackedDriver):
+            assert isinstance(self.memory, PackedMemory)
             self.slot = driver.next_avail_idx
-            head = driver.add(buffers, driver.free_head)
+            head = driver.free_head
+            shown: dict[str, Any] = {"addr": buffers[0].addr, "len": buffers[0].length,
+                                     "flags": "WRITE"}
+            if driver.uses_indirect(len(buffers)):
+                shown = {"addr": self.memory.indirect_table(head),
+                         "len": DESC_SIZE * len(buffers),
+                         "flags": VRING_DESC_F_INDIRECT | driver.avail_used_flags,
+                         "indirect": listed}
+            driver.add(buffers, head)
             self.posted[head] = [(buffer.addr, buffer.length) for buffer in buffers]
-            return head, {}
+            return head, shown
+        if self.indirect and len(buffers) > 1:
+            table = self.memory.slot_address(driver.free_head) + BIG_PAGES * PAGE
+            head = driver.add_indirect(buffers, table, driver.free_head)
+            return head, {"addr": table, "len": DESC_SIZE * len(buffers),
+                          "flags": VRING_DESC_F_INDIRECT, "next": self.desc_next(head),
+                          "indirect": listed}
         head = driver.add(buffers, driver.free_head)
-        return head, {"next": self.desc_next(head)}
+        return head, {"addr": buffers[0].addr, "len": buffers[0].length, "flags": "WRITE",
+                      "next": self.desc_next(head)}
 
     def endpoints_of(self, frame: int) -> Endpoints:
         """The endpoints of ``frame``'s flow (flow 0's are ``HOST_TO_GUEST``)."""
         return endpoints_of(HOST_TO_GUEST, frame % self.params.flows)
 
     def chain(self, head: int) -> list[tuple[int, int]]:
-        """(address, length) of each descriptor of the chain at ``head``, from the table."""
+        """(address, length) of each buffer of the chain at ``head``, read from the ring, or
+        through the indirect table its descriptor points to."""
         if isinstance(self.memory, PackedMemory):
             return self.posted[head]
-        found, index, layout = [], head, self.memory.layout
-        for _ in range(layout.size):
+        memory, layout = self.memory, self.memory.layout
+        addr, length, flags, _ = struct.unpack_from("<QIHH", memory.bytes,
+                                                    layout.descriptor(head))
+        if flags & VRING_DESC_F_INDIRECT:
+            return self._walk(addr, 0, length // DESC_SIZE)
+        return self._walk(0, head, layout.size)
+
+    def _walk(self, table: int, index: int, count: int) -> list[tuple[int, int]]:
+        """The descriptors from ``index`` on while NEXT is set, in the table at ``table``."""
+        found = []
+        for _ in range(count):
             addr, length, flags, following = struct.unpack_from(
-                "<QIHH", self.memory.bytes, layout.descriptor(index))
+                "<QIHH", self.memory.bytes, table + DESC_SIZE * index)
             found.append((addr, length))
             if not flags & VRING_DESC_F_NEXT:
                 break
