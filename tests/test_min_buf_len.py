@@ -131,7 +131,9 @@ def test_a_32_entry_udp_receive_posts_buffers_of_its_min_buf_len(era_name: str,
     length = 2112
     assert world.min_buf_len == (2037 if HDR[era_name] == 12 else 2026)
     assert world.mergeable_buf == length
-    # Refills after the EWMA (try_fill_recv) post the same length as the buffers at open.
+    # Refills after the EWMA (try_fill_recv) post the same length as the buffers at open;
+    # Linux 7.2's page pool gives a whole page for more than half of one.
+    length = 4096 if era_name == "newest" else length
     posted = [e.detail["len"] for e in events if e.step == "add_recvbuf_mergeable"]
     popped = [e.detail["len"] for e in events  # QEMU's pop: the buffer it took
               if e.step.startswith("virtqueue_") and "frame_len" in e.detail]

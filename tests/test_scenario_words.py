@@ -47,14 +47,16 @@ def test_the_tap_direction_and_the_switches_are_the_scenarios() -> None:
     assert RECV.tap_direction == "host-to-guest"
     assert SETUP.tap_direction is None
     assert set(RECV.era_switches("lesson")) == {"fill_in_pop_loop", "gro_batch",
-                                                 "refill_by_budget", "poll_disables_cb"}
+                                                 "refill_by_budget", "poll_disables_cb",
+                                                 "page_pool"}
     assert RECV.era_switches("no such era") == {}
 
 
 def test_diff_lists_the_receive_switches() -> None:
     out = "\n".join(diff_lines(era_diff("recv", {"frames": 1}, "lesson", "newest")))
     listed = out.split("Behaviour switches that differ:")[1].split("Changes:")[0]
-    for name in ("fill_in_pop_loop", "gro_batch", "refill_by_budget", "poll_disables_cb"):
+    for name in ("fill_in_pop_loop", "gro_batch", "refill_by_budget", "poll_disables_cb",
+                 "page_pool"):
         assert f"  {name}: lesson " in listed
     assert "True" not in out and "False" not in out
 

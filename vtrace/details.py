@@ -205,6 +205,7 @@ class RecvDetail(StepDetail, total=False):
 class RecvGuestDetail(StepDetail, total=False):
     """``recv_guest_steps``: the guest's receive path, NAPI, GRO and the application."""
 
+    alloc_len: int  # page_pool_alloc_va: what the page pool gave
     avg_pkt_len: int
     budget: int
     bytes: int
@@ -228,6 +229,7 @@ class RecvGuestDetail(StepDetail, total=False):
     napi_tx: bool
     next_buf_len: int
     num_buffers: int
+    offset: int
     packets: int
     partial: bool  # a read that does not end the host's write
     posted: int
@@ -238,6 +240,7 @@ class RecvGuestDetail(StepDetail, total=False):
     rx_count: int
     segs: int
     sg: int
+    size: int
     work_done: int
 
 

@@ -98,6 +98,8 @@ SITES: tuple[SourceSite, ...] = (
     _linux("try_fill_recv", VN, 1226, 1482, 2758),
     _linux("add_recvbuf_mergeable", VN, 1176, 1432, 2713),
     _linux("page_pool_alloc_va", "include/net/page_pool/helpers.h", None, None, 191),
+    _linux("page_pool_alloc_netmem", "include/net/page_pool/helpers.h", None, None, 118),
+    _linux("virtnet_create_page_pools", VN, None, None, 3110),
     _linux("get_mergeable_buf_len", VN, 1160, 1415, 2696),
     _linux("mergeable_min_buf_len", VN, 2672, 3508, 6427),
     _linux("virtnet_find_vqs", VN, 2684, 3520, 6439),

@@ -7,16 +7,17 @@ descriptor per buffer, carved from a 32 KiB page fragment;
 ``virtnet_find_vqs`` sets once per queue from ``mergeable_min_buf_len``.
 Without it and with guest GSO, ``add_recvbuf_big`` posts a chain: the header,
 the rest of the first page, then whole pages. Here there is no XDP, so no
-headroom. Linux 7.2 carves mergeable buffers from a page pool
-(``page_pool_alloc_va``) instead of the page fragment: ``add_recvbuf_mergeable``
-here is the 4.19 and 6.1 one. Lines per version: ``vtrace.offload_sites``.
+headroom. Linux 7.2 takes mergeable buffers from the queue's page pool
+instead (``page_pool_alloc_va``, include/net/page_pool/helpers.h), whose pages
+``virtnet_create_page_pools`` makes order 0, 4 KiB: page_pool_alloc below.
+Lines per version: ``vtrace.offload_sites``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from vtrace.netfeatures import Feature, hdr_len
 
@@ -27,6 +28,8 @@ __all__ = [
     "BufferError",
     "Ewma",
     "PageFrag",
+    "PagePool",
+    "PoolPages",
     "RxBuffer",
     "add_recvbuf_big",
     "add_recvbuf_mergeable",
@@ -34,6 +37,7 @@ __all__ = [
     "big_packets_num_skbfrags",
     "get_mergeable_buf_len",
     "mergeable_min_buf_len",
+    "page_pool_alloc",
     "padded_vnet_hdr",
     "rq_min_buf_len",
 ]
@@ -151,6 +155,88 @@ def add_recvbuf_mergeable(frag: PageFrag, length: int) -> tuple[RxBuffer, PageFr
         length += hole
         offset += hole
     return RxBuffer(frag.page, frag.offset, length), replace(frag, offset=offset)
+
+
+@dataclass(frozen=True, slots=True)
+class PagePool:
+    """``pool->frag_page`` and ``pool->frag_offset``: the 4 KiB page the next fragment
+    comes from and where in it; no page before the first fragment."""
+
+    frag_page: int | None = None
+    frag_offset: int = 0
+
+
+def page_pool_alloc(pool: PagePool, length: int, fresh: int) -> tuple[RxBuffer, PagePool]:
+    """``page_pool_alloc_netmem`` of ``length`` bytes: the buffer, its true length, and the
+    pool after it; fresh is the page the pool hands out when it needs one.
+
+    More than half a page takes a whole page and leaves the fragment page alone. Less is
+    a fragment (page_pool_alloc_frag_netmem, net/core/page_pool.c), from a new page
+    when the current one has no room; when the rest of the page could not hold another
+    ``length``, this buffer takes the rest, so truesize counts it.
+    """
+    if length > PAGE_SIZE:
+        raise BufferError(f"a buffer of {length} bytes does not fit a {PAGE_SIZE}-byte page")
+    if length << 1 > PAGE_SIZE:
+        return RxBuffer(fresh, 0, PAGE_SIZE), pool
+    page, offset = pool.frag_page, pool.frag_offset
+    if page is None or offset + length > PAGE_SIZE:
+        page, offset = fresh, 0
+    frag_offset = offset + length
+    if frag_offset + length > PAGE_SIZE:
+        length, frag_offset = PAGE_SIZE - offset, PAGE_SIZE
+    return RxBuffer(page, offset, length), PagePool(page, frag_offset)
+
+
+@dataclass(slots=True)
+class PoolPages:
+    """A receive queue's page pool and which of its pages are free.
+
+    A page is free when no posted buffer lies in it and it is not the fragment page; the
+    pool hands out the page freed last (its alloc cache is a stack). A fragment page whose
+    buffers are all gone comes back at once when it is drained (page_pool_drain_frag).
+    Here a page is freed when its buffers' packets are gathered; the kernel frees it when
+    the skb is, after the application's copy.
+    """
+
+    count: int
+    pool: PagePool = PagePool()
+    free: list[int] = field(default_factory=list)
+    users: dict[int, int] = field(default_factory=dict)  # page -> buffers posted in it
+
+    def __post_init__(self) -> None:
+        self.free = list(range(self.count - 1, -1, -1))
+
+    def _fresh(self, length: int) -> int:
+        page = self.pool.frag_page
+        drained = (page is not None and length << 1 <= PAGE_SIZE
+                   and self.pool.frag_offset + length > PAGE_SIZE)
+        if drained and page is not None and not self.users.get(page):
+            return page
+        if not self.free:
+            raise BufferError(f"all {self.count} pages of the pool hold posted buffers")
+        return self.free[-1]
+
+    def peek(self, length: int) -> RxBuffer:
+        """The next buffer of ``length`` bytes asked; nothing is taken yet."""
+        return page_pool_alloc(self.pool, length, self._fresh(length))[0]
+
+    def take(self, length: int) -> RxBuffer:
+        """Allocate the next buffer: ``page_pool_alloc_va``."""
+        fresh = self._fresh(length)
+        buffer, self.pool = page_pool_alloc(self.pool, length, fresh)
+        if buffer.page == fresh and self.free and self.free[-1] == fresh:
+            self.free.pop()
+        self.users[buffer.page] = self.users.get(buffer.page, 0) + 1
+        return buffer
+
+    def release(self, buffer: RxBuffer) -> None:
+        """The buffer's packet is gathered: its page is free once nothing else is in it."""
+        left = self.users.pop(buffer.page) - 1
+        if left:
+            self.users[buffer.page] = left
+        elif buffer.page != self.pool.frag_page:
+            self.free.append(buffer.page)
 
 
 def big_packets_num_skbfrags(guest_gso: bool, mtu: int = ETH_DATA_LEN) -> int:

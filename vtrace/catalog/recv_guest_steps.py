@@ -237,8 +237,12 @@ STEPS: tuple[Step, ...] = (
          "Carve a buffer of about the average packet length (at least one page fragment of "
          "min_buf_len) and post it as one device-writable descriptor.",
          notes={"7.2": "Linux 7.2 takes the buffer from the queue's page pool "
-                       "(page_pool_alloc_va), which may hand it more than asked; vtrace "
-                       "carves it from 32 KiB page fragments as 4.19 and 6.1 do."}),
+                       "(page_pool_alloc_va) of 4 KiB pages, not from 32 KiB page "
+                       "fragments: more than half a page gets a whole page; a smaller "
+                       "buffer is a fragment, and takes the rest of its page when the next "
+                       "one of its size would not fit, so 1600 bytes asked give 1600, 2496, "
+                       "1600, 2496 and so on. vtrace posts what the pool gives, at its "
+                       "pages' addresses."}),
     step("get_mergeable_buf_len", "linux", VN, at(v4_19=1160, v6_1=1415, v7_2=2696),
          "virtio_net", Phase.XMIT, 20,
          "Size the next mergeable buffer: the header plus the average packet length "
@@ -251,6 +255,13 @@ STEPS: tuple[Step, ...] = (
                 "mergeable_min_buf_len and says no more: it is the floor of every mergeable "
                 "buffer, chosen so that a full ring holds a 64 KiB packet, and the EWMA of "
                 "received lengths lifts the buffers toward a page."),
+    step("page_pool_alloc_va", "linux", "include/net/page_pool/helpers.h", at(v7_2=191),
+         "virtio_net", Phase.XMIT, 40,
+         "Take the buffer from the receive queue's page pool of 4 KiB pages "
+         "(page_pool_alloc_netmem): more than half a page gets a whole page; less, a fragment "
+         "of the pool's current page, or of a new one when it has no room, which takes the "
+         "rest of the page when another of its size would not fit. alloc_len says what it "
+         "gave."),
     step("add_recvbuf_small", "linux", VN, at(v4_19=1085, v6_1=1340, v7_2=2619), "virtio_net",
          Phase.XMIT, 60,
          "Post one buffer big enough for a full-sized frame and its header."),

@@ -374,8 +374,10 @@ ZH: Mapping[str, Mapping[str, str]] = {
     "add_recvbuf_mergeable": {
         "text": "切出一块约为平均包长的缓冲区（至少一个 min_buf_len 的页分片），作为一个设备可写的"
                 "描述符投放。",
-        "7.2": "Linux 7.2 从队列的页池取缓冲区（page_pool_alloc_va），可能比要求的多给一些；"
-               "vtrace 仍像 4.19 和 6.1 那样从 32 KiB 的页分片中切出。",
+        "7.2": "Linux 7.2 从队列的 4 KiB 页池取缓冲区（page_pool_alloc_va），而不是从 32 KiB "
+               "的页分片切：超过半页的请求得到整页；更小的是一个分片，当页里剩下的放不下下一个"
+               "同样大小的缓冲区时，它连剩余部分一起拿走，所以要 1600 字节时依次得到 1600、"
+               "2496、1600、2496……vtrace 投放页池给的长度，地址在页池的页中。",
     },
     "get_mergeable_buf_len": {
         "text": "确定下一个可合并缓冲区的大小：头部加上 receive_mergeable 维护的平均包长"
@@ -394,6 +396,11 @@ ZH: Mapping[str, Mapping[str, str]] = {
         "text": "投放一个由页组成的缓冲区（头部在前），足以装下 64 KiB 的 GSO 包：19 个分散聚集项，"
                 "协商了 INDIRECT_DESC 时放进一个间接描述符（大包模式下 virtnet_find_vqs 不给接收"
                 "队列上下文，所以 vq->indirect 保持开启），否则在环里串成 19 个描述符的链。",
+    },
+    "page_pool_alloc_va": {
+        "text": "从接收队列的 4 KiB 页池取缓冲区（page_pool_alloc_netmem）：超过半页的请求"
+                "得到整页；更小的得到当前页的一个分片（当前页没有空间时换一页），当页里剩下的"
+                "放不下下一个同样大小的缓冲区时连剩余部分一起拿走。alloc_len 是实际给出的长度。",
     },
     "virtnet_rq_submit": {
         "text": "用一个分散聚集项描述缓冲区并加入队列；页池已做好 DMA 映射时以预映射方式加入。",

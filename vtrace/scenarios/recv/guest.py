@@ -55,7 +55,7 @@ def _buffers(world: RecvWorld) -> list[Buffer] | None:
         if not driver.num_free:
             return None
         if sizing is not None:
-            buffer, _ = sizing.carve()
+            buffer = sizing.carve()
             return [Buffer(sizing.address(buffer), buffer.len, writable=True)]
         return [Buffer(memory.slot_address(driver.free_head), world.mergeable_buf,
                        writable=True)]
@@ -92,12 +92,17 @@ def _post(world: RecvWorld) -> Generator[Action, None, bool]:
     buffers = _buffers(world)
     if buffers is None:
         return False
+    sizing = world.sizing
     if world.params.mergeable:
-        if (sizing := world.sizing) is not None:
+        if sizing is not None:
             yield Do("get_mergeable_buf_len", None, detail={
                 "avg_pkt_len": sizing.average.read(), "min_buf_len": sizing.min_buf_len,
                 "len": sizing.length()})
         yield Do("add_recvbuf_mergeable", None, detail={"len": buffers[0].length})
+        if sizing is not None and sizing.page_pool is not None:
+            yield Do("page_pool_alloc_va", None, detail={
+                "size": sizing.length(), "alloc_len": buffers[0].length,
+                "offset": (buffers[0].addr - sizing.base) % PAGE})
         yield Do("virtnet_rq_submit", None)
         yield Do("virtqueue_add_inbuf_ctx", None, detail={"sg": 1})
     else:
@@ -292,7 +297,7 @@ def _gathered(world: RecvWorld, frame: int, used: list[tuple[int, int]]) -> Doin
     fed to the EWMA that sizes the next buffers (``ewma_pkt_len_add``)."""
     sizing = world.sizing
     assert sizing is not None
-    buffers = [sizing.posted.pop(head) for head, _ in used]
+    buffers = [sizing.release(head) for head, _ in used]
     written = tuple(length for _, length in used)
     skb = receive_mergeable(buffers, Placement(written, len(written)), world.hdr_len)
     sizing.average = sizing.average.add(skb.length)

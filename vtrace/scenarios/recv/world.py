@@ -43,6 +43,7 @@ from vtrace.rxbuffers import (
     SKB_FRAG_PAGE,
     Ewma,
     PageFrag,
+    PoolPages,
     RxBuffer,
     add_recvbuf_mergeable,
     get_mergeable_buf_len,
@@ -149,10 +150,11 @@ class RecvParams:
 
 @dataclass(slots=True)
 class MergeableSizing:
-    """``rq->mrg_avg_pkt_len`` and ``rq->alloc_frag`` of a TCP receive: how long the next
-    mergeable buffer is (``get_mergeable_buf_len``) and where it is carved from
-    (``add_recvbuf_mergeable``). The 32 KiB pages come from a pool in guest memory that
-    outlasts every buffer a full ring can hold."""
+    """``rq->mrg_avg_pkt_len`` and where mergeable buffers come from: how long the next one
+    is (``get_mergeable_buf_len``) and where it lies (``add_recvbuf_mergeable``). Linux 4.19
+    and 6.1 carve it from 32 KiB page fragments (``rq->alloc_frag``), a pool in guest memory
+    that outlasts every buffer a full ring can hold; 7.2 takes it from the queue's page pool
+    (``page_pool``) of 4 KiB pages, which may hand it more than asked."""
 
     base: int  # guest address of page 0 of the pool
     pages: int
@@ -161,27 +163,42 @@ class MergeableSizing:
     average: Ewma = Ewma()
     frag: PageFrag = PageFrag()
     posted: dict[int, RxBuffer] = field(default_factory=dict)  # head -> its buffer
+    page_pool: PoolPages | None = None  # Linux 7.2's rq->page_pool
 
     @staticmethod
-    def pool_pages(queue_size: int) -> int:
-        """Pages a ring of ``queue_size`` buffers spans at most: each page holds at least
-        four buffers (a page-sized one takes its page whole), one more at each end."""
-        return queue_size // 4 + 3
+    def pool_pages(queue_size: int, page_pool: bool = False) -> int:
+        """Pages a ring of ``queue_size`` buffers spans at most. A 32 KiB page holds at
+        least four buffers (a page-sized one takes its page whole), one more at each end;
+        a pool page at least one, and the fragment page may hold none."""
+        return queue_size + 2 if page_pool else queue_size // 4 + 3
 
     def length(self) -> int:
         return get_mergeable_buf_len(self.average, self.min_buf_len, self.hdr_len)
 
-    def carve(self) -> tuple[RxBuffer, PageFrag]:
-        """The next buffer and the page fragment after it; nothing is taken yet."""
-        return add_recvbuf_mergeable(self.frag, self.length())
+    def carve(self) -> RxBuffer:
+        """The next buffer; nothing is taken yet."""
+        if self.page_pool is not None:
+            return self.page_pool.peek(self.length())
+        return add_recvbuf_mergeable(self.frag, self.length())[0]
 
     def address(self, buffer: RxBuffer) -> int:
-        return self.base + (buffer.page % self.pages) * SKB_FRAG_PAGE + buffer.offset
+        page = PAGE if self.page_pool is not None else SKB_FRAG_PAGE
+        return self.base + (buffer.page % self.pages) * page + buffer.offset
 
     def take(self, head: int) -> RxBuffer:
         """Carve the buffer posted at ``head``."""
-        buffer, self.frag = self.carve()
+        if self.page_pool is not None:
+            buffer = self.page_pool.take(self.length())
+        else:
+            buffer, self.frag = add_recvbuf_mergeable(self.frag, self.length())
         self.posted[head] = buffer
+        return buffer
+
+    def release(self, head: int) -> RxBuffer:
+        """The buffer at ``head`` is used: its packet is gathered."""
+        buffer = self.posted.pop(head)
+        if self.page_pool is not None:
+            self.page_pool.release(buffer)
         return buffer
 
 
@@ -226,6 +243,7 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         #: A UDP receive's mergeable buffer: its frames keep the EWMA below the floor, so
         #: the header and min_buf_len, to 64: 1536 (1600 with the 24-byte header) on a
         #: ring of 64 or more, 2112 on a ring of 32, where 32 buffers must hold 64 KiB.
+        #: Linux 7.2's page pool gives more (1600, 2496, 1600, ...; a page for 2112).
         self.mergeable_buf = get_mergeable_buf_len(Ewma(), self.min_buf_len, self.hdr_len)
         #: Each big buffer goes in one indirect descriptor: a head's slot holds its pages and
         #: its table (the packed ring keeps the tables apart); otherwise a slot per page.
@@ -234,21 +252,24 @@ class RecvWorld(RingWorld[GuestMemory | PackedMemory, Driver | PackedDriver,
         if self.indirect:
             slot_size = BIG_PAGES * PAGE + (0 if params.ring == "packed" else INDIRECT_ROOM)
         self.sizing: MergeableSizing | None = None
-        pages = MergeableSizing.pool_pages(params.queue_size)  # a TCP receive's, if mergeable
-        if self.tcp and params.mergeable:
-            slot_size = -(-pages * SKB_FRAG_PAGE // params.queue_size)
+        page_pool = self.switches.page_pool
+        # a TCP receive's pool, or any mergeable receive's with a page pool
+        pages = MergeableSizing.pool_pages(params.queue_size, page_pool)
+        if params.mergeable and (self.tcp or page_pool):
+            slot_size = -(-pages * (PAGE if page_pool else SKB_FRAG_PAGE) // params.queue_size)
         if params.ring == "packed":
             memory: GuestMemory | PackedMemory = PackedMemory(PackedLayout(params.queue_size),
                                                               slot_size)
         else:
             memory = GuestMemory(RingLayout(params.queue_size), slot_size=slot_size)
-        if self.tcp and params.mergeable:
+        if params.mergeable and (self.tcp or page_pool):
             self.sizing = MergeableSizing(
                 memory.buffers_base, pages, self.hdr_len, self.min_buf_len,
                 # receive_mergeable feeds the EWMA head_skb->len, each packet from Ethernet
                 # on: the superframe, or where the host cuts it, a segment
                 Ewma(HEADERS + (min(params.size, MSS) if self.gro.segmented else params.size))
-                if params.warm else Ewma())
+                if params.warm and self.tcp else Ewma(),
+                page_pool=PoolPages(pages) if page_pool else None)
         if isinstance(memory, PackedMemory):
             super().__init__(era, memory, PackedDriver(memory, event_idx=params.event_idx,
                                                        indirect=self.indirect),
