@@ -613,7 +613,7 @@ def test_the_vring_row_names_the_queue_pair_as_the_terminal_does(
     """With two queue pairs, at every step the overview's ring row is the live view's ring
     lane: a frame waiting in pair 1's ring shows there, the pair named in the scenario's
     words, in English and, where pair 1 is named, in Chinese too."""
-    given = {"frames": 8, "queues": 2, "flows": 4}
+    given = {"frames": 4, "queues": 2, "flows": 4}
     events = list(replayed(name, given, "modern", 1).events())
     page = Opened(browser, write(tmp_path / "pairs.html", replayed(name, given, "modern",
                                                                    1).header, events))

@@ -378,7 +378,7 @@ def test_the_vring_row_names_the_queue_pair_as_the_terminal_does(
     """The Chromium test's check: with two queue pairs the overview's ring row is the live
     view's ring lane at every step, a frame in pair 1's ring named with its pair; in Chinese
     too where pair 1 is named."""
-    given = {"frames": 8, "queues": 2, "flows": 4}
+    given = {"frames": 4, "queues": 2, "flows": 4}
     session = replayed(name, given, "modern", 1)
     events = list(session.source)
     path = chromium.write(tmp_path / "pairs.html", session.header, events)
