@@ -26,14 +26,11 @@ section (``## Offload model``).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import os
 import time
 from collections.abc import Callable
 
-from vtrace.cli import main as vtrace_main
-from vtrace.cli.env import Environment
+from replay_cpu import send_run
+
 from vtrace.frames import internet_checksum
 from vtrace.offload import gso_superframe, tcp_gso_segment, virtio_net_hdr_from_skb
 from vtrace.tcpframes import TcpFlow, timestamp_option
@@ -85,21 +82,6 @@ def main() -> None:
     print(f"| superframe and its virtio_net_hdr | {rates['header']:,.0f} | "
           f"{rates['floor'] / rates['header']:.2f}× the floor's time | |")
     replay(args.frames, args.repeat)
-
-
-def send_run(frames: int, *options: str) -> tuple[int, float]:
-    """Events and CPU seconds of ``vtrace send --frames N --view quiet OPTIONS`` in this
-    process; CPU time, because others' work on a shared machine stretches wall time."""
-    args = ["send", "--frames", str(frames), "--view", "quiet", *options]
-    out = io.StringIO()
-    env = Environment(argv=tuple(args), stdout=out, stderr=io.StringIO(), environ=os.environ)
-    started = time.process_time()
-    with contextlib.suppress(SystemExit):
-        vtrace_main(args, env)
-    elapsed = time.process_time() - started
-    events = next(int(line.split()[-1].replace(",", "")) for line in out.getvalue().splitlines()
-                  if line.strip().startswith("events"))
-    return events, elapsed
 
 
 def replay(frames: int, repeat: int) -> None:

@@ -22,15 +22,13 @@ any one of them.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import sys
 import time
 from collections.abc import Callable
 
-from vtrace.cli import main as vtrace
-from vtrace.cli.env import Environment
+from replay_cpu import send_run
+
 from vtrace.ring import Buffer, Device, Driver, GuestMemory, RingLayout
 from vtrace.ring_packed import PackedDevice, PackedDriver, PackedLayout, PackedMemory
 
@@ -63,21 +61,6 @@ def _loop(count: int, driver: Driver | PackedDriver, device: Device | PackedDevi
     return count / (time.perf_counter() - start)
 
 
-def send_cpu(frames: int, ring: str) -> tuple[int, float]:
-    """(events, CPU seconds) of ``vtrace send --frames N --ring RING`` writing its events."""
-    args = ["send", "--frames", str(frames), "--ring", ring, "--view", "quiet",
-            "--events", os.devnull]
-    out = io.StringIO()
-    env = Environment(argv=tuple(args), stdout=out, stderr=io.StringIO(), environ=os.environ)
-    started = time.process_time()
-    with contextlib.suppress(SystemExit):
-        vtrace(args, env)
-    elapsed = time.process_time() - started
-    events = next(int(line.split()[-1].replace(",", "")) for line in out.getvalue().splitlines()
-                  if line.strip().startswith("events"))
-    return events, elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buffers", type=int, default=200_000)
@@ -92,10 +75,10 @@ def main() -> None:
     ratio = packed / split
     sends: dict[str, list[tuple[int, float]]] = {"split": [], "packed": []}
     for ring in sends:  # the first run of each imports and fills caches: not timed
-        send_cpu(1, ring)
+        send_run(1, "--ring", ring, "--events", os.devnull)
     for _ in range(args.repeat):
         for ring, runs in sends.items():
-            runs.append(send_cpu(args.frames, ring))
+            runs.append(send_run(args.frames, "--ring", ring, "--events", os.devnull))
     rates = {ring: max(events / seconds for events, seconds in runs)
              for ring, runs in sends.items()}
     send_ratio = rates["packed"] / rates["split"]
