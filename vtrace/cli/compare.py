@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import json
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import click
 
@@ -132,36 +133,33 @@ def compare_command(frames: int, batch: int, era: str, seed: int, rings: tuple[s
         return
     rows = measure_backends(frames, era, seed, batch) if queues == 1 else \
         measure_queues(frames, era, seed, queues, batch)
-    stdout = current().stdout
-    if as_json:
-        stdout.write(json.dumps({"era": era, "frames": frames, "batch": batch, "seed": seed,
-                               "rows": [row.as_dict() for row in rows],
-                               "explained": [item.as_dict() for item in EXPLAINED]},
-                              indent=1, ensure_ascii=False) + "\n")
-    else:
-        stdout.write("\n".join(table_lines(rows, lang)) + "\n")
-    if out is not None:
-        from vtrace.renderers.graphviz_run import find_program, render_source
-
-        picture = render_source(dot_source(rows, lang), "svg", find_program("auto"))
-        with current().output(out, binary=True) as stream:
-            stream.write(picture)
+    _show({"era": era, "frames": frames, "batch": batch, "seed": seed,
+           "rows": [row.as_dict() for row in rows],
+           "explained": [item.as_dict() for item in EXPLAINED]} if as_json else None,
+          lambda: table_lines(rows, lang), lambda: dot_source(rows, lang), out)
 
 
 def _compare_rings(measures: tuple[RingMeasure, ...], batch: int, seed: int, as_json: bool,
                    out: str | None, lang: str) -> None:
+    _show({"era": measures[0].era, "frames": measures[0].frames, "batch": batch, "seed": seed,
+           "rings": [measure.as_dict() for measure in measures]} if as_json else None,
+          lambda: ring_table_lines(measures, lang), lambda: ring_dot_source(measures, lang),
+          out)
+
+
+def _show(document: dict[str, Any] | None, table: Callable[[], list[str]],
+          dot: Callable[[], str], out: str | None) -> None:
+    """The comparison as JSON (``document``) or a table on standard output, and as an SVG
+    picture in ``out`` when given."""
     stdout = current().stdout
-    if as_json:
-        stdout.write(json.dumps({"era": measures[0].era, "frames": measures[0].frames,
-                                 "batch": batch, "seed": seed,
-                                 "rings": [measure.as_dict() for measure in measures]},
-                                indent=1, ensure_ascii=False) + "\n")
+    if document is not None:
+        stdout.write(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     else:
-        stdout.write("\n".join(ring_table_lines(measures, lang)) + "\n")
+        stdout.write("\n".join(table()) + "\n")
     if out is not None:
         from vtrace.renderers.graphviz_run import find_program, render_source
 
-        picture = render_source(ring_dot_source(measures, lang), "svg", find_program("auto"))
+        picture = render_source(dot(), "svg", find_program("auto"))
         with current().output(out, binary=True) as stream:
             stream.write(picture)
 
